@@ -1,0 +1,15 @@
+/* lode: Node.js's net and http modules, and its WebSocket client, in C on
+ * libuv. This header includes every public header of the library. */
+#ifndef LODE_H
+#define LODE_H
+
+#define LODE_VERSION_MAJOR 0
+#define LODE_VERSION_MINOR 1
+#define LODE_VERSION_PATCH 0
+#define LODE_VERSION_STRING "0.1.0"
+
+#include "lode/buf.h"
+#include "lode/errors.h"
+#include "lode/stream.h"
+
+#endif

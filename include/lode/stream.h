@@ -1,0 +1,107 @@
+/* lode: the duplex stream interface.
+ *
+ * HTTP and WebSocket speak to a lode_stream_t, not to a TCP socket: Node lets
+ * createConnection return "any Duplex stream". lode_socket_t is the main
+ * implementation (lode_socket_stream() gives its stream); the in-memory pair
+ * (lode_stream_pair) carries HTTP in tests; a user may implement one (TLS,
+ * say) by filling in lode_stream_ops_t.
+ *
+ * A stream has one reader: the layer that consumes its events (the HTTP
+ * server, a client request, a WebSocket). The reader is told of events
+ * before the stream's own user callbacks, so the user can still watch a
+ * socket that HTTP runs on. */
+#ifndef LODE_STREAM_H
+#define LODE_STREAM_H
+
+#include <stddef.h>
+#include <uv.h>
+#include "lode/buf.h"
+#include "lode/errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lode_stream_s lode_stream_t;
+
+/* A per-call completion (Node's write/end `callback`): status 0 or a
+ * negative error code. */
+typedef void (*lode_stream_cb)(lode_stream_t* s, int status, void* arg);
+
+/* What the stream tells its reader. Every slot may be NULL. `data` is
+ * borrowed until the callback returns. on_close comes last, once. */
+typedef struct lode_stream_reader_s {
+  void (*on_data)(void* ctx, lode_stream_t* s, lode_slice_t data);
+  void (*on_end)(void* ctx, lode_stream_t* s);
+  void (*on_drain)(void* ctx, lode_stream_t* s);
+  void (*on_error)(void* ctx, lode_stream_t* s, const lode_error_t* err);
+  void (*on_close)(void* ctx, lode_stream_t* s, int had_error);
+} lode_stream_reader_t;
+
+/* What an implementation provides. */
+typedef struct lode_stream_ops_s {
+  /* Queues a copy of the bytes (the caller's memory is free at return).
+   * Returns 1 when the queue is below the high-water mark, 0 when the
+   * writer should wait for on_drain, or a negative error (then cb is not
+   * called). */
+  int (*write)(lode_stream_t* s, const lode_slice_t* bufs, size_t nbufs,
+               lode_stream_cb cb, void* arg);
+  /* Half-closes after the queued writes (Node's end()). */
+  int (*end)(lode_stream_t* s, lode_stream_cb cb, void* arg);
+  /* Tears down; err (borrowed, may be NULL) goes to on_error first. */
+  void (*destroy)(lode_stream_t* s, const lode_error_t* err);
+  void (*pause)(lode_stream_t* s);
+  void (*resume)(lode_stream_t* s);
+  void (*cork)(lode_stream_t* s);
+  void (*uncork)(lode_stream_t* s);
+  /* Bytes queued and not yet handed to the kernel (Node's writableLength). */
+  size_t (*writable_length)(const lode_stream_t* s);
+  /* Memory references: the object stays allocated while any is held. */
+  void (*hold)(lode_stream_t* s);
+  void (*release)(lode_stream_t* s);
+} lode_stream_ops_t;
+
+struct lode_stream_s {
+  const lode_stream_ops_t* ops;
+  uv_loop_t* loop;
+  const lode_stream_reader_t* reader;  /* borrowed; may be NULL */
+  void* reader_ctx;
+};
+
+/* Sets (or, with NULL, clears) the stream's reader. */
+void lode_stream_set_reader(lode_stream_t* s, const lode_stream_reader_t* r,
+                            void* ctx);
+
+/* Calls through ops. lode_stream_write is the one-buffer form. */
+int lode_stream_write(lode_stream_t* s, lode_slice_t data, lode_stream_cb cb,
+                      void* arg);
+int lode_stream_writev(lode_stream_t* s, const lode_slice_t* bufs,
+                       size_t nbufs, lode_stream_cb cb, void* arg);
+int lode_stream_end(lode_stream_t* s, lode_stream_cb cb, void* arg);
+void lode_stream_destroy(lode_stream_t* s, const lode_error_t* err);
+void lode_stream_pause(lode_stream_t* s);
+void lode_stream_resume(lode_stream_t* s);
+void lode_stream_cork(lode_stream_t* s);
+void lode_stream_uncork(lode_stream_t* s);
+size_t lode_stream_writable_length(const lode_stream_t* s);
+void lode_stream_hold(lode_stream_t* s);
+void lode_stream_release(lode_stream_t* s);
+
+/* For implementations: hand an event to the reader (no-ops without one). */
+void lode_stream_emit_data(lode_stream_t* s, lode_slice_t data);
+void lode_stream_emit_end(lode_stream_t* s);
+void lode_stream_emit_drain(lode_stream_t* s);
+void lode_stream_emit_error(lode_stream_t* s, const lode_error_t* err);
+void lode_stream_emit_close(lode_stream_t* s, int had_error);
+
+/* An in-memory connected pair, for tests and for running HTTP without a
+ * socket: what one side writes, the other side reads, asynchronously on the
+ * loop, with Node's events (end, close). Both start flowing. Each side
+ * holds one reference released after its close; destroy or end both sides
+ * to finish. Returns 0 or UV_ENOMEM. */
+int lode_stream_pair(uv_loop_t* loop, lode_stream_t** a, lode_stream_t** b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Everything `make test` runs: the test suite under ASan + UBSan (leak
+# detection on), Release builds of the library with gcc and clang and
+# -Werror, and the fuzzers for a short bounded time.
+set -eu
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Release build, gcc, -Wall -Wextra -Werror"
+cmake -S . -B build/gcc-release -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER=gcc -DLODE_TESTS=OFF >/dev/null
+cmake --build build/gcc-release -j "$jobs" >/dev/null
+
+step "Release build, clang, -Wall -Wextra -Werror"
+cmake -S . -B build/clang-release -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER=clang -DLODE_TESTS=OFF >/dev/null
+cmake --build build/clang-release -j "$jobs" >/dev/null
+
+if [ -f fuzz/CMakeLists.txt ]; then
+  step "Fuzz targets, clang libFuzzer"
+  cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DLODE_FUZZ=ON -DLODE_TESTS=OFF \
+    -DLODE_EXAMPLES=OFF >/dev/null
+  cmake --build build/fuzz -j "$jobs" >/dev/null
+fi
+
+step "Tests, ASan + UBSan"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DLODE_SANITIZE=ON >/dev/null
+cmake --build build/asan -j "$jobs" >/dev/null
+cd build/asan
+ctest -j 4 --output-on-failure --timeout 300
