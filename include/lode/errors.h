@@ -51,6 +51,7 @@ extern "C" {
   X(ERR_ABORT, -6024, "The operation was aborted")                           \
   X(ERR_SOCKET_CONNECTION_HANG_UP, -6025, "socket hang up")                  \
   X(ERR_AGGREGATE, -6026, "All connection attempts failed")                  \
+  X(ERR_INVALID_ADDRESS, -6040, "Invalid socket address")                   \
   X(ERR_HTTP_HEADERS_SENT, -6101,                                            \
     "Cannot %s headers after they are sent to the client")                   \
   X(ERR_HTTP_INVALID_HEADER_VALUE, -6102,                                    \
