@@ -27,11 +27,13 @@ lode_slice_t lode_slice_str(const char* s);
 typedef struct lode_bytes_s lode_bytes_t;
 
 /* A new buffer holding a copy of `from`, with one reference, or NULL when
- * memory runs out. */
+ * memory runs out (or from.base is NULL with a length). Node:
+ * Buffer.from(buffer). */
 lode_bytes_t* lode_bytes_copy(lode_slice_t from);
 /* A new buffer of `len` uninitialised bytes (fill it via lode_bytes_data). */
 lode_bytes_t* lode_bytes_alloc(size_t len);
-/* Takes ownership of `base` (from malloc); free() runs at the last unref. */
+/* Takes ownership of `base` (from malloc); free() runs at the last unref.
+ * On failure (NULL) `base` is still the caller's. */
 lode_bytes_t* lode_bytes_adopt(char* base, size_t len);
 char* lode_bytes_data(lode_bytes_t* b);
 lode_slice_t lode_bytes_view(const lode_bytes_t* b);
@@ -54,15 +56,25 @@ typedef enum {
 } lode_encoding_t;
 
 /* Node's Buffer.isEncoding names, any case ("utf8", "utf-8", "binary",
- * "ucs2", ...). Returns the encoding, or LODE_ERR_UNKNOWN_ENCODING. */
+ * "ucs2", ...; not "buffer"). Returns the encoding (> 0), or
+ * LODE_ERR_UNKNOWN_ENCODING (also for NULL). */
 int lode_encoding_parse(const char* name);
+/* The canonical name ("utf8", "latin1", "utf16le", ...; "buffer" for
+ * LODE_ENC_BUFFER), static; NULL for a value that is no encoding. */
 const char* lode_encoding_name(lode_encoding_t enc);
 
 /* Encoding bytes to text (Node's buf.toString(enc)) and text to bytes
- * (Buffer.from(str, enc)). Each returns the number of bytes it would
- * produce; it writes at most `cap` of them to `out` (out may be NULL to
- * measure). Output is not NUL-terminated. Invalid UTF-8 becomes U+FFFD as
- * in Node. */
+ * (Buffer.from(str, enc)). Text is UTF-8. Each returns the number of bytes
+ * it would produce; it writes at most `cap` of them to `out` (out may be
+ * NULL to measure). Output is not NUL-terminated. Invalid UTF-8 becomes
+ * U+FFFD as in Node (one per maximal invalid subpart, WHATWG), and a lone
+ * UTF-16 surrogate from utf16le becomes U+FFFD.
+ *
+ * lode_decode reads `text` as the JavaScript string Node would get from
+ * those bytes, so each UTF-16 unit counts: latin1 and ascii keep each
+ * unit's low byte; hex stops at the first pair that is not two digits;
+ * base64 and base64url both accept either alphabet, skip whitespace and
+ * other characters, and stop at the first '='. LODE_ENC_BUFFER copies. */
 size_t lode_encode(lode_encoding_t enc, lode_slice_t bytes, char* out,
                    size_t cap);
 size_t lode_decode(lode_encoding_t enc, lode_slice_t text, char* out,
@@ -79,14 +91,19 @@ typedef struct lode_decoder_s {
 } lode_decoder_t;
 
 void lode_decoder_init(lode_decoder_t* d, lode_encoding_t enc);
-/* Decodes `chunk` (with the bytes held back from before). Writes at most
- * `cap` bytes of text; returns how many it produced. Pass cap >=
- * lode_decoder_max(chunk.len) to get everything. */
+/* Node: decoder.write(chunk). Decodes `chunk` (with the bytes held back
+ * from before). Writes at most `cap` bytes of text and returns how many it
+ * produced: a result above `cap` means text was lost, so pass cap >=
+ * lode_decoder_max(d, chunk.len). The output is Node's string for this
+ * call, as UTF-8. */
 size_t lode_decoder_write(lode_decoder_t* d, lode_slice_t chunk, char* out,
                           size_t cap);
-/* What is left at the end of the stream (an incomplete character becomes
- * U+FFFD for utf8). */
+/* Node: decoder.end(). What is left at the end of the stream (an
+ * incomplete utf8 character becomes U+FFFD, a base64 tail its padded
+ * group); the decoder is then ready for a new stream. */
 size_t lode_decoder_end(lode_decoder_t* d, char* out, size_t cap);
+/* An upper bound on the text one lode_decoder_write of `chunk_len` bytes
+ * (or lode_decoder_end, with 0) produces. */
 size_t lode_decoder_max(const lode_decoder_t* d, size_t chunk_len);
 
 #ifdef __cplusplus
