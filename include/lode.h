@@ -10,6 +10,7 @@
 
 #include "lode/buf.h"
 #include "lode/errors.h"
+#include "lode/http_parser.h"
 #include "lode/stream.h"
 
 #endif
