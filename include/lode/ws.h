@@ -1,0 +1,201 @@
+/* lode: WebSocket.
+ *
+ * lode_websocket_t is Node's browser-style WebSocket client (the WHATWG
+ * interface, RFC 6455 with permessage-deflate, RFC 7692), and the same
+ * object on the server side of a connection: a server accepts it from an
+ * HTTP 'upgrade' (lode_websocket_accept) or from a fresh stream whose
+ * request head it reads itself (lode_websocket_serve). Both roles share the
+ * message API: send, close, and the events open, message, error, close.
+ *
+ * WebSocket speaks to a lode_stream_t (a TCP socket, the in-memory pair, or
+ * any implementation), never to the socket itself.
+ *
+ * Lifetime: the library allocates the object. An open WebSocket keeps
+ * itself alive; the pointer stays valid until on_close has returned (take
+ * lode_websocket_hold to keep it longer). on_close comes last, exactly
+ * once; any callback may call close or terminate. */
+#ifndef LODE_WS_H
+#define LODE_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "lode/buf.h"
+#include "lode/errors.h"
+#include "lode/stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lode_websocket_s lode_websocket_t;
+
+/* WebSocket.CONNECTING, OPEN, CLOSING, CLOSED (readyState values). */
+enum {
+  LODE_WEBSOCKET_CONNECTING = 0,
+  LODE_WEBSOCKET_OPEN = 1,
+  LODE_WEBSOCKET_CLOSING = 2,
+  LODE_WEBSOCKET_CLOSED = 3
+};
+
+/* The events (Node: ws.onopen, onmessage, onerror, onclose). The table is
+ * borrowed and must outlive the object (normally a static const). Every
+ * slot may be NULL: the event is then dropped, as in Node without a
+ * listener; an error without on_error still closes the connection. */
+typedef struct lode_websocket_events_s {
+  /* The handshake succeeded; readyState is OPEN. */
+  void (*on_open)(lode_websocket_t* ws);
+  /* One whole message. `data` is borrowed until the callback returns; a
+   * text message (is_binary 0) is valid UTF-8. */
+  void (*on_message)(lode_websocket_t* ws, lode_slice_t data, int is_binary);
+  /* The connection failed (bad handshake, protocol violation, message too
+   * big, network error before open). on_close follows. `err` is borrowed:
+   * code LODE_ERR_WS_* or a libuv code, message as Node words it. */
+  void (*on_error)(lode_websocket_t* ws, const lode_error_t* err);
+  /* Last callback. was_clean: both close frames went through and the
+   * transport closed after them. code: the peer's close code, 1005 when
+   * its close frame had none, 1006 when no close frame came. `reason` is
+   * borrowed (UTF-8). */
+  void (*on_close)(lode_websocket_t* ws, int was_clean, int code,
+                   lode_slice_t reason);
+  /* Not in the browser API (Node answers pings itself and so does lode,
+   * before this is called): pings and pongs, for servers that watch
+   * liveness. `payload` is borrowed. */
+  void (*on_ping)(lode_websocket_t* ws, lode_slice_t payload);
+  void (*on_pong)(lode_websocket_t* ws, lode_slice_t payload);
+} lode_websocket_events_t;
+
+/* Options; zero-initialised means the defaults. */
+typedef struct lode_websocket_opts_s {
+  /* Largest message accepted (after decompression); a bigger one fails the
+   * connection with close code 1009. 0 means 100 MiB (Node's client has no
+   * limit; a C server needs one); SIZE_MAX means none. */
+  size_t max_payload;
+  /* permessage-deflate: 0 = default (the client offers it, as Node does
+   * with "permessage-deflate; client_max_window_bits"; a server declines),
+   * 1 = offer / accept it, -1 = never. */
+  int per_message_deflate;
+  /* Asked for in the client's offer, or imposed by the server's answer. */
+  int server_no_context_takeover;
+  int client_no_context_takeover;
+  /* 9..15; 0 = leave unrestricted. */
+  int server_max_window_bits;
+  int client_max_window_bits;
+  /* Messages shorter than this are sent uncompressed even when deflate is
+   * on. 0 means 1024 (the npm ws default); SIZE_MAX never compresses. */
+  size_t deflate_threshold;
+  /* Milliseconds to wait for the close handshake and for the transport to
+   * close after it, before destroying the transport. 0 means 30000. */
+  unsigned close_timeout;
+  /* Client: milliseconds for the connection and the opening handshake; 0
+   * means none (Node's WebSocket has none). */
+  unsigned handshake_timeout;
+  /* Client: run over this stream instead of connecting (Node's
+   * createConnection); the WebSocket becomes its reader and destroys it at
+   * the end. The url's host still goes in the Host header. */
+  lode_stream_t* stream;
+  /* Server: the subprotocols it speaks. The first protocol the client
+   * offers that is in this list is chosen; without a list, the client's
+   * first (the npm ws default). Borrowed for the call. */
+  const char* const* protocols;
+  size_t nprotocols;
+} lode_websocket_opts_t;
+
+/* Node: new WebSocket(url, protocols). Parses `url` (ws: or http: gives
+ * ws:; wss: and https: return LODE_ERR_WS_SYNTAX until lode has TLS),
+ * checks the protocols, then connects and shakes hands asynchronously.
+ * Returns 0 and sets *out, or (nothing allocated, no callback):
+ *   LODE_ERR_WS_SYNTAX: bad URL, other scheme, a fragment, a duplicate or
+ *   invalid protocol; UV_ENOMEM.
+ * Later events: on_open, or on_error then on_close (1006) when the
+ * connection or the handshake fails. `url` and `protocols` are copied. */
+int lode_websocket_create(uv_loop_t* loop, const char* url,
+                          const char* const* protocols, size_t nprotocols,
+                          const lode_websocket_opts_t* opts,
+                          const lode_websocket_events_t* events,
+                          lode_websocket_t** out);
+
+/* The request a server accepts (what Node's 'upgrade' hands over as req). */
+typedef struct lode_websocket_request_s {
+  lode_slice_t method;   /* must be GET */
+  lode_slice_t url;      /* the request target, kept as ws's url */
+  int http_major, http_minor;  /* must be 1.1 or later */
+  /* Node's req.rawHeaders: name, value, name, value... (borrowed). */
+  const lode_slice_t* raw_headers;
+  size_t nraw_headers;
+} lode_websocket_request_t;
+
+/* Server side of an 'upgrade': validates the request (GET, Upgrade:
+ * websocket, Connection: upgrade, Sec-WebSocket-Key, version 13),
+ * negotiates the subprotocol and permessage-deflate, writes the 101 answer
+ * and takes the stream over (becomes its reader; `head`, the bytes read
+ * past the request head, is the start of the frames). on_open comes
+ * asynchronously. On a bad request it answers 400 (405 for a method other
+ * than GET, 426 for another version), ends the stream and returns
+ * LODE_ERR_WS_PROTOCOL, or UV_ENOMEM; no callback is called then. */
+int lode_websocket_accept(lode_stream_t* stream,
+                          const lode_websocket_request_t* req,
+                          lode_slice_t head,
+                          const lode_websocket_opts_t* opts,
+                          const lode_websocket_events_t* events,
+                          lode_websocket_t** out);
+
+/* Server side on a fresh stream (an accepted socket): reads the request
+ * head itself (at most 16 KiB, Node's maxHeaderSize), then does what
+ * lode_websocket_accept does. Returns 0 or UV_ENOMEM at once; a bad
+ * request later gives on_error then on_close (1006) after the 400. */
+int lode_websocket_serve(lode_stream_t* stream,
+                         const lode_websocket_opts_t* opts,
+                         const lode_websocket_events_t* events,
+                         lode_websocket_t** out);
+
+/* Node: ws.send(string) and ws.send(buffer). `data` is copied. Returns 0,
+ * or LODE_ERR_WS_INVALID_STATE while CONNECTING, LODE_ERR_WS_SYNTAX for
+ * text that is not UTF-8, UV_ENOMEM. While CLOSING or CLOSED it returns 0
+ * and sends nothing, as the browser does. */
+int lode_websocket_send_text(lode_websocket_t* ws, lode_slice_t data);
+int lode_websocket_send_binary(lode_websocket_t* ws, lode_slice_t data);
+
+/* Not in the browser API: a ping (payload <= 125 bytes). Returns 0,
+ * LODE_ERR_WS_INVALID_STATE unless OPEN, LODE_ERR_WS_SYNTAX if too long. */
+int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload);
+
+/* Node: ws.close(code, reason). code 0 means absent; reason.base NULL
+ * means absent. Returns LODE_ERR_WS_INVALID_ACCESS for a code that is
+ * neither 1000 nor 3000..4999, LODE_ERR_WS_SYNTAX for a reason over 123
+ * bytes or not UTF-8, else 0: CONNECTING fails the connection (on_error,
+ * on_close 1006), OPEN starts the closing handshake, later does nothing.
+ * Callbacks are asynchronous. */
+int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason);
+
+/* Not in the browser API: drops the connection now (npm ws's terminate).
+ * on_close (1006, not clean) follows asynchronously. */
+void lode_websocket_terminate(lode_websocket_t* ws);
+
+/* Node: ws.readyState, url, protocol, extensions, bufferedAmount. Strings
+ * are owned by ws and valid until on_close returns. */
+int lode_websocket_ready_state(const lode_websocket_t* ws);
+const char* lode_websocket_url(const lode_websocket_t* ws);
+const char* lode_websocket_protocol(const lode_websocket_t* ws);
+const char* lode_websocket_extensions(const lode_websocket_t* ws);
+/* Bytes of message data passed to send and not yet handed to the stream. */
+size_t lode_websocket_buffered_amount(const lode_websocket_t* ws);
+
+/* Node: ws.binaryType ("blob" by default, or "arraybuffer"). C receives
+ * bytes either way; the value is kept for code that mirrors the browser.
+ * Setting another value is ignored, as in the browser. */
+const char* lode_websocket_binary_type(const lode_websocket_t* ws);
+void lode_websocket_set_binary_type(lode_websocket_t* ws, const char* type);
+
+/* User data, never touched by the library. */
+void* lode_websocket_get_data(const lode_websocket_t* ws);
+void lode_websocket_set_data(lode_websocket_t* ws, void* data);
+
+/* Memory references: the object stays allocated (not open) while held. */
+void lode_websocket_hold(lode_websocket_t* ws);
+void lode_websocket_release(lode_websocket_t* ws);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

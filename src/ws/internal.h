@@ -1,0 +1,203 @@
+/* WebSocket internals: the pure pieces (SHA-1 and base64 for the accept
+ * key, frames, UTF-8, close codes, permessage-deflate, the handshake head)
+ * and the connection object they serve. */
+#ifndef LODE_WS_INTERNAL_H
+#define LODE_WS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lode/ws.h"
+
+/* --- Growable byte buffer ------------------------------------------------ */
+
+typedef struct lode__ws_buf_s {
+  uint8_t* base;
+  size_t len;
+  size_t cap;
+} lode__ws_buf_t;
+
+/* Makes room for `extra` more bytes; 0 or UV_ENOMEM. */
+int lode__ws_buf_reserve(lode__ws_buf_t* b, size_t extra);
+int lode__ws_buf_append(lode__ws_buf_t* b, const void* p, size_t n);
+void lode__ws_buf_free(lode__ws_buf_t* b);
+
+/* --- SHA-1, base64, the accept key --------------------------------------- */
+
+void lode__ws_sha1(const void* data, size_t len, uint8_t out[20]);
+/* Writes 4 * ceil(len / 3) characters and a NUL; returns the count. */
+size_t lode__ws_base64(const uint8_t* in, size_t len, char* out);
+/* Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)), 28 chars. */
+void lode__ws_accept_key(const char* key, size_t len, char out[29]);
+/* A fresh Sec-WebSocket-Key: base64 of 16 random bytes, 24 chars. */
+int lode__ws_new_key(char out[25]);
+/* 1 if `key` is base64 of exactly 16 bytes (what RFC 6455 asks for). */
+int lode__ws_key_valid(const char* key, size_t len);
+
+/* --- Frames -------------------------------------------------------------- */
+
+enum {
+  LODE__WS_OP_CONT = 0x0,
+  LODE__WS_OP_TEXT = 0x1,
+  LODE__WS_OP_BINARY = 0x2,
+  LODE__WS_OP_CLOSE = 0x8,
+  LODE__WS_OP_PING = 0x9,
+  LODE__WS_OP_PONG = 0xA
+};
+
+#define LODE__WS_MAX_HEADER 14
+
+/* Writes a frame header; returns its length (2 to 14). mask NULL leaves the
+ * frame unmasked. */
+size_t lode__ws_frame_header(uint8_t* out, int fin, int rsv1, int opcode,
+                             uint64_t len, const uint8_t* mask);
+/* dst[i] = src[i] ^ key[(offset + i) % 4]; dst may equal src. */
+void lode__ws_mask(uint8_t* dst, const uint8_t* src, size_t len,
+                   const uint8_t key[4], uint64_t offset);
+
+/* What the decoder reports. */
+enum {
+  LODE__WS_DEC_NEED = 0,   /* everything consumed; feed more */
+  LODE__WS_DEC_FRAME,      /* a header is complete: see dec->frame */
+  LODE__WS_DEC_PAYLOAD,    /* a chunk of payload (still masked) */
+  LODE__WS_DEC_FRAME_END,  /* the frame's payload is complete */
+  LODE__WS_DEC_ERROR       /* a framing violation: see dec->error */
+};
+
+typedef struct lode__ws_frame_s {
+  int fin;
+  int rsv1;
+  int opcode;
+  int masked;
+  uint8_t mask[4];
+  uint64_t len;
+} lode__ws_frame_t;
+
+/* An incremental frame decoder: takes the bytes in any split, checks every
+ * rule of RFC 6455 that needs no more than the frame sequence (reserved
+ * bits and opcodes, control frame length and fragmentation, the masking
+ * each role requires, continuation order, 63-bit lengths). */
+typedef struct lode__ws_decoder_s {
+  int is_server;       /* frames must be masked (else must not be) */
+  int allow_rsv1;      /* permessage-deflate was negotiated */
+  int state;
+  int in_message;      /* a fragmented data message is open */
+  uint8_t hdr[LODE__WS_MAX_HEADER];
+  unsigned hdr_len;
+  unsigned hdr_need;
+  lode__ws_frame_t frame;
+  uint64_t remaining;  /* payload bytes not yet reported */
+  uint64_t offset;     /* payload offset of the next chunk (for the mask) */
+  int error;           /* close code: 1002 */
+  const char* reason;  /* what was wrong */
+} lode__ws_decoder_t;
+
+void lode__ws_decoder_init(lode__ws_decoder_t* d, int is_server);
+/* Decodes from p[0..n). Returns an event and sets *used to the bytes it
+ * took. PAYLOAD sets *chunk (pointing into p) and *chunk_offset (its
+ * offset in the payload, for unmasking). After ERROR, stop. */
+int lode__ws_decode(lode__ws_decoder_t* d, const uint8_t* p, size_t n,
+                    size_t* used, const uint8_t** chunk, size_t* chunk_len,
+                    uint64_t* chunk_offset);
+
+/* --- UTF-8 and close codes ------------------------------------------------ */
+
+/* An incremental UTF-8 validator (RFC 3629: no overlongs, surrogates or
+ * code points past U+10FFFF), failing at the first bad byte even when a
+ * character spans chunks. */
+typedef struct lode__utf8_s {
+  uint8_t need;  /* continuation bytes still expected */
+  uint8_t lo;    /* allowed range of the next continuation byte */
+  uint8_t hi;
+} lode__utf8_t;
+
+static inline void lode__utf8_init(lode__utf8_t* u) {
+  u->need = 0;
+  u->lo = 0x80;
+  u->hi = 0xBF;
+}
+/* 0, or -1 at the first byte that cannot be UTF-8. */
+int lode__utf8_feed(lode__utf8_t* u, const uint8_t* p, size_t n);
+/* 1 when no character is left unfinished. */
+static inline int lode__utf8_complete(const lode__utf8_t* u) {
+  return u->need == 0;
+}
+/* Whole-buffer check: 1 if valid and complete. */
+int lode__utf8_valid(const uint8_t* p, size_t n);
+
+/* A code a peer may send in a close frame (RFC 6455 7.4, as Node's client
+ * checks it): 1000-1003, 1007-1014, 3000-4999. */
+int lode__ws_close_code_valid(int code);
+
+/* --- permessage-deflate -------------------------------------------------- */
+
+typedef struct lode__pmd_params_s {
+  int server_no_context_takeover;
+  int client_no_context_takeover;
+  int server_max_window_bits;  /* 0: absent */
+  int client_max_window_bits;  /* 0: absent, -1: present without value */
+} lode__pmd_params_t;
+
+/* Walks a Sec-WebSocket-Extensions value one extension at a time: returns
+ * 1 and the extension's name and parameter text, or 0 at the end, or -1
+ * on bad syntax. *pos starts at 0. */
+int lode__ws_ext_next(const char* s, size_t len, size_t* pos,
+                      lode_slice_t* name, lode_slice_t* params);
+/* Parses permessage-deflate parameters; 0, or -1 for an unknown, repeated
+ * or malformed one. */
+int lode__pmd_parse(lode_slice_t params, lode__pmd_params_t* out);
+/* Formats params as an extension value ("permessage-deflate; ..."). */
+size_t lode__pmd_format(const lode__pmd_params_t* p, char* out, size_t cap);
+
+/* Server: picks the first acceptable offer from the client's header value;
+ * 1 and the agreed parameters, 0 for none acceptable, -1 malformed. */
+int lode__pmd_server_negotiate(const char* offers, size_t len,
+                               const lode_websocket_opts_t* opts,
+                               lode__pmd_params_t* agreed);
+/* Client: checks the server's answer against what the client offered; 0
+ * and the agreed parameters, or -1. */
+int lode__pmd_client_accept(lode_slice_t params,
+                            const lode_websocket_opts_t* opts,
+                            lode__pmd_params_t* agreed);
+
+typedef struct lode__pmd_s lode__pmd_t;
+/* The compressor and decompressor for one side of a connection. */
+lode__pmd_t* lode__pmd_new(int is_server, const lode__pmd_params_t* p);
+void lode__pmd_free(lode__pmd_t* z);
+/* Compresses one whole message, appending to out (the 00 00 ff ff tail
+ * removed). 0 or UV_ENOMEM / LODE_ERR_WS_PROTOCOL. */
+int lode__pmd_compress(lode__pmd_t* z, const uint8_t* in, size_t n,
+                       lode__ws_buf_t* out);
+/* Decompresses a piece of a message, appending to out; `last` adds the
+ * tail. Returns 0, LODE_ERR_WS_MESSAGE_TOO_BIG when out would pass `max`,
+ * LODE_ERR_WS_PROTOCOL for bad data, UV_ENOMEM. */
+int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
+                         int last, size_t max, lode__ws_buf_t* out);
+
+/* --- HTTP head ------------------------------------------------------------ */
+
+#define LODE__WS_MAX_HEAD 16384
+#define LODE__WS_MAX_HEADERS 64
+
+/* A request or response head, parsed from a buffer that holds it whole. */
+typedef struct lode__ws_head_s {
+  lode_slice_t method;   /* request */
+  lode_slice_t url;
+  int status;            /* response */
+  int http_major, http_minor;
+  lode_slice_t raw[2 * LODE__WS_MAX_HEADERS];
+  size_t nraw;
+} lode__ws_head_t;
+
+/* Returns the head's length (through the blank line), 0 if incomplete, -1
+ * if malformed. */
+long lode__ws_head_parse(const char* p, size_t n, int is_request,
+                         lode__ws_head_t* h);
+/* The value of the first header named `name` (any case), or base NULL. */
+lode_slice_t lode__ws_header(const lode_slice_t* raw, size_t nraw,
+                             const char* name);
+/* 1 if the comma-separated list `value` holds `token` (any case). */
+int lode__ws_list_has(lode_slice_t value, const char* token);
+/* ASCII case-insensitive comparison of a slice and a string. */
+int lode__ws_slice_ieq(lode_slice_t a, const char* b);
+
+#endif
