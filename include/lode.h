@@ -11,6 +11,7 @@
 #include "lode/buf.h"
 #include "lode/errors.h"
 #include "lode/http_parser.h"
+#include "lode/net_addr.h"
 #include "lode/stream.h"
 
 #endif
