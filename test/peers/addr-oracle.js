@@ -126,6 +126,65 @@ function parseTable() {
   }
 }
 
-const tables = { isip: isipTable, parse: parseTable };
+
+// BlockList: random lists over small address spaces (so rules overlap and
+// checks hit), each followed by checks and by its rules. Lines:
+//   new | add <kind> <hexA> <famA> <hexB|prefix> <famB> <result> |
+//   check <hex> <fam> <0|1> | rules <n> then n lines "rule <hex text>"
+function blockAddr(fam) {
+  if (fam === 'ipv4') {
+    return pick(['10.0.0.', '10.0.1.', '1.2.3.']) + rand(256);
+  }
+  switch (rand(4)) {
+    case 0: return '::ffff:10.0.0.' + rand(256);
+    case 1: return '2001:db8::' + rand(0x200).toString(16);
+    case 2: return '::' + rand(0x200).toString(16);
+    default: return pick(['::', '::1', 'ffff::', '::ffff:0:0', 'fe80::1%lo',
+      '1.2.3.4', 'bogus', '::ffff:1.2.3.' + rand(256)]);
+  }
+}
+const fams = ['ipv4', 'ipv6'];
+const sa = (a, f) => new net.SocketAddress({ address: a, family: f });
+
+function blockAdd(b) {
+  const kind = pick(['address', 'range', 'subnet']);
+  const fa = pick(fams);
+  const fb = kind === 'range' && rand(4) === 0 ? pick(fams) : fa;
+  const a = rand(20) === 0 ? pick(['1.2.3', '::g', '']) : blockAddr(fa);
+  let b2 = kind === 'range' ? blockAddr(fb) : '-';
+  if (kind === 'subnet') {
+    b2 = fa === 'ipv4' ? rand(36) - 1 : pick([0, 8, 64, 96, 100, 104, 112,
+      120, 125, 128, 129, -1, rand(129)]);
+  }
+  let res = 'ok';
+  try {
+    if (kind === 'address') b.addAddress(a, fa);
+    else if (kind === 'subnet') b.addSubnet(a, b2, fa);
+    else if (fa === fb) b.addRange(a, b2, fa);
+    else b.addRange(sa(a, fa), sa(b2, fb));
+  } catch (e) {
+    res = e.code;
+  }
+  emit('add', kind, hex(a), fa, kind === 'range' ? hex(b2) : b2, fb, res);
+}
+
+function blockTable() {
+  for (let list = 0; list < 60; list++) {
+    const b = new net.BlockList();
+    emit('new');
+    const n = 1 + rand(12);
+    for (let i = 0; i < n; i++) blockAdd(b);
+    for (let i = 0; i < 40; i++) {
+      const f = pick(fams);
+      const a = blockAddr(f);
+      emit('check', hex(a), f, b.check(a, f) ? 1 : 0);
+    }
+    const rules = b.rules;
+    emit('rules', rules.length);
+    for (const r of rules) emit('rule', hex(r));
+  }
+}
+
+const tables = { isip: isipTable, parse: parseTable, blocklist: blockTable };
 tables[process.argv[2]]();
 process.stdout.write(out.join('\n') + '\nend\n');
