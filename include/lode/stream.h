@@ -68,11 +68,33 @@ struct lode_stream_s {
   void* reader_ctx;
 };
 
-/* Sets (or, with NULL, clears) the stream's reader. */
+/* Sets (or, with NULL, clears) the stream's reader. `r` is borrowed and
+ * must outlive its use (normally a static const table); `ctx` is passed
+ * back to each callback. Takes effect for the next event. */
 void lode_stream_set_reader(lode_stream_t* s, const lode_stream_reader_t* r,
                             void* ctx);
 
-/* Calls through ops. lode_stream_write is the one-buffer form. */
+/* Calls through ops (NULL `s`: UV_EINVAL, or nothing for the void ones).
+ *
+ * lode_stream_write / writev: Node's writable.write(chunk, cb). The bytes
+ * are copied. Returns 1 (below the high-water mark), 0 (wait for on_drain)
+ * or a negative code, and then cb is never called:
+ * LODE_ERR_STREAM_NULL_VALUES for a NULL buffer with a length,
+ * LODE_ERR_STREAM_DESTROYED after destroy, LODE_ERR_STREAM_WRITE_AFTER_END
+ * after end (the stream is then also destroyed with that error, as Node
+ * does), UV_ENOMEM. cb runs later, from the loop, with 0 or an error
+ * (LODE_ERR_STREAM_DESTROYED for a write the stream never sent).
+ *
+ * lode_stream_end: Node's writable.end(cb); cb when the end is through (a
+ * second end() while the first is pending waits for it). Returns 0,
+ * LODE_ERR_STREAM_DESTROYED or LODE_ERR_STREAM_ALREADY_FINISHED.
+ *
+ * lode_stream_destroy: Node's destroy(err); later: on_error(err) if err,
+ * the pending write/end callbacks, on_close. A second call does nothing.
+ *
+ * pause/resume (Node's): a paused stream emits no data and no end. cork
+ * and uncork count like Node's; end() uncorks. hold/release are memory
+ * references (see docs/lifetime.md). */
 int lode_stream_write(lode_stream_t* s, lode_slice_t data, lode_stream_cb cb,
                       void* arg);
 int lode_stream_writev(lode_stream_t* s, const lode_slice_t* bufs,
@@ -96,9 +118,27 @@ void lode_stream_emit_close(lode_stream_t* s, int had_error);
 
 /* An in-memory connected pair, for tests and for running HTTP without a
  * socket: what one side writes, the other side reads, asynchronously on the
- * loop, with Node's events (end, close). Both start flowing. Each side
- * holds one reference released after its close; destroy or end both sides
- * to finish. Returns 0 or UV_ENOMEM. */
+ * loop (one uv_idle_t per pair, active only while there is work), with
+ * Node's events. Deterministic: each loop pass first emits the closes
+ * decided before, then delivers a's writes to b, then b's to a.
+ *
+ * - Both start flowing; a side whose reader has no on_data takes nothing
+ *   (like a Node stream with no 'data' listener), nor does a paused one.
+ * - A write stays queued on the writer until the peer's reader has taken
+ *   it (each write is one on_data); then its cb runs; on_drain follows
+ *   when a write had returned 0 and the queue is empty. High-water mark:
+ *   16 KiB, Node's default.
+ * - end() gives the peer on_end after the data. Sides are half-open
+ *   (allowHalfOpen): a side closes (on_close(0)) once it has both ended
+ *   and had its own end delivered, as Node's autoDestroy does.
+ * - destroy() drops the writes not yet taken; the peer then reads the end
+ *   of the stream, and a peer writing to a destroyed side is destroyed
+ *   with EPIPE ("write EPIPE").
+ * - Each side holds one reference released after its close; the memory
+ *   and the idle handle go when both are released. Destroy or end both
+ *   sides to finish, or the loop keeps the handle.
+ *
+ * Returns 0, UV_EINVAL (a NULL argument) or UV_ENOMEM. */
 int lode_stream_pair(uv_loop_t* loop, lode_stream_t** a, lode_stream_t** b);
 
 #ifdef __cplusplus
