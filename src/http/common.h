@@ -1,0 +1,85 @@
+/* Private pieces shared by the HTTP server and client: a bump arena for
+ * per-message strings, byte classes, the cached Date value, and the
+ * outgoing header list. */
+#ifndef LODE_HTTP_COMMON_H
+#define LODE_HTTP_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "lode/http.h"
+
+/* A bump allocator: strings of one message live here and go all at once.
+ * The first chunk survives lode__arena_reset, so a recycled message
+ * allocates nothing for ordinary headers. */
+typedef struct lode__arena_chunk_s lode__arena_chunk_t;
+typedef struct lode__arena_s {
+  lode__arena_chunk_t* head;
+} lode__arena_t;
+
+void* lode__arena_alloc(lode__arena_t* a, size_t n);
+/* A NUL-terminated copy of s[0..n), or NULL when memory runs out. */
+char* lode__arena_strndup(lode__arena_t* a, const char* s, size_t n);
+void lode__arena_reset(lode__arena_t* a);
+void lode__arena_free(lode__arena_t* a);
+
+/* Byte classes of RFC 9110: tchar for tokens, field-vchar plus SP/HT for
+ * header values (Node's checkInvalidHeaderChar). */
+int lode__http_is_token(const char* s, size_t n);
+int lode__http_value_ok(const char* s, size_t n);
+/* ASCII case-insensitive equality of s[0..n) with a lowercase literal. */
+int lode__http_ieq(const char* s, size_t n, const char* lower);
+/* Node's /(?:^|\W)word(?:$|\W)/i test, for "close", "chunked",
+ * "100-continue". */
+int lode__http_has_word(const char* s, size_t n, const char* lower);
+
+/* The Date header value: computed at most once per second per cache. */
+typedef struct lode__date_cache_s {
+  uint64_t expires;  /* loop time (ms) at which the text goes stale */
+  char text[64];     /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+} lode__date_cache_t;
+const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop);
+
+/* Outgoing headers: insertion order kept, lookups case-insensitive,
+ * several values per name (Node's kOutHeaders). Strings live in `arena`. */
+typedef struct lode__out_header_s {
+  const char* lower;
+  const char* raw;
+  const char** values;
+  uint32_t nvalues;
+  uint32_t cap;
+  int removed;
+} lode__out_header_t;
+
+typedef struct lode__out_headers_s {
+  lode__out_header_t* items;
+  uint32_t n;      /* slots used, removed ones included */
+  uint32_t live;   /* slots not removed */
+  uint32_t cap;
+} lode__out_headers_t;
+
+lode__out_header_t* lode__out_headers_find(const lode__out_headers_t* h,
+                                           const char* name);
+/* Replaces (set) or extends (append) the values of `name`. Returns 0 or
+ * UV_ENOMEM. Names and values are copied into `a`. */
+int lode__out_headers_set(lode__out_headers_t* h, lode__arena_t* a,
+                          const char* name, const char* const* values,
+                          size_t n, int append);
+void lode__out_headers_remove(lode__out_headers_t* h, const char* name);
+const lode__out_header_t* lode__out_headers_at(const lode__out_headers_t* h,
+                                               size_t i);
+void lode__out_headers_reset(lode__out_headers_t* h);
+void lode__out_headers_free(lode__out_headers_t* h);
+
+/* A growable byte buffer (the header block, held-back output). */
+typedef struct lode__buf_s {
+  char* base;
+  size_t len;
+  size_t cap;
+} lode__buf_t;
+int lode__buf_reserve(lode__buf_t* b, size_t more);
+int lode__buf_append(lode__buf_t* b, const void* p, size_t n);
+int lode__buf_append_str(lode__buf_t* b, const char* s);
+void lode__buf_free(lode__buf_t* b);
+
+#endif

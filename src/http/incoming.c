@@ -1,0 +1,481 @@
+/* IncomingMessage (server side): the request's head as Node presents it,
+ * and its body as a readable stream with Node's flow control. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/server.h"
+
+#define BODY_HIGH_WATER_MARK 16384
+
+lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
+  lode_http_incoming_t* m = srv->free_reqs;
+  if (m != NULL) {
+    srv->free_reqs = m->next_free;
+  } else if ((m = calloc(1, sizeof(*m))) == NULL) {
+    return NULL;
+  }
+  lode__arena_t arena = m->arena;
+  lode__buf_t body = m->body;
+  memset(m, 0, sizeof(*m));
+  m->arena = arena;
+  m->body = body;
+  m->body.len = 0;
+  m->refs = 1;
+  return m;
+}
+
+static void incoming_free(lode_http_incoming_t* m) {
+  lode__conn_t* c = m->conn;
+  lode_http_server_t* srv = c->srv;
+  lode__arena_reset(&m->arena);
+  if (m->body.cap > BODY_HIGH_WATER_MARK)
+    lode__buf_free(&m->body);
+  m->next_free = srv->free_reqs;
+  srv->free_reqs = m;
+  lode__conn_release(c);
+}
+
+void lode__incoming_free_all(lode_http_server_t* srv) {
+  while (srv->free_reqs != NULL) {
+    lode_http_incoming_t* m = srv->free_reqs;
+    srv->free_reqs = m->next_free;
+    lode__arena_free(&m->arena);
+    lode__buf_free(&m->body);
+    free(m);
+  }
+}
+
+void lode_http_incoming_hold(lode_http_incoming_t* m) {
+  m->refs++;
+}
+
+void lode_http_incoming_release(lode_http_incoming_t* m) {
+  if (--m->refs == 0)
+    incoming_free(m);
+}
+
+void lode_http_incoming_set_data(lode_http_incoming_t* m, void* data) {
+  m->data = data;
+}
+
+void* lode_http_incoming_get_data(const lode_http_incoming_t* m) {
+  return m->data;
+}
+
+/* Node's matchKnownFields: how a duplicate of each name is treated.
+ * 'j' joins with ", ", 'c' joins with "; " (cookie), 'a' keeps every
+ * value (set-cookie), 'f' keeps the first. */
+static char dup_rule(const char* lower) {
+  static const char* const first[] = {
+    "age", "authorization", "content-length", "content-type", "etag",
+    "expires", "from", "host", "if-modified-since", "if-unmodified-since",
+    "last-modified", "location", "max-forwards", "proxy-authorization",
+    "referer", "retry-after", "server", "user-agent", NULL
+  };
+  if (strcmp(lower, "set-cookie") == 0)
+    return 'a';
+  if (strcmp(lower, "cookie") == 0)
+    return 'c';
+  for (const char* const* f = first; *f != NULL; f++)
+    if (strcmp(lower, *f) == 0)
+      return 'f';
+  return 'j';
+}
+
+static char* lower_dup(lode__arena_t* a, lode_slice_t s) {
+  char* p = lode__arena_strndup(a, s.base, s.len);
+  if (p != NULL)
+    for (size_t i = 0; i < s.len; i++)
+      if (p[i] >= 'A' && p[i] <= 'Z')
+        p[i] |= 0x20;
+  return p;
+}
+
+static lode__in_header_t* find_field(lode__in_fields_t* f, const char* name) {
+  for (size_t i = 0; i < f->n; i++)
+    if (strcmp(f->items[i].name, name) == 0)
+      return &f->items[i];
+  return NULL;
+}
+
+/* Node's _addHeaderLine for one pair. */
+static int add_line(lode__arena_t* a, lode__in_fields_t* f, int join_all,
+                    const char* lower, const char* value) {
+  char rule = dup_rule(lower);
+  lode__in_header_t* e = rule == 'a' ? NULL : find_field(f, lower);
+  if (e == NULL) {
+    f->items[f->n].name = lower;
+    f->items[f->n].value = value;
+    f->n++;
+    return 0;
+  }
+  if (rule == 'f' && !join_all)
+    return 0;
+  const char* sep = rule == 'c' ? "; " : ", ";
+  size_t ol = strlen(e->value), vl = strlen(value);
+  char* v = lode__arena_alloc(a, ol + vl + 3);
+  if (v == NULL)
+    return UV_ENOMEM;
+  memcpy(v, e->value, ol);
+  memcpy(v + ol, sep, 2);
+  memcpy(v + ol + 2, value, vl + 1);
+  e->value = v;
+  return 0;
+}
+
+static int fill_fields(lode__arena_t* a, lode__in_fields_t* f,
+                       const lode_http_header_t* h, size_t n, int join_all) {
+  f->raw = lode__arena_alloc(a, (2 * n + 1) * sizeof(*f->raw));
+  f->items = lode__arena_alloc(a, (n + 1) * sizeof(*f->items));
+  if (f->raw == NULL || f->items == NULL)
+    return UV_ENOMEM;
+  f->nraw = 2 * n;
+  f->n = 0;
+  for (size_t i = 0; i < n; i++) {
+    char* name = lode__arena_strndup(a, h[i].name.base, h[i].name.len);
+    char* value = lode__arena_strndup(a, h[i].value.base, h[i].value.len);
+    char* lower = lower_dup(a, h[i].name);
+    if (name == NULL || value == NULL || lower == NULL)
+      return UV_ENOMEM;
+    f->raw[2 * i] = name;
+    f->raw[2 * i + 1] = value;
+    if (add_line(a, f, join_all, lower, value) != 0)
+      return UV_ENOMEM;
+  }
+  f->raw[2 * n] = NULL;
+  return 0;
+}
+
+int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
+                        int join_duplicates) {
+  lode__arena_t* a = &m->arena;
+  m->method = lode__arena_strndup(a, h->method_name.base, h->method_name.len);
+  m->url = lode__arena_strndup(a, h->url.base, h->url.len);
+  if (m->method == NULL || m->url == NULL)
+    return UV_ENOMEM;
+  m->major = h->http_major;
+  m->minor = h->http_minor;
+  snprintf(m->version, sizeof(m->version), "%d.%d", m->major, m->minor);
+  m->flags |= LODE__IN_READING;
+  return fill_fields(a, &m->headers, h->headers, h->num_headers,
+                     join_duplicates);
+}
+
+int lode__incoming_set_trailers(lode_http_incoming_t* m,
+                                const lode_http_header_t* t, size_t n) {
+  int join = m->conn->srv->join_duplicates;
+  return fill_fields(&m->arena, &m->trailers, t, n, join);
+}
+
+/* Accessors. */
+const char* lode_http_incoming_method(const lode_http_incoming_t* m) {
+  return m->method;
+}
+
+const char* lode_http_incoming_url(const lode_http_incoming_t* m) {
+  return m->url;
+}
+
+const char* lode_http_incoming_http_version(const lode_http_incoming_t* m) {
+  return m->version;
+}
+
+int lode_http_incoming_http_version_major(const lode_http_incoming_t* m) {
+  return m->major;
+}
+
+int lode_http_incoming_http_version_minor(const lode_http_incoming_t* m) {
+  return m->minor;
+}
+
+int lode_http_incoming_status_code(const lode_http_incoming_t* m) {
+  (void) m;
+  return 0;
+}
+
+const char* lode_http_incoming_status_message(const lode_http_incoming_t* m) {
+  (void) m;
+  return NULL;
+}
+
+static void fields_at(const lode__in_fields_t* f, size_t i, const char** name,
+                      const char** value) {
+  if (name != NULL)
+    *name = i < f->n ? f->items[i].name : NULL;
+  if (value != NULL)
+    *value = i < f->n ? f->items[i].value : NULL;
+}
+
+static const char* fields_get(const lode__in_fields_t* f, const char* name) {
+  for (size_t i = 0; i < f->n; i++)
+    if (strcasecmp(f->items[i].name, name) == 0)
+      return f->items[i].value;
+  return NULL;
+}
+
+static size_t fields_distinct(const lode__in_fields_t* f, const char* name,
+                              const char** out, size_t cap) {
+  size_t k = 0;
+  for (size_t i = 0; i + 1 < f->nraw + 1 && i < f->nraw; i += 2) {
+    if (strcasecmp(f->raw[i], name) != 0)
+      continue;
+    if (k < cap)
+      out[k] = f->raw[i + 1];
+    k++;
+  }
+  return k;
+}
+
+size_t lode_http_incoming_headers_count(const lode_http_incoming_t* m) {
+  return m->headers.n;
+}
+
+void lode_http_incoming_headers_at(const lode_http_incoming_t* m, size_t i,
+                                   const char** name, const char** value) {
+  fields_at(&m->headers, i, name, value);
+}
+
+const char* lode_http_incoming_header(const lode_http_incoming_t* m,
+                                      const char* name) {
+  return fields_get(&m->headers, name);
+}
+
+size_t lode_http_incoming_header_distinct(const lode_http_incoming_t* m,
+                                          const char* name, const char** out,
+                                          size_t cap) {
+  return fields_distinct(&m->headers, name, out, cap);
+}
+
+const char* const* lode_http_incoming_raw_headers(
+    const lode_http_incoming_t* m, size_t* n) {
+  *n = m->headers.nraw;
+  return m->headers.raw;
+}
+
+size_t lode_http_incoming_trailers_count(const lode_http_incoming_t* m) {
+  return m->trailers.n;
+}
+
+void lode_http_incoming_trailers_at(const lode_http_incoming_t* m, size_t i,
+                                    const char** name, const char** value) {
+  fields_at(&m->trailers, i, name, value);
+}
+
+const char* lode_http_incoming_trailer(const lode_http_incoming_t* m,
+                                       const char* name) {
+  return fields_get(&m->trailers, name);
+}
+
+size_t lode_http_incoming_trailer_distinct(const lode_http_incoming_t* m,
+                                           const char* name,
+                                           const char** out, size_t cap) {
+  return fields_distinct(&m->trailers, name, out, cap);
+}
+
+const char* const* lode_http_incoming_raw_trailers(
+    const lode_http_incoming_t* m, size_t* n) {
+  static const char* const none[] = { NULL };
+  *n = m->trailers.nraw;
+  return m->trailers.raw ? m->trailers.raw : none;
+}
+
+int lode_http_incoming_complete(const lode_http_incoming_t* m) {
+  return (m->flags & LODE__IN_COMPLETE) != 0;
+}
+
+int lode_http_incoming_aborted(const lode_http_incoming_t* m) {
+  return (m->flags & LODE__IN_ABORTED) != 0;
+}
+
+lode_stream_t* lode_http_incoming_socket(const lode_http_incoming_t* m) {
+  lode__conn_t* c = m->conn;
+  return c->flags & LODE__CONN_CLOSED ? NULL : c->stream;
+}
+
+/* The body stream. */
+static int flowing(const lode_http_incoming_t* m) {
+  return (m->flags & LODE__IN_DUMPED) ||
+         (m->ev != NULL && m->ev->on_data != NULL &&
+          !(m->flags & LODE__IN_PAUSED));
+}
+
+static void deliver(lode_http_incoming_t* m, lode_slice_t data) {
+  if (m->flags & LODE__IN_DUMPED)
+    return;
+  if (m->enc == LODE_ENC_BUFFER) {
+    m->ev->on_data(m, data);
+    return;
+  }
+  size_t cap = lode_decoder_max(&m->decoder, data.len);
+  char* text = malloc(cap ? cap : 1);
+  if (text == NULL)
+    return;
+  size_t n = lode_decoder_write(&m->decoder, data, text, cap);
+  if (n > 0)
+    m->ev->on_data(m, (lode_slice_t){ text, n });
+  free(text);
+}
+
+static void emit_end(lode_http_incoming_t* m) {
+  if (m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED))
+    return;
+  m->flags |= LODE__IN_END_EMITTED;
+  if (m->enc != LODE_ENC_BUFFER && !(m->flags & LODE__IN_DUMPED) &&
+      m->ev != NULL && m->ev->on_data != NULL) {
+    char tail[8];
+    size_t n = lode_decoder_end(&m->decoder, tail, sizeof(tail));
+    if (n > 0)
+      m->ev->on_data(m, (lode_slice_t){ tail, n });
+  }
+  if (m->ev != NULL && m->ev->on_end != NULL)
+    m->ev->on_end(m);
+  lode__incoming_maybe_close(m);
+}
+
+/* Delivers held bytes while the message flows; the end follows them. */
+static void flush(lode_http_incoming_t* m) {
+  lode_http_incoming_hold(m);
+  while (m->body.len > 0 && flowing(m) && !(m->flags & LODE__IN_CLOSED)) {
+    lode__buf_t b = m->body;
+    m->body = (lode__buf_t){ 0 };
+    deliver(m, (lode_slice_t){ b.base, b.len });
+    if (m->body.base == NULL) {
+      b.len = 0;
+      m->body = b;
+    } else {
+      lode__buf_free(&b);
+    }
+  }
+  if (m->body.len == 0 && (m->flags & LODE__IN_COMPLETE) && flowing(m))
+    emit_end(m);
+  if (m->body.len == 0 && (m->flags & LODE__IN_READING))
+    lode__conn_resume_reading(m->conn);
+  lode_http_incoming_release(m);
+}
+
+static void flush_deferred(void* arg) {
+  lode_http_incoming_t* m = arg;
+  m->flags &= ~LODE__IN_FLUSH_QUEUED;
+  flush(m);
+  lode_http_incoming_release(m);
+}
+
+static void schedule_flush(lode_http_incoming_t* m) {
+  if (m->flags & (LODE__IN_FLUSH_QUEUED | LODE__IN_CLOSED))
+    return;
+  if (lode__defer(m->conn->srv->loop, flush_deferred, m) != 0)
+    return;
+  m->flags |= LODE__IN_FLUSH_QUEUED;
+  lode_http_incoming_hold(m);
+}
+
+int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data) {
+  if (m->flags & LODE__IN_DUMPED)
+    return 0;
+  if (flowing(m) && m->body.len == 0) {
+    deliver(m, data);
+    return 0;
+  }
+  if (lode__buf_append(&m->body, data.base, data.len) != 0)
+    return 1;
+  return m->body.len >= BODY_HIGH_WATER_MARK;
+}
+
+void lode__incoming_end(lode_http_incoming_t* m) {
+  m->flags |= LODE__IN_COMPLETE;
+  m->flags &= ~LODE__IN_READING;
+  if (m->body.len == 0 && flowing(m))
+    emit_end(m);
+}
+
+void lode_http_incoming_set_events(lode_http_incoming_t* m,
+                                   const lode_http_incoming_events_t* ev) {
+  m->ev = ev;
+  if (m->body.len > 0 || ((m->flags & LODE__IN_COMPLETE) &&
+                          !(m->flags & LODE__IN_END_EMITTED)))
+    schedule_flush(m);
+}
+
+void lode_http_incoming_pause(lode_http_incoming_t* m) {
+  m->flags |= LODE__IN_PAUSED;
+}
+
+void lode_http_incoming_resume(lode_http_incoming_t* m) {
+  m->flags &= ~LODE__IN_PAUSED;
+  schedule_flush(m);
+}
+
+int lode_http_incoming_is_paused(const lode_http_incoming_t* m) {
+  return (m->flags & LODE__IN_PAUSED) != 0;
+}
+
+void lode_http_incoming_set_encoding(lode_http_incoming_t* m,
+                                     lode_encoding_t enc) {
+  m->enc = enc;
+  lode_decoder_init(&m->decoder, enc);
+}
+
+void lode__incoming_dump(lode_http_incoming_t* m) {
+  if (m->flags & LODE__IN_DUMPED)
+    return;
+  if (flowing(m) && m->body.len == 0)
+    return;  /* somebody reads it: Node leaves a consumed body alone */
+  m->flags |= LODE__IN_DUMPED;
+  m->body.len = 0;
+  if (m->flags & LODE__IN_COMPLETE)
+    emit_end(m);
+  else
+    lode__conn_resume_reading(m->conn);
+}
+
+void lode__incoming_maybe_close(lode_http_incoming_t* m) {
+  if (m->flags & LODE__IN_CLOSED)
+    return;
+  int body_done = (m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED |
+                               LODE__IN_DESTROYED | LODE__IN_DUMPED)) != 0;
+  int res_done = m->res == NULL ||
+                 (m->res->out.flags & LODE__OUT_CLOSED) != 0;
+  if (!body_done || !res_done)
+    return;
+  m->flags |= LODE__IN_CLOSED;
+  if (m->ev != NULL && m->ev->on_close != NULL)
+    m->ev->on_close(m);
+  lode_http_incoming_release(m);
+}
+
+void lode__incoming_abort(lode_http_incoming_t* m) {
+  if (m->flags & (LODE__IN_CLOSED | LODE__IN_COMPLETE))
+    return;
+  lode_http_incoming_hold(m);
+  m->flags |= LODE__IN_ABORTED;
+  m->flags &= ~LODE__IN_READING;
+  if (m->ev != NULL && m->ev->on_aborted != NULL)
+    m->ev->on_aborted(m);
+  if (m->ev != NULL && m->ev->on_error != NULL) {
+    lode_error_t e;
+    lode_error_init(&e, UV_ECONNRESET);
+    lode_error_set_message(&e, "aborted");
+    m->ev->on_error(m, &e);
+  }
+  lode__incoming_maybe_close(m);
+  lode_http_incoming_release(m);
+}
+
+void lode_http_incoming_destroy(lode_http_incoming_t* m,
+                                const lode_error_t* err) {
+  if (m->flags & (LODE__IN_DESTROYED | LODE__IN_CLOSED))
+    return;
+  m->flags |= LODE__IN_DESTROYED;
+  if (err != NULL && m->ev != NULL && m->ev->on_error != NULL)
+    m->ev->on_error(m, err);
+  if (!(m->flags & LODE__IN_COMPLETE))
+    lode__conn_destroy(m->conn, NULL);
+  else
+    lode__incoming_maybe_close(m);
+}
+
+int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs) {
+  lode__conn_set_timeout(m->conn, msecs);
+  return 0;
+}

@@ -1,0 +1,921 @@
+/* OutgoingMessage: Node's lib/_http_outgoing.js, byte for byte on the wire.
+ * The header block is built once into one buffer and leaves with the first
+ * body bytes in a single write. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/outgoing.h"
+
+#define HIGH_WATER_MARK 16384
+
+static const char crlf[] = "\r\n";
+
+void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
+                         const lode__outgoing_ops_t* ops) {
+  memset(o, 0, sizeof(*o));
+  o->loop = loop;
+  o->ops = ops;
+  o->refs = 1;
+  o->flags = LODE__OUT_HAS_BODY | LODE__OUT_CHUNKED_DEFAULT |
+             LODE__OUT_DEFAULT_KA;
+}
+
+void lode__outgoing_reset(lode_http_outgoing_t* o) {
+  lode__arena_t arena = o->arena;
+  lode__out_headers_t headers = o->headers;
+  lode__buf_t header = o->header, held = o->held, trailer = o->trailer;
+  const lode__outgoing_ops_t* ops = o->ops;
+  uv_loop_t* loop = o->loop;
+  free(o->held_cbs);
+  lode__arena_reset(&arena);
+  lode__out_headers_reset(&headers);
+  header.len = held.len = trailer.len = 0;
+  lode__outgoing_init(o, loop, ops);
+  o->arena = arena;
+  o->headers = headers;
+  o->header = header;
+  o->held = held;
+  o->trailer = trailer;
+}
+
+void lode__outgoing_free(lode_http_outgoing_t* o) {
+  lode__arena_free(&o->arena);
+  lode__out_headers_free(&o->headers);
+  lode__buf_free(&o->header);
+  lode__buf_free(&o->held);
+  lode__buf_free(&o->trailer);
+  free(o->held_cbs);
+  o->held_cbs = NULL;
+}
+
+/* References. */
+void lode_http_outgoing_hold(lode_http_outgoing_t* o) {
+  o->refs++;
+}
+
+void lode_http_outgoing_release(lode_http_outgoing_t* o) {
+  if (--o->refs == 0)
+    o->ops->free(o);
+}
+
+void lode_http_outgoing_set_events(lode_http_outgoing_t* o,
+                                   const lode_http_outgoing_events_t* ev) {
+  o->ev = ev;
+}
+
+void lode_http_outgoing_set_data(lode_http_outgoing_t* o, void* data) {
+  o->data = data;
+}
+
+void* lode_http_outgoing_get_data(const lode_http_outgoing_t* o) {
+  return o->data;
+}
+
+/* Deferral for rare paths: a one-shot timer that frees itself. */
+typedef struct defer_s {
+  uv_timer_t timer;
+  void (*fn)(void* arg);
+  void* arg;
+} defer_t;
+
+static void defer_closed(uv_handle_t* h) {
+  free(h->data);
+}
+
+static void defer_fire(uv_timer_t* t) {
+  defer_t* d = t->data;
+  d->fn(d->arg);
+  uv_close((uv_handle_t*) &d->timer, defer_closed);
+}
+
+int lode__defer(uv_loop_t* loop, void (*fn)(void* arg), void* arg) {
+  defer_t* d = malloc(sizeof(*d));
+  if (d == NULL)
+    return UV_ENOMEM;
+  d->fn = fn;
+  d->arg = arg;
+  uv_timer_init(loop, &d->timer);
+  d->timer.data = d;
+  uv_timer_start(&d->timer, defer_fire, 0, 0);
+  return 0;
+}
+
+/* Header storage: Node's setHeader family. */
+static int check_header(const lode_http_outgoing_t* o, const char* name,
+                        const char* const* values, size_t n) {
+  if (o->flags & LODE__OUT_HEADER_BUILT)
+    return LODE_ERR_HTTP_HEADERS_SENT;
+  int r = lode_http_validate_header_name(name);
+  if (r != 0)
+    return r;
+  if (values == NULL)
+    return LODE_ERR_HTTP_INVALID_HEADER_VALUE;
+  for (size_t i = 0; i < n; i++)
+    if ((r = lode_http_validate_header_value(name, values[i])) != 0)
+      return r;
+  return 0;
+}
+
+int lode_http_outgoing_set_header_values(lode_http_outgoing_t* o,
+                                         const char* name,
+                                         const char* const* values,
+                                         size_t n) {
+  int r = check_header(o, name, values, n);
+  if (r != 0)
+    return r;
+  return lode__out_headers_set(&o->headers, &o->arena, name, values, n, 0);
+}
+
+int lode_http_outgoing_set_header(lode_http_outgoing_t* o, const char* name,
+                                  const char* value) {
+  return lode_http_outgoing_set_header_values(o, name, &value, 1);
+}
+
+int lode_http_outgoing_append_header(lode_http_outgoing_t* o,
+                                     const char* name, const char* value) {
+  int r = check_header(o, name, &value, 1);
+  if (r == LODE_ERR_HTTP_HEADERS_SENT)
+    return r;
+  if (r != 0)
+    return r;
+  return lode__out_headers_set(&o->headers, &o->arena, name, &value, 1, 1);
+}
+
+int lode_http_outgoing_set_headers(lode_http_outgoing_t* o,
+                                   const char* const* pairs, size_t n) {
+  if (o->flags & LODE__OUT_HEADER_BUILT)
+    return LODE_ERR_HTTP_HEADERS_SENT;
+  size_t ncookies = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(pairs[2 * i], "set-cookie") == 0) {
+      ncookies++;
+      continue;
+    }
+    int r = lode_http_outgoing_set_header(o, pairs[2 * i], pairs[2 * i + 1]);
+    if (r != 0)
+      return r;
+  }
+  if (ncookies == 0)
+    return 0;
+  const char** cookies = malloc(ncookies * sizeof(*cookies));
+  if (cookies == NULL)
+    return UV_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(pairs[2 * i], "set-cookie") == 0)
+      cookies[k++] = pairs[2 * i + 1];
+  int r = lode_http_outgoing_set_header_values(o, "set-cookie", cookies, k);
+  free(cookies);
+  return r;
+}
+
+const char* lode_http_outgoing_get_header(const lode_http_outgoing_t* o,
+                                          const char* name, size_t* count) {
+  const lode__out_header_t* e =
+      name ? lode__out_headers_find(&o->headers, name) : NULL;
+  if (count != NULL)
+    *count = e ? e->nvalues : 0;
+  return e && e->nvalues > 0 ? e->values[0] : NULL;
+}
+
+const char* lode_http_outgoing_get_header_value(
+    const lode_http_outgoing_t* o, const char* name, size_t i) {
+  const lode__out_header_t* e =
+      name ? lode__out_headers_find(&o->headers, name) : NULL;
+  return e && i < e->nvalues ? e->values[i] : NULL;
+}
+
+int lode_http_outgoing_has_header(const lode_http_outgoing_t* o,
+                                  const char* name) {
+  return name != NULL && lode__out_headers_find(&o->headers, name) != NULL;
+}
+
+int lode_http_outgoing_remove_header(lode_http_outgoing_t* o,
+                                     const char* name) {
+  if (o->flags & LODE__OUT_HEADER_BUILT)
+    return LODE_ERR_HTTP_HEADERS_SENT;
+  size_t len = strlen(name);
+  if (lode__http_ieq(name, len, "connection"))
+    o->flags |= LODE__OUT_REMOVED_CONN;
+  else if (lode__http_ieq(name, len, "content-length"))
+    o->flags |= LODE__OUT_REMOVED_CL;
+  else if (lode__http_ieq(name, len, "transfer-encoding"))
+    o->flags |= LODE__OUT_REMOVED_TE;
+  else if (lode__http_ieq(name, len, "date"))
+    o->flags &= ~LODE__OUT_SEND_DATE;
+  lode__out_headers_remove(&o->headers, name);
+  return 0;
+}
+
+size_t lode_http_outgoing_header_count(const lode_http_outgoing_t* o) {
+  return o->headers.live;
+}
+
+const char* lode_http_outgoing_header_name(const lode_http_outgoing_t* o,
+                                           size_t i) {
+  const lode__out_header_t* e = lode__out_headers_at(&o->headers, i);
+  return e ? e->lower : NULL;
+}
+
+const char* lode_http_outgoing_raw_header_name(
+    const lode_http_outgoing_t* o, size_t i) {
+  const lode__out_header_t* e = lode__out_headers_at(&o->headers, i);
+  return e ? e->raw : NULL;
+}
+
+/* _storeHeader. */
+typedef struct store_state_s {
+  int connection, cont_len, te, date, expect, trailer;
+} store_state_t;
+
+/* Node's matchHeader: what the user's own headers imply for framing. */
+static void match_header(lode_http_outgoing_t* o, store_state_t* st,
+                         const char* field, const char* value) {
+  size_t n = strlen(field), vn = strlen(value);
+  if (n < 4 || n > 17)
+    return;
+  if (lode__http_ieq(field, n, "connection")) {
+    st->connection = 1;
+    o->flags &= ~LODE__OUT_REMOVED_CONN;
+    if (lode__http_has_word(value, vn, "close"))
+      o->flags |= LODE__OUT_LAST;
+    else
+      o->flags |= LODE__OUT_KEEP_ALIVE;
+  } else if (lode__http_ieq(field, n, "transfer-encoding")) {
+    st->te = 1;
+    o->flags &= ~LODE__OUT_REMOVED_TE;
+    if (lode__http_has_word(value, vn, "chunked"))
+      o->flags |= LODE__OUT_CHUNKED;
+  } else if (lode__http_ieq(field, n, "content-length")) {
+    st->cont_len = 1;
+    /* +value in JavaScript: a number only when all digits. */
+    char* end;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (vn > 0 && *end == '\0') {
+      o->content_length = v;
+      o->flags |= LODE__OUT_HAS_CL;
+    } else {
+      o->flags &= ~LODE__OUT_HAS_CL;
+    }
+    o->flags &= ~LODE__OUT_REMOVED_CL;
+  } else if (lode__http_ieq(field, n, "date")) {
+    st->date = 1;
+  } else if (lode__http_ieq(field, n, "expect")) {
+    st->expect = 1;
+  } else if (lode__http_ieq(field, n, "trailer")) {
+    st->trailer = 1;
+  } else if (lode__http_ieq(field, n, "keep-alive")) {
+    o->flags &= ~LODE__OUT_DEFAULT_KA;
+  }
+}
+
+static int store_line(lode_http_outgoing_t* o, store_state_t* st,
+                      const char* key, const char* value, int validate) {
+  if (validate) {
+    int r = lode_http_validate_header_value(key, value);
+    if (r != 0)
+      return r;
+  }
+  lode__buf_t* b = &o->header;
+  size_t kn = strlen(key), vn = strlen(value);
+  if (lode__buf_reserve(b, kn + vn + 4) != 0)
+    return UV_ENOMEM;
+  memcpy(b->base + b->len, key, kn);
+  memcpy(b->base + b->len + kn, ": ", 2);
+  memcpy(b->base + b->len + kn + 2, value, vn);
+  memcpy(b->base + b->len + kn + 2 + vn, crlf, 2);
+  b->len += kn + vn + 4;
+  match_header(o, st, key, value);
+  return 0;
+}
+
+static int is_unique(const lode_http_outgoing_t* o, const char* key) {
+  if (o->unique == NULL)
+    return 0;
+  size_t n = strlen(key);
+  for (const char* const* u = o->unique; *u != NULL; u++)
+    if (lode__http_ieq(key, n, *u))
+      return 1;
+  return 0;
+}
+
+/* Node's processHeader: an array becomes one line per value, except that
+ * Cookie and uniqueHeaders names join theirs with "; ". */
+static int process_header(lode_http_outgoing_t* o, store_state_t* st,
+                          const char* key, const char* const* values,
+                          size_t n, int validate) {
+  if (validate && lode_http_validate_header_name(key) != 0)
+    return LODE_ERR_INVALID_HTTP_TOKEN;
+  int cookie = lode__http_ieq(key, strlen(key), "cookie");
+  if (n == 1 || ((n < 2 || !cookie) && !is_unique(o, key))) {
+    for (size_t i = 0; i < n; i++) {
+      int r = store_line(o, st, key, values[i], validate);
+      if (r != 0)
+        return r;
+    }
+    return 0;
+  }
+  lode__buf_t joined = { 0 };
+  for (size_t i = 0; i < n; i++) {
+    if ((i > 0 && lode__buf_append(&joined, "; ", 2) != 0) ||
+        lode__buf_append_str(&joined, values[i]) != 0 ||
+        lode__buf_reserve(&joined, 1) != 0) {
+      lode__buf_free(&joined);
+      return UV_ENOMEM;
+    }
+  }
+  if (lode__buf_reserve(&joined, 1) != 0)
+    return UV_ENOMEM;
+  joined.base[joined.len] = '\0';
+  int r = store_line(o, st, key, joined.base, validate);
+  lode__buf_free(&joined);
+  return r;
+}
+
+static int store_headers(lode_http_outgoing_t* o, store_state_t* st,
+                         const char* const* pairs, size_t n) {
+  int r = 0;
+  if (pairs != NULL) {
+    for (size_t i = 0; i < n && r == 0; i++)
+      r = process_header(o, st, pairs[2 * i], &pairs[2 * i + 1], 1, 1);
+    return r;
+  }
+  for (uint32_t i = 0; i < o->headers.n && r == 0; i++) {
+    const lode__out_header_t* e = &o->headers.items[i];
+    if (!e->removed)
+      r = process_header(o, st, e->raw, e->values, e->nvalues, 0);
+  }
+  return r;
+}
+
+static int store_keep_alive(lode_http_outgoing_t* o, store_state_t* st) {
+  lode__buf_t* b = &o->header;
+  if (o->flags & LODE__OUT_REMOVED_CONN) {
+    if (!(o->flags & LODE__OUT_KEEP_ALIVE))
+      o->flags |= LODE__OUT_LAST;
+    return 0;
+  }
+  if (st->connection)
+    return 0;
+  int send_ka = (o->flags & LODE__OUT_KEEP_ALIVE) &&
+                (st->cont_len || (o->flags & LODE__OUT_CHUNKED_DEFAULT) ||
+                 (o->flags & LODE__OUT_AGENT));
+  if (send_ka && (o->flags & LODE__OUT_MAX_REACHED))
+    return lode__buf_append_str(b, "Connection: close\r\n");
+  if (!send_ka) {
+    o->flags |= LODE__OUT_LAST;
+    return lode__buf_append_str(b, "Connection: close\r\n");
+  }
+  int r = lode__buf_append_str(b, "Connection: keep-alive\r\n");
+  if (r == 0 && o->keep_alive_timeout && (o->flags & LODE__OUT_DEFAULT_KA)) {
+    char line[96];
+    int len = snprintf(line, sizeof(line), "Keep-Alive: timeout=%" PRIu64,
+                       o->keep_alive_timeout / 1000);
+    if (o->max_requests > 0)
+      len += snprintf(line + len, sizeof(line) - len, ", max=%u",
+                      o->max_requests);
+    snprintf(line + len, sizeof(line) - len, "\r\n");
+    r = lode__buf_append_str(b, line);
+  }
+  return r;
+}
+
+static int store_framing(lode_http_outgoing_t* o, store_state_t* st) {
+  if (st->cont_len || st->te)
+    return 0;
+  if (!(o->flags & LODE__OUT_HAS_BODY)) {
+    o->flags &= ~LODE__OUT_CHUNKED;
+  } else if (!(o->flags & LODE__OUT_CHUNKED_DEFAULT)) {
+    o->flags |= LODE__OUT_LAST;
+  } else if (!st->trailer && !(o->flags & LODE__OUT_REMOVED_CL) &&
+             (o->flags & LODE__OUT_HAS_CL)) {
+    char line[64];
+    snprintf(line, sizeof(line), "Content-Length: %" PRIu64 "\r\n",
+             o->content_length);
+    return lode__buf_append_str(&o->header, line);
+  } else if (!(o->flags & LODE__OUT_REMOVED_TE)) {
+    o->flags |= LODE__OUT_CHUNKED;
+    return lode__buf_append_str(&o->header, "Transfer-Encoding: chunked\r\n");
+  } else {
+    /* No framing left: the body runs to the connection's end. */
+    o->flags |= LODE__OUT_LAST;
+  }
+  return 0;
+}
+
+int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
+                                size_t first_len, const char* const* pairs,
+                                size_t n) {
+  store_state_t st = { 0 };
+  o->header.len = 0;
+  int r = lode__buf_append(&o->header, first, first_len);
+  if (r == 0)
+    r = store_headers(o, &st, pairs, n);
+  if (r == 0 && (o->flags & LODE__OUT_SEND_DATE) && !st.date) {
+    r = lode__buf_append_str(&o->header, "Date: ");
+    if (r == 0)
+      r = lode__buf_append_str(&o->header, lode__date_get(o->date, o->loop));
+    if (r == 0)
+      r = lode__buf_append(&o->header, crlf, 2);
+  }
+  if (r != 0) {
+    o->header.len = 0;
+    return r;
+  }
+  /* A 204 or 304 never carries a body, so a user's chunked framing would
+   * leave a dangling zero chunk: Node drops it and closes instead. */
+  if ((o->flags & LODE__OUT_CHUNKED) &&
+      (o->status_code == 204 || o->status_code == 304))
+    o->flags &= ~(LODE__OUT_CHUNKED | LODE__OUT_KEEP_ALIVE);
+  if ((r = store_keep_alive(o, &st)) == 0)
+    r = store_framing(o, &st);
+  if (r == 0 && !(o->flags & LODE__OUT_CHUNKED) && st.trailer)
+    r = LODE_ERR_HTTP_TRAILER_INVALID;
+  if (r == 0)
+    r = lode__buf_append(&o->header, crlf, 2);
+  if (r != 0) {
+    o->header.len = 0;
+    return r;
+  }
+  o->flags |= LODE__OUT_HEADER_BUILT;
+  o->flags &= ~LODE__OUT_HEADER_SENT;
+  return 0;
+}
+
+/* Writing. A write with callbacks carries them in a context that also
+ * holds the message alive until the connection reports completion. */
+typedef struct wctx_s {
+  lode_http_outgoing_t* o;
+  lode__pending_cb_t* cbs;
+  size_t n;
+  lode__pending_cb_t one;
+} wctx_t;
+
+static void finish(lode_http_outgoing_t* o, int status, void* arg);
+static int write_framed(lode_http_outgoing_t* o, lode_slice_t chunk,
+                        lode_slice_t tail, lode_http_outgoing_cb cb,
+                        void* arg);
+
+static void write_done(lode_stream_t* s, int status, void* arg) {
+  wctx_t* w = arg;
+  lode_http_outgoing_t* o = w->o;
+  (void) s;
+  for (size_t i = 0; i < w->n; i++)
+    if (w->cbs[i].cb != NULL)
+      w->cbs[i].cb(o, status, w->cbs[i].arg);
+  if (w->cbs != &w->one)
+    free(w->cbs);
+  free(w);
+  lode_http_outgoing_release(o);
+}
+
+static void empty_done(void* arg) {
+  write_done(NULL, 0, arg);
+}
+
+static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
+                        size_t n, lode__pending_cb_t* cbs, size_t ncbs) {
+  wctx_t* w = NULL;
+  if (ncbs > 0) {
+    if ((w = malloc(sizeof(*w))) == NULL)
+      return UV_ENOMEM;
+    w->o = o;
+    w->n = ncbs;
+    w->cbs = cbs;
+    if (ncbs == 1 && cbs != NULL) {
+      w->one = cbs[0];
+      w->cbs = &w->one;
+    }
+    lode_http_outgoing_hold(o);
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += bufs[i].len;
+  if (total == 0) {
+    if (w != NULL && lode__defer(o->loop, empty_done, w) != 0)
+      write_done(NULL, UV_ENOMEM, w);
+    return 1;
+  }
+  int r = lode_stream_writev(o->socket, bufs, n, w ? write_done : NULL, w);
+  if (r < 0 && w != NULL) {
+    if (w->cbs != &w->one)
+      free(w->cbs);
+    free(w);
+    lode_http_outgoing_release(o);
+  }
+  return r;
+}
+
+static int flush_held(lode_http_outgoing_t* o) {
+  while (o->corked > 0) {
+    o->corked--;
+    lode_stream_cork(o->socket);
+  }
+  if (o->held.len == 0 && o->nheld_cbs == 0)
+    return 1;
+  lode_slice_t one = { o->held.base, o->held.len };
+  lode__pending_cb_t* cbs = o->held_cbs;
+  size_t ncbs = o->nheld_cbs;
+  size_t len = o->held.len;
+  o->held_cbs = NULL;
+  o->nheld_cbs = 0;
+  o->held.len = 0;
+  /* The write context takes a multi-entry array; a single entry is
+   * copied into it. */
+  int r = stream_write(o, &one, 1, cbs, ncbs);
+  if (ncbs == 1)
+    free(cbs);
+  if (o->ops->on_pending != NULL)
+    o->ops->on_pending(o, -(long) len);
+  return r;
+}
+
+/* Node's _writeRaw: straight to the connection when attached, otherwise
+ * held until one is. */
+static int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs,
+                     size_t n, lode_http_outgoing_cb cb, void* arg) {
+  lode__pending_cb_t pc = { cb, arg };
+  if (o->flags & LODE__OUT_DESTROYED)
+    return 0;
+  if (o->socket != NULL) {
+    if (o->held.len > 0 || o->nheld_cbs > 0)
+      flush_held(o);
+    int r = stream_write(o, bufs, n, cb ? &pc : NULL, cb ? 1 : 0);
+    return r < 0 ? 0 : r;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (lode__buf_append(&o->held, bufs[i].base, bufs[i].len) != 0)
+      return UV_ENOMEM;
+    total += bufs[i].len;
+  }
+  if (cb != NULL) {
+    lode__pending_cb_t* p =
+        realloc(o->held_cbs, (o->nheld_cbs + 1) * sizeof(*p));
+    if (p == NULL)
+      return UV_ENOMEM;
+    p[o->nheld_cbs++] = pc;
+    o->held_cbs = p;
+  }
+  if (o->ops->on_pending != NULL)
+    o->ops->on_pending(o, (long) total);
+  return o->held.len < HIGH_WATER_MARK;
+}
+
+/* Node's _send: the header block goes in front of the first bytes. */
+static int send_bufs(lode_http_outgoing_t* o, lode_slice_t* bufs, size_t n,
+                     lode_http_outgoing_cb cb, void* arg) {
+  lode_slice_t all[8];
+  size_t k = 0;
+  if ((o->flags & LODE__OUT_HEADER_BUILT) &&
+      !(o->flags & LODE__OUT_HEADER_SENT)) {
+    all[k++] = (lode_slice_t){ o->header.base, o->header.len };
+    o->flags |= LODE__OUT_HEADER_SENT;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (bufs[i].len > 0)
+      all[k++] = bufs[i];
+  return write_raw(o, all, k, cb, arg);
+}
+
+int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data) {
+  return write_raw(o, &data, 1, NULL, NULL);
+}
+
+/* Errors Node reports on the next tick (write after end, destroyed). */
+typedef struct late_err_s {
+  lode_http_outgoing_t* o;
+  lode__pending_cb_t cb;
+  int code;
+  const char* what;
+} late_err_t;
+
+static void late_err_fire(void* arg) {
+  late_err_t* l = arg;
+  lode_http_outgoing_t* o = l->o;
+  lode_error_t e;
+  lode_error_init(&e, l->code);
+  if (l->what != NULL)
+    lode_error_set_message(&e, lode_strerror(l->code), l->what);
+  if (l->cb.cb != NULL)
+    l->cb.cb(o, l->code, l->cb.arg);
+  if (l->code != LODE_ERR_STREAM_ALREADY_FINISHED &&
+      !(o->flags & LODE__OUT_DESTROYED) && o->ev && o->ev->on_error)
+    o->ev->on_error(o, &e);
+  free(l);
+  lode_http_outgoing_release(o);
+}
+
+static void late_err(lode_http_outgoing_t* o, int code, const char* what,
+                     lode_http_outgoing_cb cb, void* arg) {
+  late_err_t* l = malloc(sizeof(*l));
+  if (l == NULL)
+    return;
+  *l = (late_err_t){ o, { cb, arg }, code, what };
+  lode_http_outgoing_hold(o);
+  if (lode__defer(o->loop, late_err_fire, l) != 0) {
+    free(l);
+    lode_http_outgoing_release(o);
+  }
+}
+
+static void late_cb_fire(void* arg) {
+  late_err_t* l = arg;
+  if (l->cb.cb != NULL)
+    l->cb.cb(l->o, 0, l->cb.arg);
+  lode_http_outgoing_release(l->o);
+  free(l);
+}
+
+static void late_cb(lode_http_outgoing_t* o, lode_http_outgoing_cb cb,
+                    void* arg) {
+  late_err_t* l = malloc(sizeof(*l));
+  if (l == NULL)
+    return;
+  *l = (late_err_t){ o, { cb, arg }, 0, NULL };
+  lode_http_outgoing_hold(o);
+  if (lode__defer(o->loop, late_cb_fire, l) != 0) {
+    free(l);
+    lode_http_outgoing_release(o);
+  }
+}
+
+static int strict_length(const lode_http_outgoing_t* o) {
+  return (o->flags & LODE__OUT_STRICT_CL) && (o->flags & LODE__OUT_HAS_CL) &&
+         (o->flags & LODE__OUT_HAS_BODY) &&
+         !(o->flags & LODE__OUT_REMOVED_CL) &&
+         !(o->flags & LODE__OUT_CHUNKED) &&
+         !lode_http_outgoing_has_header(o, "transfer-encoding");
+}
+
+static int mismatch(const lode_http_outgoing_t* o, uint64_t got) {
+  (void) got;
+  (void) o;
+  return LODE_ERR_HTTP_CONTENT_LENGTH_MISMATCH;
+}
+
+/* Node's write_(): validation, implicit header, framing. */
+static int write_body(lode_http_outgoing_t* o, lode_slice_t chunk,
+                      lode_http_outgoing_cb cb, void* arg) {
+  if (o->flags & LODE__OUT_STRICT_CL) {
+    uint64_t total = o->bytes_written + chunk.len;
+    if (strict_length(o) && total > o->content_length)
+      return mismatch(o, total);
+    o->bytes_written = total;
+  }
+  if (!(o->flags & LODE__OUT_HEADER_BUILT)) {
+    int r = o->ops->implicit_header(o);
+    if (r < 0)
+      return r;
+  }
+  if (!(o->flags & LODE__OUT_HAS_BODY)) {
+    if (o->flags & LODE__OUT_REJECT_BODY)
+      return LODE_ERR_HTTP_BODY_NOT_ALLOWED;
+    if (cb != NULL)
+      late_cb(o, cb, arg);
+    return 1;
+  }
+  return write_framed(o, chunk, (lode_slice_t){ NULL, 0 }, cb, arg);
+}
+
+static int write_framed(lode_http_outgoing_t* o, lode_slice_t chunk,
+                        lode_slice_t tail, lode_http_outgoing_cb cb,
+                        void* arg) {
+  lode_slice_t bufs[5];
+  size_t n = 0;
+  char hex[24];
+  if ((o->flags & LODE__OUT_CHUNKED) && chunk.len > 0) {
+    int hl = snprintf(hex, sizeof(hex), "%zx\r\n", chunk.len);
+    bufs[n++] = (lode_slice_t){ hex, (size_t) hl };
+    bufs[n++] = chunk;
+    bufs[n++] = (lode_slice_t){ crlf, 2 };
+  } else {
+    bufs[n++] = chunk;
+  }
+  bufs[n++] = tail;
+  return send_bufs(o, bufs, n, cb, arg);
+}
+
+int lode_http_outgoing_write(lode_http_outgoing_t* o, lode_slice_t chunk,
+                             lode_http_outgoing_cb cb, void* arg) {
+  if (o->flags & (LODE__OUT_FINISHED | LODE__OUT_DESTROYED)) {
+    if (o->flags & LODE__OUT_FINISHED)
+      late_err(o, LODE_ERR_STREAM_WRITE_AFTER_END, NULL, cb, arg);
+    else
+      late_err(o, LODE_ERR_STREAM_DESTROYED, "write", cb, arg);
+    return 0;
+  }
+  int r = write_body(o, chunk, cb, arg);
+  if (r == 0)
+    o->flags |= LODE__OUT_NEED_DRAIN;
+  return r;
+}
+
+static void prefinish(lode_http_outgoing_t* o) {
+  if (o->ops->on_prefinish != NULL)
+    o->ops->on_prefinish(o);
+  if (o->ev != NULL && o->ev->on_prefinish != NULL)
+    o->ev->on_prefinish(o);
+}
+
+static void finish(lode_http_outgoing_t* o, int status, void* arg) {
+  (void) arg;
+  if (status != 0 || (o->flags & LODE__OUT_WFINISHED))
+    return;
+  o->flags |= LODE__OUT_WFINISHED;
+  lode_http_outgoing_hold(o);
+  if (o->ops->on_finish != NULL)
+    o->ops->on_finish(o);
+  if (o->ev != NULL && o->ev->on_finish != NULL)
+    o->ev->on_finish(o);
+  lode__pending_cb_t ecb = o->end_cb;
+  o->end_cb.cb = NULL;
+  if (ecb.cb != NULL)
+    ecb.cb(o, 0, ecb.arg);
+  if (o->ops->after_finish != NULL)
+    o->ops->after_finish(o);
+  lode_http_outgoing_release(o);
+}
+
+static void finish_late(void* arg) {
+  lode_http_outgoing_t* o = arg;
+  finish(o, 0, NULL);
+  lode_http_outgoing_release(o);
+}
+
+static int end_finished(lode_http_outgoing_t* o, lode_slice_t chunk,
+                        lode_http_outgoing_cb cb, void* arg) {
+  if (chunk.len > 0)
+    late_err(o, LODE_ERR_STREAM_WRITE_AFTER_END, NULL, cb, arg);
+  else if (cb != NULL && !(o->flags & LODE__OUT_WFINISHED))
+    o->end_cb = (lode__pending_cb_t){ cb, arg };
+  else if (cb != NULL)
+    late_err(o, LODE_ERR_STREAM_ALREADY_FINISHED, "end", cb, arg);
+  return 0;
+}
+
+int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
+                           lode_http_outgoing_cb cb, void* arg) {
+  if (o->flags & LODE__OUT_FINISHED)
+    return end_finished(o, chunk, cb, arg);
+  if (!(o->flags & LODE__OUT_HEADER_BUILT)) {
+    o->content_length = chunk.len;
+    o->flags |= LODE__OUT_HAS_CL;
+    int r = o->ops->implicit_header(o);
+    if (r < 0)
+      return r;
+  }
+  int has_body = (o->flags & LODE__OUT_HAS_BODY) != 0;
+  if (chunk.len > 0 && !has_body && (o->flags & LODE__OUT_REJECT_BODY))
+    return LODE_ERR_HTTP_BODY_NOT_ALLOWED;
+  if (o->flags & LODE__OUT_STRICT_CL) {
+    uint64_t total = o->bytes_written + (has_body ? chunk.len : 0);
+    if (strict_length(o) && total != o->content_length)
+      return mismatch(o, total);
+    o->bytes_written = total;
+  }
+  lode_slice_t tail = { NULL, 0 };
+  if (has_body && (o->flags & LODE__OUT_CHUNKED)) {
+    /* "0\r\n" + trailers + "\r\n", built in the trailer buffer. */
+    lode__buf_t* t = &o->trailer;
+    if (lode__buf_reserve(t, 5) != 0)
+      return UV_ENOMEM;
+    memmove(t->base + 3, t->base, t->len);
+    memcpy(t->base, "0\r\n", 3);
+    memcpy(t->base + 3 + t->len, crlf, 2);
+    t->len += 5;
+    tail = (lode_slice_t){ t->base, t->len };
+  }
+  int pending = !(o->flags & LODE__OUT_HEADER_SENT) || tail.len > 0 ||
+                (has_body && chunk.len > 0);
+  if (cb != NULL)
+    o->end_cb = (lode__pending_cb_t){ cb, arg };
+  o->flags |= LODE__OUT_FINISHED;
+  if (has_body && chunk.len > 0)
+    write_framed(o, chunk, tail, finish, NULL);
+  else if (pending)
+    send_bufs(o, &tail, 1, finish, NULL);
+  else if (lode__defer(o->loop, finish_late, o) == 0)
+    lode_http_outgoing_hold(o);
+  if (o->socket != NULL && o->held.len == 0)
+    prefinish(o);
+  return 0;
+}
+
+void lode_http_outgoing_flush_headers(lode_http_outgoing_t* o) {
+  if (!(o->flags & LODE__OUT_HEADER_BUILT) && o->ops->implicit_header(o) < 0)
+    return;
+  lode_slice_t none = { NULL, 0 };
+  send_bufs(o, &none, 1, NULL, NULL);
+}
+
+void lode__outgoing_attach(lode_http_outgoing_t* o, lode_stream_t* s) {
+  o->socket = s;
+  int r = flush_held(o);
+  if (o->flags & LODE__OUT_FINISHED)
+    prefinish(o);
+  else if (r > 0 && (o->flags & LODE__OUT_NEED_DRAIN))
+    lode__outgoing_drain(o);
+}
+
+void lode__outgoing_drain(lode_http_outgoing_t* o) {
+  if (!(o->flags & LODE__OUT_NEED_DRAIN) || (o->flags & LODE__OUT_FINISHED))
+    return;
+  o->flags &= ~LODE__OUT_NEED_DRAIN;
+  if (o->ev != NULL && o->ev->on_drain != NULL)
+    o->ev->on_drain(o);
+}
+
+void lode__outgoing_emit_close(lode_http_outgoing_t* o) {
+  if (o->flags & LODE__OUT_CLOSED)
+    return;
+  o->flags |= LODE__OUT_CLOSED | LODE__OUT_DESTROYED;
+  if (o->ev != NULL && o->ev->on_close != NULL)
+    o->ev->on_close(o);
+}
+
+int lode_http_outgoing_headers_sent(const lode_http_outgoing_t* o) {
+  return (o->flags & LODE__OUT_HEADER_BUILT) != 0;
+}
+
+int lode_http_outgoing_writable_ended(const lode_http_outgoing_t* o) {
+  return (o->flags & LODE__OUT_FINISHED) != 0;
+}
+
+int lode_http_outgoing_writable_finished(const lode_http_outgoing_t* o) {
+  return (o->flags & LODE__OUT_WFINISHED) != 0;
+}
+
+size_t lode_http_outgoing_writable_length(const lode_http_outgoing_t* o) {
+  size_t n = o->held.len;
+  if (o->socket != NULL)
+    n += lode_stream_writable_length(o->socket);
+  return n;
+}
+
+size_t lode_http_outgoing_writable_high_water_mark(
+    const lode_http_outgoing_t* o) {
+  (void) o;
+  return HIGH_WATER_MARK;
+}
+
+int lode_http_outgoing_writable_corked(const lode_http_outgoing_t* o) {
+  return o->corked;
+}
+
+void lode_http_outgoing_cork(lode_http_outgoing_t* o) {
+  if (o->socket != NULL)
+    lode_stream_cork(o->socket);
+  else
+    o->corked++;
+}
+
+void lode_http_outgoing_uncork(lode_http_outgoing_t* o) {
+  if (o->socket != NULL)
+    lode_stream_uncork(o->socket);
+  else if (o->corked > 0)
+    o->corked--;
+}
+
+/* Node's addTrailers: validated, then kept as text for end(). */
+int lode_http_outgoing_add_trailers(lode_http_outgoing_t* o,
+                                    const char* const* pairs, size_t n) {
+  lode__buf_t* t = &o->trailer;
+  t->len = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char* k = pairs[2 * i];
+    const char* v = pairs[2 * i + 1];
+    if (lode_http_validate_header_name(k) != 0)
+      return LODE_ERR_INVALID_HTTP_TOKEN;
+    if (v == NULL || !lode__http_value_ok(v, strlen(v)))
+      return LODE_ERR_INVALID_CHAR;
+    if (lode__buf_append_str(t, k) != 0 || lode__buf_append(t, ": ", 2) ||
+        lode__buf_append_str(t, v) != 0 || lode__buf_append(t, crlf, 2))
+      return UV_ENOMEM;
+  }
+  return 0;
+}
+
+void lode_http_outgoing_destroy(lode_http_outgoing_t* o,
+                                const lode_error_t* err) {
+  if (o->flags & LODE__OUT_DESTROYED)
+    return;
+  o->ops->destroy(o, err);
+}
+
+lode_stream_t* lode_http_outgoing_socket(const lode_http_outgoing_t* o) {
+  return o->socket;
+}
+
+int lode_http_outgoing_pipe(lode_http_outgoing_t* o) {
+  (void) o;
+  return LODE_ERR_STREAM_CANNOT_PIPE;
+}
+
+int lode_http_outgoing_set_timeout(lode_http_outgoing_t* o, uint64_t msecs) {
+  if (o->ops->set_timeout != NULL)
+    o->ops->set_timeout(o, msecs);
+  return 0;
+}

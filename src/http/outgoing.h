@@ -1,0 +1,110 @@
+/* The OutgoingMessage machinery shared by ServerResponse and ClientRequest:
+ * header storage, Node's _storeHeader, framing (chunked, Content-Length,
+ * none), held-back output while no connection is attached, finish. */
+#ifndef LODE_HTTP_OUTGOING_H
+#define LODE_HTTP_OUTGOING_H
+
+#include "http/common.h"
+
+typedef struct lode__outgoing_ops_s {
+  /* Node's _implicitHeader(): builds the header block (writeHead or the
+   * request line). Returns 0 or a negative code. */
+  int (*implicit_header)(lode_http_outgoing_t* o);
+  /* Node's _finish (prefinish) and the owner's 'finish' listener, which
+   * runs before the user's (resOnFinish for a response). */
+  void (*on_prefinish)(lode_http_outgoing_t* o);
+  void (*on_finish)(lode_http_outgoing_t* o);
+  /* After the user's finish listeners (a response's close). */
+  void (*after_finish)(lode_http_outgoing_t* o);
+  /* Held output grew or shrank by delta bytes (Node's _onPendingData). */
+  void (*on_pending)(lode_http_outgoing_t* o, long delta);
+  /* The last reference went: free the object. */
+  void (*free)(lode_http_outgoing_t* o);
+  /* setTimeout(msecs): the idle timeout of the connection. */
+  void (*set_timeout)(lode_http_outgoing_t* o, uint64_t msecs);
+  /* destroy(): tear down the connection under the message. */
+  void (*destroy)(lode_http_outgoing_t* o, const lode_error_t* err);
+} lode__outgoing_ops_t;
+
+typedef struct lode__pending_cb_s {
+  lode_http_outgoing_cb cb;
+  void* arg;
+} lode__pending_cb_t;
+
+enum {
+  LODE__OUT_HEADER_BUILT = 1 << 0,   /* Node's _header is set */
+  LODE__OUT_HEADER_SENT = 1 << 1,
+  LODE__OUT_HAS_BODY = 1 << 2,
+  LODE__OUT_CHUNKED = 1 << 3,
+  LODE__OUT_CHUNKED_DEFAULT = 1 << 4, /* useChunkedEncodingByDefault */
+  LODE__OUT_KEEP_ALIVE = 1 << 5,      /* shouldKeepAlive */
+  LODE__OUT_LAST = 1 << 6,            /* _last */
+  LODE__OUT_REMOVED_CONN = 1 << 7,
+  LODE__OUT_REMOVED_CL = 1 << 8,
+  LODE__OUT_REMOVED_TE = 1 << 9,
+  LODE__OUT_SEND_DATE = 1 << 10,
+  LODE__OUT_DEFAULT_KA = 1 << 11,     /* _defaultKeepAlive */
+  LODE__OUT_FINISHED = 1 << 12,       /* end() called */
+  LODE__OUT_WFINISHED = 1 << 13,      /* 'finish' emitted */
+  LODE__OUT_DESTROYED = 1 << 14,
+  LODE__OUT_CLOSED = 1 << 15,
+  LODE__OUT_NEED_DRAIN = 1 << 16,
+  LODE__OUT_STRICT_CL = 1 << 17,
+  LODE__OUT_REJECT_BODY = 1 << 18,    /* rejectNonStandardBodyWrites */
+  LODE__OUT_MAX_REACHED = 1 << 19,    /* maxRequestsOnConnectionReached */
+  LODE__OUT_AGENT = 1 << 20,          /* ClientRequest with an agent */
+  LODE__OUT_HAS_CL = 1 << 21          /* content_length is a number */
+};
+
+struct lode_http_outgoing_s {
+  const lode__outgoing_ops_t* ops;
+  const lode_http_outgoing_events_t* ev;
+  void* data;
+  uv_loop_t* loop;
+  lode_stream_t* socket;      /* attached connection, or NULL */
+  lode__date_cache_t* date;   /* the owner's Date cache */
+  const char* const* unique;  /* uniqueHeaders (lowercase), or NULL */
+  unsigned refs;
+  uint32_t flags;
+  lode__arena_t arena;
+  lode__out_headers_t headers;
+  lode__buf_t header;         /* the built header block */
+  lode__buf_t held;           /* output waiting for a connection */
+  lode__pending_cb_t* held_cbs;
+  size_t nheld_cbs;
+  lode__buf_t trailer;
+  uint64_t content_length;
+  uint64_t bytes_written;
+  uint64_t keep_alive_timeout;
+  unsigned max_requests;
+  int corked;
+  int status_code;            /* a response's; 0 for a request */
+  lode__pending_cb_t end_cb;
+};
+
+void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
+                         const lode__outgoing_ops_t* ops);
+/* Back to a fresh state for reuse (arena's first chunk kept). */
+void lode__outgoing_reset(lode_http_outgoing_t* o);
+void lode__outgoing_free(lode_http_outgoing_t* o);
+
+/* Node's _storeHeader(firstLine, headers): with pairs == NULL the stored
+ * headers are used, otherwise the n pairs are validated and written as
+ * given (writeHead's headers without any setHeader before). */
+int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
+                                size_t first_len, const char* const* pairs,
+                                size_t n);
+/* Node's _writeRaw for bytes that bypass framing (100 Continue, 103). */
+int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data);
+/* Attaches a connection and flushes held output (Node's assignSocket +
+ * _flush). */
+void lode__outgoing_attach(lode_http_outgoing_t* o, lode_stream_t* s);
+/* The connection drained: 'drain' if a write returned 0. */
+void lode__outgoing_drain(lode_http_outgoing_t* o);
+/* Emits 'close' once (also when the connection went away first). */
+void lode__outgoing_emit_close(lode_http_outgoing_t* o);
+/* Schedules fn(arg) on a later loop turn (Node's process.nextTick for the
+ * rare paths: write-after-end errors). Returns 0 or UV_ENOMEM. */
+int lode__defer(uv_loop_t* loop, void (*fn)(void* arg), void* arg);
+
+#endif

@@ -1,0 +1,665 @@
+/* The server side of a connection: Node's connectionListener, socketOnData,
+ * parserOnIncoming, socketOnError and friends, over a lode_stream_t. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/server.h"
+
+/* Responses waiting behind the active one before reading stops: bounds
+ * the memory a pipelining client can make the server hold. */
+#define MAX_PIPELINED 32
+
+enum { LODE__CONN_BODY_WAIT = 1 << 12, LODE__CONN_STREAM_PAUSED = 1 << 13 };
+
+static void conn_parse_buffered(lode__conn_t* c);
+
+void lode__conn_hold(lode__conn_t* c) {
+  c->refs++;
+}
+
+static void conn_free(lode__conn_t* c) {
+  lode_http_server_t* srv = c->srv;
+  if (c->slot != NULL) {
+    c->slot->next = srv->free_slots;
+    srv->free_slots = c->slot;
+  }
+  lode__buf_free(&c->in);
+  lode_stream_release(c->stream);
+  free(c);
+  srv->nalive--;
+  lode__server_maybe_closed(srv);
+}
+
+void lode__conn_release(lode__conn_t* c) {
+  if (--c->refs == 0)
+    conn_free(c);
+}
+
+/* Parsers. */
+static lode__parser_slot_t* take_slot(lode__conn_t* c) {
+  lode_http_server_t* srv = c->srv;
+  size_t max = srv->max_headers_count ? srv->max_headers_count : 2000;
+  lode__parser_slot_t* s = srv->free_slots;
+  if (s != NULL && s->max_headers == max) {
+    srv->free_slots = s->next;
+    srv->nfree_slots--;
+    lode_http_parser_reset(&s->parser);
+    return s;
+  }
+  s = malloc(sizeof(*s) + max * sizeof(lode_http_header_t));
+  if (s == NULL)
+    return NULL;
+  s->max_headers = max;
+  lode_http_parser_opts_t o = {
+    .lenient = srv->lenient,
+    .max_header_size = srv->max_header_size,
+    .headers = s->headers,
+    .max_headers = max,
+  };
+  lode_http_parser_init(&s->parser, LODE_HTTP_REQUEST, &o);
+  return s;
+}
+
+static void give_slot(lode__conn_t* c) {
+  lode_http_server_t* srv = c->srv;
+  lode__parser_slot_t* s = c->slot;
+  c->slot = NULL;
+  if (srv->nfree_slots >= (size_t) lode__max_idle_parsers) {
+    free(s);
+    return;
+  }
+  s->next = srv->free_slots;
+  srv->free_slots = s;
+  srv->nfree_slots++;
+}
+
+/* Timeouts: one timer per connection, re-armed lazily from last_active. */
+static void on_socket_timeout(lode__conn_t* c) {
+  int heard = 0;
+  lode__conn_hold(c);
+  lode_http_incoming_t* req = c->incoming;
+  if (req != NULL && !(req->flags & LODE__IN_COMPLETE) && req->ev &&
+      req->ev->on_timeout) {
+    req->ev->on_timeout(req);
+    heard = 1;
+  }
+  lode__response_t* res = c->res_head;
+  if (res != NULL && res->out.ev && res->out.ev->on_timeout &&
+      !(c->flags & LODE__CONN_CLOSED)) {
+    res->out.ev->on_timeout(&res->out);
+    heard = 1;
+  }
+  if (c->srv->ev->on_timeout != NULL && !(c->flags & LODE__CONN_CLOSED)) {
+    c->srv->ev->on_timeout(c->srv, c->stream);
+    heard = 1;
+  }
+  if (!heard)
+    lode__conn_destroy(c, NULL);
+  lode__conn_release(c);
+}
+
+static void timer_fire(uv_timer_t* t) {
+  lode__conn_t* c = t->data;
+  uint64_t idle = uv_now(t->loop) - c->last_active;
+  if (c->timeout == 0)
+    return;
+  if (idle < c->timeout) {
+    uv_timer_start(t, timer_fire, c->timeout - idle, 0);
+    return;
+  }
+  on_socket_timeout(c);
+}
+
+void lode__conn_touch(lode__conn_t* c) {
+  c->last_active = uv_now(c->srv->loop);
+  if (c->timeout && !uv_is_active((uv_handle_t*) &c->timer) &&
+      !(c->flags & LODE__CONN_CLOSED))
+    uv_timer_start(&c->timer, timer_fire, c->timeout, 0);
+}
+
+void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
+  if (c->flags & LODE__CONN_CLOSED)
+    return;
+  c->timeout = ms;
+  c->last_active = uv_now(c->srv->loop);
+  if (ms == 0)
+    uv_timer_stop(&c->timer);
+  else
+    uv_timer_start(&c->timer, timer_fire, ms, 0);
+}
+
+/* Tear-down. */
+void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err) {
+  if (c->flags & (LODE__CONN_DESTROYED | LODE__CONN_DETACHED))
+    return;
+  c->flags |= LODE__CONN_DESTROYED;
+  lode_stream_destroy(c->stream, err);
+}
+
+static void end_done(lode_stream_t* s, int status, void* arg) {
+  lode__conn_t* c = arg;
+  (void) status;
+  /* Node's destroySoon: once our last bytes are out, the socket goes. */
+  if (!(c->flags & (LODE__CONN_CLOSED | LODE__CONN_DETACHED)))
+    lode__conn_destroy(c, NULL);
+  lode__conn_release(c);
+  (void) s;
+}
+
+void lode__conn_end(lode__conn_t* c) {
+  if (c->flags & (LODE__CONN_ENDED | LODE__CONN_DESTROYED))
+    return;
+  c->flags |= LODE__CONN_ENDED;
+  lode__conn_hold(c);
+  if (lode_stream_end(c->stream, end_done, c) < 0)
+    end_done(c->stream, 0, c);
+}
+
+static void timer_closed(uv_handle_t* h) {
+  lode__conn_t* c = h->data;
+  lode__conn_release(c);
+}
+
+static void conn_unlink(lode__conn_t* c) {
+  lode_http_server_t* srv = c->srv;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+  srv->nconns--;
+  lode__server_maybe_closed(srv);
+}
+
+/* The connection is gone (closed, or handed over on upgrade): requests
+ * still reading are aborted, responses not finished are closed. */
+static void conn_finish(lode__conn_t* c) {
+  c->flags |= LODE__CONN_CLOSED;
+  conn_unlink(c);
+  lode_stream_set_reader(c->stream, NULL, NULL);
+  uv_timer_stop(&c->timer);
+  lode_http_incoming_t* req = c->incoming;
+  c->incoming = NULL;
+  if (req != NULL)
+    lode__incoming_abort(req);
+  while (c->res_head != NULL) {
+    lode__response_t* r = c->res_head;
+    c->res_head = r->next;
+    r->out.socket = NULL;
+    r->out.flags |= LODE__OUT_DESTROYED;
+    lode__incoming_abort(r->req);
+    lode__outgoing_emit_close(&r->out);
+    lode__incoming_maybe_close(r->req);
+    lode_http_outgoing_release(&r->out);
+  }
+  c->res_tail = NULL;
+  uv_close((uv_handle_t*) &c->timer, timer_closed);
+}
+
+/* 'clientError', or Node's canned reply without a listener. */
+static void client_error(lode__conn_t* c, const lode_error_t* e,
+                         int may_reply) {
+  lode_http_server_t* srv = c->srv;
+  c->flags |= LODE__CONN_ERRORED;
+  if (srv->ev->on_client_error != NULL) {
+    lode__conn_hold(c);
+    srv->ev->on_client_error(srv, e, c->stream);
+    lode__conn_release(c);
+    return;
+  }
+  lode__response_t* active = c->res_head;
+  if (may_reply && !(c->flags & (LODE__CONN_ENDED | LODE__CONN_DESTROYED)) &&
+      (active == NULL || !(active->out.flags & LODE__OUT_HEADER_SENT))) {
+    const char* reply;
+    switch (e->code) {
+      case LODE_HPE_HEADER_OVERFLOW:
+        reply = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                "Connection: close\r\n\r\n";
+        break;
+      case LODE_HPE_CHUNK_EXTENSIONS_OVERFLOW:
+        reply = "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n";
+        break;
+      case LODE_ERR_HTTP_REQUEST_TIMEOUT:
+        reply = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+        break;
+      default:
+        reply = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+        break;
+    }
+    lode_stream_write(c->stream, lode_slice_str(reply), NULL, NULL);
+  }
+  lode__conn_destroy(c, e);
+}
+
+static void parse_error(lode__conn_t* c, int code, const char* buf,
+                        size_t at) {
+  lode_http_parser_t* p = &c->slot->parser;
+  lode_error_t e;
+  lode_error_init(&e, code);
+  const char* reason = lode_http_parser_error_reason(p);
+  if (reason != NULL) {
+    e.reason = reason;
+    lode_error_set_message(&e, "Parse Error: %s", reason);
+  }
+  /* Node reports the offset within the read that failed, and that read. */
+  size_t abs = at + lode_http_parser_error_offset(p);
+  size_t base = buf == c->in.base ? c->last_read_at : 0;
+  e.bytes_parsed = abs > base ? abs - base : 0;
+  e.raw_packet = c->last_read;
+  client_error(c, &e, 1);
+}
+
+void lode__conn_request_timeout(lode__conn_t* c) {
+  lode_error_t e;
+  lode_error_init(&e, LODE_ERR_HTTP_REQUEST_TIMEOUT);
+  client_error(c, &e, 1);
+}
+
+/* Reading stops while responses pile up (Node's socket._paused) or a
+ * request body waits for its reader; it starts again from here. */
+static int needs_pause(const lode__conn_t* c) {
+  size_t hwm = c->srv->hwm;
+  return c->held > hwm || c->nres > MAX_PIPELINED ||
+         lode_stream_writable_length(c->stream) > hwm;
+}
+
+static void update_stream_flow(lode__conn_t* c) {
+  int stop = (c->flags & (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT)) != 0;
+  if (stop && !(c->flags & LODE__CONN_STREAM_PAUSED)) {
+    c->flags |= LODE__CONN_STREAM_PAUSED;
+    lode_stream_pause(c->stream);
+  } else if (!stop && (c->flags & LODE__CONN_STREAM_PAUSED)) {
+    c->flags &= ~LODE__CONN_STREAM_PAUSED;
+    lode_stream_resume(c->stream);
+  }
+}
+
+void lode__conn_resume_reading(lode__conn_t* c) {
+  if (c->flags & (LODE__CONN_CLOSED | LODE__CONN_DESTROYED))
+    return;
+  if ((c->flags & LODE__CONN_PAUSED) && !needs_pause(c))
+    c->flags &= ~LODE__CONN_PAUSED;
+  lode_http_incoming_t* req = c->incoming;
+  if ((c->flags & LODE__CONN_BODY_WAIT) &&
+      (req == NULL || req->body.len < c->srv->hwm ||
+       (req->flags & LODE__IN_DUMPED)))
+    c->flags &= ~LODE__CONN_BODY_WAIT;
+  if (c->flags & LODE__CONN_PARSING)
+    return;
+  update_stream_flow(c);
+  if (!(c->flags & (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT)) &&
+      c->in.len > 0)
+    conn_parse_buffered(c);
+}
+
+/* Node's parserOnIncoming after the request exists: Host check,
+ * maxRequestsPerSocket, Expect, then 'request'. */
+static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
+                     lode__response_t* res) {
+  lode_http_server_t* srv = c->srv;
+  lode_http_outgoing_t* o = &res->out;
+  if (req->major == 1 && req->minor == 1) {
+    if (srv->require_host && lode_http_incoming_header(req, "host") == NULL) {
+      static const char* const close_pair[] = { "Connection", "close" };
+      lode_http_response_write_head(o, 400, NULL, close_pair, 1);
+      lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+      return;
+    }
+    if (srv->max_requests > 0) {
+      c->requests++;
+      if (srv->max_requests <= c->requests)
+        o->flags |= LODE__OUT_MAX_REACHED;
+      if (srv->max_requests < c->requests) {
+        if (srv->ev->on_drop_request != NULL)
+          srv->ev->on_drop_request(srv, req, c->stream);
+        if (o->flags & LODE__OUT_CLOSED)
+          return;
+        lode_http_response_write_head(o, 503, NULL, NULL, 0);
+        lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+        return;
+      }
+    }
+    const char* expect = lode_http_incoming_header(req, "expect");
+    if (expect != NULL) {
+      if (lode__http_has_word(expect, strlen(expect), "100-continue")) {
+        res->expect_continue = 1;
+        if (srv->ev->on_check_continue != NULL) {
+          srv->ev->on_check_continue(srv, req, o);
+          return;
+        }
+        lode_http_response_write_continue(o);
+      } else if (srv->ev->on_check_expectation != NULL) {
+        srv->ev->on_check_expectation(srv, req, o);
+        return;
+      } else {
+        lode_http_response_write_head(o, 417, NULL, NULL, 0);
+        lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+        return;
+      }
+    }
+  }
+  if (srv->ev->on_request != NULL)
+    srv->ev->on_request(srv, req, o);
+}
+
+/* A complete head. Returns 0 to go on, 1 to stop parsing. */
+static int on_head(lode__conn_t* c) {
+  lode_http_server_t* srv = c->srv;
+  lode_http_parser_t* p = &c->slot->parser;
+  const lode_http_head_t* h = lode_http_parser_head(p);
+  c->flags &= ~LODE__CONN_IN_HEAD;
+  if (c->flags & LODE__CONN_KA_TIMEOUT) {
+    c->flags &= ~LODE__CONN_KA_TIMEOUT;
+    lode__conn_set_timeout(c, srv->timeout);
+  }
+  lode_http_incoming_t* req = lode__incoming_new(srv);
+  if (req == NULL)
+    goto nomem;
+  req->conn = c;
+  lode__conn_hold(c);
+  if (lode__incoming_fill(req, h, srv->join_duplicates) != 0) {
+    lode_http_incoming_release(req);
+    goto nomem;
+  }
+  if (h->upgrade) {
+    int take = h->method == LODE_HTTP_CONNECT || srv->ev->on_upgrade != NULL;
+    if (take) {
+      req->flags |= LODE__IN_UPGRADE;
+      c->incoming = req;
+      return 0;
+    }
+    lode_http_parser_after_head(p, 0, 0);
+  }
+  c->incoming = req;
+  if (!(c->flags & LODE__CONN_PAUSED) && needs_pause(c))
+    c->flags |= LODE__CONN_PAUSED;
+  lode__response_t* res = lode__response_new(c, req);
+  if (res == NULL)
+    goto nomem;
+  req->res = res;
+  if (h->keep_alive)
+    res->out.flags |= LODE__OUT_KEEP_ALIVE;
+  c->nres++;
+  if (c->res_head == NULL) {
+    c->res_head = c->res_tail = res;
+    lode__outgoing_attach(&res->out, c->stream);
+  } else {
+    c->res_tail->next = res;
+    c->res_tail = res;
+  }
+  dispatch(c, req, res);
+  return 0;
+nomem:
+  lode__conn_destroy(c, NULL);
+  return 1;
+}
+
+static void on_upgrade(lode__conn_t* c, lode_slice_t head) {
+  lode_http_server_t* srv = c->srv;
+  lode_http_incoming_t* req = c->incoming;
+  lode_stream_t* s = c->stream;
+  c->incoming = NULL;
+  req->flags |= LODE__IN_COMPLETE | LODE__IN_END_EMITTED | LODE__IN_CLOSED;
+  int connect = strcmp(req->method, "CONNECT") == 0;
+  lode__conn_hold(c);
+  lode_stream_hold(s);
+  c->flags |= LODE__CONN_DETACHED;
+  if (c->flags & LODE__CONN_STREAM_PAUSED)
+    lode_stream_resume(s);
+  conn_finish(c);
+  if (connect && srv->ev->on_connect != NULL)
+    srv->ev->on_connect(srv, req, s, head);
+  else if (!connect)
+    srv->ev->on_upgrade(srv, req, s, head);
+  else
+    lode_stream_destroy(s, NULL);
+  lode_stream_release(s);
+  lode_http_incoming_release(req);
+  lode__conn_release(c);
+}
+
+static void on_complete(lode__conn_t* c) {
+  lode_http_incoming_t* req = c->incoming;
+  c->incoming = NULL;
+  c->msg_start = 0;
+  if (req != NULL) {
+    lode__incoming_end(req);
+    lode__incoming_maybe_close(req);
+  }
+}
+
+static int stop_flags(const lode__conn_t* c) {
+  return (c->flags & (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT |
+                      LODE__CONN_DESTROYED | LODE__CONN_ERRORED |
+                      LODE__CONN_DETACHED | LODE__CONN_CLOSED)) != 0;
+}
+
+/* Runs the parser over buf[0..len) until it needs more input or reading
+ * has to stop. Returns the bytes consumed. */
+static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
+  size_t off = 0;
+  while (off < len && !stop_flags(c)) {
+    if (c->slot == NULL && (c->slot = take_slot(c)) == NULL) {
+      lode__conn_destroy(c, NULL);
+      break;
+    }
+    if (c->incoming == NULL && !(c->flags & LODE__CONN_IN_HEAD)) {
+      c->flags |= LODE__CONN_IN_HEAD;
+      c->msg_start = uv_now(c->srv->loop);
+    }
+    lode_http_event_t ev;
+    int r = lode_http_parser_execute(&c->slot->parser, buf + off, len - off,
+                                     &ev);
+    if (r < 0) {
+      if (r == LODE_HPE_PAUSED_H2_UPGRADE)
+        lode__conn_destroy(c, NULL);
+      else
+        parse_error(c, r, buf, off);
+      break;
+    }
+    off += ev.consumed;
+    if (ev.type == LODE_HTTP_EV_NEED_MORE)
+      break;
+    if (ev.type == LODE_HTTP_EV_HEAD) {
+      if (on_head(c))
+        break;
+    } else if (ev.type == LODE_HTTP_EV_BODY) {
+      if (c->incoming != NULL && lode__incoming_push(c->incoming, ev.data))
+        c->flags |= LODE__CONN_BODY_WAIT;
+    } else if (ev.type == LODE_HTTP_EV_TRAILERS) {
+      if (c->incoming != NULL)
+        lode__incoming_set_trailers(c->incoming, ev.trailers,
+                                    ev.num_trailers);
+    } else if (ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE) {
+      on_complete(c);
+    } else if (ev.type == LODE_HTTP_EV_UPGRADE) {
+      on_upgrade(c, (lode_slice_t){ buf + off, len - off });
+      return len;
+    }
+  }
+  return off;
+}
+
+static void after_parse(lode__conn_t* c) {
+  if (c->flags & (LODE__CONN_CLOSED | LODE__CONN_DESTROYED |
+                  LODE__CONN_DETACHED))
+    return;
+  if (c->slot != NULL && c->incoming == NULL && c->in.len == 0 &&
+      !(c->flags & LODE__CONN_IN_HEAD) &&
+      lode_http_parser_should_keep_alive(&c->slot->parser))
+    give_slot(c);
+  if (c->in.len == 0 && c->in.cap > 4096)
+    lode__buf_free(&c->in);
+  update_stream_flow(c);
+}
+
+static void conn_parse_buffered(lode__conn_t* c) {
+  if (c->flags & LODE__CONN_PARSING)
+    return;
+  c->flags |= LODE__CONN_PARSING;
+  lode__conn_hold(c);
+  size_t used = conn_parse(c, c->in.base, c->in.len);
+  if (!(c->flags & LODE__CONN_DETACHED)) {
+    memmove(c->in.base, c->in.base + used, c->in.len - used);
+    c->in.len -= used;
+    c->last_read_at = c->last_read_at > used ? c->last_read_at - used : 0;
+  }
+  c->flags &= ~LODE__CONN_PARSING;
+  after_parse(c);
+  lode__conn_release(c);
+}
+
+/* The stream's reader. */
+static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
+  lode__conn_t* c = ctx;
+  (void) s;
+  if (c->flags & (LODE__CONN_ERRORED | LODE__CONN_DESTROYED))
+    return;
+  lode__conn_touch(c);
+  c->last_read = data;
+  if (c->in.len > 0 || (c->flags & LODE__CONN_PARSING) || stop_flags(c)) {
+    c->last_read_at = c->in.len;
+    if (lode__buf_append(&c->in, data.base, data.len) != 0) {
+      lode__conn_destroy(c, NULL);
+      return;
+    }
+    if (!stop_flags(c))
+      conn_parse_buffered(c);
+    return;
+  }
+  c->last_read_at = 0;
+  c->flags |= LODE__CONN_PARSING;
+  lode__conn_hold(c);
+  size_t used = conn_parse(c, data.base, data.len);
+  c->flags &= ~LODE__CONN_PARSING;
+  if (used < data.len && !(c->flags & (LODE__CONN_DETACHED |
+                                       LODE__CONN_CLOSED))) {
+    if (lode__buf_append(&c->in, data.base + used, data.len - used) != 0)
+      lode__conn_destroy(c, NULL);
+  }
+  after_parse(c);
+  lode__conn_release(c);
+}
+
+static void on_end(void* ctx, lode_stream_t* s) {
+  lode__conn_t* c = ctx;
+  (void) s;
+  if (c->flags & (LODE__CONN_ERRORED | LODE__CONN_DESTROYED))
+    return;
+  if (c->slot != NULL && (c->incoming != NULL || c->in.len > 0 ||
+                          (c->flags & LODE__CONN_IN_HEAD))) {
+    lode_http_event_t ev;
+    int r = lode_http_parser_finish(&c->slot->parser, &ev);
+    if (r < 0) {
+      c->last_read = (lode_slice_t){ NULL, 0 };
+      parse_error(c, r, NULL, 0);
+      return;
+    }
+  }
+  lode__conn_end(c);
+}
+
+static void on_drain(void* ctx, lode_stream_t* s) {
+  lode__conn_t* c = ctx;
+  (void) s;
+  lode__conn_hold(c);
+  lode__conn_resume_reading(c);
+  if (c->res_head != NULL && !(c->flags & LODE__CONN_CLOSED))
+    lode__outgoing_drain(&c->res_head->out);
+  lode__conn_release(c);
+}
+
+static void on_error(void* ctx, lode_stream_t* s, const lode_error_t* err) {
+  lode__conn_t* c = ctx;
+  (void) s;
+  if (c->flags & (LODE__CONN_ERRORED | LODE__CONN_DESTROYED))
+    return;
+  client_error(c, err, 0);
+}
+
+static void on_close(void* ctx, lode_stream_t* s, int had_error) {
+  lode__conn_t* c = ctx;
+  (void) s;
+  (void) had_error;
+  if (c->flags & LODE__CONN_CLOSED)
+    return;
+  lode__conn_hold(c);
+  conn_finish(c);
+  lode__conn_release(c);
+}
+
+static const lode_stream_reader_t conn_reader = {
+  .on_data = on_data,
+  .on_end = on_end,
+  .on_drain = on_drain,
+  .on_error = on_error,
+  .on_close = on_close,
+};
+
+int lode_http_server_serve(lode_http_server_t* srv, lode_stream_t* s) {
+  lode__conn_t* c = calloc(1, sizeof(*c));
+  if (c == NULL) {
+    lode_stream_destroy(s, NULL);
+    return UV_ENOMEM;
+  }
+  c->srv = srv;
+  c->stream = s;
+  c->refs = 1;  /* released when the timer handle has closed */
+  srv->nalive++;
+  lode_stream_hold(s);
+  uv_timer_init(srv->loop, &c->timer);
+  c->timer.data = c;
+  uv_unref((uv_handle_t*) &c->timer);
+  c->next = srv->conns;
+  if (srv->conns != NULL)
+    srv->conns->prev = c;
+  srv->conns = c;
+  srv->nconns++;
+  lode__server_start_checking(srv);
+  if (srv->timeout)
+    lode__conn_set_timeout(c, srv->timeout);
+  lode_stream_set_reader(s, &conn_reader, c);
+  return 0;
+}
+
+/* Node's checkConnections: a message that has not finished its head in
+ * headersTimeout, or itself in requestTimeout, gets 408. */
+void lode__server_check_connections(lode_http_server_t* srv) {
+  uint64_t now = uv_now(srv->loop);
+  lode__conn_t* c = srv->conns;
+  while (c != NULL) {
+    lode__conn_t* next = c->next;
+    int expired = 0;
+    if (c->msg_start != 0 && !(c->flags & LODE__CONN_ERRORED)) {
+      uint64_t age = now - c->msg_start;
+      if ((c->flags & LODE__CONN_IN_HEAD) && srv->headers_timeout &&
+          age > srv->headers_timeout)
+        expired = 1;
+      else if (srv->request_timeout && age > srv->request_timeout)
+        expired = 1;
+    }
+    if (expired) {
+      c->msg_start = 0;
+      lode__conn_request_timeout(c);
+    }
+    c = next;
+  }
+}
+
+void lode_http_server_close_all_connections(lode_http_server_t* srv) {
+  for (lode__conn_t* c = srv->conns; c != NULL; c = c->next)
+    lode__conn_destroy(c, NULL);
+}
+
+/* Node's closeIdleConnections: no request in progress, and no response
+ * still being written. */
+void lode_http_server_close_idle_connections(lode_http_server_t* srv) {
+  for (lode__conn_t* c = srv->conns; c != NULL; c = c->next) {
+    if (c->incoming != NULL || c->res_head != NULL ||
+        (c->flags & LODE__CONN_IN_HEAD))
+      continue;
+    lode__conn_destroy(c, NULL);
+  }
+}

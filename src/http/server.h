@@ -1,0 +1,201 @@
+/* Private structures of the HTTP server: the server, its connections, and
+ * the request/response pair of each message. */
+#ifndef LODE_HTTP_SERVER_H
+#define LODE_HTTP_SERVER_H
+
+#include "lode/http.h"
+#include "lode/http_parser.h"
+#include "lode/net.h"
+#include "http/common.h"
+#include "http/outgoing.h"
+
+typedef struct lode__conn_s lode__conn_t;
+typedef struct lode__response_s lode__response_t;
+
+/* A parser with its header array, lent to a connection while a message
+ * is being read (an idle keep-alive connection holds none). */
+typedef struct lode__parser_slot_s {
+  struct lode__parser_slot_s* next;
+  lode_http_parser_t parser;
+  size_t max_headers;
+  lode_http_header_t headers[];
+} lode__parser_slot_t;
+
+/* A header as Node's message.headers has it. */
+typedef struct lode__in_header_s {
+  const char* name;
+  const char* value;
+} lode__in_header_t;
+
+typedef struct lode__in_fields_s {
+  const char** raw;            /* name, value, name, value... */
+  size_t nraw;
+  lode__in_header_t* items;
+  size_t n;
+} lode__in_fields_t;
+
+enum {
+  LODE__IN_COMPLETE = 1 << 0,
+  LODE__IN_ABORTED = 1 << 1,
+  LODE__IN_END_EMITTED = 1 << 2,
+  LODE__IN_PAUSED = 1 << 3,      /* the user paused it */
+  LODE__IN_DUMPED = 1 << 4,      /* the body is being discarded */
+  LODE__IN_CLOSED = 1 << 5,
+  LODE__IN_DESTROYED = 1 << 6,
+  LODE__IN_FLUSH_QUEUED = 1 << 7,
+  LODE__IN_UPGRADE = 1 << 8,
+  LODE__IN_READING = 1 << 9      /* the body is still arriving */
+};
+
+struct lode_http_incoming_s {
+  const lode_http_incoming_events_t* ev;
+  void* data;
+  unsigned refs;
+  uint32_t flags;
+  lode__conn_t* conn;
+  lode__response_t* res;
+  lode__arena_t arena;
+  const char* method;
+  const char* url;
+  char version[8];
+  int major, minor;
+  lode__in_fields_t headers;
+  lode__in_fields_t trailers;
+  lode__buf_t body;              /* body held while nobody reads it */
+  lode_encoding_t enc;
+  lode_decoder_t decoder;
+  struct lode_http_incoming_s* next_free;
+};
+
+struct lode__response_s {
+  lode_http_outgoing_t out;      /* first: a response is an outgoing */
+  lode__conn_t* conn;
+  lode_http_incoming_t* req;
+  lode__response_t* next;        /* the connection's response queue */
+  const char* status_message;
+  int expect_continue;
+  int sent100;
+  lode__response_t* next_free;
+};
+
+enum {
+  LODE__CONN_PARSING = 1 << 0,
+  LODE__CONN_PAUSED = 1 << 1,     /* responses piled up (socket._paused) */
+  LODE__CONN_IN_HEAD = 1 << 2,    /* a message has begun, head not done */
+  LODE__CONN_ERRORED = 1 << 3,    /* a client error stopped parsing */
+  LODE__CONN_DESTROYED = 1 << 4,
+  LODE__CONN_ENDED = 1 << 5,      /* we ended our side */
+  LODE__CONN_DETACHED = 1 << 6,   /* upgraded: the stream is the user's */
+  LODE__CONN_KA_TIMEOUT = 1 << 7, /* keepAliveTimeout armed */
+  LODE__CONN_PARSE_QUEUED = 1 << 8,
+  LODE__CONN_CLOSED = 1 << 9
+};
+
+struct lode__conn_s {
+  lode_http_server_t* srv;
+  lode_stream_t* stream;
+  lode__conn_t* prev;
+  lode__conn_t* next;
+  lode__parser_slot_t* slot;
+  lode__buf_t in;                /* input not consumed yet */
+  lode_slice_t last_read;        /* this read's bytes (rawPacket) */
+  size_t last_read_at;           /* where they start in the input */
+  lode_http_incoming_t* incoming;  /* whose body is being parsed */
+  lode__response_t* res_head;    /* the attached response */
+  lode__response_t* res_tail;
+  size_t nres;                   /* responses not finished */
+  size_t held;                   /* bytes held by unattached responses */
+  uint64_t msg_start;            /* loop ms when the message began */
+  unsigned requests;
+  uint32_t flags;
+  unsigned refs;
+  uv_timer_t timer;              /* the idle timeout */
+  uint64_t timeout;
+  uint64_t last_active;
+};
+
+struct lode_http_server_s {
+  uv_loop_t* loop;
+  const lode_http_server_events_t* ev;
+  void* data;
+  lode_server_t* net;
+  lode__conn_t* conns;
+  size_t nconns;
+  uv_timer_t check_timer;
+  int closing;
+  int closed;
+  int net_closed;
+  int freed;
+  int close_status;
+  unsigned nalive;               /* connection objects not yet freed */
+  int listening;
+  int check_running;
+  void (*close_cb)(lode_http_server_t* srv, int status, void* arg);
+  void* close_arg;
+  uint64_t headers_timeout;
+  uint64_t request_timeout;
+  uint64_t keep_alive_timeout;
+  uint64_t check_interval;
+  uint64_t timeout;
+  unsigned max_headers_count;
+  unsigned max_requests;
+  size_t max_header_size;
+  size_t hwm;
+  unsigned lenient;
+  int join_duplicates;
+  int reject_body;
+  int require_host;
+  int no_delay;
+  int keep_alive;
+  unsigned keep_alive_delay;
+  const char** unique;           /* lowercase, NULL-terminated */
+  lode__date_cache_t date;
+  lode__parser_slot_t* free_slots;
+  size_t nfree_slots;
+  lode_http_incoming_t* free_reqs;
+  lode__response_t* free_res;
+  unsigned handles;              /* open uv handles (timer, net server) */
+};
+
+/* incoming.c */
+lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv);
+int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
+                        int join_duplicates);
+int lode__incoming_set_trailers(lode_http_incoming_t* m,
+                                const lode_http_header_t* t, size_t n);
+/* A piece of body: delivered or held. Returns 1 when the connection
+ * should stop reading (held bytes reached the high-water mark). */
+int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data);
+void lode__incoming_end(lode_http_incoming_t* m);
+/* The connection went away: 'aborted', error, close as Node orders them. */
+void lode__incoming_abort(lode_http_incoming_t* m);
+/* The response finished: discard an unread body (Node's _dump). */
+void lode__incoming_dump(lode_http_incoming_t* m);
+/* Emits 'close' once both the body and the response are done. */
+void lode__incoming_maybe_close(lode_http_incoming_t* m);
+void lode__incoming_free_all(lode_http_server_t* srv);
+
+/* server.c */
+void lode__conn_resume_reading(lode__conn_t* c);
+void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err);
+void lode__conn_touch(lode__conn_t* c);
+void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms);
+void lode__conn_hold(lode__conn_t* c);
+void lode__conn_release(lode__conn_t* c);
+int lode__conn_write_raw(lode__conn_t* c, lode_slice_t data);
+
+void lode__conn_end(lode__conn_t* c);
+void lode__conn_request_timeout(lode__conn_t* c);
+void lode__server_check_connections(lode_http_server_t* srv);
+
+/* server_api.c */
+extern int lode__max_idle_parsers;
+void lode__server_start_checking(lode_http_server_t* srv);
+void lode__server_maybe_closed(lode_http_server_t* srv);
+
+/* response.c */
+lode__response_t* lode__response_new(lode__conn_t* c,
+                                     lode_http_incoming_t* req);
+void lode__response_free_all(lode_http_server_t* srv);
+
+#endif
