@@ -13,5 +13,6 @@
 #include "lode/http_parser.h"
 #include "lode/net_addr.h"
 #include "lode/stream.h"
+#include "lode/http.h"
 
 #endif
