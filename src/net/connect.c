@@ -1,0 +1,488 @@
+/* net.Socket construction and connect(): DNS lookup with Node's dns.lookup
+ * semantics (the first result, `family`, `hints`, a custom lookup), the
+ * 'lookup' event, local binding, IPC paths (abstract names included) and
+ * the abort signal. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "net/internal.h"
+
+#define DEAD(s) (((s)->flags & LODE__SK_DESTROYED) != 0)
+
+typedef struct lode__connect_s {
+  lode_socket_t* s;
+  uv_getaddrinfo_t gai;
+  uv_connect_t req;
+  lode_lookup_t* lookup;
+  int gai_active;
+  int port;
+  int family;
+  int hints;
+  int local_port;
+  char* host;
+  char* local_address;
+  char* path;
+  size_t path_len;
+  lode_lookup_fn lookup_fn;
+  void* lookup_arg;
+  char ip[64];
+} lode__connect_t;
+
+struct lode_lookup_s {
+  lode__connect_t* c;   /* NULL once the socket gave up on it */
+  lode_socket_t* s;
+};
+
+static void conn_free(lode__connect_t* c) {
+  free(c->host);
+  free(c->local_address);
+  free(c->path);
+  free(c);
+}
+
+static char* dup_str(const char* p) { return p ? strdup(p) : NULL; }
+
+/* ---- Abort signal ----------------------------------------------------- */
+
+static void abort_error(lode_error_t* e) {
+  lode_error_init(e, LODE_ERR_ABORT);
+  e->name = "ABORT_ERR";
+}
+
+static void on_abort(lode_abort_listener_t* l, lode_abort_signal_t* sig) {
+  lode_socket_t* s = lode__container_of(l, lode_socket_t, abort_listener);
+  s->signal = NULL;
+  lode_error_t e;
+  abort_error(&e);
+  lode_socket_destroy(s, &e);
+}
+
+static void watch_signal(lode_socket_t* s, lode_abort_signal_t* sig) {
+  if (sig == NULL) return;
+  if (lode_abort_signal_aborted(sig)) {
+    lode_error_t e;
+    abort_error(&e);
+    lode_socket_destroy(s, &e);  /* the events still come asynchronously */
+    return;
+  }
+  s->signal = sig;
+  s->abort_listener.fn = on_abort;
+  lode_abort_signal_add(sig, &s->abort_listener);
+}
+
+/* ---- Construction ----------------------------------------------------- */
+
+static int open_fd(uv_loop_t* loop, const lode_socket_opts_t* o,
+                   const lode_socket_events_t* ev, lode_socket_t** out) {
+  uv_handle_type type = uv_guess_handle(o->fd);
+  if (type != UV_TCP && type != UV_NAMED_PIPE)
+    return LODE_ERR_INVALID_FD_TYPE;
+  lode_socket_t* s;
+  int r = lode__socket_new(loop, type, ev, &s);
+  if (r != 0) return r;
+  r = type == UV_TCP ? uv_tcp_open(&s->h.tcp, o->fd)
+                     : uv_pipe_open(&s->h.pipe, o->fd);
+  if (r != 0) {
+    /* The handle was initialised, so it must be closed; the socket frees
+     * itself after that without calling anything (no events table). */
+    s->ev = NULL;
+    lode_socket_destroy(s, NULL);
+    return r;
+  }
+  if (o->readable < 0) s->flags |= LODE__SK_READ_ENDED;
+  if (o->writable < 0) s->flags |= LODE__SK_WRITE_ENDED;
+  *out = s;
+  return 0;
+}
+
+int lode_socket_create(uv_loop_t* loop, const lode_socket_opts_t* opts,
+                       const lode_socket_events_t* ev, lode_socket_t** out) {
+  static const lode_socket_opts_t none;
+  const lode_socket_opts_t* o = opts ? opts : &none;
+  lode_socket_t* s;
+  int r = o->has_fd ? open_fd(loop, o, ev, &s)
+                    : lode__socket_new(loop, UV_UNKNOWN_HANDLE, ev, &s);
+  if (r != 0) return r;
+  if (o->allow_half_open) s->flags |= LODE__SK_HALF_OPEN;
+  if (o->onread != NULL) s->onread = *o->onread;
+  if (o->has_fd) lode__socket_opened(s);
+  watch_signal(s, o->signal);
+  *out = s;
+  return 0;
+}
+
+/* ---- Validation ------------------------------------------------------- */
+
+static int validate(const lode_socket_opts_t* o) {
+  if (o == NULL) return LODE_ERR_MISSING_ARGS;
+  if (o->path != NULL) return 0;
+  if (o->port <= 0 || o->port > 65535)
+    return o->port == 0 ? LODE_ERR_MISSING_ARGS : LODE_ERR_SOCKET_BAD_PORT;
+  if (o->family != 0 && o->family != 4 && o->family != 6)
+    return LODE_ERR_INVALID_ARG_VALUE;
+  if (o->local_port < 0 || o->local_port > 65535)
+    return LODE_ERR_SOCKET_BAD_PORT;
+  if (o->local_address != NULL) {
+    char tmp[16];
+    if (uv_inet_pton(AF_INET, o->local_address, tmp) != 0 &&
+        uv_inet_pton(AF_INET6, o->local_address, tmp) != 0)
+      return LODE_ERR_INVALID_IP_ADDRESS;
+  }
+  return 0;
+}
+
+static int ip_family(const char* host) {
+  char tmp[16];
+  if (uv_inet_pton(AF_INET, host, tmp) == 0) return 4;
+  if (uv_inet_pton(AF_INET6, host, tmp) == 0) return 6;
+  return 0;
+}
+
+/* ---- Failure and success ---------------------------------------------- */
+
+static void fail_sys(lode_socket_t* s, int code, const char* syscall,
+                     const char* address, int port) {
+  lode_error_t e;
+  lode_error_init_sys(&e, code, syscall, address, port);
+  lode_socket_destroy(s, &e);
+}
+
+static void connected(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  s->conn = NULL;
+  if (c != NULL) conn_free(c);
+  lode__socket_opened(s);
+  lode__socket_apply_tcp_opts(s);
+  if (DEAD(s)) return;
+  if (s->flags & LODE__SK_RESET) {
+    lode_socket_destroy(s, NULL);
+    return;
+  }
+  if (s->ev != NULL && s->ev->on_connect != NULL) {
+    s->ev->on_connect(s);
+    if (DEAD(s)) return;
+  }
+  lode_socket_cb cb = s->connect_cb;
+  s->connect_cb = NULL;
+  if (cb != NULL) {
+    cb(s, 0, s->connect_arg);
+    if (DEAD(s)) return;
+  }
+  if (s->ev != NULL && s->ev->on_ready != NULL) s->ev->on_ready(s);
+}
+
+/* ---- TCP -------------------------------------------------------------- */
+
+static void on_tcp_connect(uv_connect_t* req, int status) {
+  lode__connect_t* c = lode__container_of(req, lode__connect_t, req);
+  lode_socket_t* s = c->s;
+  if (!DEAD(s)) {
+    if (status < 0)
+      fail_sys(s, status, "connect", c->ip, c->port);
+    else
+      connected(s);
+  }
+  lode__socket_release(s);
+}
+
+static int make_addr(const char* ip, int port, struct sockaddr_storage* ss) {
+  if (strchr(ip, ':') != NULL)
+    return uv_ip6_addr(ip, port, (struct sockaddr_in6*) ss);
+  return uv_ip4_addr(ip, port, (struct sockaddr_in*) ss);
+}
+
+static int bind_local(lode__connect_t* c, int family) {
+  if (c->local_address == NULL && c->local_port == 0) return 0;
+  const char* ip = c->local_address;
+  if (ip == NULL) ip = family == 6 ? "::" : "0.0.0.0";
+  struct sockaddr_storage ss;
+  int r = make_addr(ip, c->local_port, &ss);
+  if (r == 0) r = uv_tcp_bind(&c->s->h.tcp, (struct sockaddr*) &ss, 0);
+  if (r != 0) fail_sys(c->s, r, "bind", ip, c->local_port);
+  return r;
+}
+
+static void tcp_connect(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  struct sockaddr_storage ss;
+  int r = make_addr(c->ip, c->port, &ss);
+  if (r != 0) {
+    lode_error_t e;
+    lode_error_init(&e, LODE_ERR_INVALID_IP_ADDRESS);
+    lode_error_set_message(&e, "Invalid IP address: %s", c->ip);
+    lode_socket_destroy(s, &e);
+    return;
+  }
+  if (bind_local(c, ss.ss_family == AF_INET6 ? 6 : 4) != 0) return;
+  r = uv_tcp_connect(&c->req, &s->h.tcp, (struct sockaddr*) &ss,
+                     on_tcp_connect);
+  if (r != 0) {
+    fail_sys(s, r, "connect", c->ip, c->port);
+    return;
+  }
+  lode__socket_hold(s);
+}
+
+/* ---- Lookup ----------------------------------------------------------- */
+
+static void lookup_result(lode_socket_t* s, int status, const char* address,
+                          int family) {
+  lode__connect_t* c = s->conn;
+  if (s->ev != NULL && s->ev->on_lookup != NULL) {
+    s->ev->on_lookup(s, status, status == 0 ? address : NULL,
+                     status == 0 ? family : 0, c->host);
+    if (DEAD(s)) return;
+  }
+  if (status < 0) {
+    /* Node's dnsException: "getaddrinfo ENOTFOUND host". */
+    lode_error_t e;
+    lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
+    if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
+      e.name = "ENOTFOUND";
+    lode_error_set_message(&e, "getaddrinfo %s %s", e.name, c->host);
+    lode_socket_destroy(s, &e);
+    return;
+  }
+  snprintf(c->ip, sizeof(c->ip), "%s", address ? address : "");
+  tcp_connect(s);
+}
+
+static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
+  lode__connect_t* c = lode__container_of(req, lode__connect_t, gai);
+  lode_socket_t* s = c->s;
+  c->gai_active = 0;
+  if (!DEAD(s) && status != UV_ECANCELED) {
+    char ip[64] = "";
+    int family = 0;
+    if (status == 0 && res != NULL) {
+      family = res->ai_family == AF_INET6 ? 6 : 4;
+      uv_ip_name(res->ai_addr, ip, sizeof(ip));
+    }
+    lookup_result(s, status, ip, family);
+  }
+  uv_freeaddrinfo(res);
+  lode__socket_release(s);
+}
+
+static void start_gai(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = c->family == 4 ? AF_INET
+                  : c->family == 6 ? AF_INET6 : AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = c->hints;
+  int r = uv_getaddrinfo(s->stream.loop, &c->gai, on_gai, c->host, NULL,
+                         &hints);
+  if (r != 0) {
+    lookup_result(s, r, NULL, 0);
+    return;
+  }
+  c->gai_active = 1;
+  lode__socket_hold(s);
+}
+
+void lode_lookup_done(lode_lookup_t* req, int status, const char* address,
+                      int family) {
+  lode_socket_t* s = req->s;
+  lode__connect_t* c = req->c;
+  free(req);
+  if (c != NULL && !DEAD(s)) {
+    c->lookup = NULL;
+    if (status == 0 && (address == NULL || ip_family(address) == 0)) {
+      lode_error_t e;
+      lode_error_init(&e, LODE_ERR_INVALID_IP_ADDRESS);
+      lode_error_set_message(&e, "Invalid IP address: %s",
+                             address ? address : "undefined");
+      lode_socket_destroy(s, &e);
+    } else {
+      lookup_result(s, status, address, family);
+    }
+  }
+  lode__socket_release(s);
+}
+
+static void start_custom_lookup(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  lode_lookup_t* req = malloc(sizeof(*req));
+  if (req == NULL) {
+    lode_socket_destroy_code(s, UV_ENOMEM);
+    return;
+  }
+  req->c = c;
+  req->s = s;
+  c->lookup = req;
+  lode__socket_hold(s);
+  c->lookup_fn(req, c->host, c->family, c->hints, c->lookup_arg);
+}
+
+/* ---- IPC -------------------------------------------------------------- */
+
+/* Unix-socket connects complete at once (or fail), so a blocking connect
+ * on a fresh fd, handed to libuv afterwards, gives every path form
+ * (abstract names included) without truncating long paths. */
+static void pipe_connect(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  struct sockaddr_un sa;
+  char shown[sizeof(sa.sun_path) + 2];
+  snprintf(shown, sizeof(shown), "%s", c->path[0] ? c->path : "@");
+  if (c->path_len >= sizeof(sa.sun_path)) {
+    fail_sys(s, UV_ENAMETOOLONG, "connect", c->path[0] ? c->path : shown, 0);
+    return;
+  }
+  memset(&sa, 0, sizeof(sa));
+  sa.sun_family = AF_UNIX;
+  memcpy(sa.sun_path, c->path, c->path_len);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    fail_sys(s, -errno, "connect", c->path, 0);
+    return;
+  }
+  socklen_t len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) +
+                               c->path_len + (c->path[0] ? 1 : 0));
+  int r;
+  do
+    r = connect(fd, (struct sockaddr*) &sa, len);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) r = uv_pipe_open(&s->h.pipe, fd);
+  else r = -errno;
+  if (r != 0) {
+    close(fd);
+    fail_sys(s, r, "connect", c->path[0] ? c->path : shown, 0);
+    return;
+  }
+  connected(s);
+}
+
+/* ---- connect() -------------------------------------------------------- */
+
+void lode__connect_tick(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  if (DEAD(s) || c == NULL) return;
+  if (c->path != NULL)
+    pipe_connect(s);
+  else if (c->ip[0] != '\0')
+    tcp_connect(s);
+  else
+    start_custom_lookup(s);
+}
+
+void lode__connect_cancel(lode_socket_t* s) {
+  lode__connect_t* c = s->conn;
+  if (c == NULL) return;
+  if (c->gai_active) uv_cancel((uv_req_t*) &c->gai);
+  if (c->lookup != NULL) c->lookup->c = NULL;
+  c->lookup = NULL;
+}
+
+void lode__connect_free(lode_socket_t* s) {
+  if (s->conn != NULL) conn_free(s->conn);
+  s->conn = NULL;
+}
+
+static lode__connect_t* conn_new(lode_socket_t* s,
+                                 const lode_socket_opts_t* o) {
+  lode__connect_t* c = calloc(1, sizeof(*c));
+  if (c == NULL) return NULL;
+  c->s = s;
+  c->port = o->port;
+  c->family = o->family;
+  c->hints = o->hints;
+  c->local_port = o->local_port;
+  c->lookup_fn = o->lookup;
+  c->lookup_arg = o->lookup_arg;
+  c->host = strdup(o->host ? o->host : "localhost");
+  c->local_address = dup_str(o->local_address);
+  if (o->path != NULL) {
+    c->path_len = o->path_len ? o->path_len : strlen(o->path);
+    c->path = malloc(c->path_len + 1);
+    if (c->path != NULL) {
+      memcpy(c->path, o->path, c->path_len);
+      c->path[c->path_len] = '\0';
+    }
+  }
+  if (c->host == NULL || (o->path != NULL && c->path == NULL) ||
+      (o->local_address != NULL && c->local_address == NULL)) {
+    conn_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void init_handle(lode_socket_t* s, int pipe) {
+  if (s->flags & LODE__SK_HAS_HANDLE) return;
+  if (pipe) {
+    uv_pipe_init(s->stream.loop, &s->h.pipe, 0);
+    s->flags |= LODE__SK_PIPE;
+  } else {
+    uv_tcp_init(s->stream.loop, &s->h.tcp);
+  }
+  s->h.handle.data = s;
+  s->flags |= LODE__SK_HAS_HANDLE;
+  if (s->flags & LODE__SK_UNREF) uv_unref(&s->h.handle);
+}
+
+int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
+                        lode_socket_cb cb, void* arg) {
+  if (DEAD(s)) return LODE_ERR_SOCKET_CLOSED;
+  if (s->flags & LODE__SK_CONNECTING) return UV_EALREADY;
+  if (s->flags & LODE__SK_CONNECTED) return UV_EISCONN;
+  int r = validate(opts);
+  if (r != 0) return r;
+  int pipe = opts->path != NULL;
+  if ((s->flags & LODE__SK_HAS_HANDLE) &&
+      pipe != ((s->flags & LODE__SK_PIPE) != 0))
+    return UV_EINVAL;
+  lode__connect_t* c = conn_new(s, opts);
+  if (c == NULL) return UV_ENOMEM;
+  init_handle(s, pipe);
+  s->conn = c;
+  s->connect_cb = cb;
+  s->connect_arg = arg;
+  s->flags |= LODE__SK_CONNECTING;
+  if (opts->keep_alive)
+    lode_socket_set_keep_alive(s, 1, opts->keep_alive_initial_delay);
+  if (opts->no_delay) lode_socket_set_no_delay(s, 1);
+  /* Node connects to an IP literal without a lookup (and no 'lookup'
+   * event), on the next tick; IPC and custom lookups start there too. */
+  if (pipe || c->lookup_fn != NULL) {
+    lode__socket_schedule(s, LODE__SKT_CONNECT);
+  } else if (ip_family(c->host) != 0) {
+    snprintf(c->ip, sizeof(c->ip), "%s", c->host);
+    lode__socket_schedule(s, LODE__SKT_CONNECT);
+  } else {
+    start_gai(s);
+  }
+  return 0;
+}
+
+int lode_net_connect(uv_loop_t* loop, const lode_socket_opts_t* opts,
+                     const lode_socket_events_t* ev, lode_socket_t** out) {
+  int r = validate(opts);
+  if (r != 0) return r;
+  lode_socket_opts_t o = *opts;
+  o.has_fd = 0;
+  lode_socket_t* s;
+  r = lode_socket_create(loop, &o, ev, &s);
+  if (r != 0) return r;
+  *out = s;
+  if (DEAD(s)) return 0;  /* an aborted signal: error and close follow */
+  if (opts->timeout > 0) lode_socket_set_timeout(s, opts->timeout, NULL, NULL);
+  r = lode_socket_connect(s, opts, NULL, NULL);
+  if (r != 0 && !DEAD(s)) {
+    s->ev = NULL;  /* nothing was promised: close without events */
+    lode_socket_destroy(s, NULL);
+    *out = NULL;
+    return r;
+  }
+  return 0;
+}
+
+int lode_net_create_connection(uv_loop_t* loop, const lode_socket_opts_t* opts,
+                               const lode_socket_events_t* ev,
+                               lode_socket_t** out) {
+  return lode_net_connect(loop, opts, ev, out);
+}

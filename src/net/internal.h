@@ -1,0 +1,192 @@
+/* lode net: private structures shared by the net sources (and readable by
+ * the layers above, which may use the per-loop idle timers and ticks). */
+#ifndef LODE_NET_INTERNAL_H
+#define LODE_NET_INTERNAL_H
+
+#include <stdint.h>
+#include "lode/net.h"
+
+/* ---- Per-loop state: read slab, deferred calls, idle timers ---------- */
+
+/* A deferred call ("process.nextTick"), embedded in its owner. */
+typedef struct lode__tick_s lode__tick_t;
+struct lode__tick_s {
+  lode__tick_t* next;
+  void (*fn)(lode__tick_t* t);
+  int queued;
+};
+
+/* An idle timer (Node's socket timeout), embedded in its owner. Items with
+ * the same duration share a list ordered by start time, so a refresh is an
+ * unlink and an append; one uv_timer per loop is armed at the earliest
+ * deadline of the list heads and re-armed lazily when it fires early. */
+typedef struct lode__idle_s lode__idle_t;
+typedef struct lode__idle_list_s lode__idle_list_t;
+struct lode__idle_s {
+  lode__idle_t* prev;
+  lode__idle_t* next;
+  lode__idle_list_t* list;   /* NULL when not armed */
+  uint64_t start;
+  unsigned ms;               /* 0 = disabled */
+  void (*fn)(lode__idle_t* it);
+};
+
+typedef struct lode__netloop_s lode__netloop_t;
+
+/* Takes (creating it if needed) / drops a use of the loop's state. The
+ * state closes its handles when the last use is dropped. */
+lode__netloop_t* lode__netloop_get(uv_loop_t* loop);
+void lode__netloop_put(lode__netloop_t* nl);
+/* The loop-wide read slab and a scratch buffer of at least `n` bytes. */
+uv_buf_t lode__netloop_slab(lode__netloop_t* nl);
+char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
+
+/* Queues t->fn for the next turn of the loop (once while queued). */
+void lode__tick(lode__netloop_t* nl, lode__tick_t* t, void (*fn)(lode__tick_t*));
+void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t);
+
+/* Sets the duration (0 disables) and (re)starts the timer from now. */
+void lode__idle_set(lode__netloop_t* nl, lode__idle_t* it, unsigned ms);
+/* Activity: restarts an enabled timer from now (cheap: O(1)). */
+void lode__idle_touch(lode__netloop_t* nl, lode__idle_t* it);
+/* Disarms without forgetting the duration. */
+void lode__idle_stop(lode__netloop_t* nl, lode__idle_t* it);
+
+#define lode__container_of(ptr, type, field)                                \
+  ((type*) ((char*) (ptr) - offsetof(type, field)))
+
+/* ---- Sockets ---------------------------------------------------------- */
+
+enum {
+  LODE__SK_CONNECTING = 1 << 0,
+  LODE__SK_CONNECTED = 1 << 1,
+  LODE__SK_READING = 1 << 2,     /* uv_read_start is on */
+  LODE__SK_PAUSED = 1 << 3,      /* the user paused */
+  LODE__SK_READ_ENDED = 1 << 4,  /* EOF seen (or not readable) */
+  LODE__SK_ENDING = 1 << 5,      /* end() called */
+  LODE__SK_SHUTDOWN = 1 << 6,    /* uv_shutdown issued */
+  LODE__SK_FINISHED = 1 << 7,    /* FIN sent */
+  LODE__SK_DESTROYED = 1 << 8,
+  LODE__SK_CLOSED = 1 << 9,      /* on_close delivered */
+  LODE__SK_HALF_OPEN = 1 << 10,  /* allowHalfOpen */
+  LODE__SK_UNREF = 1 << 11,
+  LODE__SK_NEED_DRAIN = 1 << 12,
+  LODE__SK_HAS_HANDLE = 1 << 13,
+  LODE__SK_PIPE = 1 << 14,
+  LODE__SK_RESET = 1 << 15,      /* close with RST */
+  LODE__SK_NO_DELAY = 1 << 16,
+  LODE__SK_KEEP_ALIVE = 1 << 17,
+  LODE__SK_WRITE_ENDED = 1 << 18,  /* not writable (fd writable: false) */
+  LODE__SK_EOF_WRITE_ERR = 1 << 19, /* write after peer FIN is EPIPE */
+  LODE__SK_DESTROY_SOON = 1 << 20
+};
+
+/* Pending deferred work of a socket (one tick node serves them all). */
+enum {
+  LODE__SKT_DRAIN = 1 << 0,
+  LODE__SKT_WDONE = 1 << 1,   /* completed writes to report */
+  LODE__SKT_CONNECT = 1 << 2, /* IP literal: connect without lookup */
+  LODE__SKT_DESTROY = 1 << 3  /* destroy with the stored error */
+};
+
+typedef struct lode__wreq_s lode__wreq_t;
+
+/* The libuv handle of a socket or listener: TCP or pipe. */
+typedef union lode__handle_u {
+  uv_handle_t handle;
+  uv_stream_t stream;
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+} lode__handle_t;
+
+struct lode_socket_s {
+  lode_stream_t stream;          /* first: the duplex stream interface */
+  lode__handle_t h;
+  uv_shutdown_t shutdown_req;
+  lode__netloop_t* nl;
+  const lode_socket_events_t* ev;
+  void* data;
+  lode_server_t* server;
+  unsigned refs;
+  unsigned flags;
+  unsigned tick_flags;
+  lode__tick_t tick;
+  lode__idle_t idle;
+  size_t hwm;
+  size_t queued;                 /* bytes written but not yet sent */
+  uint64_t bytes_read;
+  uint64_t bytes_written;
+  /* Writes held while connecting or corked, and completed writes whose
+   * callbacks are still to run (in order). */
+  lode__wreq_t* held_head;
+  lode__wreq_t* held_tail;
+  lode__wreq_t* done_head;
+  lode__wreq_t* done_tail;
+  unsigned corked;
+  unsigned inflight;             /* uv writes not yet completed */
+  lode_socket_cb end_cb;
+  lode_stream_cb end_scb;        /* the same, for the stream interface */
+  void* end_arg;
+  lode_socket_cb connect_cb;
+  void* connect_arg;
+  lode_socket_cb timeout_cb;
+  void* timeout_arg;
+  lode_error_t* error;           /* what to emit before close */
+  int had_error;
+  lode_encoding_t encoding;
+  lode_decoder_t decoder;
+  lode_onread_t onread;
+  lode_abort_signal_t* signal;
+  lode_abort_listener_t abort_listener;
+  struct lode__connect_s* conn;  /* lookup/connect in progress */
+  unsigned keep_alive_delay;     /* ms */
+  struct lode__sknames_s* names; /* cached addresses, made on demand */
+  char* attempted;               /* autoSelectFamilyAttemptedAddresses */
+  void* reserved_autoselect;     /* for the happy-eyeballs engine */
+};
+
+/* Allocates a socket with an initialised handle of the given type
+ * (UV_TCP or UV_NAMED_PIPE). */
+int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
+                     const lode_socket_events_t* ev, lode_socket_t** out);
+/* The socket is connected (accepted, connect succeeded, fd wrapped). */
+void lode__socket_opened(lode_socket_t* s);
+/* Starts or stops uv reading according to the flags. */
+void lode__socket_update_reading(lode_socket_t* s);
+/* Destroys with an error built by the caller (copied). */
+void lode__socket_fail(lode_socket_t* s, const lode_error_t* err);
+void lode__socket_hold(lode_socket_t* s);
+/* Returns 1 if that freed the socket. */
+int lode__socket_release(lode_socket_t* s);
+/* Queues deferred work (LODE__SKT_* bits) for the next turn. */
+void lode__socket_schedule(lode_socket_t* s, unsigned what);
+/* The write path: copies `bufs`; exactly one of cb / scb may be set. */
+int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
+                        size_t nbufs, lode_socket_cb cb, lode_stream_cb scb,
+                        void* arg);
+/* Submits writes held during connect or cork. */
+void lode__socket_flush_held(lode_socket_t* s);
+/* Forgets writes still held, failing their callbacks with `status`. */
+void lode__socket_fail_held(lode_socket_t* s, int status);
+/* Runs completed write callbacks. */
+void lode__socket_report_writes(lode_socket_t* s);
+/* Called when the write side may be able to shut down. */
+void lode__socket_maybe_shutdown(lode_socket_t* s);
+void lode__socket_emit_drain(lode_socket_t* s);
+/* Calls a pending end() callback with the socket's error (at close). */
+void lode__socket_end_failed(lode_socket_t* s);
+/* Frees every write request (at close). */
+void lode__socket_free_writes(lode_socket_t* s);
+/* Connect machinery (connect.c). */
+void lode__connect_cancel(lode_socket_t* s);
+void lode__connect_tick(lode_socket_t* s);
+void lode__connect_free(lode_socket_t* s);
+/* Applies stored keep-alive / no-delay to a TCP handle. */
+void lode__socket_apply_tcp_opts(lode_socket_t* s);
+/* Server bookkeeping when an accepted socket closes. */
+void lode__server_socket_closed(lode_server_t* srv);
+/* Formats a sockaddr into ip text and port; returns the family (4/6) or 0. */
+int lode__sockaddr_name(const struct sockaddr* sa, char* ip, size_t iplen,
+                        int* port);
+
+#endif

@@ -1,0 +1,458 @@
+/* net.Socket: lifetime, reading, events, destroy and close. Writing is in
+ * write.c, connecting in connect.c, properties in sockprops.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "net/internal.h"
+
+#define DEFAULT_HWM (16 * 1024)
+
+static const lode_stream_ops_t socket_stream_ops;
+static void on_tick(lode__tick_t* t);
+static void on_idle_timeout(lode__idle_t* it);
+
+#define DEAD(s) (((s)->flags & LODE__SK_DESTROYED) != 0)
+
+/* The stream's reader hears of each event before the socket's callbacks. */
+#define READER(s, slot) ((s)->stream.reader ? (s)->stream.reader->slot : NULL)
+
+int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
+                     const lode_socket_events_t* ev, lode_socket_t** out) {
+  lode_socket_t* s = calloc(1, sizeof(*s));
+  if (s == NULL) return UV_ENOMEM;
+  s->nl = lode__netloop_get(loop);
+  if (s->nl == NULL) {
+    free(s);
+    return UV_ENOMEM;
+  }
+  s->stream.ops = &socket_stream_ops;
+  s->stream.loop = loop;
+  s->ev = ev;
+  s->refs = 1;  /* held while open; dropped after on_close */
+  s->hwm = DEFAULT_HWM;
+  s->idle.fn = on_idle_timeout;
+  if (type == UV_TCP) {
+    uv_tcp_init(loop, &s->h.tcp);
+    s->flags |= LODE__SK_HAS_HANDLE;
+  } else if (type == UV_NAMED_PIPE) {
+    uv_pipe_init(loop, &s->h.pipe, 0);
+    s->flags |= LODE__SK_HAS_HANDLE | LODE__SK_PIPE;
+  }
+  s->h.handle.data = s;
+  *out = s;
+  return 0;
+}
+
+void lode__socket_hold(lode_socket_t* s) { s->refs++; }
+
+static void socket_free(lode_socket_t* s) {
+  lode__tick_cancel(s->nl, &s->tick);
+  lode__socket_free_writes(s);
+  lode__connect_free(s);
+  lode_error_free(s->error);
+  free(s->names);
+  free(s->attempted);
+  lode__netloop_put(s->nl);
+  free(s);
+}
+
+int lode__socket_release(lode_socket_t* s) {
+  if (--s->refs > 0) return 0;
+  socket_free(s);
+  return 1;
+}
+
+void lode_socket_hold(lode_socket_t* s) { lode__socket_hold(s); }
+void lode_socket_release(lode_socket_t* s) { lode__socket_release(s); }
+
+/* ---- Reading ---------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
+  lode_socket_t* s = h->data;
+  if (s->onread.callback != NULL)
+    *buf = uv_buf_init(s->onread.buffer, (unsigned) s->onread.len);
+  else
+    *buf = lode__netloop_slab(s->nl);
+}
+
+/* Hands bytes to the user: onread, or on_data (decoded when an encoding
+ * is set). */
+static void emit_user_data(lode_socket_t* s, char* base, size_t len) {
+  if (s->onread.callback != NULL) {
+    if (s->onread.callback(s, len, base, s->onread.arg) == 0 && !DEAD(s))
+      lode_socket_pause(s);
+    return;
+  }
+  if (s->ev == NULL || s->ev->on_data == NULL) return;
+  if (s->encoding == LODE_ENC_BUFFER) {
+    s->ev->on_data(s, (lode_slice_t){ base, len });
+    return;
+  }
+  size_t cap = lode_decoder_max(&s->decoder, len);
+  char* text = lode__netloop_scratch(s->nl, cap);
+  if (text == NULL) {
+    lode__socket_fail(s, NULL);
+    return;
+  }
+  size_t n = lode_decoder_write(&s->decoder, (lode_slice_t){ base, len },
+                                text, cap);
+  if (n > 0) s->ev->on_data(s, (lode_slice_t){ text, n });
+}
+
+static void emit_data(lode_socket_t* s, char* base, size_t len) {
+  s->bytes_read += len;
+  lode__idle_touch(s->nl, &s->idle);
+  void (*r)(void*, lode_stream_t*, lode_slice_t) = READER(s, on_data);
+  if (r != NULL) {
+    r(s->stream.reader_ctx, &s->stream, (lode_slice_t){ base, len });
+    if (DEAD(s)) return;
+  }
+  emit_user_data(s, base, len);
+}
+
+/* The end of a decoded stream may hold an incomplete character. */
+static void flush_decoder(lode_socket_t* s) {
+  if (s->encoding == LODE_ENC_BUFFER || s->ev == NULL ||
+      s->ev->on_data == NULL)
+    return;
+  char tail[16];
+  size_t n = lode_decoder_end(&s->decoder, tail, sizeof(tail));
+  if (n > 0) s->ev->on_data(s, (lode_slice_t){ tail, n });
+}
+
+static void on_eof(lode_socket_t* s) {
+  s->flags |= LODE__SK_READ_ENDED;
+  lode__socket_update_reading(s);
+  flush_decoder(s);
+  if (DEAD(s)) return;
+  void (*r)(void*, lode_stream_t*) = READER(s, on_end);
+  if (r != NULL) {
+    r(s->stream.reader_ctx, &s->stream);
+    if (DEAD(s)) return;
+  }
+  if (s->ev != NULL && s->ev->on_end != NULL) {
+    s->ev->on_end(s);
+    if (DEAD(s)) return;
+  }
+  if (s->flags & LODE__SK_FINISHED) {
+    lode_socket_destroy(s, NULL);
+    return;
+  }
+  if (!(s->flags & LODE__SK_HALF_OPEN)) {
+    /* Node: a socket without allowHalfOpen ends its side when the peer
+     * ends, and later writes fail with EPIPE. */
+    s->flags |= LODE__SK_EOF_WRITE_ERR;
+    if (!(s->flags & LODE__SK_ENDING))
+      lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  }
+}
+
+static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
+  lode_socket_t* s = h->data;
+  if (nread > 0) {
+    emit_data(s, buf->base, (size_t) nread);
+  } else if (nread == UV_EOF) {
+    on_eof(s);
+  } else if (nread < 0) {
+    lode_error_t e;
+    lode_error_init_sys(&e, (int) nread, "read", NULL, 0);
+    lode__socket_fail(s, &e);
+  }
+}
+
+void lode__socket_update_reading(lode_socket_t* s) {
+  int want = (s->flags & LODE__SK_CONNECTED) &&
+             !(s->flags & (LODE__SK_READ_ENDED | LODE__SK_PAUSED |
+                           LODE__SK_DESTROYED));
+  int on = (s->flags & LODE__SK_READING) != 0;
+  if (want && !on) {
+    if (uv_read_start(&s->h.stream, on_alloc, on_read) == 0)
+      s->flags |= LODE__SK_READING;
+  } else if (!want && on) {
+    uv_read_stop(&s->h.stream);
+    s->flags &= ~LODE__SK_READING;
+  }
+}
+
+void lode__socket_opened(lode_socket_t* s) {
+  s->flags &= ~LODE__SK_CONNECTING;
+  s->flags |= LODE__SK_CONNECTED;
+  lode__idle_touch(s->nl, &s->idle);
+  lode__socket_flush_held(s);
+  if (DEAD(s)) return;
+  lode__socket_update_reading(s);
+  lode__socket_maybe_shutdown(s);
+}
+
+/* ---- Timeout ---------------------------------------------------------- */
+
+static void on_idle_timeout(lode__idle_t* it) {
+  lode_socket_t* s = lode__container_of(it, lode_socket_t, idle);
+  if (DEAD(s)) return;
+  if (s->ev != NULL && s->ev->on_timeout != NULL) {
+    s->ev->on_timeout(s);
+    if (DEAD(s)) return;
+  }
+  lode_socket_cb cb = s->timeout_cb;
+  s->timeout_cb = NULL;
+  if (cb != NULL) cb(s, 0, s->timeout_arg);
+}
+
+void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
+                             void* arg) {
+  if (DEAD(s)) return;
+  if (ms == 0) {
+    s->timeout_cb = NULL;
+  } else if (cb != NULL) {
+    s->timeout_cb = cb;
+    s->timeout_arg = arg;
+  }
+  lode__idle_set(s->nl, &s->idle, ms);
+}
+
+unsigned lode_socket_timeout(const lode_socket_t* s) { return s->idle.ms; }
+
+/* ---- Destroy and close ------------------------------------------------ */
+
+static void emit_error(lode_socket_t* s) {
+  if (s->error == NULL) return;
+  void (*r)(void*, lode_stream_t*, const lode_error_t*) = READER(s, on_error);
+  if (r != NULL) r(s->stream.reader_ctx, &s->stream, s->error);
+  if (s->ev != NULL && s->ev->on_error != NULL) s->ev->on_error(s, s->error);
+}
+
+/* The handle is closed (or there never was one): the last events. */
+static void finish_close(lode_socket_t* s) {
+  lode__socket_fail_held(s, LODE_ERR_STREAM_DESTROYED);
+  lode__socket_report_writes(s);
+  if (!(s->flags & LODE__SK_FINISHED)) lode__socket_end_failed(s);
+  emit_error(s);
+  s->flags |= LODE__SK_CLOSED;
+  void (*r)(void*, lode_stream_t*, int) = READER(s, on_close);
+  if (r != NULL) r(s->stream.reader_ctx, &s->stream, s->had_error);
+  if (s->ev != NULL && s->ev->on_close != NULL)
+    s->ev->on_close(s, s->had_error);
+  if (s->server != NULL) lode__server_socket_closed(s->server);
+  lode__socket_release(s);
+}
+
+static void on_handle_closed(uv_handle_t* h) { finish_close(h->data); }
+
+static void close_handle(lode_socket_t* s) {
+  if (!(s->flags & LODE__SK_HAS_HANDLE)) {
+    /* Nothing to close: the close still comes asynchronously. */
+    s->tick_flags |= LODE__SKT_DESTROY;
+    lode__tick(s->nl, &s->tick, on_tick);
+    return;
+  }
+  if ((s->flags & LODE__SK_RESET) && !(s->flags & LODE__SK_PIPE) &&
+      (s->flags & LODE__SK_CONNECTED) &&
+      uv_tcp_close_reset(&s->h.tcp, on_handle_closed) == 0)
+    return;
+  uv_close(&s->h.handle, on_handle_closed);
+}
+
+void lode_socket_destroy(lode_socket_t* s, const lode_error_t* err) {
+  if (DEAD(s)) return;
+  s->flags |= LODE__SK_DESTROYED;
+  if (err != NULL) {
+    s->error = lode_error_copy(err);
+    s->had_error = 1;
+  }
+  lode__idle_stop(s->nl, &s->idle);
+  lode__connect_cancel(s);
+  if (s->signal != NULL) {
+    lode_abort_signal_remove(s->signal, &s->abort_listener);
+    s->signal = NULL;
+  }
+  if (s->flags & LODE__SK_READING) uv_read_stop(&s->h.stream);
+  s->flags &= ~LODE__SK_READING;
+  close_handle(s);
+}
+
+void lode_socket_destroy_code(lode_socket_t* s, int code) {
+  if (code == 0) {
+    lode_socket_destroy(s, NULL);
+    return;
+  }
+  lode_error_t e;
+  lode_error_init(&e, code);
+  lode_socket_destroy(s, &e);
+}
+
+void lode__socket_fail(lode_socket_t* s, const lode_error_t* err) {
+  if (err != NULL) {
+    lode_socket_destroy(s, err);
+    return;
+  }
+  lode_socket_destroy_code(s, UV_ENOMEM);
+}
+
+int lode_socket_reset_and_destroy(lode_socket_t* s) {
+  if (DEAD(s)) return 0;
+  if (s->flags & LODE__SK_PIPE) return LODE_ERR_INVALID_HANDLE_TYPE;
+  if (!(s->flags & (LODE__SK_CONNECTED | LODE__SK_CONNECTING))) {
+    lode_socket_destroy_code(s, LODE_ERR_SOCKET_CLOSED);
+    return 0;
+  }
+  /* While connecting Node waits for 'connect' and then resets. */
+  s->flags |= LODE__SK_RESET;
+  if (s->flags & LODE__SK_CONNECTED) lode_socket_destroy(s, NULL);
+  return 0;
+}
+
+void lode_socket_destroy_soon(lode_socket_t* s) {
+  if (DEAD(s)) return;
+  if (s->flags & LODE__SK_FINISHED) {
+    lode_socket_destroy(s, NULL);
+    return;
+  }
+  s->flags |= LODE__SK_DESTROY_SOON;  /* the shutdown completion checks it */
+  if (!(s->flags & LODE__SK_ENDING))
+    lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+}
+
+static void on_tick(lode__tick_t* t) {
+  lode_socket_t* s = lode__container_of(t, lode_socket_t, tick);
+  unsigned f = s->tick_flags;
+  s->tick_flags = 0;
+  lode__socket_hold(s);
+  if (f & LODE__SKT_CONNECT) lode__connect_tick(s);
+  if (f & LODE__SKT_DESTROY) {
+    finish_close(s);
+  } else {
+    lode__socket_report_writes(s);
+    if ((f & LODE__SKT_DRAIN) && !DEAD(s)) lode__socket_emit_drain(s);
+  }
+  lode__socket_release(s);
+}
+
+void lode__socket_schedule(lode_socket_t* s, unsigned what) {
+  s->tick_flags |= what;
+  lode__tick(s->nl, &s->tick, on_tick);
+}
+
+/* ---- Flow control, options ------------------------------------------- */
+
+void lode_socket_pause(lode_socket_t* s) {
+  s->flags |= LODE__SK_PAUSED;
+  lode__socket_update_reading(s);
+}
+
+void lode_socket_resume(lode_socket_t* s) {
+  s->flags &= ~LODE__SK_PAUSED;
+  lode__socket_update_reading(s);
+}
+
+int lode_socket_is_paused(const lode_socket_t* s) {
+  return (s->flags & LODE__SK_PAUSED) != 0;
+}
+
+int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc) {
+  s->encoding = enc;
+  lode_decoder_init(&s->decoder, enc);
+  return 0;
+}
+
+void lode__socket_apply_tcp_opts(lode_socket_t* s) {
+  if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED)) return;
+  if (s->flags & LODE__SK_NO_DELAY) uv_tcp_nodelay(&s->h.tcp, 1);
+  if (s->flags & LODE__SK_KEEP_ALIVE) {
+    unsigned secs = s->keep_alive_delay / 1000;
+    uv_tcp_keepalive(&s->h.tcp, 1, secs > 0 ? secs : 1);
+  }
+}
+
+int lode_socket_set_keep_alive(lode_socket_t* s, int enable,
+                               unsigned initial_delay_ms) {
+  if (enable)
+    s->flags |= LODE__SK_KEEP_ALIVE;
+  else
+    s->flags &= ~LODE__SK_KEEP_ALIVE;
+  s->keep_alive_delay = initial_delay_ms;
+  if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED))
+    return 0;
+  if (!enable) return uv_tcp_keepalive(&s->h.tcp, 0, 0);
+  lode__socket_apply_tcp_opts(s);
+  return 0;
+}
+
+int lode_socket_set_no_delay(lode_socket_t* s, int no_delay) {
+  if (no_delay)
+    s->flags |= LODE__SK_NO_DELAY;
+  else
+    s->flags &= ~LODE__SK_NO_DELAY;
+  if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED))
+    return 0;
+  return uv_tcp_nodelay(&s->h.tcp, no_delay != 0);
+}
+
+void lode_socket_ref(lode_socket_t* s) {
+  s->flags &= ~LODE__SK_UNREF;
+  if (s->flags & LODE__SK_HAS_HANDLE) uv_ref(&s->h.handle);
+}
+
+void lode_socket_unref(lode_socket_t* s) {
+  s->flags |= LODE__SK_UNREF;
+  if (s->flags & LODE__SK_HAS_HANDLE) uv_unref(&s->h.handle);
+}
+
+/* ---- The stream interface -------------------------------------------- */
+
+lode_stream_t* lode_socket_stream(lode_socket_t* s) { return &s->stream; }
+
+lode_socket_t* lode_socket_from_stream(lode_stream_t* st) {
+  if (st == NULL || st->ops != &socket_stream_ops) return NULL;
+  return (lode_socket_t*) st;
+}
+
+static int st_write(lode_stream_t* st, const lode_slice_t* bufs, size_t n,
+                    lode_stream_cb cb, void* arg) {
+  return lode__socket_writev((lode_socket_t*) st, bufs, n, NULL, cb, arg);
+}
+
+static int st_end(lode_stream_t* st, lode_stream_cb cb, void* arg) {
+  lode_socket_t* s = (lode_socket_t*) st;
+  int r = lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  if (r == 0) {
+    s->end_scb = cb;
+    s->end_arg = arg;
+  }
+  return r;
+}
+
+static void st_destroy(lode_stream_t* st, const lode_error_t* err) {
+  lode_socket_destroy((lode_socket_t*) st, err);
+}
+static void st_pause(lode_stream_t* st) { lode_socket_pause((lode_socket_t*) st); }
+static void st_resume(lode_stream_t* st) {
+  lode_socket_resume((lode_socket_t*) st);
+}
+static void st_cork(lode_stream_t* st) { ((lode_socket_t*) st)->corked++; }
+static void st_uncork(lode_stream_t* st) {
+  lode_socket_t* s = (lode_socket_t*) st;
+  if (s->corked > 0 && --s->corked == 0) {
+    lode__socket_flush_held(s);
+    if (!DEAD(s)) lode__socket_maybe_shutdown(s);
+  }
+}
+static size_t st_writable_length(const lode_stream_t* st) {
+  return ((const lode_socket_t*) st)->queued;
+}
+static void st_hold(lode_stream_t* st) { lode__socket_hold((lode_socket_t*) st); }
+static void st_release(lode_stream_t* st) {
+  lode__socket_release((lode_socket_t*) st);
+}
+
+static const lode_stream_ops_t socket_stream_ops = {
+  .write = st_write,
+  .end = st_end,
+  .destroy = st_destroy,
+  .pause = st_pause,
+  .resume = st_resume,
+  .cork = st_cork,
+  .uncork = st_uncork,
+  .writable_length = st_writable_length,
+  .hold = st_hold,
+  .release = st_release,
+};

@@ -1,0 +1,376 @@
+/* net.Socket writing: the queue, Node's write() return value and 'drain',
+ * end() and the half-close, cork/uncork, and write callbacks in order.
+ *
+ * A write first tries the kernel directly (uv_try_write) when nothing is
+ * queued, so the common small write costs no allocation; what the kernel
+ * does not take is copied into one request. Callbacks always run
+ * asynchronously and in the order of the writes: completed requests go to
+ * a list that is reported front to back. */
+#include <stdlib.h>
+#include <string.h>
+#include "net/internal.h"
+
+#define DEAD(s) (((s)->flags & LODE__SK_DESTROYED) != 0)
+#define MAX_STACK_BUFS 16
+
+struct lode__wreq_s {
+  uv_write_t req;
+  lode__wreq_t* next;
+  lode_socket_t* s;
+  lode_socket_cb cb;
+  lode_stream_cb scb;
+  void* arg;
+  int status;
+  size_t len;
+  unsigned nbufs;
+  uv_buf_t* bufs;
+  lode_bytes_t** refs;   /* zero-copy writes: one reference per buffer */
+  uv_buf_t one;
+  char data[];
+};
+
+static void push(lode__wreq_t** head, lode__wreq_t** tail, lode__wreq_t* w) {
+  w->next = NULL;
+  if (*tail != NULL)
+    (*tail)->next = w;
+  else
+    *head = w;
+  *tail = w;
+}
+
+static lode__wreq_t* pop(lode__wreq_t** head, lode__wreq_t** tail) {
+  lode__wreq_t* w = *head;
+  if (w == NULL) return NULL;
+  *head = w->next;
+  if (*head == NULL) *tail = NULL;
+  return w;
+}
+
+static void wreq_free(lode__wreq_t* w) {
+  if (w->refs != NULL) {
+    for (unsigned i = 0; i < w->nbufs; i++) lode_bytes_unref(w->refs[i]);
+    free(w->refs);
+  }
+  if (w->bufs != &w->one) free(w->bufs);
+  free(w);
+}
+
+/* A request that only carries a callback and its status. */
+static int done_record(lode_socket_t* s, int status, lode_socket_cb cb,
+                       lode_stream_cb scb, void* arg) {
+  if (cb == NULL && scb == NULL) return 0;
+  lode__wreq_t* w = calloc(1, sizeof(*w));
+  if (w == NULL) return UV_ENOMEM;
+  w->s = s;
+  w->cb = cb;
+  w->scb = scb;
+  w->arg = arg;
+  w->status = status;
+  w->bufs = &w->one;
+  push(&s->done_head, &s->done_tail, w);
+  lode__socket_schedule(s, LODE__SKT_WDONE);
+  return 0;
+}
+
+/* A request holding a copy of `bufs` minus the first `skip` bytes. */
+static lode__wreq_t* copy_request(const lode_slice_t* bufs, size_t n,
+                                  size_t total, size_t skip) {
+  /* `total` covers every buffer; `skip` bytes already went out. */
+  lode__wreq_t* w = malloc(sizeof(*w) + (total - skip));
+  if (w == NULL) return NULL;
+  memset(w, 0, sizeof(*w));
+  char* p = w->data;
+  for (size_t i = 0; i < n; i++) {
+    size_t off = skip < bufs[i].len ? skip : bufs[i].len;
+    skip -= off;
+    memcpy(p, bufs[i].base + off, bufs[i].len - off);
+    p += bufs[i].len - off;
+  }
+  w->len = (size_t) (p - w->data);
+  w->one = uv_buf_init(w->data, (unsigned) w->len);
+  w->bufs = &w->one;
+  w->nbufs = 1;
+  return w;
+}
+
+void lode__socket_emit_drain(lode_socket_t* s) {
+  if (!(s->flags & LODE__SK_NEED_DRAIN) || s->queued > 0 ||
+      (s->flags & LODE__SK_ENDING))
+    return;
+  s->flags &= ~LODE__SK_NEED_DRAIN;
+  if (s->stream.reader != NULL && s->stream.reader->on_drain != NULL) {
+    s->stream.reader->on_drain(s->stream.reader_ctx, &s->stream);
+    if (DEAD(s)) return;
+  }
+  if (s->ev != NULL && s->ev->on_drain != NULL) s->ev->on_drain(s);
+}
+
+void lode__socket_report_writes(lode_socket_t* s) {
+  lode__wreq_t* w;
+  while ((w = pop(&s->done_head, &s->done_tail)) != NULL) {
+    if (!DEAD(s)) lode__socket_emit_drain(s);
+    if (w->cb != NULL)
+      w->cb(s, w->status, w->arg);
+    else if (w->scb != NULL)
+      w->scb(&s->stream, w->status, w->arg);
+    wreq_free(w);
+  }
+}
+
+static void write_failed(lode_socket_t* s, int status) {
+  lode_error_t e;
+  lode_error_init_sys(&e, status, "write", NULL, 0);
+  lode_socket_destroy(s, &e);
+}
+
+static void on_write_done(uv_write_t* req, int status) {
+  lode__wreq_t* w = lode__container_of(req, lode__wreq_t, req);
+  lode_socket_t* s = w->s;
+  s->inflight--;
+  s->queued -= w->len;
+  if (status == UV_ECANCELED) status = LODE_ERR_STREAM_DESTROYED;
+  w->status = status;
+  push(&s->done_head, &s->done_tail, w);
+  if (status < 0 && !DEAD(s)) write_failed(s, status);
+  if (!DEAD(s)) lode__idle_touch(s->nl, &s->idle);
+  lode__socket_report_writes(s);
+  if (!DEAD(s)) lode__socket_maybe_shutdown(s);
+}
+
+static void submit(lode_socket_t* s, lode__wreq_t* w) {
+  w->s = s;
+  int r = uv_write(&w->req, &s->h.stream, w->bufs, w->nbufs, on_write_done);
+  if (r == 0) {
+    s->inflight++;
+    return;
+  }
+  s->queued -= w->len;
+  w->status = r;
+  push(&s->done_head, &s->done_tail, w);
+  lode__socket_schedule(s, LODE__SKT_WDONE);
+  write_failed(s, r);
+}
+
+static int can_submit(const lode_socket_t* s) {
+  return (s->flags & LODE__SK_CONNECTED) && !DEAD(s) && s->corked == 0 &&
+         s->held_head == NULL;
+}
+
+void lode__socket_flush_held(lode_socket_t* s) {
+  if (!(s->flags & LODE__SK_CONNECTED) || s->corked > 0) return;
+  lode__wreq_t* w;
+  while (!DEAD(s) && (w = pop(&s->held_head, &s->held_tail)) != NULL)
+    submit(s, w);
+}
+
+void lode__socket_fail_held(lode_socket_t* s, int status) {
+  lode__wreq_t* w;
+  while ((w = pop(&s->held_head, &s->held_tail)) != NULL) {
+    s->queued -= w->len;
+    w->status = status;
+    push(&s->done_head, &s->done_tail, w);
+  }
+}
+
+void lode__socket_free_writes(lode_socket_t* s) {
+  lode__wreq_t* w;
+  while ((w = pop(&s->held_head, &s->held_tail)) != NULL) wreq_free(w);
+  while ((w = pop(&s->done_head, &s->done_tail)) != NULL) wreq_free(w);
+}
+
+/* Node: writing after end() fails asynchronously and destroys the socket;
+ * after the peer's FIN (without allowHalfOpen) the error is EPIPE. */
+static int write_after_end(lode_socket_t* s, lode_socket_cb cb,
+                           lode_stream_cb scb, void* arg) {
+  lode_error_t e;
+  if (s->flags & LODE__SK_EOF_WRITE_ERR) {
+    lode_error_init(&e, UV_EPIPE);
+    lode_error_set_message(&e, "This socket has been ended by the other "
+                               "party");
+  } else {
+    lode_error_init(&e, LODE_ERR_STREAM_WRITE_AFTER_END);
+  }
+  int r = done_record(s, e.code, cb, scb, arg);
+  lode_socket_destroy(s, &e);
+  return r;
+}
+
+/* Counts the bytes in and decides Node's return value. */
+static int account(lode_socket_t* s, size_t total) {
+  s->bytes_written += total;
+  s->queued += total;
+  if (s->queued < s->hwm) return 1;
+  s->flags |= LODE__SK_NEED_DRAIN;
+  return 0;
+}
+
+/* Tries the kernel first; returns how many bytes it took (or < 0). */
+static ssize_t try_direct(lode_socket_t* s, const lode_slice_t* bufs,
+                          size_t n) {
+  if (s->inflight > 0 || n > MAX_STACK_BUFS) return 0;
+  uv_buf_t ub[MAX_STACK_BUFS];
+  for (size_t i = 0; i < n; i++)
+    ub[i] = uv_buf_init((char*) bufs[i].base, (unsigned) bufs[i].len);
+  int r = uv_try_write(&s->h.stream, ub, (unsigned) n);
+  if (r == UV_EAGAIN || r == UV_ENOSYS) return 0;
+  return r;
+}
+
+int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
+                        size_t nbufs, lode_socket_cb cb, lode_stream_cb scb,
+                        void* arg) {
+  if (DEAD(s)) {
+    int r = done_record(s, LODE_ERR_STREAM_DESTROYED, cb, scb, arg);
+    return r < 0 ? r : 0;
+  }
+  if (s->flags & (LODE__SK_ENDING | LODE__SK_WRITE_ENDED)) {
+    int r = write_after_end(s, cb, scb, arg);
+    return r < 0 ? r : 0;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < nbufs; i++) total += bufs[i].len;
+  int ret = account(s, total);
+  lode__idle_touch(s->nl, &s->idle);
+  size_t done = 0;
+  if (can_submit(s)) {
+    ssize_t r = try_direct(s, bufs, nbufs);
+    if (r < 0) {
+      s->queued -= total;
+      done_record(s, (int) r, cb, scb, arg);
+      write_failed(s, (int) r);
+      return 0;
+    }
+    done = (size_t) r;
+    s->queued -= done;
+    if (done == total) {
+      if (done_record(s, 0, cb, scb, arg) < 0) return UV_ENOMEM;
+      if (s->flags & LODE__SK_NEED_DRAIN)
+        lode__socket_schedule(s, LODE__SKT_DRAIN);
+      return ret;
+    }
+  }
+  lode__wreq_t* w = copy_request(bufs, nbufs, total, done);
+  if (w == NULL) {
+    s->queued -= total - done;
+    return UV_ENOMEM;
+  }
+  w->cb = cb;
+  w->scb = scb;
+  w->arg = arg;
+  w->s = s;
+  if (can_submit(s))
+    submit(s, w);
+  else
+    push(&s->held_head, &s->held_tail, w);
+  return ret;
+}
+
+int lode_socket_write(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
+                      void* arg) {
+  return lode__socket_writev(s, &data, 1, cb, NULL, arg);
+}
+
+int lode_socket_write_str(lode_socket_t* s, lode_slice_t text,
+                          lode_encoding_t enc, lode_socket_cb cb, void* arg) {
+  if (enc == LODE_ENC_BUFFER || enc == LODE_ENC_UTF8)
+    return lode_socket_write(s, text, cb, arg);
+  size_t n = lode_decode(enc, text, NULL, 0);
+  char* buf = lode__netloop_scratch(s->nl, n > 0 ? n : 1);
+  if (buf == NULL) return UV_ENOMEM;
+  lode_decode(enc, text, buf, n);
+  return lode_socket_write(s, (lode_slice_t){ buf, n }, cb, arg);
+}
+
+int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
+                            size_t nbufs, lode_socket_cb cb, void* arg) {
+  if (DEAD(s) || (s->flags & (LODE__SK_ENDING | LODE__SK_WRITE_ENDED)))
+    return lode__socket_writev(s, NULL, 0, cb, NULL, arg);
+  lode__wreq_t* w = calloc(1, sizeof(*w));
+  if (w == NULL) return UV_ENOMEM;
+  w->bufs = nbufs == 1 ? &w->one : calloc(nbufs, sizeof(uv_buf_t));
+  w->refs = calloc(nbufs > 0 ? nbufs : 1, sizeof(*w->refs));
+  if (w->bufs == NULL || w->refs == NULL) {
+    wreq_free(w);
+    return UV_ENOMEM;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < nbufs; i++) {
+    lode_slice_t v = lode_bytes_view(bufs[i]);
+    w->refs[i] = lode_bytes_ref(bufs[i]);
+    w->bufs[i] = uv_buf_init((char*) v.base, (unsigned) v.len);
+    total += v.len;
+  }
+  w->nbufs = (unsigned) nbufs;
+  w->len = total;
+  w->cb = cb;
+  w->arg = arg;
+  w->s = s;
+  int ret = account(s, total);
+  lode__idle_touch(s->nl, &s->idle);
+  if (can_submit(s))
+    submit(s, w);
+  else
+    push(&s->held_head, &s->held_tail, w);
+  return ret;
+}
+
+/* ---- end() and the half-close ---------------------------------------- */
+
+static void call_end_cb(lode_socket_t* s, int status) {
+  lode_socket_cb cb = s->end_cb;
+  lode_stream_cb scb = s->end_scb;
+  s->end_cb = NULL;
+  s->end_scb = NULL;
+  if (cb != NULL)
+    cb(s, status, s->end_arg);
+  else if (scb != NULL)
+    scb(&s->stream, status, s->end_arg);
+}
+
+void lode__socket_end_failed(lode_socket_t* s) {
+  call_end_cb(s, s->error ? s->error->code : LODE_ERR_STREAM_DESTROYED);
+}
+
+static void on_shutdown(uv_shutdown_t* req, int status) {
+  lode_socket_t* s = req->handle->data;
+  if (status == UV_ECANCELED || DEAD(s)) return;
+  /* Node ignores the status of the shutdown itself ('finish' follows). */
+  s->flags |= LODE__SK_FINISHED;
+  call_end_cb(s, 0);
+  if (DEAD(s)) return;
+  if (s->flags & (LODE__SK_READ_ENDED | LODE__SK_DESTROY_SOON))
+    lode_socket_destroy(s, NULL);
+}
+
+void lode__socket_maybe_shutdown(lode_socket_t* s) {
+  if (!(s->flags & LODE__SK_ENDING) || (s->flags & LODE__SK_SHUTDOWN) ||
+      DEAD(s) || !(s->flags & LODE__SK_CONNECTED) || s->corked > 0 ||
+      s->held_head != NULL)
+    return;
+  s->flags |= LODE__SK_SHUTDOWN;
+  if (uv_shutdown(&s->shutdown_req, &s->h.stream, on_shutdown) != 0)
+    lode_socket_destroy(s, NULL);
+}
+
+int lode_socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
+                    void* arg) {
+  if (DEAD(s)) return lode__socket_writev(s, NULL, 0, cb, NULL, arg);
+  if (s->flags & LODE__SK_ENDING) {
+    if (s->end_cb == NULL && s->end_scb == NULL &&
+        !(s->flags & LODE__SK_FINISHED)) {
+      s->end_cb = cb;
+      s->end_arg = arg;
+      return 0;
+    }
+    return done_record(s, LODE_ERR_STREAM_ALREADY_FINISHED, cb, NULL, arg);
+  }
+  if (data.len > 0) {
+    int r = lode_socket_write(s, data, NULL, NULL);
+    if (r < 0) return r;
+  }
+  s->flags |= LODE__SK_ENDING;
+  s->end_cb = cb;
+  s->end_arg = arg;
+  lode__socket_maybe_shutdown(s);
+  return 0;
+}
