@@ -8,9 +8,11 @@
 #define LODE_VERSION_PATCH 0
 #define LODE_VERSION_STRING "0.1.0"
 
+#include "lode/abort.h"
 #include "lode/buf.h"
 #include "lode/errors.h"
 #include "lode/http_parser.h"
+#include "lode/net.h"
 #include "lode/net_addr.h"
 #include "lode/stream.h"
 #include "lode/http.h"
