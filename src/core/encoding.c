@@ -147,6 +147,13 @@ static const char hex_digits[] = "0123456789abcdef";
 static size_t hex_to_text(const uint8_t* p, size_t n, char* out,
                           size_t cap) {
   size_t o = 0;
+  if (cap / 2 >= n) {  /* room for all of it: no per-byte bound checks */
+    for (size_t i = 0; i < n; i++) {
+      out[2 * i] = hex_digits[p[i] >> 4];
+      out[2 * i + 1] = hex_digits[p[i] & 15];
+    }
+    return 2 * n;
+  }
   for (size_t i = 0; i < n; i++) {
     PUT(hex_digits[p[i] >> 4]);
     PUT(hex_digits[p[i] & 15]);
@@ -164,6 +171,15 @@ static size_t base64_to_text_(const uint8_t* p, size_t n, char* out,
                               size_t cap, int url) {
   const char* a = url ? b64_url : b64_std;
   size_t i = 0, o = 0;
+  if (cap / 4 >= n / 3 + 1) {  /* room for all of it: unchecked groups */
+    for (; i + 3 <= n; i += 3, o += 4) {
+      uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
+      out[o] = a[v >> 18];
+      out[o + 1] = a[(v >> 12) & 63];
+      out[o + 2] = a[(v >> 6) & 63];
+      out[o + 3] = a[v & 63];
+    }
+  }
   for (; i + 3 <= n; i += 3) {
     uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
     PUT(a[v >> 18]);
@@ -318,7 +334,23 @@ static size_t text_to_base64(const uint8_t* p, size_t n, char* out,
   units_t u = { p, n, 0, -1 };
   size_t o = 0;
   unsigned have = 0, hi = 0;
-  for (int32_t c; (c = next_unit(&u)) >= 0;) {
+  for (;;) {
+    /* Whole groups of four plain characters, while there is room. */
+    while (have == 0 && u.low < 0 && u.i + 4 <= n && o <= cap &&
+           cap - o >= 3) {
+      const uint8_t* g = p + u.i;
+      uint32_t a = unbase64[g[0]], b = unbase64[g[1]], c = unbase64[g[2]],
+               d = unbase64[g[3]];
+      if ((a | b | c | d) >= 64) break;  /* '=', other, or non-ASCII */
+      uint32_t v = a << 18 | b << 12 | c << 6 | d;
+      out[o] = (char) (v >> 16);
+      out[o + 1] = (char) (v >> 8);
+      out[o + 2] = (char) v;
+      o += 3;
+      u.i += 4;
+    }
+    int32_t c = next_unit(&u);
+    if (c < 0) break;
     unsigned v = unbase64[c & 0xFF];
     if (v == 64) break;
     if (v > 64) continue;

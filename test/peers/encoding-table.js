@@ -62,7 +62,29 @@ function cutsOf(n) {
   return all;
 }
 
-const decInputs = bytes.filter((b) => b.length <= 12).concat([
+// Seeded pseudo-random inputs from bytes that matter to the decoders
+// (ASCII, continuation bytes, lead bytes, surrogate halves, base64 edges).
+let seed = 12345;
+const rand = (n) => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed % n;
+};
+const alphabet = [0x41, 0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
+                  0xc2, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+                  0xd8, 0xdc, 0x3d, 0xde];
+const randomInputs = [];
+for (let i = 0; i < 150; i++)
+  randomInputs.push(Array.from({ length: 1 + rand(10) },
+                               () => alphabet[rand(alphabet.length)]));
+for (const enc of encodings) {
+  for (const b of randomInputs) {
+    console.log(`to ${enc} ${hex(b)} ${textHex(Buffer.from(b).toString(enc))}`);
+    const s = Buffer.from(b).toString('utf8');
+    console.log(`from ${enc} ${hex(b)} ${hex(Buffer.from(s, enc))}`);
+  }
+}
+
+const decInputs = bytes.filter((b) => b.length <= 12).concat(randomInputs, [
   [...Buffer.from('a\u20acb\u{1f600}c')],
   [0x41, 0xc3, 0xe2, 0x82, 0xf0, 0x9f, 0x98, 0x80, 0x42],
   [0x3d, 0xd8, 0x00, 0xde, 0x3d, 0xd8, 0x3d, 0xd8, 0x00, 0xde, 0x41],
