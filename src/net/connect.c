@@ -153,6 +153,7 @@ static void fail_sys(lode_socket_t* s, int code, const char* syscall,
 static void connected(lode_socket_t* s) {
   lode__connect_t* c = s->conn;
   s->conn = NULL;
+  if (c != NULL && c->path == NULL) lode__socket_set_remote(s, c->ip, c->port);
   if (c != NULL) conn_free(c);
   lode__socket_opened(s);
   lode__socket_apply_tcp_opts(s);
@@ -185,6 +186,7 @@ static void on_tcp_connect(uv_connect_t* req, int status) {
     else
       connected(s);
   }
+  lode__ticks_run(s->nl);
   lode__socket_release(s);
 }
 
@@ -264,6 +266,7 @@ static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
     lookup_result(s, status, ip, family);
   }
   uv_freeaddrinfo(res);
+  lode__ticks_run(s->nl);
   lode__socket_release(s);
 }
 

@@ -37,6 +37,7 @@ typedef struct lode__netloop_s lode__netloop_t;
  * state closes its handles when the last use is dropped. */
 lode__netloop_t* lode__netloop_get(uv_loop_t* loop);
 void lode__netloop_put(lode__netloop_t* nl);
+void lode__netloop_hold(lode__netloop_t* nl);
 /* The loop-wide read slab and a scratch buffer of at least `n` bytes. */
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl);
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
@@ -44,6 +45,10 @@ char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
 /* Queues t->fn for the next turn of the loop (once while queued). */
 void lode__tick(lode__netloop_t* nl, lode__tick_t* t, void (*fn)(lode__tick_t*));
 void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t);
+/* Runs the queued calls now: the end of every libuv callback (Node's
+ * nextTick queue drains after each callback). `nl` must be taken before
+ * the callback's work, as that work may free its object. */
+void lode__ticks_run(lode__netloop_t* nl);
 
 /* Sets the duration (0 disables) and (re)starts the timer from now. */
 void lode__idle_set(lode__netloop_t* nl, lode__idle_t* it, unsigned ms);
@@ -185,6 +190,8 @@ void lode__connect_free(lode_socket_t* s);
 void lode__socket_apply_tcp_opts(lode_socket_t* s);
 /* Server bookkeeping when an accepted socket closes. */
 void lode__server_socket_closed(lode_server_t* srv);
+/* Records the peer a client connected to (no getpeername needed). */
+void lode__socket_set_remote(lode_socket_t* s, const char* ip, int port);
 /* Formats a sockaddr into ip text and port; returns the family (4/6) or 0. */
 int lode__sockaddr_name(const struct sockaddr* sa, char* ip, size_t iplen,
                         int* port);

@@ -71,6 +71,8 @@ static void on_handle_closed(uv_handle_t* h) {
   free(nl);
 }
 
+void lode__netloop_hold(lode__netloop_t* nl) { nl->uses++; }
+
 void lode__netloop_put(lode__netloop_t* nl) {
   if (nl == NULL || --nl->uses > 0) return;
   nl->closing = 1;
@@ -128,6 +130,22 @@ void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t) {
     break;
   }
   t->queued = 0;
+}
+
+/* Node drains its nextTick queue after every callback from libuv; each
+ * libuv callback of the net layer ends with this, so deferred events run
+ * before libuv goes on (a write's callback before the next I/O). Bounded,
+ * so a callback that keeps re-queueing cannot hold the loop; the idle
+ * handle takes the rest. */
+void lode__ticks_run(lode__netloop_t* nl) {
+  for (int i = 0; i < 1024 && nl->ticks_head != NULL; i++) {
+    lode__tick_t* t = nl->ticks_head;
+    nl->ticks_head = t->next;
+    if (nl->ticks_head == NULL) nl->ticks_tail = NULL;
+    t->queued = 0;
+    t->fn(t);
+  }
+  if (nl->ticks_head == NULL && !nl->closing) uv_idle_stop(&nl->idle);
 }
 
 static void on_tick_idle(uv_idle_t* h) {
@@ -226,6 +244,7 @@ static void on_timer(uv_timer_t* t) {
       lode__idle_t* it = l->head;
       list_unlink(it);
       it->fn(it);
+      lode__ticks_run(nl);
     }
   uint64_t next = 0;
   for (lode__idle_list_t* l = nl->lists; l != NULL; l = l->next)

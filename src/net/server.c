@@ -245,6 +245,7 @@ static void on_listen_gai(uv_getaddrinfo_t* req, int status,
   free((char*) srv->pending.host);
   srv->pending.host = NULL;
   uv_freeaddrinfo(res);
+  lode__ticks_run(srv->nl);
   lode_server_release(srv);
 }
 
@@ -408,6 +409,7 @@ static void on_connection(uv_stream_t* h, int status) {
   /* Reading starts after the listener returns, so a reader set there
    * sees every byte. */
   if (!(s->flags & LODE__SK_DESTROYED)) lode__socket_opened(s);
+  lode__ticks_run(srv->nl);
   lode_server_release(srv);
 }
 

@@ -149,6 +149,7 @@ static void on_eof(lode_socket_t* s) {
 
 static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
   lode_socket_t* s = h->data;
+  lode__netloop_t* nl = s->nl;
   if (nread > 0) {
     emit_data(s, buf->base, (size_t) nread);
   } else if (nread == UV_EOF) {
@@ -158,6 +159,7 @@ static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
     lode_error_init_sys(&e, (int) nread, "read", NULL, 0);
     lode__socket_fail(s, &e);
   }
+  lode__ticks_run(nl);
 }
 
 void lode__socket_update_reading(lode_socket_t* s) {
@@ -236,7 +238,14 @@ static void finish_close(lode_socket_t* s) {
   lode__socket_release(s);
 }
 
-static void on_handle_closed(uv_handle_t* h) { finish_close(h->data); }
+static void on_handle_closed(uv_handle_t* h) {
+  lode_socket_t* s = h->data;
+  lode__netloop_t* nl = s->nl;
+  lode__netloop_hold(nl);
+  finish_close(s);
+  lode__ticks_run(nl);
+  lode__netloop_put(nl);
+}
 
 static void close_handle(lode_socket_t* s) {
   if (!(s->flags & LODE__SK_HAS_HANDLE)) {

@@ -74,6 +74,15 @@ static lode__sknames_t* remote(lode_socket_t* s) {
   return n;
 }
 
+void lode__socket_set_remote(lode_socket_t* s, const char* ip, int port) {
+  lode__sknames_t* n = names(s);
+  if (n == NULL) return;
+  snprintf(n->remote, sizeof(n->remote), "%s", ip);
+  n->remote_port = port;
+  n->remote_family = strchr(ip, ':') ? "IPv6" : "IPv4";
+  n->have_remote = 1;
+}
+
 int lode_socket_address(lode_socket_t* s, lode_net_address_t* out) {
   memset(out, 0, sizeof(*out));
   if (s->flags & LODE__SK_PIPE) {

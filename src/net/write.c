@@ -126,6 +126,7 @@ static void write_failed(lode_socket_t* s, int status) {
 static void on_write_done(uv_write_t* req, int status) {
   lode__wreq_t* w = lode__container_of(req, lode__wreq_t, req);
   lode_socket_t* s = w->s;
+  lode__socket_hold(s);
   s->inflight--;
   s->queued -= w->len;
   if (status == UV_ECANCELED) status = LODE_ERR_STREAM_DESTROYED;
@@ -135,6 +136,8 @@ static void on_write_done(uv_write_t* req, int status) {
   if (!DEAD(s)) lode__idle_touch(s->nl, &s->idle);
   lode__socket_report_writes(s);
   if (!DEAD(s)) lode__socket_maybe_shutdown(s);
+  lode__ticks_run(s->nl);
+  lode__socket_release(s);
 }
 
 static void submit(lode_socket_t* s, lode__wreq_t* w) {
@@ -334,12 +337,14 @@ void lode__socket_end_failed(lode_socket_t* s) {
 static void on_shutdown(uv_shutdown_t* req, int status) {
   lode_socket_t* s = req->handle->data;
   if (status == UV_ECANCELED || DEAD(s)) return;
+  lode__socket_hold(s);
   /* Node ignores the status of the shutdown itself ('finish' follows). */
   s->flags |= LODE__SK_FINISHED;
   call_end_cb(s, 0);
-  if (DEAD(s)) return;
-  if (s->flags & (LODE__SK_READ_ENDED | LODE__SK_DESTROY_SOON))
+  if (!DEAD(s) && (s->flags & (LODE__SK_READ_ENDED | LODE__SK_DESTROY_SOON)))
     lode_socket_destroy(s, NULL);
+  lode__ticks_run(s->nl);
+  lode__socket_release(s);
 }
 
 void lode__socket_maybe_shutdown(lode_socket_t* s) {

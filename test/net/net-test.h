@@ -1,0 +1,42 @@
+/* Helpers shared by the net tests: a listening server on 127.0.0.1, and a
+ * per-side event trace (client and server events interleave differently
+ * from run to run, each side's order does not). */
+#ifndef LODE_NET_TEST_H
+#define LODE_NET_TEST_H
+
+#include <stdarg.h>
+#include "lode.h"
+#include "test.h"
+
+typedef struct side_trace_s {
+  char buf[2048];
+  size_t len;
+} side_trace_t;
+
+static inline void side(side_trace_t* t, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3), unused));
+static inline void side(side_trace_t* t, const char* fmt, ...) {
+  if (t->len > 0 && t->len + 1 < sizeof(t->buf)) t->buf[t->len++] = ',';
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+  va_end(ap);
+  if (n > 0) t->len += (size_t) n;
+  if (t->len >= sizeof(t->buf)) t->len = sizeof(t->buf) - 1;
+}
+
+/* Listens on 127.0.0.1:0 and runs the loop until listening; returns the
+ * port. */
+static inline int listen_local(uv_loop_t* loop, lode_server_t* srv)
+    __attribute__((unused));
+static inline int listen_local(uv_loop_t* loop, lode_server_t* srv) {
+  lode_listen_opts_t lo = { .host = "127.0.0.1" };
+  ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
+  for (int i = 0; i < 100 && !lode_server_listening(srv); i++)
+    uv_run(loop, UV_RUN_NOWAIT);
+  lode_net_address_t a;
+  ASSERT_OK(lode_server_address(srv, &a));
+  return a.port;
+}
+
+#endif

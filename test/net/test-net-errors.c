@@ -1,0 +1,297 @@
+/* Faults and bad input: refused, not found, write after end, EPIPE after
+ * the peer's FIN, resets both ways, and what connect() throws. */
+#include "net-test.h"
+
+static side_trace_t ct, st;
+static lode_server_t* server;
+
+static void c_lookup(lode_socket_t* s, int err, const char* address,
+                     int family, const char* host) {
+  side(&ct, "lookup:%s:%s", err ? lode_err_name(err) : "0",
+       address ? address : "-");
+}
+static void c_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void c_error(lode_socket_t* s, const lode_error_t* e) {
+  side(&ct, "error:%s:%s", e->name, e->message);
+}
+static void c_close(lode_socket_t* s, int had_error) {
+  side(&ct, "close(%d)", had_error);
+  if (server != NULL) lode_server_close(server, NULL, NULL);
+}
+static const lode_socket_events_t ev = {
+  .on_lookup = c_lookup, .on_connect = c_connect, .on_error = c_error,
+  .on_close = c_close,
+};
+
+/* A port nobody listens on: bind one, read its number, close it. */
+static int closed_port(void) {
+  uv_loop_t loop;
+  uv_tcp_t t;
+  struct sockaddr_in a;
+  uv_loop_init(&loop);
+  uv_tcp_init(&loop, &t);
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  ASSERT_OK(uv_tcp_bind(&t, (struct sockaddr*) &a, 0));
+  int len = sizeof(a);
+  uv_tcp_getsockname(&t, (struct sockaddr*) &a, &len);
+  uv_close((uv_handle_t*) &t, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return ntohs(a.sin_port);
+}
+
+TEST(refused) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int port = closed_port();
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
+  test_run_loop(&loop, 5000);
+  char want[200];
+  snprintf(want, sizeof(want),
+           "error:ECONNREFUSED:connect ECONNREFUSED 127.0.0.1:%d,close(1)",
+           port);
+  ASSERT_STR_EQ(ct.buf, want);
+  test_loop_close(&loop);
+}
+
+/* A custom lookup that fails as a resolver does for an unknown name. */
+static void no_such_host(lode_lookup_t* req, const char* host, int family,
+                         int hints, void* arg) {
+  lode_lookup_done(req, UV_EAI_NONAME, NULL, 0);
+}
+
+TEST(not_found_custom_lookup) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "nonexistent.invalid", .port = 80,
+                           .lookup = no_such_host };
+  ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
+  ASSERT_STR_EQ(ct.buf, "");
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "lookup:EAI_NONAME:-,error:ENOTFOUND:getaddrinfo "
+                        "ENOTFOUND nonexistent.invalid,close(1)");
+  test_loop_close(&loop);
+}
+
+/* The system resolver: `.invalid` never resolves (RFC 6761). */
+TEST(not_found_resolver) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "nonexistent.invalid", .port = 80 };
+  ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
+  test_run_loop(&loop, 20000);
+  ASSERT(strstr(ct.buf, "error:ENOTFOUND:getaddrinfo ENOTFOUND "
+                        "nonexistent.invalid,close(1)") != NULL);
+  test_loop_close(&loop);
+}
+
+static void fixed_lookup(lode_lookup_t* req, const char* host, int family,
+                         int hints, void* arg) {
+  lode_lookup_done(req, 0, arg, 4);
+}
+static void srv_conn(lode_server_t* srv, lode_socket_t* s) {}
+static const lode_server_events_t srv_ev = { .on_connection = srv_conn };
+
+static void cd_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+  ASSERT_STR_EQ(lode_socket_remote_address(s), "127.0.0.1");
+  lode_socket_destroy(s, NULL);
+}
+static const lode_socket_events_t connect_destroy_ev = {
+  .on_lookup = c_lookup, .on_connect = cd_connect, .on_close = c_close,
+};
+
+TEST(custom_lookup_connects) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_ev, &server));
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "example.test", .port = port,
+                           .lookup = fixed_lookup, .lookup_arg = "127.0.0.1" };
+  ASSERT_OK(lode_net_connect(&loop, &o, &connect_destroy_ev, &c));
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "lookup:0:127.0.0.1,connect,close(0)");
+  test_loop_close(&loop);
+}
+
+TEST(bad_arguments) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_socket_t* c = NULL;
+  lode_socket_opts_t o = { .port = 70000 };
+  ASSERT_EQ(lode_net_connect(&loop, &o, &ev, &c), LODE_ERR_SOCKET_BAD_PORT);
+  o.port = -1;
+  ASSERT_EQ(lode_net_connect(&loop, &o, &ev, &c), LODE_ERR_SOCKET_BAD_PORT);
+  o.port = 0;
+  ASSERT_EQ(lode_net_connect(&loop, &o, &ev, &c), LODE_ERR_MISSING_ARGS);
+  ASSERT_EQ(lode_net_connect(&loop, NULL, &ev, &c), LODE_ERR_MISSING_ARGS);
+  o = (lode_socket_opts_t){ .port = 80, .family = 5 };
+  ASSERT_EQ(lode_net_connect(&loop, &o, &ev, &c), LODE_ERR_INVALID_ARG_VALUE);
+  o = (lode_socket_opts_t){ .port = 80, .local_address = "nope" };
+  ASSERT_EQ(lode_net_connect(&loop, &o, &ev, &c), LODE_ERR_INVALID_IP_ADDRESS);
+  ASSERT_NULL(c);
+  lode_socket_opts_t fo = { .has_fd = 1, .fd = 0x7fff };
+  ASSERT_EQ(lode_socket_create(&loop, &fo, &ev, &c), LODE_ERR_INVALID_FD_TYPE);
+  test_run_loop(&loop, 1000);
+  ASSERT_STR_EQ(ct.buf, "");
+  test_loop_close(&loop);
+}
+
+/* ---- write after end / after the peer's FIN ---------------------------- */
+
+static void wae_cb(lode_socket_t* s, int status, void* arg) {
+  side(&ct, "%s-cb:%s", (const char*) arg, status ? lode_err_name(status)
+                                                  : "0");
+}
+static void wae_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+  ASSERT_OK(lode_socket_end(s, LODE_SLICE("x"), wae_cb, "end"));
+  ASSERT_EQ(lode_socket_write(s, LODE_SLICE("y"), wae_cb, "write"), 0);
+  ASSERT_EQ(lode_socket_destroyed(s), 1);
+}
+static const lode_socket_events_t wae_ev = {
+  .on_connect = wae_connect, .on_error = c_error, .on_close = c_close,
+};
+
+TEST(write_after_end) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_ev, &server));
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &wae_ev, &c));
+  test_run_loop(&loop, 5000);
+  /* Node 20: the write's callback, the end's callback, 'error', 'close'. */
+  ASSERT_STR_EQ(ct.buf, "connect,write-cb:ERR_STREAM_WRITE_AFTER_END,"
+                        "end-cb:ERR_STREAM_WRITE_AFTER_END,"
+                        "error:ERR_STREAM_WRITE_AFTER_END:write after end,"
+                        "close(1)");
+  test_loop_close(&loop);
+}
+
+/* The server ends at once; the client (no allowHalfOpen) ends its side in
+ * answer, so a write after 'end' fails with EPIPE. */
+static void fin_conn(lode_server_t* srv, lode_socket_t* s) {
+  lode_socket_end(s, (lode_slice_t){ 0 }, NULL, NULL);
+}
+static const lode_server_events_t fin_srv_ev = { .on_connection = fin_conn };
+static void late_cb(lode_socket_t* s, int status, void* arg) {
+  side(&ct, "late-cb:%d", status);
+  /* Our side has ended in answer to the peer's FIN by now. */
+  ASSERT_STR_EQ(lode_socket_ready_state(s), "closed");
+  ASSERT_EQ(lode_socket_write(s, LODE_SLICE("later"), wae_cb, "write"), 0);
+}
+static void epipe_end(lode_socket_t* s) {
+  side(&ct, "end");
+  /* Node ends the socket on the next tick: writing here still works. */
+  ASSERT_STR_EQ(lode_socket_ready_state(s), "writeOnly");
+  ASSERT_EQ(lode_socket_write(s, LODE_SLICE("late"), late_cb, NULL), 1);
+}
+static const lode_socket_events_t epipe_ev = {
+  .on_connect = c_connect, .on_end = epipe_end, .on_error = c_error,
+  .on_close = c_close,
+};
+
+TEST(write_after_peer_fin) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &fin_srv_ev, &server));
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &epipe_ev, &c));
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "connect,end,late-cb:0,write-cb:EPIPE,error:EPIPE:This socket "
+                        "has been ended by the other party,close(1)");
+  test_loop_close(&loop);
+}
+
+/* ---- resets ------------------------------------------------------------ */
+
+static void rst_data(lode_socket_t* s, lode_slice_t d) {
+  if (lode_socket_destroyed(s)) return;
+  side(&st, "data");
+  ASSERT_OK(lode_socket_reset_and_destroy(s));
+}
+static const lode_socket_events_t rst_sock_ev = { .on_data = rst_data };
+static void big_writer_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+  /* Keep writing until the reset arrives (bounded). */
+  static char chunk[65536];
+  for (int i = 0; i < 64; i++)
+    lode_socket_write(s, (lode_slice_t){ chunk, sizeof(chunk) }, NULL, NULL);
+}
+static void rst_error(lode_socket_t* s, const lode_error_t* e) {
+  side(&ct, "error:%s", e->name);
+}
+static const lode_socket_events_t rst_ev = {
+  .on_connect = big_writer_connect, .on_error = rst_error,
+  .on_close = c_close,
+};
+
+TEST(peer_resets_mid_write) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_opts_t so = { .socket_events = &rst_sock_ev };
+  ASSERT_OK(lode_net_create_server(&loop, &so, &srv_ev, &server));
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &rst_ev, &c));
+  test_run_loop(&loop, 5000);
+  /* The RST reaches the client as a failed read or write. */
+  if (strcmp(ct.buf, "connect,error:ECONNRESET,close(1)") != 0)
+    ASSERT_STR_EQ(ct.buf, "connect,error:EPIPE,close(1)");
+  ASSERT_STR_EQ(st.buf, "data");
+  test_loop_close(&loop);
+}
+
+TEST(reset_unconnected) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_socket_t* c;
+  ASSERT_OK(lode_socket_create(&loop, NULL, &ev, &c));
+  ASSERT_OK(lode_socket_reset_and_destroy(c));
+  ASSERT_STR_EQ(ct.buf, "");
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "error:ERR_SOCKET_CLOSED:Socket is closed,close(1)");
+  test_loop_close(&loop);
+}
+
+/* destroy(err) delivers that error, then close(1); destroy() gives
+ * close(0) only. */
+static void de_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+  lode_error_t e;
+  lode_error_init(&e, LODE_ERR_SOCKET_CONNECTION_TIMEOUT);
+  lode_socket_destroy(s, &e);
+  lode_socket_destroy(s, NULL);  /* twice: nothing more */
+}
+static const lode_socket_events_t de_ev = {
+  .on_connect = de_connect, .on_error = c_error, .on_close = c_close,
+};
+
+TEST(destroy_with_error) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_ev, &server));
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &de_ev, &c));
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "connect,error:ERR_SOCKET_CONNECTION_TIMEOUT:Socket "
+                        "connection timeout,close(1)");
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(refused, not_found_custom_lookup, not_found_resolver,
+          custom_lookup_connects, bad_arguments, write_after_end,
+          write_after_peer_fin, peer_resets_mid_write, reset_unconnected,
+          destroy_with_error)
