@@ -200,4 +200,100 @@ int lode__ws_list_has(lode_slice_t value, const char* token);
 /* ASCII case-insensitive comparison of a slice and a string. */
 int lode__ws_slice_ieq(lode_slice_t a, const char* b);
 
+/* --- The connection ------------------------------------------------------ */
+
+enum {
+  LODE__WS_F_SENT_CLOSE = 1 << 0,   /* our close frame is queued */
+  LODE__WS_F_RECV_CLOSE = 1 << 1,   /* the peer's close frame came */
+  LODE__WS_F_FAILED = 1 << 2,       /* we failed the connection */
+  LODE__WS_F_STOP_READ = 1 << 3,    /* ignore what the stream still says */
+  LODE__WS_F_ENDED = 1 << 4,        /* we ended the stream */
+  LODE__WS_F_STREAM_CLOSED = 1 << 5,
+  LODE__WS_F_CLOSE_EMITTED = 1 << 6,
+  LODE__WS_F_DELIVERED = 1 << 7,    /* this frame went out zero-copy */
+  LODE__WS_F_ACCEPTING = 1 << 8,    /* server: on_open not yet sent */
+  LODE__WS_F_SERVING = 1 << 9,      /* server: reading the request head */
+  LODE__WS_F_REFUSED = 1 << 10      /* server: a refusal went out */
+};
+
+typedef struct lode__ws_client_s lode__ws_client_t;
+
+struct lode_websocket_s {
+  uv_loop_t* loop;
+  const lode_websocket_events_t* ev;
+  void* data;
+  lode_stream_t* stream;
+  int is_server;
+  int state;                 /* readyState */
+  unsigned flags;
+  unsigned refs;             /* memory: 1 until closed, plus holds */
+  int timer_closed;
+  uv_timer_t timer;          /* handshake, open (server), close timeouts */
+  lode_websocket_opts_t opts;  /* defaults filled in; protocols cleared */
+  /* Receiving. */
+  lode__ws_decoder_t dec;
+  lode__utf8_t utf8;
+  lode__ws_buf_t msg;        /* the message so far (unmasked, inflated) */
+  int msg_binary;
+  int msg_compressed;
+  uint8_t ctl[125];
+  size_t ctl_len;
+  lode__pmd_t* pmd;
+  lode__ws_buf_t in;         /* bytes before open: head, early frames */
+  /* Sending. */
+  lode__ws_buf_t out;        /* a frame being built (masked, compressed) */
+  lode__ws_buf_t zout;
+  uint8_t rnd[256];          /* mask keys, refilled from uv_random */
+  size_t rnd_used;
+  size_t buffered;           /* bufferedAmount */
+  size_t* pend;              /* sizes of the messages in flight (a ring) */
+  size_t pend_cap, pend_head, pend_len;
+  /* Closing. */
+  int close_code;
+  char close_reason[124];
+  size_t close_reason_len;
+  /* Attributes. */
+  char* url;
+  char* protocol;
+  char* extensions;
+  int binary_arraybuffer;
+  lode__ws_client_t* client;
+  char** protos;             /* copied protocol list (client's offer or
+                                the server's own), NULL-free */
+  size_t nprotos;
+};
+
+/* Makes the object (CONNECTING), the timer included; copies opts with the
+ * defaults filled in. NULL when memory runs out. */
+lode_websocket_t* lode__ws_new(uv_loop_t* loop, int is_server,
+                               const lode_websocket_opts_t* opts,
+                               const lode_websocket_events_t* ev);
+/* Frees what lode__ws_new made, for a create that fails before anything
+ * async started. */
+void lode__ws_discard(lode_websocket_t* ws);
+/* Copies a protocol list into ws->protos (and opts.protocols). */
+int lode__ws_keep_protocols(lode_websocket_t* ws, const char* const* p,
+                            size_t n);
+/* Becomes the stream's reader. */
+void lode__ws_attach(lode_websocket_t* ws, lode_stream_t* stream);
+/* OPEN: sets up deflate with the agreed params (NULL: none). */
+int lode__ws_open(lode_websocket_t* ws, const lode__pmd_params_t* pmd);
+/* Feeds frame bytes to the open connection. */
+void lode__ws_feed(lode_websocket_t* ws, const uint8_t* p, size_t n);
+/* Fails the connection: error event with `code` and `message`, a close
+ * frame with close_code (0: none), then the transport goes. */
+void lode__ws_fail(lode_websocket_t* ws, int code, int close_code,
+                   const char* message);
+/* Ends the stream and arms the close timeout. */
+void lode__ws_end_stream(lode_websocket_t* ws);
+void lode__ws_hold(lode_websocket_t* ws);
+/* Returns 1 if that freed the object. */
+int lode__ws_release(lode_websocket_t* ws);
+/* Role hooks on data before OPEN (client.c, server.c). */
+void lode__ws_client_data(lode_websocket_t* ws, const uint8_t* p, size_t n);
+void lode__ws_client_free(lode__ws_client_t* c);
+void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n);
+/* Writes raw bytes (the handshake) to the stream. */
+int lode__ws_write_raw(lode_websocket_t* ws, const char* p, size_t n);
+
 #endif

@@ -1,0 +1,258 @@
+/* The server side: checks an upgrade request as the npm ws server does,
+ * answers 101 (or the error it would answer), and turns the stream into a
+ * WebSocket that sends unmasked frames and requires masked ones. */
+#include "ws/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lode/net.h"
+
+typedef struct answer_s {
+  int status;           /* 0 when the request is good */
+  const char* message;
+  const char* extra;    /* one more header line, or NULL */
+} answer_t;
+
+static const char* status_text(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 405: return "Method Not Allowed";
+    case 426: return "Upgrade Required";
+    default: return "Internal Server Error";
+  }
+}
+
+/* Writes the refusal; the caller ends the stream. */
+static void refuse(lode_stream_t* s, const answer_t* a) {
+  char buf[512];
+  int n = snprintf(buf, sizeof(buf),
+                   "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: "
+                   "text/html\r\nContent-Length: %zu\r\n%s%s\r\n%s",
+                   a->status, status_text(a->status), strlen(a->message),
+                   a->extra ? a->extra : "", a->extra ? "\r\n" : "",
+                   a->message);
+  lode_stream_write(s, (lode_slice_t){ buf, (size_t) n }, NULL, NULL);
+}
+
+/* The first offered protocol the server speaks (or the first offered). */
+static int pick_protocol(lode_slice_t offered, const lode_websocket_opts_t* o,
+                         lode_slice_t* chosen) {
+  chosen->base = NULL;
+  chosen->len = 0;
+  const char* p = offered.base;
+  const char* end = p + offered.len;
+  while (p != NULL && p < end) {
+    const char* comma = memchr(p, ',', (size_t) (end - p));
+    const char* stop = comma ? comma : end;
+    const char* a = p;
+    const char* b = stop;
+    while (a < b && (*a == ' ' || *a == '\t')) a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+    if (a == b)
+      return -1;
+    lode_slice_t t = { a, (size_t) (b - a) };
+    int ok = o->nprotocols == 0;
+    for (size_t i = 0; i < o->nprotocols && !ok; i++)
+      ok = strlen(o->protocols[i]) == t.len &&
+           memcmp(o->protocols[i], t.base, t.len) == 0;
+    if (ok && chosen->base == NULL)
+      *chosen = t;
+    p = comma ? comma + 1 : NULL;
+  }
+  return 0;
+}
+
+/* The checks of ws's handleUpgrade, in its order. */
+static void check(const lode_websocket_request_t* r, answer_t* a) {
+  const lode_slice_t* raw = r->raw_headers;
+  size_t n = r->nraw_headers;
+  lode_slice_t key = lode__ws_header(raw, n, "sec-websocket-key");
+  lode_slice_t ver = lode__ws_header(raw, n, "sec-websocket-version");
+  a->status = 0;
+  a->extra = NULL;
+  if (!lode__ws_slice_ieq(r->method, "GET")) {
+    a->status = 405;
+    a->message = "Invalid HTTP method";
+  } else if (!lode__ws_slice_ieq(lode__ws_header(raw, n, "upgrade"),
+                                 "websocket")) {
+    a->status = 400;
+    a->message = "Invalid Upgrade header";
+  } else if (key.base == NULL || !lode__ws_key_valid(key.base, key.len)) {
+    a->status = 400;
+    a->message = "Missing or invalid Sec-WebSocket-Key header";
+  } else if (!lode__ws_slice_ieq(ver, "13") && !lode__ws_slice_ieq(ver, "8")) {
+    a->status = 400;
+    a->message = "Missing or invalid Sec-WebSocket-Version header";
+    a->extra = "Sec-WebSocket-Version: 13, 8";
+  }
+}
+
+/* Negotiates, answers 101 and keeps the attributes. */
+static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
+                   const lode_websocket_opts_t* opts, answer_t* a) {
+  const lode_slice_t* raw = r->raw_headers;
+  size_t n = r->nraw_headers;
+  lode_slice_t proto, offers;
+  if (pick_protocol(lode__ws_header(raw, n, "sec-websocket-protocol"), opts,
+                    &proto) != 0) {
+    a->status = 400;
+    a->message = "Invalid Sec-WebSocket-Protocol header";
+    return LODE_ERR_WS_PROTOCOL;
+  }
+  lode__pmd_params_t agreed;
+  char ext[200] = "";
+  offers = lode__ws_header(raw, n, "sec-websocket-extensions");
+  if (opts->per_message_deflate > 0 && offers.base != NULL) {
+    int rc = lode__pmd_server_negotiate(offers.base, offers.len, opts,
+                                        &agreed);
+    if (rc < 0) {
+      a->status = 400;
+      a->message = "Invalid or unacceptable Sec-WebSocket-Extensions header";
+      return LODE_ERR_WS_PROTOCOL;
+    }
+    if (rc == 1)
+      lode__pmd_format(&agreed, ext, sizeof(ext));
+  }
+  lode_slice_t key = lode__ws_header(raw, n, "sec-websocket-key");
+  char accept[29], head[512];
+  lode__ws_accept_key(key.base, key.len, accept);
+  int len = snprintf(head, sizeof(head),
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
+                     "\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
+                     accept);
+  if (proto.base != NULL && proto.len < 200)
+    len += snprintf(head + len, sizeof(head) - (size_t) len,
+                    "Sec-WebSocket-Protocol: %.*s\r\n", (int) proto.len,
+                    proto.base);
+  if (ext[0] != '\0')
+    len += snprintf(head + len, sizeof(head) - (size_t) len,
+                    "Sec-WebSocket-Extensions: %s\r\n", ext);
+  len += snprintf(head + len, sizeof(head) - (size_t) len, "\r\n");
+  ws->url = strndup(r->url.base ? r->url.base : "", r->url.len);
+  ws->protocol = strndup(proto.base ? proto.base : "", proto.len);
+  ws->extensions = strdup(ext);
+  if (ws->url == NULL || ws->protocol == NULL || ws->extensions == NULL)
+    return UV_ENOMEM;
+  if (ext[0] != '\0') {
+    if ((ws->pmd = lode__pmd_new(1, &agreed)) == NULL)
+      return UV_ENOMEM;
+    ws->dec.allow_rsv1 = 1;
+  }
+  lode_socket_t* sock = lode_socket_from_stream(ws->stream);
+  if (sock != NULL)
+    lode_socket_set_no_delay(sock, 1);
+  return lode__ws_write_raw(ws, head, (size_t) len);
+}
+
+/* on_open, a loop turn after the answer, then what came before it. */
+static void on_open_timer(uv_timer_t* t) {
+  lode_websocket_t* ws = t->data;
+  if (ws->flags & LODE__WS_F_STOP_READ)
+    return;
+  ws->flags &= ~LODE__WS_F_ACCEPTING;
+  ws->state = LODE_WEBSOCKET_OPEN;
+  lode__ws_hold(ws);
+  if (ws->ev != NULL && ws->ev->on_open != NULL)
+    ws->ev->on_open(ws);
+  if (!(ws->flags & LODE__WS_F_STOP_READ) && ws->in.len > 0)
+    lode__ws_feed(ws, ws->in.base, ws->in.len);
+  lode__ws_buf_free(&ws->in);
+  lode__ws_release(ws);
+}
+
+static void start_open(lode_websocket_t* ws) {
+  ws->flags |= LODE__WS_F_ACCEPTING;
+  uv_timer_start(&ws->timer, on_open_timer, 0, 0);
+}
+
+int lode_websocket_accept(lode_stream_t* stream,
+                          const lode_websocket_request_t* req,
+                          lode_slice_t head,
+                          const lode_websocket_opts_t* opts,
+                          const lode_websocket_events_t* events,
+                          lode_websocket_t** out) {
+  static const lode_websocket_opts_t none = { 0 };
+  if (opts == NULL)
+    opts = &none;
+  answer_t a;
+  check(req, &a);
+  if (a.status != 0) {
+    refuse(stream, &a);
+    lode_stream_end(stream, NULL, NULL);
+    return LODE_ERR_WS_PROTOCOL;
+  }
+  lode_websocket_t* ws = lode__ws_new(stream->loop, 1, opts, events);
+  if (ws == NULL)
+    return UV_ENOMEM;
+  ws->stream = stream;
+  int rc = upgrade(ws, req, opts, &a);
+  if (rc == 0)
+    rc = lode__ws_buf_append(&ws->in, head.base, head.len);
+  if (rc != 0) {
+    if (a.status != 0) {
+      refuse(stream, &a);
+      lode_stream_end(stream, NULL, NULL);
+    }
+    lode__ws_discard(ws);
+    return rc;
+  }
+  lode__ws_attach(ws, stream);
+  start_open(ws);
+  *out = ws;
+  return 0;
+}
+
+/* A serve()d stream: the request head arrives in pieces. */
+void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
+  if (lode__ws_buf_append(&ws->in, p, n) != 0) {
+    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
+    return;
+  }
+  lode__ws_head_t h;
+  long len = lode__ws_head_parse((const char*) ws->in.base, ws->in.len, 1,
+                                 &h);
+  if (len == 0)
+    return;
+  answer_t a = { 400, "Bad Request", NULL };
+  lode_websocket_request_t r = {
+    h.method, h.url, h.http_major, h.http_minor, h.raw, h.nraw
+  };
+  if (len > 0 && !lode__ws_list_has(lode__ws_header(h.raw, h.nraw,
+                                                    "connection"),
+                                    "upgrade")) {
+    /* Not an upgrade: what the npm ws server's own HTTP server says. */
+    a.status = 426;
+    a.message = "Upgrade Required";
+  } else if (len > 0) {
+    check(&r, &a);
+  }
+  ws->flags &= ~LODE__WS_F_SERVING;
+  if (a.status == 0 && upgrade(ws, &r, &ws->opts, &a) == 0) {
+    memmove(ws->in.base, ws->in.base + len, ws->in.len - (size_t) len);
+    ws->in.len -= (size_t) len;
+    start_open(ws);
+    return;
+  }
+  refuse(ws->stream, &a);
+  ws->flags |= LODE__WS_F_REFUSED;
+  lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL, 0, a.message);
+}
+
+int lode_websocket_serve(lode_stream_t* stream,
+                         const lode_websocket_opts_t* opts,
+                         const lode_websocket_events_t* events,
+                         lode_websocket_t** out) {
+  lode_websocket_t* ws = lode__ws_new(stream->loop, 1, opts, events);
+  if (ws == NULL)
+    return UV_ENOMEM;
+  ws->flags |= LODE__WS_F_SERVING;
+  if (opts != NULL && opts->nprotocols > 0 &&
+      lode__ws_keep_protocols(ws, opts->protocols, opts->nprotocols) != 0) {
+    lode__ws_discard(ws);
+    return UV_ENOMEM;
+  }
+  lode__ws_attach(ws, stream);
+  *out = ws;
+  return 0;
+}

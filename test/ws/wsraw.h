@@ -1,0 +1,259 @@
+/* A raw WebSocket peer over lode_stream_pair for the ws tests: it plays
+ * the other end with exact bytes (handshake and frames) and decodes what
+ * lode sends back into a readable trace. Included by one test file each. */
+#ifndef LODE_TEST_WSRAW_H
+#define LODE_TEST_WSRAW_H
+
+#include "lode/ws.h"
+#include "test.h"
+#include "ws/internal.h"
+
+typedef struct raw_s {
+  uv_loop_t loop;
+  lode_stream_t* a;          /* lode's side */
+  lode_stream_t* b;          /* the raw peer's side */
+  lode_websocket_t* ws;
+  int lode_is_server;
+  int head_done;
+  lode__ws_buf_t rx;         /* bytes from lode, before the head is cut */
+  lode__ws_decoder_t dec;
+  lode__ws_buf_t payload;
+  int msg_op;
+  char replies[65536];       /* what lode sent, decoded */
+  size_t nreplies;
+  lode__ws_buf_t script;     /* the frames to send once the head is seen */
+  size_t chop;               /* write them in pieces of this size */
+  int peer_closed;
+  const char* response;      /* client role: the answer, NULL = 101 */
+} raw_t;
+
+static raw_t R;
+
+static uint32_t fnv(const uint8_t* p, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+/* "T:text", "B:bytes", "P:ping", "O:pong", "C:code:reason"; long
+ * payloads as "T#len:hash". */
+/* Printable ASCII as it is, other bytes as \xHH. */
+static const char* plain(const void* v, size_t n) {
+  static char buf[4][600];
+  static int which;
+  char* o = buf[which++ % 4];
+  const uint8_t* p = v;
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < 590; i++)
+    k += (size_t) (p[i] >= 32 && p[i] < 127
+                       ? sprintf(o + k, "%c", p[i])
+                       : sprintf(o + k, "\\x%02x", p[i]));
+  o[k] = '\0';
+  return o;
+}
+
+static void describe(char* out, size_t cap, int op, const uint8_t* p,
+                     size_t n) {
+  static const char* names = "?TB?????CPO";
+  char c = op <= 10 ? names[op] : '?';
+  if (op == LODE__WS_OP_CLOSE) {
+    if (n >= 2)
+      snprintf(out, cap, "C:%d:%s", p[0] << 8 | p[1], plain(p + 2, n - 2));
+    else
+      snprintf(out, cap, "C:%s", n == 0 ? "none" : "1byte");
+  } else if (n > 32) {
+    snprintf(out, cap, "%c#%zu:%08x", c, n, (unsigned) fnv(p, n));
+  } else {
+    snprintf(out, cap, "%c:%s", c, plain(p, n));
+  }
+}
+
+static void reply(int op, const uint8_t* p, size_t n) {
+  char d[256];
+  describe(d, sizeof(d), op, p, n);
+  R.nreplies += (size_t) snprintf(R.replies + R.nreplies,
+                                  sizeof(R.replies) - R.nreplies, "%s%s",
+                                  R.nreplies ? "," : "", d);
+}
+
+/* Builds one frame into the script; a peer of a lode server masks. */
+static void frame(int b0, const void* p, size_t n) {
+  uint8_t hdr[14], mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+  int masked = R.lode_is_server;
+  size_t h = lode__ws_frame_header(hdr, 0, 0, 0, n, masked ? mask : NULL);
+  hdr[0] = (uint8_t) b0;
+  lode__ws_buf_append(&R.script, hdr, h);
+  size_t at = R.script.len;
+  lode__ws_buf_append(&R.script, p, n);
+  if (masked)
+    lode__ws_mask(R.script.base + at, R.script.base + at, n, mask, 0);
+}
+
+static void close_frame(int code, const char* reason) {
+  uint8_t b[200];
+  size_t n = 0;
+  if (code >= 0) {
+    b[0] = (uint8_t) (code >> 8);
+    b[1] = (uint8_t) code;
+    n = 2 + strlen(reason);
+    memcpy(b + 2, reason, n - 2);
+  }
+  frame(0x88, b, n);
+}
+
+static void send_script(void) {
+  size_t step = R.chop ? R.chop : R.script.len;
+  for (size_t at = 0; at < R.script.len; at += step) {
+    size_t k = R.script.len - at < step ? R.script.len - at : step;
+    lode_stream_write(R.b, (lode_slice_t){ (const char*) R.script.base + at,
+                                           k }, NULL, NULL);
+  }
+}
+
+static void decode_replies(const uint8_t* p, size_t n) {
+  for (;;) {
+    size_t used, clen;
+    const uint8_t* chunk;
+    uint64_t off;
+    int ev = lode__ws_decode(&R.dec, p, n, &used, &chunk, &clen, &off);
+    p += used;
+    n -= used;
+    if (ev == LODE__WS_DEC_NEED)
+      return;
+    if (ev == LODE__WS_DEC_ERROR) {
+      reply(99, (const uint8_t*) R.dec.reason, strlen(R.dec.reason));
+      return;
+    }
+    if (ev == LODE__WS_DEC_FRAME && R.dec.frame.opcode != 0) {
+      R.msg_op = R.dec.frame.opcode;
+      R.payload.len = 0;
+    }
+    if (ev == LODE__WS_DEC_PAYLOAD) {
+      size_t at = R.payload.len;
+      lode__ws_buf_append(&R.payload, chunk, clen);
+      if (R.dec.frame.masked)
+        lode__ws_mask(R.payload.base + at, R.payload.base + at, clen,
+                      R.dec.frame.mask, off);
+    }
+    if (ev == LODE__WS_DEC_FRAME_END && R.dec.frame.fin)
+      reply(R.msg_op, R.payload.base, R.payload.len);
+  }
+}
+
+static void answer_handshake(const lode__ws_head_t* h) {
+  char buf[1024];
+  lode_slice_t key = lode__ws_header(h->raw, h->nraw, "sec-websocket-key");
+  char acc[29];
+  lode__ws_accept_key(key.base, key.len, acc);
+  if (R.response != NULL)
+    snprintf(buf, sizeof(buf), R.response, acc);
+  else
+    snprintf(buf, sizeof(buf),
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acc);
+  lode_stream_write(R.b, lode_slice_str(buf), NULL, NULL);
+}
+
+static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  if (R.head_done) {
+    decode_replies((const uint8_t*) d.base, d.len);
+    return;
+  }
+  lode__ws_buf_append(&R.rx, d.base, d.len);
+  lode__ws_head_t h;
+  long n = lode__ws_head_parse((const char*) R.rx.base, R.rx.len,
+                               !R.lode_is_server, &h);
+  if (n <= 0)
+    return;
+  R.head_done = 1;
+  if (!R.lode_is_server)
+    answer_handshake(&h);
+  send_script();
+  decode_replies(R.rx.base + n, R.rx.len - (size_t) n);
+}
+
+static void peer_end(void* ctx, lode_stream_t* s) {
+  lode_stream_end(s, NULL, NULL);
+}
+
+static void peer_close(void* ctx, lode_stream_t* s, int had_error) {
+  R.peer_closed = 1;
+}
+
+static const lode_stream_reader_t peer_reader = {
+  .on_data = peer_data, .on_end = peer_end, .on_close = peer_close,
+};
+
+/* lode's side: an echo, tracing its events. */
+static void echo_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
+  if (bin)
+    lode_websocket_send_binary(ws, d);
+  else
+    lode_websocket_send_text(ws, d);
+}
+
+static void trace_open(lode_websocket_t* ws) {
+  test_trace("open");
+}
+
+static void trace_error(lode_websocket_t* ws, const lode_error_t* e) {
+  test_trace("error(%s)", e->name);
+}
+
+static void trace_close(lode_websocket_t* ws, int clean, int code,
+                        lode_slice_t reason) {
+  test_trace("close(%d,%d,%s)", clean, code, plain(reason.base, reason.len));
+}
+
+static const lode_websocket_events_t echo_events = {
+  .on_open = trace_open, .on_message = echo_message,
+  .on_error = trace_error, .on_close = trace_close,
+};
+
+static void raw_init(int lode_is_server) {
+  memset(&R, 0, sizeof(R));
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&R.loop));
+  ASSERT_OK(lode_stream_pair(&R.loop, &R.a, &R.b));
+  R.lode_is_server = lode_is_server;
+  lode__ws_decoder_init(&R.dec, !lode_is_server);
+  R.dec.allow_rsv1 = 1;
+  lode_stream_set_reader(R.b, &peer_reader, NULL);
+}
+
+static const lode_slice_t request_headers[] = {
+  LODE_SLICE("Host"), LODE_SLICE("example.com"),
+  LODE_SLICE("Upgrade"), LODE_SLICE("websocket"),
+  LODE_SLICE("Connection"), LODE_SLICE("Upgrade"),
+  LODE_SLICE("Sec-WebSocket-Key"), LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
+  LODE_SLICE("Sec-WebSocket-Version"), LODE_SLICE("13"),
+};
+
+/* Starts lode's side with `ev` (server: accepted from a good request). */
+static void raw_start(const lode_websocket_events_t* ev,
+                      const lode_websocket_opts_t* opts) {
+  lode_websocket_opts_t o = opts ? *opts : (lode_websocket_opts_t){ 0 };
+  if (R.lode_is_server) {
+    lode_websocket_request_t req = {
+      LODE_SLICE("GET"), LODE_SLICE("/chat"), 1, 1, request_headers,
+      sizeof(request_headers) / sizeof(request_headers[0])
+    };
+    ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), &o, ev,
+                                    &R.ws));
+  } else {
+    o.stream = R.a;
+    ASSERT_OK(lode_websocket_create(&R.loop, "ws://example.com/chat", NULL,
+                                    0, &o, ev, &R.ws));
+  }
+}
+
+static void raw_finish(void) {
+  test_run_loop(&R.loop, 10000);
+  lode__ws_buf_free(&R.rx);
+  lode__ws_buf_free(&R.payload);
+  lode__ws_buf_free(&R.script);
+  test_loop_close(&R.loop);
+}
+
+#endif
