@@ -200,6 +200,8 @@ typedef struct lode_http_parser_s {
   uint32_t flags;
   uint32_t header_nread;
   uint32_t scan;           /* bytes of the pending input already checked */
+  uint32_t line1;          /* where the header lines start (after the
+                              start line), 0 while it is pending */
   uint32_t nhdrs;
   uint32_t hdrs_seen;
   int32_t hstate;          /* header state of the last header line */
@@ -208,6 +210,10 @@ typedef struct lode_http_parser_s {
   uint8_t initial_done;
   uint8_t finish;
   uint8_t crlf_pending;    /* chunk data: bytes of CRLF already seen */
+  uint8_t chunk_state;     /* where in a chunk-size line */
+  int8_t head_result;      /* lode_http_parser_after_head(), -1 if unset */
+  uint32_t ext_nread;      /* chunk-extension bytes of this chunk */
+  uint32_t trailers_at;    /* index of the first trailer in hdrs */
   uint64_t content_length;
   uint64_t remaining;
   lode_http_head_t head;

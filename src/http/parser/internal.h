@@ -1,0 +1,81 @@
+/* The parser's private parts: character classes, the scanners (scalar and
+ * SIMD, chosen at run time) and the pieces the files share. libc only. */
+#ifndef LODE_HTTP_PARSER_INTERNAL_H
+#define LODE_HTTP_PARSER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lode/http_parser.h"
+
+/* Character classes, llhttp's sets (constants.ts), one bit each. */
+enum {
+  LODE__C_TOKEN = 1 << 0,     /* tchar */
+  LODE__C_URL = 1 << 1,       /* URL_CHAR */
+  LODE__C_VALUE = 1 << 2,     /* HTAB, SP, VCHAR, obs-text */
+  LODE__C_CONNTOK = 1 << 3,   /* CONNECTION_TOKEN_CHARS (no ',') */
+  LODE__C_USERINFO = 1 << 4,  /* USERINFO_CHARS plus '[' ']' */
+  LODE__C_QDTEXT = 1 << 5,
+  LODE__C_RELAXED = 1 << 6,   /* values with LENIENT_HEADER_VALUE_RELAXED */
+  LODE__C_QPAIR = 1 << 7      /* after a backslash in a quoted string */
+};
+extern const uint8_t lode__http_class[256];
+
+#define LODE__IS(c, cls) (lode__http_class[(unsigned char) (c)] & (cls))
+
+/* Scanners: the first byte in [s, e) outside the class (or e). */
+typedef const char* (*lode__scan_fn)(const char* s, const char* e);
+typedef struct {
+  lode__scan_fn token;
+  lode__scan_fn url;
+  lode__scan_fn value;
+} lode__scanners_t;
+extern const lode__scanners_t* lode__http_scan;
+/* Picks the best scanners on first use (unless a path was forced). */
+void lode__http_scan_init(void);
+
+/* The head parser (head.c). A result is the offset just past what was
+ * parsed (> 0), LODE__INCOMPLETE, or LODE__FAILED with p's error set. */
+#define LODE__INCOMPLETE 0
+#define LODE__FAILED (-1)
+
+/* What a call works on: the input of this call and its end. Offsets of
+ * errors are taken from `base`. */
+typedef struct {
+  lode_http_parser_t* p;
+  const char* base;
+  const char* end;
+} lode__ctx_t;
+
+/* Sets p's error to `code` with `reason` at `at`; returns LODE__FAILED. */
+int lode__fail(lode__ctx_t* c, int code, const char* reason, const char* at);
+
+/* Parses the start line and header lines beginning at `s` (the first byte
+ * of the message); on success returns the head's length. Resumes from
+ * p->scan. */
+long lode__parse_head(lode__ctx_t* c, const char* s);
+
+/* Parses trailer lines beginning at `s` (after the last chunk's size
+ * line); returns the trailers' length. Resumes from p->scan. */
+long lode__parse_trailers(lode__ctx_t* c, const char* s);
+
+int lode__should_keep_alive(const lode_http_parser_t* p, unsigned flags);
+
+/* Body states (p->state). */
+enum {
+  LODE__S_START = 0,     /* before a message: CR/LF are skipped */
+  LODE__S_HEAD,          /* in a head (p->scan bytes checked) */
+  LODE__S_AFTER_HEAD,    /* head delivered; the body's framing is next */
+  LODE__S_BODY,          /* Content-Length body (p->remaining) */
+  LODE__S_BODY_EOF,      /* body until the connection closes */
+  LODE__S_CHUNK_SIZE,    /* chunk-size line (p->chunk_state) */
+  LODE__S_CHUNK_DATA,
+  LODE__S_CHUNK_CRLF,    /* the CRLF after chunk data */
+  LODE__S_TRAILERS,
+  LODE__S_COMPLETE,      /* MESSAGE_COMPLETE is next */
+  LODE__S_CLEANUP,       /* after MESSAGE_COMPLETE: keep-alive or not */
+  LODE__S_CLOSED,        /* no message may follow */
+  LODE__S_UPGRADED,
+  LODE__S_ERROR
+};
+
+#endif
