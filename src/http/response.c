@@ -53,7 +53,7 @@ static void on_finish(lode_http_outgoing_t* o) {
     lode__conn_release(c);
     return;
   }
-  if (o->flags & LODE__OUT_LAST) {
+  if ((o->flags & LODE__OUT_LAST) || lode__conn_peer_ended(c)) {
     lode__conn_end(c);
   } else if (c->res_head == NULL) {
     if (c->srv->keep_alive_timeout) {

@@ -9,7 +9,11 @@
  * the memory a pipelining client can make the server hold. */
 #define MAX_PIPELINED 32
 
-enum { LODE__CONN_BODY_WAIT = 1 << 12, LODE__CONN_STREAM_PAUSED = 1 << 13 };
+enum {
+  LODE__CONN_BODY_WAIT = 1 << 12,
+  LODE__CONN_STREAM_PAUSED = 1 << 13,
+  LODE__CONN_END_AFTER = 1 << 14   /* the peer ended: end when idle */
+};
 
 static void conn_parse_buffered(lode__conn_t* c);
 
@@ -155,6 +159,10 @@ void lode__conn_end(lode__conn_t* c) {
     end_done(c->stream, 0, c);
 }
 
+int lode__conn_peer_ended(const lode__conn_t* c) {
+  return (c->flags & LODE__CONN_END_AFTER) && c->res_head == NULL;
+}
+
 static void timer_closed(uv_handle_t* h) {
   lode__conn_t* c = h->data;
   lode__conn_release(c);
@@ -228,7 +236,13 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
         reply = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
         break;
     }
+    /* Node writes the reply and destroys the socket at once; the kernel
+     * still sends what was written. A stream may drop queued bytes on
+     * destroy, so the reply is ended first and the stream destroyed when
+     * it is out. */
     lode_stream_write(c->stream, lode_slice_str(reply), NULL, NULL);
+    lode__conn_end(c);
+    return;
   }
   lode__conn_destroy(c, e);
 }
@@ -558,7 +572,12 @@ static void on_end(void* ctx, lode_stream_t* s) {
       return;
     }
   }
-  lode__conn_end(c);
+  /* Node ends its side at the peer's FIN; responses already queued for
+   * complete requests still go out first. */
+  if (c->nres > 0)
+    c->flags |= LODE__CONN_END_AFTER;
+  else
+    lode__conn_end(c);
 }
 
 static void on_drain(void* ctx, lode_stream_t* s) {

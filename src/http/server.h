@@ -185,6 +185,8 @@ void lode__conn_release(lode__conn_t* c);
 int lode__conn_write_raw(lode__conn_t* c, lode_slice_t data);
 
 void lode__conn_end(lode__conn_t* c);
+/* The peer ended and no response is left to write. */
+int lode__conn_peer_ended(const lode__conn_t* c);
 void lode__conn_request_timeout(lode__conn_t* c);
 void lode__server_check_connections(lode_http_server_t* srv);
 

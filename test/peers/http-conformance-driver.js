@@ -1,0 +1,79 @@
+// Sends every scenario of test/conformance/scenarios.js as raw bytes to the
+// lode server and to the Node server of the same configuration, and
+// compares the responses byte for byte, the Date value aside.
+// Usage: node http-conformance-driver.js '<lode ports JSON>' '<node ports JSON>'
+// Prints "ok NAME" or "FAIL NAME" with both responses; exits 1 on failure.
+'use strict';
+const net = require('net');
+const path = require('path');
+const scenarios = require(path.join(__dirname, '../conformance/scenarios.js'));
+
+const lodePorts = JSON.parse(process.argv[2]);
+const nodePorts = JSON.parse(process.argv[3]);
+const only = process.argv[4];
+
+function normalize(s) {
+  return s.replace(/\r\nDate: [A-Za-z]{3}, \d\d [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT/g,
+                   '\r\nDate: X');
+}
+
+// One exchange: connect, send the parts (each after the previous write has
+// been flushed), half-close unless the scenario waits for the server, and
+// collect everything until the server closes (bounded).
+function exchange(port, sc) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    let done = false;
+    const finish = (why) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1') + (why || ''));
+    };
+    const timer = setTimeout(() => finish('<timeout>'), sc.limit || 4000);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('close', () => finish(''));
+    sock.on('error', () => {});
+    sock.on('connect', () => {
+      const parts = sc.send.slice();
+      const next = () => {
+        if (parts.length === 0) {
+          if (!sc.wait) sock.end();
+          return;
+        }
+        const p = parts.shift();
+        sock.write(Buffer.from(p, 'latin1'), () => {
+          if (parts.length === 0) next();
+          else setTimeout(next, sc.gap || 15);
+        });
+      };
+      next();
+    });
+  });
+}
+
+async function runOne(sc) {
+  const cfg = sc.config || 'default';
+  const [a, b] = await Promise.all([exchange(lodePorts[cfg], sc),
+                                    exchange(nodePorts[cfg], sc)]);
+  const la = normalize(a), nb = normalize(b);
+  if (la === nb) return `ok ${sc.name}`;
+  return `FAIL ${sc.name}\n  lode: ${JSON.stringify(la)}\n  node: ${JSON.stringify(nb)}`;
+}
+
+(async () => {
+  const list = scenarios.filter((s) => !only || s.name.includes(only));
+  let failed = 0;
+  const width = 6;
+  for (let i = 0; i < list.length; i += width) {
+    const out = await Promise.all(list.slice(i, i + width).map(runOne));
+    for (const line of out) {
+      if (line.startsWith('FAIL')) failed++;
+      console.log(line);
+    }
+  }
+  console.log(`${list.length - failed}/${list.length} scenarios identical`);
+  process.exit(failed ? 1 : 0);
+})();
