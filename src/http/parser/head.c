@@ -363,7 +363,7 @@ typedef struct {
   unsigned flags;
   uint64_t cl;
   int hs;
-  uint32_t nread;      /* counted bytes of this line */
+  uint32_t nread;      /* counted bytes of the head so far */
   const char* span;    /* start of the counted span in progress, or NULL */
   const char* ns;      /* name */
   const char* ne;
@@ -664,7 +664,7 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
  * that Node does not count) is refused rather than buffered. */
 static long incomplete(lode__ctx_t* c, const line_t* L, const char* s) {
   lode_http_parser_t* p = c->p;
-  uint32_t n = p->header_nread + L->nread;
+  uint32_t n = L->nread ? L->nread : p->header_nread;
   if (L->span != NULL && track(c, &n, c->end - L->span, c->end) < 0)
     return LODE__FAILED;
   if ((size_t) (c->end - s) > 4 * (size_t) p->max_header_size + 64)
@@ -687,14 +687,15 @@ static void store_header(lode_http_parser_t* p, const line_t* L,
 static long header_lines(lode__ctx_t* c, const char* s, uint32_t first) {
   lode_http_parser_t* p = c->p;
   for (;;) {
-    line_t L = { .flags = p->flags, .cl = p->content_length };
+    line_t L = { .flags = p->flags, .cl = p->content_length,
+                 .nread = p->header_nread };
     int rc = 0;
     const char* q = header_line(c, &L, s + p->scan, p->scan == first, &rc);
     if (q == NULL)
       return rc == LODE__INCOMPLETE ? incomplete(c, &L, s) : rc;
     p->flags = L.flags;
     p->content_length = L.cl;
-    p->header_nread += L.nread;
+    p->header_nread = L.nread;
     p->scan = (uint32_t) (q - s);
     if (L.end) return q - s;
     store_header(p, &L, s);
@@ -705,6 +706,7 @@ long lode__parse_head(lode__ctx_t* c, const char* s) {
   lode_http_parser_t* p = c->p;
   if (p->line1 == 0) {
     int rc = 0;
+    p->header_nread = 0;  /* the start line is parsed whole each time */
     const char* q = p->type == LODE_HTTP_REQUEST ? request_line(c, s, &rc)
                                                  : status_line(c, s, &rc);
     if (q == NULL)
