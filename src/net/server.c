@@ -471,7 +471,9 @@ static void on_tick(lode__tick_t* t) {
       srv->ev->on_listening(srv);
     lode_server_cb cb = srv->listen_cb;
     srv->listen_cb = NULL;
-    if (cb != NULL && srv->l != NULL) cb(srv, 0, srv->listen_arg);
+    /* Node's callback is a 'listening' listener: the same emit runs it
+     * even when an earlier listener closed the server. */
+    if (cb != NULL) cb(srv, 0, srv->listen_arg);
   }
   if ((f & TICK_ERROR) && srv->error != NULL) {
     lode_error_t* e = srv->error;

@@ -39,4 +39,26 @@ static inline int listen_local(uv_loop_t* loop, lode_server_t* srv) {
   return a.port;
 }
 
+static inline void run_until_tick_(uv_timer_t* t) { (void) t; }
+
+/* Runs the loop until *count reaches n, failing after `ms`. A 5 ms
+ * ticker keeps uv_run from blocking past the deadline. */
+static inline void run_until_n(uv_loop_t* loop, const int* count, int n,
+                               unsigned ms) __attribute__((unused));
+static inline void run_until_n(uv_loop_t* loop, const int* count, int n,
+                               unsigned ms) {
+  uint64_t end = uv_hrtime() + (uint64_t) ms * 1000000u;
+  uv_timer_t t;
+  uv_timer_init(loop, &t);
+  uv_timer_start(&t, run_until_tick_, 5, 5);
+  while (*count < n) {
+    if (uv_hrtime() > end)
+      test_fail(__FILE__, __LINE__, "the awaited event did not come");
+    uv_run(loop, UV_RUN_ONCE);
+  }
+  uv_close((uv_handle_t*) &t, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+}
+#define run_until(loop, flag, ms) run_until_n((loop), (flag), 1, (ms))
+
 #endif
