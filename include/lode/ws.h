@@ -187,6 +187,10 @@ size_t lode_websocket_buffered_amount(const lode_websocket_t* ws);
 const char* lode_websocket_binary_type(const lode_websocket_t* ws);
 void lode_websocket_set_binary_type(lode_websocket_t* ws, const char* type);
 
+/* Replaces the event table (borrowed; NULL = no listeners). */
+void lode_websocket_set_events(lode_websocket_t* ws,
+                               const lode_websocket_events_t* events);
+
 /* User data, never touched by the library. */
 void* lode_websocket_get_data(const lode_websocket_t* ws);
 void lode_websocket_set_data(lode_websocket_t* ws, void* data);

@@ -639,6 +639,11 @@ void lode_websocket_set_binary_type(lode_websocket_t* ws, const char* type) {
     ws->binary_arraybuffer = 0;
 }
 
+void lode_websocket_set_events(lode_websocket_t* ws,
+                               const lode_websocket_events_t* events) {
+  ws->ev = events;
+}
+
 void* lode_websocket_get_data(const lode_websocket_t* ws) {
   return ws->data;
 }

@@ -29,20 +29,30 @@ lode_slice_t lode__ws_header(const lode_slice_t* raw, size_t nraw,
   return (lode_slice_t){ NULL, 0 };
 }
 
+int lode__ws_list_next(lode_slice_t value, size_t* pos, lode_slice_t* item) {
+  if (*pos > value.len)
+    return 0;
+  const char* p = value.base + *pos;
+  const char* end = value.base + value.len;
+  const char* comma = memchr(p, ',', (size_t) (end - p));
+  const char* stop = comma ? comma : end;
+  const char* a = p;
+  const char* b = stop;
+  while (a < b && (*a == ' ' || *a == '\t')) a++;
+  while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+  *item = (lode_slice_t){ a, (size_t) (b - a) };
+  *pos = (size_t) (stop - value.base) + 1;
+  return 1;
+}
+
 int lode__ws_list_has(lode_slice_t value, const char* token) {
-  const char* p = value.base;
-  const char* end = p + value.len;
-  while (p < end) {
-    const char* comma = memchr(p, ',', (size_t) (end - p));
-    const char* stop = comma ? comma : end;
-    const char* a = p;
-    const char* b = stop;
-    while (a < b && (*a == ' ' || *a == '\t')) a++;
-    while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-    if (lode__ws_slice_ieq((lode_slice_t){ a, (size_t) (b - a) }, token))
+  size_t pos = 0;
+  lode_slice_t item;
+  if (value.base == NULL)
+    return 0;
+  while (lode__ws_list_next(value, &pos, &item))
+    if (lode__ws_slice_ieq(item, token))
       return 1;
-    p = stop + 1;
-  }
   return 0;
 }
 

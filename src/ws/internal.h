@@ -195,6 +195,9 @@ long lode__ws_head_parse(const char* p, size_t n, int is_request,
 /* The value of the first header named `name` (any case), or base NULL. */
 lode_slice_t lode__ws_header(const lode_slice_t* raw, size_t nraw,
                              const char* name);
+/* Walks a comma-separated list: 1 and the next item (trimmed), or 0 at
+ * the end. *pos starts at 0. */
+int lode__ws_list_next(lode_slice_t value, size_t* pos, lode_slice_t* item);
 /* 1 if the comma-separated list `value` holds `token` (any case). */
 int lode__ws_list_has(lode_slice_t value, const char* token);
 /* ASCII case-insensitive comparison of a slice and a string. */

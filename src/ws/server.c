@@ -40,25 +40,19 @@ static int pick_protocol(lode_slice_t offered, const lode_websocket_opts_t* o,
                          lode_slice_t* chosen) {
   chosen->base = NULL;
   chosen->len = 0;
-  const char* p = offered.base;
-  const char* end = p + offered.len;
-  while (p != NULL && p < end) {
-    const char* comma = memchr(p, ',', (size_t) (end - p));
-    const char* stop = comma ? comma : end;
-    const char* a = p;
-    const char* b = stop;
-    while (a < b && (*a == ' ' || *a == '\t')) a++;
-    while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
-    if (a == b)
+  size_t pos = 0;
+  lode_slice_t t;
+  if (offered.base == NULL)
+    return 0;
+  while (lode__ws_list_next(offered, &pos, &t)) {
+    if (t.len == 0)
       return -1;
-    lode_slice_t t = { a, (size_t) (b - a) };
     int ok = o->nprotocols == 0;
     for (size_t i = 0; i < o->nprotocols && !ok; i++)
       ok = strlen(o->protocols[i]) == t.len &&
            memcmp(o->protocols[i], t.base, t.len) == 0;
     if (ok && chosen->base == NULL)
       *chosen = t;
-    p = comma ? comma + 1 : NULL;
   }
   return 0;
 }

@@ -8,6 +8,9 @@
 #include "test.h"
 #include "ws/internal.h"
 
+/* Each test file uses a different part of this helper. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 typedef struct raw_s {
   uv_loop_t loop;
   lode_stream_t* a;          /* lode's side */
@@ -24,6 +27,8 @@ typedef struct raw_s {
   lode__ws_buf_t script;     /* the frames to send once the head is seen */
   size_t chop;               /* write them in pieces of this size */
   int peer_closed;
+  int peer_sent_close;       /* else the peer answers lode's close */
+  int end_after_script;      /* the peer ends its side after the script */
   const char* response;      /* client role: the answer, NULL = 101 */
 } raw_t;
 
@@ -100,6 +105,7 @@ static void close_frame(int code, const char* reason) {
     memcpy(b + 2, reason, n - 2);
   }
   frame(0x88, b, n);
+  R.peer_sent_close = 1;
 }
 
 static void send_script(void) {
@@ -136,8 +142,16 @@ static void decode_replies(const uint8_t* p, size_t n) {
         lode__ws_mask(R.payload.base + at, R.payload.base + at, clen,
                       R.dec.frame.mask, off);
     }
-    if (ev == LODE__WS_DEC_FRAME_END && R.dec.frame.fin)
+    if (ev == LODE__WS_DEC_FRAME_END && R.dec.frame.fin) {
       reply(R.msg_op, R.payload.base, R.payload.len);
+      if (R.msg_op == LODE__WS_OP_CLOSE && !R.peer_sent_close) {
+        R.script.len = 0;
+        R.chop = 0;
+        frame(0x88, R.payload.base, R.payload.len);
+        R.peer_sent_close = 1;
+        send_script();
+      }
+    }
   }
 }
 
@@ -170,6 +184,8 @@ static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   if (!R.lode_is_server)
     answer_handshake(&h);
   send_script();
+  if (R.end_after_script)
+    lode_stream_end(R.b, NULL, NULL);
   decode_replies(R.rx.base + n, R.rx.len - (size_t) n);
 }
 

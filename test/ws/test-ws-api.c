@@ -1,0 +1,261 @@
+/* The WebSocket interface over the in-memory pair: the opening request
+ * byte for byte, the client's handshake checks, the WHATWG rules of the
+ * constructor, send and close, bufferedAmount, the message size limit,
+ * the server's refusals, and lode talking to lode with permessage-deflate.
+ */
+#include "wsraw.h"
+
+static char got_request[2048];
+static void keep_request(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  size_t n = strlen(got_request);
+  snprintf(got_request + n, sizeof(got_request) - n, "%.*s", (int) d.len,
+           d.base);
+  if (strstr(got_request, "\r\n\r\n") != NULL)
+    lode_stream_destroy(s, NULL);
+}
+static const lode_stream_reader_t keep_reader = { .on_data = keep_request };
+
+TEST(request_matches_node) {
+  uv_loop_t loop;
+  lode_stream_t *a, *b;
+  lode_websocket_t* ws;
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_stream_set_reader(b, &keep_reader, NULL);
+  static const char* protos[] = { "chat", "x" };
+  lode_websocket_opts_t o = { .stream = a };
+  test_trace_reset();
+  ASSERT_OK(lode_websocket_create(&loop, "ws://127.0.0.1:33713/p?q=1", protos,
+                                  2, &o, &echo_events, &ws));
+  test_run_loop(&loop, 5000);
+  char* k = strstr(got_request, "sec-websocket-key: ");
+  ASSERT_NOT_NULL(k);
+  ASSERT(lode__ws_key_valid(k + 19, 24));
+  memset(k + 19, 'K', 24);
+  /* What Node 20's WebSocket sends (captured from node). */
+  ASSERT_STR_EQ(got_request,
+                "GET /p?q=1 HTTP/1.1\r\nhost: 127.0.0.1:33713\r\n"
+                "connection: upgrade\r\nupgrade: websocket\r\n"
+                "sec-websocket-key: KKKKKKKKKKKKKKKKKKKKKKKK\r\n"
+                "sec-websocket-version: 13\r\n"
+                "sec-websocket-protocol: chat, x\r\n"
+                "sec-websocket-extensions: permessage-deflate; "
+                "client_max_window_bits\r\naccept: */*\r\n"
+                "accept-language: *\r\nsec-fetch-mode: websocket\r\n"
+                "user-agent: node\r\npragma: no-cache\r\n"
+                "cache-control: no-cache\r\naccept-encoding: gzip, deflate"
+                "\r\n\r\n");
+  ASSERT_TRACE("error(ERR_WS_PROTOCOL),close(0,1006,)");
+  test_loop_close(&loop);
+}
+
+static void open_close(lode_websocket_t* ws) {
+  test_trace("open");
+  ASSERT_STR_EQ(lode_websocket_protocol(ws), "b");
+  lode_websocket_close(ws, 0, (lode_slice_t){ NULL, 0 });
+}
+static const lode_websocket_events_t open_close_events = {
+  .on_open = open_close, .on_error = trace_error, .on_close = trace_close,
+};
+
+/* Each bad answer, with Node's message. */
+static void client_answer(const char* response, const char* const* protos,
+                          size_t n, int deflate, const char* want) {
+  raw_init(0);
+  lode_websocket_opts_t o = { .stream = R.a, .per_message_deflate = deflate };
+  R.response = response;
+  ASSERT_OK(lode_websocket_create(&R.loop, "ws://h/", protos, n, &o,
+                                  &open_close_events, &R.ws));
+  raw_finish();
+  ASSERT_TRACE(want);
+}
+
+static void trace_error_message(lode_websocket_t* ws, const lode_error_t* e) {
+  test_trace("error(%s)", e->message);
+}
+static const lode_websocket_events_t msg_events = {
+  .on_open = open_close, .on_error = trace_error_message,
+  .on_close = trace_close,
+};
+
+TEST(client_handshake_checks) {
+  static const char* p[] = { "a", "b" };
+  const char* ok = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+                   "upgrade\r\nSec-WebSocket-Accept: %s\r\n";
+  char r[512];
+  const char* fail = "error(ERR_WS_PROTOCOL),close(0,1006,)";
+  snprintf(r, sizeof(r), "%sSec-WebSocket-Protocol: b\r\n\r\n", ok);
+  client_answer(r, p, 2, 0, "open,close(1,1005,)");
+  client_answer("HTTP/1.1 200 OK\r\n\r\n%.0s", NULL, 0, 0, fail);
+  snprintf(r, sizeof(r), "%s\r\n", ok);
+  client_answer(r, p, 2, 0, fail);  /* no protocol */
+  snprintf(r, sizeof(r), "%sSec-WebSocket-Protocol: c\r\n\r\n", ok);
+  client_answer(r, p, 2, 0, fail);  /* one not offered */
+  client_answer("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+                "upgrade\r\nSec-WebSocket-Accept: x%.0s\r\n\r\n", NULL, 0, 0,
+                fail);
+  client_answer("HTTP/1.1 101 OK\r\nUpgrade: h2c\r\nConnection: "
+                "upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", NULL, 0, 0,
+                fail);
+  client_answer("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+                "close\r\nSec-WebSocket-Accept: %s\r\n\r\n", NULL, 0, 0,
+                fail);
+  snprintf(r, sizeof(r), "%sSec-WebSocket-Extensions: permessage-deflate"
+           "\r\n\r\n", ok);
+  client_answer(r, NULL, 0, -1, fail);  /* not offered */
+  snprintf(r, sizeof(r), "%sSec-WebSocket-Extensions: x-foo\r\n\r\n", ok);
+  client_answer(r, NULL, 0, 0, fail);
+  /* The messages are Node's. */
+  raw_init(0);
+  lode_websocket_opts_t o = { .stream = R.a };
+  R.response = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+               "upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n";
+  ASSERT_OK(lode_websocket_create(&R.loop, "ws://h/", p, 2, &o, &msg_events,
+                                  &R.ws));
+  raw_finish();
+  ASSERT_TRACE("error(Server did not respond with sent protocols.),"
+               "close(0,1006,)");
+}
+
+TEST(constructor_errors) {
+  uv_loop_t loop;
+  lode_stream_t *a, *b;
+  lode_websocket_t* ws = NULL;
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_websocket_opts_t o = { .stream = a };
+  static const char* bad[] = {
+    "ftp://h/", "ws://h/#frag", "ws://h/#", "ws://", "ws://h:99999/", "h/",
+    "ws:h", "ws://h:8x/", "ws://a b/", NULL,
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    ASSERT_EQ(lode_websocket_create(&loop, bad[i], NULL, 0, &o, NULL, &ws),
+              LODE_ERR_WS_SYNTAX);
+  ASSERT_EQ(lode_websocket_create(&loop, "wss://h/", NULL, 0, &o, NULL, &ws),
+            LODE_ERR_INVALID_PROTOCOL);
+  static const char* dup[] = { "chat", "CHAT" };
+  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", dup, 2, &o, NULL, &ws),
+            LODE_ERR_WS_SYNTAX);
+  static const char* sp[] = { "a b" };
+  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", sp, 1, &o, NULL, &ws),
+            LODE_ERR_WS_SYNTAX);
+  static const char* empty[] = { "" };
+  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", empty, 1, &o, NULL, &ws),
+            LODE_ERR_WS_SYNTAX);
+  ASSERT_NULL(ws);
+  /* http: becomes ws:, the default port and case go, spaces are
+   * escaped. */
+  ASSERT_OK(lode_websocket_create(&loop, " HTTP://User@Host.EXAMPLE:80/a b?c",
+                                  NULL, 0, &o, NULL, &ws));
+  ASSERT_STR_EQ(lode_websocket_url(ws), "ws://host.example/a%20b?c");
+  ASSERT_STR_EQ(lode_websocket_protocol(ws), "");
+  ASSERT_STR_EQ(lode_websocket_extensions(ws), "");
+  ASSERT_STR_EQ(lode_websocket_binary_type(ws), "blob");
+  lode_websocket_set_binary_type(ws, "arraybuffer");
+  ASSERT_STR_EQ(lode_websocket_binary_type(ws), "arraybuffer");
+  lode_websocket_set_binary_type(ws, "nonsense");
+  ASSERT_STR_EQ(lode_websocket_binary_type(ws), "arraybuffer");
+  /* While CONNECTING: send throws InvalidStateError; close validates
+   * first, then fails the connection. */
+  ASSERT_EQ(lode_websocket_send_text(ws, LODE_SLICE("x")),
+            LODE_ERR_WS_INVALID_STATE);
+  ASSERT_EQ(lode_websocket_close(ws, 999, (lode_slice_t){ 0 }),
+            LODE_ERR_WS_INVALID_ACCESS);
+  ASSERT_EQ(lode_websocket_close(ws, 1001, (lode_slice_t){ 0 }),
+            LODE_ERR_WS_INVALID_ACCESS);
+  ASSERT_EQ(lode_websocket_close(ws, 5000, (lode_slice_t){ 0 }),
+            LODE_ERR_WS_INVALID_ACCESS);
+  char r124[124];
+  memset(r124, 'r', sizeof(r124));
+  ASSERT_EQ(lode_websocket_close(ws, 1000, (lode_slice_t){ r124, 124 }),
+            LODE_ERR_WS_SYNTAX);
+  ASSERT_EQ(lode_websocket_close(ws, 1000, LODE_SLICE("\xff")),
+            LODE_ERR_WS_SYNTAX);
+  lode_websocket_set_events(ws, &msg_events);
+  test_trace_reset();
+  ASSERT_OK(lode_websocket_close(ws, 4999, (lode_slice_t){ r124, 123 }));
+  ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CONNECTING);
+  ASSERT_TRACE("");  /* nothing from inside close() */
+  lode_stream_destroy(b, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("error(Connection was closed before it was established.),"
+               "close(0,1006,)");
+  test_loop_close(&loop);
+}
+
+/* bufferedAmount counts message bytes until the stream has taken them;
+ * after close() sends are dropped. */
+static void buffered_open(lode_websocket_t* ws) {
+  test_trace("open");
+  ASSERT_OK(lode_websocket_send_text(ws, LODE_SLICE("hello")));
+  ASSERT_OK(lode_websocket_send_binary(ws, LODE_SLICE("\x00\x01\x02")));
+  ASSERT_EQ(lode_websocket_buffered_amount(ws), 8);
+  ASSERT_EQ(lode_websocket_send_text(ws, LODE_SLICE("\xc3")),
+            LODE_ERR_WS_SYNTAX);
+  ASSERT_EQ(lode_websocket_ping(ws, LODE_SLICE("p")), 0);
+  ASSERT_OK(lode_websocket_close(ws, 3000, LODE_SLICE("bye")));
+  ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CLOSING);
+  ASSERT_OK(lode_websocket_send_text(ws, LODE_SLICE("dropped")));
+  ASSERT_OK(lode_websocket_close(ws, 1000, (lode_slice_t){ 0 }));
+  ASSERT_EQ(lode_websocket_buffered_amount(ws), 8);
+}
+static void buffered_close(lode_websocket_t* ws, int clean, int code,
+                           lode_slice_t reason) {
+  ASSERT_EQ(lode_websocket_buffered_amount(ws), 0);
+  ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CLOSED);
+  trace_close(ws, clean, code, reason);
+}
+static const lode_websocket_events_t buffered_events = {
+  .on_open = buffered_open, .on_error = trace_error,
+  .on_close = buffered_close,
+};
+
+TEST(send_buffered_and_close) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    raw_start(&buffered_events, NULL);
+    raw_finish();
+    ASSERT_STR_EQ(R.replies, "T:hello,B:\\x00\\x01\\x02,P:p,C:3000:bye");
+    ASSERT_TRACE("open,close(1,3000,bye)");
+  }
+}
+
+/* A message over max_payload fails with 1009, whole or in fragments, and
+ * compressed or not (the compressed case is in the deflate test). */
+static void s_big_message(void) {
+  frame(0x81, "0123456789", 10);
+  frame(0x02, "01234", 5);
+  frame(0x80, "567890", 6);
+}
+
+TEST(max_payload) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    s_big_message();
+    lode_websocket_opts_t o = { .max_payload = 10 };
+    raw_start(&echo_events, &o);
+    raw_finish();
+    ASSERT_STR_EQ(R.replies, "T:0123456789,C:1009:");
+    ASSERT_TRACE("open,error(ERR_WS_MESSAGE_TOO_BIG),close(0,1006,)");
+  }
+}
+
+/* A peer that drops the connection without a close frame: 1006, not
+ * clean, no error event (as in the browser). */
+static void s_nothing(void) {}
+
+TEST(abnormal_closure) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    s_nothing();
+    raw_start(&echo_events, NULL);
+    R.peer_sent_close = 1;
+    R.end_after_script = 1;
+    raw_finish();
+    ASSERT_TRACE("open,close(0,1006,)");
+  }
+}
+
+TEST_MAIN(request_matches_node, send_buffered_and_close, max_payload,
+          abnormal_closure, client_handshake_checks,
+          constructor_errors)
