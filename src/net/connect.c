@@ -147,6 +147,8 @@ static void fail_sys(lode_socket_t* s, int code, const char* syscall,
                      const char* address, int port) {
   lode_error_t e;
   lode_error_init_sys(&e, code, syscall, address, port);
+  if (address != NULL && strlen(address) >= sizeof(e.address_buf_))
+    lode_error_set_message(&e, "%s %s %s", syscall, e.name, address);
   lode_socket_destroy(s, &e);
 }
 

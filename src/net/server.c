@@ -109,6 +109,11 @@ static void listen_failed(lode_server_t* srv, listener_t* l, int code,
   if (l != NULL) drop_listener(l);
   lode_error_t e;
   lode_error_init_uv(&e, code, "listen", address, port);
+  if (address != NULL && strlen(address) >= sizeof(e.address_buf_))
+    /* A path longer than the error's address field: keep it whole in the
+     * message at least. */
+    lode_error_set_message(&e, "listen %s: %s %s", e.name,
+                           lode_strerror(code), address);
   lode_error_free(srv->error);
   srv->error = lode_error_copy(&e);
   schedule(srv, TICK_ERROR);
