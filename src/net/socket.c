@@ -191,10 +191,9 @@ void lode__socket_opened(lode_socket_t* s) {
 static void on_idle_timeout(lode__idle_t* it) {
   lode_socket_t* s = lode__container_of(it, lode_socket_t, idle);
   if (DEAD(s)) return;
-  if (s->ev != NULL && s->ev->on_timeout != NULL) {
-    s->ev->on_timeout(s);
-    if (DEAD(s)) return;
-  }
+  /* Node's callback is a once('timeout') listener of the same emit: it
+   * runs even when the first listener destroyed the socket. */
+  if (s->ev != NULL && s->ev->on_timeout != NULL) s->ev->on_timeout(s);
   lode_socket_cb cb = s->timeout_cb;
   s->timeout_cb = NULL;
   if (cb != NULL) cb(s, 0, s->timeout_arg);
