@@ -24,6 +24,16 @@ if [ -f fuzz/CMakeLists.txt ]; then
     -DCMAKE_C_COMPILER=clang -DLODE_FUZZ=ON -DLODE_TESTS=OFF \
     -DLODE_EXAMPLES=OFF >/dev/null
   cmake --build build/fuzz -j "$jobs" >/dev/null
+  for f in build/fuzz/fuzz/fuzz-*; do
+    [ -x "$f" ] || continue
+    t=$(basename "$f")
+    step "Fuzzing $t for 20 s"
+    work=$(mktemp -d)
+    seeds=fuzz/corpus/$t
+    [ -d "$seeds" ] || seeds=
+    "$f" -max_total_time=20 -print_final_stats=0 "$work" $seeds 2>&1 | tail -3
+    rm -rf "$work"
+  done
 fi
 
 step "Tests, ASan + UBSan"
