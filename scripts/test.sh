@@ -31,8 +31,13 @@ if [ -f fuzz/CMakeLists.txt ]; then
     work=$(mktemp -d)
     seeds=fuzz/corpus/$t
     [ -d "$seeds" ] || seeds=
-    "$f" -max_total_time=20 -print_final_stats=0 "$work" $seeds 2>&1 | tail -3
-    rm -rf "$work"
+    if ! "$f" -max_total_time=20 "$work" $seeds >"$work.log" 2>&1; then
+      tail -40 "$work.log"
+      echo "FAIL: $t crashed"
+      exit 1
+    fi
+    tail -1 "$work.log"
+    rm -rf "$work" "$work.log"
   done
 fi
 
