@@ -139,10 +139,9 @@ static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
   return lode__ws_write_raw(ws, head, (size_t) len);
 }
 
-/* on_open, a loop turn after the answer, then what came before it. */
-static void on_open_timer(uv_timer_t* t) {
-  lode_websocket_t* ws = t->data;
-  if (ws->flags & LODE__WS_F_STOP_READ)
+/* OPEN and on_open, then the frames that came before it. */
+static void open_now(lode_websocket_t* ws) {
+  if (ws->flags & (LODE__WS_F_FAILED | LODE__WS_F_CLOSE_EMITTED))
     return;
   ws->flags &= ~LODE__WS_F_ACCEPTING;
   ws->state = LODE_WEBSOCKET_OPEN;
@@ -155,9 +154,18 @@ static void on_open_timer(uv_timer_t* t) {
   lode__ws_release(ws);
 }
 
+static void on_open_timer(uv_timer_t* t) {
+  open_now(t->data);
+}
+
+/* accept() returns first: on_open waits for the loop. */
 static void start_open(lode_websocket_t* ws) {
   ws->flags |= LODE__WS_F_ACCEPTING;
   uv_timer_start(&ws->timer, on_open_timer, 0, 0);
+}
+
+static void destroy_on_finish(lode_stream_t* s, int status, void* arg) {
+  lode_stream_destroy(s, NULL);
 }
 
 int lode_websocket_accept(lode_stream_t* stream,
@@ -173,7 +181,7 @@ int lode_websocket_accept(lode_stream_t* stream,
   check(req, &a);
   if (a.status != 0) {
     refuse(stream, &a);
-    lode_stream_end(stream, NULL, NULL);
+    lode_stream_end(stream, destroy_on_finish, NULL);
     return LODE_ERR_WS_PROTOCOL;
   }
   lode_websocket_t* ws = lode__ws_new(stream->loop, 1, opts, events);
@@ -186,7 +194,7 @@ int lode_websocket_accept(lode_stream_t* stream,
   if (rc != 0) {
     if (a.status != 0) {
       refuse(stream, &a);
-      lode_stream_end(stream, NULL, NULL);
+      lode_stream_end(stream, destroy_on_finish, NULL);
     }
     lode__ws_discard(ws);
     return rc;
@@ -225,7 +233,7 @@ void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   if (a.status == 0 && upgrade(ws, &r, &ws->opts, &a) == 0) {
     memmove(ws->in.base, ws->in.base + len, ws->in.len - (size_t) len);
     ws->in.len -= (size_t) len;
-    start_open(ws);
+    open_now(ws);
     return;
   }
   refuse(ws->stream, &a);
