@@ -17,7 +17,7 @@ typedef struct {
   size_t len, cap;
 } sbuf_t;
 
-static void sb_add(sbuf_t* b, const char* data, size_t n) {
+static inline void sb_add(sbuf_t* b, const char* data, size_t n) {
   if (b->len + n + 1 > b->cap) {
     b->cap = (b->len + n + 1) * 2;
     b->s = realloc(b->s, b->cap);
@@ -27,7 +27,7 @@ static void sb_add(sbuf_t* b, const char* data, size_t n) {
   b->s[b->len] = 0;
 }
 
-static void sb_printf(sbuf_t* b, const char* fmt, ...) {
+static inline void sb_printf(sbuf_t* b, const char* fmt, ...) {
   char tmp[512];
   va_list ap;
   va_start(ap, fmt);
@@ -55,7 +55,7 @@ typedef struct {
   const char* reason;
 } drv_result_t;
 
-static void drv_free(drv_result_t* r) {
+static inline void drv_free(drv_result_t* r) {
   free(r->log.s);
   free(r->body.s);
   free(r->trailers.s);
@@ -64,7 +64,7 @@ static void drv_free(drv_result_t* r) {
 }
 
 /* llhttp's number for a code (Node's own two have none there). */
-static int drv_llhttp_code(int code) {
+static inline int drv_llhttp_code(int code) {
   return -code - 7000;
 }
 
@@ -135,7 +135,7 @@ static int drv_event(drv_result_t* r, lode_http_parser_t* p,
 
 /* Feeds in[0..n): a first piece of `first` bytes (0: none special), then
  * pieces of `piece` bytes (0: everything at once). */
-static void drv_run(const drv_opts_t* o, const unsigned char* in, size_t n,
+static inline void drv_run(const drv_opts_t* o, const unsigned char* in, size_t n,
                     size_t piece, size_t first, drv_result_t* r) {
   lode_http_parser_t p;
   lode_http_parser_opts_t po = { .lenient = o->lenient, .method = o->method,

@@ -18,7 +18,7 @@ typedef struct json_s {
   struct json_s* next;
 } json_t;
 
-static void json_free(json_t* j) {
+static inline void json_free(json_t* j) {
   while (j != NULL) {
     json_t* n = j->next;
     json_free(j->child);
@@ -71,7 +71,7 @@ static char* json_string(const char** s) {
   return out;
 }
 
-static json_t* json_value(const char** s) {
+static inline json_t* json_value(const char** s) {
   json_ws(s);
   json_t* j = calloc(1, sizeof(*j));
   if (**s == '{' || **s == '[') {
@@ -113,24 +113,24 @@ static json_t* json_value(const char** s) {
   return j;
 }
 
-static json_t* json_get(const json_t* o, const char* key) {
+static inline json_t* json_get(const json_t* o, const char* key) {
   if (o == NULL || o->kind != J_OBJ) return NULL;
   for (json_t* m = o->child; m != NULL; m = m->next)
     if (m->key && strcmp(m->key, key) == 0) return m;
   return NULL;
 }
 
-static const char* json_str(const json_t* o, const char* key) {
+static inline const char* json_str(const json_t* o, const char* key) {
   json_t* v = json_get(o, key);
   return v && v->kind == J_STR ? v->str : NULL;
 }
 
-static int json_truthy(const json_t* o, const char* key) {
+static inline int json_truthy(const json_t* o, const char* key) {
   json_t* v = json_get(o, key);
   return v != NULL && v->kind == J_BOOL && v->num != 0;
 }
 
-static size_t base64_decode(const char* in, unsigned char* out) {
+static inline size_t base64_decode(const char* in, unsigned char* out) {
   size_t n = 0;
   unsigned acc = 0;
   int bits = 0;
@@ -149,7 +149,7 @@ static size_t base64_decode(const char* in, unsigned char* out) {
   return n;
 }
 
-static char* read_file(const char* path, size_t* len) {
+static inline char* read_file(const char* path, size_t* len) {
   FILE* f = fopen(path, "rb");
   if (f == NULL) return NULL;
   fseek(f, 0, SEEK_END);

@@ -1,0 +1,188 @@
+/* Differential test against the llhttp inside Node: a few thousand
+ * inputs made deterministically from the corpus and lode's own seeds (byte
+ * flips, insertions of the bytes that matter, deletions, line splices),
+ * judged by both parsers; the verdicts (error code, number of complete
+ * messages) must agree, except for the differences listed below, each
+ * with its reason. */
+#include "test.h"
+#include "json-mini.h"
+#include "driver.h"
+
+#define MAX_INPUTS 3000
+
+typedef struct {
+  unsigned char* data;
+  size_t len;
+  int type;
+  unsigned lenient;
+} input_t;
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t next_rand(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint32_t) (rng >> 16);
+}
+
+static const char* seeds[] = {
+  "qGET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+  "qPOST /p HTTP/1.1\r\nContent-Length: 4\r\n\r\nbodyGET / HTTP/1.1\r\n\r\n",
+  "qPOST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+  "4;x=y\r\nabcd\r\n0\r\nT: v\r\n\r\n",
+  "sHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+  "sHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+  "sHTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+  "qGET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+};
+
+static const char interesting[] = "\r\n \t:,;0a\"=\\\x00\x7f\xff-9";
+
+static void mutate(const input_t* from, input_t* to) {
+  size_t n = from->len;
+  to->data = malloc(n + 64);
+  memcpy(to->data, from->data, n);
+  to->type = from->type;
+  to->lenient = (next_rand() % 4 == 0) ? LODE_HTTP_LENIENT_ALL : 0;
+  int edits = 1 + (int) (next_rand() % 3);
+  for (int i = 0; i < edits && n > 0; i++) {
+    size_t at = next_rand() % n;
+    unsigned char b = (unsigned char)
+        interesting[next_rand() % (sizeof(interesting) - 1)];
+    switch (next_rand() % 4) {
+      case 0: to->data[at] = b; break;
+      case 1:
+        memmove(to->data + at + 1, to->data + at, n - at);
+        to->data[at] = b;
+        n++;
+        break;
+      case 2:
+        memmove(to->data + at, to->data + at + 1, n - at - 1);
+        n--;
+        break;
+      default:
+        to->data[at] ^= (unsigned char) (1u << (next_rand() % 8));
+    }
+  }
+  to->len = n;
+}
+
+static int load_seeds(input_t* base, int max) {
+  int n = 0;
+  for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+    base[n].type = seeds[i][0] == 'q' ? LODE_HTTP_REQUEST : LODE_HTTP_RESPONSE;
+    base[n].len = strlen(seeds[i] + 1);
+    base[n].data = malloc(base[n].len);
+    memcpy(base[n].data, seeds[i] + 1, base[n].len);
+    base[n++].lenient = 0;
+  }
+  const char* src = getenv("LODE_SOURCE_DIR");
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/../shared/spec/parser/llhttp-cases.json",
+           src ? src : ".");
+  char* text = read_file(path, NULL);
+  if (text == NULL) return n;
+  const char* cur = text;
+  json_t* all = json_value(&cur);
+  for (json_t* c = all->child; c != NULL && n < max; c = c->next) {
+    const char* type = json_str(json_get(c, "meta"), "type");
+    if (type == NULL) continue;
+    const char* b64 = json_str(c, "input_b64");
+    base[n].data = malloc(strlen(b64) + 1);
+    base[n].len = base64_decode(b64, base[n].data);
+    base[n].type = type[2] == 'q' ? LODE_HTTP_REQUEST : LODE_HTTP_RESPONSE;
+    base[n++].lenient = 0;
+  }
+  json_free(all);
+  free(text);
+  return n;
+}
+
+/* lode's verdict in Node's words: "<messages> <code>". */
+static void lode_verdict(const input_t* in, char* out, size_t size) {
+  drv_opts_t o = { .type = in->type, .lenient = in->lenient };
+  drv_result_t r;
+  drv_run(&o, in->data, in->len, 0, 0, &r);
+  const char* name = "OK";
+#define NAME_(n, value, msg) if (r.error == (value)) name = #n;
+  LODE_HPE_MAP(NAME_)
+#undef NAME_
+  snprintf(out, size, "%d %s", r.messages, name);
+  drv_free(&r);
+}
+
+static int contains(const input_t* in, const char* needle) {
+  size_t k = strlen(needle);
+  for (size_t i = 0; i + k <= in->len; i++)
+    if (memcmp(in->data + i, needle, k) == 0) return 1;
+  return 0;
+}
+
+/* Known differences. lode follows llhttp 9.4 (the corpus's version);
+ * Node 20 ships llhttp 9.3, which differs on exactly these inputs. */
+static const char* known_difference(const input_t* in) {
+  if (contains(in, "\t\r") || contains(in, ":\t") || contains(in, "\t\n"))
+    return "llhttp 9.4 allows HTAB around Content-Length and after a "
+           "Connection token; 9.3 (Node 20) does not";
+  if (in->type == LODE_HTTP_RESPONSE && contains(in, "\r\r"))
+    return "llhttp 9.4 refuses a bare CR after the status line (STRICT); "
+           "9.3 (Node 20) takes it";
+  return NULL;
+}
+
+TEST(against_node_llhttp) {
+  static input_t base[400], all[MAX_INPUTS];
+  int nbase = load_seeds(base, 400), n = 0;
+  for (int i = 0; i < nbase && n < MAX_INPUTS; i++) all[n++] = base[i];
+  while (n < MAX_INPUTS) mutate(&base[next_rand() % nbase], &all[n++]);
+  /* One file of records for one Node process. */
+  char path[] = "/tmp/lode-parser-diff-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  FILE* f = fdopen(fd, "wb");
+  for (int i = 0; i < n; i++) {
+    unsigned char hdr[9] = { all[i].type == LODE_HTTP_REQUEST ? 'q' : 's' };
+    for (int k = 0; k < 4; k++) {
+      hdr[1 + k] = (unsigned char) (all[i].lenient >> (8 * k));
+      hdr[5 + k] = (unsigned char) (all[i].len >> (8 * k));
+    }
+    fwrite(hdr, 1, 9, f);
+    fwrite(all[i].data, 1, all[i].len, f);
+  }
+  fclose(f);
+  const char* argv[] = { "node", "test/peers/llhttp-verdicts.js", path, NULL };
+  test_peer_t* peer = test_peer_start(argv);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(peer, 60000, &out), 0);
+  unlink(path);
+  char* line = out;
+  int agree = 0, known = 0, differ = 0;
+  for (int i = 0; i < n; i++) {
+    char* nl = strchr(line, '\n');
+    ASSERT_NOT_NULL(nl);
+    *nl = 0;
+    char mine[64];
+    lode_verdict(&all[i], mine, sizeof(mine));
+    if (strcmp(mine, line) == 0) {
+      agree++;
+    } else if (known_difference(&all[i]) != NULL) {
+      known++;
+    } else {
+      if (++differ <= 10) {
+        fprintf(stderr, "input %d (%s, lenient %x): llhttp %s, lode %s\n",
+                i, all[i].type == LODE_HTTP_REQUEST ? "request" : "response",
+                all[i].lenient, line, mine);
+        fwrite(all[i].data, 1, all[i].len, stderr);
+        fprintf(stderr, "\n----\n");
+      }
+    }
+    line = nl + 1;
+  }
+  printf("differential: %d inputs, %d agree, %d known differences, "
+         "%d unexplained\n", n, agree, known, differ);
+  free(out);
+  for (int i = 0; i < n; i++) free(all[i].data);
+  ASSERT_EQ(differ, 0);
+}
+
+TEST_MAIN(against_node_llhttp)

@@ -1,0 +1,28 @@
+// Verdicts of the llhttp inside Node for a batch of inputs, for lode's
+// differential parser test. The file holds records: 1 byte type ('q'
+// request, 's' response), 4 bytes lenient flags, 4 bytes length (both
+// little-endian), then the bytes. Prints "<messages> <HPE name or OK>" per
+// record. Node reports CONNECT/Upgrade as a normal return: that is OK.
+'use strict';
+const fs = require('fs');
+const { HTTPParser } = require('_http_common');
+const buf = fs.readFileSync(process.argv[2]);
+const out = [];
+for (let at = 0; at < buf.length;) {
+  const type = buf[at] === 0x71 ? HTTPParser.REQUEST : HTTPParser.RESPONSE;
+  const lenient = buf.readUInt32LE(at + 1);
+  const len = buf.readUInt32LE(at + 5);
+  const input = buf.subarray(at + 9, at + 9 + len);
+  at += 9 + len;
+  const p = new HTTPParser();
+  let messages = 0;
+  p[HTTPParser.kOnHeadersComplete] = () => 0;
+  p[HTTPParser.kOnMessageComplete] = () => { messages++; };
+  p[HTTPParser.kOnBody] = () => {};
+  p[HTTPParser.kOnHeaders] = () => {};
+  p.initialize(type, {}, 0, lenient);
+  const r = p.execute(input);
+  out.push(`${messages} ${r instanceof Error ? r.code : 'OK'}`);
+  p.close();
+}
+process.stdout.write(out.join('\n') + '\n');
