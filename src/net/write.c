@@ -145,6 +145,12 @@ static void submit(lode_socket_t* s, lode__wreq_t* w) {
   int r = uv_write(&w->req, &s->h.stream, w->bufs, w->nbufs, on_write_done);
   if (r == 0) {
     s->inflight++;
+    /* libuv wrote it all at once (its callback still comes later): like
+     * Node, the bytes leave writableLength now. */
+    if (s->h.stream.write_queue_size == 0) {
+      s->queued -= w->len;
+      w->len = 0;
+    }
     return;
   }
   s->queued -= w->len;
