@@ -1,0 +1,176 @@
+/* Parser benchmark: nanoseconds per message and bytes per second on
+ * real-world inputs, lode against llhttp in the same run (llhttp when
+ * built with HAVE_LLHTTP, see bench.cmake). Both parse every message
+ * completely, headers and body included; llhttp runs with no callbacks
+ * but message-complete, lode hands out its views (which cost nothing
+ * more). LODE_SIMD=0/1/2 forces lode's scanning path (0 for callgrind).
+ *
+ *   bench-parser-http [iterations]                                      */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lode/http_parser.h"
+#ifdef HAVE_LLHTTP
+#include "llhttp.h"
+#endif
+
+typedef struct {
+  const char* name;
+  int response;
+  char* data;
+  size_t len;
+  int messages;
+} input_t;
+
+static char* dup_str(const char* s) {
+  size_t n = strlen(s);
+  char* d = malloc(n + 1);
+  memcpy(d, s, n + 1);
+  return d;
+}
+
+static const char curl_get[] =
+    "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+    "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+
+static const char browser_get[] =
+    "GET /wp-content/uploads/2024/01/landscape-photo.jpg?w=1200&q=80 "
+    "HTTP/1.1\r\n"
+    "Host: www.example-news-site.com\r\n"
+    "Connection: keep-alive\r\n"
+    "sec-ch-ua: \"Chromium\";v=\"122\", \"Not(A:Brand\";v=\"24\", "
+    "\"Google Chrome\";v=\"122\"\r\n"
+    "sec-ch-ua-mobile: ?0\r\n"
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36\r\n"
+    "sec-ch-ua-platform: \"Linux\"\r\n"
+    "Accept: image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;"
+    "q=0.8\r\n"
+    "Sec-Fetch-Site: same-origin\r\n"
+    "Sec-Fetch-Mode: no-cors\r\n"
+    "Sec-Fetch-Dest: image\r\n"
+    "Referer: https://www.example-news-site.com/2024/01/15/a-long-article-"
+    "title-about-something-interesting/\r\n"
+    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+    "Accept-Language: en-US,en;q=0.9,fr;q=0.8,de;q=0.7\r\n"
+    "Cookie: _ga=GA1.1.1234567890.1700000000; session_id=6f1c2a7e9b3d4f50"
+    "8a1e2c3d4b5a6f70; consent=eyJhbmFseXRpY3MiOnRydWUsImFkcyI6ZmFsc2V9; "
+    "_ga_ABCDEF1234=GS1.1.1705312345.12.1.1705312399.0.0.0; theme=dark; "
+    "recently_viewed=1234%2C5678%2C9012%2C3456\r\n"
+    "If-None-Match: \"5f3c-60a1b2c3d4e5f\"\r\n"
+    "If-Modified-Since: Mon, 15 Jan 2024 10:20:30 GMT\r\n\r\n";
+
+static const char chunked_post[] =
+    "POST /api/v1/events HTTP/1.1\r\nHost: collector.internal\r\n"
+    "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "1e\r\n{\"event\":\"click\",\"x\":10,\"y\":2}\r\n"
+    "21\r\n{\"event\":\"scroll\",\"dy\":300,\"t\":7}\r\n"
+    "0\r\n\r\n";
+
+static const char response[] =
+    "HTTP/1.1 200 OK\r\nDate: Mon, 15 Jan 2024 10:20:30 GMT\r\n"
+    "Content-Type: text/html; charset=utf-8\r\nContent-Length: 48\r\n"
+    "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
+    "Cache-Control: no-cache\r\nX-Request-Id: 3f2a9c1e-77b0-4e1f\r\n\r\n"
+    "<html><body><h1>Hello, world!</h1></body></html>";
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int lode_parse(const input_t* in) {
+  lode_http_parser_t p;
+  lode_http_parser_init(&p, in->response ? LODE_HTTP_RESPONSE
+                                         : LODE_HTTP_REQUEST, NULL);
+  const char* q = in->data;
+  size_t len = in->len;
+  int done = 0;
+  for (;;) {
+    lode_http_event_t ev;
+    if (lode_http_parser_execute(&p, q, len, &ev) < 0) return -1;
+    q += ev.consumed;
+    len -= ev.consumed;
+    if (ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE) done++;
+    if (ev.type == LODE_HTTP_EV_NEED_MORE) return done;
+  }
+}
+
+#ifdef HAVE_LLHTTP
+static int ll_done;
+static int ll_complete(llhttp_t* p) {
+  (void) p;
+  ll_done++;
+  return 0;
+}
+
+static int llhttp_parse(const input_t* in) {
+  static llhttp_settings_t s;
+  llhttp_t p;
+  llhttp_settings_init(&s);
+  s.on_message_complete = ll_complete;
+  llhttp_init(&p, in->response ? HTTP_RESPONSE : HTTP_REQUEST, &s);
+  ll_done = 0;
+  if (llhttp_execute(&p, in->data, in->len) != HPE_OK) return -1;
+  return ll_done;
+}
+#endif
+
+typedef int (*parse_fn)(const input_t*);
+
+static double run(parse_fn f, const input_t* in, long iters) {
+  volatile int sink = 0;
+  for (long i = 0; i < iters / 10; i++) sink += f(in);  /* warm up */
+  double t0 = now_ns();
+  for (long i = 0; i < iters; i++) sink += f(in);
+  double t = now_ns() - t0;
+  (void) sink;
+  return t / ((double) iters * in->messages);
+}
+
+int main(int argc, char** argv) {
+  long iters = argc > 1 ? atol(argv[1]) : 200000;
+  const char* simd = getenv("LODE_SIMD");
+  int level = lode_http_parser_use_simd(simd ? atoi(simd)
+                                             : LODE_HTTP_SIMD_AUTO);
+  input_t in[5] = {
+    { "curl GET", 0, dup_str(curl_get), 0, 1 },
+    { "browser GET", 0, dup_str(browser_get), 0, 1 },
+    { "chunked POST", 0, dup_str(chunked_post), 0, 1 },
+    { "16 pipelined GETs", 0, NULL, 0, 16 },
+    { "response", 1, dup_str(response), 0, 1 },
+  };
+  size_t cl = strlen(curl_get);
+  in[3].data = malloc(16 * cl + 1);
+  for (int i = 0; i < 16; i++) memcpy(in[3].data + i * cl, curl_get, cl);
+  in[3].data[16 * cl] = 0;
+  printf("lode scanning path: %s; %ld iterations\n",
+         level == 2 ? "AVX2" : level == 1 ? "SSE4.2" : "scalar", iters);
+  printf("%-18s %6s %10s %10s %10s %10s %7s\n", "input", "bytes",
+         "lode ns", "lode MB/s", "llhttp ns", "llhttp MB/s", "ratio");
+  for (int i = 0; i < 5; i++) {
+    in[i].len = strlen(in[i].data);
+    if (lode_parse(&in[i]) != in[i].messages) {
+      fprintf(stderr, "%s: lode did not parse it\n", in[i].name);
+      return 1;
+    }
+    double per = (double) in[i].len / in[i].messages;
+    double l = run(lode_parse, &in[i], iters);
+    double ll = 0;
+#ifdef HAVE_LLHTTP
+    if (llhttp_parse(&in[i]) != in[i].messages) {
+      fprintf(stderr, "%s: llhttp did not parse it\n", in[i].name);
+      return 1;
+    }
+    ll = run(llhttp_parse, &in[i], iters);
+#endif
+    printf("%-18s %6zu %10.1f %10.0f %10.1f %10.0f %6.2fx\n", in[i].name,
+           in[i].len, l, per / l * 1e3, ll, ll > 0 ? per / ll * 1e3 : 0,
+           ll > 0 ? ll / l : 0);
+  }
+  for (int i = 0; i < 5; i++) free(in[i].data);
+  return 0;
+}
