@@ -1,0 +1,47 @@
+// An npm ws client for lode's server tests: connects to argv[2], sends
+// text, binary, empty, 16 MiB and fragmented messages and a ping, checks
+// each echo, then closes with 1000 "done" (or obeys argv[4]) and prints
+// what happened. argv[3]: JSON options for the WebSocket.
+'use strict';
+const WebSocket = require('ws');
+const crypto = require('crypto');
+
+const opts = JSON.parse(process.argv[3] || '{}');
+const mode = process.argv[4] || 'echo';
+const ws = new WebSocket(process.argv[2], opts.protocols || [], opts);
+const big = Buffer.alloc(16 << 20);
+for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;
+const bigText = 'lode '.repeat((16 << 20) / 5);
+const sent = [
+  'hello', Buffer.from([0, 1, 2, 255]), '', Buffer.alloc(0), big, bigText,
+];
+const want = sent.slice();
+want.push('fragment-one-two');
+const hash = (b) => crypto.createHash('sha1').update(b).digest('hex').slice(0, 8);
+
+ws.on('open', () => {
+  console.log('open ' + ws.protocol + ' ' + ws.extensions);
+  if (mode === 'close-from-lode') return ws.send('cmd:close');
+  if (mode === 'bad-frame') {
+    // A text frame with RSV2 set, written raw.
+    ws._socket.write(Buffer.from([0xa1, 0x80, 1, 2, 3, 4]));
+    return;
+  }
+  for (const m of sent) ws.send(m, { binary: typeof m !== 'string' });
+  ws.send('fragment-', { fin: false });
+  ws.send('one-', { fin: false });
+  ws.send('two', { fin: true });
+  ws.ping('are you there');
+});
+ws.on('message', (data, isBinary) => {
+  const w = want.shift();
+  const ok = Buffer.compare(Buffer.from(w), data) === 0 &&
+             isBinary === (typeof w !== 'string');
+  console.log('message ' + (isBinary ? 'binary ' : 'text ') + data.length +
+              ' ' + hash(data) + (ok ? ' ok' : ' WRONG'));
+  if (want.length === 0) ws.close(1000, 'done');
+});
+ws.on('pong', (d) => console.log('pong ' + d));
+ws.on('unexpected-response', (req, res) => console.log('status ' + res.statusCode));
+ws.on('error', (e) => console.log('error ' + e.message));
+ws.on('close', (code, reason) => console.log('close ' + code + ' ' + reason));

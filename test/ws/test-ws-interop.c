@@ -1,0 +1,304 @@
+/* Interop with the npm ws package over real sockets on 127.0.0.1: a lode
+ * client against a ws server, and ws clients against a lode server; text,
+ * binary, empty, 16 MiB, fragmented and compressed messages, pings and
+ * pongs, and every way to close. */
+#include "lode/net.h"
+#include "test.h"
+#include "ws/internal.h"
+
+static uv_loop_t loop;
+static uint8_t* big;
+static const size_t big_len = 16 << 20;
+static char* big_text;
+static int step;
+static char peer_out[4096];
+
+static void make_big(void) {
+  big = malloc(big_len);
+  big_text = malloc(big_len);
+  for (size_t i = 0; i < big_len; i++) {
+    big[i] = (uint8_t) (i * 7);
+    big_text[i] = "lode "[i % 5];
+  }
+}
+
+/* --- lode client, ws server ---------------------------------------------- */
+
+typedef struct expect_s {
+  int binary;
+  const char* data;
+  size_t len;
+} expect_t;
+
+static expect_t expected[16];
+static int nexpected;
+
+static void c_open(lode_websocket_t* ws) {
+  test_trace("open");
+  expect_t e[] = {
+    { 0, "hello", 5 }, { 1, "\x00\x01\x02\xff", 4 }, { 0, "", 0 },
+    { 1, "", 0 }, { 1, (char*) big, big_len }, { 0, big_text, big_len },
+  };
+  nexpected = 0;
+  for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+    lode_slice_t d = { e[i].data, e[i].len };
+    ASSERT_OK(e[i].binary ? lode_websocket_send_binary(ws, d)
+                          : lode_websocket_send_text(ws, d));
+    expected[nexpected++] = e[i];
+  }
+  expected[nexpected++] = (expect_t){ 0, "part1-part2-part3", 17 };
+  lode_websocket_send_text(ws, LODE_SLICE("cmd:fragmented"));
+  lode_websocket_send_text(ws, LODE_SLICE("cmd:ping:hi"));
+  lode_websocket_send_text(ws, LODE_SLICE("cmd:ext"));
+  step = 0;
+}
+
+static void c_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
+  if (step < nexpected) {
+    expect_t* e = &expected[step++];
+    ASSERT_EQ(bin, e->binary);
+    ASSERT_MEM_EQ(d.base, d.len, e->data, e->len);
+    test_trace("msg(%zu)", d.len);
+    return;
+  }
+  test_trace("%.*s", (int) d.len, d.base);
+  lode_websocket_close(ws, 1000, LODE_SLICE("bye"));
+}
+
+static void c_ping(lode_websocket_t* ws, lode_slice_t p) {
+  test_trace("ping(%.*s)", (int) p.len, p.base);
+}
+
+static void c_error(lode_websocket_t* ws, const lode_error_t* e) {
+  test_trace("error(%s: %s)", e->name, e->message);
+}
+
+static void c_close(lode_websocket_t* ws, int clean, int code,
+                    lode_slice_t reason) {
+  test_trace("close(%d,%d,%.*s)", clean, code, (int) reason.len, reason.base);
+}
+
+static const lode_websocket_events_t client_events = {
+  .on_open = c_open, .on_message = c_message, .on_error = c_error,
+  .on_close = c_close, .on_ping = c_ping,
+};
+
+static void run_client(const char* server_opts,
+                       const lode_websocket_events_t* ev,
+                       const lode_websocket_opts_t* opts) {
+  const char* argv[] = { "node", "test/peers/ws-echo-server.js", server_opts,
+                         NULL };
+  test_peer_t* p = test_peer_start(argv);
+  int port = test_peer_port(p);
+  char url[64];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/path", port);
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_websocket_t* ws;
+  ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, opts, ev, &ws));
+  test_run_loop(&loop, 60000);
+  test_loop_close(&loop);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(p, 10000, &out), 0);
+  snprintf(peer_out, sizeof(peer_out), "%s", out ? out : "");
+  free(out);
+}
+
+#define CLIENT_TRACE                                                        \
+  "open,msg(5),msg(4),msg(0),msg(0),msg(16777216),msg(16777216),msg(17),"  \
+  "ping(hi),"
+
+TEST(lode_client_plain) {
+  run_client("{}", &client_events, NULL);
+  ASSERT_TRACE(CLIENT_TRACE "ext=,close(1,1000,bye)");
+  ASSERT_STR_EQ(peer_out, "protocol  ext permessage-deflate; "
+                          "client_max_window_bits\npong hi\nclose 1000 bye\n");
+}
+
+TEST(lode_client_deflate) {
+  run_client("{\"perMessageDeflate\":true}", &client_events, NULL);
+  ASSERT_TRACE(CLIENT_TRACE "ext=permessage-deflate,close(1,1000,bye)");
+  lode_websocket_opts_t o = { .client_no_context_takeover = 1,
+                              .server_no_context_takeover = 1,
+                              .client_max_window_bits = 11 };
+  run_client("{\"perMessageDeflate\":{\"serverMaxWindowBits\":10}}",
+             &client_events, &o);
+  ASSERT_TRACE(CLIENT_TRACE "ext=permessage-deflate,close(1,1000,bye)");
+  ASSERT_STR_EQ(peer_out, "protocol  ext permessage-deflate; "
+                          "server_no_context_takeover; "
+                          "client_no_context_takeover; "
+                          "client_max_window_bits=11\npong hi\n"
+                          "close 1000 bye\n");
+}
+
+static const char* command;
+static void cmd_open(lode_websocket_t* ws) {
+  test_trace("open(%s)", lode_websocket_protocol(ws));
+  lode_websocket_send_text(ws, lode_slice_str(command));
+}
+static const lode_websocket_events_t cmd_events = {
+  .on_open = cmd_open, .on_error = c_error, .on_close = c_close,
+};
+
+TEST(lode_client_close_paths) {
+  command = "cmd:close:4001:why";
+  run_client("{}", &cmd_events, NULL);
+  ASSERT_TRACE("open(),close(1,4001,why)");
+  command = "cmd:close:1000:";
+  run_client("{}", &cmd_events, NULL);
+  ASSERT_TRACE("open(),close(1,1000,)");
+  command = "cmd:terminate";
+  run_client("{}", &cmd_events, NULL);
+  ASSERT_TRACE("open(),close(0,1006,)");
+}
+
+TEST(lode_client_refused) {
+  /* A port where nothing listens: the socket's error, then 1006. */
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  lode_websocket_t* ws;
+  ASSERT_OK(lode_websocket_create(&loop, "ws://127.0.0.1:1/", NULL, 0, NULL,
+                                  &cmd_events, &ws));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("error(ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1),"
+               "close(0,1006,)");
+  /* A subprotocol the server does not choose. */
+  static const char* protos[] = { "chat" };
+  const char* argv[] = { "node", "test/peers/ws-echo-server.js",
+                         "{\"handleProtocols\":null}", NULL };
+  test_peer_t* p = test_peer_start(argv);
+  char url[64];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", test_peer_port(p));
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  ASSERT_OK(lode_websocket_create(&loop, url, protos, 1, NULL, &cmd_events,
+                                  &ws));
+  command = "cmd:close:1000:";
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("open(chat),close(1,1000,)");
+  test_peer_finish(p, 10000, NULL);
+}
+
+/* --- ws client, lode server ---------------------------------------------- */
+
+static lode_server_t* server;
+static lode_websocket_opts_t server_opts;
+
+static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
+  if (!bin && d.len == 9 && memcmp(d.base, "cmd:close", 9) == 0) {
+    lode_websocket_close(ws, 4000, LODE_SLICE("server says bye"));
+    return;
+  }
+  if (bin)
+    lode_websocket_send_binary(ws, d);
+  else
+    lode_websocket_send_text(ws, d);
+}
+static void s_ping(lode_websocket_t* ws, lode_slice_t p) {
+  test_trace("ping(%.*s)", (int) p.len, p.base);
+}
+static void s_open(lode_websocket_t* ws) {
+  test_trace("open(%s,%s)", lode_websocket_url(ws),
+             lode_websocket_extensions(ws));
+}
+static void s_close(lode_websocket_t* ws, int clean, int code,
+                    lode_slice_t reason) {
+  c_close(ws, clean, code, reason);
+  lode_server_close(server, NULL, NULL);
+}
+static const lode_websocket_events_t server_events = {
+  .on_open = s_open, .on_message = s_message, .on_error = c_error,
+  .on_close = s_close, .on_ping = s_ping,
+};
+
+static void on_connection(lode_server_t* srv, lode_socket_t* s) {
+  lode_websocket_t* ws;
+  ASSERT_OK(lode_websocket_serve(lode_socket_stream(s), &server_opts,
+                                 &server_events, &ws));
+}
+static const lode_server_events_t srv_events = {
+  .on_connection = on_connection,
+};
+
+static const char* run_server(const char* client_opts, const char* mode) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_events, &server));
+  lode_listen_opts_t lo = { .port = 0, .host = "127.0.0.1" };
+  ASSERT_OK(lode_server_listen(server, &lo, NULL, NULL));
+  lode_net_address_t addr;
+  ASSERT_OK(lode_server_address(server, &addr));
+  char url[64];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/echo?x=1", addr.port);
+  const char* argv[] = { "node", "test/peers/ws-client.js", url, client_opts,
+                         mode, NULL };
+  test_peer_t* p = test_peer_start(argv);
+  test_run_loop(&loop, 60000);
+  test_loop_close(&loop);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(p, 10000, &out), 0);
+  snprintf(peer_out, sizeof(peer_out), "%s", out ? out : "");
+  free(out);
+  return peer_out;
+}
+
+/* What ws-client.js prints when every echo is right (lode's server
+ * echoes the close code, not the reason, as Node's client does). */
+#define WS_CLIENT_OUT                                                       \
+  "message text 5 aaf4c61d ok\nmessage binary 4 c62c2792 ok\n"             \
+  "message text 0 da39a3ee ok\nmessage binary 0 da39a3ee ok\n"             \
+  "message binary 16777216 6cbbdb10 ok\nmessage text 16777215 7920c33a ok\n"\
+  "message text 16 a68383d4 ok\npong are you there\nclose 1000 \n"
+
+TEST(ws_client_plain) {
+  server_opts = (lode_websocket_opts_t){ 0 };
+  const char* out = run_server("{\"perMessageDeflate\":false}", "echo");
+  ASSERT_STR_EQ(out, "open  \n" WS_CLIENT_OUT);
+  ASSERT_TRACE("open(/echo?x=1,),ping(are you there),close(1,1000,done)");
+}
+
+TEST(ws_client_deflate) {
+  server_opts = (lode_websocket_opts_t){ .per_message_deflate = 1 };
+  const char* out = run_server("{}", "echo");
+  ASSERT_STR_EQ(out, "open  permessage-deflate\n" WS_CLIENT_OUT);
+  ASSERT_TRACE("open(/echo?x=1,permessage-deflate),ping(are you there),"
+               "close(1,1000,done)");
+  server_opts = (lode_websocket_opts_t){ .per_message_deflate = 1,
+                                         .server_no_context_takeover = 1,
+                                         .server_max_window_bits = 12 };
+  out = run_server("{\"perMessageDeflate\":{\"clientNoContextTakeover\":"
+                   "true}}", "echo");
+  ASSERT_STR_EQ(out, "open  permessage-deflate\n" WS_CLIENT_OUT);
+  ASSERT_TRACE("open(/echo?x=1,permessage-deflate; "
+               "server_no_context_takeover; client_no_context_takeover; "
+               "server_max_window_bits=12),ping(are you there),"
+               "close(1,1000,done)");
+}
+
+TEST(ws_client_close_paths) {
+  server_opts = (lode_websocket_opts_t){ 0 };
+  const char* out = run_server("{}", "close-from-lode");
+  ASSERT(strstr(out, "close 4000 server says bye\n") != NULL);
+  ASSERT_TRACE("open(/echo?x=1,),close(1,4000,server says bye)");
+  out = run_server("{}", "bad-frame");
+  ASSERT(strstr(out, "close 1002 \n") != NULL);
+  ASSERT_TRACE("open(/echo?x=1,),error(ERR_WS_PROTOCOL: RSV1, RSV2, RSV3 "
+               "must be clear),close(0,1006,)");
+}
+
+int main(int argc, char** argv) {
+  make_big();
+  static const test_case_t cases[] = {
+#define C_(n) { #n, test_##n },
+    C_(lode_client_plain) C_(lode_client_deflate) C_(lode_client_close_paths)
+    C_(lode_client_refused) C_(ws_client_plain) C_(ws_client_deflate)
+    C_(ws_client_close_paths)
+#undef C_
+  };
+  int rc = test_run_all(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+  free(big);
+  free(big_text);
+  return rc;
+}
