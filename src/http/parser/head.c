@@ -98,7 +98,8 @@ static long match_method(const char* q, const char* e, int* m) {
     t++;
   if (t < e && *t == ' ') {  /* the common case: a whole known method */
     for (size_t i = 0; i < NMETHODS; i++)
-      if (methods[i].len == t - q && memcmp(methods[i].name, q, t - q) == 0) {
+      if (methods[i].name[0] == *q && methods[i].len == t - q &&
+          memcmp(methods[i].name, q, t - q) == 0) {
         *m = methods[i].num;
         return t - q;
       }
@@ -378,8 +379,12 @@ static int special_header(const char* s, size_t n) {
     { "proxy-connection", HS_CONNECTION },
     { "transfer-encoding", HS_TRANSFER_ENCODING }, { "upgrade", HS_UPGRADE },
   };
+  if (n != 7 && n != 10 && n != 14 && n != 16 && n != 17) return HS_GENERAL;
+  int first = lower((unsigned char) s[0]);
+  if (first != 'c' && first != 'p' && first != 't' && first != 'u')
+    return HS_GENERAL;
   for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
-    if (strlen(sp[i].name) != n) continue;
+    if (sp[i].name[0] != first || strlen(sp[i].name) != n) continue;
     size_t k = 0;
     while (k < n && lower((unsigned char) s[k]) == sp[i].name[k]) k++;
     if (k == n) return sp[i].hs;
