@@ -140,6 +140,17 @@ int lode_websocket_accept(lode_stream_t* stream,
                           const lode_websocket_events_t* events,
                           lode_websocket_t** out);
 
+/* The same from an HTTP server's on_upgrade (npm ws's handleUpgrade):
+ * takes the request's method, url, version and raw headers, the socket
+ * and head as the event gives them. Same returns as lode_websocket_accept.
+ */
+struct lode_http_incoming_s;
+int lode_websocket_handle_upgrade(struct lode_http_incoming_s* req,
+                                  lode_stream_t* socket, lode_slice_t head,
+                                  const lode_websocket_opts_t* opts,
+                                  const lode_websocket_events_t* events,
+                                  lode_websocket_t** out);
+
 /* Server side on a fresh stream (an accepted socket): reads the request
  * head itself (at most 16 KiB, Node's maxHeaderSize), then does what
  * lode_websocket_accept does. Returns 0 or UV_ENOMEM at once; a bad
