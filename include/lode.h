@@ -16,5 +16,6 @@
 #include "lode/net_addr.h"
 #include "lode/stream.h"
 #include "lode/http.h"
+#include "lode/ws.h"
 
 #endif
