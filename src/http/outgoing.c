@@ -756,10 +756,15 @@ static int end_finished(lode_http_outgoing_t* o, lode_slice_t chunk,
   return 0;
 }
 
-int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
-                           lode_http_outgoing_cb cb, void* arg) {
-  if (o->flags & LODE__OUT_FINISHED)
-    return end_finished(o, chunk, cb, arg);
+/* end()'s first half, Node's write_(chunk, fromEnd): the implicit header
+ * (with the chunk's length as Content-Length) and the body rules. */
+static int end_prepare(lode_http_outgoing_t* o, lode_slice_t chunk) {
+  if (chunk.len > 0 && (o->flags & LODE__OUT_STRICT_CL)) {
+    uint64_t total = o->bytes_written + chunk.len;
+    if (strict_length(o) && total != o->content_length)
+      return mismatch(o, total);
+    o->bytes_written = total;
+  }
   if (!(o->flags & LODE__OUT_HEADER_BUILT)) {
     o->content_length = chunk.len;
     o->flags |= LODE__OUT_HAS_CL;
@@ -767,34 +772,51 @@ int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
     if (r < 0)
       return r;
   }
-  int has_body = (o->flags & LODE__OUT_HAS_BODY) != 0;
-  if (chunk.len > 0 && !has_body && (o->flags & LODE__OUT_REJECT_BODY))
+  if (chunk.len > 0 && !(o->flags & LODE__OUT_HAS_BODY) &&
+      (o->flags & LODE__OUT_REJECT_BODY))
     return LODE_ERR_HTTP_BODY_NOT_ALLOWED;
-  if (o->flags & LODE__OUT_STRICT_CL) {
-    uint64_t total = o->bytes_written + (has_body ? chunk.len : 0);
-    if (strict_length(o) && total != o->content_length)
-      return mismatch(o, total);
-    o->bytes_written = total;
+  return 0;
+}
+
+/* "0\r\n" + trailers + "\r\n", built in the trailer buffer. */
+static int terminator(lode_http_outgoing_t* o, lode_slice_t* tail) {
+  lode__buf_t* t = &o->trailer;
+  if (lode__buf_reserve(t, 5) != 0)
+    return UV_ENOMEM;
+  memmove(t->base + 3, t->base, t->len);
+  memcpy(t->base, "0\r\n", 3);
+  memcpy(t->base + 3 + t->len, crlf, 2);
+  t->len += 5;
+  *tail = (lode_slice_t){ t->base, t->len };
+  return 0;
+}
+
+int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
+                           lode_http_outgoing_cb cb, void* arg) {
+  if (o->flags & LODE__OUT_FINISHED)
+    return end_finished(o, chunk, cb, arg);
+  int r = end_prepare(o, chunk);
+  if (r < 0)
+    return r;
+  int has_body = (o->flags & LODE__OUT_HAS_BODY) != 0;
+  lode_slice_t body = has_body ? chunk : (lode_slice_t){ NULL, 0 };
+  if (strict_length(o) && o->bytes_written != o->content_length) {
+    /* Node sends the chunk, then throws before finishing. */
+    if (body.len > 0)
+      write_framed(o, body, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+    return mismatch(o, o->bytes_written);
   }
   lode_slice_t tail = { NULL, 0 };
-  if (has_body && (o->flags & LODE__OUT_CHUNKED)) {
-    /* "0\r\n" + trailers + "\r\n", built in the trailer buffer. */
-    lode__buf_t* t = &o->trailer;
-    if (lode__buf_reserve(t, 5) != 0)
-      return UV_ENOMEM;
-    memmove(t->base + 3, t->base, t->len);
-    memcpy(t->base, "0\r\n", 3);
-    memcpy(t->base + 3 + t->len, crlf, 2);
-    t->len += 5;
-    tail = (lode_slice_t){ t->base, t->len };
-  }
+  if (has_body && (o->flags & LODE__OUT_CHUNKED) &&
+      (r = terminator(o, &tail)) != 0)
+    return r;
   int pending = !(o->flags & LODE__OUT_HEADER_SENT) || tail.len > 0 ||
-                (has_body && chunk.len > 0);
+                chunk.len > 0 || o->held.len > 0;
   if (cb != NULL)
     o->end_cb = (lode__pending_cb_t){ cb, arg };
   o->flags |= LODE__OUT_FINISHED;
-  if (has_body && chunk.len > 0)
-    write_framed(o, chunk, tail, finish, NULL);
+  if (body.len > 0)
+    write_framed(o, body, tail, finish, NULL);
   else if (pending)
     send_bufs(o, &tail, 1, finish, NULL);
   else if (lode__defer(o->loop, finish_late, o) == 0)

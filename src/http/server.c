@@ -192,6 +192,12 @@ static void conn_finish(lode__conn_t* c) {
   c->incoming = NULL;
   if (req != NULL)
     lode__incoming_abort(req);
+  if (c->upgrading != NULL) {
+    lode_http_incoming_t* up = c->upgrading;
+    c->upgrading = NULL;
+    up->flags |= LODE__IN_CLOSED;
+    lode_http_incoming_release(up);
+  }
   while (c->res_head != NULL) {
     lode__response_t* r = c->res_head;
     c->res_head = r->next;
@@ -381,7 +387,7 @@ static int on_head(lode__conn_t* c) {
     int take = h->method == LODE_HTTP_CONNECT || srv->ev->on_upgrade != NULL;
     if (take) {
       req->flags |= LODE__IN_UPGRADE;
-      c->incoming = req;
+      c->upgrading = req;
       return 0;
     }
     lode_http_parser_after_head(p, 0, 0);
@@ -412,9 +418,13 @@ nomem:
 
 static void on_upgrade(lode__conn_t* c, lode_slice_t head) {
   lode_http_server_t* srv = c->srv;
-  lode_http_incoming_t* req = c->incoming;
+  lode_http_incoming_t* req = c->upgrading;
   lode_stream_t* s = c->stream;
-  c->incoming = NULL;
+  c->upgrading = NULL;
+  if (req == NULL) {
+    lode__conn_destroy(c, NULL);
+    return;
+  }
   req->flags |= LODE__IN_COMPLETE | LODE__IN_END_EMITTED | LODE__IN_CLOSED;
   int connect = strcmp(req->method, "CONNECT") == 0;
   lode__conn_hold(c);
@@ -454,12 +464,15 @@ static int stop_flags(const lode__conn_t* c) {
  * has to stop. Returns the bytes consumed. */
 static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
   size_t off = 0;
-  while (off < len && !stop_flags(c)) {
+  /* Events may follow the last byte (MESSAGE_COMPLETE of a bodiless
+   * request), so the parser runs until it asks for more. */
+  while (!stop_flags(c) && (off < len || c->slot != NULL)) {
     if (c->slot == NULL && (c->slot = take_slot(c)) == NULL) {
       lode__conn_destroy(c, NULL);
       break;
     }
-    if (c->incoming == NULL && !(c->flags & LODE__CONN_IN_HEAD)) {
+    if (off < len && c->incoming == NULL &&
+        !(c->flags & LODE__CONN_IN_HEAD)) {
       c->flags |= LODE__CONN_IN_HEAD;
       c->msg_start = uv_now(c->srv->loop);
     }

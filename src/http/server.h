@@ -101,6 +101,7 @@ struct lode__conn_s {
   lode_slice_t last_read;        /* this read's bytes (rawPacket) */
   size_t last_read_at;           /* where they start in the input */
   lode_http_incoming_t* incoming;  /* whose body is being parsed */
+  lode_http_incoming_t* upgrading; /* an accepted Upgrade or CONNECT */
   lode__response_t* res_head;    /* the attached response */
   lode__response_t* res_tail;
   size_t nres;                   /* responses not finished */

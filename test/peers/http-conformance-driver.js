@@ -60,7 +60,8 @@ async function runOne(sc) {
                                     exchange(nodePorts[cfg], sc)]);
   const la = normalize(a), nb = normalize(b);
   if (la === nb) return `ok ${sc.name}`;
-  return `FAIL ${sc.name}\n  lode: ${JSON.stringify(la)}\n  node: ${JSON.stringify(nb)}`;
+  const cut = (x) => JSON.stringify(x.length > 600 ? x.slice(0, 600) + '...' : x);
+  return `FAIL ${sc.name}\n  lode: ${cut(la)}\n  node: ${cut(nb)}`;
 }
 
 (async () => {

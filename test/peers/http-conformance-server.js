@@ -23,7 +23,7 @@ function echo(req, res) {
 function tryRun(res, fn) {
   try { fn(); } catch (e) {
     if (!res.headersSent) { res.statusCode = 500; res.end(e.code); }
-    else res.end();
+    else res.destroy();
   }
 }
 
@@ -172,7 +172,7 @@ const handlers = {
 function route(req, res) {
   const path = req.url.split('?')[0];
   const h = handlers[path] || handlers['/hello'];
-  h(req, res);
+  tryRun(res, () => h(req, res));
 }
 
 const configs = {
@@ -232,5 +232,3 @@ for (const [name, srv] of servers) {
   });
 }
 process.on('SIGTERM', () => process.exit(0));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
