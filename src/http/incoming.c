@@ -124,8 +124,22 @@ static int add_line(lode__arena_t* a, lode__in_fields_t* f, int join_all,
   return 0;
 }
 
+/* A folded value (lenient parsing) loses its CRs and LFs, as in Node. */
+static char* value_dup(lode__arena_t* a, lode_slice_t v) {
+  char* p = lode__arena_strndup(a, v.base, v.len);
+  if (p == NULL || memchr(v.base, '\n', v.len) == NULL)
+    return p;
+  size_t k = 0;
+  for (size_t i = 0; i < v.len; i++)
+    if (p[i] != '\r' && p[i] != '\n')
+      p[k++] = p[i];
+  p[k] = '\0';
+  return p;
+}
+
 static int fill_fields(lode__arena_t* a, lode__in_fields_t* f,
-                       const lode_http_header_t* h, size_t n, int join_all) {
+                       const lode_http_header_t* h, size_t n, int join_all,
+                       size_t max) {
   f->raw = lode__arena_alloc(a, (2 * n + 1) * sizeof(*f->raw));
   f->items = lode__arena_alloc(a, (n + 1) * sizeof(*f->items));
   if (f->raw == NULL || f->items == NULL)
@@ -134,13 +148,13 @@ static int fill_fields(lode__arena_t* a, lode__in_fields_t* f,
   f->n = 0;
   for (size_t i = 0; i < n; i++) {
     char* name = lode__arena_strndup(a, h[i].name.base, h[i].name.len);
-    char* value = lode__arena_strndup(a, h[i].value.base, h[i].value.len);
+    char* value = value_dup(a, h[i].value);
     char* lower = lower_dup(a, h[i].name);
     if (name == NULL || value == NULL || lower == NULL)
       return UV_ENOMEM;
     f->raw[2 * i] = name;
     f->raw[2 * i + 1] = value;
-    if (add_line(a, f, join_all, lower, value) != 0)
+    if ((max == 0 || i < max) && add_line(a, f, join_all, lower, value) != 0)
       return UV_ENOMEM;
   }
   f->raw[2 * n] = NULL;
@@ -148,7 +162,7 @@ static int fill_fields(lode__arena_t* a, lode__in_fields_t* f,
 }
 
 int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
-                        int join_duplicates) {
+                        int join_duplicates, size_t max_headers) {
   lode__arena_t* a = &m->arena;
   m->method = lode__arena_strndup(a, h->method_name.base, h->method_name.len);
   m->url = lode__arena_strndup(a, h->url.base, h->url.len);
@@ -159,13 +173,13 @@ int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
   snprintf(m->version, sizeof(m->version), "%d.%d", m->major, m->minor);
   m->flags |= LODE__IN_READING;
   return fill_fields(a, &m->headers, h->headers, h->num_headers,
-                     join_duplicates);
+                     join_duplicates, max_headers ? max_headers : 2000);
 }
 
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n) {
   int join = m->conn->srv->join_duplicates;
-  return fill_fields(&m->arena, &m->trailers, t, n, join);
+  return fill_fields(&m->arena, &m->trailers, t, n, join, 2000);
 }
 
 /* Accessors. */
@@ -371,6 +385,7 @@ static void schedule_flush(lode_http_incoming_t* m) {
 }
 
 int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data) {
+  m->flags |= LODE__IN_GOT_BODY;
   if (m->flags & LODE__IN_DUMPED)
     return 0;
   if (flowing(m) && m->body.len == 0) {

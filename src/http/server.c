@@ -42,7 +42,8 @@ void lode__conn_release(lode__conn_t* c) {
 /* Parsers. */
 static lode__parser_slot_t* take_slot(lode__conn_t* c) {
   lode_http_server_t* srv = c->srv;
-  size_t max = srv->max_headers_count ? srv->max_headers_count : 2000;
+  /* rawHeaders keeps every line; maxHeadersCount limits message.headers. */
+  size_t max = srv->max_headers_count > 2000 ? srv->max_headers_count : 2000;
   lode__parser_slot_t* s = srv->free_slots;
   if (s != NULL && s->max_headers == max) {
     srv->free_slots = s->next;
@@ -204,6 +205,7 @@ static void conn_finish(lode__conn_t* c) {
     r->out.socket = NULL;
     r->out.flags |= LODE__OUT_DESTROYED;
     lode__incoming_abort(r->req);
+    r->req->flags |= LODE__IN_DESTROYED;  /* an unread body is gone too */
     lode__outgoing_emit_close(&r->out);
     lode__incoming_maybe_close(r->req);
     lode_http_outgoing_release(&r->out);
@@ -212,7 +214,10 @@ static void conn_finish(lode__conn_t* c) {
   uv_close((uv_handle_t*) &c->timer, timer_closed);
 }
 
-/* 'clientError', or Node's canned reply without a listener. */
+/* 'clientError', or Node's canned reply without a listener. Node skips
+ * the reply while a response is out on the socket; that response counts
+ * as gone once its request delivered body bytes (Node has run its
+ * 'finish' by then). */
 static void client_error(lode__conn_t* c, const lode_error_t* e,
                          int may_reply) {
   lode_http_server_t* srv = c->srv;
@@ -225,7 +230,8 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
   }
   lode__response_t* active = c->res_head;
   if (may_reply && !(c->flags & (LODE__CONN_ENDED | LODE__CONN_DESTROYED)) &&
-      (active == NULL || !(active->out.flags & LODE__OUT_HEADER_SENT))) {
+      (active == NULL || !(active->out.flags & LODE__OUT_HEADER_SENT) ||
+       (active->req->flags & LODE__IN_GOT_BODY))) {
     const char* reply;
     switch (e->code) {
       case LODE_HPE_HEADER_OVERFLOW:
@@ -379,7 +385,8 @@ static int on_head(lode__conn_t* c) {
     goto nomem;
   req->conn = c;
   lode__conn_hold(c);
-  if (lode__incoming_fill(req, h, srv->join_duplicates) != 0) {
+  if (lode__incoming_fill(req, h, srv->join_duplicates,
+                          srv->max_headers_count) != 0) {
     lode_http_incoming_release(req);
     goto nomem;
   }
@@ -480,10 +487,7 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
     int r = lode_http_parser_execute(&c->slot->parser, buf + off, len - off,
                                      &ev);
     if (r < 0) {
-      if (r == LODE_HPE_PAUSED_H2_UPGRADE)
-        lode__conn_destroy(c, NULL);
-      else
-        parse_error(c, r, buf, off);
+      parse_error(c, r, buf, off);
       break;
     }
     off += ev.consumed;

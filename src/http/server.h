@@ -44,7 +44,8 @@ enum {
   LODE__IN_DESTROYED = 1 << 6,
   LODE__IN_FLUSH_QUEUED = 1 << 7,
   LODE__IN_UPGRADE = 1 << 8,
-  LODE__IN_READING = 1 << 9      /* the body is still arriving */
+  LODE__IN_READING = 1 << 9,     /* the body is still arriving */
+  LODE__IN_GOT_BODY = 1 << 10    /* body bytes have arrived */
 };
 
 struct lode_http_incoming_s {
@@ -161,7 +162,7 @@ struct lode_http_server_s {
 /* incoming.c */
 lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv);
 int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
-                        int join_duplicates);
+                        int join_duplicates, size_t max_headers);
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n);
 /* A piece of body: delivered or held. Returns 1 when the connection
