@@ -1,0 +1,81 @@
+/* An echo server: every request gets 200 and a JSON document with its
+ * method, url, httpVersion, headers (as Node's req.headers), rawHeaders,
+ * trailers and body (base64), once the whole body has arrived; the same
+ * bytes a Node server with that handler sends.
+ *
+ * Usage: http-echo [port]   (0 picks a free one). Prints
+ * "listening on 127.0.0.1:PORT" first. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lode.h"
+#include "echo-json.h"
+
+typedef struct echo_req_s {
+  echo_buf_t body;
+  lode_http_response_t* res;
+} echo_req_t;
+
+static void on_data(lode_http_incoming_t* req, lode_slice_t chunk) {
+  echo_req_t* e = lode_http_incoming_get_data(req);
+  echo_put(&e->body, chunk.base, chunk.len);
+}
+
+static void on_end(lode_http_incoming_t* req) {
+  echo_req_t* e = lode_http_incoming_get_data(req);
+  echo_buf_t out = { 0 };
+  echo_json(&out, req, e->body.base, e->body.len);
+  lode_http_outgoing_set_header(e->res, "Content-Type", "application/json");
+  lode_http_outgoing_end(e->res, (lode_slice_t){ out.base, out.len }, NULL,
+                         NULL);
+  free(out.base);
+}
+
+static void on_close(lode_http_incoming_t* req) {
+  echo_req_t* e = lode_http_incoming_get_data(req);
+  free(e->body.base);
+  free(e);
+}
+
+static const lode_http_incoming_events_t req_events = {
+  .on_data = on_data, .on_end = on_end, .on_close = on_close,
+};
+
+static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
+                       lode_http_response_t* res) {
+  (void) srv;
+  echo_req_t* e = calloc(1, sizeof(*e));
+  if (e == NULL) {
+    lode_http_outgoing_destroy(res, NULL);
+    return;
+  }
+  e->res = res;
+  lode_http_incoming_set_data(req, e);
+  lode_http_incoming_set_events(req, &req_events);
+}
+
+static void on_listening(lode_http_server_t* srv) {
+  printf("listening on 127.0.0.1:%d\n", lode_http_server_port(srv));
+  fflush(stdout);
+}
+
+static void on_error(lode_http_server_t* srv, const lode_error_t* err) {
+  fprintf(stderr, "http-echo: %s\n", err->message);
+  lode_http_server_close(srv, NULL, NULL);
+}
+
+static const lode_http_server_events_t events = {
+  .on_request = on_request,
+  .on_listening = on_listening,
+  .on_error = on_error,
+};
+
+int main(int argc, char** argv) {
+  int port = argc > 1 ? atoi(argv[1]) : 8080;
+  lode_http_server_t* srv;
+  if (lode_http_create_server(uv_default_loop(), NULL, &events, &srv) != 0)
+    return 1;
+  if (lode_http_server_listen(srv, "127.0.0.1", port, 0) != 0)
+    return 1;
+  return uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+}
