@@ -1,0 +1,305 @@
+/* The HTTP server on real sockets, with real clients: Node's http client
+ * (keep-alive agent, a slow reader, Expect: 100-continue) and curl; the
+ * keep-alive timeout and server.close() on idle connections. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lode.h"
+#include "test.h"
+
+static uv_loop_t loop;
+static lode_http_server_t* srv;
+static int port;
+static uv_process_t child;
+static uv_pipe_t child_out;
+static char out[1 << 16];
+static size_t out_len;
+static int64_t child_status = -1;
+static int close_after_child = 1;
+
+static void on_listening(lode_http_server_t* s) {
+  port = lode_http_server_port(s);
+}
+
+static void alloc_cb(uv_handle_t* h, size_t size, uv_buf_t* buf) {
+  static char slab[65536];
+  buf->base = slab;
+  buf->len = sizeof(slab);
+}
+
+static void read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  if (n < 0) {
+    uv_close((uv_handle_t*) s, NULL);
+    return;
+  }
+  ASSERT_LT(out_len + (size_t) n, sizeof(out));
+  memcpy(out + out_len, buf->base, (size_t) n);
+  out_len += (size_t) n;
+  out[out_len] = '\0';
+}
+
+static void child_exit(uv_process_t* p, int64_t status, int sig) {
+  child_status = status;
+  uv_close((uv_handle_t*) p, NULL);
+  if (close_after_child)
+    lode_http_server_close(srv, NULL, NULL);
+}
+
+/* Runs argv (argv[0] "node" or "curl") with stdout collected, while the
+ * loop serves. */
+static void spawn(const char** argv) {
+  uv_pipe_init(&loop, &child_out, 0);
+  uv_stdio_container_t stdio[3] = {
+    { .flags = UV_IGNORE },
+    { .flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+      .data.stream = (uv_stream_t*) &child_out },
+    { .flags = UV_INHERIT_FD, .data.fd = 2 },
+  };
+  uv_process_options_t o = { .file = argv[0], .args = (char**) argv,
+                             .exit_cb = child_exit, .stdio_count = 3,
+                             .stdio = stdio };
+  ASSERT_OK(uv_spawn(&loop, &child, &o));
+  ASSERT_OK(uv_read_start((uv_stream_t*) &child_out, alloc_cb, read_cb));
+}
+
+static void start(const lode_http_server_opts_t* opts,
+                  const lode_http_server_events_t* ev) {
+  out_len = 0;
+  child_status = -1;
+  port = 0;
+  close_after_child = 1;
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_http_create_server(&loop, opts, ev, &srv));
+  ASSERT_OK(lode_http_server_listen(srv, "127.0.0.1", 0, 0));
+  while (port == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+}
+
+static void run_node(const char* mode) {
+  char p[16];
+  static char script[4096];
+  snprintf(p, sizeof(p), "%d", port);
+  snprintf(script, sizeof(script), "%s",
+           test_src_path("test/peers/http-client-keepalive.js"));
+  const char* argv[] = { "node", script, p, mode, NULL };
+  spawn(argv);
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+}
+
+/* Handlers. */
+static void numbered(lode_http_server_t* s, lode_http_incoming_t* req,
+                     lode_http_response_t* res) {
+  const char* url = lode_http_incoming_url(req);
+  lode_http_outgoing_end(res, lode_slice_str(url + 1), NULL, NULL);
+}
+
+static const lode_http_server_events_t numbered_ev = {
+  .on_request = numbered, .on_listening = on_listening,
+};
+
+TEST(node_client_keep_alive) {
+  start(NULL, &numbered_ev);
+  run_node("keepalive");
+  ASSERT_EQ(child_status, 0);
+  ASSERT_STR_EQ(out, "200 n0 false\n200 n1 true\n200 n2 true\n"
+                     "200 n3 true\n200 n4 true\ndone\n");
+}
+
+TEST(curl_client) {
+  start(NULL, &numbered_ev);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/hi", port);
+  const char* argv[] = { "curl", "-s", "-i", url, url, NULL };
+  spawn(argv);
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_EQ(child_status, 0);
+  /* Two requests over one connection (curl reuses it), same bytes. */
+  const char* one = strstr(out, "\r\n\r\nhi");
+  ASSERT_NOT_NULL(one);
+  ASSERT_NOT_NULL(strstr(one + 6, "\r\n\r\nhi"));
+  ASSERT_NOT_NULL(strstr(out, "Keep-Alive: timeout=5\r\nContent-Length: 2"));
+}
+
+/* A response bigger than the socket buffer to a client that does not
+ * read for a while: write() returns 0, then 'drain'. */
+static int drains;
+
+static void big_drain(lode_http_outgoing_t* res) {
+  drains++;
+  test_trace("drain");
+}
+
+static const lode_http_outgoing_events_t drain_events = {
+  .on_drain = big_drain,
+};
+
+static void pump(lode_http_outgoing_t* res, int status, void* arg);
+
+static void fill(lode_http_response_t* res) {
+  static char block[65536];
+  memset(block, 'b', sizeof(block));
+  int* left = lode_http_outgoing_get_data(res);
+  while (*left > 0) {
+    (*left)--;
+    if (*left == 0) {
+      lode_http_outgoing_end(res, (lode_slice_t){ block, sizeof(block) },
+                             NULL, NULL);
+      return;
+    }
+    if (lode_http_outgoing_write(res, (lode_slice_t){ block, sizeof(block) },
+                                 NULL, NULL) == 0) {
+      test_trace("full");
+      return;
+    }
+  }
+}
+
+static void drained_again(lode_http_outgoing_t* res) {
+  big_drain(res);
+  fill(res);
+}
+
+static const lode_http_outgoing_events_t refill_events = {
+  .on_drain = drained_again,
+};
+
+static int blocks;
+
+static void big(lode_http_server_t* s, lode_http_incoming_t* req,
+                lode_http_response_t* res) {
+  blocks = 64;  /* 4 MiB */
+  lode_http_outgoing_set_data(res, &blocks);
+  lode_http_outgoing_set_events(res, &refill_events);
+  fill(res);
+}
+
+static const lode_http_server_events_t big_ev = {
+  .on_request = big, .on_listening = on_listening,
+};
+
+TEST(slow_reader_drain) {
+  drains = 0;
+  start(NULL, &big_ev);
+  run_node("slow");
+  ASSERT_EQ(child_status, 0);
+  ASSERT_STR_EQ(out, "4194304\ndone\n");
+  ASSERT_GT(drains, 0);
+  ASSERT(strncmp(test_trace_get(), "full,drain", 10) == 0);
+  (void) drain_events;
+  (void) pump;
+}
+
+static void pump(lode_http_outgoing_t* res, int status, void* arg) {
+}
+
+/* Expect: 100-continue with Node's client: the automatic 100. */
+static void echo_len(lode_http_incoming_t* req, lode_slice_t d) {
+  lode_http_response_t* res = lode_http_incoming_get_data(req);
+  lode_http_outgoing_write(res, d, NULL, NULL);
+}
+
+static void echo_end(lode_http_incoming_t* req) {
+  lode_http_outgoing_end(lode_http_incoming_get_data(req),
+                         (lode_slice_t){ NULL, 0 }, NULL, NULL);
+}
+
+static const lode_http_incoming_events_t echo_events = {
+  .on_data = echo_len, .on_end = echo_end,
+};
+
+static void echo(lode_http_server_t* s, lode_http_incoming_t* req,
+                 lode_http_response_t* res) {
+  lode_http_incoming_set_data(req, res);
+  lode_http_incoming_set_events(req, &echo_events);
+}
+
+static const lode_http_server_events_t echo_ev = {
+  .on_request = echo, .on_listening = on_listening,
+};
+
+TEST(node_expect_continue) {
+  start(NULL, &echo_ev);
+  run_node("expect");
+  ASSERT_EQ(child_status, 0);
+  ASSERT_STR_EQ(out, "continue\nhello\ndone\n");
+}
+
+/* keepAliveTimeout: the idle connection goes after timeout + 1 s (Node's
+ * buffer); server.close() with an idle connection closes it at once. */
+static lode_stream_t* peer;
+static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  test_trace("data");
+  if (ctx != NULL)
+    lode_http_server_close(srv, NULL, NULL);
+}
+
+static void cli_end(void* ctx, lode_stream_t* s) {
+  test_trace("end");
+  lode_stream_end(s, NULL, NULL);
+}
+
+static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
+  test_trace("client-close");
+  if (ctx == NULL)
+    lode_http_server_close(srv, NULL, NULL);
+}
+
+static const lode_stream_reader_t cli_reader = {
+  .on_data = cli_data, .on_end = cli_end, .on_close = cli_close,
+};
+
+static void srv_closed(lode_http_server_t* s) {
+  test_trace("server-close");
+}
+
+static void connected(lode_socket_t* s, int status, void* arg) {
+  ASSERT_OK(status);
+  lode_stream_t* st = lode_socket_stream(s);
+  lode_stream_set_reader(st, &cli_reader, arg);
+  lode_stream_write(st, LODE_SLICE("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"), NULL,
+                    NULL);
+}
+
+static const lode_http_server_events_t idle_ev = {
+  .on_request = numbered, .on_listening = on_listening,
+  .on_close = srv_closed,
+};
+
+static void connect_client(void* close_on_data) {
+  lode_socket_opts_t so = { .host = "127.0.0.1", .port = port };
+  lode_socket_t* s;
+  ASSERT_OK(lode_socket_create(&loop, NULL, NULL, &s));
+  ASSERT_OK(lode_socket_connect(s, &so, connected, close_on_data));
+  (void) peer;
+}
+
+TEST(keep_alive_timeout_closes_idle) {
+  lode_http_server_opts_t o = { .keep_alive_timeout = 100 };
+  start(&o, &idle_ev);
+  connect_client(NULL);
+  uint64_t t0 = uv_now(&loop);
+  test_run_loop(&loop, 10000);
+  /* Closed by the server, not by the test's bound. */
+  ASSERT_TRACE("data,end,client-close,server-close");
+  ASSERT_GE(uv_now(&loop) - t0, 1000);
+  test_loop_close(&loop);
+}
+
+TEST(close_closes_idle_connections) {
+  start(NULL, &idle_ev);
+  connect_client((void*) 1);
+  test_run_loop(&loop, 10000);
+  /* The server's close and the client's end race, as in Node. */
+  const char* t = test_trace_get();
+  ASSERT(strcmp(t, "data,end,client-close,server-close") == 0 ||
+         strcmp(t, "data,server-close,end,client-close") == 0 ||
+         strcmp(t, "data,end,server-close,client-close") == 0);
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(node_client_keep_alive, curl_client, slow_reader_drain,
+          node_expect_continue, keep_alive_timeout_closes_idle,
+          close_closes_idle_connections)
