@@ -121,6 +121,12 @@ typedef void (*lode_lookup_fn)(lode_lookup_t* req, const char* host,
  * code (UV_EAI_NONAME becomes Node's ENOTFOUND). */
 void lode_lookup_done(lode_lookup_t* req, int status, const char* address,
                       int family);
+/* The same with every address found (Node's lookup with `all: true`,
+ * which a connect with autoSelectFamily asks for): addresses[i] of
+ * families[i] (4 or 6), i < n. With one address it is lode_lookup_done. */
+void lode_lookup_done_all(lode_lookup_t* req, int status,
+                          const char* const* addresses, const int* families,
+                          size_t n);
 
 /* Node's `onread` option: reads go into `buffer` and `callback` instead of
  * 'data' events. Return 0 from callback to pause (Node: return false). */
@@ -158,7 +164,11 @@ typedef struct lode_socket_opts_s {
   unsigned keep_alive_initial_delay;   /* ms */
   int no_delay;
   unsigned timeout;      /* ms; Node's `timeout` option (setTimeout) */
-  /* Happy eyeballs: 0 = the process default, 1 = on, -1 = off. */
+  /* Happy eyeballs (Node's autoSelectFamily): 0 = the process default
+   * (lode_net_get_default_auto_select_family, on), 1 = on, -1 = off. It
+   * runs when family is 0, no local_address is set and the lookup gives
+   * several addresses: 'lookup' fires for each, then the attempts with
+   * their events, one at a time. */
   int auto_select_family;
   unsigned auto_select_family_attempt_timeout;  /* ms; 0 = default 250 */
 } lode_socket_opts_t;

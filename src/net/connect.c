@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "lode/net_addr.h"
+#include "net/autoselect.h"
 #include "net/internal.h"
 
 #define DEAD(s) (((s)->flags & LODE__SK_DESTROYED) != 0)
@@ -28,8 +30,13 @@ typedef struct lode__connect_s {
   size_t path_len;
   lode_lookup_fn lookup_fn;
   void* lookup_arg;
+  int autoselect;              /* ask for every address */
+  unsigned attempt_timeout;
+  lode__autoselect_t* he;      /* happy eyeballs running */
   char ip[64];
 } lode__connect_t;
+
+#define MAX_ADDRS 64
 
 struct lode_lookup_s {
   lode__connect_t* c;   /* NULL once the socket gave up on it */
@@ -155,7 +162,8 @@ static void fail_sys(lode_socket_t* s, int code, const char* syscall,
 static void connected(lode_socket_t* s) {
   lode__connect_t* c = s->conn;
   s->conn = NULL;
-  if (c != NULL && c->path == NULL) lode__socket_set_remote(s, c->ip, c->port);
+  if (c != NULL && c->path == NULL && c->ip[0] != '\0')
+    lode__socket_set_remote(s, c->ip, c->port);
   if (c != NULL) conn_free(c);
   lode__socket_opened(s);
   lode__socket_apply_tcp_opts(s);
@@ -232,26 +240,123 @@ static void tcp_connect(lode_socket_t* s) {
 
 /* ---- Lookup ----------------------------------------------------------- */
 
-static void lookup_result(lode_socket_t* s, int status, const char* address,
-                          int family) {
+static void lookup_failed(lode_socket_t* s, int status) {
   lode__connect_t* c = s->conn;
-  if (s->ev != NULL && s->ev->on_lookup != NULL) {
-    s->ev->on_lookup(s, status, status == 0 ? address : NULL,
-                     status == 0 ? family : 0, c->host);
-    if (DEAD(s)) return;
+  /* Node's dnsException: "getaddrinfo ENOTFOUND host". */
+  lode_error_t e;
+  lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
+  if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
+    e.name = "ENOTFOUND";
+  lode_error_set_message(&e, "getaddrinfo %s %s", e.name, c->host);
+  lode_socket_destroy(s, &e);
+}
+
+static void invalid_ip(lode_socket_t* s, const char* ip) {
+  lode_error_t e;
+  lode_error_init(&e, LODE_ERR_INVALID_IP_ADDRESS);
+  lode_error_set_message(&e, "Invalid IP address: %s", ip ? ip : "undefined");
+  lode_socket_destroy(s, &e);
+}
+
+/* ---- Happy eyeballs ----------------------------------------------------- */
+
+static void he_attempt(void* owner, const char* ip, int port, int family) {
+  lode_socket_t* s = owner;
+  if (s->ev != NULL && s->ev->on_connection_attempt != NULL)
+    s->ev->on_connection_attempt(s, ip, port, family);
+}
+
+static void he_failed(void* owner, const char* ip, int port, int family,
+                      const lode_error_t* err) {
+  lode_socket_t* s = owner;
+  if (s->ev != NULL && s->ev->on_connection_attempt_failed != NULL)
+    s->ev->on_connection_attempt_failed(s, ip, port, family, err);
+}
+
+static void he_timeout(void* owner, const char* ip, int port, int family) {
+  lode_socket_t* s = owner;
+  if (s->ev != NULL && s->ev->on_connection_attempt_timeout != NULL)
+    s->ev->on_connection_attempt_timeout(s, ip, port, family);
+}
+
+static void he_done(void* owner, uv_os_sock_t fd, const lode_error_t* err) {
+  lode_socket_t* s = owner;
+  s->conn->he = NULL;
+  if (err != NULL) {
+    lode_socket_destroy(s, err);
+  } else {
+    int r = uv_tcp_open(&s->h.tcp, fd);
+    if (r != 0) {
+      close(fd);
+      lode_socket_destroy_code(s, r);
+    } else {
+      connected(s);
+    }
   }
+  lode__socket_release(s);
+}
+
+static const lode__autoselect_cbs_t he_cbs = {
+  .on_attempt = he_attempt,
+  .on_attempt_failed = he_failed,
+  .on_attempt_timeout = he_timeout,
+  .on_done = he_done,
+};
+
+static void start_autoselect(lode_socket_t* s, const lode__he_addr_t* addrs,
+                             size_t n) {
+  lode__connect_t* c = s->conn;
+  lode__autoselect_opts_t o = {
+    .addrs = addrs, .naddrs = n, .port = c->port,
+    .attempt_timeout = c->attempt_timeout, .local_port = c->local_port,
+    .attempted = &s->attempted,
+  };
+  lode__socket_hold(s);
+  int r = lode__autoselect_start(s->stream.loop, &o, &he_cbs, s, &c->he);
+  if (r != 0) {
+    c->he = NULL;
+    lode__socket_release(s);
+    lode_socket_destroy_code(s, r);
+  }
+}
+
+/* Node's lookupAndConnect(Multiple): 'lookup' for each address, then one
+ * connect, or happy eyeballs over several. */
+static void lookup_results(lode_socket_t* s, int status,
+                           const lode__he_addr_t* addrs, size_t n) {
+  lode__connect_t* c = s->conn;
+  const lode_socket_events_t* ev = s->ev;
+  if (status == 0 && n == 0) status = UV_EAI_NONAME;
   if (status < 0) {
-    /* Node's dnsException: "getaddrinfo ENOTFOUND host". */
-    lode_error_t e;
-    lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
-    if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
-      e.name = "ENOTFOUND";
-    lode_error_set_message(&e, "getaddrinfo %s %s", e.name, c->host);
-    lode_socket_destroy(s, &e);
+    if (ev != NULL && ev->on_lookup != NULL)
+      ev->on_lookup(s, status, NULL, 0, c->host);
+    if (!DEAD(s)) lookup_failed(s, status);
     return;
   }
-  snprintf(c->ip, sizeof(c->ip), "%s", address ? address : "");
-  tcp_connect(s);
+  for (size_t i = 0; i < n; i++) {
+    if (s->ev != NULL && s->ev->on_lookup != NULL)
+      s->ev->on_lookup(s, 0, addrs[i].ip, addrs[i].family, c->host);
+    if (DEAD(s)) return;
+  }
+  if (!c->autoselect || n == 1) {
+    if (ip_family(addrs[0].ip) == 0) {
+      invalid_ip(s, addrs[0].ip);
+      return;
+    }
+    snprintf(c->ip, sizeof(c->ip), "%s", addrs[0].ip);
+    tcp_connect(s);
+    return;
+  }
+  lode__he_addr_t ordered[MAX_ADDRS];
+  size_t m = lode__autoselect_order(addrs, n, ordered);
+  if (m == 0) {
+    invalid_ip(s, addrs[0].ip);
+  } else if (m == 1) {
+    snprintf(c->ip, sizeof(c->ip), "%s", ordered[0].ip);
+    tcp_connect(s);
+  } else {
+    start_autoselect(s, ordered, m);
+  }
 }
 
 static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
@@ -259,13 +364,17 @@ static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
   lode_socket_t* s = c->s;
   c->gai_active = 0;
   if (!DEAD(s) && status != UV_ECANCELED) {
-    char ip[64] = "";
-    int family = 0;
-    if (status == 0 && res != NULL) {
-      family = res->ai_family == AF_INET6 ? 6 : 4;
-      uv_ip_name(res->ai_addr, ip, sizeof(ip));
+    lode__he_addr_t addrs[MAX_ADDRS];
+    size_t n = 0;
+    for (struct addrinfo* a = res; status == 0 && a != NULL && n < MAX_ADDRS;
+         a = a->ai_next) {
+      if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+      addrs[n].family = a->ai_family == AF_INET6 ? 6 : 4;
+      uv_ip_name(a->ai_addr, addrs[n].ip, sizeof(addrs[n].ip));
+      n++;
+      if (!c->autoselect) break;   /* dns.lookup: the first result */
     }
-    lookup_result(s, status, ip, family);
+    lookup_results(s, status, addrs, n);
   }
   uv_freeaddrinfo(res);
   lode__ticks_run(s->nl);
@@ -283,31 +392,40 @@ static void start_gai(lode_socket_t* s) {
   int r = uv_getaddrinfo(s->stream.loop, &c->gai, on_gai, c->host, NULL,
                          &hints);
   if (r != 0) {
-    lookup_result(s, r, NULL, 0);
+    lookup_results(s, r, NULL, 0);
     return;
   }
   c->gai_active = 1;
   lode__socket_hold(s);
 }
 
-void lode_lookup_done(lode_lookup_t* req, int status, const char* address,
-                      int family) {
+void lode_lookup_done_all(lode_lookup_t* req, int status,
+                          const char* const* addresses, const int* families,
+                          size_t n) {
   lode_socket_t* s = req->s;
   lode__connect_t* c = req->c;
   free(req);
   if (c != NULL && !DEAD(s)) {
     c->lookup = NULL;
-    if (status == 0 && (address == NULL || ip_family(address) == 0)) {
-      lode_error_t e;
-      lode_error_init(&e, LODE_ERR_INVALID_IP_ADDRESS);
-      lode_error_set_message(&e, "Invalid IP address: %s",
-                             address ? address : "undefined");
-      lode_socket_destroy(s, &e);
-    } else {
-      lookup_result(s, status, address, family);
+    lode__he_addr_t addrs[MAX_ADDRS];
+    size_t m = 0;
+    for (size_t i = 0; status == 0 && i < n && m < MAX_ADDRS; i++) {
+      snprintf(addrs[m].ip, sizeof(addrs[m].ip), "%s",
+               addresses[i] ? addresses[i] : "");
+      addrs[m].family = families[i];
+      m++;
     }
+    if (status == 0 && n > 0 && m > 0 && addresses[0] == NULL)
+      invalid_ip(s, NULL);
+    else
+      lookup_results(s, status, addrs, m);
   }
   lode__socket_release(s);
+}
+
+void lode_lookup_done(lode_lookup_t* req, int status, const char* address,
+                      int family) {
+  lode_lookup_done_all(req, status, &address, &family, status == 0 ? 1 : 0);
 }
 
 static void start_custom_lookup(lode_socket_t* s) {
@@ -381,6 +499,11 @@ void lode__connect_cancel(lode_socket_t* s) {
   if (c->gai_active) uv_cancel((uv_req_t*) &c->gai);
   if (c->lookup != NULL) c->lookup->c = NULL;
   c->lookup = NULL;
+  if (c->he != NULL) {
+    lode__autoselect_cancel(c->he);   /* no callback follows */
+    c->he = NULL;
+    lode__socket_release(s);
+  }
 }
 
 void lode__connect_free(lode_socket_t* s) {
@@ -399,6 +522,13 @@ static lode__connect_t* conn_new(lode_socket_t* s,
   c->local_port = o->local_port;
   c->lookup_fn = o->lookup;
   c->lookup_arg = o->lookup_arg;
+  int as = o->auto_select_family == 0
+               ? lode_net_get_default_auto_select_family()
+               : o->auto_select_family > 0;
+  c->autoselect = as && o->family == 0 && o->local_address == NULL;
+  c->attempt_timeout = o->auto_select_family_attempt_timeout
+      ? o->auto_select_family_attempt_timeout
+      : (unsigned) lode_net_get_default_auto_select_family_attempt_timeout();
   c->host = strdup(o->host ? o->host : "localhost");
   c->local_address = dup_str(o->local_address);
   if (o->path != NULL) {
