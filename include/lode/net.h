@@ -164,6 +164,9 @@ typedef struct lode_socket_opts_s {
   unsigned keep_alive_initial_delay;   /* ms */
   int no_delay;
   unsigned timeout;      /* ms; Node's `timeout` option (setTimeout) */
+  /* Node 23's blockList: connecting to a blocked address fails with
+   * LODE_ERR_IP_BLOCKED (lode_net_addr.h; a reference is taken). */
+  const struct lode_block_list_s* block_list;
   /* Happy eyeballs (Node's autoSelectFamily): 0 = the process default
    * (lode_net_get_default_auto_select_family, on), 1 = on, -1 = off. It
    * runs when family is 0, no local_address is set and the lookup gives
@@ -329,6 +332,9 @@ typedef struct lode_server_opts_s {
   int pause_on_connect;
   /* The event table every accepted socket starts with (may be NULL). */
   const lode_socket_events_t* socket_events;
+  /* Node 23's blockList: connections from blocked addresses are closed at
+   * once, without 'connection' (a reference is taken). */
+  const struct lode_block_list_s* block_list;
 } lode_server_opts_t;
 
 /* Node: net.createServer([options][, connectionListener]) and

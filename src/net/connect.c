@@ -33,6 +33,7 @@ typedef struct lode__connect_s {
   int autoselect;              /* ask for every address */
   unsigned attempt_timeout;
   lode__autoselect_t* he;      /* happy eyeballs running */
+  lode_block_list_t* block_list;
   char ip[64];
 } lode__connect_t;
 
@@ -44,6 +45,7 @@ struct lode_lookup_s {
 };
 
 static void conn_free(lode__connect_t* c) {
+  if (c->block_list != NULL) lode_block_list_free(c->block_list);
   free(c->host);
   free(c->local_address);
   free(c->path);
@@ -228,6 +230,14 @@ static void tcp_connect(lode_socket_t* s) {
     lode_socket_destroy(s, &e);
     return;
   }
+  if (c->block_list != NULL &&
+      lode_block_list_check_sockaddr(c->block_list, (struct sockaddr*) &ss)) {
+    lode_error_t e;
+    lode_error_init(&e, LODE_ERR_IP_BLOCKED);
+    lode_error_set_message(&e, "IP(%s) is blocked by net.BlockList", c->ip);
+    lode_socket_destroy(s, &e);
+    return;
+  }
   if (bind_local(c, ss.ss_family == AF_INET6 ? 6 : 4) != 0) return;
   r = uv_tcp_connect(&c->req, &s->h.tcp, (struct sockaddr*) &ss,
                      on_tcp_connect);
@@ -309,7 +319,7 @@ static void start_autoselect(lode_socket_t* s, const lode__he_addr_t* addrs,
   lode__autoselect_opts_t o = {
     .addrs = addrs, .naddrs = n, .port = c->port,
     .attempt_timeout = c->attempt_timeout, .local_port = c->local_port,
-    .attempted = &s->attempted,
+    .attempted = &s->attempted, .block_list = c->block_list,
   };
   lode__socket_hold(s);
   int r = lode__autoselect_start(s->stream.loop, &o, &he_cbs, s, &c->he);
@@ -522,6 +532,8 @@ static lode__connect_t* conn_new(lode_socket_t* s,
   c->local_port = o->local_port;
   c->lookup_fn = o->lookup;
   c->lookup_arg = o->lookup_arg;
+  if (o->block_list != NULL)
+    c->block_list = lode_block_list_ref((lode_block_list_t*) o->block_list);
   int as = o->auto_select_family == 0
                ? lode_net_get_default_auto_select_family()
                : o->auto_select_family > 0;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "lode/net_addr.h"
 #include "net/internal.h"
 
 #define DEFAULT_BACKLOG 511
@@ -73,6 +74,8 @@ int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
   srv->refs = 1;  /* held until on_close has run */
   srv->max_connections = -1;
   if (opts != NULL) srv->opts = *opts;
+  if (srv->opts.block_list != NULL)
+    lode_block_list_ref((lode_block_list_t*) srv->opts.block_list);
   *out = srv;
   return 0;
 }
@@ -82,6 +85,8 @@ void lode_server_hold(lode_server_t* srv) { srv->refs++; }
 void lode_server_release(lode_server_t* srv) {
   if (--srv->refs > 0) return;
   lode__tick_cancel(srv->nl, &srv->tick);
+  if (srv->opts.block_list != NULL)
+    lode_block_list_free((lode_block_list_t*) srv->opts.block_list);
   lode_error_free(srv->error);
   free(srv->closers);
   lode__netloop_put(srv->nl);
@@ -378,6 +383,16 @@ static void adopt(lode_server_t* srv, lode_socket_t* s) {
   lode__socket_apply_tcp_opts(s);
 }
 
+static int blocked(lode_server_t* srv, lode_socket_t* s) {
+  if (srv->opts.block_list == NULL || (s->flags & LODE__SK_PIPE)) return 0;
+  struct sockaddr_storage ss;
+  int len = sizeof(ss);
+  if (uv_tcp_getpeername(&s->h.tcp, (struct sockaddr*) &ss, &len) != 0)
+    return 0;
+  return lode_block_list_check_sockaddr(srv->opts.block_list,
+                                        (struct sockaddr*) &ss);
+}
+
 static void on_connection(uv_stream_t* h, int status) {
   listener_t* l = h->data;
   lode_server_t* srv = l->srv;
@@ -402,6 +417,11 @@ static void on_connection(uv_stream_t* h, int status) {
     return;
   }
   s->flags |= LODE__SK_CONNECTED;
+  if (blocked(srv, s)) {
+    lode_socket_set_events(s, NULL);
+    lode_socket_destroy(s, NULL);
+    return;
+  }
   if (srv->max_connections >= 0 &&
       srv->connections >= (unsigned) srv->max_connections) {
     drop(srv, s);

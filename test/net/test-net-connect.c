@@ -109,5 +109,59 @@ TEST(localhost_default_lookup) {
   test_loop_close(&loop);
 }
 
+/* ---- blockList ----------------------------------------------------------- */
+
+static int connections;
+static void count_conn(lode_server_t* srv, lode_socket_t* s) {
+  connections++;
+}
+static const lode_server_events_t count_sev = { .on_connection = count_conn };
+static void b_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void b_error(lode_socket_t* s, const lode_error_t* e) {
+  side(&ct, "error:%s:%s", e->name, e->message);
+}
+static const lode_socket_events_t bev = {
+  .on_connect = b_connect, .on_error = b_error, .on_close = c_close,
+};
+
+TEST(block_list_client) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_block_list_t* bl;
+  ASSERT_OK(lode_block_list_new(&bl));
+  ASSERT_OK(lode_block_list_add_address(bl, "127.0.0.1", "ipv4"));
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+                           .block_list = bl };
+  ASSERT_OK(lode_net_connect(&loop, &o, &bev, &c));
+  lode_block_list_free(bl);   /* the socket keeps its own reference */
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "error:ERR_IP_BLOCKED:IP(127.0.0.1) is blocked by "
+                        "net.BlockList,close(1)");
+  test_loop_close(&loop);
+}
+
+TEST(block_list_server) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_block_list_t* bl;
+  ASSERT_OK(lode_block_list_new(&bl));
+  ASSERT_OK(lode_block_list_add_address(bl, "127.0.0.1", "ipv4"));
+  lode_server_opts_t so = { .block_list = bl };
+  ASSERT_OK(lode_net_create_server(&loop, &so, &count_sev, &server));
+  lode_block_list_free(bl);
+  int port = listen_local(&loop, server);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &bev, &c));
+  test_run_loop(&loop, 5000);
+  /* Connected at the TCP level, then closed by the server unseen. */
+  ASSERT(strncmp(ct.buf, "connect,", 8) == 0);
+  ASSERT_EQ(connections, 0);
+  test_loop_close(&loop);
+}
+
 TEST_MAIN(happy_eyeballs_falls_back, autoselect_off_takes_first,
-          localhost_default_lookup)
+          localhost_default_lookup, block_list_client, block_list_server)
