@@ -460,7 +460,7 @@ void lode__incoming_maybe_close(lode_http_incoming_t* m) {
 }
 
 void lode__incoming_abort(lode_http_incoming_t* m) {
-  if (m->flags & (LODE__IN_CLOSED | LODE__IN_COMPLETE))
+  if (m->flags & (LODE__IN_CLOSED | LODE__IN_COMPLETE | LODE__IN_ABORTED))
     return;
   lode_http_incoming_hold(m);
   m->flags |= LODE__IN_ABORTED;

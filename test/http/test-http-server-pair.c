@@ -17,6 +17,8 @@ typedef struct exchange_s {
 } exchange_t;
 
 static exchange_t* X;
+static int X_no_fin;
+static unsigned X_max_requests;
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   exchange_t* x = ctx;
@@ -68,9 +70,11 @@ static const char* run(const lode_http_server_opts_t* opts,
   static exchange_t x;
   memset(&x, 0, sizeof(x));
   X = &x;
+  x.no_fin = X_no_fin;
   test_trace_reset();
   ASSERT_OK(uv_loop_init(&x.loop));
   ASSERT_OK(lode_http_create_server(&x.loop, opts, ev, &x.srv));
+  lode_http_server_set_max_requests_per_socket(x.srv, X_max_requests);
   lode_stream_t* a;
   ASSERT_OK(lode_stream_pair(&x.loop, &a, &x.client));
   lode_stream_set_reader(x.client, &cli_reader, &x);
@@ -81,6 +85,14 @@ static const char* run(const lode_http_server_opts_t* opts,
   test_run_loop(&x.loop, 5000);
   test_loop_close(&x.loop);
   return normalized(&x);
+}
+
+static const char* run_limited(const lode_http_server_events_t* ev,
+                               const char* req) {
+  X_max_requests = 2;
+  const char* got = run(NULL, ev, req);
+  X_max_requests = 0;
+  return got;
 }
 
 /* Handlers. */
@@ -214,6 +226,215 @@ TEST(chunked_request_body) {
                "cli-end,cli-close(0)");
 }
 
-TEST_MAIN(hello_keep_alive, http10_closes, pipelined_in_order,
+
+/* The headers API on a response, with Node's errors. */
+static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
+                        lode_http_response_t* res) {
+  static const char* const two[] = { "a", "b" };
+  size_t n;
+  ASSERT_OK(lode_http_outgoing_set_header(res, "X-Foo", "1"));
+  ASSERT_OK(lode_http_outgoing_set_header_values(res, "x-bar", two, 2));
+  ASSERT_STR_EQ(lode_http_outgoing_get_header(res, "X-FOO", &n), "1");
+  ASSERT_EQ(n, 1);
+  ASSERT_STR_EQ(lode_http_outgoing_get_header_value(res, "X-Bar", 1), "b");
+  ASSERT(lode_http_outgoing_has_header(res, "x-foo"));
+  ASSERT(!lode_http_outgoing_has_header(res, "x-none"));
+  ASSERT_OK(lode_http_outgoing_append_header(res, "x-foo", "2"));
+  lode_http_outgoing_get_header(res, "x-foo", &n);
+  ASSERT_EQ(n, 2);
+  ASSERT_EQ(lode_http_outgoing_header_count(res), 2);
+  ASSERT_STR_EQ(lode_http_outgoing_header_name(res, 0), "x-foo");
+  ASSERT_STR_EQ(lode_http_outgoing_raw_header_name(res, 0), "X-Foo");
+  ASSERT_EQ(lode_http_outgoing_set_header(res, "bad name", "x"),
+            LODE_ERR_INVALID_HTTP_TOKEN);
+  ASSERT_EQ(lode_http_outgoing_set_header(res, "x-ok", "a\r\nb"),
+            LODE_ERR_INVALID_CHAR);
+  ASSERT_EQ(lode_http_outgoing_set_header(res, "x-ok", NULL),
+            LODE_ERR_HTTP_INVALID_HEADER_VALUE);
+  ASSERT_OK(lode_http_outgoing_remove_header(res, "X-BAR"));
+  ASSERT_EQ(lode_http_outgoing_header_count(res), 1);
+  static const char* const pairs[] = { "set-cookie", "a=1", "x-h", "v",
+                                       "set-cookie", "b=2" };
+  ASSERT_OK(lode_http_outgoing_set_headers(res, pairs, 3));
+  ASSERT(!lode_http_outgoing_headers_sent(res));
+  ASSERT_EQ(lode_http_response_write_head(res, 42, NULL, NULL, 0),
+            LODE_ERR_HTTP_INVALID_STATUS_CODE);
+  ASSERT_EQ(lode_http_outgoing_write(res, LODE_SLICE("x"), NULL, NULL), 1);
+  ASSERT(lode_http_outgoing_headers_sent(res));
+  ASSERT_EQ(lode_http_outgoing_set_header(res, "x-late", "1"),
+            LODE_ERR_HTTP_HEADERS_SENT);
+  ASSERT_EQ(lode_http_outgoing_remove_header(res, "x-foo"),
+            LODE_ERR_HTTP_HEADERS_SENT);
+  ASSERT_EQ(lode_http_response_write_head(res, 200, NULL, NULL, 0),
+            LODE_ERR_HTTP_HEADERS_SENT);
+  ASSERT_OK(lode_http_outgoing_end(res, (lode_slice_t){ NULL, 0 }, NULL,
+                                   NULL));
+  ASSERT(lode_http_outgoing_writable_ended(res));
+  ASSERT(!lode_http_outgoing_writable_finished(res));
+}
+
+static const lode_http_server_events_t api_ev = { .on_request = headers_api };
+
+TEST(headers_api_and_errors) {
+  const char* got = run(NULL, &api_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  /* setHeaders gathers set-cookie values and sets them last, as Node. */
+  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nX-Foo: 1\r\nX-Foo: 2\r\n"
+                     "x-h: v\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n"
+                     "Date: X\r\nConnection: keep-alive\r\n"
+                     "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
+                     "\r\n1\r\nx\r\n0\r\n\r\n");
+}
+
+/* write after end: 0 now, the error later in the callback and on_error. */
+static void wae_cb(lode_http_outgoing_t* o, int status, void* arg) {
+  test_trace("cb:%s", lode_err_name(status));
+}
+
+static void wae_error(lode_http_outgoing_t* o, const lode_error_t* e) {
+  test_trace("error:%s:%s", e->name, e->message);
+}
+
+static const lode_http_outgoing_events_t wae_events = {
+  .on_error = wae_error, .on_finish = res_finish, .on_close = res_close,
+};
+
+static void write_after_end(lode_http_server_t* srv,
+                            lode_http_incoming_t* req,
+                            lode_http_response_t* res) {
+  lode_http_outgoing_set_events(res, &wae_events);
+  lode_http_outgoing_end(res, LODE_SLICE("done"), NULL, NULL);
+  ASSERT_EQ(lode_http_outgoing_write(res, LODE_SLICE("x"), wae_cb, NULL), 0);
+  test_trace("returned");
+}
+
+static const lode_http_server_events_t wae_ev = {
+  .on_request = write_after_end,
+};
+
+TEST(write_after_end_is_async) {
+  run(NULL, &wae_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRACE("returned,cb:ERR_STREAM_WRITE_AFTER_END,"
+               "error:ERR_STREAM_WRITE_AFTER_END:write after end,finish,"
+               "res-close,cli-end,cli-close(0)");
+}
+
+/* pause() holds the body; resume() delivers it; setEncoding decodes. */
+static void paused_data(lode_http_incoming_t* req, lode_slice_t d) {
+  test_trace("data:%.*s", (int) d.len, d.base);
+}
+
+static void paused_end(lode_http_incoming_t* req) {
+  test_trace("end");
+  lode_http_outgoing_end(lode_http_incoming_get_data(req), LODE_SLICE("ok"),
+                         NULL, NULL);
+}
+
+static const lode_http_incoming_events_t paused_events = {
+  .on_data = paused_data, .on_end = paused_end,
+};
+
+static uv_timer_t resume_timer;
+static lode_http_incoming_t* paused_req;
+
+static void resume_later(uv_timer_t* t) {
+  test_trace("resume");
+  ASSERT(lode_http_incoming_is_paused(paused_req));
+  lode_http_incoming_resume(paused_req);
+  lode_http_incoming_release(paused_req);
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+static void pause_req(lode_http_server_t* srv, lode_http_incoming_t* req,
+                      lode_http_response_t* res) {
+  lode_http_incoming_set_data(req, res);
+  lode_http_incoming_set_encoding(req, LODE_ENC_HEX);
+  lode_http_incoming_pause(req);
+  lode_http_incoming_set_events(req, &paused_events);
+  lode_http_incoming_hold(req);
+  paused_req = req;
+  uv_timer_init(&X->loop, &resume_timer);
+  uv_timer_start(&resume_timer, resume_later, 20, 0);
+}
+
+static const lode_http_server_events_t pause_ev = { .on_request = pause_req };
+
+TEST(pause_resume_set_encoding) {
+  run(NULL, &pause_ev, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                       "\r\nabc");
+  ASSERT_TRACE("resume,data:616263,end,cli-end,cli-close(0)");
+}
+
+/* The connection goes before the body ends: 'aborted', the error, close. */
+static void ab_aborted(lode_http_incoming_t* req) {
+  test_trace("aborted:%d", lode_http_incoming_aborted(req));
+}
+
+static void ab_error(lode_http_incoming_t* req, const lode_error_t* e) {
+  test_trace("error:%s:%s", e->name, e->message);
+}
+
+static void ab_close(lode_http_incoming_t* req) {
+  test_trace("req-close:complete=%d", lode_http_incoming_complete(req));
+}
+
+static const lode_http_incoming_events_t ab_events = {
+  .on_data = paused_data, .on_aborted = ab_aborted, .on_error = ab_error,
+  .on_close = ab_close,
+};
+
+static void abort_req(lode_http_server_t* srv, lode_http_incoming_t* req,
+                      lode_http_response_t* res) {
+  lode_http_incoming_set_events(req, &ab_events);
+  lode_http_outgoing_set_events(res, &res_events);
+  lode_stream_destroy(X->client, NULL);
+}
+
+static const lode_http_server_events_t abort_ev = { .on_request = abort_req };
+
+TEST(aborted_request) {
+  X_no_fin = 1;
+  run(NULL, &abort_ev, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n"
+                       "\r\nabc");
+  X_no_fin = 0;
+  ASSERT_TRACE("data:abc,cli-close(0),aborted:1,"
+               "error:ECONNRESET:aborted,res-close,req-close:complete=0");
+}
+
+/* maxRequestsPerSocket: 'dropRequest' and 503 past the limit, the last
+ * allowed response says Connection: close. */
+static void dropped(lode_http_server_t* srv, lode_http_incoming_t* req,
+                    lode_stream_t* s) {
+  test_trace("drop:%s", lode_http_incoming_url(req));
+}
+
+static void limited(lode_http_server_t* srv, lode_http_incoming_t* req,
+                    lode_http_response_t* res) {
+  test_trace("request:%s", lode_http_incoming_url(req));
+  lode_http_outgoing_end(res, LODE_SLICE("ok"), NULL, NULL);
+}
+
+static const lode_http_server_events_t limit_ev = {
+  .on_request = limited, .on_drop_request = dropped,
+};
+
+TEST(max_requests_per_socket) {
+  static exchange_t* x;
+  (void) x;
+  const char* got = run_limited(&limit_ev,
+                                "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRACE("request:/1,request:/2,drop:/3,cli-end,cli-close(0)");
+  ASSERT_STR_EQ(got,
+      "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+      "Keep-Alive: timeout=5, max=2\r\nContent-Length: 2\r\n\r\nok"
+      "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
+      "Content-Length: 2\r\n\r\nok"
+      "HTTP/1.1 503 Service Unavailable\r\nDate: X\r\nConnection: close\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+}
+
+TEST_MAIN(hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
+          pause_resume_set_encoding, aborted_request, max_requests_per_socket, http10_closes, pipelined_in_order,
           chunked_with_trailers, head_has_no_body, bad_request_400,
           missing_host_400, chunked_request_body)
