@@ -373,7 +373,7 @@ static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
   lode__connect_t* c = lode__container_of(req, lode__connect_t, gai);
   lode_socket_t* s = c->s;
   c->gai_active = 0;
-  if (!DEAD(s) && status != UV_ECANCELED) {
+  if (!DEAD(s) && status != UV_EAI_CANCELED) {
     lode__he_addr_t addrs[MAX_ADDRS];
     size_t n = 0;
     for (struct addrinfo* a = res; status == 0 && a != NULL && n < MAX_ADDRS;

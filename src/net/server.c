@@ -42,6 +42,7 @@ struct lode_server_s {
   int drop_max;
   int unref;
   int close_pending;
+  unsigned listen_gen;   /* counts listen calls: did on_close listen? */
   unsigned tick_flags;
   lode__tick_t tick;
   lode_error_t* error;
@@ -242,7 +243,7 @@ static void on_listen_gai(uv_getaddrinfo_t* req, int status,
     int port;
     lode__sockaddr_name(res->ai_addr, ip, sizeof(ip), &port);
     listen_tcp(srv, ip, srv->pending.port, &srv->pending, 0);
-  } else if (status != UV_ECANCELED && !srv->close_pending) {
+  } else if (status != UV_EAI_CANCELED && !srv->close_pending) {
     lode_error_t e;
     lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
     if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
@@ -311,6 +312,7 @@ int lode_server_listen(lode_server_t* srv, const lode_listen_opts_t* opts,
   if (o->path == NULL && (o->port < 0 || o->port > 65535))
     return LODE_ERR_SOCKET_BAD_PORT;
   srv->close_pending = 0;
+  srv->listen_gen++;
   srv->listen_cb = cb;
   srv->listen_arg = arg;
   if (o->path != NULL) {
@@ -342,6 +344,7 @@ int lode_server_listen_fd(lode_server_t* srv, int fd, int backlog,
     return r;
   }
   srv->close_pending = 0;
+  srv->listen_gen++;
   srv->listen_cb = cb;
   srv->listen_arg = arg;
   r = start(srv, l, backlog);
@@ -474,6 +477,7 @@ void lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg) {
 }
 
 static void emit_close(lode_server_t* srv) {
+  unsigned gen = srv->listen_gen;
   srv->close_pending = 0;
   closer_t* list = srv->closers;
   size_t n = srv->nclosers;
@@ -482,8 +486,9 @@ static void emit_close(lode_server_t* srv) {
   if (srv->ev != NULL && srv->ev->on_close != NULL) srv->ev->on_close(srv);
   for (size_t i = 0; i < n; i++) list[i].cb(srv, list[i].status, list[i].arg);
   free(list);
-  /* Unless a callback listened again, the server is done. */
-  if (srv->l == NULL && !srv->gai_active) lode_server_release(srv);
+  /* Unless a callback listened again, the server is done (a cancelled
+   * lookup still in flight holds its own reference). */
+  if (srv->listen_gen == gen) lode_server_release(srv);
 }
 
 static void on_tick(lode__tick_t* t) {

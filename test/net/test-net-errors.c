@@ -119,6 +119,20 @@ TEST(custom_lookup_connects) {
   test_loop_close(&loop);
 }
 
+/* Destroyed while the resolver runs: no 'lookup', just the close. */
+TEST(destroy_during_lookup) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  server = NULL;
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "localhost", .port = 9 };
+  ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
+  lode_socket_destroy(c, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "close(0)");
+  test_loop_close(&loop);
+}
+
 TEST(bad_arguments) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -292,6 +306,6 @@ TEST(destroy_with_error) {
 }
 
 TEST_MAIN(refused, not_found_custom_lookup, not_found_resolver,
-          custom_lookup_connects, bad_arguments, write_after_end,
+          custom_lookup_connects, destroy_during_lookup, bad_arguments, write_after_end,
           write_after_peer_fin, peer_resets_mid_write, reset_unconnected,
           destroy_with_error)

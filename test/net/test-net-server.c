@@ -321,6 +321,21 @@ TEST(listen_host_lookup) {
   test_loop_close(&loop);
 }
 
+/* close() while the host lookup runs: close, nothing listening, no leak.
+ * Node has no handle yet either, so the callback hears "not running". */
+TEST(close_during_lookup) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t* srv;
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &srv));
+  lode_listen_opts_t lo = { .host = "localhost" };
+  ASSERT_OK(lode_server_listen(srv, &lo, listen_cb, NULL));
+  lode_server_close(srv, close_cb, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(st.buf, "close,close-cb:ERR_SERVER_NOT_RUNNING");
+  test_loop_close(&loop);
+}
+
 TEST(listen_signal) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -359,4 +374,5 @@ TEST(unref) {
 TEST_MAIN(eaddrinuse_is_an_event, close_not_running, bad_port_throws,
           default_host_and_listen_after_close, close_waits_for_connections,
           max_connections_zero_drops_all, max_connections_one, reuse_port,
-          listen_fd, listen_host_lookup, listen_signal, unref)
+          listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
+          unref)
