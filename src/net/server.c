@@ -53,6 +53,7 @@ struct lode_server_s {
   /* A listen waiting for its host's lookup. */
   uv_getaddrinfo_t gai;
   int gai_active;
+  int gai_abandoned;     /* closed meanwhile: drop the result */
   lode_listen_opts_t pending;
   lode_abort_signal_t* signal;
   lode_abort_listener_t abort_listener;
@@ -238,12 +239,14 @@ static void on_listen_gai(uv_getaddrinfo_t* req, int status,
                           struct addrinfo* res) {
   lode_server_t* srv = lode__container_of(req, lode_server_t, gai);
   srv->gai_active = 0;
-  if (status == 0 && res != NULL && !srv->close_pending) {
+  int wanted = !srv->gai_abandoned;
+  srv->gai_abandoned = 0;
+  if (status == 0 && res != NULL && wanted) {
     char ip[64];
     int port;
     lode__sockaddr_name(res->ai_addr, ip, sizeof(ip), &port);
     listen_tcp(srv, ip, srv->pending.port, &srv->pending, 0);
-  } else if (status != UV_EAI_CANCELED && !srv->close_pending) {
+  } else if (status != UV_EAI_CANCELED && wanted) {
     lode_error_t e;
     lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
     if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
@@ -467,7 +470,10 @@ void lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg) {
     drop_listener(srv->l);
     srv->l = NULL;
   }
-  if (srv->gai_active) uv_cancel((uv_req_t*) &srv->gai);
+  if (srv->gai_active) {
+    srv->gai_abandoned = 1;
+    uv_cancel((uv_req_t*) &srv->gai);
+  }
   if (srv->signal != NULL) {
     lode_abort_signal_remove(srv->signal, &srv->abort_listener);
     srv->signal = NULL;
