@@ -12,10 +12,12 @@
 enum {
   LODE__CONN_BODY_WAIT = 1 << 12,
   LODE__CONN_STREAM_PAUSED = 1 << 13,
-  LODE__CONN_END_AFTER = 1 << 14   /* the peer ended: end when idle */
+  LODE__CONN_END_AFTER = 1 << 14,  /* the peer ended: end when idle */
+  LODE__CONN_CORKED = 1 << 15      /* corked for the current parse */
 };
 
 static void conn_parse_buffered(lode__conn_t* c);
+static void parse_uncork(lode__conn_t* c);
 
 void lode__conn_hold(lode__conn_t* c) {
   c->refs++;
@@ -256,6 +258,9 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
     lode__conn_end(c);
     return;
   }
+  /* What responses wrote before the error still goes out (Node's end()
+   * had uncorked it); only a handler's own destroy drops corked bytes. */
+  parse_uncork(c);
   lode__conn_destroy(c, e);
 }
 
@@ -436,6 +441,7 @@ static void on_upgrade(lode__conn_t* c, lode_slice_t head) {
   int connect = strcmp(req->method, "CONNECT") == 0;
   lode__conn_hold(c);
   lode_stream_hold(s);
+  parse_uncork(c);
   c->flags |= LODE__CONN_DETACHED;
   if (c->flags & LODE__CONN_STREAM_PAUSED)
     lode_stream_resume(s);
@@ -526,11 +532,26 @@ static void after_parse(lode__conn_t* c) {
   update_stream_flow(c);
 }
 
+/* Responses written while one read is parsed (a pipeline) leave in one
+ * write: the stream is corked for the parse, as Node corks per tick. */
+static void parse_cork(lode__conn_t* c) {
+  c->flags |= LODE__CONN_CORKED;
+  lode_stream_cork(c->stream);
+}
+
+static void parse_uncork(lode__conn_t* c) {
+  if (!(c->flags & LODE__CONN_CORKED))
+    return;
+  c->flags &= ~LODE__CONN_CORKED;
+  lode_stream_uncork(c->stream);
+}
+
 static void conn_parse_buffered(lode__conn_t* c) {
   if (c->flags & LODE__CONN_PARSING)
     return;
   c->flags |= LODE__CONN_PARSING;
   lode__conn_hold(c);
+  parse_cork(c);
   size_t used = conn_parse(c, c->in.base, c->in.len);
   if (!(c->flags & LODE__CONN_DETACHED)) {
     memmove(c->in.base, c->in.base + used, c->in.len - used);
@@ -538,6 +559,7 @@ static void conn_parse_buffered(lode__conn_t* c) {
     c->last_read_at = c->last_read_at > used ? c->last_read_at - used : 0;
   }
   c->flags &= ~LODE__CONN_PARSING;
+  parse_uncork(c);
   after_parse(c);
   lode__conn_release(c);
 }
@@ -563,8 +585,10 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   c->last_read_at = 0;
   c->flags |= LODE__CONN_PARSING;
   lode__conn_hold(c);
+  parse_cork(c);
   size_t used = conn_parse(c, data.base, data.len);
   c->flags &= ~LODE__CONN_PARSING;
+  parse_uncork(c);
   if (used < data.len && !(c->flags & (LODE__CONN_DETACHED |
                                        LODE__CONN_CLOSED))) {
     if (lode__buf_append(&c->in, data.base + used, data.len - used) != 0)
