@@ -199,7 +199,8 @@ int lode_http_validate_header_value(const char* name, const char* value) {
   return 0;
 }
 
-/* Arena. Chunks of 1 KiB or the request, whichever is larger. */
+/* Arena. Chunks of 4 KiB or the request, whichever is larger: a 2 KB
+ * request head fits the first chunk, which recycled messages keep. */
 struct lode__arena_chunk_s {
   lode__arena_chunk_t* next;
   size_t used;
@@ -211,7 +212,7 @@ void* lode__arena_alloc(lode__arena_t* a, size_t n) {
   lode__arena_chunk_t* c = a->head;
   n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
   if (c == NULL || c->cap - c->used < n) {
-    size_t cap = n > 1024 ? n : 1024;
+    size_t cap = n > 4096 ? n : 4096;
     lode__arena_chunk_t* nc = malloc(sizeof(*nc) + cap);
     if (nc == NULL)
       return NULL;

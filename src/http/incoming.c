@@ -125,61 +125,131 @@ static int add_line(lode__arena_t* a, lode__in_fields_t* f, int join_all,
 }
 
 /* A folded value (lenient parsing) loses its CRs and LFs, as in Node. */
-static char* value_dup(lode__arena_t* a, lode_slice_t v) {
-  char* p = lode__arena_strndup(a, v.base, v.len);
-  if (p == NULL || memchr(v.base, '\n', v.len) == NULL)
-    return p;
+static void unfold(char* p, size_t* len) {
+  if (memchr(p, '\n', *len) == NULL)
+    return;
   size_t k = 0;
-  for (size_t i = 0; i < v.len; i++)
+  for (size_t i = 0; i < *len; i++)
     if (p[i] != '\r' && p[i] != '\n')
       p[k++] = p[i];
-  p[k] = '\0';
-  return p;
+  *len = k;
 }
 
-static int fill_fields(lode__arena_t* a, lode__in_fields_t* f,
-                       const lode_http_header_t* h, size_t n, int join_all,
-                       size_t max) {
-  f->raw = lode__arena_alloc(a, (2 * n + 1) * sizeof(*f->raw));
+/* message.headers (or trailers) from the raw pairs, by Node's rules. */
+static int build_fields(lode__arena_t* a, lode__in_fields_t* f, int join_all,
+                        size_t max) {
+  size_t n = f->nraw / 2;
+  if (max != 0 && n > max)
+    n = max;
   f->items = lode__arena_alloc(a, (n + 1) * sizeof(*f->items));
-  if (f->raw == NULL || f->items == NULL)
+  if (f->items == NULL)
     return UV_ENOMEM;
-  f->nraw = 2 * n;
   f->n = 0;
   for (size_t i = 0; i < n; i++) {
-    char* name = lode__arena_strndup(a, h[i].name.base, h[i].name.len);
-    char* value = value_dup(a, h[i].value);
-    char* lower = lower_dup(a, h[i].name);
-    if (name == NULL || value == NULL || lower == NULL)
-      return UV_ENOMEM;
-    f->raw[2 * i] = name;
-    f->raw[2 * i + 1] = value;
-    if ((max == 0 || i < max) && add_line(a, f, join_all, lower, value) != 0)
+    const char* name = f->raw[2 * i];
+    char* lower = lower_dup(a, (lode_slice_t){ name, strlen(name) });
+    if (lower == NULL || add_line(a, f, join_all, lower, f->raw[2 * i + 1]))
       return UV_ENOMEM;
   }
-  f->raw[2 * n] = NULL;
   return 0;
 }
 
-int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
-                        int join_duplicates, size_t max_headers) {
-  lode__arena_t* a = &m->arena;
-  m->method = lode__arena_strndup(a, h->method_name.base, h->method_name.len);
-  m->url = lode__arena_strndup(a, h->url.base, h->url.len);
-  if (m->method == NULL || m->url == NULL)
+/* Copies of the pairs, each NUL-terminated (trailers: few and small). */
+static int copy_fields(lode__arena_t* a, lode__in_fields_t* f,
+                       const lode_http_header_t* h, size_t n) {
+  f->raw = lode__arena_alloc(a, (2 * n + 1) * sizeof(*f->raw));
+  if (f->raw == NULL)
     return UV_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    size_t vl = h[i].value.len;
+    char* name = lode__arena_strndup(a, h[i].name.base, h[i].name.len);
+    char* value = lode__arena_strndup(a, h[i].value.base, vl);
+    if (name == NULL || value == NULL)
+      return UV_ENOMEM;
+    unfold(value, &vl);
+    value[vl] = '\0';
+    f->raw[2 * i] = name;
+    f->raw[2 * i + 1] = value;
+  }
+  f->raw[2 * n] = NULL;
+  f->nraw = 2 * n;
+  return 0;
+}
+
+/* One copy of the whole head; names, values, method and URL become C
+ * strings in place (each is followed by a delimiter that turns into the
+ * NUL). */
+int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
+                        const char* head_end, size_t max_headers) {
+  lode__arena_t* a = &m->arena;
+  const char* start = h->method_name.base;
+  size_t n = h->num_headers;
+  char* copy = lode__arena_alloc(a, (size_t) (head_end - start) + 1);
+  lode__in_fields_t* f = &m->headers;
+  f->raw = lode__arena_alloc(a, (2 * n + 1) * sizeof(*f->raw));
+  if (copy == NULL || f->raw == NULL)
+    return UV_ENOMEM;
+  memcpy(copy, start, (size_t) (head_end - start));
+#define AT(p) (copy + ((p) - start))
+  char* method = AT(h->method_name.base);
+  char* url = AT(h->url.base);
+  method[h->method_name.len] = '\0';
+  url[h->url.len] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    char* name = AT(h->headers[i].name.base);
+    char* value = AT(h->headers[i].value.base);
+    size_t vl = h->headers[i].value.len;
+    name[h->headers[i].name.len] = '\0';
+    unfold(value, &vl);
+    value[vl] = '\0';
+    f->raw[2 * i] = name;
+    f->raw[2 * i + 1] = value;
+  }
+#undef AT
+  f->raw[2 * n] = NULL;
+  f->nraw = 2 * n;
+  f->n = 0;
+  m->method = method;
+  m->url = url;
   m->major = h->http_major;
   m->minor = h->http_minor;
-  snprintf(m->version, sizeof(m->version), "%d.%d", m->major, m->minor);
+  m->version[0] = (char) ('0' + m->major % 10);
+  m->version[1] = '.';
+  m->version[2] = (char) ('0' + m->minor % 10);
+  m->version[3] = '\0';
+  m->max_headers = max_headers ? max_headers : 2000;
   m->flags |= LODE__IN_READING;
-  return fill_fields(a, &m->headers, h->headers, h->num_headers,
-                     join_duplicates, max_headers ? max_headers : 2000);
+  return 0;
+}
+
+const char* lode__incoming_raw_find(const lode_http_incoming_t* m,
+                                    const char* name) {
+  const lode__in_fields_t* f = &m->headers;
+  for (size_t i = 0; i < f->nraw; i += 2)
+    if (strcasecmp(f->raw[i], name) == 0)
+      return f->raw[i + 1];
+  return NULL;
+}
+
+/* Builds message.headers on first use (accessors are const to callers;
+ * the lazily built object is a cache). */
+static lode__in_fields_t* headers_of(const lode_http_incoming_t* cm) {
+  lode_http_incoming_t* m = (lode_http_incoming_t*) cm;
+  if (!(m->flags & LODE__IN_HEADERS_BUILT)) {
+    m->flags |= LODE__IN_HEADERS_BUILT;
+    int join = m->conn->srv->join_duplicates;
+    if (build_fields(&m->arena, &m->headers, join, m->max_headers) != 0)
+      m->headers.n = 0;
+  }
+  return &m->headers;
 }
 
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n) {
   int join = m->conn->srv->join_duplicates;
-  return fill_fields(&m->arena, &m->trailers, t, n, join, 2000);
+  if (copy_fields(&m->arena, &m->trailers, t, n) != 0)
+    return UV_ENOMEM;
+  return build_fields(&m->arena, &m->trailers, join, 2000);
 }
 
 /* Accessors. */
@@ -242,17 +312,17 @@ static size_t fields_distinct(const lode__in_fields_t* f, const char* name,
 }
 
 size_t lode_http_incoming_headers_count(const lode_http_incoming_t* m) {
-  return m->headers.n;
+  return headers_of(m)->n;
 }
 
 void lode_http_incoming_headers_at(const lode_http_incoming_t* m, size_t i,
                                    const char** name, const char** value) {
-  fields_at(&m->headers, i, name, value);
+  fields_at(headers_of(m), i, name, value);
 }
 
 const char* lode_http_incoming_header(const lode_http_incoming_t* m,
                                       const char* name) {
-  return fields_get(&m->headers, name);
+  return fields_get(headers_of(m), name);
 }
 
 size_t lode_http_incoming_header_distinct(const lode_http_incoming_t* m,

@@ -446,12 +446,7 @@ int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
 
 /* Writing. A write with callbacks carries them in a context that also
  * holds the message alive until the connection reports completion. */
-typedef struct wctx_s {
-  lode_http_outgoing_t* o;
-  lode__pending_cb_t* cbs;
-  size_t n;
-  lode__pending_cb_t one;
-} wctx_t;
+typedef lode__wctx_t wctx_t;
 
 static void finish(lode_http_outgoing_t* o, int status, void* arg);
 static int write_framed(lode_http_outgoing_t* o, lode_slice_t chunk,
@@ -467,7 +462,10 @@ static void write_done(lode_stream_t* s, int status, void* arg) {
       w->cbs[i].cb(o, status, w->cbs[i].arg);
   if (w->cbs != &w->one)
     free(w->cbs);
-  free(w);
+  if (w == &o->fin)
+    o->fin_busy = 0;
+  else
+    free(w);
   lode_http_outgoing_release(o);
 }
 
@@ -479,8 +477,14 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
                         size_t n, lode__pending_cb_t* cbs, size_t ncbs) {
   wctx_t* w = NULL;
   if (ncbs > 0) {
-    if ((w = malloc(sizeof(*w))) == NULL)
+    /* The common case, end()'s single 'finish' write, uses the context
+     * inside the message: no allocation per response. */
+    if (ncbs == 1 && !o->fin_busy) {
+      w = &o->fin;
+      o->fin_busy = 1;
+    } else if ((w = malloc(sizeof(*w))) == NULL) {
       return UV_ENOMEM;
+    }
     w->o = o;
     w->n = ncbs;
     w->cbs = cbs;
@@ -502,7 +506,10 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
   if (r < 0 && w != NULL) {
     if (w->cbs != &w->one)
       free(w->cbs);
-    free(w);
+    if (w == &o->fin)
+      o->fin_busy = 0;
+    else
+      free(w);
     lode_http_outgoing_release(o);
   }
   return r;

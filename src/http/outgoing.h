@@ -56,6 +56,14 @@ enum {
   LODE__OUT_HAS_CL = 1 << 21          /* content_length is a number */
 };
 
+/* A write's completion: the message, and the callbacks to run. */
+typedef struct lode__wctx_s {
+  lode_http_outgoing_t* o;
+  lode__pending_cb_t* cbs;
+  size_t n;
+  lode__pending_cb_t one;
+} lode__wctx_t;
+
 struct lode_http_outgoing_s {
   const lode__outgoing_ops_t* ops;
   const lode_http_outgoing_events_t* ev;
@@ -80,6 +88,8 @@ struct lode_http_outgoing_s {
   int corked;
   int status_code;            /* a response's; 0 for a request */
   lode__pending_cb_t end_cb;
+  lode__wctx_t fin;           /* the last write's context, never malloc'd */
+  int fin_busy;
 };
 
 void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,

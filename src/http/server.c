@@ -332,7 +332,7 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
   lode_http_server_t* srv = c->srv;
   lode_http_outgoing_t* o = &res->out;
   if (req->major == 1 && req->minor == 1) {
-    if (srv->require_host && lode_http_incoming_header(req, "host") == NULL) {
+    if (srv->require_host && lode__incoming_raw_find(req, "host") == NULL) {
       static const char* const close_pair[] = { "Connection", "close" };
       lode_http_response_write_head(o, 400, NULL, close_pair, 1);
       lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
@@ -352,7 +352,9 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
         return;
       }
     }
-    const char* expect = lode_http_incoming_header(req, "expect");
+    const char* expect = lode__incoming_raw_find(req, "expect") == NULL
+                             ? NULL
+                             : lode_http_incoming_header(req, "expect");
     if (expect != NULL) {
       if (lode__http_has_word(expect, strlen(expect), "100-continue")) {
         res->expect_continue = 1;
@@ -376,7 +378,7 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
 }
 
 /* A complete head. Returns 0 to go on, 1 to stop parsing. */
-static int on_head(lode__conn_t* c) {
+static int on_head(lode__conn_t* c, const char* head_end) {
   lode_http_server_t* srv = c->srv;
   lode_http_parser_t* p = &c->slot->parser;
   const lode_http_head_t* h = lode_http_parser_head(p);
@@ -390,8 +392,7 @@ static int on_head(lode__conn_t* c) {
     goto nomem;
   req->conn = c;
   lode__conn_hold(c);
-  if (lode__incoming_fill(req, h, srv->join_duplicates,
-                          srv->max_headers_count) != 0) {
+  if (lode__incoming_fill(req, h, head_end, srv->max_headers_count) != 0) {
     lode_http_incoming_release(req);
     goto nomem;
   }
@@ -500,7 +501,7 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
     if (ev.type == LODE_HTTP_EV_NEED_MORE)
       break;
     if (ev.type == LODE_HTTP_EV_HEAD) {
-      if (on_head(c))
+      if (on_head(c, buf + off))
         break;
     } else if (ev.type == LODE_HTTP_EV_BODY) {
       if (c->incoming != NULL && lode__incoming_push(c->incoming, ev.data))
@@ -527,8 +528,8 @@ static void after_parse(lode__conn_t* c) {
       !(c->flags & LODE__CONN_IN_HEAD) &&
       lode_http_parser_should_keep_alive(&c->slot->parser))
     give_slot(c);
-  if (c->in.len == 0 && c->in.cap > 4096)
-    lode__buf_free(&c->in);
+  if (c->in.len == 0 && c->in.cap > 0)
+    lode__buf_free(&c->in);  /* an idle connection keeps no buffer */
   update_stream_flow(c);
 }
 

@@ -45,7 +45,8 @@ enum {
   LODE__IN_FLUSH_QUEUED = 1 << 7,
   LODE__IN_UPGRADE = 1 << 8,
   LODE__IN_READING = 1 << 9,     /* the body is still arriving */
-  LODE__IN_GOT_BODY = 1 << 10    /* body bytes have arrived */
+  LODE__IN_GOT_BODY = 1 << 10,   /* body bytes have arrived */
+  LODE__IN_HEADERS_BUILT = 1 << 11 /* message.headers exists */
 };
 
 struct lode_http_incoming_s {
@@ -61,6 +62,7 @@ struct lode_http_incoming_s {
   char version[8];
   int major, minor;
   lode__in_fields_t headers;
+  size_t max_headers;            /* maxHeadersCount for message.headers */
   lode__in_fields_t trailers;
   lode__buf_t body;              /* body held while nobody reads it */
   lode_encoding_t enc;
@@ -161,8 +163,15 @@ struct lode_http_server_s {
 
 /* incoming.c */
 lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv);
+/* Copies the head (h's views end before head_end) into the message, once,
+ * and points its strings into the copy; message.headers is built on first
+ * use. */
 int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
-                        int join_duplicates, size_t max_headers);
+                        const char* head_end, size_t max_headers);
+/* The first value of a raw header (any case), without building
+ * message.headers. */
+const char* lode__incoming_raw_find(const lode_http_incoming_t* m,
+                                    const char* name);
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n);
 /* A piece of body: delivered or held. Returns 1 when the connection
