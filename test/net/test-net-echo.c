@@ -196,4 +196,43 @@ TEST(write_while_connecting) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(echo_order, lookup_event, write_drain, write_while_connecting)
+/* new net.Socket() then socket.connect(options, listener): the listener
+ * runs after 'connect' listeners and before 'ready'. */
+static void sc_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = srv_port };
+  ASSERT_EQ(lode_socket_connect(s, &o, NULL, NULL), UV_EISCONN);
+}
+static void sc_listener(lode_socket_t* s, int status, void* arg) {
+  side(&ct, "listener(%d)", status);
+}
+static void sc_ready(lode_socket_t* s) {
+  side(&ct, "ready");
+  lode_socket_destroy(s, NULL);
+}
+static void sc_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d)", e);
+  lode_server_close(server, NULL, NULL);
+}
+static const lode_socket_events_t sc_events = {
+  .on_connect = sc_connect, .on_ready = sc_ready, .on_close = sc_close,
+};
+
+TEST(socket_then_connect) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  start_server(&loop, &(lode_server_opts_t){ .socket_events = &sink_events });
+  lode_socket_t* s;
+  ASSERT_OK(lode_socket_create(&loop, NULL, &sc_events, &s));
+  ASSERT_EQ(lode_socket_pending(s), 1);
+  ASSERT_STR_EQ(lode_socket_ready_state(s), "closed");
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = srv_port };
+  ASSERT_OK(lode_socket_connect(s, &o, sc_listener, NULL));
+  ASSERT_EQ(lode_socket_connect(s, &o, NULL, NULL), UV_EALREADY);
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "connect,listener(0),ready,close(0)");
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(echo_order, lookup_event, write_drain, write_while_connecting,
+          socket_then_connect)

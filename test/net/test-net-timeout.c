@@ -2,6 +2,7 @@
  * pushes it back, the callback runs once, 0 disables, the socket stays
  * open; and many sockets share one loop timer. */
 #include "net-test.h"
+#include "net/internal.h"
 
 static side_trace_t ct;
 static lode_server_t* server;
@@ -184,5 +185,49 @@ TEST(many_sockets_one_timer) {
   test_loop_close(&loop);
 }
 
+/* The per-loop idle timers themselves: 100,000 items, each refreshed ten
+ * times (O(1) each), all firing within one batch of loop turns; no item
+ * fires before its time. */
+#define ITEMS 100000
+static lode__idle_t items[ITEMS];
+static uint64_t armed_at;
+static int fired, early;
+static uv_loop_t big_loop;
+static void item_check(lode__idle_t* it) {
+  if (uv_now(&big_loop) < armed_at + it->ms) early++;
+  fired++;
+}
+static void hold_cb(uv_timer_t* t) {}
+
+TEST(idle_timers_100k) {
+  uv_loop_init(&big_loop);
+  lode__netloop_t* nl = lode__netloop_get(&big_loop);
+  ASSERT_NOT_NULL(nl);
+  uv_update_time(&big_loop);
+  for (int round = 0; round < 10; round++)
+    for (int i = 0; i < ITEMS; i++) {
+      items[i].fn = item_check;
+      if (round == 0)
+        lode__idle_set(nl, &items[i], 20 + (unsigned) (i % 3));
+      else
+        lode__idle_touch(nl, &items[i]);
+    }
+  armed_at = uv_now(&big_loop);
+  /* The net layer's one timer is unref'd (idle timeouts never hold a
+   * loop open): hold the loop with a timer of our own until all fired. */
+  uv_timer_t hold;
+  uv_timer_init(&big_loop, &hold);
+  uv_timer_start(&hold, hold_cb, 5, 5);
+  while (fired < ITEMS) {
+    ASSERT_LT(uv_now(&big_loop) - armed_at, 10000);
+    uv_run(&big_loop, UV_RUN_ONCE);
+  }
+  uv_close((uv_handle_t*) &hold, NULL);
+  ASSERT_EQ(early, 0);
+  lode__netloop_put(nl);
+  test_run_loop(&big_loop, 1000);
+  test_loop_close(&big_loop);
+}
+
 TEST_MAIN(fires_after_idle, option_timeout, activity_refreshes,
-          zero_disables, many_sockets_one_timer)
+          zero_disables, many_sockets_one_timer, idle_timers_100k)
