@@ -16,6 +16,7 @@
 #include "lode/net_addr.h"
 #include "lode/stream.h"
 #include "lode/http.h"
+#include "lode/http_client.h"
 #include "lode/ws.h"
 
 #endif

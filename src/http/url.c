@@ -1,0 +1,634 @@
+/* WHATWG URL parsing for the URLs http.request takes (Node's new URL()
+ * followed by urlToHttpOptions). Special schemes other than file: are
+ * parsed in full; any other scheme only as far as its protocol, which is
+ * all http.request needs to refuse it. Hosts are ASCII (non-ASCII host
+ * names are refused rather than mapped: lode has no IDNA tables). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lode/http_client.h"
+
+typedef struct sbuf_s {
+  char* p;
+  size_t len, cap;
+  int oom;
+} sbuf_t;
+
+static void sb_putc(sbuf_t* b, char c) {
+  if (b->len + 2 > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 128;
+    char* p = realloc(b->p, cap);
+    if (p == NULL) {
+      b->oom = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  b->p[b->len++] = c;
+  b->p[b->len] = '\0';
+}
+
+static void sb_puts(sbuf_t* b, const char* s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    sb_putc(b, s[i]);
+}
+
+static void sb_pct(sbuf_t* b, unsigned char c) {
+  static const char hex[] = "0123456789ABCDEF";
+  sb_putc(b, '%');
+  sb_putc(b, hex[c >> 4]);
+  sb_putc(b, hex[c & 15]);
+}
+
+/* Percent-encode sets, as bit tests on one byte. */
+enum { SET_C0, SET_FRAGMENT, SET_PATH, SET_SPECIAL_QUERY, SET_USERINFO };
+
+static int in_set(unsigned char c, int set) {
+  if (c < 0x20 || c > 0x7e)
+    return 1;
+  switch (set) {
+    case SET_C0:
+      return 0;
+    case SET_FRAGMENT:
+      return c == ' ' || c == '"' || c == '<' || c == '>' || c == '`';
+    case SET_SPECIAL_QUERY:
+      return c == ' ' || c == '"' || c == '#' || c == '<' || c == '>' ||
+             c == '\'';
+    case SET_PATH:
+      return c == ' ' || c == '"' || c == '#' || c == '<' || c == '>' ||
+             c == '?' || c == '`' || c == '{' || c == '}';
+    default:  /* userinfo */
+      return in_set(c, SET_PATH) || c == '/' || c == ':' || c == ';' ||
+             c == '=' || c == '@' || (c >= '[' && c <= '^') || c == '|';
+  }
+}
+
+static void sb_enc(sbuf_t* b, const char* s, size_t n, int set) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char) s[i];
+    if (in_set(c, set))
+      sb_pct(b, c);
+    else
+      sb_putc(b, (char) c);
+  }
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decodes s[0..n) into b. Returns 1 when an escape is malformed
+ * (kept as it is; decodeURIComponent would throw), else 0. */
+static int sb_decode(sbuf_t* b, const char* s, size_t n) {
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    int h, l;
+    if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
+        (l = hexval(s[i + 2])) >= 0) {
+      sb_putc(b, (char) (h * 16 + l));
+      i += 2;
+    } else {
+      bad |= s[i] == '%';
+      sb_putc(b, s[i]);
+    }
+  }
+  return bad;
+}
+
+/* IPv4 (WHATWG "IPv4 number" and "IPv4 parser"). Returns 1 and the
+ * address, 0 when the host is not IPv4-shaped, -1 when it is but invalid. */
+static int ipv4_number(const char* s, size_t n, uint64_t* out) {
+  int base = 10;
+  if (n >= 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
+    base = 16;
+    s += 2;
+    n -= 2;
+  } else if (n >= 2 && s[0] == '0') {
+    base = 8;
+    s++;
+    n--;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    int d = hexval((unsigned char) s[i]);
+    if (d < 0 || d >= base)
+      return -1;
+    if (v > (UINT64_C(1) << 40))
+      v = UINT64_C(1) << 40;  /* saturate: only "too big" matters */
+    else
+      v = v * (uint64_t) base + (uint64_t) d;
+  }
+  *out = v;
+  return 0;
+}
+
+static int ends_in_number(const char* s, size_t n) {
+  if (n > 0 && s[n - 1] == '.')
+    n--;
+  size_t start = n;
+  while (start > 0 && s[start - 1] != '.')
+    start--;
+  const char* last = s + start;
+  size_t ln = n - start;
+  if (ln == 0)
+    return 0;
+  size_t i;
+  for (i = 0; i < ln && last[i] >= '0' && last[i] <= '9'; i++) {
+  }
+  if (i == ln)
+    return 1;
+  uint64_t v;
+  return ipv4_number(last, ln, &v) == 0;
+}
+
+static int ipv4_parse(const char* s, size_t n, uint32_t* out) {
+  uint64_t parts[4];
+  size_t np = 0, start = 0;
+  if (n > 0 && s[n - 1] == '.')
+    n--;
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && s[i] != '.')
+      continue;
+    if (np == 4 || i == start || ipv4_number(s + start, i - start,
+                                             &parts[np]) != 0)
+      return -1;
+    np++;
+    start = i + 1;
+  }
+  for (size_t i = 0; i + 1 < np; i++)
+    if (parts[i] > 255)
+      return -1;
+  if (parts[np - 1] >= (UINT64_C(1) << (8 * (5 - np))))
+    return -1;
+  uint64_t v = parts[np - 1];
+  for (size_t i = 0; i + 1 < np; i++)
+    v += parts[i] << (8 * (3 - i));
+  *out = (uint32_t) v;
+  return 0;
+}
+
+/* IPv6 parser of the URL standard; writes the 8 pieces. */
+static int ipv6_parse(const char* s, size_t n, uint16_t a[8]) {
+  memset(a, 0, 16);
+  int piece = 0, compress = -1;
+  size_t i = 0;
+  if (i < n && s[i] == ':') {
+    if (n < 2 || s[1] != ':')
+      return -1;
+    i += 2;
+    compress = ++piece;
+  }
+  while (i < n) {
+    if (piece == 8)
+      return -1;
+    if (s[i] == ':') {
+      if (compress >= 0)
+        return -1;
+      i++;
+      compress = ++piece;
+      continue;
+    }
+    unsigned v = 0, len = 0;
+    while (len < 4 && i < n && hexval((unsigned char) s[i]) >= 0) {
+      v = v * 16 + (unsigned) hexval((unsigned char) s[i]);
+      i++;
+      len++;
+    }
+    if (i < n && s[i] == '.') {
+      if (len == 0 || piece > 6)
+        return -1;
+      i -= len;
+      int seen = 0;
+      while (i < n) {
+        int v4 = -1;
+        if (seen > 0) {
+          if (s[i] == '.' && seen < 4)
+            i++;
+          else
+            return -1;
+        }
+        if (i >= n || s[i] < '0' || s[i] > '9')
+          return -1;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+          int d = s[i] - '0';
+          if (v4 == 0)
+            return -1;
+          v4 = v4 < 0 ? d : v4 * 10 + d;
+          if (v4 > 255)
+            return -1;
+          i++;
+        }
+        a[piece] = (uint16_t) (a[piece] * 0x100 + v4);
+        seen++;
+        if (seen == 2 || seen == 4)
+          piece++;
+      }
+      if (seen != 4)
+        return -1;
+      break;
+    }
+    if (i < n && s[i] == ':') {
+      i++;
+      if (i >= n)
+        return -1;
+    } else if (i < n) {
+      return -1;
+    }
+    a[piece++] = (uint16_t) v;
+  }
+  if (compress >= 0) {
+    int swaps = piece - compress;
+    piece = 7;
+    while (piece != 0 && swaps > 0) {
+      uint16_t t = a[piece];
+      a[piece] = a[compress + swaps - 1];
+      a[compress + swaps - 1] = t;
+      piece--;
+      swaps--;
+    }
+  } else if (piece != 8) {
+    return -1;
+  }
+  return 0;
+}
+
+static void ipv6_serialize(sbuf_t* b, const uint16_t a[8]) {
+  int best = -1, best_len = 1;
+  for (int i = 0; i < 8;) {
+    int j = i;
+    while (j < 8 && a[j] == 0)
+      j++;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j > i ? j : i + 1;
+  }
+  char tmp[8];
+  sb_putc(b, '[');
+  for (int i = 0; i < 8; i++) {
+    if (i == best) {
+      sb_puts(b, i == 0 ? "::" : ":", i == 0 ? 2 : 1);
+      i += best_len - 1;
+      continue;
+    }
+    int k = snprintf(tmp, sizeof(tmp), "%x", a[i]);
+    sb_puts(b, tmp, (size_t) k);
+    if (i < 7)
+      sb_putc(b, ':');
+  }
+  sb_putc(b, ']');
+}
+
+static int forbidden_domain(unsigned char c) {
+  return c <= 0x20 || c == '#' || c == '%' || c == '/' || c == ':' ||
+         c == '<' || c == '>' || c == '?' || c == '@' || c == '[' ||
+         c == '\\' || c == ']' || c == '^' || c == '|' || c == 0x7f;
+}
+
+/* The host parser for special URLs. Appends the serialised host. */
+static int parse_host(sbuf_t* b, const char* s, size_t n) {
+  if (n > 0 && s[0] == '[') {
+    uint16_t a[8];
+    if (s[n - 1] != ']' || ipv6_parse(s + 1, n - 2, a) != 0)
+      return -1;
+    ipv6_serialize(b, a);
+    return 0;
+  }
+  sbuf_t d = { 0 };
+  sb_decode(&d, s, n);
+  if (d.oom || d.len == 0) {
+    free(d.p);
+    return -1;
+  }
+  for (size_t i = 0; i < d.len; i++) {
+    unsigned char c = (unsigned char) d.p[i];
+    if (c >= 0x80 || forbidden_domain(c)) {
+      free(d.p);
+      return -1;
+    }
+    if (c >= 'A' && c <= 'Z')
+      d.p[i] = (char) (c | 0x20);
+  }
+  int r = 0;
+  if (ends_in_number(d.p, d.len)) {
+    uint32_t v;
+    if ((r = ipv4_parse(d.p, d.len, &v)) == 0) {
+      char tmp[16];
+      int k = snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", v >> 24,
+                       (v >> 16) & 255, (v >> 8) & 255, v & 255);
+      sb_puts(b, tmp, (size_t) k);
+    }
+  } else {
+    sb_puts(b, d.p, d.len);
+  }
+  free(d.p);
+  return r;
+}
+
+static int default_port(const char* scheme) {
+  if (strcmp(scheme, "http") == 0 || strcmp(scheme, "ws") == 0)
+    return 80;
+  if (strcmp(scheme, "https") == 0 || strcmp(scheme, "wss") == 0)
+    return 443;
+  if (strcmp(scheme, "ftp") == 0)
+    return 21;
+  return -1;
+}
+
+static int is_dot(const char* s, size_t n) {
+  return (n == 1 && s[0] == '.') || (n == 3 && s[0] == '%' && s[1] == '2' &&
+                                     (s[2] | 0x20) == 'e');
+}
+
+static int is_dotdot(const char* s, size_t n) {
+  if (n < 2 || n > 6)
+    return 0;
+  if (s[0] == '.')
+    return is_dot(s + 1, n - 1);
+  return n >= 4 && is_dot(s, 3) && is_dot(s + 3, n - 3);
+}
+
+/* The path state for special URLs: segments, "." and "..", '\' as '/'. */
+static void parse_path(sbuf_t* b, const char* s, size_t n) {
+  size_t base = b->len;
+  size_t i = 0;
+  if (n > 0 && (s[0] == '/' || s[0] == '\\'))
+    i = 1;
+  for (;;) {
+    size_t j = i;
+    while (j < n && s[j] != '/' && s[j] != '\\')
+      j++;
+    const char* seg = s + i;
+    size_t sl = j - i;
+    int last = j >= n;
+    if (is_dotdot(seg, sl)) {
+      while (b->len > base && b->p[b->len - 1] != '/')
+        b->len--;
+      if (b->len > base)
+        b->len--;
+      if (last) {
+        sb_putc(b, '/');
+      }
+    } else if (is_dot(seg, sl)) {
+      if (last)
+        sb_putc(b, '/');
+    } else {
+      sb_putc(b, '/');
+      sb_enc(b, seg, sl, SET_PATH);
+    }
+    if (last)
+      break;
+    i = j + 1;
+  }
+  if (b->len == base)
+    sb_putc(b, '/');
+  if (b->p != NULL)
+    b->p[b->len] = '\0';
+}
+
+/* Trims C0 controls and spaces at both ends and drops tab and newlines. */
+static char* clean_input(const char* in, size_t* n) {
+  size_t a = 0, z = strlen(in);
+  while (a < z && (unsigned char) in[a] <= 0x20)
+    a++;
+  while (z > a && (unsigned char) in[z - 1] <= 0x20)
+    z--;
+  char* out = malloc(z - a + 1);
+  if (out == NULL)
+    return NULL;
+  size_t k = 0;
+  for (size_t i = a; i < z; i++)
+    if (in[i] != '\t' && in[i] != '\n' && in[i] != '\r')
+      out[k++] = in[i];
+  out[k] = '\0';
+  *n = k;
+  return out;
+}
+
+typedef struct parts_s {
+  size_t scheme, user, pass, host, port, path, search, hash;
+  size_t user_n, pass_n, host_n, port_n, path_n, search_n, hash_n;
+  int portnum;
+} parts_t;
+
+/* Everything after "scheme:" for a special scheme. */
+static int parse_special(sbuf_t* b, parts_t* pt, const char* s, size_t n,
+                         const char* scheme) {
+  size_t i = 0;
+  while (i < n && (s[i] == '/' || s[i] == '\\'))
+    i++;
+  size_t end = i;
+  while (end < n && s[end] != '/' && s[end] != '\\' && s[end] != '?' &&
+         s[end] != '#')
+    end++;
+  size_t at = end;
+  for (size_t k = i; k < end; k++)
+    if (s[k] == '@')
+      at = k;
+  sb_puts(b, "//", 2);
+  if (at < end) {
+    size_t colon = at;
+    for (size_t k = i; k < at; k++)
+      if (s[k] == ':') {
+        colon = k;
+        break;
+      }
+    pt->user = b->len;
+    sb_enc(b, s + i, colon - i, SET_USERINFO);
+    pt->user_n = b->len - pt->user;
+    sb_putc(b, ':');
+    pt->pass = b->len;
+    if (colon < at)
+      sb_enc(b, s + colon + 1, at - colon - 1, SET_USERINFO);
+    pt->pass_n = b->len - pt->pass;
+    if (pt->pass_n == 0)
+      b->len--;
+    if (pt->user_n + pt->pass_n > 0)
+      sb_putc(b, '@');
+    i = at + 1;
+  }
+  size_t hend = end, bracket = 0;
+  for (size_t k = i; k < end; k++) {
+    if (s[k] == '[')
+      bracket = 1;
+    else if (s[k] == ']')
+      bracket = 0;
+    else if (s[k] == ':' && !bracket) {
+      hend = k;
+      break;
+    }
+  }
+  if (hend == i)
+    return -1;
+  pt->host = b->len;
+  if (parse_host(b, s + i, hend - i) != 0)
+    return -1;
+  pt->host_n = b->len - pt->host;
+  pt->portnum = -1;
+  if (hend < end) {
+    long v = 0;
+    for (size_t k = hend + 1; k < end; k++) {
+      if (s[k] < '0' || s[k] > '9')
+        return -1;
+      v = v * 10 + (s[k] - '0');
+      if (v > 65535)
+        return -1;
+    }
+    if (end > hend + 1 && v != default_port(scheme)) {
+      char tmp[8];
+      int k = snprintf(tmp, sizeof(tmp), "%ld", v);
+      sb_putc(b, ':');
+      pt->port = b->len;
+      sb_puts(b, tmp, (size_t) k);
+      pt->port_n = (size_t) k;
+      pt->portnum = (int) v;
+    }
+  }
+  size_t q = end;
+  while (q < n && s[q] != '?' && s[q] != '#')
+    q++;
+  pt->path = b->len;
+  parse_path(b, s + end, q - end);
+  pt->path_n = b->len - pt->path;
+  size_t h = q;
+  while (h < n && s[h] != '#')
+    h++;
+  pt->search = b->len;
+  if (h - q > 1) {
+    sb_putc(b, '?');
+    sb_enc(b, s + q + 1, h - q - 1, SET_SPECIAL_QUERY);
+  }
+  pt->search_n = b->len - pt->search;
+  pt->hash = b->len;
+  if (n - h > 1) {
+    sb_putc(b, '#');
+    sb_enc(b, s + h + 1, n - h - 1, SET_FRAGMENT);
+  }
+  pt->hash_n = b->len - pt->hash;
+  return b->oom ? UV_ENOMEM : 0;
+}
+
+static size_t scheme_len(const char* s, size_t n) {
+  size_t i = 0;
+  if (n == 0 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+    return 0;
+  for (i = 1; i < n; i++) {
+    char c = s[i];
+    int ok = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+             (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    if (!ok)
+      break;
+  }
+  return i < n && s[i] == ':' ? i : 0;
+}
+
+static void piece(sbuf_t* st, size_t* off, int* k, const char* s,
+                  size_t n) {
+  off[(*k)++] = st->len;
+  sb_puts(st, s, n);
+  sb_putc(st, '\0');
+}
+
+/* Copies the pieces into one block behind out->buf_. */
+static int finish(lode_http_url_t* out, const sbuf_t* b, const parts_t* pt,
+                  int special) {
+  sbuf_t st = { 0 };
+  size_t off[16];
+  int k = 0;
+  const char* s = b->p;
+  size_t hn = pt->host_n + (pt->port_n ? pt->port_n + 1 : 0);
+  int bracket = special && pt->host_n > 0 && s[pt->host] == '[';
+  if (!special)
+    hn = 0;
+  piece(&st, off, &k, s, b->len);                           /* href */
+  piece(&st, off, &k, s, pt->scheme + 1);                   /* protocol */
+  piece(&st, off, &k, s + pt->user, pt->user_n);
+  piece(&st, off, &k, s + pt->pass, pt->pass_n);
+  piece(&st, off, &k, s + pt->host, hn);                    /* host */
+  piece(&st, off, &k, s + pt->host, pt->host_n);            /* hostname */
+  piece(&st, off, &k, s + pt->port, pt->port_n);
+  piece(&st, off, &k, s + pt->path, pt->path_n);            /* pathname */
+  piece(&st, off, &k, s + pt->search, pt->search_n);
+  piece(&st, off, &k, s + pt->hash, pt->hash_n);
+  piece(&st, off, &k, s + pt->path, pt->path_n + pt->search_n);  /* path */
+  piece(&st, off, &k, s + pt->host + bracket,
+        pt->host_n - 2 * (size_t) bracket);                 /* host_bare */
+  off[k++] = st.len;                                        /* auth */
+  int bad = 0;
+  if (pt->user_n + pt->pass_n > 0) {
+    bad |= sb_decode(&st, s + pt->user, pt->user_n);
+    sb_putc(&st, ':');
+    bad |= sb_decode(&st, s + pt->pass, pt->pass_n);
+  }
+  sb_putc(&st, '\0');
+  if (st.oom || bad) {
+    free(st.p);
+    return bad ? LODE_ERR_INVALID_URL : UV_ENOMEM;
+  }
+  const char** f[] = { &out->href, &out->protocol, &out->username,
+                       &out->password, &out->host, &out->hostname,
+                       &out->port, &out->pathname, &out->search, &out->hash,
+                       &out->path, &out->host_bare, &out->auth };
+  for (int i = 0; i < k; i++)
+    *f[i] = st.p + off[i];
+  if (out->auth[0] == '\0')
+    out->auth = NULL;
+  out->port_num = pt->portnum;
+  out->buf_ = st.p;
+  return 0;
+}
+
+int lode_http_url_parse(const char* input, lode_http_url_t* out) {
+  if (out == NULL)
+    return UV_EINVAL;
+  memset(out, 0, sizeof(*out));
+  if (input == NULL)
+    return LODE_ERR_INVALID_URL;
+  size_t n;
+  char* s = clean_input(input, &n);
+  if (s == NULL)
+    return UV_ENOMEM;
+  sbuf_t b = { 0 };
+  parts_t pt = { 0 };
+  pt.portnum = -1;
+  size_t sl = scheme_len(s, n);
+  int r = LODE_ERR_INVALID_URL;
+  if (sl > 0) {
+    for (size_t i = 0; i < sl; i++)
+      sb_putc(&b, (char) (s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]));
+    sb_putc(&b, ':');
+    pt.scheme = sl;
+    b.p[sl] = '\0';
+    int special = default_port(b.p) > 0;
+    char scheme[8] = "";
+    if (special)
+      memcpy(scheme, b.p, sl);
+    b.p[sl] = ':';
+    r = 0;
+    if (special)
+      r = parse_special(&b, &pt, s + sl + 1, n - sl - 1, scheme);
+    else
+      sb_puts(&b, s + sl + 1, n - sl - 1);
+    if (r == 0)
+      r = b.oom ? UV_ENOMEM : finish(out, &b, &pt, special);
+    else if (r != UV_ENOMEM)
+      r = LODE_ERR_INVALID_URL;
+  }
+  free(b.p);
+  free(s);
+  return r;
+}
+
+void lode_http_url_free(lode_http_url_t* u) {
+  if (u == NULL)
+    return;
+  free(u->buf_);
+  memset(u, 0, sizeof(*u));
+}

@@ -1,0 +1,184 @@
+/* lode_http_url_parse against Node's new URL() + urlToHttpOptions(), run
+ * over the same table by test/peers/client-url-oracle.js. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lode.h"
+#include "lode/http_client.h"
+#include "test.h"
+
+static const char* const inputs[] = {
+  "http://example.com",
+  "HTTP://EXAMPLE.COM:80/",
+  "http://example.com:8080/a/b?c=d#e",
+  "http://user:pass@host:1234/p",
+  "http://us%20er:p%3Ass@h/",
+  "http://a:b:c@h/",
+  "http://a@b@c/",
+  "http://:@h/",
+  "http://u@h",
+  "http://[::1]:3000/x",
+  "http://[0:0:0:0:0:0:0:1]/",
+  "http://[2001:db8::1:0:0:1]/",
+  "http://[::ffff:192.168.0.1]/",
+  "http://[1:0:0:2:0:0:0:3]/",
+  "http://0x7f.1/",
+  "http://0177.0.0.1/",
+  "http://2130706433/",
+  "http://127.1/",
+  "http://1.2.3.4./",
+  "http://256.0.0.1/",
+  "http://999999999999/",
+  "http://1.2.3.08/",
+  "http://foo.09/",
+  "http://ex%41mple.com/",
+  "  http://h/p  ",
+  "http://h/a\tb\nc",
+  "http:h/p",
+  "http:/h/p",
+  "http:///h/p",
+  "http:\\\\h\\a\\b",
+  "http://h/a/./b/../c",
+  "http://h/a/%2e/b/%2E%2E/c",
+  "http://h/..",
+  "http://h/a/..",
+  "http://h/a/.",
+  "http://h/ sp\"<>`{}|^",
+  "http://h/?q= \"<>'`#f \"<>`",
+  "http://h/\xc3\xa9?\xc3\xa9#\xc3\xa9",
+  "http://h/%zz%41",
+  "http://h:/",
+  "http://h:0/",
+  "http://h:65535/",
+  "http://h:65536/",
+  "http://h:0080/",
+  "http://h:8a/",
+  "http://",
+  "http://@/",
+  "http://u@:80/",
+  "http://h h/",
+  "http://h<h/",
+  "http://h%00/",
+  "http://[::1/",
+  "http://[::1::2]/",
+  "http://[1:2:3:4:5:6:7:8:9]/",
+  "http://[g::]/",
+  "https://h:443/",
+  "https://h:80/",
+  "ws://h:80/",
+  "ftp://h:21/",
+  "file:///etc/passwd",
+  "mailto:a@b",
+  "foo",
+  "",
+  "1http://h/",
+  "h ttp://h/",
+};
+
+#define NIN (sizeof(inputs) / sizeof(inputs[0]))
+
+static char* field(char** p) {
+  char* s = *p;
+  char* t = strchr(s, '\t');
+  if (t != NULL) {
+    *t = '\0';
+    *p = t + 1;
+  } else {
+    *p = s + strlen(s);
+  }
+  return s;
+}
+
+static void check_one(const char* input, char* line) {
+  lode_http_url_t u;
+  int r = lode_http_url_parse(input, &u);
+  char* p = line;
+  const char* kind = field(&p);
+  test_trace("%s", input);
+  if (strcmp(kind, "err") == 0) {
+    ASSERT_EQ(r, LODE_ERR_INVALID_URL);
+    test_trace_reset();
+    return;
+  }
+  ASSERT_EQ(r, 0);
+  if (strcmp(kind, "other") == 0) {
+    ASSERT_STR_EQ(u.protocol, field(&p));
+    lode_http_url_free(&u);
+    test_trace_reset();
+    return;
+  }
+  const char* want[14];
+  for (int i = 0; i < 14; i++)
+    want[i] = field(&p);
+  ASSERT_STR_EQ(u.href, want[0]);
+  ASSERT_STR_EQ(u.protocol, want[1]);
+  ASSERT_STR_EQ(u.username, want[2]);
+  ASSERT_STR_EQ(u.password, want[3]);
+  ASSERT_STR_EQ(u.host, want[4]);
+  ASSERT_STR_EQ(u.hostname, want[5]);
+  ASSERT_STR_EQ(u.port, want[6]);
+  ASSERT_STR_EQ(u.pathname, want[7]);
+  ASSERT_STR_EQ(u.search, want[8]);
+  ASSERT_STR_EQ(u.hash, want[9]);
+  ASSERT_STR_EQ(u.path, want[10]);
+  ASSERT_STR_EQ(u.host_bare, want[11]);
+  ASSERT_STR_EQ(u.auth ? u.auth : "(none)", want[12]);
+  ASSERT_EQ(u.port_num, atoi(want[13]));
+  lode_http_url_free(&u);
+  test_trace_reset();
+}
+
+/* The peer harness takes up to 63 arguments: the table goes in parts. */
+static void check_part(size_t from, size_t n) {
+  const char* argv[64];
+  argv[0] = "node";
+  argv[1] = "test/peers/client-url-oracle.js";
+  for (size_t i = 0; i < n; i++)
+    argv[2 + i] = inputs[from + i];
+  argv[n + 2] = NULL;
+  test_peer_t* peer = test_peer_start(argv);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(peer, 30000, &out), 0);
+  ASSERT_NOT_NULL(out);
+  char* line = out;
+  for (size_t i = 0; i < n; i++) {
+    char* nl = strchr(line, '\n');
+    if (nl == NULL)
+      test_fail(__FILE__, __LINE__, "line %zu missing", from + i);
+    *nl = '\0';
+    check_one(inputs[from + i], line);
+    line = nl + 1;
+  }
+  free(out);
+}
+
+TEST(against_node) {
+  for (size_t i = 0; i < NIN; i += 40)
+    check_part(i, NIN - i < 40 ? NIN - i : 40);
+}
+
+TEST(bad_args) {
+  lode_http_url_t u;
+  ASSERT_EQ(lode_http_url_parse(NULL, &u), LODE_ERR_INVALID_URL);
+  ASSERT_EQ(lode_http_url_parse("http://h/", NULL), UV_EINVAL);
+  lode_http_url_free(NULL);
+}
+
+TEST(agent_get_name) {
+  char buf[128];
+  lode_agent_name_opts_t o = { 0 };
+  ASSERT_EQ(lode_agent_get_name(&o, buf, sizeof(buf)), 11);
+  ASSERT_STR_EQ(buf, "localhost::");
+  o = (lode_agent_name_opts_t){ .host = "a.b", .port = 80,
+                                .local_address = "127.0.0.2", .family = 6 };
+  lode_agent_get_name(&o, buf, sizeof(buf));
+  ASSERT_STR_EQ(buf, "a.b:80:127.0.0.2:6");
+  o = (lode_agent_name_opts_t){ .host = "h", .port = 1,
+                                .socket_path = "/tmp/s" };
+  lode_agent_get_name(&o, buf, sizeof(buf));
+  ASSERT_STR_EQ(buf, "h:1::/tmp/s");
+  ASSERT_EQ(lode_agent_get_name(&o, buf, 4), 11);
+  ASSERT_STR_EQ(buf, "h:1");
+}
+
+TEST_MAIN(against_node, bad_args, agent_get_name)
