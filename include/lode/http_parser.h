@@ -19,6 +19,13 @@
  *     ...                                         // other protocol's
  *   }
  *
+ * With opts.merge_complete the end of a message rides on the event that
+ * ends it (ev.complete) when it can: the HEAD of a message without a body,
+ * the last BODY piece of a Content-Length or chunked body, the TRAILERS.
+ * A whole bodiless request then takes one call instead of three. After an
+ * event with ev.complete, an empty input has nothing left to report, so
+ * the loop above may stop when len reaches 0.
+ *
  * NEED_MORE may leave bytes unconsumed (a head, a chunk-size line or
  * trailers that are not complete yet): keep them, append what arrives next
  * so they stay contiguous, and call again starting at the first of them.
@@ -160,6 +167,9 @@ typedef struct lode_http_event_s {
   lode_slice_t data;       /* BODY */
   const lode_http_header_t* trailers;  /* TRAILERS */
   size_t num_trailers;
+  int complete;            /* with opts.merge_complete: this HEAD, BODY or
+                              TRAILERS event also ends the message, and no
+                              MESSAGE_COMPLETE event follows for it */
 } lode_http_event_t;
 
 /* Options; zero-initialised means llhttp's strictness and Node's limits. */
@@ -179,6 +189,9 @@ typedef struct lode_http_parser_opts_s {
   int method;              /* responses: the method of the request they
                               answer (see lode_http_parser_set_method);
                               0 means GET here, not DELETE */
+  int merge_complete;      /* 1: report a message's end as ev.complete on
+                              the event that ends it where possible (see
+                              above); 0: always as MESSAGE_COMPLETE */
 } lode_http_parser_opts_t;
 
 #define LODE_HTTP_INLINE_HEADERS 64
@@ -188,7 +201,7 @@ typedef struct lode_http_parser_opts_s {
 typedef struct lode_http_parser_s {
   /* configuration */
   uint8_t type;
-  uint8_t error_sticky_;
+  uint8_t merge;
   uint16_t lenient;
   int method_answered_;
   uint32_t max_header_size;
@@ -258,7 +271,9 @@ const lode_http_head_t* lode_http_parser_head(const lode_http_parser_t* p);
  * HEAD) and, with `upgrade`, what follows is another protocol (llhttp's
  * on_headers_complete returning 1 or 2). Also clears the upgrade of a
  * request whose Upgrade nobody accepts, with skip_body 0 and upgrade 0
- * (Node's server without an 'upgrade' listener). */
+ * (Node's server without an 'upgrade' listener). A HEAD that came with
+ * ev.complete is merged only when neither can change anything (no body
+ * even with skip_body 0, no upgrade): the call does nothing then. */
 void lode_http_parser_after_head(lode_http_parser_t* p, int skip_body,
                                  int upgrade);
 

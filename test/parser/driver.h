@@ -43,6 +43,7 @@ typedef struct {
   int finish;        /* call finish at the end of input */
   int method;        /* responses: the request's method (0: GET) */
   size_t max_header_size;
+  int merge;         /* opts.merge_complete */
 } drv_opts_t;
 
 typedef struct {
@@ -97,10 +98,29 @@ static void drv_error(drv_result_t* r, const lode_http_parser_t* p, int rc,
             drv_llhttp_code(rc), r->reason ? r->reason : "");
 }
 
-/* Handles one event; returns 1 when parsing is over. */
+static void drv_complete(drv_result_t* r, size_t off) {
+  r->messages++;
+  sb_printf(&r->log, "off=%zu message complete\n", off);
+  sb_add(&r->body, "|", 1);
+}
+
+static int drv_event_type(drv_result_t* r, lode_http_parser_t* p,
+                          const drv_opts_t* o, const lode_http_event_t* ev,
+                          size_t off);
+
+/* Handles one event; returns 1 when parsing is over. A merged end of
+ * message is logged as MESSAGE_COMPLETE is. */
 static int drv_event(drv_result_t* r, lode_http_parser_t* p,
                      const drv_opts_t* o, const lode_http_event_t* ev,
                      size_t off) {
+  int over = drv_event_type(r, p, o, ev, off);
+  if (ev->complete) drv_complete(r, off);
+  return over;
+}
+
+static int drv_event_type(drv_result_t* r, lode_http_parser_t* p,
+                          const drv_opts_t* o, const lode_http_event_t* ev,
+                          size_t off) {
   switch (ev->type) {
     case LODE_HTTP_EV_HEAD:
       drv_head_line(r, p, off);
@@ -120,9 +140,7 @@ static int drv_event(drv_result_t* r, lode_http_parser_t* p,
       }
       return 0;
     case LODE_HTTP_EV_MESSAGE_COMPLETE:
-      r->messages++;
-      sb_printf(&r->log, "off=%zu message complete\n", off);
-      sb_add(&r->body, "|", 1);
+      drv_complete(r, off);
       return 0;
     case LODE_HTTP_EV_UPGRADE:
       sb_printf(&r->log, "off=%zu error code=22 reason=\"Pause on "
@@ -139,7 +157,8 @@ static inline void drv_run(const drv_opts_t* o, const unsigned char* in, size_t 
                     size_t piece, size_t first, drv_result_t* r) {
   lode_http_parser_t p;
   lode_http_parser_opts_t po = { .lenient = o->lenient, .method = o->method,
-                                 .max_header_size = o->max_header_size };
+                                 .max_header_size = o->max_header_size,
+                                 .merge_complete = o->merge };
   memset(r, 0, sizeof(*r));
   lode_http_parser_init(&p, o->type, &po);
   size_t start = 0, avail = 0;

@@ -4,22 +4,27 @@
 #include "test.h"
 #include "driver.h"
 
-/* Runs `in` every way and checks that all ways agree with `want` (the
- * llhttp-style log); returns the whole-input result for more checks. */
+/* Runs `in` every way (each scanning path, whole, split at every byte,
+ * byte by byte, with and without merge_complete) and checks that all
+ * ways agree with `want` (the llhttp-style log); returns the whole-input
+ * result for more checks. */
 static void expect_log(const drv_opts_t* o, const char* in, const char* want,
                        drv_result_t* out) {
   size_t n = strlen(in);
-  for (int l = LODE_HTTP_SIMD_SCALAR; l <= LODE_HTTP_SIMD_AVX2; l++) {
-    if (lode_http_parser_use_simd(l) != l) continue;
-    for (size_t k = 0; k <= n; k++) {
-      drv_result_t r;
-      drv_run(o, (const unsigned char*) in, n, k == n ? 1 : n, k, &r);
-      if (strcmp(r.log.s ? r.log.s : "", want) != 0) {
-        fprintf(stderr, "simd %d, first piece %zu\n--- want\n%s--- got\n%s",
-                l, k, want, r.log.s ? r.log.s : "");
-        ASSERT(0);
+  drv_opts_t m = *o;
+  for (m.merge = 0; m.merge < 2; m.merge++) {
+    for (int l = LODE_HTTP_SIMD_SCALAR; l <= LODE_HTTP_SIMD_AVX2; l++) {
+      if (lode_http_parser_use_simd(l) != l) continue;
+      for (size_t k = 0; k <= n; k++) {
+        drv_result_t r;
+        drv_run(&m, (const unsigned char*) in, n, k == n ? 1 : n, k, &r);
+        if (strcmp(r.log.s ? r.log.s : "", want) != 0) {
+          fprintf(stderr, "simd %d, merge %d, first piece %zu\n--- want\n%s"
+                  "--- got\n%s", l, m.merge, k, want, r.log.s ? r.log.s : "");
+          ASSERT(0);
+        }
+        drv_free(&r);
       }
-      drv_free(&r);
     }
   }
   lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);
@@ -410,10 +415,165 @@ TEST(bad_input_never_crashes) {
   free(buf);
 }
 
+/* The one-pass head parser (whole heads) and the precise one (heads whose
+ * start line came alone) must give the same log, headers and body: every
+ * byte of these heads replaced by each byte that matters, on every
+ * scanning path, strict and lenient. */
+static int same_result(const drv_result_t* a, const drv_result_t* b) {
+  const sbuf_t* x[] = { &a->log, &a->headers, &a->body, &a->trailers };
+  const sbuf_t* y[] = { &b->log, &b->headers, &b->body, &b->trailers };
+  for (int i = 0; i < 4; i++)
+    if (strcmp(x[i]->s ? x[i]->s : "", y[i]->s ? y[i]->s : "") != 0)
+      return 0;
+  return 1;
+}
+
+static void one_pass_vs_precise(const drv_opts_t* o, const char* in,
+                                size_t n) {
+  size_t line = (size_t) (strstr(in, "\r\n") - in) + 2;
+  drv_result_t whole, split;
+  drv_run(o, (const unsigned char*) in, n, 0, 0, &whole);
+  drv_run(o, (const unsigned char*) in, n, n, line, &split);
+  if (!same_result(&whole, &split)) {
+    fprintf(stderr, "input (lenient %x):\n%.*s\n--- one pass\n%s%s"
+            "--- precise\n%s%s", o->lenient, (int) n, in,
+            whole.log.s ? whole.log.s : "",
+            whole.headers.s ? whole.headers.s : "",
+            split.log.s ? split.log.s : "",
+            split.headers.s ? split.headers.s : "");
+    ASSERT(0);
+  }
+  drv_free(&whole);
+  drv_free(&split);
+}
+
+/* Short inputs the one-pass parser must not read past (the driver feeds
+ * exact-size copies, so ASan sees any over-read). */
+TEST(one_pass_edges) {
+  expect_log(&REQ, "OPTIONS / HTTP/1.1\r\n\r\n",
+             "off=22 headers complete method=6 v=1/1 flags=0 "
+             "content_length=0\n"
+             "off=22 message complete\n", NULL);
+  expect_log(&RES, "HTTP/1.1 200 \r\n\r\n",
+             "off=17 headers complete status=200 v=1/1 flags=0 "
+             "content_length=0\n", NULL);
+}
+
+TEST(one_pass_agrees_with_precise) {
+  static const char* heads[] = {
+    "GET /a/b?c=d&e#f?g HTTP/1.1\r\nHost: example.com\r\n"
+    "CONNECTION: Keep-Alive\r\nUser-Agent: x/1.0 (y; z)\t\r\n"
+    "Empty:\r\nContent-Length: 12 \r\nX: \t v \r\n\r\nhello world!",
+    "POST /p HTTP/1.0\r\ntransfer-encoding: Chunked\r\n"
+    "Proxy-Connection: close\r\nUpgrade: h2c\r\n"
+    "Connection: upgrade\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "HTTP/1.1 200 Fine \x80 reason\r\nContent-Length: 3\r\n"
+    "Connection: keep-alive\r\nSet-Cookie: a=b; Path=/\r\n\r\nabc",
+    "HTTP/1.0 101 Switching\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\n\r\n",
+    "OPTIONS / HTTP/1.1\r\nUpgrade:\r\nConnection: upgrade\r\n"
+    "Transfer-Encoding:\r\nA:\r\n\r\n",
+  };
+  static const char bytes[] = "\r\n \t:,;0a\"=\\\x00\x7f\x80\xff-9Ac\x0b";
+  lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);
+  for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+    drv_opts_t o = { .type = heads[h][0] == 'H' ? LODE_HTTP_RESPONSE
+                                                : LODE_HTTP_REQUEST };
+    size_t n = strlen(heads[h]);
+    char* buf = malloc(n);
+    for (int l = LODE_HTTP_SIMD_SCALAR; l <= LODE_HTTP_SIMD_AVX2; l++) {
+      if (lode_http_parser_use_simd(l) != l) continue;
+      for (int lenient = 0; lenient < 2; lenient++) {
+        o.lenient = lenient ? LODE_HTTP_LENIENT_ALL : 0;
+        one_pass_vs_precise(&o, heads[h], n);
+        for (size_t i = 0; i < n; i++) {
+          for (size_t b = 0; b < sizeof(bytes) - 1; b++) {
+            memcpy(buf, heads[h], n);
+            buf[i] = bytes[b];
+            if (memchr(buf, '\n', n) == NULL) continue;
+            one_pass_vs_precise(&o, buf, n);
+          }
+        }
+      }
+    }
+    free(buf);
+  }
+  lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);
+}
+
+/* Runs `in` whole with merge_complete and writes one letter per event:
+ * H head, B body, T trailers, C message complete, U upgrade, with '+'
+ * after an event that carried the end of its message. */
+static void merged_events(const drv_opts_t* o, const char* in, char* out) {
+  lode_http_parser_t p;
+  lode_http_parser_opts_t po = { .merge_complete = 1, .method = o->method };
+  lode_http_parser_init(&p, o->type, &po);
+  size_t len = strlen(in);
+  for (;;) {
+    lode_http_event_t ev;
+    ASSERT_OK(lode_http_parser_execute(&p, in, len, &ev));
+    in += ev.consumed;
+    len -= ev.consumed;
+    if (ev.type == LODE_HTTP_EV_NEED_MORE) break;
+    *out++ = "?HBTCU"[ev.type];
+    if (ev.complete) *out++ = '+';
+    if (ev.type == LODE_HTTP_EV_UPGRADE || (ev.complete && len == 0)) break;
+  }
+  *out = 0;
+}
+
+TEST(merge_complete_events) {
+  char got[64];
+  merged_events(&REQ, "GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", got);
+  ASSERT_STR_EQ(got, "H+H+");
+  merged_events(&REQ, "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nab", got);
+  ASSERT_STR_EQ(got, "HB+");
+  merged_events(&REQ, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "2\r\nab\r\n1\r\nc\r\n0\r\n\r\n", got);
+  ASSERT_STR_EQ(got, "HBB+");
+  merged_events(&REQ, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "2\r\nab\r\n0\r\nT: 1\r\n\r\n", got);
+  ASSERT_STR_EQ(got, "HBT+");
+  /* A chunk extension on the last chunk: the precise way, no merge. */
+  merged_events(&REQ, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "2\r\nab\r\n0;x\r\n\r\n", got);
+  ASSERT_STR_EQ(got, "HBC");
+  /* An upgrade keeps its own events: MESSAGE_COMPLETE, then UPGRADE. */
+  merged_events(&REQ, "GET / HTTP/1.1\r\nConnection: upgrade\r\n"
+                "Upgrade: ws\r\n\r\nxx", got);
+  ASSERT_STR_EQ(got, "HCU");
+  /* A response to HEAD with a length: after_head may still ask for the
+   * body, so the end is not merged into the head. */
+  drv_opts_t head = RES;
+  head.method = LODE_HTTP_HEAD;
+  merged_events(&head, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", got);
+  ASSERT_STR_EQ(got, "HC");
+  merged_events(&RES, "HTTP/1.1 204 No Content\r\n\r\n", got);
+  ASSERT_STR_EQ(got, "H+");
+  /* After a merged head, after_head() changes nothing. */
+  lode_http_parser_t p;
+  lode_http_event_t ev;
+  const char* in = "GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+  lode_http_parser_init(&p, LODE_HTTP_REQUEST,
+                        &(lode_http_parser_opts_t){ .merge_complete = 1 });
+  ASSERT_OK(lode_http_parser_execute(&p, in, strlen(in), &ev));
+  ASSERT_EQ(ev.complete, 1);
+  lode_http_parser_after_head(&p, 0, 1);
+  size_t off = ev.consumed;
+  ASSERT_OK(lode_http_parser_execute(&p, in + off, strlen(in) - off, &ev));
+  ASSERT_EQ(ev.type, LODE_HTTP_EV_HEAD);
+  ASSERT_EQ(ev.complete, 1);
+  ASSERT_EQ(ev.consumed, strlen(in) - off);
+  ASSERT_OK(lode_http_parser_execute(&p, in, 0, &ev));
+  ASSERT_EQ(ev.type, LODE_HTTP_EV_NEED_MORE);
+}
+
 TEST_MAIN(views_and_pipelining, chunked_with_extensions_and_trailers,
           smuggling_cl_te, smuggling_te_obfuscation,
           smuggling_duplicate_and_bad_content_length,
           smuggling_folding_bare_cr_lf_nul, responses_without_body,
           response_until_close, upgrade_and_connect, keep_alive_rules,
           header_limits, chunk_extensions_capped, lenient_flags_one_by_one,
-          bad_input_never_crashes)
+          bad_input_never_crashes, one_pass_edges,
+          one_pass_agrees_with_precise,
+          merge_complete_events)

@@ -1,6 +1,6 @@
 /* llhttp's own test corpus (shared/spec/parser/llhttp-cases.json), every
  * applicable case, fed whole, split at every byte and one byte at a time,
- * on every scanning path the CPU has. Compared with llhttp's expected log
+ * on every scanning path the CPU has, with and without merge_complete. Compared with llhttp's expected log
  * on: headers complete (method/status, version, flags, content length),
  * message complete, error (code, reason, offset) and finish. */
 #include "test.h"
@@ -103,10 +103,18 @@ static int has_high_bytes(const json_t* c) {
   return high;
 }
 
-/* Whole, then split in two at every byte, then byte by byte. */
-static int run_case(const json_t* c, int level, int utf8) {
+static int same(const sbuf_t* a, const sbuf_t* b) {
+  return strcmp(a->s ? a->s : "", b->s ? b->s : "") == 0;
+}
+
+/* Whole, then split in two at every byte, then byte by byte. A whole head
+ * goes through the one-pass parser and a head split after its start line
+ * through the precise one: their headers (names, values, trailers) must
+ * be the same as well as the log. */
+static int run_case(const json_t* c, int level, int utf8, int merge) {
   drv_opts_t o;
   if (parse_meta(c, &o) < 0) return -1;
+  o.merge = merge;
   const char* b64 = json_str(c, "input_b64");
   unsigned char* in = malloc(2 * strlen(b64) + 1);
   size_t n = base64_decode(b64, in);
@@ -118,7 +126,7 @@ static int run_case(const json_t* c, int level, int utf8) {
   drv_result_t whole;
   drv_run(&o, in, n, 0, 0, &whole);
   char mode[64];
-  snprintf(mode, sizeof(mode), "whole, simd %d", level);
+  snprintf(mode, sizeof(mode), "whole, simd %d, merge %d", level, merge);
   if (strcmp(whole.log.s ? whole.log.s : "", want.s) != 0)
     report(c, mode, want.s, whole.log.s ? whole.log.s : "");
   for (size_t k = 1; scan && k <= n; k++) {
@@ -126,10 +134,15 @@ static int run_case(const json_t* c, int level, int utf8) {
     if (k < n) drv_run(&o, in, n, n, k, &r);
     else drv_run(&o, in, n, 1, 0, &r);
     const char* got = r.log.s ? r.log.s : "";
-    if (strcmp(got, want.s) != 0 ||
-        strcmp(r.body.s ? r.body.s : "", whole.body.s ? whole.body.s : "")) {
-      if (k < n) snprintf(mode, sizeof(mode), "split at %zu, simd %d", k, level);
-      else snprintf(mode, sizeof(mode), "byte by byte, simd %d", level);
+    if (strcmp(got, want.s) != 0 || !same(&r.body, &whole.body) ||
+        !same(&r.headers, &whole.headers) ||
+        !same(&r.trailers, &whole.trailers)) {
+      if (k < n)
+        snprintf(mode, sizeof(mode), "split at %zu, simd %d, merge %d", k,
+                 level, merge);
+      else
+        snprintf(mode, sizeof(mode), "byte by byte, simd %d, merge %d",
+                 level, merge);
       report(c, mode, want.s, got);
       drv_free(&r);
       break;
@@ -140,6 +153,25 @@ static int run_case(const json_t* c, int level, int utf8) {
   free(want.s);
   free(in);
   return 0;
+}
+
+/* One case on one path; inputs with bytes >= 0x80 are tried as they are
+ * and then in UTF-8. Returns 1 when the case ran. */
+static int run_one(const json_t* c, int level, int merge, int first) {
+  if (!has_high_bytes(c)) return run_case(c, level, 0, merge) == 0;
+  int before = failures;
+  quiet = 1;
+  run_case(c, level, 0, merge);
+  quiet = 0;
+  if (failures != before) {
+    failures = before;
+    if (first)
+      printf("note %s:%d: matched with the input in UTF-8 (its original "
+             "form in llhttp's test)\n", json_str(c, "file"),
+             (int) json_get(c, "line")->num);
+    run_case(c, level, 1, merge);
+  }
+  return 1;
 }
 
 TEST(corpus) {
@@ -173,23 +205,8 @@ TEST(corpus) {
         }
         continue;
       }
-      if (has_high_bytes(c)) {
-        int before = failures;
-        quiet = 1;
-        run_case(c, levels[li], 0);
-        quiet = 0;
-        if (failures != before) {
-          failures = before;
-          if (li == 0)
-            printf("note %s:%d: matched with the input in UTF-8 (its "
-                   "original form in llhttp's test)\n", json_str(c, "file"),
-                   (int) json_get(c, "line")->num);
-          run_case(c, levels[li], 1);
-        }
-        run++;
-        continue;
-      }
-      if (run_case(c, levels[li], 0) == 0) run++;
+      for (int merge = 0; merge < 2; merge++)
+        run += run_one(c, levels[li], merge, li == 0 && merge == 0);
     }
   }
   lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);

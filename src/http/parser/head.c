@@ -23,12 +23,15 @@
 
 #define LEN(p, flag) ((p)->lenient & LODE_HTTP_LENIENT_##flag)
 
-/* llhttp's header states. */
-enum {
-  HS_GENERAL, HS_CONNECTION, HS_CONTENT_LENGTH, HS_TRANSFER_ENCODING,
-  HS_UPGRADE, HS_CONN_KEEP_ALIVE, HS_CONN_CLOSE, HS_CONN_UPGRADE,
-  HS_TE_CHUNKED
-};
+#define HS_GENERAL LODE__HS_GENERAL
+#define HS_CONNECTION LODE__HS_CONNECTION
+#define HS_CONTENT_LENGTH LODE__HS_CONTENT_LENGTH
+#define HS_TRANSFER_ENCODING LODE__HS_TRANSFER_ENCODING
+#define HS_UPGRADE LODE__HS_UPGRADE
+#define HS_CONN_KEEP_ALIVE LODE__HS_CONN_KEEP_ALIVE
+#define HS_CONN_CLOSE LODE__HS_CONN_CLOSE
+#define HS_CONN_UPGRADE LODE__HS_CONN_UPGRADE
+#define HS_TE_CHUNKED LODE__HS_TE_CHUNKED
 
 int lode__fail(lode__ctx_t* c, int code, const char* reason,
                const char* at) {
@@ -373,23 +376,31 @@ typedef struct {
   int end;             /* the line was the blank one */
 } line_t;
 
-static int special_header(const char* s, size_t n) {
-  static const struct { const char* name; int hs; } sp[] = {
-    { "connection", HS_CONNECTION }, { "content-length", HS_CONTENT_LENGTH },
-    { "proxy-connection", HS_CONNECTION },
-    { "transfer-encoding", HS_TRANSFER_ENCODING }, { "upgrade", HS_UPGRADE },
-  };
-  if (n != 7 && n != 10 && n != 14 && n != 16 && n != 17) return HS_GENERAL;
-  int first = lower((unsigned char) s[0]);
-  if (first != 'c' && first != 'p' && first != 't' && first != 'u')
-    return HS_GENERAL;
-  for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
-    if (sp[i].name[0] != first || strlen(sp[i].name) != n) continue;
-    size_t k = 0;
-    while (k < n && lower((unsigned char) s[k]) == sp[i].name[k]) k++;
-    if (k == n) return sp[i].hs;
+/* A token equals a lower-case name, whatever its case: among token bytes
+ * only 'A'-'Z' become letters when 0x20 is set, and '-' stays. */
+static int name_is(const char* s, const char* name, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((s[i] | 0x20) != name[i]) return 0;
+  return 1;
+}
+
+int lode__header_state(const char* s, size_t n) {
+  switch (n) {
+    case 7:
+      return name_is(s, "upgrade", 7) ? HS_UPGRADE : HS_GENERAL;
+    case 10:
+      return name_is(s, "connection", 10) ? HS_CONNECTION : HS_GENERAL;
+    case 14:
+      return name_is(s, "content-length", 14) ? HS_CONTENT_LENGTH
+                                              : HS_GENERAL;
+    case 16:
+      return name_is(s, "proxy-connection", 16) ? HS_CONNECTION : HS_GENERAL;
+    case 17:
+      return name_is(s, "transfer-encoding", 17) ? HS_TRANSFER_ENCODING
+                                                 : HS_GENERAL;
+    default:
+      return HS_GENERAL;
   }
-  return HS_GENERAL;
 }
 
 static void set_header_flags(line_t* L) {
@@ -634,7 +645,7 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   q = lode__http_scan->token(q, e);
   NEED(q);
   L->ne = q;
-  L->hs = special_header(L->ns, L->ne - L->ns);
+  L->hs = lode__header_state(L->ns, (size_t) (L->ne - L->ns));
   if (L->hs != HS_GENERAL && *q == ' ') {
     if (!LEN(p, HEADERS))
       FAIL(INVALID_HEADER_TOKEN, "Invalid header field char", q + 1);
@@ -710,6 +721,8 @@ static long header_lines(lode__ctx_t* c, const char* s, uint32_t first) {
 long lode__parse_head(lode__ctx_t* c, const char* s) {
   lode_http_parser_t* p = c->p;
   if (p->line1 == 0) {
+    long n = lode__http_scan->head(p, s, c->end);
+    if (n > 0) return n;
     int rc = 0;
     p->header_nread = 0;  /* the start line is parsed whole each time */
     const char* q = p->type == LODE_HTTP_REQUEST ? request_line(c, s, &rc)

@@ -24,14 +24,37 @@ extern const uint8_t lode__http_class[256];
 
 /* Scanners: the first byte in [s, e) outside the class (or e). */
 typedef const char* (*lode__scan_fn)(const char* s, const char* e);
+/* The one-pass head parser (fast.c): the whole head at s, ordinary in
+ * every respect, parsed at once; returns its length, or 0 to leave the
+ * head to the precise parser (anything unusual, incomplete or over a
+ * limit). Writes p only when it succeeds. */
+typedef long (*lode__head_fn)(lode_http_parser_t* p, const char* s,
+                              const char* e);
 typedef struct {
   lode__scan_fn token;
   lode__scan_fn url;
   lode__scan_fn value;
+  lode__head_fn head;
 } lode__scanners_t;
 extern const lode__scanners_t* lode__http_scan;
 /* Picks the best scanners on first use (unless a path was forced). */
 void lode__http_scan_init(void);
+long lode__fast_head_scalar(lode_http_parser_t* p, const char* s,
+                            const char* e);
+long lode__fast_head_sse42(lode_http_parser_t* p, const char* s,
+                           const char* e);
+long lode__fast_head_avx2(lode_http_parser_t* p, const char* s,
+                          const char* e);
+
+/* llhttp's header states: what a header line's name makes of its value. */
+enum {
+  LODE__HS_GENERAL, LODE__HS_CONNECTION, LODE__HS_CONTENT_LENGTH,
+  LODE__HS_TRANSFER_ENCODING, LODE__HS_UPGRADE, LODE__HS_CONN_KEEP_ALIVE,
+  LODE__HS_CONN_CLOSE, LODE__HS_CONN_UPGRADE, LODE__HS_TE_CHUNKED
+};
+
+/* The state a header name s[0..n) (a token) starts its value in. */
+int lode__header_state(const char* s, size_t n);
 
 /* The head parser (head.c). A result is the offset just past what was
  * parsed (> 0), LODE__INCOMPLETE, or LODE__FAILED with p's error set. */

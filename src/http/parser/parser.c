@@ -50,7 +50,9 @@ int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
       (p->max_hdrs == 0 || p->max_hdrs > LODE_HTTP_INLINE_HEADERS))
     p->max_hdrs = LODE_HTTP_INLINE_HEADERS;
   p->method_answered_ = opts->method ? opts->method : LODE_HTTP_GET;
-  lode_http_parser_reset(p);
+  p->merge = opts->merge_complete ? 1 : 0;
+  p->state = LODE__S_START;  /* the rest of reset() is the memset's */
+  p->finish = FINISH_SAFE;
   return 0;
 }
 
@@ -371,6 +373,29 @@ static int chunk_crlf(lode__ctx_t* c, const char** qp) {
 
 /* ---- the driver ------------------------------------------------------- */
 
+/* With merge_complete, the message ends on this event: the state
+ * MESSAGE_COMPLETE would have left. An upgrade is never merged (its
+ * UPGRADE event follows the end of the message). */
+static int merge_end(lode_http_parser_t* p, lode_http_event_t* ev) {
+  if (!p->merge || p->upgrade) return 0;
+  ev->complete = 1;
+  p->state = LODE__S_CLEANUP;
+  return 1;
+}
+
+/* After the last chunk's data: the usual "\r\n0\r\n\r\n" (CRLF, the last
+ * chunk, no trailers) ends the message on the same event when it is
+ * there whole. */
+static void last_chunk(lode_http_parser_t* p, lode_http_event_t* ev,
+                       const char** qp, const char* e) {
+  if (!p->merge || p->upgrade || e - *qp < 7 ||
+      memcmp(*qp, "\r\n0\r\n\r\n", 7) != 0)
+    return;
+  *qp += 7;
+  p->flags |= F_TRAILING;
+  merge_end(p, ev);
+}
+
 static void body_event(lode_http_parser_t* p, lode_http_event_t* ev,
                        const char** qp, const char* e) {
   uint64_t n = (uint64_t) (e - *qp);
@@ -381,9 +406,14 @@ static void body_event(lode_http_parser_t* p, lode_http_event_t* ev,
   *qp += n;
   if (p->state == LODE__S_BODY_EOF) return;
   p->remaining -= n;
-  if (p->remaining == 0)
-    p->state = p->state == LODE__S_BODY ? LODE__S_COMPLETE
-                                        : LODE__S_CHUNK_CRLF;
+  if (p->remaining > 0) return;
+  if (p->state == LODE__S_BODY) {
+    p->state = LODE__S_COMPLETE;
+    merge_end(p, ev);
+  } else {
+    p->state = LODE__S_CHUNK_CRLF;
+    last_chunk(p, ev, qp, e);
+  }
 }
 
 static void trailers_done(lode_http_parser_t* p, const char* s,
@@ -395,6 +425,7 @@ static void trailers_done(lode_http_parser_t* p, const char* s,
   ev->trailers = p->hdrs + p->trailers_at;
   ev->num_trailers = p->nhdrs - p->trailers_at;
   p->state = LODE__S_COMPLETE;
+  if (ev->num_trailers > 0) merge_end(p, ev);
 }
 
 /* After MESSAGE_COMPLETE: llhttp's cleanup. */
@@ -410,6 +441,15 @@ static void cleanup(lode_http_parser_t* p) {
   p->state = keep || LEN(p, KEEP_ALIVE) ? LODE__S_START : LODE__S_CLOSED;
 }
 
+/* A head whose message has no body whatever the caller answers in
+ * lode_http_parser_after_head() (short of an upgrade) ends its message
+ * at once with merge_complete. */
+static void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
+  if (!p->merge || p->upgrade || body_mode(p) != 0) return;
+  apply_head_result(p);
+  merge_end(p, ev);
+}
+
 static int step_head(lode__ctx_t* c, const char** qp,
                      lode_http_event_t* ev) {
   lode_http_parser_t* p = c->p;
@@ -419,6 +459,7 @@ static int step_head(lode__ctx_t* c, const char** qp,
     head_done(p, *qp);
     ev->type = LODE_HTTP_EV_HEAD;
     p->state = LODE__S_AFTER_HEAD;
+    merge_head(p, ev);
   } else {
     if ((n = lode__parse_trailers(c, *qp)) <= 0) goto out;
     trailers_done(p, *qp, ev);
@@ -548,6 +589,7 @@ const lode_http_head_t* lode_http_parser_head(const lode_http_parser_t* p) {
 
 void lode_http_parser_after_head(lode_http_parser_t* p, int skip_body,
                                  int upgrade) {
+  if (p->state != LODE__S_AFTER_HEAD) return;  /* merged: nothing to do */
   p->head_result = (int8_t) ((skip_body ? 1 : 0) | (upgrade ? 2 : 0));
   if (!upgrade) p->upgrade = 0;
   p->head.upgrade = upgrade ? 1 : 0;
