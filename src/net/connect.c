@@ -608,6 +608,7 @@ int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
 
 int lode_net_connect(uv_loop_t* loop, const lode_socket_opts_t* opts,
                      const lode_socket_events_t* ev, lode_socket_t** out) {
+  if (loop == NULL || out == NULL) return UV_EINVAL;
   int r = validate(opts);
   if (r != 0) return r;
   lode_socket_opts_t o = *opts;

@@ -119,6 +119,7 @@ struct lode_socket_s {
   lode__idle_t idle;
   size_t hwm;
   size_t queued;                 /* bytes written but not yet sent */
+  size_t last_write_queue_size;  /* at the last timeout check */
   uint64_t bytes_read;
   uint64_t bytes_written;
   /* Writes held while connecting or corked, and completed writes whose

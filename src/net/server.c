@@ -64,6 +64,7 @@ static void on_tick(lode__tick_t* t);
 int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
                            const lode_server_events_t* ev,
                            lode_server_t** out) {
+  if (loop == NULL || out == NULL) return UV_EINVAL;
   lode_server_t* srv = calloc(1, sizeof(*srv));
   if (srv == NULL) return UV_ENOMEM;
   srv->nl = lode__netloop_get(loop);

@@ -18,6 +18,7 @@ static void on_idle_timeout(lode__idle_t* it);
 
 int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
                      const lode_socket_events_t* ev, lode_socket_t** out) {
+  if (loop == NULL || out == NULL) return UV_EINVAL;
   lode_socket_t* s = calloc(1, sizeof(*s));
   if (s == NULL) return UV_ENOMEM;
   s->nl = lode__netloop_get(loop);
@@ -191,6 +192,14 @@ void lode__socket_opened(lode_socket_t* s) {
 static void on_idle_timeout(lode__idle_t* it) {
   lode_socket_t* s = lode__container_of(it, lode_socket_t, idle);
   if (DEAD(s)) return;
+  /* Node: a write still moving bytes into the kernel is activity. */
+  size_t wqs = (s->flags & LODE__SK_HAS_HANDLE) ? s->h.stream.write_queue_size
+                                                : 0;
+  if (wqs > 0 && wqs != s->last_write_queue_size) {
+    s->last_write_queue_size = wqs;
+    lode__idle_touch(s->nl, &s->idle);
+    return;
+  }
   /* Node's callback is a once('timeout') listener of the same emit: it
    * runs even when the first listener destroyed the socket. */
   if (s->ev != NULL && s->ev->on_timeout != NULL) s->ev->on_timeout(s);

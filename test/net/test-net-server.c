@@ -355,6 +355,77 @@ TEST(listen_signal) {
   test_loop_close(&loop);
 }
 
+/* ipv6Only: "::" without the IPv4 half. */
+static void v6_c_error(lode_socket_t* s, const lode_error_t* e) {
+  side(&ct, "v4:%s", e->name);
+}
+static void v6_c_connect(lode_socket_t* s) {
+  side(&ct, "v6:connect");
+  lode_socket_destroy(s, NULL);
+}
+static int v6_closed;
+static void v6_c_close(lode_socket_t* s, int e) { v6_closed++; }
+static const lode_socket_events_t v6_cev = {
+  .on_connect = v6_c_connect, .on_error = v6_c_error, .on_close = v6_c_close,
+};
+
+TEST(ipv6_only) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t* srv;
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &srv));
+  lode_listen_opts_t lo = { .host = "::", .ipv6_only = 1 };
+  ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
+  lode_net_address_t a;
+  ASSERT_OK(lode_server_address(srv, &a));
+  lode_socket_t* c;
+  lode_socket_opts_t o4 = { .host = "127.0.0.1", .port = a.port };
+  ASSERT_OK(lode_net_connect(&loop, &o4, &v6_cev, &c));
+  run_until(&loop, &v6_closed, 5000);
+  lode_socket_opts_t o6 = { .host = "::1", .port = a.port };
+  ASSERT_OK(lode_net_connect(&loop, &o6, &v6_cev, &c));
+  run_until_n(&loop, &v6_closed, 2, 5000);
+  ASSERT_STR_EQ(ct.buf, "v4:ECONNREFUSED,v6:connect");
+  lode_server_close(srv, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+/* highWaterMark applies to accepted sockets' writes. */
+static void hwm_conn(lode_server_t* srv, lode_socket_t* s) {
+  ASSERT_EQ(lode_socket_write(s, LODE_SLICE("abc"), NULL, NULL), 1);
+  ASSERT_EQ(lode_socket_write(s, LODE_SLICE("d"), NULL, NULL), 1);
+  ASSERT_EQ(lode_socket_write(s, LODE_SLICE("efgh"), NULL, NULL), 0);
+  side(&st, "hwm");
+  lode_socket_destroy(s, NULL);
+  lode_server_close(srv, NULL, NULL);
+}
+static const lode_server_events_t hwm_sev = { .on_connection = hwm_conn };
+static const lode_socket_events_t quiet = { .on_close = v6_c_close };
+
+TEST(high_water_mark) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t* srv;
+  lode_server_opts_t so = { .high_water_mark = 4 };
+  ASSERT_OK(lode_net_create_server(&loop, &so, &hwm_sev, &srv));
+  int port = listen_local(&loop, srv);
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(&loop, &o, &quiet, &c));
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(st.buf, "hwm");
+  test_loop_close(&loop);
+}
+
+TEST(null_arguments) {
+  lode_server_t* srv;
+  lode_socket_t* s;
+  ASSERT_EQ(lode_net_create_server(NULL, NULL, NULL, &srv), UV_EINVAL);
+  ASSERT_EQ(lode_net_connect(NULL, NULL, NULL, &s), UV_EINVAL);
+  ASSERT_EQ(lode_socket_create(NULL, NULL, NULL, &s), UV_EINVAL);
+}
+
 /* An unref'd server does not hold the loop open. */
 TEST(unref) {
   uv_loop_t loop;
@@ -375,4 +446,4 @@ TEST_MAIN(eaddrinuse_is_an_event, close_not_running, bad_port_throws,
           default_host_and_listen_after_close, close_waits_for_connections,
           max_connections_zero_drops_all, max_connections_one, reuse_port,
           listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
-          unref)
+          ipv6_only, high_water_mark, null_arguments, unref)
