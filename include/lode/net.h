@@ -144,8 +144,8 @@ typedef struct lode_socket_opts_s {
   /* Constructor (lode_socket_create). */
   int has_fd;            /* wrap `fd` (Node's fd option) */
   int fd;
-  int readable;          /* with fd: 0 = both sides open, as in Node */
-  int writable;
+  int readable;          /* with fd: 0 = open (Node's behaviour), */
+  int writable;          /* -1 = that side closed from the start */
   int allow_half_open;
   lode_abort_signal_t* signal;
   const lode_onread_t* onread;   /* copied */
@@ -189,8 +189,11 @@ int lode_socket_create(uv_loop_t* loop, const lode_socket_opts_t* opts,
  * on success, after on_connect (Node's connectListener), never on failure.
  * Lookup and connection failures arrive in on_error (then on_close(1)),
  * asynchronously. Returns 0, or a negative code for what Node throws:
- * LODE_ERR_SOCKET_BAD_PORT, LODE_ERR_INVALID_ARG_VALUE,
- * LODE_ERR_MISSING_ARGS; UV_EALREADY when already connecting/connected. */
+ * LODE_ERR_SOCKET_BAD_PORT, LODE_ERR_INVALID_ARG_VALUE (family),
+ * LODE_ERR_INVALID_IP_ADDRESS (local_address), LODE_ERR_MISSING_ARGS (no
+ * port and no path); UV_EALREADY while connecting, UV_EISCONN when
+ * connected, LODE_ERR_SOCKET_CLOSED after destroy, UV_EINVAL for a path
+ * on a wrapped TCP fd (or the reverse). */
 int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
                         lode_socket_cb cb, void* arg);
 
@@ -370,7 +373,8 @@ typedef struct lode_listen_opts_s {
 
 /* Starts listening. Node: server.listen(...).
  * `cb` (may be NULL) runs once after on_listening, asynchronously, with
- * status 0 (Node adds it as a 'listening' listener). Bind and listen
+ * status 0 (Node adds it as a 'listening' listener; a listen that fails
+ * or is closed first never calls it). Bind and listen
  * failures (EADDRINUSE, EACCES, ENOTFOUND for the host) arrive in on_error
  * asynchronously, then the server may listen again.
  * A path longer than a Unix socket address holds fails with ENAMETOOLONG
@@ -387,7 +391,8 @@ int lode_server_listen_fd(lode_server_t* srv, int fd, int backlog,
  * fires once every accepted connection has closed. When the server was
  * not listening, `cb` gets LODE_ERR_SERVER_NOT_RUNNING (on_close still
  * fires, as in Node). Asynchronous. The socket file of a path server is
- * removed. */
+ * removed. After on_close and the callbacks have returned the server is
+ * freed, unless one of them listened again or a hold is taken. */
 void lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg);
 
 /* Node: server.address(). Returns 0, or UV_ENOTCONN when not listening
