@@ -4,6 +4,7 @@
 #define LODE_NET_INTERNAL_H
 
 #include <stdint.h>
+#include "core/internal.h"
 #include "lode/net.h"
 
 /* ---- Per-loop state: read slab, deferred calls, idle timers ---------- */
@@ -57,8 +58,7 @@ void lode__idle_touch(lode__netloop_t* nl, lode__idle_t* it);
 /* Disarms without forgetting the duration. */
 void lode__idle_stop(lode__netloop_t* nl, lode__idle_t* it);
 
-#define lode__container_of(ptr, type, field)                                \
-  ((type*) ((char*) (ptr) - offsetof(type, field)))
+/* lode__container_of comes from core/internal.h. */
 
 /* ---- Sockets ---------------------------------------------------------- */
 
