@@ -376,7 +376,10 @@ typedef struct lode_listen_opts_s {
  * status 0 (Node adds it as a 'listening' listener; a listen that fails
  * or is closed first never calls it). Bind and listen
  * failures (EADDRINUSE, EACCES, ENOTFOUND for the host) arrive in on_error
- * asynchronously, then the server may listen again.
+ * asynchronously, then the server may listen again; with no on_error the
+ * server closes instead (on_close follows). Accept errors other than
+ * EMFILE/ENFILE (which libuv absorbs) go to on_error only if it is set;
+ * they never stop a listening server.
  * A path longer than a Unix socket address holds fails with ENAMETOOLONG
  * in on_error (lode never truncates it).
  * Returns 0, LODE_ERR_SERVER_ALREADY_LISTEN or LODE_ERR_SOCKET_BAD_PORT. */

@@ -516,7 +516,12 @@ static void on_tick(lode__tick_t* t) {
     lode_error_t* e = srv->error;
     srv->error = NULL;
     srv->listen_cb = NULL;
-    if (srv->ev != NULL && srv->ev->on_error != NULL) srv->ev->on_error(srv, e);
+    if (srv->ev != NULL && srv->ev->on_error != NULL)
+      srv->ev->on_error(srv, e);
+    else if (srv->l == NULL && !srv->gai_active)
+      /* Nobody listens for the error: the server closes (where Node's
+       * process would end). */
+      lode_server_close(srv, NULL, NULL);
     lode_error_free(e);
   }
   if ((f & TICK_CLOSE) && srv->close_pending && srv->l == NULL &&

@@ -418,6 +418,26 @@ TEST(high_water_mark) {
   test_loop_close(&loop);
 }
 
+/* A listen error nobody listens to closes the server (Node would end the
+ * process); nothing leaks. */
+static void nl_close(lode_server_t* srv) { side(&st, "close"); }
+static const lode_server_events_t no_listener = { .on_close = nl_close };
+
+TEST(listen_error_without_listener) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t *a, *b;
+  ASSERT_OK(lode_net_create_server(&loop, NULL, NULL, &a));
+  int port = listen_local(&loop, a);
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &no_listener, &b));
+  lode_listen_opts_t lo = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_server_listen(b, &lo, NULL, NULL));
+  lode_server_close(a, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(st.buf, "close");
+  test_loop_close(&loop);
+}
+
 TEST(null_arguments) {
   lode_server_t* srv;
   lode_socket_t* s;
@@ -446,4 +466,5 @@ TEST_MAIN(eaddrinuse_is_an_event, close_not_running, bad_port_throws,
           default_host_and_listen_after_close, close_waits_for_connections,
           max_connections_zero_drops_all, max_connections_one, reuse_port,
           listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
-          ipv6_only, high_water_mark, null_arguments, unref)
+          ipv6_only, high_water_mark, listen_error_without_listener,
+          null_arguments, unref)
