@@ -39,6 +39,30 @@ static inline int listen_local(uv_loop_t* loop, lode_server_t* srv) {
   return a.port;
 }
 
+/* A server with `so`/`sev` listening on 127.0.0.1 (*out); returns its
+ * port. */
+static inline int serve(uv_loop_t* loop, const lode_server_opts_t* so,
+                        const lode_server_events_t* sev, lode_server_t** out)
+    __attribute__((unused));
+static inline int serve(uv_loop_t* loop, const lode_server_opts_t* so,
+                        const lode_server_events_t* sev,
+                        lode_server_t** out) {
+  ASSERT_OK(lode_net_create_server(loop, so, sev, out));
+  return listen_local(loop, *out);
+}
+
+/* A client connecting to 127.0.0.1:port with the events `ev`. */
+static inline lode_socket_t* dial(uv_loop_t* loop, int port,
+                                  const lode_socket_events_t* ev)
+    __attribute__((unused));
+static inline lode_socket_t* dial(uv_loop_t* loop, int port,
+                                  const lode_socket_events_t* ev) {
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
+  ASSERT_OK(lode_net_connect(loop, &o, ev, &c));
+  return c;
+}
+
 static inline void run_until_tick_(uv_timer_t* t) { (void) t; }
 
 /* Runs the loop until *count reaches n, failing after `ms`. A 5 ms

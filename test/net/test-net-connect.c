@@ -153,9 +153,7 @@ TEST(block_list_server) {
   ASSERT_OK(lode_net_create_server(&loop, &so, &count_sev, &server));
   lode_block_list_free(bl);
   int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &bev, &c));
+  dial(&loop, port, &bev);
   test_run_loop(&loop, 5000);
   /* Connected at the TCP level, then closed by the server unseen. */
   ASSERT(strncmp(ct.buf, "connect,", 8) == 0);

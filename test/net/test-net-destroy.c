@@ -135,11 +135,8 @@ TEST(in_timeout) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   kill_at = "timeout";
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &idle_sev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &tev, &c));
+  int port = serve(&loop, NULL, &idle_sev, &server);
+  dial(&loop, port, &tev);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "timeout,close(0)");
   test_loop_close(&loop);
@@ -156,11 +153,8 @@ static const lode_socket_events_t eev = {
 TEST(in_error) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &reset_sev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &eev, &c));
+  int port = serve(&loop, NULL, &reset_sev, &server);
+  dial(&loop, port, &eev);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "error:ECONNRESET,close(1)");
   test_loop_close(&loop);
@@ -183,11 +177,8 @@ static const lode_socket_events_t plain = { .on_close = c_close,
 TEST(in_connection) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &kill_sev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &plain, &c));
+  int port = serve(&loop, NULL, &kill_sev, &server);
+  dial(&loop, port, &plain);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "close(0)");
   test_loop_close(&loop);

@@ -44,9 +44,7 @@ TEST(refused) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int port = closed_port();
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
+  dial(&loop, port, &ev);
   test_run_loop(&loop, 5000);
   char want[200];
   snprintf(want, sizeof(want),
@@ -175,11 +173,8 @@ static const lode_socket_events_t wae_ev = {
 TEST(write_after_end) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &wae_ev, &c));
+  int port = serve(&loop, NULL, &srv_ev, &server);
+  dial(&loop, port, &wae_ev);
   test_run_loop(&loop, 5000);
   /* Node 20: the write's callback, the end's callback, 'error', 'close'. */
   ASSERT_STR_EQ(ct.buf, "connect,write-cb:ERR_STREAM_WRITE_AFTER_END,"
@@ -215,11 +210,8 @@ static const lode_socket_events_t epipe_ev = {
 TEST(write_after_peer_fin) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &fin_srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &epipe_ev, &c));
+  int port = serve(&loop, NULL, &fin_srv_ev, &server);
+  dial(&loop, port, &epipe_ev);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "connect,end,late-cb:0,write-cb:EPIPE,error:EPIPE:This socket "
                         "has been ended by the other party,close(1)");
@@ -253,11 +245,8 @@ TEST(peer_resets_mid_write) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   lode_server_opts_t so = { .socket_events = &rst_sock_ev };
-  ASSERT_OK(lode_net_create_server(&loop, &so, &srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &rst_ev, &c));
+  int port = serve(&loop, &so, &srv_ev, &server);
+  dial(&loop, port, &rst_ev);
   test_run_loop(&loop, 5000);
   /* The RST reaches the client as a failed read or write. */
   if (strcmp(ct.buf, "connect,error:ECONNRESET,close(1)") != 0)
@@ -294,11 +283,8 @@ static const lode_socket_events_t de_ev = {
 TEST(destroy_with_error) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &de_ev, &c));
+  int port = serve(&loop, NULL, &srv_ev, &server);
+  dial(&loop, port, &de_ev);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "connect,error:ERR_SOCKET_CONNECTION_TIMEOUT:Socket "
                         "connection timeout,close(1)");

@@ -93,11 +93,8 @@ TEST(no_half_open) {
   uv_loop_init(&loop);
   lode_server_opts_t so = { .allow_half_open = 1,
                             .socket_events = &ho_srv_sock };
-  ASSERT_OK(lode_net_create_server(&loop, &so, &ho_srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &nh_client, &c));
+  int port = serve(&loop, &so, &ho_srv_ev, &server);
+  dial(&loop, port, &nh_client);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "data:bye,end,close(0)");
   ASSERT_STR_EQ(st.buf, "connection,end,close(0)");
@@ -155,11 +152,8 @@ TEST(pause_on_connect_backpressure) {
   uv_loop_init(&loop);
   lode_server_opts_t so = { .pause_on_connect = 1,
                             .socket_events = &bp_srv_sock };
-  ASSERT_OK(lode_net_create_server(&loop, &so, &srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &bp_client, &c));
+  int port = serve(&loop, &so, &srv_ev, &server);
+  dial(&loop, port, &bp_client);
   /* The server must have accepted before the client's connect callback
    * uses `accepted`: run until both are up. */
   test_run_loop(&loop, 20000);
@@ -219,11 +213,8 @@ TEST(pause_resume_midway) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   lode_server_opts_t so = { .socket_events = &mp_srv_sock };
-  ASSERT_OK(lode_net_create_server(&loop, &so, &srv_ev, &server));
-  int port = listen_local(&loop, server);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &mp_client_ev, &c));
+  int port = serve(&loop, &so, &srv_ev, &server);
+  dial(&loop, port, &mp_client_ev);
   test_run_loop(&loop, 30000);
   ASSERT_STR_EQ(ct.buf, "backpressure,drain,close(0)");
   ASSERT_STR_EQ(st.buf, "connection,pause,resume");

@@ -242,9 +242,7 @@ TEST(max_connections_one) {
   lode_server_set_drop_max_connection(mc_srv, 1);
   ASSERT_EQ(lode_server_drop_max_connection(mc_srv), 1);
   int port = listen_local(&loop, mc_srv);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &m1_cev, &c));
+  dial(&loop, port, &m1_cev);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(st.buf, "connection:1,drop,close");
   /* Either client may close first; the dropped one read nothing. */
@@ -408,11 +406,8 @@ TEST(high_water_mark) {
   uv_loop_init(&loop);
   lode_server_t* srv;
   lode_server_opts_t so = { .high_water_mark = 4 };
-  ASSERT_OK(lode_net_create_server(&loop, &so, &hwm_sev, &srv));
-  int port = listen_local(&loop, srv);
-  lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port };
-  ASSERT_OK(lode_net_connect(&loop, &o, &quiet, &c));
+  int port = serve(&loop, &so, &hwm_sev, &srv);
+  dial(&loop, port, &quiet);
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(st.buf, "hwm");
   test_loop_close(&loop);
