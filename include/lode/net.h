@@ -224,7 +224,8 @@ void* lode_socket_get_data(const lode_socket_t* s);
  * while connecting queues the bytes until connected. */
 int lode_socket_write(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
                       void* arg);
-/* The same for text in an encoding (Node: write(string, encoding)). */
+/* The same for text in an encoding (Node: write(string, encoding)); an
+ * unknown encoding gives LODE_ERR_UNKNOWN_ENCODING. */
 int lode_socket_write_str(lode_socket_t* s, lode_slice_t text,
                           lode_encoding_t enc, lode_socket_cb cb, void* arg);
 /* Zero-copy: takes a reference to each of `bufs` until written; the caller
@@ -261,7 +262,8 @@ int lode_socket_is_paused(const lode_socket_t* s);
 
 /* Node: socket.setEncoding([encoding]). LODE_ENC_BUFFER turns decoding
  * off. on_data then gets text (UTF-8 output for utf8/latin1/utf16le; hex
- * and base64 for those), never a broken character. Returns 0. */
+ * and base64 for those), never a broken character. Returns 0, or
+ * LODE_ERR_UNKNOWN_ENCODING for a value outside lode_encoding_t. */
 int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc);
 /* Node: socket.setKeepAlive([enable][, initialDelay]) (delay in ms). */
 int lode_socket_set_keep_alive(lode_socket_t* s, int enable,
@@ -271,7 +273,8 @@ int lode_socket_set_no_delay(lode_socket_t* s, int no_delay);
 /* Node: socket.setTimeout(timeout[, callback]). 0 disables. on_timeout
  * (then `cb`, once) fires after `ms` of no reads or writes; the socket
  * stays open. `cb` NULL keeps a callback set earlier; with ms == 0 it is
- * removed. Precise to the millisecond; one timer per loop. */
+ * removed. Above 2^31 - 1 ms it is clamped, as Node does. Precise to the
+ * millisecond; one timer per loop. */
 void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
                              void* arg);
 /* Node: socket.timeout (ms, 0 when none). */

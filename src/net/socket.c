@@ -6,6 +6,7 @@
 #include "net/internal.h"
 
 #define DEFAULT_HWM (16 * 1024)
+#define TIMEOUT_MAX 2147483647u
 
 static const lode_stream_ops_t socket_stream_ops;
 static void on_tick(lode__tick_t* t);
@@ -211,6 +212,7 @@ static void on_idle_timeout(lode__idle_t* it) {
 void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
                              void* arg) {
   if (DEAD(s)) return;
+  if (ms > TIMEOUT_MAX) ms = TIMEOUT_MAX;  /* Node clamps to 2^31 - 1 */
   if (ms == 0) {
     s->timeout_cb = NULL;
   } else if (cb != NULL) {
@@ -366,6 +368,7 @@ int lode_socket_is_paused(const lode_socket_t* s) {
 }
 
 int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc) {
+  if ((unsigned) enc > LODE_ENC_UTF16LE) return LODE_ERR_UNKNOWN_ENCODING;
   s->encoding = enc;
   lode_decoder_init(&s->decoder, enc);
   return 0;

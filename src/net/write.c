@@ -281,6 +281,7 @@ int lode_socket_write(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
 
 int lode_socket_write_str(lode_socket_t* s, lode_slice_t text,
                           lode_encoding_t enc, lode_socket_cb cb, void* arg) {
+  if ((unsigned) enc > LODE_ENC_UTF16LE) return LODE_ERR_UNKNOWN_ENCODING;
   if (enc == LODE_ENC_BUFFER || enc == LODE_ENC_UTF8)
     return lode_socket_write(s, text, cb, arg);
   size_t n = lode_decode(enc, text, NULL, 0);

@@ -207,6 +207,10 @@ static void wf_connect(lode_socket_t* s) {
   lode_bytes_t* parts[2] = { b, b };
   ASSERT_EQ(lode_socket_write_bytes(s, parts, 2, NULL, NULL), 1);
   lode_bytes_unref(b);   /* the socket holds its own references */
+  ASSERT_EQ(lode_socket_write_str(s, LODE_SLICE("x"), (lode_encoding_t) 99,
+                                  NULL, NULL), LODE_ERR_UNKNOWN_ENCODING);
+  ASSERT_EQ(lode_socket_set_encoding(s, (lode_encoding_t) 99),
+            LODE_ERR_UNKNOWN_ENCODING);
   lode_stream_t* st = lode_socket_stream(s);
   ASSERT(lode_socket_from_stream(st) == s);
   lode_stream_cork(st);
