@@ -26,6 +26,10 @@ lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
 }
 
 static void incoming_free(lode_http_incoming_t* m) {
+  if (m->owner != NULL) {
+    m->owner->free(m);
+    return;
+  }
   lode__conn_t* c = m->conn;
   lode_http_server_t* srv = c->srv;
   lode__arena_reset(&m->arena);
@@ -237,7 +241,7 @@ static lode__in_fields_t* headers_of(const lode_http_incoming_t* cm) {
   lode_http_incoming_t* m = (lode_http_incoming_t*) cm;
   if (!(m->flags & LODE__IN_HEADERS_BUILT)) {
     m->flags |= LODE__IN_HEADERS_BUILT;
-    int join = m->conn->srv->join_duplicates;
+    int join = m->owner ? m->join_duplicates : m->conn->srv->join_duplicates;
     if (build_fields(&m->arena, &m->headers, join, m->max_headers) != 0)
       m->headers.n = 0;
   }
@@ -246,7 +250,7 @@ static lode__in_fields_t* headers_of(const lode_http_incoming_t* cm) {
 
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n) {
-  int join = m->conn->srv->join_duplicates;
+  int join = m->owner ? m->join_duplicates : m->conn->srv->join_duplicates;
   if (copy_fields(&m->arena, &m->trailers, t, n) != 0)
     return UV_ENOMEM;
   return build_fields(&m->arena, &m->trailers, join, 2000);
@@ -274,13 +278,11 @@ int lode_http_incoming_http_version_minor(const lode_http_incoming_t* m) {
 }
 
 int lode_http_incoming_status_code(const lode_http_incoming_t* m) {
-  (void) m;
-  return 0;
+  return m->status_code;
 }
 
 const char* lode_http_incoming_status_message(const lode_http_incoming_t* m) {
-  (void) m;
-  return NULL;
+  return m->status_message;
 }
 
 static void fields_at(const lode__in_fields_t* f, size_t i, const char** name,
@@ -373,11 +375,20 @@ int lode_http_incoming_aborted(const lode_http_incoming_t* m) {
 }
 
 lode_stream_t* lode_http_incoming_socket(const lode_http_incoming_t* m) {
+  if (m->owner != NULL)
+    return m->owner->socket(m);
   lode__conn_t* c = m->conn;
   return c->flags & LODE__CONN_CLOSED ? NULL : c->stream;
 }
 
 /* The body stream. */
+static void resume_reading(lode_http_incoming_t* m) {
+  if (m->owner != NULL)
+    m->owner->resume_reading(m);
+  else
+    lode__conn_resume_reading(m->conn);
+}
+
 static int flowing(const lode_http_incoming_t* m) {
   return (m->flags & LODE__IN_DUMPED) ||
          (m->ev != NULL && m->ev->on_data != NULL &&
@@ -414,6 +425,8 @@ static void emit_end(lode_http_incoming_t* m) {
   }
   if (m->ev != NULL && m->ev->on_end != NULL)
     m->ev->on_end(m);
+  if (m->owner != NULL)
+    m->owner->on_end(m);
   lode__incoming_maybe_close(m);
 }
 
@@ -434,7 +447,7 @@ static void flush(lode_http_incoming_t* m) {
   if (m->body.len == 0 && (m->flags & LODE__IN_COMPLETE) && flowing(m))
     emit_end(m);
   if (m->body.len == 0 && (m->flags & LODE__IN_READING))
-    lode__conn_resume_reading(m->conn);
+    resume_reading(m);
   lode_http_incoming_release(m);
 }
 
@@ -448,7 +461,8 @@ static void flush_deferred(void* arg) {
 static void schedule_flush(lode_http_incoming_t* m) {
   if (m->flags & (LODE__IN_FLUSH_QUEUED | LODE__IN_CLOSED))
     return;
-  if (lode__defer(m->conn->srv->loop, flush_deferred, m) != 0)
+  uv_loop_t* loop = m->owner ? m->owner->loop(m) : m->conn->srv->loop;
+  if (lode__defer(loop, flush_deferred, m) != 0)
     return;
   m->flags |= LODE__IN_FLUSH_QUEUED;
   lode_http_incoming_hold(m);
@@ -511,7 +525,7 @@ void lode__incoming_dump(lode_http_incoming_t* m) {
   if (m->flags & LODE__IN_COMPLETE)
     emit_end(m);
   else
-    lode__conn_resume_reading(m->conn);
+    resume_reading(m);
 }
 
 void lode__incoming_maybe_close(lode_http_incoming_t* m) {
@@ -551,6 +565,10 @@ void lode_http_incoming_destroy(lode_http_incoming_t* m,
                                 const lode_error_t* err) {
   if (m->flags & (LODE__IN_DESTROYED | LODE__IN_CLOSED))
     return;
+  if (m->owner != NULL) {
+    m->owner->destroy(m, err);
+    return;
+  }
   m->flags |= LODE__IN_DESTROYED;
   if (err != NULL && m->ev != NULL && m->ev->on_error != NULL)
     m->ev->on_error(m, err);
@@ -561,6 +579,44 @@ void lode_http_incoming_destroy(lode_http_incoming_t* m,
 }
 
 int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs) {
+  if (m->owner != NULL) {
+    m->owner->set_timeout(m, msecs);
+    return 0;
+  }
   lode__conn_set_timeout(m->conn, msecs);
+  return 0;
+}
+
+/* ---- Client responses (the HTTP client's part of this file) ---- */
+
+lode_http_incoming_t* lode__incoming_new_client(
+    const lode__incoming_owner_t* owner, void* ctx) {
+  lode_http_incoming_t* m = calloc(1, sizeof(*m));
+  if (m == NULL)
+    return NULL;
+  m->refs = 1;
+  m->owner = owner;
+  m->owner_ctx = ctx;
+  return m;
+}
+
+int lode__incoming_fill_response(lode_http_incoming_t* m,
+                                 const lode_http_head_t* h,
+                                 size_t max_headers) {
+  lode__arena_t* a = &m->arena;
+  m->status_message =
+      lode__arena_strndup(a, h->status_text.base, h->status_text.len);
+  if (m->status_message == NULL ||
+      copy_fields(a, &m->headers, h->headers, h->num_headers) != 0)
+    return UV_ENOMEM;
+  m->status_code = h->status_code;
+  m->major = h->http_major;
+  m->minor = h->http_minor;
+  m->version[0] = (char) ('0' + m->major % 10);
+  m->version[1] = '.';
+  m->version[2] = (char) ('0' + m->minor % 10);
+  m->version[3] = '\0';
+  m->max_headers = max_headers ? max_headers : 2000;
+  m->flags |= LODE__IN_READING;
   return 0;
 }

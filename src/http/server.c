@@ -80,8 +80,9 @@ static void give_slot(lode__conn_t* c) {
   srv->nfree_slots++;
 }
 
-/* Timeouts: one timer per connection, re-armed lazily from last_active. */
-static void on_socket_timeout(lode__conn_t* c) {
+/* Node's socketOnTimeout: the request, the response and the server hear
+ * of it; with nobody listening the connection goes. */
+void lode__conn_on_timeout(lode__conn_t* c) {
   int heard = 0;
   lode__conn_hold(c);
   lode_http_incoming_t* req = c->incoming;
@@ -103,36 +104,6 @@ static void on_socket_timeout(lode__conn_t* c) {
   if (!heard)
     lode__conn_destroy(c, NULL);
   lode__conn_release(c);
-}
-
-static void timer_fire(uv_timer_t* t) {
-  lode__conn_t* c = t->data;
-  uint64_t idle = uv_now(t->loop) - c->last_active;
-  if (c->timeout == 0)
-    return;
-  if (idle < c->timeout) {
-    uv_timer_start(t, timer_fire, c->timeout - idle, 0);
-    return;
-  }
-  on_socket_timeout(c);
-}
-
-void lode__conn_touch(lode__conn_t* c) {
-  c->last_active = uv_now(c->srv->loop);
-  if (c->timeout && !uv_is_active((uv_handle_t*) &c->timer) &&
-      !(c->flags & LODE__CONN_CLOSED))
-    uv_timer_start(&c->timer, timer_fire, c->timeout, 0);
-}
-
-void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
-  if (c->flags & LODE__CONN_CLOSED)
-    return;
-  c->timeout = ms;
-  c->last_active = uv_now(c->srv->loop);
-  if (ms == 0)
-    uv_timer_stop(&c->timer);
-  else
-    uv_timer_start(&c->timer, timer_fire, ms, 0);
 }
 
 /* Tear-down. */
@@ -166,11 +137,6 @@ int lode__conn_peer_ended(const lode__conn_t* c) {
   return (c->flags & LODE__CONN_END_AFTER) && c->res_head == NULL;
 }
 
-static void timer_closed(uv_handle_t* h) {
-  lode__conn_t* c = h->data;
-  lode__conn_release(c);
-}
-
 static void conn_unlink(lode__conn_t* c) {
   lode_http_server_t* srv = c->srv;
   if (c->prev != NULL)
@@ -190,7 +156,7 @@ static void conn_finish(lode__conn_t* c) {
   c->flags |= LODE__CONN_CLOSED;
   conn_unlink(c);
   lode_stream_set_reader(c->stream, NULL, NULL);
-  uv_timer_stop(&c->timer);
+  lode__conn_set_timeout(c, 0);
   lode_http_incoming_t* req = c->incoming;
   c->incoming = NULL;
   if (req != NULL)
@@ -213,7 +179,7 @@ static void conn_finish(lode__conn_t* c) {
     lode_http_outgoing_release(&r->out);
   }
   c->res_tail = NULL;
-  uv_close((uv_handle_t*) &c->timer, timer_closed);
+  lode__conn_release(c);  /* the open connection's reference */
 }
 
 /* 'clientError', or Node's canned reply without a listener. Node skips
@@ -667,12 +633,9 @@ int lode_http_server_serve(lode_http_server_t* srv, lode_stream_t* s) {
   }
   c->srv = srv;
   c->stream = s;
-  c->refs = 1;  /* released when the timer handle has closed */
+  c->refs = 1;  /* released when the connection has gone */
   srv->nalive++;
   lode_stream_hold(s);
-  uv_timer_init(srv->loop, &c->timer);
-  c->timer.data = c;
-  uv_unref((uv_handle_t*) &c->timer);
   c->next = srv->conns;
   if (srv->conns != NULL)
     srv->conns->prev = c;

@@ -10,6 +10,15 @@
 #include "http/outgoing.h"
 
 typedef struct lode__conn_s lode__conn_t;
+
+/* Connections with the same idle timeout, least recently active first:
+ * one timer per server serves them all. */
+typedef struct lode__tlist_s {
+  struct lode__tlist_s* next;
+  uint64_t ms;
+  lode__conn_t* head;
+  lode__conn_t* tail;
+} lode__tlist_t;
 typedef struct lode__response_s lode__response_t;
 
 /* A parser with its header array, lent to a connection while a message
@@ -49,6 +58,19 @@ enum {
   LODE__IN_HEADERS_BUILT = 1 << 11 /* message.headers exists */
 };
 
+/* A client's response has no server connection: its owner (client.c)
+ * answers what the connection would. NULL on a server's request. */
+typedef struct lode__incoming_owner_s {
+  uv_loop_t* (*loop)(const lode_http_incoming_t* m);
+  void (*resume_reading)(lode_http_incoming_t* m);
+  void (*destroy)(lode_http_incoming_t* m, const lode_error_t* err);
+  void (*set_timeout)(lode_http_incoming_t* m, uint64_t ms);
+  lode_stream_t* (*socket)(const lode_http_incoming_t* m);
+  void (*free)(lode_http_incoming_t* m);
+  /* After the user's on_end (Node's responseOnEnd), before close. */
+  void (*on_end)(lode_http_incoming_t* m);
+} lode__incoming_owner_t;
+
 struct lode_http_incoming_s {
   const lode_http_incoming_events_t* ev;
   void* data;
@@ -68,6 +90,12 @@ struct lode_http_incoming_s {
   lode_encoding_t enc;
   lode_decoder_t decoder;
   struct lode_http_incoming_s* next_free;
+  /* Client responses only (see lode__incoming_owner_t). */
+  const lode__incoming_owner_t* owner;
+  void* owner_ctx;
+  int join_duplicates;
+  int status_code;
+  const char* status_message;
 };
 
 struct lode__response_s {
@@ -113,7 +141,9 @@ struct lode__conn_s {
   unsigned requests;
   uint32_t flags;
   unsigned refs;
-  uv_timer_t timer;              /* the idle timeout */
+  struct lode__tlist_s* tl;      /* the idle-timeout list it is on */
+  lode__conn_t* tprev;
+  lode__conn_t* tnext;
   uint64_t timeout;
   uint64_t last_active;
 };
@@ -158,7 +188,10 @@ struct lode_http_server_s {
   size_t nfree_slots;
   lode_http_incoming_t* free_reqs;
   lode__response_t* free_res;
-  unsigned handles;              /* open uv handles (timer, net server) */
+  unsigned handles;              /* open uv handles (the two timers) */
+  uv_timer_t idle_timer;         /* the earliest idle deadline */
+  uint64_t idle_armed;           /* deadline it is armed for; 0 = none */
+  lode__tlist_t* tlists;
 };
 
 /* incoming.c */
@@ -174,6 +207,13 @@ const char* lode__incoming_raw_find(const lode_http_incoming_t* m,
                                     const char* name);
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n);
+/* Client responses: a message owned by `owner`, and its head (status
+ * line and headers copied). */
+lode_http_incoming_t* lode__incoming_new_client(
+    const lode__incoming_owner_t* owner, void* ctx);
+int lode__incoming_fill_response(lode_http_incoming_t* m,
+                                 const lode_http_head_t* h,
+                                 size_t max_headers);
 /* A piece of body: delivered or held. Returns 1 when the connection
  * should stop reading (held bytes reached the high-water mark). */
 int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data);
@@ -199,7 +239,12 @@ void lode__conn_end(lode__conn_t* c);
 /* The peer ended and no response is left to write. */
 int lode__conn_peer_ended(const lode__conn_t* c);
 void lode__conn_request_timeout(lode__conn_t* c);
+void lode__conn_on_timeout(lode__conn_t* c);
 void lode__server_check_connections(lode_http_server_t* srv);
+
+/* server_timer.c */
+void lode__server_timers_init(lode_http_server_t* srv);
+void lode__server_timers_close(lode_http_server_t* srv, uv_close_cb cb);
 
 /* server_api.c */
 extern int lode__max_idle_parsers;

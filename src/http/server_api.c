@@ -45,6 +45,11 @@ static int copy_unique(lode_http_server_t* srv, const char* const* names) {
 static void server_free(lode_http_server_t* srv) {
   lode__incoming_free_all(srv);
   lode__response_free_all(srv);
+  while (srv->tlists != NULL) {
+    lode__tlist_t* l = srv->tlists;
+    srv->tlists = l->next;
+    free(l);
+  }
   while (srv->free_slots != NULL) {
     lode__parser_slot_t* s = srv->free_slots;
     srv->free_slots = s->next;
@@ -103,7 +108,8 @@ int lode_http_create_server(uv_loop_t* loop,
   uv_timer_init(loop, &srv->check_timer);
   srv->check_timer.data = srv;
   uv_unref((uv_handle_t*) &srv->check_timer);
-  srv->handles = 1;
+  lode__server_timers_init(srv);
+  srv->handles = 2;
   *out = srv;
   return 0;
 }
@@ -238,6 +244,7 @@ int lode_http_server_close(lode_http_server_t* srv,
   lode_http_server_close_idle_connections(srv);
   uv_timer_stop(&srv->check_timer);
   uv_close((uv_handle_t*) &srv->check_timer, check_closed);
+  lode__server_timers_close(srv, check_closed);
   if (srv->net != NULL)
     lode_server_close(srv->net, NULL, NULL);
   return srv->close_status;
