@@ -225,6 +225,7 @@ typedef struct lode_http_parser_s {
   uint8_t crlf_pending;    /* chunk data: bytes of CRLF already seen */
   uint8_t chunk_state;     /* where in a chunk-size line */
   int8_t head_result;      /* lode_http_parser_after_head(), -1 if unset */
+  uint8_t one_pass;        /* the head's views are real already */
   uint32_t ext_nread;      /* chunk-extension bytes of this chunk */
   uint32_t trailers_at;    /* index of the first trailer in hdrs */
   uint64_t content_length;

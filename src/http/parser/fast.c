@@ -43,15 +43,13 @@ static int digit(int ch) {
 #define SPECIAL_LENGTHS                                                      \
   ((1u << 7) | (1u << 10) | (1u << 14) | (1u << 16) | (1u << 17))
 
-/* A value that is a lower-case word w[0..n), whatever its case. (Not by
- * OR-ing 0x20: in a value that would also turn a CR into a '-'.) */
-static int word_is(const char* q, const char* e, const char* w, size_t n) {
-  if ((size_t) (e - q) < n) return 0;
-  for (size_t i = 0; i < n; i++) {
-    int ch = (unsigned char) q[i];
-    if ((ch >= 'A' && ch <= 'Z' ? ch + 32 : ch) != w[i]) return 0;
-  }
-  return 1;
+/* A value that is a lower-case word w[0..n), whatever its case; `dash`
+ * is where w has its '-' (0 for none), checked exactly: folding would
+ * also take a CR for it. */
+static int word_is(const char* q, const char* e, const char* w, size_t n,
+                   size_t dash) {
+  return (size_t) (e - q) >= n && lode__folded_eq(q, w, n) &&
+         (dash == 0 || q[dash] == '-');
 }
 
 static const char* skip_ows(const char* q, const char* e) {
@@ -76,7 +74,7 @@ static const char* content_length(fast_t* f, const char* q, const char* e) {
 /* Transfer-Encoding: "chunked" alone, then spaces and the CR. */
 static const char* transfer_encoding(fast_t* f, const char* q,
                                      const char* e) {
-  if ((f->flags & (F_CL | F_TE)) || !word_is(q, e, "chunked", 7))
+  if ((f->flags & (F_CL | F_TE)) || !word_is(q, e, "chunked", 7, 0))
     return NULL;
   q += 7;
   while (q < e && *q == ' ') q++;
@@ -87,13 +85,15 @@ static const char* transfer_encoding(fast_t* f, const char* q,
 
 /* Connection: one of llhttp's three keywords, whitespace, the CR. */
 static const char* connection(fast_t* f, const char* q, const char* e) {
-  static const struct { const char* w; uint8_t n; unsigned flag; } kw[] = {
-    { "close", 5, LODE_HTTP_F_CONNECTION_CLOSE },
-    { "keep-alive", 10, LODE_HTTP_F_CONNECTION_KEEP_ALIVE },
-    { "upgrade", 7, LODE_HTTP_F_CONNECTION_UPGRADE } };
-  if (q == e) return NULL;
+  static const struct {
+    const char* w;
+    uint8_t n, dash;
+    unsigned flag;
+  } kw[] = { { "close", 5, 0, LODE_HTTP_F_CONNECTION_CLOSE },
+             { "keep-alive", 10, 4, LODE_HTTP_F_CONNECTION_KEEP_ALIVE },
+             { "upgrade", 7, 0, LODE_HTTP_F_CONNECTION_UPGRADE } };
   int ch = *q | 0x20, i = ch == 'c' ? 0 : ch == 'k' ? 1 : ch == 'u' ? 2 : -1;
-  if (i < 0 || !word_is(q, e, kw[i].w, kw[i].n)) return NULL;
+  if (i < 0 || !word_is(q, e, kw[i].w, kw[i].n, kw[i].dash)) return NULL;
   q = skip_ows(q + kw[i].n, e);
   if (q == e || *q != '\r') return NULL;
   f->flags |= kw[i].flag;
@@ -114,8 +114,10 @@ static const char* special(fast_t* f, int hs, const char* q, const char* e) {
   }
 }
 
-static lode_slice_t off(const char* s, const char* a, const char* b) {
-  lode_slice_t v = { (const char*) (uintptr_t) (a - s), (size_t) (b - a) };
+/* Views are made real at once (head.c keeps offsets until the head is
+ * through, as its input may move between calls). */
+static lode_slice_t view(const char* a, const char* b) {
+  lode_slice_t v = { a, (size_t) (b - a) };
   return v;
 }
 
@@ -145,8 +147,8 @@ FAST const char* header_lines(lode_http_parser_t* p, fast_t* f,
       const char* ve = q;
       while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
       lode_http_header_t* h = &p->hdrs[f->nhdrs++];
-      h->name = off(s, ns, ns + nlen);
-      h->value = ve > vs ? off(s, vs, ve) : off(s, ns + nlen, ns + nlen);
+      h->name = view(ns, ns + nlen);
+      h->value = ve > vs ? view(vs, ve) : view(ns + nlen, ns + nlen);
     }
     q += 2;
   }
@@ -162,6 +164,7 @@ static long done(lode_http_parser_t* p, const fast_t* f, const char* s,
   p->nhdrs = f->nhdrs;
   p->hdrs_seen = f->seen;
   p->scan = (uint32_t) (end - s);
+  p->one_pass = 1;
   return end - s;
 }
 
@@ -202,8 +205,8 @@ FAST long request(lode_http_parser_t* p, const char* s, const char* e,
   const char* end = header_lines(p, &f, s, q + 11, e, token, value);
   if (end == NULL || f.nread >= p->max_header_size) return 0;
   p->head.method = m;
-  p->head.method_name = off(s, s, s + mlen);
-  p->head.url = off(s, u, q);
+  p->head.method_name = view(s, s + mlen);
+  p->head.url = view(u, q);
   p->head.http_major = 1;
   p->head.http_minor = minor;
   return done(p, &f, s, q + 11, end);
@@ -229,7 +232,7 @@ FAST long response(lode_http_parser_t* p, const char* s, const char* e,
   if (end == NULL || f.nread >= p->max_header_size) return 0;
   p->head.status_code = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
                         (s[11] - '0');
-  p->head.status_text = off(s, t, q);
+  p->head.status_text = view(t, q);
   p->head.http_major = 1;
   p->head.http_minor = s[7] - '0';
   return done(p, &f, s, q + 2, end);

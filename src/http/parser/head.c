@@ -376,33 +376,6 @@ typedef struct {
   int end;             /* the line was the blank one */
 } line_t;
 
-/* A token equals a lower-case name, whatever its case: among token bytes
- * only 'A'-'Z' become letters when 0x20 is set, and '-' stays. */
-static int name_is(const char* s, const char* name, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if ((s[i] | 0x20) != name[i]) return 0;
-  return 1;
-}
-
-int lode__header_state(const char* s, size_t n) {
-  switch (n) {
-    case 7:
-      return name_is(s, "upgrade", 7) ? HS_UPGRADE : HS_GENERAL;
-    case 10:
-      return name_is(s, "connection", 10) ? HS_CONNECTION : HS_GENERAL;
-    case 14:
-      return name_is(s, "content-length", 14) ? HS_CONTENT_LENGTH
-                                              : HS_GENERAL;
-    case 16:
-      return name_is(s, "proxy-connection", 16) ? HS_CONNECTION : HS_GENERAL;
-    case 17:
-      return name_is(s, "transfer-encoding", 17) ? HS_TRANSFER_ENCODING
-                                                 : HS_GENERAL;
-    default:
-      return HS_GENERAL;
-  }
-}
-
 static void set_header_flags(line_t* L) {
   switch (L->hs) {
     case HS_CONN_KEEP_ALIVE: L->flags |= F_KEEP_ALIVE; break;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "lode/http_parser.h"
 
 /* Character classes, llhttp's sets (constants.ts), one bit each. */
@@ -53,8 +54,52 @@ enum {
   LODE__HS_CONN_CLOSE, LODE__HS_CONN_UPGRADE, LODE__HS_TE_CHUNKED
 };
 
+/* s[0..n) equals the lower-case `name` once ASCII letters are folded by
+ * setting 0x20, for 4 <= n <= 24, a few loads at a time. Exact for the
+ * letters of `name`; a '-' in it also matches a CR, which no token holds
+ * (other input must check its dashes itself). */
+static inline int lode__folded_eq(const char* s, const char* name,
+                                  size_t n) {
+  uint64_t a, b, c, d;
+  if (n < 8) {
+    uint32_t x, y, z, w;
+    memcpy(&x, s, 4), memcpy(&y, name, 4);
+    memcpy(&z, s + n - 4, 4), memcpy(&w, name + n - 4, 4);
+    return ((x | 0x20202020u) == y) & ((z | 0x20202020u) == w);
+  }
+  memcpy(&a, s, 8), memcpy(&b, name, 8);
+  memcpy(&c, s + n - 8, 8), memcpy(&d, name + n - 8, 8);
+  int eq = ((a | 0x2020202020202020ull) == b) &
+           ((c | 0x2020202020202020ull) == d);
+  if (n > 16 && eq) {
+    memcpy(&a, s + 8, 8), memcpy(&b, name + 8, 8);
+    eq = (a | 0x2020202020202020ull) == b;
+  }
+  return eq;
+}
+
 /* The state a header name s[0..n) (a token) starts its value in. */
-int lode__header_state(const char* s, size_t n);
+static inline int lode__header_state(const char* s, size_t n) {
+  switch (n) {
+    case 7:
+      return lode__folded_eq(s, "upgrade", 7) ? LODE__HS_UPGRADE
+                                               : LODE__HS_GENERAL;
+    case 10:
+      return lode__folded_eq(s, "connection", 10) ? LODE__HS_CONNECTION
+                                                   : LODE__HS_GENERAL;
+    case 14:
+      return lode__folded_eq(s, "content-length", 14)
+                 ? LODE__HS_CONTENT_LENGTH : LODE__HS_GENERAL;
+    case 16:
+      return lode__folded_eq(s, "proxy-connection", 16)
+                 ? LODE__HS_CONNECTION : LODE__HS_GENERAL;
+    case 17:
+      return lode__folded_eq(s, "transfer-encoding", 17)
+                 ? LODE__HS_TRANSFER_ENCODING : LODE__HS_GENERAL;
+    default:
+      return LODE__HS_GENERAL;
+  }
+}
 
 /* The head parser (head.c). A result is the offset just past what was
  * parsed (> 0), LODE__INCOMPLETE, or LODE__FAILED with p's error set. */

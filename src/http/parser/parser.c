@@ -103,8 +103,12 @@ static void rebase(lode_slice_t* v, const char* s) {
 }
 
 static void begin_message(lode_http_parser_t* p) {
-  memset(&p->head, 0, sizeof(p->head));
-  p->head.method = -1;
+  /* head_done() sets the rest of the head */
+  lode_http_head_t* h = &p->head;
+  h->method = -1;
+  h->status_code = h->http_major = h->http_minor = 0;
+  h->method_name = h->url = h->status_text = (lode_slice_t){ NULL, 0 };
+  p->one_pass = 0;
   p->state = LODE__S_HEAD;
   p->finish = FINISH_UNSAFE;
   p->scan = p->line1 = 0;
@@ -128,12 +132,14 @@ static void head_done(lode_http_parser_t* p, const char* s) {
   if (p->type == LODE_HTTP_RESPONSE &&
       p->method_answered_ == LODE_HTTP_CONNECT)
     p->upgrade = 1;  /* Node's client: a tunnel, whatever the status */
-  rebase(&h->method_name, s);
-  rebase(&h->url, s);
-  rebase(&h->status_text, s);
-  for (uint32_t i = 0; i < p->nhdrs; i++) {
-    rebase(&p->hdrs[i].name, s);
-    rebase(&p->hdrs[i].value, s);
+  if (!p->one_pass) {
+    rebase(&h->method_name, s);
+    rebase(&h->url, s);
+    rebase(&h->status_text, s);
+    for (uint32_t i = 0; i < p->nhdrs; i++) {
+      rebase(&p->hdrs[i].name, s);
+      rebase(&p->hdrs[i].value, s);
+    }
   }
   h->headers = p->hdrs;
   h->num_headers = p->nhdrs;
@@ -445,7 +451,12 @@ static void cleanup(lode_http_parser_t* p) {
  * lode_http_parser_after_head() (short of an upgrade) ends its message
  * at once with merge_complete. */
 static void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
-  if (!p->merge || p->upgrade || body_mode(p) != 0) return;
+  if (!p->merge || p->upgrade) return;
+  if (p->type == LODE_HTTP_REQUEST  /* body_mode()'s answer, sooner */
+          ? (p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) ||
+                p->content_length > 0
+          : body_mode(p) != 0)
+    return;
   apply_head_result(p);
   merge_end(p, ev);
 }

@@ -14,8 +14,12 @@
 #include <immintrin.h>
 #endif
 
-static inline const char* lode__scalar_set(const char* s, const char* e,
-                                           uint8_t cls) {
+/* Inlined even where the compiler would rather call: each is small, and a
+ * call per header name or value costs more than the scan. */
+#define LODE__INLINE static inline __attribute__((always_inline))
+
+LODE__INLINE const char* lode__scalar_set(const char* s, const char* e,
+                                          uint8_t cls) {
   while (e - s >= 4) {
     if (!LODE__IS(s[0], cls)) return s;
     if (!LODE__IS(s[1], cls)) return s + 1;
@@ -27,15 +31,15 @@ static inline const char* lode__scalar_set(const char* s, const char* e,
   return s;
 }
 
-static inline const char* lode__scalar_token(const char* s, const char* e) {
+LODE__INLINE const char* lode__scalar_token(const char* s, const char* e) {
   return lode__scalar_set(s, e, LODE__C_TOKEN);
 }
 
-static inline const char* lode__scalar_url(const char* s, const char* e) {
+LODE__INLINE const char* lode__scalar_url(const char* s, const char* e) {
   return lode__scalar_set(s, e, LODE__C_URL);
 }
 
-static inline const char* lode__scalar_value(const char* s, const char* e) {
+LODE__INLINE const char* lode__scalar_value(const char* s, const char* e) {
   return lode__scalar_set(s, e, LODE__C_VALUE);
 }
 
@@ -52,9 +56,9 @@ static const uint8_t lode__url_lo[16] = {
 static const uint8_t lode__hi_bits[16] = { 1, 2, 4, 8, 16, 32, 64, 128,
                                            0, 0, 0, 0, 0, 0, 0, 0 };
 
-__attribute__((target("sse4.2")))
-static inline const char* lode__sse_set(const char* s, const char* e,
-                                        const uint8_t* lot, uint8_t cls) {
+LODE__INLINE __attribute__((target("sse4.2")))
+const char* lode__sse_set(const char* s, const char* e, const uint8_t* lot,
+                          uint8_t cls) {
   __m128i lo = _mm_loadu_si128((const __m128i*) lot);
   __m128i hi = _mm_loadu_si128((const __m128i*) lode__hi_bits);
   __m128i nib = _mm_set1_epi8(0x0f);
@@ -71,19 +75,19 @@ static inline const char* lode__sse_set(const char* s, const char* e,
   return lode__scalar_set(s, e, cls);
 }
 
-__attribute__((target("sse4.2")))
-static inline const char* lode__sse_token(const char* s, const char* e) {
+LODE__INLINE __attribute__((target("sse4.2")))
+const char* lode__sse_token(const char* s, const char* e) {
   return lode__sse_set(s, e, lode__token_lo, LODE__C_TOKEN);
 }
 
-__attribute__((target("sse4.2")))
-static inline const char* lode__sse_url(const char* s, const char* e) {
+LODE__INLINE __attribute__((target("sse4.2")))
+const char* lode__sse_url(const char* s, const char* e) {
   return lode__sse_set(s, e, lode__url_lo, LODE__C_URL);
 }
 
 /* Header values: everything but CTLs other than HTAB, and DEL. */
-__attribute__((target("sse4.2")))
-static inline const char* lode__sse_value(const char* s, const char* e) {
+LODE__INLINE __attribute__((target("sse4.2")))
+const char* lode__sse_value(const char* s, const char* e) {
   __m128i ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8(0x09);
   __m128i del = _mm_set1_epi8(0x7f);
   while (e - s >= 16) {
@@ -98,9 +102,9 @@ static inline const char* lode__sse_value(const char* s, const char* e) {
   return lode__scalar_set(s, e, LODE__C_VALUE);
 }
 
-__attribute__((target("avx2")))
-static inline const char* lode__avx_set(const char* s, const char* e,
-                                        const uint8_t* lot, uint8_t cls) {
+LODE__INLINE __attribute__((target("avx2")))
+const char* lode__avx_set(const char* s, const char* e, const uint8_t* lot,
+                          uint8_t cls) {
   __m256i lo = _mm256_broadcastsi128_si256(
       _mm_loadu_si128((const __m128i*) lot));
   __m256i hi = _mm256_broadcastsi128_si256(
@@ -120,18 +124,18 @@ static inline const char* lode__avx_set(const char* s, const char* e,
   return lode__sse_set(s, e, lot, cls);
 }
 
-__attribute__((target("avx2")))
-static inline const char* lode__avx_token(const char* s, const char* e) {
+LODE__INLINE __attribute__((target("avx2")))
+const char* lode__avx_token(const char* s, const char* e) {
   return lode__avx_set(s, e, lode__token_lo, LODE__C_TOKEN);
 }
 
-__attribute__((target("avx2")))
-static inline const char* lode__avx_url(const char* s, const char* e) {
+LODE__INLINE __attribute__((target("avx2")))
+const char* lode__avx_url(const char* s, const char* e) {
   return lode__avx_set(s, e, lode__url_lo, LODE__C_URL);
 }
 
-__attribute__((target("avx2")))
-static inline const char* lode__avx_value(const char* s, const char* e) {
+LODE__INLINE __attribute__((target("avx2")))
+const char* lode__avx_value(const char* s, const char* e) {
   __m256i ctl = _mm256_set1_epi8(0x1f), tab = _mm256_set1_epi8(0x09);
   __m256i del = _mm256_set1_epi8(0x7f);
   while (e - s >= 32) {
