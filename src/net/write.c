@@ -204,11 +204,16 @@ static int write_after_end(lode_socket_t* s, lode_socket_cb cb,
   return r;
 }
 
-/* Counts the bytes in and decides Node's return value. */
-static int account(lode_socket_t* s, size_t total) {
+static void account(lode_socket_t* s, size_t total) {
   s->bytes_written += total;
   s->queued += total;
-  if (s->queued < s->hwm) return 1;
+}
+
+/* Node 20's write() return value, decided after the write was tried (what
+ * the kernel took at once no longer counts): below the high-water mark or
+ * nothing queued; otherwise 'drain' will follow. */
+static int below_hwm(lode_socket_t* s) {
+  if (s->queued < s->hwm || s->queued == 0) return 1;
   s->flags |= LODE__SK_NEED_DRAIN;
   return 0;
 }
@@ -238,7 +243,7 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
   }
   size_t total = 0;
   for (size_t i = 0; i < nbufs; i++) total += bufs[i].len;
-  int ret = account(s, total);
+  account(s, total);
   lode__idle_touch(s->nl, &s->idle);
   size_t done = 0;
   if (can_submit(s)) {
@@ -253,9 +258,9 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
     s->queued -= done;
     if (done == total) {
       if (done_record(s, 0, cb, scb, arg) < 0) return UV_ENOMEM;
-      if (s->flags & LODE__SK_NEED_DRAIN)
+      if ((s->flags & LODE__SK_NEED_DRAIN) && s->queued == 0)
         lode__socket_schedule(s, LODE__SKT_DRAIN);
-      return ret;
+      return below_hwm(s);
     }
   }
   lode__wreq_t* w = copy_request(bufs, nbufs, total, done);
@@ -271,7 +276,7 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
     submit(s, w);
   else
     push(&s->held_head, &s->held_tail, w);
-  return ret;
+  return below_hwm(s);
 }
 
 int lode_socket_write(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
@@ -315,13 +320,13 @@ int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
   w->cb = cb;
   w->arg = arg;
   w->s = s;
-  int ret = account(s, total);
+  account(s, total);
   lode__idle_touch(s->nl, &s->idle);
   if (can_submit(s))
     submit(s, w);
   else
     push(&s->held_head, &s->held_tail, w);
-  return ret;
+  return below_hwm(s);
 }
 
 /* ---- end() and the half-close ---------------------------------------- */

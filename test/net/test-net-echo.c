@@ -120,7 +120,7 @@ TEST(lookup_event) {
 
 /* ---- write() return value and 'drain' ---------------------------------- */
 
-static int drains, big_cb;
+static int drains, big_cb, chunks;
 static void big_done(lode_socket_t* s, int status, void* arg) {
   side(&ct, "write-cb(%d)", status);
   big_cb++;
@@ -128,18 +128,26 @@ static void big_done(lode_socket_t* s, int status, void* arg) {
 static void d_drain(lode_socket_t* s) {
   side(&ct, "drain");
   drains++;
+  ASSERT_EQ(lode_socket_buffer_size(s), 0);
   lode_socket_destroy(s, NULL);
 }
 static void d_connect(lode_socket_t* s) {
+  /* Node 20 decides after trying the kernel: a write taken at once
+   * returns true and leaves nothing queued, however large. */
   ASSERT_EQ(lode_socket_write(s, LODE_SLICE("x"), NULL, NULL), 1);
   ASSERT_EQ(lode_socket_buffer_size(s), 0);
-  static char big[16384];
+  static char big[65536];
   memset(big, 'a', sizeof(big));
-  /* One write of the high-water mark: false even when the kernel takes it
-   * all at once, then 'drain' (Node counts it before writing). */
-  ASSERT_EQ(lode_socket_write(s, (lode_slice_t){ big, sizeof(big) },
-                              big_done, NULL), 0);
-  ASSERT_EQ(lode_socket_bytes_written(s), 16385);
+  /* Write until the kernel pushes back (bounded): false, then 'drain'. */
+  int r = 1;
+  while (r == 1 && chunks < 4096) {
+    chunks++;
+    r = lode_socket_write(s, (lode_slice_t){ big, sizeof(big) },
+                          big_done, NULL);
+  }
+  ASSERT_EQ(r, 0);
+  ASSERT_GE(lode_socket_buffer_size(s), 16384);
+  ASSERT_EQ(lode_socket_bytes_written(s), 1 + (uint64_t) chunks * 65536);
 }
 static void d_close(lode_socket_t* s, int had_error) {
   side(&ct, "close(%d)", had_error);
@@ -159,8 +167,11 @@ TEST(write_drain) {
   lode_socket_opts_t o = { .host = "127.0.0.1", .port = srv_port };
   ASSERT_OK(lode_net_connect(&loop, &o, &drain_events, &c));
   test_run_loop(&loop, 5000);
-  /* Node: 'drain' comes before the write's callback. */
-  ASSERT_STR_EQ(ct.buf, "drain,write-cb(0),close(0)");
+  /* Node: 'drain' comes before the last write's callback. */
+  ASSERT_EQ(drains, 1);
+  char want[64];
+  snprintf(want, sizeof(want), "drain,write-cb(0),close(0)");
+  ASSERT(strstr(ct.buf, want) != NULL);
   test_loop_close(&loop);
 }
 
