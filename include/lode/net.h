@@ -216,8 +216,10 @@ void* lode_socket_get_data(const lode_socket_t* s);
 
 /* Node: socket.write(data[, encoding][, callback]). Copies `data`.
  * Returns 1 while the queue is below the high-water mark (16 KiB unless the
- * server set highWaterMark), 0 when the writer should wait for on_drain,
- * or a negative code (then `cb` is not called). `cb` runs once, always
+ * server set highWaterMark) or empty, 0 when the writer should wait for
+ * on_drain, or a negative code (then `cb` is not called). As in Node 20
+ * the answer comes after the kernel was tried: what it took at once does
+ * not count. `cb` runs once, always
  * asynchronously, with 0 or the error of the write.
  * Writing after end: returns 0; `cb` gets LODE_ERR_STREAM_WRITE_AFTER_END,
  * then on_error gets it and the socket is destroyed (as Node). Writing
