@@ -19,6 +19,9 @@ typedef struct exchange_s {
 static exchange_t* X;
 static int X_no_fin;
 static unsigned X_max_requests;
+static uint64_t X_timeout;
+static uv_timer_cb X_after;  /* runs 50 ms in, if set */
+static uv_timer_t X_after_timer;
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   exchange_t* x = ctx;
@@ -75,6 +78,11 @@ static const char* run(const lode_http_server_opts_t* opts,
   ASSERT_OK(uv_loop_init(&x.loop));
   ASSERT_OK(lode_http_create_server(&x.loop, opts, ev, &x.srv));
   lode_http_server_set_max_requests_per_socket(x.srv, X_max_requests);
+  lode_http_server_set_timeout(x.srv, X_timeout);
+  if (X_after != NULL) {
+    uv_timer_init(&x.loop, &X_after_timer);
+    uv_timer_start(&X_after_timer, X_after, 50, 0);
+  }
   lode_stream_t* a;
   ASSERT_OK(lode_stream_pair(&x.loop, &a, &x.client));
   lode_stream_set_reader(x.client, &cli_reader, &x);
@@ -434,7 +442,104 @@ TEST(max_requests_per_socket) {
       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
 }
 
-TEST_MAIN(hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
+/* server.timeout: an idle connection reaches 'timeout'; with a listener
+ * it stays until the listener acts. */
+static void on_srv_timeout(lode_http_server_t* srv, lode_stream_t* s) {
+  test_trace("timeout");
+  lode_stream_destroy(s, NULL);
+}
+
+static const lode_http_server_events_t timeout_ev = {
+  .on_request = hello, .on_timeout = on_srv_timeout,
+};
+
+/* Idle timeouts never hold the loop (Node's are unref'd); the in-memory
+ * pair does not either, so a timer keeps the loop running meanwhile. */
+static void just_close(uv_timer_t* t) {
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+TEST(server_timeout) {
+  X_no_fin = 1;
+  X_timeout = 30;
+  X_after = just_close;
+  run(NULL, &timeout_ev, "GET / HTTP/1.1\r\nHost: x\r\n");
+  X_no_fin = 0;
+  X_timeout = 0;
+  X_after = NULL;
+  ASSERT_TRACE("timeout,cli-end,cli-close(0)");
+}
+
+/* A pipeline flood against a handler that never answers: reading stops
+ * once 32 responses wait, so memory stays bounded. */
+static int flood_seen;
+
+static void flood_req(lode_http_server_t* srv, lode_http_incoming_t* req,
+                      lode_http_response_t* res) {
+  flood_seen++;
+}
+
+static const lode_http_server_events_t flood_ev = { .on_request = flood_req };
+
+static void close_all_later(uv_timer_t* t) {
+  test_trace("seen:%d", flood_seen);
+  lode_http_server_close_all_connections(X->srv);
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+TEST(pipeline_flood_bounded) {
+  static char flood[64 * 1024];
+  size_t o = 0;
+  for (int i = 0; i < 1000 && o + 64 < sizeof(flood); i++)
+    o += (size_t) snprintf(flood + o, sizeof(flood) - o,
+                           "GET /%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+  flood_seen = 0;
+  X_no_fin = 1;
+  X_after = close_all_later;
+  run(NULL, &flood_ev, flood);
+  X_no_fin = 0;
+  X_after = NULL;
+  /* The active one and 33 waiting: then reading stops. */
+  ASSERT_TRACE("seen:34,cli-end,cli-close(0)");
+}
+
+/* prefinish (inside end()), finish (written), close, in Node's order. */
+static void pf_prefinish(lode_http_outgoing_t* o) {
+  test_trace("prefinish");
+}
+
+static const lode_http_outgoing_events_t pf_events = {
+  .on_prefinish = pf_prefinish, .on_finish = res_finish,
+  .on_close = res_close,
+};
+
+static void end_cb(lode_http_outgoing_t* o, int status, void* arg) {
+  test_trace("end-cb:%d", status);
+}
+
+static void pf_req(lode_http_server_t* srv, lode_http_incoming_t* req,
+                   lode_http_response_t* res) {
+  lode_http_outgoing_set_events(res, &pf_events);
+  lode_http_outgoing_cork(res);
+  lode_http_outgoing_write(res, LODE_SLICE("a"), NULL, NULL);
+  ASSERT_GE(lode_http_outgoing_writable_length(res), 1);
+  lode_http_outgoing_uncork(res);
+  lode_http_outgoing_end(res, LODE_SLICE("b"), end_cb, NULL);
+  test_trace("after-end");
+}
+
+static const lode_http_server_events_t pf_ev = { .on_request = pf_req };
+
+TEST(finish_order) {
+  const char* got = run(NULL, &pf_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRACE("prefinish,after-end,finish,end-cb:0,res-close,cli-end,"
+               "cli-close(0)");
+  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+                     "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
+                     "\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n");
+}
+
+TEST_MAIN(server_timeout, pipeline_flood_bounded, finish_order, hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
           pause_resume_set_encoding, aborted_request, max_requests_per_socket, http10_closes, pipelined_in_order,
           chunked_with_trailers, head_has_no_body, bad_request_400,
           missing_host_400, chunked_request_body)
