@@ -91,7 +91,8 @@ enum {
   LODE__SKT_DRAIN = 1 << 0,
   LODE__SKT_WDONE = 1 << 1,   /* completed writes to report */
   LODE__SKT_CONNECT = 1 << 2, /* IP literal: connect without lookup */
-  LODE__SKT_DESTROY = 1 << 3  /* destroy with the stored error */
+  LODE__SKT_DESTROY = 1 << 3, /* destroy with the stored error */
+  LODE__SKT_AUTO_END = 1 << 4 /* end() in answer to the peer's FIN */
 };
 
 typedef struct lode__wreq_s lode__wreq_t;

@@ -142,10 +142,10 @@ static void on_eof(lode_socket_t* s) {
   }
   if (!(s->flags & LODE__SK_HALF_OPEN)) {
     /* Node: a socket without allowHalfOpen ends its side when the peer
-     * ends, and later writes fail with EPIPE. */
+     * ends, on the next tick after 'end' (after the callbacks of writes
+     * made in 'end'), and writes after that fail with EPIPE. */
     s->flags |= LODE__SK_EOF_WRITE_ERR;
-    if (!(s->flags & LODE__SK_ENDING))
-      lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+    lode__socket_schedule(s, LODE__SKT_AUTO_END);
   }
 }
 
@@ -236,7 +236,11 @@ static void emit_error(lode_socket_t* s) {
 /* The handle is closed (or there never was one): the last events. */
 static void finish_close(lode_socket_t* s) {
   lode__socket_fail_held(s, LODE_ERR_STREAM_DESTROYED);
-  lode__socket_report_writes(s);
+  /* Every write callback runs before close, including those of writes
+   * made (and failed) by these callbacks; bounded against one that keeps
+   * writing. */
+  for (int i = 0; i < 1000 && s->done_head != NULL; i++)
+    lode__socket_report_writes(s);
   if (!(s->flags & LODE__SK_FINISHED)) lode__socket_end_failed(s);
   emit_error(s);
   s->flags |= LODE__SK_CLOSED;
@@ -342,6 +346,9 @@ static void on_tick(lode__tick_t* t) {
   } else {
     lode__socket_report_writes(s);
     if ((f & LODE__SKT_DRAIN) && !DEAD(s)) lode__socket_emit_drain(s);
+    if ((f & LODE__SKT_AUTO_END) && !DEAD(s) &&
+        !(s->flags & LODE__SK_ENDING))
+      lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   }
   lode__socket_release(s);
 }

@@ -105,15 +105,20 @@ void lode__socket_emit_drain(lode_socket_t* s) {
   if (s->ev != NULL && s->ev->on_drain != NULL) s->ev->on_drain(s);
 }
 
+/* Reports what is done now; what a callback writes reports on a later
+ * tick (Node's afterWriteTick), after the ticks already queued. */
 void lode__socket_report_writes(lode_socket_t* s) {
+  lode__wreq_t* last = s->done_tail;
   lode__wreq_t* w;
-  while ((w = pop(&s->done_head, &s->done_tail)) != NULL) {
+  while (last != NULL && (w = pop(&s->done_head, &s->done_tail)) != NULL) {
+    int at_last = w == last;
     if (!DEAD(s)) lode__socket_emit_drain(s);
     if (w->cb != NULL)
       w->cb(s, w->status, w->arg);
     else if (w->scb != NULL)
       w->scb(&s->stream, w->status, w->arg);
     wreq_free(w);
+    if (at_last) break;
   }
 }
 
