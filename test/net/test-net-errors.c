@@ -11,8 +11,15 @@ static void c_lookup(lode_socket_t* s, int err, const char* address,
        address ? address : "-");
 }
 static void c_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static char last_syscall[32], last_address[64];
+static int last_port;
 static void c_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s:%s", e->name, e->message);
+  snprintf(last_syscall, sizeof(last_syscall), "%s",
+           e->syscall ? e->syscall : "");
+  snprintf(last_address, sizeof(last_address), "%s",
+           e->address ? e->address : "");
+  last_port = e->port;
 }
 static void c_close(lode_socket_t* s, int had_error) {
   side(&ct, "close(%d)", had_error);
@@ -51,6 +58,10 @@ TEST(refused) {
            "error:ECONNREFUSED:connect ECONNREFUSED 127.0.0.1:%d,close(1)",
            port);
   ASSERT_STR_EQ(ct.buf, want);
+  /* Node's fields: syscall, address, port. */
+  ASSERT_STR_EQ(last_syscall, "connect");
+  ASSERT_STR_EQ(last_address, "127.0.0.1");
+  ASSERT_EQ(last_port, port);
   test_loop_close(&loop);
 }
 
@@ -71,6 +82,7 @@ TEST(not_found_custom_lookup) {
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "lookup:EAI_NONAME:-,error:ENOTFOUND:getaddrinfo "
                         "ENOTFOUND nonexistent.invalid,close(1)");
+  ASSERT_STR_EQ(last_syscall, "getaddrinfo");
   test_loop_close(&loop);
 }
 
