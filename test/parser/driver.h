@@ -53,6 +53,7 @@ typedef struct {
   sbuf_t headers;    /* "name: value\n" per header */
   int messages;
   int error;         /* LODE_HPE_* or 0 */
+  size_t error_at;   /* where in the whole input the error stopped */
   const char* reason;
 } drv_result_t;
 
@@ -93,6 +94,7 @@ static void drv_head_line(drv_result_t* r, const lode_http_parser_t* p,
 static void drv_error(drv_result_t* r, const lode_http_parser_t* p, int rc,
                       size_t off) {
   r->error = rc;
+  r->error_at = off;
   r->reason = lode_http_parser_error_reason(p);
   sb_printf(&r->log, "off=%zu error code=%d reason=\"%s\"\n", off,
             drv_llhttp_code(rc), r->reason ? r->reason : "");

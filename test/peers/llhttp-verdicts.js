@@ -1,8 +1,10 @@
 // Verdicts of the llhttp inside Node for a batch of inputs, for lode's
 // differential parser test. The file holds records: 1 byte type ('q'
 // request, 's' response), 4 bytes lenient flags, 4 bytes length (both
-// little-endian), then the bytes. Prints "<messages> <HPE name or OK>" per
-// record. Node reports CONNECT/Upgrade as a normal return: that is OK.
+// little-endian), then the bytes. Prints "<messages> <HPE name or OK>
+// <offset>" per record, the offset being where an error stopped parsing
+// (Node's bytesParsed; the input's length when there was none). Node
+// reports CONNECT/Upgrade as a normal return: that is OK.
 'use strict';
 const fs = require('fs');
 const { HTTPParser } = require('_http_common');
@@ -22,7 +24,9 @@ for (let at = 0; at < buf.length;) {
   p[HTTPParser.kOnHeaders] = () => {};
   p.initialize(type, {}, 0, lenient);
   const r = p.execute(input);
-  out.push(`${messages} ${r instanceof Error ? r.code : 'OK'}`);
+  const failed = r instanceof Error;
+  out.push(`${messages} ${failed ? r.code : 'OK'} ` +
+           `${failed ? r.bytesParsed : input.length}`);
   p.close();
 }
 process.stdout.write(out.join('\n') + '\n');
