@@ -170,13 +170,15 @@ static void connected(lode_socket_t* s) {
   lode__socket_opened(s);
   lode__socket_apply_tcp_opts(s);
   if (DEAD(s)) return;
-  if (s->flags & LODE__SK_RESET) {
-    lode_socket_destroy(s, NULL);
-    return;
-  }
   if (s->ev != NULL && s->ev->on_connect != NULL) {
     s->ev->on_connect(s);
     if (DEAD(s)) return;
+  }
+  if (s->flags & LODE__SK_RESET) {
+    /* resetAndDestroy() while connecting: Node resets from a 'connect'
+     * listener added then, after the ones added before. */
+    lode_socket_destroy(s, NULL);
+    return;
   }
   lode_socket_cb cb = s->connect_cb;
   s->connect_cb = NULL;

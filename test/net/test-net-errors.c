@@ -272,6 +272,33 @@ TEST(peer_resets_mid_write) {
   test_loop_close(&loop);
 }
 
+/* resetAndDestroy() while connecting: 'connect', then the RST; the
+ * server reads ECONNRESET. */
+static void rc_s_error(lode_socket_t* s, const lode_error_t* e) {
+  side(&st, "error:%s", e->name);
+}
+static void rc_s_close(lode_socket_t* s, int e) {
+  side(&st, "close(%d)", e);
+  lode_server_close(server, NULL, NULL);
+}
+static const lode_socket_events_t rc_sock = {
+  .on_error = rc_s_error, .on_close = rc_s_close,
+};
+
+TEST(reset_while_connecting) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_opts_t so = { .socket_events = &rc_sock };
+  int port = serve(&loop, &so, &srv_ev, &server);
+  lode_socket_t* c = dial(&loop, port, &ev);
+  ASSERT_OK(lode_socket_reset_and_destroy(c));
+  ASSERT_EQ(lode_socket_destroyed(c), 0);
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "connect,close(0)");
+  ASSERT_STR_EQ(st.buf, "error:ECONNRESET,close(1)");
+  test_loop_close(&loop);
+}
+
 TEST(reset_unconnected) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -309,6 +336,6 @@ TEST(destroy_with_error) {
 }
 
 TEST_MAIN(refused, not_found_custom_lookup, not_found_resolver,
-          custom_lookup_connects, destroy_during_lookup, bad_arguments, write_after_end,
-          write_after_peer_fin, peer_resets_mid_write, reset_unconnected,
-          destroy_with_error)
+          custom_lookup_connects, destroy_during_lookup, bad_arguments,
+          write_after_end, write_after_peer_fin, peer_resets_mid_write,
+          reset_while_connecting, reset_unconnected, destroy_with_error)
