@@ -44,7 +44,8 @@ uv_buf_t lode__netloop_slab(lode__netloop_t* nl);
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
 
 /* Queues t->fn for the next turn of the loop (once while queued). */
-void lode__tick(lode__netloop_t* nl, lode__tick_t* t, void (*fn)(lode__tick_t*));
+void lode__tick(lode__netloop_t* nl, lode__tick_t* t,
+                void (*fn)(lode__tick_t*));
 void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t);
 /* Runs the queued calls now: the end of every libuv callback (Node's
  * nextTick queue drains after each callback). `nl` must be taken before

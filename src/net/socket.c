@@ -451,7 +451,9 @@ static int st_end(lode_stream_t* st, lode_stream_cb cb, void* arg) {
 static void st_destroy(lode_stream_t* st, const lode_error_t* err) {
   lode_socket_destroy((lode_socket_t*) st, err);
 }
-static void st_pause(lode_stream_t* st) { lode_socket_pause((lode_socket_t*) st); }
+static void st_pause(lode_stream_t* st) {
+  lode_socket_pause((lode_socket_t*) st);
+}
 static void st_resume(lode_stream_t* st) {
   lode_socket_resume((lode_socket_t*) st);
 }
@@ -466,7 +468,9 @@ static void st_uncork(lode_stream_t* st) {
 static size_t st_writable_length(const lode_stream_t* st) {
   return ((const lode_socket_t*) st)->queued;
 }
-static void st_hold(lode_stream_t* st) { lode__socket_hold((lode_socket_t*) st); }
+static void st_hold(lode_stream_t* st) {
+  lode__socket_hold((lode_socket_t*) st);
+}
 static void st_release(lode_stream_t* st) {
   lode__socket_release((lode_socket_t*) st);
 }

@@ -248,7 +248,9 @@ static void enc_srv_conn(lode_server_t* srv, lode_socket_t* s) {
   ASSERT_OK(lode_socket_set_encoding(s, LODE_ENC_UTF8));
   lode_stream_set_reader(lode_socket_stream(s), &enc_reader, NULL);
 }
-static const lode_server_events_t enc_srv_ev = { .on_connection = enc_srv_conn };
+static const lode_server_events_t enc_srv_ev = {
+  .on_connection = enc_srv_conn,
+};
 
 /* "a€" is 61 e2 82 ac: sent as "a\xe2", "\x82", "\xac" + "b". */
 static const char* const parts[] = { "a\xe2", "\x82", "\xac" "b" };

@@ -239,7 +239,7 @@ TEST(write_forms) {
   test_loop_close(&loop);
 }
 
-/* ---- ref / unref ---------------------------------------------------------- */
+/* ---- ref / unref --------------------------------------------------------- */
 
 /* A raw listener that never accepts: the kernel completes the handshake
  * and nobody on this loop holds a handle for the other end. */
