@@ -199,6 +199,31 @@ int lode_http_validate_header_value(const char* name, const char* value) {
   return 0;
 }
 
+size_t lode__http_utoa(char* out, uint64_t v) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char) ('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+size_t lode__http_xtoa(char* out, uint64_t v) {
+  static const char hex[] = "0123456789abcdef";
+  char tmp[16];
+  size_t n = 0;
+  do {
+    tmp[n++] = hex[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
 /* Arena. Chunks of 4 KiB or the request, whichever is larger: a 2 KB
  * request head fits the first chunk, which recycled messages keep. */
 struct lode__arena_chunk_s {

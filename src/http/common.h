@@ -33,6 +33,11 @@ int lode__http_ieq(const char* s, size_t n, const char* lower);
  * "100-continue". */
 int lode__http_has_word(const char* s, size_t n, const char* lower);
 
+/* Decimal / lowercase hex digits of v at out (no NUL); returns the count.
+ * The header block is built on every response: printf is too slow. */
+size_t lode__http_utoa(char* out, uint64_t v);
+size_t lode__http_xtoa(char* out, uint64_t v);
+
 /* The Date header value: computed at most once per second per cache. */
 typedef struct lode__date_cache_s {
   uint64_t expires;  /* loop time (ms) at which the text goes stale */

@@ -371,13 +371,16 @@ static int store_keep_alive(lode_http_outgoing_t* o, store_state_t* st) {
   int r = lode__buf_append_str(b, "Connection: keep-alive\r\n");
   if (r == 0 && o->keep_alive_timeout && (o->flags & LODE__OUT_DEFAULT_KA)) {
     char line[96];
-    int len = snprintf(line, sizeof(line), "Keep-Alive: timeout=%" PRIu64,
-                       o->keep_alive_timeout / 1000);
-    if (o->max_requests > 0)
-      len += snprintf(line + len, sizeof(line) - len, ", max=%u",
-                      o->max_requests);
-    snprintf(line + len, sizeof(line) - len, "\r\n");
-    r = lode__buf_append_str(b, line);
+    size_t len = sizeof("Keep-Alive: timeout=") - 1;
+    memcpy(line, "Keep-Alive: timeout=", len);
+    len += lode__http_utoa(line + len, o->keep_alive_timeout / 1000);
+    if (o->max_requests > 0) {
+      memcpy(line + len, ", max=", 6);
+      len += 6;
+      len += lode__http_utoa(line + len, o->max_requests);
+    }
+    memcpy(line + len, crlf, 2);
+    r = lode__buf_append(b, line, len + 2);
   }
   return r;
 }
@@ -392,9 +395,11 @@ static int store_framing(lode_http_outgoing_t* o, store_state_t* st) {
   } else if (!st->trailer && !(o->flags & LODE__OUT_REMOVED_CL) &&
              (o->flags & LODE__OUT_HAS_CL)) {
     char line[64];
-    snprintf(line, sizeof(line), "Content-Length: %" PRIu64 "\r\n",
-             o->content_length);
-    return lode__buf_append_str(&o->header, line);
+    size_t len = sizeof("Content-Length: ") - 1;
+    memcpy(line, "Content-Length: ", len);
+    len += lode__http_utoa(line + len, o->content_length);
+    memcpy(line + len, crlf, 2);
+    return lode__buf_append(&o->header, line, len + 2);
   } else if (!(o->flags & LODE__OUT_REMOVED_TE)) {
     o->flags |= LODE__OUT_CHUNKED;
     return lode__buf_append_str(&o->header, "Transfer-Encoding: chunked\r\n");
@@ -414,11 +419,12 @@ int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
   if (r == 0)
     r = store_headers(o, &st, pairs, n);
   if (r == 0 && (o->flags & LODE__OUT_SEND_DATE) && !st.date) {
-    r = lode__buf_append_str(&o->header, "Date: ");
-    if (r == 0)
-      r = lode__buf_append_str(&o->header, lode__date_get(o->date, o->loop));
-    if (r == 0)
-      r = lode__buf_append(&o->header, crlf, 2);
+    char line[48] = "Date: ";
+    const char* d = lode__date_get(o->date, o->loop);
+    size_t dl = strlen(d);
+    memcpy(line + 6, d, dl);
+    memcpy(line + 6 + dl, crlf, 2);
+    r = lode__buf_append(&o->header, line, dl + 8);
   }
   if (r != 0) {
     o->header.len = 0;
@@ -694,7 +700,9 @@ static int write_framed(lode_http_outgoing_t* o, lode_slice_t chunk,
   size_t n = 0;
   char hex[24];
   if ((o->flags & LODE__OUT_CHUNKED) && chunk.len > 0) {
-    int hl = snprintf(hex, sizeof(hex), "%zx\r\n", chunk.len);
+    size_t hl = lode__http_xtoa(hex, chunk.len);
+    memcpy(hex + hl, crlf, 2);
+    hl += 2;
     bufs[n++] = (lode_slice_t){ hex, (size_t) hl };
     bufs[n++] = chunk;
     bufs[n++] = (lode_slice_t){ crlf, 2 };

@@ -203,26 +203,25 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
     res->flags &= ~LODE__OUT_HAS_BODY;
   if (r->expect_continue && !r->sent100)
     res->flags &= ~LODE__OUT_KEEP_ALIVE;
-  char line[64 + 256];
+  /* "HTTP/1.1 " status " " message "\r\n", built without printf. */
   size_t ml = strlen(msg);
-  if (ml > 256) {
-    lode__buf_t big = { 0 };
-    char head[32];
-    snprintf(head, sizeof(head), "HTTP/1.1 %d ", status);
-    if (lode__buf_append_str(&big, head) || lode__buf_append(&big, msg, ml) ||
-        lode__buf_append(&big, "\r\n", 2)) {
-      lode__buf_free(&big);
-      return UV_ENOMEM;
-    }
-    rc = lode__outgoing_store_header(res, big.base, big.len,
-                                     direct ? pairs : NULL, n);
-    lode__buf_free(&big);
-    return rc;
-  }
-  int len = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, msg);
-  return lode__outgoing_store_header(res, line, (size_t) len,
-                                     direct && pairs ? pairs : NULL,
-                                     direct ? n : 0);
+  char small[320];
+  char* line = ml + 32 <= sizeof(small) ? small : malloc(ml + 32);
+  if (line == NULL)
+    return UV_ENOMEM;
+  memcpy(line, "HTTP/1.1 ", 9);
+  size_t len = 9 + lode__http_utoa(line + 9, (uint64_t) status);
+  line[len++] = ' ';
+  memcpy(line + len, msg, ml);
+  len += ml;
+  memcpy(line + len, "\r\n", 2);
+  len += 2;
+  rc = lode__outgoing_store_header(res, line, len,
+                                   direct && pairs ? pairs : NULL,
+                                   direct ? n : 0);
+  if (line != small)
+    free(line);
+  return rc;
 }
 
 void lode_http_response_write_continue(lode_http_response_t* res) {

@@ -10,7 +10,8 @@
 #include "test.h"
 #include "../../examples/echo-json.h"
 
-typedef void (*handler_fn)(lode_http_incoming_t* req, lode_http_response_t* res);
+typedef void (*handler_fn)(lode_http_incoming_t* req,
+                           lode_http_response_t* res);
 
 #define OK_SLICE(s) lode_slice_str(s)
 static const lode_slice_t none = { NULL, 0 };
@@ -598,8 +599,8 @@ static void run_conformance(const char* only) {
 }
 
 TEST(conformance) {
-  run_conformance(getenv("LODE_CONFORMANCE_ONLY") ? getenv("LODE_CONFORMANCE_ONLY")
-                                                   : "");
+  const char* only = getenv("LODE_CONFORMANCE_ONLY");
+  run_conformance(only ? only : "");
 }
 
 TEST_MAIN(conformance)

@@ -539,7 +539,9 @@ TEST(finish_order) {
                      "\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n");
 }
 
-TEST_MAIN(server_timeout, pipeline_flood_bounded, finish_order, hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
-          pause_resume_set_encoding, aborted_request, max_requests_per_socket, http10_closes, pipelined_in_order,
+TEST_MAIN(server_timeout, pipeline_flood_bounded, finish_order,
+          hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
+          pause_resume_set_encoding, aborted_request, max_requests_per_socket,
+          http10_closes, pipelined_in_order,
           chunked_with_trailers, head_has_no_body, bad_request_400,
           missing_host_400, chunked_request_body)
