@@ -172,6 +172,9 @@ void lode__socket_schedule(lode_socket_t* s, unsigned what);
 int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
                         size_t nbufs, lode_socket_cb cb, lode_stream_cb scb,
                         void* arg);
+/* end() for both callback kinds (one of cb / scb may be set). */
+int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
+                     lode_stream_cb scb, void* arg);
 /* Submits writes held during connect or cork. */
 void lode__socket_flush_held(lode_socket_t* s);
 /* Forgets writes still held, failing their callbacks with `status`. */

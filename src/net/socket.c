@@ -439,13 +439,8 @@ static int st_write(lode_stream_t* st, const lode_slice_t* bufs, size_t n,
 }
 
 static int st_end(lode_stream_t* st, lode_stream_cb cb, void* arg) {
-  lode_socket_t* s = (lode_socket_t*) st;
-  int r = lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
-  if (r == 0) {
-    s->end_scb = cb;
-    s->end_arg = arg;
-  }
-  return r;
+  return lode__socket_end((lode_socket_t*) st, (lode_slice_t){ NULL, 0 },
+                          NULL, cb, arg);
 }
 
 static void st_destroy(lode_stream_t* st, const lode_error_t* err) {

@@ -374,17 +374,18 @@ void lode__socket_maybe_shutdown(lode_socket_t* s) {
     lode_socket_destroy(s, NULL);
 }
 
-int lode_socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
-                    void* arg) {
-  if (DEAD(s)) return lode__socket_writev(s, NULL, 0, cb, NULL, arg);
+int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
+                     lode_stream_cb scb, void* arg) {
+  if (DEAD(s)) return lode__socket_writev(s, NULL, 0, cb, scb, arg);
   if (s->flags & LODE__SK_ENDING) {
     if (s->end_cb == NULL && s->end_scb == NULL &&
         !(s->flags & LODE__SK_FINISHED)) {
       s->end_cb = cb;
+      s->end_scb = scb;
       s->end_arg = arg;
       return 0;
     }
-    return done_record(s, LODE_ERR_STREAM_ALREADY_FINISHED, cb, NULL, arg);
+    return done_record(s, LODE_ERR_STREAM_ALREADY_FINISHED, cb, scb, arg);
   }
   if (data.len > 0) {
     int r = lode_socket_write(s, data, NULL, NULL);
@@ -392,7 +393,13 @@ int lode_socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
   }
   s->flags |= LODE__SK_ENDING;
   s->end_cb = cb;
+  s->end_scb = scb;
   s->end_arg = arg;
   lode__socket_maybe_shutdown(s);
   return 0;
+}
+
+int lode_socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
+                    void* arg) {
+  return lode__socket_end(s, data, cb, NULL, arg);
 }
