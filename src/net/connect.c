@@ -462,10 +462,10 @@ static void start_custom_lookup(lode_socket_t* s) {
 static void pipe_connect(lode_socket_t* s) {
   lode__connect_t* c = s->conn;
   struct sockaddr_un sa;
-  char shown[sizeof(sa.sun_path) + 2];
-  snprintf(shown, sizeof(shown), "%s", c->path[0] ? c->path : "@");
+  char shown[256];
+  lode__pipe_name(c->path, c->path_len, shown, sizeof(shown));
   if (c->path_len >= sizeof(sa.sun_path)) {
-    fail_sys(s, UV_ENAMETOOLONG, "connect", c->path[0] ? c->path : shown, 0);
+    fail_sys(s, UV_ENAMETOOLONG, "connect", shown, 0);
     return;
   }
   memset(&sa, 0, sizeof(sa));
@@ -486,7 +486,7 @@ static void pipe_connect(lode_socket_t* s) {
   else r = -errno;
   if (r != 0) {
     close(fd);
-    fail_sys(s, r, "connect", c->path[0] ? c->path : shown, 0);
+    fail_sys(s, r, "connect", shown, 0);
     return;
   }
   connected(s);

@@ -198,6 +198,8 @@ void lode__socket_apply_tcp_opts(lode_socket_t* s);
 void lode__server_socket_closed(lode_server_t* srv);
 /* Records the peer a client connected to (no getpeername needed). */
 void lode__socket_set_remote(lode_socket_t* s, const char* ip, int port);
+/* A Unix socket path for messages: "@name" for an abstract name. */
+void lode__pipe_name(const char* path, size_t len, char* out, size_t cap);
 /* Formats a sockaddr into ip text and port; returns the family (4/6) or 0. */
 int lode__sockaddr_name(const struct sockaddr* sa, char* ip, size_t iplen,
                         int* port);

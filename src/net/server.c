@@ -210,7 +210,8 @@ static int bind_abstract(listener_t* l, const char* path, size_t len) {
 
 static void listen_pipe(lode_server_t* srv, const lode_listen_opts_t* o) {
   size_t len = o->path_len ? o->path_len : strlen(o->path);
-  const char* shown = o->path[0] ? o->path : "@";
+  char shown[256];
+  lode__pipe_name(o->path, len, shown, sizeof(shown));
   if (len >= sizeof(((struct sockaddr_un*) 0)->sun_path)) {
     listen_failed(srv, NULL, UV_ENAMETOOLONG, shown, 0);
     return;

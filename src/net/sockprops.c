@@ -15,6 +15,14 @@ typedef struct lode__sknames_s {
   char remote[64];
 } lode__sknames_t;
 
+void lode__pipe_name(const char* path, size_t len, char* out, size_t cap) {
+  /* An abstract name (leading NUL) reads as "@name", as ss(8) shows it. */
+  if (len > 0 && path[0] == '\0')
+    snprintf(out, cap, "@%.*s", (int) (len - 1), path + 1);
+  else
+    snprintf(out, cap, "%.*s", (int) len, path);
+}
+
 int lode__sockaddr_name(const struct sockaddr* sa, char* ip, size_t iplen,
                         int* port) {
   if (sa->sa_family == AF_INET) {

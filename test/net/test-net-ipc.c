@@ -94,6 +94,24 @@ TEST(abstract_name) {
   test_loop_close(&loop);
 }
 
+TEST(abstract_name_refused) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  server = NULL;
+  char name[64];
+  int n = snprintf(name, sizeof(name), "%clode-nobody-%d", '\0',
+                   (int) getpid());
+  lode_socket_t* c;
+  lode_socket_opts_t o = { .path = name, .path_len = (size_t) n };
+  ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
+  test_run_loop(&loop, 5000);
+  char want[256];
+  snprintf(want, sizeof(want), "error:ECONNREFUSED:connect ECONNREFUSED "
+           "@%s,close(1)", name + 1);
+  ASSERT_STR_EQ(ct.buf, want);
+  test_loop_close(&loop);
+}
+
 TEST(path_too_long) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -153,4 +171,5 @@ TEST(path_in_use) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(path, abstract_name, path_too_long, connect_enoent, path_in_use)
+TEST_MAIN(path, abstract_name, abstract_name_refused, path_too_long,
+          connect_enoent, path_in_use)
