@@ -59,8 +59,11 @@ typedef void (*lode_socket_cb)(lode_socket_t* s, int status, void* arg);
 /* Events                                                              */
 
 /* Node's net.Socket events. Order for a client, as in Node:
- *   lookup (host names only), connect, ready, data..., end, close(0)
- * and on failure: [lookup], error, close(1).
+ *   lookup (host names only; one per address with autoSelectFamily),
+ *   [connectionAttempt, connectionAttemptFailed/Timeout ...], connect,
+ *   ready, data..., end, close(0)
+ * and on failure: [lookup], error, close(1). Accepted sockets have no
+ * lookup, connect or ready.
  * `data` is borrowed until the callback returns (decoded text after
  * lode_socket_set_encoding, raw bytes otherwise). `err` is borrowed. */
 typedef struct lode_socket_events_s {
@@ -112,8 +115,9 @@ typedef struct lode_server_events_s {
 /* Sockets                                                             */
 
 /* A custom DNS lookup (Node's `lookup` option). The library calls `fn`
- * with a request; `fn` must call lode_lookup_done(req, ...) exactly once,
- * now or later. `host` is borrowed until then. */
+ * (on the loop, after connect() returned) with a request; `fn` must call
+ * lode_lookup_done(req, ...) exactly once, at once or later; the socket
+ * stays allocated until then. `host` is borrowed until then. */
 typedef struct lode_lookup_s lode_lookup_t;
 typedef void (*lode_lookup_fn)(lode_lookup_t* req, const char* host,
                                int family, int hints, void* arg);
