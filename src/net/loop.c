@@ -246,10 +246,20 @@ static void on_timer(uv_timer_t* t) {
       it->fn(it);
       lode__ticks_run(nl);
     }
+  /* The next deadline; lists left empty go (no item points to one: an
+   * unarmed item has no list), so many distinct durations cost nothing
+   * once they are done. */
   uint64_t next = 0;
-  for (lode__idle_list_t* l = nl->lists; l != NULL; l = l->next)
-    if (l->head != NULL &&
-        (next == 0 || l->head->start + l->ms < next))
+  for (lode__idle_list_t** p = &nl->lists; *p != NULL;) {
+    lode__idle_list_t* l = *p;
+    if (l->head == NULL) {
+      *p = l->next;
+      free(l);
+      continue;
+    }
+    if (next == 0 || l->head->start + l->ms < next)
       next = l->head->start + l->ms;
+    p = &l->next;
+  }
   if (next != 0) arm(nl, next);
 }
