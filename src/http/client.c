@@ -1,0 +1,770 @@
+/* ClientRequest: Node's lib/_http_client.js on a lode_stream_t. The
+ * request is an OutgoingMessage (outgoing.c writes it); the response is
+ * parsed here with the shared parser into an IncomingMessage. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/client.h"
+
+static lode__client_req_t* cr(const lode_http_request_t* o) {
+  return lode__container_of(o, lode__client_req_t, out);
+}
+
+static void req_hold(lode__client_req_t* r) {
+  r->out.refs++;
+}
+
+/* Returns 1 when the request is gone. */
+static int req_release(lode__client_req_t* r) {
+  if (--r->out.refs > 0)
+    return 0;
+  r->out.ops->free(&r->out);
+  return 1;
+}
+
+static lode_stream_t* req_stream(const lode__client_req_t* r) {
+  return r->as ? r->as->stream : NULL;
+}
+
+/* ---- Events ---- */
+
+static void emit_error(lode__client_req_t* r, const lode_error_t* err) {
+  if (r->ev != NULL && r->ev->on_error != NULL)
+    r->ev->on_error(&r->out, err);
+}
+
+static void hang_up(lode_error_t* e) {
+  lode_error_init(e, UV_ECONNRESET);
+  lode_error_set_message(e, "socket hang up");
+}
+
+/* 'close': once, last. The request's own reference goes with it. */
+static void emit_close(lode__client_req_t* r) {
+  if (r->flags & LODE__CR_CLOSED)
+    return;
+  r->flags |= LODE__CR_CLOSED | LODE__CR_DESTROYED;
+  if (r->signal != NULL) {
+    lode_abort_signal_remove(r->signal, &r->abort_l);
+    r->signal = NULL;
+  }
+  lode__outgoing_emit_close(&r->out);
+  req_release(r);
+}
+
+static void fwd_drain(lode_http_outgoing_t* o) {
+  lode__client_req_t* r = cr(o);
+  if (r->ev != NULL && r->ev->on_drain != NULL)
+    r->ev->on_drain(o);
+}
+
+static void fwd_finish(lode_http_outgoing_t* o) {
+  lode__client_req_t* r = cr(o);
+  if (r->ev != NULL && r->ev->on_finish != NULL)
+    r->ev->on_finish(o);
+}
+
+static void fwd_error(lode_http_outgoing_t* o, const lode_error_t* err) {
+  emit_error(cr(o), err);
+}
+
+static void fwd_close(lode_http_outgoing_t* o) {
+  lode__client_req_t* r = cr(o);
+  if (r->ev != NULL && r->ev->on_close != NULL)
+    r->ev->on_close(o);
+}
+
+const lode_http_outgoing_events_t lode__client_fwd_events = {
+  fwd_drain, NULL, fwd_finish, fwd_error, NULL, fwd_close
+};
+
+/* ---- The response message ---- */
+
+static uv_loop_t* res_loop(const lode_http_incoming_t* m) {
+  return ((lode__client_req_t*) m->owner_ctx)->out.loop;
+}
+
+static void res_resume(lode_http_incoming_t* m) {
+  lode__client_req_t* r = m->owner_ctx;
+  if (r->res == m && req_stream(r) != NULL)
+    lode_stream_resume(req_stream(r));
+}
+
+static void res_destroy(lode_http_incoming_t* m, const lode_error_t* err) {
+  lode__client_req_t* r = m->owner_ctx;
+  if (r->res == m && !(m->flags & LODE__IN_COMPLETE) &&
+      req_stream(r) != NULL) {
+    lode_stream_destroy(req_stream(r), err);
+    return;
+  }
+  m->flags |= LODE__IN_DESTROYED;
+  if (err != NULL && m->ev != NULL && m->ev->on_error != NULL)
+    m->ev->on_error(m, err);
+  lode__incoming_maybe_close(m);
+}
+
+static void res_set_timeout(lode_http_incoming_t* m, uint64_t ms) {
+  lode__client_req_t* r = m->owner_ctx;
+  if (r->as != NULL)
+    lode__agent_sock_set_timeout(r->as, ms);
+}
+
+static lode_stream_t* res_socket(const lode_http_incoming_t* m) {
+  lode__client_req_t* r = m->owner_ctx;
+  return r->res == m ? req_stream(r) : NULL;
+}
+
+static void res_free(lode_http_incoming_t* m) {
+  lode__client_req_t* r = m->owner_ctx;
+  if (r->res == m)
+    r->res = NULL;
+  lode__arena_free(&m->arena);
+  lode__buf_free(&m->body);
+  free(m);
+  req_release(r);
+}
+
+static void response_keep_alive(lode__client_req_t* r);
+
+/* Node's responseOnEnd, after the user's 'end'. */
+static void res_on_end(lode_http_incoming_t* m) {
+  lode__client_req_t* r = m->owner_ctx;
+  if (r->res != m || (r->flags & LODE__CR_CLOSED))
+    return;
+  r->flags |= LODE__CR_ENDED;
+  if (!(r->flags & LODE__CR_KEEP_ALIVE)) {
+    if (req_stream(r) != NULL)
+      lode_stream_end(req_stream(r), NULL, NULL);
+  } else if ((r->out.flags & LODE__OUT_FINISHED) &&
+             !(r->flags & LODE__CR_ABORTED)) {
+    response_keep_alive(r);
+  }
+}
+
+static const lode__incoming_owner_t res_owner = {
+  res_loop, res_resume, res_destroy, res_set_timeout, res_socket, res_free,
+  res_on_end
+};
+
+/* Node's responseKeepAlive + emitFreeNT: 'close', then the socket goes
+ * back to the agent. */
+static void response_keep_alive(lode__client_req_t* r) {
+  lode__agent_sock_t* as = r->as;
+  if (as == NULL || (r->flags & LODE__CR_FREED))
+    return;
+  r->flags |= LODE__CR_FREED;
+  r->as = NULL;
+  r->out.socket = NULL;
+  req_hold(r);
+  emit_close(r);
+  lode__agent_free_socket(as);
+  req_release(r);
+}
+
+/* ---- Closing paths ---- */
+
+/* The socket closed under a response that had not ended: 'aborted' on
+ * the response, 'close' on the request, then the response's error and
+ * close (Node's socketCloseListener order). */
+static void res_abort(lode__client_req_t* r, lode_http_incoming_t* m) {
+  lode_http_incoming_hold(m);
+  m->flags |= LODE__IN_ABORTED;
+  m->flags &= ~LODE__IN_READING;
+  if (m->ev != NULL && m->ev->on_aborted != NULL)
+    m->ev->on_aborted(m);
+  emit_close(r);
+  if (!(m->flags & LODE__IN_CLOSED) && m->ev != NULL &&
+      m->ev->on_error != NULL) {
+    lode_error_t e;
+    lode_error_init(&e, UV_ECONNRESET);
+    lode_error_set_message(&e, "aborted");
+    m->ev->on_error(m, &e);
+  }
+  lode__incoming_maybe_close(m);
+  lode_http_incoming_release(m);
+}
+
+static int idempotent(const char* m) {
+  return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+         strcmp(m, "OPTIONS") == 0 || strcmp(m, "TRACE") == 0 ||
+         strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0;
+}
+
+/* lode's retry: a reused connection died before any byte of the
+ * response, for an idempotent request without a body. */
+static int can_retry(const lode__client_req_t* r) {
+  const lode_http_outgoing_t* o = &r->out;
+  return (r->flags & LODE__CR_REUSED) && r->res == NULL &&
+         !(r->flags & (LODE__CR_GOT_BYTES | LODE__CR_RETRIED |
+                       LODE__CR_DESTROYED)) &&
+         !r->agent->o.no_retry && !r->agent->destroyed &&
+         idempotent(r->method) && (o->flags & LODE__OUT_FINISHED) &&
+         !(o->flags & LODE__OUT_CHUNKED) &&
+         (!(o->flags & LODE__OUT_HAS_CL) || o->content_length == 0);
+}
+
+void lode__client_close(lode__client_req_t* r) {
+  if (r->flags & LODE__CR_CLOSED)
+    return;
+  req_hold(r);
+  r->as = NULL;
+  r->out.socket = NULL;
+  if (r->flags & LODE__CR_RETRYING) {
+    r->flags = (r->flags & ~(LODE__CR_RETRYING | LODE__CR_REUSED)) |
+               LODE__CR_RETRIED;
+    r->in.len = 0;
+    lode__agent_new_socket(r->agent, r);
+  } else if (r->flags & LODE__CR_GOT_RES) {
+    r->flags |= LODE__CR_DESTROYED;
+    if (r->res != NULL && !(r->res->flags & LODE__IN_COMPLETE))
+      res_abort(r, r->res);
+    else
+      emit_close(r);
+  } else {
+    r->flags |= LODE__CR_DESTROYED;
+    if (!(r->flags & LODE__CR_HAD_ERROR)) {
+      lode_error_t e;
+      r->flags |= LODE__CR_HAD_ERROR;
+      hang_up(&e);
+      emit_error(r, r->err ? r->err : &e);
+    }
+    emit_close(r);
+  }
+  req_release(r);
+}
+
+void lode__client_error(lode__client_req_t* r, const lode_error_t* err) {
+  if (r->flags & (LODE__CR_CLOSED | LODE__CR_HAD_ERROR))
+    return;
+  if (can_retry(r)) {
+    r->flags |= LODE__CR_RETRYING;
+    return;
+  }
+  r->flags |= LODE__CR_HAD_ERROR;
+  req_hold(r);
+  emit_error(r, err);
+  req_release(r);
+}
+
+static void complete(lode__client_req_t* r);
+
+/* Node's socketOnEnd: no response yet is a hang-up; a response read to
+ * the end of the connection is complete now. */
+void lode__client_end(lode__client_req_t* r) {
+  lode_stream_t* s = req_stream(r);
+  if (r->flags & LODE__CR_CLOSED)
+    return;
+  req_hold(r);
+  int got = (r->flags & LODE__CR_GOT_RES) != 0;
+  if (!got && can_retry(r)) {
+    r->flags |= LODE__CR_RETRYING;
+  } else if (!got && !(r->flags & LODE__CR_HAD_ERROR)) {
+    lode_error_t e;
+    r->flags |= LODE__CR_HAD_ERROR;
+    hang_up(&e);
+    emit_error(r, &e);
+  } else if (r->res != NULL && !(r->res->flags & LODE__IN_COMPLETE)) {
+    lode_http_event_t ev;
+    if (lode_http_parser_finish(&r->parser, &ev) == 0 &&
+        ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE)
+      complete(r);
+  }
+  if (s != NULL && !(r->flags & LODE__CR_CLOSED))
+    lode_stream_destroy(s, NULL);
+  req_release(r);
+}
+
+void lode__client_drain(lode__client_req_t* r) {
+  lode__outgoing_drain(&r->out);
+}
+
+void lode__client_timeout(lode__client_req_t* r) {
+  req_hold(r);
+  if (r->ev != NULL && r->ev->on_timeout != NULL)
+    r->ev->on_timeout(&r->out);
+  if (!(r->flags & LODE__CR_CLOSED) && r->timeout_cb != NULL)
+    r->timeout_cb(&r->out, r->timeout_arg);
+  lode_http_incoming_t* m = r->res;
+  if (!(r->flags & LODE__CR_CLOSED) && m != NULL && m->ev != NULL &&
+      m->ev->on_timeout != NULL)
+    m->ev->on_timeout(m);
+  req_release(r);
+}
+
+/* ---- Parsing the response ---- */
+
+enum { GO_ON = 0, STOP = 1 };
+
+static int stopped(const lode__client_req_t* r) {
+  return (r->flags & (LODE__CR_CLOSED | LODE__CR_UPGRADED)) != 0 ||
+         r->as == NULL || (r->as->flags & LODE__AS_DEAD);
+}
+
+static void parse_error(lode__client_req_t* r, int code, const char* p,
+                        size_t n) {
+  lode_error_t e;
+  lode_error_init(&e, code);
+  e.reason = lode_http_parser_error_reason(&r->parser);
+  e.bytes_parsed = lode_http_parser_error_offset(&r->parser);
+  e.raw_packet = (lode_slice_t){ p, n };
+  lode_error_set_message(&e, "Parse Error: %s", e.reason ? e.reason : "");
+  r->flags |= LODE__CR_HAD_ERROR;
+  lode_stream_destroy(req_stream(r), NULL);
+  emit_error(r, &e);
+}
+
+static int emit_information(lode__client_req_t* r, const lode_http_head_t* h) {
+  lode__arena_t a = { 0 };
+  size_t n = h->num_headers;
+  const char** raw = lode__arena_alloc(&a, (2 * n + 1) * sizeof(*raw));
+  const char* msg = lode__arena_strndup(&a, h->status_text.base,
+                                        h->status_text.len);
+  int ok = raw != NULL && msg != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    raw[2 * i] = lode__arena_strndup(&a, h->headers[i].name.base,
+                                     h->headers[i].name.len);
+    raw[2 * i + 1] = lode__arena_strndup(&a, h->headers[i].value.base,
+                                         h->headers[i].value.len);
+    ok = raw[2 * i] != NULL && raw[2 * i + 1] != NULL;
+  }
+  if (ok && h->status_code == 100 && r->ev && r->ev->on_continue)
+    r->ev->on_continue(&r->out);
+  if (ok && !stopped(r) && r->ev && r->ev->on_information) {
+    lode_http_information_t info = { h->status_code, msg, h->http_major,
+                                     h->http_minor, raw, 2 * n };
+    r->ev->on_information(&r->out, &info);
+  }
+  lode__arena_free(&a);
+  return ok ? GO_ON : UV_ENOMEM;
+}
+
+static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
+  lode_http_incoming_t* m = lode__incoming_new_client(&res_owner, r);
+  if (m == NULL)
+    return UV_ENOMEM;
+  m->join_duplicates = r->join;
+  if (lode__incoming_fill_response(m, h, r->max_headers_count) != 0) {
+    lode__arena_free(&m->arena);
+    free(m);
+    return UV_ENOMEM;
+  }
+  req_hold(r);  /* the response's reference on its request */
+  r->res = m;
+  r->flags |= LODE__CR_GOT_RES;
+  return 0;
+}
+
+/* Node's parserOnIncomingClient. */
+static int on_head(lode__client_req_t* r) {
+  const lode_http_head_t* h = lode_http_parser_head(&r->parser);
+  int status = h->status_code;
+  if (r->res != NULL) {  /* a second response: the server misbehaves */
+    lode_stream_destroy(req_stream(r), NULL);
+    return STOP;
+  }
+  if (r->method_num == LODE_HTTP_CONNECT || h->upgrade) {
+    lode_http_parser_after_head(&r->parser, 1, 1);
+    r->flags |= LODE__CR_INFO;  /* its completion is not the response's */
+    return new_response(r, h) == 0 ? GO_ON : STOP;
+  }
+  if (status >= 100 && status < 200 && status != 101) {
+    r->flags |= LODE__CR_INFO;
+    lode_http_parser_after_head(&r->parser, 1, 0);
+    return emit_information(r, h) == GO_ON && !stopped(r) ? GO_ON : STOP;
+  }
+  if (!h->keep_alive)
+    r->flags &= ~LODE__CR_KEEP_ALIVE;
+  if (new_response(r, h) != 0)
+    return STOP;
+  lode_http_incoming_t* m = r->res;
+  if ((r->flags & LODE__CR_ABORTED) || r->ev == NULL ||
+      r->ev->on_response == NULL) {
+    lode__incoming_dump(m);
+    return stopped(r) ? STOP : GO_ON;
+  }
+  r->ev->on_response(&r->out, m);
+  return stopped(r) ? STOP : GO_ON;
+}
+
+static void complete(lode__client_req_t* r) {
+  if (r->flags & LODE__CR_INFO) {
+    r->flags &= ~LODE__CR_INFO;
+    return;
+  }
+  lode_http_incoming_t* m = r->res;
+  if (m == NULL)
+    return;
+  lode_http_incoming_hold(m);
+  lode__incoming_end(m);
+  lode_http_incoming_release(m);
+}
+
+static void on_upgrade(lode__client_req_t* r, const char* p, size_t n) {
+  lode_http_incoming_t* m = r->res;
+  int connect = r->method_num == LODE_HTTP_CONNECT;
+  void (*fn)(lode_http_request_t*, lode_http_incoming_t*, lode_stream_t*,
+             lode_slice_t) = NULL;
+  if (r->ev != NULL)
+    fn = connect ? r->ev->on_connect : r->ev->on_upgrade;
+  if (fn == NULL || m == NULL) {
+    lode_stream_destroy(req_stream(r), NULL);
+    return;
+  }
+  lode_stream_t* s = req_stream(r);
+  r->flags |= LODE__CR_UPGRADED | LODE__CR_DESTROYED;
+  lode__agent_detach_socket(r->as);
+  r->as = NULL;
+  r->out.socket = NULL;
+  m->flags |= LODE__IN_COMPLETE | LODE__IN_END_EMITTED;
+  m->flags &= ~LODE__IN_READING;
+  fn(&r->out, m, s, (lode_slice_t){ p, n });
+  m->flags |= LODE__IN_CLOSED;
+  lode_http_incoming_release(m);
+  emit_close(r);
+}
+
+/* Runs the parser over p[0..n) until it asks for more (events may follow
+ * the last byte); returns the bytes to keep for later. */
+static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
+  while (!stopped(r)) {
+    lode_http_event_t ev;
+    int rc = lode_http_parser_execute(&r->parser, p, n, &ev);
+    if (rc < 0) {
+      parse_error(r, rc, p, n);
+      return 0;
+    }
+    p += ev.consumed;
+    n -= ev.consumed;
+    switch (ev.type) {
+      case LODE_HTTP_EV_NEED_MORE:
+        return n;
+      case LODE_HTTP_EV_HEAD:
+        if (on_head(r) != GO_ON)
+          return 0;
+        break;
+      case LODE_HTTP_EV_BODY:
+        if (r->res != NULL && lode__incoming_push(r->res, ev.data) &&
+            req_stream(r) != NULL)
+          lode_stream_pause(req_stream(r));
+        break;
+      case LODE_HTTP_EV_TRAILERS:
+        if (r->res != NULL)
+          lode__incoming_set_trailers(r->res, ev.trailers, ev.num_trailers);
+        break;
+      case LODE_HTTP_EV_MESSAGE_COMPLETE:
+        complete(r);
+        if (r->res != NULL && (r->res->flags & LODE__IN_COMPLETE)) {
+          /* Bytes after the response: the connection is not reusable. */
+          if (n > 0 && r->as != NULL)
+            r->as->flags |= LODE__AS_DEAD;
+          return 0;
+        }
+        break;
+      case LODE_HTTP_EV_UPGRADE:
+        on_upgrade(r, p, n);
+        return 0;
+    }
+  }
+  return n;
+}
+
+void lode__client_data(lode__client_req_t* r, lode_slice_t data) {
+  if (r->flags & (LODE__CR_CLOSED | LODE__CR_UPGRADED) ||
+      (r->res != NULL && (r->res->flags & LODE__IN_COMPLETE)))
+    return;
+  r->flags |= LODE__CR_GOT_BYTES;
+  req_hold(r);
+  if (r->in.len == 0) {
+    size_t keep = parse(r, data.base, data.len);
+    if (keep > 0 && !stopped(r))
+      lode__buf_append(&r->in, data.base + data.len - keep, keep);
+  } else if (lode__buf_append(&r->in, data.base, data.len) == 0) {
+    size_t len = r->in.len;
+    size_t keep = parse(r, r->in.base, len);
+    if (!(r->flags & LODE__CR_CLOSED)) {
+      memmove(r->in.base, r->in.base + len - keep, keep);
+      r->in.len = keep;
+    }
+  }
+  req_release(r);
+}
+
+/* ---- Getting a socket (Node's onSocket / onSocketNT / tickOnSocket) ---- */
+
+static void apply_socket_options(lode__client_req_t* r) {
+  lode_socket_t* s = r->as->sock;
+  if (s == NULL)
+    return;
+  if (r->no_delay >= 0)
+    lode_socket_set_no_delay(s, r->no_delay);
+  if (r->ka_enable >= 0)
+    lode_socket_set_keep_alive(s, r->ka_enable, r->ka_delay);
+}
+
+static void tick_on_socket(lode__client_req_t* r) {
+  lode__agent_sock_t* as = r->as;
+  lode_http_parser_opts_t po = { .lenient = r->lenient,
+                                 .max_header_size = r->max_header_size };
+  lode_http_parser_init(&r->parser, LODE_HTTP_RESPONSE, &po);
+  lode_http_parser_set_method(&r->parser, r->method_num);
+  if (r->has_timeout && r->timeout != r->agent->o.timeout)
+    lode__agent_sock_set_timeout(as, r->timeout);
+  lode__agent_sock_touch(as);
+  if (r->flags & LODE__CR_RETRIED) {
+    r->out.socket = as->stream;
+    lode_stream_write(as->stream, (lode_slice_t){ r->out.header.base,
+                                                  r->out.header.len },
+                      NULL, NULL);
+    return;
+  }
+  if (r->ev != NULL && r->ev->on_socket != NULL) {
+    r->ev->on_socket(&r->out, as->stream);
+    if (stopped(r))
+      return;
+  }
+  apply_socket_options(r);
+  lode__outgoing_attach(&r->out, as->stream);
+}
+
+typedef struct on_socket_s {
+  lode__client_req_t* r;
+  lode__agent_sock_t* as;
+  int err;
+} on_socket_t;
+
+static void on_socket_nt(void* arg) {
+  on_socket_t* t = arg;
+  lode__client_req_t* r = t->r;
+  lode__agent_sock_t* as = t->as;
+  int err = t->err;
+  free(t);
+  r->flags &= ~LODE__CR_ON_SOCKET;
+  if (!(r->flags & LODE__CR_DESTROYED) && err == 0 && as != NULL) {
+    tick_on_socket(r);
+    req_release(r);
+    return;
+  }
+  r->flags |= LODE__CR_DESTROYED;
+  r->as = NULL;
+  if (as != NULL && !(as->flags & LODE__AS_CLOSED)) {
+    as->req = NULL;
+    lode__agent_free_socket(as);
+  }
+  lode_error_t e;
+  if (err != 0) {
+    lode_error_init(&e, err);
+    emit_error(r, &e);
+  } else if (r->err != NULL) {
+    emit_error(r, r->err);
+  } else if (!(r->flags & LODE__CR_ABORTED)) {
+    hang_up(&e);
+    emit_error(r, &e);
+  }
+  emit_close(r);
+  req_release(r);
+}
+
+void lode__client_on_socket(lode__client_req_t* r, lode__agent_sock_t* as,
+                            int err) {
+  on_socket_t* t = malloc(sizeof(*t));
+  r->as = as;
+  r->flags |= LODE__CR_ON_SOCKET;
+  req_hold(r);
+  if (t == NULL) {
+    on_socket_t local = { r, as, err ? err : UV_ENOMEM };
+    on_socket_t* copy = malloc(sizeof(*copy));
+    if (copy != NULL) {
+      *copy = local;
+      on_socket_nt(copy);
+    }
+    return;
+  }
+  *t = (on_socket_t){ r, as, err };
+  if (lode__defer(r->out.loop, on_socket_nt, t) != 0)
+    on_socket_nt(t);
+}
+
+/* ---- OutgoingMessage hooks ---- */
+
+static int implicit_header(lode_http_outgoing_t* o) {
+  lode__client_req_t* r = cr(o);
+  size_t ml = strlen(r->method), pl = strlen(r->path);
+  char* line = malloc(ml + pl + 12);
+  if (line == NULL)
+    return UV_ENOMEM;
+  memcpy(line, r->method, ml);
+  line[ml] = ' ';
+  memcpy(line + ml + 1, r->path, pl);
+  memcpy(line + ml + 1 + pl, " HTTP/1.1\r\n", 11);
+  int rc = lode__outgoing_store_header(o, line, ml + pl + 12 - 1, NULL, 0);
+  free(line);
+  return rc;
+}
+
+/* Node's requestOnPrefinish. */
+static void on_prefinish(lode_http_outgoing_t* o) {
+  lode__client_req_t* r = cr(o);
+  if ((r->flags & LODE__CR_KEEP_ALIVE) && (r->flags & LODE__CR_ENDED))
+    response_keep_alive(r);
+}
+
+static void req_free(lode_http_outgoing_t* o) {
+  lode__client_req_t* r = cr(o);
+  lode__outgoing_free(o);
+  lode__buf_free(&r->in);
+  lode_error_free(r->err);
+  lode__agent_release(r->agent);
+  free(r);
+}
+
+static void ops_set_timeout(lode_http_outgoing_t* o, uint64_t ms) {
+  lode_http_request_set_timeout(o, (unsigned) ms, NULL, NULL);
+}
+
+static void ops_destroy(lode_http_outgoing_t* o, const lode_error_t* err) {
+  lode_http_request_destroy(o, err);
+}
+
+const lode__outgoing_ops_t lode__client_ops = {
+  implicit_header, on_prefinish, NULL, NULL, NULL, req_free,
+  ops_set_timeout, ops_destroy
+};
+
+/* ---- Public calls ---- */
+
+void lode_http_request_destroy(lode_http_request_t* o,
+                               const lode_error_t* err) {
+  lode__client_req_t* r = cr(o);
+  if (r->flags & LODE__CR_DESTROYED)
+    return;
+  r->flags |= LODE__CR_DESTROYED;
+  if (r->res != NULL)
+    lode__incoming_dump(r->res);
+  if (err != NULL && r->err == NULL)
+    r->err = lode_error_copy(err);
+  if (r->flags & LODE__CR_WAITING) {
+    lode__agent_forget_request(r->agent, r);
+    lode__client_on_socket(r, NULL, 0);
+  } else if (!(r->flags & LODE__CR_ON_SOCKET) && req_stream(r) != NULL) {
+    lode_stream_destroy(req_stream(r), err);
+  }
+}
+
+static void emit_abort(void* arg) {
+  lode__client_req_t* r = arg;
+  if (r->ev != NULL && r->ev->on_abort != NULL)
+    r->ev->on_abort(&r->out);
+  req_release(r);
+}
+
+void lode_http_request_abort(lode_http_request_t* o) {
+  lode__client_req_t* r = cr(o);
+  if (r->flags & LODE__CR_ABORTED)
+    return;
+  r->flags |= LODE__CR_ABORTED;
+  req_hold(r);
+  if (lode__defer(r->out.loop, emit_abort, r) != 0)
+    req_release(r);
+  lode_http_request_destroy(o, NULL);
+}
+
+void lode_http_request_set_events(lode_http_request_t* o,
+                                  const lode_http_request_events_t* ev) {
+  cr(o)->ev = ev;
+}
+
+int lode_http_request_write(lode_http_request_t* o, lode_slice_t chunk,
+                            lode_http_outgoing_cb cb, void* arg) {
+  lode__client_req_t* r = cr(o);
+  if (r->as != NULL)
+    lode__agent_sock_touch(r->as);
+  return lode_http_outgoing_write(o, chunk, cb, arg);
+}
+
+int lode_http_request_end(lode_http_request_t* o, lode_slice_t chunk,
+                          lode_http_outgoing_cb cb, void* arg) {
+  lode__client_req_t* r = cr(o);
+  if (r->as != NULL)
+    lode__agent_sock_touch(r->as);
+  return lode_http_outgoing_end(o, chunk, cb, arg);
+}
+
+int lode_http_request_aborted(const lode_http_request_t* o) {
+  return (cr(o)->flags & LODE__CR_ABORTED) != 0;
+}
+
+int lode_http_request_destroyed(const lode_http_request_t* o) {
+  return (cr(o)->flags & LODE__CR_DESTROYED) != 0;
+}
+
+int lode_http_request_reused_socket(const lode_http_request_t* o) {
+  return (cr(o)->flags & LODE__CR_REUSED) != 0;
+}
+
+const char* lode_http_request_path(const lode_http_request_t* o) {
+  return cr(o)->path;
+}
+
+const char* lode_http_request_method(const lode_http_request_t* o) {
+  return cr(o)->method;
+}
+
+const char* lode_http_request_host(const lode_http_request_t* o) {
+  return cr(o)->host;
+}
+
+const char* lode_http_request_protocol(const lode_http_request_t* o) {
+  return cr(o)->protocol;
+}
+
+lode_stream_t* lode_http_request_socket(const lode_http_request_t* o) {
+  const lode__client_req_t* r = cr(o);
+  return r->flags & LODE__CR_ON_SOCKET ? NULL : req_stream(r);
+}
+
+lode_http_incoming_t* lode_http_request_res(const lode_http_request_t* o) {
+  return cr(o)->res;
+}
+
+void lode_http_request_set_max_headers_count(lode_http_request_t* o,
+                                             unsigned n) {
+  cr(o)->max_headers_count = n;
+}
+
+unsigned lode_http_request_max_headers_count(const lode_http_request_t* o) {
+  unsigned n = cr(o)->max_headers_count;
+  return n ? n : 2000;
+}
+
+int lode_http_request_set_timeout(lode_http_request_t* o, unsigned ms,
+                                  void (*cb)(lode_http_request_t* req,
+                                             void* arg),
+                                  void* arg) {
+  lode__client_req_t* r = cr(o);
+  if (r->flags & LODE__CR_ENDED)
+    return 0;
+  if (cb != NULL) {
+    r->timeout_cb = cb;
+    r->timeout_arg = arg;
+  }
+  r->has_timeout = 1;
+  r->timeout = ms;
+  if (r->as != NULL && !(r->flags & LODE__CR_ON_SOCKET))
+    lode__agent_sock_set_timeout(r->as, ms);
+  return 0;
+}
+
+void lode_http_request_set_no_delay(lode_http_request_t* o, int no_delay) {
+  lode__client_req_t* r = cr(o);
+  r->no_delay = no_delay != 0;
+  if (r->as != NULL && !(r->flags & LODE__CR_ON_SOCKET))
+    apply_socket_options(r);
+}
+
+void lode_http_request_set_socket_keep_alive(lode_http_request_t* o,
+                                             int enable, unsigned delay) {
+  lode__client_req_t* r = cr(o);
+  r->ka_enable = enable != 0;
+  r->ka_delay = delay;
+  if (r->as != NULL && !(r->flags & LODE__CR_ON_SOCKET))
+    apply_socket_options(r);
+}

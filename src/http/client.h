@@ -1,0 +1,146 @@
+/* Private structures of the HTTP client: the request, the agent and the
+ * agent's record of each connection. The agent is the reader of every
+ * stream it owns and hands the events to the request on it. */
+#ifndef LODE_HTTP_CLIENT_PRIV_H
+#define LODE_HTTP_CLIENT_PRIV_H
+
+#include "core/internal.h"
+#include "lode/http_client.h"
+#include "lode/http_parser.h"
+#include "http/server.h"
+
+typedef struct lode__client_req_s lode__client_req_t;
+typedef struct lode__agent_sock_s lode__agent_sock_t;
+typedef struct lode__agent_group_s lode__agent_group_t;
+
+/* One name of an agent (Node's sockets[name], freeSockets[name],
+ * requests[name]). */
+struct lode__agent_group_s {
+  lode__queue_t link;
+  char* name;
+  lode__queue_t busy;      /* lode__agent_sock_t, in order of creation */
+  lode__queue_t free;      /* the free list (push at tail) */
+  lode__queue_t waiting;   /* lode__client_req_t waiting for a socket */
+  size_t nbusy, nfree, nwaiting;
+};
+
+enum {
+  LODE__AS_FREE = 1 << 0,
+  LODE__AS_DEAD = 1 << 1,      /* ended, errored or destroyed */
+  LODE__AS_CLOSED = 1 << 2,    /* the stream closed */
+  LODE__AS_DETACHED = 1 << 3,  /* upgraded: the stream is the user's */
+  LODE__AS_LISTED = 1 << 4     /* in a group queue */
+};
+
+struct lode__agent_sock_s {
+  lode__queue_t link;
+  lode_agent_t* agent;
+  lode__agent_group_t* g;
+  lode_stream_t* stream;
+  lode_socket_t* sock;         /* when the stream is a lode socket */
+  lode__client_req_t* req;     /* the request using it, or NULL */
+  uv_timer_t timer;            /* idle timeout (free or busy) */
+  uint64_t timeout;            /* ms, 0: none */
+  uint64_t last_active;
+  uint32_t flags;
+  unsigned refs;               /* stream open + timer open + holds */
+};
+
+struct lode_agent_s {
+  uv_loop_t* loop;
+  lode_agent_opts_t o;
+  unsigned refs;               /* the user's, each request, each socket */
+  int destroyed;
+  int is_global;
+  lode__queue_t groups;
+  size_t total;                /* totalSocketCount */
+};
+
+enum {
+  LODE__CR_DESTROYED = 1 << 0,
+  LODE__CR_ABORTED = 1 << 1,
+  LODE__CR_CLOSED = 1 << 2,
+  LODE__CR_HAD_ERROR = 1 << 3,   /* socket._hadError */
+  LODE__CR_KEEP_ALIVE = 1 << 4,  /* shouldKeepAlive */
+  LODE__CR_REUSED = 1 << 5,
+  LODE__CR_GOT_BYTES = 1 << 6,   /* a byte of the response arrived */
+  LODE__CR_ENDED = 1 << 7,       /* the response ended (_ended) */
+  LODE__CR_WAITING = 1 << 8,     /* queued in the agent */
+  LODE__CR_ON_SOCKET = 1 << 9,   /* onSocket is pending */
+  LODE__CR_RETRYING = 1 << 10,
+  LODE__CR_RETRIED = 1 << 11,
+  LODE__CR_INFO = 1 << 12,       /* parsing a 1xx */
+  LODE__CR_UPGRADED = 1 << 13,
+  LODE__CR_FREED = 1 << 14,      /* the socket went back to the agent */
+  LODE__CR_GOT_RES = 1 << 15     /* Node's req.res was set */
+};
+
+struct lode__client_req_s {
+  lode_http_outgoing_t out;      /* first: a request is an outgoing */
+  const lode_http_request_events_t* ev;
+  lode_agent_t* agent;
+  lode__agent_group_t* g;
+  lode__agent_sock_t* as;
+  lode_http_incoming_t* res;
+  lode__queue_t wait_link;
+  uint32_t flags;
+  const char* method;
+  const char* path;
+  const char* host;
+  const char* protocol;
+  const char* name;
+  int method_num;
+  lode_agent_conn_opts_t conn;
+  lode_agent_create_connection_fn create_connection;
+  void* cc_arg;
+  lode_http_parser_t parser;
+  lode__buf_t in;
+  size_t max_header_size;
+  unsigned lenient;
+  int join;
+  unsigned max_headers_count;
+  int has_timeout;
+  unsigned timeout;
+  void (*timeout_cb)(lode_http_request_t* req, void* arg);
+  void* timeout_arg;
+  int no_delay;                  /* -1: leave; else apply on socket */
+  int ka_enable;                 /* -1: leave */
+  unsigned ka_delay;
+  lode_abort_signal_t* signal;
+  lode_abort_listener_t abort_l;
+  lode_error_t* err;             /* kError: what destroy() was given */
+  lode__date_cache_t date;
+};
+
+/* client.c: the request's OutgoingMessage hooks and event table. */
+extern const lode__outgoing_ops_t lode__client_ops;
+extern const lode_http_outgoing_events_t lode__client_fwd_events;
+
+/* agent.c */
+void lode__agent_hold(lode_agent_t* a);
+void lode__agent_release(lode_agent_t* a);
+/* Node's addRequest: a free socket, a new one, or the queue. The socket
+ * arrives through lode__client_on_socket. */
+void lode__agent_add_request(lode_agent_t* a, lode__client_req_t* req);
+/* A new connection for a request (the retry). */
+void lode__agent_new_socket(lode_agent_t* a, lode__client_req_t* req);
+/* A waiting request that is destroyed leaves the queue. */
+void lode__agent_forget_request(lode_agent_t* a, lode__client_req_t* req);
+/* Node's 'free': the request is done with the socket. */
+void lode__agent_free_socket(lode__agent_sock_t* as);
+/* Node's 'agentRemove': the socket leaves the agent for good. */
+void lode__agent_detach_socket(lode__agent_sock_t* as);
+void lode__agent_sock_touch(lode__agent_sock_t* as);
+void lode__agent_sock_set_timeout(lode__agent_sock_t* as, uint64_t ms);
+
+/* client.c: what the agent tells a request. */
+void lode__client_on_socket(lode__client_req_t* req, lode__agent_sock_t* as,
+                            int err);
+void lode__client_data(lode__client_req_t* req, lode_slice_t data);
+void lode__client_end(lode__client_req_t* req);
+void lode__client_error(lode__client_req_t* req, const lode_error_t* err);
+void lode__client_close(lode__client_req_t* req);
+void lode__client_drain(lode__client_req_t* req);
+void lode__client_timeout(lode__client_req_t* req);
+
+#endif

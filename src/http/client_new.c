@@ -1,0 +1,303 @@
+/* http.request(): Node's ClientRequest constructor. Everything Node
+ * throws is checked before anything is allocated that the user could
+ * see; then the request goes to its agent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/client.h"
+
+/* Node's INVALID_PATH_REGEX /[^\u0021-\u00ff]/ over the UTF-8 text. */
+static int path_ok(const char* p) {
+  const unsigned char* s = (const unsigned char*) p;
+  for (size_t i = 0; s[i] != '\0'; i++) {
+    if (s[i] <= 0x20 || s[i] == 0x7f)
+      return 0;
+    if (s[i] >= 0xc4)  /* leads a code point above U+00FF */
+      return 0;
+  }
+  return 1;
+}
+
+static int method_number(const char* m) {
+  for (int i = 0; i <= LODE_HTTP_QUERY; i++) {
+    const char* name = lode_http_method_name(i);
+    if (name != NULL && strcmp(name, m) == 0)
+      return i;
+  }
+  return LODE_HTTP_GET;  /* unknown to the parser: a plain response */
+}
+
+static const char* arena_dup(lode_http_outgoing_t* o, const char* s) {
+  return s ? lode__arena_strndup(&o->arena, s, strlen(s)) : NULL;
+}
+
+/* Node's Host header: brackets around IPv6, the port unless default. */
+static int set_host(lode__client_req_t* r, int port, int default_port) {
+  char buf[300];
+  const char* h = r->host;
+  const char* colon = strchr(h, ':');
+  int v6 = colon != NULL && strchr(colon + 1, ':') != NULL && h[0] != '[';
+  int n = snprintf(buf, sizeof(buf), v6 ? "[%s]" : "%s", h);
+  if (port != default_port && n >= 0 && (size_t) n < sizeof(buf))
+    snprintf(buf + n, sizeof(buf) - (size_t) n, ":%d", port);
+  return lode_http_outgoing_set_header(&r->out, "Host", buf);
+}
+
+static int set_auth(lode__client_req_t* r, const char* auth) {
+  lode_slice_t in = lode_slice_str(auth);
+  size_t n = lode_encode(LODE_ENC_BASE64, in, NULL, 0);
+  char* v = malloc(n + 7);
+  if (v == NULL)
+    return UV_ENOMEM;
+  memcpy(v, "Basic ", 6);
+  lode_encode(LODE_ENC_BASE64, in, v + 6, n);
+  v[n + 6] = '\0';
+  int rc = lode_http_outgoing_set_header(&r->out, "Authorization", v);
+  free(v);
+  return rc;
+}
+
+static int apply_headers(lode__client_req_t* r,
+                         const lode_http_request_opts_t* o, const char* auth,
+                         int port, int default_port) {
+  lode_http_outgoing_t* out = &r->out;
+  int rc = 0;
+  if (o->headers_raw) {
+    size_t ml = strlen(r->method), pl = strlen(r->path);
+    char* first = malloc(ml + pl + 12);
+    if (first == NULL)
+      return UV_ENOMEM;
+    snprintf(first, ml + pl + 12, "%s %s HTTP/1.1\r\n", r->method, r->path);
+    rc = lode__outgoing_store_header(out, first, strlen(first), o->headers,
+                                     o->nheaders);
+    free(first);
+    return rc;
+  }
+  for (size_t i = 0; i < o->nheaders && rc == 0; i++)
+    rc = lode_http_outgoing_set_header(out, o->headers[2 * i],
+                                       o->headers[2 * i + 1]);
+  int want_host = o->set_host == 0 ? !o->no_default_headers : o->set_host > 0;
+  if (rc == 0 && want_host && !lode_http_outgoing_has_header(out, "host"))
+    rc = set_host(r, port, default_port);
+  if (rc == 0 && auth != NULL &&
+      !lode_http_outgoing_has_header(out, "authorization"))
+    rc = set_auth(r, auth);
+  if (rc == 0 && lode_http_outgoing_has_header(out, "expect"))
+    rc = out->ops->implicit_header(out);
+  return rc;
+}
+
+/* The agent: the one given, a new default one for agent: false (or for
+ * createConnection without an agent), or the global one. */
+static lode_agent_t* pick_agent(uv_loop_t* loop,
+                                const lode_http_request_opts_t* o,
+                                int* own) {
+  lode_agent_t* a = NULL;
+  *own = 0;
+  if (o->agent != NULL && !o->no_agent) {
+    lode__agent_hold(o->agent);
+    return o->agent;
+  }
+  if (o->no_agent || o->create_connection != NULL) {
+    *own = 1;
+    return lode_agent_create(loop, NULL, &a) == 0 ? a : NULL;
+  }
+  a = lode_http_global_agent(loop);
+  if (a != NULL)
+    lode__agent_hold(a);
+  return a;
+}
+
+static void on_abort_signal(lode_abort_listener_t* l,
+                            lode_abort_signal_t* sig) {
+  lode__client_req_t* r = lode__container_of(l, lode__client_req_t, abort_l);
+  lode_error_t e;
+  int reason = lode_abort_signal_reason(sig);
+  lode_error_init(&e, LODE_ERR_ABORT);
+  if (reason != 0 && reason != LODE_ERR_ABORT)
+    lode_error_init(&e, reason);
+  r->signal = NULL;
+  lode_http_request_destroy(&r->out, &e);
+}
+
+typedef struct resolved_s {
+  const char* host;
+  const char* path;
+  const char* method;
+  const char* auth;
+  const char* protocol;
+  int port;
+  int default_port;
+} resolved_t;
+
+static int resolve(const lode_http_request_opts_t* o, const lode_http_url_t* u,
+                   const lode_agent_t* a, resolved_t* v) {
+  v->protocol = o->protocol ? o->protocol : u->protocol ? u->protocol
+                                                        : "http:";
+  v->path = o->path ? o->path : u->path ? u->path : "/";
+  if (v->path[0] == '\0')
+    v->path = "/";
+  if (!path_ok(v->path))
+    return LODE_ERR_UNESCAPED_CHARACTERS;
+  if (strcmp(v->protocol, "http:") != 0)
+    return LODE_ERR_INVALID_PROTOCOL;
+  v->default_port = o->default_port ? o->default_port
+                    : a ? a->o.default_port : 80;
+  v->port = o->port ? o->port : u->port_num > 0 ? u->port_num
+                                                 : v->default_port;
+  if (v->port < 0 || v->port > 65535)
+    return LODE_ERR_SOCKET_BAD_PORT;
+  v->host = o->hostname ? o->hostname : o->host ? o->host
+            : u->host_bare && u->host_bare[0] ? u->host_bare : "localhost";
+  v->method = o->method && o->method[0] ? o->method : "GET";
+  if (!lode__http_is_token(v->method, strlen(v->method)))
+    return LODE_ERR_INVALID_HTTP_TOKEN;
+  v->auth = o->auth ? o->auth : u->auth;
+  return 0;
+}
+
+static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
+                const resolved_t* v) {
+  lode_http_outgoing_t* out = &r->out;
+  char* m = lode__arena_strndup(&out->arena, v->method, strlen(v->method));
+  if (m == NULL)
+    return UV_ENOMEM;
+  for (char* p = m; *p; p++)
+    if (*p >= 'a' && *p <= 'z')
+      *p = (char) (*p - 32);
+  r->method = m;
+  r->method_num = method_number(m);
+  r->path = arena_dup(out, v->path);
+  r->host = arena_dup(out, v->host);
+  r->protocol = "http:";
+  char name[512];
+  lode_agent_name_opts_t no = { r->host, v->port, o->local_address,
+                                o->family, o->socket_path };
+  lode_agent_get_name(&no, name, sizeof(name));
+  r->name = arena_dup(out, name);
+  r->conn = (lode_agent_conn_opts_t){
+    r->host, v->port, arena_dup(out, o->socket_path), o->family, o->hints,
+    arena_dup(out, o->local_address), o->local_port, o->lookup, o->lookup_arg,
+    o->timeout
+  };
+  if (r->path == NULL || r->host == NULL || r->name == NULL)
+    return UV_ENOMEM;
+  static const char* const bodiless[] = { "GET", "HEAD", "DELETE", "OPTIONS",
+                                          "TRACE", "CONNECT", NULL };
+  for (const char* const* b = bodiless; *b != NULL; b++)
+    if (strcmp(m, *b) == 0)
+      out->flags &= ~LODE__OUT_CHUNKED_DEFAULT;
+  if (o->no_default_headers)
+    out->flags |= LODE__OUT_REMOVED_CONN | LODE__OUT_REMOVED_CL |
+                  LODE__OUT_REMOVED_TE;
+  return 0;
+}
+
+static lode__client_req_t* req_new(uv_loop_t* loop,
+                                   const lode_http_request_opts_t* o) {
+  lode__client_req_t* r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return NULL;
+  lode__outgoing_init(&r->out, loop, &lode__client_ops);
+  r->out.ev = &lode__client_fwd_events;
+  r->out.date = &r->date;
+  r->out.unique = o->unique_headers;
+  r->no_delay = -1;
+  r->ka_enable = -1;
+  r->max_header_size = o->max_header_size;
+  r->lenient = o->insecure_http_parser ? LODE_HTTP_LENIENT_ALL : 0;
+  r->join = o->join_duplicate_headers;
+  r->has_timeout = o->has_timeout || o->timeout > 0;
+  r->timeout = o->timeout;
+  r->create_connection = o->create_connection;
+  r->cc_arg = o->create_connection_arg;
+  lode__queue_init(&r->wait_link);
+  return r;
+}
+
+/* Node's shouldKeepAlive: only when the agent could reuse the socket. */
+static void keep_alive(lode__client_req_t* r, int own_for_connection) {
+  lode_agent_t* a = r->agent;
+  r->out.flags |= LODE__OUT_AGENT;
+  if (own_for_connection || (!a->o.keep_alive && a->o.max_sockets == 0))
+    return;
+  r->flags |= LODE__CR_KEEP_ALIVE;
+  r->out.flags |= LODE__OUT_KEEP_ALIVE;
+}
+
+static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
+                 const lode_http_url_t* u, lode__client_req_t** out) {
+  int own;
+  lode_agent_t* a = pick_agent(loop, o, &own);
+  if (a == NULL)
+    return UV_ENOMEM;
+  resolved_t v;
+  int rc = resolve(o, u, a, &v);
+  lode__client_req_t* r = rc == 0 ? req_new(loop, o) : NULL;
+  if (r == NULL) {
+    lode__agent_release(a);
+    return rc ? rc : UV_ENOMEM;
+  }
+  r->agent = a;
+  keep_alive(r, own && o->create_connection != NULL && !o->no_agent);
+  if (own && o->create_connection != NULL && !o->no_agent)
+    r->out.flags &= ~LODE__OUT_AGENT;
+  rc = fill(r, o, &v);
+  if (rc == 0)
+    rc = apply_headers(r, o, v.auth, v.port, v.default_port);
+  if (rc != 0) {
+    r->out.ops->free(&r->out);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
+                      const lode_http_request_events_t* ev,
+                      lode_http_request_t** out) {
+  static const lode_http_request_opts_t none;
+  const lode_http_request_opts_t* o = opts ? opts : &none;
+  if (loop == NULL || out == NULL)
+    return UV_EINVAL;
+  lode_http_url_t u = { 0 };
+  u.port_num = -1;
+  if (o->url != NULL) {
+    int rc = lode_http_url_parse(o->url, &u);
+    if (rc != 0)
+      return rc;
+  }
+  lode__client_req_t* r = NULL;
+  int rc = build(loop, o, &u, &r);
+  lode_http_url_free(&u);
+  if (rc != 0)
+    return rc;
+  r->ev = ev;
+  *out = &r->out;
+  if (o->signal != NULL && lode_abort_signal_aborted(o->signal)) {
+    lode__agent_add_request(r->agent, r);
+    on_abort_signal(&r->abort_l, o->signal);
+    return 0;
+  }
+  if (o->signal != NULL) {
+    r->signal = o->signal;
+    r->abort_l.fn = on_abort_signal;
+    lode_abort_signal_add(o->signal, &r->abort_l);
+  }
+  lode__agent_add_request(r->agent, r);
+  return 0;
+}
+
+int lode_http_get(uv_loop_t* loop, const lode_http_request_opts_t* opts,
+                  const lode_http_request_events_t* ev,
+                  lode_http_request_t** out) {
+  lode_http_request_opts_t o = { 0 };
+  if (opts != NULL)
+    o = *opts;
+  o.method = "GET";
+  int rc = lode_http_request(loop, &o, ev, out);
+  if (rc == 0)
+    lode_http_outgoing_end(*out, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  return rc;
+}

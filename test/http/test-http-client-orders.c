@@ -1,0 +1,133 @@
+/* ClientRequest event orders against a scripted Node server, as the
+ * specification lists them. */
+#include "client-test.h"
+
+static uv_loop_t loop;
+
+static lode_http_request_t* start(const char* path, lode_agent_t* agent) {
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = path, .agent = agent };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_request(&loop, &o, &ct_events, &r));
+  return r;
+}
+
+static void finish(lode_agent_t* a) {
+  lode_agent_destroy(a);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
+static lode_agent_t* setup(int keep_alive) {
+  uv_loop_init(&loop);
+  ct_start_peer();
+  lode_agent_t* a;
+  lode_agent_opts_t o = { .keep_alive = keep_alive };
+  ASSERT_OK(lode_agent_create(&loop, &o, &a));
+  return a;
+}
+
+static void run_one(const char* path, int keep_alive, const char* want) {
+  lode_agent_t* a = setup(keep_alive);
+  lode_http_request_t* r = start(path, a);
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE(want);
+  finish(a);
+}
+
+TEST(success_keep_alive) {
+  run_one("/ok", 1, "socket,finish,response(200),data(2),end,close,"
+                    "res close");
+  ASSERT_MEM_EQ(ct_body, ct_body_len, "hi", 2);
+}
+
+TEST(success_close) {
+  run_one("/close", 1, "socket,finish,response(200),data(2),end,"
+                       "res close,close");
+}
+
+TEST(body_to_eof) {
+  run_one("/eof", 0, "socket,finish,response(200),data(10),end,"
+                     "res close,close");
+  ASSERT_MEM_EQ(ct_body, ct_body_len, "to the end", 10);
+}
+
+TEST(premature_close_after_response) {
+  run_one("/mid", 1, "socket,finish,response(200),data(2),aborted,close,"
+                     "res error(ECONNRESET aborted),res close");
+}
+
+TEST(premature_close_before_response) {
+  run_one("/early", 1, "socket,finish,"
+                       "error(ECONNRESET socket hang up),close");
+}
+
+TEST(connection_error) {
+  uv_loop_init(&loop);
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = 1 };
+  lode_http_request_t* r;
+  lode_agent_t* a;
+  ASSERT_OK(lode_agent_create(&loop, NULL, &a));
+  o.agent = a;
+  ASSERT_OK(lode_http_request(&loop, &o, &ct_events, &r));
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE("socket,error(ECONNREFUSED connect ECONNREFUSED "
+               "127.0.0.1:1),close");
+  lode_agent_destroy(a);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+TEST(chunked_trailers) {
+  run_one("/chunked", 1, "socket,finish,response(200),data(3),data(2),end,"
+                         "close,res close");
+  ASSERT_MEM_EQ(ct_body, ct_body_len, "abcde", 5);
+}
+
+TEST(split_bytes) {
+  run_one("/split", 1, "socket,finish,response(200),data(1),data(1),"
+                       "data(1),data(1),data(1),data(1),end,close,res close");
+}
+
+TEST(information) {
+  run_one("/info", 1, "socket,finish,continue,information(100 Continue),"
+                      "information(103 Early Hints),response(200),end,"
+                      "close,res close");
+}
+
+TEST(upgrade) {
+  lode_agent_t* a = setup(1);
+  lode_http_request_t* r = start("/upgrade", a);
+  lode_http_outgoing_set_header(r, "Connection", "Upgrade");
+  lode_http_outgoing_set_header(r, "Upgrade", "foo");
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE("socket,finish,upgrade(101 first),close");
+  finish(a);
+}
+
+TEST(connect_tunnel) {
+  lode_agent_t* a = setup(1);
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .method = "CONNECT", .path = "x:1",
+                                 .agent = a };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_request(&loop, &o, &ct_events, &r));
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE("socket,finish,connect(200 tunnel),close");
+  finish(a);
+}
+
+TEST(parse_error) {
+  run_one("/bad", 1, "socket,finish,error(HPE_INVALID_HEADER_TOKEN "
+                     "Parse Error: Invalid header token),close");
+}
+
+TEST_MAIN(success_keep_alive, success_close, body_to_eof,
+          premature_close_after_response, premature_close_before_response,
+          connection_error, chunked_trailers, split_bytes, information,
+          upgrade, connect_tunnel, parse_error)
