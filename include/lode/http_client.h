@@ -19,8 +19,14 @@
  *                        res error (ECONNRESET "aborted"), res close
  *   destroy() before a socket: error ("socket hang up" or the error
  *                        given), close; after 'socket' the same;
+ *   destroy(err) after the response: as closed mid-body, with err as
+ *                        the response's error (nothing on the request);
  *   abort() before a socket: abort, close; after 'socket': abort, error
- *                        ("socket hang up"), close.
+ *                        ("socket hang up"), close; after the response:
+ *                        abort, res aborted, res error, close, res close.
+ * Node 20 itself differs in three of these (close before abort; close
+ * before the response's error after abort(); err on the request, "aborted"
+ * on the response after destroy(err)); lode keeps the specification's.
  * Every event is asynchronous to the call that caused it. */
 #ifndef LODE_HTTP_CLIENT_H
 #define LODE_HTTP_CLIENT_H

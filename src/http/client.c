@@ -28,7 +28,18 @@ static lode_stream_t* req_stream(const lode__client_req_t* r) {
 
 /* ---- Events ---- */
 
+/* 'abort' comes before whatever abort() causes (the specification's
+ * orders), or on its own on the next turn. */
+static void flush_abort(lode__client_req_t* r) {
+  if (!(r->flags & LODE__CR_ABORT_PENDING))
+    return;
+  r->flags &= ~LODE__CR_ABORT_PENDING;
+  if (r->ev != NULL && r->ev->on_abort != NULL)
+    r->ev->on_abort(&r->out);
+}
+
 static void emit_error(lode__client_req_t* r, const lode_error_t* err) {
+  flush_abort(r);
   if (r->ev != NULL && r->ev->on_error != NULL)
     r->ev->on_error(&r->out, err);
 }
@@ -42,6 +53,7 @@ static void hang_up(lode_error_t* e) {
 static void emit_close(lode__client_req_t* r) {
   if (r->flags & LODE__CR_CLOSED)
     return;
+  flush_abort(r);
   r->flags |= LODE__CR_CLOSED | LODE__CR_DESTROYED;
   if (r->signal != NULL) {
     lode_abort_signal_remove(r->signal, &r->abort_l);
@@ -162,23 +174,31 @@ static void response_keep_alive(lode__client_req_t* r) {
 
 /* ---- Closing paths ---- */
 
+static void res_error(lode__client_req_t* r, lode_http_incoming_t* m) {
+  if ((m->flags & LODE__IN_CLOSED) || m->ev == NULL || m->ev->on_error == NULL)
+    return;
+  lode_error_t e;
+  lode_error_init(&e, UV_ECONNRESET);
+  lode_error_set_message(&e, "aborted");
+  m->ev->on_error(m, r->err ? r->err : &e);
+}
+
 /* The socket closed under a response that had not ended: 'aborted' on
- * the response, 'close' on the request, then the response's error and
- * close (Node's socketCloseListener order). */
+ * the response, 'close' on the request, then the response's error
+ * ("aborted", or what destroy() was given) and close; after abort() the
+ * response's error comes before the request's close. */
 static void res_abort(lode__client_req_t* r, lode_http_incoming_t* m) {
   lode_http_incoming_hold(m);
+  flush_abort(r);
   m->flags |= LODE__IN_ABORTED;
   m->flags &= ~LODE__IN_READING;
   if (m->ev != NULL && m->ev->on_aborted != NULL)
     m->ev->on_aborted(m);
+  if (r->flags & LODE__CR_ABORTED)
+    res_error(r, m);
   emit_close(r);
-  if (!(m->flags & LODE__IN_CLOSED) && m->ev != NULL &&
-      m->ev->on_error != NULL) {
-    lode_error_t e;
-    lode_error_init(&e, UV_ECONNRESET);
-    lode_error_set_message(&e, "aborted");
-    m->ev->on_error(m, &e);
-  }
+  if (!(r->flags & LODE__CR_ABORTED))
+    res_error(r, m);
   lode__incoming_maybe_close(m);
   lode_http_incoming_release(m);
 }
@@ -234,6 +254,9 @@ void lode__client_close(lode__client_req_t* r) {
 
 void lode__client_error(lode__client_req_t* r, const lode_error_t* err) {
   if (r->flags & (LODE__CR_CLOSED | LODE__CR_HAD_ERROR))
+    return;
+  /* destroy(err) after the response: err goes to the response. */
+  if ((r->flags & LODE__CR_DESTROYED) && (r->flags & LODE__CR_GOT_RES))
     return;
   if (can_retry(r)) {
     r->flags |= LODE__CR_RETRYING;
@@ -651,8 +674,7 @@ void lode_http_request_destroy(lode_http_request_t* o,
 
 static void emit_abort(void* arg) {
   lode__client_req_t* r = arg;
-  if (r->ev != NULL && r->ev->on_abort != NULL)
-    r->ev->on_abort(&r->out);
+  flush_abort(r);
   req_release(r);
 }
 
@@ -660,7 +682,7 @@ void lode_http_request_abort(lode_http_request_t* o) {
   lode__client_req_t* r = cr(o);
   if (r->flags & LODE__CR_ABORTED)
     return;
-  r->flags |= LODE__CR_ABORTED;
+  r->flags |= LODE__CR_ABORTED | LODE__CR_ABORT_PENDING;
   req_hold(r);
   if (lode__defer(r->out.loop, emit_abort, r) != 0)
     req_release(r);

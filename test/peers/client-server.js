@@ -41,6 +41,7 @@ const scripts = {
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   },
   '/slow': () => {},
+  '/hold': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhi'),
 };
 
 const server = net.createServer((s) => {

@@ -1,0 +1,111 @@
+/* destroy() and abort() at each point of a request: the orders the
+ * specification lists (where Node 20 differs, the header says so). */
+#include "client-test.h"
+
+static uv_loop_t loop;
+static int when;   /* 0: right away, 1: on 'socket', 2: on the first data */
+static int how;    /* 0: destroy(), 1: destroy(err), 2: abort() */
+static lode_http_request_t* req;
+
+static void act(void) {
+  lode_error_t e;
+  lode_error_init(&e, UV_ECANCELED);
+  lode_error_set_message(&e, "boom");
+  if (how == 2)
+    lode_http_request_abort(req);
+  else
+    lode_http_request_destroy(req, how == 1 ? &e : NULL);
+}
+
+static void d_data(lode_http_incoming_t* m, lode_slice_t d) {
+  ct_res_data(m, d);
+  if (when == 2)
+    act();
+}
+
+static const lode_http_incoming_events_t d_res_events = {
+  d_data, ct_res_end, ct_res_aborted, ct_res_error, NULL, ct_res_close
+};
+
+static void d_socket(lode_http_request_t* r, lode_stream_t* s) {
+  test_trace("socket");
+  if (when == 1)
+    act();
+}
+
+static void d_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  test_trace("response(%d)", lode_http_incoming_status_code(m));
+  lode_http_incoming_set_events(m, &d_res_events);
+}
+
+static const lode_http_request_events_t d_events = {
+  d_socket, d_response, NULL, NULL, NULL, NULL, NULL, ct_finish, NULL,
+  ct_abort, ct_error, ct_close
+};
+
+static void run(int w, int h, const char* want) {
+  when = w;
+  how = h;
+  uv_loop_init(&loop);
+  ct_start_peer();
+  lode_agent_t* a;
+  lode_agent_opts_t ao = { .keep_alive = 1 };
+  ASSERT_OK(lode_agent_create(&loop, &ao, &a));
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = w == 2 ? "/hold" : "/slow",
+                                 .agent = a };
+  ASSERT_OK(lode_http_request(&loop, &o, &d_events, &req));
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  if (w == 0)
+    act();
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE(want);
+  lode_agent_destroy(a);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
+TEST(destroy_before_socket) {
+  run(0, 0, "error(ECONNRESET socket hang up),close");
+}
+
+TEST(destroy_err_before_socket) {
+  run(0, 1, "error(ECANCELED boom),close");
+}
+
+TEST(destroy_on_socket) {
+  run(1, 0, "socket,error(ECONNRESET socket hang up),close");
+}
+
+TEST(destroy_err_on_socket) {
+  run(1, 1, "socket,error(ECANCELED boom),close");
+}
+
+TEST(destroy_after_response) {
+  run(2, 0, "socket,finish,response(200),data(2),aborted,close,"
+            "res error(ECONNRESET aborted),res close");
+}
+
+TEST(destroy_err_after_response) {
+  run(2, 1, "socket,finish,response(200),data(2),aborted,close,"
+            "res error(ECANCELED boom),res close");
+}
+
+TEST(abort_before_socket) {
+  run(0, 2, "abort,close");
+}
+
+TEST(abort_on_socket) {
+  run(1, 2, "socket,abort,error(ECONNRESET socket hang up),close");
+}
+
+TEST(abort_after_response) {
+  run(2, 2, "socket,finish,response(200),data(2),abort,aborted,"
+            "res error(ECONNRESET aborted),close,res close");
+}
+
+TEST_MAIN(destroy_before_socket, destroy_err_before_socket,
+          destroy_on_socket, destroy_err_on_socket, destroy_after_response,
+          destroy_err_after_response, abort_before_socket, abort_on_socket,
+          abort_after_response)
