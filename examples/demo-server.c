@@ -17,48 +17,6 @@
 
 static char demo_dir[1024];
 
-/* /echo */
-typedef struct echo_req_s {
-  echo_buf_t body;
-  lode_http_response_t* res;
-} echo_req_t;
-
-static void echo_data(lode_http_incoming_t* req, lode_slice_t chunk) {
-  echo_req_t* e = lode_http_incoming_get_data(req);
-  echo_put(&e->body, chunk.base, chunk.len);
-}
-
-static void echo_end(lode_http_incoming_t* req) {
-  echo_req_t* e = lode_http_incoming_get_data(req);
-  echo_buf_t out = { 0 };
-  echo_json(&out, req, e->body.base, e->body.len);
-  lode_http_outgoing_set_header(e->res, "Content-Type", "application/json");
-  lode_http_outgoing_end(e->res, (lode_slice_t){ out.base, out.len }, NULL,
-                         NULL);
-  free(out.base);
-}
-
-static void echo_close(lode_http_incoming_t* req) {
-  echo_req_t* e = lode_http_incoming_get_data(req);
-  free(e->body.base);
-  free(e);
-}
-
-static const lode_http_incoming_events_t echo_events = {
-  .on_data = echo_data, .on_end = echo_end, .on_close = echo_close,
-};
-
-static void serve_echo(lode_http_incoming_t* req, lode_http_response_t* res) {
-  echo_req_t* e = calloc(1, sizeof(*e));
-  if (e == NULL) {
-    lode_http_outgoing_destroy(res, NULL);
-    return;
-  }
-  e->res = res;
-  lode_http_incoming_set_data(req, e);
-  lode_http_incoming_set_events(req, &echo_events);
-}
-
 /* /stream: a timer writes one chunk every 100 ms; the response's close
  * (finished, or the client gone) stops it. */
 typedef struct stream_s {
@@ -176,7 +134,7 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
   if (n == 1 && url[0] == '/')
     serve_file(res, "index.html");
   else if (n == 5 && strncmp(url, "/echo", 5) == 0)
-    serve_echo(req, res);
+    echo_handle(req, res);
   else if (n == 7 && strncmp(url, "/stream", 7) == 0)
     serve_stream(res, uv_default_loop());
   else if (strncmp(url, "/static/", 8) == 0 && n > 8) {

@@ -133,4 +133,47 @@ static void echo_json(echo_buf_t* b, const lode_http_incoming_t* req,
   echo_put(b, "\"}", 2);
 }
 
+/* The echo route itself: collects the body, then answers the document
+ * (Content-Type application/json). Call it from on_request. */
+typedef struct echo_req_s {
+  echo_buf_t body;
+  lode_http_response_t* res;
+} echo_req_t;
+
+static void echo_on_data(lode_http_incoming_t* req, lode_slice_t chunk) {
+  echo_req_t* e = lode_http_incoming_get_data(req);
+  echo_put(&e->body, chunk.base, chunk.len);
+}
+
+static void echo_on_end(lode_http_incoming_t* req) {
+  echo_req_t* e = lode_http_incoming_get_data(req);
+  echo_buf_t out = { 0 };
+  echo_json(&out, req, e->body.base, e->body.len);
+  lode_http_outgoing_set_header(e->res, "Content-Type", "application/json");
+  lode_http_outgoing_end(e->res, (lode_slice_t){ out.base, out.len }, NULL,
+                         NULL);
+  free(out.base);
+}
+
+static void echo_on_close(lode_http_incoming_t* req) {
+  echo_req_t* e = lode_http_incoming_get_data(req);
+  free(e->body.base);
+  free(e);
+}
+
+static const lode_http_incoming_events_t echo_req_events = {
+  .on_data = echo_on_data, .on_end = echo_on_end, .on_close = echo_on_close,
+};
+
+static void echo_handle(lode_http_incoming_t* req, lode_http_response_t* res) {
+  echo_req_t* e = calloc(1, sizeof(*e));
+  if (e == NULL) {
+    lode_http_outgoing_destroy(res, NULL);
+    return;
+  }
+  e->res = res;
+  lode_http_incoming_set_data(req, e);
+  lode_http_incoming_set_events(req, &echo_req_events);
+}
+
 #endif

@@ -597,7 +597,8 @@ int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data) {
   return write_raw(o, &data, 1, NULL, NULL);
 }
 
-/* Errors Node reports on the next tick (write after end, destroyed). */
+/* Errors Node reports on the next tick (write after end, destroyed), and
+ * with code 0 a callback Node calls on the next tick. */
 typedef struct late_err_s {
   lode_http_outgoing_t* o;
   lode__pending_cb_t cb;
@@ -609,12 +610,12 @@ static void late_err_fire(void* arg) {
   late_err_t* l = arg;
   lode_http_outgoing_t* o = l->o;
   lode_error_t e;
+  if (l->cb.cb != NULL)
+    l->cb.cb(o, l->code, l->cb.arg);
   lode_error_init(&e, l->code);
   if (l->what != NULL)
     lode_error_set_message(&e, lode_strerror(l->code), l->what);
-  if (l->cb.cb != NULL)
-    l->cb.cb(o, l->code, l->cb.arg);
-  if (l->code != LODE_ERR_STREAM_ALREADY_FINISHED &&
+  if (l->code != 0 && l->code != LODE_ERR_STREAM_ALREADY_FINISHED &&
       !(o->flags & LODE__OUT_DESTROYED) && o->ev && o->ev->on_error)
     o->ev->on_error(o, &e);
   free(l);
@@ -634,25 +635,9 @@ static void late_err(lode_http_outgoing_t* o, int code, const char* what,
   }
 }
 
-static void late_cb_fire(void* arg) {
-  late_err_t* l = arg;
-  if (l->cb.cb != NULL)
-    l->cb.cb(l->o, 0, l->cb.arg);
-  lode_http_outgoing_release(l->o);
-  free(l);
-}
-
 static void late_cb(lode_http_outgoing_t* o, lode_http_outgoing_cb cb,
                     void* arg) {
-  late_err_t* l = malloc(sizeof(*l));
-  if (l == NULL)
-    return;
-  *l = (late_err_t){ o, { cb, arg }, 0, NULL };
-  lode_http_outgoing_hold(o);
-  if (lode__defer(o->loop, late_cb_fire, l) != 0) {
-    free(l);
-    lode_http_outgoing_release(o);
-  }
+  late_err(o, 0, NULL, cb, arg);
 }
 
 static int strict_length(const lode_http_outgoing_t* o) {

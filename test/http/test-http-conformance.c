@@ -9,6 +9,7 @@
 #include "lode.h"
 #include "test.h"
 #include "../../examples/echo-json.h"
+#include "http-child.h"
 
 typedef void (*handler_fn)(lode_http_incoming_t* req,
                            lode_http_response_t* res);
@@ -38,42 +39,8 @@ static void h_hello(lode_http_incoming_t* req, lode_http_response_t* res) {
 }
 
 /* /echo: collects the body, answers the JSON document. */
-typedef struct echo_req_s {
-  echo_buf_t body;
-  lode_http_response_t* res;
-} echo_req_t;
-
-static void echo_data(lode_http_incoming_t* req, lode_slice_t d) {
-  echo_req_t* e = lode_http_incoming_get_data(req);
-  echo_put(&e->body, d.base, d.len);
-}
-
-static void echo_end(lode_http_incoming_t* req) {
-  echo_req_t* e = lode_http_incoming_get_data(req);
-  echo_buf_t out = { 0 };
-  echo_json(&out, req, e->body.base, e->body.len);
-  lode_http_outgoing_set_header(e->res, "Content-Type", "application/json");
-  lode_http_outgoing_end(e->res, (lode_slice_t){ out.base, out.len }, NULL,
-                         NULL);
-  free(out.base);
-}
-
-static void echo_close(lode_http_incoming_t* req) {
-  echo_req_t* e = lode_http_incoming_get_data(req);
-  free(e->body.base);
-  free(e);
-}
-
-static const lode_http_incoming_events_t echo_events = {
-  .on_data = echo_data, .on_end = echo_end, .on_close = echo_close,
-};
-
 static void h_echo(lode_http_incoming_t* req, lode_http_response_t* res) {
-  echo_req_t* e = calloc(1, sizeof(*e));
-  ASSERT_NOT_NULL(e);
-  e->res = res;
-  lode_http_incoming_set_data(req, e);
-  lode_http_incoming_set_events(req, &echo_events);
+  echo_handle(req, res);
 }
 
 static void h_chunked(lode_http_incoming_t* req, lode_http_response_t* res) {
@@ -494,62 +461,23 @@ static config_t configs[] = {
 
 static uv_loop_t loop;
 static int listening;
-static uv_process_t driver;
-static uv_pipe_t driver_out;
-static char driver_text[1 << 20];
-static size_t driver_len;
-static int64_t driver_status = -1;
 static char lode_ports[2048], node_ports[2048];
 
 static void on_listening(lode_http_server_t* srv) {
   listening++;
 }
 
-static void alloc_cb(uv_handle_t* h, size_t size, uv_buf_t* buf) {
-  static char slab[65536];
-  buf->base = slab;
-  buf->len = sizeof(slab);
-}
-
-static void read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-  if (n < 0) {
-    uv_close((uv_handle_t*) s, NULL);
-    return;
-  }
-  if (driver_len + (size_t) n < sizeof(driver_text) - 1) {
-    memcpy(driver_text + driver_len, buf->base, (size_t) n);
-    driver_len += (size_t) n;
-    driver_text[driver_len] = '\0';
-  }
-}
-
-static void driver_exit(uv_process_t* p, int64_t status, int sig) {
-  driver_status = status;
-  uv_close((uv_handle_t*) p, NULL);
+static void driver_exit(void) {
   for (size_t i = 0; i < NCONFIGS; i++)
     lode_http_server_close(configs[i].srv, NULL, NULL);
 }
 
 static void start_driver(const char* only) {
-  const char* args[] = { "node",
-                         test_src_path("test/peers/http-conformance-driver.js"),
-                         lode_ports, node_ports, only, NULL };
-  static char path_copy[4096];
-  snprintf(path_copy, sizeof(path_copy), "%s", args[1]);
-  args[1] = path_copy;
-  uv_pipe_init(&loop, &driver_out, 0);
-  uv_stdio_container_t stdio[3] = {
-    { .flags = UV_IGNORE },
-    { .flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
-      .data.stream = (uv_stream_t*) &driver_out },
-    { .flags = UV_INHERIT_FD, .data.fd = 2 },
-  };
-  uv_process_options_t o = {
-    .file = "node", .args = (char**) args, .exit_cb = driver_exit,
-    .stdio_count = 3, .stdio = stdio,
-  };
-  ASSERT_OK(uv_spawn(&loop, &driver, &o));
-  ASSERT_OK(uv_read_start((uv_stream_t*) &driver_out, alloc_cb, read_cb));
+  static char script[4096];
+  snprintf(script, sizeof(script), "%s",
+           test_src_path("test/peers/http-conformance-driver.js"));
+  const char* args[] = { "node", script, lode_ports, node_ports, only, NULL };
+  http_child_spawn(&loop, args, driver_exit);
 }
 
 static void run_conformance(const char* only) {
@@ -593,8 +521,8 @@ static void run_conformance(const char* only) {
   start_driver(only);
   test_run_loop(&loop, 100000);
   test_peer_kill(peer);
-  fprintf(stderr, "%s", driver_text);
-  ASSERT_EQ(driver_status, 0);
+  fprintf(stderr, "%s", http_child.text);
+  ASSERT_EQ(http_child.status, 0);
   test_loop_close(&loop);
 }
 

@@ -6,66 +6,29 @@
 
 #include "lode.h"
 #include "test.h"
+#include "http-child.h"
 
 static uv_loop_t loop;
 static lode_http_server_t* srv;
 static int port;
-static uv_process_t child;
-static uv_pipe_t child_out;
-static char out[1 << 16];
-static size_t out_len;
-static int64_t child_status = -1;
 static int close_after_child = 1;
 
 static void on_listening(lode_http_server_t* s) {
   port = lode_http_server_port(s);
 }
 
-static void alloc_cb(uv_handle_t* h, size_t size, uv_buf_t* buf) {
-  static char slab[65536];
-  buf->base = slab;
-  buf->len = sizeof(slab);
-}
-
-static void read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-  if (n < 0) {
-    uv_close((uv_handle_t*) s, NULL);
-    return;
-  }
-  ASSERT_LT(out_len + (size_t) n, sizeof(out));
-  memcpy(out + out_len, buf->base, (size_t) n);
-  out_len += (size_t) n;
-  out[out_len] = '\0';
-}
-
-static void child_exit(uv_process_t* p, int64_t status, int sig) {
-  child_status = status;
-  uv_close((uv_handle_t*) p, NULL);
+static void child_exit(void) {
   if (close_after_child)
     lode_http_server_close(srv, NULL, NULL);
 }
 
-/* Runs argv (argv[0] "node" or "curl") with stdout collected, while the
- * loop serves. */
+/* Runs argv (argv[0] "node" or "curl") while the loop serves. */
 static void spawn(const char** argv) {
-  uv_pipe_init(&loop, &child_out, 0);
-  uv_stdio_container_t stdio[3] = {
-    { .flags = UV_IGNORE },
-    { .flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
-      .data.stream = (uv_stream_t*) &child_out },
-    { .flags = UV_INHERIT_FD, .data.fd = 2 },
-  };
-  uv_process_options_t o = { .file = argv[0], .args = (char**) argv,
-                             .exit_cb = child_exit, .stdio_count = 3,
-                             .stdio = stdio };
-  ASSERT_OK(uv_spawn(&loop, &child, &o));
-  ASSERT_OK(uv_read_start((uv_stream_t*) &child_out, alloc_cb, read_cb));
+  http_child_spawn(&loop, argv, child_exit);
 }
 
 static void start(const lode_http_server_opts_t* opts,
                   const lode_http_server_events_t* ev) {
-  out_len = 0;
-  child_status = -1;
   port = 0;
   close_after_child = 1;
   test_trace_reset();
@@ -102,8 +65,8 @@ static const lode_http_server_events_t numbered_ev = {
 TEST(node_client_keep_alive) {
   start(NULL, &numbered_ev);
   run_node("keepalive");
-  ASSERT_EQ(child_status, 0);
-  ASSERT_STR_EQ(out, "200 n0 false\n200 n1 true\n200 n2 true\n"
+  ASSERT_EQ(http_child.status, 0);
+  ASSERT_STR_EQ(http_child.text, "200 n0 false\n200 n1 true\n200 n2 true\n"
                      "200 n3 true\n200 n4 true\ndone\n");
 }
 
@@ -115,12 +78,12 @@ TEST(curl_client) {
   spawn(argv);
   test_run_loop(&loop, 20000);
   test_loop_close(&loop);
-  ASSERT_EQ(child_status, 0);
+  ASSERT_EQ(http_child.status, 0);
   /* Two requests over one connection (curl reuses it), same bytes. */
-  const char* one = strstr(out, "\r\n\r\nhi");
+  const char* one = strstr(http_child.text, "\r\n\r\nhi");
   ASSERT_NOT_NULL(one);
   ASSERT_NOT_NULL(strstr(one + 6, "\r\n\r\nhi"));
-  ASSERT_NOT_NULL(strstr(out, "Keep-Alive: timeout=5\r\nContent-Length: 2"));
+  ASSERT_NOT_NULL(strstr(http_child.text, "Keep-Alive: timeout=5\r\nContent-Length: 2"));
 }
 
 /* A response bigger than the socket buffer to a client that does not
@@ -184,8 +147,8 @@ TEST(slow_reader_drain) {
   drains = 0;
   start(NULL, &big_ev);
   run_node("slow");
-  ASSERT_EQ(child_status, 0);
-  ASSERT_STR_EQ(out, "4194304\ndone\n");
+  ASSERT_EQ(http_child.status, 0);
+  ASSERT_STR_EQ(http_child.text, "4194304\ndone\n");
   ASSERT_GT(drains, 0);
   ASSERT(strncmp(test_trace_get(), "full,drain", 10) == 0);
   (void) drain_events;
@@ -223,8 +186,8 @@ static const lode_http_server_events_t echo_ev = {
 TEST(node_expect_continue) {
   start(NULL, &echo_ev);
   run_node("expect");
-  ASSERT_EQ(child_status, 0);
-  ASSERT_STR_EQ(out, "continue\nhello\ndone\n");
+  ASSERT_EQ(http_child.status, 0);
+  ASSERT_STR_EQ(http_child.text, "continue\nhello\ndone\n");
 }
 
 /* keepAliveTimeout: the idle connection goes after timeout + 1 s (Node's
