@@ -402,8 +402,11 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
   if (ws->opts.handshake_timeout > 0)
     uv_timer_start(&ws->timer, on_handshake_timeout,
                    ws->opts.handshake_timeout, 0);
-  if (rc != 0)  /* the stream's error and close will follow */
-    lode_stream_destroy(stream, NULL);
+  if (rc != 0) {  /* the stream's error and close will follow */
+    lode_error_t e;
+    lode_error_init(&e, rc);
+    lode_stream_destroy(stream, &e);
+  }
   *out = ws;
   return 0;
 }

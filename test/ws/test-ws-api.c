@@ -14,6 +14,14 @@ static void keep_request(void* ctx, lode_stream_t* s, lode_slice_t d) {
     lode_stream_destroy(s, NULL);
 }
 static const lode_stream_reader_t keep_reader = { .on_data = keep_request };
+/* A peer that reads and never answers (it goes when lode goes). */
+static void destroy_back(void* ctx, lode_stream_t* s) {
+  lode_stream_destroy(s, NULL);
+}
+static void ignore(void* ctx, lode_stream_t* s, lode_slice_t d) {}
+static const lode_stream_reader_t answer_nothing = {
+  .on_data = ignore, .on_end = destroy_back,
+};
 
 TEST(request_matches_node) {
   uv_loop_t loop;
@@ -148,6 +156,15 @@ TEST(constructor_errors) {
   ASSERT_OK(lode_websocket_create(&loop, " HTTP://User@Host.EXAMPLE:80/a b?c",
                                   NULL, 0, &o, NULL, &ws));
   ASSERT_STR_EQ(lode_websocket_url(ws), "ws://host.example/a%20b?c");
+  lode_websocket_t* ws6;
+  lode_stream_t *a6, *b6;
+  ASSERT_OK(lode_stream_pair(&loop, &a6, &b6));
+  lode_websocket_opts_t o6 = { .stream = a6 };
+  ASSERT_OK(lode_websocket_create(&loop, "ws://[::1]:8080", NULL, 0, &o6,
+                                  NULL, &ws6));
+  ASSERT_STR_EQ(lode_websocket_url(ws6), "ws://[::1]:8080/");
+  lode_websocket_terminate(ws6);
+  lode_stream_destroy(b6, NULL);
   ASSERT_STR_EQ(lode_websocket_protocol(ws), "");
   ASSERT_STR_EQ(lode_websocket_extensions(ws), "");
   ASSERT_STR_EQ(lode_websocket_binary_type(ws), "blob");
@@ -256,6 +273,47 @@ TEST(abnormal_closure) {
   }
 }
 
-TEST_MAIN(request_matches_node, send_buffered_and_close, max_payload,
+/* No answer within handshake_timeout: the error, then 1006. */
+TEST(handshake_timeout) {
+  uv_loop_t loop;
+  lode_stream_t *a, *b;
+  lode_websocket_t* ws;
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_stream_set_reader(b, &answer_nothing, NULL);
+  lode_websocket_opts_t o = { .stream = a, .handshake_timeout = 20 };
+  test_trace_reset();
+  ASSERT_OK(lode_websocket_create(&loop, "ws://h/", NULL, 0, &o,
+                                  &msg_events, &ws));
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("error(Opening handshake has timed out),close(0,1006,)");
+  test_loop_close(&loop);
+}
+
+/* terminate() after open: 1006, not clean, in both roles; the peer sees
+ * the end of the stream and no close frame. */
+static void terminate_open(lode_websocket_t* ws) {
+  test_trace("open");
+  lode_websocket_terminate(ws);
+  ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CLOSING);
+  ASSERT_OK(lode_websocket_send_text(ws, LODE_SLICE("ignored")));
+}
+static const lode_websocket_events_t terminate_events = {
+  .on_open = terminate_open, .on_error = trace_error,
+  .on_close = trace_close,
+};
+
+TEST(terminate) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    raw_start(&terminate_events, NULL);
+    R.peer_sent_close = 1;
+    raw_finish();
+    ASSERT_STR_EQ(R.replies, "");
+    ASSERT_TRACE("open,close(0,1006,)");
+  }
+}
+
+TEST_MAIN(request_matches_node, handshake_timeout, terminate, send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)

@@ -261,7 +261,8 @@ static void s_utf8_whole(void) {
 static void s_utf8_bytes(void) {
   size_t n = strlen(utf8_text);
   for (size_t i = 0; i < n; i++)
-    frame((i == 0 ? 0x01 : 0x00) | (i + 1 == n ? 0x80 : 0), utf8_text + i, 1);
+    frame((i == 0 ? 0x01 : 0x00) | (i + 1 == n ? 0x80 : 0), utf8_text + i,
+          1);
   expect(1, utf8_text, n);
   close_frame(1000, "");
 }

@@ -79,7 +79,8 @@ TEST(upgrade_echo) {
 TEST(upgrade_refused) {
   /* An empty item in the subprotocol list: 400, as npm ws answers, and
    * accept returns the error with nothing else called. */
-  char* out = run("echo", "{\"headers\":{\"Sec-WebSocket-Protocol\":\"a,,b\"}}");
+  char* out = run("echo",
+                  "{\"headers\":{\"Sec-WebSocket-Protocol\":\"a,,b\"}}");
   ASSERT(strstr(out, "status 400\n") != NULL);
   free(out);
   ASSERT_TRACE("listening,upgrade(ERR_WS_PROTOCOL)");
