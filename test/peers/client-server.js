@@ -63,6 +63,10 @@ const server = net.createServer((s) => {
       if (buf.length < total) return;
       const req = buf.slice(0, total);
       buf = buf.slice(total);
+      if (s.killNext) {
+        s.destroy();
+        return;
+      }
       const path = req.split(' ')[1];
       if (path === '/connect' || req.startsWith('CONNECT ')) {
         s.write('HTTP/1.1 200 Connection Established\r\n\r\ntunnel');
@@ -73,10 +77,17 @@ const server = net.createServer((s) => {
         s.write(Buffer.from(req, 'latin1'));
         continue;
       }
+      if (path === '/once') {
+        // Answer, then drop the connection when it is used again, as a
+        // server whose keep-alive timeout fires just then.
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\no');
+        s.killNext = true;
+        continue;
+      }
       if (path === '/ka-close') {
         // Answer, then close as the client reuses the socket.
         s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nk');
-        s.setTimeout(1);
+        setTimeout(() => s.end(), 20);
         continue;
       }
       (scripts[path] || scripts['/ok'])(s);

@@ -1,0 +1,236 @@
+/* http.Agent: reuse, limits, scheduling, timeouts, the keep-alive hint,
+ * free sockets that the server closes, and lode's retry. */
+#include "client-test.h"
+
+static uv_loop_t loop;
+static lode_agent_t* agent;
+static lode_stream_t* sockets[8];
+static int nsockets;
+static int reused[8];
+static int ndone;
+
+static void p_socket(lode_http_request_t* r, lode_stream_t* s) {
+  test_trace("socket");
+  if (nsockets < 8)
+    sockets[nsockets++] = s;
+}
+
+static void p_close(lode_http_request_t* r) {
+  if (ndone < 8)
+    reused[ndone] = lode_http_request_reused_socket(r);
+  ndone++;
+  test_trace("close");
+}
+
+static void p_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  test_trace("response(%d)", lode_http_incoming_status_code(m));
+  lode_http_incoming_set_events(m, &ct_res_events);
+}
+
+static const lode_http_request_events_t p_events = {
+  p_socket, p_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, p_close
+};
+
+static void setup(const lode_agent_opts_t* o) {
+  uv_loop_init(&loop);
+  ct_start_peer();
+  ASSERT_OK(lode_agent_create(&loop, o, &agent));
+  nsockets = ndone = 0;
+}
+
+static void teardown(void) {
+  lode_agent_destroy(agent);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
+static lode_http_request_t* get(const char* path) {
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = path, .agent = agent };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_request(&loop, &o, &p_events, &r));
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  return r;
+}
+
+/* Runs the loop (free sockets do not hold it) until cond() or 5 s. */
+static int (*wait_cond)(void);
+static void poll_cb(uv_timer_t* t) {
+  if (wait_cond())
+    uv_close((uv_handle_t*) t, NULL);
+}
+
+static void wait_until(int (*cond)(void)) {
+  uv_timer_t t;
+  wait_cond = cond;
+  uv_timer_init(&loop, &t);
+  uv_timer_start(&t, poll_cb, 5, 5);
+  test_run_loop(&loop, 5000);
+}
+
+static char name[64];
+
+static void set_name(void) {
+  snprintf(name, sizeof(name), "127.0.0.1:%d:", ct_port);
+}
+
+TEST(reuse) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/ok");
+  test_run_loop(&loop, 5000);   /* the free socket lets the loop end */
+  set_name();
+  ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
+  ASSERT_EQ(lode_agent_sockets(agent, NULL), 0);
+  get("/ok");
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  ASSERT_EQ(lode_agent_sockets(agent, name), 1);
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(nsockets, 2);
+  ASSERT(sockets[0] == sockets[1]);
+  ASSERT_EQ(reused[0], 0);
+  ASSERT_EQ(reused[1], 1);
+  ASSERT_TRACE("socket,response(200),data(2),end,close,res close,"
+               "socket,response(200),data(2),end,close,res close");
+  teardown();
+}
+
+TEST(no_keep_alive) {
+  setup(NULL);
+  get("/echo");
+  test_run_loop(&loop, 5000);
+  ASSERT_NOT_NULL(strstr(ct_body, "Connection: close\r\n"));
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  teardown();
+}
+
+TEST(max_sockets_queue) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .max_sockets = 1 });
+  get("/ok");
+  get("/ok");
+  ASSERT_EQ(lode_agent_requests(agent, NULL), 1);
+  ASSERT_EQ(lode_agent_sockets(agent, NULL), 1);
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(nsockets, 2);
+  ASSERT(sockets[0] == sockets[1]);
+  ASSERT_EQ(lode_agent_requests(agent, NULL), 0);
+  teardown();
+}
+
+static void two_free_then_one(int scheduling, int want_index) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .scheduling = scheduling });
+  get("/ok");
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  set_name();
+  ASSERT_EQ(lode_agent_free_sockets(agent, name), 2);
+  lode_stream_t* first = lode_agent_free_socket_at(agent, name, 0);
+  lode_stream_t* last = lode_agent_free_socket_at(agent, name, 1);
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT(sockets[2] == (want_index == 0 ? first : last));
+  teardown();
+}
+
+TEST(lifo) {
+  two_free_then_one(LODE_AGENT_LIFO, 1);
+}
+
+TEST(fifo) {
+  two_free_then_one(LODE_AGENT_FIFO, 0);
+}
+
+TEST(max_free_sockets) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .max_free_sockets = 1 });
+  get("/ok");
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  teardown();
+}
+
+TEST(max_total_sockets) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .max_total_sockets = 1 });
+  get("/ok");
+  get("/ok?b");
+  ASSERT_EQ(lode_agent_requests(agent, NULL), 1);
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(ndone, 2);
+  teardown();
+}
+
+static int no_free(void) {
+  return ndone > 0 && lode_agent_free_sockets(agent, NULL) == 0;
+}
+
+TEST(server_closes_free_socket) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/ka-close");
+  wait_until(no_free);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  ASSERT_EQ(lode_agent_sockets(agent, NULL), 0);
+  teardown();
+}
+
+TEST(agent_timeout) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .timeout = 30 });
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  wait_until(no_free);
+  teardown();
+}
+
+TEST(keep_alive_hint) {
+  /* timeout=1: less than a second of margin, so the socket is not kept. */
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/hint");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  teardown();
+}
+
+static void retry_case(int no_retry, const char* want) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .no_retry = no_retry });
+  get("/once");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE(want);
+  teardown();
+}
+
+TEST(retry_on_reused_socket) {
+  retry_case(0, "socket,response(200),data(1),end,close,res close,"
+                "socket,response(200),data(2),end,close,res close");
+}
+
+TEST(retry_off) {
+  retry_case(1, "socket,response(200),data(1),end,close,res close,"
+                "socket,error(ECONNRESET socket hang up),close");
+}
+
+TEST(global_agent) {
+  uv_loop_init(&loop);
+  ct_start_peer();
+  agent = lode_http_global_agent(&loop);
+  ASSERT_NOT_NULL(agent);
+  ASSERT(agent == lode_http_global_agent(&loop));
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = "/echo" };
+  lode_http_request_t* r;
+  ct_body_len = 0;
+  ASSERT_OK(lode_http_request(&loop, &o, &p_events, &r));
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_NOT_NULL(strstr(ct_body, "Connection: keep-alive\r\n"));
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  teardown();
+}
+
+TEST_MAIN(reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
+          max_free_sockets, max_total_sockets, server_closes_free_socket,
+          agent_timeout, keep_alive_hint, retry_on_reused_socket, retry_off,
+          global_agent)
