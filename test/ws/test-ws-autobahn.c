@@ -75,15 +75,6 @@ static void s_ping(const void* p, size_t n) {
   expect(10, p, n);
 }
 
-static void s_2_1(void) { s_ping("", 0); close_frame(1000, ""); }
-static void s_2_2(void) {
-  s_ping("Hello, world!", 13);
-  close_frame(1000, "");
-}
-static void s_2_3(void) {
-  s_ping("\x00\xff\xfe\xfd\xfc\xfb\x00\xff", 8);
-  close_frame(1000, "");
-}
 static void s_2_4(void) {
   memset(big, 0xfe, 125);
   s_ping(big, 125);
@@ -94,40 +85,70 @@ static void s_2_5(void) {
   frame(0x89, big, 126);
   close_frame(1000, "");
 }
-static void s_2_7(void) { frame(0x8a, "", 0); close_frame(1000, ""); }
-static void s_2_8(void) {
-  frame(0x8a, "unsolicited", 11);
-  close_frame(1000, "");
-}
-static void s_2_9(void) {
-  frame(0x8a, "unsolicited", 11);
-  s_ping("my ping", 7);
-  close_frame(1000, "");
-}
-static void s_2_10(void) {
-  for (int i = 0; i < 10; i++) {
-    char p[32];
-    int n = snprintf(p, sizeof(p), "payload-%d", i);
-    s_ping(p, (size_t) n);
+
+/* A scripted case: frames (first byte, payload, length or 0 for strlen),
+ * then what lode answers and the events it reports. */
+typedef struct fr_s {
+  int b0;
+  const char* p;
+  size_t n;
+} fr_t;
+typedef struct case_s {
+  const char* name;
+  fr_t frames[12];
+  size_t chop;
+  const char* replies;
+  const char* events;
+} case_t;
+
+#define CLOSE_OK { 0x88, "\x03\xe8", 2 }
+#define END { -1, NULL, 0 }
+
+static const fr_t* frames_now;
+static void s_frames(void) {
+  for (const fr_t* f = frames_now; f->b0 >= 0; f++) {
+    if (f->b0 == 0x88)
+      R.peer_sent_close = 1;
+    frame(f->b0, f->p, f->n ? f->n : strlen(f->p));
   }
-  close_frame(1000, "");
 }
 
+static void run_table(const case_t* cases, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    frames_now = cases[i].frames;
+    run_case(cases[i].name, s_frames, cases[i].chop, cases[i].replies,
+             cases[i].events);
+  }
+}
+
+#define TEN_PINGS(m)                                                        \
+  m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9)
+#define PING_(i) { 0x89, "payload-" #i, 0 },
+#define PONG_(i) "O:payload-" #i ","
+
+static const case_t group2[] = {
+  { "2.1", { { 0x89, "", 0 }, CLOSE_OK, END }, 0, "O:,C:1000:", CLEAN },
+  { "2.2", { { 0x89, "Hello, world!", 0 }, CLOSE_OK, END }, 0,
+    "O:Hello, world!,C:1000:", CLEAN },
+  { "2.3", { { 0x89, "\x00\xff\xfe\xfd\xfc\xfb\x00\xff", 8 }, CLOSE_OK,
+             END }, 0,
+    "O:\\x00\\xff\\xfe\\xfd\\xfc\\xfb\\x00\\xff,C:1000:", CLEAN },
+  { "2.7", { { 0x8a, "", 0 }, CLOSE_OK, END }, 0, "C:1000:", CLEAN },
+  { "2.8", { { 0x8a, "unsolicited", 0 }, CLOSE_OK, END }, 0, "C:1000:",
+    CLEAN },
+  { "2.9", { { 0x8a, "unsolicited", 0 }, { 0x89, "my ping", 0 }, CLOSE_OK,
+             END }, 0, "O:my ping,C:1000:", CLEAN },
+  { "2.10", { TEN_PINGS(PING_) CLOSE_OK, END }, 0,
+    TEN_PINGS(PONG_) "C:1000:", CLEAN },
+  { "2.11", { TEN_PINGS(PING_) CLOSE_OK, END }, 1,
+    TEN_PINGS(PONG_) "C:1000:", CLEAN },
+};
+
 TEST(group2_pings) {
-  const char* c = "C:1000:";
-  char w[256];
-  run_case("2.1", s_2_1, 0, NULL, CLEAN);
-  run_case("2.2", s_2_2, 0, NULL, CLEAN);
-  run_case("2.3", s_2_3, 0, NULL, CLEAN);
+  run_table(group2, sizeof(group2) / sizeof(group2[0]));
   run_case("2.4", s_2_4, 0, NULL, CLEAN);
   run_case("2.5", s_2_5, 0, "C:1002:", FAILED);
   run_case("2.6", s_2_4, 1, NULL, CLEAN);
-  snprintf(w, sizeof(w), "%s", c);
-  run_case("2.7", s_2_7, 0, w, CLEAN);
-  run_case("2.8", s_2_8, 0, w, CLEAN);
-  run_case("2.9", s_2_9, 0, NULL, CLEAN);
-  run_case("2.10", s_2_10, 0, NULL, CLEAN);
-  run_case("2.11", s_2_10, 1, NULL, CLEAN);
 }
 
 /* Group 3: a frame with reserved bits fails the connection at once;
@@ -165,89 +186,45 @@ TEST(group4_opcodes) {
   }
 }
 
-static void s_5_1(void) {
-  frame(0x09, "frag1", 5);
-  frame(0x80, "frag2", 5);
-  close_frame(1000, "");
-}
-static void s_5_2(void) {
-  frame(0x0a, "frag1", 5);
-  frame(0x80, "frag2", 5);
-  close_frame(1000, "");
-}
-static void s_5_3(void) {
-  frame(0x01, "fragment1", 9);
-  frame(0x80, "fragment2", 9);
-  expect(1, "fragment1fragment2", 18);
-  close_frame(1000, "");
-}
-static void s_5_6(void) {
-  frame(0x01, "fragment1", 9);
-  s_ping("ping payload", 12);
-  frame(0x80, "fragment2", 9);
-  expect(1, "fragment1fragment2", 18);
-  close_frame(1000, "");
-}
-static void s_5_9(void) {
-  frame(0x80, "non-continuation payload", 24);
-  frame(0x81, "Hello, world!", 13);
-  close_frame(1000, "");
-}
-static void s_5_12(void) {
-  frame(0x00, "non-continuation payload", 24);
-  frame(0x81, "Hello, world!", 13);
-  close_frame(1000, "");
-}
-static void s_5_15(void) {
-  frame(0x01, "fragment1", 9);
-  frame(0x80, "fragment2", 9);
-  expect(1, "fragment1fragment2", 18);
-  frame(0x00, "fragment3", 9);
-  frame(0x81, "fragment4", 9);
-  close_frame(1000, "");
-}
-static void s_5_16(void) {
-  frame(0x01, "fragment1", 9);
-  frame(0x01, "fragment2", 9);
-  close_frame(1000, "");
-}
-static void s_5_19(void) {
-  frame(0x01, "f1", 2);
-  frame(0x00, "", 0);
-  s_ping("pongme 1!", 9);
-  frame(0x00, "f3", 2);
-  frame(0x00, "", 0);
-  s_ping("pongme 2!", 9);
-  frame(0x80, "f5", 2);
-  expect(1, "f1f3f5", 6);
-  close_frame(1000, "");
-}
-static void s_5_20(void) {
-  frame(0x02, "\x01\x02", 2);
-  frame(0x80, "\x03", 1);
-  expect(2, "\x01\x02\x03", 3);
-  frame(0x01, "", 0);
-  frame(0x80, "", 0);
-  expect(1, "", 0);
-  close_frame(1000, "");
-}
+#define FRAG12 "T:fragment1fragment2,"
+
+static const case_t group5[] = {
+  { "5.1", { { 0x09, "frag1", 0 }, { 0x80, "frag2", 0 }, CLOSE_OK, END }, 0,
+    "C:1002:", FAILED },
+  { "5.2", { { 0x0a, "frag1", 0 }, { 0x80, "frag2", 0 }, CLOSE_OK, END }, 0,
+    "C:1002:", FAILED },
+  { "5.3", { { 0x01, "fragment1", 0 }, { 0x80, "fragment2", 0 }, CLOSE_OK,
+             END }, 0, FRAG12 "C:1000:", CLEAN },
+  { "5.4", { { 0x01, "fragment1", 0 }, { 0x80, "fragment2", 0 }, CLOSE_OK,
+             END }, 1, FRAG12 "C:1000:", CLEAN },
+  { "5.6", { { 0x01, "fragment1", 0 }, { 0x89, "ping payload", 0 },
+             { 0x80, "fragment2", 0 }, CLOSE_OK, END }, 0,
+    "O:ping payload," FRAG12 "C:1000:", CLEAN },
+  { "5.8", { { 0x01, "fragment1", 0 }, { 0x89, "ping payload", 0 },
+             { 0x80, "fragment2", 0 }, CLOSE_OK, END }, 1,
+    "O:ping payload," FRAG12 "C:1000:", CLEAN },
+  { "5.9", { { 0x80, "non-continuation payload", 0 },
+             { 0x81, "Hello, world!", 0 }, CLOSE_OK, END }, 0, "C:1002:",
+    FAILED },
+  { "5.12", { { 0x00, "non-continuation payload", 0 },
+              { 0x81, "Hello, world!", 0 }, CLOSE_OK, END }, 0, "C:1002:",
+    FAILED },
+  { "5.15", { { 0x01, "fragment1", 0 }, { 0x80, "fragment2", 0 },
+              { 0x00, "fragment3", 0 }, { 0x81, "fragment4", 0 }, CLOSE_OK,
+              END }, 0, FRAG12 "C:1002:", FAILED },
+  { "5.16", { { 0x01, "fragment1", 0 }, { 0x01, "fragment2", 0 }, CLOSE_OK,
+              END }, 0, "C:1002:", FAILED },
+  { "5.19", { { 0x01, "f1", 0 }, { 0x00, "", 0 }, { 0x89, "pongme 1!", 0 },
+              { 0x00, "f3", 0 }, { 0x00, "", 0 }, { 0x89, "pongme 2!", 0 },
+              { 0x80, "f5", 0 }, CLOSE_OK, END }, 0,
+    "O:pongme 1!,O:pongme 2!,T:f1f3f5,C:1000:", CLEAN },
+  { "5.20", { { 0x02, "\x01\x02", 0 }, { 0x80, "\x03", 0 }, { 0x01, "", 0 },
+              { 0x80, "", 0 }, CLOSE_OK, END }, 3,
+    "B:\\x01\\x02\\x03,T:,C:1000:", CLEAN },
+};
 
 TEST(group5_fragmentation) {
-  run_case("5.1", s_5_1, 0, "C:1002:", FAILED);
-  run_case("5.2", s_5_2, 0, "C:1002:", FAILED);
-  run_case("5.3", s_5_3, 0, NULL, CLEAN);
-  run_case("5.4", s_5_3, 1, NULL, CLEAN);
-  run_case("5.6", s_5_6, 0, "O:ping payload,T:fragment1fragment2,C:1000:",
-           CLEAN);
-  run_case("5.8", s_5_6, 1, "O:ping payload,T:fragment1fragment2,C:1000:",
-           CLEAN);
-  run_case("5.9", s_5_9, 0, "C:1002:", FAILED);
-  run_case("5.12", s_5_12, 0, "C:1002:", FAILED);
-  run_case("5.15", s_5_15, 0, "T:fragment1fragment2,C:1002:", FAILED);
-  run_case("5.16", s_5_16, 0, "C:1002:", FAILED);
-  run_case("5.19", s_5_19, 0, "O:pongme 1!,O:pongme 2!,T:f1f3f5,C:1000:",
-           CLEAN);
-  run_case("5.20", s_5_20, 3, NULL, CLEAN);
+  run_table(group5, sizeof(group5) / sizeof(group5[0]));
 }
 
 static const char* utf8_text;
@@ -302,21 +279,15 @@ TEST(group6_utf8) {
   run_case("6.fail-fast", s_utf8_fast, 0, "C:1007:", BAD_UTF8);
 }
 
-static void s_7_1_1(void) {
-  frame(0x81, "Hello World!", 12);
-  close_frame(1000, "");
-}
-static void s_7_1_3(void) {
-  close_frame(1000, "");
-  s_ping("", 0);
-  frame(0x81, "after close", 11);
-  close_frame(1000, "");
-}
-static void s_7_1_5(void) {
-  frame(0x01, "fragment1", 9);
-  close_frame(1000, "");
-  frame(0x80, "fragment2", 9);
-}
+static const case_t group7[] = {
+  { "7.1.1", { { 0x81, "Hello World!", 0 }, CLOSE_OK, END }, 0,
+    "T:Hello World!,C:1000:", CLEAN },
+  { "7.1.3", { CLOSE_OK, { 0x89, "", 0 }, { 0x81, "after close", 0 },
+               CLOSE_OK, END }, 0, "C:1000:", CLEAN },
+  { "7.1.5", { { 0x01, "fragment1", 0 }, CLOSE_OK, { 0x80, "fragment2", 0 },
+               END }, 0, "C:1000:", CLEAN },
+};
+
 static void s_7_3_1(void) { close_frame(-1, ""); }
 static void s_7_3_2(void) { frame(0x88, "\x03", 1); }
 static char reason[200];
@@ -324,9 +295,7 @@ static int code;
 static void s_code(void) { close_frame(code, reason); }
 
 TEST(group7_close) {
-  run_case("7.1.1", s_7_1_1, 0, "T:Hello World!,C:1000:", CLEAN);
-  run_case("7.1.3", s_7_1_3, 0, "C:1000:", CLEAN);
-  run_case("7.1.5", s_7_1_5, 0, "C:1000:", CLEAN);
+  run_table(group7, sizeof(group7) / sizeof(group7[0]));
   run_case("7.3.1", s_7_3_1, 0, "C:none", "open,close(1,1005,)");
   run_case("7.3.2", s_7_3_2, 0, "C:1002:", FAILED);
   code = 1000;
