@@ -314,6 +314,7 @@ TEST(terminate) {
   }
 }
 
-TEST_MAIN(request_matches_node, handshake_timeout, terminate, send_buffered_and_close, max_payload,
+TEST_MAIN(request_matches_node, handshake_timeout, terminate,
+          send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)
