@@ -294,6 +294,8 @@ static void fields_at(const lode__in_fields_t* f, size_t i, const char** name,
 }
 
 static const char* fields_get(const lode__in_fields_t* f, const char* name) {
+  if (name == NULL)
+    return NULL;
   for (size_t i = 0; i < f->n; i++)
     if (strcasecmp(f->items[i].name, name) == 0)
       return f->items[i].value;
@@ -303,6 +305,8 @@ static const char* fields_get(const lode__in_fields_t* f, const char* name) {
 static size_t fields_distinct(const lode__in_fields_t* f, const char* name,
                               const char** out, size_t cap) {
   size_t k = 0;
+  if (name == NULL)
+    return 0;
   for (size_t i = 0; i + 1 < f->nraw + 1 && i < f->nraw; i += 2) {
     if (strcasecmp(f->raw[i], name) != 0)
       continue;

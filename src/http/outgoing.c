@@ -147,6 +147,12 @@ int lode_http_outgoing_set_headers(lode_http_outgoing_t* o,
                                    const char* const* pairs, size_t n) {
   if (o->flags & LODE__OUT_HEADER_BUILT)
     return LODE_ERR_HTTP_HEADERS_SENT;
+  if (pairs == NULL && n > 0)
+    return LODE_ERR_INVALID_ARG_TYPE;
+  for (size_t i = 0; i < 2 * n; i++)
+    if (pairs[i] == NULL)
+      return i % 2 ? LODE_ERR_HTTP_INVALID_HEADER_VALUE
+                   : LODE_ERR_INVALID_HTTP_TOKEN;
   size_t ncookies = 0;
   for (size_t i = 0; i < n; i++) {
     if (strcmp(pairs[2 * i], "set-cookie") == 0) {
@@ -194,6 +200,8 @@ int lode_http_outgoing_has_header(const lode_http_outgoing_t* o,
 
 int lode_http_outgoing_remove_header(lode_http_outgoing_t* o,
                                      const char* name) {
+  if (name == NULL)
+    return LODE_ERR_INVALID_ARG_TYPE;
   if (o->flags & LODE__OUT_HEADER_BUILT)
     return LODE_ERR_HTTP_HEADERS_SENT;
   size_t len = strlen(name);
@@ -700,6 +708,8 @@ static int write_framed(lode_http_outgoing_t* o, lode_slice_t chunk,
 
 int lode_http_outgoing_write(lode_http_outgoing_t* o, lode_slice_t chunk,
                              lode_http_outgoing_cb cb, void* arg) {
+  if (chunk.base == NULL && chunk.len > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
   if (o->flags & (LODE__OUT_FINISHED | LODE__OUT_DESTROYED)) {
     if (o->flags & LODE__OUT_FINISHED)
       late_err(o, LODE_ERR_STREAM_WRITE_AFTER_END, NULL, cb, arg);
@@ -793,6 +803,8 @@ static int terminator(lode_http_outgoing_t* o, lode_slice_t* tail) {
 
 int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
                            lode_http_outgoing_cb cb, void* arg) {
+  if (chunk.base == NULL && chunk.len > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
   if (o->flags & LODE__OUT_FINISHED)
     return end_finished(o, chunk, cb, arg);
   int r = end_prepare(o, chunk);
@@ -905,6 +917,8 @@ void lode_http_outgoing_uncork(lode_http_outgoing_t* o) {
 int lode_http_outgoing_add_trailers(lode_http_outgoing_t* o,
                                     const char* const* pairs, size_t n) {
   lode__buf_t* t = &o->trailer;
+  if (pairs == NULL && n > 0)
+    return LODE_ERR_INVALID_ARG_TYPE;
   t->len = 0;
   for (size_t i = 0; i < n; i++) {
     const char* k = pairs[2 * i];

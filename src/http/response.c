@@ -180,6 +180,12 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
   lode__response_t* r = RES(res);
   if (res->flags & LODE__OUT_HEADER_BUILT)
     return LODE_ERR_HTTP_HEADERS_SENT;
+  if (pairs == NULL)
+    n = 0;
+  for (size_t i = 0; i < 2 * n; i++)
+    if (pairs[i] == NULL)
+      return i % 2 ? LODE_ERR_HTTP_INVALID_HEADER_VALUE
+                   : LODE_ERR_INVALID_HTTP_TOKEN;
   if (status < 100 || status > 999)
     return LODE_ERR_HTTP_INVALID_STATUS_CODE;
   if (message != NULL) {
@@ -245,8 +251,16 @@ int lode_http_response_write_early_hints(lode_http_response_t* res,
                                          size_t nlinks,
                                          const char* const* pairs,
                                          size_t n) {
-  if (nlinks == 0)
+  if (nlinks == 0 || links == NULL)
     return 0;
+  if (pairs == NULL)
+    n = 0;
+  for (size_t i = 0; i < nlinks; i++)
+    if (links[i] == NULL)
+      return LODE_ERR_INVALID_ARG_VALUE;
+  for (size_t i = 0; i < 2 * n; i++)
+    if (pairs[i] == NULL || !lode__http_value_ok(pairs[i], strlen(pairs[i])))
+      return LODE_ERR_INVALID_CHAR;
   lode__buf_t b = { 0 };
   int rc = lode__buf_append_str(&b, "HTTP/1.1 103 Early Hints\r\nLink: ");
   for (size_t i = 0; i < nlinks && rc == 0; i++) {

@@ -259,6 +259,16 @@ static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
             LODE_ERR_INVALID_CHAR);
   ASSERT_EQ(lode_http_outgoing_set_header(res, "x-ok", NULL),
             LODE_ERR_HTTP_INVALID_HEADER_VALUE);
+  /* Bad arguments are errors, never crashes. */
+  ASSERT_EQ(lode_http_outgoing_set_header(res, NULL, "x"),
+            LODE_ERR_INVALID_HTTP_TOKEN);
+  ASSERT_EQ(lode_http_outgoing_remove_header(res, NULL),
+            LODE_ERR_INVALID_ARG_TYPE);
+  ASSERT_EQ(lode_http_outgoing_write(res, (lode_slice_t){ NULL, 3 }, NULL,
+                                     NULL), LODE_ERR_STREAM_NULL_VALUES);
+  ASSERT_NULL(lode_http_incoming_header(req, NULL));
+  ASSERT_EQ(lode_http_outgoing_set_headers(res, NULL, 2),
+            LODE_ERR_INVALID_ARG_TYPE);
   ASSERT_OK(lode_http_outgoing_remove_header(res, "X-BAR"));
   ASSERT_EQ(lode_http_outgoing_header_count(res), 1);
   static const char* const pairs[] = { "set-cookie", "a=1", "x-h", "v",
