@@ -250,8 +250,9 @@ struct lode_http_request_opts_s {
   int default_port;             /* 0: the agent's (80) */
   int family;                   /* 4 or 6 */
   int hints;
-  /* headers: name/value pairs, applied with setHeader in order;
-   * headers_raw: Node's array form (sent exactly as given). */
+  /* headers: name/value pairs, applied with setHeader in order; a name
+   * given several times is one header with several values (Node's array
+   * value). headers_raw: Node's array form (sent exactly as given). */
   const char* const* headers;
   size_t nheaders;
   int headers_raw;

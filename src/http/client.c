@@ -618,7 +618,7 @@ static int implicit_header(lode_http_outgoing_t* o) {
   line[ml] = ' ';
   memcpy(line + ml + 1, r->path, pl);
   memcpy(line + ml + 1 + pl, " HTTP/1.1\r\n", 11);
-  int rc = lode__outgoing_store_header(o, line, ml + pl + 12 - 1, NULL, 0);
+  int rc = lode__outgoing_store_header(o, line, ml + pl + 12, NULL, 0);
   free(line);
   return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/client.h"
 
@@ -58,6 +59,29 @@ static int set_auth(lode__client_req_t* r, const char* auth) {
   return rc;
 }
 
+/* setHeader(name, values) for pair i, with every value of that name (a
+ * name given several times is Node's array value); later pairs of the
+ * same name were taken by the first. */
+static int set_named(lode_http_outgoing_t* out, const char* const* h,
+                     size_t n, size_t i) {
+  const char* name = h[2 * i];
+  if (name == NULL)
+    return LODE_ERR_INVALID_HTTP_TOKEN;
+  size_t k = 0;
+  for (size_t j = 0; j < i; j++)
+    if (h[2 * j] != NULL && strcasecmp(h[2 * j], name) == 0)
+      return 0;
+  const char** v = malloc(n * sizeof(*v));
+  if (v == NULL)
+    return UV_ENOMEM;
+  for (size_t j = i; j < n; j++)
+    if (h[2 * j] != NULL && strcasecmp(h[2 * j], name) == 0)
+      v[k++] = h[2 * j + 1];
+  int rc = lode_http_outgoing_set_header_values(out, name, v, k);
+  free(v);
+  return rc;
+}
+
 static int apply_headers(lode__client_req_t* r,
                          const lode_http_request_opts_t* o, const char* auth,
                          int port, int default_port) {
@@ -75,8 +99,7 @@ static int apply_headers(lode__client_req_t* r,
     return rc;
   }
   for (size_t i = 0; i < o->nheaders && rc == 0; i++)
-    rc = lode_http_outgoing_set_header(out, o->headers[2 * i],
-                                       o->headers[2 * i + 1]);
+    rc = set_named(out, o->headers, o->nheaders, i);
   int want_host = o->set_host == 0 ? !o->no_default_headers : o->set_host > 0;
   if (rc == 0 && want_host && !lode_http_outgoing_has_header(out, "host"))
     rc = set_host(r, port, default_port);

@@ -1,0 +1,135 @@
+/* The bytes of a request on the wire, against Node's http client making
+ * the same request to the same echo server. */
+#include "client-test.h"
+
+static uv_loop_t loop;
+
+static char* node_bytes(const char* name, size_t* len) {
+  char port[16];
+  snprintf(port, sizeof(port), "%d", ct_port);
+  const char* argv[] = { "node", "test/peers/client-node-request.js", port,
+                         name, NULL };
+  test_peer_t* p = test_peer_start(argv);
+  char line[4096];
+  test_peer_line(p, line, sizeof(line), 10000);
+  ASSERT_EQ(test_peer_finish(p, 10000, NULL), 0);
+  size_t n = lode_decode(LODE_ENC_BASE64, lode_slice_str(line), NULL, 0);
+  char* out = malloc(n + 1);
+  lode_decode(LODE_ENC_BASE64, lode_slice_str(line), out, n);
+  out[n] = '\0';
+  *len = n;
+  return out;
+}
+
+static const lode_http_request_events_t b_events = {
+  NULL, ct_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, NULL
+};
+
+static lode_http_request_t* begin(lode_http_request_opts_t* o) {
+  lode_http_request_t* r;
+  uv_loop_init(&loop);
+  ct_start_peer();
+  if (o->url == NULL) {
+    o->host = "127.0.0.1";
+    o->port = ct_port;
+    o->path = "/echo";
+  }
+  ASSERT_OK(lode_http_request(&loop, o, &b_events, &r));
+  return r;
+}
+
+static void compare(const char* name) {
+  test_run_loop(&loop, 10000);
+  size_t n;
+  char* want = node_bytes(name, &n);
+  ASSERT_MEM_EQ(ct_body, ct_body_len, want, n);
+  free(want);
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
+static const lode_slice_t none = { NULL, 0 };
+
+TEST(post_with_auth) {
+  static const char* const h[] = { "X-A", "1" };
+  lode_http_request_opts_t o = { .method = "post", .headers = h,
+                                 .nheaders = 1, .auth = "u:p" };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_end(r, LODE_SLICE("xyz"), NULL, NULL);
+  compare("post");
+}
+
+TEST(url_without_agent) {
+  char url[128];
+  uv_loop_init(&loop);
+  ct_start_peer();
+  snprintf(url, sizeof(url), "http://us%%20er:p%%3Ass@127.0.0.1:%d/echo?b#c",
+           ct_port);
+  lode_http_request_opts_t o = { .url = url, .no_agent = 1 };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_request(&loop, &o, &b_events, &r));
+  ASSERT_STR_EQ(lode_http_request_path(r), "/echo?b");
+  ASSERT_STR_EQ(lode_http_request_host(r), "127.0.0.1");
+  ASSERT_STR_EQ(lode_http_request_method(r), "GET");
+  ASSERT_STR_EQ(lode_http_request_protocol(r), "http:");
+  lode_http_request_end(r, none, NULL, NULL);
+  compare("url");
+}
+
+TEST(chunked_upload) {
+  lode_http_request_opts_t o = { .method = "PUT" };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_write(r, LODE_SLICE("abc"), NULL, NULL);
+  lode_http_request_write(r, LODE_SLICE("defg"), NULL, NULL);
+  lode_http_request_end(r, none, NULL, NULL);
+  compare("chunked");
+}
+
+TEST(array_headers) {
+  static const char* const h[] = { "cookie", "a=1", "x-m", "1",
+                                   "cookie", "b=2", "x-m", "2" };
+  lode_http_request_opts_t o = { .headers = h, .nheaders = 4 };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_end(r, none, NULL, NULL);
+  compare("get");
+}
+
+TEST(set_host_off) {
+  lode_http_request_opts_t o = { .set_host = -1 };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_end(r, none, NULL, NULL);
+  compare("nohost");
+}
+
+TEST(thrown_errors) {
+  uv_loop_init(&loop);
+  lode_http_request_t* r = NULL;
+  lode_http_request_opts_t o = { .path = "/a b" };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
+            LODE_ERR_UNESCAPED_CHARACTERS);
+  o = (lode_http_request_opts_t){ .protocol = "https:" };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
+            LODE_ERR_INVALID_PROTOCOL);
+  o = (lode_http_request_opts_t){ .url = "https://x/" };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
+            LODE_ERR_INVALID_PROTOCOL);
+  o = (lode_http_request_opts_t){ .url = "http://" };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_URL);
+  o = (lode_http_request_opts_t){ .method = "G T" };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
+            LODE_ERR_INVALID_HTTP_TOKEN);
+  static const char* const bad[] = { "X", "a\nb" };
+  o = (lode_http_request_opts_t){ .headers = bad, .nheaders = 1 };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_CHAR);
+  ASSERT_EQ(lode_http_request(NULL, &o, NULL, &r), UV_EINVAL);
+  ASSERT_NULL(r);
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(post_with_auth, url_without_agent, chunked_upload, array_headers,
+          set_host_off, thrown_errors)
