@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both install
 # what is missing first (as root; otherwise they say what to install).
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 PORT ?= 8080
 
