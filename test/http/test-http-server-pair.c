@@ -549,7 +549,62 @@ TEST(finish_order) {
                      "\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n");
 }
 
-TEST_MAIN(server_timeout, pipeline_flood_bounded, finish_order,
+/* Random damage to valid requests (bytes flipped, cut short, doubled):
+ * every run ends with the connection closed and nothing leaked. */
+static void rnd_body(lode_http_incoming_t* req, lode_slice_t d) {
+}
+
+static void rnd_end(lode_http_incoming_t* req) {
+  lode_http_outgoing_end(lode_http_incoming_get_data(req), LODE_SLICE("k"),
+                         NULL, NULL);
+}
+
+static const lode_http_incoming_events_t rnd_events = {
+  .on_data = rnd_body, .on_end = rnd_end,
+};
+
+static void rnd_req(lode_http_server_t* srv, lode_http_incoming_t* req,
+                    lode_http_response_t* res) {
+  lode_http_incoming_set_data(req, res);
+  lode_http_incoming_set_events(req, &rnd_events);
+}
+
+static const lode_http_server_events_t rnd_ev = { .on_request = rnd_req };
+
+TEST(random_damage) {
+  static const char* const seeds[] = {
+    "GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+    "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n",
+    "GET /d HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    "GET /e HTTP/1.1\r\nHost: x\r\nUpgrade: y\r\nConnection: upgrade\r\n\r\n",
+  };
+  uint32_t rng = 12345;
+  for (int i = 0; i < 150; i++) {
+    char req[512];
+    const char* seed = seeds[i % 5];
+    size_t n = strlen(seed);
+    memcpy(req, seed, n);
+    memcpy(req + n, seed, n);  /* a second, pipelined copy */
+    n *= 2;
+    for (int k = 0; k < 3; k++) {
+      rng = rng * 1103515245u + 12345u;
+      size_t at = (rng >> 8) % n;
+      rng = rng * 1103515245u + 12345u;
+      req[at] = (char) (rng >> 16);
+    }
+    rng = rng * 1103515245u + 12345u;
+    size_t cut = n - (rng >> 8) % (n / 2);
+    req[cut] = '\0';
+    for (size_t k = 0; k < cut; k++)
+      if (req[k] == '\0')
+        req[k] = ' ';
+    run(NULL, &rnd_ev, req);
+  }
+}
+
+TEST_MAIN(random_damage, server_timeout, pipeline_flood_bounded, finish_order,
           hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
           pause_resume_set_encoding, aborted_request, max_requests_per_socket,
           http10_closes, pipelined_in_order,
