@@ -3,7 +3,13 @@
  * rest is fed in; unconsumed bytes are kept contiguous in an exact-size
  * copy per call, as a socket reader would, so any over-read is caught.
  * Checks the API's promises too: views stay inside the input, consumed
- * never exceeds what was given, an error repeats once set. */
+ * never exceeds what was given, an error repeats once set.
+ *
+ * Built with -DLODE_FUZZ_DIFF (by fuzz/diff-llhttp.sh, without libFuzzer)
+ * it is instead the differential judge of a corpus: every file, read the
+ * same way, is judged by lode and by the llhttp inside Node, and the
+ * disagreements that no known llhttp 9.3/9.4 difference explains are
+ * printed (exit status 1 if any). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,3 +80,92 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   run(data + 2, size - 2, data[0], piece);
   return 0;
 }
+
+#ifdef LODE_FUZZ_DIFF
+#include <stdio.h>
+#include <unistd.h>
+
+#include "verdict.h"
+
+/* A corpus file as the target reads it. Returns 0 for one too short. */
+static int load(const char* path, verdict_input_t* in) {
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) return 0;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char* buf = malloc(n > 0 ? (size_t) n : 1);
+  size_t got = fread(buf, 1, n > 0 ? (size_t) n : 0, f);
+  fclose(f);
+  if (got < 2) {
+    free(buf);
+    return 0;
+  }
+  uint8_t mode = buf[0];
+  *in = (verdict_input_t){
+    .type = (mode & 1) ? LODE_HTTP_RESPONSE : LODE_HTTP_REQUEST,
+    .lenient = (mode & 0x40) ? LODE_HTTP_LENIENT_ALL : (mode & 0x3fu) << 4,
+    .max_header_size = (mode & 0x80) ? 256 : 0,
+    .method = (mode & 3) == 3 ? LODE_HTTP_HEAD : 0,
+    /* whole, as Node gets it: where a limit fails depends on where the
+     * input was cut, in both */
+    .piece = 0,
+    .len = got - 2,
+  };
+  in->data = malloc(in->len ? in->len : 1);
+  memcpy(in->data, buf + 2, in->len);
+  free(buf);
+  return 1;
+}
+
+/* judge <llhttp-verdicts.js> <file>... */
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s llhttp-verdicts.js file...\n", argv[0]);
+    return 2;
+  }
+  int n = 0, agree = 0, known = 0, differ = 0;
+  verdict_input_t* in = calloc((size_t) argc, sizeof(*in));
+  const char** name = calloc((size_t) argc, sizeof(*name));
+  char records[] = "/tmp/lode-fuzz-diff-XXXXXX";
+  FILE* f = fdopen(mkstemp(records), "wb");
+  for (int i = 2; i < argc; i++)
+    if (load(argv[i], &in[n])) {
+      name[n] = argv[i];
+      verdict_record(f, &in[n++]);
+    }
+  fclose(f);
+  char cmd[8192];
+  snprintf(cmd, sizeof(cmd), "node '%s' '%s'", argv[1], records);
+  FILE* node = popen(cmd, "r");
+  char line[256], mine[64];
+  for (int i = 0; i < n; i++) {
+    if (fgets(line, sizeof(line), node) == NULL) {
+      fprintf(stderr, "node gave no verdict for %s\n", name[i]);
+      differ++;
+      break;
+    }
+    line[strcspn(line, "\n")] = 0;
+    verdict_lode(&in[i], mine, sizeof(mine));
+    if (strcmp(mine, line) == 0) {
+      agree++;
+    } else if (verdict_known_difference(&in[i], line) >= 0) {
+      known++;
+    } else {
+      differ++;
+      printf("DIFFER %s (%s, lenient %x, max header %zu): llhttp %s, "
+             "lode %s\n", name[i], in[i].type == LODE_HTTP_REQUEST
+             ? "request" : in[i].method ? "response to HEAD" : "response",
+             in[i].lenient, in[i].max_header_size, line, mine);
+    }
+  }
+  int status = pclose(node);
+  unlink(records);
+  printf("judged %d inputs: %d agree, %d known llhttp 9.3/9.4 differences, "
+         "%d unexplained\n", n, agree, known, differ);
+  for (int i = 0; i < n; i++) free(in[i].data);
+  free(in);
+  free(name);
+  return differ > 0 || status != 0 ? 1 : 0;
+}
+#endif

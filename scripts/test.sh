@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make test` runs: the test suite under ASan + UBSan (leak
 # detection on), Release builds of the library with gcc and clang and
-# -Werror, and the fuzzers for a short bounded time.
+# -Werror, and the fuzzers for a short bounded time (the HTTP parser's
+# corpus then judged by lode and by Node's llhttp, fuzz/diff-llhttp.sh).
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -37,6 +38,10 @@ if [ -f fuzz/CMakeLists.txt ]; then
       exit 1
     fi
     tail -1 "$work.log"
+    if [ "$t" = fuzz-parser-http ]; then
+      step "Judging the $t corpus with lode and Node's llhttp"
+      fuzz/diff-llhttp.sh "$work" 120
+    fi
     rm -rf "$work" "$work.log"
   done
 fi

@@ -123,7 +123,7 @@ static lode_slice_t view(const char* a, const char* b) {
 
 /* Header lines from q to the blank line; returns the end of the head. */
 FAST const char* header_lines(lode_http_parser_t* p, fast_t* f,
-                              const char* s, const char* q, const char* e,
+                              const char* q, const char* e,
                               lode__scan_fn token, lode__scan_fn value) {
   for (;;) {
     if (e - q < 2) return NULL;
@@ -202,7 +202,7 @@ FAST long request(lode_http_parser_t* p, const char* s, const char* e,
   int minor = version_crlf(q, e);
   if (minor < 0) return 0;
   fast_t f = { .nread = (size_t) (q - u) };
-  const char* end = header_lines(p, &f, s, q + 11, e, token, value);
+  const char* end = header_lines(p, &f, q + 11, e, token, value);
   if (end == NULL || f.nread >= p->max_header_size) return 0;
   p->head.method = m;
   p->head.method_name = view(s, s + mlen);
@@ -228,7 +228,7 @@ FAST long response(lode_http_parser_t* p, const char* s, const char* e,
   }
   if (e - q < 2 || q[1] != '\n') return 0;
   fast_t f = { .nread = (size_t) (q - t) };
-  const char* end = header_lines(p, &f, s, q + 2, e, token, value);
+  const char* end = header_lines(p, &f, q + 2, e, token, value);
   if (end == NULL || f.nread >= p->max_header_size) return 0;
   p->head.status_code = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
                         (s[11] - '0');

@@ -68,7 +68,11 @@ static int is_digit(int ch) {
 }
 
 /* Counts URL, status text, header names and values against
- * max_header_size, as Node does (its limit is reached at equality). */
+ * max_header_size, as Node does (its limit is reached at equality). Node
+ * checks when llhttp's span of a name, value or status text ends, so its
+ * error offset is the byte after the colon, the LF after a value's CR (a
+ * bare LF itself), the byte after a status text's CR or LF; `at` says
+ * that place. */
 static int track(lode__ctx_t* c, uint32_t* nread, size_t n, const char* at) {
   *nread += (uint32_t) n;
   if (n > c->p->max_header_size || *nread >= c->p->max_header_size)
@@ -350,7 +354,7 @@ static const char* status_line(lode__ctx_t* c, const char* s, int* rc) {
     FAIL(INVALID_STATUS, "Invalid response status", q);
   }
   p->head.status_text = off_slice(s, t, q);
-  if (q > t && track(c, &p->header_nread, q - t, q) < 0) {
+  if (q > t && track(c, &p->header_nread, q - t, q + 1) < 0) {
     *rc = LODE__FAILED;
     return NULL;
   }
@@ -565,7 +569,7 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
       FAIL(CR_EXPECTED, "Missing expected CR after header value", q);
     }
     const char* end = q;
-    if (track(c, &L->nread, end - L->span, end) < 0) {
+    if (track(c, &L->nread, end - L->span, *q == '\r' ? q + 1 : q) < 0) {
       *rc = LODE__FAILED;
       return NULL;
     }
@@ -632,7 +636,7 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   }
   if (*q != ':') FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
   L->span = NULL;
-  if (track(c, &L->nread, L->ne - L->ns, q) < 0) {
+  if (track(c, &L->nread, L->ne - L->ns, q + 1) < 0) {
     *rc = LODE__FAILED;
     return NULL;
   }
