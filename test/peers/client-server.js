@@ -41,6 +41,7 @@ const scripts = {
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   },
   '/slow': () => {},
+  '/head': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n'),
   '/hold': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhi'),
 };
 
@@ -94,6 +95,11 @@ const server = net.createServer((s) => {
     }
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  console.log(`listening on 127.0.0.1:${server.address().port}`);
-});
+if (process.argv[2]) {
+  // A Unix socket path instead of TCP.
+  server.listen(process.argv[2], () => console.log('listening on path:0'));
+} else {
+  server.listen(0, '127.0.0.1', () => {
+    console.log(`listening on 127.0.0.1:${server.address().port}`);
+  });
+}

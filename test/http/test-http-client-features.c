@@ -1,0 +1,235 @@
+/* ClientRequest options and calls: timeout, signal, HEAD, maxHeadersCount,
+ * maxHeaderSize, the response's pause, createConnection (lode's own
+ * server over an in-memory pair) and socketPath. */
+#include <unistd.h>
+
+#include "client-test.h"
+
+static uv_loop_t loop;
+static lode_http_request_t* req;
+
+static void setup(void) {
+  uv_loop_init(&loop);
+  ct_start_peer();
+}
+
+static void teardown(void) {
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  if (ct_peer != NULL)
+    test_peer_kill(ct_peer);
+  ct_peer = NULL;
+}
+
+static lode_http_request_t* start(lode_http_request_opts_t* o,
+                                  const lode_http_request_events_t* ev) {
+  if (o->host == NULL && o->socket_path == NULL) {
+    o->host = "127.0.0.1";
+    o->port = ct_port;
+  }
+  ASSERT_OK(lode_http_request(&loop, o, ev, &req));
+  return req;
+}
+
+static void t_timeout(lode_http_request_t* r) {
+  test_trace("timeout");
+  lode_http_request_destroy(r, NULL);
+}
+
+static const lode_http_request_events_t timeout_events = {
+  ct_socket, ct_response, NULL, NULL, NULL, NULL, t_timeout, ct_finish,
+  NULL, NULL, ct_error, ct_close
+};
+
+TEST(timeout_option) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/slow", .timeout = 40 };
+  start(&o, &timeout_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,finish,timeout,error(ECONNRESET socket hang up),"
+               "close");
+  teardown();
+}
+
+static void timeout_cb(lode_http_request_t* r, void* arg) {
+  test_trace("cb(%s)", (const char*) arg);
+  lode_http_request_destroy(r, NULL);
+}
+
+TEST(set_timeout_callback) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/slow" };
+  start(&o, &ct_events);
+  ASSERT_OK(lode_http_request_set_timeout(req, 40, timeout_cb, "x"));
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,finish,timeout,cb(x),"
+               "error(ECONNRESET socket hang up),close");
+  teardown();
+}
+
+TEST(abort_signal) {
+  setup();
+  lode_abort_controller_t* c;
+  ASSERT_OK(lode_abort_controller_create(&c));
+  lode_http_request_opts_t o = { .path = "/slow",
+                                 .signal = lode_abort_controller_signal(c) };
+  start(&o, &ct_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  lode_abort_controller_abort(c, 0);
+  lode_abort_controller_unref(c);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("error(ERR_ABORT The operation was aborted),close");
+  teardown();
+}
+
+TEST(head_has_no_body) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/head", .method = "HEAD" };
+  start(&o, &ct_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,finish,response(200),end,close,res close");
+  ASSERT_EQ(lode_agent_free_sockets(lode_http_global_agent(&loop), NULL), 1);
+  teardown();
+}
+
+static void count_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  test_trace("response(%zu headers, %s)", lode_http_incoming_headers_count(m),
+             lode_http_incoming_header(m, "x-a"));
+  lode_http_incoming_set_events(m, &ct_res_events);
+}
+
+static const lode_http_request_events_t count_events = {
+  NULL, count_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, NULL
+};
+
+TEST(max_headers_count) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/chunked" };
+  start(&o, &count_events);
+  lode_http_request_set_max_headers_count(req, 2);
+  ASSERT_EQ(lode_http_request_max_headers_count(req), 2);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("response(2 headers, 1),data(3),data(2),end,res close");
+  teardown();
+}
+
+TEST(max_header_size) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/chunked", .max_header_size = 20 };
+  start(&o, &ct_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,finish,error(HPE_HEADER_OVERFLOW Parse Error: "
+               "Header overflow),close");
+  teardown();
+}
+
+/* The response paused: lode stops reading the socket, so the server's
+ * 200 kB stay mostly in the kernel until resume. */
+static uint64_t read_while_paused;
+
+static void resume_later(uv_timer_t* t) {
+  lode_http_incoming_t* m = t->data;
+  lode_socket_t* s = lode_socket_from_stream(lode_http_request_socket(req));
+  read_while_paused = lode_socket_bytes_read(s);
+  lode_http_incoming_resume(m);
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+static uv_timer_t pause_timer;
+
+static void big_data(lode_http_incoming_t* m, lode_slice_t d) {
+  ct_body_len += d.len;
+}
+
+static const lode_http_incoming_events_t big_events = {
+  big_data, ct_res_end, NULL, ct_res_error, NULL, NULL
+};
+
+static void pause_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  lode_http_incoming_pause(m);
+  lode_http_incoming_set_events(m, &big_events);
+  uv_timer_init(&loop, &pause_timer);
+  pause_timer.data = m;
+  uv_timer_start(&pause_timer, resume_later, 200, 0);
+}
+
+static const lode_http_request_events_t pause_events = {
+  NULL, pause_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, NULL
+};
+
+TEST(pause_stops_reading) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/big" };
+  start(&o, &pause_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("end");
+  ASSERT_EQ(ct_body_len, 200000);
+  ASSERT_LT(read_while_paused, 150000);
+  teardown();
+}
+
+/* createConnection: any stream; here lode's own server on a pair. */
+static lode_http_server_t* server;
+
+static void on_request(lode_http_server_t* srv, lode_http_incoming_t* rq,
+                       lode_http_response_t* res) {
+  lode_http_outgoing_end(res, LODE_SLICE("from lode"), NULL, NULL);
+}
+
+static const lode_http_server_events_t server_events = { .on_request =
+                                                             on_request };
+
+static int pair_connection(lode_agent_t* a, const lode_agent_conn_opts_t* o,
+                           lode_stream_t** out, void* arg) {
+  lode_stream_t* b;
+  int rc = lode_stream_pair(&loop, out, &b);
+  if (rc == 0)
+    rc = lode_http_server_serve(server, b);
+  return rc;
+}
+
+TEST(create_connection_pair) {
+  uv_loop_init(&loop);
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &server_events, &server));
+  lode_http_request_opts_t o = { .host = "x", .port = 1,
+                                 .create_connection = pair_connection };
+  ct_body_len = 0;
+  start(&o, &ct_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,finish,response(200),data(9),end,res close,close");
+  ASSERT_MEM_EQ(ct_body, ct_body_len, "from lode", 9);
+  lode_http_server_close(server, NULL, NULL);
+  teardown();
+}
+
+TEST(socket_path) {
+  char path[64];
+  snprintf(path, sizeof(path), "/tmp/lode-client-%d.sock", (int) getpid());
+  unlink(path);
+  const char* argv[] = { "node", "test/peers/client-server.js", path, NULL };
+  uv_loop_init(&loop);
+  ct_peer = test_peer_start(argv);
+  char line[128];
+  test_peer_line(ct_peer, line, sizeof(line), 10000);
+  lode_http_request_opts_t o = { .socket_path = path, .path = "/ok" };
+  start(&o, &ct_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,finish,response(200),data(2),end,close,res close");
+  teardown();
+  unlink(path);
+}
+
+TEST_MAIN(timeout_option, set_timeout_callback, abort_signal,
+          head_has_no_body, max_headers_count, max_header_size,
+          pause_stops_reading, create_connection_pair, socket_path)
