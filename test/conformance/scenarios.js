@@ -84,6 +84,10 @@ add('split chunked', [`POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n
     '\nab', 'c\r\n0\r\n', '\r\n']);
 add('byte by byte', [...get('/hello')]);
 add('large body', post('/echo', 'z'.repeat(70000)));
+add('large body unread then get', post('/hello', 'z'.repeat(70000)) + get('/hello'));
+add('large chunked body unread', `POST /hello HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n` +
+    '4000\r\n' + 'q'.repeat(0x4000) + '\r\n'.repeat(1) + '4000\r\n' + 'q'.repeat(0x4000) +
+    '\r\n0\r\n\r\n' + get('/empty'));
 
 // Keep-alive and pipelining.
 add('pipeline 2', get('/hello') + get('/chunked'));
