@@ -1,24 +1,32 @@
 /* The load generator of the net benchmark, on libuv alone so that it
  * treats the lode and the Node server the same way.
  *
- *   bench-net-load pingpong PORT CONNS COUNT  64-byte ping-pong, COUNT
- *                                             round trips over CONNS
+ *   bench-net-load pingpong PORT CONNS COUNT [DEPTH]
+ *                                             64-byte ping-pong, COUNT
+ *                                             round trips over CONNS, with
+ *                                             DEPTH (default 1) messages
+ *                                             in flight per connection
  *   bench-net-load bulk PORT BYTES            one connection streams BYTES
  *                                             and reads the echo back
  *   bench-net-load idle PORT CONNS            opens CONNS connections, one
  *                                             echoed byte each, prints
  *                                             "ready", holds them until
  *                                             SIGTERM
- * Results go to stdout as "key value" lines. */
+ * Results go to stdout as "key value" lines, with the generator's own CPU
+ * time, so a run shows whether the generator or the server was the limit.
+ * LOAD_SPIN=1 polls without sleeping (the generator owns its core): the
+ * server's replies then never have to wake it. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #define MSG 64
 #define CHUNK (64 * 1024)
 #define IN_FLIGHT (4u << 20)
+#define MAX_DEPTH 256
 
 typedef struct conn_s {
   uv_tcp_t tcp;
@@ -31,9 +39,10 @@ static struct sockaddr_in addr;
 static conn_t* conns;
 static int nconns, connected, ready;
 static long long count, done_msgs, sent_msgs;
+static int depth = 1;
 static unsigned long long bulk_total, bulk_sent, bulk_got;
 static uint64_t t_start;
-static char msg[MSG], chunk[CHUNK], rbuf[CHUNK];
+static char msgs[MSG * MAX_DEPTH], chunk[CHUNK], rbuf[CHUNK];
 static const char* mode;
 
 static void fail(const char* what, int r) {
@@ -52,7 +61,9 @@ static void on_written(uv_write_t* w, int status) {
 
 static void send_bytes(conn_t* c, const char* p, size_t n) {
   uv_buf_t b = uv_buf_init((char*) p, (unsigned) n);
-  if (uv_try_write((uv_stream_t*) &c->tcp, &b, 1) == (int) n) return;
+  int sent = uv_try_write((uv_stream_t*) &c->tcp, &b, 1);
+  if (sent == (int) n) return;
+  if (sent > 0) b = uv_buf_init((char*) p + sent, (unsigned) (n - sent));
   uv_write_t* w = malloc(sizeof(*w));
   int r = uv_write(w, (uv_stream_t*) &c->tcp, &b, 1, on_written);
   if (r < 0) fail("write", r);
@@ -68,32 +79,51 @@ static void finish(void) {
 
 /* ---- pingpong ----------------------------------------------------------- */
 
+/* The generator's CPU time (user + system) in microseconds. */
+static double cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+         ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static double cpu_start;
+
+static void report(const char* what, double n, double per) {
+  double t = secs(), cpu = cpu_us() - cpu_start;
+  printf("%s %.0f\nseconds %.3f\n%s %.0f\n", what, n, t,
+         strcmp(what, "messages") == 0 ? "msgs_per_sec" : "mib_per_sec",
+         per / t);
+  printf("load_cpu_us %.0f\nload_cpu_util %.2f\n", cpu, cpu / (t * 1e6));
+}
+
+/* Sends up to `k` more messages in one write. */
+static void pp_send(conn_t* c, long long k) {
+  if (k > count - sent_msgs) k = count - sent_msgs;
+  if (k <= 0) return;
+  sent_msgs += k;
+  send_bytes(c, msgs, (size_t) k * MSG);
+}
+
 static void pp_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
   conn_t* c = (conn_t*) s;
   if (n < 0) fail("read", (int) n);
   c->got += (size_t) n;
-  while (c->got >= MSG) {
-    c->got -= MSG;
-    if (++done_msgs == count) {
-      double t = secs();
-      printf("messages %lld\nseconds %.3f\nmsgs_per_sec %.0f\n", count, t,
-             count / t);
-      finish();
-      return;
-    }
-    if (sent_msgs < count) {
-      sent_msgs++;
-      send_bytes(c, msg, MSG);
-    }
+  long long k = (long long) (c->got / MSG);
+  c->got %= MSG;
+  done_msgs += k;
+  if (done_msgs >= count) {
+    report("messages", (double) count, (double) count);
+    finish();
+    return;
   }
+  pp_send(c, k);
 }
 
 static void pp_start(void) {
   t_start = uv_hrtime();
-  for (int i = 0; i < nconns && sent_msgs < count; i++) {
-    sent_msgs++;
-    send_bytes(&conns[i], msg, MSG);
-  }
+  cpu_start = cpu_us();
+  for (int i = 0; i < nconns; i++) pp_send(&conns[i], depth);
 }
 
 /* ---- bulk --------------------------------------------------------------- */
@@ -125,9 +155,7 @@ static void bulk_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
   if (n < 0) fail("read", (int) n);
   bulk_got += (unsigned long long) n;
   if (bulk_got == bulk_total) {
-    double t = secs();
-    printf("bytes %llu\nseconds %.3f\nmib_per_sec %.0f\n", bulk_total, t,
-           bulk_total / t / (1024.0 * 1024.0));
+    report("bytes", (double) bulk_total, bulk_total / (1024.0 * 1024.0));
     finish();
   }
 }
@@ -168,6 +196,7 @@ static void on_connect(uv_connect_t* req, int status) {
   if (++connected < nconns) return;
   if (strcmp(mode, "bulk") == 0) {
     t_start = uv_hrtime();
+    cpu_start = cpu_us();
     bulk_pump(c);
   } else {
     pp_start();
@@ -195,11 +224,16 @@ int main(int argc, char** argv) {
   mode = argv[1];
   loop = uv_default_loop();
   uv_ip4_addr("127.0.0.1", atoi(argv[2]), &addr);
-  memset(msg, 'm', sizeof(msg));
+  memset(msgs, 'm', sizeof(msgs));
   memset(chunk, 'b', sizeof(chunk));
   if (strcmp(mode, "pingpong") == 0) {
     nconns = atoi(argv[3]);
     count = argc > 4 ? atoll(argv[4]) : 1000000;
+    depth = argc > 5 ? atoi(argv[5]) : 1;
+    if (depth < 1 || depth > MAX_DEPTH) {
+      fprintf(stderr, "DEPTH must be 1..%d\n", MAX_DEPTH);
+      return 2;
+    }
   } else if (strcmp(mode, "bulk") == 0) {
     nconns = 1;
     bulk_total = strtoull(argv[3], NULL, 10);
@@ -209,7 +243,12 @@ int main(int argc, char** argv) {
     uv_signal_start(&term, on_term, SIGTERM);
   }
   open_conns();
-  uv_run(loop, UV_RUN_DEFAULT);
+  const char* spin = getenv("LOAD_SPIN");
+  if (spin != NULL && strcmp(spin, "1") == 0)
+    while (uv_run(loop, UV_RUN_NOWAIT) != 0) {
+    }
+  else
+    uv_run(loop, UV_RUN_DEFAULT);
   free(conns);
   return 0;
 }

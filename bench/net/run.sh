@@ -1,31 +1,48 @@
 #!/usr/bin/env bash
 # The net benchmark: the lode echo server (bench-net-echo-server) against
 # Node's net echo server (node-echo.js), driven by the same libuv load
-# generator (bench-net-load):
-#   - 64-byte ping-pong over 100 connections, PINGS round trips in all;
+# generator (bench-net-load), the server pinned to CPU 0 and the generator
+# to CPU 1:
+#   - 64-byte ping-pong over 100 connections, PINGS round trips, one
+#     message in flight per connection (the issue's workload);
+#   - the same with DEPTH messages in flight per connection (pipelined);
 #   - one connection streaming BULK bytes (1 GiB) and reading the echo;
 #   - server memory per idle connection: RSS before and after IDLE (10,000)
 #     connections that each had one byte echoed.
+# For each it reports the rate, the server's CPU time (utime + stime from
+# /proc/PID/stat) per message or per MiB, and how busy each side was (CPU
+# time over wall time): a side near 1.00 is the limit of that run.
 # Usage: bench/net/run.sh [BUILD_DIR]   (default build/net-rel, built with
-#   cmake -DCMAKE_BUILD_TYPE=Release -DLODE_BENCH=ON). Loopback only; every
-#   step has a time limit.
+#   cmake -DCMAKE_BUILD_TYPE=Release -DLODE_BENCH=ON). LOAD_SPIN=1 makes
+#   the generator poll instead of sleeping. Loopback only; every step has a
+#   time limit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/net-rel}
 PINGS=${PINGS:-1000000}
+DEPTH=${DEPTH:-16}
 BULK=${BULK:-1073741824}
 IDLE=${IDLE:-10000}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
 LOAD=$BUILD/bench/bench-net-load
+TCK=$(getconf CLK_TCK)
 ulimit -n 30000 2>/dev/null || true
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+tmps=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -f "${tmps[@]}"
+}
 trap cleanup EXIT
+
+tmpfile() { local f; f=$(mktemp); tmps+=("$f"); echo "$f"; }
 
 # Starts a server (its command line in "$@"), sets SERVER_PID and PORT.
 start_server() {
-  local out; out=$(mktemp)
-  "$@" >"$out" 2>&1 &
+  local out; out=$(tmpfile)
+  taskset -c "$SERVER_CPU" "$@" >"$out" 2>&1 &
   SERVER_PID=$!
   pids+=("$SERVER_PID")
   for _ in $(seq 100); do
@@ -36,48 +53,90 @@ start_server() {
   [ -n "$PORT" ] || { echo "server did not start: $*" >&2; cat "$out"; exit 1; }
 }
 
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-value() { awk -v k="$1" '$1 == k {print $2}'; }
+# Runs the generator against the server; prints "rate server_cpu_us_per_unit
+# server_util load_util", where a unit is a message or a MiB.
+drive() {
+  local units=$1; shift
+  local out t0 t1; out=$(tmpfile)
+  t0=$(cpu_ticks "$SERVER_PID")
+  taskset -c "$LOAD_CPU" timeout 300 "$LOAD" "$@" >"$out"
+  t1=$(cpu_ticks "$SERVER_PID")
+  awk -v d=$((t1 - t0)) -v tck="$TCK" -v units="$units" '
+    { v[$1] = $2 }
+    END {
+      cpu = d / tck
+      printf "%s %.2f %.2f %s\n", v["msgs_per_sec"] v["mib_per_sec"],
+        cpu * 1e6 / units, cpu / v["seconds"], v["load_cpu_util"]
+    }' "$out"
+}
 
-# Runs every workload against one server; prints "name msgs MiB/s B/conn".
-measure() {
-  local name=$1; shift
-  local pp bulk rss0 rss1 idle_out idle_pid
-  # Memory first, on a fresh server (a garbage collector run after the
-  # other workloads would hide Node's per-connection cost).
+# Memory per idle connection on a fresh server (a garbage collector run
+# after the other workloads would hide Node's per-connection cost).
+idle_bytes() {
+  local rss0 rss1 out idle_pid
   start_server "$@"
   sleep 0.5
   rss0=$(rss_kb "$SERVER_PID")
-  idle_out=$(mktemp)
-  timeout 300 "$LOAD" idle "$PORT" "$IDLE" >"$idle_out" &
+  out=$(tmpfile)
+  timeout 300 taskset -c "$LOAD_CPU" "$LOAD" idle "$PORT" "$IDLE" >"$out" &
   idle_pid=$!
   for _ in $(seq 1200); do
-    grep -q '^ready' "$idle_out" && break
+    grep -q '^ready' "$out" && break
     sleep 0.05
   done
-  grep -q '^ready' "$idle_out" || { echo "idle connections not ready" >&2; exit 1; }
+  grep -q '^ready' "$out" || { echo "idle connections not ready" >&2; exit 1; }
   sleep 0.5   # let the server settle after the last echo
   rss1=$(rss_kb "$SERVER_PID")
   kill -TERM "$idle_pid"; wait "$idle_pid" || true
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-  start_server "$@"
-  pp=$(timeout 300 "$LOAD" pingpong "$PORT" 100 "$PINGS" | value msgs_per_sec)
-  bulk=$(timeout 300 "$LOAD" bulk "$PORT" "$BULK" | value mib_per_sec)
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-  echo "$name $pp $bulk $(( (rss1 - rss0) * 1024 / IDLE ))"
+  stop_server
+  echo $(( (rss1 - rss0) * 1024 / IDLE ))
 }
 
-lode=$(measure lode "$BUILD/bench/bench-net-echo-server" 0)
-node=$(measure node node bench/net/node-echo.js 0)
+# measure NAME CMD...: one line per workload, "NAME workload fields...".
+measure() {
+  local name=$1; shift
+  local mem; mem=$(idle_bytes "$@")
+  start_server "$@"
+  echo "$name pingpong $(drive "$PINGS" pingpong "$PORT" 100 "$PINGS" 1)"
+  echo "$name pipelined $(drive "$PINGS" pingpong "$PORT" 100 "$PINGS" \
+    "$DEPTH")"
+  echo "$name bulk $(drive $((BULK / 1048576)) bulk "$PORT" "$BULK")"
+  stop_server
+  echo "$name idle $mem"
+}
 
-read -r _ l_pp l_bulk l_mem <<<"$lode"
-read -r _ n_pp n_bulk n_mem <<<"$node"
+results=$(tmpfile)
+measure lode "$BUILD/bench/bench-net-echo-server" 0 >>"$results"
+measure node node bench/net/node-echo.js 0 >>"$results"
+
+# Field $2 of workload $1 for server $3.
+get() { awk -v w="$1" -v f="$2" -v s="$3" '$1 == s && $2 == w {print $f}' \
+  "$results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-printf '%-34s %12s %12s %8s\n' "workload" "lode" "node" "ratio"
-printf '%-34s %12s %12s %8s\n' "ping-pong 64 B x100 conns (msg/s)" \
-  "$l_pp" "$n_pp" "$(ratio "$l_pp" "$n_pp")"
-printf '%-34s %12s %12s %8s\n' "bulk 1 conn echo (MiB/s)" \
-  "$l_bulk" "$n_bulk" "$(ratio "$l_bulk" "$n_bulk")"
-printf '%-34s %12s %12s %8s\n' "memory per idle conn (bytes)" \
-  "$l_mem" "$n_mem" "$(ratio "$n_mem" "$l_mem")x less"
+
+echo "| workload | lode | Node | lode / Node |"
+echo "| --- | ---: | ---: | ---: |"
+row() {  # row LABEL WORKLOAD FIELD INVERT
+  local l n; l=$(get "$2" "$3" lode); n=$(get "$2" "$3" node)
+  if [ "$4" = 1 ]; then
+    echo "| $1 | $l | $n | $(ratio "$n" "$l")x less |"
+  else
+    echo "| $1 | $l | $n | $(ratio "$l" "$n") |"
+  fi
+}
+pp() {  # pp LABEL WORKLOAD: the rows of one ping-pong workload
+  row "$1 (msg/s)" "$2" 3 0
+  row "  server CPU per message (us)" "$2" 4 1
+  row "  server core busy (CPU s / wall s)" "$2" 5 0
+  row "  generator core busy" "$2" 6 0
+}
+pp "ping-pong 64 B, 100 conns, 1 in flight" pingpong
+pp "ping-pong 64 B, 100 conns, $DEPTH in flight" pipelined
+row "bulk, 1 conn, $((BULK / 1048576)) MiB echoed (MiB/s)" bulk 3 0
+row "  server CPU per MiB (us)" bulk 4 1
+row "memory per idle conn, $IDLE conns (bytes)" idle 3 1

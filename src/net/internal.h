@@ -42,6 +42,11 @@ void lode__netloop_hold(lode__netloop_t* nl);
 /* The loop-wide read slab and a scratch buffer of at least `n` bytes. */
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl);
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
+/* A few freed blocks of one size (write records), kept so that a write
+ * with a callback costs no malloc. get returns NULL when none is kept;
+ * put returns 0 when the cache is full (the caller frees the block). */
+void* lode__netloop_block_get(lode__netloop_t* nl);
+int lode__netloop_block_put(lode__netloop_t* nl, void* block);
 
 /* Queues t->fn for the next turn of the loop (once while queued). */
 void lode__tick(lode__netloop_t* nl, lode__tick_t* t,
@@ -54,10 +59,22 @@ void lode__ticks_run(lode__netloop_t* nl);
 
 /* Sets the duration (0 disables) and (re)starts the timer from now. */
 void lode__idle_set(lode__netloop_t* nl, lode__idle_t* it, unsigned ms);
-/* Activity: restarts an enabled timer from now (cheap: O(1)). */
-void lode__idle_touch(lode__netloop_t* nl, lode__idle_t* it);
+/* Activity: restarts an enabled timer from now (cheap: O(1)); inline, as
+ * every read and write calls it and most sockets have no timeout. */
+void lode__idle_restart(lode__netloop_t* nl, lode__idle_t* it);
+static inline void lode__idle_touch(lode__netloop_t* nl, lode__idle_t* it) {
+  if (it->ms != 0) lode__idle_restart(nl, it);
+}
 /* Disarms without forgetting the duration. */
 void lode__idle_stop(lode__netloop_t* nl, lode__idle_t* it);
+
+/* A uv_buf_t without a call into libuv (uv_buf_init is not inlined). */
+static inline uv_buf_t lode__uv_buf(const char* base, size_t len) {
+  uv_buf_t b;
+  b.base = (char*) base;
+  b.len = len;
+  return b;
+}
 
 /* lode__container_of comes from core/internal.h. */
 

@@ -7,6 +7,11 @@
 #include "net/internal.h"
 
 #define SLAB_SIZE (64 * 1024)
+#define BLOCKS_MAX 64
+
+typedef struct block_s {
+  struct block_s* next;
+} block_t;
 
 struct lode__idle_list_s {
   lode__idle_list_t* next;
@@ -21,6 +26,7 @@ struct lode__netloop_s {
   unsigned uses;
   int closing;
   int handles_open;
+  int idle_on;             /* `idle` is started */
   uv_idle_t idle;          /* runs the tick queue */
   uv_timer_t timer;        /* fires at the earliest idle deadline */
   uint64_t armed_at;       /* deadline the timer is armed for; 0 = none */
@@ -29,6 +35,8 @@ struct lode__netloop_s {
   lode__idle_list_t* lists;
   char* scratch;
   size_t scratch_len;
+  block_t* blocks;         /* freed write records, for reuse */
+  unsigned nblocks;
   char slab[SLAB_SIZE];
 };
 
@@ -67,6 +75,11 @@ static void on_handle_closed(uv_handle_t* h) {
     nl->lists = l->next;
     free(l);
   }
+  while (nl->blocks != NULL) {
+    block_t* b = nl->blocks;
+    nl->blocks = b->next;
+    free(b);
+  }
   free(nl->scratch);
   free(nl);
 }
@@ -86,7 +99,7 @@ void lode__netloop_put(lode__netloop_t* nl) {
 }
 
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl) {
-  return uv_buf_init(nl->slab, SLAB_SIZE);
+  return lode__uv_buf(nl->slab, SLAB_SIZE);
 }
 
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n) {
@@ -96,6 +109,23 @@ char* lode__netloop_scratch(lode__netloop_t* nl, size_t n) {
   nl->scratch = p;
   nl->scratch_len = n;
   return p;
+}
+
+void* lode__netloop_block_get(lode__netloop_t* nl) {
+  block_t* b = nl->blocks;
+  if (b == NULL) return NULL;
+  nl->blocks = b->next;
+  nl->nblocks--;
+  return b;
+}
+
+int lode__netloop_block_put(lode__netloop_t* nl, void* block) {
+  if (nl->nblocks >= BLOCKS_MAX) return 0;
+  block_t* b = block;
+  b->next = nl->blocks;
+  nl->blocks = b;
+  nl->nblocks++;
+  return 1;
 }
 
 /* ---- Ticks ------------------------------------------------------------ */
@@ -113,8 +143,10 @@ void lode__tick(lode__netloop_t* nl, lode__tick_t* t,
   nl->ticks_tail = t;
   /* An active idle handle keeps the loop from blocking in poll and holds
    * it open until the queue is empty, as pending nextTicks do in Node. */
-  if (!uv_is_active((uv_handle_t*) &nl->idle))
+  if (!nl->idle_on) {
+    nl->idle_on = 1;
     uv_idle_start(&nl->idle, on_tick_idle);
+  }
 }
 
 void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t) {
@@ -132,12 +164,18 @@ void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t) {
   t->queued = 0;
 }
 
+static void idle_stop(lode__netloop_t* nl) {
+  nl->idle_on = 0;
+  uv_idle_stop(&nl->idle);
+}
+
 /* Node drains its nextTick queue after every callback from libuv; each
  * libuv callback of the net layer ends with this, so deferred events run
  * before libuv goes on (a write's callback before the next I/O). Bounded,
  * so a callback that keeps re-queueing cannot hold the loop; the idle
  * handle takes the rest. */
 void lode__ticks_run(lode__netloop_t* nl) {
+  if (!nl->idle_on) return;  /* the common case: nothing was queued */
   for (int i = 0; i < 1024 && nl->ticks_head != NULL; i++) {
     lode__tick_t* t = nl->ticks_head;
     nl->ticks_head = t->next;
@@ -145,7 +183,7 @@ void lode__ticks_run(lode__netloop_t* nl) {
     t->queued = 0;
     t->fn(t);
   }
-  if (nl->ticks_head == NULL && !nl->closing) uv_idle_stop(&nl->idle);
+  if (nl->ticks_head == NULL && !nl->closing) idle_stop(nl);
 }
 
 static void on_tick_idle(uv_idle_t* h) {
@@ -161,7 +199,7 @@ static void on_tick_idle(uv_idle_t* h) {
     t->fn(t);
     if (t == last) break;
   }
-  if (nl->ticks_head == NULL) uv_idle_stop(&nl->idle);
+  if (nl->ticks_head == NULL) idle_stop(nl);
 }
 
 /* ---- Idle timers ------------------------------------------------------ */
@@ -220,8 +258,7 @@ void lode__idle_set(lode__netloop_t* nl, lode__idle_t* it, unsigned ms) {
   if (ms > 0) list_append(nl, it);
 }
 
-void lode__idle_touch(lode__netloop_t* nl, lode__idle_t* it) {
-  if (it->ms == 0) return;
+void lode__idle_restart(lode__netloop_t* nl, lode__idle_t* it) {
   if (it->list != NULL) {
     /* Already last with the current time: nothing moves. */
     if (it->list->tail == it && it->start == uv_now(nl->loop)) return;

@@ -72,7 +72,7 @@ void lode_socket_release(lode_socket_t* s) { lode__socket_release(s); }
 static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
   lode_socket_t* s = h->data;
   if (s->onread.callback != NULL)
-    *buf = uv_buf_init(s->onread.buffer, (unsigned) s->onread.len);
+    *buf = lode__uv_buf(s->onread.buffer, s->onread.len);
   else
     *buf = lode__netloop_slab(s->nl);
 }

@@ -21,6 +21,7 @@ struct lode__wreq_s {
   lode_stream_cb scb;
   void* arg;
   int status;
+  int record;            /* callback only: a block of the loop's cache */
   size_t len;
   unsigned nbufs;
   uv_buf_t* bufs;
@@ -47,6 +48,10 @@ static lode__wreq_t* pop(lode__wreq_t** head, lode__wreq_t** tail) {
 }
 
 static void wreq_free(lode__wreq_t* w) {
+  if (w->record) {
+    if (!lode__netloop_block_put(w->s->nl, w)) free(w);
+    return;
+  }
   if (w->refs != NULL) {
     for (unsigned i = 0; i < w->nbufs; i++) lode_bytes_unref(w->refs[i]);
     free(w->refs);
@@ -59,8 +64,11 @@ static void wreq_free(lode__wreq_t* w) {
 static int done_record(lode_socket_t* s, int status, lode_socket_cb cb,
                        lode_stream_cb scb, void* arg) {
   if (cb == NULL && scb == NULL) return 0;
-  lode__wreq_t* w = calloc(1, sizeof(*w));
+  lode__wreq_t* w = lode__netloop_block_get(s->nl);
+  if (w == NULL) w = malloc(sizeof(*w));
   if (w == NULL) return UV_ENOMEM;
+  memset(w, 0, sizeof(*w));
+  w->record = 1;
   w->s = s;
   w->cb = cb;
   w->scb = scb;
@@ -229,7 +237,7 @@ static ssize_t try_direct(lode_socket_t* s, const lode_slice_t* bufs,
   if (s->inflight > 0 || n > MAX_STACK_BUFS) return 0;
   uv_buf_t ub[MAX_STACK_BUFS];
   for (size_t i = 0; i < n; i++)
-    ub[i] = uv_buf_init((char*) bufs[i].base, (unsigned) bufs[i].len);
+    ub[i] = lode__uv_buf(bufs[i].base, bufs[i].len);
   int r = uv_try_write(&s->h.stream, ub, (unsigned) n);
   if (r == UV_EAGAIN || r == UV_ENOSYS) return 0;
   return r;
