@@ -17,6 +17,8 @@ const sent = [
 ];
 const want = sent.slice();
 want.push('fragment-one-two');
+const bigFrag = 'x'.repeat(3 << 20) + 'y'.repeat(3 << 20);
+want.push(bigFrag);
 const hash = (b) => crypto.createHash('sha1').update(b).digest('hex').slice(0, 8);
 
 ws.on('open', () => {
@@ -31,6 +33,8 @@ ws.on('open', () => {
   ws.send('fragment-', { fin: false });
   ws.send('one-', { fin: false });
   ws.send('two', { fin: true });
+  ws.send(bigFrag.slice(0, 3 << 20), { fin: false });
+  ws.send(bigFrag.slice(3 << 20), { fin: true });
   ws.ping('are you there');
 });
 ws.on('message', (data, isBinary) => {

@@ -15,6 +15,12 @@ function command(ws, cmd) {
     ws.send('part1-', { fin: false });
     ws.send('part2-', { fin: false });
     ws.send('part3', { fin: true });
+  } else if (name === 'bigfrag') {
+    // Three 100 KiB fragments (compressed when deflate is on).
+    for (let i = 0; i < 3; i++)
+      ws.send(String.fromCharCode(97 + i).repeat(102400), { fin: i === 2 });
+  } else if (name === 'zeros') {
+    ws.send(Buffer.alloc(Number(a)), { binary: true });
   } else if (name === 'ping') {
     ws.ping(a);
   } else if (name === 'close') {

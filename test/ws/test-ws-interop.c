@@ -11,9 +11,12 @@ static uint8_t* big;
 static const size_t big_len = 16 << 20;
 static char* big_text;
 static int step;
+static char frag3[3 * 102400];  /* "a" x 100 KiB, "b" x ..., "c" x ... */
 static char peer_out[4096];
 
 static void make_big(void) {
+  for (size_t i = 0; i < sizeof(frag3); i++)
+    frag3[i] = (char) ('a' + i / 102400);
   big = malloc(big_len);
   big_text = malloc(big_len);
   for (size_t i = 0; i < big_len; i++) {
@@ -47,7 +50,9 @@ static void c_open(lode_websocket_t* ws) {
     expected[nexpected++] = e[i];
   }
   expected[nexpected++] = (expect_t){ 0, "part1-part2-part3", 17 };
+  expected[nexpected++] = (expect_t){ 0, frag3, sizeof(frag3) };
   lode_websocket_send_text(ws, LODE_SLICE("cmd:fragmented"));
+  lode_websocket_send_text(ws, LODE_SLICE("cmd:bigfrag"));
   lode_websocket_send_text(ws, LODE_SLICE("cmd:ping:hi"));
   lode_websocket_send_text(ws, LODE_SLICE("cmd:ext"));
   step = 0;
@@ -106,7 +111,7 @@ static void run_client(const char* server_opts,
 
 #define CLIENT_TRACE                                                        \
   "open,msg(5),msg(4),msg(0),msg(0),msg(16777216),msg(16777216),msg(17),"  \
-  "ping(hi),"
+  "msg(307200),ping(hi),"
 
 TEST(lode_client_plain) {
   run_client("{}", &client_events, NULL);
@@ -150,6 +155,17 @@ TEST(lode_client_close_paths) {
   command = "cmd:terminate";
   run_client("{}", &cmd_events, NULL);
   ASSERT_TRACE("open(),close(0,1006,)");
+}
+
+/* A compressed message that inflates past max_payload: 1009. */
+TEST(lode_client_inflate_limit) {
+  command = "cmd:zeros:2000000";
+  lode_websocket_opts_t o = { .max_payload = 1000000 };
+  run_client("{\"perMessageDeflate\":true}", &cmd_events, &o);
+  ASSERT_TRACE("open(),error(ERR_WS_MESSAGE_TOO_BIG: Max payload size "
+               "exceeded),close(0,1006,)");
+  ASSERT_STR_EQ(peer_out, "protocol  ext permessage-deflate; "
+                          "client_max_window_bits\nclose 1009 \n");
 }
 
 TEST(lode_client_refused) {
@@ -250,7 +266,8 @@ static const char* run_server(const char* client_opts, const char* mode) {
   "message text 5 aaf4c61d ok\nmessage binary 4 c62c2792 ok\n"             \
   "message text 0 da39a3ee ok\nmessage binary 0 da39a3ee ok\n"             \
   "message binary 16777216 6cbbdb10 ok\nmessage text 16777215 7920c33a ok\n"\
-  "message text 16 a68383d4 ok\npong are you there\nclose 1000 \n"
+  "message text 16 a68383d4 ok\nmessage text 6291456 258319f0 ok\n"            \
+  "pong are you there\nclose 1000 \n"
 
 TEST(ws_client_plain) {
   server_opts = (lode_websocket_opts_t){ 0 };
@@ -293,7 +310,7 @@ int main(int argc, char** argv) {
   static const test_case_t cases[] = {
 #define C_(n) { #n, test_##n },
     C_(lode_client_plain) C_(lode_client_deflate) C_(lode_client_close_paths)
-    C_(lode_client_refused) C_(ws_client_plain) C_(ws_client_deflate)
+    C_(lode_client_inflate_limit) C_(lode_client_refused) C_(ws_client_plain) C_(ws_client_deflate)
     C_(ws_client_close_paths)
 #undef C_
   };
