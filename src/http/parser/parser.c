@@ -337,6 +337,23 @@ static int chunk_byte(lode__ctx_t* c, const char** qp) {
   return 0;
 }
 
+/* The usual chunk-size line, whole in the input: at most 16 hex digits
+ * (no overflow) and CRLF. Anything else is left to chunk_byte(). */
+static int chunk_size_line(lode__ctx_t* c, const char** qp) {
+  const char* q = *qp;
+  const char* d = q;
+  uint64_t v = 0;
+  int h;
+  while (q < c->end && q - d < 16 && (h = hexval((unsigned char) *q)) >= 0) {
+    v = v << 4 | (uint64_t) h;
+    q++;
+  }
+  if (q == d || c->end - q < 2 || q[0] != '\r' || q[1] != '\n') return 0;
+  c->p->remaining = v;
+  *qp = q + 2;
+  return 1;
+}
+
 /* The chunk-size line, resumable at any byte. Returns 0 when more input
  * is needed (all consumed), 1 when the line is through. */
 static int chunk_size(lode__ctx_t* c, const char** qp) {
@@ -344,6 +361,7 @@ static int chunk_size(lode__ctx_t* c, const char** qp) {
   if (p->chunk_state == CS_START) {
     p->remaining = 0;
     p->ext_nread = 0;
+    if (chunk_size_line(c, qp)) p->chunk_state = CS_DONE;
   }
   while (p->chunk_state != CS_DONE) {
     if (*qp == c->end) return 0;
