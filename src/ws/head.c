@@ -1,11 +1,9 @@
-/* The opening handshake's HTTP head: a small parser for the one request or
- * response line and its headers, and the header lookups both roles need.
- * (The HTTP layer's own parser handles everything that reaches a server
- * through 'upgrade'; this one serves the client and lode_websocket_serve.)
- */
+/* The opening handshake's HTTP head (through lode's HTTP parser) and the
+ * header lookups both roles need. */
 #include "ws/internal.h"
 
 #include <string.h>
+#include "lode/http_parser.h"
 
 static int lower(int c) {
   return c >= 'A' && c <= 'Z' ? c + 32 : c;
@@ -56,93 +54,30 @@ int lode__ws_list_has(lode_slice_t value, const char* token) {
   return 0;
 }
 
-/* Finds the end of the line starting at p: returns the length of its text
- * and sets *next past the CRLF (or bare LF). */
-static size_t line(const char* p, const char* end, const char** next) {
-  const char* lf = memchr(p, '\n', (size_t) (end - p));
-  size_t len = (size_t) (lf - p);
-  if (len > 0 && p[len - 1] == '\r')
-    len--;
-  *next = lf + 1;
-  return len;
-}
-
-static int parse_version(const char* p, size_t n, lode__ws_head_t* h) {
-  if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' || p[5] < '0' ||
-      p[5] > '9' || p[7] < '0' || p[7] > '9')
-    return -1;
-  h->http_major = p[5] - '0';
-  h->http_minor = p[7] - '0';
-  return 0;
-}
-
-static int parse_start(const char* p, size_t n, int is_request,
-                       lode__ws_head_t* h) {
-  const char* sp1 = memchr(p, ' ', n);
-  if (sp1 == NULL)
-    return -1;
-  size_t rest = n - (size_t) (sp1 + 1 - p);
-  const char* sp2 = memchr(sp1 + 1, ' ', rest);
-  if (is_request) {
-    if (sp2 == NULL || sp1 == p || sp2 == sp1 + 1)
-      return -1;
-    h->method = (lode_slice_t){ p, (size_t) (sp1 - p) };
-    h->url = (lode_slice_t){ sp1 + 1, (size_t) (sp2 - sp1 - 1) };
-    return parse_version(sp2 + 1, n - (size_t) (sp2 + 1 - p), h);
-  }
-  if (parse_version(p, (size_t) (sp1 - p), h) != 0)
-    return -1;
-  size_t slen = sp2 ? (size_t) (sp2 - sp1 - 1) : rest;
-  if (slen != 3)
-    return -1;
-  h->status = 0;
-  for (int i = 1; i <= 3; i++) {
-    if (sp1[i] < '0' || sp1[i] > '9')
-      return -1;
-    h->status = h->status * 10 + sp1[i] - '0';
-  }
-  return 0;
-}
-
-static int parse_header(const char* p, size_t n, lode__ws_head_t* h) {
-  const char* colon = memchr(p, ':', n);
-  if (colon == NULL || colon == p || h->nraw + 2 > 2 * LODE__WS_MAX_HEADERS)
-    return -1;
-  for (const char* q = p; q < colon; q++)
-    if (*q == ' ' || *q == '\t')
-      return -1;
-  const char* v = colon + 1;
-  const char* end = p + n;
-  while (v < end && (*v == ' ' || *v == '\t')) v++;
-  while (end > v && (end[-1] == ' ' || end[-1] == '\t')) end--;
-  h->raw[h->nraw++] = (lode_slice_t){ p, (size_t) (colon - p) };
-  h->raw[h->nraw++] = (lode_slice_t){ v, (size_t) (end - v) };
-  return 0;
-}
-
+/* Parses with lode's HTTP parser (llhttp's grammar, Node's limits) from
+ * the start of the buffer each time: heads are small, and the views then
+ * point into the caller's buffer as it is now. */
 long lode__ws_head_parse(const char* p, size_t n, int is_request,
                          lode__ws_head_t* h) {
-  const char* end = NULL;
-  for (size_t i = 0; i + 1 < n && end == NULL; i++)
-    if (p[i] == '\n' && (p[i + 1] == '\n' ||
-                         (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n')))
-      end = p + i + (p[i + 1] == '\n' ? 2 : 3);
-  if (end == NULL)
-    return n > LODE__WS_MAX_HEAD ? -1 : 0;
-  if (end - p > LODE__WS_MAX_HEAD)
+  lode_http_parser_t parser;
+  lode_http_event_t ev;
+  lode_http_parser_init(&parser,
+                        is_request ? LODE_HTTP_REQUEST : LODE_HTTP_RESPONSE,
+                        NULL);
+  if (lode_http_parser_execute(&parser, p, n, &ev) < 0)
     return -1;
+  if (ev.type != LODE_HTTP_EV_HEAD)
+    return 0;
+  const lode_http_head_t* hd = lode_http_parser_head(&parser);
   memset(h, 0, sizeof(*h));
-  const char* next;
-  size_t len = line(p, end, &next);
-  if (parse_start(p, len, is_request, h) != 0)
-    return -1;
-  for (const char* q = next; q < end;) {
-    len = line(q, end, &next);
-    if (len == 0)
-      break;
-    if (parse_header(q, len, h) != 0)
-      return -1;
-    q = next;
+  h->method = hd->method_name;
+  h->url = hd->url;
+  h->status = hd->status_code;
+  h->http_major = hd->http_major;
+  h->http_minor = hd->http_minor;
+  for (size_t i = 0; i < hd->num_headers && i < LODE__WS_MAX_HEADERS; i++) {
+    h->raw[h->nraw++] = hd->headers[i].name;
+    h->raw[h->nraw++] = hd->headers[i].value;
   }
-  return (long) (end - p);
+  return (long) ev.consumed;
 }
