@@ -54,6 +54,8 @@ typedef struct {
   int messages;
   int error;         /* LODE_HPE_* or 0 */
   size_t error_at;   /* where in the whole input the error stopped */
+  int error_in_upgrade;  /* the error came inside a message that upgrades
+                            (Upgrade accepted, CONNECT) */
   const char* reason;
 } drv_result_t;
 
@@ -180,6 +182,7 @@ static inline void drv_run(const drv_opts_t* o, const unsigned char* in, size_t 
       int rc = lode_http_parser_execute(&p, copy, len, &ev);
       if (rc < 0) {
         drv_error(r, &p, rc, start + lode_http_parser_error_offset(&p));
+        r->error_in_upgrade = p.upgrade;
         free(copy);
         over = 1;
         break;

@@ -49,8 +49,11 @@ static void verdict_lode(const verdict_input_t* in, char* out,
 #define NAME_(n, value, msg) if (r.error == (value)) name = #n;
   LODE_HPE_MAP(NAME_)
 #undef NAME_
+  /* Node's HTTPParser reports no error inside a message that upgrades:
+   * what follows its head belongs to the other protocol. */
+  if (r.error_in_upgrade) name = "OK";
   snprintf(out, size, "%d %s %zu", r.messages, name,
-           r.error ? r.error_at : in->len);
+           r.error && !r.error_in_upgrade ? r.error_at : in->len);
   drv_free(&r);
 }
 
