@@ -101,14 +101,19 @@ typedef struct lode_websocket_opts_s {
   size_t nprotocols;
 } lode_websocket_opts_t;
 
-/* Node: new WebSocket(url, protocols). Parses `url` (ws: or http: gives
- * ws:; wss: and https: return LODE_ERR_WS_SYNTAX until lode has TLS),
- * checks the protocols, then connects and shakes hands asynchronously.
- * Returns 0 and sets *out, or (nothing allocated, no callback):
- *   LODE_ERR_WS_SYNTAX: bad URL, other scheme, a fragment, a duplicate or
- *   invalid protocol; UV_ENOMEM.
- * Later events: on_open, or on_error then on_close (1006) when the
- * connection or the handshake fails. `url` and `protocols` are copied. */
+/* Node: new WebSocket(url, protocols). Parses `url` (http: becomes ws:),
+ * checks the protocols, then connects (or takes opts->stream) and sends
+ * the opening request, the one Node 20 sends. Returns 0 and sets *out,
+ * or, with nothing allocated and no callback:
+ *   LODE_ERR_WS_SYNTAX (Node's SyntaxError): a bad URL, a scheme other
+ *   than ws/http, a fragment, an invalid or repeated protocol;
+ *   LODE_ERR_INVALID_PROTOCOL: wss: or https: (lode has no TLS yet);
+ *   a net error from connecting (LODE_ERR_SOCKET_BAD_PORT...); UV_ENOMEM.
+ * Later, asynchronously: on_open; or on_error then on_close (1006) when
+ * the connection or the handshake fails (a connect error carries the
+ * socket's code and message; a bad answer LODE_ERR_WS_PROTOCOL with
+ * Node's message, such as "Incorrect hash received in
+ * Sec-WebSocket-Accept header."). `url` and `protocols` are copied. */
 int lode_websocket_create(uv_loop_t* loop, const char* url,
                           const char* const* protocols, size_t nprotocols,
                           const lode_websocket_opts_t* opts,
@@ -125,14 +130,18 @@ typedef struct lode_websocket_request_s {
   size_t nraw_headers;
 } lode_websocket_request_t;
 
-/* Server side of an 'upgrade': validates the request (GET, Upgrade:
- * websocket, Connection: upgrade, Sec-WebSocket-Key, version 13),
- * negotiates the subprotocol and permessage-deflate, writes the 101 answer
- * and takes the stream over (becomes its reader; `head`, the bytes read
- * past the request head, is the start of the frames). on_open comes
- * asynchronously. On a bad request it answers 400 (405 for a method other
- * than GET, 426 for another version), ends the stream and returns
- * LODE_ERR_WS_PROTOCOL, or UV_ENOMEM; no callback is called then. */
+/* Server side of an 'upgrade' (npm ws's handleUpgrade): validates the
+ * request as ws does (GET, Upgrade: websocket, a Sec-WebSocket-Key of 16
+ * bytes, version 13 or 8), negotiates the subprotocol and (with
+ * per_message_deflate = 1) permessage-deflate, writes the 101 answer and
+ * takes the stream over: it becomes the stream's reader and destroys it
+ * at the end; `head` (copied), the bytes read past the request head, is
+ * the start of the frames. on_open comes on the next loop turn. A bad
+ * request gets ws's refusal (405 "Invalid HTTP method", or 400 with the
+ * reason, plus "Sec-WebSocket-Version: 13, 8" for a bad version), the
+ * stream is ended and destroyed, and the call returns
+ * LODE_ERR_WS_PROTOCOL (or UV_ENOMEM); no callback is called then.
+ * `req` is read during the call only. */
 int lode_websocket_accept(lode_stream_t* stream,
                           const lode_websocket_request_t* req,
                           lode_slice_t head,
@@ -152,9 +161,12 @@ int lode_websocket_handle_upgrade(struct lode_http_incoming_s* req,
                                   lode_websocket_t** out);
 
 /* Server side on a fresh stream (an accepted socket): reads the request
- * head itself (at most 16 KiB, Node's maxHeaderSize), then does what
- * lode_websocket_accept does. Returns 0 or UV_ENOMEM at once; a bad
- * request later gives on_error then on_close (1006) after the 400. */
+ * head itself (with lode's HTTP parser, at most 16 KiB, Node's
+ * maxHeaderSize), then does what lode_websocket_accept does; on_open comes
+ * as soon as the 101 is written. A request without "Connection: upgrade"
+ * gets 426 Upgrade Required (what ws's own HTTP server answers). Returns 0
+ * or UV_ENOMEM at once; a bad request later gives on_error
+ * (LODE_ERR_WS_PROTOCOL with ws's message) then on_close (1006). */
 int lode_websocket_serve(lode_stream_t* stream,
                          const lode_websocket_opts_t* opts,
                          const lode_websocket_events_t* events,
