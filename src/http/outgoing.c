@@ -516,7 +516,11 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
       write_done(NULL, UV_ENOMEM, w);
     return 1;
   }
-  int r = lode_stream_writev(o->socket, bufs, n, w ? write_done : NULL, w);
+  int r = LODE__NO_BATCH;
+  if (o->batch != NULL)
+    r = o->batch(o, bufs, n, w ? write_done : NULL, w, o->stream_corks > 0);
+  if (r == LODE__NO_BATCH)
+    r = lode_stream_writev(o->socket, bufs, n, w ? write_done : NULL, w);
   if (r < 0 && w != NULL) {
     if (w->cbs != &w->one)
       free(w->cbs);
@@ -532,6 +536,7 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
 static int flush_held(lode_http_outgoing_t* o) {
   while (o->corked > 0) {
     o->corked--;
+    o->stream_corks++;
     lode_stream_cork(o->socket);
   }
   if (o->held.len == 0 && o->nheld_cbs == 0)
@@ -900,17 +905,21 @@ int lode_http_outgoing_writable_corked(const lode_http_outgoing_t* o) {
 }
 
 void lode_http_outgoing_cork(lode_http_outgoing_t* o) {
-  if (o->socket != NULL)
+  if (o->socket != NULL) {
+    o->stream_corks++;
     lode_stream_cork(o->socket);
-  else
+  } else {
     o->corked++;
+  }
 }
 
 void lode_http_outgoing_uncork(lode_http_outgoing_t* o) {
-  if (o->socket != NULL)
+  if (o->socket != NULL && o->stream_corks > 0) {
+    o->stream_corks--;
     lode_stream_uncork(o->socket);
-  else if (o->corked > 0)
+  } else if (o->corked > 0) {
     o->corked--;
+  }
 }
 
 /* Node's addTrailers: validated, then kept as text for end(). */

@@ -26,6 +26,8 @@ typedef struct lode__outgoing_ops_s {
   void (*destroy)(lode_http_outgoing_t* o, const lode_error_t* err);
 } lode__outgoing_ops_t;
 
+#define LODE__NO_BATCH 2
+
 typedef struct lode__pending_cb_s {
   lode_http_outgoing_cb cb;
   void* arg;
@@ -86,9 +88,16 @@ struct lode_http_outgoing_s {
   uint64_t keep_alive_timeout;
   unsigned max_requests;
   int corked;
+  int stream_corks;           /* cork() calls made on the connection */
   int status_code;            /* a response's; 0 for a request */
   lode__pending_cb_t end_cb;
   lode__wctx_t fin;           /* the last write's context, never malloc'd */
+  /* Optional: takes a write for the owner's batch (responses written while
+   * one read is parsed leave in one write). Same contract as
+   * lode_stream_writev, or LODE__NO_BATCH to write to the stream now (with
+   * `direct` set it sends what it holds and declines: the user corked). */
+  int (*batch)(lode_http_outgoing_t* o, const lode_slice_t* bufs, size_t n,
+               lode_stream_cb cb, void* arg, int direct);
   int fin_busy;
 };
 

@@ -74,6 +74,15 @@ static void after_finish(lode_http_outgoing_t* o) {
   lode_http_outgoing_release(o);
 }
 
+static int res_batch(lode_http_outgoing_t* o, const lode_slice_t* bufs,
+                     size_t n, lode_stream_cb cb, void* arg, int direct) {
+  if (direct) {
+    lode__conn_flush(RES(o)->conn);
+    return LODE__NO_BATCH;
+  }
+  return lode__conn_batch(RES(o)->conn, bufs, n, cb, arg);
+}
+
 static void res_set_timeout(lode_http_outgoing_t* o, uint64_t msecs) {
   lode__conn_set_timeout(RES(o)->conn, msecs);
 }
@@ -101,6 +110,7 @@ lode__response_t* lode__response_new(lode__conn_t* c,
   }
   lode_http_outgoing_t* o = &r->out;
   o->refs = 1;
+  o->batch = res_batch;
   o->date = &srv->date;
   o->unique = srv->unique;
   o->status_code = 200;

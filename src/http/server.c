@@ -127,6 +127,7 @@ static void end_done(lode_stream_t* s, int status, void* arg) {
 void lode__conn_end(lode__conn_t* c) {
   if (c->flags & (LODE__CONN_ENDED | LODE__CONN_DESTROYED))
     return;
+  lode__conn_flush(c);
   c->flags |= LODE__CONN_ENDED;
   lode__conn_hold(c);
   if (lode_stream_end(c->stream, end_done, c) < 0)
@@ -220,6 +221,7 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
      * still sends what was written. A stream may drop queued bytes on
      * destroy, so the reply is ended first and the stream destroyed when
      * it is out. */
+    lode__conn_flush(c);
     lode_stream_write(c->stream, lode_slice_str(reply), NULL, NULL);
     lode__conn_end(c);
     return;
@@ -227,7 +229,10 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
   /* What responses wrote before the error still goes out (Node's end()
    * had uncorked it); only a handler's own destroy drops corked bytes. */
   parse_uncork(c);
-  lode__conn_destroy(c, e);
+  /* Our end is under way (Node's destroySoon): it destroys the stream
+   * once the written bytes are out, which a destroy now could lose. */
+  if (!(c->flags & LODE__CONN_ENDED))
+    lode__conn_destroy(c, e);
 }
 
 static void parse_error(lode__conn_t* c, int code, const char* buf,
@@ -500,17 +505,104 @@ static void after_parse(lode__conn_t* c) {
 }
 
 /* Responses written while one read is parsed (a pipeline) leave in one
- * write: the stream is corked for the parse, as Node corks per tick. */
+ * write: their bytes collect in the server's batch buffer (one connection
+ * parses at a time) and go out when the parse ends, as Node's per-tick
+ * cork sends them. A destroy before that drops them, as Node's does. */
+typedef struct lode__batch_cb_s {
+  lode_stream_cb cb;
+  void* arg;
+} lode__batch_cb_t;
+
+typedef struct batch_done_s {
+  size_t n;
+  lode__batch_cb_t cbs[];
+} batch_done_t;
+
 static void parse_cork(lode__conn_t* c) {
+  if (c->srv->batch_owner != NULL)
+    return;
+  c->srv->batch_owner = c;
   c->flags |= LODE__CONN_CORKED;
-  lode_stream_cork(c->stream);
+}
+
+int lode__conn_batch(lode__conn_t* c, const lode_slice_t* bufs, size_t n,
+                     lode_stream_cb cb, void* arg) {
+  lode_http_server_t* srv = c->srv;
+  if (srv->batch_owner != c || (c->flags & LODE__CONN_DESTROYED))
+    return LODE__NO_BATCH;
+  for (size_t i = 0; i < n; i++)
+    if (lode__buf_append(&srv->batch, bufs[i].base, bufs[i].len) != 0)
+      return UV_ENOMEM;
+  if (cb != NULL) {
+    if (srv->nbatch_cbs == srv->batch_cap) {
+      size_t cap = srv->batch_cap ? srv->batch_cap * 2 : 16;
+      lode__batch_cb_t* p = realloc(srv->batch_cbs, cap * sizeof(*p));
+      if (p == NULL)
+        return UV_ENOMEM;
+      srv->batch_cbs = p;
+      srv->batch_cap = cap;
+    }
+    srv->batch_cbs[srv->nbatch_cbs++] = (lode__batch_cb_t){ cb, arg };
+  }
+  if (srv->batch.len < srv->hwm)
+    return 1;
+  /* A big response does not pile up here: it goes now, and the stream's
+   * answer (and its 'drain') is the writer's. */
+  return lode__conn_flush(c);
+}
+
+static void batch_done(lode_stream_t* s, int status, void* arg) {
+  batch_done_t* d = arg;
+  for (size_t i = 0; i < d->n; i++)
+    d->cbs[i].cb(s, status, d->cbs[i].arg);
+  free(d);
+}
+
+/* Sends the batch in one write; with the connection destroyed meanwhile,
+ * drops it and fails its callbacks. */
+int lode__conn_flush(lode__conn_t* c) {
+  lode_http_server_t* srv = c->srv;
+  if (srv->batch_owner != c)
+    return 1;
+  size_t n = srv->nbatch_cbs;
+  lode_slice_t all = { srv->batch.base, srv->batch.len };
+  lode_stream_cb cb = n == 1 ? srv->batch_cbs[0].cb : NULL;
+  void* arg = n == 1 ? srv->batch_cbs[0].arg : NULL;
+  int r = LODE_ERR_STREAM_DESTROYED;
+  if (n > 1) {
+    batch_done_t* d = malloc(sizeof(*d) + n * sizeof(d->cbs[0]));
+    if (d == NULL)
+      r = UV_ENOMEM;
+    else {
+      d->n = n;
+      memcpy(d->cbs, srv->batch_cbs, n * sizeof(d->cbs[0]));
+      cb = batch_done;
+      arg = d;
+    }
+  }
+  srv->batch.len = 0;
+  srv->nbatch_cbs = 0;
+  if (r != UV_ENOMEM && !(c->flags & LODE__CONN_DESTROYED) && all.len > 0)
+    r = lode_stream_writev(c->stream, &all, 1, cb, arg);
+  if (r >= 0)
+    return r;
+  if (cb == NULL && n == 0)
+    return all.len > 0 ? 0 : 1;
+  /* The stream will not call back: fail the callbacks here. */
+  if (cb != NULL)
+    cb(c->stream, r, arg);
+  else
+    for (size_t i = 0; i < n; i++)
+      srv->batch_cbs[i].cb(c->stream, r, srv->batch_cbs[i].arg);
+  return 0;
 }
 
 static void parse_uncork(lode__conn_t* c) {
   if (!(c->flags & LODE__CONN_CORKED))
     return;
+  lode__conn_flush(c);
   c->flags &= ~LODE__CONN_CORKED;
-  lode_stream_uncork(c->stream);
+  c->srv->batch_owner = NULL;
 }
 
 static void conn_parse_buffered(lode__conn_t* c) {

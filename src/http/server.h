@@ -192,6 +192,12 @@ struct lode_http_server_s {
   uv_timer_t idle_timer;         /* the earliest idle deadline */
   uint64_t idle_armed;           /* deadline it is armed for; 0 = none */
   lode__tlist_t* tlists;
+  /* The write batch of the connection being parsed (one at a time). */
+  lode__conn_t* batch_owner;
+  lode__buf_t batch;
+  struct lode__batch_cb_s* batch_cbs;
+  size_t nbatch_cbs;
+  size_t batch_cap;
 };
 
 /* incoming.c */
@@ -236,6 +242,13 @@ void lode__conn_release(lode__conn_t* c);
 int lode__conn_write_raw(lode__conn_t* c, lode_slice_t data);
 
 void lode__conn_end(lode__conn_t* c);
+/* Adds a response's write to the connection's batch (see
+ * the outgoing message's batch hook). */
+int lode__conn_batch(lode__conn_t* c, const lode_slice_t* bufs, size_t n,
+                     lode_stream_cb cb, void* arg);
+/* Sends the batch; returns the stream's write result (1 below the
+ * high-water mark, 0 to wait for 'drain'). */
+int lode__conn_flush(lode__conn_t* c);
 /* The peer ended and no response is left to write. */
 int lode__conn_peer_ended(const lode__conn_t* c);
 void lode__conn_request_timeout(lode__conn_t* c);

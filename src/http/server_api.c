@@ -45,6 +45,8 @@ static int copy_unique(lode_http_server_t* srv, const char* const* names) {
 static void server_free(lode_http_server_t* srv) {
   lode__incoming_free_all(srv);
   lode__response_free_all(srv);
+  lode__buf_free(&srv->batch);
+  free(srv->batch_cbs);
   while (srv->tlists != NULL) {
     lode__tlist_t* l = srv->tlists;
     srv->tlists = l->next;
