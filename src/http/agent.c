@@ -324,6 +324,7 @@ static lode__agent_sock_t* take_free(lode__agent_group_t* g, int fifo) {
     lode__queue_remove(q);
     g->nfree--;
     as->flags &= ~LODE__AS_FREE;
+    uv_ref((uv_handle_t*) &as->timer);
     lode__queue_insert_tail(&g->busy, &as->link);
     g->nbusy++;
     if (!(as->flags & LODE__AS_DEAD))

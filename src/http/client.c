@@ -554,12 +554,8 @@ typedef struct on_socket_s {
   int err;
 } on_socket_t;
 
-static void on_socket_nt(void* arg) {
-  on_socket_t* t = arg;
-  lode__client_req_t* r = t->r;
-  lode__agent_sock_t* as = t->as;
-  int err = t->err;
-  free(t);
+static void on_socket_run(lode__client_req_t* r, lode__agent_sock_t* as,
+                          int err) {
   r->flags &= ~LODE__CR_ON_SOCKET;
   if (!(r->flags & LODE__CR_DESTROYED) && err == 0 && as != NULL) {
     tick_on_socket(r);
@@ -586,24 +582,27 @@ static void on_socket_nt(void* arg) {
   req_release(r);
 }
 
+static void on_socket_nt(void* arg) {
+  on_socket_t t = *(on_socket_t*) arg;
+  free(arg);
+  on_socket_run(t.r, t.as, t.err);
+}
+
+/* Node's onSocket: the rest happens on the next turn (onSocketNT). Out
+ * of memory, it happens now, as an error. */
 void lode__client_on_socket(lode__client_req_t* r, lode__agent_sock_t* as,
                             int err) {
   on_socket_t* t = malloc(sizeof(*t));
   r->as = as;
   r->flags |= LODE__CR_ON_SOCKET;
   req_hold(r);
-  if (t == NULL) {
-    on_socket_t local = { r, as, err ? err : UV_ENOMEM };
-    on_socket_t* copy = malloc(sizeof(*copy));
-    if (copy != NULL) {
-      *copy = local;
-      on_socket_nt(copy);
-    }
-    return;
+  if (t != NULL) {
+    *t = (on_socket_t){ r, as, err };
+    if (lode__defer(r->out.loop, on_socket_nt, t) == 0)
+      return;
+    free(t);
   }
-  *t = (on_socket_t){ r, as, err };
-  if (lode__defer(r->out.loop, on_socket_nt, t) != 0)
-    on_socket_nt(t);
+  on_socket_run(r, as, err ? err : UV_ENOMEM);
 }
 
 /* ---- OutgoingMessage hooks ---- */
