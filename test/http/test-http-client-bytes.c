@@ -97,6 +97,16 @@ TEST(array_headers) {
   compare("get");
 }
 
+TEST(unique_headers) {
+  static const char* const unique[] = { "x-u", NULL };
+  static const char* const h[] = { "x-u", "a", "x-u", "b" };
+  lode_http_request_opts_t o = { .unique_headers = unique, .headers = h,
+                                 .nheaders = 2 };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_end(r, none, NULL, NULL);
+  compare("unique");
+}
+
 TEST(set_host_off) {
   lode_http_request_opts_t o = { .set_host = -1 };
   lode_http_request_t* r = begin(&o);
@@ -132,4 +142,4 @@ TEST(thrown_errors) {
 }
 
 TEST_MAIN(post_with_auth, url_without_agent, chunked_upload, array_headers,
-          set_host_off, thrown_errors)
+          unique_headers, set_host_off, thrown_errors)

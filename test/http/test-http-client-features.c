@@ -230,6 +230,28 @@ TEST(socket_path) {
   unlink(path);
 }
 
-TEST_MAIN(timeout_option, set_timeout_callback, abort_signal,
+static void fake_lookup(lode_lookup_t* l, const char* host, int family,
+                        int hints, void* arg) {
+  test_trace("lookup(%s)", host);
+  lode_lookup_done(l, 0, "127.0.0.1", 4);
+}
+
+TEST(lookup_and_local_address) {
+  setup();
+  lode_http_request_opts_t o = { .host = "server.test", .port = ct_port,
+                                 .path = "/ok", .lookup = fake_lookup,
+                                 .local_address = "127.0.0.1",
+                                 .family = 4 };
+  start(&o, &ct_events);
+  lode_http_request_set_no_delay(req, 1);
+  lode_http_request_set_socket_keep_alive(req, 1, 1000);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,lookup(server.test),finish,response(200),data(2),"
+               "end,close,res close");
+  teardown();
+}
+
+TEST_MAIN(lookup_and_local_address, timeout_option, set_timeout_callback, abort_signal,
           head_has_no_body, max_headers_count, max_header_size,
           pause_stops_reading, create_connection_pair, socket_path)

@@ -23,6 +23,9 @@ const cases = {
   },
   get: () => http.get({ host: '127.0.0.1', port, path: '/echo',
                         headers: { cookie: ['a=1', 'b=2'], 'x-m': ['1', '2'] } }),
+  unique: () => http.request({ host: '127.0.0.1', port, path: '/echo',
+                               uniqueHeaders: ['x-u'],
+                               headers: { 'x-u': ['a', 'b'] } }).end(),
   nohost: () => http.request({ host: '127.0.0.1', port, path: '/echo',
                                setHost: false }).end(),
 };
