@@ -121,21 +121,23 @@ void lode__ws_end_stream(lode_websocket_t* ws) {
 
 /* --- Sending ------------------------------------------------------------- */
 
-static void on_written(lode_stream_t* s, int status, void* arg) {
-  lode_websocket_t* ws = arg;
-  if (ws->pend_len > 0) {
-    ws->buffered -= ws->pend[ws->pend_head];
+/* Drops the messages the stream has handed on. */
+static void settle(lode_websocket_t* ws) {
+  uint64_t queued = ws->stream ? lode_stream_writable_length(ws->stream) : 0;
+  uint64_t flushed = ws->wbytes - (queued < ws->wbytes ? queued : ws->wbytes);
+  while (ws->pend_len > 0 && ws->pend[ws->pend_head].end <= flushed) {
+    ws->buffered -= ws->pend[ws->pend_head].size;
     ws->pend_head = (ws->pend_head + 1) % ws->pend_cap;
     ws->pend_len--;
   }
-  lode__ws_release(ws);
 }
 
 /* Remembers a message in flight, for bufferedAmount. */
-static int track(lode_websocket_t* ws, size_t n) {
+static int track(lode_websocket_t* ws, uint64_t end, size_t n) {
+  settle(ws);
   if (ws->pend_len == ws->pend_cap) {
     size_t cap = ws->pend_cap ? ws->pend_cap * 2 : 16;
-    size_t* p = malloc(cap * sizeof(*p));
+    lode__ws_pending_t* p = malloc(cap * sizeof(*p));
     if (p == NULL)
       return UV_ENOMEM;
     for (size_t i = 0; i < ws->pend_len; i++)
@@ -145,8 +147,10 @@ static int track(lode_websocket_t* ws, size_t n) {
     ws->pend_cap = cap;
     ws->pend_head = 0;
   }
-  ws->pend[(ws->pend_head + ws->pend_len) % ws->pend_cap] = n;
+  ws->pend[(ws->pend_head + ws->pend_len) % ws->pend_cap] =
+      (lode__ws_pending_t){ end, n };
   ws->pend_len++;
+  ws->buffered += n;
   return 0;
 }
 
@@ -163,8 +167,8 @@ static int next_mask(lode_websocket_t* ws, uint8_t mask[4]) {
 }
 
 /* One whole frame. A client masks it (into ws->out); a server writes the
- * header and the payload as they are. `tracked` counts a message for
- * bufferedAmount until the stream has taken it. */
+ * header and the payload as they are. `tracked` counts a message of
+ * `size` bytes for bufferedAmount until the stream has handed it on. */
 static int send_frame(lode_websocket_t* ws, int opcode, int rsv1,
                       const uint8_t* p, size_t n, int tracked, size_t size) {
   uint8_t hdr[LODE__WS_MAX_HEADER], mask[4];
@@ -189,19 +193,13 @@ static int send_frame(lode_websocket_t* ws, int opcode, int rsv1,
     bufs[1] = (lode_slice_t){ (const char*) p, n };
     nbufs = n > 0 ? 2 : 1;
   }
-  if (tracked && track(ws, size) != 0)
-    return UV_ENOMEM;
-  int rc = lode_stream_writev(ws->stream, bufs, nbufs,
-                              tracked ? on_written : NULL, ws);
-  if (rc < 0) {
-    if (tracked)
-      ws->pend_len--;
+  int rc = lode_stream_writev(ws->stream, bufs, nbufs, NULL, NULL);
+  if (rc < 0)
     return rc;
-  }
-  if (tracked) {
-    ws->buffered += size;
-    lode__ws_hold(ws);
-  }
+  for (size_t i = 0; i < nbufs; i++)
+    ws->wbytes += bufs[i].len;
+  if (tracked && track(ws, ws->wbytes, size) != 0)
+    return UV_ENOMEM;
   /* A large frame leaves a large buffer behind; give it back. */
   if (ws->out.cap > (1 << 20)) {
     lode__ws_buf_free(&ws->out);
@@ -247,7 +245,10 @@ static int send_message(lode_websocket_t* ws, int binary, lode_slice_t d) {
 
 int lode__ws_write_raw(lode_websocket_t* ws, const char* p, size_t n) {
   int rc = lode_stream_write(ws->stream, (lode_slice_t){ p, n }, NULL, NULL);
-  return rc < 0 ? rc : 0;
+  if (rc < 0)
+    return rc;
+  ws->wbytes += n;
+  return 0;
 }
 
 /* --- Failing ------------------------------------------------------------- */
@@ -534,6 +535,7 @@ static const lode_stream_reader_t reader = {
 
 void lode__ws_attach(lode_websocket_t* ws, lode_stream_t* stream) {
   ws->stream = stream;
+  ws->wbytes = lode_stream_writable_length(stream);  /* queued before us */
   uv_timer_init(ws->loop, &ws->timer);
   ws->timer.data = ws;
   lode_stream_set_reader(stream, &reader, ws);
@@ -625,6 +627,7 @@ const char* lode_websocket_extensions(const lode_websocket_t* ws) {
 }
 
 size_t lode_websocket_buffered_amount(const lode_websocket_t* ws) {
+  settle((lode_websocket_t*) ws);  /* a cache refresh, not a change */
   return ws->buffered;
 }
 

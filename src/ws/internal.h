@@ -221,6 +221,11 @@ enum {
 
 typedef struct lode__ws_client_s lode__ws_client_t;
 
+typedef struct lode__ws_pending_s {
+  uint64_t end;   /* wbytes after the message's frame */
+  size_t size;    /* its payload */
+} lode__ws_pending_t;
+
 struct lode_websocket_s {
   uv_loop_t* loop;
   const lode_websocket_events_t* ev;
@@ -248,9 +253,13 @@ struct lode_websocket_s {
   lode__ws_buf_t zout;
   uint8_t rnd[256];          /* mask keys, refilled from uv_random */
   size_t rnd_used;
-  size_t buffered;           /* bufferedAmount */
-  size_t* pend;              /* sizes of the messages in flight (a ring) */
+  /* bufferedAmount without a callback per write: every byte lode hands
+   * the stream is counted in `wbytes`; a message is still buffered while
+   * the stream's writable length reaches back past its last byte. */
+  uint64_t wbytes;
+  lode__ws_pending_t* pend;  /* messages in flight, oldest first (a ring) */
   size_t pend_cap, pend_head, pend_len;
+  size_t buffered;           /* the sum of their sizes */
   /* Closing. */
   int close_code;
   char close_reason[124];
