@@ -146,8 +146,10 @@ static void res_on_end(lode_http_incoming_t* m) {
   if (!(r->flags & LODE__CR_KEEP_ALIVE)) {
     if (req_stream(r) != NULL)
       lode_stream_end(req_stream(r), NULL, NULL);
-  } else if ((r->out.flags & LODE__OUT_FINISHED) &&
+  } else if ((r->out.flags & LODE__OUT_WFINISHED) &&
              !(r->flags & LODE__CR_ABORTED)) {
+    /* Only once the request's bytes are out: a socket with writes still
+     * queued is not handed to the next request. */
     response_keep_alive(r);
   }
 }
@@ -622,8 +624,8 @@ static int implicit_header(lode_http_outgoing_t* o) {
   return rc;
 }
 
-/* Node's requestOnPrefinish. */
-static void on_prefinish(lode_http_outgoing_t* o) {
+/* Node's requestOnFinish, after the user's 'finish'. */
+static void after_finish(lode_http_outgoing_t* o) {
   lode__client_req_t* r = cr(o);
   if ((r->flags & LODE__CR_KEEP_ALIVE) && (r->flags & LODE__CR_ENDED))
     response_keep_alive(r);
@@ -647,7 +649,7 @@ static void ops_destroy(lode_http_outgoing_t* o, const lode_error_t* err) {
 }
 
 const lode__outgoing_ops_t lode__client_ops = {
-  implicit_header, on_prefinish, NULL, NULL, NULL, req_free,
+  implicit_header, NULL, NULL, after_finish, NULL, req_free,
   ops_set_timeout, ops_destroy
 };
 

@@ -230,7 +230,52 @@ TEST(global_agent) {
   teardown();
 }
 
-TEST_MAIN(reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
+static void on_agent_remove(lode_agent_t* a, lode_stream_t* s, void* arg) {
+  test_trace("agentRemove(%d)", (int) lode_agent_sockets(a, NULL));
+}
+
+static void p_upgrade(lode_http_request_t* r, lode_http_incoming_t* m,
+                      lode_stream_t* s, lode_slice_t head) {
+  test_trace("upgrade(%d)", (int) lode_agent_sockets(agent, NULL));
+  lode_stream_destroy(s, NULL);
+}
+
+static const lode_http_request_events_t upgrade_events = {
+  NULL, NULL, NULL, NULL, p_upgrade, NULL, NULL, NULL, NULL, NULL,
+  ct_error, p_close
+};
+
+TEST(agent_remove_on_upgrade) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1,
+                              .on_agent_remove = on_agent_remove });
+  static const char* const h[] = { "Connection", "Upgrade", "Upgrade", "x" };
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = "/upgrade", .agent = agent,
+                                 .headers = h, .nheaders = 2 };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_request(&loop, &o, &upgrade_events, &r));
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("agentRemove(0),upgrade(0),close");
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  teardown();
+}
+
+TEST(abort_queued_request_keeps_socket) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .max_sockets = 1 });
+  get("/ok");
+  lode_http_request_t* queued = get("/ok");
+  ASSERT_EQ(lode_agent_requests(agent, NULL), 1);
+  lode_http_request_abort(queued);
+  ASSERT_EQ(lode_agent_requests(agent, NULL), 0);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,close,response(200),data(2),end,close,res close");
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  ASSERT_EQ(nsockets, 1);
+  teardown();
+}
+
+TEST_MAIN(agent_remove_on_upgrade, abort_queued_request_keeps_socket, reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
           max_free_sockets, max_total_sockets, server_closes_free_socket,
           agent_timeout, keep_alive_hint, retry_on_reused_socket, retry_off,
           global_agent)
