@@ -275,7 +275,44 @@ TEST(abort_queued_request_keeps_socket) {
   teardown();
 }
 
-TEST_MAIN(agent_remove_on_upgrade, abort_queued_request_keeps_socket, reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
+static int keep_verdict;
+
+static int keep_hook(lode_agent_t* a, lode_stream_t* s, void* arg) {
+  test_trace("keepSocketAlive");
+  return keep_verdict;
+}
+
+static void reuse_hook(lode_agent_t* a, lode_stream_t* s,
+                       lode_http_request_t* r, void* arg) {
+  test_trace("reuseSocket(%d)", s == sockets[0]);
+}
+
+static void hooks_case(int verdict, const char* want) {
+  keep_verdict = verdict;
+  setup(&(lode_agent_opts_t){ .keep_alive = 1,
+                              .keep_socket_alive = keep_hook,
+                              .reuse_socket = reuse_hook });
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE(want);
+  teardown();
+}
+
+TEST(keep_and_reuse_hooks) {
+  hooks_case(1, "socket,response(200),data(2),end,close,keepSocketAlive,"
+                "res close,reuseSocket(1),socket,response(200),data(2),end,"
+                "close,keepSocketAlive,res close");
+}
+
+TEST(keep_hook_refuses) {
+  hooks_case(0, "socket,response(200),data(2),end,close,keepSocketAlive,"
+                "res close,socket,response(200),data(2),end,close,"
+                "keepSocketAlive,res close");  /* no reuseSocket */
+}
+
+TEST_MAIN(keep_and_reuse_hooks, keep_hook_refuses, agent_remove_on_upgrade, abort_queued_request_keeps_socket, reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
           max_free_sockets, max_total_sockets, server_closes_free_socket,
           agent_timeout, keep_alive_hint, retry_on_reused_socket, retry_off,
           global_agent)
