@@ -174,7 +174,8 @@ int lode_websocket_serve(lode_stream_t* stream,
 
 /* Node: ws.send(string) and ws.send(buffer). `data` is copied. Returns 0,
  * or LODE_ERR_WS_INVALID_STATE while CONNECTING, LODE_ERR_WS_SYNTAX for
- * text that is not UTF-8, UV_ENOMEM. While CLOSING or CLOSED it returns 0
+ * text that is not UTF-8, LODE_ERR_STREAM_NULL_VALUES for a NULL base
+ * with a length, UV_ENOMEM. While CLOSING or CLOSED it returns 0
  * and sends nothing, as the browser does. */
 int lode_websocket_send_text(lode_websocket_t* ws, lode_slice_t data);
 int lode_websocket_send_binary(lode_websocket_t* ws, lode_slice_t data);

@@ -77,9 +77,7 @@ int lode__ws_release(lode_websocket_t* ws) {
 }
 
 static void on_timer_closed(uv_handle_t* h) {
-  lode_websocket_t* ws = h->data;
-  ws->timer_closed = 1;
-  lode__ws_release(ws);
+  lode__ws_release(h->data);
 }
 
 /* The last callback: readyState CLOSED, on_close, then the self reference
@@ -214,7 +212,8 @@ static int send_close_frame(lode_websocket_t* ws, int code,
   if (code != 0) {
     body[0] = (uint8_t) (code >> 8);
     body[1] = (uint8_t) code;
-    memcpy(body + 2, reason.base, reason.len);
+    if (reason.len > 0)
+      memcpy(body + 2, reason.base, reason.len);
     n = 2 + reason.len;
   }
   ws->flags |= LODE__WS_F_SENT_CLOSE;
@@ -222,6 +221,8 @@ static int send_close_frame(lode_websocket_t* ws, int code,
 }
 
 static int send_message(lode_websocket_t* ws, int binary, lode_slice_t d) {
+  if (d.base == NULL && d.len > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
   if (ws->state == LODE_WEBSOCKET_CONNECTING)
     return LODE_ERR_WS_INVALID_STATE;
   if (!binary && !lode__utf8_valid((const uint8_t*) d.base, d.len))
@@ -567,6 +568,8 @@ int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload) {
     return LODE_ERR_WS_INVALID_STATE;
   if (payload.len > 125)
     return LODE_ERR_WS_SYNTAX;
+  if (payload.base == NULL && payload.len > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
   return send_frame(ws, LODE__WS_OP_PING, 0, (const uint8_t*) payload.base,
                     payload.len, 0, 0);
 }

@@ -235,7 +235,6 @@ struct lode_websocket_s {
   int state;                 /* readyState */
   unsigned flags;
   unsigned refs;             /* memory: 1 until closed, plus holds */
-  int timer_closed;
   uv_timer_t timer;          /* handshake, open (server), close timeouts */
   lode_websocket_opts_t opts;  /* defaults filled in; protocols cleared */
   /* Receiving. */

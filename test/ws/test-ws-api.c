@@ -209,6 +209,9 @@ static void buffered_open(lode_websocket_t* ws) {
   ASSERT_EQ(lode_websocket_buffered_amount(ws), 8);
   ASSERT_EQ(lode_websocket_send_text(ws, LODE_SLICE("\xc3")),
             LODE_ERR_WS_SYNTAX);
+  ASSERT_EQ(lode_websocket_send_binary(ws, (lode_slice_t){ NULL, 3 }),
+            LODE_ERR_STREAM_NULL_VALUES);
+  ASSERT_OK(lode_websocket_send_binary(ws, (lode_slice_t){ NULL, 0 }));
   ASSERT_EQ(lode_websocket_ping(ws, LODE_SLICE("p")), 0);
   ASSERT_OK(lode_websocket_close(ws, 3000, LODE_SLICE("bye")));
   ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CLOSING);
@@ -232,7 +235,7 @@ TEST(send_buffered_and_close) {
     raw_init(server);
     raw_start(&buffered_events, NULL);
     raw_finish();
-    ASSERT_STR_EQ(R.replies, "T:hello,B:\\x00\\x01\\x02,P:p,C:3000:bye");
+    ASSERT_STR_EQ(R.replies, "T:hello,B:\\x00\\x01\\x02,B:,P:p,C:3000:bye");
     ASSERT_TRACE("open,close(1,3000,bye)");
   }
 }
@@ -314,7 +317,29 @@ TEST(terminate) {
   }
 }
 
-TEST_MAIN(request_matches_node, handshake_timeout, terminate,
+/* A peer that never answers our close frame: after close_timeout the
+ * transport goes, and the closure is not clean. */
+static void close_open(lode_websocket_t* ws) {
+  test_trace("open");
+  lode_websocket_close(ws, 1000, (lode_slice_t){ 0 });
+}
+static const lode_websocket_events_t close_events = {
+  .on_open = close_open, .on_error = trace_error, .on_close = trace_close,
+};
+
+TEST(close_timeout) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    R.peer_sent_close = 1;  /* so the peer does not answer */
+    lode_websocket_opts_t o = { .close_timeout = 20 };
+    raw_start(&close_events, &o);
+    raw_finish();
+    ASSERT_STR_EQ(R.replies, "C:1000:");
+    ASSERT_TRACE("open,close(0,1006,)");
+  }
+}
+
+TEST_MAIN(request_matches_node, handshake_timeout, terminate, close_timeout,
           send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)
