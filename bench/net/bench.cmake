@@ -7,3 +7,7 @@ target_include_directories(bench-net-echo-server PRIVATE
 lode_link_layer(bench-net-echo-server net)
 add_executable(bench-net-load ${CMAKE_CURRENT_LIST_DIR}/load.c)
 target_link_libraries(bench-net-load PRIVATE PkgConfig::UV)
+# The floor: an echo server on bare libuv.
+add_executable(bench-net-uv-echo-server
+  ${CMAKE_CURRENT_LIST_DIR}/uv-echo-server.c)
+target_link_libraries(bench-net-uv-echo-server PRIVATE PkgConfig::UV)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The net benchmark: the lode echo server (bench-net-echo-server) against
-# Node's net echo server (node-echo.js), driven by the same libuv load
-# generator (bench-net-load), the server pinned to CPU 0 and the generator
-# to CPU 1:
+# Node's net echo server (node-echo.js), with an echo server on bare libuv
+# (bench-net-uv-echo-server) as the floor, all driven by the same libuv
+# load generator (bench-net-load), the server pinned to CPU 0 and the
+# generator to CPU 1:
 #   - 64-byte ping-pong over 100 connections, PINGS round trips, one
 #     message in flight per connection (the issue's workload);
 #   - the same with DEPTH messages in flight per connection (pipelined);
@@ -11,11 +12,13 @@
 #     connections that each had one byte echoed.
 # For each it reports the rate, the server's CPU time (utime + stime from
 # /proc/PID/stat) per message or per MiB, and how busy each side was (CPU
-# time over wall time): a side near 1.00 is the limit of that run.
+# time over wall time): a side near 1.00 is the limit of that run. The runs
+# alternate between the servers, REPEAT (3) times; the table shows
+# medians.
 # Usage: bench/net/run.sh [BUILD_DIR]   (default build/net-rel, built with
 #   cmake -DCMAKE_BUILD_TYPE=Release -DLODE_BENCH=ON). LOAD_SPIN=1 makes
-#   the generator poll instead of sleeping. Loopback only; every step has a
-#   time limit.
+#   the generator poll instead of sleeping; RAW=1 prints every run to
+#   stderr. Loopback only; every step has a time limit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/net-rel}
@@ -23,6 +26,7 @@ PINGS=${PINGS:-1000000}
 DEPTH=${DEPTH:-16}
 BULK=${BULK:-1073741824}
 IDLE=${IDLE:-10000}
+REPEAT=${REPEAT:-3}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 LOAD=$BUILD/bench/bench-net-load
@@ -53,19 +57,20 @@ start_server() {
   [ -n "$PORT" ] || { echo "server did not start: $*" >&2; cat "$out"; exit 1; }
 }
 
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
+stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# Runs the generator against the server; prints "rate server_cpu_us_per_unit
-# server_util load_util", where a unit is a message or a MiB.
+# drive PID PORT UNITS MODE ARGS...: runs the generator against one server;
+# prints "rate server_cpu_us_per_unit server_busy load_busy", where a unit
+# is a message or a MiB and busy is CPU time over wall time.
 drive() {
-  local units=$1; shift
+  local pid=$1 port=$2 units=$3 mode=$4; shift 4
   local out t0 t1; out=$(tmpfile)
-  t0=$(cpu_ticks "$SERVER_PID")
-  taskset -c "$LOAD_CPU" timeout 300 "$LOAD" "$@" >"$out"
-  t1=$(cpu_ticks "$SERVER_PID")
+  t0=$(cpu_ticks "$pid")
+  taskset -c "$LOAD_CPU" timeout 300 "$LOAD" "$mode" "$port" "$@" >"$out"
+  t1=$(cpu_ticks "$pid")
   awk -v d=$((t1 - t0)) -v tck="$TCK" -v units="$units" '
     { v[$1] = $2 }
     END {
@@ -83,7 +88,7 @@ idle_bytes() {
   sleep 0.5
   rss0=$(rss_kb "$SERVER_PID")
   out=$(tmpfile)
-  timeout 300 taskset -c "$LOAD_CPU" "$LOAD" idle "$PORT" "$IDLE" >"$out" &
+  taskset -c "$LOAD_CPU" timeout 300 "$LOAD" idle "$PORT" "$IDLE" >"$out" &
   idle_pid=$!
   for _ in $(seq 1200); do
     grep -q '^ready' "$out" && break
@@ -93,40 +98,60 @@ idle_bytes() {
   sleep 0.5   # let the server settle after the last echo
   rss1=$(rss_kb "$SERVER_PID")
   kill -TERM "$idle_pid"; wait "$idle_pid" || true
-  stop_server
+  stop_server "$SERVER_PID"
   echo $(( (rss1 - rss0) * 1024 / IDLE ))
 }
 
-# measure NAME CMD...: one line per workload, "NAME workload fields...".
-measure() {
-  local name=$1; shift
-  local mem; mem=$(idle_bytes "$@")
-  start_server "$@"
-  echo "$name pingpong $(drive "$PINGS" pingpong "$PORT" 100 "$PINGS" 1)"
-  echo "$name pipelined $(drive "$PINGS" pingpong "$PORT" 100 "$PINGS" \
-    "$DEPTH")"
-  echo "$name bulk $(drive $((BULK / 1048576)) bulk "$PORT" "$BULK")"
-  stop_server
-  echo "$name idle $mem"
-}
-
+LODE_CMD=("$BUILD/bench/bench-net-echo-server" 0)
+UV_CMD=("$BUILD/bench/bench-net-uv-echo-server" 0)
+NODE_CMD=(node bench/net/node-echo.js 0)
 results=$(tmpfile)
-measure lode "$BUILD/bench/bench-net-echo-server" 0 >>"$results"
-measure node node bench/net/node-echo.js 0 >>"$results"
+echo "lode idle $(idle_bytes "${LODE_CMD[@]}")" >>"$results"
+echo "uv idle $(idle_bytes "${UV_CMD[@]}")" >>"$results"
+echo "node idle $(idle_bytes "${NODE_CMD[@]}")" >>"$results"
 
-# Field $2 of workload $1 for server $3.
-get() { awk -v w="$1" -v f="$2" -v s="$3" '$1 == s && $2 == w {print $f}' \
-  "$results"; }
+# The servers stay up; the runs alternate between them, REPEAT times, so
+# that noise from the rest of the machine falls on all alike.
+declare -A spid sport
+for s in lode uv node; do
+  case $s in
+    lode) start_server "${LODE_CMD[@]}" ;;
+    uv) start_server "${UV_CMD[@]}" ;;
+    node) start_server "${NODE_CMD[@]}" ;;
+  esac
+  spid[$s]=$SERVER_PID sport[$s]=$PORT
+done
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for ((r = 0; r < REPEAT; r++)); do
+  for s in lode uv node; do
+    pid=${spid[$s]} port=${sport[$s]}
+    echo "$s pingpong $(drive $pid $port "$PINGS" pingpong 100 "$PINGS" 1)"
+    echo "$s pipelined $(drive $pid $port "$PINGS" pingpong 100 "$PINGS" \
+      "$DEPTH")"
+    echo "$s bulk $(drive $pid $port $((BULK / 1048576)) bulk "$BULK")"
+  done >>"$results"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for s in lode uv node; do stop_server "${spid[$s]}"; done
+[ -z "${RAW:-}" ] || cat "$results" >&2
+
+# The median over the runs of field $2 of workload $1 for server $3.
+get() {
+  awk -v w="$1" -v f="$2" -v s="$3" '$1 == s && $2 == w {print $f}' \
+    "$results" | sort -g |
+    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-echo "| workload | lode | Node | lode / Node |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| workload | lode | libuv (floor) | Node | lode / Node |"
+echo "| --- | ---: | ---: | ---: | ---: |"
 row() {  # row LABEL WORKLOAD FIELD INVERT
-  local l n; l=$(get "$2" "$3" lode); n=$(get "$2" "$3" node)
+  local l u n; l=$(get "$2" "$3" lode); u=$(get "$2" "$3" uv)
+  n=$(get "$2" "$3" node)
   if [ "$4" = 1 ]; then
-    echo "| $1 | $l | $n | $(ratio "$n" "$l")x less |"
+    echo "| $1 | $l | $u | $n | $(ratio "$n" "$l")x less |"
   else
-    echo "| $1 | $l | $n | $(ratio "$l" "$n") |"
+    echo "| $1 | $l | $u | $n | $(ratio "$l" "$n") |"
   fi
 }
 pp() {  # pp LABEL WORKLOAD: the rows of one ping-pong workload
