@@ -118,7 +118,6 @@ enum {
   LODE__CONN_ENDED = 1 << 5,      /* we ended our side */
   LODE__CONN_DETACHED = 1 << 6,   /* upgraded: the stream is the user's */
   LODE__CONN_KA_TIMEOUT = 1 << 7, /* keepAliveTimeout armed */
-  LODE__CONN_PARSE_QUEUED = 1 << 8,
   LODE__CONN_CLOSED = 1 << 9
 };
 
@@ -239,7 +238,6 @@ void lode__conn_touch(lode__conn_t* c);
 void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms);
 void lode__conn_hold(lode__conn_t* c);
 void lode__conn_release(lode__conn_t* c);
-int lode__conn_write_raw(lode__conn_t* c, lode_slice_t data);
 
 void lode__conn_end(lode__conn_t* c);
 /* Adds a response's write to the connection's batch (see
