@@ -34,8 +34,9 @@ TEST(ext_grammar) {
 
 TEST(params_rejected) {
   static const char* bad[] = {
-    "; server_no_context_takeover=1", "; server_no_context_takeover; "
-    "server_no_context_takeover", "; server_max_window_bits",
+    "; server_no_context_takeover=1",
+    "; server_no_context_takeover; server_no_context_takeover",
+    "; server_max_window_bits",
     "; server_max_window_bits=7", "; server_max_window_bits=16",
     "; client_max_window_bits=0", "; unknown", "; client_max_window_bits=1x",
   };
