@@ -157,7 +157,8 @@ lode_stream_t* lode_http_incoming_socket(const lode_http_incoming_t* msg);
 
 /* Node: message.pause() / message.resume(). Pausing stops reading the
  * connection once 16 KiB of body is buffered; resume delivers the buffered
- * bytes asynchronously, then reads again. */
+ * bytes asynchronously, then reads again. Resuming with no on_data
+ * discards the body (Node's resume() with no 'data' listener). */
 void lode_http_incoming_pause(lode_http_incoming_t* msg);
 void lode_http_incoming_resume(lode_http_incoming_t* msg);
 int lode_http_incoming_is_paused(const lode_http_incoming_t* msg);

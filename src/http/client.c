@@ -447,6 +447,32 @@ static void on_upgrade(lode__client_req_t* r, const char* p, size_t n) {
   emit_close(r);
 }
 
+static void parser_init(lode__client_req_t* r, lode_http_header_t* hdrs,
+                        size_t cap) {
+  lode_http_parser_opts_t po = { .lenient = r->lenient,
+                                 .max_header_size = r->max_header_size,
+                                 .headers = hdrs, .max_headers = cap };
+  lode_http_parser_init(&r->parser, LODE_HTTP_RESPONSE, &po);
+  lode_http_parser_set_method(&r->parser, r->method_num);
+}
+
+/* The parser's own array holds 64 headers; a head with more (up to
+ * maxHeadersCount) is parsed again into an array of the right size. */
+static int widen_headers(lode__client_req_t* r) {
+  const lode_http_head_t* h = lode_http_parser_head(&r->parser);
+  size_t max = r->max_headers_count ? r->max_headers_count : 2000;
+  size_t want = h->headers_seen < max ? h->headers_seen : max;
+  if (want <= h->num_headers)
+    return 0;
+  lode_http_header_t* a = realloc(r->hdrs, want * sizeof(*a));
+  if (a == NULL)
+    return 0;
+  r->hdrs = a;
+  r->hdrs_cap = want;
+  parser_init(r, a, want);
+  return 1;
+}
+
 /* Runs the parser over p[0..n) until it asks for more (events may follow
  * the last byte); returns the bytes to keep for later. */
 static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
@@ -457,6 +483,8 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
       parse_error(r, rc, p, n);
       return 0;
     }
+    if (ev.type == LODE_HTTP_EV_HEAD && widen_headers(r))
+      continue;  /* the same bytes again, every header kept */
     p += ev.consumed;
     n -= ev.consumed;
     switch (ev.type) {
@@ -527,10 +555,7 @@ static void apply_socket_options(lode__client_req_t* r) {
 
 static void tick_on_socket(lode__client_req_t* r) {
   lode__agent_sock_t* as = r->as;
-  lode_http_parser_opts_t po = { .lenient = r->lenient,
-                                 .max_header_size = r->max_header_size };
-  lode_http_parser_init(&r->parser, LODE_HTTP_RESPONSE, &po);
-  lode_http_parser_set_method(&r->parser, r->method_num);
+  parser_init(r, r->hdrs, r->hdrs_cap);
   if (r->has_timeout && r->timeout != r->agent->o.timeout)
     lode__agent_sock_set_timeout(as, r->timeout);
   lode__agent_sock_touch(as);
@@ -635,6 +660,7 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__client_req_t* r = cr(o);
   lode__outgoing_free(o);
   lode__buf_free(&r->in);
+  free(r->hdrs);
   lode_error_free(r->err);
   lode__agent_release(r->agent);
   free(r);

@@ -95,6 +95,8 @@ struct lode__client_req_s {
   lode_agent_create_connection_fn create_connection;
   void* cc_arg;
   lode_http_parser_t parser;
+  lode_http_header_t* hdrs;      /* a larger header array, when needed */
+  size_t hdrs_cap;
   lode__buf_t in;
   size_t max_header_size;
   unsigned lenient;

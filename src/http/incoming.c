@@ -506,7 +506,11 @@ void lode_http_incoming_pause(lode_http_incoming_t* m) {
 
 void lode_http_incoming_resume(lode_http_incoming_t* m) {
   m->flags &= ~LODE__IN_PAUSED;
-  schedule_flush(m);
+  /* Node: resume() with no 'data' listener flows into the void. */
+  if (m->ev == NULL || m->ev->on_data == NULL)
+    lode__incoming_dump(m);
+  else
+    schedule_flush(m);
 }
 
 int lode_http_incoming_is_paused(const lode_http_incoming_t* m) {

@@ -119,6 +119,30 @@ TEST(max_headers_count) {
   teardown();
 }
 
+static void many_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  size_t n;
+  lode_http_incoming_raw_headers(m, &n);
+  test_trace("response(%zu headers, %zu raw, %s)",
+             lode_http_incoming_headers_count(m), n,
+             lode_http_incoming_header(m, "x-h99"));
+  lode_http_incoming_resume(m);  /* no on_data: the body is discarded */
+}
+
+static const lode_http_request_events_t many_events = {
+  NULL, many_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, NULL
+};
+
+TEST(more_than_64_headers) {
+  setup();
+  lode_http_request_opts_t o = { .path = "/many" };
+  start(&o, &many_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("response(101 headers, 202 raw, 99)");
+  teardown();
+}
+
 TEST(max_header_size) {
   setup();
   lode_http_request_opts_t o = { .path = "/chunked", .max_header_size = 20 };
@@ -253,5 +277,6 @@ TEST(lookup_and_local_address) {
 }
 
 TEST_MAIN(lookup_and_local_address, timeout_option, set_timeout_callback, abort_signal,
-          head_has_no_body, max_headers_count, max_header_size,
+          head_has_no_body, max_headers_count, more_than_64_headers,
+          max_header_size,
           pause_stops_reading, create_connection_pair, socket_path)

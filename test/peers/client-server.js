@@ -41,6 +41,11 @@ const scripts = {
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   },
   '/slow': () => {},
+  '/many': (s) => {
+    let h = '';
+    for (let i = 0; i < 100; i++) h += `X-H${i}: ${i}\r\n`;
+    s.write(`HTTP/1.1 200 OK\r\n${h}Content-Length: 0\r\n\r\n`);
+  },
   '/head': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n'),
   '/hold': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhi'),
 };
