@@ -42,26 +42,25 @@ void lode__conn_release(lode__conn_t* c) {
 }
 
 /* Parsers. */
+/* A connection's parser keeps up to LODE_HTTP_INLINE_HEADERS header views
+ * inside itself (2 KB), so a slow client holds little; a head with more
+ * lines is parsed again, once complete, into a full-size array (see
+ * full_head). */
 static lode__parser_slot_t* take_slot(lode__conn_t* c) {
   lode_http_server_t* srv = c->srv;
-  /* rawHeaders keeps every line; maxHeadersCount limits message.headers. */
-  size_t max = srv->max_headers_count > 2000 ? srv->max_headers_count : 2000;
   lode__parser_slot_t* s = srv->free_slots;
-  if (s != NULL && s->max_headers == max) {
+  if (s != NULL) {
     srv->free_slots = s->next;
     srv->nfree_slots--;
     lode_http_parser_reset(&s->parser);
     return s;
   }
-  s = malloc(sizeof(*s) + max * sizeof(lode_http_header_t));
-  if (s == NULL)
+  if ((s = malloc(sizeof(*s))) == NULL)
     return NULL;
-  s->max_headers = max;
+  s->max_headers = LODE_HTTP_INLINE_HEADERS;
   lode_http_parser_opts_t o = {
     .lenient = srv->lenient,
     .max_header_size = srv->max_header_size,
-    .headers = s->headers,
-    .max_headers = max,
   };
   lode_http_parser_init(&s->parser, LODE_HTTP_REQUEST, &o);
   return s;
@@ -348,6 +347,35 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
     srv->ev->on_request(srv, req, o);
 }
 
+/* A head with more lines than the connection's parser keeps: parse its
+ * bytes again (they are all here) into an array of maxHeadersCount
+ * entries (2000 by default, Node's rawHeaders limit too). */
+static int full_head(lode__conn_t* c, lode_http_incoming_t* req,
+                     const lode_http_head_t* h, const char* head_end) {
+  lode_http_server_t* srv = c->srv;
+  size_t max = srv->max_headers_count > 2000 ? srv->max_headers_count : 2000;
+  lode_http_parser_t* p = malloc(sizeof(*p) + max * sizeof(lode_http_header_t));
+  if (p == NULL)
+    return UV_ENOMEM;
+  lode_http_parser_opts_t o = {
+    .lenient = srv->lenient,
+    .max_header_size = srv->max_header_size,
+    .headers = (lode_http_header_t*) (p + 1),
+    .max_headers = max,
+  };
+  lode_http_parser_init(p, LODE_HTTP_REQUEST, &o);
+  const char* start = h->method_name.base;
+  lode_http_event_t ev;
+  int rc = lode_http_parser_execute(p, start, (size_t) (head_end - start), &ev);
+  if (rc == 0 && ev.type == LODE_HTTP_EV_HEAD)
+    rc = lode__incoming_fill(req, lode_http_parser_head(p), head_end,
+                             srv->max_headers_count);
+  else if (rc == 0)
+    rc = lode__incoming_fill(req, h, head_end, srv->max_headers_count);
+  free(p);
+  return rc;
+}
+
 /* A complete head. Returns 0 to go on, 1 to stop parsing. */
 static int on_head(lode__conn_t* c, const char* head_end) {
   lode_http_server_t* srv = c->srv;
@@ -363,7 +391,10 @@ static int on_head(lode__conn_t* c, const char* head_end) {
     goto nomem;
   req->conn = c;
   lode__conn_hold(c);
-  if (lode__incoming_fill(req, h, head_end, srv->max_headers_count) != 0) {
+  int rc = h->headers_seen > h->num_headers
+               ? full_head(c, req, h, head_end)
+               : lode__incoming_fill(req, h, head_end, srv->max_headers_count);
+  if (rc != 0) {
     lode_http_incoming_release(req);
     goto nomem;
   }

@@ -27,7 +27,6 @@ typedef struct lode__parser_slot_s {
   struct lode__parser_slot_s* next;
   lode_http_parser_t parser;
   size_t max_headers;
-  lode_http_header_t headers[];
 } lode__parser_slot_t;
 
 /* A header as Node's message.headers has it. */

@@ -66,6 +66,12 @@ add('echo absolute url', `GET http://example.com/echo?q HTTP/1.1\r\n${H}\r\n`);
 add('echo asterisk', `OPTIONS * HTTP/1.1\r\n${H}\r\n`);
 add('echo max headers', get('/echo', 'A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n'),
     { config: 'maxheaders' });
+add('echo 100 headers', get('/echo', Array.from({ length: 100 },
+    (_, i) => `X-H${i % 70}: v${i}\r\n`).join('')));
+add('echo 100 headers split', [get('/echo', Array.from({ length: 100 },
+    (_, i) => `X-H${i}: v${i}\r\n`).join('')).slice(0, 700),
+    get('/echo', Array.from({ length: 100 },
+    (_, i) => `X-H${i}: v${i}\r\n`).join('')).slice(700)]);
 add('echo latin1', get('/echo', 'X-L: caf\xe9\r\n'));
 add('post body', post('/echo', 'hello body'));
 add('post empty body', post('/echo', ''));
