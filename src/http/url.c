@@ -418,7 +418,79 @@ typedef struct parts_s {
   int portnum;
 } parts_t;
 
-/* Everything after "scheme:" for a special scheme. */
+/* user[:pass]@ of s[i..at): percent-encoded, ':' and '@' only when a
+ * part is not empty. */
+static void parse_userinfo(sbuf_t* b, parts_t* pt, const char* s, size_t i,
+                           size_t at) {
+  size_t colon = at;
+  for (size_t k = i; k < at; k++)
+    if (s[k] == ':') {
+      colon = k;
+      break;
+    }
+  pt->user = b->len;
+  sb_enc(b, s + i, colon - i, SET_USERINFO);
+  pt->user_n = b->len - pt->user;
+  sb_putc(b, ':');
+  pt->pass = b->len;
+  if (colon < at)
+    sb_enc(b, s + colon + 1, at - colon - 1, SET_USERINFO);
+  pt->pass_n = b->len - pt->pass;
+  if (pt->pass_n == 0)
+    b->len--;
+  if (pt->user_n + pt->pass_n > 0)
+    sb_putc(b, '@');
+}
+
+/* The port digits s[0..n): dropped when empty or the scheme's default. */
+static int parse_port(sbuf_t* b, parts_t* pt, const char* s, size_t n,
+                      const char* scheme) {
+  long v = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (s[k] < '0' || s[k] > '9')
+      return -1;
+    v = v * 10 + (s[k] - '0');
+    if (v > 65535)
+      return -1;
+  }
+  if (n > 0 && v != default_port(scheme)) {
+    char tmp[8];
+    int k = snprintf(tmp, sizeof(tmp), "%ld", v);
+    sb_putc(b, ':');
+    pt->port = b->len;
+    sb_puts(b, tmp, (size_t) k);
+    pt->port_n = (size_t) k;
+    pt->portnum = (int) v;
+  }
+  return 0;
+}
+
+/* Path, query and fragment of s[0..n). An empty query or fragment keeps
+ * its '?' or '#' in href while search or hash stays "", as WHATWG. */
+static void parse_rest(sbuf_t* b, parts_t* pt, const char* s, size_t n) {
+  size_t q = 0;
+  while (q < n && s[q] != '?' && s[q] != '#')
+    q++;
+  pt->path = b->len;
+  parse_path(b, s, q);
+  pt->path_n = b->len - pt->path;
+  size_t h = q;
+  while (h < n && s[h] != '#')
+    h++;
+  if (h > q)
+    sb_putc(b, '?');
+  pt->search = h - q > 1 ? b->len - 1 : b->len;
+  sb_enc(b, s + q + (h > q), h - q - (h > q), SET_SPECIAL_QUERY);
+  pt->search_n = b->len - pt->search;
+  if (h < n)
+    sb_putc(b, '#');
+  pt->hash = n - h > 1 ? b->len - 1 : b->len;
+  sb_enc(b, s + h + (h < n), n - h - (h < n), SET_FRAGMENT);
+  pt->hash_n = b->len - pt->hash;
+}
+
+/* Everything after "scheme:" for a special scheme: slashes, authority
+ * (userinfo, host, port), then the rest. */
 static int parse_special(sbuf_t* b, parts_t* pt, const char* s, size_t n,
                          const char* scheme) {
   size_t i = 0;
@@ -434,84 +506,25 @@ static int parse_special(sbuf_t* b, parts_t* pt, const char* s, size_t n,
       at = k;
   sb_puts(b, "//", 2);
   if (at < end) {
-    size_t colon = at;
-    for (size_t k = i; k < at; k++)
-      if (s[k] == ':') {
-        colon = k;
-        break;
-      }
-    pt->user = b->len;
-    sb_enc(b, s + i, colon - i, SET_USERINFO);
-    pt->user_n = b->len - pt->user;
-    sb_putc(b, ':');
-    pt->pass = b->len;
-    if (colon < at)
-      sb_enc(b, s + colon + 1, at - colon - 1, SET_USERINFO);
-    pt->pass_n = b->len - pt->pass;
-    if (pt->pass_n == 0)
-      b->len--;
-    if (pt->user_n + pt->pass_n > 0)
-      sb_putc(b, '@');
+    parse_userinfo(b, pt, s, i, at);
     i = at + 1;
   }
   size_t hend = end, bracket = 0;
-  for (size_t k = i; k < end; k++) {
-    if (s[k] == '[')
-      bracket = 1;
-    else if (s[k] == ']')
-      bracket = 0;
-    else if (s[k] == ':' && !bracket) {
+  for (size_t k = i; k < end && hend == end; k++) {
+    if (s[k] == '[' || s[k] == ']')
+      bracket = s[k] == '[';
+    else if (s[k] == ':' && !bracket)
       hend = k;
-      break;
-    }
   }
-  if (hend == i)
-    return -1;
   pt->host = b->len;
-  if (parse_host(b, s + i, hend - i) != 0)
+  if (hend == i || parse_host(b, s + i, hend - i) != 0)
     return -1;
   pt->host_n = b->len - pt->host;
   pt->portnum = -1;
-  if (hend < end) {
-    long v = 0;
-    for (size_t k = hend + 1; k < end; k++) {
-      if (s[k] < '0' || s[k] > '9')
-        return -1;
-      v = v * 10 + (s[k] - '0');
-      if (v > 65535)
-        return -1;
-    }
-    if (end > hend + 1 && v != default_port(scheme)) {
-      char tmp[8];
-      int k = snprintf(tmp, sizeof(tmp), "%ld", v);
-      sb_putc(b, ':');
-      pt->port = b->len;
-      sb_puts(b, tmp, (size_t) k);
-      pt->port_n = (size_t) k;
-      pt->portnum = (int) v;
-    }
-  }
-  size_t q = end;
-  while (q < n && s[q] != '?' && s[q] != '#')
-    q++;
-  pt->path = b->len;
-  parse_path(b, s + end, q - end);
-  pt->path_n = b->len - pt->path;
-  size_t h = q;
-  while (h < n && s[h] != '#')
-    h++;
-  pt->search = b->len;
-  if (h - q > 1) {
-    sb_putc(b, '?');
-    sb_enc(b, s + q + 1, h - q - 1, SET_SPECIAL_QUERY);
-  }
-  pt->search_n = b->len - pt->search;
-  pt->hash = b->len;
-  if (n - h > 1) {
-    sb_putc(b, '#');
-    sb_enc(b, s + h + 1, n - h - 1, SET_FRAGMENT);
-  }
-  pt->hash_n = b->len - pt->hash;
+  if (hend < end && parse_port(b, pt, s + hend + 1, end - hend - 1,
+                               scheme) != 0)
+    return -1;
+  parse_rest(b, pt, s + end, n - end);
   return b->oom ? UV_ENOMEM : 0;
 }
 
