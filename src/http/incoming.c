@@ -12,6 +12,7 @@ lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
   lode_http_incoming_t* m = srv->free_reqs;
   if (m != NULL) {
     srv->free_reqs = m->next_free;
+    srv->nfree_reqs--;
   } else if ((m = calloc(1, sizeof(*m))) == NULL) {
     return NULL;
   }
@@ -32,11 +33,20 @@ static void incoming_free(lode_http_incoming_t* m) {
   }
   lode__conn_t* c = m->conn;
   lode_http_server_t* srv = c->srv;
+  /* A burst leaves at most LODE__FREE_MAX recycled messages behind. */
+  if (srv->nfree_reqs >= LODE__FREE_MAX) {
+    lode__arena_free(&m->arena);
+    lode__buf_free(&m->body);
+    free(m);
+    lode__conn_release(c);
+    return;
+  }
   lode__arena_reset(&m->arena);
   if (m->body.cap > BODY_HIGH_WATER_MARK)
     lode__buf_free(&m->body);
   m->next_free = srv->free_reqs;
   srv->free_reqs = m;
+  srv->nfree_reqs++;
   lode__conn_release(c);
 }
 

@@ -25,9 +25,16 @@ static void res_free(lode_http_outgoing_t* o) {
   lode__conn_t* c = r->conn;
   lode_http_server_t* srv = c->srv;
   lode_http_incoming_release(r->req);
+  if (srv->nfree_res >= LODE__FREE_MAX) {
+    lode__outgoing_free(o);
+    free(r);
+    lode__conn_release(c);
+    return;
+  }
   lode__outgoing_reset(o);
   r->next_free = srv->free_res;
   srv->free_res = r;
+  srv->nfree_res++;
   lode__conn_release(c);
 }
 
@@ -103,6 +110,7 @@ lode__response_t* lode__response_new(lode__conn_t* c,
   lode__response_t* r = srv->free_res;
   if (r != NULL) {
     srv->free_res = r->next_free;
+    srv->nfree_res--;
   } else {
     if ((r = calloc(1, sizeof(*r))) == NULL)
       return NULL;

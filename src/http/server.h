@@ -11,6 +11,10 @@
 
 typedef struct lode__conn_s lode__conn_t;
 
+/* Recycled requests and responses a server keeps (each with its 4 KB
+ * arena): beyond this a burst's objects are freed. */
+#define LODE__FREE_MAX 256
+
 /* Connections with the same idle timeout, least recently active first:
  * one timer per server serves them all. */
 typedef struct lode__tlist_s {
@@ -186,6 +190,8 @@ struct lode_http_server_s {
   size_t nfree_slots;
   lode_http_incoming_t* free_reqs;
   lode__response_t* free_res;
+  size_t nfree_reqs;
+  size_t nfree_res;
   unsigned handles;              /* open uv handles (the two timers) */
   uv_timer_t idle_timer;         /* the earliest idle deadline */
   uint64_t idle_armed;           /* deadline it is armed for; 0 = none */
