@@ -106,8 +106,11 @@ static int apply_headers(lode__client_req_t* r,
   if (rc == 0 && auth != NULL &&
       !lode_http_outgoing_has_header(out, "authorization"))
     rc = set_auth(r, auth);
-  if (rc == 0 && lode_http_outgoing_has_header(out, "expect"))
-    rc = out->ops->implicit_header(out);
+  /* With Expect the head goes out at once (Node's _storeHeader sends it
+   * for 100-continue), before any body. */
+  if (rc == 0 && lode_http_outgoing_has_header(out, "expect") &&
+      (rc = out->ops->implicit_header(out)) == 0)
+    lode_http_outgoing_flush_headers(out);
   return rc;
 }
 

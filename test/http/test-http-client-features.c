@@ -236,6 +236,47 @@ TEST(create_connection_pair) {
   teardown();
 }
 
+static void on_continue_send(lode_http_request_t* r) {
+  test_trace("continue");
+  lode_http_request_end(r, LODE_SLICE("late body"), NULL, NULL);
+}
+
+static void echo_request(lode_http_server_t* srv, lode_http_incoming_t* rq,
+                         lode_http_response_t* res) {
+  lode_http_outgoing_end(res, LODE_SLICE("answered"), NULL, NULL);
+}
+
+static const lode_http_server_events_t echo_server_events = {
+  .on_request = echo_request
+};
+
+static const lode_http_request_events_t continue_events = {
+  ct_socket, ct_response, ct_information, on_continue_send, NULL, NULL,
+  NULL, ct_finish, NULL, NULL, ct_error, ct_close
+};
+
+/* Expect: 100-continue against lode's server (which sends the 100 by
+ * itself): the body goes only after 'continue'. */
+TEST(expect_continue) {
+  uv_loop_init(&loop);
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &echo_server_events,
+                                    &server));
+  static const char* const h[] = { "Expect", "100-continue" };
+  lode_http_request_opts_t o = { .host = "x", .port = 1, .method = "POST",
+                                 .headers = h, .nheaders = 1,
+                                 .create_connection = pair_connection };
+  ct_body_len = 0;
+  start(&o, &continue_events);
+  ASSERT(lode_http_outgoing_headers_sent(req));
+  test_run_loop(&loop, 5000);
+  /* On the pair a write completes once the server has read it, which is
+   * after it answered; 'close' still waits for 'finish'. */
+  ASSERT_TRACE("socket,continue,information(100 Continue),response(200),"
+               "data(8),end,res close,finish,close");
+  lode_http_server_close(server, NULL, NULL);
+  teardown();
+}
+
 TEST(socket_path) {
   char path[64];
   snprintf(path, sizeof(path), "/tmp/lode-client-%d.sock", (int) getpid());
@@ -279,4 +320,5 @@ TEST(lookup_and_local_address) {
 TEST_MAIN(lookup_and_local_address, timeout_option, set_timeout_callback, abort_signal,
           head_has_no_body, max_headers_count, more_than_64_headers,
           max_header_size,
-          pause_stops_reading, create_connection_pair, socket_path)
+          pause_stops_reading, create_connection_pair, expect_continue,
+          socket_path)
