@@ -312,7 +312,34 @@ TEST(keep_hook_refuses) {
                 "keepSocketAlive,res close");  /* no reuseSocket */
 }
 
-TEST_MAIN(keep_and_reuse_hooks, keep_hook_refuses, agent_remove_on_upgrade, abort_queued_request_keeps_socket, reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
+static void destroy_agent_soon(lode_http_request_t* r, lode_stream_t* s) {
+  test_trace("socket");
+  lode_agent_destroy(agent);
+}
+
+static const lode_http_request_events_t destroy_events = {
+  destroy_agent_soon, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, p_close
+};
+
+TEST(destroy_with_requests_in_flight) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .max_sockets = 1 });
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = "/slow", .agent = agent };
+  for (int i = 0; i < 3; i++) {
+    lode_http_request_t* r;
+    ASSERT_OK(lode_http_request(&loop, &o, &destroy_events, &r));
+    lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  }
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,error(ECONNRESET socket hang up),close,"
+               "error(ECONNRESET socket hang up),close,"
+               "error(ECONNRESET socket hang up),close");
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
+TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks, keep_hook_refuses, agent_remove_on_upgrade, abort_queued_request_keeps_socket, reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
           max_free_sockets, max_total_sockets, server_closes_free_socket,
           agent_timeout, keep_alive_hint, retry_on_reused_socket, retry_off,
           global_agent)
