@@ -143,6 +143,45 @@ TEST(more_than_64_headers) {
   teardown();
 }
 
+static void header_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  const char* v = lode_http_incoming_header(m, "x-c");
+  if (v == NULL)
+    v = lode_http_incoming_header(m, "content-type");
+  test_trace("response(%s)", v);
+  lode_http_incoming_resume(m);
+}
+
+static const lode_http_request_events_t header_events = {
+  NULL, header_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, NULL
+};
+
+static void header_case(const char* path, int insecure, int join,
+                        const char* want) {
+  setup();
+  lode_http_request_opts_t o = { .path = path,
+                                 .insecure_http_parser = insecure,
+                                 .join_duplicate_headers = join };
+  start(&o, &header_events);
+  lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE(want);
+  teardown();
+}
+
+TEST(insecure_http_parser) {
+  header_case("/ctl", 0, 0, "error(HPE_INVALID_HEADER_TOKEN Parse Error: "
+                            "Invalid header value char)");
+  test_trace_reset();
+  header_case("/ctl", 1, 0, "response(a\001b)");
+}
+
+TEST(join_duplicate_headers) {
+  header_case("/dup", 0, 0, "response(a)");
+  test_trace_reset();
+  header_case("/dup", 0, 1, "response(a, b)");
+}
+
 TEST(max_header_size) {
   setup();
   lode_http_request_opts_t o = { .path = "/chunked", .max_header_size = 20 };
@@ -319,6 +358,6 @@ TEST(lookup_and_local_address) {
 
 TEST_MAIN(lookup_and_local_address, timeout_option, set_timeout_callback, abort_signal,
           head_has_no_body, max_headers_count, more_than_64_headers,
-          max_header_size,
+          insecure_http_parser, join_duplicate_headers, max_header_size,
           pause_stops_reading, create_connection_pair, expect_continue,
           socket_path)

@@ -41,6 +41,10 @@ const scripts = {
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   },
   '/slow': () => {},
+  '/ctl': (s) => s.write('HTTP/1.1 200 OK\r\nX-C: a\x01b\r\n' +
+                         'Content-Length: 0\r\n\r\n'),
+  '/dup': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Type: a\r\n' +
+                         'Content-Type: b\r\nContent-Length: 0\r\n\r\n'),
   '/many': (s) => {
     let h = '';
     for (let i = 0; i < 100; i++) h += `X-H${i}: ${i}\r\n`;
