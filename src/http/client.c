@@ -575,15 +575,13 @@ static void tick_on_socket(lode__client_req_t* r) {
   lode__outgoing_attach(&r->out, as->stream);
 }
 
-typedef struct on_socket_s {
-  lode__client_req_t* r;
-  lode__agent_sock_t* as;
-  int err;
-} on_socket_t;
-
 static void on_socket_run(lode__client_req_t* r, lode__agent_sock_t* as,
                           int err) {
   r->flags &= ~LODE__CR_ON_SOCKET;
+  if (r->flags & LODE__CR_CLOSED) {  /* the socket closed meanwhile */
+    req_release(r);
+    return;
+  }
   if (!(r->flags & LODE__CR_DESTROYED) && err == 0 && as != NULL) {
     tick_on_socket(r);
     req_release(r);
@@ -609,27 +607,20 @@ static void on_socket_run(lode__client_req_t* r, lode__agent_sock_t* as,
   req_release(r);
 }
 
-static void on_socket_nt(void* arg) {
-  on_socket_t t = *(on_socket_t*) arg;
-  free(arg);
-  on_socket_run(t.r, t.as, t.err);
+static void on_socket_nt(lode__tick_t* t) {
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
+                                             socket_tick);
+  on_socket_run(r, r->as, r->socket_err);
 }
 
-/* Node's onSocket: the rest happens on the next turn (onSocketNT). Out
- * of memory, it happens now, as an error. */
+/* Node's onSocket: the rest happens on the next tick (onSocketNT). */
 void lode__client_on_socket(lode__client_req_t* r, lode__agent_sock_t* as,
                             int err) {
-  on_socket_t* t = malloc(sizeof(*t));
   r->as = as;
+  r->socket_err = err;
   r->flags |= LODE__CR_ON_SOCKET;
   req_hold(r);
-  if (t != NULL) {
-    *t = (on_socket_t){ r, as, err };
-    if (lode__defer(r->out.loop, on_socket_nt, t) == 0)
-      return;
-    free(t);
-  }
-  on_socket_run(r, as, err ? err : UV_ENOMEM);
+  lode__tick(r->nl, &r->socket_tick, on_socket_nt);
 }
 
 /* ---- OutgoingMessage hooks ---- */
@@ -662,6 +653,7 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__buf_free(&r->in);
   free(r->hdrs);
   lode_error_free(r->err);
+  lode__netloop_put(r->nl);
   lode__agent_release(r->agent);
   free(r);
 }
@@ -699,8 +691,9 @@ void lode_http_request_destroy(lode_http_request_t* o,
   }
 }
 
-static void emit_abort(void* arg) {
-  lode__client_req_t* r = arg;
+static void emit_abort(lode__tick_t* t) {
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
+                                             abort_tick);
   flush_abort(r);
   req_release(r);
 }
@@ -711,8 +704,7 @@ void lode_http_request_abort(lode_http_request_t* o) {
     return;
   r->flags |= LODE__CR_ABORTED | LODE__CR_ABORT_PENDING;
   req_hold(r);
-  if (lode__defer(r->out.loop, emit_abort, r) != 0)
-    req_release(r);
+  lode__tick(r->nl, &r->abort_tick, emit_abort);
   lode_http_request_destroy(o, NULL);
 }
 

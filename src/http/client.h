@@ -8,6 +8,7 @@
 #include "lode/http_client.h"
 #include "lode/http_parser.h"
 #include "http/server.h"
+#include "net/internal.h"
 
 typedef struct lode__client_req_s lode__client_req_t;
 typedef struct lode__agent_sock_s lode__agent_sock_t;
@@ -113,6 +114,10 @@ struct lode__client_req_s {
   lode_abort_listener_t abort_l;
   lode_error_t* err;             /* kError: what destroy() was given */
   lode__date_cache_t date;
+  lode__netloop_t* nl;           /* for Node's nextTick (lode__tick) */
+  lode__tick_t socket_tick;      /* onSocketNT */
+  lode__tick_t abort_tick;       /* emitAbortNT */
+  int socket_err;
 };
 
 /* client.c: the request's OutgoingMessage hooks and event table. */

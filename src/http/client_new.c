@@ -225,6 +225,10 @@ static lode__client_req_t* req_new(uv_loop_t* loop,
   lode__client_req_t* r = calloc(1, sizeof(*r));
   if (r == NULL)
     return NULL;
+  if ((r->nl = lode__netloop_get(loop)) == NULL) {
+    free(r);
+    return NULL;
+  }
   lode__outgoing_init(&r->out, loop, &lode__client_ops);
   r->out.ev = &lode__client_fwd_events;
   r->out.date = &r->date;
