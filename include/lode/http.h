@@ -21,6 +21,7 @@
 #include <uv.h>
 #include "lode/buf.h"
 #include "lode/errors.h"
+#include "lode/net.h"
 #include "lode/stream.h"
 
 #ifdef __cplusplus
@@ -175,10 +176,18 @@ void lode_http_incoming_destroy(lode_http_incoming_t* msg,
                                 const lode_error_t* err);
 
 /* Node: message.setTimeout(msecs[, callback]): an idle timeout on the
- * connection; on expiry on_timeout is called (or, with no on_timeout
- * anywhere, the connection is destroyed). 0 disables. Returns 0. */
+ * connection (0 disables). On expiry, while the message is not complete,
+ * on_timeout and then `cb` run (Node's 'timeout' listeners); with no
+ * listener on the request, its response or the server, the connection is
+ * destroyed. `cb` (may be NULL: keep the one set before) replaces an
+ * earlier callback. On a server's request; a client's response takes the
+ * timeout but only on_timeout is called. Returns 0. */
+typedef void (*lode_http_incoming_timeout_cb)(lode_http_incoming_t* msg,
+                                              void* arg);
 int lode_http_incoming_set_timeout(lode_http_incoming_t* msg,
-                                   uint64_t msecs);
+                                   uint64_t msecs,
+                                   lode_http_incoming_timeout_cb cb,
+                                   void* arg);
 
 /* ===================================================================== *
  * OutgoingMessage (base of ServerResponse and ClientRequest)             *
@@ -278,6 +287,19 @@ int lode_http_outgoing_write(lode_http_outgoing_t* msg, lode_slice_t chunk,
  * Returns 0 or a negative code as for write. */
 int lode_http_outgoing_end(lode_http_outgoing_t* msg, lode_slice_t chunk,
                            lode_http_outgoing_cb cb, void* arg);
+/* Node: write(string, encoding[, callback]) and end(string, encoding[,
+ * callback]): `text` is read as the JavaScript string Node would get and
+ * turned into bytes in `enc` (lode_decode: "hex", "base64", "latin1", ...;
+ * LODE_ENC_UTF8 and LODE_ENC_BUFFER take the bytes as they are), then
+ * written as by lode_http_outgoing_write / _end, with the same returns and
+ * callbacks; Content-Length counts the bytes. LODE_ERR_UNKNOWN_ENCODING
+ * for a value outside lode_encoding_t (nothing written). */
+int lode_http_outgoing_write_str(lode_http_outgoing_t* msg, lode_slice_t text,
+                                 lode_encoding_t enc,
+                                 lode_http_outgoing_cb cb, void* arg);
+int lode_http_outgoing_end_str(lode_http_outgoing_t* msg, lode_slice_t text,
+                               lode_encoding_t enc, lode_http_outgoing_cb cb,
+                               void* arg);
 /* Node: flushHeaders(). */
 void lode_http_outgoing_flush_headers(lode_http_outgoing_t* msg);
 /* Node: cork() / uncork(): writes collect until the matching uncork. */
@@ -294,9 +316,15 @@ void lode_http_outgoing_destroy(lode_http_outgoing_t* msg,
 /* Node: socket / connection (NULL when detached). */
 lode_stream_t* lode_http_outgoing_socket(const lode_http_outgoing_t* msg);
 /* Node: setTimeout(msecs[, callback]): see lode_http_incoming_set_timeout;
- * expiry calls this message's on_timeout. */
+ * expiry calls this message's on_timeout, then `cb` (may be NULL: keep the
+ * one set before). For a ClientRequest, lode_http_request_set_timeout
+ * takes the callback. Returns 0. */
+typedef void (*lode_http_outgoing_timeout_cb)(lode_http_outgoing_t* msg,
+                                              void* arg);
 int lode_http_outgoing_set_timeout(lode_http_outgoing_t* msg,
-                                   uint64_t msecs);
+                                   uint64_t msecs,
+                                   lode_http_outgoing_timeout_cb cb,
+                                   void* arg);
 /* Node: outgoingMessage.pipe(): an OutgoingMessage is not readable.
  * Returns LODE_ERR_STREAM_CANNOT_PIPE. */
 int lode_http_outgoing_pipe(lode_http_outgoing_t* msg);
@@ -334,12 +362,17 @@ void lode_http_response_write_continue(lode_http_response_t* res);
 void lode_http_response_write_processing(lode_http_response_t* res);
 /* Node: response.writeEarlyHints(hints[, callback]): a 103 with the Link
  * values (`links`, nlinks of them, joined by ", ") and n more name/value
- * pairs. Nothing is sent without links. Returns 0 or LODE_ERR_INVALID_CHAR
- * / LODE_ERR_INVALID_ARG_VALUE for a bad link. */
+ * pairs, in one write. Nothing is sent (and `cb` is not called) without
+ * links. `cb` (may be NULL) runs asynchronously once the 103 is written,
+ * with 0 or the write's error; not at all if the connection is destroyed
+ * first (as Node's _writeRaw). Returns 0, or LODE_ERR_INVALID_ARG_VALUE
+ * for a bad link / LODE_ERR_INVALID_CHAR for a bad value (where Node
+ * would send the bytes as they are; nothing is sent). */
 int lode_http_response_write_early_hints(lode_http_response_t* res,
                                          const char* const* links,
                                          size_t nlinks,
-                                         const char* const* pairs, size_t n);
+                                         const char* const* pairs, size_t n,
+                                         lode_http_outgoing_cb cb, void* arg);
 
 /* Node: response.sendDate (default 1). */
 void lode_http_response_set_send_date(lode_http_response_t* res, int on);
@@ -426,12 +459,35 @@ int lode_http_create_server(uv_loop_t* loop,
 void lode_http_server_set_data(lode_http_server_t* srv, void* data);
 void* lode_http_server_get_data(const lode_http_server_t* srv);
 
-/* Node: server.listen(port[, host][, backlog][, callback]). `host` NULL
- * means Node's default (:: or 0.0.0.0). on_listening runs asynchronously;
- * bind errors arrive in on_error. Returns 0 or
- * LODE_ERR_SERVER_ALREADY_LISTEN. */
+/* A server's per-call completion (listen's and close's `callback`). */
+typedef void (*lode_http_server_cb)(lode_http_server_t* srv, int status,
+                                    void* arg);
+
+/* Node: server.listen(port[, host][, backlog]). `host` NULL means Node's
+ * default (:: or 0.0.0.0). on_listening runs asynchronously; bind errors
+ * arrive in on_error. Returns 0, LODE_ERR_SERVER_ALREADY_LISTEN,
+ * LODE_ERR_SOCKET_BAD_PORT or LODE_ERR_SERVER_NOT_RUNNING (after close). */
 int lode_http_server_listen(lode_http_server_t* srv, const char* host,
                             int port, int backlog);
+/* Node: server.listen(options[, callback]) and every other net form: TCP
+ * port/host, a Unix socket `path`, backlog, ipv6Only, reusePort,
+ * readableAll/writableAll, exclusive, signal (see lode_listen_opts_t in
+ * lode/net.h; `opts` is read during the call). `cb` (may be NULL) runs
+ * once after on_listening with status 0, asynchronously; it never runs
+ * when the listen fails (errors go to on_error) or the server closes
+ * first. Returns as lode_http_server_listen, or LODE_ERR_INVALID_ARG_TYPE
+ * for NULL opts. */
+int lode_http_server_listen_opts(lode_http_server_t* srv,
+                                 const lode_listen_opts_t* opts,
+                                 lode_http_server_cb cb, void* arg);
+/* Node: server.listen(handle[, backlog][, callback]) with { fd }: serves
+ * an already bound TCP or Unix socket fd (the server takes it over). */
+int lode_http_server_listen_fd(lode_http_server_t* srv, int fd, int backlog,
+                               lode_http_server_cb cb, void* arg);
+/* Node: server.address(). Returns 0, or UV_ENOTCONN when not listening
+ * (Node's null). For a Unix socket `address` is the path. */
+int lode_http_server_address(const lode_http_server_t* srv,
+                             lode_net_address_t* out);
 /* The bound port (after on_listening), or a negative code. */
 int lode_http_server_port(const lode_http_server_t* srv);
 /* Node: server.listening. */
@@ -447,18 +503,22 @@ int lode_http_server_serve(lode_http_server_t* srv, lode_stream_t* s);
  * connections (Node 19+); on_close (and `cb`) when the last connection
  * has gone. Returns 0 or LODE_ERR_SERVER_NOT_RUNNING (then cb gets it
  * asynchronously too). The server is freed after on_close. */
-int lode_http_server_close(lode_http_server_t* srv,
-                           void (*cb)(lode_http_server_t* srv, int status,
-                                      void* arg),
+int lode_http_server_close(lode_http_server_t* srv, lode_http_server_cb cb,
                            void* arg);
 /* Node: server.closeAllConnections() / closeIdleConnections(). */
 void lode_http_server_close_all_connections(lode_http_server_t* srv);
 void lode_http_server_close_idle_connections(lode_http_server_t* srv);
 
-/* Node: server.setTimeout([msecs]) / server.timeout (default 0: none):
- * the idle timeout of each new connection; on expiry on_timeout, or the
- * connection is destroyed. */
-void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t msecs);
+/* Node: server.setTimeout([msecs][, callback]) / server.timeout (default
+ * 0: none): the idle timeout of each new connection. On expiry the
+ * request's and response's listeners hear first, then on_timeout, then
+ * `cb`; with no listener anywhere the connection is destroyed. `cb` (may
+ * be NULL: keep the one set before) replaces an earlier callback. */
+typedef void (*lode_http_server_timeout_cb)(lode_http_server_t* srv,
+                                            lode_stream_t* socket,
+                                            void* arg);
+void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t msecs,
+                                  lode_http_server_timeout_cb cb, void* arg);
 uint64_t lode_http_server_timeout(const lode_http_server_t* srv);
 
 /* Node: server.headersTimeout, requestTimeout, keepAliveTimeout,

@@ -596,7 +596,13 @@ void lode_http_incoming_destroy(lode_http_incoming_t* m,
     lode__incoming_maybe_close(m);
 }
 
-int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs) {
+int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs,
+                                   lode_http_incoming_timeout_cb cb,
+                                   void* arg) {
+  if (cb != NULL) {
+    m->timeout_cb = cb;
+    m->timeout_arg = arg;
+  }
   if (m->owner != NULL) {
     m->owner->set_timeout(m, msecs);
     return 0;

@@ -606,8 +606,9 @@ static int send_bufs(lode_http_outgoing_t* o, lode_slice_t* bufs, size_t n,
   return write_raw(o, all, k, cb, arg);
 }
 
-int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data) {
-  return write_raw(o, &data, 1, NULL, NULL);
+int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data,
+                             lode_http_outgoing_cb cb, void* arg) {
+  return write_raw(o, &data, 1, cb, arg);
 }
 
 /* Errors Node reports on the next tick (write after end, destroyed), and
@@ -954,12 +955,57 @@ lode_stream_t* lode_http_outgoing_socket(const lode_http_outgoing_t* o) {
   return o->socket;
 }
 
+/* Text in one of Node's encodings is turned into its bytes first
+ * (Buffer.from(text, enc)), so Content-Length and strictContentLength
+ * count bytes as Node's Buffer.byteLength does. */
+static int write_text(lode_http_outgoing_t* o, lode_slice_t text,
+                      lode_encoding_t enc, int end, lode_http_outgoing_cb cb,
+                      void* arg) {
+  char small[512];
+  if ((unsigned) enc > LODE_ENC_UTF16LE)
+    return LODE_ERR_UNKNOWN_ENCODING;
+  if (text.base == NULL && text.len > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
+  lode_slice_t bytes = text;
+  char* heap = NULL;
+  if (enc != LODE_ENC_BUFFER && enc != LODE_ENC_UTF8) {
+    size_t n = lode_decode(enc, text, NULL, 0);
+    char* buf = small;
+    if (n > sizeof(small) && (buf = heap = malloc(n)) == NULL)
+      return UV_ENOMEM;
+    lode_decode(enc, text, buf, n);
+    bytes = (lode_slice_t){ buf, n };
+  }
+  int r = end ? lode_http_outgoing_end(o, bytes, cb, arg)
+              : lode_http_outgoing_write(o, bytes, cb, arg);
+  free(heap);
+  return r;
+}
+
+int lode_http_outgoing_write_str(lode_http_outgoing_t* o, lode_slice_t text,
+                                 lode_encoding_t enc,
+                                 lode_http_outgoing_cb cb, void* arg) {
+  return write_text(o, text, enc, 0, cb, arg);
+}
+
+int lode_http_outgoing_end_str(lode_http_outgoing_t* o, lode_slice_t text,
+                               lode_encoding_t enc, lode_http_outgoing_cb cb,
+                               void* arg) {
+  return write_text(o, text, enc, 1, cb, arg);
+}
+
 int lode_http_outgoing_pipe(lode_http_outgoing_t* o) {
   (void) o;
   return LODE_ERR_STREAM_CANNOT_PIPE;
 }
 
-int lode_http_outgoing_set_timeout(lode_http_outgoing_t* o, uint64_t msecs) {
+int lode_http_outgoing_set_timeout(lode_http_outgoing_t* o, uint64_t msecs,
+                                   lode_http_outgoing_timeout_cb cb,
+                                   void* arg) {
+  if (cb != NULL) {
+    o->timeout_cb = cb;
+    o->timeout_arg = arg;
+  }
   if (o->ops->set_timeout != NULL)
     o->ops->set_timeout(o, msecs);
   return 0;

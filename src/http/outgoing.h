@@ -99,6 +99,8 @@ struct lode_http_outgoing_s {
   int (*batch)(lode_http_outgoing_t* o, const lode_slice_t* bufs, size_t n,
                lode_stream_cb cb, void* arg, int direct);
   int fin_busy;
+  lode_http_outgoing_timeout_cb timeout_cb;   /* setTimeout's callback */
+  void* timeout_arg;
 };
 
 void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
@@ -113,8 +115,10 @@ void lode__outgoing_free(lode_http_outgoing_t* o);
 int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
                                 size_t first_len, const char* const* pairs,
                                 size_t n);
-/* Node's _writeRaw for bytes that bypass framing (100 Continue, 103). */
-int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data);
+/* Node's _writeRaw for bytes that bypass framing (100 Continue, 103);
+ * `cb` runs when they are written (never once the message is destroyed). */
+int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data,
+                             lode_http_outgoing_cb cb, void* arg);
 /* Attaches a connection and flushes held output (Node's assignSocket +
  * _flush). */
 void lode__outgoing_attach(lode_http_outgoing_t* o, lode_stream_t* s);

@@ -249,12 +249,15 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
 }
 
 void lode_http_response_write_continue(lode_http_response_t* res) {
-  lode__outgoing_write_raw(res, LODE_SLICE("HTTP/1.1 100 Continue\r\n\r\n"));
+  lode__outgoing_write_raw(res, LODE_SLICE("HTTP/1.1 100 Continue\r\n\r\n"),
+                           NULL, NULL);
   RES(res)->sent100 = 1;
 }
 
 void lode_http_response_write_processing(lode_http_response_t* res) {
-  lode__outgoing_write_raw(res, LODE_SLICE("HTTP/1.1 102 Processing\r\n\r\n"));
+  lode__outgoing_write_raw(res,
+                           LODE_SLICE("HTTP/1.1 102 Processing\r\n\r\n"),
+                           NULL, NULL);
 }
 
 /* Node's validateLinkHeaderValue: each link must look like <...>; params. */
@@ -268,7 +271,8 @@ int lode_http_response_write_early_hints(lode_http_response_t* res,
                                          const char* const* links,
                                          size_t nlinks,
                                          const char* const* pairs,
-                                         size_t n) {
+                                         size_t n, lode_http_outgoing_cb cb,
+                                         void* arg) {
   if (nlinks == 0 || links == NULL)
     return 0;
   if (pairs == NULL)
@@ -305,7 +309,7 @@ int lode_http_response_write_early_hints(lode_http_response_t* res,
   if (rc == 0)
     rc = lode__buf_append(&b, "\r\n", 2);
   if (rc == 0)
-    lode__outgoing_write_raw(res, (lode_slice_t){ b.base, b.len });
+    lode__outgoing_write_raw(res, (lode_slice_t){ b.base, b.len }, cb, arg);
   lode__buf_free(&b);
   return rc;
 }

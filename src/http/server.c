@@ -79,25 +79,55 @@ static void give_slot(lode__conn_t* c) {
   srv->nfree_slots++;
 }
 
+/* The request's 'timeout' listeners: on_timeout, then setTimeout's. */
+static int req_timeout(lode__conn_t* c, lode_http_incoming_t* req) {
+  int heard = 0;
+  lode_http_incoming_hold(req);
+  if (req->ev && req->ev->on_timeout) {
+    req->ev->on_timeout(req);
+    heard = 1;
+  }
+  if (req->timeout_cb != NULL && !(c->flags & LODE__CONN_CLOSED)) {
+    req->timeout_cb(req, req->timeout_arg);
+    heard = 1;
+  }
+  lode_http_incoming_release(req);
+  return heard;
+}
+
+static int res_timeout(lode__conn_t* c, lode_http_outgoing_t* res) {
+  int heard = 0;
+  lode_http_outgoing_hold(res);
+  if (res->ev && res->ev->on_timeout && !(c->flags & LODE__CONN_CLOSED)) {
+    res->ev->on_timeout(res);
+    heard = 1;
+  }
+  if (res->timeout_cb != NULL && !(c->flags & LODE__CONN_CLOSED)) {
+    res->timeout_cb(res, res->timeout_arg);
+    heard = 1;
+  }
+  lode_http_outgoing_release(res);
+  return heard;
+}
+
 /* Node's socketOnTimeout: the request, the response and the server hear
  * of it; with nobody listening the connection goes. */
 void lode__conn_on_timeout(lode__conn_t* c) {
   int heard = 0;
+  lode_http_server_t* srv = c->srv;
   lode__conn_hold(c);
   lode_http_incoming_t* req = c->incoming;
-  if (req != NULL && !(req->flags & LODE__IN_COMPLETE) && req->ev &&
-      req->ev->on_timeout) {
-    req->ev->on_timeout(req);
-    heard = 1;
-  }
+  if (req != NULL && !(req->flags & LODE__IN_COMPLETE))
+    heard |= req_timeout(c, req);
   lode__response_t* res = c->res_head;
-  if (res != NULL && res->out.ev && res->out.ev->on_timeout &&
-      !(c->flags & LODE__CONN_CLOSED)) {
-    res->out.ev->on_timeout(&res->out);
+  if (res != NULL && !(c->flags & LODE__CONN_CLOSED))
+    heard |= res_timeout(c, &res->out);
+  if (srv->ev->on_timeout != NULL && !(c->flags & LODE__CONN_CLOSED)) {
+    srv->ev->on_timeout(srv, c->stream);
     heard = 1;
   }
-  if (c->srv->ev->on_timeout != NULL && !(c->flags & LODE__CONN_CLOSED)) {
-    c->srv->ev->on_timeout(c->srv, c->stream);
+  if (srv->timeout_cb != NULL && !(c->flags & LODE__CONN_CLOSED)) {
+    srv->timeout_cb(srv, c->stream, srv->timeout_arg);
     heard = 1;
   }
   if (!heard)
@@ -191,6 +221,9 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
   lode_http_server_t* srv = c->srv;
   c->flags |= LODE__CONN_ERRORED;
   if (srv->ev->on_client_error != NULL) {
+    /* Responses ended before the error are on the socket in Node (end()
+     * uncorks), ahead of whatever the listener writes. */
+    parse_uncork(c);
     lode__conn_hold(c);
     srv->ev->on_client_error(srv, e, c->stream);
     lode__conn_release(c);

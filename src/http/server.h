@@ -99,6 +99,8 @@ struct lode_http_incoming_s {
   int join_duplicates;
   int status_code;
   const char* status_message;
+  lode_http_incoming_timeout_cb timeout_cb;   /* setTimeout's callback */
+  void* timeout_arg;
 };
 
 struct lode__response_s {
@@ -168,6 +170,10 @@ struct lode_http_server_s {
   int check_running;
   void (*close_cb)(lode_http_server_t* srv, int status, void* arg);
   void* close_arg;
+  lode_http_server_cb listen_cb;   /* listen()'s callback, until it runs */
+  void* listen_arg;
+  lode_http_server_timeout_cb timeout_cb;   /* setTimeout's callback */
+  void* timeout_arg;
   uint64_t headers_timeout;
   uint64_t request_timeout;
   uint64_t keep_alive_timeout;

@@ -179,20 +179,70 @@ static const lode_server_events_t net_events = {
   .on_close = net_close,
 };
 
-int lode_http_server_listen(lode_http_server_t* srv, const char* host,
-                            int port, int backlog) {
+/* The net server under the HTTP server, made on the first listen. */
+static int ensure_net(lode_http_server_t* srv) {
   if (srv->closing)
     return LODE_ERR_SERVER_NOT_RUNNING;
-  if (srv->net == NULL) {
-    lode_server_opts_t o = { .allow_half_open = 1, .no_delay = srv->no_delay,
-                             .high_water_mark = srv->hwm };
-    int r = lode_net_create_server(srv->loop, &o, &net_events, &srv->net);
-    if (r != 0)
-      return r;
-    lode_server_set_data(srv->net, srv);
+  if (srv->net != NULL)
+    return 0;
+  lode_server_opts_t o = { .allow_half_open = 1, .no_delay = srv->no_delay,
+                           .high_water_mark = srv->hwm };
+  int r = lode_net_create_server(srv->loop, &o, &net_events, &srv->net);
+  if (r != 0)
+    return r;
+  lode_server_set_data(srv->net, srv);
+  return 0;
+}
+
+static void listen_done(lode_server_t* net, int status, void* arg) {
+  lode_http_server_t* srv = lode_server_get_data(net);
+  lode_http_server_cb cb = srv->listen_cb;
+  (void) arg;
+  srv->listen_cb = NULL;
+  if (cb != NULL)
+    cb(srv, status, srv->listen_arg);
+}
+
+static int listen_with(lode_http_server_t* srv, const lode_listen_opts_t* lo,
+                       int fd, int backlog, lode_http_server_cb cb,
+                       void* arg) {
+  int r = ensure_net(srv);
+  if (r != 0)
+    return r;
+  lode_server_cb done = cb != NULL ? listen_done : NULL;
+  r = lo != NULL ? lode_server_listen(srv->net, lo, done, NULL)
+                 : lode_server_listen_fd(srv->net, fd, backlog, done, NULL);
+  if (r == 0 && cb != NULL) {
+    srv->listen_cb = cb;
+    srv->listen_arg = arg;
   }
+  return r;
+}
+
+int lode_http_server_listen(lode_http_server_t* srv, const char* host,
+                            int port, int backlog) {
   lode_listen_opts_t lo = { .port = port, .host = host, .backlog = backlog };
-  return lode_server_listen(srv->net, &lo, NULL, NULL);
+  return listen_with(srv, &lo, -1, 0, NULL, NULL);
+}
+
+int lode_http_server_listen_opts(lode_http_server_t* srv,
+                                 const lode_listen_opts_t* opts,
+                                 lode_http_server_cb cb, void* arg) {
+  if (opts == NULL)
+    return LODE_ERR_INVALID_ARG_TYPE;
+  return listen_with(srv, opts, -1, 0, cb, arg);
+}
+
+int lode_http_server_listen_fd(lode_http_server_t* srv, int fd, int backlog,
+                               lode_http_server_cb cb, void* arg) {
+  return listen_with(srv, NULL, fd, backlog, cb, arg);
+}
+
+int lode_http_server_address(const lode_http_server_t* srv,
+                             lode_net_address_t* out) {
+  if (srv->net == NULL)
+    return UV_ENOTCONN;
+  return lode_server_address(srv->net, out);
 }
 
 int lode_http_server_port(const lode_http_server_t* srv) {
@@ -252,8 +302,13 @@ int lode_http_server_close(lode_http_server_t* srv,
   return srv->close_status;
 }
 
-void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t ms) {
+void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t ms,
+                                  lode_http_server_timeout_cb cb, void* arg) {
   srv->timeout = ms;
+  if (cb != NULL) {
+    srv->timeout_cb = cb;
+    srv->timeout_arg = arg;
+  }
 }
 
 uint64_t lode_http_server_timeout(const lode_http_server_t* srv) {

@@ -19,7 +19,8 @@ const paths = ['/hello', '/chunked', '/trailers', '/trailer-header', '/empty',
   '/close', '/keep-alive-header', '/user-cl', '/user-te', '/no-framing',
   '/no-connection', '/flush', '/status/204', '/status/304', '/status/204-te',
   '/status/204-body', '/status/404', '/status/500', '/status/999',
-  '/status/103', '/processing', '/continue', '/strict-ok', '/strict-bad',
+  '/status/103', '/status/103-cb', '/status/103-none', '/encodings',
+  '/end-utf16', '/end-hex-strict', '/processing', '/continue', '/strict-ok', '/strict-bad',
   '/bad-header', '/bad-value', '/headers-sent', '/req-info', '/big',
   '/big-chunked'];
 for (const p of paths) add(`get ${p}`, get(p));
@@ -141,6 +142,12 @@ add('connect listener', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:4
     { config: 'listeners' });
 add('connect without listener', 'CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n');
 add('client error listener', 'GET / HTTP/1.1\r\nBad Header\r\n\r\n', { config: 'listeners' });
+// rawPacket is the read the error was found in; bytesParsed counts from
+// the start of the current message.
+add('client error listener split', ['GET / HTTP/1.1\r\nHost: x\r\n',
+    'Bad Header\r\n\r\n'], { config: 'listeners' });
+add('client error listener second request', get('/hello') +
+    'GET / HTTP/1.1\r\nBad Header\r\n\r\n', { config: 'listeners' });
 
 // Malformed requests: Node's canned replies.
 const bad = {

@@ -220,8 +220,57 @@ static void h_999(lode_http_incoming_t* req, lode_http_response_t* res) {
 
 static void h_103(lode_http_incoming_t* req, lode_http_response_t* res) {
   static const char* const links[] = { "</a.css>; rel=preload" };
-  lode_http_response_write_early_hints(res, links, 1, NULL, 0);
+  lode_http_response_write_early_hints(res, links, 1, NULL, 0, NULL, NULL);
   end_str(res, "after");
+}
+
+static void end_after_hints(lode_http_outgoing_t* res, int status,
+                            void* arg) {
+  ASSERT_OK(status);
+  end_str(res, arg);
+}
+
+static void h_103_cb(lode_http_incoming_t* req, lode_http_response_t* res) {
+  static const char* const links[] = { "</a.css>; rel=preload",
+                                       "</b.js>; rel=preload" };
+  static const char* const more[] = { "x-hint", "v" };
+  ASSERT_OK(lode_http_response_write_early_hints(res, links, 2, more, 1,
+                                                 end_after_hints,
+                                                 "after-cb"));
+}
+
+/* No link: nothing is sent and the callback never runs. */
+static void h_103_none(lode_http_incoming_t* req, lode_http_response_t* res) {
+  static const char* const more[] = { "x-hint", "v" };
+  ASSERT_OK(lode_http_response_write_early_hints(res, NULL, 0, more, 1,
+                                                 end_after_hints, "never"));
+  end_str(res, "no-link");
+}
+
+/* write(string, encoding) / end(string, encoding). */
+static void h_encodings(lode_http_incoming_t* req, lode_http_response_t* res) {
+  lode_http_outgoing_write_str(res, OK_SLICE("68656c6c6f"), LODE_ENC_HEX,
+                               NULL, NULL);
+  lode_http_outgoing_write_str(res, OK_SLICE("IHdvcmxk"), LODE_ENC_BASE64,
+                               NULL, NULL);
+  lode_http_outgoing_write_str(res, OK_SLICE("IQ"), LODE_ENC_BASE64URL,
+                               NULL, NULL);
+  fail(res, lode_http_outgoing_end_str(res, OK_SLICE("caf\xc3\xa9"),
+                                       LODE_ENC_LATIN1, NULL, NULL));
+}
+
+static void h_end_utf16(lode_http_incoming_t* req, lode_http_response_t* res) {
+  fail(res, lode_http_outgoing_end_str(res, OK_SLICE("h\xc3\xa9"),
+                                       LODE_ENC_UTF16LE, NULL, NULL));
+}
+
+/* strictContentLength counts the decoded bytes (3), not the text (6). */
+static void h_end_hex_strict(lode_http_incoming_t* req,
+                             lode_http_response_t* res) {
+  lode_http_response_set_strict_content_length(res, 1);
+  lode_http_outgoing_set_header(res, "Content-Length", "3");
+  fail(res, lode_http_outgoing_end_str(res, OK_SLICE("616263"), LODE_ENC_HEX,
+                                       NULL, NULL));
 }
 
 static void h_processing(lode_http_incoming_t* req,
@@ -348,6 +397,9 @@ static const struct { const char* path; handler_fn fn; } routes[] = {
   { "/status/204-te", h_204_te }, { "/status/204-body", h_204_body },
   { "/status/404", h_404 }, { "/status/500", h_500 },
   { "/status/999", h_999 }, { "/status/103", h_103 },
+  { "/status/103-cb", h_103_cb }, { "/status/103-none", h_103_none },
+  { "/encodings", h_encodings }, { "/end-utf16", h_end_utf16 },
+  { "/end-hex-strict", h_end_hex_strict },
   { "/processing", h_processing }, { "/continue", h_continue },
   { "/strict-ok", h_strict_ok }, { "/strict-bad", h_strict_bad },
   { "/bad-header", h_bad_header }, { "/bad-value", h_bad_value },
@@ -406,12 +458,35 @@ static void on_connect(lode_http_server_t* srv, lode_http_incoming_t* req,
   send_and_end(s, "HTTP/1.1 200 Connection Established\r\n\r\n", line, head);
 }
 
+/* JSON.stringify of rawPacket read as latin1 (then sent as UTF-8). */
+static size_t json_latin1(char* out, lode_slice_t raw) {
+  size_t o = 0;
+  out[o++] = '"';
+  for (size_t i = 0; i < raw.len && o < 900; i++) {
+    unsigned char ch = (unsigned char) raw.base[i];
+    if (ch == '"' || ch == '\\')
+      o += sprintf(out + o, "\\%c", ch);
+    else if (ch == '\r' || ch == '\n' || ch == '\t')
+      o += sprintf(out + o, "\\%c", ch == '\r' ? 'r' : ch == '\n' ? 'n' : 't');
+    else if (ch < 0x20)
+      o += sprintf(out + o, "\\u%04x", ch);
+    else if (ch >= 0x80)
+      o += sprintf(out + o, "%c%c", 0xc0 | (ch >> 6), 0x80 | (ch & 0x3f));
+    else
+      out[o++] = (char) ch;
+  }
+  out[o++] = '"';
+  out[o] = '\0';
+  return o;
+}
+
 static void on_client_error(lode_http_server_t* srv, const lode_error_t* e,
                             lode_stream_t* s) {
-  char reply[256];
+  char reply[1200], raw[1000];
+  json_latin1(raw, e->raw_packet);
   snprintf(reply, sizeof(reply),
-           "HTTP/1.1 400 Bad Request\r\nX-Code: %s\r\nX-Bytes: %zu\r\n\r\n",
-           e->name, e->bytes_parsed);
+           "HTTP/1.1 400 Bad Request\r\nX-Code: %s\r\nX-Bytes: %zu\r\n"
+           "X-Raw: %s\r\n\r\n", e->name, e->bytes_parsed, raw);
   lode_stream_write(s, lode_slice_str(reply), NULL, NULL);
   lode_stream_end(s, NULL, NULL);
 }

@@ -78,7 +78,7 @@ static const char* run(const lode_http_server_opts_t* opts,
   ASSERT_OK(uv_loop_init(&x.loop));
   ASSERT_OK(lode_http_create_server(&x.loop, opts, ev, &x.srv));
   lode_http_server_set_max_requests_per_socket(x.srv, X_max_requests);
-  lode_http_server_set_timeout(x.srv, X_timeout);
+  lode_http_server_set_timeout(x.srv, X_timeout, NULL, NULL);
   if (X_after != NULL) {
     uv_timer_init(&x.loop, &X_after_timer);
     uv_timer_start(&X_after_timer, X_after, 50, 0);

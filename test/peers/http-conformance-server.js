@@ -133,6 +133,28 @@ const handlers = {
     res.writeEarlyHints({ link: '</a.css>; rel=preload' });
     res.end('after');
   },
+  '/status/103-cb': (req, res) => {
+    res.writeEarlyHints({
+      link: ['</a.css>; rel=preload', '</b.js>; rel=preload'],
+      'x-hint': 'v',
+    }, () => res.end('after-cb'));
+  },
+  '/status/103-none': (req, res) => {
+    res.writeEarlyHints({ 'x-hint': 'v' }, () => res.end('never'));
+    res.end('no-link');
+  },
+  '/encodings': (req, res) => {
+    res.write('68656c6c6f', 'hex');
+    res.write('IHdvcmxk', 'base64');
+    res.write('IQ', 'base64url');
+    res.end('caf\u00e9', 'latin1');
+  },
+  '/end-utf16': (req, res) => res.end('h\u00e9', 'utf16le'),
+  '/end-hex-strict': (req, res) => {
+    res.strictContentLength = true;
+    res.setHeader('Content-Length', '3');
+    tryRun(res, () => res.end('616263', 'hex'));
+  },
   '/processing': (req, res) => { res.writeProcessing(); res.end('done'); },
   '/continue': (req, res) => { res.writeContinue(); res.end('cont'); },
   '/strict-ok': (req, res) => {
@@ -210,8 +232,10 @@ function setup(name, opts) {
                  ' head=' + head.toString('latin1'));
     });
     srv.on('clientError', (err, socket) => {
+      const raw = err.rawPacket ? err.rawPacket.toString('latin1') : '';
       socket.end(`HTTP/1.1 400 Bad Request\r\nX-Code: ${err.code}\r\n` +
-                 `X-Bytes: ${err.bytesParsed}\r\n\r\n`);
+                 `X-Bytes: ${err.bytesParsed}\r\n` +
+                 `X-Raw: ${JSON.stringify(raw)}\r\n\r\n`);
     });
     srv.on('dropRequest', () => {});
   }
