@@ -25,7 +25,10 @@ typedef struct raw_s {
   char replies[65536];       /* what lode sent, decoded */
   size_t nreplies;
   lode__ws_buf_t script;     /* the frames to send once the head is seen */
-  size_t chop;               /* write them in pieces of this size */
+  size_t bounds[512];        /* where each frame of the script ends */
+  size_t nbounds;
+  size_t chop;               /* write them in pieces of this size, or
+                                CHOP_FRAMES: one write per frame */
   int peer_closed;
   int peer_sent_close;       /* else the peer answers lode's close */
   int end_after_script;      /* the peer ends its side after the script */
@@ -33,6 +36,8 @@ typedef struct raw_s {
 } raw_t;
 
 static raw_t R;
+
+#define CHOP_FRAMES ((size_t) -1)
 
 static uint32_t fnv(const uint8_t* p, size_t n) {
   uint32_t h = 2166136261u;
@@ -93,6 +98,8 @@ static void frame(int b0, const void* p, size_t n) {
   lode__ws_buf_append(&R.script, p, n);
   if (masked)
     lode__ws_mask(R.script.base + at, R.script.base + at, n, mask, 0);
+  if (R.nbounds < sizeof(R.bounds) / sizeof(R.bounds[0]))
+    R.bounds[R.nbounds++] = R.script.len;
 }
 
 static void close_frame(int code, const char* reason) {
@@ -109,6 +116,13 @@ static void close_frame(int code, const char* reason) {
 }
 
 static void send_script(void) {
+  if (R.chop == CHOP_FRAMES) {
+    for (size_t i = 0, at = 0; i < R.nbounds; at = R.bounds[i++])
+      lode_stream_write(R.b, (lode_slice_t){ (const char*) R.script.base +
+                                             at, R.bounds[i] - at },
+                        NULL, NULL);
+    return;
+  }
   size_t step = R.chop ? R.chop : R.script.len;
   for (size_t at = 0; at < R.script.len; at += step) {
     size_t k = R.script.len - at < step ? R.script.len - at : step;
@@ -146,6 +160,7 @@ static void decode_replies(const uint8_t* p, size_t n) {
       reply(R.msg_op, R.payload.base, R.payload.len);
       if (R.msg_op == LODE__WS_OP_CLOSE && !R.peer_sent_close) {
         R.script.len = 0;
+        R.nbounds = 0;
         R.chop = 0;
         frame(0x88, R.payload.base, R.payload.len);
         R.peer_sent_close = 1;
@@ -270,6 +285,86 @@ static void raw_finish(void) {
   lode__ws_buf_free(&R.payload);
   lode__ws_buf_free(&R.script);
   test_loop_close(&R.loop);
+}
+
+/* --- Autobahn-style cases -------------------------------------------------
+ * A case is a script of frames the peer sends; lode echoes every message;
+ * the test compares what came back (`replies`) and lode's events. */
+
+#define CLEAN "open,close(1,1000,)"
+#define FAILED "open,error(ERR_WS_PROTOCOL),close(0,1006,)"
+#define BAD_UTF8 "open,error(ERR_WS_INVALID_UTF8),close(0,1006,)"
+
+static char want[65536];
+
+/* Adds a frame lode is expected to send to `want`. */
+static void expect(int op, const void* p, size_t n) {
+  char d[256];
+  describe(d, sizeof(d), op, p, n);
+  size_t len = strlen(want);
+  snprintf(want + len, sizeof(want) - len, "%s%s", len ? "," : "", d);
+}
+
+typedef void (*script_fn)(void);
+
+/* Runs `fn` against both roles; `replies` NULL means the `want` the
+ * script built, followed by lode's answer to a 1000 close. */
+static void run_case(const char* name, script_fn fn, size_t chop,
+                     const char* replies, const char* events) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    want[0] = '\0';
+    R.chop = chop;
+    fn();
+    raw_start(&echo_events, NULL);
+    raw_finish();
+    const char* w = replies;
+    if (w == NULL) {
+      expect(8, "\x03\xe8", 2);
+      w = want;
+    }
+    if (strcmp(R.replies, w) != 0 ||
+        strcmp(test_trace_get(), events) != 0)
+      test_fail(__FILE__, __LINE__, "case %s (lode as %s):\n  replies: %s\n"
+                "  want:    %s\n  events:  %s\n  want:    %s", name,
+                server ? "server" : "client", R.replies, w,
+                test_trace_get(), events);
+  }
+}
+
+/* A scripted case: frames (first byte, payload, length or 0 for strlen),
+ * then what lode answers and the events it reports. */
+typedef struct fr_s {
+  int b0;
+  const char* p;
+  size_t n;
+} fr_t;
+typedef struct case_s {
+  const char* name;
+  fr_t frames[16];
+  size_t chop;
+  const char* replies;
+  const char* events;
+} case_t;
+
+#define CLOSE_OK { 0x88, "\x03\xe8", 2 }
+#define END { -1, NULL, 0 }
+
+static const fr_t* frames_now;
+static void s_frames(void) {
+  for (const fr_t* f = frames_now; f->b0 >= 0; f++) {
+    if (f->b0 == 0x88)
+      R.peer_sent_close = 1;
+    frame(f->b0, f->p, f->n ? f->n : strlen(f->p));
+  }
+}
+
+static void run_table(const case_t* cases, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    frames_now = cases[i].frames;
+    run_case(cases[i].name, s_frames, cases[i].chop, cases[i].replies,
+             cases[i].events);
+  }
 }
 
 #endif
