@@ -281,7 +281,9 @@ struct lode_http_request_opts_s {
 /* Node: http.request(url, options, callback): makes the request and
  * starts getting it a socket. `opts` is read during the call; `ev` is
  * borrowed (normally a static const) and may be NULL. Writes the request
- * to *out. Calls nothing synchronously.
+ * to *out. No event comes synchronously; the createConnection and lookup
+ * hooks run within the call, as in Node. The request holds a reference
+ * on its agent until its on_close.
  * Returns 0, or what Node throws: LODE_ERR_INVALID_URL,
  * LODE_ERR_INVALID_PROTOCOL, LODE_ERR_UNESCAPED_CHARACTERS (path),
  * LODE_ERR_INVALID_HTTP_TOKEN (method), a setHeader error, UV_EINVAL,
@@ -290,7 +292,8 @@ int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
                       const lode_http_request_events_t* ev,
                       lode_http_request_t** out);
 
-/* Node: http.get(...): lode_http_request with GET, then end(). */
+/* Node: http.get(...): lode_http_request with GET, then end() (so the
+ * request is already ended when this returns 0). */
 int lode_http_get(uv_loop_t* loop, const lode_http_request_opts_t* opts,
                   const lode_http_request_events_t* ev,
                   lode_http_request_t** out);
