@@ -1,8 +1,12 @@
 /* The HTTP server on real sockets, with real clients: Node's http client
  * (keep-alive agent, a slow reader, Expect: 100-continue) and curl; the
  * keep-alive timeout and server.close() on idle connections. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lode.h"
 #include "test.h"
@@ -265,6 +269,104 @@ TEST(close_closes_idle_connections) {
   test_loop_close(&loop);
 }
 
+/* server.listen's other forms: a Unix socket path (options with a
+ * callback), an fd already bound, and a failing listen whose callback
+ * never runs. */
+static void traced_listening(lode_http_server_t* s) {
+  test_trace("listening");
+}
+
+static void listen_cb(lode_http_server_t* s, int status, void* arg) {
+  test_trace("listen-cb:%d:%s", status, (const char*) arg);
+}
+
+static lode_http_server_t* first;
+
+static void listen_error(lode_http_server_t* s, const lode_error_t* e) {
+  test_trace("error:%s:%s", e->name, e->syscall ? e->syscall : "-");
+  lode_http_server_close(s, NULL, NULL);
+  lode_http_server_close(first, NULL, NULL);
+}
+
+static const lode_http_server_events_t listen_ev = {
+  .on_request = numbered, .on_listening = traced_listening,
+  .on_error = listen_error,
+};
+
+static void serve_curl(const char** argv) {
+  close_after_child = 1;
+  spawn(argv);
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_EQ(http_child.status, 0);
+}
+
+TEST(listen_unix_path) {
+  char path[64];
+  snprintf(path, sizeof(path), "/tmp/lode-http-%d.sock", (int) getpid());
+  unlink(path);
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &srv));
+  lode_net_address_t a;
+  ASSERT_EQ(lode_http_server_address(srv, &a), UV_ENOTCONN);
+  lode_listen_opts_t lo = { .path = path };
+  ASSERT_OK(lode_http_server_listen_opts(srv, &lo, listen_cb, "unix"));
+  ASSERT_EQ(lode_http_server_listen_opts(srv, NULL, NULL, NULL),
+            LODE_ERR_INVALID_ARG_TYPE);
+  while (!lode_http_server_listening(srv))
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_OK(lode_http_server_address(srv, &a));
+  ASSERT_STR_EQ(a.address, path);
+  const char* argv[] = { "curl", "-s", "--unix-socket", path,
+                         "http://x/over-unix", NULL };
+  serve_curl(argv);
+  ASSERT_STR_EQ(http_child.text, "over-unix");
+  ASSERT_TRACE("listening,listen-cb:0:unix");
+  ASSERT(access(path, F_OK) != 0);  /* close removed the socket file */
+}
+
+TEST(listen_fd) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(bind(fd, (struct sockaddr*) &sa, sizeof(sa)));
+  socklen_t len = sizeof(sa);
+  ASSERT_OK(getsockname(fd, (struct sockaddr*) &sa, &len));
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &srv));
+  ASSERT_OK(lode_http_server_listen_fd(srv, fd, 0, listen_cb, "fd"));
+  while (!lode_http_server_listening(srv))
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_EQ(lode_http_server_port(srv), ntohs(sa.sin_port));
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/over-fd",
+           ntohs(sa.sin_port));
+  const char* argv[] = { "curl", "-s", url, NULL };
+  serve_curl(argv);
+  ASSERT_STR_EQ(http_child.text, "over-fd");
+  ASSERT_TRACE("listening,listen-cb:0:fd");
+}
+
+TEST(listen_in_use_skips_callback) {
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &first));
+  ASSERT_OK(lode_http_server_listen(first, "127.0.0.1", 0, 0));
+  while (!lode_http_server_listening(first))
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &srv));
+  lode_listen_opts_t lo = { .host = "127.0.0.1",
+                            .port = lode_http_server_port(first) };
+  ASSERT_OK(lode_http_server_listen_opts(srv, &lo, listen_cb, "never"));
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("listening,error:EADDRINUSE:listen");
+  test_loop_close(&loop);
+}
+
 TEST_MAIN(node_client_keep_alive, curl_client, slow_reader_drain,
           node_expect_continue, keep_alive_timeout_closes_idle,
-          close_closes_idle_connections)
+          close_closes_idle_connections, listen_unix_path, listen_fd,
+          listen_in_use_skips_callback)

@@ -1,0 +1,113 @@
+/* The HTTP server's events over the in-memory pair: setTimeout callbacks
+ * on the server, the request and the response (Node's socketOnTimeout
+ * order), destroy from inside each callback, and the order of 'aborted'
+ * and 'close' when the client goes away. */
+#include <string.h>
+
+#include "lode.h"
+#include "test.h"
+#include "server-pair.h"
+
+/* Idle timeouts never hold the loop; a timer keeps it running meanwhile. */
+static void just_close(uv_timer_t* t) {
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+/* ---- setTimeout(msecs, callback) ---- */
+
+static void req_to(lode_http_incoming_t* req, void* arg) {
+  test_trace("req-timeout:%s", (const char*) arg);
+}
+
+static void res_to(lode_http_outgoing_t* res, void* arg) {
+  test_trace("res-timeout:%s", (const char*) arg);
+}
+
+static void srv_to(lode_http_server_t* srv, lode_stream_t* s, void* arg) {
+  test_trace("srv-timeout:%s", (const char*) arg);
+  lode_stream_destroy(s, NULL);
+}
+
+static void on_req_timeout_ev(lode_http_incoming_t* req) {
+  test_trace("req-on_timeout");
+}
+
+static const lode_http_incoming_events_t req_to_events = {
+  .on_timeout = on_req_timeout_ev,
+};
+
+/* The body never completes: the request hears first (event, then the
+ * callback), then the response, then the server. */
+static void slow_body(lode_http_server_t* srv, lode_http_incoming_t* req,
+                      lode_http_response_t* res) {
+  lode_http_incoming_set_events(req, &req_to_events);
+  ASSERT_OK(lode_http_incoming_set_timeout(req, 20, req_to, "r"));
+  ASSERT_OK(lode_http_outgoing_set_timeout(res, 30, res_to, "s"));
+  lode_http_server_set_timeout(srv, 0, srv_to, "v");
+  ASSERT_EQ(lode_http_server_timeout(srv), 0);
+}
+
+static const lode_http_server_events_t slow_body_ev = {
+  .on_request = slow_body,
+};
+
+TEST(timeout_callbacks_in_node_order) {
+  X_no_fin = 1;
+  X_after = just_close;
+  run(NULL, &slow_body_ev, "POST / HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Length: 5\r\n\r\nab");
+  X_no_fin = 0;
+  X_after = NULL;
+  ASSERT_TRACE("req-on_timeout,req-timeout:r,res-timeout:s,srv-timeout:v,"
+               "cli-end,cli-close(0)");
+}
+
+/* A complete request no longer hears 'timeout' (Node: !req.complete);
+ * with nobody else listening the connection is destroyed. */
+static void complete_get(lode_http_server_t* srv, lode_http_incoming_t* req,
+                         lode_http_response_t* res) {
+  lode_http_incoming_set_timeout(req, 20, req_to, "r");
+  test_trace("request");
+}
+
+static const lode_http_server_events_t complete_ev = {
+  .on_request = complete_get,
+};
+
+TEST(timeout_complete_request_unheard) {
+  X_no_fin = 1;
+  X_after = just_close;
+  const char* got = run(NULL, &complete_ev,
+                        "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  X_no_fin = 0;
+  X_after = NULL;
+  ASSERT_TRACE("request,cli-end,cli-close(0)");
+  ASSERT_STR_EQ(got, "");
+}
+
+/* The response's callback alone keeps the connection: the handler answers
+ * from it. */
+static void answer_late(lode_http_outgoing_t* res, void* arg) {
+  test_trace("res-timeout");
+  lode_http_outgoing_end(res, LODE_SLICE("late"), NULL, NULL);
+}
+
+static void waits(lode_http_server_t* srv, lode_http_incoming_t* req,
+                  lode_http_response_t* res) {
+  lode_http_outgoing_set_timeout(res, 20, answer_late, NULL);
+}
+
+static const lode_http_server_events_t waits_ev = { .on_request = waits };
+
+TEST(timeout_response_callback_keeps_connection) {
+  X_after = just_close;
+  const char* got = run(NULL, &waits_ev,
+                        "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  X_after = NULL;
+  ASSERT_TRACE("res-timeout,cli-end,cli-close(0)");
+  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+                     "Keep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\nlate");
+}
+
+TEST_MAIN(timeout_callbacks_in_node_order, timeout_complete_request_unheard,
+          timeout_response_callback_keeps_connection)
