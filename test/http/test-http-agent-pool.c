@@ -339,7 +339,9 @@ TEST(destroy_with_requests_in_flight) {
   test_peer_kill(ct_peer);
 }
 
-TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks, keep_hook_refuses, agent_remove_on_upgrade, abort_queued_request_keeps_socket, reuse, no_keep_alive, max_sockets_queue, lifo, fifo,
-          max_free_sockets, max_total_sockets, server_closes_free_socket,
-          agent_timeout, keep_alive_hint, retry_on_reused_socket, retry_off,
-          global_agent)
+TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks,
+          keep_hook_refuses, agent_remove_on_upgrade,
+          abort_queued_request_keeps_socket, reuse, no_keep_alive,
+          max_sockets_queue, lifo, fifo, max_free_sockets, max_total_sockets,
+          server_closes_free_socket, agent_timeout, keep_alive_hint,
+          retry_on_reused_socket, retry_off, global_agent)

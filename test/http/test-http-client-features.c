@@ -358,8 +358,8 @@ TEST(lookup_and_local_address) {
   teardown();
 }
 
-TEST_MAIN(lookup_and_local_address, timeout_option, set_timeout_callback, abort_signal,
-          head_has_no_body, max_headers_count, more_than_64_headers,
-          insecure_http_parser, join_duplicate_headers, max_header_size,
-          pause_stops_reading, create_connection_pair, expect_continue,
-          socket_path)
+TEST_MAIN(lookup_and_local_address, timeout_option, set_timeout_callback,
+          abort_signal, head_has_no_body, max_headers_count,
+          more_than_64_headers, insecure_http_parser, join_duplicate_headers,
+          max_header_size, pause_stops_reading, create_connection_pair,
+          expect_continue, socket_path)
