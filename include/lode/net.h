@@ -23,7 +23,19 @@
  *
  * Sockets implement the duplex stream interface (lode/stream.h): the
  * stream's reader (HTTP, WebSocket) is told of each event before the
- * socket's own callbacks. */
+ * socket's own callbacks.
+ *
+ * Inside any libuv program: lode may be called from the application's own
+ * libuv callbacks (timers, checks, asyncs) or before uv_run; what such a
+ * call defers (write callbacks, 'drain', 'close') runs on the next turn of
+ * the loop. While deferred calls wait, the loop does not block in poll and
+ * stays alive; with none waiting, lode adds nothing to the loop.
+ *
+ * SIGPIPE: Node ignores it at start-up; lode does the same the first time
+ * a socket or server is made in the process, if SIGPIPE still has its
+ * default action (a handler or SIG_IGN set by the application is kept).
+ * A write to a peer that reset then fails with EPIPE or ECONNRESET in
+ * on_error instead of ending the process. */
 #ifndef LODE_NET_H
 #define LODE_NET_H
 

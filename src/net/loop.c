@@ -2,6 +2,8 @@
  * idle timers. One state per uv_loop_t, found through a thread-local list
  * (a loop runs on one thread), created by the first socket or server on the
  * loop and closed with the last. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "net/internal.h"
@@ -45,12 +47,31 @@ static _Thread_local lode__netloop_t* registry;
 static void on_tick_idle(uv_idle_t* h);
 static void on_timer(uv_timer_t* t);
 
+/* libuv writes with write(2), which raises SIGPIPE on a connection the
+ * peer reset; its default action ends the process. Node ignores SIGPIPE at
+ * start-up, so its writes fail with EPIPE instead. lode does the same once,
+ * when the first loop state is made, and only if the disposition is still
+ * the default: an application's own handler (or SIG_IGN) is left alone. */
+static void ignore_sigpipe(void) {
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, NULL, &sa) != 0 || sa.sa_handler != SIG_DFL ||
+      (sa.sa_flags & SA_SIGINFO))
+    return;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_IGN;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, NULL);
+}
+
+static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+
 lode__netloop_t* lode__netloop_get(uv_loop_t* loop) {
   for (lode__netloop_t* nl = registry; nl != NULL; nl = nl->next)
     if (nl->loop == loop && !nl->closing) {
       nl->uses++;
       return nl;
     }
+  pthread_once(&sigpipe_once, ignore_sigpipe);
   lode__netloop_t* nl = calloc(1, sizeof(*nl));
   if (nl == NULL) return NULL;
   nl->loop = loop;
@@ -142,7 +163,11 @@ void lode__tick(lode__netloop_t* nl, lode__tick_t* t,
     nl->ticks_head = t;
   nl->ticks_tail = t;
   /* An active idle handle keeps the loop from blocking in poll and holds
-   * it open until the queue is empty, as pending nextTicks do in Node. */
+   * it open until the queue is empty, as pending nextTicks do in Node.
+   * It runs the queue when the call that filled it came from outside
+   * lode's callbacks (the application's own timer, check or async
+   * handle, or before uv_run); it is started only here, so a loop with
+   * nothing queued never sees it, and it stops once the queue is empty. */
   if (!nl->idle_on) {
     nl->idle_on = 1;
     uv_idle_start(&nl->idle, on_tick_idle);
@@ -191,7 +216,8 @@ static void on_tick_idle(uv_idle_t* h) {
   /* Runs what was queued before this turn; what the callbacks queue runs
    * on the next turn, so a callback that re-queues cannot starve I/O. */
   lode__tick_t* last = nl->ticks_tail;
-  while (nl->ticks_head != NULL) {
+  /* Bounded too: `last` may have been cancelled by an earlier call. */
+  for (int i = 0; i < 1024 && nl->ticks_head != NULL; i++) {
     lode__tick_t* t = nl->ticks_head;
     nl->ticks_head = t->next;
     if (nl->ticks_head == NULL) nl->ticks_tail = NULL;
