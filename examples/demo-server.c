@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lode.h"
 #include "echo-json.h"
@@ -101,7 +102,10 @@ static void serve_file(lode_http_response_t* res, const char* name) {
     return;
   }
   snprintf(path, sizeof(path), "%s/%s", demo_dir, name);
-  FILE* f = fopen(path, "rb");
+  /* Only regular files: a directory opens too, but has nothing to send. */
+  struct stat st;
+  FILE* f = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? fopen(path, "rb")
+                                                         : NULL;
   if (f == NULL) {
     not_found(res);
     return;
