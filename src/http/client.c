@@ -521,9 +521,14 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
 }
 
 void lode__client_data(lode__client_req_t* r, lode_slice_t data) {
-  if (r->flags & (LODE__CR_CLOSED | LODE__CR_UPGRADED) ||
-      (r->res != NULL && (r->res->flags & LODE__IN_COMPLETE)))
+  if (r->flags & (LODE__CR_CLOSED | LODE__CR_UPGRADED))
     return;
+  if (r->res != NULL && (r->res->flags & LODE__IN_COMPLETE)) {
+    /* Bytes nobody asked for: this connection is not reused. */
+    if (r->as != NULL)
+      r->as->flags |= LODE__AS_DEAD;
+    return;
+  }
   r->flags |= LODE__CR_GOT_BYTES;
   req_hold(r);
   if (r->in.len == 0) {
