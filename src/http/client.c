@@ -416,6 +416,7 @@ static void complete(lode__client_req_t* r) {
     return;
   }
   lode_http_incoming_t* m = r->res;
+  r->flags |= LODE__CR_COMPLETE;
   if (m == NULL)
     return;
   lode_http_incoming_hold(m);
@@ -505,7 +506,7 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
         break;
       case LODE_HTTP_EV_MESSAGE_COMPLETE:
         complete(r);
-        if (r->res != NULL && (r->res->flags & LODE__IN_COMPLETE)) {
+        if (r->flags & LODE__CR_COMPLETE) {
           /* Bytes after the response: the connection is not reusable. */
           if (n > 0 && r->as != NULL)
             r->as->flags |= LODE__AS_DEAD;
@@ -523,7 +524,7 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
 void lode__client_data(lode__client_req_t* r, lode_slice_t data) {
   if (r->flags & (LODE__CR_CLOSED | LODE__CR_UPGRADED))
     return;
-  if (r->res != NULL && (r->res->flags & LODE__IN_COMPLETE)) {
+  if (r->flags & LODE__CR_COMPLETE) {
     /* Bytes nobody asked for: this connection is not reused. */
     if (r->as != NULL)
       r->as->flags |= LODE__AS_DEAD;

@@ -74,7 +74,8 @@ enum {
   LODE__CR_UPGRADED = 1 << 13,
   LODE__CR_FREED = 1 << 14,      /* the socket went back to the agent */
   LODE__CR_GOT_RES = 1 << 15,    /* Node's req.res was set */
-  LODE__CR_ABORT_PENDING = 1 << 16
+  LODE__CR_ABORT_PENDING = 1 << 16,
+  LODE__CR_COMPLETE = 1 << 17    /* the final response is complete */
 };
 
 struct lode__client_req_s {
