@@ -320,13 +320,18 @@ int lode_socket_remote_port(lode_socket_t* s);
 const char* lode_socket_remote_family(lode_socket_t* s);
 
 /* Node: bytesRead, bytesWritten (bytes accepted by write, sent or queued),
- * bufferSize (= writableLength: queued, not yet sent). */
+ * bufferSize (= writableLength: queued, not yet sent; 0 where Node's is
+ * undefined, before connect and after destroy). All readable until the
+ * socket is freed, as Node keeps them after 'close'. */
 uint64_t lode_socket_bytes_read(const lode_socket_t* s);
 uint64_t lode_socket_bytes_written(const lode_socket_t* s);
 size_t lode_socket_buffer_size(const lode_socket_t* s);
-/* Node: readyState: "opening", "open", "readOnly", "writeOnly", "closed". */
+/* Node: readyState: "opening", "open", "readOnly", "writeOnly", "closed".
+ * As in Node, a new socket that has not connected reads "open" (it is
+ * readable and writable) and a destroyed one "closed". */
 const char* lode_socket_ready_state(const lode_socket_t* s);
-/* Node: pending, connecting, destroyed. */
+/* Node: pending (not connected yet, or destroyed: Node's `!_handle ||
+ * connecting`), connecting, destroyed. */
 int lode_socket_pending(const lode_socket_t* s);
 int lode_socket_connecting(const lode_socket_t* s);
 int lode_socket_destroyed(const lode_socket_t* s);

@@ -148,11 +148,12 @@ uint64_t lode_socket_bytes_written(const lode_socket_t* s) {
 
 size_t lode_socket_buffer_size(const lode_socket_t* s) { return s->queued; }
 
-/* Node: readable/writable decide it; connecting reads as "opening". */
+/* Node: readable/writable decide it; connecting reads as "opening". A new
+ * socket that never connected is readable and writable in Node, so it
+ * reads "open" until destroyed. */
 const char* lode_socket_ready_state(const lode_socket_t* s) {
   if (s->flags & LODE__SK_CONNECTING) return "opening";
-  if (!(s->flags & LODE__SK_CONNECTED) || (s->flags & LODE__SK_DESTROYED))
-    return "closed";
+  if (s->flags & LODE__SK_DESTROYED) return "closed";
   int readable = !(s->flags & LODE__SK_READ_ENDED);
   int writable = !(s->flags & (LODE__SK_ENDING | LODE__SK_WRITE_ENDED));
   if (readable && writable) return "open";
@@ -161,9 +162,10 @@ const char* lode_socket_ready_state(const lode_socket_t* s) {
   return "closed";
 }
 
+/* Node: !this._handle || this.connecting; destroy drops the handle. */
 int lode_socket_pending(const lode_socket_t* s) {
   return !(s->flags & LODE__SK_CONNECTED) ||
-         (s->flags & LODE__SK_CONNECTING) != 0;
+         (s->flags & (LODE__SK_CONNECTING | LODE__SK_DESTROYED)) != 0;
 }
 
 int lode_socket_connecting(const lode_socket_t* s) {
