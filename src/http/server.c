@@ -13,7 +13,11 @@ enum {
   LODE__CONN_BODY_WAIT = 1 << 12,
   LODE__CONN_STREAM_PAUSED = 1 << 13,
   LODE__CONN_END_AFTER = 1 << 14,  /* the peer ended: end when idle */
-  LODE__CONN_CORKED = 1 << 15      /* corked for the current parse */
+  LODE__CONN_CORKED = 1 << 15,     /* corked for the current parse */
+  /* Accepted, no byte yet: headersTimeout runs from the accept, so a
+   * client that connects and stays silent gets 408 (Node's parser starts
+   * its clock at initialize), and the connection is not idle. */
+  LODE__CONN_FRESH = 1 << 16
 };
 
 static void conn_parse_buffered(lode__conn_t* c);
@@ -522,7 +526,7 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
     }
     if (off < len && c->incoming == NULL &&
         !(c->flags & LODE__CONN_IN_HEAD)) {
-      c->flags |= LODE__CONN_IN_HEAD;
+      c->flags = (c->flags & ~LODE__CONN_FRESH) | LODE__CONN_IN_HEAD;
       c->msg_start = uv_now(c->srv->loop);
     }
     lode_http_event_t ev;
@@ -797,6 +801,8 @@ int lode_http_server_serve(lode_http_server_t* srv, lode_stream_t* s) {
     srv->conns->prev = c;
   srv->conns = c;
   srv->nconns++;
+  c->flags |= LODE__CONN_FRESH;
+  c->msg_start = uv_now(srv->loop);
   lode__server_start_checking(srv);
   if (srv->timeout)
     lode__conn_set_timeout(c, srv->timeout);
@@ -814,7 +820,8 @@ void lode__server_check_connections(lode_http_server_t* srv) {
     int expired = 0;
     if (c->msg_start != 0 && !(c->flags & LODE__CONN_ERRORED)) {
       uint64_t age = now - c->msg_start;
-      if ((c->flags & LODE__CONN_IN_HEAD) && srv->headers_timeout &&
+      if ((c->flags & (LODE__CONN_IN_HEAD | LODE__CONN_FRESH)) &&
+          srv->headers_timeout &&
           age > srv->headers_timeout)
         expired = 1;
       else if (srv->request_timeout && age > srv->request_timeout)
@@ -838,7 +845,7 @@ void lode_http_server_close_all_connections(lode_http_server_t* srv) {
 void lode_http_server_close_idle_connections(lode_http_server_t* srv) {
   for (lode__conn_t* c = srv->conns; c != NULL; c = c->next) {
     if (c->incoming != NULL || c->res_head != NULL ||
-        (c->flags & LODE__CONN_IN_HEAD))
+        (c->flags & (LODE__CONN_IN_HEAD | LODE__CONN_FRESH)))
       continue;
     lode__conn_destroy(c, NULL);
   }

@@ -20,7 +20,7 @@ const paths = ['/hello', '/chunked', '/trailers', '/trailer-header', '/empty',
   '/no-connection', '/flush', '/status/204', '/status/304', '/status/204-te',
   '/status/204-body', '/status/404', '/status/500', '/status/999',
   '/status/103', '/status/103-cb', '/status/103-none', '/encodings',
-  '/end-utf16', '/end-hex-strict', '/processing', '/continue', '/strict-ok', '/strict-bad',
+  '/end-utf16', '/end-hex-strict', '/trailer-cl', '/processing', '/continue', '/strict-ok', '/strict-bad',
   '/bad-header', '/bad-value', '/headers-sent', '/req-info', '/big',
   '/big-chunked'];
 for (const p of paths) add(`get ${p}`, get(p));
@@ -36,6 +36,13 @@ for (const p of ['/hello', '/chunked', '/no-framing'])
   add(`http/1.0 keep-alive ${p}`,
       `GET ${p} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
 add('http/1.0 te chunked', `GET /chunked HTTP/1.0\r\nTE: chunked\r\n\r\n`);
+// Node's test-http-1.0-keep-alive: a length or chunked keeps a 1.0
+// keep-alive connection for the next request; no framing closes it.
+for (const p of ['/hello', '/no-framing'])
+  add(`http/1.0 keep-alive pipeline ${p}`,
+      `GET ${p} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`.repeat(2));
+add('http/1.0 keep-alive te chunked pipeline',
+    'GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\nTE: chunked\r\n\r\n'.repeat(2));
 for (const p of ['/hello', '/chunked', '/headers'])
   add(`reject ${p}`, get(p), { config: 'reject' });
 add('reject head body', `HEAD /hello HTTP/1.1\r\n${H}\r\n`, { config: 'reject' });
@@ -144,6 +151,8 @@ add('connect without listener', 'CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n
 add('client error listener', 'GET / HTTP/1.1\r\nBad Header\r\n\r\n', { config: 'listeners' });
 // rawPacket is the read the error was found in; bytesParsed counts from
 // the start of the current message.
+add('client error listener bad method', 'GEX / HTTP/1.1\r\n\r\n',
+    { config: 'listeners' });
 add('client error listener split', ['GET / HTTP/1.1\r\nHost: x\r\n',
     'Bad Header\r\n\r\n'], { config: 'listeners' });
 add('client error listener second request', get('/hello') +
@@ -244,7 +253,21 @@ const smuggle = {
   'absolute form host mismatch': 'GET http://a.example/echo HTTP/1.1\r\nHost: b.example\r\n\r\n',
   'two hosts': 'GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
 };
+Object.assign(smuggle, {
+  'cl space before colon': 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello',
+  'chunk ext hides request': 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      '2;\nxx\r\n4c\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n0\r\n\r\n',
+  'te chunked-false': 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n' +
+      'Transfer-Encoding: chunked-false\r\n\r\n1\r\nA\r\n0\r\n\r\n',
+  'te folded chunked-false': 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n' +
+      ' , chunked-false\r\n\r\n1\r\nA\r\n0\r\n\r\n',
+});
 for (const [name, bytes] of Object.entries(smuggle)) add(`smuggle ${name}`, bytes);
+add('chunk ext overflow split', ['POST /echo HTTP/1.1\r\nHost: x\r\n' +
+    'Transfer-Encoding: chunked\r\n\r\n1;' + 'e'.repeat(9000),
+    'e'.repeat(9000) + '\r\na\r\n0\r\n\r\n']);
+add('chunk ext per chunk', 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    ('1;' + 'e'.repeat(10000) + '\r\na\r\n').repeat(3) + '0\r\n\r\n');
 
 // Timeouts: a slow client gets 408 (the server closes; the client waits).
 add('headers timeout', ['GET / HTTP/1.1\r\nHost: x\r\n'],
@@ -252,6 +275,11 @@ add('headers timeout', ['GET / HTTP/1.1\r\nHost: x\r\n'],
 add('request timeout body', ['POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab'],
     { config: 'timeouts', wait: true });
 add('timeouts fine', get('/hello', 'Connection: close\r\n'), { config: 'timeouts', wait: true });
+add('headers timeout nothing sent', [''], { config: 'timeouts', wait: true });
+// The second request on the connection is slow: the first is answered,
+// the second gets 408 (headersTimeout counts per request).
+add('headers timeout second request', [get('/hello') + 'GET /hello HTTP/1.1\r\n'],
+    { config: 'timeouts', wait: true });
 add('slow but in time', ['GET /hello HTTP/1.1\r\n', 'Host: x\r\n', 'Connection: close\r\n\r\n'],
     { config: 'timeouts', wait: true, gap: 40 });
 

@@ -273,6 +273,18 @@ static void h_end_hex_strict(lode_http_incoming_t* req,
                                        NULL, NULL));
 }
 
+/* A Trailer header needs chunked encoding (ERR_HTTP_TRAILER_INVALID). */
+static void h_trailer_cl(lode_http_incoming_t* req, lode_http_response_t* res) {
+  lode_http_outgoing_set_header(res, "Trailer", "X-T");
+  lode_http_outgoing_set_header(res, "Content-Length", "2");
+  int r = lode_http_outgoing_end(res, OK_SLICE("ok"), NULL, NULL);
+  if (r < 0) {
+    lode_http_outgoing_remove_header(res, "Trailer");
+    lode_http_outgoing_remove_header(res, "Content-Length");
+    fail(res, r);
+  }
+}
+
 static void h_processing(lode_http_incoming_t* req,
                          lode_http_response_t* res) {
   lode_http_response_write_processing(res);
@@ -399,7 +411,7 @@ static const struct { const char* path; handler_fn fn; } routes[] = {
   { "/status/999", h_999 }, { "/status/103", h_103 },
   { "/status/103-cb", h_103_cb }, { "/status/103-none", h_103_none },
   { "/encodings", h_encodings }, { "/end-utf16", h_end_utf16 },
-  { "/end-hex-strict", h_end_hex_strict },
+  { "/end-hex-strict", h_end_hex_strict }, { "/trailer-cl", h_trailer_cl },
   { "/processing", h_processing }, { "/continue", h_continue },
   { "/strict-ok", h_strict_ok }, { "/strict-bad", h_strict_bad },
   { "/bad-header", h_bad_header }, { "/bad-value", h_bad_value },

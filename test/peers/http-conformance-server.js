@@ -155,6 +155,16 @@ const handlers = {
     res.setHeader('Content-Length', '3');
     tryRun(res, () => res.end('616263', 'hex'));
   },
+  '/trailer-cl': (req, res) => {
+    res.setHeader('Trailer', 'X-T');
+    res.setHeader('Content-Length', '2');
+    try { res.end('ok'); } catch (e) {
+      res.removeHeader('Trailer');
+      res.removeHeader('Content-Length');
+      res.statusCode = 500;
+      res.end(e.code);
+    }
+  },
   '/processing': (req, res) => { res.writeProcessing(); res.end('done'); },
   '/continue': (req, res) => { res.writeContinue(); res.end('cont'); },
   '/strict-ok': (req, res) => {
