@@ -283,7 +283,9 @@ int lode_socket_is_paused(const lode_socket_t* s);
  * and base64 for those), never a broken character. Returns 0, or
  * LODE_ERR_UNKNOWN_ENCODING for a value outside lode_encoding_t. */
 int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc);
-/* Node: socket.setKeepAlive([enable][, initialDelay]) (delay in ms). */
+/* Node: socket.setKeepAlive([enable][, initialDelay]) (delay in ms, used
+ * in whole seconds as Node does; under 1000 the system's idle time stays).
+ * Before connect the setting is kept and applied on connect. */
 int lode_socket_set_keep_alive(lode_socket_t* s, int enable,
                                unsigned initial_delay_ms);
 /* Node: socket.setNoDelay([noDelay]). */

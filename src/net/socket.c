@@ -384,10 +384,19 @@ int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc) {
 void lode__socket_apply_tcp_opts(lode_socket_t* s) {
   if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED)) return;
   if (s->flags & LODE__SK_NO_DELAY) uv_tcp_nodelay(&s->h.tcp, 1);
-  if (s->flags & LODE__SK_KEEP_ALIVE) {
-    unsigned secs = s->keep_alive_delay / 1000;
-    uv_tcp_keepalive(&s->h.tcp, 1, secs > 0 ? secs : 1);
+  if (!(s->flags & LODE__SK_KEEP_ALIVE)) return;
+  /* Node passes whole seconds to libuv; under one second (the default 0)
+   * libuv's TCP_KEEPIDLE fails and the system's idle time stays, with
+   * SO_KEEPALIVE on. lode asks for exactly that. */
+  unsigned secs = s->keep_alive_delay / 1000;
+  if (secs > 0) {
+    uv_tcp_keepalive(&s->h.tcp, 1, secs);
+    return;
   }
+  uv_os_fd_t fd;
+  int on = 1;
+  if (uv_fileno(&s->h.handle, &fd) == 0)
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
 }
 
 int lode_socket_set_keep_alive(lode_socket_t* s, int enable,

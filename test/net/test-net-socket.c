@@ -196,6 +196,44 @@ TEST(keep_alive_no_delay) {
   test_loop_close(&loop);
 }
 
+/* keepAlive without a delay of a second or more keeps the system's idle
+ * time, as Node's (it gives libuv whole seconds, and 0 changes nothing). */
+static int system_keepidle(void) {
+  FILE* f = fopen("/proc/sys/net/ipv4/tcp_keepalive_time", "r");
+  int v = -1;
+  if (f != NULL) {
+    if (fscanf(f, "%d", &v) != 1) v = -1;
+    fclose(f);
+  }
+  return v;
+}
+static void kd_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+  ASSERT_EQ(sockopt(s, SOL_SOCKET, SO_KEEPALIVE), 1);
+  ASSERT_EQ(sockopt(s, IPPROTO_TCP, TCP_KEEPIDLE), system_keepidle());
+  ASSERT_OK(lode_socket_set_keep_alive(s, 1, 999));
+  ASSERT_EQ(sockopt(s, IPPROTO_TCP, TCP_KEEPIDLE), system_keepidle());
+  ASSERT_OK(lode_socket_set_keep_alive(s, 1, 4000));
+  ASSERT_EQ(sockopt(s, IPPROTO_TCP, TCP_KEEPIDLE), 4);
+  lode_socket_end(s, (lode_slice_t){ 0 }, NULL, NULL);
+}
+static const lode_socket_events_t kdev = {
+  .on_connect = kd_connect, .on_end = c_end, .on_close = c_close,
+};
+
+TEST(keep_alive_default_delay) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int port = start_server(&loop);
+  lode_socket_t* s;
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+                           .keep_alive = 1 };
+  ASSERT_OK(lode_net_connect(&loop, &o, &kdev, &s));
+  test_run_loop(&loop, 5000);
+  ASSERT_STR_EQ(ct.buf, "connect,end,close(0)");
+  test_loop_close(&loop);
+}
+
 /* ---- write forms: encodings, zero-copy, cork, destroySoon --------------- */
 
 static void wf_connect(lode_socket_t* s) {
@@ -273,5 +311,6 @@ TEST(unref_socket) {
 }
 
 TEST_MAIN(wrap_fd, wrap_fd_write_only, signal_already_aborted,
-          signal_aborts_connected, keep_alive_no_delay, write_forms,
+          signal_aborts_connected, keep_alive_no_delay,
+          keep_alive_default_delay, write_forms,
           unref_socket)
