@@ -15,7 +15,7 @@ typedef struct peer_s {
   const uint8_t* data;
   size_t size;
   size_t step;
-  lode__ws_buf_t head;
+  lode__buf_t head;
   int answered;
 } peer_t;
 
@@ -45,7 +45,7 @@ static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   peer_t* p = ctx;
   if (p->answered)
     return;
-  lode__ws_buf_append(&p->head, d.base, d.len);
+  lode__buf_append(&p->head, d.base, d.len);
   answer(p);
 }
 
@@ -86,6 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                             &ws) == 0)
     uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  lode__ws_buf_free(&p.head);
+  lode__buf_free(&p.head);
   return 0;
 }

@@ -16,7 +16,7 @@ static void run(const uint8_t* data, size_t size, int is_server, int rsv1,
   lode__utf8_init(&u);
   lode__pmd_params_t params = { 0 };
   lode__pmd_t* z = rsv1 ? lode__pmd_new(is_server, &params) : NULL;
-  lode__ws_buf_t out = { 0 };
+  lode__buf_t out = { 0 };
   uint8_t tmp[4096];
   size_t at = 0;
   while (at < size) {
@@ -44,7 +44,7 @@ static void run(const uint8_t* data, size_t size, int is_server, int rsv1,
       break;
   }
   lode__pmd_free(z);
-  lode__ws_buf_free(&out);
+  lode__buf_free(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,7 +2,8 @@
  *
  *   bench-ws-client URL echo CONNS SECONDS SIZE
  *     CONNS connections each send a SIZE-byte text message and send the
- *     next when the echo is back, for SECONDS; prints round trips/s.
+ *     next when the echo is back, for SECONDS; prints round trips/s and,
+ *     at the end, every round trip counted (warm-up and close included).
  *   bench-ws-client URL stream MIB CHUNK
  *     one connection sends MIB MiB as binary messages of CHUNK bytes
  *     (keeping at most 4 MiB in bufferedAmount), then a text "end" whose
@@ -86,10 +87,10 @@ static const lode_websocket_events_t events = {
 };
 
 static uint64_t t_start, rt_start;
+static double rate;
 static void on_stop(uv_timer_t* t) {
   double s = (double) (uv_hrtime() - t_start) / 1e9;
-  printf("echo: %.0f round trips/s\n", (double) (round_trips - rt_start) / s);
-  fflush(stdout);
+  rate = (double) (round_trips - rt_start) / s;
   closing = 1;
 }
 
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
     open_conns++;
   }
   uv_run(loop, UV_RUN_DEFAULT);
+  if (echo_mode)
+    printf("echo: %.0f round trips/s, %llu in all\n", rate,
+           (unsigned long long) round_trips);
   free(payload);
   return 0;
 }

@@ -8,7 +8,10 @@ const opts = { perMessageDeflate: false };
 if (mode === 'echo') {
   const conns = +(process.argv[4] || 50), secs = +(process.argv[5] || 5);
   const msg = 'x'.repeat(+(process.argv[6] || 64));
-  let rt = 0, closing = false, start = 0, rt0 = 0;
+  let rt = 0, closing = false, start = 0, rt0 = 0, rate = 0;
+  process.on('exit', () => {
+    console.log('echo: ' + rate + ' round trips/s, ' + rt + ' in all');
+  });
   for (let i = 0; i < conns; i++) {
     const ws = new WebSocket(url, opts);
     ws.on('open', () => ws.send(msg));
@@ -18,7 +21,7 @@ if (mode === 'echo') {
     start = process.hrtime.bigint(); rt0 = rt;
     setTimeout(() => {
       const s = Number(process.hrtime.bigint() - start) / 1e9;
-      console.log('echo: ' + Math.round((rt - rt0) / s) + ' round trips/s');
+      rate = Math.round((rt - rt0) / s);
       closing = true;
     }, secs * 1000);
   }, 1000);

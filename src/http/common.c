@@ -283,6 +283,8 @@ void lode__arena_free(lode__arena_t* a) {
 int lode__buf_reserve(lode__buf_t* b, size_t more) {
   if (b->cap - b->len >= more)
     return 0;
+  if (more > SIZE_MAX / 2 - b->len)  /* the doubling below would wrap */
+    return UV_ENOMEM;
   size_t cap = b->cap ? b->cap : 256;
   while (cap - b->len < more)
     cap *= 2;

@@ -1,44 +1,10 @@
 /* The opening handshake's key arithmetic: SHA-1 and base64, small and
- * self-contained (RFC 3174, RFC 4648), and the growable buffer the rest of
- * the layer shares. */
+ * self-contained (RFC 3174, RFC 4648). */
 #include "ws/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-
-int lode__ws_buf_reserve(lode__ws_buf_t* b, size_t extra) {
-  if (b->cap - b->len >= extra)
-    return 0;
-  if (extra > SIZE_MAX / 2 - b->len)
-    return UV_ENOMEM;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < extra)
-    cap *= 2;
-  uint8_t* p = realloc(b->base, cap);
-  if (p == NULL)
-    return UV_ENOMEM;
-  b->base = p;
-  b->cap = cap;
-  return 0;
-}
-
-int lode__ws_buf_append(lode__ws_buf_t* b, const void* p, size_t n) {
-  if (n == 0)
-    return 0;
-  int rc = lode__ws_buf_reserve(b, n);
-  if (rc != 0)
-    return rc;
-  memcpy(b->base + b->len, p, n);
-  b->len += n;
-  return 0;
-}
-
-void lode__ws_buf_free(lode__ws_buf_t* b) {
-  free(b->base);
-  b->base = NULL;
-  b->len = b->cap = 0;
-}
 
 static uint32_t rol(uint32_t x, int n) {
   return (x << n) | (x >> (32 - n));

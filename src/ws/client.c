@@ -301,7 +301,7 @@ static int keep_attributes(lode_websocket_t* ws, const lode__ws_head_t* h) {
 }
 
 void lode__ws_client_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
-  if (lode__ws_buf_append(&ws->in, p, n) != 0) {
+  if (lode__buf_append(&ws->in, p, n) != 0) {
     lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
     return;
   }
@@ -329,8 +329,9 @@ void lode__ws_client_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
     ws->ev->on_open(ws);
   /* Frames that came with the answer. */
   if (!(ws->flags & LODE__WS_F_STOP_READ) && ws->in.len > (size_t) len)
-    lode__ws_feed(ws, ws->in.base + len, ws->in.len - (size_t) len);
-  lode__ws_buf_free(&ws->in);
+    lode__ws_feed(ws, (const uint8_t*) ws->in.base + len,
+                  ws->in.len - (size_t) len);
+  lode__buf_free(&ws->in);
   lode__ws_release(ws);
 }
 

@@ -37,10 +37,10 @@ lode_websocket_t* lode__ws_new(uv_loop_t* loop, int is_server,
 
 void lode__ws_discard(lode_websocket_t* ws) {
   lode__pmd_free(ws->pmd);
-  lode__ws_buf_free(&ws->msg);
-  lode__ws_buf_free(&ws->in);
-  lode__ws_buf_free(&ws->out);
-  lode__ws_buf_free(&ws->zout);
+  lode__buf_free(&ws->msg);
+  lode__buf_free(&ws->in);
+  lode__buf_free(&ws->out);
+  lode__buf_free(&ws->zout);
   lode__ws_client_free(ws->client);
   for (size_t i = 0; i < ws->nprotos; i++)
     free(ws->protos[i]);
@@ -180,10 +180,10 @@ static int send_frame(lode_websocket_t* ws, int opcode, int rsv1,
       return rc;
     size_t h = lode__ws_frame_header(hdr, 1, rsv1, opcode, n, mask);
     ws->out.len = 0;
-    if (lode__ws_buf_reserve(&ws->out, h + n) != 0)
+    if (lode__buf_reserve(&ws->out, h + n) != 0)
       return UV_ENOMEM;
     memcpy(ws->out.base, hdr, h);
-    lode__ws_mask(ws->out.base + h, p, n, mask, 0);
+    lode__ws_mask((uint8_t*) ws->out.base + h, p, n, mask, 0);
     bufs[0] = (lode_slice_t){ (const char*) ws->out.base, h + n };
   } else {
     size_t h = lode__ws_frame_header(hdr, 1, rsv1, opcode, n, NULL);
@@ -200,7 +200,7 @@ static int send_frame(lode_websocket_t* ws, int opcode, int rsv1,
     return UV_ENOMEM;
   /* A large frame leaves a large buffer behind; give it back. */
   if (ws->out.cap > (1 << 20)) {
-    lode__ws_buf_free(&ws->out);
+    lode__buf_free(&ws->out);
   }
   return 0;
 }
@@ -236,9 +236,10 @@ static int send_message(lode_websocket_t* ws, int binary, lode_slice_t d) {
     int rc = lode__pmd_compress(ws->pmd, (const uint8_t*) d.base, d.len,
                                 &ws->zout);
     if (rc == 0)
-      rc = send_frame(ws, op, 1, ws->zout.base, ws->zout.len, 1, d.len);
+      rc = send_frame(ws, op, 1, (const uint8_t*) ws->zout.base,
+                      ws->zout.len, 1, d.len);
     if (ws->zout.cap > (1 << 20))
-      lode__ws_buf_free(&ws->zout);
+      lode__buf_free(&ws->zout);
     return rc;
   }
   return send_frame(ws, op, 0, (const uint8_t*) d.base, d.len, 1, d.len);
@@ -282,10 +283,26 @@ void lode__ws_fail(lode_websocket_t* ws, int code, int close_code,
 
 /* --- Receiving ----------------------------------------------------------- */
 
+/* Node's WebSocket decodes text with TextDecoder, which drops a leading
+ * byte order mark (WHATWG "UTF-8 decode"); its close reasons too. The
+ * server side hands the bytes over as they came, as the npm ws does. */
+static size_t bom_length(const lode_websocket_t* ws, const uint8_t* p,
+                         size_t n) {
+  return !ws->is_server && n >= 3 && p[0] == 0xEF && p[1] == 0xBB &&
+                 p[2] == 0xBF
+             ? 3
+             : 0;
+}
+
 static void emit_message(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   if (ws->state != LODE_WEBSOCKET_OPEN || ws->ev == NULL ||
       ws->ev->on_message == NULL)
     return;
+  if (!ws->msg_binary) {
+    size_t bom = bom_length(ws, p, n);
+    p += bom;
+    n -= bom;
+  }
   lode_slice_t data = { p != NULL ? (const char*) p : "", n };
   ws->ev->on_message(ws, data, ws->msg_binary);
 }
@@ -307,8 +324,9 @@ static void on_close_frame(lode_websocket_t* ws) {
       lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, 1007, "Invalid UTF-8");
       return;
     }
-    ws->close_reason_len = ws->ctl_len - 2;
-    memcpy(ws->close_reason, ws->ctl + 2, ws->close_reason_len);
+    size_t bom = bom_length(ws, ws->ctl + 2, ws->ctl_len - 2);
+    ws->close_reason_len = ws->ctl_len - 2 - bom;
+    memcpy(ws->close_reason, ws->ctl + 2 + bom, ws->close_reason_len);
   }
   ws->close_code = code;
   ws->flags |= LODE__WS_F_RECV_CLOSE | LODE__WS_F_STOP_READ;
@@ -357,8 +375,8 @@ static void on_frame_start(lode_websocket_t* ws) {
 /* Checks the text bytes msg[from..] as they grow. */
 static int check_text(lode_websocket_t* ws, size_t from) {
   if (ws->msg_binary ||
-      lode__utf8_feed(&ws->utf8, ws->msg.base + from, ws->msg.len - from) ==
-          0)
+      lode__utf8_feed(&ws->utf8, (const uint8_t*) ws->msg.base + from,
+                      ws->msg.len - from) == 0)
     return 0;
   lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, 1007,
                 "Received invalid UTF-8 in text frame.");
@@ -421,12 +439,13 @@ static void on_payload(lode_websocket_t* ws, const uint8_t* p, size_t n,
     }
     return;
   }
-  if (lode__ws_buf_reserve(&ws->msg, n) != 0) {
+  if (lode__buf_reserve(&ws->msg, n) != 0) {
     lode__ws_fail(ws, UV_ENOMEM, 1011, NULL);
     return;
   }
   if (f->masked)
-    lode__ws_mask(ws->msg.base + ws->msg.len, p, n, f->mask, off);
+    lode__ws_mask((uint8_t*) ws->msg.base + ws->msg.len, p, n, f->mask,
+                  off);
   else
     memcpy(ws->msg.base + ws->msg.len, p, n);
   ws->msg.len += n;
@@ -448,10 +467,10 @@ static void on_frame_end(lode_websocket_t* ws) {
                   "Received invalid UTF-8 in text frame.");
     return;
   }
-  emit_message(ws, ws->msg.base, ws->msg.len);
+  emit_message(ws, (const uint8_t*) ws->msg.base, ws->msg.len);
   ws->msg.len = 0;
   if (ws->msg.cap > (1 << 20))
-    lode__ws_buf_free(&ws->msg);
+    lode__buf_free(&ws->msg);
 }
 
 void lode__ws_feed(lode_websocket_t* ws, const uint8_t* p, size_t n) {
@@ -490,7 +509,7 @@ static void r_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
     lode__ws_client_data(ws, p, data.len);
   else if (ws->flags & LODE__WS_F_SERVING)
     lode__ws_server_data(ws, p, data.len);
-  else if (lode__ws_buf_append(&ws->in, p, data.len) != 0)
+  else if (lode__buf_append(&ws->in, p, data.len) != 0)
     lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
 }
 

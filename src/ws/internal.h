@@ -6,20 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "http/common.h"  /* lode__buf_t: the growable byte buffer */
 #include "lode/ws.h"
-
-/* --- Growable byte buffer ------------------------------------------------ */
-
-typedef struct lode__ws_buf_s {
-  uint8_t* base;
-  size_t len;
-  size_t cap;
-} lode__ws_buf_t;
-
-/* Makes room for `extra` more bytes; 0 or UV_ENOMEM. */
-int lode__ws_buf_reserve(lode__ws_buf_t* b, size_t extra);
-int lode__ws_buf_append(lode__ws_buf_t* b, const void* p, size_t n);
-void lode__ws_buf_free(lode__ws_buf_t* b);
 
 /* --- SHA-1, base64, the accept key --------------------------------------- */
 
@@ -166,12 +154,12 @@ void lode__pmd_free(lode__pmd_t* z);
 /* Compresses one whole message, appending to out (the 00 00 ff ff tail
  * removed). 0 or UV_ENOMEM / LODE_ERR_WS_PROTOCOL. */
 int lode__pmd_compress(lode__pmd_t* z, const uint8_t* in, size_t n,
-                       lode__ws_buf_t* out);
+                       lode__buf_t* out);
 /* Decompresses a piece of a message, appending to out; `last` adds the
  * tail. Returns 0, LODE_ERR_WS_MESSAGE_TOO_BIG when out would pass `max`,
  * LODE_ERR_WS_PROTOCOL for bad data, UV_ENOMEM. */
 int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
-                         int last, size_t max, lode__ws_buf_t* out);
+                         int last, size_t max, lode__buf_t* out);
 
 /* --- HTTP head ------------------------------------------------------------ */
 
@@ -240,16 +228,16 @@ struct lode_websocket_s {
   /* Receiving. */
   lode__ws_decoder_t dec;
   lode__utf8_t utf8;
-  lode__ws_buf_t msg;        /* the message so far (unmasked, inflated) */
+  lode__buf_t msg;        /* the message so far (unmasked, inflated) */
   int msg_binary;
   int msg_compressed;
   uint8_t ctl[125];
   size_t ctl_len;
   lode__pmd_t* pmd;
-  lode__ws_buf_t in;         /* bytes before open: head, early frames */
+  lode__buf_t in;         /* bytes before open: head, early frames */
   /* Sending. */
-  lode__ws_buf_t out;        /* a frame being built (masked, compressed) */
-  lode__ws_buf_t zout;
+  lode__buf_t out;        /* a frame being built (masked, compressed) */
+  lode__buf_t zout;
   uint8_t rnd[256];          /* mask keys, refilled from uv_random */
   size_t rnd_used;
   /* bufferedAmount without a callback per write: every byte lode hands

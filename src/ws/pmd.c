@@ -242,13 +242,13 @@ void lode__pmd_free(lode__pmd_t* z) {
 /* Runs `strm` (deflate or inflate) over its input with `flush`, appending
  * the output to `out`; stops past `max`. */
 static int pump(z_stream* strm, int is_deflate, int flush, size_t max,
-                lode__ws_buf_t* out) {
+                lode__buf_t* out) {
   for (;;) {
-    if (lode__ws_buf_reserve(out, 16384) != 0)
+    if (lode__buf_reserve(out, 16384) != 0)
       return UV_ENOMEM;
     size_t room = out->cap - out->len;
     if (room > UINT32_MAX) room = UINT32_MAX;
-    strm->next_out = out->base + out->len;
+    strm->next_out = (Bytef*) out->base + out->len;
     strm->avail_out = (uInt) room;
     int rc = is_deflate ? deflate(strm, flush) : inflate(strm, flush);
     out->len += room - strm->avail_out;
@@ -270,7 +270,7 @@ static int pump(z_stream* strm, int is_deflate, int flush, size_t max,
 }
 
 int lode__pmd_compress(lode__pmd_t* z, const uint8_t* in, size_t n,
-                       lode__ws_buf_t* out) {
+                       lode__buf_t* out) {
   if (!z->def_ready) {
     if (deflateInit2(&z->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -z->def_bits,
                      8, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -298,7 +298,7 @@ int lode__pmd_compress(lode__pmd_t* z, const uint8_t* in, size_t n,
 }
 
 int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
-                         int last, size_t max, lode__ws_buf_t* out) {
+                         int last, size_t max, lode__buf_t* out) {
   static const uint8_t tail[4] = { 0x00, 0x00, 0xff, 0xff };
   if (!z->inf_ready) {
     if (inflateInit2(&z->inf, -15) != Z_OK)

@@ -149,8 +149,8 @@ static void open_now(lode_websocket_t* ws) {
   if (ws->ev != NULL && ws->ev->on_open != NULL)
     ws->ev->on_open(ws);
   if (!(ws->flags & LODE__WS_F_STOP_READ) && ws->in.len > 0)
-    lode__ws_feed(ws, ws->in.base, ws->in.len);
-  lode__ws_buf_free(&ws->in);
+    lode__ws_feed(ws, (const uint8_t*) ws->in.base, ws->in.len);
+  lode__buf_free(&ws->in);
   lode__ws_release(ws);
 }
 
@@ -190,7 +190,7 @@ int lode_websocket_accept(lode_stream_t* stream,
   ws->stream = stream;
   int rc = upgrade(ws, req, opts, &a);
   if (rc == 0)
-    rc = lode__ws_buf_append(&ws->in, head.base, head.len);
+    rc = lode__buf_append(&ws->in, head.base, head.len);
   if (rc != 0) {
     if (a.status != 0) {
       refuse(stream, &a);
@@ -207,7 +207,7 @@ int lode_websocket_accept(lode_stream_t* stream,
 
 /* A serve()d stream: the request head arrives in pieces. */
 void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
-  if (lode__ws_buf_append(&ws->in, p, n) != 0) {
+  if (lode__buf_append(&ws->in, p, n) != 0) {
     lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
     return;
   }

@@ -339,7 +339,35 @@ TEST(close_timeout) {
   }
 }
 
-TEST_MAIN(request_matches_node, handshake_timeout, terminate, close_timeout,
+/* Node's WebSocket drops a byte order mark at the start of a text message
+ * and of a close reason (TextDecoder); a server keeps the bytes, as npm
+ * ws does. Not in the middle, not in binary messages. */
+static void s_bom(void) {
+  frame(0x01, "\xef", 1);
+  frame(0x80, "\xbb\xbf" "hi", 4);
+  frame(0x81, "a\xef\xbb\xbf", 4);
+  frame(0x82, "\xef\xbb\xbf", 3);
+  close_frame(4000, "\xef\xbb\xbfwhy");
+}
+
+TEST(bom_dropped_by_client) {
+  raw_init(0);
+  s_bom();
+  raw_start(&echo_events, NULL);
+  raw_finish();
+  ASSERT_STR_EQ(R.replies, "T:hi,T:a\\xef\\xbb\\xbf,B:\\xef\\xbb\\xbf,"
+                           "C:4000:");
+  ASSERT_TRACE("open,close(1,4000,why)");
+  raw_init(1);
+  s_bom();
+  raw_start(&echo_events, NULL);
+  raw_finish();
+  ASSERT_STR_EQ(R.replies, "T:\\xef\\xbb\\xbfhi,T:a\\xef\\xbb\\xbf,"
+                           "B:\\xef\\xbb\\xbf,C:4000:");
+  ASSERT_TRACE("open,close(1,4000,\\xef\\xbb\\xbfwhy)");
+}
+
+TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout, terminate, close_timeout,
           send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)

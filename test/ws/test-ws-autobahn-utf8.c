@@ -25,14 +25,14 @@
  * it fails at the end of the message. */
 #include "wsraw.h"
 
-static lode__ws_buf_t wire;  /* what feed_open hands lode, byte by byte */
+static lode__buf_t wire;  /* what feed_open hands lode, byte by byte */
 static size_t bad_wire;      /* the wire byte that must fail, or SIZE_MAX */
 static size_t fed, failed_at;
 
 static void feed_open(lode_websocket_t* ws) {
   test_trace("open");
   for (fed = 0; fed < wire.len && failed_at == 0; fed++)
-    lode__ws_feed(ws, wire.base + fed, 1);
+    lode__ws_feed(ws, U8(wire) + fed, 1);
 }
 
 static void feed_error(lode_websocket_t* ws, const lode_error_t* e) {
@@ -60,7 +60,7 @@ static void run_fed(const char* name, script_fn fn, const char* replies,
     failed_at = 0;
     raw_start(&feed_events, NULL);
     raw_finish();
-    lode__ws_buf_free(&wire);
+    lode__buf_free(&wire);
     size_t want_at = bad_wire == SIZE_MAX ? 0 : bad_wire + 1;
     const char* w = replies;
     if (w == NULL) {
@@ -131,7 +131,8 @@ TEST(empty_and_valid) {
   text = "middle frame payload";
   text_len = strlen(text);
   run_case("6.1.3", s_empty_fragments, 0, NULL, CLEAN);
-  text = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1-UTF-8!!";
+  text = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1"
+         "-UTF-8!!";
   text_len = strlen(text);
   run_case("6.2.1", s_whole, 0, NULL, CLEAN);
   run_case("6.2.2", s_two, 0, NULL, CLEAN);

@@ -119,7 +119,7 @@ TEST(round_trip) {
   static uint8_t msg[200000];
   fill(msg, sizeof(msg));
   for (int round = 0; round < 3; round++) {
-    lode__ws_buf_t z = { 0 }, out = { 0 };
+    lode__buf_t z = { 0 }, out = { 0 };
     size_t n = round == 0 ? 0 : round == 1 ? 10 : sizeof(msg);
     ASSERT_OK(lode__pmd_compress(c, msg, n, &z));
     ASSERT(z.len < 4 || memcmp(z.base + z.len - 4, "\0\0\xff\xff", 4) != 0);
@@ -127,13 +127,14 @@ TEST(round_trip) {
     size_t at = 0;
     while (at < z.len) {
       size_t k = z.len - at < 777 ? z.len - at : 777;
-      ASSERT_OK(lode__pmd_decompress(s, z.base + at, k, 0, SIZE_MAX, &out));
+      ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z.base + at, k, 0,
+                                     SIZE_MAX, &out));
       at += k;
     }
     ASSERT_OK(lode__pmd_decompress(s, NULL, 0, 1, SIZE_MAX, &out));
     ASSERT_MEM_EQ(out.base, out.len, msg, n);
-    lode__ws_buf_free(&z);
-    lode__ws_buf_free(&out);
+    lode__buf_free(&z);
+    lode__buf_free(&out);
   }
   lode__pmd_free(c);
   lode__pmd_free(s);
@@ -149,20 +150,22 @@ TEST(context_takeover) {
     p.client_no_context_takeover = no_ctx;
     lode__pmd_t* c = lode__pmd_new(0, &p);
     lode__pmd_t* s = lode__pmd_new(1, &p);
-    lode__ws_buf_t z1 = { 0 }, z2 = { 0 }, out = { 0 };
+    lode__buf_t z1 = { 0 }, z2 = { 0 }, out = { 0 };
     ASSERT_OK(lode__pmd_compress(c, msg, sizeof(msg), &z1));
     ASSERT_OK(lode__pmd_compress(c, msg, sizeof(msg), &z2));
     if (no_ctx)
       ASSERT_MEM_EQ(z1.base, z1.len, z2.base, z2.len);
     else
       ASSERT_LT(z2.len, z1.len / 2);
-    ASSERT_OK(lode__pmd_decompress(s, z1.base, z1.len, 1, SIZE_MAX, &out));
-    ASSERT_OK(lode__pmd_decompress(s, z2.base, z2.len, 1, SIZE_MAX, &out));
+    ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z1.base, z1.len, 1,
+                                   SIZE_MAX, &out));
+    ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z2.base, z2.len, 1,
+                                   SIZE_MAX, &out));
     ASSERT_EQ(out.len, 2 * sizeof(msg));
     ASSERT_MEM_EQ(out.base + sizeof(msg), sizeof(msg), msg, sizeof(msg));
-    lode__ws_buf_free(&z1);
-    lode__ws_buf_free(&z2);
-    lode__ws_buf_free(&out);
+    lode__buf_free(&z1);
+    lode__buf_free(&z2);
+    lode__buf_free(&out);
     lode__pmd_free(c);
     lode__pmd_free(s);
   }
@@ -173,19 +176,19 @@ TEST(limits_and_garbage) {
   lode__pmd_t* c = lode__pmd_new(0, &p);
   lode__pmd_t* s = lode__pmd_new(1, &p);
   static uint8_t zeros[1 << 20];
-  lode__ws_buf_t z = { 0 }, out = { 0 };
+  lode__buf_t z = { 0 }, out = { 0 };
   ASSERT_OK(lode__pmd_compress(c, zeros, sizeof(zeros), &z));
   ASSERT_LT(z.len, 5000);
   /* A small compressed message that inflates past the limit. */
-  ASSERT_EQ(lode__pmd_decompress(s, z.base, z.len, 1, 100000, &out),
+  ASSERT_EQ(lode__pmd_decompress(s, (uint8_t*) z.base, z.len, 1, 100000, &out),
             LODE_ERR_WS_MESSAGE_TOO_BIG);
   lode__pmd_t* s2 = lode__pmd_new(1, &p);
-  lode__ws_buf_t out2 = { 0 };
+  lode__buf_t out2 = { 0 };
   ASSERT_EQ(lode__pmd_decompress(s2, (const uint8_t*) "\xff\xff\xff", 3, 1,
                                  SIZE_MAX, &out2), LODE_ERR_WS_PROTOCOL);
-  lode__ws_buf_free(&z);
-  lode__ws_buf_free(&out);
-  lode__ws_buf_free(&out2);
+  lode__buf_free(&z);
+  lode__buf_free(&out);
+  lode__buf_free(&out2);
   lode__pmd_free(c);
   lode__pmd_free(s);
   lode__pmd_free(s2);
@@ -212,13 +215,13 @@ TEST(against_node_zlib) {
     sscanf(line + 2 * i, "%2hhx", &bin[i]);
   lode__pmd_params_t p = { 0 };
   lode__pmd_t* z = lode__pmd_new(0, &p);
-  lode__ws_buf_t out = { 0 };
+  lode__buf_t out = { 0 };
   ASSERT_OK(lode__pmd_decompress(z, bin, hn, 1, SIZE_MAX, &out));
   ASSERT_EQ(out.len, 14 * 500);
   ASSERT_MEM_EQ(out.base, 14, "lode and node ", 14);
   free(bin);
   lode__pmd_free(z);
-  lode__ws_buf_free(&out);
+  lode__buf_free(&out);
   /* The other way is checked by the interop tests (npm ws inflates what
    * lode sends); the peer here just exits when stdin closes. */
   test_peer_kill(peer);

@@ -18,13 +18,13 @@ typedef struct raw_s {
   lode_websocket_t* ws;
   int lode_is_server;
   int head_done;
-  lode__ws_buf_t rx;         /* bytes from lode, before the head is cut */
+  lode__buf_t rx;         /* bytes from lode, before the head is cut */
   lode__ws_decoder_t dec;
-  lode__ws_buf_t payload;
+  lode__buf_t payload;
   int msg_op;
   char replies[65536];       /* what lode sent, decoded */
   size_t nreplies;
-  lode__ws_buf_t script;     /* the frames to send once the head is seen */
+  lode__buf_t script;     /* the frames to send once the head is seen */
   size_t bounds[512];        /* where each frame of the script ends */
   size_t nbounds;
   size_t chop;               /* write them in pieces of this size, or
@@ -38,6 +38,8 @@ typedef struct raw_s {
 static raw_t R;
 
 #define CHOP_FRAMES ((size_t) -1)
+/* A lode__buf_t's bytes as bytes. */
+#define U8(b) ((uint8_t*) (b).base)
 
 static uint32_t fnv(const uint8_t* p, size_t n) {
   uint32_t h = 2166136261u;
@@ -93,11 +95,11 @@ static void frame(int b0, const void* p, size_t n) {
   int masked = R.lode_is_server;
   size_t h = lode__ws_frame_header(hdr, 0, 0, 0, n, masked ? mask : NULL);
   hdr[0] = (uint8_t) b0;
-  lode__ws_buf_append(&R.script, hdr, h);
+  lode__buf_append(&R.script, hdr, h);
   size_t at = R.script.len;
-  lode__ws_buf_append(&R.script, p, n);
+  lode__buf_append(&R.script, p, n);
   if (masked)
-    lode__ws_mask(R.script.base + at, R.script.base + at, n, mask, 0);
+    lode__ws_mask(U8(R.script) + at, U8(R.script) + at, n, mask, 0);
   if (R.nbounds < sizeof(R.bounds) / sizeof(R.bounds[0]))
     R.bounds[R.nbounds++] = R.script.len;
 }
@@ -151,13 +153,13 @@ static void decode_replies(const uint8_t* p, size_t n) {
     }
     if (ev == LODE__WS_DEC_PAYLOAD) {
       size_t at = R.payload.len;
-      lode__ws_buf_append(&R.payload, chunk, clen);
+      lode__buf_append(&R.payload, chunk, clen);
       if (R.dec.frame.masked)
-        lode__ws_mask(R.payload.base + at, R.payload.base + at, clen,
+        lode__ws_mask(U8(R.payload) + at, U8(R.payload) + at, clen,
                       R.dec.frame.mask, off);
     }
     if (ev == LODE__WS_DEC_FRAME_END && R.dec.frame.fin) {
-      reply(R.msg_op, R.payload.base, R.payload.len);
+      reply(R.msg_op, U8(R.payload), R.payload.len);
       if (R.msg_op == LODE__WS_OP_CLOSE && !R.peer_sent_close) {
         R.script.len = 0;
         R.nbounds = 0;
@@ -189,7 +191,7 @@ static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
     decode_replies((const uint8_t*) d.base, d.len);
     return;
   }
-  lode__ws_buf_append(&R.rx, d.base, d.len);
+  lode__buf_append(&R.rx, d.base, d.len);
   lode__ws_head_t h;
   long n = lode__ws_head_parse((const char*) R.rx.base, R.rx.len,
                                !R.lode_is_server, &h);
@@ -201,7 +203,7 @@ static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   send_script();
   if (R.end_after_script)
     lode_stream_end(R.b, NULL, NULL);
-  decode_replies(R.rx.base + n, R.rx.len - (size_t) n);
+  decode_replies(U8(R.rx) + n, R.rx.len - (size_t) n);
 }
 
 static void peer_end(void* ctx, lode_stream_t* s) {
@@ -281,9 +283,9 @@ static void raw_start(const lode_websocket_events_t* ev,
 
 static void raw_finish(void) {
   test_run_loop(&R.loop, 10000);
-  lode__ws_buf_free(&R.rx);
-  lode__ws_buf_free(&R.payload);
-  lode__ws_buf_free(&R.script);
+  lode__buf_free(&R.rx);
+  lode__buf_free(&R.payload);
+  lode__buf_free(&R.script);
   test_loop_close(&R.loop);
 }
 
