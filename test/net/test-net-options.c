@@ -153,5 +153,55 @@ TEST(exclusive_listen) {
   test_loop_close(&loop);
 }
 
+/* Happy eyeballs stays out when `family` is set or `localAddress` is:
+ * the first address is the only one tried, with no attempt events (the
+ * second would have connected). */
+static void refusing_first(lode_lookup_t* req, const char* host, int family,
+                           int hints, void* arg) {
+  const char* addrs[] = { "127.0.0.2", "127.0.0.1" };
+  const int fams[] = { 4, 4 };
+  lode_lookup_done_all(req, 0, addrs, fams, 2);
+}
+static void c_attempt(lode_socket_t* s, const char* ip, int port, int f) {
+  side(&ct, "attempt:%s", ip);
+}
+static void he_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d):[%s]", e,
+       lode_socket_auto_select_family_attempted_addresses(s));
+}
+static const lode_socket_events_t he_ev = {
+  .on_connect = c_connect, .on_close = he_close, .on_error = c_error,
+  .on_connection_attempt = c_attempt,
+};
+
+TEST(autoselect_ignored_with_family_or_local_address) {
+  for (int which = 0; which < 2; which++) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    ct.len = 0;
+    ct.buf[0] = '\0';
+    int port = serve(&loop, NULL, &sev, &server);
+    lode_server_unref(server);
+    lode_socket_t* c;
+    lode_socket_opts_t o = { .host = "two.test", .port = port,
+                             .lookup = refusing_first,
+                             .auto_select_family = 1 };
+    if (which == 0)
+      o.family = 4;
+    else
+      o.local_address = "127.0.0.1";
+    ASSERT_OK(lode_net_connect(&loop, &o, &he_ev, &c));
+    test_run_loop(&loop, 5000);
+    char want[160];
+    snprintf(want, sizeof(want), "error:ECONNREFUSED:connect ECONNREFUSED "
+             "127.0.0.2:%d,close(1):[]", port);
+    ASSERT_STR_EQ(ct.buf, want);
+    lode_server_close(server, NULL, NULL);
+    test_run_loop(&loop, 5000);
+    test_loop_close(&loop);
+  }
+}
+
 TEST_MAIN(lookup_gets_family_and_hints, local_address_and_port,
-          local_address_unavailable, exclusive_listen)
+          local_address_unavailable, exclusive_listen,
+          autoselect_ignored_with_family_or_local_address)
