@@ -287,29 +287,45 @@ static void reuse_hook(lode_agent_t* a, lode_stream_t* s,
   test_trace("reuseSocket(%d)", s == sockets[0]);
 }
 
+static void quiet_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  lode_http_incoming_resume(m);
+}
+
+static const lode_http_request_events_t quiet_events = {
+  p_socket, quiet_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error, p_close
+};
+
+static lode_http_request_t* get_quiet(const char* path) {
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = path, .agent = agent };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_request(&loop, &o, &quiet_events, &r));
+  lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  return r;
+}
+
 static void hooks_case(int verdict, const char* want) {
   keep_verdict = verdict;
   setup(&(lode_agent_opts_t){ .keep_alive = 1,
                               .keep_socket_alive = keep_hook,
                               .reuse_socket = reuse_hook });
-  get("/ok");
+  get_quiet("/ok");
   test_run_loop(&loop, 5000);
-  get("/ok");
+  get_quiet("/ok");
   test_run_loop(&loop, 5000);
   ASSERT_TRACE(want);
   teardown();
 }
 
 TEST(keep_and_reuse_hooks) {
-  hooks_case(1, "socket,response(200),data(2),end,close,keepSocketAlive,"
-                "res close,reuseSocket(1),socket,response(200),data(2),end,"
-                "close,keepSocketAlive,res close");
+  hooks_case(1, "socket,close,keepSocketAlive,reuseSocket(1),socket,close,"
+                "keepSocketAlive");
 }
 
 TEST(keep_hook_refuses) {
-  hooks_case(0, "socket,response(200),data(2),end,close,keepSocketAlive,"
-                "res close,socket,response(200),data(2),end,close,"
-                "keepSocketAlive,res close");  /* no reuseSocket */
+  hooks_case(0, "socket,close,keepSocketAlive,socket,close,"
+                "keepSocketAlive");  /* no reuseSocket */
 }
 
 static void destroy_agent_soon(lode_http_request_t* r, lode_stream_t* s) {

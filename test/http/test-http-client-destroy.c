@@ -83,12 +83,12 @@ TEST(destroy_err_on_socket) {
 }
 
 TEST(destroy_after_response) {
-  run(2, 0, "socket,finish,response(200),data(2),aborted,close,"
+  run(2, 0, "socket,response(200),data(2),aborted,close,"
             "res error(ECONNRESET aborted),res close");
 }
 
 TEST(destroy_err_after_response) {
-  run(2, 1, "socket,finish,response(200),data(2),aborted,close,"
+  run(2, 1, "socket,response(200),data(2),aborted,close,"
             "res error(ECANCELED boom),res close");
 }
 
@@ -101,7 +101,7 @@ TEST(abort_on_socket) {
 }
 
 TEST(abort_after_response) {
-  run(2, 2, "socket,finish,response(200),data(2),abort,aborted,"
+  run(2, 2, "socket,response(200),data(2),abort,aborted,"
             "res error(ECONNRESET aborted),close,res close");
 }
 

@@ -48,7 +48,7 @@ TEST(timeout_option) {
   start(&o, &timeout_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,finish,timeout,error(ECONNRESET socket hang up),"
+  ASSERT_TRACE("socket,timeout,error(ECONNRESET socket hang up),"
                "close");
   teardown();
 }
@@ -65,7 +65,7 @@ TEST(set_timeout_callback) {
   ASSERT_OK(lode_http_request_set_timeout(req, 40, timeout_cb, "x"));
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,finish,timeout,cb(x),"
+  ASSERT_TRACE("socket,timeout,cb(x),"
                "error(ECONNRESET socket hang up),close");
   teardown();
 }
@@ -91,7 +91,7 @@ TEST(head_has_no_body) {
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,finish,response(200),end,close,res close");
+  ASSERT_TRACE("socket,response(200),end,close,res close");
   ASSERT_EQ(lode_agent_free_sockets(lode_http_global_agent(&loop), NULL), 1);
   teardown();
 }
@@ -188,7 +188,7 @@ TEST(max_header_size) {
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,finish,error(HPE_HEADER_OVERFLOW Parse Error: "
+  ASSERT_TRACE("socket,error(HPE_HEADER_OVERFLOW Parse Error: "
                "Header overflow),close");
   teardown();
 }
@@ -269,7 +269,7 @@ TEST(create_connection_pair) {
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,finish,response(200),data(9),end,res close,close");
+  ASSERT_TRACE("socket,response(200),data(9),end,res close,close");
   ASSERT_MEM_EQ(ct_body, ct_body_len, "from lode", 9);
   lode_http_server_close(server, NULL, NULL);
   teardown();
@@ -308,10 +308,8 @@ TEST(expect_continue) {
   start(&o, &continue_events);
   ASSERT(lode_http_outgoing_headers_sent(req));
   test_run_loop(&loop, 5000);
-  /* On the pair a write completes once the server has read it, which is
-   * after it answered; 'close' still waits for 'finish'. */
   ASSERT_TRACE("socket,continue,information(100 Continue),response(200),"
-               "data(8),end,res close,finish,close");
+               "data(8),end,res close,close");
   lode_http_server_close(server, NULL, NULL);
   teardown();
 }
@@ -329,7 +327,7 @@ TEST(socket_path) {
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,finish,response(200),data(2),end,close,res close");
+  ASSERT_TRACE("socket,response(200),data(2),end,close,res close");
   teardown();
   unlink(path);
 }
@@ -353,7 +351,7 @@ TEST(lookup_and_local_address) {
   test_run_loop(&loop, 5000);
   /* As in Node, the lookup runs within http.request, 'socket' on the
    * next tick. */
-  ASSERT_TRACE("lookup(server.test),socket,finish,response(200),data(2),"
+  ASSERT_TRACE("lookup(server.test),socket,response(200),data(2),"
                "end,close,res close");
   teardown();
 }

@@ -38,29 +38,30 @@ static void run_one(const char* path, int keep_alive, const char* want) {
 }
 
 TEST(success_keep_alive) {
-  run_one("/ok", 1, "socket,finish,response(200),data(2),end,close,"
+  run_one("/ok", 1, "socket,response(200),data(2),end,close,"
                     "res close");
+  ASSERT_EQ(ct_finished, 1);
   ASSERT_MEM_EQ(ct_body, ct_body_len, "hi", 2);
 }
 
 TEST(success_close) {
-  run_one("/close", 1, "socket,finish,response(200),data(2),end,"
+  run_one("/close", 1, "socket,response(200),data(2),end,"
                        "res close,close");
 }
 
 TEST(body_to_eof) {
-  run_one("/eof", 0, "socket,finish,response(200),data(10),end,"
+  run_one("/eof", 0, "socket,response(200),data(10),end,"
                      "res close,close");
   ASSERT_MEM_EQ(ct_body, ct_body_len, "to the end", 10);
 }
 
 TEST(premature_close_after_response) {
-  run_one("/mid", 1, "socket,finish,response(200),data(2),aborted,close,"
+  run_one("/mid", 1, "socket,response(200),data(2),aborted,close,"
                      "res error(ECONNRESET aborted),res close");
 }
 
 TEST(premature_close_before_response) {
-  run_one("/early", 1, "socket,finish,"
+  run_one("/early", 1, "socket,"
                        "error(ECONNRESET socket hang up),close");
 }
 
@@ -82,18 +83,18 @@ TEST(connection_error) {
 }
 
 TEST(chunked_trailers) {
-  run_one("/chunked", 1, "socket,finish,response(200),data(3),data(2),end,"
+  run_one("/chunked", 1, "socket,response(200),data(3),data(2),end,"
                          "close,res close");
   ASSERT_MEM_EQ(ct_body, ct_body_len, "abcde", 5);
 }
 
 TEST(split_bytes) {
-  run_one("/split", 1, "socket,finish,response(200),data(1),data(1),"
+  run_one("/split", 1, "socket,response(200),data(1),data(1),"
                        "data(1),data(1),data(1),data(1),end,close,res close");
 }
 
 TEST(information) {
-  run_one("/info", 1, "socket,finish,continue,information(100 Continue),"
+  run_one("/info", 1, "socket,continue,information(100 Continue),"
                       "information(103 Early Hints),response(200),end,"
                       "close,res close");
 }
@@ -105,7 +106,7 @@ TEST(upgrade) {
   lode_http_outgoing_set_header(r, "Upgrade", "foo");
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 10000);
-  ASSERT_TRACE("socket,finish,upgrade(101 first),close");
+  ASSERT_TRACE("socket,upgrade(101 first),close");
   finish(a);
 }
 
@@ -118,12 +119,12 @@ TEST(connect_tunnel) {
   ASSERT_OK(lode_http_request(&loop, &o, &ct_events, &r));
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 10000);
-  ASSERT_TRACE("socket,finish,connect(200 tunnel),close");
+  ASSERT_TRACE("socket,connect(200 tunnel),close");
   finish(a);
 }
 
 TEST(parse_error) {
-  run_one("/bad", 1, "socket,finish,error(HPE_INVALID_HEADER_TOKEN "
+  run_one("/bad", 1, "socket,error(HPE_INVALID_HEADER_TOKEN "
                      "Parse Error: Invalid header token),close");
 }
 
