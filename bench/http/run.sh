@@ -1,26 +1,58 @@
 #!/usr/bin/env bash
-# HTTP server benchmark: lode, Node's http and nginx (one worker) answering
-# the 11-byte hello, each pinned to CPU 0 with wrk on CPU 1, one after the
-# other. Workloads: 50 and 256 keep-alive connections, 16-deep pipelining,
-# a new connection per request, a 30-header (2 KB) request. Reports
-# requests/s, p99 latency, the server's own CPU time per request (from
-# /proc/PID/stat) and the memory of an idle keep-alive connection (RSS
-# growth over 1000 of them). Usage: bench/http/run.sh [seconds per run]
+# HTTP server benchmark: lode, Node's http and nginx answering the 11-byte
+# hello, one after the other.
+#   - One loop: each server pinned to CPU 0 (nginx: one worker, no master)
+#     with wrk -t1 pinned to CPU 1. Workloads: 50 and 256 keep-alive
+#     connections, 16-deep pipelining, a new connection per request, a
+#     30-header (2 KB) request.
+#   - Two loops: lode with two threads, each with its own loop and server
+#     sharing the port through reusePort, against nginx with two workers;
+#     server and wrk -t2 (256 connections) share both CPUs.
+#   - Memory: RSS growth while IDLE (10,000) keep-alive connections sit
+#     idle after one request each; for nginx also what it reserves per
+#     connection slot (RSS at start with 16384 slots against 1024).
+# Every run reports requests/s, p99 latency and the server's own CPU time
+# per request (utime + stime of all its threads and processes from
+# /proc/PID/stat over the requests wrk counted). The runs alternate between
+# servers, REPEAT (3) times; the tables show the best requests/s and the
+# median p99 and CPU. The load average is printed before and after.
+# Usage: bench/http/run.sh [seconds per run]   RAW=1 prints every run.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=${LODE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 secs=${1:-5}
+REPEAT=${REPEAT:-3}
+IDLE=${IDLE:-10000}
 build=${LODE_BENCH_BUILD:-$root/build/http-release}
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+ulimit -n 30000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLODE_BENCH=ON \
   -DLODE_TESTS=OFF >/dev/null
 cmake --build "$build" --target bench-http-server -j2 >/dev/null
 
 tck=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+# CPU ticks of a process and its children (nginx's workers).
+cpu_ticks() {
+  local t=0 p
+  for p in "$1" $(ps --ppid "$1" -o pid= 2>/dev/null); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+rss_kb() {
+  local t=0 p
+  for p in "$1" $(ps --ppid "$1" -o pid= 2>/dev/null); do
+    t=$((t + $(awk '/VmRSS/ {print $2}' "/proc/$p/status")))
+  done
+  echo "$t"
+}
 
 wait_port() {  # wait_port PORT
   for _ in $(seq 1 100); do
@@ -31,29 +63,47 @@ wait_port() {  # wait_port PORT
   return 1
 }
 
-start_server() {  # start_server NAME PORT -> sets pid
-  case $1 in
-    lode) taskset -c 0 "$build/bench/bench-http-server" "$2" >/dev/null & ;;
-    node) taskset -c 0 node "$here/node-server.js" "$2" >/dev/null & ;;
-    nginx)
-      sed -e "s|PREFIX|$tmp|g" -e "s|PORT|$2|" "$here/nginx.conf" \
-        | sed 's/^daemon off;/daemon off;\nmaster_process off;/' > "$tmp/nginx.conf"
-      taskset -c 0 nginx -c "$tmp/nginx.conf" -p "$tmp" 2>/dev/null & ;;
-  esac
-  pid=$!
-  wait_port "$2"
+nginx_conf() {  # nginx_conf PORT WORKERS SLOTS
+  sed -e "s|PREFIX|$tmp|g" -e "s|PORT|$1|" \
+    -e "s|worker_processes 1;|worker_processes $2;|" \
+    -e "s|worker_connections [0-9]*;|worker_connections $3;|" \
+    "$here/nginx.conf" > "$tmp/nginx.conf"
+  [ "$2" -gt 1 ] || sed -i 's/^daemon off;/daemon off;\nmaster_process off;/' \
+    "$tmp/nginx.conf"
 }
 
-run_wrk() {  # run_wrk PORT CONNS EXTRA... -> prints "rps p99 requests"
-  local port=$1 conns=$2
-  shift 2
-  taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" \
-    "http://127.0.0.1:$port/" > "$tmp/wrk.out" 2>&1 || true
-  local rps p99 reqs
-  rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
-  p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.out")
-  reqs=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
-  echo "${rps:-0} ${p99:-?} ${reqs:-0}"
+# start_server NAME PORT [CPUS] [LOOPS] [SLOTS] -> sets pid
+start_server() {
+  local cpus=${3:-0} loops=${4:-1}
+  case $1 in
+    lode) taskset -c "$cpus" "$build/bench/bench-http-server" "$2" "$loops" \
+            >/dev/null & ;;
+    node) taskset -c "$cpus" node "$here/node-server.js" "$2" >/dev/null & ;;
+    nginx)
+      nginx_conf "$2" "$loops" "${5:-16384}"
+      taskset -c "$cpus" nginx -c "$tmp/nginx.conf" -p "$tmp" 2>/dev/null & ;;
+  esac
+  pid=$!
+  pids+=("$pid")
+  wait_port "$2"
+  sleep 0.2  # nginx's workers start after the port opens
+}
+
+stop_server() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+
+# run_wrk CPUS THREADS PORT CONNS EXTRA... -> prints "rps p99ms requests"
+run_wrk() {
+  local cpus=$1 threads=$2 port=$3 conns=$4
+  shift 4
+  timeout $((secs + 20)) taskset -c "$cpus" wrk -t"$threads" -c"$conns" \
+    -d"${secs}s" --latency "$@" "http://127.0.0.1:$port/" \
+    > "$tmp/wrk.out" 2>&1 || true
+  awk '/Requests\/sec/ { rps = $2 }
+       /requests in/ { n = $1 }
+       $1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+                     p = v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1) }
+       END { printf "%s %.2f %s\n", rps ? rps : 0, p, n ? n : 0 }' \
+    "$tmp/wrk.out"
 }
 
 workload() {  # workload NAME -> wrk arguments after PORT
@@ -66,35 +116,79 @@ workload() {  # workload NAME -> wrk arguments after PORT
   esac
 }
 
+# measure LABEL SERVER SRVCPUS LOOPS WRKCPUS WRKTHREADS WORKLOAD
+measure() {
+  port=$((port + 1))
+  start_server "$2" "$port" "$3" "$4"
+  local t0 t1 rps p99 reqs us
+  t0=$(cpu_ticks "$pid")
+  read -r rps p99 reqs <<<"$(run_wrk "$5" "$6" "$port" $(workload "$7"))"
+  t1=$(cpu_ticks "$pid")
+  stop_server
+  us=$(awk -v d=$((t1 - t0)) -v t="$tck" -v n="$reqs" \
+    'BEGIN { if (n > 0) printf "%.2f", d * 1e6 / t / n; else print "?" }')
+  echo "$1 $2 $rps $p99 $us" >> "$tmp/raw"
+  [ -z "${RAW:-}" ] || echo "$1 $2 $rps ${p99}ms ${us}us" >&2
+}
+
+# The table of LABEL SERVER rows: best rps, median p99 and CPU.
+summarise() {
+  echo "| workload | server | requests/s | p99 | CPU us/request |"
+  echo "| --- | --- | ---: | ---: | ---: |"
+  awk '{ k = $1 " " $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+         if ($3 > best[k]) best[k] = $3
+         p[k] = p[k] " " $4; c[k] = c[k] " " $5 }
+       function med(s,   a, m, i, j, t) {
+         m = split(s, a, " ")
+         for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
+           if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+         return a[int((m + 1) / 2)] }
+       END { for (i = 1; i <= n; i++) { k = order[i]; split(k, kk, " ")
+               printf "| %s | %s | %.0f | %.2fms | %.2f |\n", kk[1], kk[2],
+                 best[k], med(p[k]), med(c[k]) } }' "$1"
+}
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 port=18080
-echo "| workload | server | requests/s | p99 | CPU us/request |"
-echo "| --- | --- | ---: | ---: | ---: |"
-for w in c50 c256 pipeline16 newconn headers30; do
-  for s in lode node nginx; do
-    port=$((port + 1))
-    start_server "$s" "$port"
-    t0=$(cpu_ticks "$pid")
-    read -r rps p99 reqs <<<"$(run_wrk "$port" $(workload "$w"))"
-    t1=$(cpu_ticks "$pid")
-    us=$(awk -v d=$((t1 - t0)) -v t="$tck" -v n="$reqs" \
-      'BEGIN { if (n > 0) printf "%.2f", d * 1e6 / t / n; else print "?" }')
-    echo "| $w | $s | $rps | $p99 | $us |"
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+: > "$tmp/raw"
+for _ in $(seq 1 "$REPEAT"); do
+  for w in c50 c256 pipeline16 newconn headers30; do
+    for s in lode node nginx; do
+      measure "$w" "$s" 0 1 1 1 "$w"
+    done
+  done
+  for s in lode nginx; do
+    measure "2loops-c256" "$s" 0,1 2 0,1 2 c256
   done
 done
+summarise "$tmp/raw"
 
 echo
-echo "| server | RSS per idle keep-alive connection |"
+echo "| server | RSS per idle keep-alive connection ($IDLE connections) |"
 echo "| --- | ---: |"
 for s in lode node nginx; do
   port=$((port + 1))
   start_server "$s" "$port"
   before=$(rss_kb "$pid")
-  node "$here/idle.js" "$port" 1000 > "$tmp/idle.out" &
+  node "$here/idle.js" "$port" "$IDLE" > "$tmp/idle.out" &
   cpid=$!
-  for _ in $(seq 1 200); do grep -q ready "$tmp/idle.out" && break; sleep 0.05; done
+  pids+=("$cpid")
+  for _ in $(seq 1 1200); do
+    grep -q ready "$tmp/idle.out" && break
+    sleep 0.05
+  done
+  grep -q ready "$tmp/idle.out" || echo "$s: the connections did not open" >&2
   after=$(rss_kb "$pid")
   kill "$cpid"; wait "$cpid" 2>/dev/null || true
-  echo "| $s | $(( (after - before) * 1024 / 1000 )) bytes |"
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  echo "| $s | $(( (after - before) * 1024 / IDLE )) bytes |"
+  stop_server
 done
+for slots in 1024 16384; do
+  port=$((port + 1))
+  start_server nginx "$port" 0 1 "$slots"
+  eval "rss_$slots=$(rss_kb "$pid")"
+  stop_server
+done
+echo "| nginx, reserved per connection slot | $(( (rss_16384 - rss_1024) * 1024 / (16384 - 1024) )) bytes |"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
