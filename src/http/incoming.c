@@ -561,14 +561,25 @@ void lode__incoming_maybe_close(lode_http_incoming_t* m) {
   lode_http_incoming_release(m);
 }
 
-void lode__incoming_abort(lode_http_incoming_t* m) {
+void lode__incoming_mark_aborted(lode_http_incoming_t* m) {
   if (m->flags & (LODE__IN_CLOSED | LODE__IN_COMPLETE | LODE__IN_ABORTED))
     return;
   lode_http_incoming_hold(m);
-  m->flags |= LODE__IN_ABORTED;
+  m->flags |= LODE__IN_ABORTED | LODE__IN_ABORT_PENDING;
   m->flags &= ~LODE__IN_READING;
   if (m->ev != NULL && m->ev->on_aborted != NULL)
     m->ev->on_aborted(m);
+}
+
+void lode__incoming_abort(lode_http_incoming_t* m) {
+  lode__incoming_mark_aborted(m);
+  lode__incoming_abort_error(m);
+}
+
+void lode__incoming_abort_error(lode_http_incoming_t* m) {
+  if (!(m->flags & LODE__IN_ABORT_PENDING))
+    return;
+  m->flags &= ~LODE__IN_ABORT_PENDING;
   if (m->ev != NULL && m->ev->on_error != NULL) {
     lode_error_t e;
     lode_error_init(&e, UV_ECONNRESET);

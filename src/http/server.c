@@ -194,25 +194,35 @@ static void conn_finish(lode__conn_t* c) {
   lode_http_incoming_t* req = c->incoming;
   c->incoming = NULL;
   if (req != NULL)
-    lode__incoming_abort(req);
+    lode__incoming_mark_aborted(req);
   if (c->upgrading != NULL) {
     lode_http_incoming_t* up = c->upgrading;
     c->upgrading = NULL;
     up->flags |= LODE__IN_CLOSED;
     lode_http_incoming_release(up);
   }
-  while (c->res_head != NULL) {
-    lode__response_t* r = c->res_head;
-    c->res_head = r->next;
+  /* Node's order: 'aborted' now, then each response's 'close', then the
+   * requests' error and 'close'. The queue is detached first; each
+   * response is kept by the queue's reference until the last loop. */
+  lode__response_t* list = c->res_head;
+  c->res_head = c->res_tail = NULL;
+  for (lode__response_t* r = list; r != NULL; r = r->next) {
     r->out.socket = NULL;
     r->out.flags |= LODE__OUT_DESTROYED;
-    lode__incoming_abort(r->req);
+    lode__incoming_mark_aborted(r->req);
     r->req->flags |= LODE__IN_DESTROYED;  /* an unread body is gone too */
+  }
+  for (lode__response_t* r = list; r != NULL; r = r->next)
     lode__outgoing_emit_close(&r->out);
+  if (req != NULL)
+    lode__incoming_abort_error(req);
+  while (list != NULL) {
+    lode__response_t* r = list;
+    list = r->next;
+    lode__incoming_abort_error(r->req);
     lode__incoming_maybe_close(r->req);
     lode_http_outgoing_release(&r->out);
   }
-  c->res_tail = NULL;
   lode__conn_release(c);  /* the open connection's reference */
 }
 
@@ -725,6 +735,24 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   lode__conn_release(c);
 }
 
+/* Responses the handlers have ended leave before our FIN (Node has
+ * written them by the time the socket's 'end' runs); one still open means
+ * the end comes now and nothing after it is sent, as in Node. */
+static void end_deferred(void* arg) {
+  lode__conn_t* c = arg;
+  int all_ended = 1;
+  for (lode__response_t* r = c->res_head; r != NULL; r = r->next)
+    if (!(r->out.flags & LODE__OUT_FINISHED))
+      all_ended = 0;
+  if (c->flags & (LODE__CONN_CLOSED | LODE__CONN_DETACHED))
+    ;
+  else if (c->res_head != NULL && all_ended)
+    c->flags |= LODE__CONN_END_AFTER;
+  else
+    lode__conn_end(c);
+  lode__conn_release(c);
+}
+
 static void on_end(void* ctx, lode_stream_t* s) {
   lode__conn_t* c = ctx;
   (void) s;
@@ -740,12 +768,15 @@ static void on_end(void* ctx, lode_stream_t* s) {
       return;
     }
   }
-  /* Node ends its side at the peer's FIN; responses already queued for
-   * complete requests still go out first. */
-  if (c->nres > 0)
-    c->flags |= LODE__CONN_END_AFTER;
-  else
+  /* Node ends its side at the peer's FIN (httpAllowHalfOpen is false) in
+   * the socket's 'end', which comes after the request events already
+   * queued: the end waits behind them, and a response not written by then
+   * is never sent. */
+  lode__conn_hold(c);
+  if (lode__defer(c->srv->loop, end_deferred, c) != 0) {
+    lode__conn_release(c);
     lode__conn_end(c);
+  }
 }
 
 static void on_drain(void* ctx, lode_stream_t* s) {

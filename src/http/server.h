@@ -58,7 +58,8 @@ enum {
   LODE__IN_UPGRADE = 1 << 8,
   LODE__IN_READING = 1 << 9,     /* the body is still arriving */
   LODE__IN_GOT_BODY = 1 << 10,   /* body bytes have arrived */
-  LODE__IN_HEADERS_BUILT = 1 << 11 /* message.headers exists */
+  LODE__IN_HEADERS_BUILT = 1 << 11, /* message.headers exists */
+  LODE__IN_ABORT_PENDING = 1 << 12  /* 'aborted' sent, its error not yet */
 };
 
 /* A client's response has no server connection: its owner (client.c)
@@ -234,8 +235,14 @@ int lode__incoming_fill_response(lode_http_incoming_t* m,
  * should stop reading (held bytes reached the high-water mark). */
 int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data);
 void lode__incoming_end(lode_http_incoming_t* m);
-/* The connection went away: 'aborted', error, close as Node orders them. */
+/* The connection went away: 'aborted', error, close as Node orders them.
+ * In two steps when responses are closed in between (Node emits
+ * 'aborted' at once, the error and 'close' a tick later): mark_aborted
+ * emits 'aborted' (once, for an incomplete message), abort_error the
+ * error and 'close' that follow it. */
 void lode__incoming_abort(lode_http_incoming_t* m);
+void lode__incoming_mark_aborted(lode_http_incoming_t* m);
+void lode__incoming_abort_error(lode_http_incoming_t* m);
 /* The response finished: discard an unread body (Node's _dump). */
 void lode__incoming_dump(lode_http_incoming_t* m);
 /* Emits 'close' once both the body and the response are done. */

@@ -113,6 +113,12 @@ add('pipeline head', `HEAD /hello HTTP/1.1\r\n${H}\r\n` + get('/hello'));
 add('pipeline split', [get('/hello') + 'GET /hel', `lo HTTP/1.1\r\n${H}\r\n`]);
 add('pipeline bad second', get('/hello') + 'BAD\r\n\r\n');
 add('pipeline 204 then get', get('/status/204') + get('/hello'));
+// Node ends its side at the client's FIN (httpAllowHalfOpen is false): a
+// response not yet ended is never sent.
+add('late response after client fin', get('/late'));
+add('late response client waits', get('/late', 'Connection: close\r\n'),
+    { wait: true });
+add('pipeline then late after fin', get('/hello') + get('/late'));
 add('connection close request', get('/hello', 'Connection: close\r\n'));
 add('connection keep-alive request', get('/hello', 'Connection: keep-alive\r\n'));
 add('connection tokens', get('/hello', 'Connection: foo, close\r\n'));

@@ -285,6 +285,36 @@ static void h_trailer_cl(lode_http_incoming_t* req, lode_http_response_t* res) {
   }
 }
 
+/* /late: answers 30 ms later from a timer. */
+static uv_loop_t loop;
+
+typedef struct late_s {
+  uv_timer_t timer;
+  lode_http_response_t* res;
+} late_t;
+
+static void late_closed(uv_handle_t* h) {
+  late_t* l = h->data;
+  lode_http_outgoing_release(l->res);
+  free(l);
+}
+
+static void late_fire(uv_timer_t* t) {
+  late_t* l = t->data;
+  lode_http_outgoing_end(l->res, OK_SLICE("late"), NULL, NULL);
+  uv_close((uv_handle_t*) t, late_closed);
+}
+
+static void h_late(lode_http_incoming_t* req, lode_http_response_t* res) {
+  late_t* l = calloc(1, sizeof(*l));
+  ASSERT_NOT_NULL(l);
+  l->res = res;
+  lode_http_outgoing_hold(res);
+  uv_timer_init(&loop, &l->timer);
+  l->timer.data = l;
+  uv_timer_start(&l->timer, late_fire, 30, 0);
+}
+
 static void h_processing(lode_http_incoming_t* req,
                          lode_http_response_t* res) {
   lode_http_response_write_processing(res);
@@ -412,6 +442,7 @@ static const struct { const char* path; handler_fn fn; } routes[] = {
   { "/status/103-cb", h_103_cb }, { "/status/103-none", h_103_none },
   { "/encodings", h_encodings }, { "/end-utf16", h_end_utf16 },
   { "/end-hex-strict", h_end_hex_strict }, { "/trailer-cl", h_trailer_cl },
+  { "/late", h_late },
   { "/processing", h_processing }, { "/continue", h_continue },
   { "/strict-ok", h_strict_ok }, { "/strict-bad", h_strict_bad },
   { "/bad-header", h_bad_header }, { "/bad-value", h_bad_value },

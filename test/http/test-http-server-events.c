@@ -100,14 +100,72 @@ static void waits(lode_http_server_t* srv, lode_http_incoming_t* req,
 static const lode_http_server_events_t waits_ev = { .on_request = waits };
 
 TEST(timeout_response_callback_keeps_connection) {
+  X_no_fin = 1;
   X_after = just_close;
-  const char* got = run(NULL, &waits_ev,
-                        "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const char* got = run(NULL, &waits_ev, "GET / HTTP/1.1\r\nHost: x\r\n"
+                                         "Connection: close\r\n\r\n");
+  X_no_fin = 0;
   X_after = NULL;
   ASSERT_TRACE("res-timeout,cli-end,cli-close(0)");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\nlate");
+  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
+                     "Content-Length: 4\r\n\r\nlate");
+}
+
+/* ---- The client goes before the response ends ---- */
+
+static void gone_req_end(lode_http_incoming_t* req) {
+  test_trace("end");
+}
+
+static void gone_req_close(lode_http_incoming_t* req) {
+  test_trace("req-close:aborted=%d", lode_http_incoming_aborted(req));
+}
+
+static void gone_req_error(lode_http_incoming_t* req, const lode_error_t* e) {
+  test_trace("req-error:%s", e->name);
+}
+
+static void gone_res_close(lode_http_outgoing_t* res) {
+  test_trace("res-close:ended=%d", lode_http_outgoing_writable_ended(res));
+}
+
+static void gone_res_finish(lode_http_outgoing_t* res) {
+  test_trace("finish");
+}
+
+static const lode_http_incoming_events_t gone_req_events = {
+  .on_end = gone_req_end, .on_close = gone_req_close,
+  .on_error = gone_req_error,
+};
+
+static const lode_http_outgoing_events_t gone_res_events = {
+  .on_close = gone_res_close, .on_finish = gone_res_finish,
+};
+
+static void client_goes(lode_http_server_t* srv, lode_http_incoming_t* req,
+                        lode_http_response_t* res) {
+  test_trace("request");
+  lode_http_incoming_set_events(req, &gone_req_events);
+  lode_http_outgoing_set_events(res, &gone_res_events);
+  lode_stream_destroy(X->client, NULL);
+}
+
+static const lode_http_server_events_t client_goes_ev = {
+  .on_request = client_goes,
+};
+
+/* A complete request whose response never ended and whose body nobody
+ * read: no 'aborted', no error; the connection ends at the client's FIN
+ * (it used to wait for the response forever), the response closes, then
+ * the request (Node 20 with the same handler: request, res-close,
+ * req-close). */
+TEST(client_gone_before_end) {
+  X_no_fin = 1;
+  run(NULL, &client_goes_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  X_no_fin = 0;
+  ASSERT_TRACE("request,cli-close(0),res-close:ended=0,"
+               "req-close:aborted=0");
 }
 
 TEST_MAIN(timeout_callbacks_in_node_order, timeout_complete_request_unheard,
-          timeout_response_callback_keeps_connection)
+          timeout_response_callback_keeps_connection, client_gone_before_end)

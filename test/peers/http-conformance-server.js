@@ -165,6 +165,7 @@ const handlers = {
       res.end(e.code);
     }
   },
+  '/late': (req, res) => setTimeout(() => res.end('late'), 30),
   '/processing': (req, res) => { res.writeProcessing(); res.end('done'); },
   '/continue': (req, res) => { res.writeContinue(); res.end('cont'); },
   '/strict-ok': (req, res) => {
