@@ -34,7 +34,7 @@ int lode_abort_controller_create(lode_abort_controller_t** out);
 /* Node: controller.signal (borrowed from the controller). */
 lode_abort_signal_t* lode_abort_controller_signal(lode_abort_controller_t* c);
 /* Node: controller.abort([reason]). `reason` is an error code (0 means
- * Node's AbortError, LODE_ERR_ABORT). Aborting twice does nothing. */
+ * Node's AbortError, LODE_ABORT_ERR). Aborting twice does nothing. */
 void lode_abort_controller_abort(lode_abort_controller_t* c, int reason);
 /* Memory references (not Node's ref/unref): the last unref frees. */
 void lode_abort_controller_ref(lode_abort_controller_t* c);

@@ -48,7 +48,7 @@ extern "C" {
   X(ERR_UNKNOWN_ENCODING, -6021, "Unknown encoding: %s")                     \
   X(ERR_INVALID_STATE, -6022, "Invalid state: %s")                           \
   X(ERR_INVALID_CALLBACK, -6023, "Callback must be a function")              \
-  X(ERR_ABORT, -6024, "The operation was aborted")                           \
+  X(ABORT_ERR, -6024, "The operation was aborted")                           \
   X(ERR_SOCKET_CONNECTION_HANG_UP, -6025, "socket hang up")                  \
   X(ERR_AGGREGATE, -6026, "All connection attempts failed")                  \
   X(ERR_INVALID_ADDRESS, -6040, "Invalid socket address")                   \

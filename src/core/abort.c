@@ -50,7 +50,7 @@ void lode_abort_controller_abort(lode_abort_controller_t* c, int reason) {
   lode_abort_signal_t* sig = &c->signal;
   if (sig->aborted) return;
   sig->aborted = 1;
-  sig->reason = reason != 0 ? reason : LODE_ERR_ABORT;
+  sig->reason = reason != 0 ? reason : LODE_ABORT_ERR;
   sig->refs++;
   /* Each listener is unlinked before it runs, so it may remove others. */
   while (sig->head != NULL) {

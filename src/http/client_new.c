@@ -140,8 +140,8 @@ static void on_abort_signal(lode_abort_listener_t* l,
   lode__client_req_t* r = lode__container_of(l, lode__client_req_t, abort_l);
   lode_error_t e;
   int reason = lode_abort_signal_reason(sig);
-  lode_error_init(&e, LODE_ERR_ABORT);
-  if (reason != 0 && reason != LODE_ERR_ABORT)
+  lode_error_init(&e, LODE_ABORT_ERR);
+  if (reason != 0 && reason != LODE_ABORT_ERR)
     lode_error_init(&e, reason);
   r->signal = NULL;
   lode_http_request_destroy(&r->out, &e);

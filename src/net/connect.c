@@ -57,8 +57,7 @@ static char* dup_str(const char* p) { return p ? strdup(p) : NULL; }
 /* ---- Abort signal ----------------------------------------------------- */
 
 static void abort_error(lode_error_t* e) {
-  lode_error_init(e, LODE_ERR_ABORT);
-  e->name = "ABORT_ERR";
+  lode_error_init(e, LODE_ABORT_ERR);
 }
 
 static void on_abort(lode_abort_listener_t* l, lode_abort_signal_t* sig) {

@@ -81,7 +81,7 @@ TEST(abort_signal) {
   lode_abort_controller_abort(c, 0);
   lode_abort_controller_unref(c);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("error(ERR_ABORT The operation was aborted),close");
+  ASSERT_TRACE("error(ABORT_ERR The operation was aborted),close");
   teardown();
 }
 
