@@ -21,8 +21,29 @@ const bigFrag = 'x'.repeat(3 << 20) + 'y'.repeat(3 << 20);
 want.push(bigFrag);
 const hash = (b) => crypto.createHash('sha1').update(b).digest('hex').slice(0, 8);
 
+// Mode "deflate": the same 16 KiB of random text four times (with
+// context takeover the repeats shrink to a few bytes), then a fragmented
+// 300 KiB message; prints the bytes written, so compression shows.
+const seed = { x: 12345 };
+const rnd = () => (seed.x = (seed.x * 1103515245 + 12345) & 0x7fffffff);
+const alpha = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/';
+const text16k = Array.from({ length: 16384 }, () => alpha[rnd() % 64]).join('');
+if (mode === 'deflate') {
+  sent.length = 0;
+  want.length = 0;
+  for (let i = 0; i < 4; i++) want.push(text16k);
+  want.push('x'.repeat(100000) + 'y'.repeat(100000) + 'z'.repeat(100000));
+}
+
 ws.on('open', () => {
   console.log('open ' + ws.protocol + ' ' + ws.extensions);
+  if (mode === 'deflate') {
+    for (let i = 0; i < 4; i++) ws.send(text16k);
+    ws.send('x'.repeat(100000), { fin: false });
+    ws.send('y'.repeat(100000), { fin: false });
+    ws.send('z'.repeat(100000), { fin: true });
+    return;
+  }
   if (mode === 'close-from-lode') return ws.send('cmd:close');
   if (mode === 'bad-frame') {
     // A text frame with RSV2 set, written raw.
@@ -43,7 +64,12 @@ ws.on('message', (data, isBinary) => {
              isBinary === (typeof w !== 'string');
   console.log('message ' + (isBinary ? 'binary ' : 'text ') + data.length +
               ' ' + hash(data) + (ok ? ' ok' : ' WRONG'));
-  if (want.length === 0) ws.close(1000, 'done');
+  if (want.length === 0) {
+    if (mode === 'deflate')
+      console.log('written ' + (ws._socket.bytesWritten < 200000 ? 'small'
+                                                                 : 'large'));
+    ws.close(1000, 'done');
+  }
 });
 ws.on('pong', (d) => console.log('pong ' + d));
 ws.on('unexpected-response', (req, res) => console.log('status ' + res.statusCode));

@@ -27,6 +27,11 @@ function command(ws, cmd) {
     ws.close(Number(a), b);
   } else if (name === 'terminate') {
     ws.terminate();
+  } else if (name === 'params') {
+    // What ws agreed to, and the bytes it has read (compression shows).
+    const pmd = ws._extensions['permessage-deflate'];
+    ws.send('params=' + (pmd ? JSON.stringify(pmd.params) : 'none') +
+            ' read=' + ws._socket.bytesRead);
   } else if (name === 'ext') {
     ws.send('ext=' + Object.keys(ws._extensions || {}).join(','));
   }

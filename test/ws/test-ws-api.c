@@ -367,7 +367,8 @@ TEST(bom_dropped_by_client) {
   ASSERT_TRACE("open,close(1,4000,\\xef\\xbb\\xbfwhy)");
 }
 
-TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout, terminate, close_timeout,
+TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
+          terminate, close_timeout,
           send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)

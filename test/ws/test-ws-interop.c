@@ -310,8 +310,8 @@ int main(int argc, char** argv) {
   static const test_case_t cases[] = {
 #define C_(n) { #n, test_##n },
     C_(lode_client_plain) C_(lode_client_deflate) C_(lode_client_close_paths)
-    C_(lode_client_inflate_limit) C_(lode_client_refused) C_(ws_client_plain) C_(ws_client_deflate)
-    C_(ws_client_close_paths)
+    C_(lode_client_inflate_limit) C_(lode_client_refused)
+    C_(ws_client_plain) C_(ws_client_deflate) C_(ws_client_close_paths)
 #undef C_
   };
   int rc = test_run_all(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
