@@ -38,7 +38,12 @@ static void res_free(lode_http_outgoing_t* o) {
   lode__conn_release(c);
 }
 
+/* Node's res.destroy() destroys the socket it is attached to; once
+ * 'finish' has run (resOnFinish detached it, before the user's listeners)
+ * it has none, and the connection goes on. */
 static void res_destroy(lode_http_outgoing_t* o, const lode_error_t* err) {
+  if (o->flags & LODE__OUT_WFINISHED)
+    return;
   lode__conn_destroy(RES(o)->conn, err);
 }
 
