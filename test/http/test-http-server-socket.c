@@ -196,6 +196,26 @@ TEST(node_expect_continue) {
   ASSERT_STR_EQ(http_child.text, "continue\nhello\ndone\n");
 }
 
+/* curl uploading a chunked body after "Expect: 100-continue": the
+ * automatic 100, then the body echoed back (chunked). */
+TEST(curl_chunked_upload_expect) {
+  start(NULL, &echo_ev);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/up", port);
+  const char* argv[] = { "curl", "-s", "-i", "-H", "Transfer-Encoding: chunked",
+                         "-H", "Expect: 100-continue", "--data-binary",
+                         "chunked upload body", url, NULL };
+  spawn(argv);
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_EQ(http_child.status, 0);
+  static const char head[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                             "HTTP/1.1 200 OK\r\n";
+  ASSERT(strncmp(http_child.text, head, sizeof(head) - 1) == 0);
+  ASSERT_NOT_NULL(strstr(http_child.text, "Transfer-Encoding: chunked\r\n"));
+  ASSERT_NOT_NULL(strstr(http_child.text, "\r\n\r\nchunked upload body"));
+}
+
 /* keepAliveTimeout: the idle connection goes after timeout + 1 s (Node's
  * buffer); server.close() with an idle connection closes it at once. */
 static lode_stream_t* peer;
@@ -369,4 +389,4 @@ TEST(listen_in_use_skips_callback) {
 TEST_MAIN(node_client_keep_alive, curl_client, slow_reader_drain,
           node_expect_continue, keep_alive_timeout_closes_idle,
           close_closes_idle_connections, listen_unix_path, listen_fd,
-          listen_in_use_skips_callback)
+          listen_in_use_skips_callback, curl_chunked_upload_expect)
