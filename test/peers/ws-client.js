@@ -9,6 +9,8 @@ const crypto = require('crypto');
 const opts = JSON.parse(process.argv[3] || '{}');
 const mode = process.argv[4] || 'echo';
 const ws = new WebSocket(process.argv[2], opts.protocols || [], opts);
+// Mode "abort": close while the handshake is under way.
+if (mode === 'abort') ws.close();
 const big = Buffer.alloc(16 << 20);
 for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;
 const bigText = 'lode '.repeat((16 << 20) / 5);
@@ -45,6 +47,8 @@ ws.on('open', () => {
     return;
   }
   if (mode === 'close-from-lode') return ws.send('cmd:close');
+  if (mode === 'terminate-from-lode') return ws.send('cmd:terminate');
+  if (mode === 'terminate') return ws.terminate();
   if (mode === 'bad-frame') {
     // A text frame with RSV2 set, written raw.
     ws._socket.write(Buffer.from([0xa1, 0x80, 1, 2, 3, 4]));

@@ -168,6 +168,34 @@ TEST(lode_client_inflate_limit) {
                           "client_max_window_bits\nclose 1009 \n");
 }
 
+/* close() while CONNECTING against a real server: Node's error, then
+ * 1006; the server sees a connection that ends. */
+static void never_open(lode_websocket_t* ws) {
+  test_trace("open");
+}
+static const lode_websocket_events_t early_events = {
+  .on_open = never_open, .on_error = c_error, .on_close = c_close,
+};
+
+TEST(lode_client_close_while_connecting) {
+  const char* argv[] = { "node", "test/peers/ws-echo-server.js", "{}", NULL };
+  test_peer_t* p = test_peer_start(argv);
+  char url[64];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", test_peer_port(p));
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  lode_websocket_t* ws;
+  ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, NULL, &early_events,
+                                  &ws));
+  ASSERT_OK(lode_websocket_close(ws, 1000, LODE_SLICE("never mind")));
+  ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CONNECTING);
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("error(ERR_WS_PROTOCOL: Connection was closed before it was "
+               "established.),close(0,1006,)");
+  test_peer_kill(p);
+}
+
 TEST(lode_client_refused) {
   /* A port where nothing listens: the socket's error, then 1006. */
   ASSERT_OK(uv_loop_init(&loop));
@@ -205,6 +233,10 @@ static lode_websocket_opts_t server_opts;
 static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
   if (!bin && d.len == 9 && memcmp(d.base, "cmd:close", 9) == 0) {
     lode_websocket_close(ws, 4000, LODE_SLICE("server says bye"));
+    return;
+  }
+  if (!bin && d.len == 13 && memcmp(d.base, "cmd:terminate", 13) == 0) {
+    lode_websocket_terminate(ws);
     return;
   }
   if (bin)
@@ -303,6 +335,19 @@ TEST(ws_client_close_paths) {
   ASSERT(strstr(out, "close 1002 \n") != NULL);
   ASSERT_TRACE("open(/echo?x=1,),error(ERR_WS_PROTOCOL: RSV1, RSV2, RSV3 "
                "must be clear),close(0,1006,)");
+  /* Dropped without a close frame, from either side: 1006 on both, and
+   * no error event (the browser's abnormal closure). */
+  out = run_server("{}", "terminate");
+  ASSERT_STR_EQ(out, "open  \nclose 1006 \n");
+  ASSERT_TRACE("open(/echo?x=1,),close(0,1006,)");
+  out = run_server("{}", "terminate-from-lode");
+  ASSERT_STR_EQ(out, "open  \nclose 1006 \n");
+  ASSERT_TRACE("open(/echo?x=1,),close(0,1006,)");
+  /* The client gives up during the handshake: the server never opens. */
+  out = run_server("{}", "abort");
+  ASSERT_STR_EQ(out, "error WebSocket was closed before the connection was "
+                     "established\nclose 1006 \n");
+  ASSERT_TRACE("close(0,1006,)");
 }
 
 int main(int argc, char** argv) {
@@ -311,6 +356,7 @@ int main(int argc, char** argv) {
 #define C_(n) { #n, test_##n },
     C_(lode_client_plain) C_(lode_client_deflate) C_(lode_client_close_paths)
     C_(lode_client_inflate_limit) C_(lode_client_refused)
+    C_(lode_client_close_while_connecting)
     C_(ws_client_plain) C_(ws_client_deflate) C_(ws_client_close_paths)
 #undef C_
   };
