@@ -343,8 +343,9 @@ static void on_control(lode_websocket_t* ws) {
       on_close_frame(ws);
       return;
     case LODE__WS_OP_PING:
-      if (!(ws->flags & LODE__WS_F_SENT_CLOSE))
-        send_frame(ws, LODE__WS_OP_PONG, 0, ws->ctl, ws->ctl_len, 0, 0);
+      /* Answered even after our close frame (a pong is a control frame,
+       * RFC 6455 5.5.1), as Node does until the peer's close arrives. */
+      send_frame(ws, LODE__WS_OP_PONG, 0, ws->ctl, ws->ctl_len, 0, 0);
       if (ws->ev != NULL && ws->ev->on_ping != NULL)
         ws->ev->on_ping(ws, payload);
       return;

@@ -327,6 +327,25 @@ static const lode_websocket_events_t close_events = {
   .on_open = close_open, .on_error = trace_error, .on_close = trace_close,
 };
 
+/* A ping that comes after our close frame is still answered (Node's
+ * WebSocket answers pings until the peer's close), then the peer's close
+ * ends it cleanly. */
+static void s_ping_then_close(void) {
+  frame(0x89, "p", 1);
+  close_frame(1000, "");
+}
+
+TEST(ping_after_our_close) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    s_ping_then_close();
+    raw_start(&close_events, NULL);
+    raw_finish();
+    ASSERT_STR_EQ(R.replies, "C:1000:,O:p");
+    ASSERT_TRACE("open,close(1,1000,)");
+  }
+}
+
 TEST(close_timeout) {
   for (int server = 1; server >= 0; server--) {
     raw_init(server);
@@ -368,7 +387,7 @@ TEST(bom_dropped_by_client) {
 }
 
 TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
-          terminate, close_timeout,
+          terminate, close_timeout, ping_after_our_close,
           send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)
