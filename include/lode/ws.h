@@ -46,7 +46,9 @@ typedef struct lode_websocket_events_s {
   /* The handshake succeeded; readyState is OPEN. */
   void (*on_open)(lode_websocket_t* ws);
   /* One whole message. `data` is borrowed until the callback returns; a
-   * text message (is_binary 0) is valid UTF-8. */
+   * text message (is_binary 0) is valid UTF-8. A client drops a leading
+   * byte order mark from text, as Node's WebSocket (TextDecoder) does; a
+   * server passes the bytes as they came, as npm ws does. */
   void (*on_message)(lode_websocket_t* ws, lode_slice_t data, int is_binary);
   /* The connection failed (bad handshake, protocol violation, message too
    * big, network error before open). on_close follows. `err` is borrowed:
@@ -55,7 +57,8 @@ typedef struct lode_websocket_events_s {
   /* Last callback. was_clean: both close frames went through and the
    * transport closed after them. code: the peer's close code, 1005 when
    * its close frame had none, 1006 when no close frame came. `reason` is
-   * borrowed (UTF-8). */
+   * borrowed (UTF-8; a client drops a leading byte order mark, as Node
+   * does). */
   void (*on_close)(lode_websocket_t* ws, int was_clean, int code,
                    lode_slice_t reason);
   /* Not in the browser API (Node answers pings itself and so does lode,
@@ -68,8 +71,9 @@ typedef struct lode_websocket_events_s {
 /* Options; zero-initialised means the defaults. */
 typedef struct lode_websocket_opts_s {
   /* Largest message accepted (after decompression); a bigger one fails the
-   * connection with close code 1009. 0 means 100 MiB (Node's client has no
-   * limit; a C server needs one); SIZE_MAX means none. */
+   * connection with close code 1009. 0 means 100 MiB (Node 20's client
+   * bounds only inflated messages, at 4 MiB; lode bounds both kinds
+   * alike); SIZE_MAX means none. */
   size_t max_payload;
   /* permessage-deflate: 0 = default (the client offers it, as Node does
    * with "permessage-deflate; client_max_window_bits"; a server declines),
