@@ -111,7 +111,7 @@ workload() {  # workload NAME -> wrk arguments after PORT
     c50) echo "50" ;;
     c256) echo "256" ;;
     pipeline16) echo "50 -s $here/pipeline.lua" ;;
-    newconn) echo "50 -H Connection:close" ;;
+    newconn) echo "50 -s $here/close.lua" ;;
     headers30) echo "50 -s $here/headers.lua" ;;
   esac
 }

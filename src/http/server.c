@@ -2,6 +2,7 @@
  * parserOnIncoming, socketOnError and friends, over a lode_stream_t. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/server.h"
 
@@ -17,7 +18,11 @@ enum {
   /* Accepted, no byte yet: headersTimeout runs from the accept, so a
    * client that connects and stays silent gets 408 (Node's parser starts
    * its clock at initialize), and the connection is not idle. */
-  LODE__CONN_FRESH = 1 << 16
+  LODE__CONN_FRESH = 1 << 16,
+  /* The parser merged a message's end into its last event while reading
+   * had to stop: the end is delivered when parsing resumes, where
+   * MESSAGE_COMPLETE would have come. */
+  LODE__CONN_END_PENDING = 1 << 17
 };
 
 static void conn_parse_buffered(lode__conn_t* c);
@@ -62,9 +67,12 @@ static lode__parser_slot_t* take_slot(lode__conn_t* c) {
   if ((s = malloc(sizeof(*s))) == NULL)
     return NULL;
   s->max_headers = LODE_HTTP_INLINE_HEADERS;
+  /* A bodiless request is one parser call, not three. An upgrade is
+   * never merged, so lode_http_parser_after_head() still works for it. */
   lode_http_parser_opts_t o = {
     .lenient = srv->lenient,
     .max_header_size = srv->max_header_size,
+    .merge_complete = 1,
   };
   lode_http_parser_init(&s->parser, LODE_HTTP_REQUEST, &o);
   return s;
@@ -338,8 +346,25 @@ void lode__conn_resume_reading(lode__conn_t* c) {
     return;
   update_stream_flow(c);
   if (!(c->flags & (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT)) &&
-      c->in.len > 0)
+      (c->in.len > 0 || (c->flags & LODE__CONN_END_PENDING)))
     conn_parse_buffered(c);
+}
+
+/* Whether the raw head has Host and Expect: one pass, and a string
+ * comparison only for names that start with their letter. */
+enum { HAS_HOST = 1, HAS_EXPECT = 2 };
+
+static int host_expect(const lode_http_incoming_t* req) {
+  const lode__in_fields_t* f = &req->headers;
+  int has = 0;
+  for (size_t i = 0; i < f->nraw; i += 2) {
+    const char* n = f->raw[i];
+    if ((n[0] | 0x20) == 'h' && strcasecmp(n, "host") == 0)
+      has |= HAS_HOST;
+    else if ((n[0] | 0x20) == 'e' && strcasecmp(n, "expect") == 0)
+      has |= HAS_EXPECT;
+  }
+  return has;
 }
 
 /* Node's parserOnIncoming after the request exists: Host check,
@@ -349,7 +374,8 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
   lode_http_server_t* srv = c->srv;
   lode_http_outgoing_t* o = &res->out;
   if (req->major == 1 && req->minor == 1) {
-    if (srv->require_host && lode__incoming_raw_find(req, "host") == NULL) {
+    int has = host_expect(req);
+    if (srv->require_host && !(has & HAS_HOST)) {
       static const char* const close_pair[] = { "Connection", "close" };
       lode_http_response_write_head(o, 400, NULL, close_pair, 1);
       lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
@@ -369,9 +395,9 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
         return;
       }
     }
-    const char* expect = lode__incoming_raw_find(req, "expect") == NULL
-                             ? NULL
-                             : lode_http_incoming_header(req, "expect");
+    const char* expect = (has & HAS_EXPECT)
+                             ? lode_http_incoming_header(req, "expect")
+                             : NULL;
     if (expect != NULL) {
       if (lode__http_has_word(expect, strlen(expect), "100-continue")) {
         res->expect_continue = 1;
@@ -523,6 +549,15 @@ static int stop_flags(const lode__conn_t* c) {
                       LODE__CONN_DETACHED | LODE__CONN_CLOSED)) != 0;
 }
 
+/* A message's end merged into its last event: delivered now, or when
+ * parsing resumes if that event stopped it. */
+static void merged_end(lode__conn_t* c) {
+  if (stop_flags(c))
+    c->flags |= LODE__CONN_END_PENDING;
+  else
+    on_complete(c);
+}
+
 /* Runs the parser over buf[0..len) until it needs more input or reading
  * has to stop. Returns the bytes consumed. */
 static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
@@ -530,6 +565,11 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
   /* Events may follow the last byte (MESSAGE_COMPLETE of a bodiless
    * request), so the parser runs until it asks for more. */
   while (!stop_flags(c) && (off < len || c->slot != NULL)) {
+    if (c->flags & LODE__CONN_END_PENDING) {
+      c->flags &= ~LODE__CONN_END_PENDING;
+      on_complete(c);
+      continue;
+    }
     if (c->slot == NULL && (c->slot = take_slot(c)) == NULL) {
       lode__conn_destroy(c, NULL);
       break;
@@ -564,6 +604,11 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
     } else if (ev.type == LODE_HTTP_EV_UPGRADE) {
       on_upgrade(c, (lode_slice_t){ buf + off, len - off });
       return len;
+    }
+    if (ev.complete) {
+      merged_end(c);
+      if (off == len)
+        break;  /* a merged end leaves nothing to report */
     }
   }
   return off;
@@ -689,8 +734,11 @@ static void conn_parse_buffered(lode__conn_t* c) {
   c->flags |= LODE__CONN_PARSING;
   lode__conn_hold(c);
   parse_cork(c);
-  size_t used = conn_parse(c, c->in.base, c->in.len);
-  if (!(c->flags & LODE__CONN_DETACHED)) {
+  /* With nothing buffered (only a merged end to deliver) there is no
+   * buffer at all. */
+  const char* base = c->in.base != NULL ? c->in.base : "";
+  size_t used = conn_parse(c, base, c->in.len);
+  if (!(c->flags & LODE__CONN_DETACHED) && c->in.len > 0) {
     memmove(c->in.base, c->in.base + used, c->in.len - used);
     c->in.len -= used;
     c->last_read_at = c->last_read_at > used ? c->last_read_at - used : 0;

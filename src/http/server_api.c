@@ -142,8 +142,8 @@ void lode__server_start_checking(lode_http_server_t* srv) {
 static void net_connection(lode_server_t* net, lode_socket_t* s) {
   lode_http_server_t* srv = lode_server_get_data(net);
   lode_stream_t* st = lode_socket_stream(s);
-  if (srv->no_delay)
-    lode_socket_set_no_delay(s, 1);
+  /* noDelay came with the net server's options (one setsockopt, at the
+   * accept, as Node's). */
   if (srv->keep_alive)
     lode_socket_set_keep_alive(s, 1, srv->keep_alive_delay);
   if (srv->ev->on_connection != NULL)
