@@ -91,8 +91,9 @@ typedef struct lode_websocket_opts_s {
   /* Milliseconds to wait for the close handshake and for the transport to
    * close after it, before destroying the transport. 0 means 30000. */
   unsigned close_timeout;
-  /* Client: milliseconds for the connection and the opening handshake; 0
-   * means none (Node's WebSocket has none). */
+  /* Client: milliseconds for the connection and the opening handshake;
+   * lode_websocket_serve: for the request head to arrive. 0 means none
+   * (Node's WebSocket has none). */
   unsigned handshake_timeout;
   /* Client: run over this stream instead of connecting (Node's
    * createConnection); the WebSocket becomes its reader and destroys it at
@@ -170,7 +171,10 @@ int lode_websocket_handle_upgrade(struct lode_http_incoming_s* req,
  * as soon as the 101 is written. A request without "Connection: upgrade"
  * gets 426 Upgrade Required (what ws's own HTTP server answers). Returns 0
  * or UV_ENOMEM at once; a bad request later gives on_error
- * (LODE_ERR_WS_PROTOCOL with ws's message) then on_close (1006). */
+ * (LODE_ERR_WS_PROTOCOL with ws's message) then on_close (1006), and so
+ * does a head that has not come whole within opts->handshake_timeout
+ * (UV_ETIMEDOUT, "Opening handshake has timed out"; the stream is
+ * destroyed). */
 int lode_websocket_serve(lode_stream_t* stream,
                          const lode_websocket_opts_t* opts,
                          const lode_websocket_events_t* events,

@@ -230,6 +230,7 @@ void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
     check(&r, &a);
   }
   ws->flags &= ~LODE__WS_F_SERVING;
+  uv_timer_stop(&ws->timer);
   if (a.status == 0 && upgrade(ws, &r, &ws->opts, &a) == 0) {
     memmove(ws->in.base, ws->in.base + len, ws->in.len - (size_t) len);
     ws->in.len -= (size_t) len;
@@ -239,6 +240,11 @@ void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   refuse(ws->stream, &a);
   ws->flags |= LODE__WS_F_REFUSED;
   lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL, 0, a.message);
+}
+
+/* A client that never finishes its request head (slowloris) goes. */
+static void on_head_timeout(uv_timer_t* t) {
+  lode__ws_fail(t->data, UV_ETIMEDOUT, 0, "Opening handshake has timed out");
 }
 
 int lode_websocket_serve(lode_stream_t* stream,
@@ -255,6 +261,9 @@ int lode_websocket_serve(lode_stream_t* stream,
     return UV_ENOMEM;
   }
   lode__ws_attach(ws, stream);
+  if (ws->opts.handshake_timeout > 0)
+    uv_timer_start(&ws->timer, on_head_timeout, ws->opts.handshake_timeout,
+                   0);
   *out = ws;
   return 0;
 }

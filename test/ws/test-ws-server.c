@@ -77,6 +77,37 @@ TEST(serve_refusals) {
   "Upgrade: WebSocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"    \
   "Sec-WebSocket-Version: 13\r\n" extra "\r\n"
 
+/* A client that sends half a head and then nothing: with
+ * handshake_timeout the server gives up (error, then 1006); the stream
+ * is destroyed, so the peer sees its end. */
+static void trace_error_text(lode_websocket_t* ws, const lode_error_t* e) {
+  test_trace("error(%s: %s)", e->name, e->message);
+}
+static const lode_websocket_events_t timeout_events = {
+  .on_open = trace_open, .on_error = trace_error_text,
+  .on_close = trace_close,
+};
+
+TEST(serve_head_timeout) {
+  uv_loop_t loop;
+  lode_stream_t *a, *b;
+  lode_websocket_t* ws;
+  answer[0] = '\0';
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_stream_set_reader(b, &answer_reader, NULL);
+  lode_websocket_opts_t o = { .handshake_timeout = 20 };
+  ASSERT_OK(lode_websocket_serve(a, &o, &timeout_events, &ws));
+  lode_stream_write(b, LODE_SLICE("GET / HTTP/1.1\r\nHost: x\r\n"), NULL,
+                    NULL);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  ASSERT_STR_EQ(answer, "");
+  ASSERT_TRACE("error(ETIMEDOUT: Opening handshake has timed out),"
+               "close(0,1006,)");
+}
+
 TEST(serve_accepts) {
   /* RFC 6455's example key, the first offered protocol, deflate declined
    * by default. The client's end then closes the connection (1006). */
@@ -224,5 +255,6 @@ TEST(lode_to_lode_deflate) {
                "client_max_window_bits=10");
 }
 
-TEST_MAIN(serve_refusals, serve_accepts, accept_refusal_returns,
+TEST_MAIN(serve_refusals, serve_head_timeout, serve_accepts,
+          accept_refusal_returns,
           lode_to_lode_plain, lode_to_lode_deflate)
