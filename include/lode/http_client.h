@@ -19,14 +19,30 @@
  *                        res error (ECONNRESET "aborted"), res close
  *   destroy() before a socket: error ("socket hang up" or the error
  *                        given), close; after 'socket' the same;
- *   destroy(err) after the response: as closed mid-body, with err as
- *                        the response's error (nothing on the request);
+ *   destroy() after the response: as closed mid-body;
+ *   destroy(err) after the response: error (err), then as closed
+ *                        mid-body ("aborted" on the response);
+ *   res destroy([err]) mid-body: res aborted, [error (err), res error
+ *                        (err)], res close, close;
  *   abort() before a socket: abort, close; after 'socket': abort, error
  *                        ("socket hang up"), close; after the response:
  *                        abort, res aborted, res error, close, res close.
- * Node 20 itself differs in three of these (close before abort; close
- * before the response's error after abort(); err on the request, "aborted"
- * on the response after destroy(err)); lode keeps the specification's.
+ * Each was checked against Node 20 (test/peers/client-orders.js). Node
+ * differs from the specification in three places; lode chooses:
+ *   - abort() before a socket: Node emits close, then abort. lode keeps
+ *     the specification's abort, close: close is always an object's last
+ *     callback (after it the pointer is gone).
+ *   - abort() after the response: Node emits close before the response's
+ *     error. lode keeps the specification's explicit order (res error,
+ *     close).
+ *   - destroy(err) after the response: the specification names err as
+ *     the response's error; Node gives err to the request ('error' before
+ *     'aborted') and "aborted" to the response, which still contains the
+ *     specification's list in its order. lode does what Node does, as for
+ *     destroy(err) at every other point.
+ * After the response's end (connection not kept), destroy(err) and abort()
+ * still give the request its error or abort before its close; the
+ * response's close comes with its end (Node 20: one tick later).
  * Every event is asynchronous to the call that caused it. */
 #ifndef LODE_HTTP_CLIENT_H
 #define LODE_HTTP_CLIENT_H

@@ -327,6 +327,8 @@ static lode__agent_sock_t* take_free(lode__agent_group_t* g, int fifo) {
     uv_ref((uv_handle_t*) &as->timer);
     lode__queue_insert_tail(&g->busy, &as->link);
     g->nbusy++;
+    if (as->hint_end != 0 && uv_now(as->agent->loop) >= as->hint_end)
+      as->flags |= LODE__AS_DEAD;
     if (!(as->flags & LODE__AS_DEAD))
       return as;
     sock_destroy(as);
@@ -405,20 +407,35 @@ static void process_waiting(lode_agent_t* a, lode__agent_group_t* g) {
     lode__agent_new_socket(a, req);
 }
 
-/* Node's keepSocketAlive, with the server's Keep-Alive: timeout= hint
- * (one second early, so lode closes before the server does). */
+/* The seconds of a Keep-Alive: timeout= hint (Node's /^timeout=(\d+)/),
+ * or -1 without one. */
+static long long keep_alive_hint(const lode__client_req_t* req) {
+  const char* v =
+      req->res ? lode_http_incoming_header(req->res, "keep-alive") : NULL;
+  if (v == NULL || strncmp(v, "timeout=", 8) != 0 || v[8] < '0' ||
+      v[8] > '9')
+    return -1;
+  unsigned long long secs = strtoull(v + 8, NULL, 10);
+  return secs > 1000000000ULL ? 1000000000LL : (long long) secs;
+}
+
+/* Node's keepSocketAlive. The server's hint, less a second, lowers the
+ * agent's timeout (only one that is set, as in Node); a hint of a second
+ * or less means the socket is not kept. Beyond Node, the hint's end is
+ * remembered even without an agent timeout: a free socket past it is
+ * never handed out (take_free), since the server is closing it. */
 static int keep_socket_alive(lode__agent_sock_t* as, lode__client_req_t* req) {
   lode_agent_t* a = as->agent;
   uint64_t timeout = a->o.timeout;
-  const char* hint =
-      req->res ? lode_http_incoming_header(req->res, "keep-alive") : NULL;
-  if (hint != NULL && strncmp(hint, "timeout=", 8) == 0 &&
-      hint[8] >= '0' && hint[8] <= '9') {
-    uint64_t secs = strtoull(hint + 8, NULL, 10);
-    if (secs <= 1)
-      return 0;
-    if (timeout == 0 || (secs - 1) * 1000 < timeout)
-      timeout = (secs - 1) * 1000;
+  long long secs = keep_alive_hint(req);
+  as->hint_end = 0;
+  if (secs >= 0 && secs <= 1)
+    return 0;
+  if (secs > 1) {
+    uint64_t ms = (uint64_t) (secs - 1) * 1000;
+    if (ms < timeout)
+      timeout = ms;
+    as->hint_end = uv_now(a->loop) + ms;
   }
   if (as->sock != NULL) {
     lode_socket_set_keep_alive(as->sock, 1, a->o.keep_alive_msecs);

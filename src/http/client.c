@@ -101,10 +101,16 @@ static void res_resume(lode_http_incoming_t* m) {
     lode_stream_resume(req_stream(r));
 }
 
+/* Node's IncomingMessage._destroy before the end: 'aborted', and the
+ * socket destroyed with the error (the request's 'error', then the
+ * response's). */
 static void res_destroy(lode_http_incoming_t* m, const lode_error_t* err) {
   lode__client_req_t* r = m->owner_ctx;
   if (r->res == m && !(m->flags & LODE__IN_COMPLETE) &&
       req_stream(r) != NULL) {
+    r->flags |= LODE__CR_RES_DESTROYED;
+    if (err != NULL && r->err == NULL)
+      r->err = lode_error_copy(err);
     lode_stream_destroy(req_stream(r), err);
     return;
   }
@@ -176,31 +182,51 @@ static void response_keep_alive(lode__client_req_t* r) {
 
 /* ---- Closing paths ---- */
 
+/* The response's error as its socket closes: "aborted", or what
+ * res.destroy() was given (none for res.destroy()). */
 static void res_error(lode__client_req_t* r, lode_http_incoming_t* m) {
   if ((m->flags & LODE__IN_CLOSED) || m->ev == NULL || m->ev->on_error == NULL)
     return;
   lode_error_t e;
+  if (r->flags & LODE__CR_RES_DESTROYED) {
+    if (r->err != NULL)
+      m->ev->on_error(m, r->err);
+    return;
+  }
   lode_error_init(&e, UV_ECONNRESET);
   lode_error_set_message(&e, "aborted");
-  m->ev->on_error(m, r->err ? r->err : &e);
+  m->ev->on_error(m, &e);
 }
 
-/* The socket closed under a response that had not ended: 'aborted' on
- * the response, 'close' on the request, then the response's error
- * ("aborted", or what destroy() was given) and close; after abort() the
- * response's error comes before the request's close. */
-static void res_abort(lode__client_req_t* r, lode_http_incoming_t* m) {
-  lode_http_incoming_hold(m);
-  flush_abort(r);
+static void res_aborted(lode_http_incoming_t* m) {
+  if (m->flags & (LODE__IN_ABORTED | LODE__IN_CLOSED))
+    return;
   m->flags |= LODE__IN_ABORTED;
   m->flags &= ~LODE__IN_READING;
   if (m->ev != NULL && m->ev->on_aborted != NULL)
     m->ev->on_aborted(m);
-  if (r->flags & LODE__CR_ABORTED)
+}
+
+/* The socket closed under a response that had not ended: 'aborted' on
+ * the response, 'close' on the request, then the response's error and
+ * close (Node's socketCloseListener). After abort() the response's error
+ * comes before the request's close (the specification's order); after
+ * res.destroy() the response closes first (Node's). */
+static void res_abort(lode__client_req_t* r, lode_http_incoming_t* m) {
+  lode_http_incoming_hold(m);
+  flush_abort(r);
+  res_aborted(m);
+  if (r->flags & LODE__CR_RES_DESTROYED) {
     res_error(r, m);
-  emit_close(r);
-  if (!(r->flags & LODE__CR_ABORTED))
+    lode__incoming_maybe_close(m);
+    emit_close(r);
+  } else if (r->flags & LODE__CR_ABORTED) {
     res_error(r, m);
+    emit_close(r);
+  } else {
+    emit_close(r);
+    res_error(r, m);
+  }
   lode__incoming_maybe_close(m);
   lode_http_incoming_release(m);
 }
@@ -257,16 +283,23 @@ void lode__client_close(lode__client_req_t* r) {
 void lode__client_error(lode__client_req_t* r, const lode_error_t* err) {
   if (r->flags & (LODE__CR_CLOSED | LODE__CR_HAD_ERROR))
     return;
-  /* destroy(err) after the response: err goes to the response. */
-  if ((r->flags & LODE__CR_DESTROYED) && (r->flags & LODE__CR_GOT_RES))
-    return;
-  if (can_retry(r)) {
+  if (!(r->flags & LODE__CR_RES_DESTROYED) && can_retry(r)) {
     r->flags |= LODE__CR_RETRYING;
     return;
   }
-  r->flags |= LODE__CR_HAD_ERROR;
   req_hold(r);
-  emit_error(r, err);
+  /* res.destroy(err): the response's 'aborted' comes first (Node emits
+   * it within the call). */
+  if ((r->flags & LODE__CR_RES_DESTROYED) && r->res != NULL) {
+    lode_http_incoming_t* m = r->res;
+    lode_http_incoming_hold(m);
+    res_aborted(m);
+    lode_http_incoming_release(m);
+  }
+  if (!(r->flags & (LODE__CR_CLOSED | LODE__CR_HAD_ERROR))) {
+    r->flags |= LODE__CR_HAD_ERROR;
+    emit_error(r, err);
+  }
   req_release(r);
 }
 

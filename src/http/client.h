@@ -43,6 +43,8 @@ struct lode__agent_sock_s {
   uv_timer_t timer;            /* idle timeout (free or busy) */
   uint64_t timeout;            /* ms, 0: none */
   uint64_t last_active;
+  uint64_t hint_end;           /* the server's Keep-Alive: timeout= less
+                                * a second (loop time), 0: none */
   uint32_t flags;
   unsigned refs;               /* stream open + timer open + holds */
 };
@@ -75,7 +77,8 @@ enum {
   LODE__CR_FREED = 1 << 14,      /* the socket went back to the agent */
   LODE__CR_GOT_RES = 1 << 15,    /* Node's req.res was set */
   LODE__CR_ABORT_PENDING = 1 << 16,
-  LODE__CR_COMPLETE = 1 << 17    /* the final response is complete */
+  LODE__CR_COMPLETE = 1 << 17,   /* the final response is complete */
+  LODE__CR_RES_DESTROYED = 1 << 18  /* res.destroy() before its end */
 };
 
 struct lode__client_req_s {
@@ -113,7 +116,8 @@ struct lode__client_req_s {
   unsigned ka_delay;
   lode_abort_signal_t* signal;
   lode_abort_listener_t abort_l;
-  lode_error_t* err;             /* kError: what destroy() was given */
+  lode_error_t* err;             /* kError: what destroy() was given, or
+                                  * res.destroy() (RES_DESTROYED) */
   lode__date_cache_t date;
   lode__netloop_t* nl;           /* for Node's nextTick (lode__tick) */
   lode__tick_t socket_tick;      /* onSocketNT */

@@ -191,6 +191,62 @@ TEST(keep_alive_hint) {
   teardown();
 }
 
+static void on_wait_done(uv_timer_t* t) {
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+/* Waits on a timer for ms (the hint's second has to pass in loop time). */
+static void wait_ms(unsigned ms) {
+  uv_timer_t t;
+  uv_timer_init(&loop, &t);
+  uv_timer_start(&t, on_wait_done, ms, 0);
+  test_run_loop(&loop, ms + 5000);
+}
+
+/* timeout=2 without an agent timeout: Node sets no timer (the hint only
+ * lowers an agent timeout), so the socket stays free; past the hint's
+ * second lode no longer hands it out: a new connection is made. */
+TEST(keep_alive_hint_without_agent_timeout) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/hint2");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  wait_ms(1100);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  get("/ok");
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(nsockets, 2);
+  ASSERT(sockets[0] != sockets[1]);
+  ASSERT_EQ(reused[1], 0);
+  teardown();
+}
+
+/* Within the hint the socket is reused. */
+TEST(keep_alive_hint_reuse_within) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/hint2");
+  test_run_loop(&loop, 5000);
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT(sockets[0] == sockets[1]);
+  ASSERT_EQ(reused[1], 1);
+  teardown();
+}
+
+/* With an agent timeout longer than the hint, the hint less a second
+ * wins (Node's rule): the free socket closes after a second, long before
+ * the agent's 20 s (the wait is bounded by 5 s). */
+TEST(keep_alive_hint_lowers_agent_timeout) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .timeout = 20000 });
+  get("/hint2");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  wait_until(no_free);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  teardown();
+}
+
 static void retry_case(int no_retry, const char* want) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1, .no_retry = no_retry });
   get("/once");
@@ -360,4 +416,6 @@ TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks,
           abort_queued_request_keeps_socket, reuse, no_keep_alive,
           max_sockets_queue, lifo, fifo, max_free_sockets, max_total_sockets,
           server_closes_free_socket, agent_timeout, keep_alive_hint,
+          keep_alive_hint_without_agent_timeout, keep_alive_hint_reuse_within,
+          keep_alive_hint_lowers_agent_timeout,
           retry_on_reused_socket, retry_off, global_agent)

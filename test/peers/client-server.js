@@ -36,6 +36,8 @@ const scripts = {
   '/bad': (s) => s.write('HTTP/1.1 200 OK\r\nBad Header\r\n\r\n'),
   '/hint': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n' +
                           'Keep-Alive: timeout=1\r\n\r\n'),
+  '/hint2': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n' +
+                           'Keep-Alive: timeout=2, max=5\r\n\r\n'),
   '/big': (s) => {
     const body = 'x'.repeat(200000);
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
