@@ -6,11 +6,8 @@
  * that resets when it should not, or keeps what it agreed to drop, breaks
  * the stream), a fragmented compressed message, and that the bytes on the
  * wire were compressed. */
-#include "lode/net.h"
-#include "test.h"
-#include "ws/internal.h"
+#include "wsnet.h"
 
-static uv_loop_t loop;
 static char text16k[16384];
 static char frag3[3 * 102400];
 static int step;
@@ -52,15 +49,6 @@ static void c_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
     snprintf(params, sizeof(params), "%.*s", (int) d.len, d.base);
   if (++step == 6)
     lode_websocket_close(ws, 1000, (lode_slice_t){ 0 });
-}
-
-static void c_error(lode_websocket_t* ws, const lode_error_t* e) {
-  test_trace("error(%s: %s)", e->name, e->message);
-}
-
-static void c_close(lode_websocket_t* ws, int clean, int code,
-                    lode_slice_t reason) {
-  test_trace("close(%d,%d,%.*s)", clean, code, (int) reason.len, reason.base);
 }
 
 static const lode_websocket_events_t client_events = {
@@ -157,9 +145,6 @@ TEST(lode_client_against_ws_server) {
 
 /* --- ws client, lode server ---------------------------------------------- */
 
-static lode_server_t* server;
-static lode_websocket_opts_t server_opts;
-
 static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
   if (bin)
     lode_websocket_send_binary(ws, d);
@@ -169,23 +154,9 @@ static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
 static void s_open(lode_websocket_t* ws) {
   snprintf(agreed, sizeof(agreed), "%s", lode_websocket_extensions(ws));
 }
-static void s_close(lode_websocket_t* ws, int clean, int code,
-                    lode_slice_t reason) {
-  c_close(ws, clean, code, reason);
-  lode_server_close(server, NULL, NULL);
-}
 static const lode_websocket_events_t server_events = {
   .on_open = s_open, .on_message = s_message, .on_error = c_error,
   .on_close = s_close,
-};
-
-static void on_connection(lode_server_t* srv, lode_socket_t* s) {
-  lode_websocket_t* ws;
-  ASSERT_OK(lode_websocket_serve(lode_socket_stream(s), &server_opts,
-                                 &server_events, &ws));
-}
-static const lode_server_events_t srv_events = {
-  .on_connection = on_connection,
 };
 
 typedef struct server_case_s {
@@ -197,24 +168,10 @@ typedef struct server_case_s {
 static void run_server(const server_case_t* c) {
   fprintf(stderr, "case: client %s, expecting \"%s\"\n", c->ws, c->agreed);
   server_opts = c->lode;
-  ASSERT_OK(uv_loop_init(&loop));
-  test_trace_reset();
   agreed[0] = '\0';
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_events, &server));
-  lode_listen_opts_t lo = { .port = 0, .host = "127.0.0.1" };
-  ASSERT_OK(lode_server_listen(server, &lo, NULL, NULL));
-  lode_net_address_t addr;
-  ASSERT_OK(lode_server_address(server, &addr));
-  char url[64], opts[256];
-  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", addr.port);
+  char opts[256];
   snprintf(opts, sizeof(opts), "{\"perMessageDeflate\":%s}", c->ws);
-  const char* argv[] = { "node", "test/peers/ws-client.js", url, opts,
-                         "deflate", NULL };
-  test_peer_t* p = test_peer_start(argv);
-  test_run_loop(&loop, 60000);
-  test_loop_close(&loop);
-  char* out = NULL;
-  ASSERT_EQ(test_peer_finish(p, 10000, &out), 0);
+  const char* out = run_ws_client("/", opts, "deflate", &server_events);
   /* ws's own view: what it agreed, every echo right (" ok", not
    * " WRONG"), whether it wrote compressed bytes, and the close. */
   char head[256];
@@ -227,7 +184,6 @@ static void run_server(const server_case_t* c) {
   ASSERT_NULL(strstr(out, "WRONG"));
   ASSERT_NOT_NULL(strstr(out, c->agreed[0] ? "written small\nclose 1000 \n"
                                            : "written large\nclose 1000 \n"));
-  free(out);
   ASSERT_STR_EQ(agreed, c->agreed);
   ASSERT_TRACE("close(1,1000,done)");
 }

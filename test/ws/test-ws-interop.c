@@ -2,17 +2,13 @@
  * client against a ws server, and ws clients against a lode server; text,
  * binary, empty, 16 MiB, fragmented and compressed messages, pings and
  * pongs, and every way to close. */
-#include "lode/net.h"
-#include "test.h"
-#include "ws/internal.h"
+#include "wsnet.h"
 
-static uv_loop_t loop;
 static uint8_t* big;
 static const size_t big_len = 16 << 20;
 static char* big_text;
 static int step;
 static char frag3[3 * 102400];  /* "a" x 100 KiB, "b" x ..., "c" x ... */
-static char peer_out[4096];
 
 static void make_big(void) {
   for (size_t i = 0; i < sizeof(frag3); i++)
@@ -74,24 +70,15 @@ static void c_ping(lode_websocket_t* ws, lode_slice_t p) {
   test_trace("ping(%.*s)", (int) p.len, p.base);
 }
 
-static void c_error(lode_websocket_t* ws, const lode_error_t* e) {
-  test_trace("error(%s: %s)", e->name, e->message);
-}
-
-static void c_close(lode_websocket_t* ws, int clean, int code,
-                    lode_slice_t reason) {
-  test_trace("close(%d,%d,%.*s)", clean, code, (int) reason.len, reason.base);
-}
-
 static const lode_websocket_events_t client_events = {
   .on_open = c_open, .on_message = c_message, .on_error = c_error,
   .on_close = c_close, .on_ping = c_ping,
 };
 
-static void run_client(const char* server_opts,
+static void run_client(const char* peer_opts,
                        const lode_websocket_events_t* ev,
                        const lode_websocket_opts_t* opts) {
-  const char* argv[] = { "node", "test/peers/ws-echo-server.js", server_opts,
+  const char* argv[] = { "node", "test/peers/ws-echo-server.js", peer_opts,
                          NULL };
   test_peer_t* p = test_peer_start(argv);
   int port = test_peer_port(p);
@@ -101,12 +88,7 @@ static void run_client(const char* server_opts,
   ASSERT_OK(uv_loop_init(&loop));
   lode_websocket_t* ws;
   ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, opts, ev, &ws));
-  test_run_loop(&loop, 60000);
-  test_loop_close(&loop);
-  char* out = NULL;
-  ASSERT_EQ(test_peer_finish(p, 10000, &out), 0);
-  snprintf(peer_out, sizeof(peer_out), "%s", out ? out : "");
-  free(out);
+  run_with_peer(p);
 }
 
 #define CLIENT_TRACE                                                        \
@@ -227,9 +209,6 @@ TEST(lode_client_refused) {
 
 /* --- ws client, lode server ---------------------------------------------- */
 
-static lode_server_t* server;
-static lode_websocket_opts_t server_opts;
-
 static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
   if (!bin && d.len == 9 && memcmp(d.base, "cmd:close", 9) == 0) {
     lode_websocket_close(ws, 4000, LODE_SLICE("server says bye"));
@@ -251,45 +230,13 @@ static void s_open(lode_websocket_t* ws) {
   test_trace("open(%s,%s)", lode_websocket_url(ws),
              lode_websocket_extensions(ws));
 }
-static void s_close(lode_websocket_t* ws, int clean, int code,
-                    lode_slice_t reason) {
-  c_close(ws, clean, code, reason);
-  lode_server_close(server, NULL, NULL);
-}
 static const lode_websocket_events_t server_events = {
   .on_open = s_open, .on_message = s_message, .on_error = c_error,
   .on_close = s_close, .on_ping = s_ping,
 };
 
-static void on_connection(lode_server_t* srv, lode_socket_t* s) {
-  lode_websocket_t* ws;
-  ASSERT_OK(lode_websocket_serve(lode_socket_stream(s), &server_opts,
-                                 &server_events, &ws));
-}
-static const lode_server_events_t srv_events = {
-  .on_connection = on_connection,
-};
-
 static const char* run_server(const char* client_opts, const char* mode) {
-  ASSERT_OK(uv_loop_init(&loop));
-  test_trace_reset();
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_events, &server));
-  lode_listen_opts_t lo = { .port = 0, .host = "127.0.0.1" };
-  ASSERT_OK(lode_server_listen(server, &lo, NULL, NULL));
-  lode_net_address_t addr;
-  ASSERT_OK(lode_server_address(server, &addr));
-  char url[64];
-  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/echo?x=1", addr.port);
-  const char* argv[] = { "node", "test/peers/ws-client.js", url, client_opts,
-                         mode, NULL };
-  test_peer_t* p = test_peer_start(argv);
-  test_run_loop(&loop, 60000);
-  test_loop_close(&loop);
-  char* out = NULL;
-  ASSERT_EQ(test_peer_finish(p, 10000, &out), 0);
-  snprintf(peer_out, sizeof(peer_out), "%s", out ? out : "");
-  free(out);
-  return peer_out;
+  return run_ws_client("/echo?x=1", client_opts, mode, &server_events);
 }
 
 /* What ws-client.js prints when every echo is right (lode's server

@@ -16,9 +16,11 @@ static const lode_stream_reader_t answer_reader = {
   .on_data = keep_answer, .on_end = end_back,
 };
 
-/* serve() on a stream that sends `request`: returns what came back. */
-static const char* serve(const char* request,
-                         const lode_websocket_opts_t* opts) {
+/* serve() on a stream that sends `request` (then ends, with `end`):
+ * returns what came back. */
+static const char* serve_with(const char* request, int end,
+                              const lode_websocket_opts_t* opts,
+                              const lode_websocket_events_t* ev) {
   uv_loop_t loop;
   lode_stream_t *a, *b;
   lode_websocket_t* ws;
@@ -27,12 +29,18 @@ static const char* serve(const char* request,
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_stream_pair(&loop, &a, &b));
   lode_stream_set_reader(b, &answer_reader, NULL);
-  ASSERT_OK(lode_websocket_serve(a, opts, &echo_events, &ws));
+  ASSERT_OK(lode_websocket_serve(a, opts, ev, &ws));
   lode_stream_write(b, lode_slice_str(request), NULL, NULL);
-  lode_stream_end(b, NULL, NULL);
+  if (end)
+    lode_stream_end(b, NULL, NULL);
   test_run_loop(&loop, 5000);
   test_loop_close(&loop);
   return answer;
+}
+
+static const char* serve(const char* request,
+                         const lode_websocket_opts_t* opts) {
+  return serve_with(request, 1, opts, &echo_events);
 }
 
 #define REFUSED "error(ERR_WS_PROTOCOL),close(0,1006,)"
@@ -89,21 +97,9 @@ static const lode_websocket_events_t timeout_events = {
 };
 
 TEST(serve_head_timeout) {
-  uv_loop_t loop;
-  lode_stream_t *a, *b;
-  lode_websocket_t* ws;
-  answer[0] = '\0';
-  test_trace_reset();
-  ASSERT_OK(uv_loop_init(&loop));
-  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
-  lode_stream_set_reader(b, &answer_reader, NULL);
   lode_websocket_opts_t o = { .handshake_timeout = 20 };
-  ASSERT_OK(lode_websocket_serve(a, &o, &timeout_events, &ws));
-  lode_stream_write(b, LODE_SLICE("GET / HTTP/1.1\r\nHost: x\r\n"), NULL,
-                    NULL);
-  test_run_loop(&loop, 5000);
-  test_loop_close(&loop);
-  ASSERT_STR_EQ(answer, "");
+  ASSERT_STR_EQ(serve_with("GET / HTTP/1.1\r\nHost: x\r\n", 0, &o,
+                           &timeout_events), "");
   ASSERT_TRACE("error(ETIMEDOUT: Opening handshake has timed out),"
                "close(0,1006,)");
 }
