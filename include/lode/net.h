@@ -280,8 +280,9 @@ int lode_socket_is_paused(const lode_socket_t* s);
 
 /* Node: socket.setEncoding([encoding]). LODE_ENC_BUFFER turns decoding
  * off. on_data then gets text (UTF-8 output for utf8/latin1/utf16le; hex
- * and base64 for those), never a broken character. Returns 0, or
- * LODE_ERR_UNKNOWN_ENCODING for a value outside lode_encoding_t. */
+ * and base64 for those), never a broken character. Returns 0,
+ * LODE_ERR_UNKNOWN_ENCODING for a value outside lode_encoding_t, or
+ * UV_ENOMEM (the decoder is made on the first call). */
 int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc);
 /* Node: socket.setKeepAlive([enable][, initialDelay]) (delay in ms, used
  * in whole seconds as Node does; under 1000 the system's idle time stays).

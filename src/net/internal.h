@@ -115,6 +115,16 @@ enum {
 
 typedef struct lode__wreq_s lode__wreq_t;
 
+/* What few sockets use (an encoding, a setTimeout callback), kept out of
+ * the socket so that an idle connection stays small; made on first use
+ * by lode__socket_extra(). */
+typedef struct lode__sk_extra_s {
+  lode_encoding_t encoding;
+  lode_decoder_t decoder;
+  lode_socket_cb timeout_cb;
+  void* timeout_arg;
+} lode__sk_extra_t;
+
 /* The libuv handle of a socket or listener: TCP or pipe. */
 typedef union lode__handle_u {
   uv_handle_t handle;
@@ -126,7 +136,6 @@ typedef union lode__handle_u {
 struct lode_socket_s {
   lode_stream_t stream;          /* first: the duplex stream interface */
   lode__handle_t h;
-  uv_shutdown_t shutdown_req;
   lode__netloop_t* nl;
   const lode_socket_events_t* ev;
   void* data;
@@ -154,12 +163,9 @@ struct lode_socket_s {
   void* end_arg;
   lode_socket_cb connect_cb;
   void* connect_arg;
-  lode_socket_cb timeout_cb;
-  void* timeout_arg;
+  lode__sk_extra_t* extra;       /* NULL until needed */
   lode_error_t* error;           /* what to emit before close */
   int had_error;
-  lode_encoding_t encoding;
-  lode_decoder_t decoder;
   lode_onread_t onread;
   lode_abort_signal_t* signal;
   lode_abort_listener_t abort_listener;
@@ -174,6 +180,8 @@ struct lode_socket_s {
  * (UV_TCP or UV_NAMED_PIPE). */
 int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
                      const lode_socket_events_t* ev, lode_socket_t** out);
+/* The socket's extra part, made on the first call; NULL without memory. */
+lode__sk_extra_t* lode__socket_extra(lode_socket_t* s);
 /* The socket is connected (accepted, connect succeeded, fd wrapped). */
 void lode__socket_opened(lode_socket_t* s);
 /* Starts or stops uv reading according to the flags. */

@@ -47,6 +47,11 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
 
 void lode__socket_hold(lode_socket_t* s) { s->refs++; }
 
+lode__sk_extra_t* lode__socket_extra(lode_socket_t* s) {
+  if (s->extra == NULL) s->extra = calloc(1, sizeof(*s->extra));
+  return s->extra;
+}
+
 static void socket_free(lode_socket_t* s) {
   lode__tick_cancel(s->nl, &s->tick);
   lode__socket_free_writes(s);
@@ -54,6 +59,7 @@ static void socket_free(lode_socket_t* s) {
   lode_error_free(s->error);
   free(s->names);
   free(s->attempted);
+  free(s->extra);
   lode__netloop_put(s->nl);
   free(s);
 }
@@ -86,17 +92,18 @@ static void emit_user_data(lode_socket_t* s, char* base, size_t len) {
     return;
   }
   if (s->ev == NULL || s->ev->on_data == NULL) return;
-  if (s->encoding == LODE_ENC_BUFFER) {
+  lode__sk_extra_t* x = s->extra;
+  if (x == NULL || x->encoding == LODE_ENC_BUFFER) {
     s->ev->on_data(s, (lode_slice_t){ base, len });
     return;
   }
-  size_t cap = lode_decoder_max(&s->decoder, len);
+  size_t cap = lode_decoder_max(&x->decoder, len);
   char* text = lode__netloop_scratch(s->nl, cap);
   if (text == NULL) {
     lode__socket_fail(s, NULL);
     return;
   }
-  size_t n = lode_decoder_write(&s->decoder, (lode_slice_t){ base, len },
+  size_t n = lode_decoder_write(&x->decoder, (lode_slice_t){ base, len },
                                 text, cap);
   if (n > 0) s->ev->on_data(s, (lode_slice_t){ text, n });
 }
@@ -114,11 +121,12 @@ static void emit_data(lode_socket_t* s, char* base, size_t len) {
 
 /* The end of a decoded stream may hold an incomplete character. */
 static void flush_decoder(lode_socket_t* s) {
-  if (s->encoding == LODE_ENC_BUFFER || s->ev == NULL ||
+  lode__sk_extra_t* x = s->extra;
+  if (x == NULL || x->encoding == LODE_ENC_BUFFER || s->ev == NULL ||
       s->ev->on_data == NULL)
     return;
   char tail[16];
-  size_t n = lode_decoder_end(&s->decoder, tail, sizeof(tail));
+  size_t n = lode_decoder_end(&x->decoder, tail, sizeof(tail));
   if (n > 0) s->ev->on_data(s, (lode_slice_t){ tail, n });
 }
 
@@ -204,9 +212,11 @@ static void on_idle_timeout(lode__idle_t* it) {
   /* Node's callback is a once('timeout') listener of the same emit: it
    * runs even when the first listener destroyed the socket. */
   if (s->ev != NULL && s->ev->on_timeout != NULL) s->ev->on_timeout(s);
-  lode_socket_cb cb = s->timeout_cb;
-  s->timeout_cb = NULL;
-  if (cb != NULL) cb(s, 0, s->timeout_arg);
+  lode__sk_extra_t* x = s->extra;
+  if (x == NULL || x->timeout_cb == NULL) return;
+  lode_socket_cb cb = x->timeout_cb;
+  x->timeout_cb = NULL;
+  cb(s, 0, x->timeout_arg);
 }
 
 void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
@@ -214,10 +224,15 @@ void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
   if (DEAD(s)) return;
   if (ms > TIMEOUT_MAX) ms = TIMEOUT_MAX;  /* Node clamps to 2^31 - 1 */
   if (ms == 0) {
-    s->timeout_cb = NULL;
+    if (s->extra != NULL) s->extra->timeout_cb = NULL;
   } else if (cb != NULL) {
-    s->timeout_cb = cb;
-    s->timeout_arg = arg;
+    lode__sk_extra_t* x = lode__socket_extra(s);
+    if (x == NULL) {
+      lode__socket_fail(s, NULL);
+      return;
+    }
+    x->timeout_cb = cb;
+    x->timeout_arg = arg;
   }
   lode__idle_set(s->nl, &s->idle, ms);
 }
@@ -376,8 +391,11 @@ int lode_socket_is_paused(const lode_socket_t* s) {
 
 int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc) {
   if ((unsigned) enc > LODE_ENC_UTF16LE) return LODE_ERR_UNKNOWN_ENCODING;
-  s->encoding = enc;
-  lode_decoder_init(&s->decoder, enc);
+  if (enc == LODE_ENC_BUFFER && s->extra == NULL) return 0;
+  lode__sk_extra_t* x = lode__socket_extra(s);
+  if (x == NULL) return UV_ENOMEM;
+  x->encoding = enc;
+  lode_decoder_init(&x->decoder, enc);
   return 0;
 }
 

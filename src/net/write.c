@@ -361,6 +361,7 @@ void lode__socket_end_failed(lode_socket_t* s) {
 
 static void on_shutdown(uv_shutdown_t* req, int status) {
   lode_socket_t* s = req->handle->data;
+  free(req);
   if (status == UV_ECANCELED || DEAD(s)) return;
   lode__socket_hold(s);
   /* Node ignores the status of the shutdown itself ('finish' follows). */
@@ -378,8 +379,12 @@ void lode__socket_maybe_shutdown(lode_socket_t* s) {
       s->held_head != NULL)
     return;
   s->flags |= LODE__SK_SHUTDOWN;
-  if (uv_shutdown(&s->shutdown_req, &s->h.stream, on_shutdown) != 0)
+  /* Made here, not kept in every socket: most never half-close. */
+  uv_shutdown_t* req = malloc(sizeof(*req));
+  if (req == NULL || uv_shutdown(req, &s->h.stream, on_shutdown) != 0) {
+    free(req);
     lode_socket_destroy(s, NULL);
+  }
 }
 
 int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
