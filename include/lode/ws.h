@@ -113,7 +113,8 @@ typedef struct lode_websocket_opts_s {
  *   LODE_ERR_WS_SYNTAX (Node's SyntaxError): a bad URL, a scheme other
  *   than ws/http, a fragment, an invalid or repeated protocol;
  *   LODE_ERR_INVALID_PROTOCOL: wss: or https: (lode has no TLS yet);
- *   a net error from connecting (LODE_ERR_SOCKET_BAD_PORT...); UV_ENOMEM.
+ *   a net error from connecting (LODE_ERR_SOCKET_BAD_PORT...); UV_ENOMEM;
+ *   UV_EINVAL for a NULL loop or out, or NULL protocols with a count.
  * Later, asynchronously: on_open; or on_error then on_close (1006) when
  * the connection or the handshake fails (a connect error carries the
  * socket's code and message; a bad answer LODE_ERR_WS_PROTOCOL with
@@ -146,7 +147,8 @@ typedef struct lode_websocket_request_s {
  * reason, plus "Sec-WebSocket-Version: 13, 8" for a bad version), the
  * stream is ended and destroyed, and the call returns
  * LODE_ERR_WS_PROTOCOL (or UV_ENOMEM); no callback is called then.
- * `req` is read during the call only. */
+ * A NULL stream, req or out, or a NULL in opts->protocols, is UV_EINVAL
+ * (nothing is written). `req` is read during the call only. */
 int lode_websocket_accept(lode_stream_t* stream,
                           const lode_websocket_request_t* req,
                           lode_slice_t head,
@@ -170,7 +172,8 @@ int lode_websocket_handle_upgrade(struct lode_http_incoming_s* req,
  * maxHeaderSize), then does what lode_websocket_accept does; on_open comes
  * as soon as the 101 is written. A request without "Connection: upgrade"
  * gets 426 Upgrade Required (what ws's own HTTP server answers). Returns 0
- * or UV_ENOMEM at once; a bad request later gives on_error
+ * or UV_ENOMEM (UV_EINVAL for a NULL stream or out, or a NULL in
+ * opts->protocols) at once; a bad request later gives on_error
  * (LODE_ERR_WS_PROTOCOL with ws's message) then on_close (1006), and so
  * does a head that has not come whole within opts->handshake_timeout
  * (UV_ETIMEDOUT, "Opening handshake has timed out"; the stream is
@@ -183,25 +186,26 @@ int lode_websocket_serve(lode_stream_t* stream,
 /* Node: ws.send(string) and ws.send(buffer). `data` is copied. Returns 0,
  * or LODE_ERR_WS_INVALID_STATE while CONNECTING, LODE_ERR_WS_SYNTAX for
  * text that is not UTF-8, LODE_ERR_STREAM_NULL_VALUES for a NULL base
- * with a length, UV_ENOMEM. While CLOSING or CLOSED it returns 0
- * and sends nothing, as the browser does. */
+ * with a length, UV_ENOMEM, UV_EINVAL for a NULL ws. While CLOSING or
+ * CLOSED it returns 0 and sends nothing, as the browser does. */
 int lode_websocket_send_text(lode_websocket_t* ws, lode_slice_t data);
 int lode_websocket_send_binary(lode_websocket_t* ws, lode_slice_t data);
 
 /* Not in the browser API: a ping (payload <= 125 bytes). Returns 0,
- * LODE_ERR_WS_INVALID_STATE unless OPEN, LODE_ERR_WS_SYNTAX if too long. */
+ * LODE_ERR_WS_INVALID_STATE unless OPEN, LODE_ERR_WS_SYNTAX if too long,
+ * UV_EINVAL for a NULL ws. */
 int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload);
 
 /* Node: ws.close(code, reason). code 0 means absent; reason.base NULL
  * means absent. Returns LODE_ERR_WS_INVALID_ACCESS for a code that is
  * neither 1000 nor 3000..4999, LODE_ERR_WS_SYNTAX for a reason over 123
  * bytes or not UTF-8, else 0: CONNECTING fails the connection (on_error,
- * on_close 1006), OPEN starts the closing handshake, later does nothing.
- * Callbacks are asynchronous. */
+ * on_close 1006), OPEN starts the closing handshake, later does nothing
+ * (UV_EINVAL for a NULL ws). Callbacks are asynchronous. */
 int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason);
 
 /* Not in the browser API: drops the connection now (npm ws's terminate).
- * on_close (1006, not clean) follows asynchronously. */
+ * on_close (1006, not clean) follows asynchronously. NULL does nothing. */
 void lode_websocket_terminate(lode_websocket_t* ws);
 
 /* Node: ws.readyState, url, protocol, extensions, bufferedAmount. Strings

@@ -375,6 +375,8 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
                           const lode_websocket_opts_t* opts,
                           const lode_websocket_events_t* events,
                           lode_websocket_t** out) {
+  if (loop == NULL || out == NULL || (protocols == NULL && nprotocols > 0))
+    return UV_EINVAL;
   url_t u;
   int rc = parse_url(url, &u);
   if (rc == 0)

@@ -221,6 +221,8 @@ static int send_close_frame(lode_websocket_t* ws, int code,
 }
 
 static int send_message(lode_websocket_t* ws, int binary, lode_slice_t d) {
+  if (ws == NULL)
+    return UV_EINVAL;
   if (d.base == NULL && d.len > 0)
     return LODE_ERR_STREAM_NULL_VALUES;
   if (ws->state == LODE_WEBSOCKET_CONNECTING)
@@ -584,6 +586,8 @@ int lode_websocket_send_binary(lode_websocket_t* ws, lode_slice_t data) {
 }
 
 int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload) {
+  if (ws == NULL)
+    return UV_EINVAL;
   if (ws->state != LODE_WEBSOCKET_OPEN)
     return LODE_ERR_WS_INVALID_STATE;
   if (payload.len > 125)
@@ -595,6 +599,8 @@ int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload) {
 }
 
 int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
+  if (ws == NULL)
+    return UV_EINVAL;
   if (code != 0 && code != 1000 && (code < 3000 || code > 4999))
     return LODE_ERR_WS_INVALID_ACCESS;
   if (reason.base != NULL &&
@@ -626,6 +632,8 @@ int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
 }
 
 void lode_websocket_terminate(lode_websocket_t* ws) {
+  if (ws == NULL)
+    return;
   ws->flags |= LODE__WS_F_STOP_READ;
   if (ws->state != LODE_WEBSOCKET_CLOSED)
     ws->state = LODE_WEBSOCKET_CLOSING;

@@ -164,6 +164,14 @@ static void start_open(lode_websocket_t* ws) {
   uv_timer_start(&ws->timer, on_open_timer, 0, 0);
 }
 
+/* 1 if opts' protocol list has a hole a caller made by mistake. */
+static int protocols_bad(const lode_websocket_opts_t* o) {
+  for (size_t i = 0; o != NULL && i < o->nprotocols; i++)
+    if (o->protocols == NULL || o->protocols[i] == NULL)
+      return 1;
+  return 0;
+}
+
 static void destroy_on_finish(lode_stream_t* s, int status, void* arg) {
   lode_stream_destroy(s, NULL);
 }
@@ -175,6 +183,10 @@ int lode_websocket_accept(lode_stream_t* stream,
                           const lode_websocket_events_t* events,
                           lode_websocket_t** out) {
   static const lode_websocket_opts_t none = { 0 };
+  if (stream == NULL || req == NULL || out == NULL ||
+      (req->raw_headers == NULL && req->nraw_headers > 0) ||
+      protocols_bad(opts))
+    return UV_EINVAL;
   if (opts == NULL)
     opts = &none;
   answer_t a;
@@ -251,6 +263,8 @@ int lode_websocket_serve(lode_stream_t* stream,
                          const lode_websocket_opts_t* opts,
                          const lode_websocket_events_t* events,
                          lode_websocket_t** out) {
+  if (stream == NULL || out == NULL || protocols_bad(opts))
+    return UV_EINVAL;
   lode_websocket_t* ws = lode__ws_new(stream->loop, 1, opts, events);
   if (ws == NULL)
     return UV_ENOMEM;

@@ -10,6 +10,8 @@ int lode_websocket_handle_upgrade(lode_http_incoming_t* req,
                                   const lode_websocket_opts_t* opts,
                                   const lode_websocket_events_t* events,
                                   lode_websocket_t** out) {
+  if (req == NULL)
+    return UV_EINVAL;
   size_t n = 0;
   const char* const* raw = lode_http_incoming_raw_headers(req, &n);
   if (n > 2 * LODE__WS_MAX_HEADERS)

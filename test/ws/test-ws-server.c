@@ -104,6 +104,51 @@ TEST(serve_head_timeout) {
                "close(0,1006,)");
 }
 
+/* Arguments a caller got wrong: UV_EINVAL, nothing written, no crash. */
+TEST(bad_arguments) {
+  uv_loop_t loop;
+  lode_stream_t *a, *b;
+  lode_websocket_t* ws = NULL;
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_websocket_request_t req = { LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1,
+                                   NULL, 0 };
+  static const char* holes[] = { "chat", NULL };
+  lode_websocket_opts_t o = { .protocols = holes, .nprotocols = 2 };
+  ASSERT_EQ(lode_websocket_serve(NULL, NULL, NULL, &ws), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_serve(a, NULL, NULL, NULL), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_serve(a, &o, NULL, &ws), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_accept(NULL, &req, LODE_SLICE(""), NULL, NULL,
+                                  &ws), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_accept(a, NULL, LODE_SLICE(""), NULL, NULL, &ws),
+            UV_EINVAL);
+  req.nraw_headers = 2;
+  ASSERT_EQ(lode_websocket_accept(a, &req, LODE_SLICE(""), NULL, NULL, &ws),
+            UV_EINVAL);
+  req.nraw_headers = 0;
+  ASSERT_EQ(lode_websocket_accept(a, &req, LODE_SLICE(""), &o, NULL, &ws),
+            UV_EINVAL);
+  ASSERT_EQ(lode_websocket_handle_upgrade(NULL, a, LODE_SLICE(""), NULL,
+                                          NULL, &ws), UV_EINVAL);
+  lode_websocket_opts_t co = { .stream = a };
+  ASSERT_EQ(lode_websocket_create(NULL, "ws://h/", NULL, 0, &co, NULL, &ws),
+            UV_EINVAL);
+  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", NULL, 1, &co, NULL, &ws),
+            UV_EINVAL);
+  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", NULL, 0, &co, NULL,
+                                  NULL), UV_EINVAL);
+  ASSERT_NULL(ws);
+  ASSERT_EQ(lode_websocket_send_text(NULL, LODE_SLICE("x")), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_send_binary(NULL, LODE_SLICE("x")), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_ping(NULL, LODE_SLICE("x")), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_close(NULL, 1000, LODE_SLICE("")), UV_EINVAL);
+  lode_websocket_terminate(NULL);
+  lode_stream_destroy(a, NULL);
+  lode_stream_destroy(b, NULL);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
 TEST(serve_accepts) {
   /* RFC 6455's example key, the first offered protocol, deflate declined
    * by default. The client's end then closes the connection (1006). */
@@ -251,6 +296,6 @@ TEST(lode_to_lode_deflate) {
                "client_max_window_bits=10");
 }
 
-TEST_MAIN(serve_refusals, serve_head_timeout, serve_accepts,
+TEST_MAIN(serve_refusals, serve_head_timeout, bad_arguments, serve_accepts,
           accept_refusal_returns,
           lode_to_lode_plain, lode_to_lode_deflate)
