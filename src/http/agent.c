@@ -205,11 +205,15 @@ static void r_close(void* ctx, lode_stream_t* s, int had_error) {
   uv_close((uv_handle_t*) &as->timer, timer_closed);
   lode__client_req_t* req = as->req;
   lode__agent_hold(a);
+  as->req = NULL;
+  /* Node's removeSocket runs before the request's close listener: a
+   * waiting request gets the freed place before the user's 'close' can
+   * add another one. */
+  if (!(as->flags & LODE__AS_DETACHED) &&
+      (req == NULL || !(req->flags & LODE__CR_RETRYING)))
+    process_waiting(a, g);
   if (req != NULL)
     lode__client_close(req);
-  as->req = NULL;
-  if (!(as->flags & LODE__AS_DETACHED))
-    process_waiting(a, g);
   sock_release(as);
   lode__agent_release(a);
 }
@@ -402,6 +406,8 @@ static void process_waiting(lode_agent_t* a, lode__agent_group_t* g) {
     if (g == NULL)
       return;
   }
+  if (g->nbusy + g->nfree >= max_or_inf(a->o.max_sockets))
+    return;
   lode__client_req_t* req = pop_waiting(g);
   if (req != NULL)
     lode__agent_new_socket(a, req);

@@ -17,7 +17,9 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
-const bin = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx']
+// LODE_NGINX names another binary (or a missing one, to see the skip).
+const bin = (process.env.LODE_NGINX ? [process.env.LODE_NGINX]
+  : ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'])
   .find((p) => fs.existsSync(p));
 if (!bin || spawnSync(bin, ['-v']).status !== 0) {
   console.log('skip: nginx is not installed (scripts/deps.sh test installs it)');
@@ -109,8 +111,13 @@ function waitUp(port, deadline) {
     const port = await freePort();
     const conf = path.join(dir, 'nginx.conf');
     fs.writeFileSync(conf, config(port));
-    child = spawn(bin, ['-e', path.join(dir, 'error.log'), '-p', dir,
-                        '-c', conf], { stdio: 'ignore' });
+    // When this script is killed (a failed test kills its peers with
+    // SIGKILL), nginx goes with it: setpriv's parent-death signal.
+    const args = ['-e', path.join(dir, 'error.log'), '-p', dir, '-c', conf];
+    child = fs.existsSync('/usr/bin/setpriv')
+      ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', bin, ...args],
+              { stdio: 'ignore' })
+      : spawn(bin, args, { stdio: 'ignore' });
     if (await waitUp(port, Date.now() + 5000)) {
       console.log(`listening on 127.0.0.1:${port}`);
       child.on('exit', () => process.exit(1));
