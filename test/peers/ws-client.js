@@ -49,6 +49,7 @@ ws.on('open', () => {
   if (mode === 'close-from-lode') return ws.send('cmd:close');
   if (mode === 'terminate-from-lode') return ws.send('cmd:terminate');
   if (mode === 'terminate') return ws.terminate();
+  if (mode === 'ping') return;
   if (mode === 'bad-frame') {
     // A text frame with RSV2 set, written raw.
     ws._socket.write(Buffer.from([0xa1, 0x80, 1, 2, 3, 4]));
@@ -76,6 +77,13 @@ ws.on('message', (data, isBinary) => {
   }
 });
 ws.on('pong', (d) => console.log('pong ' + d));
+// Mode "ping": wait for lode's ping (answered by ws already), then close.
+if (mode === 'ping') {
+  ws.on('ping', (d) => {
+    console.log('ping ' + d);
+    ws.close(1000, 'done');
+  });
+}
 ws.on('unexpected-response', (req, res) => console.log('status ' + res.statusCode));
 ws.on('error', (e) => console.log('error ' + e.message));
 ws.on('close', (code, reason) => console.log('close ' + code + ' ' + reason));

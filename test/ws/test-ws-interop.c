@@ -34,6 +34,8 @@ static int nexpected;
 
 static void c_open(lode_websocket_t* ws) {
   test_trace("open");
+  /* ws answers before it echoes what follows. */
+  ASSERT_OK(lode_websocket_ping(ws, LODE_SLICE("from lode")));
   expect_t e[] = {
     { 0, "hello", 5 }, { 1, "\x00\x01\x02\xff", 4 }, { 0, "", 0 },
     { 1, "", 0 }, { 1, (char*) big, big_len }, { 0, big_text, big_len },
@@ -70,9 +72,13 @@ static void c_ping(lode_websocket_t* ws, lode_slice_t p) {
   test_trace("ping(%.*s)", (int) p.len, p.base);
 }
 
+static void c_pong(lode_websocket_t* ws, lode_slice_t p) {
+  test_trace("pong(%.*s)", (int) p.len, p.base);
+}
+
 static const lode_websocket_events_t client_events = {
   .on_open = c_open, .on_message = c_message, .on_error = c_error,
-  .on_close = c_close, .on_ping = c_ping,
+  .on_close = c_close, .on_ping = c_ping, .on_pong = c_pong,
 };
 
 static void run_client(const char* peer_opts,
@@ -92,14 +98,15 @@ static void run_client(const char* peer_opts,
 }
 
 #define CLIENT_TRACE                                                        \
-  "open,msg(5),msg(4),msg(0),msg(0),msg(16777216),msg(16777216),msg(17),"  \
-  "msg(307200),ping(hi),"
+  "open,pong(from lode),msg(5),msg(4),msg(0),msg(0),msg(16777216),"        \
+  "msg(16777216),msg(17),msg(307200),ping(hi),"
 
 TEST(lode_client_plain) {
   run_client("{}", &client_events, NULL);
   ASSERT_TRACE(CLIENT_TRACE "ext=,close(1,1000,bye)");
   ASSERT_STR_EQ(peer_out, "protocol  ext permessage-deflate; "
-                          "client_max_window_bits\npong hi\nclose 1000 bye\n");
+                          "client_max_window_bits\nping from lode\npong hi\n"
+                          "close 1000 bye\n");
 }
 
 TEST(lode_client_deflate) {
@@ -114,8 +121,8 @@ TEST(lode_client_deflate) {
   ASSERT_STR_EQ(peer_out, "protocol  ext permessage-deflate; "
                           "server_no_context_takeover; "
                           "client_no_context_takeover; "
-                          "client_max_window_bits=11\npong hi\n"
-                          "close 1000 bye\n");
+                          "client_max_window_bits=11\nping from lode\n"
+                          "pong hi\nclose 1000 bye\n");
 }
 
 static const char* command;
@@ -226,14 +233,35 @@ static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
 static void s_ping(lode_websocket_t* ws, lode_slice_t p) {
   test_trace("ping(%.*s)", (int) p.len, p.base);
 }
+static void s_pong(lode_websocket_t* ws, lode_slice_t p) {
+  test_trace("pong(%.*s)", (int) p.len, p.base);
+}
 static void s_open(lode_websocket_t* ws) {
   test_trace("open(%s,%s)", lode_websocket_url(ws),
              lode_websocket_extensions(ws));
 }
 static const lode_websocket_events_t server_events = {
   .on_open = s_open, .on_message = s_message, .on_error = c_error,
-  .on_close = s_close, .on_ping = s_ping,
+  .on_close = s_close, .on_ping = s_ping, .on_pong = s_pong,
 };
+
+/* lode's server pings the ws client, which answers, reports it and
+ * closes. */
+static void s_open_ping(lode_websocket_t* ws) {
+  test_trace("open");
+  ASSERT_OK(lode_websocket_ping(ws, LODE_SLICE("from lode")));
+}
+static const lode_websocket_events_t ping_events = {
+  .on_open = s_open_ping, .on_error = c_error, .on_close = s_close,
+  .on_pong = s_pong,
+};
+
+TEST(ws_client_pinged) {
+  server_opts = (lode_websocket_opts_t){ 0 };
+  const char* out = run_ws_client("/", "{}", "ping", &ping_events);
+  ASSERT_STR_EQ(out, "open  \nping from lode\nclose 1000 \n");
+  ASSERT_TRACE("open,pong(from lode),close(1,1000,done)");
+}
 
 static const char* run_server(const char* client_opts, const char* mode) {
   return run_ws_client("/echo?x=1", client_opts, mode, &server_events);
@@ -305,6 +333,7 @@ int main(int argc, char** argv) {
     C_(lode_client_inflate_limit) C_(lode_client_refused)
     C_(lode_client_close_while_connecting)
     C_(ws_client_plain) C_(ws_client_deflate) C_(ws_client_close_paths)
+    C_(ws_client_pinged)
 #undef C_
   };
   int rc = test_run_all(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
