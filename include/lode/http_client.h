@@ -169,8 +169,12 @@ typedef struct lode_agent_opts_s {
   /* Beyond Node: by default a request that fails on a reused keep-alive
    * socket (reset or closed before any byte of the response, the server
    * having closed it as the request went out) is sent again once on a new
-   * connection, when its method is idempotent and it has no body. 1 turns
-   * that off (Node's behaviour: "socket hang up"). */
+   * connection, when its method is idempotent (GET, HEAD, OPTIONS, TRACE,
+   * PUT, DELETE) and the request is whole: no body, or a body ended
+   * before the socket was assigned (end() in the same turn as
+   * http.request), whose bytes lode keeps until the first byte of the
+   * answer. A body still being written when the socket came is not sent
+   * again ("socket hang up", as in Node). 1 turns the retry off. */
   int no_retry;
 } lode_agent_opts_t;
 

@@ -237,8 +237,14 @@ static int idempotent(const char* m) {
          strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0;
 }
 
+static int has_body(const lode_http_outgoing_t* o) {
+  return (o->flags & LODE__OUT_CHUNKED) ||
+         ((o->flags & LODE__OUT_HAS_CL) && o->content_length > 0);
+}
+
 /* lode's retry: a reused connection died before any byte of the
- * response, for an idempotent request without a body. */
+ * response, for an idempotent request that is whole: without a body, or
+ * with one that was complete before the socket came (kept in replay). */
 static int can_retry(const lode__client_req_t* r) {
   const lode_http_outgoing_t* o = &r->out;
   return (r->flags & LODE__CR_REUSED) && r->res == NULL &&
@@ -246,8 +252,19 @@ static int can_retry(const lode__client_req_t* r) {
                        LODE__CR_DESTROYED)) &&
          !r->agent->o.no_retry && !r->agent->destroyed &&
          idempotent(r->method) && (o->flags & LODE__OUT_FINISHED) &&
-         !(o->flags & LODE__OUT_CHUNKED) &&
-         (!(o->flags & LODE__OUT_HAS_CL) || o->content_length == 0);
+         (!has_body(o) || r->replay.len > 0);
+}
+
+/* On a reused socket, an idempotent request ended before the socket came
+ * is all in the held output: a copy of it can be sent again. */
+static void keep_for_retry(lode__client_req_t* r) {
+  const lode_http_outgoing_t* o = &r->out;
+  if (!(r->flags & LODE__CR_REUSED) || r->agent->o.no_retry ||
+      !(o->flags & LODE__OUT_FINISHED) || !has_body(o) ||
+      !idempotent(r->method) || o->held.len == 0)
+    return;
+  if (lode__buf_append(&r->replay, o->held.base, o->held.len) != 0)
+    r->replay.len = 0;  /* no memory: no retry */
 }
 
 void lode__client_close(lode__client_req_t* r) {
@@ -564,6 +581,7 @@ void lode__client_data(lode__client_req_t* r, lode_slice_t data) {
     return;
   }
   r->flags |= LODE__CR_GOT_BYTES;
+  lode__buf_free(&r->replay);  /* an answer came: no retry any more */
   req_hold(r);
   if (r->in.len == 0) {
     size_t keep = parse(r, data.base, data.len);
@@ -599,10 +617,11 @@ static void tick_on_socket(lode__client_req_t* r) {
     lode__agent_sock_set_timeout(as, r->timeout);
   lode__agent_sock_touch(as);
   if (r->flags & LODE__CR_RETRIED) {
+    const lode__buf_t* b = r->replay.len > 0 ? &r->replay : &r->out.header;
     r->out.socket = as->stream;
-    lode_stream_write(as->stream, (lode_slice_t){ r->out.header.base,
-                                                  r->out.header.len },
-                      NULL, NULL);
+    lode_stream_write(as->stream, (lode_slice_t){ b->base, b->len }, NULL,
+                      NULL);
+    lode__buf_free(&r->replay);
     return;
   }
   if (r->ev != NULL && r->ev->on_socket != NULL) {
@@ -611,6 +630,7 @@ static void tick_on_socket(lode__client_req_t* r) {
       return;
   }
   apply_socket_options(r);
+  keep_for_retry(r);
   lode__outgoing_attach(&r->out, as->stream);
 }
 
@@ -690,6 +710,7 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__client_req_t* r = cr(o);
   lode__outgoing_free(o);
   lode__buf_free(&r->in);
+  lode__buf_free(&r->replay);
   free(r->hdrs);
   lode_error_free(r->err);
   lode__netloop_put(r->nl);

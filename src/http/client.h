@@ -103,6 +103,8 @@ struct lode__client_req_s {
   lode_http_header_t* hdrs;      /* a larger header array, when needed */
   size_t hdrs_cap;
   lode__buf_t in;
+  lode__buf_t replay;            /* the whole request, kept for the retry
+                                  * when it has a body */
   size_t max_header_size;
   unsigned lenient;
   int join;

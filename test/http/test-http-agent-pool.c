@@ -268,6 +268,66 @@ TEST(retry_off) {
                 "socket,error(ECONNRESET socket hang up),close");
 }
 
+/* A request with a body on a socket the server drops: sent again on a
+ * new connection when the body was whole before the socket came (the
+ * echo shows every byte arrived), not otherwise. */
+static lode_http_request_t* late;
+static char echo_want[256];  /* the echo of the request sent again */
+
+static void end_late(uv_timer_t* t) {
+  lode_http_request_end(late, lode_slice_str("c"), NULL, NULL);
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+static void body_retry_case(const char* method, int whole, const char* want) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/once");
+  test_run_loop(&loop, 5000);
+  ct_body_len = 0;
+  static const char* const h[] = { "Content-Length", "3" };
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = "/echo", .agent = agent,
+                                 .method = method, .headers = h,
+                                 .nheaders = 1 };
+  ASSERT_OK(lode_http_request(&loop, &o, &p_events, &late));
+  uv_timer_t t;
+  if (whole) {
+    lode_http_request_end(late, lode_slice_str("abc"), NULL, NULL);
+  } else {  /* the end comes after the socket */
+    lode_http_request_write(late, lode_slice_str("ab"), NULL, NULL);
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, end_late, 1, 0);
+  }
+  test_run_loop(&loop, 5000);
+  char trace[256];
+  if (want == NULL) {  /* the retry answers with the request's bytes */
+    snprintf(echo_want, sizeof(echo_want), "%s /echo HTTP/1.1\r\n"
+             "Content-Length: 3\r\nHost: 127.0.0.1:%d\r\nConnection: "
+             "keep-alive\r\n\r\nabc", method, ct_port);
+    snprintf(trace, sizeof(trace), "socket,response(200),data(1),end,"
+             "close,res close,socket,response(200),data(%zu),end,close,"
+             "res close", strlen(echo_want));
+    want = trace;
+  }
+  ASSERT_TRACE(want);
+  teardown();
+}
+
+TEST(retry_with_whole_body) {
+  body_retry_case("PUT", 1, NULL);
+  ASSERT_MEM_EQ(ct_body, ct_body_len, echo_want, strlen(echo_want));
+}
+
+TEST(no_retry_for_late_body) {
+  body_retry_case("PUT", 0, "socket,response(200),data(1),end,close,"
+                  "res close,socket,error(ECONNRESET socket hang up),close");
+}
+
+TEST(no_retry_for_post) {
+  body_retry_case("POST", 1, "socket,response(200),data(1),end,close,"
+                  "res close,socket,error(ECONNRESET socket hang up),close");
+}
+
 TEST(global_agent) {
   uv_loop_init(&loop);
   ct_start_peer();
@@ -418,4 +478,5 @@ TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks,
           server_closes_free_socket, agent_timeout, keep_alive_hint,
           keep_alive_hint_without_agent_timeout, keep_alive_hint_reuse_within,
           keep_alive_hint_lowers_agent_timeout,
-          retry_on_reused_socket, retry_off, global_agent)
+          retry_on_reused_socket, retry_off, global_agent,
+          retry_with_whole_body, no_retry_for_late_body, no_retry_for_post)
