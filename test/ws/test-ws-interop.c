@@ -256,6 +256,34 @@ static const lode_websocket_events_t ping_events = {
   .on_pong = s_pong,
 };
 
+/* Node's own WebSocket (undici) against lode's server: subprotocol,
+ * permessage-deflate (lode compresses the 1 MiB echo, Node inflates it),
+ * every kind of message, and Node's close. */
+static void s_open_node(lode_websocket_t* ws) {
+  test_trace("open(%s,%s)", lode_websocket_protocol(ws),
+             lode_websocket_extensions(ws));
+}
+static const lode_websocket_events_t node_events = {
+  .on_open = s_open_node, .on_message = s_message, .on_error = c_error,
+  .on_close = s_close,
+};
+
+TEST(node_websocket_client) {
+  static const char* protos[] = { "other", "chat" };
+  server_opts = (lode_websocket_opts_t){ .per_message_deflate = 1,
+                                         .protocols = protos,
+                                         .nprotocols = 2 };
+  char url[128];
+  serve_lode("/node", &node_events, url);
+  const char* argv[] = { "node", "--experimental-websocket",
+                         "test/peers/ws-node-client.js", url, NULL };
+  const char* out = run_with_peer(test_peer_start(argv));
+  ASSERT_STR_EQ(out, "open chat permessage-deflate\nmessage text 5 ok\n"
+                     "message binary 4 ok\nmessage text 0 ok\n"
+                     "message text 1048576 ok\nclose 4001  true\n");
+  ASSERT_TRACE("open(chat,permessage-deflate),close(1,4001,bye)");
+}
+
 TEST(ws_client_pinged) {
   server_opts = (lode_websocket_opts_t){ 0 };
   const char* out = run_ws_client("/", "{}", "ping", &ping_events);
@@ -333,7 +361,7 @@ int main(int argc, char** argv) {
     C_(lode_client_inflate_limit) C_(lode_client_refused)
     C_(lode_client_close_while_connecting)
     C_(ws_client_plain) C_(ws_client_deflate) C_(ws_client_close_paths)
-    C_(ws_client_pinged)
+    C_(ws_client_pinged) C_(node_websocket_client)
 #undef C_
   };
   int rc = test_run_all(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -54,11 +54,9 @@ static const char* run_with_peer(test_peer_t* p) {
 }
 
 /* Serves ws://127.0.0.1:PORT`path` with `ev` (whose on_close should be
- * s_close) and runs `node ws-client.js URL client_opts mode` against it
- * until both are done. Returns the peer's output (static). */
-static const char* run_ws_client(const char* path, const char* client_opts,
-                                 const char* mode,
-                                 const lode_websocket_events_t* ev) {
+ * s_close); writes the URL to url[64]. */
+static void serve_lode(const char* path, const lode_websocket_events_t* ev,
+                       char url[128]) {
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
   server_ws_events = ev;
@@ -67,8 +65,16 @@ static const char* run_ws_client(const char* path, const char* client_opts,
   ASSERT_OK(lode_server_listen(server, &lo, NULL, NULL));
   lode_net_address_t addr;
   ASSERT_OK(lode_server_address(server, &addr));
+  snprintf(url, 128, "ws://127.0.0.1:%d%s", addr.port, path);
+}
+
+/* serve_lode, then `node ws-client.js URL client_opts mode` against it
+ * until both are done. Returns the peer's output (static). */
+static const char* run_ws_client(const char* path, const char* client_opts,
+                                 const char* mode,
+                                 const lode_websocket_events_t* ev) {
   char url[128];
-  snprintf(url, sizeof(url), "ws://127.0.0.1:%d%s", addr.port, path);
+  serve_lode(path, ev, url);
   const char* argv[] = { "node", "test/peers/ws-client.js", url, client_opts,
                          mode, NULL };
   return run_with_peer(test_peer_start(argv));
