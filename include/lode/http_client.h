@@ -94,7 +94,10 @@ typedef struct lode_http_url_s {
  * be; path and query otherwise kept as given. Other schemes parse only as
  * far as `protocol` (the rest of the fields are empty), which is all
  * http.request needs to refuse them. Non-ASCII host names are refused
- * (lode has no IDNA mapping). Fills *out; free it with lode_http_url_free.
+ * with LODE_ERR_INVALID_URL ("Invalid URL", what Node gives a host that
+ * IDNA cannot map): lode has no IDNA tables, where Node would map
+ * "bücher.example" to "xn--bcher-kva.example"; pass that ASCII form.
+ * Fills *out; free it with lode_http_url_free.
  * Returns 0, LODE_ERR_INVALID_URL, UV_EINVAL (out NULL) or UV_ENOMEM. */
 int lode_http_url_parse(const char* input, lode_http_url_t* out);
 void lode_http_url_free(lode_http_url_t* url);

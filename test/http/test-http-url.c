@@ -169,6 +169,31 @@ TEST(bad_args) {
   lode_http_url_free(NULL);
 }
 
+/* lode has no IDNA mapping: a host that is not ASCII is refused with
+ * the error Node gives a host IDNA cannot map (ERR_INVALID_URL, "Invalid
+ * URL"), through http.request as well; its ASCII form (xn--) works. */
+TEST(non_ascii_host) {
+  static const char* const bad[] = {
+    "http://b\xc3\xbc" "cher.example/", "http://B\xc3\x9c" "CHER.example/",
+    "http://\xe4\xbe\x8b.jp/", "http://user@b\xc3\xbc.example:81/p"
+  };
+  lode_http_url_t u;
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    ASSERT_EQ(lode_http_url_parse(bad[i], &u), LODE_ERR_INVALID_URL);
+  ASSERT_STR_EQ(lode_strerror(LODE_ERR_INVALID_URL), "Invalid URL");
+  ASSERT_STR_EQ(lode_err_name(LODE_ERR_INVALID_URL), "ERR_INVALID_URL");
+  ASSERT_OK(lode_http_url_parse("http://xn--bcher-kva.example/", &u));
+  ASSERT_STR_EQ(u.host, "xn--bcher-kva.example");
+  lode_http_url_free(&u);
+  uv_loop_t loop;
+  lode_http_request_t* r = NULL;
+  uv_loop_init(&loop);
+  lode_http_request_opts_t o = { .url = bad[0] };
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_URL);
+  ASSERT_NULL(r);
+  test_loop_close(&loop);
+}
+
 TEST(agent_get_name) {
   char buf[128];
   lode_agent_name_opts_t o = { 0 };
@@ -186,4 +211,4 @@ TEST(agent_get_name) {
   ASSERT_STR_EQ(buf, "h:1");
 }
 
-TEST_MAIN(against_node, bad_args, agent_get_name)
+TEST_MAIN(against_node, bad_args, non_ascii_host, agent_get_name)
