@@ -346,6 +346,37 @@ TEST(ping_after_our_close) {
   }
 }
 
+/* Frames that arrive with the handshake: in the same read as the 101
+ * (client), or in the 'upgrade' event's head (server). They are the first
+ * messages, delivered after on_open. */
+TEST(frames_with_the_handshake) {
+  raw_init(0);
+  R.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+               "\x81\x05" "early";
+  close_frame(1000, "");
+  raw_start(&echo_events, NULL);
+  raw_finish();
+  ASSERT_STR_EQ(R.replies, "T:early,C:1000:");
+  ASSERT_TRACE("open,close(1,1000,)");
+
+  raw_init(1);
+  close_frame(1000, "");
+  lode_websocket_request_t req = {
+    LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, request_headers,
+    sizeof(request_headers) / sizeof(request_headers[0])
+  };
+  /* A masked text frame "early" (key 01 02 03 04). */
+  static const char head[] = "\x81\x85\x01\x02\x03\x04"
+                             "\x64\x63\x71\x68\x78";
+  ASSERT_OK(lode_websocket_accept(R.a, &req,
+                                  (lode_slice_t){ head, sizeof(head) - 1 },
+                                  NULL, &echo_events, &R.ws));
+  raw_finish();
+  ASSERT_STR_EQ(R.replies, "T:early,C:1000:");
+  ASSERT_TRACE("open,close(1,1000,)");
+}
+
 TEST(close_timeout) {
   for (int server = 1; server >= 0; server--) {
     raw_init(server);
@@ -388,6 +419,7 @@ TEST(bom_dropped_by_client) {
 
 TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
           terminate, close_timeout, ping_after_our_close,
+          frames_with_the_handshake,
           send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)
