@@ -300,12 +300,14 @@ static void emit_message(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   if (ws->state != LODE_WEBSOCKET_OPEN || ws->ev == NULL ||
       ws->ev->on_message == NULL)
     return;
+  if (p == NULL)  /* an empty message never had a buffer */
+    p = (const uint8_t*) "";
   if (!ws->msg_binary) {
     size_t bom = bom_length(ws, p, n);
     p += bom;
     n -= bom;
   }
-  lode_slice_t data = { p != NULL ? (const char*) p : "", n };
+  lode_slice_t data = { (const char*) p, n };
   ws->ev->on_message(ws, data, ws->msg_binary);
 }
 
