@@ -182,7 +182,11 @@ typedef struct lode_agent_opts_s {
 } lode_agent_opts_t;
 
 /* Node: new Agent([options]). `opts` may be NULL (read during the call).
- * Returns 0 or UV_ENOMEM. */
+ * Returns 0, UV_EINVAL (loop or out NULL), LODE_ERR_INVALID_ARG_VALUE
+ * (scheduling neither LIFO nor FIFO) or UV_ENOMEM.
+ * With maxTotalSockets reached, a socket done with its request is not
+ * kept free while a request of another name waits: it closes, and the
+ * waiting request gets a new connection (as Node's removeSocket). */
 int lode_agent_create(uv_loop_t* loop, const lode_agent_opts_t* opts,
                       lode_agent_t** out);
 

@@ -36,6 +36,9 @@ int lode_agent_create(uv_loop_t* loop, const lode_agent_opts_t* opts,
                       lode_agent_t** out) {
   if (loop == NULL || out == NULL)
     return UV_EINVAL;
+  if (opts != NULL && opts->scheduling != LODE_AGENT_LIFO &&
+      opts->scheduling != LODE_AGENT_FIFO)
+    return LODE_ERR_INVALID_ARG_VALUE;
   lode_agent_t* a = calloc(1, sizeof(*a));
   if (a == NULL)
     return UV_ENOMEM;
@@ -452,6 +455,21 @@ static int keep_socket_alive(lode__agent_sock_t* as, lode__client_req_t* req) {
          a->o.keep_socket_alive(a, as->stream, a->o.hook_arg);
 }
 
+/* Whether a request of another name waits for a place under
+ * maxTotalSockets (Node's removeSocket then makes it a socket). */
+static int others_wait(const lode_agent_t* a, const lode__agent_group_t* g) {
+  lode__queue_t* q;
+  if (a->total < max_or_inf(a->o.max_total_sockets))
+    return 0;
+  lode__queue_foreach(q, &a->groups) {
+    const lode__agent_group_t* o =
+        lode__container_of(q, lode__agent_group_t, link);
+    if (o != g && o->nwaiting > 0)
+      return 1;
+  }
+  return 0;
+}
+
 void lode__agent_free_socket(lode__agent_sock_t* as) {
   lode__client_req_t* req = as->req;
   lode_agent_t* a = as->agent;
@@ -472,7 +490,8 @@ void lode__agent_free_socket(lode__agent_sock_t* as) {
       !a->o.keep_alive || a->destroyed ||
       a->total > max_or_inf(a->o.max_total_sockets) ||
       g->nfree + g->nbusy > max_or_inf(a->o.max_sockets) ||
-      g->nfree >= a->o.max_free_sockets || !keep_socket_alive(as, req)) {
+      g->nfree >= a->o.max_free_sockets || others_wait(a, g) ||
+      !keep_socket_alive(as, req)) {
     sock_destroy(as);
     return;
   }

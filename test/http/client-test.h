@@ -111,4 +111,18 @@ static const lode_http_request_events_t ct_events = {
   ct_connect, ct_timeout, ct_finish, NULL, ct_abort, ct_error, ct_close
 };
 
+/* createConnection to lode's own server (the arg) over an in-memory
+ * pair on ct_pair_loop: HTTP without a socket. */
+static uv_loop_t* ct_pair_loop;
+
+static inline int ct_pair_connection(lode_agent_t* a,
+                                     const lode_agent_conn_opts_t* o,
+                                     lode_stream_t** out, void* server) {
+  lode_stream_t* b;
+  int rc = lode_stream_pair(ct_pair_loop, out, &b);
+  if (rc == 0)
+    rc = lode_http_server_serve(server, b);
+  return rc;
+}
+
 #endif

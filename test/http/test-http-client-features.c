@@ -251,20 +251,14 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* rq,
 static const lode_http_server_events_t server_events = { .on_request =
                                                              on_request };
 
-static int pair_connection(lode_agent_t* a, const lode_agent_conn_opts_t* o,
-                           lode_stream_t** out, void* arg) {
-  lode_stream_t* b;
-  int rc = lode_stream_pair(&loop, out, &b);
-  if (rc == 0)
-    rc = lode_http_server_serve(server, b);
-  return rc;
-}
 
 TEST(create_connection_pair) {
   uv_loop_init(&loop);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &server_events, &server));
+  ct_pair_loop = &loop;
   lode_http_request_opts_t o = { .host = "x", .port = 1,
-                                 .create_connection = pair_connection };
+                                 .create_connection = ct_pair_connection,
+                                 .create_connection_arg = server };
   ct_body_len = 0;
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
@@ -300,10 +294,12 @@ TEST(expect_continue) {
   uv_loop_init(&loop);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &echo_server_events,
                                     &server));
+  ct_pair_loop = &loop;
   static const char* const h[] = { "Expect", "100-continue" };
   lode_http_request_opts_t o = { .host = "x", .port = 1, .method = "POST",
                                  .headers = h, .nheaders = 1,
-                                 .create_connection = pair_connection };
+                                 .create_connection = ct_pair_connection,
+                                 .create_connection_arg = server };
   ct_body_len = 0;
   start(&o, &continue_events);
   ASSERT(lode_http_outgoing_headers_sent(req));

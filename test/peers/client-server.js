@@ -36,6 +36,19 @@ const scripts = {
   '/bad': (s) => s.write('HTTP/1.1 200 OK\r\nBad Header\r\n\r\n'),
   '/hint': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n' +
                           'Keep-Alive: timeout=1\r\n\r\n'),
+  '/processing': (s) => s.write('HTTP/1.1 102 Processing\r\n\r\n' +
+                                'HTTP/1.1 102 Processing\r\n\r\n' +
+                                'HTTP/1.1 200 OK\r\nTransfer-Encoding: ' +
+                                'chunked\r\n\r\n1\r\nx\r\n0\r\n' +
+                                'T: v\r\n\r\n'),
+  // The keep-alive table of Node's test-http-should-keep-alive.
+  '/v10': (s) => s.end('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'),
+  '/v10ka': (s) => s.write('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n' +
+                           'Content-Length: 0\r\n\r\n'),
+  '/v10close': (s) => s.end('HTTP/1.0 200 OK\r\nConnection: close\r\n' +
+                            'Content-Length: 0\r\n\r\n'),
+  '/v11ka': (s) => s.write('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n' +
+                           'Content-Length: 0\r\n\r\n'),
   '/hint2': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n' +
                            'Keep-Alive: timeout=2, max=5\r\n\r\n'),
   '/big': (s) => {
