@@ -38,10 +38,16 @@ int lode__http_has_word(const char* s, size_t n, const char* lower);
 size_t lode__http_utoa(char* out, uint64_t v);
 size_t lode__http_xtoa(char* out, uint64_t v);
 
-/* The Date header value: computed at most once per second per cache. */
+/* The Date header value: computed at most once per second per cache.
+ * The same owner's Keep-Alive line is kept with it (its numbers rarely
+ * change, and every keep-alive response writes it). */
 typedef struct lode__date_cache_s {
   uint64_t expires;  /* loop time (ms) at which the text goes stale */
   char text[64];     /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+  char ka[64];       /* "Keep-Alive: timeout=5\r\n" */
+  size_t ka_len;     /* 0: not built yet */
+  uint64_t ka_secs;  /* the timeout and max it was built for */
+  unsigned ka_max;
 } lode__date_cache_t;
 const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop);
 

@@ -358,6 +358,43 @@ static int store_headers(lode_http_outgoing_t* o, store_state_t* st,
   return r;
 }
 
+/* Appends n bytes that lode__outgoing_store_header reserved room for. */
+static inline void put(lode__buf_t* b, const char* p, size_t n) {
+  memcpy(b->base + b->len, p, n);
+  b->len += n;
+}
+#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+/* "Keep-Alive: timeout=N[, max=M]\r\n", built once per owner and kept
+ * with its Date (both hold at most 63 bytes). */
+static void put_keep_alive(lode_http_outgoing_t* o) {
+  lode__date_cache_t* c = o->date;
+  uint64_t secs = o->keep_alive_timeout / 1000;
+  if (c != NULL && c->ka_len > 0 && c->ka_secs == secs &&
+      c->ka_max == o->max_requests) {
+    put(&o->header, c->ka, c->ka_len);
+    return;
+  }
+  char line[64];
+  size_t len = sizeof("Keep-Alive: timeout=") - 1;
+  memcpy(line, "Keep-Alive: timeout=", len);
+  len += lode__http_utoa(line + len, secs);
+  if (o->max_requests > 0) {
+    memcpy(line + len, ", max=", 6);
+    len += 6;
+    len += lode__http_utoa(line + len, o->max_requests);
+  }
+  memcpy(line + len, crlf, 2);
+  len += 2;
+  put(&o->header, line, len);
+  if (c != NULL) {
+    memcpy(c->ka, line, len);
+    c->ka_len = len;
+    c->ka_secs = secs;
+    c->ka_max = o->max_requests;
+  }
+}
+
 static int store_keep_alive(lode_http_outgoing_t* o, store_state_t* st) {
   lode__buf_t* b = &o->header;
   if (o->flags & LODE__OUT_REMOVED_CONN) {
@@ -370,27 +407,19 @@ static int store_keep_alive(lode_http_outgoing_t* o, store_state_t* st) {
   int send_ka = (o->flags & LODE__OUT_KEEP_ALIVE) &&
                 (st->cont_len || (o->flags & LODE__OUT_CHUNKED_DEFAULT) ||
                  (o->flags & LODE__OUT_AGENT));
-  if (send_ka && (o->flags & LODE__OUT_MAX_REACHED))
-    return lode__buf_append_str(b, "Connection: close\r\n");
+  if (send_ka && (o->flags & LODE__OUT_MAX_REACHED)) {
+    PUT_LIT(b, "Connection: close\r\n");
+    return 0;
+  }
   if (!send_ka) {
     o->flags |= LODE__OUT_LAST;
-    return lode__buf_append_str(b, "Connection: close\r\n");
+    PUT_LIT(b, "Connection: close\r\n");
+    return 0;
   }
-  int r = lode__buf_append_str(b, "Connection: keep-alive\r\n");
-  if (r == 0 && o->keep_alive_timeout && (o->flags & LODE__OUT_DEFAULT_KA)) {
-    char line[96];
-    size_t len = sizeof("Keep-Alive: timeout=") - 1;
-    memcpy(line, "Keep-Alive: timeout=", len);
-    len += lode__http_utoa(line + len, o->keep_alive_timeout / 1000);
-    if (o->max_requests > 0) {
-      memcpy(line + len, ", max=", 6);
-      len += 6;
-      len += lode__http_utoa(line + len, o->max_requests);
-    }
-    memcpy(line + len, crlf, 2);
-    r = lode__buf_append(b, line, len + 2);
-  }
-  return r;
+  PUT_LIT(b, "Connection: keep-alive\r\n");
+  if (o->keep_alive_timeout && (o->flags & LODE__OUT_DEFAULT_KA))
+    put_keep_alive(o);
+  return 0;
 }
 
 static int store_framing(lode_http_outgoing_t* o, store_state_t* st) {
@@ -402,15 +431,13 @@ static int store_framing(lode_http_outgoing_t* o, store_state_t* st) {
     o->flags |= LODE__OUT_LAST;
   } else if (!st->trailer && !(o->flags & LODE__OUT_REMOVED_CL) &&
              (o->flags & LODE__OUT_HAS_CL)) {
-    char line[64];
-    size_t len = sizeof("Content-Length: ") - 1;
-    memcpy(line, "Content-Length: ", len);
-    len += lode__http_utoa(line + len, o->content_length);
-    memcpy(line + len, crlf, 2);
-    return lode__buf_append(&o->header, line, len + 2);
+    lode__buf_t* b = &o->header;
+    PUT_LIT(b, "Content-Length: ");
+    b->len += lode__http_utoa(b->base + b->len, o->content_length);
+    PUT_LIT(b, "\r\n");
   } else if (!(o->flags & LODE__OUT_REMOVED_TE)) {
     o->flags |= LODE__OUT_CHUNKED;
-    return lode__buf_append_str(&o->header, "Transfer-Encoding: chunked\r\n");
+    PUT_LIT(&o->header, "Transfer-Encoding: chunked\r\n");
   } else {
     /* No framing left: the body runs to the connection's end. */
     o->flags |= LODE__OUT_LAST;
@@ -422,17 +449,21 @@ int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
                                 size_t first_len, const char* const* pairs,
                                 size_t n) {
   store_state_t st = { 0 };
-  o->header.len = 0;
-  int r = lode__buf_append(&o->header, first, first_len);
+  lode__buf_t* b = &o->header;
+  b->len = 0;
+  int r = lode__buf_append(b, first, first_len);
   if (r == 0)
     r = store_headers(o, &st, pairs, n);
+  /* Room for every line lode adds itself (Date, Connection, Keep-Alive,
+   * the framing, the blank line: under 256 bytes), so they are copied
+   * without further checks. */
+  if (r == 0)
+    r = lode__buf_reserve(b, 256);
   if (r == 0 && (o->flags & LODE__OUT_SEND_DATE) && !st.date) {
-    char line[48] = "Date: ";
     const char* d = lode__date_get(o->date, o->loop);
-    size_t dl = strlen(d);
-    memcpy(line + 6, d, dl);
-    memcpy(line + 6 + dl, crlf, 2);
-    r = lode__buf_append(&o->header, line, dl + 8);
+    PUT_LIT(b, "Date: ");
+    put(b, d, strlen(d));
+    PUT_LIT(b, "\r\n");
   }
   if (r != 0) {
     o->header.len = 0;
@@ -448,7 +479,7 @@ int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
   if (r == 0 && !(o->flags & LODE__OUT_CHUNKED) && st.trailer)
     r = LODE_ERR_HTTP_TRAILER_INVALID;
   if (r == 0)
-    r = lode__buf_append(&o->header, crlf, 2);
+    PUT_LIT(b, "\r\n");
   if (r != 0) {
     o->header.len = 0;
     return r;

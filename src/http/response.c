@@ -226,12 +226,21 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
   if (rc != 0)
     return rc;
   const char* msg = r->status_message;
-  if (!lode__http_value_ok(msg, strlen(msg)))
+  /* The usual status line needs no building or checking. */
+  int ok200 = status == 200 && strcmp(msg, "OK") == 0;
+  if (!ok200 && !lode__http_value_ok(msg, strlen(msg)))
     return LODE_ERR_INVALID_CHAR;
   if (status == 204 || status == 304 || (status >= 100 && status <= 199))
     res->flags &= ~LODE__OUT_HAS_BODY;
   if (r->expect_continue && !r->sent100)
     res->flags &= ~LODE__OUT_KEEP_ALIVE;
+  const char* const* given = direct ? pairs : NULL;
+  size_t ngiven = direct ? n : 0;
+  if (ok200) {
+    static const char ok[] = "HTTP/1.1 200 OK\r\n";
+    return lode__outgoing_store_header(res, ok, sizeof(ok) - 1, given,
+                                       ngiven);
+  }
   /* "HTTP/1.1 " status " " message "\r\n", built without printf. */
   size_t ml = strlen(msg);
   char small[320];
@@ -245,9 +254,7 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
   len += ml;
   memcpy(line + len, "\r\n", 2);
   len += 2;
-  rc = lode__outgoing_store_header(res, line, len,
-                                   direct && pairs ? pairs : NULL,
-                                   direct ? n : 0);
+  rc = lode__outgoing_store_header(res, line, len, given, ngiven);
   if (line != small)
     free(line);
   return rc;

@@ -104,4 +104,38 @@ TEST(pipeline_ends_after_pause) {
   ASSERT_TRACE("cli-end,cli-close(0)");
 }
 
-TEST_MAIN(held_body_ends_when_read, pipeline_ends_after_pause)
+/* The Keep-Alive line is built once and kept: a change of the server's
+ * keepAliveTimeout or maxRequestsPerSocket shows in the next response. */
+static int ka_seen;
+
+static void ka_request(lode_http_server_t* srv, lode_http_incoming_t* req,
+                       lode_http_response_t* res) {
+  lode_http_outgoing_end(res, LODE_SLICE("x"), NULL, NULL);
+  if (ka_seen == 0)
+    lode_http_server_set_keep_alive_timeout(srv, 7000);
+  else if (ka_seen == 1)
+    lode_http_server_set_max_requests_per_socket(srv, 9);
+  ka_seen++;
+}
+
+static const lode_http_server_events_t ka_ev = { .on_request = ka_request };
+
+TEST(keep_alive_line_follows_settings) {
+  ka_seen = 0;
+  const char* got = run(NULL, &ka_ev,
+                        "GET /0 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(ka_seen, 3);
+  const char* one = "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive"
+                    "\r\nKeep-Alive: timeout=";
+  char want[512];
+  snprintf(want, sizeof(want),
+           "%s5\r\nContent-Length: 1\r\n\r\nx"
+           "%s7\r\nContent-Length: 1\r\n\r\nx"
+           "%s7, max=9\r\nContent-Length: 1\r\n\r\nx", one, one, one);
+  ASSERT_STR_EQ(got, want);
+}
+
+TEST_MAIN(held_body_ends_when_read, pipeline_ends_after_pause,
+          keep_alive_line_follows_settings)
