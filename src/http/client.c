@@ -555,13 +555,13 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
           lode__incoming_set_trailers(r->res, ev.trailers, ev.num_trailers);
         break;
       case LODE_HTTP_EV_MESSAGE_COMPLETE:
+        /* Bytes after the response: the connection is not reusable (known
+         * before the end hands the socket back). */
+        if (n > 0 && !(r->flags & LODE__CR_INFO) && r->as != NULL)
+          r->as->flags |= LODE__AS_DEAD;
         complete(r);
-        if (r->flags & LODE__CR_COMPLETE) {
-          /* Bytes after the response: the connection is not reusable. */
-          if (n > 0 && r->as != NULL)
-            r->as->flags |= LODE__AS_DEAD;
+        if (r->flags & LODE__CR_COMPLETE)
           return 0;
-        }
         break;
       case LODE_HTTP_EV_UPGRADE:
         on_upgrade(r, p, n);

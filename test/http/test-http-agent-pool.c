@@ -173,6 +173,17 @@ TEST(server_closes_free_socket) {
   teardown();
 }
 
+/* Node's test-http-agent-error-on-idle: a reset on a free socket takes
+ * it out of the pool. */
+TEST(reset_free_socket) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1 });
+  get("/ka-reset");
+  wait_until(no_free);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 0);
+  ASSERT_EQ(lode_agent_sockets(agent, NULL), 0);
+  teardown();
+}
+
 TEST(agent_timeout) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1, .timeout = 30 });
   get("/ok");
@@ -475,7 +486,7 @@ TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks,
           keep_hook_refuses, agent_remove_on_upgrade,
           abort_queued_request_keeps_socket, reuse, no_keep_alive,
           max_sockets_queue, lifo, fifo, max_free_sockets, max_total_sockets,
-          server_closes_free_socket, agent_timeout, keep_alive_hint,
+          server_closes_free_socket, reset_free_socket, agent_timeout, keep_alive_hint,
           keep_alive_hint_without_agent_timeout, keep_alive_hint_reuse_within,
           keep_alive_hint_lowers_agent_timeout,
           retry_on_reused_socket, retry_off, global_agent,

@@ -120,6 +120,9 @@ TEST(connect_tunnel) {
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 10000);
   ASSERT_TRACE("socket,connect(200 tunnel),close");
+  /* The tunnel's socket left the agent (Node's test-http-connect). */
+  ASSERT_EQ(lode_agent_sockets(a, NULL) + lode_agent_free_sockets(a, NULL),
+            0);
   finish(a);
 }
 
@@ -128,7 +131,28 @@ TEST(parse_error) {
                      "Parse Error: Invalid header token),close");
 }
 
+/* Node's test-http-client-reject-chunked-with-content-length. */
+TEST(chunked_with_content_length) {
+  run_one("/te-cl", 1, "socket,error(HPE_INVALID_CONTENT_LENGTH Parse "
+                       "Error: Content-Length can't be present with "
+                       "Transfer-Encoding),close");
+}
+
+/* Node's test-http-extra-response: bytes after a complete response are
+ * ignored, and the connection is not reused. */
+TEST(extra_bytes_after_response) {
+  lode_agent_t* a = setup(1);
+  lode_http_request_end(start("/extra", a), (lode_slice_t){ NULL, 0 }, NULL,
+                        NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE("socket,response(200),data(2),end,close,res close");
+  ASSERT_MEM_EQ(ct_body, ct_body_len, "hi", 2);
+  ASSERT_EQ(lode_agent_free_sockets(a, NULL), 0);
+  finish(a);
+}
+
 TEST_MAIN(success_keep_alive, success_close, body_to_eof,
           premature_close_after_response, premature_close_before_response,
           connection_error, chunked_trailers, split_bytes, information,
-          upgrade, connect_tunnel, parse_error)
+          upgrade, connect_tunnel, parse_error, chunked_with_content_length,
+          extra_bytes_after_response)

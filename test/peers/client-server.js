@@ -49,6 +49,10 @@ const scripts = {
                             'Content-Length: 0\r\n\r\n'),
   '/v11ka': (s) => s.write('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n' +
                            'Content-Length: 0\r\n\r\n'),
+  '/te-cl': (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n' +
+                           'Content-Length: 3\r\n\r\n1\r\nx\r\n0\r\n\r\n'),
+  '/extra': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n' +
+                           'hiEXTRA'),
   '/hint2': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n' +
                            'Keep-Alive: timeout=2, max=5\r\n\r\n'),
   '/big': (s) => {
@@ -107,6 +111,12 @@ const server = net.createServer((s) => {
         // server whose keep-alive timeout fires just then.
         s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\no');
         s.killNext = true;
+        continue;
+      }
+      if (path === '/ka-reset') {
+        // Answer, then reset the idle connection.
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nr');
+        setTimeout(() => s.resetAndDestroy(), 20);
         continue;
       }
       if (path === '/ka-close') {
