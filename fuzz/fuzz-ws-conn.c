@@ -1,8 +1,11 @@
-/* libFuzzer target: a whole lode WebSocket client over the in-memory
- * pair. The peer answers the opening request with 101 and
- * permessage-deflate, then sends the input as the server's frames, in
- * pieces whose sizes come from the first byte, and ends. The client
- * echoes every message; the loop must run dry with nothing leaked. */
+/* libFuzzer target: a whole lode WebSocket over the in-memory pair. The
+ * first byte picks the role (top bit: server) and the size of the pieces
+ * the input is written in (low six bits). Client: the peer answers the
+ * opening request with 101 and permessage-deflate, then sends the input
+ * as the server's frames. Server (lode_websocket_serve, deflate on): the
+ * input is the request head and the client's frames. Then the peer ends.
+ * lode echoes every message; the loop must run dry with nothing
+ * leaked. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,17 @@ typedef struct peer_s {
   int answered;
 } peer_t;
 
+/* Writes the input in pieces, then ends. */
+static void send_input(peer_t* p) {
+  for (size_t at = 0; at < p->size; at += p->step) {
+    size_t k = p->size - at < p->step ? p->size - at : p->step;
+    lode_stream_write(p->b, (lode_slice_t){ (const char*) p->data + at, k },
+                      NULL, NULL);
+  }
+  lode_stream_end(p->b, NULL, NULL);
+  p->answered = 1;
+}
+
 static void answer(peer_t* p) {
   lode__ws_head_t h;
   if (lode__ws_head_parse((const char*) p->head.base, p->head.len, 1, &h) <= 0)
@@ -32,13 +46,7 @@ static void answer(peer_t* p) {
                    "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
                    acc);
   lode_stream_write(p->b, (lode_slice_t){ res, (size_t) n }, NULL, NULL);
-  for (size_t at = 0; at < p->size; at += p->step) {
-    size_t k = p->size - at < p->step ? p->size - at : p->step;
-    lode_stream_write(p->b, (lode_slice_t){ (const char*) p->data + at, k },
-                      NULL, NULL);
-  }
-  lode_stream_end(p->b, NULL, NULL);
-  p->answered = 1;
+  send_input(p);
 }
 
 static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
@@ -72,19 +80,29 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uv_loop_t loop;
   lode_stream_t *a, *b;
   peer_t p = { 0 };
-  p.step = (size_t) data[0] % 64 + 1;
+  int server = data[0] & 0x80;
+  p.step = (size_t) (data[0] & 0x3f) + 1;
   p.data = data + 1;
   p.size = size - 1;
   uv_loop_init(&loop);
   lode_stream_pair(&loop, &a, &b);
   p.b = b;
   lode_stream_set_reader(b, &peer_reader, &p);
-  lode_websocket_opts_t o = { .stream = a, .max_payload = 1 << 20,
-                              .close_timeout = 10 };
+  lode_websocket_opts_t o = { .max_payload = 1 << 20, .close_timeout = 10,
+                              .handshake_timeout = 1000 };
   lode_websocket_t* ws;
-  if (lode_websocket_create(&loop, "ws://fuzz/", NULL, 0, &o, &events,
-                            &ws) == 0)
-    uv_run(&loop, UV_RUN_DEFAULT);
+  if (server) {
+    o.per_message_deflate = 1;
+    if (lode_websocket_serve(a, &o, &events, &ws) == 0) {
+      send_input(&p);
+      uv_run(&loop, UV_RUN_DEFAULT);
+    }
+  } else {
+    o.stream = a;
+    if (lode_websocket_create(&loop, "ws://fuzz/", NULL, 0, &o, &events,
+                              &ws) == 0)
+      uv_run(&loop, UV_RUN_DEFAULT);
+  }
   uv_loop_close(&loop);
   lode__buf_free(&p.head);
   return 0;
