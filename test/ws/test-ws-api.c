@@ -377,6 +377,48 @@ TEST(frames_with_the_handshake) {
   ASSERT_TRACE("open,close(1,1000,)");
 }
 
+/* permessage-deflate on the wire (RFC 7692): a compressed message in two
+ * fragments with a ping between them (RSV1 on the first frame only), in
+ * one write and octet by octet; RSV1 on a continuation frame; data that
+ * does not inflate (1007). "Hello" deflated is f2 48 cd c9 c9 07 00. */
+static void s_deflated(void) {
+  frame(0x41, "\xf2\x48\xcd", 3);
+  frame(0x89, "p", 1);
+  frame(0x80, "\xc9\xc9\x07\x00", 4);
+  close_frame(1000, "");
+}
+static void s_rsv1_continuation(void) {
+  frame(0x41, "\xf2\x48\xcd", 3);
+  frame(0xc0, "\xc9\xc9\x07\x00", 4);
+  close_frame(1000, "");
+}
+static void s_not_deflate(void) {
+  frame(0xc1, "\xff\xff\xff\xff", 4);
+  close_frame(1000, "");
+}
+
+static void run_deflated(void (*script)(void), size_t chop,
+                         const char* replies, const char* events) {
+  for (int server = 1; server >= 0; server--) {
+    raw_init(server);
+    R.chop = chop;
+    script();
+    raw_start_deflate(&echo_events);
+    raw_finish();
+    ASSERT_STR_EQ(R.replies, replies);
+    ASSERT_TRACE(events);
+  }
+}
+
+TEST(deflated_frames) {
+  run_deflated(s_deflated, 0, "O:p,T:Hello,C:1000:", "open,close(1,1000,)");
+  run_deflated(s_deflated, 1, "O:p,T:Hello,C:1000:", "open,close(1,1000,)");
+  run_deflated(s_rsv1_continuation, 0, "C:1002:",
+               "open,error(ERR_WS_PROTOCOL),close(0,1006,)");
+  run_deflated(s_not_deflate, 0, "C:1007:",
+               "open,error(ERR_WS_PROTOCOL),close(0,1006,)");
+}
+
 TEST(close_timeout) {
   for (int server = 1; server >= 0; server--) {
     raw_init(server);
@@ -419,7 +461,7 @@ TEST(bom_dropped_by_client) {
 
 TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
           terminate, close_timeout, ping_after_our_close,
-          frames_with_the_handshake,
+          frames_with_the_handshake, deflated_frames,
           send_buffered_and_close, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)

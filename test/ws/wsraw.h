@@ -281,6 +281,35 @@ static void raw_start(const lode_websocket_events_t* ev,
   }
 }
 
+/* raw_start with permessage-deflate agreed (no parameters) in either
+ * role: the peer's offer or answer names it. */
+static void raw_start_deflate(const lode_websocket_events_t* ev) {
+  static const lode_slice_t headers[] = {
+    LODE_SLICE("Host"), LODE_SLICE("example.com"),
+    LODE_SLICE("Upgrade"), LODE_SLICE("websocket"),
+    LODE_SLICE("Connection"), LODE_SLICE("Upgrade"),
+    LODE_SLICE("Sec-WebSocket-Key"), LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
+    LODE_SLICE("Sec-WebSocket-Version"), LODE_SLICE("13"),
+    LODE_SLICE("Sec-WebSocket-Extensions"), LODE_SLICE("permessage-deflate"),
+  };
+  lode_websocket_opts_t o = { .per_message_deflate = 1 };
+  if (R.lode_is_server) {
+    lode_websocket_request_t req = {
+      LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, headers,
+      sizeof(headers) / sizeof(headers[0])
+    };
+    ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), &o, ev,
+                                    &R.ws));
+    return;
+  }
+  R.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+               "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+  o.stream = R.a;
+  ASSERT_OK(lode_websocket_create(&R.loop, "ws://example.com/", NULL, 0, &o,
+                                  ev, &R.ws));
+}
+
 static void raw_finish(void) {
   test_run_loop(&R.loop, 10000);
   lode__buf_free(&R.rx);
