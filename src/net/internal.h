@@ -115,12 +115,15 @@ enum {
 
 typedef struct lode__wreq_s lode__wreq_t;
 
-/* What few sockets use (an encoding, a setTimeout callback), kept out of
- * the socket so that an idle connection stays small; made on first use
- * by lode__socket_extra(). */
+/* What few sockets use (an encoding, setTimeout's timer and callback),
+ * kept out of the socket so that an idle connection stays small; made on
+ * first use by lode__socket_extra(). */
 typedef struct lode__sk_extra_s {
+  lode_socket_t* socket;
   lode_encoding_t encoding;
   lode_decoder_t decoder;
+  lode__idle_t idle;
+  size_t last_write_queue_size;  /* at the last timeout check */
   lode_socket_cb timeout_cb;
   void* timeout_arg;
 } lode__sk_extra_t;
@@ -144,10 +147,8 @@ struct lode_socket_s {
   unsigned flags;
   unsigned tick_flags;
   lode__tick_t tick;
-  lode__idle_t idle;
   size_t hwm;
   size_t queued;                 /* bytes written but not yet sent */
-  size_t last_write_queue_size;  /* at the last timeout check */
   uint64_t bytes_read;
   uint64_t bytes_written;
   /* Writes held while connecting or corked, and completed writes whose
@@ -182,6 +183,11 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
                      const lode_socket_events_t* ev, lode_socket_t** out);
 /* The socket's extra part, made on the first call; NULL without memory. */
 lode__sk_extra_t* lode__socket_extra(lode_socket_t* s);
+/* Activity: restarts setTimeout's timer (only a socket that set one has
+ * it). Inline, as every read and write calls it. */
+static inline void lode__socket_touch(lode_socket_t* s) {
+  if (s->extra != NULL) lode__idle_touch(s->nl, &s->extra->idle);
+}
 /* The socket is connected (accepted, connect succeeded, fd wrapped). */
 void lode__socket_opened(lode_socket_t* s);
 /* Starts or stops uv reading according to the flags. */

@@ -32,7 +32,6 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
   s->ev = ev;
   s->refs = 1;  /* held while open; dropped after on_close */
   s->hwm = DEFAULT_HWM;
-  s->idle.fn = on_idle_timeout;
   if (type == UV_TCP) {
     uv_tcp_init(loop, &s->h.tcp);
     s->flags |= LODE__SK_HAS_HANDLE;
@@ -48,8 +47,13 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
 void lode__socket_hold(lode_socket_t* s) { s->refs++; }
 
 lode__sk_extra_t* lode__socket_extra(lode_socket_t* s) {
-  if (s->extra == NULL) s->extra = calloc(1, sizeof(*s->extra));
-  return s->extra;
+  if (s->extra != NULL) return s->extra;
+  lode__sk_extra_t* x = calloc(1, sizeof(*x));
+  if (x == NULL) return NULL;
+  x->socket = s;
+  x->idle.fn = on_idle_timeout;
+  s->extra = x;
+  return x;
 }
 
 static void socket_free(lode_socket_t* s) {
@@ -110,7 +114,7 @@ static void emit_user_data(lode_socket_t* s, char* base, size_t len) {
 
 static void emit_data(lode_socket_t* s, char* base, size_t len) {
   s->bytes_read += len;
-  lode__idle_touch(s->nl, &s->idle);
+  lode__socket_touch(s);
   void (*r)(void*, lode_stream_t*, lode_slice_t) = READER(s, on_data);
   if (r != NULL) {
     r(s->stream.reader_ctx, &s->stream, (lode_slice_t){ base, len });
@@ -189,7 +193,7 @@ void lode__socket_update_reading(lode_socket_t* s) {
 void lode__socket_opened(lode_socket_t* s) {
   s->flags &= ~LODE__SK_CONNECTING;
   s->flags |= LODE__SK_CONNECTED;
-  lode__idle_touch(s->nl, &s->idle);
+  lode__socket_touch(s);
   lode__socket_flush_held(s);
   if (DEAD(s)) return;
   lode__socket_update_reading(s);
@@ -199,21 +203,21 @@ void lode__socket_opened(lode_socket_t* s) {
 /* ---- Timeout ---------------------------------------------------------- */
 
 static void on_idle_timeout(lode__idle_t* it) {
-  lode_socket_t* s = lode__container_of(it, lode_socket_t, idle);
+  lode__sk_extra_t* x = lode__container_of(it, lode__sk_extra_t, idle);
+  lode_socket_t* s = x->socket;
   if (DEAD(s)) return;
   /* Node: a write still moving bytes into the kernel is activity. */
   size_t wqs = (s->flags & LODE__SK_HAS_HANDLE) ? s->h.stream.write_queue_size
                                                 : 0;
-  if (wqs > 0 && wqs != s->last_write_queue_size) {
-    s->last_write_queue_size = wqs;
-    lode__idle_touch(s->nl, &s->idle);
+  if (wqs > 0 && wqs != x->last_write_queue_size) {
+    x->last_write_queue_size = wqs;
+    lode__idle_touch(s->nl, &x->idle);
     return;
   }
   /* Node's callback is a once('timeout') listener of the same emit: it
    * runs even when the first listener destroyed the socket. */
   if (s->ev != NULL && s->ev->on_timeout != NULL) s->ev->on_timeout(s);
-  lode__sk_extra_t* x = s->extra;
-  if (x == NULL || x->timeout_cb == NULL) return;
+  if (x->timeout_cb == NULL) return;
   lode_socket_cb cb = x->timeout_cb;
   x->timeout_cb = NULL;
   cb(s, 0, x->timeout_arg);
@@ -223,21 +227,23 @@ void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
                              void* arg) {
   if (DEAD(s)) return;
   if (ms > TIMEOUT_MAX) ms = TIMEOUT_MAX;  /* Node clamps to 2^31 - 1 */
+  lode__sk_extra_t* x = ms == 0 ? s->extra : lode__socket_extra(s);
+  if (x == NULL) {
+    if (ms != 0) lode__socket_fail(s, NULL);
+    return;
+  }
   if (ms == 0) {
-    if (s->extra != NULL) s->extra->timeout_cb = NULL;
+    x->timeout_cb = NULL;
   } else if (cb != NULL) {
-    lode__sk_extra_t* x = lode__socket_extra(s);
-    if (x == NULL) {
-      lode__socket_fail(s, NULL);
-      return;
-    }
     x->timeout_cb = cb;
     x->timeout_arg = arg;
   }
-  lode__idle_set(s->nl, &s->idle, ms);
+  lode__idle_set(s->nl, &x->idle, ms);
 }
 
-unsigned lode_socket_timeout(const lode_socket_t* s) { return s->idle.ms; }
+unsigned lode_socket_timeout(const lode_socket_t* s) {
+  return s->extra != NULL ? s->extra->idle.ms : 0;
+}
 
 /* ---- Destroy and close ------------------------------------------------ */
 
@@ -297,7 +303,7 @@ void lode_socket_destroy(lode_socket_t* s, const lode_error_t* err) {
     s->error = lode_error_copy(err);
     s->had_error = 1;
   }
-  lode__idle_stop(s->nl, &s->idle);
+  if (s->extra != NULL) lode__idle_stop(s->nl, &s->extra->idle);
   lode__connect_cancel(s);
   if (s->signal != NULL) {
     lode_abort_signal_remove(s->signal, &s->abort_listener);

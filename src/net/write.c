@@ -146,7 +146,7 @@ static void on_write_done(uv_write_t* req, int status) {
   w->status = status;
   push(&s->done_head, &s->done_tail, w);
   if (status < 0 && !DEAD(s)) write_failed(s, status);
-  if (!DEAD(s)) lode__idle_touch(s->nl, &s->idle);
+  if (!DEAD(s)) lode__socket_touch(s);
   lode__socket_report_writes(s);
   if (!DEAD(s)) lode__socket_maybe_shutdown(s);
   lode__ticks_run(s->nl);
@@ -257,7 +257,7 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
   size_t total = 0;
   for (size_t i = 0; i < nbufs; i++) total += bufs[i].len;
   account(s, total);
-  lode__idle_touch(s->nl, &s->idle);
+  lode__socket_touch(s);
   size_t done = 0;
   if (can_submit(s)) {
     ssize_t r = try_direct(s, bufs, nbufs);
@@ -334,7 +334,7 @@ int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
   w->arg = arg;
   w->s = s;
   account(s, total);
-  lode__idle_touch(s->nl, &s->idle);
+  lode__socket_touch(s);
   if (can_submit(s))
     submit(s, w);
   else
