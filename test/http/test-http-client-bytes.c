@@ -114,6 +114,24 @@ TEST(set_host_off) {
   compare("nohost");
 }
 
+/* setDefaultHeaders: false: no Host, no Connection, only what was set.
+ * The specification's option (Node 22); Node 20 ignores it, so the bytes
+ * are written out here. */
+TEST(no_default_headers) {
+  static const char* const h[] = { "x-a", "1" };
+  lode_http_request_opts_t o = { .no_default_headers = 1, .headers = h,
+                                 .nheaders = 1 };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_end(r, none, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT_MEM_EQ(ct_body, ct_body_len, "GET /echo HTTP/1.1\r\nx-a: 1\r\n\r\n",
+                30);
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
 TEST(thrown_errors) {
   uv_loop_init(&loop);
   lode_http_request_t* r = NULL;
@@ -141,5 +159,6 @@ TEST(thrown_errors) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(post_with_auth, url_without_agent, chunked_upload, array_headers,
-          unique_headers, set_host_off, thrown_errors)
+TEST_MAIN(no_default_headers, post_with_auth, url_without_agent,
+          chunked_upload, array_headers, unique_headers, set_host_off,
+          thrown_errors)
