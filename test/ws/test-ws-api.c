@@ -364,7 +364,7 @@ TEST(frames_with_the_handshake) {
   close_frame(1000, "");
   lode_websocket_request_t req = {
     LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, request_headers,
-    sizeof(request_headers) / sizeof(request_headers[0])
+    NREQUEST_HEADERS
   };
   /* A masked text frame "early" (key 01 02 03 04). */
   static const char head[] = "\x81\x85\x01\x02\x03\x04"

@@ -255,22 +255,26 @@ static void raw_init(int lode_is_server) {
   lode_stream_set_reader(R.b, &peer_reader, NULL);
 }
 
+/* A good upgrade request's headers; the last pair, counted only by
+ * raw_start_deflate, offers permessage-deflate. */
 static const lode_slice_t request_headers[] = {
   LODE_SLICE("Host"), LODE_SLICE("example.com"),
   LODE_SLICE("Upgrade"), LODE_SLICE("websocket"),
   LODE_SLICE("Connection"), LODE_SLICE("Upgrade"),
   LODE_SLICE("Sec-WebSocket-Key"), LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
   LODE_SLICE("Sec-WebSocket-Version"), LODE_SLICE("13"),
+  LODE_SLICE("Sec-WebSocket-Extensions"), LODE_SLICE("permessage-deflate"),
 };
+#define NREQUEST_HEADERS \
+  (sizeof(request_headers) / sizeof(request_headers[0]) - 2)
 
-/* Starts lode's side with `ev` (server: accepted from a good request). */
-static void raw_start(const lode_websocket_events_t* ev,
-                      const lode_websocket_opts_t* opts) {
+static void start_role(const lode_websocket_events_t* ev,
+                       const lode_websocket_opts_t* opts, int deflate) {
   lode_websocket_opts_t o = opts ? *opts : (lode_websocket_opts_t){ 0 };
   if (R.lode_is_server) {
     lode_websocket_request_t req = {
       LODE_SLICE("GET"), LODE_SLICE("/chat"), 1, 1, request_headers,
-      sizeof(request_headers) / sizeof(request_headers[0])
+      NREQUEST_HEADERS + (deflate ? 2 : 0)
     };
     ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), &o, ev,
                                     &R.ws));
@@ -281,33 +285,19 @@ static void raw_start(const lode_websocket_events_t* ev,
   }
 }
 
+/* Starts lode's side with `ev` (server: accepted from a good request). */
+static void raw_start(const lode_websocket_events_t* ev,
+                      const lode_websocket_opts_t* opts) {
+  start_role(ev, opts, 0);
+}
+
 /* raw_start with permessage-deflate agreed (no parameters) in either
  * role: the peer's offer or answer names it. */
 static void raw_start_deflate(const lode_websocket_events_t* ev) {
-  static const lode_slice_t headers[] = {
-    LODE_SLICE("Host"), LODE_SLICE("example.com"),
-    LODE_SLICE("Upgrade"), LODE_SLICE("websocket"),
-    LODE_SLICE("Connection"), LODE_SLICE("Upgrade"),
-    LODE_SLICE("Sec-WebSocket-Key"), LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
-    LODE_SLICE("Sec-WebSocket-Version"), LODE_SLICE("13"),
-    LODE_SLICE("Sec-WebSocket-Extensions"), LODE_SLICE("permessage-deflate"),
-  };
-  lode_websocket_opts_t o = { .per_message_deflate = 1 };
-  if (R.lode_is_server) {
-    lode_websocket_request_t req = {
-      LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, headers,
-      sizeof(headers) / sizeof(headers[0])
-    };
-    ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), &o, ev,
-                                    &R.ws));
-    return;
-  }
   R.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
                "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
-  o.stream = R.a;
-  ASSERT_OK(lode_websocket_create(&R.loop, "ws://example.com/", NULL, 0, &o,
-                                  ev, &R.ws));
+  start_role(ev, &(lode_websocket_opts_t){ .per_message_deflate = 1 }, 1);
 }
 
 static void raw_finish(void) {
