@@ -53,9 +53,19 @@ static void d_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   lode_http_incoming_set_events(m, &d_res_events);
 }
 
+/* request.destroyed and request.aborted as 'close' comes (Node's
+ * test-http-client-abort-destroy). */
+static int closed_destroyed, closed_aborted;
+
+static void d_close(lode_http_request_t* r) {
+  closed_destroyed = lode_http_request_destroyed(r);
+  closed_aborted = lode_http_request_aborted(r);
+  ct_close(r);
+}
+
 static const lode_http_request_events_t d_events = {
   d_socket, d_response, NULL, NULL, NULL, NULL, NULL, ct_finish, NULL,
-  ct_abort, ct_error, ct_close
+  ct_abort, ct_error, d_close
 };
 
 static void run_ka(int w, int h, int ka, const char* want) {
@@ -75,8 +85,11 @@ static void run_ka(int w, int h, int ka, const char* want) {
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   if (w == 0)
     act();
+  closed_destroyed = closed_aborted = -1;
   test_run_loop(&loop, 10000);
   ASSERT_TRACE(want);
+  ASSERT_EQ(closed_destroyed, 1);
+  ASSERT_EQ(closed_aborted, h == 2);
   lode_agent_destroy(a);
   test_run_loop(&loop, 5000);
   test_loop_close(&loop);

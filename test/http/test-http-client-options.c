@@ -335,6 +335,82 @@ TEST(max_total_sockets_across_origins) {
   teardown();
 }
 
+/* cork()/uncork(): the writes after cork() stay with the request's
+ * connection until uncork() (the far end of an in-memory pair sees each
+ * write as one 'data', at once when not corked). */
+static lode_stream_t* far;
+static int corking;
+static uv_timer_t write_timer;
+
+static void far_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  test_trace("far data(%zu)", d.len);
+  if (d.len >= 5 && memcmp(d.base + d.len - 5, "0\r\n\r\n", 5) == 0) {
+    lode_stream_write(s, LODE_SLICE("HTTP/1.1 200 OK\r\nContent-Length: 0"
+                                    "\r\n\r\n"), NULL, NULL);
+    lode_stream_end(s, NULL, NULL);
+  }
+}
+
+static void far_end(void* ctx, lode_stream_t* s) {
+}
+
+static const lode_stream_reader_t far_reader = { .on_data = far_data,
+                                                 .on_end = far_end };
+
+static int far_connection(lode_agent_t* a, const lode_agent_conn_opts_t* c,
+                          lode_stream_t** out, void* arg) {
+  int rc = lode_stream_pair(&loop, out, &far);
+  if (rc == 0)
+    lode_stream_set_reader(far, &far_reader, NULL);
+  return rc;
+}
+
+static void uncork_later(uv_timer_t* t) {
+  test_trace("uncork");
+  if (corking)
+    lode_http_outgoing_uncork(req);
+  end_now(req);
+  uv_close((uv_handle_t*) t, NULL);
+}
+
+static void write_later(uv_timer_t* t) {
+  if (corking)
+    lode_http_outgoing_cork(req);
+  lode_http_request_write(req, LODE_SLICE("aa"), NULL, NULL);
+  lode_http_request_write(req, LODE_SLICE("bbb"), NULL, NULL);
+  uv_timer_start(t, uncork_later, 1, 0);
+}
+
+static void cork_socket(lode_http_request_t* r, lode_stream_t* s) {
+  uv_timer_init(&loop, &write_timer);
+  uv_timer_start(&write_timer, write_later, 1, 0);
+}
+
+static const lode_http_request_events_t cork_events = {
+  .on_socket = cork_socket, .on_response = ka_response,
+  .on_error = ct_error, .on_close = ct_close
+};
+
+static void cork_case(int cork, const char* want) {
+  uv_loop_init(&loop);
+  test_trace_reset();
+  corking = cork;
+  lode_http_request_opts_t o = { .host = "x", .port = 1, .method = "POST",
+                                 .create_connection = far_connection };
+  ASSERT_OK(lode_http_request(&loop, &o, &cork_events, &req));
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE(want);
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+TEST(cork_uncork) {
+  /* head + "2\r\naa\r\n", "3\r\nbbb\r\n", then "0\r\n\r\n" */
+  cork_case(1, "uncork,far data(84),far data(8),far data(5),close");
+  cork_case(0, "far data(84),far data(8),uncork,far data(5),close");
+}
+
 /* Node: scheduling other than 'fifo' or 'lifo' is ERR_INVALID_ARG_VALUE. */
 TEST(bad_scheduling) {
   uv_loop_init(&loop);
@@ -348,4 +424,4 @@ TEST(bad_scheduling) {
 TEST_MAIN(socket_options_before_and_after, flush_headers_and_writable_state,
           default_port_leaves_host_bare, local_port_family_hints,
           processing_and_trailers, should_keep_alive,
-          max_total_sockets_across_origins, bad_scheduling)
+          max_total_sockets_across_origins, bad_scheduling, cork_uncork)
