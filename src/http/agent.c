@@ -344,6 +344,9 @@ static lode__agent_sock_t* take_free(lode__agent_group_t* g, int fifo) {
 }
 
 void lode__agent_add_request(lode_agent_t* a, lode__client_req_t* req) {
+  /* A request made outside uv_run (or after a long callback) would start
+   * the socket's timer from a stale loop time and time out at once. */
+  uv_update_time(a->loop);
   lode__agent_group_t* g = group_get(a, req->name);
   if (g == NULL) {
     lode__client_on_socket(req, NULL, UV_ENOMEM);

@@ -411,6 +411,27 @@ TEST(cork_uncork) {
   cork_case(0, "far data(84),far data(8),uncork,far data(5),close");
 }
 
+/* Node's test-http-agent-timeout-option: the agent's timeout is the
+ * socket's, and its 'timeout' reaches the request. */
+static void at_timeout(lode_http_request_t* r) {
+  test_trace("timeout");
+  lode_http_request_destroy(r, NULL);
+}
+
+static const lode_http_request_events_t at_events = {
+  .on_socket = ct_socket, .on_timeout = at_timeout, .on_error = ct_error,
+  .on_close = ct_close
+};
+
+TEST(agent_timeout_reaches_request) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .timeout = 40 });
+  lode_http_request_opts_t o = { .path = "/slow" };
+  end_now(start(&o, &at_events));
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("socket,timeout,error(ECONNRESET socket hang up),close");
+  teardown();
+}
+
 /* Node: scheduling other than 'fifo' or 'lifo' is ERR_INVALID_ARG_VALUE. */
 TEST(bad_scheduling) {
   uv_loop_init(&loop);
@@ -424,4 +445,5 @@ TEST(bad_scheduling) {
 TEST_MAIN(socket_options_before_and_after, flush_headers_and_writable_state,
           default_port_leaves_host_bare, local_port_family_hints,
           processing_and_trailers, should_keep_alive,
-          max_total_sockets_across_origins, bad_scheduling, cork_uncork)
+          max_total_sockets_across_origins, bad_scheduling, cork_uncork,
+          agent_timeout_reaches_request)
