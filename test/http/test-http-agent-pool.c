@@ -22,9 +22,16 @@ static void p_close(lode_http_request_t* r) {
   test_trace("close");
 }
 
+/* The response's 'close' is not traced: on a reused socket it comes
+ * before or after the request's, as the request's write is reported done
+ * before or after the answer (scheduling, as in Node). */
+static const lode_http_incoming_events_t p_res_events = {
+  ct_res_data, ct_res_end, ct_res_aborted, ct_res_error, NULL, NULL
+};
+
 static void p_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   test_trace("response(%d)", lode_http_incoming_status_code(m));
-  lode_http_incoming_set_events(m, &ct_res_events);
+  lode_http_incoming_set_events(m, &p_res_events);
 }
 
 static const lode_http_request_events_t p_events = {
@@ -91,8 +98,8 @@ TEST(reuse) {
   ASSERT(sockets[0] == sockets[1]);
   ASSERT_EQ(reused[0], 0);
   ASSERT_EQ(reused[1], 1);
-  ASSERT_TRACE("socket,response(200),data(2),end,close,res close,"
-               "socket,response(200),data(2),end,close,res close");
+  ASSERT_TRACE("socket,response(200),data(2),end,close,"
+               "socket,response(200),data(2),end,close");
   teardown();
 }
 
@@ -270,12 +277,12 @@ static void retry_case(int no_retry, const char* want) {
 }
 
 TEST(retry_on_reused_socket) {
-  retry_case(0, "socket,response(200),data(1),end,close,res close,"
-                "socket,response(200),data(2),end,close,res close");
+  retry_case(0, "socket,response(200),data(1),end,close,"
+                "socket,response(200),data(2),end,close");
 }
 
 TEST(retry_off) {
-  retry_case(1, "socket,response(200),data(1),end,close,res close,"
+  retry_case(1, "socket,response(200),data(1),end,close,"
                 "socket,error(ECONNRESET socket hang up),close");
 }
 
@@ -316,8 +323,8 @@ static void body_retry_case(const char* method, int whole, const char* want) {
              "Content-Length: 3\r\nHost: 127.0.0.1:%d\r\nConnection: "
              "keep-alive\r\n\r\nabc", method, ct_port);
     snprintf(trace, sizeof(trace), "socket,response(200),data(1),end,"
-             "close,res close,socket,response(200),data(%zu),end,close,"
-             "res close", strlen(echo_want));
+             "close,socket,response(200),data(%zu),end,close",
+             strlen(echo_want));
     want = trace;
   }
   ASSERT_TRACE(want);
@@ -331,12 +338,12 @@ TEST(retry_with_whole_body) {
 
 TEST(no_retry_for_late_body) {
   body_retry_case("PUT", 0, "socket,response(200),data(1),end,close,"
-                  "res close,socket,error(ECONNRESET socket hang up),close");
+                  "socket,error(ECONNRESET socket hang up),close");
 }
 
 TEST(no_retry_for_post) {
   body_retry_case("POST", 1, "socket,response(200),data(1),end,close,"
-                  "res close,socket,error(ECONNRESET socket hang up),close");
+                  "socket,error(ECONNRESET socket hang up),close");
 }
 
 TEST(global_agent) {
@@ -396,7 +403,7 @@ TEST(abort_queued_request_keeps_socket) {
   lode_http_request_abort(queued);
   ASSERT_EQ(lode_agent_requests(agent, NULL), 0);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,close,response(200),data(2),end,close,res close");
+  ASSERT_TRACE("socket,close,response(200),data(2),end,close");
   ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
   ASSERT_EQ(nsockets, 1);
   teardown();
