@@ -130,6 +130,25 @@ static int finish_header(lode__ws_decoder_t* d) {
 static int decode_header(lode__ws_decoder_t* d, const uint8_t* p, size_t n,
                          size_t* used) {
   size_t i = 0;
+  if (d->hdr_len == 0 && n >= 2) {
+    /* A header usually comes whole in one read: take it at once. */
+    d->hdr[0] = p[0];
+    d->hdr[1] = p[1];
+    d->hdr_len = 2;
+    int rc = check_start(d);
+    if (rc != LODE__WS_DEC_NEED) {
+      *used = 2;
+      return rc;
+    }
+    size_t need = d->hdr_need;
+    if (n >= need) {
+      memcpy(d->hdr + 2, p + 2, need - 2);
+      d->hdr_len = (unsigned) need;
+      *used = need;
+      return finish_header(d);
+    }
+    i = 2;
+  }
   while (i < n) {
     d->hdr[d->hdr_len++] = p[i++];
     if (d->hdr_len == 2) {
