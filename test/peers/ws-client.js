@@ -28,7 +28,8 @@ const hash = (b) => crypto.createHash('sha1').update(b).digest('hex').slice(0, 8
 // 300 KiB message; prints the bytes written, so compression shows.
 const seed = { x: 12345 };
 const rnd = () => (seed.x = (seed.x * 1103515245 + 12345) & 0x7fffffff);
-const alpha = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/';
+const alpha = 'abcdefghijklmnopqrstuvwxyz' + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' +
+              '0123456789+/';
 const text16k = Array.from({ length: 16384 }, () => alpha[rnd() % 64]).join('');
 if (mode === 'deflate') {
   sent.length = 0;
