@@ -7,7 +7,6 @@
  * "listening on 127.0.0.1:PORT" first. The files are looked up in
  * $LODE_DEMO_DIR, else examples/demo from the current directory, else next
  * to the source tree the program was built from. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,8 +189,6 @@ static void find_demo_dir(const char* argv0) {
 int main(int argc, char** argv) {
   int port = argc > 1 ? atoi(argv[1]) : 8080;
   lode_http_server_t* srv;
-  /* As Node does: a peer gone mid-write is an EPIPE, not a signal. */
-  signal(SIGPIPE, SIG_IGN);
   find_demo_dir(argv[0]);
   if (lode_http_create_server(uv_default_loop(), NULL, &events, &srv) != 0)
     return 1;

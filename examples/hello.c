@@ -8,7 +8,6 @@
  *
  * Usage: hello [port]   (default 8000; 0 picks a free one). Prints
  * "listening on 127.0.0.1:PORT" first. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,8 +42,6 @@ static const lode_http_server_events_t events = {
 int main(int argc, char** argv) {
   int port = argc > 1 ? atoi(argv[1]) : 8000;
   lode_http_server_t* srv;
-  /* As Node does: a peer gone mid-write is an EPIPE, not a signal. */
-  signal(SIGPIPE, SIG_IGN);
   if (lode_http_create_server(uv_default_loop(), NULL, &events, &srv) != 0)
     return 1;
   if (lode_http_server_listen(srv, "127.0.0.1", port, 0) != 0)

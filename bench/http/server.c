@@ -5,7 +5,6 @@
  * (reusePort), the way lode uses several cores. Prints
  * "listening on 127.0.0.1:PORT" once every loop listens. */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,8 +55,6 @@ static void* run_loop(void* arg) {
 int main(int argc, char** argv) {
   static uv_loop_t loops[MAX_LOOPS];
   pthread_t threads[MAX_LOOPS];
-  /* As Node does: a peer gone mid-write is an EPIPE, not a signal. */
-  signal(SIGPIPE, SIG_IGN);
   port = argc > 1 ? atoi(argv[1]) : 8080;
   nloops = argc > 2 ? atoi(argv[2]) : 1;
   if (nloops < 1 || nloops > MAX_LOOPS)
