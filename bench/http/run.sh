@@ -14,14 +14,17 @@
 # Every run reports requests/s, p99 latency and the server's own CPU time
 # per request (utime + stime of all its threads and processes from
 # /proc/PID/stat over the requests wrk counted). The runs alternate between
-# servers, REPEAT (3) times; the tables show the best requests/s and the
-# median p99 and CPU. The load average is printed before and after.
+# servers, REPEAT (3) times, each round after both CPUs have been nearly
+# idle for a moment (or QUIET_WAIT, 15 s, has passed); the tables show the
+# best requests/s and the median p99 and CPU. The load average is printed
+# before and after.
 # Usage: bench/http/run.sh [seconds per run]   RAW=1 prints every run.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=${LODE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 secs=${1:-5}
 REPEAT=${REPEAT:-3}
+QUIET_WAIT=${QUIET_WAIT:-15}
 IDLE=${IDLE:-10000}
 build=${LODE_BENCH_BUILD:-$root/build/http-release}
 tmp=$(mktemp -d)
@@ -52,6 +55,27 @@ rss_kb() {
     t=$((t + $(awk '/VmRSS/ {print $2}' "/proc/$p/status")))
   done
   echo "$t"
+}
+
+# The busier of CPUs 0 and 1 over half a second (0..1).
+cpu_busy() {
+  local a b
+  a=$(grep -E '^cpu[01] ' /proc/stat)
+  sleep 0.5
+  b=$(grep -E '^cpu[01] ' /proc/stat)
+  printf '%s\n%s\n' "$a" "$b" | awk '
+    { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i }
+    NR <= 2 { i0[$1] = idle; t0[$1] = tot; next }
+    { d = tot - t0[$1]; u = d > 0 ? 1 - (idle - i0[$1]) / d : 0
+      if (u > m) m = u }
+    END { printf "%.2f\n", m }'
+}
+
+wait_quiet() {
+  local end=$((SECONDS + QUIET_WAIT))
+  while [ $SECONDS -lt $end ]; do
+    awk -v b="$(cpu_busy)" 'BEGIN { exit !(b < 0.2) }' && return 0
+  done
 }
 
 wait_port() {  # wait_port PORT
@@ -152,6 +176,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 port=18080
 : > "$tmp/raw"
 for _ in $(seq 1 "$REPEAT"); do
+  wait_quiet
   for w in c50 c256 pipeline16 newconn headers30; do
     for s in lode node nginx; do
       measure "$w" "$s" 0 1 1 1 "$w"
