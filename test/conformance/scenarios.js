@@ -66,6 +66,22 @@ add('echo duplicates', get('/echo', 'X-D: 1\r\nX-D: 2\r\nContent-Type: a\r\n' +
 add('echo duplicates joined', get('/echo', 'X-D: 1\r\nX-D: 2\r\n' +
     'Content-Type: a\r\nContent-Type: b\r\nSet-Cookie: s=1\r\nSet-Cookie: s=2\r\n'),
     { config: 'join' });
+// headersDistinct / trailersDistinct keep every value of every kind Node
+// treats apart in headers: set-cookie (an array), the first-value-only set
+// (content-type, user-agent, host, referer, authorization, ...), cookie
+// ("; ") and the rest (", ").
+const dups = 'Set-Cookie: s=1\r\nset-cookie: s=2\r\nContent-Type: a\r\n' +
+    'content-type: b\r\nUser-Agent: u1\r\nUser-Agent: u2\r\nHost: y\r\n' +
+    'Referer: r1\r\nReferer: r2\r\nAuthorization: a1\r\n' +
+    'Authorization: a2\r\nETag: e1\r\nETag: e2\r\nCookie: c=1\r\n' +
+    'Cookie: c=2\r\nX-D: 1\r\nx-d: 2\r\nAccept: x\r\nACCEPT: y\r\n';
+add('distinct headers', get('/distinct', dups));
+add('distinct headers joined', get('/distinct', dups), { config: 'join' });
+const chunkedTrailers = (t) => `POST /distinct HTTP/1.1\r\n${H}` +
+    `Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n${t}\r\n`;
+add('distinct trailers', chunkedTrailers(dups));
+add('distinct trailers joined', chunkedTrailers(dups), { config: 'join' });
+add('distinct no trailers', chunkedTrailers(''));
 add('echo case', get('/echo', 'X-MiXeD: v\r\nCONTENT-TYPE: t\r\n'));
 add('echo whitespace', get('/echo', 'X-Sp:    padded   \r\nX-Tab:\tt\t\r\n'));
 add('echo empty value', get('/echo', 'X-Empty:\r\nX-E2: \r\n'));

@@ -364,47 +364,79 @@ static void h_headers_sent(lode_http_incoming_t* req,
     end_str(res, "not reached");
 }
 
+typedef void (*fields_at_fn)(const lode_http_incoming_t*, size_t,
+                             const char**, const char**);
+typedef size_t (*distinct_fn)(const lode_http_incoming_t*, const char*,
+                              const char**, size_t);
+
+/* headersDistinct or trailersDistinct as JSON: each name once, in the order
+ * names first came, with every value. The headers list repeats set-cookie
+ * (one entry per value), so a name already written is skipped. */
+static void distinct_json(echo_buf_t* b, const lode_http_incoming_t* req,
+                          size_t n, fields_at_fn at, distinct_fn all) {
+  echo_put(b, "{", 1);
+  for (size_t i = 0; i < n; i++) {
+    const char *name, *prev, *vals[64];
+    at(req, i, &name, NULL);
+    size_t k = 0;
+    while (k < i && (at(req, k, &prev, NULL), strcmp(prev, name) != 0))
+      k++;
+    if (k < i)
+      continue;
+    size_t nv = all(req, name, vals, 64);
+    if (i > 0)
+      echo_put(b, ",", 1);
+    echo_str(b, name);
+    echo_put(b, ":[", 2);
+    for (k = 0; k < nv && k < 64; k++) {
+      if (k > 0)
+        echo_put(b, ",", 1);
+      echo_str(b, vals[k]);
+    }
+    echo_put(b, "]", 1);
+  }
+  echo_put(b, "}", 1);
+}
+
 /* "METHOD URL VERSION {headersDistinct as JSON}". */
 static void h_req_info(lode_http_incoming_t* req,
                        lode_http_response_t* res) {
   echo_buf_t b = { 0 };
   const char* parts[] = { lode_http_incoming_method(req), " ",
                           lode_http_incoming_url(req), " ",
-                          lode_http_incoming_http_version(req), " {" };
+                          lode_http_incoming_http_version(req), " " };
   for (size_t i = 0; i < 6; i++)
     echo_put(&b, parts[i], strlen(parts[i]));
-  size_t n = lode_http_incoming_headers_count(req);
-  int first = 1;
-  for (size_t i = 0; i < n; i++) {
-    const char *name, *vals[64];
-    lode_http_incoming_headers_at(req, i, &name, NULL);
-    if (strcmp(name, "set-cookie") == 0 && i > 0) {
-      size_t k;
-      for (k = 0; k < i; k++) {
-        const char* prev;
-        lode_http_incoming_headers_at(req, k, &prev, NULL);
-        if (strcmp(prev, name) == 0)
-          break;
-      }
-      if (k < i)
-        continue;
-    }
-    size_t nv = lode_http_incoming_header_distinct(req, name, vals, 64);
-    if (!first)
-      echo_put(&b, ",", 1);
-    first = 0;
-    echo_str(&b, name);
-    echo_put(&b, ":[", 2);
-    for (size_t k = 0; k < nv && k < 64; k++) {
-      if (k > 0)
-        echo_put(&b, ",", 1);
-      echo_str(&b, vals[k]);
-    }
-    echo_put(&b, "]", 1);
-  }
-  echo_put(&b, "}", 1);
+  distinct_json(&b, req, lode_http_incoming_headers_count(req),
+                lode_http_incoming_headers_at,
+                lode_http_incoming_header_distinct);
   lode_http_outgoing_end(res, (lode_slice_t){ b.base, b.len }, NULL, NULL);
   free(b.base);
+}
+
+/* /distinct: at the body's end, "{headersDistinct} {trailersDistinct}". */
+static void distinct_on_end(lode_http_incoming_t* req) {
+  echo_buf_t b = { 0 };
+  distinct_json(&b, req, lode_http_incoming_headers_count(req),
+                lode_http_incoming_headers_at,
+                lode_http_incoming_header_distinct);
+  echo_put(&b, " ", 1);
+  distinct_json(&b, req, lode_http_incoming_trailers_count(req),
+                lode_http_incoming_trailers_at,
+                lode_http_incoming_trailer_distinct);
+  lode_http_outgoing_end(lode_http_incoming_get_data(req),
+                         (lode_slice_t){ b.base, b.len }, NULL, NULL);
+  free(b.base);
+}
+
+static const lode_http_incoming_events_t distinct_events = {
+  .on_end = distinct_on_end,
+};
+
+static void h_distinct(lode_http_incoming_t* req, lode_http_response_t* res) {
+  lode_http_incoming_set_data(req, res);
+  lode_http_incoming_set_events(req, &distinct_events);
+  lode_http_incoming_resume(req);
 }
 
 static void h_big(lode_http_incoming_t* req, lode_http_response_t* res) {
@@ -447,6 +479,7 @@ static const struct { const char* path; handler_fn fn; } routes[] = {
   { "/strict-ok", h_strict_ok }, { "/strict-bad", h_strict_bad },
   { "/bad-header", h_bad_header }, { "/bad-value", h_bad_value },
   { "/headers-sent", h_headers_sent }, { "/req-info", h_req_info },
+  { "/distinct", h_distinct },
   { "/big", h_big }, { "/big-chunked", h_big_chunked },
 };
 

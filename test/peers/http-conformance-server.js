@@ -195,6 +195,11 @@ const handlers = {
     res.end(`${req.method} ${req.url} ${req.httpVersion} ` +
             `${JSON.stringify(req.headersDistinct)}`);
   },
+  '/distinct': (req, res) => {
+    req.resume();
+    req.on('end', () => res.end(`${JSON.stringify(req.headersDistinct)} ` +
+                                `${JSON.stringify(req.trailersDistinct)}`));
+  },
   '/big': (req, res) => { res.end('x'.repeat(100000)); },
   '/big-chunked': (req, res) => {
     for (let i = 0; i < 20; i++) res.write('y'.repeat(5000));
