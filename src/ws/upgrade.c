@@ -2,6 +2,7 @@
  * socket and head handed to lode_websocket_accept. */
 #include "ws/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include "lode/http.h"
 
@@ -14,9 +15,13 @@ int lode_websocket_handle_upgrade(lode_http_incoming_t* req,
     return UV_EINVAL;
   size_t n = 0;
   const char* const* raw = lode_http_incoming_raw_headers(req, &n);
-  if (n > 2 * LODE__WS_MAX_HEADERS)
-    n = 2 * LODE__WS_MAX_HEADERS;
-  lode_slice_t slices[2 * LODE__WS_MAX_HEADERS];
+  /* Node's server takes up to 2000 headers; the WebSocket ones may come
+   * after many others. */
+  lode_slice_t stack[2 * LODE__WS_MAX_HEADERS];
+  lode_slice_t* slices = stack;
+  if (n > sizeof(stack) / sizeof(stack[0]) &&
+      (slices = malloc(n * sizeof(*slices))) == NULL)
+    return UV_ENOMEM;
   for (size_t i = 0; i < n; i++)
     slices[i] = lode_slice_str(raw[i]);
   lode_websocket_request_t r = {
@@ -26,5 +31,8 @@ int lode_websocket_handle_upgrade(lode_http_incoming_t* req,
     lode_http_incoming_http_version_minor(req),
     slices, n,
   };
-  return lode_websocket_accept(socket, &r, head, opts, events, out);
+  int rc = lode_websocket_accept(socket, &r, head, opts, events, out);
+  if (slices != stack)
+    free(slices);
+  return rc;
 }

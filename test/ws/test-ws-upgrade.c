@@ -86,4 +86,18 @@ TEST(upgrade_refused) {
   ASSERT_TRACE("listening,upgrade(ERR_WS_PROTOCOL)");
 }
 
-TEST_MAIN(upgrade_echo, upgrade_refused)
+/* 100 other headers before the WebSocket ones (Node's server takes up to
+ * 2000): the upgrade still finds its key. */
+TEST(upgrade_many_headers) {
+  char opts[4096] = "{\"headers\":{";
+  for (int i = 0; i < 100; i++)
+    snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+             "%s\"x-h%d\":\"v\"", i ? "," : "", i);
+  strcat(opts, "}}");
+  char* out = run("terminate", opts);
+  ASSERT_STR_EQ(out, "open  permessage-deflate\nclose 1006 \n");
+  free(out);
+  ASSERT_TRACE("listening,upgrade(ok),open(/up,),close(0,1006,)");
+}
+
+TEST_MAIN(upgrade_echo, upgrade_refused, upgrade_many_headers)
