@@ -262,7 +262,8 @@ const char* lode_http_outgoing_raw_header_name(
 
 /* Node: headersSent, writableEnded (end() called), writableFinished
  * (finish emitted), finished (= writableEnded), writableLength (bytes
- * queued here and in the connection), writableHighWaterMark (16384),
+ * queued here and in the connection), writableHighWaterMark (a
+ * response's: the server's highWaterMark, 16384 by default),
  * writableCorked, writableObjectMode (always 0). */
 int lode_http_outgoing_headers_sent(const lode_http_outgoing_t* msg);
 int lode_http_outgoing_writable_ended(const lode_http_outgoing_t* msg);

@@ -618,7 +618,7 @@ static int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs,
   }
   if (o->ops->on_pending != NULL)
     o->ops->on_pending(o, (long) total);
-  return o->held.len < HIGH_WATER_MARK;
+  return o->held.len < lode_http_outgoing_writable_high_water_mark(o);
 }
 
 /* Node's _send: the header block goes in front of the first bytes. */
@@ -928,8 +928,7 @@ size_t lode_http_outgoing_writable_length(const lode_http_outgoing_t* o) {
 
 size_t lode_http_outgoing_writable_high_water_mark(
     const lode_http_outgoing_t* o) {
-  (void) o;
-  return HIGH_WATER_MARK;
+  return o->hwm ? o->hwm : HIGH_WATER_MARK;
 }
 
 int lode_http_outgoing_writable_corked(const lode_http_outgoing_t* o) {

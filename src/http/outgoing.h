@@ -86,6 +86,7 @@ struct lode_http_outgoing_s {
   uint64_t content_length;
   uint64_t bytes_written;
   uint64_t keep_alive_timeout;
+  size_t hwm;                 /* highWaterMark; 0: 16384 */
   unsigned max_requests;
   int corked;
   int stream_corks;           /* cork() calls made on the connection */

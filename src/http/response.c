@@ -129,6 +129,7 @@ lode__response_t* lode__response_new(lode__conn_t* c,
   o->status_code = 200;
   o->flags |= LODE__OUT_SEND_DATE;
   o->keep_alive_timeout = srv->keep_alive_timeout;
+  o->hwm = srv->hwm;
   o->max_requests = srv->max_requests;
   if (srv->reject_body)
     o->flags |= LODE__OUT_REJECT_BODY;
