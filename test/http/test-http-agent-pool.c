@@ -1,5 +1,10 @@
 /* http.Agent: reuse, limits, scheduling, timeouts, the keep-alive hint,
  * free sockets that the server closes, and lode's retry. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "client-test.h"
 
 static uv_loop_t loop;
@@ -101,6 +106,50 @@ TEST(reuse) {
   ASSERT_TRACE("socket,response(200),data(2),end,close,"
                "socket,response(200),data(2),end,close");
   teardown();
+}
+
+/* The client end of the connection to the peer: the fd whose peer port
+ * is the server's (the server itself runs in another process). */
+static int peer_fd(void) {
+  for (int fd = 3; fd < 1024; fd++) {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    if (getpeername(fd, (struct sockaddr*) &sa, &len) == 0 &&
+        sa.sin_family == AF_INET && ntohs(sa.sin_port) == ct_port)
+      return fd;
+  }
+  return -1;
+}
+
+static int sockopt(int fd, int level, int opt) {
+  int v = -1;
+  socklen_t len = sizeof(v);
+  ASSERT_OK(getsockopt(fd, level, opt, &v, &len));
+  return v;
+}
+
+/* Node 20: a keep-alive agent's sockets get TCP keep-alive after
+ * keepAliveMsecs (whole seconds, 1 by default), and noDelay. A free
+ * socket is read back. */
+static void keep_alive_msecs(unsigned msecs, int want_idle) {
+  setup(&(lode_agent_opts_t){ .keep_alive = 1, .keep_alive_msecs = msecs });
+  get("/ok");
+  test_run_loop(&loop, 5000);
+  ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
+  int fd = peer_fd();
+  ASSERT_GE(fd, 0);
+  ASSERT_NE(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+  ASSERT_EQ(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), want_idle);
+  ASSERT_NE(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 0);
+  teardown();
+}
+
+TEST(keep_alive_msecs_default) {
+  keep_alive_msecs(0, 1);
+}
+
+TEST(keep_alive_msecs_3000) {
+  keep_alive_msecs(3000, 3);
 }
 
 TEST(no_keep_alive) {
@@ -498,4 +547,5 @@ TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks,
           keep_alive_hint_without_agent_timeout, keep_alive_hint_reuse_within,
           keep_alive_hint_lowers_agent_timeout,
           retry_on_reused_socket, retry_off, global_agent,
-          retry_with_whole_body, no_retry_for_late_body, no_retry_for_post)
+          retry_with_whole_body, no_retry_for_late_body, no_retry_for_post,
+          keep_alive_msecs_default, keep_alive_msecs_3000)
