@@ -359,9 +359,13 @@ void lode__socket_end_failed(lode_socket_t* s) {
   call_end_cb(s, s->error ? s->error->code : LODE_ERR_STREAM_DESTROYED);
 }
 
+/* The shutdown request is a block of the loop's write-record cache. */
+_Static_assert(sizeof(uv_shutdown_t) <= sizeof(lode__wreq_t),
+               "a shutdown request fits in a write record's block");
+
 static void on_shutdown(uv_shutdown_t* req, int status) {
   lode_socket_t* s = req->handle->data;
-  free(req);
+  if (!lode__netloop_block_put(s->nl, req)) free(req);
   if (status == UV_ECANCELED || DEAD(s)) return;
   lode__socket_hold(s);
   /* Node ignores the status of the shutdown itself ('finish' follows). */
@@ -379,10 +383,11 @@ void lode__socket_maybe_shutdown(lode_socket_t* s) {
       s->held_head != NULL)
     return;
   s->flags |= LODE__SK_SHUTDOWN;
-  /* Made here, not kept in every socket: most never half-close. */
-  uv_shutdown_t* req = malloc(sizeof(*req));
+  /* Taken here, not kept in every socket: most never half-close. */
+  uv_shutdown_t* req = lode__netloop_block_get(s->nl);
+  if (req == NULL) req = malloc(sizeof(lode__wreq_t));
   if (req == NULL || uv_shutdown(req, &s->h.stream, on_shutdown) != 0) {
-    free(req);
+    if (req != NULL && !lode__netloop_block_put(s->nl, req)) free(req);
     lode_socket_destroy(s, NULL);
   }
 }
