@@ -43,7 +43,8 @@ void lode__netloop_hold(lode__netloop_t* nl);
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl);
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
 /* A few freed blocks of one size (write records; shutdown requests fit
- * in one too), kept so that a write with a callback costs no malloc. get returns NULL when none is kept;
+ * in one too), kept so that a write with a callback costs no malloc.
+ * get returns NULL when none is kept;
  * put returns 0 when the cache is full (the caller frees the block). */
 void* lode__netloop_block_get(lode__netloop_t* nl);
 int lode__netloop_block_put(lode__netloop_t* nl, void* block);
