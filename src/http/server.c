@@ -457,7 +457,10 @@ static int on_head(lode__conn_t* c, const char* head_end) {
   c->flags &= ~LODE__CONN_IN_HEAD;
   if (c->flags & LODE__CONN_KA_TIMEOUT) {
     c->flags &= ~LODE__CONN_KA_TIMEOUT;
-    lode__conn_set_timeout(c, srv->timeout);
+    if (srv->timeout == 0)
+      lode__conn_stop_timeout_lazily(c);  /* the next finish restarts it */
+    else
+      lode__conn_set_timeout(c, srv->timeout);
   }
   lode_http_incoming_t* req = lode__incoming_new(srv);
   if (req == NULL)

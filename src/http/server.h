@@ -254,6 +254,11 @@ void lode__conn_resume_reading(lode__conn_t* c);
 void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err);
 void lode__conn_touch(lode__conn_t* c);
 void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms);
+/* set_timeout(c, 0) for a timer that is likely to restart soon with the
+ * same duration (keepAliveTimeout between requests): the connection stays
+ * in its list, skipped when its turn comes, so the restart is a move to
+ * the tail. Not for a connection that goes away. */
+void lode__conn_stop_timeout_lazily(lode__conn_t* c);
 void lode__conn_hold(lode__conn_t* c);
 void lode__conn_release(lode__conn_t* c);
 

@@ -51,6 +51,19 @@ static lode__tlist_t* list_for(lode_http_server_t* srv, uint64_t ms) {
 }
 
 void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
+  if (ms != 0 && c->tl != NULL && c->tl->ms == ms &&
+      !(c->flags & LODE__CONN_CLOSED)) {
+    /* Still in the right list (stopped lazily, or restarted): a move to
+     * the tail, as activity. */
+    c->timeout = ms;
+    c->last_active = uv_now(c->srv->loop);
+    if (c->tl->tail != c) {
+      lode__tlist_t* l = c->tl;
+      unlink_conn(c);
+      append(l, c);
+    }
+    return;
+  }
   unlink_conn(c);
   c->timeout = ms;
   if (ms == 0 || (c->flags & LODE__CONN_CLOSED))
@@ -63,10 +76,16 @@ void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
   arm(c->srv, c->last_active + ms);
 }
 
+void lode__conn_stop_timeout_lazily(lode__conn_t* c) {
+  c->timeout = 0;
+}
+
 void lode__conn_touch(lode__conn_t* c) {
-  c->last_active = uv_now(c->srv->loop);
+  /* A lazily stopped timer keeps its place (and its time): its list
+   * stays ordered. */
   if (c->timeout == 0 || (c->flags & LODE__CONN_CLOSED))
     return;
+  c->last_active = uv_now(c->srv->loop);
   if (c->tl == NULL) {
     /* Fired before: activity starts a new period, as Node's timer. */
     lode__conn_set_timeout(c, c->timeout);
@@ -87,7 +106,8 @@ static void fire(uv_timer_t* t) {
     lode__conn_t* c;
     while ((c = l->head) != NULL && c->last_active + l->ms <= now) {
       unlink_conn(c);  /* one-shot until the next activity */
-      lode__conn_on_timeout(c);
+      if (c->timeout == l->ms)  /* else stopped lazily: just leaves */
+        lode__conn_on_timeout(c);
     }
     if (l->head != NULL) {
       uint64_t d = l->head->last_active + l->ms;
