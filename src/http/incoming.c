@@ -190,6 +190,20 @@ static int copy_fields(lode__arena_t* a, lode__in_fields_t* f,
   return 0;
 }
 
+/* What a request and a response head both set: the version (as Node's
+ * httpVersion text) and the header-count limit; the body starts flowing. */
+static void start_reading(lode_http_incoming_t* m, const lode_http_head_t* h,
+                          size_t max_headers) {
+  m->major = h->http_major;
+  m->minor = h->http_minor;
+  m->version[0] = (char) ('0' + m->major % 10);
+  m->version[1] = '.';
+  m->version[2] = (char) ('0' + m->minor % 10);
+  m->version[3] = '\0';
+  m->max_headers = max_headers ? max_headers : 2000;
+  m->flags |= LODE__IN_READING;
+}
+
 /* One copy of the whole head; names, values, method and URL become C
  * strings in place (each is followed by a delimiter that turns into the
  * NUL). */
@@ -225,14 +239,7 @@ int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
   f->n = 0;
   m->method = method;
   m->url = url;
-  m->major = h->http_major;
-  m->minor = h->http_minor;
-  m->version[0] = (char) ('0' + m->major % 10);
-  m->version[1] = '.';
-  m->version[2] = (char) ('0' + m->minor % 10);
-  m->version[3] = '\0';
-  m->max_headers = max_headers ? max_headers : 2000;
-  m->flags |= LODE__IN_READING;
+  start_reading(m, h, max_headers);
   return 0;
 }
 
@@ -645,13 +652,6 @@ int lode__incoming_fill_response(lode_http_incoming_t* m,
       copy_fields(a, &m->headers, h->headers, h->num_headers) != 0)
     return UV_ENOMEM;
   m->status_code = h->status_code;
-  m->major = h->http_major;
-  m->minor = h->http_minor;
-  m->version[0] = (char) ('0' + m->major % 10);
-  m->version[1] = '.';
-  m->version[2] = (char) ('0' + m->minor % 10);
-  m->version[3] = '\0';
-  m->max_headers = max_headers ? max_headers : 2000;
-  m->flags |= LODE__IN_READING;
+  start_reading(m, h, max_headers);
   return 0;
 }
