@@ -84,7 +84,10 @@ step "pkg-config, shared"
 $cc -Wall -Werror -o "$tmp/app/shared" "$tmp/app/main.c" \
   $(pkg-config --cflags --libs lode)
 LD_LIBRARY_PATH=$libdir "$tmp/app/shared"
-LD_LIBRARY_PATH=$libdir ldd "$tmp/app/shared" | grep -q "liblode.so" \
+# Whole outputs are read before grep looks at them: with pipefail, grep -q
+# leaving early would fail the pipeline by SIGPIPE on the writer.
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/app/shared")
+grep -q "liblode.so" <<<"$deps" \
   || { echo "not linked with the shared library"; exit 1; }
 
 step "pkg-config, static"
@@ -95,7 +98,8 @@ libs=${libs/-llode/-Wl,-Bstatic -llode -Wl,-Bdynamic}
 # shellcheck disable=SC2086
 $cc -Wall -Werror -o "$tmp/app/static" "$tmp/app/main.c" \
   $(pkg-config --static --cflags lode) $libs
-if readelf -d "$tmp/app/static" | grep -q "liblode"; then
+dyn=$(readelf -d "$tmp/app/static")
+if grep -q "liblode" <<<"$dyn"; then
   echo "the static build needs liblode.so"; exit 1
 fi
 "$tmp/app/static"
