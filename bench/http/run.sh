@@ -57,27 +57,7 @@ rss_kb() {
   echo "$t"
 }
 
-# The busier of CPUs 0 and 1 over half a second (0..1).
-cpu_busy() {
-  local a b
-  a=$(grep -E '^cpu[01] ' /proc/stat)
-  sleep 0.5
-  b=$(grep -E '^cpu[01] ' /proc/stat)
-  printf '%s\n%s\n' "$a" "$b" | awk '
-    { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i }
-    NR <= 2 { i0[$1] = idle; t0[$1] = tot; next }
-    { d = tot - t0[$1]; u = d > 0 ? 1 - (idle - i0[$1]) / d : 0
-      if (u > m) m = u }
-    END { printf "%.2f\n", m }'
-}
-
-wait_quiet() {
-  local end=$((SECONDS + QUIET_WAIT))
-  while [ $SECONDS -lt $end ]; do
-    awk -v b="$(cpu_busy)" 'BEGIN { exit !(b < 0.2) }' && return 0
-  done
-  return 0  # busy all along: run anyway
-}
+. "$here/../quiet.sh"
 
 wait_port() {  # wait_port PORT
   for _ in $(seq 1 100); do
@@ -177,7 +157,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 port=18080
 : > "$tmp/raw"
 for _ in $(seq 1 "$REPEAT"); do
-  wait_quiet
+  wait_quiet "0|1" 0.2 "$QUIET_WAIT"
   for w in c50 c256 pipeline16 newconn headers30; do
     for s in lode node nginx; do
       measure "$w" "$s" 0 1 1 1 "$w"

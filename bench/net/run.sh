@@ -64,29 +64,7 @@ stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# The busier of the two benchmark CPUs over half a second (0..1).
-cpu_busy() {
-  local a b
-  a=$(grep -E "^cpu($SERVER_CPU|$LOAD_CPU) " /proc/stat)
-  sleep 0.5
-  b=$(grep -E "^cpu($SERVER_CPU|$LOAD_CPU) " /proc/stat)
-  printf '%s\n%s\n' "$a" "$b" | awk '
-    { idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i }
-    NR <= 2 { i0[$1] = idle; t0[$1] = tot; next }
-    { d = tot - t0[$1]; u = d > 0 ? 1 - (idle - i0[$1]) / d : 0
-      if (u > m) m = u }
-    END { printf "%.2f\n", m }'
-}
-
-# Other work on the machine slows a run down: wait (up to QUIET_WAIT
-# seconds) until both CPUs are nearly idle.
-wait_quiet() {
-  local end=$((SECONDS + QUIET_WAIT))
-  while [ $SECONDS -lt $end ]; do
-    awk -v b="$(cpu_busy)" 'BEGIN { exit !(b < 0.10) }' && return 0
-  done
-  echo "CPUs $SERVER_CPU,$LOAD_CPU still busy; running anyway" >&2
-}
+. bench/quiet.sh
 
 # drive PID PORT UNITS MODE ARGS...: runs the generator against one server;
 # prints "rate server_cpu_us_per_unit server_busy load_busy", where a unit
@@ -94,7 +72,7 @@ wait_quiet() {
 drive() {
   local pid=$1 port=$2 units=$3 mode=$4; shift 4
   local out t0 t1; out=$(tmpfile)
-  wait_quiet
+  wait_quiet "$SERVER_CPU|$LOAD_CPU" 0.10 "$QUIET_WAIT"
   t0=$(cpu_ticks "$pid")
   taskset -c "$LOAD_CPU" timeout 300 "$LOAD" "$mode" "$port" "$@" >"$out"
   t1=$(cpu_ticks "$pid")
