@@ -177,15 +177,18 @@ typedef struct lode_http_parser_opts_s {
   unsigned lenient;        /* LODE_HTTP_LENIENT_* bits */
   size_t max_header_size;  /* Node's maxHeaderSize: bytes of URL, status
                               text, header names and values; 0 = 16384.
-                              Reaching it gives HPE_HEADER_OVERFLOW. */
+                              Reaching it gives HPE_HEADER_OVERFLOW. At
+                              most LODE_HTTP_LIMIT_MAX. */
   size_t max_chunk_extensions;  /* bytes of chunk extensions per chunk;
-                              0 = 16384 (Node); HPE_CHUNK_EXTENSIONS_OVERFLOW */
+                              0 = 16384 (Node); HPE_CHUNK_EXTENSIONS_OVERFLOW.
+                              At most LODE_HTTP_LIMIT_MAX. */
   lode_http_header_t* headers;  /* where headers and trailers are stored
                               (borrowed, must outlive the parser); NULL =
                               an array inside the parser */
   size_t max_headers;      /* its capacity (with headers == NULL, at most
                               LODE_HTTP_INLINE_HEADERS); lines beyond it
-                              are checked and obeyed but not stored */
+                              are checked and obeyed but not stored. At
+                              most LODE_HTTP_LIMIT_MAX. */
   int method;              /* responses: the method of the request they
                               answer (see lode_http_parser_set_method);
                               0 means GET here, not DELETE */
@@ -195,20 +198,28 @@ typedef struct lode_http_parser_opts_s {
 } lode_http_parser_opts_t;
 
 #define LODE_HTTP_INLINE_HEADERS 64
+/* The largest value of each size limit in the options (256 MiB): the
+ * parser counts in 32 bits and buffers up to four times max_header_size
+ * of an unfinished head. A larger value is refused by init, never cut. */
+#define LODE_HTTP_LIMIT_MAX ((size_t) 1 << 28)
 
 /* The parser. Embed it anywhere (no allocation, no cleanup); the fields
  * are private. */
 typedef struct lode_http_parser_s {
-  /* configuration */
+  /* configuration: set by init, kept by reset */
   uint8_t type;
   uint8_t merge;
   uint16_t lenient;
   int method_answered_;
+  int init_error;          /* init refused the options: the parser stays
+                              failed with this code, reset or not */
   uint32_t max_header_size;
   uint32_t max_chunk_ext;
   lode_http_header_t* hdrs;
   uint32_t max_hdrs;
-  /* message state */
+  /* message state, from `state` to `error_offset`: reset() zeroes all of
+   * it at once and then sets the few fields that do not start at 0, so a
+   * field added here is reset without being named */
   uint32_t state;
   uint32_t flags;
   uint32_t header_nread;
@@ -217,10 +228,7 @@ typedef struct lode_http_parser_s {
                               start line), 0 while it is pending */
   uint32_t nhdrs;
   uint32_t hdrs_seen;
-  int32_t hstate;          /* header state of the last header line */
-  int32_t last_hdr;        /* index of the last stored header, or -1 */
   uint8_t upgrade;
-  uint8_t initial_done;
   uint8_t finish;
   uint8_t crlf_pending;    /* chunk data: bytes of CRLF already seen */
   uint8_t chunk_state;     /* where in a chunk-size line */
@@ -235,17 +243,25 @@ typedef struct lode_http_parser_s {
   int error;
   const char* reason;
   size_t error_offset;
+  /* (end of the message state) */
   lode_http_header_t inline_[LODE_HTTP_INLINE_HEADERS];
 } lode_http_parser_t;
 
 /* Prepares `p` for requests (server side) or responses (client side).
- * `opts` may be NULL. Returns 0, or LODE_HPE_INTERNAL for a bad
- * type. Node: parser.initialize(type, ..., maxHeaderSize, lenient). */
+ * `opts` may be NULL. Returns 0; LODE_HPE_INTERNAL for a bad type;
+ * LODE_ERR_OUT_OF_RANGE for a limit above LODE_HTTP_LIMIT_MAX (Node's
+ * ERR_OUT_OF_RANGE for a bad maxHeaderSize). A refused parser is still
+ * safe to use: every execute and finish returns that code, even after
+ * reset, until an init succeeds. Node: parser.initialize(type, ...,
+ * maxHeaderSize, lenient). */
 int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
                           const lode_http_parser_opts_t* opts);
 
-/* Back to the start of a message, keeping the options (Node's parser
- * reuse between connections). Clears any error. */
+/* Back to the start of a message, keeping the options and the method
+ * of lode_http_parser_set_method() (Node's parser reuse between
+ * connections). Clears any error and all that was left of the last
+ * message, however it ended: the parser then parses exactly as a new
+ * one. */
 void lode_http_parser_reset(lode_http_parser_t* p);
 
 /* Parses data[0..len) up to the next event and writes it to `ev` (never

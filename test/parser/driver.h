@@ -43,6 +43,7 @@ typedef struct {
   int finish;        /* call finish at the end of input */
   int method;        /* responses: the request's method (0: GET) */
   size_t max_header_size;
+  size_t max_chunk_extensions;
   int merge;         /* opts.merge_complete */
 } drv_opts_t;
 
@@ -155,16 +156,23 @@ static int drv_event_type(drv_result_t* r, lode_http_parser_t* p,
   }
 }
 
-/* Feeds in[0..n): a first piece of `first` bytes (0: none special), then
- * pieces of `piece` bytes (0: everything at once). */
-static inline void drv_run(const drv_opts_t* o, const unsigned char* in, size_t n,
-                    size_t piece, size_t first, drv_result_t* r) {
-  lode_http_parser_t p;
-  lode_http_parser_opts_t po = { .lenient = o->lenient, .method = o->method,
-                                 .max_header_size = o->max_header_size,
-                                 .merge_complete = o->merge };
+/* Prepares `p` with the options of `o`. */
+static inline int drv_init(const drv_opts_t* o, lode_http_parser_t* p) {
+  lode_http_parser_opts_t po = {
+    .lenient = o->lenient, .method = o->method,
+    .max_header_size = o->max_header_size,
+    .max_chunk_extensions = o->max_chunk_extensions,
+    .merge_complete = o->merge };
+  return lode_http_parser_init(p, o->type, &po);
+}
+
+/* Feeds in[0..n) to a parser the caller prepared (or reused): a first
+ * piece of `first` bytes (0: none special), then pieces of `piece` bytes
+ * (0: everything at once). */
+static inline void drv_run_on(lode_http_parser_t* p, const drv_opts_t* o,
+                              const unsigned char* in, size_t n,
+                              size_t piece, size_t first, drv_result_t* r) {
   memset(r, 0, sizeof(*r));
-  lode_http_parser_init(&p, o->type, &po);
   size_t start = 0, avail = 0;
   int over = 0;
   while (!over && avail < n) {
@@ -179,27 +187,36 @@ static inline void drv_run(const drv_opts_t* o, const unsigned char* in, size_t 
       char* copy = malloc(len ? len : 1);
       memcpy(copy, in + start, len);
       lode_http_event_t ev;
-      int rc = lode_http_parser_execute(&p, copy, len, &ev);
+      int rc = lode_http_parser_execute(p, copy, len, &ev);
       if (rc < 0) {
-        drv_error(r, &p, rc, start + lode_http_parser_error_offset(&p));
-        r->error_in_upgrade = p.upgrade;
+        drv_error(r, p, rc, start + lode_http_parser_error_offset(p));
+        r->error_in_upgrade = p->upgrade;
         free(copy);
         over = 1;
         break;
       }
       start += ev.consumed;
-      over = drv_event(r, &p, o, &ev, start);
+      over = drv_event(r, p, o, &ev, start);
       free(copy);
       if (over || ev.type == LODE_HTTP_EV_NEED_MORE) break;
     }
   }
   if (!over && o->finish) {
     lode_http_event_t ev;
-    int rc = lode_http_parser_finish(&p, &ev);
+    int rc = lode_http_parser_finish(p, &ev);
     int fin = rc < 0 ? 2 : ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE ? 1 : 0;
     if (fin == 1) r->messages++;  /* llhttp's log has no line for it */
     sb_printf(&r->log, "off=NULL finish=%d\n", fin);
   }
+}
+
+/* drv_run_on() on a new parser. */
+static inline void drv_run(const drv_opts_t* o, const unsigned char* in,
+                           size_t n, size_t piece, size_t first,
+                           drv_result_t* r) {
+  lode_http_parser_t p;
+  drv_init(o, &p);
+  drv_run_on(&p, o, in, n, piece, first, r);
 }
 
 #endif

@@ -370,6 +370,52 @@ TEST(header_limits) {
   ASSERT_EQ(h->content_length, 1);
 }
 
+/* Every size limit takes 1..LODE_HTTP_LIMIT_MAX (0: the default); a
+ * value beyond is refused, never cut to 32 bits (2^32 once became 0, the
+ * default). A refused parser fails every call, even after a reset. */
+TEST(limits_out_of_range) {
+  static const size_t bad[] = { LODE_HTTP_LIMIT_MAX + 1, (size_t) 1 << 32,
+                                ((size_t) 1 << 32) + 100, SIZE_MAX };
+  lode_http_header_t arr[4];
+  for (int field = 0; field < 3; field++) {
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+      lode_http_parser_opts_t po = { 0 };
+      if (field == 0) po.max_header_size = bad[i];
+      if (field == 1) po.max_chunk_extensions = bad[i];
+      if (field == 2) po.headers = arr, po.max_headers = bad[i];
+      lode_http_parser_t p;
+      lode_http_event_t ev;
+      ASSERT_EQ(lode_http_parser_init(&p, LODE_HTTP_REQUEST, &po),
+                LODE_ERR_OUT_OF_RANGE);
+      ASSERT_EQ(lode_http_parser_execute(&p, "GET / HTTP/1.1\r\n\r\n", 18,
+                                         &ev), LODE_ERR_OUT_OF_RANGE);
+      ASSERT_EQ(ev.consumed, 0);
+      lode_http_parser_reset(&p);
+      ASSERT_EQ(lode_http_parser_error(&p), LODE_ERR_OUT_OF_RANGE);
+      ASSERT_EQ(lode_http_parser_finish(&p, &ev), LODE_ERR_OUT_OF_RANGE);
+    }
+  }
+  /* The largest limit is taken as it is: a head over Node's default. */
+  lode_http_parser_opts_t po = { .max_header_size = LODE_HTTP_LIMIT_MAX,
+                                 .max_chunk_extensions = LODE_HTTP_LIMIT_MAX };
+  lode_http_parser_t p;
+  lode_http_event_t ev;
+  ASSERT_OK(lode_http_parser_init(&p, LODE_HTTP_REQUEST, &po));
+  size_t n = 20000;
+  char* in = malloc(n);
+  memcpy(in, "GET / HTTP/1.1\r\nX: ", 19);
+  memset(in + 19, 'v', n - 23);
+  memcpy(in + n - 4, "\r\n\r\n", 4);
+  ASSERT_OK(lode_http_parser_execute(&p, in, n, &ev));
+  ASSERT_EQ(ev.type, LODE_HTTP_EV_HEAD);
+  free(in);
+  /* A bad type is refused the same way. */
+  ASSERT_EQ(lode_http_parser_init(&p, (lode_http_parser_type_t) 7, NULL),
+            LODE_HPE_INTERNAL);
+  ASSERT_EQ(lode_http_parser_execute(&p, "GET / HTTP/1.1\r\n\r\n", 18,
+                                     &ev), LODE_HPE_INTERNAL);
+}
+
 TEST(chunk_extensions_capped) {
   lode_http_parser_t p;
   lode_http_event_t ev;
@@ -592,7 +638,8 @@ TEST_MAIN(views_and_pipelining, chunked_with_extensions_and_trailers,
           smuggling_duplicate_and_bad_content_length,
           smuggling_folding_bare_cr_lf_nul, responses_without_body,
           response_until_close, upgrade_and_connect, keep_alive_rules,
-          header_limits, chunk_extensions_capped, lenient_flags_one_by_one,
+          header_limits, limits_out_of_range, chunk_extensions_capped,
+          lenient_flags_one_by_one,
           bad_input_never_crashes, one_pass_edges,
           one_pass_agrees_with_precise,
           merge_complete_events)

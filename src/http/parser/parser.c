@@ -30,42 +30,58 @@ const char* lode_http_method_name(int method) {
   }
 }
 
+/* A limit from the options: 0 means `def`; above LODE_HTTP_LIMIT_MAX it
+ * does not fit the parser's counters and is refused (-1). */
+static int64_t limit(size_t v, uint32_t def) {
+  if (v == 0) return def;
+  return v > LODE_HTTP_LIMIT_MAX ? -1 : (int64_t) v;
+}
+
 int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
                           const lode_http_parser_opts_t* opts) {
   static const lode_http_parser_opts_t defaults;
   if (opts == NULL) opts = &defaults;
   memset(p, 0, offsetof(lode_http_parser_t, inline_));
+  int64_t header = limit(opts->max_header_size, 16384);
+  int64_t ext = limit(opts->max_chunk_extensions, 16384);
+  int64_t hdrs = opts->headers == NULL
+                     ? limit(opts->max_headers, LODE_HTTP_INLINE_HEADERS)
+                     : opts->max_headers ? limit(opts->max_headers, 0) : 0;
   if (type != LODE_HTTP_REQUEST && type != LODE_HTTP_RESPONSE)
-    return LODE_HPE_INTERNAL;
+    p->init_error = LODE_HPE_INTERNAL;
+  else if (header < 0 || ext < 0 || hdrs < 0)
+    p->init_error = LODE_ERR_OUT_OF_RANGE;
   lode__http_scan_init();
   p->type = (uint8_t) type;
   p->lenient = (uint16_t) opts->lenient;
-  p->max_header_size = opts->max_header_size ? (uint32_t) opts->max_header_size
-                                             : 16384;
-  p->max_chunk_ext = opts->max_chunk_extensions
-                         ? (uint32_t) opts->max_chunk_extensions : 16384;
+  p->max_header_size = (uint32_t) header;
+  p->max_chunk_ext = (uint32_t) ext;
   p->hdrs = opts->headers ? opts->headers : p->inline_;
-  p->max_hdrs = (uint32_t) opts->max_headers;
-  if (opts->headers == NULL &&
-      (p->max_hdrs == 0 || p->max_hdrs > LODE_HTTP_INLINE_HEADERS))
+  p->max_hdrs = (uint32_t) hdrs;
+  if (opts->headers == NULL && p->max_hdrs > LODE_HTTP_INLINE_HEADERS)
     p->max_hdrs = LODE_HTTP_INLINE_HEADERS;
   p->method_answered_ = opts->method ? opts->method : LODE_HTTP_GET;
   p->merge = opts->merge_complete ? 1 : 0;
-  p->state = LODE__S_START;  /* the rest of reset() is the memset's */
-  p->finish = FINISH_SAFE;
-  return 0;
+  lode_http_parser_reset(p);
+  return p->init_error;
 }
 
+/* The one place that sets the message state: every field from `state`
+ * to `error_offset` is zeroed, then the ones that start elsewhere are
+ * set. begin_message() sets again what each message starts with. */
 void lode_http_parser_reset(lode_http_parser_t* p) {
+  size_t from = offsetof(lode_http_parser_t, state);
+  memset((char*) p + from, 0, offsetof(lode_http_parser_t, inline_) - from);
   p->state = LODE__S_START;
-  p->flags = 0;
-  p->error = 0;
-  p->reason = NULL;
-  p->error_offset = 0;
-  p->upgrade = 0;
-  p->initial_done = 0;
   p->finish = FINISH_SAFE;
-  memset(&p->head, 0, sizeof(p->head));
+  p->head_result = -1;
+  p->head.method = -1;
+  if (p->init_error) {
+    p->state = LODE__S_ERROR;
+    p->error = p->init_error;
+    p->reason = p->init_error == LODE_ERR_OUT_OF_RANGE
+                    ? "A parser limit is out of range" : "Invalid parser type";
+  }
 }
 
 static int fail(lode__ctx_t* c, int code, const char* reason,
@@ -461,7 +477,6 @@ static void cleanup(lode_http_parser_t* p) {
   int keep = lode__should_keep_alive(p, p->flags);
   p->flags = 0;
   p->finish = FINISH_SAFE;
-  p->initial_done = 1;
   p->state = keep || LEN(p, KEEP_ALIVE) ? LODE__S_START : LODE__S_CLOSED;
 }
 
