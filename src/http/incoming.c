@@ -556,8 +556,10 @@ void lode__incoming_dump(lode_http_incoming_t* m) {
 void lode__incoming_maybe_close(lode_http_incoming_t* m) {
   if (m->flags & LODE__IN_CLOSED)
     return;
+  /* A discarded body still ends ('end' when its last byte is read), and
+   * 'close' is always the request's last event. */
   int body_done = (m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED |
-                               LODE__IN_DESTROYED | LODE__IN_DUMPED)) != 0;
+                               LODE__IN_DESTROYED)) != 0;
   int res_done = m->res == NULL ||
                  (m->res->out.flags & LODE__OUT_CLOSED) != 0;
   if (!body_done || !res_done)

@@ -24,6 +24,10 @@ static void res_free(lode_http_outgoing_t* o) {
   lode__response_t* r = RES(o);
   lode__conn_t* c = r->conn;
   lode_http_server_t* srv = c->srv;
+  /* The request may outlive its response (a body still arriving): it
+   * must not see this object once it is recycled. */
+  if (r->req->res == r)
+    r->req->res = NULL;
   lode_http_incoming_release(r->req);
   if (srv->nfree_res >= LODE__FREE_MAX) {
     lode__outgoing_free(o);

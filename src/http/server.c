@@ -234,10 +234,22 @@ static void conn_finish(lode__conn_t* c) {
   lode__conn_release(c);  /* the open connection's reference */
 }
 
+/* Whether Node would still see `r` on the socket when a parse error
+ * comes: a response whose head went out stays until its 'finish', which
+ * Node has run by the time body bytes of its request were parsed if it
+ * was ended; a finished response with Connection: close has ended the
+ * socket (no reply either). */
+static int response_in_the_way(const lode__response_t* r) {
+  uint32_t f = r->out.flags;
+  if (!(f & LODE__OUT_HEADER_SENT))
+    return 0;
+  if (!(r->req->flags & LODE__IN_GOT_BODY) || !(f & LODE__OUT_FINISHED))
+    return 1;
+  return (f & LODE__OUT_LAST) != 0;
+}
+
 /* 'clientError', or Node's canned reply without a listener. Node skips
- * the reply while a response is out on the socket; that response counts
- * as gone once its request delivered body bytes (Node has run its
- * 'finish' by then). */
+ * the reply while a response is out on the socket. */
 static void client_error(lode__conn_t* c, const lode_error_t* e,
                          int may_reply) {
   lode_http_server_t* srv = c->srv;
@@ -253,8 +265,7 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
   }
   lode__response_t* active = c->res_head;
   if (may_reply && !(c->flags & (LODE__CONN_ENDED | LODE__CONN_DESTROYED)) &&
-      (active == NULL || !(active->out.flags & LODE__OUT_HEADER_SENT) ||
-       (active->req->flags & LODE__IN_GOT_BODY))) {
+      (active == NULL || !response_in_the_way(active))) {
     const char* reply;
     switch (e->code) {
       case LODE_HPE_HEADER_OVERFLOW:

@@ -293,6 +293,7 @@ int lode_http_server_close(lode_http_server_t* srv,
   srv->close_cb = cb;
   srv->close_arg = arg;
   srv->close_status = srv->listening ? 0 : LODE_ERR_SERVER_NOT_RUNNING;
+  srv->listening = 0;  /* Node: server.listening is false once closing */
   lode_http_server_close_idle_connections(srv);
   uv_timer_stop(&srv->check_timer);
   uv_close((uv_handle_t*) &srv->check_timer, check_closed);
