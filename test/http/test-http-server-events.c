@@ -8,11 +8,6 @@
 #include "test.h"
 #include "server-pair.h"
 
-/* Idle timeouts never hold the loop; a timer keeps it running meanwhile. */
-static void just_close(uv_timer_t* t) {
-  uv_close((uv_handle_t*) t, NULL);
-}
-
 /* ---- setTimeout(msecs, callback) ---- */
 
 static void req_to(lode_http_incoming_t* req, void* arg) {
@@ -53,11 +48,11 @@ static const lode_http_server_events_t slow_body_ev = {
 
 TEST(timeout_callbacks_in_node_order) {
   X_no_fin = 1;
-  X_after = just_close;
+  X_hold = 1;
   run(NULL, &slow_body_ev, "POST / HTTP/1.1\r\nHost: x\r\n"
                            "Content-Length: 5\r\n\r\nab");
   X_no_fin = 0;
-  X_after = NULL;
+  X_hold = 0;
   ASSERT_TRACE("req-on_timeout,req-timeout:r,res-timeout:s,srv-timeout:v,"
                "cli-end,cli-close(0)");
 }
@@ -76,11 +71,11 @@ static const lode_http_server_events_t complete_ev = {
 
 TEST(timeout_complete_request_unheard) {
   X_no_fin = 1;
-  X_after = just_close;
+  X_hold = 1;
   const char* got = run(NULL, &complete_ev,
                         "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   X_no_fin = 0;
-  X_after = NULL;
+  X_hold = 0;
   ASSERT_TRACE("request,cli-end,cli-close(0)");
   ASSERT_STR_EQ(got, "");
 }
@@ -101,11 +96,11 @@ static const lode_http_server_events_t waits_ev = { .on_request = waits };
 
 TEST(timeout_response_callback_keeps_connection) {
   X_no_fin = 1;
-  X_after = just_close;
+  X_hold = 1;
   const char* got = run(NULL, &waits_ev, "GET / HTTP/1.1\r\nHost: x\r\n"
                                          "Connection: close\r\n\r\n");
   X_no_fin = 0;
-  X_after = NULL;
+  X_hold = 0;
   ASSERT_TRACE("res-timeout,cli-end,cli-close(0)");
   ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
                      "Content-Length: 4\r\n\r\nlate");
@@ -173,16 +168,18 @@ static lode_http_response_t* held_res;
 
 static void hold_res(lode_http_server_t* srv, lode_http_incoming_t* req,
                      lode_http_response_t* res) {
+  test_trace("request");
   held_res = res;
   lode_http_outgoing_hold(res);
 }
 
-static void close_idle_then_answer(uv_timer_t* t) {
+/* Once the loop is quiet: the request has been handled and its response
+ * is held. */
+static void close_idle_then_answer(exchange_t* x) {
   test_trace("close-idle");
-  lode_http_server_close_idle_connections(X->srv);
+  lode_http_server_close_idle_connections(x->srv);
   lode_http_outgoing_end(held_res, LODE_SLICE("still here"), NULL, NULL);
   lode_http_outgoing_release(held_res);
-  uv_close((uv_handle_t*) t, NULL);
 }
 
 static const lode_http_server_events_t hold_ev = { .on_request = hold_res };
@@ -191,12 +188,12 @@ static const lode_http_server_events_t hold_ev = { .on_request = hold_res };
  * request is being handled is not idle; its response still arrives. */
 TEST(close_idle_spares_active) {
   X_no_fin = 1;
-  X_after = close_idle_then_answer;
+  X_when_quiet = close_idle_then_answer;
   const char* got = run(NULL, &hold_ev, "GET / HTTP/1.1\r\nHost: x\r\n"
                                         "Connection: close\r\n\r\n");
   X_no_fin = 0;
-  X_after = NULL;
-  ASSERT_TRACE("close-idle,cli-end,cli-close(0)");
+  X_when_quiet = NULL;
+  ASSERT_TRACE("request,close-idle,cli-end,cli-close(0)");
   ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
                      "Content-Length: 10\r\n\r\nstill here");
 }
