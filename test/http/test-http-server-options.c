@@ -19,6 +19,7 @@ static lode_http_server_t* srv;
 static int port;
 static int client_fd;
 static size_t body_len;   /* bytes the handler writes with one write() */
+static int corked;        /* the handler corks the response first */
 
 static struct {
   int handled;
@@ -27,6 +28,7 @@ static struct {
   int keep_idle;
   int wrote;
   size_t hwm;
+  size_t length;          /* writableLength after the write */
 } got;
 
 static int same_addr(const struct sockaddr_in* a, const struct sockaddr_in* b) {
@@ -67,8 +69,13 @@ static void on_request(lode_http_server_t* s, lode_http_incoming_t* req,
   got.hwm = lode_http_outgoing_writable_high_water_mark(res);
   char* body = malloc(body_len);
   memset(body, 'b', body_len);
+  if (corked)
+    lode_http_outgoing_cork(res);
   got.wrote = lode_http_outgoing_write(res, (lode_slice_t){ body, body_len },
                                        NULL, NULL);
+  got.length = lode_http_outgoing_writable_length(res);
+  if (corked)
+    lode_http_outgoing_uncork(res);
   free(body);
   lode_http_outgoing_end(res, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   lode_http_server_close(s, NULL, NULL);
@@ -165,6 +172,26 @@ TEST(high_water_mark_write_return) {
   ASSERT_EQ(got.wrote, 1);
 }
 
+/* The mark itself, with the response corked around the write (res.cork()
+ * in Node 20, same numbers): 913 body bytes make writableLength 1023 and
+ * write() true; 914 make it 1024, the mark, and write() false. Without
+ * the option the same 914 bytes are under the default 16384. */
+TEST(high_water_mark_corked_boundary) {
+  lode_http_server_opts_t o = { .high_water_mark = 1024 };
+  corked = 1;
+  serve_one(&o, 913);
+  ASSERT_EQ(got.wrote, 1);
+  ASSERT_EQ(got.length, 1023);
+  serve_one(&o, 914);
+  ASSERT_EQ(got.wrote, 0);
+  ASSERT_EQ(got.length, 1024);
+  serve_one(NULL, 914);
+  ASSERT_EQ(got.hwm, 16384);
+  ASSERT_EQ(got.wrote, 1);
+  ASSERT_EQ(got.length, 1024);
+  corked = 0;
+}
+
 TEST_MAIN(defaults_no_delay_on_keep_alive_off, no_delay_false,
           keep_alive_default_delay, keep_alive_initial_delay,
-          high_water_mark_write_return)
+          high_water_mark_write_return, high_water_mark_corked_boundary)

@@ -8,18 +8,24 @@ static char lines[4096];
 static size_t lines_len;
 static lode_server_t* server;
 
-/* bufferSize is undefined in Node without a handle (before connect, after
- * destroy); lode's is 0 then, written here as Node prints it. */
+/* Each line holds what lode returns, bufferSize included. */
 static void line(const char* tag, const lode_socket_t* s) {
-  char bs[24] = "-";
-  if (!lode_socket_pending(s) || lode_socket_connecting(s))
-    snprintf(bs, sizeof(bs), "%zu", lode_socket_buffer_size(s));
   lines_len += (size_t) snprintf(
       lines + lines_len, sizeof(lines) - lines_len,
-      "%s %s %d %d %d %" PRIu64 " %" PRIu64 " %s\n", tag,
+      "%s %s %d %d %d %" PRIu64 " %" PRIu64 " %zu\n", tag,
       lode_socket_ready_state(s), lode_socket_pending(s),
       lode_socket_connecting(s), lode_socket_destroyed(s),
-      lode_socket_bytes_read(s), lode_socket_bytes_written(s), bs);
+      lode_socket_bytes_read(s), lode_socket_bytes_written(s),
+      lode_socket_buffer_size(s));
+}
+
+/* Node's line as lode must print it: bufferSize is undefined in Node
+ * without a handle (before connect, after destroy; the peer prints "-"),
+ * and lode's is documented to be 0 there (include/lode/net.h). */
+static void node_to_lode(char* one) {
+  size_t n = strlen(one);
+  if (n >= 3 && strcmp(one + n - 3, " -\n") == 0)
+    strcpy(one + n - 2, "0\n");
 }
 
 /* The server: half-open, answers the client's end with "bye". */
@@ -73,17 +79,20 @@ TEST(states_like_node) {
   char* want;
   ASSERT_EQ(test_peer_finish(peer, 10000, &want), 0);
   /* 'finish' and 'end' race on the wire; compare each tag's line. */
+  size_t want_len = 0;
   for (char* l = want; *l != '\0';) {
     char* nl = strchr(l, '\n');
     size_t n = nl ? (size_t) (nl - l) + 1 : strlen(l);
     char one[256];
     snprintf(one, sizeof(one), "%.*s", (int) n, l);
+    node_to_lode(one);
     if (strstr(lines, one) == NULL)
       test_fail(__FILE__, __LINE__, "Node's line %s is not in lode's:\n%s",
                 one, lines);
+    want_len += strlen(one);
     l += n;
   }
-  ASSERT_EQ(strlen(want), lines_len);
+  ASSERT_EQ(want_len, lines_len);
   free(want);
 }
 
