@@ -1,6 +1,8 @@
-// Conformance scenarios: raw request bytes (one or more parts), the server
-// configuration they run against, and whether the client half-closes after
-// sending (the default) or waits for the server to close (`wait`).
+// Conformance scenarios: raw request bytes (one or more parts, each sent
+// once the server has read the one before, so each is a read of its own),
+// the server configuration they run against, and whether the client
+// half-closes after sending (the default) or waits for the server to close
+// (`wait`). `known` names a difference from Node still to be fixed.
 // Handlers are chosen by path: see test/peers/http-conformance-server.js.
 'use strict';
 
@@ -128,6 +130,14 @@ add('pipeline server close', get('/close') + get('/hello'));
 add('pipeline head', `HEAD /hello HTTP/1.1\r\n${H}\r\n` + get('/hello'));
 add('pipeline split', [get('/hello') + 'GET /hel', `lo HTTP/1.1\r\n${H}\r\n`]);
 add('pipeline bad second', get('/hello') + 'BAD\r\n\r\n');
+// The first handler answers on the body's 'end'. Node emits 'end' a tick
+// after parsing, so when the bad bytes come in the same read no response
+// is under way and only the 400 goes out; in a read of their own the 200
+// is out first.
+add('pipeline bad after body end', get('/echo') + 'BAD\r\n\r\n', {
+  known: "lode answers 200 and no 400: its 'end' comes within the parse, " +
+         'so the response is under way when the error is found' });
+add('pipeline bad after body end split', [get('/echo'), 'BAD\r\n\r\n']);
 add('pipeline 204 then get', get('/status/204') + get('/hello'));
 // Node ends its side at the client's FIN (httpAllowHalfOpen is false): a
 // response not yet ended is never sent.
@@ -303,6 +313,6 @@ add('headers timeout nothing sent', [''], { config: 'timeouts', wait: true });
 add('headers timeout second request', [get('/hello') + 'GET /hello HTTP/1.1\r\n'],
     { config: 'timeouts', wait: true });
 add('slow but in time', ['GET /hello HTTP/1.1\r\n', 'Host: x\r\n', 'Connection: close\r\n\r\n'],
-    { config: 'timeouts', wait: true, gap: 40 });
+    { config: 'timeouts', wait: true });
 
 module.exports = s;

@@ -4,6 +4,7 @@
 // Usage: node http-conformance-driver.js '<lode ports JSON>' '<node ports JSON>'
 // Prints "ok NAME" or "FAIL NAME" with both responses; exits 1 on failure.
 'use strict';
+const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const scenarios = require(path.join(__dirname, '../conformance/scenarios.js'));
@@ -17,9 +18,45 @@ function normalize(s) {
                    '\r\nDate: X');
 }
 
-// One exchange: connect, send the parts (each after the previous write has
-// been flushed), half-close unless the scenario waits for the server, and
-// collect everything until the server closes (bounded).
+// The kernel's queues of the loopback connection between local port
+// `from` and `to`: [tx_queue, rx_queue] of that socket, or null when it
+// is gone. tx_queue counts bytes sent and not yet acknowledged, rx_queue
+// bytes received and not yet read by the process (/proc/net/tcp).
+function queues(from, to) {
+  const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
+  const want = `0100007F:${hex(from)} 0100007F:${hex(to)} `;
+  for (const line of fs.readFileSync('/proc/net/tcp', 'latin1').split('\n')) {
+    const at = line.indexOf(want);
+    if (at < 0) continue;
+    const q = line.slice(at + want.length).split(' ')[1].split(':');
+    return [parseInt(q[0], 16), parseInt(q[1], 16)];
+  }
+  return null;
+}
+
+// Calls `done` once the server has read every byte sent so far: first our
+// socket's bytes are all acknowledged (so they are in the server's
+// queue), then, in a later look, the server's queue is empty. Each part is
+// then one read of its own, whatever the machine's load.
+function whenRead(sock, port, done) {
+  let acked = false;
+  const look = () => {
+    if (sock.destroyed) return;
+    if (!acked) {
+      const mine = queues(sock.localPort, port);
+      acked = mine === null || mine[0] === 0;
+    } else {
+      const theirs = queues(port, sock.localPort);
+      if (theirs === null || theirs[1] === 0) return done();
+    }
+    setTimeout(look, 1);
+  };
+  look();
+}
+
+// One exchange: connect, send the parts (each once the server has read
+// the one before), half-close unless the scenario waits for the server,
+// and collect everything until the server closes (bounded).
 function exchange(port, sc) {
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
@@ -46,7 +83,7 @@ function exchange(port, sc) {
         const p = parts.shift();
         sock.write(Buffer.from(p, 'latin1'), () => {
           if (parts.length === 0) next();
-          else setTimeout(next, sc.gap || 15);
+          else whenRead(sock, port, next);
         });
       };
       next();
