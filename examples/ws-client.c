@@ -15,7 +15,8 @@ static void on_open(lode_websocket_t* ws) {
   for (; *msgs != NULL; msgs++, pending++)
     lode_websocket_send_text(ws, lode_slice_str(*msgs));
   if (pending == 0)
-    lode_websocket_close(ws, 1000, LODE_SLICE("nothing to say"));
+    lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                         LODE_SLICE("nothing to say"));
 }
 
 static void on_message(lode_websocket_t* ws, lode_slice_t data,
@@ -23,7 +24,7 @@ static void on_message(lode_websocket_t* ws, lode_slice_t data,
   printf("%s: %.*s\n", is_binary ? "binary" : "text", (int) data.len,
          data.base);
   if (--pending == 0)
-    lode_websocket_close(ws, 1000, LODE_SLICE("bye"));
+    lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE("bye"));
 }
 
 static void on_error(lode_websocket_t* ws, const lode_error_t* err) {

@@ -38,6 +38,38 @@ enum {
   LODE_WEBSOCKET_CLOSED = 3
 };
 
+/* Close codes (RFC 6455 7.4.1 and IANA's registry; Node: CloseEvent.code,
+ * the code of npm ws's close). What each role may send:
+ *   a client (the browser rule, as Node's WebSocket): NORMAL or
+ *     APP_FIRST..APP_LAST;
+ *   a server (npm ws's rule): NORMAL..INVALID_DATA except RESERVED,
+ *     NO_STATUS and ABNORMAL, then POLICY_VIOLATION..BAD_GATEWAY and
+ *     APP_FIRST..APP_LAST.
+ * A peer's close frame is checked by the server's rule in both roles, as
+ * Node and ws do. NO_STATUS and ABNORMAL are never sent: on_close reports
+ * them for a close frame without a code and for no close frame at all. */
+enum {
+  LODE_WEBSOCKET_CLOSE_NORMAL = 1000,
+  LODE_WEBSOCKET_CLOSE_GOING_AWAY = 1001,
+  LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR = 1002,
+  LODE_WEBSOCKET_CLOSE_UNSUPPORTED_DATA = 1003,
+  LODE_WEBSOCKET_CLOSE_RESERVED = 1004,
+  LODE_WEBSOCKET_CLOSE_NO_STATUS = 1005,
+  LODE_WEBSOCKET_CLOSE_ABNORMAL = 1006,
+  LODE_WEBSOCKET_CLOSE_INVALID_DATA = 1007,  /* e.g. text not UTF-8 */
+  LODE_WEBSOCKET_CLOSE_POLICY_VIOLATION = 1008,
+  LODE_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG = 1009,
+  LODE_WEBSOCKET_CLOSE_MANDATORY_EXTENSION = 1010,
+  LODE_WEBSOCKET_CLOSE_INTERNAL_ERROR = 1011,
+  LODE_WEBSOCKET_CLOSE_SERVICE_RESTART = 1012,
+  LODE_WEBSOCKET_CLOSE_TRY_AGAIN_LATER = 1013,
+  LODE_WEBSOCKET_CLOSE_BAD_GATEWAY = 1014,
+  LODE_WEBSOCKET_CLOSE_TLS_HANDSHAKE = 1015,  /* never in a frame */
+  /* 3000..3999 are registered with IANA, 4000..4999 for private use. */
+  LODE_WEBSOCKET_CLOSE_APP_FIRST = 3000,
+  LODE_WEBSOCKET_CLOSE_APP_LAST = 4999
+};
+
 /* The events (Node: ws.onopen, onmessage, onerror, onclose). The table is
  * borrowed and must outlive the object (normally a static const). Every
  * slot may be NULL: the event is then dropped, as in Node without a
@@ -55,8 +87,9 @@ typedef struct lode_websocket_events_s {
    * code LODE_ERR_WS_* or a libuv code, message as Node words it. */
   void (*on_error)(lode_websocket_t* ws, const lode_error_t* err);
   /* Last callback. was_clean: both close frames went through and the
-   * transport closed after them. code: the peer's close code, 1005 when
-   * its close frame had none, 1006 when no close frame came. `reason` is
+   * transport closed after them. code: the peer's close code,
+   * LODE_WEBSOCKET_CLOSE_NO_STATUS when its close frame had none,
+   * LODE_WEBSOCKET_CLOSE_ABNORMAL when no close frame came. `reason` is
    * borrowed (UTF-8; a client drops a leading byte order mark, as Node
    * does). */
   void (*on_close)(lode_websocket_t* ws, int was_clean, int code,
@@ -71,9 +104,9 @@ typedef struct lode_websocket_events_s {
 /* Options; zero-initialised means the defaults. */
 typedef struct lode_websocket_opts_s {
   /* Largest message accepted (after decompression); a bigger one fails the
-   * connection with close code 1009. 0 means 100 MiB (Node 20's client
-   * bounds only inflated messages, at 4 MiB; lode bounds both kinds
-   * alike); SIZE_MAX means none. */
+   * connection with close code LODE_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG. 0
+   * means 100 MiB (Node 20's client bounds only inflated messages, at 4
+   * MiB; lode bounds both kinds alike); SIZE_MAX means none. */
   size_t max_payload;
   /* permessage-deflate: 0 = default (the client offers it, as Node does
    * with "permessage-deflate; client_max_window_bits"; a server declines),
@@ -115,7 +148,7 @@ typedef struct lode_websocket_opts_s {
  *   LODE_ERR_INVALID_PROTOCOL: wss: or https: (lode has no TLS yet);
  *   a net error from connecting (LODE_ERR_SOCKET_BAD_PORT...); UV_ENOMEM;
  *   UV_EINVAL for a NULL loop or out, or NULL protocols with a count.
- * Later, asynchronously: on_open; or on_error then on_close (1006) when
+ * Later, asynchronously: on_open; or on_error then on_close (ABNORMAL) when
  * the connection or the handshake fails (a connect error carries the
  * socket's code and message; a bad answer LODE_ERR_WS_PROTOCOL with
  * Node's message, such as "Incorrect hash received in
@@ -176,7 +209,7 @@ int lode_websocket_handle_upgrade(struct lode_http_incoming_s* req,
  * gets 426 Upgrade Required (what ws's own HTTP server answers). Returns 0
  * or UV_ENOMEM (UV_EINVAL for a NULL stream or out, or a NULL in
  * opts->protocols) at once; a bad request later gives on_error
- * (LODE_ERR_WS_PROTOCOL with ws's message) then on_close (1006), and so
+ * (LODE_ERR_WS_PROTOCOL with ws's message) then on_close (ABNORMAL), and so
  * does a head that has not come whole within opts->handshake_timeout
  * (UV_ETIMEDOUT, "Opening handshake has timed out"; the stream is
  * destroyed). */
@@ -198,16 +231,25 @@ int lode_websocket_send_binary(lode_websocket_t* ws, lode_slice_t data);
  * UV_EINVAL for a NULL ws. */
 int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload);
 
-/* Node: ws.close(code, reason). code 0 means absent; reason.base NULL
- * means absent. Returns LODE_ERR_WS_INVALID_ACCESS for a code that is
- * neither 1000 nor 3000..4999, LODE_ERR_WS_SYNTAX for a reason over 123
- * bytes or not UTF-8, else 0: CONNECTING fails the connection (on_error,
- * on_close 1006), OPEN starts the closing handshake, later does nothing
- * (UV_EINVAL for a NULL ws). Callbacks are asynchronous. */
+/* Node: ws.close(code, reason) (the browser's on a client, npm ws's on a
+ * server). code 0 means absent; reason.base NULL means absent; a reason
+ * without a code is not sent (both do so). Returns
+ * LODE_ERR_WS_INVALID_ACCESS for a code the role may not send (see the
+ * close codes above: a client NORMAL or APP_FIRST..APP_LAST, a server
+ * also GOING_AWAY, POLICY_VIOLATION, INTERNAL_ERROR and the other codes
+ * ws sends; npm ws throws a TypeError there), LODE_ERR_WS_SYNTAX for a
+ * reason over 123 bytes or not UTF-8, else 0: CONNECTING fails the
+ * connection (on_error, on_close ABNORMAL), OPEN starts the closing
+ * handshake, later does nothing (UV_EINVAL for a NULL ws). Callbacks are
+ * asynchronous.
+ * The answer to a peer's close frame is automatic: a server echoes its
+ * code and reason (as npm ws), a client its code alone (as Node's
+ * WebSocket); a close frame without a code gets one without a code. */
 int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason);
 
 /* Not in the browser API: drops the connection now (npm ws's terminate).
- * on_close (1006, not clean) follows asynchronously. NULL does nothing. */
+ * on_close (ABNORMAL, not clean) follows asynchronously. NULL does
+ * nothing. */
 void lode_websocket_terminate(lode_websocket_t* ws);
 
 /* Node: ws.readyState, url, protocol, extensions, bufferedAmount. Strings

@@ -94,7 +94,7 @@ static void emit_close(lode_websocket_t* ws) {
   lode_slice_t reason = { ws->close_reason, ws->close_reason_len };
   if (!(ws->flags & LODE__WS_F_RECV_CLOSE) ||
       (ws->flags & LODE__WS_F_FAILED)) {
-    code = 1006;
+    code = LODE_WEBSOCKET_CLOSE_ABNORMAL;
     reason.len = 0;
   }
   uv_timer_stop(&ws->timer);
@@ -311,21 +311,38 @@ static void emit_message(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   ws->ev->on_message(ws, data, ws->msg_binary);
 }
 
+/* The answer to the peer's close frame (in ws->ctl): its code, and on the
+ * server side its reason too, byte for byte, as npm ws echoes them; a
+ * client echoes the code alone, as Node's WebSocket does. */
+static void send_close_echo(lode_websocket_t* ws) {
+  lode_slice_t reason = { "", 0 };
+  if (ws->ctl_len < 2) {
+    send_close_frame(ws, 0, reason);
+    return;
+  }
+  if (ws->is_server)
+    reason = (lode_slice_t){ (const char*) ws->ctl + 2, ws->ctl_len - 2 };
+  send_close_frame(ws, ws->close_code, reason);
+}
+
 static void on_close_frame(lode_websocket_t* ws) {
-  int code = 1005;
+  int code = LODE_WEBSOCKET_CLOSE_NO_STATUS;
   if (ws->ctl_len == 1) {
-    lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL, 1002,
+    lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL,
+                  LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR,
                   "Received close frame with a 1-byte body.");
     return;
   }
   if (ws->ctl_len >= 2) {
     code = ws->ctl[0] << 8 | ws->ctl[1];
     if (!lode__ws_close_code_valid(code)) {
-      lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL, 1002, "Invalid status code");
+      lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL,
+                    LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "Invalid status code");
       return;
     }
     if (!lode__utf8_valid(ws->ctl + 2, ws->ctl_len - 2)) {
-      lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, 1007, "Invalid UTF-8");
+      lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8,
+                    LODE_WEBSOCKET_CLOSE_INVALID_DATA, "Invalid UTF-8");
       return;
     }
     size_t bom = bom_length(ws, ws->ctl + 2, ws->ctl_len - 2);
@@ -336,7 +353,7 @@ static void on_close_frame(lode_websocket_t* ws) {
   ws->flags |= LODE__WS_F_RECV_CLOSE | LODE__WS_F_STOP_READ;
   ws->state = LODE_WEBSOCKET_CLOSING;
   if (!(ws->flags & LODE__WS_F_SENT_CLOSE))
-    send_close_frame(ws, code == 1005 ? 0 : code, (lode_slice_t){ "", 0 });
+    send_close_echo(ws);
   lode__ws_end_stream(ws);
 }
 
@@ -373,8 +390,16 @@ static void on_frame_start(lode_websocket_t* ws) {
     lode__utf8_init(&ws->utf8);
   }
   if (!ws->msg_compressed && f->len > ws->opts.max_payload - ws->msg.len)
-    lode__ws_fail(ws, LODE_ERR_WS_MESSAGE_TOO_BIG, 1009,
+    lode__ws_fail(ws, LODE_ERR_WS_MESSAGE_TOO_BIG,
+                  LODE_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG,
                   "Max payload size exceeded");
+}
+
+/* A text message that is not UTF-8 fails the connection. */
+static void fail_text(lode_websocket_t* ws) {
+  lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8,
+                LODE_WEBSOCKET_CLOSE_INVALID_DATA,
+                "Received invalid UTF-8 in text frame.");
 }
 
 /* Checks the text bytes msg[from..] as they grow. */
@@ -383,8 +408,7 @@ static int check_text(lode_websocket_t* ws, size_t from) {
       lode__utf8_feed(&ws->utf8, (const uint8_t*) ws->msg.base + from,
                       ws->msg.len - from) == 0)
     return 0;
-  lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, 1007,
-                "Received invalid UTF-8 in text frame.");
+  fail_text(ws);
   return -1;
 }
 
@@ -394,11 +418,14 @@ static int inflate_into_msg(lode_websocket_t* ws, const uint8_t* p,
   int rc = lode__pmd_decompress(ws->pmd, p, n, last, ws->opts.max_payload,
                                 &ws->msg);
   if (rc == LODE_ERR_WS_MESSAGE_TOO_BIG) {
-    lode__ws_fail(ws, rc, 1009, "Max payload size exceeded");
+    lode__ws_fail(ws, rc, LODE_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG,
+                  "Max payload size exceeded");
     return -1;
   }
   if (rc != 0) {
-    lode__ws_fail(ws, rc, rc == UV_ENOMEM ? 1011 : 1007,
+    lode__ws_fail(ws, rc,
+                  rc == UV_ENOMEM ? LODE_WEBSOCKET_CLOSE_INTERNAL_ERROR
+                                  : LODE_WEBSOCKET_CLOSE_INVALID_DATA,
                   rc == UV_ENOMEM ? NULL : "Invalid compressed data");
     return -1;
   }
@@ -419,8 +446,7 @@ static void on_payload(lode_websocket_t* ws, const uint8_t* p, size_t n,
       f->opcode != LODE__WS_OP_CONT) {
     /* The whole message is in this read: hand it out without copying. */
     if (!ws->msg_binary && !lode__utf8_valid(p, n)) {
-      lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, 1007,
-                    "Received invalid UTF-8 in text frame.");
+      fail_text(ws);
       return;
     }
     ws->flags |= LODE__WS_F_DELIVERED;
@@ -445,7 +471,7 @@ static void on_payload(lode_websocket_t* ws, const uint8_t* p, size_t n,
     return;
   }
   if (lode__buf_reserve(&ws->msg, n) != 0) {
-    lode__ws_fail(ws, UV_ENOMEM, 1011, NULL);
+    lode__ws_fail(ws, UV_ENOMEM, LODE_WEBSOCKET_CLOSE_INTERNAL_ERROR, NULL);
     return;
   }
   if (f->masked)
@@ -468,8 +494,7 @@ static void on_frame_end(lode_websocket_t* ws) {
   if (ws->msg_compressed && inflate_into_msg(ws, NULL, 0, 1) != 0)
     return;
   if (!ws->msg_binary && !lode__utf8_complete(&ws->utf8)) {
-    lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, 1007,
-                  "Received invalid UTF-8 in text frame.");
+    fail_text(ws);
     return;
   }
   emit_message(ws, (const uint8_t*) ws->msg.base, ws->msg.len);
@@ -531,7 +556,7 @@ static void r_end(void* ctx, lode_stream_t* s) {
   lode__ws_end_stream(ws);
 }
 
-/* After open a transport error is an abnormal closure (1006), not an
+/* After open a transport error is an abnormal closure, not an
  * error event, as in the browser; before it, the client reports it. */
 static void r_error(void* ctx, lode_stream_t* s, const lode_error_t* err) {
   lode_websocket_t* ws = ctx;
@@ -603,7 +628,7 @@ int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload) {
 int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
   if (ws == NULL)
     return UV_EINVAL;
-  if (code != 0 && code != 1000 && (code < 3000 || code > 4999))
+  if (code != 0 && !lode__ws_close_code_sendable(ws->is_server, code))
     return LODE_ERR_WS_INVALID_ACCESS;
   if (reason.base != NULL &&
       (reason.len > 123 ||

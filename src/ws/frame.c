@@ -59,7 +59,7 @@ void lode__ws_decoder_init(lode__ws_decoder_t* d, int is_server) {
 }
 
 static int fail(lode__ws_decoder_t* d, const char* reason) {
-  d->error = 1002;
+  d->error = LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
   d->reason = reason;
   return LODE__WS_DEC_ERROR;
 }

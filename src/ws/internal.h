@@ -75,7 +75,7 @@ typedef struct lode__ws_decoder_s {
   lode__ws_frame_t frame;
   uint64_t remaining;  /* payload bytes not yet reported */
   uint64_t offset;     /* payload offset of the next chunk (for the mask) */
-  int error;           /* close code: 1002 */
+  int error;           /* close code: LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR */
   const char* reason;  /* what was wrong */
 } lode__ws_decoder_t;
 
@@ -113,8 +113,11 @@ static inline int lode__utf8_complete(const lode__utf8_t* u) {
 int lode__utf8_valid(const uint8_t* p, size_t n);
 
 /* A code a peer may send in a close frame (RFC 6455 7.4, as Node's client
- * checks it): 1000-1003, 1007-1014, 3000-4999. */
+ * and npm ws check it): 1000-1003, 1007-1014, 3000-4999. */
 int lode__ws_close_code_valid(int code);
+/* A code lode_websocket_close takes: a server every valid code (npm ws's
+ * rule), a client only 1000 and 3000-4999 (the browser's). */
+int lode__ws_close_code_sendable(int is_server, int code);
 
 /* --- permessage-deflate -------------------------------------------------- */
 

@@ -62,7 +62,19 @@ int lode__utf8_valid(const uint8_t* p, size_t n) {
 }
 
 int lode__ws_close_code_valid(int code) {
-  if (code >= 1000 && code <= 1014)
-    return code != 1004 && code != 1005 && code != 1006;
-  return code >= 3000 && code <= 4999;
+  if (code >= LODE_WEBSOCKET_CLOSE_NORMAL &&
+      code <= LODE_WEBSOCKET_CLOSE_BAD_GATEWAY)
+    return code != LODE_WEBSOCKET_CLOSE_RESERVED &&
+           code != LODE_WEBSOCKET_CLOSE_NO_STATUS &&
+           code != LODE_WEBSOCKET_CLOSE_ABNORMAL;
+  return code >= LODE_WEBSOCKET_CLOSE_APP_FIRST &&
+         code <= LODE_WEBSOCKET_CLOSE_APP_LAST;
+}
+
+int lode__ws_close_code_sendable(int is_server, int code) {
+  if (is_server)
+    return lode__ws_close_code_valid(code);
+  return code == LODE_WEBSOCKET_CLOSE_NORMAL ||
+         (code >= LODE_WEBSOCKET_CLOSE_APP_FIRST &&
+          code <= LODE_WEBSOCKET_CLOSE_APP_LAST);
 }

@@ -47,7 +47,10 @@ ws.on('open', () => {
     ws.send('z'.repeat(100000), { fin: true });
     return;
   }
-  if (mode === 'close-from-lode') return ws.send('cmd:close');
+  // "close-from-lode:CODE:REASON": lode closes with that code and reason.
+  if (mode.startsWith('close-from-lode')) {
+    return ws.send('cmd:close' + mode.slice('close-from-lode'.length));
+  }
   if (mode === 'terminate-from-lode') return ws.send('cmd:terminate');
   if (mode === 'terminate') return ws.terminate();
   if (mode === 'ping') return;

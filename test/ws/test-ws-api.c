@@ -178,15 +178,18 @@ TEST(constructor_errors) {
             LODE_ERR_WS_INVALID_STATE);
   ASSERT_EQ(lode_websocket_close(ws, 999, (lode_slice_t){ 0 }),
             LODE_ERR_WS_INVALID_ACCESS);
-  ASSERT_EQ(lode_websocket_close(ws, 1001, (lode_slice_t){ 0 }),
+  ASSERT_EQ(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_GOING_AWAY,
+                                 (lode_slice_t){ 0 }),
             LODE_ERR_WS_INVALID_ACCESS);
   ASSERT_EQ(lode_websocket_close(ws, 5000, (lode_slice_t){ 0 }),
             LODE_ERR_WS_INVALID_ACCESS);
   char r124[124];
   memset(r124, 'r', sizeof(r124));
-  ASSERT_EQ(lode_websocket_close(ws, 1000, (lode_slice_t){ r124, 124 }),
+  ASSERT_EQ(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                 (lode_slice_t){ r124, 124 }),
             LODE_ERR_WS_SYNTAX);
-  ASSERT_EQ(lode_websocket_close(ws, 1000, LODE_SLICE("\xff")),
+  ASSERT_EQ(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                 LODE_SLICE("\xff")),
             LODE_ERR_WS_SYNTAX);
   lode_websocket_set_events(ws, &msg_events);
   test_trace_reset();
@@ -216,7 +219,8 @@ static void buffered_open(lode_websocket_t* ws) {
   ASSERT_OK(lode_websocket_close(ws, 3000, LODE_SLICE("bye")));
   ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CLOSING);
   ASSERT_OK(lode_websocket_send_text(ws, LODE_SLICE("dropped")));
-  ASSERT_OK(lode_websocket_close(ws, 1000, (lode_slice_t){ 0 }));
+  ASSERT_OK(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                 (lode_slice_t){ 0 }));
   ASSERT_EQ(lode_websocket_buffered_amount(ws), 8);
 }
 static void buffered_close(lode_websocket_t* ws, int clean, int code,
@@ -237,6 +241,85 @@ TEST(send_buffered_and_close) {
     raw_finish();
     ASSERT_STR_EQ(R.replies, "T:hello,B:\\x00\\x01\\x02,B:,P:p,C:3000:bye");
     ASSERT_TRACE("open,close(1,3000,bye)");
+  }
+}
+
+/* close(code) by role: a server sends every code npm ws sends (going
+ * away, policy violation, internal error...), a client only the browser's
+ * NORMAL and APP_FIRST..APP_LAST; a code the role may not send is refused
+ * with InvalidAccessError and nothing goes out. The close frame on the
+ * wire is the code and the reason, byte for byte. */
+typedef struct code_case_s {
+  int code;
+  int server_ok;
+  int client_ok;
+} code_case_t;
+
+static const code_case_t code_cases[] = {
+  { 999, 0, 0 },
+  { LODE_WEBSOCKET_CLOSE_NORMAL, 1, 1 },
+  { LODE_WEBSOCKET_CLOSE_GOING_AWAY, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_RESERVED, 0, 0 },
+  { LODE_WEBSOCKET_CLOSE_NO_STATUS, 0, 0 },
+  { LODE_WEBSOCKET_CLOSE_ABNORMAL, 0, 0 },
+  { LODE_WEBSOCKET_CLOSE_INVALID_DATA, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_POLICY_VIOLATION, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_MANDATORY_EXTENSION, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_INTERNAL_ERROR, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_SERVICE_RESTART, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_TRY_AGAIN_LATER, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_BAD_GATEWAY, 1, 0 },
+  { LODE_WEBSOCKET_CLOSE_TLS_HANDSHAKE, 0, 0 },
+  { LODE_WEBSOCKET_CLOSE_APP_FIRST - 1, 0, 0 },
+  { LODE_WEBSOCKET_CLOSE_APP_FIRST, 1, 1 },
+  { LODE_WEBSOCKET_CLOSE_APP_LAST, 1, 1 },
+  { LODE_WEBSOCKET_CLOSE_APP_LAST + 1, 0, 0 },
+  { 65535, 0, 0 },
+};
+static int code_now;
+
+/* Closes with code_now; when that is refused, closes normally instead so
+ * the session still ends. */
+static void code_open(lode_websocket_t* ws) {
+  int rc = lode_websocket_close(ws, code_now, LODE_SLICE("why\xc3\xa9"));
+  test_trace("open,%s", rc == 0 ? "ok" : lode_err_name(rc));
+  if (rc != 0)
+    ASSERT_OK(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                   (lode_slice_t){ 0 }));
+}
+static const lode_websocket_events_t code_events = {
+  .on_open = code_open, .on_error = trace_error, .on_close = trace_close,
+};
+
+TEST(close_codes_by_role) {
+  for (size_t i = 0; i < sizeof(code_cases) / sizeof(code_cases[0]); i++) {
+    const code_case_t* c = &code_cases[i];
+    for (int server = 1; server >= 0; server--) {
+      raw_init(server);
+      code_now = c->code;
+      raw_start(&code_events, NULL);
+      raw_finish();
+      char replies[64], trace[96];
+      if (server ? c->server_ok : c->client_ok) {
+        snprintf(replies, sizeof(replies), "C:%d:why\\xc3\\xa9", c->code);
+        snprintf(trace, sizeof(trace), "open,ok,close(1,%d,why\\xc3\\xa9)",
+                 c->code);
+      } else {
+        snprintf(replies, sizeof(replies), "C:%d:",
+                 LODE_WEBSOCKET_CLOSE_NORMAL);
+        snprintf(trace, sizeof(trace), "open,ERR_WS_INVALID_ACCESS,"
+                 "close(1,%d,)", LODE_WEBSOCKET_CLOSE_NORMAL);
+      }
+      if (strcmp(R.replies, replies) != 0 ||
+          strcmp(test_trace_get(), trace) != 0)
+        test_fail(__FILE__, __LINE__, "code %d (lode as %s):\n  replies: "
+                  "%s\n  want:    %s\n  events:  %s\n  want:    %s",
+                  c->code, server ? "server" : "client", R.replies, replies,
+                  test_trace_get(), trace);
+    }
   }
 }
 
@@ -321,7 +404,7 @@ TEST(terminate) {
  * transport goes, and the closure is not clean. */
 static void close_open(lode_websocket_t* ws) {
   test_trace("open");
-  lode_websocket_close(ws, 1000, (lode_slice_t){ 0 });
+  lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, (lode_slice_t){ 0 });
 }
 static const lode_websocket_events_t close_events = {
   .on_open = close_open, .on_error = trace_error, .on_close = trace_close,
@@ -332,7 +415,7 @@ static const lode_websocket_events_t close_events = {
  * ends it cleanly. */
 static void s_ping_then_close(void) {
   frame(0x89, "p", 1);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 TEST(ping_after_our_close) {
@@ -354,14 +437,14 @@ TEST(frames_with_the_handshake) {
   R.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
                "\x81\x05" "early";
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
   raw_start(&echo_events, NULL);
   raw_finish();
   ASSERT_STR_EQ(R.replies, "T:early,C:1000:");
   ASSERT_TRACE("open,close(1,1000,)");
 
   raw_init(1);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
   lode_websocket_request_t req = {
     LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, request_headers,
     NREQUEST_HEADERS
@@ -385,16 +468,16 @@ static void s_deflated(void) {
   frame(0x41, "\xf2\x48\xcd", 3);
   frame(0x89, "p", 1);
   frame(0x80, "\xc9\xc9\x07\x00", 4);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 static void s_rsv1_continuation(void) {
   frame(0x41, "\xf2\x48\xcd", 3);
   frame(0xc0, "\xc9\xc9\x07\x00", 4);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 static void s_not_deflate(void) {
   frame(0xc1, "\xff\xff\xff\xff", 4);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 static void run_deflated(void (*script)(void), size_t chop,
@@ -454,14 +537,15 @@ TEST(bom_dropped_by_client) {
   s_bom();
   raw_start(&echo_events, NULL);
   raw_finish();
+  /* The server echoes the close reason as it came (npm ws does). */
   ASSERT_STR_EQ(R.replies, "T:\\xef\\xbb\\xbfhi,T:a\\xef\\xbb\\xbf,"
-                           "B:\\xef\\xbb\\xbf,C:4000:");
+                           "B:\\xef\\xbb\\xbf,C:4000:\\xef\\xbb\\xbfwhy");
   ASSERT_TRACE("open,close(1,4000,\\xef\\xbb\\xbfwhy)");
 }
 
 TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
           terminate, close_timeout, ping_after_our_close,
           frames_with_the_handshake, deflated_frames,
-          send_buffered_and_close, max_payload,
+          send_buffered_and_close, close_codes_by_role, max_payload,
           abnormal_closure, client_handshake_checks,
           constructor_errors)

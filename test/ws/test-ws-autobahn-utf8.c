@@ -94,14 +94,14 @@ static size_t text_len;
 static void s_whole(void) {
   frame(0x81, text, text_len);
   expect(1, text, text_len);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 static void s_two(void) {
   size_t cuts[] = { 7, text_len };
   fragments(text, cuts, 2);
   expect(1, text, text_len);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 static void s_octets(void) {
@@ -110,7 +110,7 @@ static void s_octets(void) {
     cuts[i] = i + 1;
   fragments(text, cuts, text_len);
   expect(1, text, text_len);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 static void s_empty_fragments(void) {
@@ -118,7 +118,7 @@ static void s_empty_fragments(void) {
   frame(0x00, text, text_len);
   frame(0x80, "", 0);
   expect(1, text, text_len);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 #define KAPPA "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"
@@ -145,7 +145,7 @@ TEST(empty_and_valid) {
 
 static void s_bad_whole(void) {
   frame(0x81, text, text_len);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 static void s_bad_octets(void) {
@@ -153,7 +153,7 @@ static void s_bad_octets(void) {
   for (size_t i = 0; i < text_len; i++)
     cuts[i] = i + 1;
   fragments(text, cuts, text_len);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 TEST(invalid_text) {
@@ -366,7 +366,7 @@ static void s_vec(void) {
                                                  ? vec->bad : vec->bad - 1);
   else
     expect(1, vec->p, vec->n);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 static void s_vec_octets(void) {
@@ -379,7 +379,7 @@ static void s_vec_octets(void) {
   }
   if (vec->bad < 0)
     expect(1, vec->p, vec->n);
-  close_frame(1000, "");
+  close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
 TEST(vectors) {

@@ -48,7 +48,7 @@ static void c_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
   else
     snprintf(params, sizeof(params), "%.*s", (int) d.len, d.base);
   if (++step == 6)
-    lode_websocket_close(ws, 1000, (lode_slice_t){ 0 });
+    lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, (lode_slice_t){ 0 });
 }
 
 static const lode_websocket_events_t client_events = {
@@ -182,8 +182,9 @@ static void run_server(const server_case_t* c) {
     oks++;
   ASSERT_EQ(oks, 5);
   ASSERT_NULL(strstr(out, "WRONG"));
-  ASSERT_NOT_NULL(strstr(out, c->agreed[0] ? "written small\nclose 1000 \n"
-                                           : "written large\nclose 1000 \n"));
+  ASSERT_NOT_NULL(strstr(out, c->agreed[0]
+                                  ? "written small\nclose 1000 done\n"
+                                  : "written large\nclose 1000 done\n"));
   ASSERT_STR_EQ(agreed, c->agreed);
   ASSERT_TRACE("close(1,1000,done)");
 }

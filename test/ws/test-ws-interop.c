@@ -65,7 +65,7 @@ static void c_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
     return;
   }
   test_trace("%.*s", (int) d.len, d.base);
-  lode_websocket_close(ws, 1000, LODE_SLICE("bye"));
+  lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE("bye"));
 }
 
 static void c_ping(lode_websocket_t* ws, lode_slice_t p) {
@@ -176,7 +176,8 @@ TEST(lode_client_close_while_connecting) {
   lode_websocket_t* ws;
   ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, NULL, &early_events,
                                   &ws));
-  ASSERT_OK(lode_websocket_close(ws, 1000, LODE_SLICE("never mind")));
+  ASSERT_OK(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                 LODE_SLICE("never mind")));
   ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CONNECTING);
   test_run_loop(&loop, 10000);
   test_loop_close(&loop);
@@ -216,9 +217,30 @@ TEST(lode_client_refused) {
 
 /* --- ws client, lode server ---------------------------------------------- */
 
-static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
-  if (!bin && d.len == 9 && memcmp(d.base, "cmd:close", 9) == 0) {
+/* "cmd:close" closes with 4000; "cmd:close:CODE:REASON" with that code
+ * and reason, or, when close() refuses the code, traces the error and
+ * closes with NORMAL "refused". */
+static void close_command(lode_websocket_t* ws, lode_slice_t d) {
+  if (d.len == 9) {
     lode_websocket_close(ws, 4000, LODE_SLICE("server says bye"));
+    return;
+  }
+  char cmd[160];
+  snprintf(cmd, sizeof(cmd), "%.*s", (int) d.len, d.base);
+  char* reason = strchr(cmd + 10, ':');
+  ASSERT_NOT_NULL(reason);
+  int code = atoi(cmd + 10);
+  int rc = lode_websocket_close(ws, code, lode_slice_str(reason + 1));
+  if (rc != 0) {
+    test_trace("close(%d)=%s", code, lode_err_name(rc));
+    ASSERT_OK(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                   LODE_SLICE("refused")));
+  }
+}
+
+static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
+  if (!bin && d.len >= 9 && memcmp(d.base, "cmd:close", 9) == 0) {
+    close_command(ws, d);
     return;
   }
   if (!bin && d.len == 13 && memcmp(d.base, "cmd:terminate", 13) == 0) {
@@ -280,14 +302,14 @@ TEST(node_websocket_client) {
   const char* out = run_with_peer(test_peer_start(argv));
   ASSERT_STR_EQ(out, "open chat permessage-deflate\nmessage text 5 ok\n"
                      "message binary 4 ok\nmessage text 0 ok\n"
-                     "message text 1048576 ok\nclose 4001  true\n");
+                     "message text 1048576 ok\nclose 4001 bye true\n");
   ASSERT_TRACE("open(chat,permessage-deflate),close(1,4001,bye)");
 }
 
 TEST(ws_client_pinged) {
   server_opts = (lode_websocket_opts_t){ 0 };
   const char* out = run_ws_client("/", "{}", "ping", &ping_events);
-  ASSERT_STR_EQ(out, "open  \nping from lode\nclose 1000 \n");
+  ASSERT_STR_EQ(out, "open  \nping from lode\nclose 1000 done\n");
   ASSERT_TRACE("open,pong(from lode),close(1,1000,done)");
 }
 
@@ -296,13 +318,13 @@ static const char* run_server(const char* client_opts, const char* mode) {
 }
 
 /* What ws-client.js prints when every echo is right (lode's server
- * echoes the close code, not the reason, as Node's client does). */
+ * echoes the close code and reason, as a ws server does). */
 #define WS_CLIENT_OUT                                                       \
   "message text 5 aaf4c61d ok\nmessage binary 4 c62c2792 ok\n"             \
   "message text 0 da39a3ee ok\nmessage binary 0 da39a3ee ok\n"             \
   "message binary 16777216 6cbbdb10 ok\nmessage text 16777215 7920c33a ok\n"\
   "message text 16 a68383d4 ok\nmessage text 6291456 258319f0 ok\n"            \
-  "pong are you there\nclose 1000 \n"
+  "pong are you there\nclose 1000 done\n"
 
 TEST(ws_client_plain) {
   server_opts = (lode_websocket_opts_t){ 0 };
@@ -353,6 +375,48 @@ TEST(ws_client_close_paths) {
   ASSERT_TRACE("close(0,1006,)");
 }
 
+/* lode's server closes with each class of code a ws server may send; the
+ * ws client reads the code and reason. The codes no endpoint may send
+ * are refused (npm ws throws), and the session still closes. */
+TEST(ws_client_server_close_codes) {
+  static const struct {
+    int code;
+    const char* reason;
+  } ok[] = {
+    { LODE_WEBSOCKET_CLOSE_GOING_AWAY, "going away" },
+    { LODE_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "" },
+    { LODE_WEBSOCKET_CLOSE_POLICY_VIOLATION, "policy" },
+    { LODE_WEBSOCKET_CLOSE_INTERNAL_ERROR, "oops \xc3\xa9" },
+    { LODE_WEBSOCKET_CLOSE_BAD_GATEWAY, "gateway" },
+  };
+  static const int refused[] = {
+    LODE_WEBSOCKET_CLOSE_RESERVED, LODE_WEBSOCKET_CLOSE_NO_STATUS,
+    LODE_WEBSOCKET_CLOSE_ABNORMAL, LODE_WEBSOCKET_CLOSE_TLS_HANDSHAKE,
+  };
+  server_opts = (lode_websocket_opts_t){ 0 };
+  char mode[64], want[128];
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    snprintf(mode, sizeof(mode), "close-from-lode:%d:%s", ok[i].code,
+             ok[i].reason);
+    const char* out = run_server("{}", mode);
+    snprintf(want, sizeof(want), "open  \nclose %d %s\n", ok[i].code,
+             ok[i].reason);
+    ASSERT_STR_EQ(out, want);
+    snprintf(want, sizeof(want), "open(/echo?x=1,),close(1,%d,%s)",
+             ok[i].code, ok[i].reason);
+    ASSERT_TRACE(want);
+  }
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    snprintf(mode, sizeof(mode), "close-from-lode:%d:x", refused[i]);
+    const char* out = run_server("{}", mode);
+    ASSERT_STR_EQ(out, "open  \nclose 1000 refused\n");
+    snprintf(want, sizeof(want), "open(/echo?x=1,),close(%d)="
+             "ERR_WS_INVALID_ACCESS,close(1,%d,refused)", refused[i],
+             LODE_WEBSOCKET_CLOSE_NORMAL);
+    ASSERT_TRACE(want);
+  }
+}
+
 int main(int argc, char** argv) {
   make_big();
   static const test_case_t cases[] = {
@@ -361,7 +425,8 @@ int main(int argc, char** argv) {
     C_(lode_client_inflate_limit) C_(lode_client_refused)
     C_(lode_client_close_while_connecting)
     C_(ws_client_plain) C_(ws_client_deflate) C_(ws_client_close_paths)
-    C_(ws_client_pinged) C_(node_websocket_client)
+    C_(ws_client_server_close_codes) C_(ws_client_pinged)
+    C_(node_websocket_client)
 #undef C_
   };
   int rc = test_run_all(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

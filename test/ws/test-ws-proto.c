@@ -3,6 +3,7 @@
  * validation, close codes, and the handshake head parser. */
 #include "test.h"
 #include "ws/internal.h"
+#include "wscodes.h"
 
 static void hex(const uint8_t* p, size_t n, char* out) {
   for (size_t i = 0; i < n; i++)
@@ -287,14 +288,21 @@ TEST(utf8_incremental) {
 }
 
 TEST(close_codes) {
-  static const int ok[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
-                            1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
-  static const int no[] = { 0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000,
-                            2999, 5000, 65535 };
-  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-    ASSERT(lode__ws_close_code_valid(ok[i]));
-  for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-    ASSERT(!lode__ws_close_code_valid(no[i]));
+  for (size_t i = 0; i < WS_NCODES(ws_codes_valid); i++) {
+    int c = ws_codes_valid[i];
+    ASSERT(lode__ws_close_code_valid(c));
+    /* A server sends what it may receive (npm ws); a client only the
+     * browser's codes. */
+    ASSERT(lode__ws_close_code_sendable(1, c));
+    ASSERT_EQ(lode__ws_close_code_sendable(0, c),
+              c == LODE_WEBSOCKET_CLOSE_NORMAL ||
+                  c >= LODE_WEBSOCKET_CLOSE_APP_FIRST);
+  }
+  for (size_t i = 0; i < WS_NCODES(ws_codes_invalid); i++) {
+    ASSERT(!lode__ws_close_code_valid(ws_codes_invalid[i]));
+    ASSERT(!lode__ws_close_code_sendable(1, ws_codes_invalid[i]));
+    ASSERT(!lode__ws_close_code_sendable(0, ws_codes_invalid[i]));
+  }
 }
 
 TEST(head_parse) {

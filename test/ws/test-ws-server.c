@@ -141,7 +141,9 @@ TEST(bad_arguments) {
   ASSERT_EQ(lode_websocket_send_text(NULL, LODE_SLICE("x")), UV_EINVAL);
   ASSERT_EQ(lode_websocket_send_binary(NULL, LODE_SLICE("x")), UV_EINVAL);
   ASSERT_EQ(lode_websocket_ping(NULL, LODE_SLICE("x")), UV_EINVAL);
-  ASSERT_EQ(lode_websocket_close(NULL, 1000, LODE_SLICE("")), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_close(NULL, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                 LODE_SLICE("")),
+            UV_EINVAL);
   lode_websocket_terminate(NULL);
   lode_stream_destroy(a, NULL);
   lode_stream_destroy(b, NULL);
@@ -228,7 +230,7 @@ static void l_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
   ASSERT_EQ(bin, i % 2);
   ASSERT_MEM_EQ(d.base, d.len, msgs[i], sizes[i]);
   if (received == 8)
-    lode_websocket_close(ws, 1000, LODE_SLICE("done"));
+    lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE("done"));
 }
 static void l_close(lode_websocket_t* ws, int clean, int code,
                     lode_slice_t reason) {
@@ -270,7 +272,7 @@ static void lode_to_lode(const lode_websocket_opts_t* so,
   ASSERT_EQ(received, 8);
   /* The server echoes the code, not the reason (as Node's client and npm
    * ws do). */
-  ASSERT_TRACE("s-open,c-open,c-close(1,1000,),s-close(1,1000,done)");
+  ASSERT_TRACE("s-open,c-open,c-close(1,1000,done),s-close(1,1000,done)");
   test_loop_close(&loop);
 }
 

@@ -71,7 +71,7 @@ TEST(upgrade_echo) {
   ASSERT(strncmp(out, "open lode permessage-deflate\n", 29) == 0);
   ASSERT(strstr(out, "WRONG") == NULL);
   ASSERT(strstr(out, "message text 16777215 7920c33a ok\n") != NULL);
-  ASSERT(strstr(out, "pong are you there\nclose 1000 \n") != NULL);
+  ASSERT(strstr(out, "pong are you there\nclose 1000 done\n") != NULL);
   free(out);
   ASSERT_TRACE("listening,upgrade(ok),open(/up,lode),close(1,1000,done)");
 }
