@@ -25,6 +25,12 @@ static inline void side(side_trace_t* t, const char* fmt, ...) {
   if (t->len >= sizeof(t->buf)) t->len = sizeof(t->buf) - 1;
 }
 
+/* Skips the test on a machine without IPv6 on loopback. */
+static inline void need_ipv6(void) __attribute__((unused));
+static inline void need_ipv6(void) {
+  if (!test_have_ipv6()) test_skip("no IPv6 on loopback (::1)");
+}
+
 /* Listens on 127.0.0.1:0 and runs the loop until listening; returns the
  * port. */
 static inline int listen_local(uv_loop_t* loop, lode_server_t* srv)

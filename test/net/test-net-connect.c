@@ -94,6 +94,7 @@ TEST(autoselect_off_takes_first) {
 /* The system resolver's "localhost" (one address here or two): the
  * connection gets in either way. */
 TEST(localhost_default_lookup) {
+  need_ipv6();
   uv_loop_t loop;
   uv_loop_init(&loop);
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));

@@ -64,17 +64,20 @@ TEST(lookup_gets_family_and_hints) {
   test_loop_close(&loop);
 }
 
-/* A port that was free a moment ago (bound and released by us). */
-static int free_port(uv_loop_t* loop) {
-  uv_tcp_t t;
-  struct sockaddr_in sa;
-  uv_tcp_init(loop, &t);
-  uv_ip4_addr("127.0.0.1", 0, &sa);
-  ASSERT_OK(uv_tcp_bind(&t, (struct sockaddr*) &sa, 0));
-  int len = sizeof(sa);
-  uv_tcp_getsockname(&t, (struct sockaddr*) &sa, &len);
-  uv_close((uv_handle_t*) &t, NULL);
-  uv_run(loop, UV_RUN_NOWAIT);
+/* A local port for the client, held by a bound socket of ours (neither
+ * listening nor connected, SO_REUSEADDR as libuv binds) until the test
+ * ends: no other test can take it meanwhile, as it could a port bound and
+ * released, and the client's bind (also SO_REUSEADDR) shares it. */
+static int reserve_port(int* fd) {
+  *fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(*fd, 0);
+  int on = 1;
+  ASSERT_OK(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)));
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(bind(*fd, (struct sockaddr*) &sa, sizeof(sa)));
+  socklen_t len = sizeof(sa);
+  ASSERT_OK(getsockname(*fd, (struct sockaddr*) &sa, &len));
   return ntohs(sa.sin_port);
 }
 
@@ -82,7 +85,8 @@ TEST(local_address_and_port) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int port = serve(&loop, NULL, &sev, &server);
-  int lport = free_port(&loop);
+  int held;
+  int lport = reserve_port(&held);
   lode_socket_t* c;
   lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
                            .local_address = "127.0.0.1",
@@ -95,6 +99,7 @@ TEST(local_address_and_port) {
   snprintf(want, sizeof(want), "connection:127.0.0.1:%d", lport);
   ASSERT_STR_EQ(st.buf, want);
   test_loop_close(&loop);
+  close(held);
 }
 
 /* A local address the machine does not have fails in on_error with the

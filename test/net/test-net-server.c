@@ -117,6 +117,7 @@ static const lode_server_events_t rl_ev = {
 };
 
 TEST(default_host_and_listen_after_close) {
+  need_ipv6();
   uv_loop_t loop;
   uv_loop_init(&loop);
   ASSERT_OK(lode_net_create_server(&loop, NULL, &rl_ev, &relisten_srv));
@@ -368,6 +369,7 @@ static const lode_socket_events_t v6_cev = {
 };
 
 TEST(ipv6_only) {
+  need_ipv6();
   uv_loop_t loop;
   uv_loop_init(&loop);
   lode_server_t* srv;

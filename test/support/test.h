@@ -193,6 +193,22 @@ int test_peer_finish(test_peer_t* p, unsigned ms, char** out);
 /* Ends the peer now (SIGTERM to the pid it started) and frees it. */
 void test_peer_kill(test_peer_t* p);
 
+/* The most bytes one loopback TCP connection can hold unread between a
+ * writer and a reader that does not read: the largest send buffer plus
+ * the largest receive buffer the kernel would give (autotuned, from the
+ * tcp_wmem / tcp_rmem sysctls, or set, up to twice wmem_max / rmem_max).
+ * A write bigger than this cannot be taken at once on this machine. */
+size_t test_loopback_capacity(void);
+
+/* Whether this machine has IPv6 on loopback (a TCP socket binds ::1). */
+int test_have_ipv6(void);
+
+/* Ends the running test as skipped (why on stderr); the program then
+ * exits with TEST_SKIP_CODE unless another test failed. For what the
+ * machine lacks, never for what the project installs. */
+#define TEST_SKIP_CODE 77
+void test_skip(const char* why) __attribute__((noreturn));
+
 /* A path inside the source tree (static buffer). */
 const char* test_src_path(const char* rel);
 
