@@ -4,7 +4,10 @@
 #ifndef LODE_NET_TEST_H
 #define LODE_NET_TEST_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include "lode.h"
 #include "test.h"
 
@@ -23,6 +26,25 @@ static inline void side(side_trace_t* t, const char* fmt, ...) {
   va_end(ap);
   if (n > 0) t->len += (size_t) n;
   if (t->len >= sizeof(t->buf)) t->len = sizeof(t->buf) - 1;
+}
+
+/* A port on 127.0.0.1 held by a socket of ours that is bound and never
+ * listens (*fd; close it when the test is done): connects to it are
+ * refused, and no other test can take it meanwhile, as it could a port
+ * bound and released. With reuse_addr (as libuv binds), a client's bind
+ * can share it. */
+static inline int hold_port(int* fd, int reuse_addr) __attribute__((unused));
+static inline int hold_port(int* fd, int reuse_addr) {
+  *fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(*fd, 0);
+  ASSERT_OK(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &reuse_addr,
+                       sizeof(reuse_addr)));
+  struct sockaddr_in a = { .sin_family = AF_INET };
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(bind(*fd, (struct sockaddr*) &a, sizeof(a)));
+  socklen_t len = sizeof(a);
+  ASSERT_OK(getsockname(*fd, (struct sockaddr*) &a, &len));
+  return ntohs(a.sin_port);
 }
 
 /* Skips the test on a machine without IPv6 on loopback. */

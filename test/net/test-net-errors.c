@@ -1,7 +1,6 @@
 /* Faults and bad input: refused, not found, write after end, EPIPE after
  * the peer's FIN, resets both ways, and what connect() throws. */
 #include <netdb.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "net-test.h"
@@ -34,25 +33,11 @@ static const lode_socket_events_t ev = {
   .on_close = c_close,
 };
 
-/* A port nobody listens on: bound by a socket of ours that never listens
- * (connects to it are refused) and held until the test ends, so no other
- * test can start listening there meanwhile. */
-static int closed_port(int* fd) {
-  *fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(*fd, 0);
-  struct sockaddr_in a = { .sin_family = AF_INET };
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_OK(bind(*fd, (struct sockaddr*) &a, sizeof(a)));
-  socklen_t len = sizeof(a);
-  ASSERT_OK(getsockname(*fd, (struct sockaddr*) &a, &len));
-  return ntohs(a.sin_port);
-}
-
 TEST(refused) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int held;
-  int port = closed_port(&held);
+  int port = hold_port(&held, 0);
   dial(&loop, port, &ev);
   test_run_loop(&loop, 5000);
   close(held);

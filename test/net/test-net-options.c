@@ -2,6 +2,8 @@
  * reach the lookup, `localAddress`/`localPort` bind the client, and
  * `exclusive` (lode has no cluster: every listen owns its port). */
 #include <netdb.h>
+#include <unistd.h>
+
 #include "net-test.h"
 
 static side_trace_t ct, st;
@@ -64,29 +66,12 @@ TEST(lookup_gets_family_and_hints) {
   test_loop_close(&loop);
 }
 
-/* A local port for the client, held by a bound socket of ours (neither
- * listening nor connected, SO_REUSEADDR as libuv binds) until the test
- * ends: no other test can take it meanwhile, as it could a port bound and
- * released, and the client's bind (also SO_REUSEADDR) shares it. */
-static int reserve_port(int* fd) {
-  *fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(*fd, 0);
-  int on = 1;
-  ASSERT_OK(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)));
-  struct sockaddr_in sa = { .sin_family = AF_INET };
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_OK(bind(*fd, (struct sockaddr*) &sa, sizeof(sa)));
-  socklen_t len = sizeof(sa);
-  ASSERT_OK(getsockname(*fd, (struct sockaddr*) &sa, &len));
-  return ntohs(sa.sin_port);
-}
-
 TEST(local_address_and_port) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int port = serve(&loop, NULL, &sev, &server);
-  int held;
-  int lport = reserve_port(&held);
+  int held;  /* the client's local port, shared with the client's bind */
+  int lport = hold_port(&held, 1);
   lode_socket_t* c;
   lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
                            .local_address = "127.0.0.1",
