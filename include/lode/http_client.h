@@ -40,6 +40,16 @@
  *     'aborted') and "aborted" to the response, which still contains the
  *     specification's list in its order. lode does what Node does, as for
  *     destroy(err) at every other point.
+ * On a kept connection the socket goes back to the agent as in Node 20:
+ * at the response's end, before the user's on_end, the request is
+ * destroyed (lode_http_request_destroyed is 1, destroy() does nothing)
+ * and the response has no socket; on the next tick the request's close
+ * comes, then the socket goes to the first waiting request (or the free
+ * list), then the response's close. So a request started in on_end waits
+ * (agent.requests counts it) and takes the socket at once; one started
+ * after that tick finds it taken or free. Without keep-alive the socket
+ * is ended before the user's on_end: what the request writes then is
+ * held, never sent (no 'finish'), as in Node.
  * After the response's end (connection not kept), destroy(err) and abort()
  * still give the request its error or abort before its close; the
  * response's close comes with its end (Node 20: one tick later).
@@ -353,7 +363,8 @@ const char* lode_http_request_method(const lode_http_request_t* req);
 const char* lode_http_request_host(const lode_http_request_t* req);
 const char* lode_http_request_protocol(const lode_http_request_t* req);
 
-/* Node: request.socket / request.connection (NULL until 'socket'). */
+/* Node: request.socket / request.connection (NULL until 'socket'; kept
+ * until the request's close when the socket goes back to the agent). */
 lode_stream_t* lode_http_request_socket(const lode_http_request_t* req);
 
 /* Node: request.maxHeadersCount (0: 2000). Set before the response. */

@@ -148,6 +148,14 @@ static void timer_closed(uv_handle_t* h) {
   sock_release(h->data);
 }
 
+void lode__agent_sock_hold(lode__agent_sock_t* as) {
+  as->refs++;
+}
+
+void lode__agent_sock_release(lode__agent_sock_t* as) {
+  sock_release(as);
+}
+
 static void unlist(lode__agent_sock_t* as) {
   if (!(as->flags & LODE__AS_LISTED))
     return;
@@ -419,27 +427,16 @@ static void process_waiting(lode_agent_t* a, lode__agent_group_t* g) {
     lode__agent_new_socket(a, req);
 }
 
-/* The seconds of a Keep-Alive: timeout= hint (Node's /^timeout=(\d+)/),
- * or -1 without one. */
-static long long keep_alive_hint(const lode__client_req_t* req) {
-  const char* v =
-      req->res ? lode_http_incoming_header(req->res, "keep-alive") : NULL;
-  if (v == NULL || strncmp(v, "timeout=", 8) != 0 || v[8] < '0' ||
-      v[8] > '9')
-    return -1;
-  unsigned long long secs = strtoull(v + 8, NULL, 10);
-  return secs > 1000000000ULL ? 1000000000LL : (long long) secs;
-}
-
 /* Node's keepSocketAlive. The server's hint, less a second, lowers the
  * agent's timeout (only one that is set, as in Node); a hint of a second
  * or less means the socket is not kept. Beyond Node, the hint's end is
  * remembered even without an agent timeout: a free socket past it is
  * never handed out (take_free), since the server is closing it. */
-static int keep_socket_alive(lode__agent_sock_t* as, lode__client_req_t* req) {
+static int keep_socket_alive(lode__agent_sock_t* as,
+                             const lode__client_req_t* req) {
   lode_agent_t* a = as->agent;
   uint64_t timeout = a->o.timeout;
-  long long secs = keep_alive_hint(req);
+  long long secs = req->ka_hint;
   as->hint_end = 0;
   if (secs >= 0 && secs <= 1)
     return 0;
@@ -473,11 +470,13 @@ static int others_wait(const lode_agent_t* a, const lode__agent_group_t* g) {
   return 0;
 }
 
-void lode__agent_free_socket(lode__agent_sock_t* as) {
-  lode__client_req_t* req = as->req;
+void lode__agent_free_socket(lode__agent_sock_t* as,
+                             const lode__client_req_t* req) {
   lode_agent_t* a = as->agent;
   lode__agent_group_t* g = as->g;
   as->req = NULL;
+  if (as->flags & LODE__AS_CLOSED)
+    return;  /* it closed between the response's end and now */
   if (as->flags & LODE__AS_DEAD) {
     sock_destroy(as);
     return;

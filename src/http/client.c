@@ -126,6 +126,7 @@ static void res_set_timeout(lode_http_incoming_t* m, uint64_t ms) {
     lode__agent_sock_set_timeout(r->as, ms);
 }
 
+/* Node's res.socket: none once the socket goes back to the agent. */
 static lode_stream_t* res_socket(const lode_http_incoming_t* m) {
   lode__client_req_t* r = m->owner_ctx;
   return r->res == m ? req_stream(r) : NULL;
@@ -141,17 +142,51 @@ static void res_free(lode_http_incoming_t* m) {
   req_release(r);
 }
 
-static void response_keep_alive(lode__client_req_t* r);
+/* Node's emitFreeNT: the request's 'close', then the socket goes back to
+ * the agent (to the first waiting request, or the free list). */
+static void emit_free_nt(lode__tick_t* t) {
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
+                                             free_tick);
+  lode__agent_sock_t* as = r->freeing;
+  emit_close(r);
+  r->freeing = NULL;
+  lode__agent_free_socket(as, r);
+  lode__agent_sock_release(as);
+  req_release(r);
+}
 
-/* Node's responseOnEnd, after the user's 'end'. */
+/* Node's responseKeepAlive: the request is destroyed and leaves the
+ * socket at once (the response's socket is gone, the socket's events no
+ * longer reach the request); 'close' and the socket's return come on the
+ * next tick, after the user's 'end'. */
+static void response_keep_alive(lode__client_req_t* r) {
+  lode__agent_sock_t* as = r->as;
+  if (as == NULL || (r->flags & LODE__CR_FREED))
+    return;
+  r->flags |= LODE__CR_FREED | LODE__CR_DESTROYED;
+  r->as = NULL;
+  r->out.socket = NULL;
+  r->freeing = as;
+  as->req = NULL;
+  lode__agent_sock_hold(as);
+  req_hold(r);
+  lode__tick(r->nl, &r->free_tick, emit_free_nt);
+}
+
+/* Node's responseOnEnd, the response's first 'end' listener: before the
+ * user's. */
 static void res_on_end(lode_http_incoming_t* m) {
   lode__client_req_t* r = m->owner_ctx;
   if (r->res != m || (r->flags & LODE__CR_CLOSED))
     return;
   r->flags |= LODE__CR_ENDED;
   if (!(r->flags & LODE__CR_KEEP_ALIVE)) {
-    if (req_stream(r) != NULL)
+    /* Node's destroySoon. What the request writes after it is held, never
+     * sent, as Node's _writeRaw does on a socket no longer writable. */
+    if (req_stream(r) != NULL) {
       lode_stream_end(req_stream(r), NULL, NULL);
+      r->out.socket = NULL;
+    }
   } else if ((r->out.flags & LODE__OUT_WFINISHED) &&
              !(r->flags & LODE__CR_ABORTED)) {
     /* Only once the request's bytes are out: a socket with writes still
@@ -160,25 +195,40 @@ static void res_on_end(lode_http_incoming_t* m) {
   }
 }
 
+/* The response's close after its end on a kept connection comes as in
+ * Node: its destroy is one tick after the end, its 'close' one more (so
+ * after the request's 'close' and the freed socket's new request). */
+static void res_close_nt(lode__tick_t* t) {
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
+                                             res_close_tick);
+  lode_http_incoming_t* m = r->res;
+  if (!(r->flags & LODE__CR_RES_CLOSE_OK)) {
+    r->flags |= LODE__CR_RES_CLOSE_OK;
+    lode__tick(r->nl, t, res_close_nt);
+    return;
+  }
+  lode__incoming_maybe_close(m);
+  lode_http_incoming_release(m);
+}
+
+static int res_may_close(lode_http_incoming_t* m) {
+  lode__client_req_t* r = m->owner_ctx;
+  if (r->res != m || !(r->flags & LODE__CR_KEEP_ALIVE) ||
+      !(m->flags & LODE__IN_END_EMITTED) ||
+      (m->flags & (LODE__IN_ABORTED | LODE__IN_DESTROYED)))
+    return 1;
+  if (r->flags & LODE__CR_RES_CLOSE_WAIT)
+    return (r->flags & LODE__CR_RES_CLOSE_OK) != 0;
+  r->flags |= LODE__CR_RES_CLOSE_WAIT;
+  lode_http_incoming_hold(m);
+  lode__tick(r->nl, &r->res_close_tick, res_close_nt);
+  return 0;
+}
+
 static const lode__incoming_owner_t res_owner = {
   res_loop, res_resume, res_destroy, res_set_timeout, res_socket, res_free,
-  res_on_end
+  res_on_end, res_may_close
 };
-
-/* Node's responseKeepAlive + emitFreeNT: 'close', then the socket goes
- * back to the agent. */
-static void response_keep_alive(lode__client_req_t* r) {
-  lode__agent_sock_t* as = r->as;
-  if (as == NULL || (r->flags & LODE__CR_FREED))
-    return;
-  r->flags |= LODE__CR_FREED;
-  r->as = NULL;
-  r->out.socket = NULL;
-  req_hold(r);
-  emit_close(r);
-  lode__agent_free_socket(as);
-  req_release(r);
-}
 
 /* ---- Closing paths ---- */
 
@@ -412,6 +462,17 @@ static int emit_information(lode__client_req_t* r, const lode_http_head_t* h) {
   return ok ? GO_ON : UV_ENOMEM;
 }
 
+/* The seconds of a Keep-Alive: timeout= hint (Node's /^timeout=(\d+)/),
+ * or -1 without one. */
+static long long keep_alive_hint(const lode_http_incoming_t* m) {
+  const char* v = lode_http_incoming_header(m, "keep-alive");
+  if (v == NULL || strncmp(v, "timeout=", 8) != 0 || v[8] < '0' ||
+      v[8] > '9')
+    return -1;
+  unsigned long long secs = strtoull(v + 8, NULL, 10);
+  return secs > 1000000000ULL ? 1000000000LL : (long long) secs;
+}
+
 static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
   lode_http_incoming_t* m = lode__incoming_new_client(&res_owner, r);
   if (m == NULL)
@@ -424,6 +485,7 @@ static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
   }
   req_hold(r);  /* the response's reference on its request */
   r->res = m;
+  r->ka_hint = keep_alive_hint(m);
   r->flags |= LODE__CR_GOT_RES;
   return 0;
 }
@@ -648,10 +710,8 @@ static void on_socket_run(lode__client_req_t* r, lode__agent_sock_t* as,
   }
   r->flags |= LODE__CR_DESTROYED;
   r->as = NULL;
-  if (as != NULL && !(as->flags & LODE__AS_CLOSED)) {
-    as->req = NULL;
-    lode__agent_free_socket(as);
-  }
+  if (as != NULL && !(as->flags & LODE__AS_CLOSED))
+    lode__agent_free_socket(as, NULL);
   lode_error_t e;
   if (err != 0) {
     lode_error_init(&e, err);
@@ -817,8 +877,11 @@ const char* lode_http_request_protocol(const lode_http_request_t* o) {
   return cr(o)->protocol;
 }
 
+/* Node keeps req.socket while the socket goes back to the agent. */
 lode_stream_t* lode_http_request_socket(const lode_http_request_t* o) {
   const lode__client_req_t* r = cr(o);
+  if (r->freeing != NULL && !(r->freeing->flags & LODE__AS_CLOSED))
+    return r->freeing->stream;
   return r->flags & LODE__CR_ON_SOCKET ? NULL : req_stream(r);
 }
 

@@ -78,7 +78,9 @@ enum {
   LODE__CR_GOT_RES = 1 << 15,    /* Node's req.res was set */
   LODE__CR_ABORT_PENDING = 1 << 16,
   LODE__CR_COMPLETE = 1 << 17,   /* the final response is complete */
-  LODE__CR_RES_DESTROYED = 1 << 18  /* res.destroy() before its end */
+  LODE__CR_RES_DESTROYED = 1 << 18, /* res.destroy() before its end */
+  LODE__CR_RES_CLOSE_WAIT = 1 << 19, /* the response's close is held */
+  LODE__CR_RES_CLOSE_OK = 1 << 20    /* ... and may come now */
 };
 
 struct lode__client_req_s {
@@ -124,6 +126,10 @@ struct lode__client_req_s {
   lode__netloop_t* nl;           /* for Node's nextTick (lode__tick) */
   lode__tick_t socket_tick;      /* onSocketNT */
   lode__tick_t abort_tick;       /* emitAbortNT */
+  lode__tick_t free_tick;        /* emitFreeNT */
+  lode__tick_t res_close_tick;   /* the response's close (two ticks) */
+  lode__agent_sock_t* freeing;   /* the socket emitFreeNT hands back */
+  long long ka_hint;             /* Keep-Alive: timeout= seconds, or -1 */
   int socket_err;
 };
 
@@ -141,8 +147,13 @@ void lode__agent_add_request(lode_agent_t* a, lode__client_req_t* req);
 void lode__agent_new_socket(lode_agent_t* a, lode__client_req_t* req);
 /* A waiting request that is destroyed leaves the queue. */
 void lode__agent_forget_request(lode_agent_t* a, lode__client_req_t* req);
-/* Node's 'free': the request is done with the socket. */
-void lode__agent_free_socket(lode__agent_sock_t* as);
+/* Node's 'free': the request is done with the socket; req (NULL: none to
+ * keep it for) says whether it may stay in the pool. */
+void lode__agent_free_socket(lode__agent_sock_t* as,
+                             const lode__client_req_t* req);
+/* Keeps the record of a socket allocated across a tick. */
+void lode__agent_sock_hold(lode__agent_sock_t* as);
+void lode__agent_sock_release(lode__agent_sock_t* as);
 /* Node's 'agentRemove': the socket leaves the agent for good. */
 void lode__agent_detach_socket(lode__agent_sock_t* as);
 void lode__agent_sock_touch(lode__agent_sock_t* as);

@@ -444,10 +444,10 @@ static void emit_end(lode_http_incoming_t* m) {
     if (n > 0)
       m->ev->on_data(m, (lode_slice_t){ tail, n });
   }
-  if (m->ev != NULL && m->ev->on_end != NULL)
-    m->ev->on_end(m);
   if (m->owner != NULL)
     m->owner->on_end(m);
+  if (m->ev != NULL && m->ev->on_end != NULL)
+    m->ev->on_end(m);
   lode__incoming_maybe_close(m);
 }
 
@@ -562,7 +562,8 @@ void lode__incoming_maybe_close(lode_http_incoming_t* m) {
                                LODE__IN_DESTROYED)) != 0;
   int res_done = m->res == NULL ||
                  (m->res->out.flags & LODE__OUT_CLOSED) != 0;
-  if (!body_done || !res_done)
+  if (!body_done || !res_done ||
+      (m->owner != NULL && !m->owner->may_close(m)))
     return;
   m->flags |= LODE__IN_CLOSED;
   if (m->ev != NULL && m->ev->on_close != NULL)

@@ -71,8 +71,12 @@ typedef struct lode__incoming_owner_s {
   void (*set_timeout)(lode_http_incoming_t* m, uint64_t ms);
   lode_stream_t* (*socket)(const lode_http_incoming_t* m);
   void (*free)(lode_http_incoming_t* m);
-  /* After the user's on_end (Node's responseOnEnd), before close. */
+  /* Before the user's on_end: Node's responseOnEnd is the response's
+   * first 'end' listener. */
   void (*on_end)(lode_http_incoming_t* m);
+  /* 0 holds the close back; the owner calls lode__incoming_maybe_close
+   * again when it may come (Node closes a response ticks after its end). */
+  int (*may_close)(lode_http_incoming_t* m);
 } lode__incoming_owner_t;
 
 struct lode_http_incoming_s {

@@ -538,7 +538,97 @@ TEST(destroy_with_requests_in_flight) {
   test_peer_kill(ct_peer);
 }
 
-TEST_MAIN(destroy_with_requests_in_flight, keep_and_reuse_hooks,
+/* Node's hand-over order (responseOnEnd before the user's 'end', then
+ * emitFreeNT: the request's 'close', the socket to the first waiting
+ * request, the response's 'close'), against Node 20 run now on the same
+ * scenario (test/peers/client-agent-order.js says the tokens). */
+static int order_ends, order_closed;
+
+static size_t order_len(size_t (*fn)(const lode_agent_t*, const char*)) {
+  return fn(agent, name);
+}
+
+static void order_get(void);
+
+static void order_end(lode_http_incoming_t* m) {
+  lode_http_request_t* r = lode_http_incoming_get_data(m);
+  test_trace("E%zu/%zu/%zu/%d%d", order_len(lode_agent_requests),
+             order_len(lode_agent_sockets),
+             order_len(lode_agent_free_sockets),
+             lode_http_request_destroyed(r),
+             lode_http_incoming_socket(m) != NULL);
+  if (++order_ends <= 5) {
+    order_get();
+    test_trace("N%zu", order_len(lode_agent_requests));
+  }
+}
+
+static void order_res_close(lode_http_incoming_t* m) {
+  test_trace("X%zu/%zu", order_len(lode_agent_requests),
+             order_len(lode_agent_free_sockets));
+  if (++order_closed == 105)
+    lode_agent_destroy(agent);
+}
+
+static void order_data(lode_http_incoming_t* m, lode_slice_t d) {
+}
+
+static const lode_http_incoming_events_t order_res_events = {
+  .on_data = order_data, .on_end = order_end, .on_close = order_res_close
+};
+
+static void order_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  lode_http_incoming_set_data(m, r);
+  lode_http_incoming_set_events(m, &order_res_events);
+}
+
+static void order_socket(lode_http_request_t* r, lode_stream_t* s) {
+  test_trace("S%d", lode_http_request_reused_socket(r));
+}
+
+static void order_close(lode_http_request_t* r) {
+  test_trace("C%zu/%zu%d", order_len(lode_agent_requests),
+             order_len(lode_agent_free_sockets),
+             lode_http_request_socket(r) != NULL);
+}
+
+static const lode_http_request_events_t order_events = {
+  .on_socket = order_socket, .on_response = order_response,
+  .on_error = ct_error, .on_close = order_close
+};
+
+static void order_get(void) {
+  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+                                 .path = "/ok", .agent = agent };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_http_get(&loop, &o, &order_events, &r));
+}
+
+TEST(agent_order_matches_node) {
+  uv_loop_init(&loop);
+  ct_start_peer();
+  ASSERT_OK(lode_agent_create(&loop, &(lode_agent_opts_t){
+      .keep_alive = 1, .max_sockets = 10 }, &agent));
+  set_name();
+  order_ends = order_closed = 0;
+  for (int i = 0; i < 100; i++)
+    order_get();
+  test_run_loop(&loop, 20000);
+  ASSERT_EQ(order_closed, 105);
+  char port[16];
+  snprintf(port, sizeof(port), "%d", ct_port);
+  const char* argv[] = { "node", "test/peers/client-agent-order.js", port,
+                         NULL };
+  char* node = NULL;
+  ASSERT_EQ(test_peer_finish(test_peer_start(argv), 20000, &node), 0);
+  node[strcspn(node, "\n")] = '\0';
+  ASSERT_STR_EQ(test_trace_get(), node);
+  free(node);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
+TEST_MAIN(agent_order_matches_node, destroy_with_requests_in_flight, keep_and_reuse_hooks,
           keep_hook_refuses, agent_remove_on_upgrade,
           abort_queued_request_keeps_socket, reuse, no_keep_alive,
           max_sockets_queue, lifo, fifo, max_free_sockets, max_total_sockets,

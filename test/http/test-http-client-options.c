@@ -93,7 +93,10 @@ TEST(socket_options_before_and_after) {
 
 /* flushHeaders sends the head before any body or end(): lode's server
  * answers on the head alone, and the answer arrives while the request is
- * still open. writableEnded / writableFinished follow end() and 'finish'. */
+ * still open. writableEnded follows end(). The connection is not kept, so
+ * the response's end has ended the socket before the user's 'end': the
+ * request's last bytes are held, never sent, and 'finish' never comes
+ * (Node 20 does the same: no 'finish', no error, then 'close'). */
 static lode_http_server_t* server;
 
 static void flush_on_request(lode_http_server_t* s, lode_http_incoming_t* rq,
@@ -149,7 +152,7 @@ TEST(flush_headers_and_writable_state) {
   ASSERT_EQ(lode_http_outgoing_writable_ended(req), 0);
   test_run_loop(&loop, 5000);
   ASSERT_TRACE("server request(POST),response(200),end(ended 0),"
-               "ended 1, finished 0,finish(finished 1),close");
+               "ended 1, finished 0,close");
   lode_http_server_close(server, NULL, NULL);
   lode_agent_destroy(lode_http_global_agent(&loop));
   test_run_loop(&loop, 5000);
