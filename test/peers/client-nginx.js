@@ -1,7 +1,8 @@
 // nginx on loopback for lode's client tests: a config, a static tree and
 // the server itself in a temporary directory, removed on exit. Prints
 // "listening on 127.0.0.1:PORT" once nginx accepts connections, or
-// "skip: WHY" when nginx is not there or does not start.
+// "failed: WHY" (and exits 1) when nginx is not there or does not start:
+// the project installs it, so its absence fails the tests.
 //   /hello.txt       static, Content-Length (also for HEAD)
 //   /big.txt         static, 300,000 bytes
 //   /ssi/big.html    the same bytes through SSI: chunked
@@ -17,13 +18,13 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
-// LODE_NGINX names another binary (or a missing one, to see the skip).
+// LODE_NGINX names another binary (or a missing one, to see the failure).
 const bin = (process.env.LODE_NGINX ? [process.env.LODE_NGINX]
   : ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'])
   .find((p) => fs.existsSync(p));
 if (!bin || spawnSync(bin, ['-v']).status !== 0) {
-  console.log('skip: nginx is not installed (scripts/deps.sh test installs it)');
-  process.exit(0);
+  console.log('failed: nginx is not installed (scripts/deps.sh test installs it)');
+  process.exit(1);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lode-nginx-'));
@@ -127,6 +128,6 @@ function waitUp(port, deadline) {
   }
   let log = '';
   try { log = fs.readFileSync(path.join(dir, 'error.log'), 'latin1'); } catch {}
-  console.log(`skip: nginx does not start: ${log.split('\n')[0]}`);
-  process.exit(0);
+  console.log(`failed: nginx does not start: ${log.split('\n')[0]}`);
+  process.exit(1);
 })();
