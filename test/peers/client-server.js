@@ -18,16 +18,6 @@ const scripts = {
   '/chunked': (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n' +
                              'X-A: 1\r\nx-a: 2\r\n\r\n3\r\nabc\r\n' +
                              '2;ext=1\r\nde\r\n0\r\nT: v\r\n\r\n'),
-  '/split': (s) => {
-    const msg = 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef';
-    let i = 0;
-    const next = () => {
-      if (i >= msg.length) return;
-      s.write(msg[i++]);
-      setTimeout(next, 1);
-    };
-    next();
-  },
   '/info': (s) => s.write('HTTP/1.1 100 Continue\r\n\r\n' +
                           'HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n' +
                           'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
