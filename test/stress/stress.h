@@ -32,6 +32,7 @@ typedef struct stress_server_s {
   pthread_t thread;
   lode_http_server_t* srv;
   lode_http_server_opts_t opts;
+  const lode_http_server_events_t* events;
   int listen_fd;             /* a prepared listener, or -1 */
   atomic_int port;
   atomic_long requests;
@@ -97,7 +98,7 @@ static void stress_stop_cb(uv_async_t* a) {
 
 static void* stress_thread(void* arg) {
   stress_server_t* s = arg;
-  ASSERT_OK(lode_http_create_server(&s->loop, &s->opts, &stress_events,
+  ASSERT_OK(lode_http_create_server(&s->loop, &s->opts, s->events,
                                     &s->srv));
   lode_http_server_set_data(s->srv, s);
   if (s->listen_fd >= 0)
@@ -117,12 +118,16 @@ static inline long stress_now_ms(void) {
   return (long) t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Starts the server (opts may be NULL) on a fresh port, or on
- * `listen_fd` if it is not -1, and returns once it listens. */
-static inline void stress_server_start(stress_server_t* s,
-                                const lode_http_server_opts_t* opts,
-                                int listen_fd) {
+/* Starts the server (opts may be NULL) with the events `ev` (whose
+ * on_listening and on_close must be stress_on_listening and
+ * stress_on_close) on a fresh port, or on `listen_fd` if it is not -1, and
+ * returns once it listens. */
+static inline void stress_server_start_ev(stress_server_t* s,
+                                          const lode_http_server_opts_t* opts,
+                                          int listen_fd,
+                                          const lode_http_server_events_t* ev) {
   memset(s, 0, sizeof(*s));
+  s->events = ev;
   if (opts != NULL)
     s->opts = *opts;
   s->listen_fd = listen_fd;
@@ -136,6 +141,13 @@ static inline void stress_server_start(stress_server_t* s,
       test_fail(__FILE__, __LINE__, "the server did not listen");
     usleep(1000);
   }
+}
+
+/* The same with the default events (200 "ok" at the end of the body). */
+static inline void stress_server_start(stress_server_t* s,
+                                       const lode_http_server_opts_t* opts,
+                                       int listen_fd) {
+  stress_server_start_ev(s, opts, listen_fd, &stress_events);
 }
 
 /* Closes the server and every connection, and joins its thread (which

@@ -38,8 +38,9 @@ static void read_exact(int fd, void* buf, size_t n) {
   ASSERT_EQ(read(fd, buf, n), (ssize_t) n);
 }
 
-/* The client process: once the server listens, reports "served shed", waits for the word that the
- * server's descriptors are free, reports the status of one more request. */
+/* The client process: once the server listens, reports "served shed",
+ * waits for the word that the server's descriptors are free, reports the
+ * status of one more request. */
 static void client(int port, int from_parent, int to_parent) {
   int fds[1024], n = 0, counts[2] = { 0, 0 };
   char go;
