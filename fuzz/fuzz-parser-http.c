@@ -97,25 +97,9 @@ static int load(const char* path, verdict_input_t* in) {
   unsigned char* buf = malloc(n > 0 ? (size_t) n : 1);
   size_t got = fread(buf, 1, n > 0 ? (size_t) n : 0, f);
   fclose(f);
-  if (got < 2) {
-    free(buf);
-    return 0;
-  }
-  uint8_t mode = buf[0];
-  *in = (verdict_input_t){
-    .type = (mode & 1) ? LODE_HTTP_RESPONSE : LODE_HTTP_REQUEST,
-    .lenient = (mode & 0x40) ? LODE_HTTP_LENIENT_ALL : (mode & 0x3fu) << 4,
-    .max_header_size = (mode & 0x80) ? 256 : 0,
-    .method = (mode & 3) == 3 ? LODE_HTTP_HEAD : 0,
-    /* whole, as Node gets it: where a limit fails depends on where the
-     * input was cut, in both */
-    .piece = 0,
-    .len = got - 2,
-  };
-  in->data = malloc(in->len ? in->len : 1);
-  memcpy(in->data, buf + 2, in->len);
+  int ok = verdict_from_fuzz(buf, got, in);
   free(buf);
-  return 1;
+  return ok;
 }
 
 /* judge <llhttp-verdicts.js> <file>... */

@@ -21,6 +21,30 @@ typedef struct {
   size_t piece;            /* lode reads it in pieces of this (0: whole) */
 } verdict_input_t;
 
+/* An input as fuzz-parser-http reads a file: the first byte picks
+ * requests or responses (bit 0; bits 0-1 both set: a response to HEAD),
+ * all lenient flags (0x40) or flags (bits 0-5) << 4, and max header size
+ * 256 (0x80); the second byte (the piece size of the fuzz target) is not
+ * used: the judge feeds the input whole, as Node gets it (where a limit
+ * fails depends on where the input was cut, in both). Returns 0 for
+ * fewer than 2 bytes; in->data is the caller's to free. */
+static int verdict_from_fuzz(const unsigned char* buf, size_t n,
+                             verdict_input_t* in) {
+  if (n < 2) return 0;
+  unsigned mode = buf[0];
+  *in = (verdict_input_t){
+    .type = (mode & 1) ? LODE_HTTP_RESPONSE : LODE_HTTP_REQUEST,
+    .lenient = (mode & 0x40) ? LODE_HTTP_LENIENT_ALL : (mode & 0x3fu) << 4,
+    .max_header_size = (mode & 0x80) ? 256 : 0,
+    .method = (mode & 3) == 3 ? LODE_HTTP_HEAD : 0,
+    .piece = 0,
+    .len = n - 2,
+  };
+  in->data = malloc(in->len ? in->len : 1);
+  memcpy(in->data, buf + 2, in->len);
+  return 1;
+}
+
 static void verdict_put32(FILE* f, size_t v) {
   for (int k = 0; k < 4; k++) fputc((int) ((v >> (8 * k)) & 0xff), f);
 }
@@ -73,29 +97,43 @@ static int lower_eq(const unsigned char* s, const unsigned char* e,
   return 1;
 }
 
-/* Calls fix(value start, line end) for each header line named `name`. */
+/* Calls fix(value start, line end, input end) for each header line named
+ * `name`. */
 static int each_header(verdict_input_t* in, const char* name,
-                       int (*fix)(unsigned char*, unsigned char*)) {
+                       int (*fix)(unsigned char*, unsigned char*,
+                                  unsigned char*)) {
   unsigned char* s = in->data;
   unsigned char* e = s + in->len;
   int changed = 0;
   for (unsigned char* q = s; q < e; q++) {
-    if (q != s && q[-1] != '\n') continue;
+    /* a line starts after LF, or after a CR alone (lenient) */
+    if (q != s && q[-1] != '\n' && q[-1] != '\r') continue;
     unsigned char* c = q + strlen(name);
     if (!lower_eq(q, e, name)) continue;
     while (c < e && *c == ' ') c++;  /* lenient: spaces before the colon */
     if (c == e || *c != ':') continue;
     unsigned char* end = c + 1;
     while (end < e && *end != '\r' && *end != '\n') end++;
-    changed |= fix(c + 1, end);
+    changed |= fix(c + 1, end, e);
   }
   return changed;
 }
 
 /* 9.3 refuses HTAB in the whitespace after a Content-Length value
- * ("Invalid character in Content-Length" at the tab); 9.4 allows it. */
-static int cl_tab(unsigned char* v, unsigned char* end) {
-  while (v < end && (*v == ' ' || *v == '\t')) v++;
+ * ("Invalid character in Content-Length" at the tab); 9.4 allows it.
+ * With lenient flags the whitespace before the digits may go on over line
+ * breaks (CR, LF or CRLF) followed by SP or HTAB, so the digits can be on
+ * a later line. */
+static int cl_tab(unsigned char* v, unsigned char* end, unsigned char* e) {
+  for (;;) {
+    while (v < e && (*v == ' ' || *v == '\t')) v++;
+    unsigned char* fold = v;
+    if (fold < e && *fold == '\r') fold++;
+    if (fold < e && *fold == '\n') fold++;
+    if (fold == v || fold == e || (*fold != ' ' && *fold != '\t')) break;
+    v = fold;
+  }
+  for (end = v; end < e && *end != '\r' && *end != '\n'; end++) {}
   while (v < end && *v >= '0' && *v <= '9') v++;
   for (; v < end && (*v == ' ' || *v == '\t'); v++)
     if (*v == '\t') {
@@ -107,7 +145,9 @@ static int cl_tab(unsigned char* v, unsigned char* end) {
 
 /* 9.3 does not know a Connection keyword followed by HTAB ("close\t") and
  * takes it as some other token; 9.4 trims the HTAB. */
-static int conn_tab(unsigned char* v, unsigned char* end) {
+static int conn_tab(unsigned char* v, unsigned char* end,
+                    unsigned char* e) {
+  (void) e;
   static const char* kw[] = { "close", "keep-alive", "upgrade" };
   int changed = 0;
   for (unsigned char* q = v; q < end; q++) {
@@ -135,16 +175,23 @@ static int rewrite_conn_tab(verdict_input_t* in) {
 }
 
 /* 9.3 takes "\r\r" at the end of a status line as its line end; 9.4 wants
- * the LF (STRICT "Expected LF after CR"). */
+ * the LF (STRICT "Expected LF after CR"). Every status line: the first
+ * and those of the responses after it, wherever "HTTP/" starts one (a
+ * rewrite of something else fails the proof and is not excused). */
 static int rewrite_status_crcr(verdict_input_t* in) {
   if (in->type != LODE_HTTP_RESPONSE) return 0;
-  for (size_t i = 0; i + 1 < in->len && in->data[i] != '\n'; i++)
-    if (in->data[i] == '\r') {
-      if (in->data[i + 1] != '\r') return 0;
-      in->data[i + 1] = '\n';
-      return 1;
+  int changed = 0;
+  unsigned char* d = in->data;
+  for (size_t i = 0; i + 5 <= in->len; i++) {
+    if (memcmp(d + i, "HTTP/", 5) != 0) continue;
+    size_t j = i + 5;
+    while (j < in->len && d[j] != '\r' && d[j] != '\n') j++;
+    if (j + 1 < in->len && d[j] == '\r' && d[j + 1] == '\r') {
+      d[j + 1] = '\n';
+      changed = 1;
     }
-  return 0;
+  }
+  return changed;
 }
 
 static const struct {
@@ -158,19 +205,29 @@ static const struct {
 #define VERDICT_NDIFF \
   (sizeof(verdict_differences) / sizeof(verdict_differences[0]))
 
-/* Which known difference explains Node's verdict `node` on `in`, or -1. */
+/* Which known difference explains Node's verdict `node` on `in`, or -1.
+ * Each rewrite alone, then all of them together (an input may hold more
+ * than one construct); the latter counts as the first that applied. */
 static int verdict_known_difference(const verdict_input_t* in,
                                     const char* node) {
-  for (size_t d = 0; d < VERDICT_NDIFF; d++) {
+  for (size_t d = 0; d <= VERDICT_NDIFF; d++) {
     verdict_input_t copy = *in;
     copy.data = malloc(in->len ? in->len : 1);
     memcpy(copy.data, in->data, in->len);
+    int applied = 0, first = -1;
+    for (size_t k = 0; k < VERDICT_NDIFF; k++) {
+      if (d < VERDICT_NDIFF && k != d) continue;
+      if (verdict_differences[k].rewrite(&copy)) {
+        applied++;
+        if (first < 0) first = (int) k;
+      }
+    }
     char mine[64];
-    int explained = verdict_differences[d].rewrite(&copy) &&
+    int explained = applied > 0 && (d < VERDICT_NDIFF || applied > 1) &&
                     (verdict_lode(&copy, mine, sizeof(mine)),
                      strcmp(mine, node) == 0);
     free(copy.data);
-    if (explained) return (int) d;
+    if (explained) return first;
   }
   return -1;
 }

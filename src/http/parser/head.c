@@ -270,6 +270,17 @@ static const char* pri_preface(lode__ctx_t* c, const char* q, int* rc) {
   FAIL(PAUSED_H2_UPGRADE, "Pause on PRI/Upgrade", q);
 }
 
+/* The byte after the URL's end (its space, or the line break of an
+ * HTTP/0.9 request) is still the URL's in llhttp: HTAB or FF there is
+ * an invalid URL character, at the byte after it. */
+static const char* url_exit(lode__ctx_t* c, const char* q, int* rc) {
+  const char* e = c->end;
+  NEED(q);
+  if (*q == '\t' || *q == '\f')
+    FAIL(INVALID_URL, "Invalid characters in url", q + 1);
+  return q;
+}
+
 static const char* request_line(lode__ctx_t* c, const char* s, int* rc) {
   lode_http_parser_t* p = c->p;
   const char* e = c->end;
@@ -299,11 +310,14 @@ static const char* request_line(lode__ctx_t* c, const char* s, int* rc) {
   if (*q != ' ') {  /* HTTP/0.9: no version */
     p->head.http_major = 0;
     p->head.http_minor = 9;
-    if (*q == '\n') return q + 1;
-    NEED(q + 1);
-    if (q[1] != '\n') FAIL(INVALID_URL, "Expected CRLF", q + 1);
-    return q + 2;
+    if (*q == '\r') {
+      NEED(q + 1);
+      if (q[1] != '\n') FAIL(INVALID_URL, "Expected CRLF", q + 1);
+      q++;
+    }
+    return url_exit(c, q + 1, rc);
   }
+  if (url_exit(c, q + 1, rc) == NULL) return NULL;
   while (++q < e && *q == ' ') {}
   q = protocol(c, q, &proto, rc);
   if (q == NULL) return NULL;
@@ -345,6 +359,12 @@ static const char* status_line(lode__ctx_t* c, const char* s, int* rc) {
         *rc = LODE__INCOMPLETE;
       return NULL;
     }
+    /* the status text is counted before its line end is judged, as in
+     * Node */
+    if (q > t && track(c, &p->header_nread, q - t, q + 1) < 0) {
+      *rc = LODE__FAILED;
+      return NULL;
+    }
     if (*q == '\n' && !LEN(p, OPTIONAL_CR_BEFORE_LF))
       FAIL(CR_EXPECTED, "Missing expected CR after response line", q + 1);
   } else if (*q == '\n') {
@@ -354,10 +374,6 @@ static const char* status_line(lode__ctx_t* c, const char* s, int* rc) {
     FAIL(INVALID_STATUS, "Invalid response status", q);
   }
   p->head.status_text = off_slice(s, t, q);
-  if (q > t && track(c, &p->header_nread, q - t, q + 1) < 0) {
-    *rc = LODE__FAILED;
-    return NULL;
-  }
   if (*q == '\n') return q + 1;
   NEED(++q);
   if (*q == '\n') return q + 1;
@@ -565,13 +581,15 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
       any = LEN(p, HEADERS);
       if ((q = value_lenient(c, q, rc)) == NULL) return NULL;
     }
-    if (*q == '\n' && !any && !LEN(p, OPTIONAL_CR_BEFORE_LF)) {
-      FAIL(CR_EXPECTED, "Missing expected CR after header value", q);
-    }
+    /* the value's span ends (and is counted) before its line end is
+     * judged, as in Node */
     const char* end = q;
     if (track(c, &L->nread, end - L->span, *q == '\r' ? q + 1 : q) < 0) {
       *rc = LODE__FAILED;
       return NULL;
+    }
+    if (*q == '\n' && !any && !LEN(p, OPTIONAL_CR_BEFORE_LF)) {
+      FAIL(CR_EXPECTED, "Missing expected CR after header value", q);
     }
     L->span = NULL;
     if (*q++ == '\r') {
