@@ -202,9 +202,8 @@ int lode_websocket_handle_upgrade(struct lode_http_incoming_s* req,
 
 /* Server side on a fresh stream (an accepted socket): reads the request
  * head itself (with lode's HTTP parser, at most 16 KiB, Node's
- * maxHeaderSize; only its first 64 header lines are looked at, so a key
- * after them is missing: lode_websocket_handle_upgrade has no such
- * limit), then does what lode_websocket_accept does; on_open comes
+ * maxHeaderSize; its first 2000 header lines are looked at, Node's
+ * maxHeadersCount), then does what lode_websocket_accept does; on_open comes
  * as soon as the 101 is written. A request without "Connection: upgrade"
  * gets 426 Upgrade Required (what ws's own HTTP server answers). Returns 0
  * or UV_ENOMEM (UV_EINVAL for a NULL stream or out, or a NULL in

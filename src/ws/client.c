@@ -13,13 +13,20 @@ struct lode__ws_client_s {
   int offered_deflate;
 };
 
+/* The parts of the URL, of any length (as Node's URL parser takes). */
 typedef struct url_s {
   char scheme[4];       /* "ws" or "wss" */
-  char host[256];       /* for connecting: no brackets */
-  char authority[300];  /* Host header: host[:port], brackets kept */
+  char* host;           /* for connecting: no brackets; malloc'd */
+  char* authority;      /* Host header: host[:port], brackets kept */
   int port;
   char* path;           /* path and query, malloc'd */
 } url_t;
+
+static void url_free(url_t* u) {
+  free(u->host);
+  free(u->authority);
+  free(u->path);
+}
 
 void lode__ws_client_free(lode__ws_client_t* c) {
   free(c);
@@ -94,8 +101,13 @@ static int parse_authority(const char* a, size_t n, url_t* u) {
     rest = a + hlen;
   }
   size_t rlen = n - (size_t) (rest - a);
-  if (hlen == 0 || hlen >= sizeof(u->host) || (rlen > 0 && rest[0] != ':'))
+  if (hlen == 0 || (rlen > 0 && rest[0] != ':'))
     return LODE_ERR_WS_SYNTAX;
+  /* Brackets, a colon, five digits and the NUL. */
+  size_t acap = hlen + 9;
+  if ((u->host = malloc(hlen + 1)) == NULL ||
+      (u->authority = malloc(acap)) == NULL)
+    return UV_ENOMEM;
   for (size_t i = 0; i < hlen; i++) {
     unsigned char c = (unsigned char) host[i];
     if (c <= ' ' || strchr("#%/<>?@\\^|", c) != NULL || c >= 0x7f)
@@ -107,10 +119,9 @@ static int parse_authority(const char* a, size_t n, url_t* u) {
   if (rlen > 0 && parse_port(rest + 1, rlen - 1, &u->port) != 0)
     return LODE_ERR_WS_SYNTAX;
   const char* fmt = host != a ? "[%s]" : "%s";
-  int len = snprintf(u->authority, sizeof(u->authority), fmt, u->host);
+  int len = snprintf(u->authority, acap, fmt, u->host);
   if (u->port != 80)
-    snprintf(u->authority + len, sizeof(u->authority) - (size_t) len, ":%d",
-             u->port);
+    snprintf(u->authority + len, acap - (size_t) len, ":%d", u->port);
   return 0;
 }
 
@@ -186,55 +197,59 @@ static int check_protocols(const char* const* p, size_t n) {
   return 0;
 }
 
-static void add(char* buf, size_t cap, size_t* o, const char* a,
-                const char* b) {
-  if (*o < cap)
-    *o += (size_t) snprintf(buf + *o, cap - *o, "%s%s\r\n", a, b);
+/* One header line, unless an earlier one ran out of memory. */
+static void put(lode__buf_t* b, int* rc, const char* name, lode_slice_t v) {
+  if (*rc == 0)
+    *rc = lode__ws_head_line(b, name, v);
 }
 
-/* The opening request, header for header what Node's WebSocket sends. */
+/* "a, b, c": the protocols as Node joins them. */
+static int join_protocols(const lode_websocket_t* ws, lode__buf_t* out) {
+  for (size_t i = 0; i < ws->nprotos; i++)
+    if ((i > 0 && lode__buf_append(out, ", ", 2) != 0) ||
+        lode__buf_append_str(out, ws->protos[i]) != 0)
+      return UV_ENOMEM;
+  return 0;
+}
+
+/* The opening request, header for header what Node's WebSocket sends,
+ * built whole whatever the lengths of the path, host and protocols. */
 static int send_request(lode_websocket_t* ws, const url_t* u,
                         const char* key) {
-  lode__ws_client_t* c = ws->client;
-  size_t cap = strlen(u->path) + 1024, o = 0;
-  for (size_t i = 0; i < ws->nprotos; i++)
-    cap += strlen(ws->protos[i]) + 2;
-  char* req = malloc(cap);
-  if (req == NULL)
-    return UV_ENOMEM;
-  o = (size_t) snprintf(req, cap, "GET %s HTTP/1.1\r\n", u->path);
-  add(req, cap, &o, "host: ", u->authority);
-  add(req, cap, &o, "connection: upgrade", "");
-  add(req, cap, &o, "upgrade: websocket", "");
-  add(req, cap, &o, "sec-websocket-key: ", key);
-  add(req, cap, &o, "sec-websocket-version: 13", "");
-  if (ws->nprotos > 0) {
-    o += (size_t) snprintf(req + o, cap - o, "sec-websocket-protocol: ");
-    for (size_t i = 0; i < ws->nprotos; i++)
-      o += (size_t) snprintf(req + o, cap - o, "%s%s", i ? ", " : "",
-                             ws->protos[i]);
-    o += (size_t) snprintf(req + o, cap - o, "\r\n");
-  }
-  if (c->offered_deflate) {
+  static const char* const tail[] = {
+    "accept: */*", "accept-language: *", "sec-fetch-mode: websocket",
+    "user-agent: node", "pragma: no-cache", "cache-control: no-cache",
+    "accept-encoding: gzip, deflate", "",
+  };
+  static const lode_slice_t none = { "", 0 };
+  lode__buf_t req = { 0 }, v = { 0 };
+  int rc = lode__buf_append_str(&req, "GET ");
+  put(&req, &rc, u->path, lode_slice_str(" HTTP/1.1"));
+  put(&req, &rc, "host: ", lode_slice_str(u->authority));
+  put(&req, &rc, "connection: upgrade", none);
+  put(&req, &rc, "upgrade: websocket", none);
+  put(&req, &rc, "sec-websocket-key: ", lode_slice_str(key));
+  put(&req, &rc, "sec-websocket-version: 13", none);
+  if (rc == 0 && ws->nprotos > 0 && (rc = join_protocols(ws, &v)) == 0)
+    put(&req, &rc, "sec-websocket-protocol: ",
+        (lode_slice_t){ v.base, v.len });
+  if (rc == 0 && ws->client->offered_deflate) {
     lode__pmd_params_t p = {
       ws->opts.server_no_context_takeover, ws->opts.client_no_context_takeover,
       ws->opts.server_max_window_bits,
       ws->opts.client_max_window_bits > 0 ? ws->opts.client_max_window_bits
                                           : -1 };
-    char ext[200];
-    lode__pmd_format(&p, ext, sizeof(ext));
-    add(req, cap, &o, "sec-websocket-extensions: ", ext);
+    v.len = 0;
+    if ((rc = lode__pmd_format(&p, &v)) == 0)
+      put(&req, &rc, "sec-websocket-extensions: ",
+          (lode_slice_t){ v.base, v.len });
   }
-  add(req, cap, &o, "accept: */*", "");
-  add(req, cap, &o, "accept-language: *", "");
-  add(req, cap, &o, "sec-fetch-mode: websocket", "");
-  add(req, cap, &o, "user-agent: node", "");
-  add(req, cap, &o, "pragma: no-cache", "");
-  add(req, cap, &o, "cache-control: no-cache", "");
-  add(req, cap, &o, "accept-encoding: gzip, deflate", "");
-  add(req, cap, &o, "", "");
-  int rc = lode__ws_write_raw(ws, req, o);
-  free(req);
+  for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+    put(&req, &rc, tail[i], none);
+  if (rc == 0)
+    rc = lode__ws_write_raw(ws, req.base, req.len);
+  lode__buf_free(&req);
+  lode__buf_free(&v);
   return rc;
 }
 
@@ -310,16 +325,21 @@ void lode__ws_client_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
                                  &h);
   if (len == 0)
     return;
+  if (len == -2) {
+    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
+    return;
+  }
   lode__pmd_params_t agreed;
   int deflate = 0;
   const char* why = len < 0 ? "Received network error or non-101 status code."
                             : check_response(ws, &h, &agreed, &deflate);
+  int kept = why == NULL ? keep_attributes(ws, &h) : 0;
+  lode__ws_head_free(&h);
   if (why != NULL) {
     lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL, 0, why);
     return;
   }
-  if (keep_attributes(ws, &h) != 0 ||
-      lode__ws_open(ws, deflate ? &agreed : NULL) != 0) {
+  if (kept != 0 || lode__ws_open(ws, deflate ? &agreed : NULL) != 0) {
     lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
     return;
   }
@@ -393,7 +413,7 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
   if (rc == 0 && stream == NULL)
     rc = connect_stream(ws, &u, &stream);
   if (rc != 0) {
-    free(u.path);
+    url_free(&u);
     if (ws != NULL)
       lode__ws_discard(ws);
     return rc;
@@ -401,7 +421,7 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
   lode__ws_accept_key(key, 24, ws->client->accept);
   lode__ws_attach(ws, stream);
   rc = send_request(ws, &u, key);
-  free(u.path);
+  url_free(&u);
   if (ws->opts.handshake_timeout > 0)
     uv_timer_start(&ws->timer, on_handshake_timeout,
                    ws->opts.handshake_timeout, 0);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "http/common.h"  /* lode__buf_t: the growable byte buffer */
+#include "lode/http_parser.h"  /* LODE_HTTP_INLINE_HEADERS */
 #include "lode/ws.h"
 
 /* --- SHA-1, base64, the accept key --------------------------------------- */
@@ -136,8 +137,9 @@ int lode__ws_ext_next(const char* s, size_t len, size_t* pos,
 /* Parses permessage-deflate parameters; 0, or -1 for an unknown, repeated
  * or malformed one. */
 int lode__pmd_parse(lode_slice_t params, lode__pmd_params_t* out);
-/* Formats params as an extension value ("permessage-deflate; ..."). */
-size_t lode__pmd_format(const lode__pmd_params_t* p, char* out, size_t cap);
+/* Appends params as an extension value ("permessage-deflate; ...") to
+ * out: 0 or UV_ENOMEM. */
+int lode__pmd_format(const lode__pmd_params_t* p, lode__buf_t* out);
 
 /* Server: picks the first acceptable offer from the client's header value;
  * 1 and the agreed parameters, 0 for none acceptable, -1 malformed. */
@@ -167,7 +169,11 @@ int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
 /* --- HTTP head ------------------------------------------------------------ */
 
 #define LODE__WS_MAX_HEAD 16384
-#define LODE__WS_MAX_HEADERS 64
+/* Header lines of a handshake head that are looked at: Node's HTTP
+ * server's maxHeadersCount (the rest are checked, not kept). */
+#define LODE__WS_MAX_HEADERS 2000
+/* Kept without an allocation. */
+#define LODE__WS_INLINE_HEADERS LODE_HTTP_INLINE_HEADERS
 
 /* A request or response head, parsed from a buffer that holds it whole. */
 typedef struct lode__ws_head_s {
@@ -175,14 +181,21 @@ typedef struct lode__ws_head_s {
   lode_slice_t url;
   int status;            /* response */
   int http_major, http_minor;
-  lode_slice_t raw[2 * LODE__WS_MAX_HEADERS];
+  lode_slice_t* raw;     /* name, value, ... (inline_raw or malloc'd) */
   size_t nraw;
+  lode_slice_t inline_raw[2 * LODE__WS_INLINE_HEADERS];
 } lode__ws_head_t;
 
 /* Returns the head's length (through the blank line), 0 if incomplete, -1
- * if malformed. */
+ * if malformed, -2 when memory runs out. Then lode__ws_head_free (a head
+ * with many headers allocates; it may be called after any return). */
 long lode__ws_head_parse(const char* p, size_t n, int is_request,
                          lode__ws_head_t* h);
+void lode__ws_head_free(lode__ws_head_t* h);
+/* Appends the line `name` `value` CRLF to a head being built (the name
+ * with its ": ", or a whole line with an empty value): 0 or UV_ENOMEM.
+ * Heads are built whole in a growable buffer, never cut to a size. */
+int lode__ws_head_line(lode__buf_t* b, const char* name, lode_slice_t value);
 /* The value of the first header named `name` (any case), or base NULL. */
 lode_slice_t lode__ws_header(const lode_slice_t* raw, size_t nraw,
                              const char* name);

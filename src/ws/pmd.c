@@ -2,6 +2,7 @@
  * negotiation of both roles, and compression with zlib's raw deflate. */
 #include "ws/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -117,22 +118,30 @@ int lode__pmd_parse(lode_slice_t params, lode__pmd_params_t* out) {
   return 0;
 }
 
-size_t lode__pmd_format(const lode__pmd_params_t* p, char* out, size_t cap) {
-  size_t n = (size_t) snprintf(out, cap, "permessage-deflate");
-#define ADD_(...)                                                           \
-  do {                                                                      \
-    if (n < cap) n += (size_t) snprintf(out + n, cap - n, __VA_ARGS__);     \
-  } while (0)
-  if (p->server_no_context_takeover) ADD_("; server_no_context_takeover");
-  if (p->client_no_context_takeover) ADD_("; client_no_context_takeover");
-  if (p->server_max_window_bits > 0)
-    ADD_("; server_max_window_bits=%d", p->server_max_window_bits);
-  if (p->client_max_window_bits > 0)
-    ADD_("; client_max_window_bits=%d", p->client_max_window_bits);
-  else if (p->client_max_window_bits < 0)
-    ADD_("; client_max_window_bits");
-#undef ADD_
-  return n;
+/* "; name" or "; name=bits" for one parameter. */
+static int add_param(lode__buf_t* out, const char* name, int bits) {
+  char num[16];
+  int rc = lode__buf_append(out, "; ", 2);
+  if (rc == 0)
+    rc = lode__buf_append_str(out, name);
+  if (rc == 0 && bits > 0) {
+    int n = snprintf(num, sizeof(num), "=%d", bits);  /* fits any int */
+    rc = lode__buf_append(out, num, (size_t) n);
+  }
+  return rc;
+}
+
+int lode__pmd_format(const lode__pmd_params_t* p, lode__buf_t* out) {
+  int rc = lode__buf_append_str(out, "permessage-deflate");
+  if (rc == 0 && p->server_no_context_takeover)
+    rc = add_param(out, "server_no_context_takeover", 0);
+  if (rc == 0 && p->client_no_context_takeover)
+    rc = add_param(out, "client_no_context_takeover", 0);
+  if (rc == 0 && p->server_max_window_bits > 0)
+    rc = add_param(out, "server_max_window_bits", p->server_max_window_bits);
+  if (rc == 0 && p->client_max_window_bits != 0)
+    rc = add_param(out, "client_max_window_bits", p->client_max_window_bits);
+  return rc;
 }
 
 /* One client offer against the server's options; 1 if acceptable. zlib's

@@ -14,25 +14,38 @@ typedef struct answer_s {
   const char* extra;    /* one more header line, or NULL */
 } answer_t;
 
-static const char* status_text(int status) {
+static const char* status_line(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 405: return "Method Not Allowed";
-    case 426: return "Upgrade Required";
-    default: return "Internal Server Error";
+    case 400: return "400 Bad Request";
+    case 405: return "405 Method Not Allowed";
+    case 426: return "426 Upgrade Required";
+    default: return "500 Internal Server Error";
   }
 }
 
-/* Writes the refusal; the caller ends the stream. */
+/* Writes the refusal (nothing when memory runs out); the caller ends the
+ * stream. */
 static void refuse(lode_stream_t* s, const answer_t* a) {
-  char buf[512];
-  int n = snprintf(buf, sizeof(buf),
-                   "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: "
-                   "text/html\r\nContent-Length: %zu\r\n%s%s\r\n%s",
-                   a->status, status_text(a->status), strlen(a->message),
-                   a->extra ? a->extra : "", a->extra ? "\r\n" : "",
-                   a->message);
-  lode_stream_write(s, (lode_slice_t){ buf, (size_t) n }, NULL, NULL);
+  static const lode_slice_t none = { "", 0 };
+  char len[24];
+  snprintf(len, sizeof(len), "%zu", strlen(a->message));  /* any size_t */
+  lode__buf_t b = { 0 };
+  int rc = lode__ws_head_line(&b, "HTTP/1.1 ",
+                              lode_slice_str(status_line(a->status)));
+  if (rc == 0)
+    rc = lode__ws_head_line(&b, "Connection: close\r\nContent-Type: "
+                            "text/html", none);
+  if (rc == 0)
+    rc = lode__ws_head_line(&b, "Content-Length: ", lode_slice_str(len));
+  if (rc == 0 && a->extra != NULL)
+    rc = lode__ws_head_line(&b, a->extra, none);
+  if (rc == 0)
+    rc = lode__ws_head_line(&b, "", none);
+  if (rc == 0)
+    rc = lode__buf_append_str(&b, a->message);
+  if (rc == 0)
+    lode_stream_write(s, (lode_slice_t){ b.base, b.len }, NULL, NULL);
+  lode__buf_free(&b);
 }
 
 /* The first offered protocol the server speaks (or the first offered). */
@@ -82,7 +95,46 @@ static void check(const lode_websocket_request_t* r, answer_t* a) {
   }
 }
 
-/* Negotiates, answers 101 and keeps the attributes. */
+/* Writes the 101 with every header whole, whatever their lengths. */
+static int write_101(lode_websocket_t* ws, lode_slice_t key,
+                     lode_slice_t proto, lode_slice_t ext) {
+  char accept[29];
+  lode__ws_accept_key(key.base, key.len, accept);
+  lode__buf_t head = { 0 };
+  int rc = lode__ws_head_line(&head, "HTTP/1.1 101 Switching Protocols\r\n"
+                              "Upgrade: websocket\r\nConnection: Upgrade"
+                              "\r\nSec-WebSocket-Accept: ",
+                              lode_slice_str(accept));
+  if (rc == 0 && proto.base != NULL)
+    rc = lode__ws_head_line(&head, "Sec-WebSocket-Protocol: ", proto);
+  if (rc == 0 && ext.len > 0)
+    rc = lode__ws_head_line(&head, "Sec-WebSocket-Extensions: ", ext);
+  if (rc == 0)
+    rc = lode__ws_head_line(&head, "", (lode_slice_t){ "", 0 });
+  if (rc == 0)
+    rc = lode__ws_write_raw(ws, head.base, head.len);
+  lode__buf_free(&head);
+  return rc;
+}
+
+/* Keeps what the 101 says: url, protocol, extensions, and deflate. */
+static int keep_attributes(lode_websocket_t* ws, lode_slice_t url,
+                           lode_slice_t proto, lode_slice_t ext,
+                           const lode__pmd_params_t* agreed) {
+  ws->url = strndup(url.base ? url.base : "", url.len);
+  ws->protocol = strndup(proto.base ? proto.base : "", proto.len);
+  ws->extensions = strndup(ext.base ? ext.base : "", ext.len);
+  if (ws->url == NULL || ws->protocol == NULL || ws->extensions == NULL)
+    return UV_ENOMEM;
+  if (ext.len > 0) {
+    if ((ws->pmd = lode__pmd_new(1, agreed)) == NULL)
+      return UV_ENOMEM;
+    ws->dec.allow_rsv1 = 1;
+  }
+  return 0;
+}
+
+/* Negotiates, keeps the attributes and answers 101. */
 static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
                    const lode_websocket_opts_t* opts, answer_t* a) {
   const lode_slice_t* raw = r->raw_headers;
@@ -94,49 +146,31 @@ static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
     a->message = "Invalid Sec-WebSocket-Protocol header";
     return LODE_ERR_WS_PROTOCOL;
   }
-  lode__pmd_params_t agreed;
-  char ext[200] = "";
+  lode__pmd_params_t agreed = { 0 };
+  lode__buf_t ext = { 0 };
+  int rc = 0;
   offers = lode__ws_header(raw, n, "sec-websocket-extensions");
   if (opts->per_message_deflate > 0 && offers.base != NULL) {
-    int rc = lode__pmd_server_negotiate(offers.base, offers.len, opts,
-                                        &agreed);
+    rc = lode__pmd_server_negotiate(offers.base, offers.len, opts, &agreed);
     if (rc < 0) {
       a->status = 400;
       a->message = "Invalid or unacceptable Sec-WebSocket-Extensions header";
       return LODE_ERR_WS_PROTOCOL;
     }
-    if (rc == 1)
-      lode__pmd_format(&agreed, ext, sizeof(ext));
+    rc = rc == 1 ? lode__pmd_format(&agreed, &ext) : 0;
   }
-  lode_slice_t key = lode__ws_header(raw, n, "sec-websocket-key");
-  char accept[29], head[512];
-  lode__ws_accept_key(key.base, key.len, accept);
-  int len = snprintf(head, sizeof(head),
-                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
-                     "\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
-                     accept);
-  if (proto.base != NULL && proto.len < 200)
-    len += snprintf(head + len, sizeof(head) - (size_t) len,
-                    "Sec-WebSocket-Protocol: %.*s\r\n", (int) proto.len,
-                    proto.base);
-  if (ext[0] != '\0')
-    len += snprintf(head + len, sizeof(head) - (size_t) len,
-                    "Sec-WebSocket-Extensions: %s\r\n", ext);
-  len += snprintf(head + len, sizeof(head) - (size_t) len, "\r\n");
-  ws->url = strndup(r->url.base ? r->url.base : "", r->url.len);
-  ws->protocol = strndup(proto.base ? proto.base : "", proto.len);
-  ws->extensions = strdup(ext);
-  if (ws->url == NULL || ws->protocol == NULL || ws->extensions == NULL)
-    return UV_ENOMEM;
-  if (ext[0] != '\0') {
-    if ((ws->pmd = lode__pmd_new(1, &agreed)) == NULL)
-      return UV_ENOMEM;
-    ws->dec.allow_rsv1 = 1;
+  lode_slice_t e = { ext.base, ext.len };
+  if (rc == 0)
+    rc = keep_attributes(ws, r->url, proto, e, &agreed);
+  if (rc == 0) {
+    lode_socket_t* sock = lode_socket_from_stream(ws->stream);
+    if (sock != NULL)
+      lode_socket_set_no_delay(sock, 1);
+    rc = write_101(ws, lode__ws_header(raw, n, "sec-websocket-key"), proto,
+                   e);
   }
-  lode_socket_t* sock = lode_socket_from_stream(ws->stream);
-  if (sock != NULL)
-    lode_socket_set_no_delay(sock, 1);
-  return lode__ws_write_raw(ws, head, (size_t) len);
+  lode__buf_free(&ext);
+  return rc;
 }
 
 /* OPEN and on_open, then the frames that came before it. */
@@ -228,6 +262,10 @@ void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
                                  &h);
   if (len == 0)
     return;
+  if (len == -2) {
+    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
+    return;
+  }
   answer_t a = { 400, "Bad Request", NULL };
   lode_websocket_request_t r = {
     h.method, h.url, h.http_major, h.http_minor, h.raw, h.nraw
@@ -243,7 +281,9 @@ void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   }
   ws->flags &= ~LODE__WS_F_SERVING;
   uv_timer_stop(&ws->timer);
-  if (a.status == 0 && upgrade(ws, &r, &ws->opts, &a) == 0) {
+  int rc = a.status == 0 ? upgrade(ws, &r, &ws->opts, &a) : -1;
+  lode__ws_head_free(&h);
+  if (rc == 0) {
     memmove(ws->in.base, ws->in.base + len, ws->in.len - (size_t) len);
     ws->in.len -= (size_t) len;
     open_now(ws);

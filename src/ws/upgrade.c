@@ -17,7 +17,7 @@ int lode_websocket_handle_upgrade(lode_http_incoming_t* req,
   const char* const* raw = lode_http_incoming_raw_headers(req, &n);
   /* Node's server takes up to 2000 headers; the WebSocket ones may come
    * after many others. */
-  lode_slice_t stack[2 * LODE__WS_MAX_HEADERS];
+  lode_slice_t stack[2 * LODE__WS_INLINE_HEADERS];
   lode_slice_t* slices = stack;
   if (n > sizeof(stack) / sizeof(stack[0]) &&
       (slices = malloc(n * sizeof(*slices))) == NULL)

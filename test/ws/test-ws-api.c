@@ -125,6 +125,127 @@ TEST(client_handshake_checks) {
                "close(0,1006,)");
 }
 
+/* Heads are built whole, whatever their lengths. The client's request
+ * carries a 300-byte host (Node's URL parser takes it; lode refused hosts
+ * over 255 bytes), a 5000-byte path and a 300-byte protocol as they are;
+ * a 101 whose accept key and protocol come after 100 other headers (past
+ * the 64 the parser keeps inline) is read whole. */
+static char long_host[301], long_path[5002], long_proto[301];
+static void make_long(void) {
+  memset(long_host, 'h', 300);
+  long_path[0] = '/';
+  memset(long_path + 1, 'p', 5000);
+  memset(long_proto, 'q', 300);
+}
+
+static lode__buf_t seen;
+static void keep_all(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  lode__buf_append(&seen, d.base, d.len);
+  if (seen.len >= 4 && memcmp(seen.base + seen.len - 4, "\r\n\r\n", 4) == 0)
+    lode_stream_destroy(s, NULL);
+}
+static const lode_stream_reader_t keep_all_reader = { .on_data = keep_all };
+
+static void long_open(lode_websocket_t* ws) {
+  test_trace("open(%zu)", strlen(lode_websocket_protocol(ws)));
+  ASSERT_STR_EQ(lode_websocket_protocol(ws), long_proto);
+  ASSERT_OK(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                 (lode_slice_t){ 0 }));
+}
+static const lode_websocket_events_t long_events = {
+  .on_open = long_open, .on_error = trace_error, .on_close = trace_close,
+};
+
+TEST(long_heads_client) {
+  make_long();
+  static char url[5600], want[5600];
+  snprintf(url, sizeof(url), "ws://%s:8080%s", long_host, long_path);
+  const char* protos[] = { long_proto };
+  uv_loop_t loop;
+  lode_stream_t *a, *b;
+  lode_websocket_t* ws;
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_stream_set_reader(b, &keep_all_reader, NULL);
+  lode_websocket_opts_t o = { .stream = a };
+  test_trace_reset();
+  ASSERT_OK(lode_websocket_create(&loop, url, protos, 1, &o, &echo_events,
+                                  &ws));
+  ASSERT_STR_EQ(lode_websocket_url(ws), url);
+  test_run_loop(&loop, 5000);
+  ASSERT_TRACE("error(ERR_WS_PROTOCOL),close(0,1006,)");
+  test_loop_close(&loop);
+  lode__buf_append(&seen, "", 1);
+  snprintf(want, sizeof(want), "GET %s HTTP/1.1\r\nhost: %s:8080\r\n",
+           long_path, long_host);
+  ASSERT(strncmp(seen.base, want, strlen(want)) == 0);
+  snprintf(want, sizeof(want), "\r\nsec-websocket-protocol: %s\r\n",
+           long_proto);
+  ASSERT_NOT_NULL(strstr(seen.base, want));
+  lode__buf_free(&seen);
+
+  /* The answer. */
+  raw_init(0);
+  lode__buf_t res = { 0 };
+  lode__buf_append_str(&res, "HTTP/1.1 101 Switching Protocols\r\n"
+                             "Upgrade: websocket\r\nConnection: Upgrade\r\n");
+  for (int i = 0; i < 100; i++) {
+    char line[32];
+    snprintf(line, sizeof(line), "x-%d: y\r\n", i);
+    lode__buf_append_str(&res, line);
+  }
+  lode__buf_append_str(&res, "Sec-WebSocket-Protocol: ");
+  lode__buf_append_str(&res, long_proto);
+  lode__buf_append_str(&res, "\r\nSec-WebSocket-Accept: %s\r\n\r\n");
+  lode__buf_append(&res, "", 1);
+  R.response = res.base;
+  o = (lode_websocket_opts_t){ .stream = R.a };
+  ASSERT_OK(lode_websocket_create(&R.loop, "ws://h/", protos, 1, &o,
+                                  &long_events, &R.ws));
+  raw_finish();
+  ASSERT_TRACE("open(300),close(1,1000,)");
+  lode__buf_free(&res);
+}
+
+/* A server's 101 names a protocol of any length (one of 200 bytes or more
+ * was left out of it while the server reported it as chosen). */
+static void long_server_close(lode_websocket_t* ws, int clean, int code,
+                              lode_slice_t reason) {
+  char want[400];
+  snprintf(want, sizeof(want), "\r\nSec-WebSocket-Protocol: %s\r\n",
+           long_proto);
+  lode__buf_append(&R.rx, "", 1);
+  test_trace("101 names it: %s", strstr(R.rx.base, want) ? "yes" : "no");
+  trace_close(ws, clean, code, reason);
+}
+static const lode_websocket_events_t long_server_events = {
+  .on_open = long_open, .on_error = trace_error,
+  .on_close = long_server_close,
+};
+
+TEST(long_heads_server) {
+  make_long();
+  for (size_t len = 199; len <= 300; len += 101) {
+    raw_init(1);
+    long_proto[len] = '\0';
+    lode_slice_t headers[NREQUEST_HEADERS + 2];
+    memcpy(headers, request_headers, sizeof(lode_slice_t) * NREQUEST_HEADERS);
+    headers[NREQUEST_HEADERS] = LODE_SLICE("Sec-WebSocket-Protocol");
+    headers[NREQUEST_HEADERS + 1] = lode_slice_str(long_proto);
+    lode_websocket_request_t req = {
+      LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, headers, NREQUEST_HEADERS + 2
+    };
+    ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), NULL,
+                                    &long_server_events, &R.ws));
+    raw_finish();
+    char want[80];
+    snprintf(want, sizeof(want), "open(%zu),101 names it: yes,"
+             "close(1,1000,)", len);
+    ASSERT_TRACE(want);
+    long_proto[len] = len < 300 ? 'q' : '\0';
+  }
+}
+
 TEST(constructor_errors) {
   uv_loop_t loop;
   lode_stream_t *a, *b;
@@ -547,5 +668,6 @@ TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
           terminate, close_timeout, ping_after_our_close,
           frames_with_the_handshake, deflated_frames,
           send_buffered_and_close, close_codes_by_role, max_payload,
-          abnormal_closure, client_handshake_checks,
+          abnormal_closure, client_handshake_checks, long_heads_client,
+          long_heads_server,
           constructor_errors)

@@ -49,11 +49,13 @@ TEST(params_rejected) {
 
 TEST(format) {
   lode__pmd_params_t p = { 1, 1, 10, -1 };
-  char buf[200];
-  lode__pmd_format(&p, buf, sizeof(buf));
-  ASSERT_STR_EQ(buf, "permessage-deflate; server_no_context_takeover; "
+  lode__buf_t buf = { 0 };
+  ASSERT_OK(lode__pmd_format(&p, &buf));
+  const char* want = "permessage-deflate; server_no_context_takeover; "
                      "client_no_context_takeover; server_max_window_bits=10;"
-                     " client_max_window_bits");
+                     " client_max_window_bits";
+  ASSERT_MEM_EQ(buf.base, buf.len, want, strlen(want));
+  lode__buf_free(&buf);
 }
 
 TEST(server_negotiation) {

@@ -295,8 +295,7 @@ TEST(node_websocket_client) {
   server_opts = (lode_websocket_opts_t){ .per_message_deflate = 1,
                                          .protocols = protos,
                                          .nprotocols = 2 };
-  char url[128];
-  serve_lode("/node", &node_events, url);
+  const char* url = serve_lode("/node", &node_events);
   const char* argv[] = { "node", "--experimental-websocket",
                          "test/peers/ws-node-client.js", url, NULL };
   const char* out = run_with_peer(test_peer_start(argv));
@@ -417,6 +416,32 @@ TEST(ws_client_server_close_codes) {
   }
 }
 
+/* A ws client with a 1000-byte subprotocol, 100 headers of its own
+ * before the WebSocket ones (ws puts them first) and a 4000-byte path:
+ * lode_websocket_serve finds the key after the 64th header line, and
+ * its 101 names the protocol whole (ws fails a 101 without it). */
+TEST(ws_client_long_heads) {
+  static char proto[1001], path[4002], opts[8192], want[8192];
+  memset(proto, 'p', 1000);
+  path[0] = '/';
+  memset(path + 1, 'u', 4000);
+  int n = snprintf(opts, sizeof(opts), "{\"protocols\":[\"%s\"],"
+                   "\"headers\":{", proto);
+  for (int i = 0; i < 100; i++)
+    n += snprintf(opts + n, sizeof(opts) - (size_t) n, "%s\"x-%d\":\"y\"",
+                  i ? "," : "", i);
+  snprintf(opts + n, sizeof(opts) - (size_t) n, "}}");
+  server_opts = (lode_websocket_opts_t){ 0 };
+  const char* out = run_ws_client(path, opts, "close-from-lode",
+                                  &server_events);
+  snprintf(want, sizeof(want), "open %s \nclose 4000 server says bye\n",
+           proto);
+  ASSERT_STR_EQ(out, want);
+  snprintf(want, sizeof(want), "open(%s,),close(1,4000,server says bye)",
+           path);
+  ASSERT_TRACE(want);
+}
+
 int main(int argc, char** argv) {
   make_big();
   static const test_case_t cases[] = {
@@ -425,7 +450,8 @@ int main(int argc, char** argv) {
     C_(lode_client_inflate_limit) C_(lode_client_refused)
     C_(lode_client_close_while_connecting)
     C_(ws_client_plain) C_(ws_client_deflate) C_(ws_client_close_paths)
-    C_(ws_client_server_close_codes) C_(ws_client_pinged)
+    C_(ws_client_server_close_codes) C_(ws_client_long_heads)
+    C_(ws_client_pinged)
     C_(node_websocket_client)
 #undef C_
   };

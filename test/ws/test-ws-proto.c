@@ -334,6 +334,45 @@ TEST(head_parse) {
   ASSERT_EQ(lode__ws_head_parse(big, sizeof(big), 1, &h), -1);
 }
 
+/* A head with more header lines than the parser keeps inline is read
+ * whole: a header after the 64th is found (it was missed before), up to
+ * Node's maxHeadersCount (2000) lines; the lines past it are checked but
+ * not kept, as Node's server does. */
+static lode__buf_t lines_buf;
+static void parse_lines(size_t lines, lode__ws_head_t* h) {
+  lode__buf_t* b = &lines_buf;
+  b->len = 0;
+  lode__buf_append_str(b, "GET / HTTP/1.1\r\n");
+  for (size_t i = 0; i < lines; i++) {
+    char line[64];
+    snprintf(line, sizeof(line), "x: %zu\r\n", i);  /* within 16 KiB */
+    lode__buf_append_str(b, line);
+  }
+  lode__buf_append_str(b, "Sec-WebSocket-Key: k\r\n\r\n");
+  ASSERT_EQ(lode__ws_head_parse(b->base, b->len, 1, h), (long) b->len);
+}
+
+TEST(head_parse_many_headers) {
+  lode__ws_head_t h;
+  parse_lines(LODE__WS_INLINE_HEADERS, &h);
+  ASSERT_EQ(h.nraw, 2 * (LODE__WS_INLINE_HEADERS + 1));
+  lode_slice_t v = lode__ws_header(h.raw, h.nraw, "sec-websocket-key");
+  ASSERT_MEM_EQ(v.base, v.len, "k", 1);
+  v = h.raw[2 * 63 + 1];
+  ASSERT_MEM_EQ(v.base, v.len, "63", 2);
+  lode__ws_head_free(&h);
+  parse_lines(LODE__WS_MAX_HEADERS - 1, &h);
+  ASSERT_EQ(h.nraw, 2 * LODE__WS_MAX_HEADERS);
+  ASSERT_NOT_NULL(lode__ws_header(h.raw, h.nraw, "sec-websocket-key").base);
+  lode__ws_head_free(&h);
+  parse_lines(LODE__WS_MAX_HEADERS, &h);
+  ASSERT_EQ(h.nraw, 2 * LODE__WS_MAX_HEADERS);
+  ASSERT_NULL(lode__ws_header(h.raw, h.nraw, "sec-websocket-key").base);
+  lode__ws_head_free(&h);
+  lode__buf_free(&lines_buf);
+}
+
 TEST_MAIN(sha1_vectors, sha1_against_node, base64_and_accept, frame_header,
           mask_any_offset, decoder_splits, decoder_violations,
-          utf8_valid_and_invalid, utf8_incremental, close_codes, head_parse)
+          utf8_valid_and_invalid, utf8_incremental, close_codes, head_parse,
+          head_parse_many_headers)

@@ -54,9 +54,10 @@ static const char* run_with_peer(test_peer_t* p) {
 }
 
 /* Serves ws://127.0.0.1:PORT`path` with `ev` (whose on_close should be
- * s_close); writes the URL to url[64]. */
-static void serve_lode(const char* path, const lode_websocket_events_t* ev,
-                       char url[128]) {
+ * s_close) and returns the URL (static; `path` may be long). */
+static const char* serve_lode(const char* path,
+                              const lode_websocket_events_t* ev) {
+  static char url[8192];
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
   server_ws_events = ev;
@@ -65,7 +66,9 @@ static void serve_lode(const char* path, const lode_websocket_events_t* ev,
   ASSERT_OK(lode_server_listen(server, &lo, NULL, NULL));
   lode_net_address_t addr;
   ASSERT_OK(lode_server_address(server, &addr));
-  snprintf(url, 128, "ws://127.0.0.1:%d%s", addr.port, path);
+  int n = snprintf(url, sizeof(url), "ws://127.0.0.1:%d%s", addr.port, path);
+  ASSERT((size_t) n < sizeof(url));
+  return url;
 }
 
 /* serve_lode, then `node ws-client.js URL client_opts mode` against it
@@ -73,8 +76,7 @@ static void serve_lode(const char* path, const lode_websocket_events_t* ev,
 static const char* run_ws_client(const char* path, const char* client_opts,
                                  const char* mode,
                                  const lode_websocket_events_t* ev) {
-  char url[128];
-  serve_lode(path, ev, url);
+  const char* url = serve_lode(path, ev);
   const char* argv[] = { "node", "test/peers/ws-client.js", url, client_opts,
                          mode, NULL };
   return run_with_peer(test_peer_start(argv));

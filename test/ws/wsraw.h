@@ -173,7 +173,7 @@ static void decode_replies(const uint8_t* p, size_t n) {
 }
 
 static void answer_handshake(const lode__ws_head_t* h) {
-  char buf[1024];
+  static char buf[16384];
   lode_slice_t key = lode__ws_header(h->raw, h->nraw, "sec-websocket-key");
   char acc[29];
   lode__ws_accept_key(key.base, key.len, acc);
@@ -195,11 +195,12 @@ static void peer_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   lode__ws_head_t h;
   long n = lode__ws_head_parse((const char*) R.rx.base, R.rx.len,
                                !R.lode_is_server, &h);
+  if (!R.lode_is_server && n > 0)
+    answer_handshake(&h);
+  lode__ws_head_free(&h);
   if (n <= 0)
     return;
   R.head_done = 1;
-  if (!R.lode_is_server)
-    answer_handshake(&h);
   send_script();
   if (R.end_after_script)
     lode_stream_end(R.b, NULL, NULL);
