@@ -175,20 +175,9 @@ static int parse_url(const char* s, url_t* u) {
   return rc;
 }
 
-static int is_token(const char* s) {
-  if (*s == '\0')
-    return 0;
-  for (; *s; s++) {
-    unsigned char c = (unsigned char) *s;
-    if (c <= ' ' || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c) != NULL)
-      return 0;
-  }
-  return 1;
-}
-
 static int check_protocols(const char* const* p, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    if (p[i] == NULL || !is_token(p[i]))
+    if (p[i] == NULL || !lode__ws_is_token(lode_slice_str(p[i])))
       return LODE_ERR_WS_SYNTAX;
     for (size_t j = 0; j < i; j++)
       if (strcasecmp(p[i], p[j]) == 0)

@@ -28,6 +28,17 @@ lode_slice_t lode__ws_header(const lode_slice_t* raw, size_t nraw,
   return (lode_slice_t){ NULL, 0 };
 }
 
+int lode__ws_is_token(lode_slice_t s) {
+  if (s.len == 0)
+    return 0;
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char c = (unsigned char) s.base[i];
+    if (c <= ' ' || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c) != NULL)
+      return 0;
+  }
+  return 1;
+}
+
 int lode__ws_list_next(lode_slice_t value, size_t* pos, lode_slice_t* item) {
   if (*pos > value.len)
     return 0;

@@ -199,6 +199,8 @@ int lode__ws_head_line(lode__buf_t* b, const char* name, lode_slice_t value);
 /* The value of the first header named `name` (any case), or base NULL. */
 lode_slice_t lode__ws_header(const lode_slice_t* raw, size_t nraw,
                              const char* name);
+/* 1 if `s` is an HTTP token (RFC 7230 tchar, at least one). */
+int lode__ws_is_token(lode_slice_t s);
 /* Walks a comma-separated list: 1 and the next item (trimmed), or 0 at
  * the end. *pos starts at 0. */
 int lode__ws_list_next(lode_slice_t value, size_t* pos, lode_slice_t* item);

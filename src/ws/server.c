@@ -48,6 +48,41 @@ static void refuse(lode_stream_t* s, const answer_t* a) {
   lode__buf_free(&b);
 }
 
+static int slice_cmp(const void* a, const void* b) {
+  const lode_slice_t* x = a;
+  const lode_slice_t* y = b;
+  if (x->len != y->len)
+    return x->len < y->len ? -1 : 1;
+  return memcmp(x->base, y->base, x->len);
+}
+
+/* The offer as ws parses it: tokens, each named once (case matters).
+ * 0, -1 when it is bad, or UV_ENOMEM. Duplicates are found by sorting, so
+ * a head full of names costs n log n, not n squared. */
+static int check_offer(lode_slice_t offered) {
+  size_t pos = 0, n = 0;
+  lode_slice_t t;
+  while (lode__ws_list_next(offered, &pos, &t)) {
+    if (!lode__ws_is_token(t))
+      return -1;
+    n++;
+  }
+  if (n < 2)
+    return 0;
+  lode_slice_t* v = malloc(n * sizeof(*v));
+  if (v == NULL)
+    return UV_ENOMEM;
+  for (pos = 0, n = 0; lode__ws_list_next(offered, &pos, &t);)
+    v[n++] = t;
+  qsort(v, n, sizeof(*v), slice_cmp);
+  int rc = 0;
+  for (size_t i = 1; i < n && rc == 0; i++)
+    if (slice_cmp(&v[i - 1], &v[i]) == 0)
+      rc = -1;
+  free(v);
+  return rc;
+}
+
 /* The first offered protocol the server speaks (or the first offered). */
 static int pick_protocol(lode_slice_t offered, const lode_websocket_opts_t* o,
                          lode_slice_t* chosen) {
@@ -57,9 +92,10 @@ static int pick_protocol(lode_slice_t offered, const lode_websocket_opts_t* o,
   lode_slice_t t;
   if (offered.base == NULL)
     return 0;
+  int rc = check_offer(offered);
+  if (rc != 0)
+    return rc;
   while (lode__ws_list_next(offered, &pos, &t)) {
-    if (t.len == 0)
-      return -1;
     int ok = o->nprotocols == 0;
     for (size_t i = 0; i < o->nprotocols && !ok; i++)
       ok = strlen(o->protocols[i]) == t.len &&
@@ -140,15 +176,17 @@ static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
   const lode_slice_t* raw = r->raw_headers;
   size_t n = r->nraw_headers;
   lode_slice_t proto, offers;
-  if (pick_protocol(lode__ws_header(raw, n, "sec-websocket-protocol"), opts,
-                    &proto) != 0) {
+  int rc = pick_protocol(lode__ws_header(raw, n, "sec-websocket-protocol"),
+                         opts, &proto);
+  if (rc == UV_ENOMEM)
+    return rc;
+  if (rc != 0) {
     a->status = 400;
     a->message = "Invalid Sec-WebSocket-Protocol header";
     return LODE_ERR_WS_PROTOCOL;
   }
   lode__pmd_params_t agreed = { 0 };
   lode__buf_t ext = { 0 };
-  int rc = 0;
   offers = lode__ws_header(raw, n, "sec-websocket-extensions");
   if (opts->per_message_deflate > 0 && offers.base != NULL) {
     rc = lode__pmd_server_negotiate(offers.base, offers.len, opts, &agreed);

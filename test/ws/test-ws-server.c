@@ -183,6 +183,35 @@ TEST(serve_accepts) {
                 "Invalid or unacceptable Sec-WebSocket-Extensions header");
 }
 
+/* The offered protocols are parsed as npm ws parses them (checked with
+ * ws 8): tokens separated by commas and optional blanks, each named once
+ * (case matters); anything else is refused with ws's 400. */
+TEST(serve_protocol_offers) {
+  static const char* bad[] = { "a, a", "a b", "a;b", "a,,b", "a,", "a/b",
+                               "b, a, c, a" };
+  char req[256];
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    snprintf(req, sizeof(req), GOOD_REQUEST("Sec-WebSocket-Protocol: %s\r\n"),
+             bad[i]);
+    ASSERT_STR_EQ(serve(req, NULL),
+                  "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                  "Content-Type: text/html\r\nContent-Length: 37\r\n\r\n"
+                  "Invalid Sec-WebSocket-Protocol header");
+    ASSERT_TRACE(REFUSED);
+  }
+  static const char* good[][2] = { { "a ,\tb", "a" }, { "A, a", "A" } };
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+    snprintf(req, sizeof(req), GOOD_REQUEST("Sec-WebSocket-Protocol: %s\r\n"),
+             good[i][0]);
+    char want[256];
+    snprintf(want, sizeof(want), "HTTP/1.1 101 Switching Protocols\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+             "Sec-WebSocket-Protocol: %s\r\n\r\n", good[i][1]);
+    ASSERT_STR_EQ(serve(req, NULL), want);
+  }
+}
+
 TEST(accept_refusal_returns) {
   uv_loop_t loop;
   lode_stream_t *a, *b;
@@ -299,5 +328,6 @@ TEST(lode_to_lode_deflate) {
 }
 
 TEST_MAIN(serve_refusals, serve_head_timeout, bad_arguments, serve_accepts,
+          serve_protocol_offers,
           accept_refusal_returns,
           lode_to_lode_plain, lode_to_lode_deflate)
