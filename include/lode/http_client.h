@@ -27,8 +27,9 @@
  *   abort() before a socket: abort, close; after 'socket': abort, error
  *                        ("socket hang up"), close; after the response:
  *                        abort, res aborted, res error, close, res close.
- * Each was checked against Node 20 (test/peers/client-orders.js). Node
- * differs from the specification in three places; lode chooses:
+ * Each is compared with Node 20 when the tests run (test-http-client-
+ * destroy.c runs test/peers/client-orders.js). Node differs from the
+ * specification in three places; lode chooses:
  *   - abort() before a socket: Node emits close, then abort. lode keeps
  *     the specification's abort, close: close is always an object's last
  *     callback (after it the pointer is gone).
@@ -51,8 +52,9 @@
  * is ended before the user's on_end: what the request writes then is
  * held, never sent (no 'finish'), as in Node.
  * After the response's end (connection not kept), destroy(err) and abort()
- * still give the request its error or abort before its close; the
- * response's close comes with its end (Node 20: one tick later).
+ * still give the request its error or abort, on the next tick as Node's,
+ * before the response's close (two ticks after its end, as Node's) and
+ * the request's.
  * Every event is asynchronous to the call that caused it. */
 #ifndef LODE_HTTP_CLIENT_H
 #define LODE_HTTP_CLIENT_H

@@ -213,8 +213,7 @@ static void res_close_nt(lode__tick_t* t) {
 
 static int res_may_close(lode_http_incoming_t* m) {
   lode__client_req_t* r = m->owner_ctx;
-  if (r->res != m || !(r->flags & LODE__CR_KEEP_ALIVE) ||
-      !(m->flags & LODE__IN_END_EMITTED) ||
+  if (r->res != m || !(m->flags & LODE__IN_END_EMITTED) ||
       (m->flags & (LODE__IN_ABORTED | LODE__IN_DESTROYED)))
     return 1;
   if (r->flags & LODE__CR_RES_CLOSE_WAIT)
@@ -793,6 +792,16 @@ const lode__outgoing_ops_t lode__client_ops = {
 
 /* ---- Public calls ---- */
 
+/* Node's socket.destroy(err) says its error on the next tick, before the
+ * socket's close (a lode socket says it with its close). */
+static void emit_destroy_error(lode__tick_t* t) {
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
+                                             error_tick);
+  if (r->err != NULL)
+    lode__client_error(r, r->err);
+  req_release(r);
+}
+
 void lode_http_request_destroy(lode_http_request_t* o,
                                const lode_error_t* err) {
   lode__client_req_t* r = cr(o);
@@ -807,6 +816,10 @@ void lode_http_request_destroy(lode_http_request_t* o,
     lode__agent_forget_request(r->agent, r);
     lode__client_on_socket(r, NULL, 0);
   } else if (!(r->flags & LODE__CR_ON_SOCKET) && req_stream(r) != NULL) {
+    if (err != NULL) {
+      req_hold(r);
+      lode__tick(r->nl, &r->error_tick, emit_destroy_error);
+    }
     lode_stream_destroy(req_stream(r), err);
   }
 }

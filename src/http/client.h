@@ -126,6 +126,7 @@ struct lode__client_req_s {
   lode__netloop_t* nl;           /* for Node's nextTick (lode__tick) */
   lode__tick_t socket_tick;      /* onSocketNT */
   lode__tick_t abort_tick;       /* emitAbortNT */
+  lode__tick_t error_tick;       /* destroy(err)'s error from the socket */
   lode__tick_t free_tick;        /* emitFreeNT */
   lode__tick_t res_close_tick;   /* the response's close (two ticks) */
   lode__agent_sock_t* freeing;   /* the socket emitFreeNT hands back */
