@@ -280,12 +280,19 @@ int lode_http_outgoing_writable_corked(const lode_http_outgoing_t* msg);
  * LODE_ERR_HTTP_CONTENT_LENGTH_MISMATCH (strictContentLength),
  * LODE_ERR_HTTP_BODY_NOT_ALLOWED (rejectNonStandardBodyWrites). Write
  * after end gives 0, and LODE_ERR_STREAM_WRITE_AFTER_END goes to `cb` and
- * on_error asynchronously, as in Node. `cb` may be NULL. */
+ * on_error asynchronously, as in Node. `cb` may be NULL; when the call
+ * returns >= 0 it runs exactly once, with LODE_ERR_STREAM_DESTROYED if
+ * the message goes before the bytes are written (Node drops such
+ * callbacks); on a negative return (UV_ENOMEM: nothing was written) it
+ * never runs. */
 int lode_http_outgoing_write(lode_http_outgoing_t* msg, lode_slice_t chunk,
                              lode_http_outgoing_cb cb, void* arg);
 /* Node: end([data][, callback]). `chunk` may be {NULL, 0}. With no header
- * sent yet and a known length, sends Content-Length. `cb` runs at finish.
- * Returns 0 or a negative code as for write. */
+ * sent yet and a known length, sends Content-Length. `cb` runs at finish,
+ * or with LODE_ERR_STREAM_DESTROYED before 'close' when the message goes
+ * unfinished (out of memory, the end could not be queued: the message is
+ * destroyed with UV_ENOMEM and 0 returned). Returns 0 or a negative code
+ * as for write. */
 int lode_http_outgoing_end(lode_http_outgoing_t* msg, lode_slice_t chunk,
                            lode_http_outgoing_cb cb, void* arg);
 /* Node: write(string, encoding[, callback]) and end(string, encoding[,

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "http/common.h"
+#include "http/outgoing.h"
 
 /* Node's http.METHODS: llhttp's request methods, sorted. */
 static const char* const methods[] = {
@@ -332,4 +333,18 @@ const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop) {
            tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   c->expires = now + 1000 - (uint64_t) (ts.tv_nsec / 1000000);
   return c->text;
+}
+
+/* The HTTP objects' deferred calls go on the loop's later queue, whose
+ * nodes live in the objects: a deferral never allocates, so it cannot
+ * fail and lose its callback. The queue exists while a server or a
+ * request holds the loop's net state; without one the call runs now. */
+void lode__http_later(uv_loop_t* loop, lode__tick_t* t,
+                      void (*fn)(lode__tick_t* t)) {
+  lode__netloop_t* nl = lode__netloop_find(loop);
+  if (nl == NULL) {
+    fn(t);
+    return;
+  }
+  lode__later(nl, t, fn);
 }

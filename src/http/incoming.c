@@ -472,8 +472,9 @@ static void flush(lode_http_incoming_t* m) {
   lode_http_incoming_release(m);
 }
 
-static void flush_deferred(void* arg) {
-  lode_http_incoming_t* m = arg;
+static void flush_deferred(lode__tick_t* t) {
+  lode_http_incoming_t* m =
+      lode__container_of(t, lode_http_incoming_t, flush_tick);
   m->flags &= ~LODE__IN_FLUSH_QUEUED;
   flush(m);
   lode_http_incoming_release(m);
@@ -483,10 +484,9 @@ static void schedule_flush(lode_http_incoming_t* m) {
   if (m->flags & (LODE__IN_FLUSH_QUEUED | LODE__IN_CLOSED))
     return;
   uv_loop_t* loop = m->owner ? m->owner->loop(m) : m->conn->srv->loop;
-  if (lode__defer(loop, flush_deferred, m) != 0)
-    return;
   m->flags |= LODE__IN_FLUSH_QUEUED;
   lode_http_incoming_hold(m);
+  lode__http_later(loop, &m->flush_tick, flush_deferred);
 }
 
 int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data) {

@@ -73,35 +73,6 @@ void* lode_http_outgoing_get_data(const lode_http_outgoing_t* o) {
   return o->data;
 }
 
-/* Deferral for rare paths: a one-shot timer that frees itself. */
-typedef struct defer_s {
-  uv_timer_t timer;
-  void (*fn)(void* arg);
-  void* arg;
-} defer_t;
-
-static void defer_closed(uv_handle_t* h) {
-  free(h->data);
-}
-
-static void defer_fire(uv_timer_t* t) {
-  defer_t* d = t->data;
-  d->fn(d->arg);
-  uv_close((uv_handle_t*) &d->timer, defer_closed);
-}
-
-int lode__defer(uv_loop_t* loop, void (*fn)(void* arg), void* arg) {
-  defer_t* d = malloc(sizeof(*d));
-  if (d == NULL)
-    return UV_ENOMEM;
-  d->fn = fn;
-  d->arg = arg;
-  uv_timer_init(loop, &d->timer);
-  d->timer.data = d;
-  uv_timer_start(&d->timer, defer_fire, 0, 0);
-  return 0;
-}
-
 /* Header storage: Node's setHeader family. */
 static int check_header(const lode_http_outgoing_t* o, const char* name,
                         const char* const* values, size_t n) {
@@ -514,8 +485,9 @@ static void write_done(lode_stream_t* s, int status, void* arg) {
   lode_http_outgoing_release(o);
 }
 
-static void empty_done(void* arg) {
-  write_done(NULL, 0, arg);
+static void later_done(lode__tick_t* t) {
+  wctx_t* w = lode__container_of(t, wctx_t, tick);
+  write_done(NULL, w->status, w);
 }
 
 static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
@@ -528,8 +500,10 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
       w = &o->fin;
       o->fin_busy = 1;
     } else if ((w = malloc(sizeof(*w))) == NULL) {
-      return UV_ENOMEM;
+      return LODE__NO_MEMORY;
     }
+    w->tick = (lode__tick_t){ 0 };
+    w->status = 0;
     w->o = o;
     w->n = ncbs;
     w->cbs = cbs;
@@ -543,8 +517,8 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
   for (size_t i = 0; i < n; i++)
     total += bufs[i].len;
   if (total == 0) {
-    if (w != NULL && lode__defer(o->loop, empty_done, w) != 0)
-      write_done(NULL, UV_ENOMEM, w);
+    if (w != NULL)
+      lode__http_later(o->loop, &w->tick, later_done);
     return 1;
   }
   int r = LODE__NO_BATCH;
@@ -553,13 +527,16 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
   if (r == LODE__NO_BATCH)
     r = lode_stream_writev(o->socket, bufs, n, w ? write_done : NULL, w);
   if (r < 0 && w != NULL) {
-    if (w->cbs != &w->one)
-      free(w->cbs);
-    if (w == &o->fin)
-      o->fin_busy = 0;
-    else
-      free(w);
-    lode_http_outgoing_release(o);
+    /* Refused at once: the callbacks still run, with the error, later
+     * (as the stream would have called them). */
+    w->status = r;
+    lode__http_later(o->loop, &w->tick, later_done);
+  }
+  if (r == UV_ENOMEM) {
+    /* The connection lost these bytes: the message cannot go on. */
+    lode_error_t e;
+    lode_error_init(&e, UV_ENOMEM);
+    lode_http_outgoing_destroy(o, &e);
   }
   return r;
 }
@@ -582,6 +559,16 @@ static int flush_held(lode_http_outgoing_t* o) {
   /* The write context takes a multi-entry array; a single entry is
    * copied into it. */
   int r = stream_write(o, &one, 1, cbs, ncbs);
+  if (r == LODE__NO_MEMORY) {
+    /* Kept as they were; the message goes, and its close fails them. */
+    o->held_cbs = cbs;
+    o->nheld_cbs = ncbs;
+    o->held.len = len;
+    lode_error_t e;
+    lode_error_init(&e, UV_ENOMEM);
+    lode_http_outgoing_destroy(o, &e);
+    return 0;
+  }
   if (ncbs == 1)
     free(cbs);
   if (o->ops->on_pending != NULL)
@@ -600,14 +587,16 @@ static int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs,
     if (o->held.len > 0 || o->nheld_cbs > 0)
       flush_held(o);
     int r = stream_write(o, bufs, n, cb ? &pc : NULL, cb ? 1 : 0);
-    return r < 0 ? 0 : r;
+    /* NO_MEMORY: nothing was written and no callback will come; other
+     * failures call the callback with the error. */
+    return r == LODE__NO_MEMORY ? UV_ENOMEM : r < 0 ? 0 : r;
   }
+  /* Room for everything first, so that a failure holds nothing. */
   size_t total = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (lode__buf_append(&o->held, bufs[i].base, bufs[i].len) != 0)
-      return UV_ENOMEM;
+  for (size_t i = 0; i < n; i++)
     total += bufs[i].len;
-  }
+  if (lode__buf_reserve(&o->held, total) != 0)
+    return UV_ENOMEM;
   if (cb != NULL) {
     lode__pending_cb_t* p =
         realloc(o->held_cbs, (o->nheld_cbs + 1) * sizeof(*p));
@@ -616,6 +605,8 @@ static int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs,
     p[o->nheld_cbs++] = pc;
     o->held_cbs = p;
   }
+  for (size_t i = 0; i < n; i++)
+    lode__buf_append(&o->held, bufs[i].base, bufs[i].len);
   if (o->ops->on_pending != NULL)
     o->ops->on_pending(o, (long) total);
   return o->held.len < lode_http_outgoing_writable_high_water_mark(o);
@@ -645,14 +636,14 @@ int lode__outgoing_write_raw(lode_http_outgoing_t* o, lode_slice_t data,
 /* Errors Node reports on the next tick (write after end, destroyed), and
  * with code 0 a callback Node calls on the next tick. */
 typedef struct late_err_s {
+  lode__tick_t tick;
   lode_http_outgoing_t* o;
   lode__pending_cb_t cb;
   int code;
   const char* what;
 } late_err_t;
 
-static void late_err_fire(void* arg) {
-  late_err_t* l = arg;
+static void late_err_run(late_err_t* l) {
   lode_http_outgoing_t* o = l->o;
   lode_error_t e;
   if (l->cb.cb != NULL)
@@ -663,21 +654,30 @@ static void late_err_fire(void* arg) {
   if (l->code != 0 && l->code != LODE_ERR_STREAM_ALREADY_FINISHED &&
       !(o->flags & LODE__OUT_DESTROYED) && o->ev && o->ev->on_error)
     o->ev->on_error(o, &e);
-  free(l);
   lode_http_outgoing_release(o);
+}
+
+static void late_err_fire(lode__tick_t* t) {
+  late_err_t* l = lode__container_of(t, late_err_t, tick);
+  late_err_run(l);
+  free(l);
 }
 
 static void late_err(lode_http_outgoing_t* o, int code, const char* what,
                      lode_http_outgoing_cb cb, void* arg) {
   late_err_t* l = malloc(sizeof(*l));
-  if (l == NULL)
-    return;
-  *l = (late_err_t){ o, { cb, arg }, code, what };
+  late_err_t now;
   lode_http_outgoing_hold(o);
-  if (lode__defer(o->loop, late_err_fire, l) != 0) {
-    free(l);
-    lode_http_outgoing_release(o);
+  if (l == NULL) {
+    /* Out of memory: the callback and the error come at once rather than
+     * never. */
+    now = (late_err_t){ .o = o, .cb = { cb, arg }, .code = code,
+                        .what = what };
+    late_err_run(&now);
+    return;
   }
+  *l = (late_err_t){ .o = o, .cb = { cb, arg }, .code = code, .what = what };
+  lode__http_later(o->loop, &l->tick, late_err_fire);
 }
 
 static void late_cb(lode_http_outgoing_t* o, lode_http_outgoing_cb cb,
@@ -786,8 +786,9 @@ static void finish(lode_http_outgoing_t* o, int status, void* arg) {
   lode_http_outgoing_release(o);
 }
 
-static void finish_late(void* arg) {
-  lode_http_outgoing_t* o = arg;
+static void finish_late(lode__tick_t* t) {
+  lode_http_outgoing_t* o =
+      lode__container_of(t, lode_http_outgoing_t, finish_tick);
   finish(o, 0, NULL);
   lode_http_outgoing_release(o);
 }
@@ -864,12 +865,23 @@ int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
   if (cb != NULL)
     o->end_cb = (lode__pending_cb_t){ cb, arg };
   o->flags |= LODE__OUT_FINISHED;
+  int wr = 0;
   if (body.len > 0)
-    write_framed(o, body, tail, finish, NULL);
+    wr = write_framed(o, body, tail, finish, NULL);
   else if (pending)
-    send_bufs(o, &tail, 1, finish, NULL);
-  else if (lode__defer(o->loop, finish_late, o) == 0)
+    wr = send_bufs(o, &tail, 1, finish, NULL);
+  else {
     lode_http_outgoing_hold(o);
+    lode__http_later(o->loop, &o->finish_tick, finish_late);
+  }
+  if (wr == UV_ENOMEM) {
+    /* The end could not be queued: the message goes instead of hanging
+     * unfinished ('error', then 'close', which fails end()'s callback). */
+    lode_error_t e;
+    lode_error_init(&e, UV_ENOMEM);
+    lode_http_outgoing_destroy(o, &e);
+    return 0;
+  }
   if (o->socket != NULL && o->held.len == 0)
     prefinish(o);
   return 0;
@@ -899,12 +911,33 @@ void lode__outgoing_drain(lode_http_outgoing_t* o) {
     o->ev->on_drain(o);
 }
 
+/* A message that goes away with writes never sent: their callbacks and
+ * end()'s are called, with LODE_ERR_STREAM_DESTROYED, before 'close'
+ * (Node drops them; a C caller may own memory its callback frees). */
+static void fail_pending(lode_http_outgoing_t* o) {
+  lode__pending_cb_t* cbs = o->held_cbs;
+  size_t n = o->nheld_cbs;
+  lode__pending_cb_t ecb = o->end_cb;
+  o->held_cbs = NULL;
+  o->nheld_cbs = 0;
+  o->end_cb.cb = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (cbs[i].cb != NULL)
+      cbs[i].cb(o, LODE_ERR_STREAM_DESTROYED, cbs[i].arg);
+  free(cbs);
+  if (ecb.cb != NULL && !(o->flags & LODE__OUT_WFINISHED))
+    ecb.cb(o, LODE_ERR_STREAM_DESTROYED, ecb.arg);
+}
+
 void lode__outgoing_emit_close(lode_http_outgoing_t* o) {
   if (o->flags & LODE__OUT_CLOSED)
     return;
   o->flags |= LODE__OUT_CLOSED | LODE__OUT_DESTROYED;
+  lode_http_outgoing_hold(o);
+  fail_pending(o);
   if (o->ev != NULL && o->ev->on_close != NULL)
     o->ev->on_close(o);
+  lode_http_outgoing_release(o);
 }
 
 int lode_http_outgoing_headers_sent(const lode_http_outgoing_t* o) {

@@ -4,7 +4,10 @@
 #ifndef LODE_HTTP_OUTGOING_H
 #define LODE_HTTP_OUTGOING_H
 
+#include <limits.h>
+
 #include "http/common.h"
+#include "net/internal.h"
 
 typedef struct lode__outgoing_ops_s {
   /* Node's _implicitHeader(): builds the header block (writeHead or the
@@ -27,6 +30,9 @@ typedef struct lode__outgoing_ops_s {
 } lode__outgoing_ops_t;
 
 #define LODE__NO_BATCH 2
+/* stream_write could not make its write context: nothing was written
+ * and no callback will come (distinct from every error code). */
+#define LODE__NO_MEMORY INT_MIN
 
 typedef struct lode__pending_cb_s {
   lode_http_outgoing_cb cb;
@@ -60,6 +66,8 @@ enum {
 
 /* A write's completion: the message, and the callbacks to run. */
 typedef struct lode__wctx_s {
+  lode__tick_t tick;          /* completes on a later turn: an empty write, */
+  int status;                 /* or one the connection refused at once */
   lode_http_outgoing_t* o;
   lode__pending_cb_t* cbs;
   size_t n;
@@ -93,6 +101,7 @@ struct lode_http_outgoing_s {
   int status_code;            /* a response's; 0 for a request */
   lode__pending_cb_t end_cb;
   lode__wctx_t fin;           /* the last write's context, never malloc'd */
+  lode__tick_t finish_tick;   /* 'finish' of an end() with nothing to send */
   /* Optional: takes a write for the owner's batch (responses written while
    * one read is parsed leave in one write). Same contract as
    * lode_stream_writev, or LODE__NO_BATCH to write to the stream now (with
@@ -127,8 +136,9 @@ void lode__outgoing_attach(lode_http_outgoing_t* o, lode_stream_t* s);
 void lode__outgoing_drain(lode_http_outgoing_t* o);
 /* Emits 'close' once (also when the connection went away first). */
 void lode__outgoing_emit_close(lode_http_outgoing_t* o);
-/* Schedules fn(arg) on a later loop turn (Node's process.nextTick for the
- * rare paths: write-after-end errors). Returns 0 or UV_ENOMEM. */
-int lode__defer(uv_loop_t* loop, void (*fn)(void* arg), void* arg);
+/* Runs fn(t) on a later turn of `loop` (see lode__later; the owner of
+ * the loop's net state, a server or a request, keeps it alive). */
+void lode__http_later(uv_loop_t* loop, lode__tick_t* t,
+                      void (*fn)(lode__tick_t* t));
 
 #endif

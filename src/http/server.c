@@ -731,6 +731,9 @@ int lode__conn_flush(lode__conn_t* c) {
   else
     for (size_t i = 0; i < n; i++)
       srv->batch_cbs[i].cb(c->stream, r, srv->batch_cbs[i].arg);
+  /* Bytes of responses were dropped: the connection cannot go on. */
+  if (r == UV_ENOMEM && !(c->flags & LODE__CONN_DESTROYED))
+    lode__conn_destroy(c, NULL);
   return 0;
 }
 
@@ -800,8 +803,8 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
 /* Responses the handlers have ended leave before our FIN (Node has
  * written them by the time the socket's 'end' runs); one still open means
  * the end comes now and nothing after it is sent, as in Node. */
-static void end_deferred(void* arg) {
-  lode__conn_t* c = arg;
+static void end_deferred(lode__tick_t* t) {
+  lode__conn_t* c = lode__container_of(t, lode__conn_t, end_tick);
   int all_ended = 1;
   for (lode__response_t* r = c->res_head; r != NULL; r = r->next)
     if (!(r->out.flags & LODE__OUT_FINISHED))
@@ -835,10 +838,7 @@ static void on_end(void* ctx, lode_stream_t* s) {
    * queued: the end waits behind them, and a response not written by then
    * is never sent. */
   lode__conn_hold(c);
-  if (lode__defer(c->srv->loop, end_deferred, c) != 0) {
-    lode__conn_release(c);
-    lode__conn_end(c);
-  }
+  lode__later(c->srv->nl, &c->end_tick, end_deferred);
 }
 
 static void on_drain(void* ctx, lode_stream_t* s) {

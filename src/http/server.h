@@ -106,6 +106,7 @@ struct lode_http_incoming_s {
   const char* status_message;
   lode_http_incoming_timeout_cb timeout_cb;   /* setTimeout's callback */
   void* timeout_arg;
+  lode__tick_t flush_tick;       /* held body delivered on a later turn */
 };
 
 struct lode__response_s {
@@ -150,6 +151,7 @@ struct lode__conn_s {
   unsigned requests;
   uint32_t flags;
   unsigned refs;
+  lode__tick_t end_tick;         /* the peer's FIN, acted on later */
   struct lode__tlist_s* tl;      /* the idle-timeout list it is on */
   lode__conn_t* tprev;
   lode__conn_t* tnext;
@@ -159,6 +161,7 @@ struct lode__conn_s {
 
 struct lode_http_server_s {
   uv_loop_t* loop;
+  lode__netloop_t* nl;           /* held: the loop's later queue */
   const lode_http_server_events_t* ev;
   void* data;
   lode_server_t* net;

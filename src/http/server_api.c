@@ -61,6 +61,7 @@ static void server_free(lode_http_server_t* srv) {
     for (char** p = (char**) srv->unique; *p != NULL; p++)
       free(*p);
   free(srv->unique);
+  lode__netloop_put(srv->nl);
   free(srv);
 }
 
@@ -103,7 +104,8 @@ int lode_http_create_server(uv_loop_t* loop,
     free(srv);
     return LODE_ERR_OUT_OF_RANGE;
   }
-  if (o->unique_headers != NULL && copy_unique(srv, o->unique_headers)) {
+  if ((o->unique_headers != NULL && copy_unique(srv, o->unique_headers)) ||
+      (srv->nl = lode__netloop_get(loop)) == NULL) {
     server_free(srv);
     return UV_ENOMEM;
   }

@@ -53,6 +53,14 @@ int lode__netloop_block_put(lode__netloop_t* nl, void* block);
 void lode__tick(lode__netloop_t* nl, lode__tick_t* t,
                 void (*fn)(lode__tick_t*));
 void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t);
+/* Queues t->fn for the loop's next timers phase (where a 0 ms timer
+ * would run it; once while queued). The queue holds the loop open. A node
+ * is queued on one queue at a time: ticks or later, not both. */
+void lode__later(lode__netloop_t* nl, lode__tick_t* t,
+                 void (*fn)(lode__tick_t*));
+/* The loop's state if something holds it, without taking a use; NULL
+ * when nothing does. */
+lode__netloop_t* lode__netloop_find(uv_loop_t* loop);
 /* Runs the queued calls now: the end of every libuv callback (Node's
  * nextTick queue drains after each callback). `nl` must be taken before
  * the callback's work, as that work may free its object. */

@@ -31,6 +31,9 @@ struct lode__netloop_s {
   int idle_on;             /* `idle` is started */
   uv_idle_t idle;          /* runs the tick queue */
   uv_timer_t timer;        /* fires at the earliest idle deadline */
+  uv_timer_t later;        /* runs the later queue in the timers phase */
+  lode__tick_t* later_head;
+  lode__tick_t* later_tail;
   uint64_t armed_at;       /* deadline the timer is armed for; 0 = none */
   lode__tick_t* ticks_head;
   lode__tick_t* ticks_tail;
@@ -80,9 +83,11 @@ lode__netloop_t* lode__netloop_get(uv_loop_t* loop) {
   uv_timer_init(loop, &nl->timer);
   /* Idle timeouts never hold the loop open, as Node's unref'd timers. */
   uv_unref((uv_handle_t*) &nl->timer);
+  uv_timer_init(loop, &nl->later);
   nl->idle.data = nl;
   nl->timer.data = nl;
-  nl->handles_open = 2;
+  nl->later.data = nl;
+  nl->handles_open = 3;
   nl->next = registry;
   registry = nl;
   return nl;
@@ -117,6 +122,14 @@ void lode__netloop_put(lode__netloop_t* nl) {
     }
   uv_close((uv_handle_t*) &nl->idle, on_handle_closed);
   uv_close((uv_handle_t*) &nl->timer, on_handle_closed);
+  uv_close((uv_handle_t*) &nl->later, on_handle_closed);
+}
+
+lode__netloop_t* lode__netloop_find(uv_loop_t* loop) {
+  for (lode__netloop_t* nl = registry; nl != NULL; nl = nl->next)
+    if (nl->loop == loop && !nl->closing)
+      return nl;
+  return NULL;
 }
 
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl) {
@@ -226,6 +239,44 @@ static void on_tick_idle(uv_idle_t* h) {
     if (t == last) break;
   }
   if (nl->ticks_head == NULL) idle_stop(nl);
+}
+
+/* ---- The later queue --------------------------------------------------- */
+
+static void queue_push(lode__tick_t** head, lode__tick_t** tail,
+                       lode__tick_t* t) {
+  t->queued = 1;
+  t->next = NULL;
+  if (*tail != NULL)
+    (*tail)->next = t;
+  else
+    *head = t;
+  *tail = t;
+}
+
+static void on_later(uv_timer_t* h) {
+  lode__netloop_t* nl = h->data;
+  /* What the calls queue runs in this pass too, as a 0 ms timer started
+   * inside a timer callback does; bounded, then the next turn. */
+  for (int i = 0; i < 4096 && nl->later_head != NULL; i++) {
+    lode__tick_t* t = nl->later_head;
+    nl->later_head = t->next;
+    if (nl->later_head == NULL) nl->later_tail = NULL;
+    t->queued = 0;
+    t->fn(t);
+  }
+  if (nl->later_head != NULL && !nl->closing)
+    uv_timer_start(&nl->later, on_later, 0, 0);
+}
+
+void lode__later(lode__netloop_t* nl, lode__tick_t* t,
+                 void (*fn)(lode__tick_t*)) {
+  t->fn = fn;
+  if (t->queued) return;
+  int was_empty = nl->later_head == NULL;
+  queue_push(&nl->later_head, &nl->later_tail, t);
+  if (was_empty)
+    uv_timer_start(&nl->later, on_later, 0, 0);
 }
 
 /* ---- Idle timers ------------------------------------------------------ */
