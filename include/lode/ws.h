@@ -239,7 +239,10 @@ int lode_websocket_ping(lode_websocket_t* ws, lode_slice_t payload);
  * ws sends; npm ws throws a TypeError there), LODE_ERR_WS_SYNTAX for a
  * reason over 123 bytes or not UTF-8, else 0: CONNECTING fails the
  * connection (on_error, on_close ABNORMAL), OPEN starts the closing
- * handshake, later does nothing (UV_EINVAL for a NULL ws). Callbacks are
+ * handshake, later does nothing (UV_EINVAL for a NULL ws). A server
+ * between lode_websocket_accept and on_open has sent its 101 and is open
+ * for its peer (npm ws's server is OPEN from then on): close starts the
+ * closing handshake there too, and on_open is not called. Callbacks are
  * asynchronous.
  * The answer to a peer's close frame is automatic: a server echoes its
  * code and reason (as npm ws), a client its code alone (as Node's

@@ -109,11 +109,15 @@ static void on_close_timeout(uv_timer_t* t) {
     lode_stream_destroy(ws->stream, NULL);
 }
 
+void lode__ws_arm_close_timeout(lode_websocket_t* ws) {
+  uv_timer_start(&ws->timer, on_close_timeout, ws->opts.close_timeout, 0);
+}
+
 void lode__ws_end_stream(lode_websocket_t* ws) {
   if (ws->stream == NULL || (ws->flags & LODE__WS_F_ENDED))
     return;
   ws->flags |= LODE__WS_F_ENDED;
-  uv_timer_start(&ws->timer, on_close_timeout, ws->opts.close_timeout, 0);
+  lode__ws_arm_close_timeout(ws);
   lode_stream_end(ws->stream, NULL, NULL);
 }
 
@@ -533,14 +537,14 @@ static void r_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   const uint8_t* p = (const uint8_t*) data.base;
   if (ws->flags & LODE__WS_F_STOP_READ)
     return;
-  if (ws->state != LODE_WEBSOCKET_CONNECTING)
-    lode__ws_feed(ws, p, data.len);
-  else if (!ws->is_server)
-    lode__ws_client_data(ws, p, data.len);
-  else if (ws->flags & LODE__WS_F_SERVING)
+  if (ws->flags & LODE__WS_F_SERVING)
     lode__ws_server_data(ws, p, data.len);
+  else if (!ws->is_server && ws->state == LODE_WEBSOCKET_CONNECTING)
+    lode__ws_client_data(ws, p, data.len);
+  else if (!(ws->flags & LODE__WS_F_ACCEPTING))
+    lode__ws_feed(ws, p, data.len);
   else if (lode__buf_append(&ws->in, p, data.len) != 0)
-    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
+    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);  /* held for open_now, in order */
 }
 
 static void r_end(void* ctx, lode_stream_t* s) {
@@ -637,7 +641,11 @@ int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
   if (ws->state == LODE_WEBSOCKET_CLOSING ||
       ws->state == LODE_WEBSOCKET_CLOSED)
     return 0;
-  if (ws->state == LODE_WEBSOCKET_CONNECTING) {
+  /* A server that has written its 101 is open for the peer (npm ws's
+   * server is OPEN from then on): close starts the closing handshake, and
+   * open_now then skips on_open and arms the close timeout. */
+  int accepting = (ws->flags & LODE__WS_F_ACCEPTING) != 0;
+  if (ws->state == LODE_WEBSOCKET_CONNECTING && !accepting) {
     /* Fail the connection: the stream hands the error back to r_error,
      * which reports it, and its close ends the object. */
     ws->flags |= LODE__WS_F_STOP_READ;
@@ -654,7 +662,8 @@ int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
     reason.len = 0;
   ws->state = LODE_WEBSOCKET_CLOSING;
   int rc = send_close_frame(ws, code, reason);
-  uv_timer_start(&ws->timer, on_close_timeout, ws->opts.close_timeout, 0);
+  if (!accepting)  /* else the open timer still has to run */
+    lode__ws_arm_close_timeout(ws);
   return rc == LODE_ERR_WS_INVALID_STATE ? 0 : rc;
 }
 

@@ -220,7 +220,8 @@ enum {
   LODE__WS_F_STREAM_CLOSED = 1 << 5,
   LODE__WS_F_CLOSE_EMITTED = 1 << 6,
   LODE__WS_F_DELIVERED = 1 << 7,    /* this frame went out zero-copy */
-  LODE__WS_F_ACCEPTING = 1 << 8,    /* server: on_open not yet sent */
+  LODE__WS_F_ACCEPTING = 1 << 8,    /* server: 101 written, open_now to
+                                       come; bytes wait in `in` */
   LODE__WS_F_SERVING = 1 << 9,      /* server: reading the request head */
   LODE__WS_F_REFUSED = 1 << 10      /* server: a refusal went out */
 };
@@ -303,6 +304,8 @@ void lode__ws_fail(lode_websocket_t* ws, int code, int close_code,
                    const char* message);
 /* Ends the stream and arms the close timeout. */
 void lode__ws_end_stream(lode_websocket_t* ws);
+/* Destroys the transport if it has not closed within opts.close_timeout. */
+void lode__ws_arm_close_timeout(lode_websocket_t* ws);
 void lode__ws_hold(lode_websocket_t* ws);
 /* Returns 1 if that freed the object. */
 int lode__ws_release(lode_websocket_t* ws);

@@ -211,18 +211,24 @@ static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
   return rc;
 }
 
-/* OPEN and on_open, then the frames that came before it. */
+/* OPEN and on_open, then the frames that came before it. When close()
+ * came first (state CLOSING), no on_open: the frames are read for the
+ * peer's close, and the close timeout starts. */
 static void open_now(lode_websocket_t* ws) {
   if (ws->flags & (LODE__WS_F_FAILED | LODE__WS_F_CLOSE_EMITTED))
     return;
   ws->flags &= ~LODE__WS_F_ACCEPTING;
-  ws->state = LODE_WEBSOCKET_OPEN;
+  int closed_first = ws->state == LODE_WEBSOCKET_CLOSING;
+  if (!closed_first)
+    ws->state = LODE_WEBSOCKET_OPEN;
   lode__ws_hold(ws);
-  if (ws->ev != NULL && ws->ev->on_open != NULL)
+  if (!closed_first && ws->ev != NULL && ws->ev->on_open != NULL)
     ws->ev->on_open(ws);
   if (!(ws->flags & LODE__WS_F_STOP_READ) && ws->in.len > 0)
     lode__ws_feed(ws, (const uint8_t*) ws->in.base, ws->in.len);
   lode__buf_free(&ws->in);
+  if (closed_first && !(ws->flags & LODE__WS_F_ENDED))
+    lode__ws_arm_close_timeout(ws);
   lode__ws_release(ws);
 }
 

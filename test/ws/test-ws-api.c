@@ -550,6 +550,19 @@ TEST(ping_after_our_close) {
   }
 }
 
+/* A masked text frame "early" (key 01 02 03 04). */
+#define EARLY_TEXT "\x81\x85\x01\x02\x03\x04\x64\x63\x71\x68\x78"
+
+/* lode accepts a good request as a server, `head` past it. */
+static void accept_with_head(lode_slice_t head) {
+  lode_websocket_request_t req = {
+    LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, request_headers,
+    NREQUEST_HEADERS
+  };
+  ASSERT_OK(lode_websocket_accept(R.a, &req, head, NULL, &echo_events,
+                                  &R.ws));
+}
+
 /* Frames that arrive with the handshake: in the same read as the 101
  * (client), or in the 'upgrade' event's head (server). They are the first
  * messages, delivered after on_open. */
@@ -566,19 +579,29 @@ TEST(frames_with_the_handshake) {
 
   raw_init(1);
   close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
-  lode_websocket_request_t req = {
-    LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, request_headers,
-    NREQUEST_HEADERS
-  };
-  /* A masked text frame "early" (key 01 02 03 04). */
-  static const char head[] = "\x81\x85\x01\x02\x03\x04"
-                             "\x64\x63\x71\x68\x78";
-  ASSERT_OK(lode_websocket_accept(R.a, &req,
-                                  (lode_slice_t){ head, sizeof(head) - 1 },
-                                  NULL, &echo_events, &R.ws));
+  accept_with_head(LODE_SLICE(EARLY_TEXT));
   raw_finish();
   ASSERT_STR_EQ(R.replies, "T:early,C:1000:");
   ASSERT_TRACE("open,close(1,1000,)");
+}
+
+/* A server may close between accept (its 101 is written) and on_open, as
+ * npm ws's server is OPEN from the 101 on: the close frame goes out with
+ * its code and reason, on_open is not called, frames that came with the
+ * head are still read (a message is dropped, a ping answered), and the
+ * peer's answer closes cleanly. Before, this failed the connection
+ * (error, 1006) without a close frame. */
+TEST(server_close_before_open) {
+  raw_init(1);
+  /* And a masked ping "p". */
+  accept_with_head(LODE_SLICE(EARLY_TEXT "\x89\x81\x01\x02\x03\x04\x71"));
+  ASSERT_OK(lode_websocket_close(R.ws, LODE_WEBSOCKET_CLOSE_GOING_AWAY,
+                                 LODE_SLICE("restarting")));
+  ASSERT_EQ(lode_websocket_ready_state(R.ws), LODE_WEBSOCKET_CLOSING);
+  ASSERT_TRACE("");
+  raw_finish();
+  ASSERT_STR_EQ(R.replies, "C:1001:restarting,O:p");
+  ASSERT_TRACE("close(1,1001,restarting)");
 }
 
 /* permessage-deflate on the wire (RFC 7692): a compressed message in two
@@ -666,7 +689,8 @@ TEST(bom_dropped_by_client) {
 
 TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
           terminate, close_timeout, ping_after_our_close,
-          frames_with_the_handshake, deflated_frames,
+          frames_with_the_handshake, server_close_before_open,
+          deflated_frames,
           send_buffered_and_close, close_codes_by_role, max_payload,
           abnormal_closure, client_handshake_checks, long_heads_client,
           long_heads_server,
