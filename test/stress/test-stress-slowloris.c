@@ -8,6 +8,8 @@
 #define SLOW 64
 
 static const char slow_head[] = "GET /slow HTTP/1.1\r\nHost: h\r\nX-A: ";
+static const char timeout_reply[] = "HTTP/1.1 408 Request Timeout\r\n"
+                                    "Connection: close\r\n\r\n";
 
 TEST(slowloris) {
   lode_http_server_opts_t o = {
@@ -46,7 +48,7 @@ TEST(slowloris) {
       if (fds[i] < 0 || p[i].revents == 0)
         continue;
       char* to = got[i] + got_len[i];
-      size_t room = sizeof(got[i]) - 1 - got_len[i];
+      size_t room = sizeof(got[i]) - got_len[i];
       ssize_t n = recv(fds[i], to, room, 0);
       if (n > 0 && room > 0) {
         got_len[i] += (size_t) n;
@@ -57,12 +59,11 @@ TEST(slowloris) {
       close(fds[i]);
       fds[i] = -1;
       open--;
-      got[i][got_len[i]] = '\0';
-      if (got_len[i] > 0) {
-        ASSERT_STR_EQ(got[i], "HTTP/1.1 408 Request Timeout\r\n"
-                              "Connection: close\r\n\r\n");
+      /* What came is the 408, or the start of it when a reset cut it. */
+      ASSERT_LE(got_len[i], strlen(timeout_reply));
+      ASSERT_MEM_EQ(got[i], got_len[i], timeout_reply, got_len[i]);
+      if (got_len[i] == strlen(timeout_reply))
         with_408++;
-      }
     }
   }
   /* Some may have been reset before reading their 408 (a trickled byte
