@@ -230,6 +230,66 @@ static inline void stress_reset(int fd) {
   close(fd);
 }
 
+/* Small kernel buffers (16 KiB asked for), so that a flood meets the
+ * server's own limits and not the kernel's. */
+static inline void stress_small_buffers(int fd) {
+  int size = 16384;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+/* A bound listener (for stress_server_start) whose accepted sockets
+ * inherit small buffers. */
+static inline int stress_small_listener(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  stress_small_buffers(fd);
+  struct sockaddr_in a = { .sin_family = AF_INET };
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(bind(fd, (struct sockaddr*) &a, sizeof(a)));
+  return fd;
+}
+
+/* A client with small buffers, connected. */
+static inline int stress_connect_small(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  stress_small_buffers(fd);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(connect(fd, (struct sockaddr*) &a, sizeof(a)));
+  return fd;
+}
+
+/* Writes `unit` again and again (non-blocking) until `total` bytes went,
+ * the server stopped taking them (no room for quiet_ms: it has stopped
+ * reading), or the connection failed (the server cut it). Returns the
+ * bytes sent. A slow machine ending the flood early only makes it
+ * smaller. */
+static inline size_t stress_flood(int fd, const char* unit, size_t total,
+                                  int quiet_ms) {
+  char buf[16384];
+  size_t ulen = strlen(unit), sent = 0;
+  for (size_t i = 0; i < sizeof(buf); i++)
+    buf[i] = unit[i % ulen];
+  size_t cycle = sizeof(buf) - sizeof(buf) % ulen;
+  while (sent < total) {
+    size_t at = sent % ulen, n = cycle - at;
+    if (n > total - sent)
+      n = total - sent;
+    ssize_t r = send(fd, buf + at, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+      break;
+    if (r < 0 && !(stress_poll(fd, POLLOUT, quiet_ms) & POLLOUT))
+      break;
+    if (r > 0)
+      sent += (size_t) r;
+  }
+  return sent;
+}
+
 /* One request on a new connection, half-closed after it; the status of
  * the answer (0: none). */
 static inline int stress_exchange(int port, const void* req, size_t len) {

@@ -8,35 +8,15 @@
  * swallow the whole flood. The flood's first phase ends when the client
  * cannot write and the server has stopped taking requests (no progress for
  * 300 ms); should a slow machine end it early, the bounds still hold. */
-#include <fcntl.h>
-
 #include "stress.h"
 
 #define N 100000
-#define SOCKBUF 16384
 /* The most a connection may hold queued when a request arrives: the
  * highWaterMark (16 KiB) plus what one read of requests answers before the
  * pause takes effect, with room to spare. Unbounded would be ~8 MB. */
 #define MAX_QUEUED (512 * 1024)
 
 static const char req[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
-
-static void small_buffers(int fd) {
-  int size = SOCKBUF;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-}
-
-/* A bound listener whose accepted sockets inherit small buffers. */
-static int small_listener(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  small_buffers(fd);
-  struct sockaddr_in a = { .sin_family = AF_INET };
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_OK(bind(fd, (struct sockaddr*) &a, sizeof(a)));
-  return fd;
-}
 
 /* Writes from the flood at *sent; returns how many bytes went. */
 static size_t push(int fd, size_t* sent, size_t total) {
@@ -65,12 +45,8 @@ static size_t push(int fd, size_t* sent, size_t total) {
 
 TEST(pipeline_flood) {
   stress_server_t s;
-  stress_server_start(&s, NULL, small_listener());
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  small_buffers(fd);
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(s.port) };
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_OK(connect(fd, (struct sockaddr*) &a, sizeof(a)));
+  stress_server_start(&s, NULL, stress_small_listener());
+  int fd = stress_connect_small(s.port);
   size_t total = N * (sizeof(req) - 1), sent = 0;
 
   /* Phase 1: write, never read, until neither side moves. */
