@@ -325,7 +325,7 @@ static inline void stress_wait_fds(int want, int ms) {
     if (stress_now_ms() > end)
       test_fail(__FILE__, __LINE__, "%d descriptors open, %d at the start",
                 n, want);
-    usleep(2000);
+    usleep(200);
   }
 }
 

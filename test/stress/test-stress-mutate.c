@@ -6,15 +6,16 @@
  * ended). lode may not answer 200 to a request Node refuses (one Node
  * neither answered 200 nor handed whole to its handler: after a parse
  * error Node drops the answers to the requests before it, where lode sends
- * them, docs/node-differences.md); and after every
- * request lode did not answer 200, a valid chunked request on a new
- * connection still gets 200 (nothing of the bad one carried over, as a
- * pooled parser once did). */
+ * them, docs/node-differences.md). After every request lode did not
+ * answer 200, valid chunked requests on new connections still get 200,
+ * one of them with a chunk's data and its CRLF in separate reads (nothing
+ * of the bad one carried over, as a pooled parser once kept a pending CR).
+ * The same after one request of each kind of parse error. */
 #include <fcntl.h>
 
 #include "stress.h"
 
-#define MUTANTS 3000
+#define MUTANTS 6000
 #define MAX_LEN 1024
 
 static const char* const seeds[] = {
@@ -145,6 +146,79 @@ static test_peer_t* node_start(const input_t* all, size_t n, char* path) {
   return test_peer_start(argv);
 }
 
+/* The echo: the response head goes at once, each body chunk is written
+ * back as it comes, the end ends the response. */
+static void echo_data(lode_http_incoming_t* req, lode_slice_t d) {
+  lode_http_outgoing_write(lode_http_incoming_get_data(req), d, NULL, NULL);
+}
+
+static const lode_http_incoming_events_t echo_req_events = {
+  .on_data = echo_data, .on_end = stress_req_end,
+  .on_close = stress_req_close,
+};
+
+/* Requests to /echo-split are echoed; the others get the default 200 "ok"
+ * at their end (no seed leads to that path). */
+static void route(lode_http_server_t* srv, lode_http_incoming_t* req,
+                  lode_http_response_t* res) {
+  if (strcmp(lode_http_incoming_url(req), "/echo-split") != 0) {
+    stress_on_request(srv, req, res);
+    return;
+  }
+  lode_http_response_set_send_date(res, 0);
+  lode_http_outgoing_flush_headers(res);
+  lode_http_outgoing_hold(res);
+  lode_http_incoming_set_data(req, res);
+  lode_http_incoming_set_events(req, &echo_req_events);
+}
+
+static const lode_http_server_events_t routed = {
+  .on_request = route, .on_listening = stress_on_listening,
+  .on_close = stress_on_close,
+};
+
+/* The request before the one under way, named when that one fails. */
+static const char* before;
+static size_t before_len;
+
+/* Reads until `want` has come (bounded); returns the bytes read so far. */
+static size_t read_until(int fd, char* buf, size_t cap, size_t len,
+                         const char* want) {
+  while (memmem(buf, len, want, strlen(want)) == NULL) {
+    ASSERT(stress_poll(fd, POLLIN, 10000) != 0);
+    ssize_t r = recv(fd, buf + len, cap - len, 0);
+    if (r <= 0) {
+      fprintf(stderr, "after %s:\n", test_escape(before, before_len));
+      test_fail(__FILE__, __LINE__, "closed before %s: %s",
+                test_escape(want, strlen(want)), test_escape(buf, len));
+    }
+    len += (size_t) r;
+  }
+  return len;
+}
+
+/* A chunked request whose chunk data and the CRLF after it come in two
+ * reads (the server's echo of the data is the sign the first was read):
+ * the CRLF is then parsed on its own, where a stale pending CR of an
+ * earlier message broke it. Returns once the whole echo has come. */
+static void split_chunked(int port, const char* prev, size_t prev_len) {
+  static const char head[] = "POST /echo-split HTTP/1.1\r\nHost: h\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n";
+  char buf[1024];
+  before = prev;
+  before_len = prev_len;
+  int fd = stress_connect(port);
+  ASSERT_GE(fd, 0);
+  stress_send(fd, head, strlen(head));
+  size_t len = read_until(fd, buf, sizeof(buf), 0, "\r\n\r\n");
+  stress_send(fd, "5\r\nhello", 8);
+  len = read_until(fd, buf, sizeof(buf), len, "hello");
+  stress_send(fd, "\r\n0\r\n\r\n", 7);
+  len = read_until(fd, buf, sizeof(buf), len, "\r\n0\r\n\r\n");
+  ASSERT_EQ(stress_status(buf, len), 200);
+  close(fd);
+}
+
 static void show(const char* what, size_t i, const input_t* in, int lode,
                  int node) {
   fprintf(stderr, "%s: input %zu: lode %d, Node %d: %s\n", what, i, lode,
@@ -159,13 +233,18 @@ TEST(mutated_requests) {
   test_peer_t* peer = node_start(all, MUTANTS, path);
 
   stress_server_t s;
-  stress_server_start(&s, NULL, -1);
-  int bad = 0;
+  stress_server_start_ev(&s, NULL, -1, &routed);
+  int start = stress_fd_count(), bad = 0;
   for (size_t i = 0; i < MUTANTS; i++) {
     lode[i] = stress_exchange(s.port, all[i].data, all[i].len);
     if (lode[i] == 200)
       continue;
     bad++;
+    /* Each connection once the one before has gone: the server has freed
+     * it, so the next takes its parser. */
+    stress_wait_fds(start, 10000);
+    split_chunked(s.port, all[i].data, all[i].len);
+    stress_wait_fds(start, 10000);
     int next = stress_exchange(s.port, valid_chunked, strlen(valid_chunked));
     if (next != 200) {
       show("a valid request after this one was refused", i, &all[i], lode[i],
@@ -237,65 +316,6 @@ static const char* const valid[] = {
   "GET /next HTTP/1.1\r\nHost: h\r\n\r\n",
 };
 
-/* The echo server: the response head goes at once, each body chunk is
- * written back as it comes, the end ends the response. */
-static void echo_data(lode_http_incoming_t* req, lode_slice_t d) {
-  lode_http_outgoing_write(lode_http_incoming_get_data(req), d, NULL, NULL);
-}
-
-static const lode_http_incoming_events_t echo_req_events = {
-  .on_data = echo_data, .on_end = stress_req_end,
-  .on_close = stress_req_close,
-};
-
-static void echo_request(lode_http_server_t* srv, lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
-  lode_http_response_set_send_date(res, 0);
-  lode_http_outgoing_flush_headers(res);
-  lode_http_outgoing_hold(res);
-  lode_http_incoming_set_data(req, res);
-  lode_http_incoming_set_events(req, &echo_req_events);
-}
-
-static const lode_http_server_events_t echo_events = {
-  .on_request = echo_request, .on_listening = stress_on_listening,
-  .on_close = stress_on_close,
-};
-
-/* Reads until `want` has come (bounded); returns the bytes read so far. */
-static size_t read_until(int fd, char* buf, size_t cap, size_t len,
-                         const char* want) {
-  while (memmem(buf, len, want, strlen(want)) == NULL) {
-    ASSERT(stress_poll(fd, POLLIN, 10000) != 0);
-    ssize_t r = recv(fd, buf + len, cap - len, 0);
-    if (r <= 0)
-      test_fail(__FILE__, __LINE__, "closed before %s: %s",
-                test_escape(want, strlen(want)), test_escape(buf, len));
-    len += (size_t) r;
-  }
-  return len;
-}
-
-/* A chunked request whose chunk data and the CRLF after it come in two
- * reads (the server's echo of the data is the sign the first was read):
- * the CRLF is then parsed on its own, where a stale pending CR of an
- * earlier message broke it. Returns once the whole echo has come. */
-static void split_chunked(int port) {
-  static const char head[] = "POST /e HTTP/1.1\r\nHost: h\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n";
-  char buf[1024];
-  int fd = stress_connect(port);
-  ASSERT_GE(fd, 0);
-  stress_send(fd, head, strlen(head));
-  size_t len = read_until(fd, buf, sizeof(buf), 0, "\r\n\r\n");
-  stress_send(fd, "5\r\nhello", 8);
-  len = read_until(fd, buf, sizeof(buf), len, "hello");
-  stress_send(fd, "\r\n0\r\n\r\n", 7);
-  len = read_until(fd, buf, sizeof(buf), len, "\r\n0\r\n\r\n");
-  ASSERT_EQ(stress_status(buf, len), 200);
-  close(fd);
-}
-
 /* After each broken request, valid ones on new connections: a split
  * chunked one and each of valid[]. Each connection starts once the one
  * before has let go of its descriptor: the server has then freed it, and
@@ -303,12 +323,12 @@ static void split_chunked(int port) {
  * requests at once. */
 TEST(valid_after_each_parse_error) {
   stress_server_t s;
-  stress_server_start_ev(&s, NULL, -1, &echo_events);
+  stress_server_start_ev(&s, NULL, -1, &routed);
   int start = stress_fd_count();
   for (size_t i = 0; i < NBROKEN; i++) {
     stress_exchange(s.port, broken[i], strlen(broken[i]));
     stress_wait_fds(start, 10000);
-    split_chunked(s.port);
+    split_chunked(s.port, broken[i], strlen(broken[i]));
     stress_wait_fds(start, 10000);
     for (size_t k = 0; k < sizeof(valid) / sizeof(valid[0]); k++) {
       if (stress_exchange(s.port, valid[k], strlen(valid[k])) != 200)
@@ -328,13 +348,7 @@ TEST(valid_after_each_parse_error) {
   for (int i = 0; i < 200; i++) {
     char buf[256];
     size_t n = stress_read_all(fds[i], buf, sizeof(buf), 10000);
-    static const char echoed[] =
-        "\r\n\r\n5\r\nhello\r\n2\r\nok\r\n0\r\n\r\n";
-    ASSERT_LT(n, sizeof(buf));
-    if (i % 2 && (stress_status(buf, n) != 200 ||
-                  n < strlen(echoed) ||
-                  memcmp(buf + n - strlen(echoed), echoed, strlen(echoed))))
-      test_fail(__FILE__, __LINE__, "answer %d: %s", i, test_escape(buf, n));
+    ASSERT_EQ(stress_status(buf, n), i % 2 ? 200 : 400);
     close(fds[i]);
   }
   stress_server_stop(&s);
