@@ -6,7 +6,7 @@
  * ended). lode may not answer 200 to a request Node refuses (one Node
  * neither answered 200 nor handed whole to its handler: after a parse
  * error Node drops the answers to the requests before it, where lode sends
- * them, docs/node-differences.md). After every request lode did not
+ * the one under way, docs/node-differences.md). After every request lode did not
  * answer 200, valid chunked requests on new connections still get 200,
  * one of them with a chunk's data and its CRLF in separate reads (nothing
  * of the bad one carried over, as a pooled parser once kept a pending CR).
