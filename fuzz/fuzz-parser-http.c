@@ -3,7 +3,8 @@
  * rest is fed in; unconsumed bytes are kept contiguous in an exact-size
  * copy per call, as a socket reader would, so any over-read is caught.
  * Checks the API's promises too: views stay inside the input, consumed
- * never exceeds what was given, an error repeats once set.
+ * never exceeds what was given, an error repeats once set, the verdict is
+ * the same whole and cut, and a reset parser judges as a new one does.
  *
  * Built with -DLODE_FUZZ_DIFF (by fuzz/diff-llhttp.sh, without libFuzzer)
  * it is instead the differential judge of a corpus: every file, read the
@@ -35,15 +36,29 @@ static void check_head(const lode_http_parser_t* p, const char* b,
   }
 }
 
-static void run(const uint8_t* in, size_t n, uint8_t mode, size_t piece) {
-  lode_http_parser_t p;
+/* What a run ends with; the same for every way the input is cut. */
+typedef struct {
+  int rc;             /* the error, or 0 */
+  size_t at;          /* where in the whole input parsing stopped */
+  int messages;       /* complete messages */
+  int upgraded;
+  int finish;         /* lode_http_parser_finish()'s return */
+} verdict_t;
+
+static void prepare(lode_http_parser_t* p, uint8_t mode) {
   lode_http_parser_opts_t o = {
     .lenient = (mode & 0x40) ? LODE_HTTP_LENIENT_ALL : (mode & 0x3f) << 4,
     .max_header_size = (mode & 0x80) ? 256 : 0,
     .method = (mode & 3) == 3 ? LODE_HTTP_HEAD : 0,
   };
-  lode_http_parser_init(&p, (mode & 1) ? LODE_HTTP_RESPONSE
-                                       : LODE_HTTP_REQUEST, &o);
+  CHECK(lode_http_parser_init(p, (mode & 1) ? LODE_HTTP_RESPONSE
+                                            : LODE_HTTP_REQUEST, &o) == 0);
+}
+
+/* Feeds in[0..n) to p in pieces of `piece` bytes. */
+static verdict_t run(lode_http_parser_t* p, const uint8_t* in, size_t n,
+                     size_t piece) {
+  verdict_t v = { 0 };
   size_t start = 0, avail = 0;
   while (avail < n) {
     avail = avail + piece > n ? n : avail + piece;
@@ -52,32 +67,62 @@ static void run(const uint8_t* in, size_t n, uint8_t mode, size_t piece) {
       char* copy = malloc(len ? len : 1);
       memcpy(copy, in + start, len);
       lode_http_event_t ev;
-      int rc = lode_http_parser_execute(&p, copy, len, &ev);
+      int rc = lode_http_parser_execute(p, copy, len, &ev);
       if (rc < 0) {
-        CHECK(lode_http_parser_error_offset(&p) <= len);
-        CHECK(lode_http_parser_execute(&p, copy, len, &ev) == rc);
+        CHECK(lode_http_parser_error_offset(p) <= len);
+        CHECK(lode_http_parser_execute(p, copy, len, &ev) == rc);
         free(copy);
-        return;
+        v.rc = rc;
+        v.at = start + lode_http_parser_error_offset(p);
+        return v;
       }
       CHECK(ev.consumed <= len);
-      if (ev.type == LODE_HTTP_EV_HEAD) check_head(&p, copy, len);
+      if (ev.type == LODE_HTTP_EV_HEAD) check_head(p, copy, len);
       if (ev.type == LODE_HTTP_EV_BODY) inside(ev.data, copy, len);
       for (size_t i = 0; i < ev.num_trailers; i++)
         inside(ev.trailers[i].value, copy, len);
       free(copy);
       start += ev.consumed;
-      if (ev.type == LODE_HTTP_EV_UPGRADE) return;
+      v.messages += ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE || ev.complete;
+      if (ev.type == LODE_HTTP_EV_UPGRADE) {
+        v.upgraded = 1;
+        v.at = start;
+        return v;
+      }
       if (ev.type == LODE_HTTP_EV_NEED_MORE) break;
     }
   }
   lode_http_event_t ev;
-  lode_http_parser_finish(&p, &ev);
+  v.finish = lode_http_parser_finish(p, &ev);
+  v.messages += ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE;
+  v.at = n;
+  return v;
 }
 
+static int same(const verdict_t* a, const verdict_t* b) {
+  return a->rc == b->rc && a->at == b->at && a->messages == b->messages &&
+         a->upgraded == b->upgraded && a->finish == b->finish;
+}
+
+/* The input in the pieces the second byte asks for; then the verdict
+ * must be the one of the input whole (unless the 256-byte header limit
+ * is on: where a limit fails depends on the cut, as in Node), and a
+ * parser reset after the first run must give the verdict of a new one. */
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   size_t piece = data[1] % 16 == 0 ? size : data[1] % 16;
-  run(data + 2, size - 2, data[0], piece);
+  uint8_t mode = data[0];
+  const uint8_t* in = data + 2;
+  size_t n = size - 2;
+  lode_http_parser_t used, fresh;
+  prepare(&used, mode);
+  prepare(&fresh, mode);
+  verdict_t cut = run(&used, in, n, piece);
+  verdict_t whole = run(&fresh, in, n, n ? n : 1);
+  lode_http_parser_reset(&used);
+  verdict_t again = run(&used, in, n, n ? n : 1);
+  CHECK(same(&again, &whole));
+  if (!(mode & 0x80)) CHECK(same(&cut, &whole));
   return 0;
 }
 

@@ -195,6 +195,10 @@ static inline void drv_run_on(lode_http_parser_t* p, const drv_opts_t* o,
         over = 1;
         break;
       }
+      if (ev.consumed > len) {  /* never past the input, whatever it is */
+        fprintf(stderr, "consumed %zu of %zu bytes\n", ev.consumed, len);
+        abort();
+      }
       start += ev.consumed;
       over = drv_event(r, p, o, &ev, start);
       free(copy);
