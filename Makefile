@@ -1,10 +1,14 @@
 # The two commands of the README: `make run` and `make test`. Both install
 # what is missing first (as root; otherwise they say what to install).
+# `make fuzz` fuzzes each target for FUZZ_TIME seconds, its findings in
+# FUZZ_OUT (outside the tree); `make test` only replays the corpus.
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 PORT ?= 8080
+FUZZ_TIME ?= 60
+FUZZ_OUT ?= $(or $(TMPDIR),/tmp)/lode-fuzz
 
-.PHONY: all deps build run test bench install clean
+.PHONY: all deps build run test fuzz bench install clean
 
 all: build
 
@@ -23,6 +27,10 @@ run: build
 test:
 	@scripts/deps.sh test
 	@scripts/test.sh
+
+fuzz:
+	@scripts/deps.sh test
+	@fuzz/fuzz.sh $(FUZZ_TIME) $(FUZZ_OUT)
 
 bench:
 	@scripts/deps.sh bench

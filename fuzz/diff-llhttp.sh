@@ -23,9 +23,9 @@ cc=${CC:-cc}
   -Iinclude -Isrc -Itest/parser \
   src/http/parser/*.c fuzz/fuzz-parser-http.c -o "$out/judge-parser-http"
 files=$(find "$corpus" -type f | sort)
-if [ -z "$files" ]; then
+if [ -z "$files" ]; then  # nothing judged is no pass
   echo "no inputs in $corpus"
-  exit 0
+  exit 1
 fi
 # xargs may split a large corpus over several judges: each one judges its
 # share and fails on its own disagreements.
