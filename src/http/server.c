@@ -438,6 +438,11 @@ static int full_head(lode__conn_t* c, lode_http_incoming_t* req,
                      const lode_http_head_t* h, const char* head_end) {
   lode_http_server_t* srv = c->srv;
   size_t max = srv->max_headers_count > 2000 ? srv->max_headers_count : 2000;
+  /* A header line takes at least 3 bytes ("a:" and LF): the head bounds
+   * the array, whatever maxHeadersCount says. */
+  size_t lines = (size_t) (head_end - h->method_name.base) / 3 + 1;
+  if (max > lines)
+    max = lines;
   lode_http_parser_t* p = malloc(sizeof(*p) + max * sizeof(lode_http_header_t));
   if (p == NULL)
     return UV_ENOMEM;

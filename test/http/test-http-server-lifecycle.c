@@ -373,6 +373,28 @@ TEST(error_reply_after_a_response) {
   }
 }
 
+/* A huge maxHeadersCount does not size an allocation: a head of 100
+ * lines with the limit at UINT_MAX is answered (it was a 128 GiB malloc). */
+static char many_lines[4096];
+
+TEST(huge_max_headers_count) {
+  static lode_http_server_events_t ev = { .on_request = plain_ok };
+  static client_t c;
+  size_t o = (size_t) snprintf(many_lines, sizeof(many_lines),
+                               "GET / HTTP/1.1\r\nHost: h\r\n");
+  for (int i = 0; i < 100; i++)
+    o += (size_t) snprintf(many_lines + o, sizeof(many_lines) - o,
+                           "X-%d: v\r\n", i);
+  snprintf(many_lines + o, sizeof(many_lines) - o,
+           "Connection: close\r\n\r\n");
+  start(NULL, &ev);
+  lode_http_server_set_max_headers_count(srv, 0xffffffffu);
+  client_start(&c, many_lines, 0, 0);
+  c.on_closed = close_server_after;
+  finish();
+  ASSERT(strncmp(c.got, "HTTP/1.1 200 OK\r\n", 17) == 0);
+}
+
 /* ---- server.listening ---- */
 
 static void listening_flag(lode_http_server_t* s, int status, void* arg) {
@@ -513,5 +535,5 @@ TEST(pooled_parser_clean_after_every_error) {
 TEST_MAIN(refuse_upload_from_data_ends_then_closes,
           unread_body_end_before_close,
           context_freed_in_close_is_not_used_after, missing_host_one_answer,
-          error_reply_after_a_response,
+          error_reply_after_a_response, huge_max_headers_count,
           listening_false_after_close, pooled_parser_clean_after_every_error)
