@@ -224,6 +224,10 @@ static const struct {
   { R_("\x00\x00GET /a\r\n\tX: y\r\n\r\n"), 0 },
   { R_("\x40\x00GET /a\n\fX: y\r\n\r\n"), 0 },
   { R_("\x00\x00GET /a  \tHTTP/1.1\r\n\r\n"), 0 },
+  /* a 1xx other than 101 has no body for Node's client (nor for lode's
+   * parser when nobody answers the head), whatever its Content-Length */
+  { R_("\xa1\x00HTTP/1.1 104 NP/1.1otModified\r\nContent-Length: 10\r\n"
+       "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0 },
 };
 #define NREG (sizeof(regressions) / sizeof(regressions[0]))
 

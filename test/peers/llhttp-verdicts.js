@@ -6,7 +6,9 @@
 // little-endian), then the bytes. Prints "<messages> <HPE name or OK>
 // <offset>" per record, the offset being where an error stopped parsing
 // (Node's bytesParsed; the input's length when there was none). Node
-// reports CONNECT/Upgrade as a normal return: that is OK.
+// reports CONNECT/Upgrade as a normal return: that is OK. A response's
+// head is answered as Node's client answers it (and lode's parser when
+// nobody answers): the body of a 1xx other than 101 is skipped.
 'use strict';
 const fs = require('fs');
 const { HTTPParser } = require('_http_common');
@@ -22,7 +24,9 @@ for (let at = 0; at < buf.length;) {
   at += 13 + len;
   const p = new HTTPParser();
   let messages = 0;
-  p[HTTPParser.kOnHeadersComplete] = () => skipBody;
+  p[HTTPParser.kOnHeadersComplete] = (major, minor, headers, method, url,
+                                      status) =>
+    skipBody || (status >= 100 && status < 200 && status !== 101) ? 1 : 0;
   p[HTTPParser.kOnMessageComplete] = () => { messages++; };
   p[HTTPParser.kOnBody] = () => {};
   p[HTTPParser.kOnHeaders] = () => {};
