@@ -312,7 +312,13 @@ add('headers timeout nothing sent', [''], { config: 'timeouts', wait: true });
 // the second gets 408 (headersTimeout counts per request).
 add('headers timeout second request', [get('/hello') + 'GET /hello HTTP/1.1\r\n'],
     { config: 'timeouts', wait: true });
+// A head in three reads, the headers timer checked every 50 ms meanwhile:
+// answered (headersTimeout 10 s, so the machine's load cannot decide).
 add('slow but in time', ['GET /hello HTTP/1.1\r\n', 'Host: x\r\n', 'Connection: close\r\n\r\n'],
-    { config: 'timeouts', wait: true });
+    { config: 'timeouts-long', wait: true });
+// The rest of the head after the 408 (sent once the reply came): the
+// connection still closes.
+add('bytes after 408', ['GET /hello HTTP/1.1\r\n', 'Host: x\r\n', '\r\n'],
+    { config: 'timeouts', wait: true, afterReply: true });
 
 module.exports = s;

@@ -4,7 +4,7 @@
 // Usage: node http-conformance-driver.js '<lode ports JSON>' '<node ports JSON>'
 // Prints "ok NAME" or "FAIL NAME" with both responses; exits 1 on failure.
 'use strict';
-const fs = require('fs');
+const { execFile } = require('child_process');
 const net = require('net');
 const path = require('path');
 const scenarios = require(path.join(__dirname, '../conformance/scenarios.js'));
@@ -18,44 +18,45 @@ function normalize(s) {
                    '\r\nDate: X');
 }
 
-// The kernel's queues of the loopback connection between local port
-// `from` and `to`: [tx_queue, rx_queue] of that socket, or null when it
-// is gone. tx_queue counts bytes sent and not yet acknowledged, rx_queue
-// bytes received and not yet read by the process (/proc/net/tcp).
-function queues(from, to) {
-  const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
-  const want = `0100007F:${hex(from)} 0100007F:${hex(to)} `;
-  for (const line of fs.readFileSync('/proc/net/tcp', 'latin1').split('\n')) {
-    const at = line.indexOf(want);
-    if (at < 0) continue;
-    const q = line.slice(at + want.length).split(' ')[1].split(':');
-    return [parseInt(q[0], 16), parseInt(q[1], 16)];
-  }
-  return null;
+// The kernel's queues of both ends of the loopback connection between
+// local ports `a` and `b` (ss asks the kernel, filtered there): calls
+// back with { [from]: [recvQ, sendQ] } for each end still open. recvQ
+// counts bytes received and not yet read by the process, sendQ bytes sent
+// and not yet acknowledged.
+function queues(a, b, cb) {
+  const filter = `( sport = :${a} and dport = :${b} ) or ` +
+                 `( sport = :${b} and dport = :${a} )`;
+  execFile('ss', ['-tnH', filter], (err, out) => {
+    if (err) throw err;
+    const q = {};
+    for (const line of out.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || f[0] === 'TIME-WAIT') continue;
+      q[f[3].slice(f[3].lastIndexOf(':') + 1)] = [Number(f[1]), Number(f[2])];
+    }
+    cb(q);
+  });
 }
 
 // Calls `done` once the server has read every byte sent so far: first our
-// socket's bytes are all acknowledged (so they are in the server's
-// queue), then, in a later look, the server's queue is empty. Each part is
-// then one read of its own, whatever the machine's load.
+// end's bytes are all acknowledged (so they are in the server's queue),
+// then, in a later look, the server's queue is empty. Each part is then
+// one read of its own, whatever the machine's load.
 function whenRead(sock, port, done) {
   let acked = false;
-  const look = () => {
+  const look = () => queues(sock.localPort, port, (q) => {
     if (sock.destroyed) return;
-    if (!acked) {
-      const mine = queues(sock.localPort, port);
-      acked = mine === null || mine[0] === 0;
-    } else {
-      const theirs = queues(port, sock.localPort);
-      if (theirs === null || theirs[1] === 0) return done();
-    }
-    setTimeout(look, 1);
-  };
+    const mine = q[sock.localPort], theirs = q[port];
+    if (acked && (theirs === undefined || theirs[0] === 0)) return done();
+    acked = acked || mine === undefined || mine[1] === 0;
+    look();
+  });
   look();
 }
 
 // One exchange: connect, send the parts (each once the server has read
-// the one before), half-close unless the scenario waits for the server,
+// the one before; with `afterReply` the last once response bytes came),
+// half-close unless the scenario waits for the server,
 // and collect everything until the server closes (bounded).
 function exchange(port, sc) {
   return new Promise((resolve) => {
@@ -69,8 +70,22 @@ function exchange(port, sc) {
       sock.destroy();
       resolve(Buffer.concat(chunks).toString('latin1') + (why || ''));
     };
-    const timer = setTimeout(() => finish('<timeout>'), sc.limit || 4000);
-    sock.on('data', (d) => chunks.push(d));
+    // A bound for a hung exchange (no scenario ends by it unless it says
+    // so with `limit`).
+    const timer = setTimeout(() => finish('<timeout>'), sc.limit || 30000);
+    let replied = null;  // waiting for the first response bytes
+    const afterReply = (fn) => {
+      if (chunks.length > 0) fn();
+      else replied = fn;
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      if (replied) {
+        const fn = replied;
+        replied = null;
+        fn();
+      }
+    });
     sock.on('close', () => finish(''));
     sock.on('error', () => {});
     sock.on('connect', () => {
@@ -83,6 +98,7 @@ function exchange(port, sc) {
         const p = parts.shift();
         sock.write(Buffer.from(p, 'latin1'), () => {
           if (parts.length === 0) next();
+          else if (sc.afterReply && parts.length === 1) afterReply(next);
           else whenRead(sock, port, next);
         });
       };

@@ -222,6 +222,8 @@ const configs = {
   small: { maxHeaderSize: 1024 },
   timeouts: { headersTimeout: 300, requestTimeout: 600,
               connectionsCheckingInterval: 50 },
+  'timeouts-long': { headersTimeout: 10000, requestTimeout: 20000,
+                     connectionsCheckingInterval: 50 },
   reject: { rejectNonStandardBodyWrites: true },
 };
 
