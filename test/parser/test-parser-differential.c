@@ -209,11 +209,19 @@ static const struct {
        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
        "\n\r\n"), 0 },
+  /* ...and ended by a byte no value may hold: the overflow first too */
+  { R_("\x80\x00GET / HTTP/1.1\r\nX: "
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "\x7fxx\n\r\n"), 0 },
   /* 9.3's CR CR ending a status line: a later response's, and the first
    * one's after empty lines */
   { R_("\x41\x00HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\r\n"
        "HTTP/1.1 204 OK\r\rFoo, y\r\n\r\n"), 1 + 2 },
   { R_("\x41\x00\r\nHTTP/1.1 204 OK\r\rX: y\r\n\r\n"), 1 + 2 },
+  { R_("\x09\x00RTSP/1.1 200 OK\r\r\n"), 1 + 2 },
   /* HTAB or FF right after the URL's space or line end is the URL's */
   { R_("\x00\x00GET /a \tTTP/1.1\r\nHost: x\r\nConnecton: close\r\n\r\n"),
     0 },

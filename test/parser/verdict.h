@@ -176,15 +176,17 @@ static int rewrite_conn_tab(verdict_input_t* in) {
 
 /* 9.3 takes "\r\r" at the end of a status line as its line end; 9.4 wants
  * the LF (STRICT "Expected LF after CR"). Every status line: the first
- * and those of the responses after it, wherever "HTTP/" starts one (a
- * rewrite of something else fails the proof and is not excused). */
+ * and those of the responses after it, wherever "HTTP/", "RTSP/" or
+ * "ICE/" starts one (a rewrite of something else fails the proof and is
+ * not excused). */
 static int rewrite_status_crcr(verdict_input_t* in) {
   if (in->type != LODE_HTTP_RESPONSE) return 0;
   int changed = 0;
   unsigned char* d = in->data;
   for (size_t i = 0; i + 5 <= in->len; i++) {
-    if (memcmp(d + i, "HTTP/", 5) != 0) continue;
-    size_t j = i + 5;
+    size_t j = memcmp(d + i, "HTTP/", 5) == 0 || memcmp(d + i, "RTSP/", 5) == 0
+                   ? i + 5 : memcmp(d + i, "ICE/", 4) == 0 ? i + 4 : 0;
+    if (j == 0) continue;
     while (j < in->len && d[j] != '\r' && d[j] != '\n') j++;
     if (j + 1 < in->len && d[j] == '\r' && d[j + 1] == '\r') {
       d[j + 1] = '\n';

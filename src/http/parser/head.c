@@ -524,7 +524,8 @@ static const char* value_start(lode__ctx_t* c, line_t* L, const char* q,
 
 /* Bytes that the value grammar does not allow: fatal unless lenient.
  * Returns the position of the CR or LF that ends the value. */
-static const char* value_lenient(lode__ctx_t* c, const char* q, int* rc) {
+static const char* value_lenient(lode__ctx_t* c, line_t* L, const char* q,
+                                 int* rc) {
   lode_http_parser_t* p = c->p;
   const char* e = c->end;
   if (LEN(p, HEADERS)) {
@@ -539,6 +540,11 @@ static const char* value_lenient(lode__ctx_t* c, const char* q, int* rc) {
       if (*q == '\r' || *q == '\n') return q;
       break;
     }
+  }
+  /* Node counts the value up to the bad byte before the error */
+  if (track(c, &L->nread, q - L->span, q) < 0) {
+    *rc = LODE__FAILED;
+    return NULL;
   }
   FAIL(INVALID_HEADER_TOKEN, "Invalid header value char", q);
 }
@@ -579,7 +585,7 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
     int any = 0;  /* LENIENT_HEADERS took bytes the grammar refuses */
     if (*q != '\r' && *q != '\n') {
       any = LEN(p, HEADERS);
-      if ((q = value_lenient(c, q, rc)) == NULL) return NULL;
+      if ((q = value_lenient(c, L, q, rc)) == NULL) return NULL;
     }
     /* the value's span ends (and is counted) before its line end is
      * judged, as in Node */
