@@ -136,7 +136,8 @@ add('pipeline bad second', get('/hello') + 'BAD\r\n\r\n');
 // is out first.
 add('pipeline bad after body end', get('/echo') + 'BAD\r\n\r\n', {
   known: "lode answers 200 and no 400: its 'end' comes within the parse, " +
-         'so the response is under way when the error is found' });
+         'so the response is under way when the error is found ' +
+         '(docs/node-differences.md)' });
 add('pipeline bad after body end split', [get('/echo'), 'BAD\r\n\r\n']);
 add('pipeline 204 then get', get('/status/204') + get('/hello'));
 // Node ends its side at the client's FIN (httpAllowHalfOpen is false): a
