@@ -71,11 +71,14 @@ static void after_gap(unsigned ms, const char* bytes, int end) {
 /* ---- The client ---- */
 
 static void (*on_response)(int n);
+static void (*on_bytes)(void);  /* after each read, if set */
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   ASSERT_LE(got_len + d.len, sizeof(got));
   memcpy(got + got_len, d.base, d.len);
   got_len += d.len;
+  if (on_bytes != NULL)
+    on_bytes();
   /* Each response here ends with the body "ok" (or the upgrade's echo). */
   if (on_response != NULL && got_len >= 2 &&
       memcmp(got + got_len - 2, "ok", 2) == 0) {
@@ -152,9 +155,21 @@ static void switched(int n) {
   (void) n;
 }
 
+/* The 101 came: from here the client waits three request timeouts. */
+static int upgrade_seen;
+static void after_101(void) {
+  if (upgrade_seen || got_len < sizeof(switching) - 1)
+    return;
+  ASSERT_MEM_EQ(got, sizeof(switching) - 1, switching,
+                sizeof(switching) - 1);
+  upgrade_seen = 1;
+  after_gap(600, "0123456789ok", 1);
+}
+
 /* Node 20 (test-http-server-request-timeout-upgrade): requestTimeout 200
- * checked every 50 ms; the client waits three timeouts after the 101 and
- * then sends its bytes, which come back echoed: no 408, no reset. */
+ * checked every 50 ms; the client waits three timeouts from the 101's
+ * arrival and then sends its bytes, which come back echoed: no 408, no
+ * reset. */
 TEST(request_timeout_after_upgrade) {
   lode_http_server_opts_t o = {
     .headers_timeout = LODE_HTTP_TIMEOUT_NONE, .request_timeout = 200,
@@ -162,11 +177,13 @@ TEST(request_timeout_after_upgrade) {
     .connections_checking_interval = 50,
   };
   on_response = switched;
+  on_bytes = after_101;
+  upgrade_seen = 0;
   start(&o, &upgrade_ev);
   connect_client("GET / HTTP/1.1\r\nUpgrade: echo\r\n"
                  "Connection: Upgrade\r\n\r\n");
-  after_gap(600, "0123456789ok", 1);
   finish();
+  on_bytes = NULL;
   ASSERT_TRACE("upgrade(0),gap,response,end,client-close,server-close");
   char want[256];
   snprintf(want, sizeof(want), "%s0123456789ok", switching);
