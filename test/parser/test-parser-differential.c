@@ -216,6 +216,12 @@ static const struct {
        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
        "\x7fxx\n\r\n"), 0 },
+  /* the spaces before a special name's colon (lenient) count with it */
+  { R_("\xe6\x00PUT /url HTTP/1.1\r\nConnectionraderaderaderaderaderaderad"
+       "eraderaderaderaderaderaderaderaderaderaderaderaderaderaderaderader"
+       "aderaderaderaderaderaderaderaderaderaderaderaderaderaderad0raderad"
+       "eraderaderaderaderaderaderaderaderaderaderade: upgrade\r\nContent-"
+       "Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"), 0 },
   /* 9.3's CR CR ending a status line: a later response's, and the first
    * one's after empty lines */
   { R_("\x41\x00HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\r\n"

@@ -660,7 +660,9 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   }
   if (*q != ':') FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
   L->span = NULL;
-  if (track(c, &L->nread, L->ne - L->ns, q + 1) < 0) {
+  /* Node counts the spaces a special name may have before its colon
+   * (lenient) with the name */
+  if (track(c, &L->nread, q - L->ns, q + 1) < 0) {
     *rc = LODE__FAILED;
     return NULL;
   }
