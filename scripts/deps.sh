@@ -13,7 +13,7 @@ clang_major=$(apt-cache depends clang 2>/dev/null |
 pkgs="cmake make gcc pkg-config libuv1-dev"
 case "$want" in
   test|bench) pkgs="$pkgs clang libclang-rt-${clang_major:-14}-dev zlib1g-dev"
-              pkgs="$pkgs curl nodejs npm nginx-light" ;;
+              pkgs="$pkgs curl nodejs npm nginx-light iproute2" ;;
 esac
 case "$want" in
   bench) pkgs="$pkgs wrk libcurl4-openssl-dev util-linux" ;;
