@@ -222,6 +222,12 @@ static const struct {
        "aderaderaderaderaderaderaderaderaderaderaderaderaderaderad0raderad"
        "eraderaderaderaderaderaderaderaderaderaderade: upgrade\r\nContent-"
        "Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"), 0 },
+  /* ...and so do those of a special name that fails on them (strict) */
+  { R_("\x84\x00PUT /url HTTP/1.1\r\nConnectionraderaderaderaderaderaderad"
+       "eraderaderaderaderaderaderaderaderaderaderaderaderaderaderaderader"
+       "aderaderaderaderaderaderaderaderaderaderaderaderaderaderad0Content"
+       "-Length: raderaderaderad0eraderaderaderaderaderaderaderaderade: up"
+       "grade\r\nContent-Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"), 0 },
   /* 9.3's CR CR ending a status line: a later response's, and the first
    * one's after empty lines */
   { R_("\x41\x00HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\r\n"
@@ -242,6 +248,11 @@ static const struct {
    * parser when nobody answers the head), whatever its Content-Length */
   { R_("\xa1\x00HTTP/1.1 104 NP/1.1otModified\r\nContent-Length: 10\r\n"
        "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0 },
+  /* a message that does not keep the connection alive but goes on
+   * (LENIENT_KEEP_ALIVE) carries its unused Content-Length (here a 1xx's
+   * skipped body) into the next one's, as llhttp's content_length */
+  { R_("\x41\x00HTTP/1.0 104 NP/1.1oModified\r\nContent-Length: 10\r\n\r\n\r"
+       "\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0 },
 };
 #define NREG (sizeof(regressions) / sizeof(regressions[0]))
 

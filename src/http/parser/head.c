@@ -648,8 +648,14 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   L->ne = q;
   L->hs = lode__header_state(L->ns, (size_t) (L->ne - L->ns));
   if (L->hs != HS_GENERAL && *q == ' ') {
-    if (!LEN(p, HEADERS))
+    if (!LEN(p, HEADERS)) {
+      /* Node counts the name llhttp's error ends */
+      if (track(c, &L->nread, q - L->ns, q + 1) < 0) {
+        *rc = LODE__FAILED;
+        return NULL;
+      }
       FAIL(INVALID_HEADER_TOKEN, "Invalid header field char", q + 1);
+    }
     while (q < e && *q == ' ') q++;
     NEED(q);
     if (*q != ':') {
@@ -724,7 +730,8 @@ static long header_lines(lode__ctx_t* c, const char* s, uint32_t first) {
 long lode__parse_head(lode__ctx_t* c, const char* s) {
   lode_http_parser_t* p = c->p;
   if (p->line1 == 0) {
-    long n = lode__http_scan->head(p, s, c->end);
+    /* a carried content_length (see cleanup()) is the precise parser's */
+    long n = p->content_length ? 0 : lode__http_scan->head(p, s, c->end);
     if (n > 0) return n;
     int rc = 0;
     p->header_nread = 0;  /* the start line is parsed whole each time */

@@ -131,7 +131,7 @@ static void begin_message(lode_http_parser_t* p) {
   p->nhdrs = p->hdrs_seen = 0;
   p->header_nread = 0;
   p->flags = 0;
-  p->content_length = 0;
+  p->content_length = p->remaining;  /* 0, or what cleanup() carried */
   p->upgrade = 0;
   p->head_result = -1;
 }
@@ -161,6 +161,7 @@ static void head_done(lode_http_parser_t* p, const char* s) {
   h->num_headers = p->nhdrs;
   h->headers_seen = p->hdrs_seen;
   h->content_length = p->content_length;
+  p->remaining = p->content_length;  /* llhttp's count, until a body uses it */
   h->flags = f;
   h->keep_alive = lode__should_keep_alive(p, f);
   h->upgrade = p->upgrade;
@@ -478,6 +479,11 @@ static void cleanup(lode_http_parser_t* p) {
   p->flags = 0;
   p->finish = FINISH_SAFE;
   p->state = keep || LEN(p, KEEP_ALIVE) ? LODE__S_START : LODE__S_CLOSED;
+  /* llhttp zeroes its content_length only for a message that keeps the
+   * connection alive: one that goes on by LENIENT_KEEP_ALIVE carries what
+   * its body did not use (a skipped body's length) into the next
+   * message, whose Content-Length digits then add to it */
+  if (keep) p->remaining = 0;
 }
 
 /* A head whose message has no body whatever the caller answers in
