@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ascii.h"
 #include "lode/http_client.h"
+#include "net/addr.h"
 
 typedef struct sbuf_s {
   char* p;
@@ -76,21 +78,15 @@ static void sb_enc(sbuf_t* b, const char* s, size_t n, int set) {
   }
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* Percent-decodes s[0..n) into b. Returns 1 when an escape is malformed
  * (kept as it is; decodeURIComponent would throw), else 0. */
 static int sb_decode(sbuf_t* b, const char* s, size_t n) {
   int bad = 0;
   for (size_t i = 0; i < n; i++) {
     int h, l;
-    if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
-        (l = hexval(s[i + 2])) >= 0) {
+    if (s[i] == '%' && i + 2 < n &&
+        (h = lode__hexval((unsigned char) s[i + 1])) >= 0 &&
+        (l = lode__hexval((unsigned char) s[i + 2])) >= 0) {
       sb_putc(b, (char) (h * 16 + l));
       i += 2;
     } else {
@@ -99,163 +95,6 @@ static int sb_decode(sbuf_t* b, const char* s, size_t n) {
     }
   }
   return bad;
-}
-
-/* IPv4 (WHATWG "IPv4 number" and "IPv4 parser"). Returns 1 and the
- * address, 0 when the host is not IPv4-shaped, -1 when it is but invalid. */
-static int ipv4_number(const char* s, size_t n, uint64_t* out) {
-  int base = 10;
-  if (n >= 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
-    base = 16;
-    s += 2;
-    n -= 2;
-  } else if (n >= 2 && s[0] == '0') {
-    base = 8;
-    s++;
-    n--;
-  }
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; i++) {
-    int d = hexval((unsigned char) s[i]);
-    if (d < 0 || d >= base)
-      return -1;
-    if (v > (UINT64_C(1) << 40))
-      v = UINT64_C(1) << 40;  /* saturate: only "too big" matters */
-    else
-      v = v * (uint64_t) base + (uint64_t) d;
-  }
-  *out = v;
-  return 0;
-}
-
-static int ends_in_number(const char* s, size_t n) {
-  if (n > 0 && s[n - 1] == '.')
-    n--;
-  size_t start = n;
-  while (start > 0 && s[start - 1] != '.')
-    start--;
-  const char* last = s + start;
-  size_t ln = n - start;
-  if (ln == 0)
-    return 0;
-  size_t i;
-  for (i = 0; i < ln && last[i] >= '0' && last[i] <= '9'; i++) {
-  }
-  if (i == ln)
-    return 1;
-  uint64_t v;
-  return ipv4_number(last, ln, &v) == 0;
-}
-
-static int ipv4_parse(const char* s, size_t n, uint32_t* out) {
-  uint64_t parts[4];
-  size_t np = 0, start = 0;
-  if (n > 0 && s[n - 1] == '.')
-    n--;
-  for (size_t i = 0; i <= n; i++) {
-    if (i < n && s[i] != '.')
-      continue;
-    if (np == 4 || i == start || ipv4_number(s + start, i - start,
-                                             &parts[np]) != 0)
-      return -1;
-    np++;
-    start = i + 1;
-  }
-  for (size_t i = 0; i + 1 < np; i++)
-    if (parts[i] > 255)
-      return -1;
-  if (parts[np - 1] >= (UINT64_C(1) << (8 * (5 - np))))
-    return -1;
-  uint64_t v = parts[np - 1];
-  for (size_t i = 0; i + 1 < np; i++)
-    v += parts[i] << (8 * (3 - i));
-  *out = (uint32_t) v;
-  return 0;
-}
-
-/* IPv6 parser of the URL standard; writes the 8 pieces. */
-static int ipv6_parse(const char* s, size_t n, uint16_t a[8]) {
-  memset(a, 0, 16);
-  int piece = 0, compress = -1;
-  size_t i = 0;
-  if (i < n && s[i] == ':') {
-    if (n < 2 || s[1] != ':')
-      return -1;
-    i += 2;
-    compress = ++piece;
-  }
-  while (i < n) {
-    if (piece == 8)
-      return -1;
-    if (s[i] == ':') {
-      if (compress >= 0)
-        return -1;
-      i++;
-      compress = ++piece;
-      continue;
-    }
-    unsigned v = 0, len = 0;
-    while (len < 4 && i < n && hexval((unsigned char) s[i]) >= 0) {
-      v = v * 16 + (unsigned) hexval((unsigned char) s[i]);
-      i++;
-      len++;
-    }
-    if (i < n && s[i] == '.') {
-      if (len == 0 || piece > 6)
-        return -1;
-      i -= len;
-      int seen = 0;
-      while (i < n) {
-        int v4 = -1;
-        if (seen > 0) {
-          if (s[i] == '.' && seen < 4)
-            i++;
-          else
-            return -1;
-        }
-        if (i >= n || s[i] < '0' || s[i] > '9')
-          return -1;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-          int d = s[i] - '0';
-          if (v4 == 0)
-            return -1;
-          v4 = v4 < 0 ? d : v4 * 10 + d;
-          if (v4 > 255)
-            return -1;
-          i++;
-        }
-        a[piece] = (uint16_t) (a[piece] * 0x100 + v4);
-        seen++;
-        if (seen == 2 || seen == 4)
-          piece++;
-      }
-      if (seen != 4)
-        return -1;
-      break;
-    }
-    if (i < n && s[i] == ':') {
-      i++;
-      if (i >= n)
-        return -1;
-    } else if (i < n) {
-      return -1;
-    }
-    a[piece++] = (uint16_t) v;
-  }
-  if (compress >= 0) {
-    int swaps = piece - compress;
-    piece = 7;
-    while (piece != 0 && swaps > 0) {
-      uint16_t t = a[piece];
-      a[piece] = a[compress + swaps - 1];
-      a[compress + swaps - 1] = t;
-      piece--;
-      swaps--;
-    }
-  } else if (piece != 8) {
-    return -1;
-  }
-  return 0;
 }
 
 static void ipv6_serialize(sbuf_t* b, const uint16_t a[8]) {
@@ -286,49 +125,28 @@ static void ipv6_serialize(sbuf_t* b, const uint16_t a[8]) {
   sb_putc(b, ']');
 }
 
-static int forbidden_domain(unsigned char c) {
-  return c <= 0x20 || c == '#' || c == '%' || c == '/' || c == ':' ||
-         c == '<' || c == '>' || c == '?' || c == '@' || c == '[' ||
-         c == '\\' || c == ']' || c == '^' || c == '|' || c == 0x7f;
-}
-
-/* The host parser for special URLs. Appends the serialised host. */
+/* The host parser for special URLs (net's, shared with
+ * SocketAddress.parse). Appends the serialised host. */
 static int parse_host(sbuf_t* b, const char* s, size_t n) {
-  if (n > 0 && s[0] == '[') {
-    uint16_t a[8];
-    if (s[n - 1] != ']' || ipv6_parse(s + 1, n - 2, a) != 0)
-      return -1;
-    ipv6_serialize(b, a);
-    return 0;
+  char* t = malloc(n + 1);
+  if (t == NULL) {
+    b->oom = 1;
+    return UV_ENOMEM;
   }
-  sbuf_t d = { 0 };
-  sb_decode(&d, s, n);
-  if (d.oom || d.len == 0) {
-    free(d.p);
-    return -1;
+  memcpy(t, s, n);
+  lode__url_host_t h;
+  int r = lode__url_host_parse(t, n, &h);
+  if (r == 0 && h.kind == LODE__HOST_IPV6) {
+    ipv6_serialize(b, h.ipv6);
+  } else if (r == 0 && h.kind == LODE__HOST_IPV4) {
+    char tmp[16];
+    int k = snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", h.ipv4 >> 24,
+                     (h.ipv4 >> 16) & 255, (h.ipv4 >> 8) & 255, h.ipv4 & 255);
+    sb_puts(b, tmp, (size_t) k);
+  } else if (r == 0) {
+    sb_puts(b, t, h.n);
   }
-  for (size_t i = 0; i < d.len; i++) {
-    unsigned char c = (unsigned char) d.p[i];
-    if (c >= 0x80 || forbidden_domain(c)) {
-      free(d.p);
-      return -1;
-    }
-    if (c >= 'A' && c <= 'Z')
-      d.p[i] = (char) (c | 0x20);
-  }
-  int r = 0;
-  if (ends_in_number(d.p, d.len)) {
-    uint32_t v;
-    if ((r = ipv4_parse(d.p, d.len, &v)) == 0) {
-      char tmp[16];
-      int k = snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", v >> 24,
-                       (v >> 16) & 255, (v >> 8) & 255, v & 255);
-      sb_puts(b, tmp, (size_t) k);
-    }
-  } else {
-    sb_puts(b, d.p, d.len);
-  }
-  free(d.p);
+  free(t);
   return r;
 }
 

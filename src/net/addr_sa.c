@@ -7,6 +7,7 @@
  * input) followed by the constructor; the host and port rules of the
  * WHATWG URL standard that can lead to an address are reproduced below. */
 #include "net/addr.h"
+#include "core/ascii.h"
 #include "lode/errors.h"
 
 #include <stdlib.h>
@@ -129,19 +130,12 @@ const struct sockaddr* lode_socket_address_sockaddr(
   return &sa->u.sa;
 }
 
-/* ---- SocketAddress.parse: the WHATWG URL rules Node goes through ------- */
+/* ---- The URL standard's host parser, and SocketAddress.parse ---------- */
 
 typedef struct {
   char* s;
   size_t n;
 } span_t;
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 /* The URL standard's "IPv4 number parser": decimal, 0x hex, 0 octal.
  * Returns 0 and the value (saturated at 2^40, already out of any range),
@@ -157,7 +151,7 @@ static int ipv4_number(const char* s, size_t n, uint64_t* out) {
   }
   uint64_t v = 0;
   for (size_t i = 0; i < n; i++) {
-    int d = hexval(s[i]);
+    int d = lode__hexval((unsigned char) s[i]);
     if (d < 0 || d >= radix)
       return -1;
     v = v * (uint64_t) radix + (uint64_t) d;
@@ -279,8 +273,8 @@ static int ipv6_parse(const char* s, size_t n, uint16_t a[8]) {
       continue;
     }
     int value = 0, len = 0;
-    while (len < 4 && p < n && hexval(s[p]) >= 0)
-      value = value * 16 + hexval(s[p++]), len++;
+    while (len < 4 && p < n && lode__hexval((unsigned char) s[p]) >= 0)
+      value = value * 16 + lode__hexval((unsigned char) s[p++]), len++;
     if (p < n && s[p] == '.') {
       if (len == 0 || piece > 6)
         return -1;
@@ -313,8 +307,10 @@ static int ipv6_parse(const char* s, size_t n, uint16_t a[8]) {
 static void percent_decode(span_t* h) {
   size_t w = 0;
   for (size_t r = 0; r < h->n; r++) {
-    if (h->s[r] == '%' && r + 2 < h->n && hexval(h->s[r + 1]) >= 0 && hexval(h->s[r + 2]) >= 0) {
-      h->s[w++] = (char) (hexval(h->s[r + 1]) * 16 + hexval(h->s[r + 2]));
+    int hi = r + 2 < h->n ? lode__hexval((unsigned char) h->s[r + 1]) : -1;
+    int lo = hi >= 0 ? lode__hexval((unsigned char) h->s[r + 2]) : -1;
+    if (h->s[r] == '%' && lo >= 0) {
+      h->s[w++] = (char) (hi * 16 + lo);
       r += 2;
     } else {
       h->s[w++] = h->s[r];
@@ -323,34 +319,57 @@ static void percent_decode(span_t* h) {
   h->n = w;
 }
 
-/* The host: "[v6]" or something that ends in a number. Anything else is
- * a domain, which Node's SocketAddress then refuses. */
-static int parse_host(span_t h, lode_socket_address_t* sa) {
-  memset(sa, 0, sizeof(*sa));
-  if (h.n > 0 && h.s[0] == '[') {
-    uint16_t a[8];
-    if (h.s[h.n - 1] != ']' || ipv6_parse(h.s + 1, h.n - 2, a) != 0)
+/* The forbidden domain code points of the URL standard (ASCII). */
+static int forbidden_domain(unsigned char c) {
+  return c <= 0x20 || c == 0x7f || strchr("#%/:<>?@[\\]^|", c) != NULL;
+}
+
+int lode__url_host_parse(char* s, size_t n, lode__url_host_t* out) {
+  memset(out, 0, sizeof(*out));
+  if (n > 0 && s[0] == '[') {
+    out->kind = LODE__HOST_IPV6;
+    return s[n - 1] == ']' && ipv6_parse(s + 1, n - 2, out->ipv6) == 0 ? 0
+                                                                        : -1;
+  }
+  span_t h = { s, n };
+  percent_decode(&h);
+  if (h.n == 0)
+    return -1;
+  for (size_t i = 0; i < h.n; i++) {
+    unsigned char c = (unsigned char) h.s[i];
+    /* Non-ASCII hosts go through IDNA mapping, which lode does not
+     * carry: they are refused. */
+    if (c >= 0x80 || forbidden_domain(c))
       return -1;
+    if (c >= 'A' && c <= 'Z')
+      h.s[i] = (char) (c | 0x20);
+  }
+  out->n = h.n;
+  if (!ends_in_number(h))
+    return 0;
+  out->kind = LODE__HOST_IPV4;
+  return ipv4_parse(h, &out->ipv4);
+}
+
+/* The host of SocketAddress.parse: an IPv4 or IPv6 address; a domain is
+ * refused as Node's SocketAddress refuses it. */
+static int parse_host(span_t h, lode_socket_address_t* sa) {
+  lode__url_host_t host;
+  memset(sa, 0, sizeof(*sa));
+  if (lode__url_host_parse(h.s, h.n, &host) != 0)
+    return -1;
+  if (host.kind == LODE__HOST_IPV6) {
     sa->u.in6.sin6_family = AF_INET6;
     for (int i = 0; i < 8; i++) {
-      sa->u.in6.sin6_addr.s6_addr[2 * i] = (uint8_t) (a[i] >> 8);
-      sa->u.in6.sin6_addr.s6_addr[2 * i + 1] = (uint8_t) a[i];
+      sa->u.in6.sin6_addr.s6_addr[2 * i] = (uint8_t) (host.ipv6[i] >> 8);
+      sa->u.in6.sin6_addr.s6_addr[2 * i + 1] = (uint8_t) host.ipv6[i];
     }
     return 0;
   }
-  percent_decode(&h);
-  for (size_t i = 0; i < h.n; i++) {
-    unsigned char c = (unsigned char) h.s[i];
-    /* Non-ASCII hosts go through IDNA mapping, which lode does not carry:
-     * it treats them as domains (no address). */
-    if (c >= 0x80 || c <= 0x20 || c == 0x7f || strchr("#%/:<>?@[\\]^|", c))
-      return -1;
-  }
-  uint32_t v4;
-  if (!ends_in_number(h) || ipv4_parse(h, &v4) != 0)
+  if (host.kind != LODE__HOST_IPV4)
     return -1;
   sa->u.in4.sin_family = AF_INET;
-  sa->u.in4.sin_addr.s_addr = htonl(v4);
+  sa->u.in4.sin_addr.s_addr = htonl(host.ipv4);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/parser/internal.h"
+#include "core/ascii.h"
 
 #define F_CONNECTION_KEEP_ALIVE LODE_HTTP_F_CONNECTION_KEEP_ALIVE
 #define F_CONNECTION_CLOSE LODE_HTTP_F_CONNECTION_CLOSE
@@ -239,12 +240,6 @@ static int after_head(lode__ctx_t* c, const char* q) {
 enum { CS_START, CS_SIZE, CS_OTHER, CS_EXT, CS_NAME, CS_VALUE, CS_QUOTED,
        CS_QPAIR, CS_QDONE, CS_ALMOST, CS_DONE };
 
-static int hexval(int ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  ch |= 0x20;
-  return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 #define CFAIL(code, reason, at) return fail(c, LODE_HPE_##code, reason, at)
 
 /* A line break inside extensions: CR goes on to the LF; a bare LF only
@@ -268,7 +263,7 @@ static int chunk_byte(lode__ctx_t* c, const char** qp) {
   switch (p->chunk_state) {
     case CS_START:
     case CS_SIZE:
-      if ((h = hexval(ch)) >= 0) {
+      if ((h = lode__hexval(ch)) >= 0) {
         if (p->remaining > (UINT64_MAX >> 4))
           CFAIL(INVALID_CHUNK_SIZE, "Chunk size overflow", q + 1);
         p->remaining = (p->remaining << 4) | (uint64_t) h;
@@ -361,7 +356,7 @@ static int chunk_size_line(lode__ctx_t* c, const char** qp) {
   const char* d = q;
   uint64_t v = 0;
   int h;
-  while (q < c->end && q - d < 16 && (h = hexval((unsigned char) *q)) >= 0) {
+  while (q < c->end && q - d < 16 && (h = lode__hexval((unsigned char) *q)) >= 0) {
     v = v << 4 | (uint64_t) h;
     q++;
   }
