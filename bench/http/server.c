@@ -44,7 +44,7 @@ static void* run_loop(void* arg) {
     .port = port, .host = "127.0.0.1", .reuse_port = nloops > 1,
   };
   if (lode_http_create_server(loop, NULL, &events, &srv) != 0 ||
-      lode_http_server_listen_opts(srv, &o, NULL, NULL) != 0) {
+      lode_http_server_listen(srv, &o, NULL, NULL) != 0) {
     fprintf(stderr, "listen on %d failed\n", port);
     exit(1);
   }

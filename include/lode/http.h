@@ -69,6 +69,11 @@ typedef struct lode_http_incoming_s lode_http_incoming_t;
  * then the connection stops reading) until a table with on_data is set or
  * the response finishes (then the rest of the body is discarded, as in
  * Node's req._dump()). `chunk` is borrowed until the callback returns. */
+/* A per-call completion on a message (setTimeout's `callback`): status 0
+ * or a negative error code. */
+typedef void (*lode_http_incoming_cb)(lode_http_incoming_t* msg, int status,
+                                      void* arg);
+
 typedef struct lode_http_incoming_events_s {
   void (*on_data)(lode_http_incoming_t* msg, lode_slice_t chunk);
   void (*on_end)(lode_http_incoming_t* msg);
@@ -181,12 +186,9 @@ void lode_http_incoming_destroy(lode_http_incoming_t* msg,
  * listener on the request, its response or the server, the connection is
  * destroyed. `cb` (may be NULL: keep the one set before) replaces an
  * earlier callback. On a server's request; a client's response takes the
- * timeout but only on_timeout is called. Returns 0. */
-typedef void (*lode_http_incoming_timeout_cb)(lode_http_incoming_t* msg,
-                                              void* arg);
+ * timeout but only on_timeout is called; `cb`'s status is 0. Returns 0. */
 int lode_http_incoming_set_timeout(lode_http_incoming_t* msg,
-                                   uint64_t msecs,
-                                   lode_http_incoming_timeout_cb cb,
+                                   uint64_t msecs, lode_http_incoming_cb cb,
                                    void* arg);
 
 /* ===================================================================== *
@@ -326,12 +328,9 @@ lode_stream_t* lode_http_outgoing_socket(const lode_http_outgoing_t* msg);
 /* Node: setTimeout(msecs[, callback]): see lode_http_incoming_set_timeout;
  * expiry calls this message's on_timeout, then `cb` (may be NULL: keep the
  * one set before). For a ClientRequest, lode_http_request_set_timeout
- * takes the callback. Returns 0. */
-typedef void (*lode_http_outgoing_timeout_cb)(lode_http_outgoing_t* msg,
-                                              void* arg);
+ * takes the callback. `cb`'s status is 0. Returns 0. */
 int lode_http_outgoing_set_timeout(lode_http_outgoing_t* msg,
-                                   uint64_t msecs,
-                                   lode_http_outgoing_timeout_cb cb,
+                                   uint64_t msecs, lode_http_outgoing_cb cb,
                                    void* arg);
 /* Node: outgoingMessage.pipe(): an OutgoingMessage is not readable.
  * Returns LODE_ERR_STREAM_CANNOT_PIPE. */
@@ -471,23 +470,20 @@ void* lode_http_server_get_data(const lode_http_server_t* srv);
 typedef void (*lode_http_server_cb)(lode_http_server_t* srv, int status,
                                     void* arg);
 
-/* Node: server.listen(port[, host][, backlog]). `host` NULL means Node's
- * default (:: or 0.0.0.0). on_listening runs asynchronously; bind errors
- * arrive in on_error. Returns 0, LODE_ERR_SERVER_ALREADY_LISTEN,
- * LODE_ERR_SOCKET_BAD_PORT or LODE_ERR_SERVER_NOT_RUNNING (after close). */
-int lode_http_server_listen(lode_http_server_t* srv, const char* host,
-                            int port, int backlog);
-/* Node: server.listen(options[, callback]) and every other net form: TCP
- * port/host, a Unix socket `path`, backlog, ipv6Only, reusePort,
- * readableAll/writableAll, exclusive, signal (see lode_listen_opts_t in
- * lode/net.h; `opts` is read during the call). `cb` (may be NULL) runs
- * once after on_listening with status 0, asynchronously; it never runs
- * when the listen fails (errors go to on_error) or the server closes
- * first. Returns as lode_http_server_listen, or LODE_ERR_INVALID_ARG_TYPE
+/* Node: server.listen(options[, callback]), and through the options its
+ * port[, host][, backlog] and path forms: TCP port/host (host NULL is
+ * Node's default, :: or 0.0.0.0), a Unix socket `path`, backlog,
+ * ipv6Only, reusePort, readableAll/writableAll, exclusive, signal (see
+ * lode_listen_opts_t in lode/net.h; `opts` is read during the call).
+ * on_listening runs asynchronously; bind errors arrive in on_error. `cb`
+ * (may be NULL) runs once after on_listening with status 0; it never runs
+ * when the listen fails or the server closes first. Returns 0,
+ * LODE_ERR_SERVER_ALREADY_LISTEN, LODE_ERR_SOCKET_BAD_PORT,
+ * LODE_ERR_SERVER_NOT_RUNNING (after close) or LODE_ERR_INVALID_ARG_TYPE
  * for NULL opts. */
-int lode_http_server_listen_opts(lode_http_server_t* srv,
-                                 const lode_listen_opts_t* opts,
-                                 lode_http_server_cb cb, void* arg);
+int lode_http_server_listen(lode_http_server_t* srv,
+                            const lode_listen_opts_t* opts,
+                            lode_http_server_cb cb, void* arg);
 /* Node: server.listen(handle[, backlog][, callback]) with { fd }: serves
  * an already bound TCP or Unix socket fd (the server takes it over). */
 int lode_http_server_listen_fd(lode_http_server_t* srv, int fd, int backlog,
@@ -521,12 +517,10 @@ void lode_http_server_close_idle_connections(lode_http_server_t* srv);
  * 0: none): the idle timeout of each new connection. On expiry the
  * request's and response's listeners hear first, then on_timeout, then
  * `cb`; with no listener anywhere the connection is destroyed. `cb` (may
- * be NULL: keep the one set before) replaces an earlier callback. */
-typedef void (*lode_http_server_timeout_cb)(lode_http_server_t* srv,
-                                            lode_stream_t* socket,
-                                            void* arg);
+ * be NULL: keep the one set before) replaces an earlier callback; it gets
+ * the connection (Node's 'timeout' listener's socket) and status 0. */
 void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t msecs,
-                                  lode_http_server_timeout_cb cb, void* arg);
+                                  lode_stream_cb cb, void* arg);
 uint64_t lode_http_server_timeout(const lode_http_server_t* srv);
 
 /* Node: server.headersTimeout, requestTimeout, keepAliveTimeout,
@@ -550,8 +544,8 @@ unsigned lode_http_server_max_requests_per_socket(
     const lode_http_server_t* srv);
 
 /* Node: server.ref() / unref() (whether the server holds the loop). */
-void lode_http_server_loop_ref(lode_http_server_t* srv);
-void lode_http_server_loop_unref(lode_http_server_t* srv);
+void lode_http_server_ref(lode_http_server_t* srv);
+void lode_http_server_unref(lode_http_server_t* srv);
 
 #ifdef __cplusplus
 }

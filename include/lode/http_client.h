@@ -376,11 +376,9 @@ unsigned lode_http_request_max_headers_count(const lode_http_request_t* req);
 
 /* Node: request.setTimeout(ms[, callback]): on_timeout (then cb) after ms
  * without traffic on the request's connection; nothing else happens (the
- * request is not aborted). 0 disables. Returns 0. */
+ * request is not aborted). 0 disables. `cb`'s status is 0. Returns 0. */
 int lode_http_request_set_timeout(lode_http_request_t* req, unsigned ms,
-                                  void (*cb)(lode_http_request_t* req,
-                                             void* arg),
-                                  void* arg);
+                                  lode_http_outgoing_cb cb, void* arg);
 
 /* Node: request.setNoDelay([noDelay]) / setSocketKeepAlive([enable][,
  * initialDelay]): applied to the socket once it is assigned (no effect on

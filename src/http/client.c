@@ -406,7 +406,7 @@ void lode__client_timeout(lode__client_req_t* r) {
   if (r->ev != NULL && r->ev->on_timeout != NULL)
     r->ev->on_timeout(&r->out);
   if (!(r->flags & LODE__CR_CLOSED) && r->timeout_cb != NULL)
-    r->timeout_cb(&r->out, r->timeout_arg);
+    r->timeout_cb(&r->out, 0, r->timeout_arg);
   lode_http_incoming_t* m = r->res;
   if (!(r->flags & LODE__CR_CLOSED) && m != NULL && m->ev != NULL &&
       m->ev->on_timeout != NULL)
@@ -913,9 +913,7 @@ unsigned lode_http_request_max_headers_count(const lode_http_request_t* o) {
 }
 
 int lode_http_request_set_timeout(lode_http_request_t* o, unsigned ms,
-                                  void (*cb)(lode_http_request_t* req,
-                                             void* arg),
-                                  void* arg) {
+                                  lode_http_outgoing_cb cb, void* arg) {
   lode__client_req_t* r = cr(o);
   if (r->flags & LODE__CR_ENDED)
     return 0;

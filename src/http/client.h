@@ -113,7 +113,7 @@ struct lode__client_req_s {
   unsigned max_headers_count;
   int has_timeout;
   unsigned timeout;
-  void (*timeout_cb)(lode_http_request_t* req, void* arg);
+  lode_http_outgoing_cb timeout_cb;
   void* timeout_arg;
   int no_delay;                  /* -1: leave; else apply on socket */
   int ka_enable;                 /* -1: leave */

@@ -618,7 +618,7 @@ void lode_http_incoming_destroy(lode_http_incoming_t* m,
 }
 
 int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs,
-                                   lode_http_incoming_timeout_cb cb,
+                                   lode_http_incoming_cb cb,
                                    void* arg) {
   if (cb != NULL) {
     m->timeout_cb = cb;

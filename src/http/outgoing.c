@@ -1063,7 +1063,7 @@ int lode_http_outgoing_pipe(lode_http_outgoing_t* o) {
 }
 
 int lode_http_outgoing_set_timeout(lode_http_outgoing_t* o, uint64_t msecs,
-                                   lode_http_outgoing_timeout_cb cb,
+                                   lode_http_outgoing_cb cb,
                                    void* arg) {
   if (cb != NULL) {
     o->timeout_cb = cb;

@@ -109,7 +109,7 @@ struct lode_http_outgoing_s {
   int (*batch)(lode_http_outgoing_t* o, const lode_slice_t* bufs, size_t n,
                lode_stream_cb cb, void* arg, int direct);
   int fin_busy;
-  lode_http_outgoing_timeout_cb timeout_cb;   /* setTimeout's callback */
+  lode_http_outgoing_cb timeout_cb;   /* setTimeout's callback */
   void* timeout_arg;
 };
 

@@ -100,7 +100,7 @@ static int req_timeout(lode__conn_t* c, lode_http_incoming_t* req) {
     heard = 1;
   }
   if (req->timeout_cb != NULL && !(c->flags & LODE__CONN_CLOSED)) {
-    req->timeout_cb(req, req->timeout_arg);
+    req->timeout_cb(req, 0, req->timeout_arg);
     heard = 1;
   }
   lode_http_incoming_release(req);
@@ -115,7 +115,7 @@ static int res_timeout(lode__conn_t* c, lode_http_outgoing_t* res) {
     heard = 1;
   }
   if (res->timeout_cb != NULL && !(c->flags & LODE__CONN_CLOSED)) {
-    res->timeout_cb(res, res->timeout_arg);
+    res->timeout_cb(res, 0, res->timeout_arg);
     heard = 1;
   }
   lode_http_outgoing_release(res);
@@ -139,7 +139,7 @@ void lode__conn_on_timeout(lode__conn_t* c) {
     heard = 1;
   }
   if (srv->timeout_cb != NULL && !(c->flags & LODE__CONN_CLOSED)) {
-    srv->timeout_cb(srv, c->stream, srv->timeout_arg);
+    srv->timeout_cb(c->stream, 0, srv->timeout_arg);
     heard = 1;
   }
   if (!heard)

@@ -104,7 +104,7 @@ struct lode_http_incoming_s {
   int join_duplicates;
   int status_code;
   const char* status_message;
-  lode_http_incoming_timeout_cb timeout_cb;   /* setTimeout's callback */
+  lode_http_incoming_cb timeout_cb;   /* setTimeout's callback */
   void* timeout_arg;
   lode__tick_t flush_tick;       /* held body delivered on a later turn */
 };
@@ -180,7 +180,7 @@ struct lode_http_server_s {
   void* close_arg;
   lode_http_server_cb listen_cb;   /* listen()'s callback, until it runs */
   void* listen_arg;
-  lode_http_server_timeout_cb timeout_cb;   /* setTimeout's callback */
+  lode_stream_cb timeout_cb;   /* setTimeout's callback */
   void* timeout_arg;
   uint64_t headers_timeout;
   uint64_t request_timeout;

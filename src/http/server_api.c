@@ -221,15 +221,9 @@ static int listen_with(lode_http_server_t* srv, const lode_listen_opts_t* lo,
   return r;
 }
 
-int lode_http_server_listen(lode_http_server_t* srv, const char* host,
-                            int port, int backlog) {
-  lode_listen_opts_t lo = { .port = port, .host = host, .backlog = backlog };
-  return listen_with(srv, &lo, -1, 0, NULL, NULL);
-}
-
-int lode_http_server_listen_opts(lode_http_server_t* srv,
-                                 const lode_listen_opts_t* opts,
-                                 lode_http_server_cb cb, void* arg) {
+int lode_http_server_listen(lode_http_server_t* srv,
+                            const lode_listen_opts_t* opts,
+                            lode_http_server_cb cb, void* arg) {
   if (opts == NULL)
     return LODE_ERR_INVALID_ARG_TYPE;
   return listen_with(srv, opts, -1, 0, cb, arg);
@@ -306,7 +300,7 @@ int lode_http_server_close(lode_http_server_t* srv,
 }
 
 void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t ms,
-                                  lode_http_server_timeout_cb cb, void* arg) {
+                                  lode_stream_cb cb, void* arg) {
   srv->timeout = ms;
   if (cb != NULL) {
     srv->timeout_cb = cb;
@@ -364,12 +358,12 @@ unsigned lode_http_server_max_requests_per_socket(
   return srv->max_requests;
 }
 
-void lode_http_server_loop_ref(lode_http_server_t* srv) {
+void lode_http_server_ref(lode_http_server_t* srv) {
   if (srv->net != NULL)
     lode_server_ref(srv->net);
 }
 
-void lode_http_server_loop_unref(lode_http_server_t* srv) {
+void lode_http_server_unref(lode_http_server_t* srv) {
   if (srv->net != NULL)
     lode_server_unref(srv->net);
 }

@@ -53,7 +53,8 @@ TEST(timeout_option) {
   teardown();
 }
 
-static void timeout_cb(lode_http_request_t* r, void* arg) {
+static void timeout_cb(lode_http_request_t* r, int status, void* arg) {
+  ASSERT_OK(status);
   test_trace("cb(%s)", (const char*) arg);
   lode_http_request_destroy(r, NULL);
 }

@@ -142,7 +142,7 @@ static void start_one(void) {
 TEST(many_keep_alive) {
   uv_loop_init(&loop);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &server_events, &server));
-  ASSERT_OK(lode_http_server_listen(server, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   lode_agent_opts_t ao = { .keep_alive = 1, .max_sockets = 5 };
   ASSERT_OK(lode_agent_create(&loop, &ao, &agent));
   test_run_loop(&loop, 20000);

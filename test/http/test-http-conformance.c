@@ -662,7 +662,7 @@ static void run_conformance(const char* only) {
       lode_http_server_set_max_requests_per_socket(configs[i].srv, 2);
     if (strcmp(configs[i].name, "maxheaders") == 0)
       lode_http_server_set_max_headers_count(configs[i].srv, 3);
-    ASSERT_OK(lode_http_server_listen(configs[i].srv, "127.0.0.1", 0, 0));
+    ASSERT_OK(lode_http_server_listen(configs[i].srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   }
   while (listening < (int) NCONFIGS)
     uv_run(&loop, UV_RUN_ONCE);

@@ -10,15 +10,18 @@
 
 /* ---- setTimeout(msecs, callback) ---- */
 
-static void req_to(lode_http_incoming_t* req, void* arg) {
+static void req_to(lode_http_incoming_t* req, int status, void* arg) {
+  ASSERT_OK(status);
   test_trace("req-timeout:%s", (const char*) arg);
 }
 
-static void res_to(lode_http_outgoing_t* res, void* arg) {
+static void res_to(lode_http_outgoing_t* res, int status, void* arg) {
+  ASSERT_OK(status);
   test_trace("res-timeout:%s", (const char*) arg);
 }
 
-static void srv_to(lode_http_server_t* srv, lode_stream_t* s, void* arg) {
+static void srv_to(lode_stream_t* s, int status, void* arg) {
+  ASSERT_OK(status);
   test_trace("srv-timeout:%s", (const char*) arg);
   lode_stream_destroy(s, NULL);
 }
@@ -82,7 +85,8 @@ TEST(timeout_complete_request_unheard) {
 
 /* The response's callback alone keeps the connection: the handler answers
  * from it. */
-static void answer_late(lode_http_outgoing_t* res, void* arg) {
+static void answer_late(lode_http_outgoing_t* res, int status, void* arg) {
+  (void) status;
   test_trace("res-timeout");
   lode_http_outgoing_end(res, LODE_SLICE("late"), NULL, NULL);
 }

@@ -125,7 +125,7 @@ static void start(const lode_http_server_opts_t* o,
   ASSERT_OK(uv_loop_init(&loop));
   ev->on_listening = on_listening;
   ASSERT_OK(lode_http_create_server(&loop, o, ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   port = 0;
   while (port == 0)
     ASSERT_OK(uv_run(&loop, UV_RUN_ONCE) < 0);

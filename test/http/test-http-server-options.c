@@ -98,7 +98,7 @@ static void serve_one(const lode_http_server_opts_t* opts, size_t len) {
   body_len = len;
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_http_create_server(&loop, opts, &ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (port == 0)
     uv_run(&loop, UV_RUN_ONCE);
   client_fd = socket(AF_INET, SOCK_STREAM, 0);

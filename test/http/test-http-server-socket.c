@@ -38,7 +38,7 @@ static void start(const lode_http_server_opts_t* opts,
   test_trace_reset();
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_http_create_server(&loop, opts, ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (port == 0)
     uv_run(&loop, UV_RUN_ONCE);
 }
@@ -336,8 +336,8 @@ TEST(listen_unix_path) {
   lode_net_address_t a;
   ASSERT_EQ(lode_http_server_address(srv, &a), UV_ENOTCONN);
   lode_listen_opts_t lo = { .path = path };
-  ASSERT_OK(lode_http_server_listen_opts(srv, &lo, listen_cb, "unix"));
-  ASSERT_EQ(lode_http_server_listen_opts(srv, NULL, NULL, NULL),
+  ASSERT_OK(lode_http_server_listen(srv, &lo, listen_cb, "unix"));
+  ASSERT_EQ(lode_http_server_listen(srv, NULL, NULL, NULL),
             LODE_ERR_INVALID_ARG_TYPE);
   while (!lode_http_server_listening(srv))
     uv_run(&loop, UV_RUN_ONCE);
@@ -379,13 +379,13 @@ TEST(listen_in_use_skips_callback) {
   test_trace_reset();
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &first));
-  ASSERT_OK(lode_http_server_listen(first, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(first, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (!lode_http_server_listening(first))
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &srv));
   lode_listen_opts_t lo = { .host = "127.0.0.1",
                             .port = lode_http_server_port(first) };
-  ASSERT_OK(lode_http_server_listen_opts(srv, &lo, listen_cb, "never"));
+  ASSERT_OK(lode_http_server_listen(srv, &lo, listen_cb, "never"));
   test_run_loop(&loop, 5000);
   ASSERT_TRACE("listening,error:EADDRINUSE:listen");
   test_loop_close(&loop);

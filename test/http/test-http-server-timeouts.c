@@ -39,7 +39,7 @@ static void start(const lode_http_server_opts_t* o,
   ASSERT_OK(uv_loop_init(&loop));
   uv_timer_init(&loop, &gap_timer);
   ASSERT_OK(lode_http_create_server(&loop, o, ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (port == 0)
     uv_run(&loop, UV_RUN_ONCE);
 }

@@ -105,7 +105,7 @@ static void* stress_thread(void* arg) {
     ASSERT_OK(lode_http_server_listen_fd(s->srv, s->listen_fd, 511, NULL,
                                          NULL));
   else
-    ASSERT_OK(lode_http_server_listen(s->srv, "127.0.0.1", 0, 511));
+    ASSERT_OK(lode_http_server_listen(s->srv, &(lode_listen_opts_t){ .host = "127.0.0.1", .backlog = 511 }, NULL, NULL));
   test_run_loop(&s->loop, 55000);
   ASSERT(atomic_load(&s->closed));
   test_loop_close(&s->loop);

@@ -50,7 +50,7 @@ static char* run(const char* mode, const char* opts) {
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
   ASSERT_OK(lode_http_create_server(&loop, NULL, &srv_events, &server));
-  ASSERT_OK(lode_http_server_listen(server, "127.0.0.1", 0, 0));
+  ASSERT_OK(lode_http_server_listen(server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   for (int i = 0; i < 1000 && lode_http_server_port(server) <= 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
   char url[64];
