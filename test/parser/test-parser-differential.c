@@ -190,6 +190,12 @@ static const struct {
   /* ...and on a header line after a status line ended by a bare CR */
   { R_("\x41\x00HTTP/1.1 204 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n"
        "HTTP/1.1 200 OK\rContent-Length:  1\t\r\n\r\nx"), 1 },
+  /* 9.3's unknown Connection keyword before HTAB, on a folded line */
+  { R_("\xe0\x00GET /demo HTTP/1.1\r\nConnection: closeHost: example.com\r"
+       "\nConnection: Something,\r\n Upgrade\t, ,Keep-Alive\r\nSec-WebSock"
+       "et-Key2: 12998 5 Y3 1  .P00\r\nSec-WebSocket-Protocol: sample\r\nU"
+       "pgrade: WebSocket\r\nSec-WebSocket-Key1:\r\n\r\n 4 @1  46546xW%0l "
+       "1 5\r\nOrigin: http://example.com\r\n\r\nHot diggity dogg"), 1 + 1 },
   /* a span over maxHeaderSize ended by a bare LF: the overflow first */
   { R_("\x81\x00HTTP/1.1 200 "
        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"

@@ -97,8 +97,8 @@ static int lower_eq(const unsigned char* s, const unsigned char* e,
   return 1;
 }
 
-/* Calls fix(value start, line end, input end) for each header line named
- * `name`. */
+/* Calls fix(value start, value end, input end) for each header line
+ * named `name`. */
 static int each_header(verdict_input_t* in, const char* name,
                        int (*fix)(unsigned char*, unsigned char*,
                                   unsigned char*)) {
@@ -112,8 +112,17 @@ static int each_header(verdict_input_t* in, const char* name,
     if (!lower_eq(q, e, name)) continue;
     while (c < e && *c == ' ') c++;  /* lenient: spaces before the colon */
     if (c == e || *c != ':') continue;
+    /* the value's end: its line's, or a later one's when folded (a line
+     * break then SP or HTAB, lenient) */
     unsigned char* end = c + 1;
-    while (end < e && *end != '\r' && *end != '\n') end++;
+    for (;;) {
+      while (end < e && *end != '\r' && *end != '\n') end++;
+      unsigned char* next = end;
+      if (next < e && *next == '\r') next++;
+      if (next < e && *next == '\n') next++;
+      if (next == end || next == e || (*next != ' ' && *next != '\t')) break;
+      end = next;
+    }
     changed |= fix(c + 1, end, e);
   }
   return changed;
