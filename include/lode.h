@@ -14,6 +14,7 @@
 #include "lode/http_parser.h"
 #include "lode/net.h"
 #include "lode/net_addr.h"
+#include "lode/options.h"
 #include "lode/stream.h"
 #include "lode/http.h"
 #include "lode/http_client.h"

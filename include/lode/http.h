@@ -408,8 +408,8 @@ typedef struct lode_http_server_opts_s {
   int insecure_http_parser;       /* lenient parsing */
   int join_duplicate_headers;
   int reject_non_standard_body_writes;
-  int no_require_host_header;     /* requireHostHeader: false */
-  int no_delay_off;               /* noDelay: false (default true) */
+  int require_host_header;        /* tri-state (lode/options.h): true */
+  int no_delay;                   /* tri-state: true */
   int keep_alive;                 /* TCP keep-alive on accepted sockets */
   unsigned keep_alive_initial_delay;
   size_t high_water_mark;         /* 0: 16384 */

@@ -68,51 +68,11 @@
 #include "lode/http.h"
 #include "lode/net.h"
 #include "lode/stream.h"
+#include "lode/url.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ===================================================================== *
- * URLs                                                                   *
- * ===================================================================== */
-
-/* A parsed URL: WHATWG's fields (new URL(input)) and Node's
- * urlToHttpOptions view of them. Every string is NUL-terminated and owned
- * by the struct (freed by lode_http_url_free). */
-typedef struct lode_http_url_s {
-  const char* href;       /* the serialised URL */
-  const char* protocol;   /* "http:" (lowercase scheme and ':') */
-  const char* username;   /* percent-encoded, as WHATWG keeps it */
-  const char* password;
-  const char* host;       /* hostname[:port] */
-  const char* hostname;   /* "[::1]" keeps its brackets, as WHATWG */
-  const char* port;       /* "" for none or the scheme's default */
-  const char* pathname;   /* "/" at least */
-  const char* search;     /* "" or "?..." */
-  const char* hash;       /* "" or "#..." */
-  /* urlToHttpOptions */
-  const char* path;       /* pathname + search */
-  const char* host_bare;  /* hostname without IPv6 brackets */
-  const char* auth;       /* "user:pass" percent-decoded, or NULL */
-  int port_num;           /* the port as a number, -1 when `port` is "" */
-  char* buf_;             /* storage; not for the user */
-} lode_http_url_t;
-
-/* Node: new URL(input) for special schemes (http, https, ws, wss, ftp),
- * with WHATWG's rules: tabs and newlines dropped, "\" as "/", userinfo,
- * IPv4 in every notation (0x7f.1), IPv6 compressed, default ports
- * dropped, "." and ".." segments resolved, percent-encoding of what must
- * be; path and query otherwise kept as given. Other schemes parse only as
- * far as `protocol` (the rest of the fields are empty), which is all
- * http.request needs to refuse them. Non-ASCII host names are refused
- * with LODE_ERR_INVALID_URL ("Invalid URL", what Node gives a host that
- * IDNA cannot map): lode has no IDNA tables, where Node would map
- * "bücher.example" to "xn--bcher-kva.example"; pass that ASCII form.
- * Fills *out; free it with lode_http_url_free.
- * Returns 0, LODE_ERR_INVALID_URL, UV_EINVAL (out NULL) or UV_ENOMEM. */
-int lode_http_url_parse(const char* input, lode_http_url_t* out);
-void lode_http_url_free(lode_http_url_t* url);
 
 /* ===================================================================== *
  * Agent                                                                  *
@@ -189,8 +149,9 @@ typedef struct lode_agent_opts_s {
    * before the socket was assigned (end() in the same turn as
    * http.request), whose bytes lode keeps until the first byte of the
    * answer. A body still being written when the socket came is not sent
-   * again ("socket hang up", as in Node). 1 turns the retry off. */
-  int no_retry;
+   * again ("socket hang up", as in Node). A tri-state (lode/options.h):
+   * on by default, LODE_FALSE turns it off. */
+  int retry;
 } lode_agent_opts_t;
 
 /* Node: new Agent([options]). `opts` may be NULL (read during the call).
@@ -277,12 +238,16 @@ typedef struct lode_http_request_events_s {
   void (*on_close)(lode_http_request_t* req);
 } lode_http_request_events_t;
 
+/* Node's `agent: false` in lode_http_request_opts_t.agent. */
+#define LODE_AGENT_FALSE ((lode_agent_t*) (uintptr_t) 1)
+
 /* Node: http.request's options (zero = Node's default). With a `url` the
  * URL's parts are taken first and the fields set here win. */
 struct lode_http_request_opts_s {
   const char* url;
-  lode_agent_t* agent;          /* NULL: the loop's global agent */
-  int no_agent;                 /* agent: false (a new default Agent) */
+  /* NULL: the loop's global agent; LODE_AGENT_FALSE: Node's agent: false
+   * (a new default Agent for this request alone). */
+  lode_agent_t* agent;
   const char* auth;             /* "user:pass" -> Authorization: Basic */
   lode_agent_create_connection_fn create_connection;
   void* create_connection_arg;
@@ -308,8 +273,8 @@ struct lode_http_request_opts_s {
   const char* path;             /* NULL: "/" */
   int port;                     /* 0: default_port */
   const char* protocol;         /* NULL: "http:"; anything else fails */
-  int no_default_headers;       /* setDefaultHeaders: false */
-  int set_host;                 /* 0: default (on), 1 on, -1 off */
+  int set_default_headers;      /* tri-state (lode/options.h): true */
+  int set_host;                 /* tri-state: set_default_headers */
   lode_abort_signal_t* signal;
   const char* socket_path;
   int has_timeout;              /* `timeout` given (0 is meaningful) */

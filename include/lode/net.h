@@ -45,6 +45,7 @@
 #include "lode/abort.h"
 #include "lode/buf.h"
 #include "lode/errors.h"
+#include "lode/options.h"
 #include "lode/stream.h"
 
 #ifdef __cplusplus

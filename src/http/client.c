@@ -299,7 +299,7 @@ static int can_retry(const lode__client_req_t* r) {
   return (r->flags & LODE__CR_REUSED) && r->res == NULL &&
          !(r->flags & (LODE__CR_GOT_BYTES | LODE__CR_RETRIED |
                        LODE__CR_DESTROYED)) &&
-         !r->agent->o.no_retry && !r->agent->destroyed &&
+         LODE_OPT_BOOL(r->agent->o.retry, 1) && !r->agent->destroyed &&
          idempotent(r->method) && (o->flags & LODE__OUT_FINISHED) &&
          (!has_body(o) || r->replay.len > 0);
 }
@@ -308,7 +308,7 @@ static int can_retry(const lode__client_req_t* r) {
  * is all in the held output: a copy of it can be sent again. */
 static void keep_for_retry(lode__client_req_t* r) {
   const lode_http_outgoing_t* o = &r->out;
-  if (!(r->flags & LODE__CR_REUSED) || r->agent->o.no_retry ||
+  if (!(r->flags & LODE__CR_REUSED) || !LODE_OPT_BOOL(r->agent->o.retry, 1) ||
       !(o->flags & LODE__OUT_FINISHED) || !has_body(o) ||
       !idempotent(r->method) || o->held.len == 0)
     return;

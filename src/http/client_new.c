@@ -100,7 +100,8 @@ static int apply_headers(lode__client_req_t* r,
   }
   for (size_t i = 0; i < o->nheaders && rc == 0; i++)
     rc = set_named(out, o->headers, o->nheaders, i);
-  int want_host = o->set_host == 0 ? !o->no_default_headers : o->set_host > 0;
+  int defaults = LODE_OPT_BOOL(o->set_default_headers, 1);
+  int want_host = LODE_OPT_BOOL(o->set_host, defaults);
   if (rc == 0 && want_host && !lode_http_outgoing_has_header(out, "host"))
     rc = set_host(r, port, default_port);
   if (rc == 0 && auth != NULL &&
@@ -121,11 +122,12 @@ static lode_agent_t* pick_agent(uv_loop_t* loop,
                                 int* own) {
   lode_agent_t* a = NULL;
   *own = 0;
-  if (o->agent != NULL && !o->no_agent) {
+  int no_agent = o->agent == LODE_AGENT_FALSE;
+  if (o->agent != NULL && !no_agent) {
     lode__agent_hold(o->agent);
     return o->agent;
   }
-  if (o->no_agent || o->create_connection != NULL) {
+  if (no_agent || o->create_connection != NULL) {
     *own = 1;
     return lode_agent_create(loop, NULL, &a) == 0 ? a : NULL;
   }
@@ -214,7 +216,7 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   for (const char* const* b = bodiless; *b != NULL; b++)
     if (strcmp(m, *b) == 0)
       out->flags &= ~LODE__OUT_CHUNKED_DEFAULT;
-  if (o->no_default_headers)
+  if (!LODE_OPT_BOOL(o->set_default_headers, 1))
     out->flags |= LODE__OUT_REMOVED_CONN | LODE__OUT_REMOVED_CL |
                   LODE__OUT_REMOVED_TE;
   return 0;
@@ -270,8 +272,9 @@ static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
     return rc ? rc : UV_ENOMEM;
   }
   r->agent = a;
-  keep_alive(r, own && o->create_connection != NULL && !o->no_agent);
-  if (own && o->create_connection != NULL && !o->no_agent)
+  int no_agent = o->agent == LODE_AGENT_FALSE;
+  keep_alive(r, own && o->create_connection != NULL && !no_agent);
+  if (own && o->create_connection != NULL && !no_agent)
     r->out.flags &= ~LODE__OUT_AGENT;
   rc = fill(r, o, &v);
   if (rc == 0)
@@ -294,7 +297,7 @@ int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
   lode_http_url_t u = { 0 };
   u.port_num = -1;
   if (o->url != NULL) {
-    int rc = lode_http_url_parse(o->url, &u);
+    int rc = lode_http_url_parse(o->url, NULL, &u);
     if (rc != 0)
       return rc;
   }

@@ -78,8 +78,8 @@ static void apply_opts(lode_http_server_t* srv,
   srv->lenient = o->insecure_http_parser ? LODE_HTTP_LENIENT_ALL : 0;
   srv->join_duplicates = o->join_duplicate_headers;
   srv->reject_body = o->reject_non_standard_body_writes;
-  srv->require_host = !o->no_require_host_header;
-  srv->no_delay = !o->no_delay_off;
+  srv->require_host = LODE_OPT_BOOL(o->require_host_header, 1);
+  srv->no_delay = LODE_OPT_BOOL(o->no_delay, 1);
   srv->keep_alive = o->keep_alive;
   srv->keep_alive_delay = o->keep_alive_initial_delay;
   srv->hwm = o->high_water_mark ? o->high_water_mark : 16384;

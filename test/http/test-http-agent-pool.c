@@ -315,7 +315,8 @@ TEST(keep_alive_hint_lowers_agent_timeout) {
 }
 
 static void retry_case(int no_retry, const char* want) {
-  setup(&(lode_agent_opts_t){ .keep_alive = 1, .no_retry = no_retry });
+  setup(&(lode_agent_opts_t){ .keep_alive = 1,
+                              .retry = no_retry ? LODE_FALSE : LODE_DEFAULT });
   get("/once");
   test_run_loop(&loop, 5000);
   ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);

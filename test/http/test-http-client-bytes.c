@@ -68,7 +68,8 @@ TEST(url_without_agent) {
   ct_start_peer();
   snprintf(url, sizeof(url), "http://us%%20er:p%%3Ass@127.0.0.1:%d/echo?b#c",
            ct_port);
-  lode_http_request_opts_t o = { .url = url, .no_agent = 1 };
+  lode_http_request_opts_t o = { .url = url,
+                                 .agent = LODE_AGENT_FALSE };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &b_events, &r));
   ASSERT_STR_EQ(lode_http_request_path(r), "/echo?b");
@@ -119,7 +120,7 @@ TEST(set_host_off) {
  * are written out here. */
 TEST(no_default_headers) {
   static const char* const h[] = { "x-a", "1" };
-  lode_http_request_opts_t o = { .no_default_headers = 1, .headers = h,
+  lode_http_request_opts_t o = { .set_default_headers = LODE_FALSE, .headers = h,
                                  .nheaders = 1 };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, none, NULL, NULL);

@@ -594,7 +594,7 @@ typedef struct config_s {
 
 static config_t configs[] = {
   { "default", { 0 }, &plain_events, NULL, 0 },
-  { "nohost", { .no_require_host_header = 1 }, &plain_events, NULL, 0 },
+  { "nohost", { .require_host_header = LODE_FALSE }, &plain_events, NULL, 0 },
   { "join", { .join_duplicate_headers = 1 }, &plain_events, NULL, 0 },
   { "unique", { .unique_headers = unique }, &plain_events, NULL, 0 },
   { "insecure", { .insecure_http_parser = 1 }, &plain_events, NULL, 0 },

@@ -217,7 +217,7 @@ TEST(bytes_after_a_closing_response) {
   while (lode_server_address(raw_srv, &addr) != 0)
     uv_run(&loop, UV_RUN_ONCE);
   lode_http_request_opts_t o = { .host = "127.0.0.1", .port = addr.port,
-                                 .no_agent = 1 };
+                                 .agent = LODE_AGENT_FALSE };
   lode_http_request_t* r;
   test_trace_reset();
   ASSERT_OK(lode_http_request(&loop, &o, &ev, &r));

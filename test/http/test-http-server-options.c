@@ -133,7 +133,7 @@ TEST(defaults_no_delay_on_keep_alive_off) {
 }
 
 TEST(no_delay_false) {
-  lode_http_server_opts_t o = { .no_delay_off = 1 };
+  lode_http_server_opts_t o = { .no_delay = LODE_FALSE };
   serve_one(&o, 10);
   ASSERT_EQ(got.no_delay, 0);
 }
