@@ -69,6 +69,7 @@
 #include "lode/net.h"
 #include "lode/stream.h"
 #include "lode/url.h"
+#include "lode/url.h"
 
 #ifdef __cplusplus
 extern "C" {

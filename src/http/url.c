@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <uv.h>
 
 #include "core/ascii.h"
-#include "lode/http_client.h"
+#include "lode/errors.h"
+#include "lode/url.h"
 #include "net/addr.h"
 
 typedef struct sbuf_s {
@@ -78,21 +81,20 @@ static void sb_enc(sbuf_t* b, const char* s, size_t n, int set) {
   }
 }
 
-/* Percent-decodes s[0..n) into b. Returns 1 when an escape is malformed
- * (kept as it is; decodeURIComponent would throw), else 0. */
+/* Appends s[0..n) percent-decoded (decodeURIComponent). Returns 1 when
+ * an escape is malformed (kept as it is, where decodeURIComponent would
+ * throw), else 0. */
 static int sb_decode(sbuf_t* b, const char* s, size_t n) {
   int bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    int h, l;
-    if (s[i] == '%' && i + 2 < n &&
-        (h = lode__hexval((unsigned char) s[i + 1])) >= 0 &&
-        (l = lode__hexval((unsigned char) s[i + 2])) >= 0) {
-      sb_putc(b, (char) (h * 16 + l));
-      i += 2;
-    } else {
-      bad |= s[i] == '%';
-      sb_putc(b, s[i]);
-    }
+  for (size_t i = 0; i < n; i++)
+    bad |= s[i] == '%' && (i + 2 >= n ||
+                           lode__hexval((unsigned char) s[i + 1]) < 0 ||
+                           lode__hexval((unsigned char) s[i + 2]) < 0);
+  size_t at = b->len;
+  sb_puts(b, s, n);
+  if (!b->oom && n > 0) {
+    b->len = at + lode__percent_decode(b->p + at, n, b->p + at, 0);
+    b->p[b->len] = '\0';
   }
   return bad;
 }
@@ -150,14 +152,21 @@ static int parse_host(sbuf_t* b, const char* s, size_t n) {
   return r;
 }
 
-static int default_port(const char* scheme) {
-  if (strcmp(scheme, "http") == 0 || strcmp(scheme, "ws") == 0)
-    return 80;
-  if (strcmp(scheme, "https") == 0 || strcmp(scheme, "wss") == 0)
-    return 443;
-  if (strcmp(scheme, "ftp") == 0)
-    return 21;
+/* The default port of a special scheme s[0..n), or -1 for any other. */
+static int default_port_n(const char* s, size_t n) {
+  static const struct {
+    const char* name;
+    int port;
+  } special[] = { { "http", 80 }, { "https", 443 }, { "ws", 80 },
+                  { "wss", 443 }, { "ftp", 21 } };
+  for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+    if (strlen(special[i].name) == n && memcmp(special[i].name, s, n) == 0)
+      return special[i].port;
   return -1;
+}
+
+static int default_port(const char* scheme) {
+  return default_port_n(scheme, strlen(scheme));
 }
 
 static int is_dot(const char* s, size_t n) {
@@ -416,12 +425,8 @@ static int finish(lode_http_url_t* out, const sbuf_t* b, const parts_t* pt,
   return 0;
 }
 
-int lode_http_url_parse(const char* input, lode_http_url_t* out) {
-  if (out == NULL)
-    return UV_EINVAL;
-  memset(out, 0, sizeof(*out));
-  if (input == NULL)
-    return LODE_ERR_INVALID_URL;
+/* new URL(input) without a base. */
+static int parse_absolute(const char* input, lode_http_url_t* out) {
   size_t n;
   char* s = clean_input(input, &n);
   if (s == NULL)
@@ -454,6 +459,108 @@ int lode_http_url_parse(const char* input, lode_http_url_t* out) {
   }
   free(b.p);
   free(s);
+  return r;
+}
+
+/* The base's href up to its path (exclusive), its query and its
+ * fragment: a special URL's serialisation escapes every '/', '?' and '#'
+ * that is not a delimiter, so these are plain searches. */
+static void base_cuts(const lode_http_url_t* b, size_t* path, size_t* query,
+                      size_t* frag) {
+  const char* h = b->href;
+  const char* auth = h + strlen(b->protocol) + 2;
+  *path = (size_t) (strchr(auth, '/') - h);
+  *frag = strcspn(h, "#");
+  *query = strcspn(h, "?#");
+  /* Node (ada) carries no empty query over: new URL("", "http://h/?") is
+   * "http://h/", where the URL standard keeps the '?'. */
+  if (*frag == *query + 1)
+    *frag = *query;
+}
+
+/* The URL standard's relative state for input `rel` (cleaned, without a
+ * scheme) against a special base: builds the absolute URL text that
+ * parses to the same URL. */
+static char* join(const lode_http_url_t* b, const char* rel) {
+  size_t path, query, frag, keep;
+  base_cuts(b, &path, &query, &frag);
+  const char* lead = b->href;
+  if (rel[0] == '\0') {
+    keep = frag;
+  } else if (rel[0] == '/' || rel[0] == '\\') {
+    keep = rel[1] == '/' || rel[1] == '\\' ? strlen(b->protocol) : path;
+  } else if (rel[0] == '?') {
+    keep = query;
+  } else if (rel[0] == '#') {
+    keep = frag;
+  } else {  /* a path relative to the base's directory */
+    keep = query;
+    while (lead[keep - 1] != '/')
+      keep--;
+  }
+  size_t rn = strlen(rel);
+  char* s = malloc(keep + rn + 1);
+  if (s == NULL)
+    return NULL;
+  memcpy(s, lead, keep);
+  memcpy(s + keep, rel, rn + 1);
+  return s;
+}
+
+/* new URL(input, base): the text to parse without a base, or NULL with
+ * *rc set (0: parse input as it is). Only a special base can resolve a
+ * relative input. */
+static char* resolve(const char* input, const lode_http_url_t* b, int* rc) {
+  size_t n;
+  char* s = clean_input(input, &n);
+  *rc = UV_ENOMEM;
+  if (s == NULL)
+    return NULL;
+  const char* rel = s;
+  size_t sl = scheme_len(s, n);
+  size_t bl = strlen(b->protocol) - 1;
+  int base_special = default_port_n(b->protocol, bl) > 0;
+  *rc = 0;
+  if (sl > 0) {
+    /* An input with its own scheme ignores the base, unless the scheme is
+     * the base's special one and no "//" follows ("http:x", "http:/x"). */
+    int same = base_special && sl == bl &&
+               strncasecmp(s, b->protocol, sl) == 0;
+    if (!same || (s[sl + 1] == '/' && s[sl + 2] == '/')) {
+      free(s);
+      return NULL;
+    }
+    rel = s + sl + 1;
+  } else if (!base_special) {
+    *rc = LODE_ERR_INVALID_URL;
+    free(s);
+    return NULL;
+  }
+  char* j = join(b, rel);
+  if (j == NULL)
+    *rc = UV_ENOMEM;
+  free(s);
+  return j;
+}
+
+int lode_http_url_parse(const char* input, const char* base,
+                        lode_http_url_t* out) {
+  if (out == NULL)
+    return UV_EINVAL;
+  memset(out, 0, sizeof(*out));
+  if (input == NULL)
+    return LODE_ERR_INVALID_URL;
+  if (base == NULL)
+    return parse_absolute(input, out);
+  lode_http_url_t b;
+  int r = parse_absolute(base, &b);
+  if (r != 0)
+    return r;
+  char* j = resolve(input, &b, &r);
+  if (r == 0)
+    r = parse_absolute(j != NULL ? j : input, out);
+  free(j);
+  lode_http_url_free(&b);
   return r;
 }
 

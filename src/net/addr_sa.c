@@ -303,22 +303,6 @@ static int ipv6_parse(const char* s, size_t n, uint16_t a[8]) {
   return 0;
 }
 
-/* Percent-decodes h in place (the host parser's first step). */
-static void percent_decode(span_t* h) {
-  size_t w = 0;
-  for (size_t r = 0; r < h->n; r++) {
-    int hi = r + 2 < h->n ? lode__hexval((unsigned char) h->s[r + 1]) : -1;
-    int lo = hi >= 0 ? lode__hexval((unsigned char) h->s[r + 2]) : -1;
-    if (h->s[r] == '%' && lo >= 0) {
-      h->s[w++] = (char) (hi * 16 + lo);
-      r += 2;
-    } else {
-      h->s[w++] = h->s[r];
-    }
-  }
-  h->n = w;
-}
-
 /* The forbidden domain code points of the URL standard (ASCII). */
 static int forbidden_domain(unsigned char c) {
   return c <= 0x20 || c == 0x7f || strchr("#%/:<>?@[\\]^|", c) != NULL;
@@ -331,8 +315,7 @@ int lode__url_host_parse(char* s, size_t n, lode__url_host_t* out) {
     return s[n - 1] == ']' && ipv6_parse(s + 1, n - 2, out->ipv6) == 0 ? 0
                                                                         : -1;
   }
-  span_t h = { s, n };
-  percent_decode(&h);
+  span_t h = { s, lode__percent_decode(s, n, s, 0) };
   if (h.n == 0)
     return -1;
   for (size_t i = 0; i < h.n; i++) {

@@ -94,12 +94,12 @@ static char* field(char** p) {
   return s;
 }
 
-static void check_one(const char* input, char* line) {
+static void check_one(const char* input, const char* base, char* line) {
   lode_http_url_t u;
-  int r = lode_http_url_parse(input, &u);
+  int r = lode_http_url_parse(input, base, &u);
   char* p = line;
   const char* kind = field(&p);
-  test_trace("%s", input);
+  test_trace("%s against %s", input, base ? base : "(none)");
   if (strcmp(kind, "err") == 0) {
     ASSERT_EQ(r, LODE_ERR_INVALID_URL);
     test_trace_reset();
@@ -134,13 +134,16 @@ static void check_one(const char* input, char* line) {
 }
 
 /* The peer harness takes up to 63 arguments: the table goes in parts. */
-static void check_part(size_t from, size_t n) {
+static void check_part(const char* const* in, size_t from, size_t n,
+                       const char* base) {
   const char* argv[64];
   argv[0] = "node";
   argv[1] = "test/peers/client-url-oracle.js";
+  argv[2] = "--base";
+  argv[3] = base != NULL ? base : "";
   for (size_t i = 0; i < n; i++)
-    argv[2 + i] = inputs[from + i];
-  argv[n + 2] = NULL;
+    argv[4 + i] = in[from + i];
+  argv[n + 4] = NULL;
   test_peer_t* peer = test_peer_start(argv);
   char* out = NULL;
   ASSERT_EQ(test_peer_finish(peer, 30000, &out), 0);
@@ -151,21 +154,60 @@ static void check_part(size_t from, size_t n) {
     if (nl == NULL)
       test_fail(__FILE__, __LINE__, "line %zu missing", from + i);
     *nl = '\0';
-    check_one(inputs[from + i], line);
+    check_one(in[from + i], base, line);
     line = nl + 1;
   }
   free(out);
 }
 
+static void check_table(const char* const* in, size_t n, const char* base) {
+  for (size_t i = 0; i < n; i += 40)
+    check_part(in, i, n - i < 40 ? n - i : 40, base);
+}
+
 TEST(against_node) {
-  for (size_t i = 0; i < NIN; i += 40)
-    check_part(i, NIN - i < 40 ? NIN - i : 40);
+  check_table(inputs, NIN, NULL);
+}
+
+/* new URL(input, base): request targets and relative references. */
+static const char* const relative[] = {
+  "/items?x=1", "/items?x=1#top", "", "  ", "?", "?q=2", "#", "#f", "g",
+  "g/", "./g", "../g", "../../../g", ".", "..", "./", "../", "g?y#s",
+  "/./g", "/../g", "g.", ".g", "g..", "..g", "./../g", "./g/.", "g/./h",
+  "g/../h", "g;x=1/./y", "g;x=1/../y", "%2e%2E/g", "\\g\\h", "\\x",
+  "//g", "//g:81/p?q#f", "///g", "/\\g/x", "//u:p@g/", "//[::1]:8/",
+  "//0x7f.1/", "http:g", "http:/g", "http://g", "HTTP:g", "http:\\g\\h",
+  "https:g", "https:/g", "ws:g", "mailto:a@b", "a:b", ":g", "g:h",
+  "1http://g/", " /items ", "/a\tb\nc", "/p?q r#f g", "//",
+  "//@/", "//h h/", "?a=\"<>'", "#\xc3\xa9",
+};
+
+TEST(against_node_with_base) {
+  static const char* const bases[] = {
+    "http://a/b/c/d;p?q#frag", "http://host", "https://u:p@h:8443/a/",
+    "ws://[::1]:9000/x/y?z", "http://h/?", "http://h/p#",
+  };
+  for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+    check_table(relative, sizeof(relative) / sizeof(relative[0]), bases[i]);
+}
+
+/* A base that does not parse fails whatever the input; a base of another
+ * scheme cannot resolve a relative input (Node can: documented). */
+TEST(bad_base) {
+  lode_http_url_t u;
+  ASSERT_EQ(lode_http_url_parse("/x", "nope", &u), LODE_ERR_INVALID_URL);
+  ASSERT_EQ(lode_http_url_parse("http://h/", "http://[", &u),
+            LODE_ERR_INVALID_URL);
+  ASSERT_EQ(lode_http_url_parse("/x", "foo://h/", &u), LODE_ERR_INVALID_URL);
+  ASSERT_OK(lode_http_url_parse("http://h/a", "foo://h/", &u));
+  ASSERT_STR_EQ(u.href, "http://h/a");
+  lode_http_url_free(&u);
 }
 
 TEST(bad_args) {
   lode_http_url_t u;
-  ASSERT_EQ(lode_http_url_parse(NULL, &u), LODE_ERR_INVALID_URL);
-  ASSERT_EQ(lode_http_url_parse("http://h/", NULL), UV_EINVAL);
+  ASSERT_EQ(lode_http_url_parse(NULL, NULL, &u), LODE_ERR_INVALID_URL);
+  ASSERT_EQ(lode_http_url_parse("http://h/", NULL, NULL), UV_EINVAL);
   lode_http_url_free(NULL);
 }
 
@@ -179,10 +221,10 @@ TEST(non_ascii_host) {
   };
   lode_http_url_t u;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    ASSERT_EQ(lode_http_url_parse(bad[i], &u), LODE_ERR_INVALID_URL);
+    ASSERT_EQ(lode_http_url_parse(bad[i], NULL, &u), LODE_ERR_INVALID_URL);
   ASSERT_STR_EQ(lode_strerror(LODE_ERR_INVALID_URL), "Invalid URL");
   ASSERT_STR_EQ(lode_err_name(LODE_ERR_INVALID_URL), "ERR_INVALID_URL");
-  ASSERT_OK(lode_http_url_parse("http://xn--bcher-kva.example/", &u));
+  ASSERT_OK(lode_http_url_parse("http://xn--bcher-kva.example/", NULL, &u));
   ASSERT_STR_EQ(u.host, "xn--bcher-kva.example");
   lode_http_url_free(&u);
   uv_loop_t loop;
@@ -211,4 +253,4 @@ TEST(agent_get_name) {
   ASSERT_STR_EQ(buf, "h:1");
 }
 
-TEST_MAIN(against_node, bad_args, non_ascii_host, agent_get_name)
+TEST_MAIN(against_node, against_node_with_base, bad_base, bad_args, non_ascii_host, agent_get_name)

@@ -1,11 +1,19 @@
 // Prints, for each argument, what Node's new URL() and urlToHttpOptions()
 // make of it: "ok" and the fields, tab-separated, or "err" and the code.
+// "--base B" makes the inputs after it new URL(input, B) (B "" for none).
 'use strict';
 const { urlToHttpOptions } = require('url');
-for (const input of process.argv.slice(2)) {
+const args = process.argv.slice(2);
+let base;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--base') {
+    base = args[++i] || undefined;
+    continue;
+  }
+  const input = args[i];
   let u;
   try {
-    u = new URL(input);
+    u = new URL(input, base);
   } catch (e) {
     console.log(`err\t${e.code}`);
     continue;
