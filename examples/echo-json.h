@@ -113,7 +113,7 @@ static void echo_json(echo_buf_t* b, const lode_http_incoming_t* req,
   echo_put(b, ",\"rawHeaders\":[", 15);
   size_t nraw;
   const char* const* raw = lode_http_incoming_raw_headers(req, &nraw);
-  for (size_t i = 0; i < nraw; i++) {
+  for (size_t i = 0; i < 2 * nraw; i++) {
     if (i > 0)
       echo_put(b, ",", 1);
     echo_str(b, raw[i]);

@@ -15,10 +15,10 @@
 
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
-  static const char* const headers[] = { "Content-Type", "application/json" };
+  static const char* const headers[] = { "Content-Type", "application/json", NULL };
   (void) srv;
   (void) req;
-  lode_http_response_write_head(res, 200, NULL, headers, 1);
+  lode_http_response_write_head(res, 200, NULL, headers);
   lode_http_outgoing_end(res, LODE_SLICE("{\"data\":\"Hello World!\"}"), NULL,
                          NULL);
 }

@@ -96,7 +96,7 @@ static void write_head(lode_http_incoming_t* res) {
                      lode_http_incoming_status_code(res),
                      lode_http_incoming_status_message(res));
   write_out(line, (size_t) len < sizeof(line) ? (size_t) len : 0);
-  for (size_t i = 0; i + 1 < n; i += 2) {
+  for (size_t i = 0; i < 2 * n; i += 2) {
     write_out(raw[i], strlen(raw[i]));
     write_out(": ", 2);
     write_out(raw[i + 1], strlen(raw[i + 1]));
@@ -255,8 +255,8 @@ int main(int argc, char** argv) {
     return usage();
   if (f.out_path == NULL || strcmp(f.out_path, "-") == 0)
     f.out = stdout;
+  headers[nheaders] = NULL;
   o.headers = headers;
-  o.nheaders = nheaders / 2;
   f.host = o.url;
   uv_loop_t* loop = uv_default_loop();
   int rc = lode_http_request(loop, &o, &events, &f.req);

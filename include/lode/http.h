@@ -5,14 +5,20 @@
  * ClientRequest), ServerResponse, Server. The HTTP client has its own
  * section at the end.
  *
- * Lifetime (see DESIGN.md): every object here is allocated by the library.
+ * Lifetime (see docs/design.md and docs/lifetime.md): every object here
+ * is allocated by the library.
  * A pointer handed to a callback stays valid until that object's on_close
  * has returned; lode_http_*_hold/release keep one longer. Any callback may
  * end or destroy any object: the library re-checks state afterwards.
  *
  * Strings: names and values passed in are copied during the call (they are
  * NUL-terminated C strings); strings handed out are NUL-terminated and
- * owned by the object they come from (valid until its on_close returns). */
+ * owned by the object they come from (valid until its on_close returns).
+ *
+ * Name/value arrays, given and returned, are NULL-terminated with no count:
+ * { "Content-Type", "text/plain", "X-A", "1", NULL }. A name whose value
+ * is NULL is an error (LODE_ERR_HTTP_INVALID_HEADER_VALUE), so a missing
+ * value can never be read past. */
 #ifndef LODE_HTTP_H
 #define LODE_HTTP_H
 
@@ -134,10 +140,11 @@ size_t lode_http_incoming_header_distinct(const lode_http_incoming_t* msg,
                                           const char* name,
                                           const char** out, size_t cap);
 
-/* Node: message.rawHeaders: names and values alternating, as received.
- * Returns the array (2 * pairs strings) and writes its length to *n. */
+/* Node: message.rawHeaders: names and values alternating, as received,
+ * NULL-terminated (see the header's opening comment). Writes the number
+ * of pairs to *npairs (may be NULL). Owned by the message. */
 const char* const* lode_http_incoming_raw_headers(
-    const lode_http_incoming_t* msg, size_t* n);
+    const lode_http_incoming_t* msg, size_t* npairs);
 
 /* Node: message.trailers / rawTrailers / trailersDistinct, filled when the
  * body has ended (empty before). Same shapes as the header accessors. */
@@ -150,8 +157,9 @@ const char* lode_http_incoming_trailer(const lode_http_incoming_t* msg,
 size_t lode_http_incoming_trailer_distinct(const lode_http_incoming_t* msg,
                                            const char* name,
                                            const char** out, size_t cap);
+/* Node: message.rawTrailers, as lode_http_incoming_raw_headers. */
 const char* const* lode_http_incoming_raw_trailers(
-    const lode_http_incoming_t* msg, size_t* n);
+    const lode_http_incoming_t* msg, size_t* npairs);
 
 /* Node: message.complete (the whole message arrived), message.aborted. */
 int lode_http_incoming_complete(const lode_http_incoming_t* msg);
@@ -238,9 +246,9 @@ int lode_http_outgoing_append_header(lode_http_outgoing_t* msg,
                                      const char* name, const char* value);
 /* Node: setHeaders(headers): a sequence of setHeader calls, with every
  * set-cookie value gathered into one array (as Node does for a Headers or
- * Map). `pairs` holds n names and values alternating (2n strings). */
+ * Map). `pairs` is a NULL-terminated name/value array. */
 int lode_http_outgoing_set_headers(lode_http_outgoing_t* msg,
-                                   const char* const* pairs, size_t n);
+                                   const char* const* pairs);
 /* Node: getHeader(name): the first value or NULL; the count of values (an
  * array's length in Node; 1 for a string) goes to *count if not NULL. */
 const char* lode_http_outgoing_get_header(const lode_http_outgoing_t* msg,
@@ -315,11 +323,11 @@ void lode_http_outgoing_flush_headers(lode_http_outgoing_t* msg);
 /* Node: cork() / uncork(): writes collect until the matching uncork. */
 void lode_http_outgoing_cork(lode_http_outgoing_t* msg);
 void lode_http_outgoing_uncork(lode_http_outgoing_t* msg);
-/* Node: addTrailers(headers): n name/value pairs (2n strings), sent after
- * the last chunk. Returns 0, LODE_ERR_INVALID_HTTP_TOKEN or
+/* Node: addTrailers(headers): a NULL-terminated name/value array, sent
+ * after the last chunk. Returns 0, LODE_ERR_INVALID_HTTP_TOKEN or
  * LODE_ERR_INVALID_CHAR. */
 int lode_http_outgoing_add_trailers(lode_http_outgoing_t* msg,
-                                    const char* const* pairs, size_t n);
+                                    const char* const* pairs);
 /* Node: destroy([error]): destroys the connection under the message. */
 void lode_http_outgoing_destroy(lode_http_outgoing_t* msg,
                                 const lode_error_t* err);
@@ -355,21 +363,21 @@ int lode_http_response_set_status_message(lode_http_response_t* res,
                                           const char* msg);
 
 /* Node: response.writeHead(statusCode[, statusMessage][, headers]).
- * `message` may be NULL; `pairs` holds n name/value pairs (may be NULL),
- * each applied with setHeader. Returns 0, LODE_ERR_HTTP_HEADERS_SENT,
+ * `message` may be NULL; `pairs` is a NULL-terminated name/value array
+ * (may be NULL), each pair applied with setHeader. Returns 0, LODE_ERR_HTTP_HEADERS_SENT,
  * LODE_ERR_HTTP_INVALID_STATUS_CODE, LODE_ERR_INVALID_CHAR (status
  * message), or a setHeader error. */
 int lode_http_response_write_head(lode_http_response_t* res, int status,
                                   const char* message,
-                                  const char* const* pairs, size_t n);
+                                  const char* const* pairs);
 
 /* Node: response.writeContinue() / writeProcessing(): "HTTP/1.1 100
  * Continue" / "102 Processing" right away. */
 void lode_http_response_write_continue(lode_http_response_t* res);
 void lode_http_response_write_processing(lode_http_response_t* res);
 /* Node: response.writeEarlyHints(hints[, callback]): a 103 with the Link
- * values (`links`, nlinks of them, joined by ", ") and n more name/value
- * pairs, in one write. Nothing is sent (and `cb` is not called) without
+ * values (`links`, a NULL-terminated list, joined by ", ") and the
+ * NULL-terminated name/value array `pairs` (may be NULL), in one write. Nothing is sent (and `cb` is not called) without
  * links. `cb` (may be NULL) runs asynchronously once the 103 is written,
  * with 0 or the write's error; not at all if the connection is destroyed
  * first (as Node's _writeRaw). Returns 0, or LODE_ERR_INVALID_ARG_VALUE
@@ -377,8 +385,7 @@ void lode_http_response_write_processing(lode_http_response_t* res);
  * would send the bytes as they are; nothing is sent). */
 int lode_http_response_write_early_hints(lode_http_response_t* res,
                                          const char* const* links,
-                                         size_t nlinks,
-                                         const char* const* pairs, size_t n,
+                                         const char* const* pairs,
                                          lode_http_outgoing_cb cb, void* arg);
 
 /* Node: response.sendDate (default 1). */

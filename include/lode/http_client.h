@@ -255,11 +255,11 @@ struct lode_http_request_opts_s {
   int default_port;             /* 0: the agent's (80) */
   int family;                   /* 4 or 6 */
   int hints;
-  /* headers: name/value pairs, applied with setHeader in order; a name
-   * given several times is one header with several values (Node's array
-   * value). headers_raw: Node's array form (sent exactly as given). */
+  /* headers: a NULL-terminated name/value array (see lode/http.h),
+   * applied with setHeader in order; a name given several times is one
+   * header with several values (Node's array value). headers_raw: Node's
+   * array form (sent exactly as given). */
   const char* const* headers;
-  size_t nheaders;
   int headers_raw;
   const char* host;             /* NULL: "localhost" */
   const char* hostname;         /* wins over host */

@@ -86,7 +86,10 @@ static int apply_headers(lode__client_req_t* r,
                          const lode_http_request_opts_t* o, const char* auth,
                          int port, int default_port) {
   lode_http_outgoing_t* out = &r->out;
-  int rc = 0;
+  size_t nheaders;
+  int rc = lode__http_pairs(o->headers, &nheaders);
+  if (rc != 0)
+    return rc;
   if (o->headers_raw) {
     size_t ml = strlen(r->method), pl = strlen(r->path);
     char* first = malloc(ml + pl + 12);
@@ -94,12 +97,12 @@ static int apply_headers(lode__client_req_t* r,
       return UV_ENOMEM;
     snprintf(first, ml + pl + 12, "%s %s HTTP/1.1\r\n", r->method, r->path);
     rc = lode__outgoing_store_header(out, first, strlen(first), o->headers,
-                                     o->nheaders);
+                                     nheaders);
     free(first);
     return rc;
   }
-  for (size_t i = 0; i < o->nheaders && rc == 0; i++)
-    rc = set_named(out, o->headers, o->nheaders, i);
+  for (size_t i = 0; i < nheaders && rc == 0; i++)
+    rc = set_named(out, o->headers, nheaders, i);
   int defaults = LODE_OPT_BOOL(o->set_default_headers, 1);
   int want_host = LODE_OPT_BOOL(o->set_host, defaults);
   if (rc == 0 && want_host && !lode_http_outgoing_has_header(out, "host"))

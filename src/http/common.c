@@ -348,3 +348,23 @@ void lode__http_later(uv_loop_t* loop, lode__tick_t* t,
   }
   lode__later(nl, t, fn);
 }
+
+/* Name/value arrays are NULL-terminated (name, value, ..., NULL): counts
+ * the pairs; a name without its value is an error. */
+int lode__http_pairs(const char* const* pairs, size_t* npairs) {
+  size_t n = 0;
+  if (pairs != NULL)
+    for (; pairs[2 * n] != NULL; n++)
+      if (pairs[2 * n + 1] == NULL)
+        return LODE_ERR_HTTP_INVALID_HEADER_VALUE;
+  *npairs = n;
+  return 0;
+}
+
+size_t lode__http_strings(const char* const* list) {
+  size_t n = 0;
+  if (list != NULL)
+    while (list[n] != NULL)
+      n++;
+  return n;
+}

@@ -93,4 +93,9 @@ int lode__buf_append(lode__buf_t* b, const void* p, size_t n);
 int lode__buf_append_str(lode__buf_t* b, const char* s);
 void lode__buf_free(lode__buf_t* b);
 
+/* A NULL-terminated name/value array's pair count (see common.c), and a
+ * NULL-terminated string list's length. */
+int lode__http_pairs(const char* const* pairs, size_t* npairs);
+size_t lode__http_strings(const char* const* list);
+
 #endif

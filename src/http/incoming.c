@@ -355,8 +355,9 @@ size_t lode_http_incoming_header_distinct(const lode_http_incoming_t* m,
 }
 
 const char* const* lode_http_incoming_raw_headers(
-    const lode_http_incoming_t* m, size_t* n) {
-  *n = m->headers.nraw;
+    const lode_http_incoming_t* m, size_t* npairs) {
+  if (npairs != NULL)
+    *npairs = m->headers.nraw / 2;
   return m->headers.raw;
 }
 
@@ -381,9 +382,10 @@ size_t lode_http_incoming_trailer_distinct(const lode_http_incoming_t* m,
 }
 
 const char* const* lode_http_incoming_raw_trailers(
-    const lode_http_incoming_t* m, size_t* n) {
+    const lode_http_incoming_t* m, size_t* npairs) {
   static const char* const none[] = { NULL };
-  *n = m->trailers.nraw;
+  if (npairs != NULL)
+    *npairs = m->trailers.nraw / 2;
   return m->trailers.raw ? m->trailers.raw : none;
 }
 

@@ -115,15 +115,15 @@ int lode_http_outgoing_append_header(lode_http_outgoing_t* o,
 }
 
 int lode_http_outgoing_set_headers(lode_http_outgoing_t* o,
-                                   const char* const* pairs, size_t n) {
+                                   const char* const* pairs) {
+  size_t n;
   if (o->flags & LODE__OUT_HEADER_BUILT)
     return LODE_ERR_HTTP_HEADERS_SENT;
-  if (pairs == NULL && n > 0)
+  if (pairs == NULL)
     return LODE_ERR_INVALID_ARG_TYPE;
-  for (size_t i = 0; i < 2 * n; i++)
-    if (pairs[i] == NULL)
-      return i % 2 ? LODE_ERR_HTTP_INVALID_HEADER_VALUE
-                   : LODE_ERR_INVALID_HTTP_TOKEN;
+  int pr = lode__http_pairs(pairs, &n);
+  if (pr != 0)
+    return pr;
   size_t ncookies = 0;
   for (size_t i = 0; i < n; i++) {
     if (strcmp(pairs[2 * i], "set-cookie") == 0) {
@@ -988,10 +988,11 @@ void lode_http_outgoing_uncork(lode_http_outgoing_t* o) {
 
 /* Node's addTrailers: validated, then kept as text for end(). */
 int lode_http_outgoing_add_trailers(lode_http_outgoing_t* o,
-                                    const char* const* pairs, size_t n) {
+                                    const char* const* pairs) {
   lode__buf_t* t = &o->trailer;
-  if (pairs == NULL && n > 0)
-    return LODE_ERR_INVALID_ARG_TYPE;
+  size_t n;
+  if (lode__http_pairs(pairs, &n) != 0)
+    return LODE_ERR_INVALID_CHAR;
   t->len = 0;
   for (size_t i = 0; i < n; i++) {
     const char* k = pairs[2 * i];

@@ -10,7 +10,7 @@
 #define RES(o) ((lode__response_t*) (o))
 
 static int implicit_header(lode_http_outgoing_t* o) {
-  return lode_http_response_write_head(o, o->status_code, NULL, NULL, 0);
+  return lode_http_response_write_head(o, o->status_code, NULL, NULL);
 }
 
 static void on_pending(lode_http_outgoing_t* o, long delta) {
@@ -204,16 +204,14 @@ static int apply_pairs(lode_http_response_t* res, const char* const* pairs,
 
 int lode_http_response_write_head(lode_http_response_t* res, int status,
                                   const char* message,
-                                  const char* const* pairs, size_t n) {
+                                  const char* const* pairs) {
   lode__response_t* r = RES(res);
+  size_t n;
   if (res->flags & LODE__OUT_HEADER_BUILT)
     return LODE_ERR_HTTP_HEADERS_SENT;
-  if (pairs == NULL)
-    n = 0;
-  for (size_t i = 0; i < 2 * n; i++)
-    if (pairs[i] == NULL)
-      return i % 2 ? LODE_ERR_HTTP_INVALID_HEADER_VALUE
-                   : LODE_ERR_INVALID_HTTP_TOKEN;
+  int pr = lode__http_pairs(pairs, &n);
+  if (pr != 0)
+    return pr;
   if (status < 100 || status > 999)
     return LODE_ERR_HTTP_INVALID_STATUS_CODE;
   if (message != NULL) {
@@ -286,17 +284,14 @@ static int link_ok(const char* l) {
 
 int lode_http_response_write_early_hints(lode_http_response_t* res,
                                          const char* const* links,
-                                         size_t nlinks,
                                          const char* const* pairs,
-                                         size_t n, lode_http_outgoing_cb cb,
+                                         lode_http_outgoing_cb cb,
                                          void* arg) {
-  if (nlinks == 0 || links == NULL)
+  size_t nlinks = lode__http_strings(links), n;
+  if (nlinks == 0)
     return 0;
-  if (pairs == NULL)
-    n = 0;
-  for (size_t i = 0; i < nlinks; i++)
-    if (links[i] == NULL)
-      return LODE_ERR_INVALID_ARG_VALUE;
+  if (lode__http_pairs(pairs, &n) != 0)
+    return LODE_ERR_INVALID_CHAR;
   for (size_t i = 0; i < 2 * n; i++)
     if (pairs[i] == NULL || !lode__http_value_ok(pairs[i], strlen(pairs[i])))
       return LODE_ERR_INVALID_CHAR;

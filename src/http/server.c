@@ -387,8 +387,8 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
   if (req->major == 1 && req->minor == 1) {
     int has = host_expect(req);
     if (srv->require_host && !(has & HAS_HOST)) {
-      static const char* const close_pair[] = { "Connection", "close" };
-      lode_http_response_write_head(o, 400, NULL, close_pair, 1);
+      static const char* const close_pair[] = { "Connection", "close", NULL };
+      lode_http_response_write_head(o, 400, NULL, close_pair);
       lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
       return;
     }
@@ -401,7 +401,7 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
           srv->ev->on_drop_request(srv, req, c->stream);
         if (o->flags & LODE__OUT_CLOSED)
           return;
-        lode_http_response_write_head(o, 503, NULL, NULL, 0);
+        lode_http_response_write_head(o, 503, NULL, NULL);
         lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
         return;
       }
@@ -421,7 +421,7 @@ static void dispatch(lode__conn_t* c, lode_http_incoming_t* req,
         srv->ev->on_check_expectation(srv, req, o);
         return;
       } else {
-        lode_http_response_write_head(o, 417, NULL, NULL, 0);
+        lode_http_response_write_head(o, 417, NULL, NULL);
         lode_http_outgoing_end(o, (lode_slice_t){ NULL, 0 }, NULL, NULL);
         return;
       }

@@ -13,8 +13,9 @@ int lode_websocket_handle_upgrade(lode_http_incoming_t* req,
                                   lode_websocket_t** out) {
   if (req == NULL)
     return UV_EINVAL;
-  size_t n = 0;
-  const char* const* raw = lode_http_incoming_raw_headers(req, &n);
+  size_t npairs = 0;
+  const char* const* raw = lode_http_incoming_raw_headers(req, &npairs);
+  size_t n = 2 * npairs;
   /* Node's server takes up to 2000 headers; the WebSocket ones may come
    * after many others. */
   lode_slice_t stack[2 * LODE__WS_INLINE_HEADERS];

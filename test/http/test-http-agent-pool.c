@@ -353,11 +353,10 @@ static void body_retry_case(const char* method, int whole, const char* want) {
   get("/once");
   test_run_loop(&loop, 5000);
   ct_body_len = 0;
-  static const char* const h[] = { "Content-Length", "3" };
+  static const char* const h[] = { "Content-Length", "3", NULL };
   lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
                                  .path = "/echo", .agent = agent,
-                                 .method = method, .headers = h,
-                                 .nheaders = 1 };
+                                 .method = method, .headers = h };
   ASSERT_OK(lode_http_request(&loop, &o, &p_events, &late));
   if (whole)
     lode_http_request_end(late, lode_slice_str("abc"), NULL, NULL);
@@ -429,10 +428,10 @@ static const lode_http_request_events_t upgrade_events = {
 TEST(agent_remove_on_upgrade) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1,
                               .on_agent_remove = on_agent_remove });
-  static const char* const h[] = { "Connection", "Upgrade", "Upgrade", "x" };
+  static const char* const h[] = { "Connection", "Upgrade", "Upgrade", "x", NULL };
   lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
                                  .path = "/upgrade", .agent = agent,
-                                 .headers = h, .nheaders = 2 };
+                                 .headers = h};
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &upgrade_events, &r));
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);

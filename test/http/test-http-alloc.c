@@ -94,11 +94,11 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
   (void) srv;
   lode_http_outgoing_t* o = (lode_http_outgoing_t*) res;
-  static const char* const h[] = { "Content-Type", "text/plain" };
+  static const char* const h[] = { "Content-Type", "text/plain", NULL };
   seen.requests++;
   lode_http_incoming_set_events(req, &req_events);
   lode_http_outgoing_set_events(o, &res_events);
-  if (lode_http_response_write_head(res, 200, NULL, h, 1) != 0)
+  if (lode_http_response_write_head(res, 200, NULL, h) != 0)
     return;
   /* A write with a callback, an empty one, then end with a callback and
    * another write after end (its error comes later, with its callback). */

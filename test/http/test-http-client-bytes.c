@@ -54,9 +54,8 @@ static void compare(const char* name) {
 static const lode_slice_t none = { NULL, 0 };
 
 TEST(post_with_auth) {
-  static const char* const h[] = { "X-A", "1" };
-  lode_http_request_opts_t o = { .method = "post", .headers = h,
-                                 .nheaders = 1, .auth = "u:p" };
+  static const char* const h[] = { "X-A", "1", NULL };
+  lode_http_request_opts_t o = { .method = "post", .headers = h, .auth = "u:p" };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, LODE_SLICE("xyz"), NULL, NULL);
   compare("post");
@@ -91,8 +90,8 @@ TEST(chunked_upload) {
 
 TEST(array_headers) {
   static const char* const h[] = { "cookie", "a=1", "x-m", "1",
-                                   "cookie", "b=2", "x-m", "2" };
-  lode_http_request_opts_t o = { .headers = h, .nheaders = 4 };
+                                   "cookie", "b=2", "x-m", "2", NULL };
+  lode_http_request_opts_t o = { .headers = h };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, none, NULL, NULL);
   compare("get");
@@ -100,9 +99,8 @@ TEST(array_headers) {
 
 TEST(unique_headers) {
   static const char* const unique[] = { "x-u", NULL };
-  static const char* const h[] = { "x-u", "a", "x-u", "b" };
-  lode_http_request_opts_t o = { .unique_headers = unique, .headers = h,
-                                 .nheaders = 2 };
+  static const char* const h[] = { "x-u", "a", "x-u", "b", NULL };
+  lode_http_request_opts_t o = { .unique_headers = unique, .headers = h };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, none, NULL, NULL);
   compare("unique");
@@ -119,9 +117,8 @@ TEST(set_host_off) {
  * The specification's option (Node 22); Node 20 ignores it, so the bytes
  * are written out here. */
 TEST(no_default_headers) {
-  static const char* const h[] = { "x-a", "1" };
-  lode_http_request_opts_t o = { .set_default_headers = LODE_FALSE, .headers = h,
-                                 .nheaders = 1 };
+  static const char* const h[] = { "x-a", "1", NULL };
+  lode_http_request_opts_t o = { .set_default_headers = LODE_FALSE, .headers = h };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, none, NULL, NULL);
   test_run_loop(&loop, 10000);
@@ -150,8 +147,8 @@ TEST(thrown_errors) {
   o = (lode_http_request_opts_t){ .method = "G T" };
   ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
             LODE_ERR_INVALID_HTTP_TOKEN);
-  static const char* const bad[] = { "X", "a\nb" };
-  o = (lode_http_request_opts_t){ .headers = bad, .nheaders = 1 };
+  static const char* const bad[] = { "X", "a\nb", NULL };
+  o = (lode_http_request_opts_t){ .headers = bad };
   ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_CHAR);
   ASSERT_EQ(lode_http_request(NULL, &o, NULL, &r), UV_EINVAL);
   ASSERT_NULL(r);

@@ -234,7 +234,7 @@ TEST(local_port_family_hints) {
 static void tr_end(lode_http_incoming_t* m) {
   size_t n = 0;
   const char* const* t = lode_http_incoming_raw_trailers(m, &n);
-  test_trace("end(%zu trailers: %s=%s, t=%s)", n / 2, n ? t[0] : "",
+  test_trace("end(%zu trailers: %s=%s, t=%s)", n, n ? t[0] : "",
              n ? t[1] : "", lode_http_incoming_trailer(m, "t"));
 }
 

@@ -51,20 +51,20 @@ static void h_chunked(lode_http_incoming_t* req, lode_http_response_t* res) {
 }
 
 static void h_trailers(lode_http_incoming_t* req, lode_http_response_t* res) {
-  static const char* const t[] = { "X-Sum", "abc", "X-Two", "2" };
+  static const char* const t[] = { "X-Sum", "abc", "X-Two", "2", NULL };
   lode_http_outgoing_write(res, OK_SLICE("abc"), NULL, NULL);
-  lode_http_outgoing_add_trailers(res, t, 2);
+  lode_http_outgoing_add_trailers(res, t);
   lode_http_outgoing_end(res, none, NULL, NULL);
 }
 
 static void h_trailer_header(lode_http_incoming_t* req,
                              lode_http_response_t* res) {
-  static const char* const t[] = { "X-Sum", "abc" };
+  static const char* const t[] = { "X-Sum", "abc", NULL };
   lode_http_outgoing_set_header(res, "Trailer", "X-Sum");
   fail(res, lode_http_outgoing_write(res, OK_SLICE("abc"), NULL, NULL));
   if (lode_http_outgoing_writable_ended(res))
     return;
-  lode_http_outgoing_add_trailers(res, t, 1);
+  lode_http_outgoing_add_trailers(res, t);
   lode_http_outgoing_end(res, none, NULL, NULL);
 }
 
@@ -97,23 +97,23 @@ static void h_headers(lode_http_incoming_t* req, lode_http_response_t* res) {
 
 static void h_write_head(lode_http_incoming_t* req,
                          lode_http_response_t* res) {
-  static const char* const h[] = { "X-Head", "h", "Content-Type", "a/b" };
+  static const char* const h[] = { "X-Head", "h", "Content-Type", "a/b", NULL };
   lode_http_outgoing_set_header(res, "X-Pre", "p");
-  fail(res, lode_http_response_write_head(res, 201, "Made It", h, 2));
+  fail(res, lode_http_response_write_head(res, 201, "Made It", h));
   end_str(res, "created");
 }
 
 static void h_write_head_array(lode_http_incoming_t* req,
                                lode_http_response_t* res) {
   static const char* const h[] = { "X-A", "1", "X-A", "2",
-                                   "Content-Length", "2" };
-  fail(res, lode_http_response_write_head(res, 200, NULL, h, 3));
+                                   "Content-Length", "2", NULL };
+  fail(res, lode_http_response_write_head(res, 200, NULL, h));
   end_str(res, "ok");
 }
 
 static void h_write_head_plain(lode_http_incoming_t* req,
                                lode_http_response_t* res) {
-  lode_http_response_write_head(res, 202, NULL, NULL, 0);
+  lode_http_response_write_head(res, 202, NULL, NULL);
   lode_http_outgoing_end(res, none, NULL, NULL);
 }
 
@@ -219,8 +219,8 @@ static void h_999(lode_http_incoming_t* req, lode_http_response_t* res) {
 }
 
 static void h_103(lode_http_incoming_t* req, lode_http_response_t* res) {
-  static const char* const links[] = { "</a.css>; rel=preload" };
-  lode_http_response_write_early_hints(res, links, 1, NULL, 0, NULL, NULL);
+  static const char* const links[] = { "</a.css>; rel=preload", NULL };
+  lode_http_response_write_early_hints(res, links, NULL, NULL, NULL);
   end_str(res, "after");
 }
 
@@ -232,18 +232,16 @@ static void end_after_hints(lode_http_outgoing_t* res, int status,
 
 static void h_103_cb(lode_http_incoming_t* req, lode_http_response_t* res) {
   static const char* const links[] = { "</a.css>; rel=preload",
-                                       "</b.js>; rel=preload" };
-  static const char* const more[] = { "x-hint", "v" };
-  ASSERT_OK(lode_http_response_write_early_hints(res, links, 2, more, 1,
-                                                 end_after_hints,
+                                       "</b.js>; rel=preload", NULL };
+  static const char* const more[] = { "x-hint", "v", NULL };
+  ASSERT_OK(lode_http_response_write_early_hints(res, links, more, end_after_hints,
                                                  "after-cb"));
 }
 
 /* No link: nothing is sent and the callback never runs. */
 static void h_103_none(lode_http_incoming_t* req, lode_http_response_t* res) {
-  static const char* const more[] = { "x-hint", "v" };
-  ASSERT_OK(lode_http_response_write_early_hints(res, NULL, 0, more, 1,
-                                                 end_after_hints, "never"));
+  static const char* const more[] = { "x-hint", "v", NULL };
+  ASSERT_OK(lode_http_response_write_early_hints(res, NULL, more, end_after_hints, "never"));
   end_str(res, "no-link");
 }
 
@@ -510,7 +508,7 @@ static void on_check_expectation(lode_http_server_t* srv,
   char body[256];
   snprintf(body, sizeof(body), "expect %s",
            lode_http_incoming_header(req, "expect"));
-  lode_http_response_write_head(res, 402, NULL, NULL, 0);
+  lode_http_response_write_head(res, 402, NULL, NULL);
   end_str(res, body);
 }
 

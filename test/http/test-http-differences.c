@@ -88,7 +88,7 @@ static void count_headers(lode_http_server_t* s, lode_http_incoming_t* req,
   size_t raw;
   lode_http_incoming_raw_headers(req, &raw);
   snprintf(counts, sizeof(counts), "%zu %zu",
-           lode_http_incoming_headers_count(req), raw / 2);
+           lode_http_incoming_headers_count(req), raw);
   lode_http_outgoing_end(res, LODE_SLICE(""), NULL, NULL);
 }
 
@@ -236,10 +236,9 @@ static atomic_int hints_rc;
 
 static void hints_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                           lode_http_response_t* res) {
-  static const char* const links[] = { "</a>; rel=preload" };
-  static const char* const bad[] = { "X-A", "a\x01b" };
-  atomic_store(&hints_rc, lode_http_response_write_early_hints(
-                              res, links, 1, bad, 1, NULL, NULL));
+  static const char* const links[] = { "</a>; rel=preload", NULL };
+  static const char* const bad[] = { "X-A", "a\x01b", NULL };
+  atomic_store(&hints_rc, lode_http_response_write_early_hints(res, links, bad, NULL, NULL));
   lode_http_response_set_send_date(res, 0);
   lode_http_outgoing_end(res, LODE_SLICE("ok"), NULL, NULL);
 }

@@ -184,8 +184,8 @@ static void refuse_on_data(lode_http_incoming_t* req, lode_slice_t d) {
   req_data_once(req, d);
   if (refuse_res == NULL)
     return;
-  static const char* const h[] = { "Connection", "close" };
-  lode_http_response_write_head(refuse_res, 413, NULL, h, 1);
+  static const char* const h[] = { "Connection", "close", NULL };
+  lode_http_response_write_head(refuse_res, 413, NULL, h);
   lode_http_outgoing_end((lode_http_outgoing_t*) refuse_res,
                          LODE_SLICE("too big"), NULL, NULL);
   refuse_res = NULL;
@@ -335,17 +335,17 @@ static void answer_by_mode(lode_http_server_t* s, lode_http_incoming_t* req,
   (void) s;
   (void) req;
   lode_http_outgoing_t* o = (lode_http_outgoing_t*) res;
-  static const char* const close_pair[] = { "Connection", "close" };
+  static const char* const close_pair[] = { "Connection", "close", NULL };
   switch (answer_mode) {
     case 0:  /* ended: Node has run its 'finish', the 400 follows */
       lode_http_outgoing_end(o, LODE_SLICE("/p"), NULL, NULL);
       break;
     case 1:  /* still being written: no reply */
-      lode_http_response_write_head(res, 200, NULL, NULL, 0);
+      lode_http_response_write_head(res, 200, NULL, NULL);
       lode_http_outgoing_write(o, LODE_SLICE("x"), NULL, NULL);
       break;
     default:  /* ended with Connection: close: the socket has ended */
-      lode_http_response_write_head(res, 200, NULL, close_pair, 1);
+      lode_http_response_write_head(res, 200, NULL, close_pair);
       lode_http_outgoing_end(o, LODE_SLICE("c"), NULL, NULL);
       break;
   }

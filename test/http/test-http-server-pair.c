@@ -52,8 +52,8 @@ static void chunked(lode_http_server_t* srv, lode_http_incoming_t* req,
   ASSERT_OK(lode_http_outgoing_set_header(res, "Content-Type", "text/plain"));
   ASSERT_EQ(lode_http_outgoing_write(res, LODE_SLICE("a"), NULL, NULL), 1);
   ASSERT_EQ(lode_http_outgoing_write(res, LODE_SLICE("bc"), NULL, NULL), 1);
-  static const char* const tr[] = { "X-Sum", "abc" };
-  ASSERT_OK(lode_http_outgoing_add_trailers(res, tr, 1));
+  static const char* const tr[] = { "X-Sum", "abc", NULL };
+  ASSERT_OK(lode_http_outgoing_add_trailers(res, tr));
   ASSERT_OK(lode_http_outgoing_end(res, LODE_SLICE("def"), NULL, NULL));
 }
 
@@ -172,15 +172,15 @@ static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
   ASSERT_EQ(lode_http_outgoing_write(res, (lode_slice_t){ NULL, 3 }, NULL,
                                      NULL), LODE_ERR_STREAM_NULL_VALUES);
   ASSERT_NULL(lode_http_incoming_header(req, NULL));
-  ASSERT_EQ(lode_http_outgoing_set_headers(res, NULL, 2),
+  ASSERT_EQ(lode_http_outgoing_set_headers(res, NULL),
             LODE_ERR_INVALID_ARG_TYPE);
   ASSERT_OK(lode_http_outgoing_remove_header(res, "X-BAR"));
   ASSERT_EQ(lode_http_outgoing_header_count(res), 1);
   static const char* const pairs[] = { "set-cookie", "a=1", "x-h", "v",
-                                       "set-cookie", "b=2" };
-  ASSERT_OK(lode_http_outgoing_set_headers(res, pairs, 3));
+                                       "set-cookie", "b=2", NULL };
+  ASSERT_OK(lode_http_outgoing_set_headers(res, pairs));
   ASSERT(!lode_http_outgoing_headers_sent(res));
-  ASSERT_EQ(lode_http_response_write_head(res, 42, NULL, NULL, 0),
+  ASSERT_EQ(lode_http_response_write_head(res, 42, NULL, NULL),
             LODE_ERR_HTTP_INVALID_STATUS_CODE);
   ASSERT_EQ(lode_http_outgoing_write(res, LODE_SLICE("x"), NULL, NULL), 1);
   ASSERT(lode_http_outgoing_headers_sent(res));
@@ -188,7 +188,7 @@ static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
             LODE_ERR_HTTP_HEADERS_SENT);
   ASSERT_EQ(lode_http_outgoing_remove_header(res, "x-foo"),
             LODE_ERR_HTTP_HEADERS_SENT);
-  ASSERT_EQ(lode_http_response_write_head(res, 200, NULL, NULL, 0),
+  ASSERT_EQ(lode_http_response_write_head(res, 200, NULL, NULL),
             LODE_ERR_HTTP_HEADERS_SENT);
   ASSERT_OK(lode_http_outgoing_end(res, (lode_slice_t){ NULL, 0 }, NULL,
                                    NULL));
