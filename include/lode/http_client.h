@@ -69,7 +69,6 @@
 #include "lode/net.h"
 #include "lode/stream.h"
 #include "lode/url.h"
-#include "lode/url.h"
 
 #ifdef __cplusplus
 extern "C" {
