@@ -259,6 +259,29 @@ static const struct {
    * skipped body) into the next one's, as llhttp's content_length */
   { R_("\x41\x00HTTP/1.0 104 NP/1.1oModified\r\nContent-Length: 10\r\n\r\n\r"
        "\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0 },
+  /* errors that end a Content-Length or Transfer-Encoding value's span:
+   * an overflow of the span first */
+  { R_("\xd5\x00HTTP/1.1 500 Ori\xebntatieeemeemeemeemeemeemeemeemeemeemee"
+       "meemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemee"
+       "meemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemee"
+       "meeContent-Length: meemeemprobleem\r\nDat: Fri 5 Nov 2010 23:07"
+       "\x7f:12 GMT+2\r\nContent-Length: 0-\nCoi, 5 Nonnection: close\r\n"
+       "\r\n"), 0 },
+  { R_("\x80\x00GET / HTTP/1.1\r\nX: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\nC"
+       "ontent-Length: 99999999999999999999999\r\n\r\n"), 0 },
+  { R_("\x80\x00GET / HTTP/1.1\r\nX: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\nC"
+       "ontent-Length: 12345678901234x\r\n\r\n"), 0 },
+  { R_("\x80\x00POST / HTTP/1.1\r\nX: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+       "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n"
+       "Transfer-Encoding: chunked, gzip\r\n\r\n"), 0 },
 };
 #define NREG (sizeof(regressions) / sizeof(regressions[0]))
 

@@ -396,6 +396,17 @@ typedef struct {
   int end;             /* the line was the blank one */
 } line_t;
 
+/* An error that llhttp raises as it ends the span in progress (from
+ * L->span to `end`): Node counts the span first, so an overflow wins. */
+#define SPAN_FAIL(code, reason, end, at)                                    \
+  do {                                                                      \
+    if (track(c, &L->nread, (size_t) ((end) - L->span), at) < 0) {         \
+      *rc = LODE__FAILED;                                                   \
+      return NULL;                                                          \
+    }                                                                       \
+    FAIL(code, reason, at);                                                 \
+  } while (0)
+
 static void set_header_flags(line_t* L) {
   switch (L->hs) {
     case HS_CONN_KEEP_ALIVE: L->flags |= F_KEEP_ALIVE; break;
@@ -413,7 +424,8 @@ static const char* cl_value(lode__ctx_t* c, line_t* L, const char* q,
   for (; q < e && is_digit(*q); q++) {
     unsigned d = (unsigned) (*q - '0');
     if (L->cl > (UINT64_MAX - d) / 10)
-      FAIL(INVALID_CONTENT_LENGTH, "Content-Length overflow", q + 1);
+      SPAN_FAIL(INVALID_CONTENT_LENGTH, "Content-Length overflow", q + 1,
+                q + 1);
     L->cl = L->cl * 10 + d;
   }
   while (q < e && (*q == ' ' || *q == '\t')) q++;
@@ -422,7 +434,8 @@ static const char* cl_value(lode__ctx_t* c, line_t* L, const char* q,
     L->flags |= F_CL;
     return q;
   }
-  FAIL(INVALID_CONTENT_LENGTH, "Invalid character in Content-Length", q);
+  SPAN_FAIL(INVALID_CONTENT_LENGTH, "Invalid character in Content-Length",
+            q, q);
 }
 
 /* Transfer-Encoding: whether the last coding is "chunked". */
@@ -444,8 +457,8 @@ static const char* te_value(lode__ctx_t* c, line_t* L, const char* q,
       }
       if (*q == ',' && p->type == LODE_HTTP_REQUEST &&
           !LEN(p, TRANSFER_ENCODING))
-        FAIL(INVALID_TRANSFER_ENCODING,
-             "Invalid `Transfer-Encoding` header value", q + 1);
+        SPAN_FAIL(INVALID_TRANSFER_ENCODING,
+                  "Invalid `Transfer-Encoding` header value", q, q + 1);
     }
     while (q < e && *q != ',' && LODE__IS(*q, LODE__C_CONNTOK)) q++;
     NEED(q);
@@ -507,8 +520,8 @@ static const char* value_start(lode__ctx_t* c, line_t* L, const char* q,
     case HS_TRANSFER_ENCODING:
       if ((L->flags & F_CHUNKED) && p->type == LODE_HTTP_REQUEST &&
           !LEN(p, TRANSFER_ENCODING))
-        FAIL(INVALID_TRANSFER_ENCODING,
-             "Invalid `Transfer-Encoding` header value", q + 1);
+        SPAN_FAIL(INVALID_TRANSFER_ENCODING,
+                  "Invalid `Transfer-Encoding` header value", q, q + 1);
       L->flags = (L->flags | F_TE) & ~(unsigned) F_CHUNKED;
       return te_value(c, L, q, rc);
     case HS_CONTENT_LENGTH:
@@ -541,12 +554,7 @@ static const char* value_lenient(lode__ctx_t* c, line_t* L, const char* q,
       break;
     }
   }
-  /* Node counts the value up to the bad byte before the error */
-  if (track(c, &L->nread, q - L->span, q) < 0) {
-    *rc = LODE__FAILED;
-    return NULL;
-  }
-  FAIL(INVALID_HEADER_TOKEN, "Invalid header value char", q);
+  SPAN_FAIL(INVALID_HEADER_TOKEN, "Invalid header value char", q, q);
 }
 
 /* From the end of the name (at the ':') to the start of the next line. */
@@ -648,14 +656,8 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   L->ne = q;
   L->hs = lode__header_state(L->ns, (size_t) (L->ne - L->ns));
   if (L->hs != HS_GENERAL && *q == ' ') {
-    if (!LEN(p, HEADERS)) {
-      /* Node counts the name llhttp's error ends */
-      if (track(c, &L->nread, q - L->ns, q + 1) < 0) {
-        *rc = LODE__FAILED;
-        return NULL;
-      }
-      FAIL(INVALID_HEADER_TOKEN, "Invalid header field char", q + 1);
-    }
+    if (!LEN(p, HEADERS))
+      SPAN_FAIL(INVALID_HEADER_TOKEN, "Invalid header field char", q, q + 1);
     while (q < e && *q == ' ') q++;
     NEED(q);
     if (*q != ':') {
