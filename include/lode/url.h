@@ -79,7 +79,9 @@ void lode_http_url_free(lode_http_url_t* url);
  * is given to append/set is read as Node reads a Buffer's toString(): an
  * invalid UTF-8 sequence becomes U+FFFD. A decoded "%00" is a NUL inside a
  * value: lode_url_search_params_entry gives the lengths; the functions
- * that return a bare string show it up to that NUL. */
+ * that return a bare string show it up to that NUL. A name or value that
+ * is looked up (get, get_all, has, delete) is compared byte for byte, so
+ * one with invalid UTF-8 matches nothing. */
 typedef struct lode_url_search_params_s lode_url_search_params_t;
 
 /* Node: new URLSearchParams(init) with a string, or url.searchParams of
