@@ -27,6 +27,6 @@ int main(void) {
                                               "ipv6")));
   printf("%s\n", yes_no(lode_block_list_check(
                      block_list, "::ffff:123.123.123.123", "ipv6")));
-  lode_block_list_free(block_list);
+  lode_block_list_release(block_list);
   return 0;
 }

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   double lode_ns = (t2 - t1) * 1e9 / nchecks;
   printf("lode: %d rules built in %.1f ms; %d checks, %d hits, %.0f ns/check\n",
          nrules, (t1 - t0) * 1e3, nchecks, hits, lode_ns);
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
 
   char cmd[512];
   snprintf(cmd, sizeof(cmd), "node %s %d 200", script, nrules);

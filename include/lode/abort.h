@@ -9,7 +9,7 @@
  * Lifetime: the controller and its signal are one allocation, held by
  * references. lode_abort_controller_create gives the caller one reference;
  * each object that takes the signal holds another while it listens, so the
- * caller may drop its own (lode_abort_controller_unref) at any time. */
+ * caller may drop its own (lode_abort_controller_release) at any time. */
 #ifndef LODE_ABORT_H
 #define LODE_ABORT_H
 
@@ -36,9 +36,9 @@ lode_abort_signal_t* lode_abort_controller_signal(lode_abort_controller_t* c);
 /* Node: controller.abort([reason]). `reason` is an error code (0 means
  * Node's AbortError, LODE_ABORT_ERR). Aborting twice does nothing. */
 void lode_abort_controller_abort(lode_abort_controller_t* c, int reason);
-/* Memory references (not Node's ref/unref): the last unref frees. */
-void lode_abort_controller_ref(lode_abort_controller_t* c);
-void lode_abort_controller_unref(lode_abort_controller_t* c);
+/* Memory references (not Node's ref/unref): the last release frees. */
+void lode_abort_controller_hold(lode_abort_controller_t* c);
+void lode_abort_controller_release(lode_abort_controller_t* c);
 
 /* Node: signal.aborted, signal.reason (0 while not aborted). */
 int lode_abort_signal_aborted(const lode_abort_signal_t* sig);

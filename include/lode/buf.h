@@ -38,10 +38,10 @@ lode_bytes_t* lode_bytes_adopt(char* base, size_t len);
 char* lode_bytes_data(lode_bytes_t* b);
 lode_slice_t lode_bytes_view(const lode_bytes_t* b);
 size_t lode_bytes_len(const lode_bytes_t* b);
-/* References: ref returns b; unref frees at zero. Not thread-safe, like
- * everything on one loop. */
-lode_bytes_t* lode_bytes_ref(lode_bytes_t* b);
-void lode_bytes_unref(lode_bytes_t* b);
+/* Memory references: hold adds one (NULL is ignored), release drops one
+ * and frees at zero. Not thread-safe, like everything on one loop. */
+void lode_bytes_hold(lode_bytes_t* b);
+void lode_bytes_release(lode_bytes_t* b);
 
 /* Node's encodings. LODE_ENC_BUFFER (0) means raw bytes (no encoding). */
 typedef enum {

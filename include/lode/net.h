@@ -425,8 +425,11 @@ int lode_server_listen_fd(lode_server_t* srv, int fd, int backlog,
  * not listening, `cb` gets LODE_ERR_SERVER_NOT_RUNNING (on_close still
  * fires, as in Node). Asynchronous. The socket file of a path server is
  * removed. After on_close and the callbacks have returned the server is
- * freed, unless one of them listened again or a hold is taken. */
-void lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg);
+ * freed, unless one of them listened again or a hold is taken. Returns 0,
+ * LODE_ERR_SERVER_NOT_RUNNING when it was not listening (as the HTTP
+ * server's close; the close still happens), or UV_ENOMEM (nothing done,
+ * `cb` not called). */
+int lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg);
 
 /* Node: server.address(). Returns 0, or UV_ENOTCONN when not listening
  * (Node returns null). */

@@ -121,8 +121,8 @@ const struct sockaddr* lode_socket_address_sockaddr(
  * check() is logarithmic in the number of rules. Safe to use from several
  * threads at once (Node's BlockList is shared between workers).
  *
- * Reference-counted: _new returns one reference, lode_block_list_ref adds
- * one, lode_block_list_free drops one. A server or socket given a list in
+ * Reference-counted: _new returns one reference, lode_block_list_hold adds
+ * one, lode_block_list_release drops one. A server or socket given a list in
  * its options takes its own reference. */
 typedef struct lode_block_list_s lode_block_list_t;
 
@@ -130,11 +130,11 @@ typedef struct lode_block_list_s lode_block_list_t;
  * UV_EINVAL (out NULL), UV_ENOMEM. */
 int lode_block_list_new(lode_block_list_t** out);
 
-/* Adds a reference; returns bl. */
-lode_block_list_t* lode_block_list_ref(lode_block_list_t* bl);
+/* Adds a reference. */
+void lode_block_list_hold(lode_block_list_t* bl);
 
 /* Drops a reference; the last one frees the list. NULL is ignored. */
-void lode_block_list_free(lode_block_list_t* bl);
+void lode_block_list_release(lode_block_list_t* bl);
 
 /* Node: blockList.addAddress(address[, type]). `type` "ipv4" (or NULL) or
  * "ipv6". Returns 0, or (nothing added) LODE_ERR_INVALID_ARG_VALUE for a

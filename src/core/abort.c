@@ -28,11 +28,11 @@ lode_abort_signal_t* lode_abort_controller_signal(lode_abort_controller_t* c) {
   return &c->signal;
 }
 
-void lode_abort_controller_ref(lode_abort_controller_t* c) {
+void lode_abort_controller_hold(lode_abort_controller_t* c) {
   c->signal.refs++;
 }
 
-void lode_abort_controller_unref(lode_abort_controller_t* c) {
+void lode_abort_controller_release(lode_abort_controller_t* c) {
   if (--c->signal.refs == 0) free(c);
 }
 
@@ -59,7 +59,7 @@ void lode_abort_controller_abort(lode_abort_controller_t* c, int reason) {
     l->fn(l, sig);
     sig->refs--;  /* the reference the listener held */
   }
-  lode_abort_controller_unref(c);
+  lode_abort_controller_release(c);
 }
 
 int lode_abort_signal_aborted(const lode_abort_signal_t* sig) {
@@ -90,5 +90,5 @@ void lode_abort_signal_remove(lode_abort_signal_t* sig,
   int linked = sig->head == l || l->prev != NULL || l->next != NULL;
   if (!linked) return;
   unlink_listener(sig, l);
-  lode_abort_controller_unref((lode_abort_controller_t*) sig);
+  lode_abort_controller_release((lode_abort_controller_t*) sig);
 }

@@ -58,12 +58,11 @@ lode_slice_t lode_bytes_view(const lode_bytes_t* b) {
 
 size_t lode_bytes_len(const lode_bytes_t* b) { return b->len; }
 
-lode_bytes_t* lode_bytes_ref(lode_bytes_t* b) {
+void lode_bytes_hold(lode_bytes_t* b) {
   if (b != NULL) b->refs++;
-  return b;
 }
 
-void lode_bytes_unref(lode_bytes_t* b) {
+void lode_bytes_release(lode_bytes_t* b) {
   if (b == NULL || --b->refs > 0) return;
   if (b->adopted) free(b->base);
   free(b);

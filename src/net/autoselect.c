@@ -79,7 +79,7 @@ static void maybe_free(lode__autoselect_t* he) {
     return;
   free(he->errors);
   free(he->addrs);
-  lode_block_list_free(he->bl);
+  lode_block_list_release(he->bl);
   free(he);
 }
 
@@ -331,8 +331,9 @@ int lode__autoselect_start(uv_loop_t* loop, const lode__autoselect_opts_t* o,
   he->port = o->port;
   he->local_port = o->local_port;
   he->timeout = o->attempt_timeout < 10 ? 10 : o->attempt_timeout;
-  if (o->block_list != NULL)
-    he->bl = lode_block_list_ref((lode_block_list_t*) o->block_list);
+  he->bl = (lode_block_list_t*) o->block_list;
+  if (he->bl != NULL)
+    lode_block_list_hold(he->bl);
   he->cbs = cbs;
   he->owner = owner;
   he->attempted = o->attempted;

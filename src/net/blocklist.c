@@ -63,12 +63,11 @@ int lode_block_list_new(lode_block_list_t** out) {
   return 0;
 }
 
-lode_block_list_t* lode_block_list_ref(lode_block_list_t* bl) {
+void lode_block_list_hold(lode_block_list_t* bl) {
   atomic_fetch_add(&bl->refs, 1);
-  return bl;
 }
 
-void lode_block_list_free(lode_block_list_t* bl) {
+void lode_block_list_release(lode_block_list_t* bl) {
   if (bl == NULL || atomic_fetch_sub(&bl->refs, 1) != 1)
     return;
   bl->magic = 0;

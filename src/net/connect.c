@@ -45,7 +45,7 @@ struct lode_lookup_s {
 };
 
 static void conn_free(lode__connect_t* c) {
-  if (c->block_list != NULL) lode_block_list_free(c->block_list);
+  if (c->block_list != NULL) lode_block_list_release(c->block_list);
   free(c->host);
   free(c->local_address);
   free(c->path);
@@ -533,8 +533,9 @@ static lode__connect_t* conn_new(lode_socket_t* s,
   c->local_port = o->local_port;
   c->lookup_fn = o->lookup;
   c->lookup_arg = o->lookup_arg;
-  if (o->block_list != NULL)
-    c->block_list = lode_block_list_ref((lode_block_list_t*) o->block_list);
+  c->block_list = (lode_block_list_t*) o->block_list;
+  if (c->block_list != NULL)
+    lode_block_list_hold(c->block_list);
   int as = o->auto_select_family == 0
                ? lode_net_get_default_auto_select_family()
                : o->auto_select_family > 0;

@@ -78,7 +78,7 @@ int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
   srv->max_connections = -1;
   if (opts != NULL) srv->opts = *opts;
   if (srv->opts.block_list != NULL)
-    lode_block_list_ref((lode_block_list_t*) srv->opts.block_list);
+    lode_block_list_hold((lode_block_list_t*) srv->opts.block_list);
   *out = srv;
   return 0;
 }
@@ -89,7 +89,7 @@ void lode_server_release(lode_server_t* srv) {
   if (--srv->refs > 0) return;
   lode__tick_cancel(srv->nl, &srv->tick);
   if (srv->opts.block_list != NULL)
-    lode_block_list_free((lode_block_list_t*) srv->opts.block_list);
+    lode_block_list_release((lode_block_list_t*) srv->opts.block_list);
   lode_error_free(srv->error);
   free(srv->closers);
   lode__netloop_put(srv->nl);
@@ -459,14 +459,15 @@ void lode__server_socket_closed(lode_server_t* srv) {
   lode_server_release(srv);
 }
 
-void lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg) {
+int lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg) {
+  int status = srv->l != NULL ? 0 : LODE_ERR_SERVER_NOT_RUNNING;
   if (cb != NULL) {
+    /* Out of memory: nothing is done and `cb` is never called. */
     closer_t* c = realloc(srv->closers, (srv->nclosers + 1) * sizeof(*c));
-    if (c != NULL) {
-      srv->closers = c;
-      c[srv->nclosers++] = (closer_t){
-        cb, arg, srv->l ? 0 : LODE_ERR_SERVER_NOT_RUNNING };
-    }
+    if (c == NULL)
+      return UV_ENOMEM;
+    srv->closers = c;
+    c[srv->nclosers++] = (closer_t){ cb, arg, status };
   }
   if (srv->l != NULL) {
     drop_listener(srv->l);
@@ -482,6 +483,7 @@ void lode_server_close(lode_server_t* srv, lode_server_cb cb, void* arg) {
   }
   srv->close_pending = 1;
   maybe_emit_close(srv);
+  return status;
 }
 
 static void emit_close(lode_server_t* srv) {

@@ -53,7 +53,7 @@ static void wreq_free(lode__wreq_t* w) {
     return;
   }
   if (w->refs != NULL) {
-    for (unsigned i = 0; i < w->nbufs; i++) lode_bytes_unref(w->refs[i]);
+    for (unsigned i = 0; i < w->nbufs; i++) lode_bytes_release(w->refs[i]);
     free(w->refs);
   }
   if (w->bufs != &w->one) free(w->bufs);
@@ -324,7 +324,8 @@ int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
   size_t total = 0;
   for (size_t i = 0; i < nbufs; i++) {
     lode_slice_t v = lode_bytes_view(bufs[i]);
-    w->refs[i] = lode_bytes_ref(bufs[i]);
+    lode_bytes_hold(bufs[i]);
+    w->refs[i] = bufs[i];
     w->bufs[i] = uv_buf_init((char*) v.base, (unsigned) v.len);
     total += v.len;
   }

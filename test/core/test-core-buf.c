@@ -22,12 +22,12 @@ TEST(bytes_copy_and_refs) {
   lode_slice_t v = lode_bytes_view(b);
   ASSERT_MEM_EQ(v.base, v.len, "hello", 5);
   ASSERT_EQ(lode_bytes_len(b), 5);
-  ASSERT(lode_bytes_ref(b) == b);
-  lode_bytes_unref(b);
+  lode_bytes_hold(b);
+  lode_bytes_release(b);
   ASSERT_MEM_EQ(lode_bytes_data(b), 5, "hello", 5);  /* still one ref */
-  lode_bytes_unref(b);
-  lode_bytes_unref(NULL);
-  ASSERT_NULL(lode_bytes_ref(NULL));
+  lode_bytes_release(b);
+  lode_bytes_release(NULL);
+  lode_bytes_hold(NULL);  /* ignored */
 }
 
 TEST(bytes_alloc_and_adopt) {
@@ -35,19 +35,19 @@ TEST(bytes_alloc_and_adopt) {
   ASSERT_NOT_NULL(b);
   memcpy(lode_bytes_data(b), "xyz", 3);
   ASSERT_MEM_EQ(lode_bytes_view(b).base, 3, "xyz", 3);
-  lode_bytes_unref(b);
+  lode_bytes_release(b);
   char* heap = malloc(4);
   memcpy(heap, "abcd", 4);
   b = lode_bytes_adopt(heap, 4);  /* freed at the last unref (ASan checks) */
   ASSERT(lode_bytes_data(b) == heap);
-  lode_bytes_unref(b);
+  lode_bytes_release(b);
   b = lode_bytes_alloc(0);
   ASSERT_NOT_NULL(b);
   ASSERT_EQ(lode_bytes_len(b), 0);
-  lode_bytes_unref(b);
+  lode_bytes_release(b);
   b = lode_bytes_copy((lode_slice_t){ NULL, 0 });
   ASSERT_NOT_NULL(b);
-  lode_bytes_unref(b);
+  lode_bytes_release(b);
 }
 
 TEST(bytes_bad_input) {

@@ -80,7 +80,7 @@ TEST(abort_signal) {
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   lode_abort_controller_abort(c, 0);
-  lode_abort_controller_unref(c);
+  lode_abort_controller_release(c);
   test_run_loop(&loop, 5000);
   ASSERT_TRACE("error(ABORT_ERR The operation was aborted),close");
   teardown();

@@ -237,7 +237,7 @@ TEST(blocked_address_skipped) {
   ASSERT_OK(lode_block_list_add_address(bl, "127.0.0.1", NULL));
   lode__he_addr_t a[] = { { "127.0.0.1", 4 }, { "127.0.0.2", 4 } };
   run(&loop, a, 2, bl);
-  lode_block_list_free(bl);  /* the engine holds its own reference */
+  lode_block_list_release(bl);  /* the engine holds its own reference */
   for (int i = 0; i < 1000 && won < 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_TRACE("failed 127.0.0.1 4 IP(127.0.0.1) is blocked by "

@@ -61,7 +61,7 @@ TEST(random_lists_match_node) {
     int n = sscanf(line, "%255s %255s %255s %255s %255s %255s %255s", w[0],
                    w[1], w[2], w[3], w[4], w[5], a);
     if (strcmp(w[0], "new") == 0) {
-      lode_block_list_free(bl);
+      lode_block_list_release(bl);
       ASSERT_OK(lode_block_list_new(&bl));
       lists++;
     } else if (strcmp(w[0], "add") == 0) {
@@ -96,7 +96,7 @@ TEST(random_lists_match_node) {
       }
     }
   }
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
   ASSERT_GE(checks, 2000);
   free(out);
 }
@@ -156,7 +156,7 @@ TEST(argument_errors) {
   ASSERT_OK(lode_block_list_add_subnet(bl, "::ffff:1.2.3.4", 120, "ipv6"));
   ASSERT_EQ(lode_block_list_rule(bl, 0, text, sizeof(text)), UV_ENOBUFS);
   ASSERT_EQ(lode_block_list_new(NULL), UV_EINVAL);
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
 }
 
 /* Edges checked one by one against Node 20. */
@@ -167,13 +167,13 @@ TEST(mapped_and_whole_space_edges) {
   ASSERT_EQ(lode_block_list_check(bl, "9.9.9.9", NULL), 1);
   ASSERT_EQ(lode_block_list_check(bl, "::1", "ipv6"), 0);
   ASSERT_EQ(lode_block_list_check(bl, "::ffff:9.9.9.9", "ipv6"), 1);
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
   ASSERT_OK(lode_block_list_new(&bl));
   ASSERT_OK(lode_block_list_add_subnet(bl, "::", 0, "ipv6"));
   ASSERT_EQ(lode_block_list_check(bl, "9.9.9.9", NULL), 1);
   ASSERT_EQ(lode_block_list_check(bl, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:"
                                   "ffff", "ipv6"), 1);
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
   ASSERT_OK(lode_block_list_new(&bl));
   ASSERT_OK(lode_block_list_add_range(bl, "::1", "::ffff:255.255.255.255",
                                       "ipv6"));
@@ -187,10 +187,11 @@ TEST(mapped_and_whole_space_edges) {
   ASSERT_GT(lode_block_list_rule(bl, 1, text, sizeof(text)), 0);
   ASSERT_STR_EQ(text, "Range: IPv6 ::1-::ffff:255.255.255.255");
   ASSERT(lode_block_list_is_block_list(bl));
-  lode_block_list_t* again = lode_block_list_ref(bl);
-  lode_block_list_free(bl);
+  lode_block_list_t* again = bl;
+  lode_block_list_hold(again);
+  lode_block_list_release(bl);
   ASSERT(lode_block_list_is_block_list(again));
-  lode_block_list_free(again);
+  lode_block_list_release(again);
   ASSERT(!lode_block_list_is_block_list(NULL));
   static const uint64_t other[4];
   ASSERT(!lode_block_list_is_block_list(other));
@@ -210,7 +211,7 @@ TEST(check_sockaddr) {
   ASSERT_OK(uv_ip6_addr("::ffff:127.0.0.2", 80, &in6));
   ASSERT_EQ(lode_block_list_check_sockaddr(bl, (struct sockaddr*) &in6), 1);
   ASSERT_EQ(lode_block_list_check_sockaddr(bl, NULL), 0);
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
 }
 
 /* Node's BlockList is shared between workers: adds and checks from
@@ -239,7 +240,7 @@ TEST(threads_share_a_list) {
   ASSERT_EQ(lode_block_list_check(shared, "10.1.7.207", NULL), 1);
   ASSERT_EQ(lode_block_list_check(shared, "10.2.0.0", NULL), 1);
   ASSERT_EQ(lode_block_list_check(shared, "10.3.0.0", NULL), 0);
-  lode_block_list_free(shared);
+  lode_block_list_release(shared);
 }
 
 TEST_MAIN(random_lists_match_node, spec_example_output, argument_errors,

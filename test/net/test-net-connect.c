@@ -137,7 +137,7 @@ TEST(block_list_client) {
   lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
                            .block_list = bl };
   ASSERT_OK(lode_net_connect(&loop, &o, &bev, &c));
-  lode_block_list_free(bl);   /* the socket keeps its own reference */
+  lode_block_list_release(bl);   /* the socket keeps its own reference */
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "error:ERR_IP_BLOCKED:IP(127.0.0.1) is blocked by "
                         "net.BlockList,close(1)");
@@ -152,7 +152,7 @@ TEST(block_list_server) {
   ASSERT_OK(lode_block_list_add_address(bl, "127.0.0.1", "ipv4"));
   lode_server_opts_t so = { .block_list = bl };
   ASSERT_OK(lode_net_create_server(&loop, &so, &count_sev, &server));
-  lode_block_list_free(bl);
+  lode_block_list_release(bl);
   int port = listen_local(&loop, server);
   dial(&loop, port, &bev);
   test_run_loop(&loop, 5000);

@@ -345,7 +345,7 @@ TEST(listen_signal) {
   lode_listen_opts_t lo = { .host = "127.0.0.1",
                             .signal = lode_abort_controller_signal(ac) };
   ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
-  lode_abort_controller_unref(ac);  /* the server holds the signal */
+  lode_abort_controller_release(ac);  /* the server holds the signal */
   run_until(&loop, &listenings, 1000);
   ASSERT_STR_EQ(st.buf, "listening");
   lode_abort_controller_abort(ac, 0);

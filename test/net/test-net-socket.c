@@ -106,7 +106,7 @@ TEST(signal_already_aborted) {
   lode_socket_opts_t o = { .host = "127.0.0.1", .port = 9,
                            .signal = lode_abort_controller_signal(ac) };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &s));
-  lode_abort_controller_unref(ac);
+  lode_abort_controller_release(ac);
   ASSERT_STR_EQ(ct.buf, "");
   server = NULL;
   test_run_loop(&loop, 5000);
@@ -136,7 +136,7 @@ TEST(signal_aborts_connected) {
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "connect,error:ABORT_ERR:The operation was aborted,"
                         "close(1)");
-  lode_abort_controller_unref(ctl);
+  lode_abort_controller_release(ctl);
   test_loop_close(&loop);
 }
 
@@ -244,7 +244,7 @@ static void wf_connect(lode_socket_t* s) {
   lode_bytes_t* b = lode_bytes_copy(LODE_SLICE("zero"));
   lode_bytes_t* parts[2] = { b, b };
   ASSERT_EQ(lode_socket_write_bytes(s, parts, 2, NULL, NULL), 1);
-  lode_bytes_unref(b);   /* the socket holds its own references */
+  lode_bytes_release(b);   /* the socket holds its own references */
   ASSERT_EQ(lode_socket_write_str(s, LODE_SLICE("x"), (lode_encoding_t) 99,
                                   NULL, NULL), LODE_ERR_UNKNOWN_ENCODING);
   ASSERT_EQ(lode_socket_set_encoding(s, (lode_encoding_t) 99),
