@@ -8,7 +8,8 @@
 #   - the HTTP parser's committed corpus judged by lode and by Node's
 #     llhttp (fuzz/diff-llhttp.sh);
 #   - the test suite under ASan + UBSan, leak detection on (ctest; each
-#     test has its own TIMEOUT in test/CMakeLists.txt).
+#     test has its own TIMEOUT in test/CMakeLists.txt);
+#   - the tests that run loops in several threads under ThreadSanitizer.
 # Every stage runs and reports even when one before it failed; the
 # failures are listed at the end and make the exit status 1.
 # Open-ended fuzzing is `make fuzz` (fuzz/fuzz.sh), never part of this.
@@ -103,6 +104,19 @@ if quiet cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DLODE_SANITIZE=ON &&
   (cd build/asan && ctest -j 4 --output-on-failure) || failed "ctest"
 else
   failed "ASan build (the tests did not run)"
+fi
+
+# The tests that run loops in several threads, under ThreadSanitizer.
+step "Tests with loops in threads, TSan"
+if quiet cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DLODE_TSAN=ON \
+      -DLODE_EXAMPLES=OFF &&
+   quiet cmake --build build/tsan -j "$jobs" --target test-http-threads; then
+  (cd build/tsan &&
+   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+     ctest -R '^test-http-threads$' --output-on-failure) ||
+    failed "ctest under TSan"
+else
+  failed "TSan build (the threaded tests did not run)"
 fi
 
 step "Summary"

@@ -316,7 +316,9 @@ int lode_http_parser_should_keep_alive(const lode_http_parser_t* p);
 
 /* Which scanning code runs: LODE_HTTP_SIMD_AUTO picks the best the CPU
  * has (the default); the others force a path, for tests and benchmarks.
- * Process-wide; set it before parsing starts. Returns the path now in
+ * Process-wide: call it before other threads make or run parsers (the
+ * automatic choice is made once, safely, by the first parser of any
+ * thread). Returns the path now in
  * use (a forced path the CPU lacks falls back to the best available). */
 enum {
   LODE_HTTP_SIMD_AUTO = -1,

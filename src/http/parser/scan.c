@@ -2,6 +2,8 @@
  * header names and values, and the one-pass head parser built on them. A
  * scalar table-driven path everywhere, and SSE4.2 / AVX2 paths chosen
  * once at run time (the primitives are in simd.h). */
+#include <pthread.h>
+
 #include "http/parser/simd.h"
 
 const uint8_t lode__http_class[256] = {
@@ -95,20 +97,25 @@ static const lode__scanners_t* for_level(int level) {
 }
 
 /* Starts on the scalar path and moves to the best one on first use;
- * every value it can hold is a complete, constant table. */
+ * every value it can hold is a complete, constant table. The first use is
+ * a pthread_once, so loops in several threads (reusePort) that make
+ * parsers all see the choice made before their first parse. */
 const lode__scanners_t* lode__http_scan = &scalar;
-static int current_level = LODE_HTTP_SIMD_AUTO;
+static pthread_once_t chosen = PTHREAD_ONCE_INIT;
+
+static void choose_best(void) {
+  lode__http_scan = for_level(best_level());
+}
 
 int lode_http_parser_use_simd(int level) {
+  pthread_once(&chosen, choose_best);  /* a later first use keeps this */
   int best = best_level();
   if (level == LODE_HTTP_SIMD_AUTO || level > best) level = best;
   if (level < LODE_HTTP_SIMD_SCALAR) level = LODE_HTTP_SIMD_SCALAR;
-  current_level = level;
   lode__http_scan = for_level(level);
   return level;
 }
 
 void lode__http_scan_init(void) {
-  if (current_level == LODE_HTTP_SIMD_AUTO)
-    lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);
+  pthread_once(&chosen, choose_best);
 }
