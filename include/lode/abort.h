@@ -1,4 +1,5 @@
 /* lode: abort signals (Node's AbortController / AbortSignal).
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * A controller owns one signal. Objects that take a `signal` option
  * (net.connect, server.listen, later HTTP requests) attach a listener to

@@ -1,4 +1,5 @@
 /* lode: bytes.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * lode_slice_t is a borrowed view: valid for as long as the API that handed
  * it out says (normally until your callback returns). lode_bytes_t is owned

@@ -1,4 +1,5 @@
 /* lode: error codes and the error object.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * One space of negative integers:
  *   - libuv's codes as they are (UV_ECONNREFUSED is "ECONNREFUSED"),

@@ -1,4 +1,5 @@
 /* lode: Node's http module.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * Sections: common pieces (METHODS, STATUS_CODES, header validation),
  * IncomingMessage, OutgoingMessage (shared by ServerResponse and

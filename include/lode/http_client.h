@@ -1,12 +1,13 @@
 /* lode: Node's HTTP client: http.request, http.get, ClientRequest,
  * http.Agent and http.globalAgent, and the URL parsing they rely on.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * A ClientRequest is an OutgoingMessage: every lode_http_outgoing_*
  * function (setHeader, write, end, cork, flushHeaders...) takes a
  * lode_http_request_t as it is. Its response is a lode_http_incoming_t
  * (lode/http.h) with status_code and status_message set.
  *
- * Lifetime (DESIGN.md): the library allocates requests and agents. A
+ * Lifetime (docs/design.md): the library allocates requests and agents. A
  * request pointer stays valid until its on_close has returned (hold it to
  * keep it longer); on_close comes last, exactly once. Any callback may
  * destroy or abort any request.

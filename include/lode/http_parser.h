@@ -1,4 +1,5 @@
 /* lode: the HTTP/1.1 parser, usable on its own (libc only, no libuv).
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * Strict by default, with llhttp's verdicts (llhttp is the parser inside
  * Node): the same HPE_* codes, the same reason texts, the same offsets.

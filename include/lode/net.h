@@ -1,4 +1,5 @@
 /* lode: Node's net module (net.Socket, net.Server, net.connect).
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * Lifetime (every object here):
  *   - The library allocates sockets and servers; they are opaque.

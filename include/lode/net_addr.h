@@ -1,6 +1,7 @@
 /* lode: network addressing. Node's net.isIP/isIPv4/isIPv6,
  * net.SocketAddress, net.BlockList, and the process-wide defaults of the
  * autoSelectFamily ("happy eyeballs") connect option.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * Everything here is plain data: no loop, no callbacks. Families are named
  * as in Node, by the strings "ipv4" and "ipv6" (NULL means "ipv4", Node's

@@ -1,4 +1,5 @@
 /* lode: what every options struct shares.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * Options are structs the caller zero-initialises: zero means Node's
  * default. A boolean option whose Node default is true (or that Node

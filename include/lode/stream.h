@@ -1,4 +1,5 @@
 /* lode: the duplex stream interface.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * HTTP and WebSocket speak to a lode_stream_t, not to a TCP socket: Node lets
  * createConnection return "any Duplex stream". lode_socket_t is the main

@@ -1,5 +1,6 @@
 /* lode: Node's WHATWG URL (new URL(input[, base]), with the
  * urlToHttpOptions view http.request uses) and URLSearchParams.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * Scope: the special schemes http, https, ws and wss (and ftp) are parsed
  * in full. Any other scheme parses only as far as `protocol`, which is all

@@ -1,4 +1,5 @@
 /* lode: WebSocket.
+ * (Conventions for every header: the opening comment of lode.h.)
  *
  * lode_websocket_t is Node's browser-style WebSocket client (the WHATWG
  * interface, RFC 6455 with permessage-deflate, RFC 7692), and the same
