@@ -59,10 +59,10 @@ int lode_http_validate_header_name(const char* name);
  * or LODE_ERR_INVALID_CHAR for a byte outside \t, 0x20-0x7e, 0x80-0xff. */
 int lode_http_validate_header_value(const char* name, const char* value);
 
-/* Node: http.setMaxIdleHTTPParsers(max). lode's parsers live inside each
- * connection and are reused with it, so there is no pool to size: the call
- * only checks its argument. Returns 0, or LODE_ERR_OUT_OF_RANGE for
- * max < 1. */
+/* Node: http.setMaxIdleHTTPParsers(max) (default 1000): how many idle
+ * parsers each server keeps for reuse (a connection holds one only while
+ * a message is being read). Process-wide; set it before servers run in
+ * other threads. Returns 0, or LODE_ERR_OUT_OF_RANGE for max < 1. */
 int lode_http_set_max_idle_http_parsers(int max);
 
 /* ===================================================================== *
@@ -532,8 +532,10 @@ void lode_http_server_set_timeout(lode_http_server_t* srv, uint64_t msecs,
 uint64_t lode_http_server_timeout(const lode_http_server_t* srv);
 
 /* Node: server.headersTimeout, requestTimeout, keepAliveTimeout,
- * maxHeadersCount (0: 2000, Node's null), maxRequestsPerSocket (0: no
- * limit). Setters take effect for later checks and requests. */
+ * maxHeadersCount (0: 2000, Node's documented default; Node 20 keeps
+ * 1,000 lines by default, see docs/node-differences.md) and
+ * maxRequestsPerSocket (0: no limit). Setters take effect for later
+ * checks and requests. */
 void lode_http_server_set_headers_timeout(lode_http_server_t* srv,
                                           uint64_t ms);
 uint64_t lode_http_server_headers_timeout(const lode_http_server_t* srv);
