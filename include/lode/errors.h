@@ -79,6 +79,7 @@ extern "C" {
   X(ERR_UNESCAPED_CHARACTERS, -6114, "%s contains unescaped characters")     \
   X(ERR_INVALID_URL, -6115, "Invalid URL")                                   \
   X(ERR_HTTP_CLIENT_ABORTED, -6116, "aborted")                               \
+  X(ERR_HTTP_BODY_TOO_LARGE, -6117, "The body is larger than %s bytes")      \
   X(ERR_STREAM_CANNOT_PIPE, -6130, "Cannot pipe, not readable")              \
   X(ERR_WS_SYNTAX, -6201, "SyntaxError")                                     \
   X(ERR_WS_INVALID_ACCESS, -6202, "InvalidAccessError")                      \

@@ -200,6 +200,25 @@ int lode_http_incoming_set_timeout(lode_http_incoming_t* msg,
                                    uint64_t msecs, lode_http_incoming_cb cb,
                                    void* arg);
 
+/* The whole body in one callback: what undici's body.arrayBuffer() and
+ * Express's body parsers give Node users, for a server's request or a
+ * client's response. Takes the message's events over (the collector is
+ * its reader; do not set events after) and calls `cb` exactly once:
+ *   - status 0 and the body (borrowed: valid until cb returns; copy it to
+ *     keep it) after the last byte;
+ *   - LODE_ERR_HTTP_BODY_TOO_LARGE as soon as the body passes `limit`
+ *     bytes (the rest is read and dropped, so answering 413 from cb is
+ *     safe: the request still ends and closes in order, and the connection
+ *     can be kept);
+ *   - the message's own error, LODE_ERR_HTTP_CLIENT_ABORTED when it was
+ *     aborted or closed first, or UV_ENOMEM; the body is then empty.
+ * Returns 0, LODE_ERR_INVALID_ARG_TYPE (cb NULL) or LODE_ERR_INVALID_STATE
+ * (already collecting, or the body has ended or been discarded). */
+typedef void (*lode_http_collect_cb)(lode_http_incoming_t* msg, int status,
+                                     lode_slice_t body, void* arg);
+int lode_http_incoming_collect(lode_http_incoming_t* msg, size_t limit,
+                               lode_http_collect_cb cb, void* arg);
+
 /* ===================================================================== *
  * OutgoingMessage (base of ServerResponse and ClientRequest)             *
  * ===================================================================== */
@@ -352,6 +371,13 @@ int lode_http_outgoing_pipe(lode_http_outgoing_t* msg);
 /* A ServerResponse is an OutgoingMessage: every lode_http_outgoing_*
  * function takes it as it is. */
 typedef lode_http_outgoing_t lode_http_response_t;
+
+/* The ServerResponse of a server's request (Node keeps it reachable as
+ * req.res in Express; here for body callbacks that get only the request),
+ * or NULL for a client's response and once the response is gone (after
+ * its on_close). Owned by the server. */
+lode_http_response_t* lode_http_incoming_response(
+    const lode_http_incoming_t* msg);
 
 /* Node: response.statusCode (default 200) and response.statusMessage
  * (NULL: Node's STATUS_CODES text, or "unknown"). Set before the header

@@ -634,6 +634,88 @@ int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs,
   return 0;
 }
 
+/* ---- The whole body at once ---- */
+
+typedef struct lode__collect_s {
+  lode__buf_t body;
+  size_t limit;
+  lode_http_collect_cb cb;
+  void* arg;
+  int done;  /* cb has run */
+} collect_t;
+
+static void collect_finish(lode_http_incoming_t* m, int status) {
+  collect_t* c = m->collect;
+  if (c->done)
+    return;
+  c->done = 1;
+  lode_slice_t body = { status == 0 ? c->body.base : NULL,
+                        status == 0 ? c->body.len : 0 };
+  c->cb(m, status, body, c->arg);
+  lode__buf_free(&c->body);
+}
+
+static void collect_data(lode_http_incoming_t* m, lode_slice_t d) {
+  collect_t* c = m->collect;
+  if (c->done)
+    return;  /* past the limit: the rest is read and dropped */
+  if (d.len > c->limit - c->body.len) {
+    collect_finish(m, LODE_ERR_HTTP_BODY_TOO_LARGE);
+    return;
+  }
+  if (lode__buf_append(&c->body, d.base, d.len) != 0)
+    collect_finish(m, UV_ENOMEM);
+}
+
+static void collect_end(lode_http_incoming_t* m) {
+  collect_finish(m, 0);
+}
+
+static void collect_error(lode_http_incoming_t* m, const lode_error_t* e) {
+  collect_finish(m, e->code);
+}
+
+static void collect_aborted(lode_http_incoming_t* m) {
+  collect_finish(m, LODE_ERR_HTTP_CLIENT_ABORTED);
+}
+
+static void collect_close(lode_http_incoming_t* m) {
+  collect_t* c = m->collect;
+  collect_finish(m, LODE_ERR_HTTP_CLIENT_ABORTED);
+  m->collect = NULL;
+  free(c);
+}
+
+static const lode_http_incoming_events_t collect_events = {
+  .on_data = collect_data, .on_end = collect_end,
+  .on_aborted = collect_aborted, .on_error = collect_error,
+  .on_close = collect_close,
+};
+
+int lode_http_incoming_collect(lode_http_incoming_t* m, size_t limit,
+                               lode_http_collect_cb cb, void* arg) {
+  if (cb == NULL)
+    return LODE_ERR_INVALID_ARG_TYPE;
+  if (m->collect != NULL || (m->flags & (LODE__IN_END_EMITTED |
+                                         LODE__IN_CLOSED | LODE__IN_DUMPED)))
+    return LODE_ERR_INVALID_STATE;
+  collect_t* c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return UV_ENOMEM;
+  c->limit = limit;
+  c->cb = cb;
+  c->arg = arg;
+  m->collect = c;
+  m->flags &= ~LODE__IN_PAUSED;
+  lode_http_incoming_set_events(m, &collect_events);
+  return 0;
+}
+
+lode_http_response_t* lode_http_incoming_response(
+    const lode_http_incoming_t* m) {
+  return m->owner == NULL && m->res != NULL ? &m->res->out : NULL;
+}
+
 /* ---- Client responses (the HTTP client's part of this file) ---- */
 
 lode_http_incoming_t* lode__incoming_new_client(

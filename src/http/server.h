@@ -107,6 +107,7 @@ struct lode_http_incoming_s {
   lode_http_incoming_cb timeout_cb;   /* setTimeout's callback */
   void* timeout_arg;
   lode__tick_t flush_tick;       /* held body delivered on a later turn */
+  struct lode__collect_s* collect;  /* lode_http_incoming_collect's state */
 };
 
 struct lode__response_s {
