@@ -16,7 +16,7 @@
 # corpus file in fuzz/corpus/<target>/ and a test, once fixed.
 # FUZZ_BUILD names the build directory (default build/fuzz).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=${FUZZ_BUILD:-build/fuzz}  # where the targets are built
 secs=${1:-60}
 out=${2:-${TMPDIR:-/tmp}/lode-fuzz}

@@ -14,7 +14,7 @@
 # failures are listed at the end and make the exit status 1.
 # Open-ended fuzzing is `make fuzz` (fuzz/fuzz.sh), never part of this.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 jobs=$(nproc)
 FUZZ_SEED=${FUZZ_SEED:-1}
 FUZZ_RUNS=${FUZZ_RUNS:-100000}  # executions, the corpus files first
@@ -40,10 +40,11 @@ quiet() {
 
 for cc in gcc clang; do
   step "Release build, $cc, -Wall -Wextra -Werror"
-  quiet cmake -S . -B "build/$cc-release" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_C_COMPILER="$cc" -DLODE_TESTS=OFF &&
-    quiet cmake --build "build/$cc-release" -j "$jobs" ||
+  if ! { quiet cmake -S . -B "build/$cc-release" -DCMAKE_BUILD_TYPE=Release \
+           -DCMAKE_C_COMPILER="$cc" -DLODE_TESTS=OFF &&
+         quiet cmake --build "build/$cc-release" -j "$jobs"; }; then
     failed "Release build with $cc"
+  fi
 done
 
 # One fuzz target over its committed corpus. libFuzzer runs every corpus
@@ -74,8 +75,10 @@ fuzz_corpus() {
     tail -1 "$run/log"
   else
     tail -40 "$run/log"
-    ls "$run" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' |
-      sed "s|^|  artefact: $run/|"
+    for a in "$run"/crash-* "$run"/leak-* "$run"/timeout-* "$run"/oom-* \
+             "$run"/slow-unit-*; do
+      [ -e "$a" ] && echo "  artefact: $a"
+    done
     failed "$t on its corpus (log: $run/log)"
   fi
 }
