@@ -199,6 +199,8 @@ typedef struct lode_http_parser_opts_s {
 } lode_http_parser_opts_t;
 
 #define LODE_HTTP_INLINE_HEADERS 64
+/* Node's default maxHeaderSize (--max-http-header-size). */
+#define LODE_HTTP_DEFAULT_MAX_HEADER_SIZE 16384
 /* The largest value of each size limit in the options (256 MiB): the
  * parser counts in 32 bits and buffers up to four times max_header_size
  * of an unfinished head. A larger value is refused by init, never cut. */

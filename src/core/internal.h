@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Node's default highWaterMark for byte streams: sockets, the in-memory
+ * pair, HTTP message bodies both ways. */
+#define LODE__HIGH_WATER_MARK 16384
+
 /* The struct of type `type` whose member `member` is at `ptr`. */
 #define lode__container_of(ptr, type, member)                                \
   ((type*) ((char*) (ptr) - offsetof(type, member)))

@@ -90,7 +90,6 @@ void lode_stream_emit_close(lode_stream_t* s, int had_error) {
 
 /* ---- The in-memory pair ---- */
 
-#define HIGH_WATER_MARK (16 * 1024)  /* Node's default for byte streams */
 
 enum {
   F_PAUSED = LODE__F_KIND << 0,
@@ -219,7 +218,7 @@ static int pair_write(lode_stream_t* st, const lode_slice_t* bufs,
     len += bufs[i].len;
   }
   push(s, c);
-  if (s->out_len < HIGH_WATER_MARK) return 1;
+  if (s->out_len < LODE__HIGH_WATER_MARK) return 1;
   s->obj.flags |= F_NEED_DRAIN;
   return 0;
 }

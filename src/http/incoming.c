@@ -6,7 +6,6 @@
 
 #include "http/server.h"
 
-#define BODY_HIGH_WATER_MARK 16384
 
 lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
   lode_http_incoming_t* m = srv->free_reqs;
@@ -42,7 +41,7 @@ static void incoming_free(lode_http_incoming_t* m) {
     return;
   }
   lode__arena_reset(&m->arena);
-  if (m->body.cap > BODY_HIGH_WATER_MARK)
+  if (m->body.cap > LODE__HIGH_WATER_MARK)
     lode__buf_free(&m->body);
   m->next_free = srv->free_reqs;
   srv->free_reqs = m;
@@ -501,7 +500,7 @@ int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data) {
   }
   if (lode__buf_append(&m->body, data.base, data.len) != 0)
     return 1;
-  return m->body.len >= BODY_HIGH_WATER_MARK;
+  return m->body.len >= LODE__HIGH_WATER_MARK;
 }
 
 void lode__incoming_end(lode_http_incoming_t* m) {

@@ -8,7 +8,6 @@
 
 #include "http/outgoing.h"
 
-#define HIGH_WATER_MARK 16384
 
 static const char crlf[] = "\r\n";
 
@@ -961,7 +960,7 @@ size_t lode_http_outgoing_writable_length(const lode_http_outgoing_t* o) {
 
 size_t lode_http_outgoing_writable_high_water_mark(
     const lode_http_outgoing_t* o) {
-  return o->hwm ? o->hwm : HIGH_WATER_MARK;
+  return o->hwm ? o->hwm : LODE__HIGH_WATER_MARK;
 }
 
 int lode_http_outgoing_writable_corked(const lode_http_outgoing_t* o) {

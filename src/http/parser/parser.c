@@ -43,8 +43,9 @@ int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
   static const lode_http_parser_opts_t defaults;
   if (opts == NULL) opts = &defaults;
   memset(p, 0, offsetof(lode_http_parser_t, inline_));
-  int64_t header = limit(opts->max_header_size, 16384);
-  int64_t ext = limit(opts->max_chunk_extensions, 16384);
+  int64_t header =
+      limit(opts->max_header_size, LODE_HTTP_DEFAULT_MAX_HEADER_SIZE);
+  int64_t ext = limit(opts->max_chunk_extensions, 16384);  /* Node's */
   int64_t hdrs = opts->headers == NULL
                      ? limit(opts->max_headers, LODE_HTTP_INLINE_HEADERS)
                      : opts->max_headers ? limit(opts->max_headers, 0) : 0;
