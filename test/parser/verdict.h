@@ -108,8 +108,10 @@ static int each_header(verdict_input_t* in, const char* name,
   for (unsigned char* q = s; q < e; q++) {
     /* a line starts after LF, or after a CR alone (lenient) */
     if (q != s && q[-1] != '\n' && q[-1] != '\r') continue;
-    unsigned char* c = q + strlen(name);
-    if (!lower_eq(q, e, name)) continue;
+    unsigned char* n = q;
+    if (n < e && *n == ' ') n++;  /* lenient: a space after the start line */
+    unsigned char* c = n + strlen(name);
+    if (!lower_eq(n, e, name)) continue;
     while (c < e && *c == ' ') c++;  /* lenient: spaces before the colon */
     if (c == e || *c != ':') continue;
     /* the value's end: its line's, or a later one's when folded (a line
