@@ -287,7 +287,7 @@ static const struct {
        "Transfer-Encoding: chunked, gzip\r\n\r\n"), 0 },
   /* 9.3's HTAB after a Content-Length value on a first header line
    * that starts with a space (lenient) */
-  { R_("@\x00POST / HTTP/1.1\r\n Content-Length:\t42\t  \r\n\r\n"), 1 + 0 },
+  { R_("\x40\x00POST / HTTP/1.1\r\n Content-Length:\t42\t  \r\n\r\n"), 1 + 0 },
 };
 #define NREG (sizeof(regressions) / sizeof(regressions[0]))
 
