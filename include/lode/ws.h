@@ -100,7 +100,21 @@ typedef struct lode_websocket_events_s {
    * liveness. `payload` is borrowed. */
   void (*on_ping)(lode_websocket_t* ws, lode_slice_t payload);
   void (*on_pong)(lode_websocket_t* ws, lode_slice_t payload);
+  /* Not in the browser API (npm ws users wait for the socket's 'drain';
+   * a browser polls bufferedAmount): bufferedAmount went above
+   * opts.drain_mark and has come back to drain_mark or less. It comes
+   * once per such crossing, only while readyState is OPEN, from the loop
+   * after the stream has taken the bytes; sending from it is the way to
+   * resume. With the default mark (0) it means what Node's 'drain' means:
+   * everything sent so far has been handed to the stream. Set it before
+   * sending: a listener added while bytes are buffered is told at the
+   * latest when the stream's queue empties. */
+  void (*on_drain)(lode_websocket_t* ws);
 } lode_websocket_events_t;
+
+/* A set of open WebSockets: npm ws's wss.clients (the server's
+ * clientTracking), with a broadcast helper. See below. */
+typedef struct lode_websocket_clients_s lode_websocket_clients_t;
 
 /* Options; zero-initialised means the defaults. */
 typedef struct lode_websocket_opts_s {
@@ -138,6 +152,16 @@ typedef struct lode_websocket_opts_s {
    * first (the npm ws default). Borrowed for the call. */
   const char* const* protocols;
   size_t nprotocols;
+  /* on_drain's mark, in bytes of bufferedAmount. 0 (the default) is
+   * "everything written". */
+  size_t drain_mark;
+  /* The set this WebSocket joins (npm ws's clientTracking: wss.clients;
+   * usually a server's, any role may): it is a member from just before
+   * on_open until just before on_close, as with ws, where the set drops a
+   * connection in the first 'close' listener. NULL: none. The WebSocket
+   * holds a reference on the set from the call that makes it until it is
+   * freed. */
+  lode_websocket_clients_t* clients;
 } lode_websocket_opts_t;
 
 /* Node: new WebSocket(url, protocols). Parses `url` (http: becomes ws:),
@@ -261,7 +285,8 @@ int lode_websocket_ready_state(const lode_websocket_t* ws);
 const char* lode_websocket_url(const lode_websocket_t* ws);
 const char* lode_websocket_protocol(const lode_websocket_t* ws);
 const char* lode_websocket_extensions(const lode_websocket_t* ws);
-/* Bytes of message data passed to send and not yet handed to the stream. */
+/* Bytes of message data passed to send and not yet handed to the stream;
+ * on_drain tells when it is back to opts.drain_mark. */
 size_t lode_websocket_buffered_amount(const lode_websocket_t* ws);
 
 /* Node: ws.binaryType ("blob" by default, or "arraybuffer"). C receives
@@ -281,6 +306,69 @@ void lode_websocket_set_data(lode_websocket_t* ws, void* data);
 /* Memory references: the object stays allocated (not open) while held. */
 void lode_websocket_hold(lode_websocket_t* ws);
 void lode_websocket_release(lode_websocket_t* ws);
+
+/* --- The set of open connections (npm ws's wss.clients) -------------------
+ *
+ * A WebSocket made with opts.clients = set is in the set while it is open
+ * (see lode_websocket_opts_t.clients): it joins just before on_open and
+ * leaves just before on_close, by itself. A server that closes before
+ * on_open (close() between accept and on_open) never joins. */
+
+/* Node (npm ws): new WebSocketServer({ clientTracking: true }).clients, a
+ * Set. Returns 0 and *out with one reference (the caller's), UV_EINVAL for
+ * a NULL out, or UV_ENOMEM. */
+int lode_websocket_clients_create(lode_websocket_clients_t** out);
+
+/* Memory references. Every WebSocket made with the set holds one too, so
+ * the caller may release its own while connections remain; the set is
+ * freed with the last reference. NULL does nothing. */
+void lode_websocket_clients_hold(lode_websocket_clients_t* set);
+void lode_websocket_clients_release(lode_websocket_clients_t* set);
+
+/* Node: clients.size. */
+size_t lode_websocket_clients_size(const lode_websocket_clients_t* set);
+
+/* Node: clients.has(ws). 1 or 0. */
+int lode_websocket_clients_has(const lode_websocket_clients_t* set,
+                               const lode_websocket_t* ws);
+
+/* Node: for (const ws of clients): the members in the order they joined.
+ * prev NULL gives the first; then the member after prev, NULL at the end:
+ *   for (ws = next(set, NULL); ws != NULL; ws = next(set, ws))
+ * prev must still be a member. A member leaves only from the loop (its
+ * close), never inside a call of yours, so a loop body may send, close or
+ * terminate any member. */
+lode_websocket_t* lode_websocket_clients_next(
+    const lode_websocket_clients_t* set, const lode_websocket_t* prev);
+
+/* Not in npm ws, which leaves it to the application (the "broadcast"
+ * idiom of its documentation):
+ *   clients.forEach(c => { if (c !== except && c.readyState === OPEN &&
+ *                              c.bufferedAmount <= max_buffered) c.send(d) })
+ * sends one message to every member whose readyState is OPEN, except
+ * `except` (NULL: none; the sender, in a chat) and those whose
+ * bufferedAmount is over max_buffered (SIZE_MAX: no limit; 0: only
+ * members with nothing buffered), which are skipped. The message is
+ * checked once (text must be UTF-8) and compressed once for all the
+ * members whose permessage-deflate has no server context takeover and the
+ * same window; a member that keeps its context gets its own compression,
+ * as each such stream must. `data` is copied (as by send).
+ * Returns the number of members it was sent to (>= 0), and sets *skipped
+ * (may be NULL) to the number skipped for max_buffered; a member whose
+ * send fails (memory) counts in neither. Or, with nothing sent:
+ * LODE_ERR_WS_SYNTAX for text that is not UTF-8,
+ * LODE_ERR_STREAM_NULL_VALUES for a NULL base with a length, UV_EINVAL for
+ * a NULL set. */
+int lode_websocket_clients_broadcast_text(lode_websocket_clients_t* set,
+                                          lode_slice_t data,
+                                          size_t max_buffered,
+                                          const lode_websocket_t* except,
+                                          size_t* skipped);
+int lode_websocket_clients_broadcast_binary(lode_websocket_clients_t* set,
+                                            lode_slice_t data,
+                                            size_t max_buffered,
+                                            const lode_websocket_t* except,
+                                            size_t* skipped);
 
 #ifdef __cplusplus
 }

@@ -334,6 +334,7 @@ void lode__ws_client_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   }
   uv_timer_stop(&ws->timer);
   lode__ws_hold(ws);
+  lode__ws_join(ws);
   if (ws->ev != NULL && ws->ev->on_open != NULL)
     ws->ev->on_open(ws);
   /* Frames that came with the answer. */

@@ -32,6 +32,7 @@ lode_websocket_t* lode__ws_new(uv_loop_t* loop, int is_server,
     ws->opts.close_timeout = 30000;
   ws->rnd_used = sizeof(ws->rnd);
   lode__ws_decoder_init(&ws->dec, is_server);
+  lode_websocket_clients_hold(ws->opts.clients);
   return ws;
 }
 
@@ -49,6 +50,7 @@ void lode__ws_discard(lode_websocket_t* ws) {
   free(ws->url);
   free(ws->protocol);
   free(ws->extensions);
+  lode_websocket_clients_release(ws->opts.clients);
   free(ws);
 }
 
@@ -98,6 +100,7 @@ static void emit_close(lode_websocket_t* ws) {
     reason.len = 0;
   }
   uv_timer_stop(&ws->timer);
+  lode__ws_leave(ws);
   if (ws->ev != NULL && ws->ev->on_close != NULL)
     ws->ev->on_close(ws, clean, code, reason);
   uv_close((uv_handle_t*) &ws->timer, on_timer_closed);
@@ -156,6 +159,32 @@ static int track(lode_websocket_t* ws, uint64_t end, size_t n) {
   return 0;
 }
 
+/* on_drain, once bufferedAmount is back to the mark. */
+static void check_drain(lode_websocket_t* ws) {
+  if (!(ws->flags & LODE__WS_F_NEED_DRAIN))
+    return;
+  settle(ws);
+  if (ws->buffered > ws->opts.drain_mark)
+    return;
+  ws->flags &= ~LODE__WS_F_NEED_DRAIN;
+  if (ws->state == LODE_WEBSOCKET_OPEN && ws->ev != NULL &&
+      ws->ev->on_drain != NULL)
+    ws->ev->on_drain(ws);
+}
+
+/* A message's write is through: with a drain listener, every message
+ * write comes here (each holds the object), so the crossing of any mark
+ * is seen as soon as the stream reports it. */
+static void on_sent(lode_stream_t* s, int status, void* arg) {
+  lode_websocket_t* ws = arg;
+  if (status == 0 && !(ws->flags & LODE__WS_F_CLOSE_EMITTED)) {
+    lode__ws_hold(ws);
+    check_drain(ws);
+    lode__ws_release(ws);
+  }
+  lode__ws_release(ws);
+}
+
 static int next_mask(lode_websocket_t* ws, uint8_t mask[4]) {
   if (ws->rnd_used + 4 > sizeof(ws->rnd)) {
     int rc = uv_random(NULL, NULL, ws->rnd, sizeof(ws->rnd), 0, NULL);
@@ -195,13 +224,25 @@ static int send_frame(lode_websocket_t* ws, int opcode, int rsv1,
     bufs[1] = (lode_slice_t){ (const char*) p, n };
     nbufs = n > 0 ? 2 : 1;
   }
-  int rc = lode_stream_writev(ws->stream, bufs, nbufs, NULL, NULL);
-  if (rc < 0)
+  int watch = tracked && ws->ev != NULL && ws->ev->on_drain != NULL;
+  if (watch)
+    lode__ws_hold(ws);  /* on_sent releases it */
+  int rc = lode_stream_writev(ws->stream, bufs, nbufs,
+                              watch ? on_sent : NULL, ws);
+  if (rc < 0) {
+    if (watch)
+      lode__ws_release(ws);
     return rc;
+  }
   for (size_t i = 0; i < nbufs; i++)
     ws->wbytes += bufs[i].len;
   if (tracked && track(ws, ws->wbytes, size) != 0)
     return UV_ENOMEM;
+  if (tracked) {
+    settle(ws);
+    if (ws->buffered > ws->opts.drain_mark)
+      ws->flags |= LODE__WS_F_NEED_DRAIN;
+  }
   /* A large frame leaves a large buffer behind; give it back. */
   if (ws->out.cap > (1 << 20)) {
     lode__buf_free(&ws->out);
@@ -224,6 +265,42 @@ static int send_close_frame(lode_websocket_t* ws, int code,
   return send_frame(ws, LODE__WS_OP_CLOSE, 0, body, n, 0, 0);
 }
 
+/* d compressed for ws: into the shared cache when ws's compressor
+ * starts afresh for each message (once per window size), else into its
+ * own buffer. */
+static lode__buf_t* compress_for(lode_websocket_t* ws, lode_slice_t d,
+                                 lode__ws_zcache_t* zc, int* rc) {
+  int bits = zc != NULL ? lode__pmd_shared_bits(ws->pmd) : 0;
+  lode__buf_t* z = bits > 0 ? &zc->z[bits] : &ws->zout;
+  *rc = 0;
+  if (bits > 0 && zc->done[bits])
+    return z;
+  z->len = 0;
+  *rc = lode__pmd_compress(ws->pmd, (const uint8_t*) d.base, d.len, z);
+  if (bits > 0 && *rc == 0)
+    zc->done[bits] = 1;
+  return z;
+}
+
+int lode__ws_send_data(lode_websocket_t* ws, int binary, lode_slice_t d,
+                       lode__ws_zcache_t* zc) {
+  if (ws->state != LODE_WEBSOCKET_OPEN ||
+      (ws->flags & LODE__WS_F_SENT_CLOSE))
+    return 0;
+  int op = binary ? LODE__WS_OP_BINARY : LODE__WS_OP_TEXT;
+  int rc;
+  if (ws->pmd != NULL && d.len >= ws->opts.deflate_threshold) {
+    lode__buf_t* z = compress_for(ws, d, zc, &rc);
+    if (rc == 0)
+      rc = send_frame(ws, op, 1, (const uint8_t*) z->base, z->len, 1, d.len);
+    if (ws->zout.cap > (1 << 20))
+      lode__buf_free(&ws->zout);
+  } else {
+    rc = send_frame(ws, op, 0, (const uint8_t*) d.base, d.len, 1, d.len);
+  }
+  return rc < 0 ? rc : 1;
+}
+
 static int send_message(lode_websocket_t* ws, int binary, lode_slice_t d) {
   if (ws == NULL)
     return UV_EINVAL;
@@ -233,22 +310,8 @@ static int send_message(lode_websocket_t* ws, int binary, lode_slice_t d) {
     return LODE_ERR_WS_INVALID_STATE;
   if (!binary && !lode__utf8_valid((const uint8_t*) d.base, d.len))
     return LODE_ERR_WS_SYNTAX;
-  if (ws->state != LODE_WEBSOCKET_OPEN ||
-      (ws->flags & LODE__WS_F_SENT_CLOSE))
-    return 0;
-  int op = binary ? LODE__WS_OP_BINARY : LODE__WS_OP_TEXT;
-  if (ws->pmd != NULL && d.len >= ws->opts.deflate_threshold) {
-    ws->zout.len = 0;
-    int rc = lode__pmd_compress(ws->pmd, (const uint8_t*) d.base, d.len,
-                                &ws->zout);
-    if (rc == 0)
-      rc = send_frame(ws, op, 1, (const uint8_t*) ws->zout.base,
-                      ws->zout.len, 1, d.len);
-    if (ws->zout.cap > (1 << 20))
-      lode__buf_free(&ws->zout);
-    return rc;
-  }
-  return send_frame(ws, op, 0, (const uint8_t*) d.base, d.len, 1, d.len);
+  int rc = lode__ws_send_data(ws, binary, d, NULL);
+  return rc < 0 ? rc : 0;
 }
 
 int lode__ws_write_raw(lode_websocket_t* ws, const char* p, size_t n) {
@@ -573,6 +636,12 @@ static void r_error(void* ctx, lode_stream_t* s, const lode_error_t* err) {
     ws->ev->on_error(ws, err);
 }
 
+/* The stream's queue emptied after a write it refused (a listener set
+ * late has no write callbacks to go by). */
+static void r_drain(void* ctx, lode_stream_t* s) {
+  check_drain(ctx);
+}
+
 static void r_close(void* ctx, lode_stream_t* s, int had_error) {
   lode_websocket_t* ws = ctx;
   ws->flags |= LODE__WS_F_STREAM_CLOSED | LODE__WS_F_STOP_READ;
@@ -583,6 +652,7 @@ static void r_close(void* ctx, lode_stream_t* s, int had_error) {
 static const lode_stream_reader_t reader = {
   .on_data = r_data,
   .on_end = r_end,
+  .on_drain = r_drain,
   .on_error = r_error,
   .on_close = r_close,
 };

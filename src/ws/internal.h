@@ -168,7 +168,7 @@ int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
 
 /* --- HTTP head ------------------------------------------------------------ */
 
-#define LODE__WS_MAX_HEAD 16384
+#define LODE__WS_MAX_HEAD LODE_HTTP_DEFAULT_MAX_HEADER_SIZE
 /* Header lines of a handshake head that are looked at: Node's HTTP
  * server's maxHeadersCount (the rest are checked, not kept). */
 #define LODE__WS_MAX_HEADERS 2000
@@ -223,7 +223,8 @@ enum {
   LODE__WS_F_ACCEPTING = 1 << 8,    /* server: 101 written, open_now to
                                        come; bytes wait in `in` */
   LODE__WS_F_SERVING = 1 << 9,      /* server: reading the request head */
-  LODE__WS_F_REFUSED = 1 << 10      /* server: a refusal went out */
+  LODE__WS_F_REFUSED = 1 << 10,     /* server: a refusal went out */
+  LODE__WS_F_NEED_DRAIN = 1 << 11   /* bufferedAmount is over drain_mark */
 };
 
 typedef struct lode__ws_client_s lode__ws_client_t;
@@ -279,7 +280,41 @@ struct lode_websocket_s {
   char** protos;             /* copied protocol list (client's offer or
                                 the server's own), NULL-free */
   size_t nprotos;
+  /* The set (opts.clients, held): a member while in_set, linked in the
+   * order members joined. */
+  int in_set;
+  lode_websocket_t* set_prev;
+  lode_websocket_t* set_next;
 };
+
+struct lode_websocket_clients_s {
+  unsigned refs;
+  size_t size;
+  lode_websocket_t* head;
+  lode_websocket_t* tail;
+};
+
+/* Joins opts.clients (just before on_open) and leaves it (just before
+ * on_close); both do nothing without a set or when already done. */
+void lode__ws_join(lode_websocket_t* ws);
+void lode__ws_leave(lode_websocket_t* ws);
+
+/* One message's deflated payload, shared by the members of a broadcast
+ * whose compressor starts afresh for every message: such output depends
+ * on nothing but the window bits. */
+typedef struct lode__ws_zcache_s {
+  lode__buf_t z[16];     /* by window bits (9..15) */
+  unsigned char done[16];
+} lode__ws_zcache_t;
+
+/* The window bits of a compressor without context takeover (its output is
+ * then the same for every such compressor with these bits), else 0. */
+int lode__pmd_shared_bits(const lode__pmd_t* z);
+/* A checked message to an OPEN connection (nothing while the closing
+ * handshake has begun: returns 0); compressed as ws compresses, through
+ * `zc` when not NULL. 1 when it went out, 0 when not, or an error. */
+int lode__ws_send_data(lode_websocket_t* ws, int binary, lode_slice_t d,
+                       lode__ws_zcache_t* zc);
 
 /* Makes the object (CONNECTING), the timer included; copies opts with the
  * defaults filled in. NULL when memory runs out. */

@@ -238,6 +238,10 @@ lode__pmd_t* lode__pmd_new(int is_server, const lode__pmd_params_t* p) {
   return z;
 }
 
+int lode__pmd_shared_bits(const lode__pmd_t* z) {
+  return z->def_reset ? z->def_bits : 0;
+}
+
 void lode__pmd_free(lode__pmd_t* z) {
   if (z == NULL)
     return;

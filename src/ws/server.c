@@ -222,6 +222,8 @@ static void open_now(lode_websocket_t* ws) {
   if (!closed_first)
     ws->state = LODE_WEBSOCKET_OPEN;
   lode__ws_hold(ws);
+  if (!closed_first)
+    lode__ws_join(ws);
   if (!closed_first && ws->ev != NULL && ws->ev->on_open != NULL)
     ws->ev->on_open(ws);
   if (!(ws->flags & LODE__WS_F_STOP_READ) && ws->in.len > 0)
