@@ -117,6 +117,61 @@ void lode_stream_emit_drain(lode_stream_t* s);
 void lode_stream_emit_error(lode_stream_t* s, const lode_error_t* err);
 void lode_stream_emit_close(lode_stream_t* s, int had_error);
 
+/* ---- pipe and pipeline (docs/streams.md) ----
+ *
+ * While a stream is piped (or in a pipeline) its reader is the pipe's: the
+ * reader set before keeps hearing every event, after the pipe's handling,
+ * and gets its place back when the last pipe of the stream goes. Do not
+ * set another reader on a piped stream. */
+
+/* Node: readable.pipe(destination[, options]). `end` is a tri-state
+ * (lode/options.h): Node's default true. */
+typedef struct lode_stream_pipe_opts_s {
+  int end;  /* pass the source's end on: destination end() */
+} lode_stream_pipe_opts_t;
+
+/* Node: src.pipe(dst, opts). Every chunk `src` emits is written to `dst`;
+ * when a write returns 0, `src` is paused until `dst`'s drain. At `src`'s
+ * end, `dst` is ended (with opts->end LODE_FALSE, the pipe is only
+ * removed). An error or close of `dst` unpipes it (Node does not destroy
+ * or end the source then: it is paused if it pipes nowhere else). A
+ * source that errors or closes before its end leaves `dst` as it is.
+ * `src` is resumed unless it waits for a drain. A stream may be the
+ * source and the destination of pipes at the same time (a to b and b to
+ * a, or c to c), and a source may feed several destinations. `opts` may
+ * be NULL (read during the call). Nothing is called back; the pipe holds
+ * no memory reference on the streams and goes with the first of them to
+ * close. Returns 0, UV_EINVAL (a NULL stream) or UV_ENOMEM (nothing
+ * changed). Pipe only open streams: a source that has already ended
+ * never passes its end on. */
+int lode_stream_pipe(lode_stream_t* src, lode_stream_t* dst,
+                     const lode_stream_pipe_opts_t* opts);
+
+/* Node: src.unpipe([dst]): removes the pipe from `src` to `dst` (the
+ * first one, when there are several), or every pipe from `src` when `dst`
+ * is NULL. `src` is paused when it pipes nowhere else, then resumed if it
+ * was waiting for the removed destination's drain (as Node's cleanup
+ * does). Nothing is written or ended. Not piped: nothing happens. */
+void lode_stream_unpipe(lode_stream_t* src, lode_stream_t* dst);
+
+/* Node: stream.pipeline(streams..., callback). Pipes streams[i] into
+ * streams[i + 1] and ends each destination at its source's end. `cb` is
+ * called exactly once, from the loop, with the last stream and:
+ *   0 when every source has ended and every destination finished (the
+ *     streams then close on their own);
+ *   otherwise the first error (an error a stream emits, a failed end, or
+ *     LODE_ERR_STREAM_PREMATURE_CLOSE when a stream closes before its part
+ *     is done, which a later real error replaces, as in Node). On the
+ *     first error every stream not done yet is destroyed with that error
+ *     (Node's destroyer), and `cb` waits until each of them has closed.
+ * The pipeline holds a memory reference on every stream until `cb` has
+ * returned. The array is read during the call. Returns 0,
+ * LODE_ERR_MISSING_ARGS (fewer than two streams), UV_EINVAL (a NULL
+ * stream), UV_EBUSY (a stream given twice, or already in a pipeline) or
+ * UV_ENOMEM; nothing is called back then. */
+int lode_stream_pipeline(lode_stream_t* const* streams, size_t n,
+                         lode_stream_cb cb, void* arg);
+
 /* An in-memory connected pair, for tests and for running HTTP without a
  * socket: what one side writes, the other side reads, asynchronously on the
  * loop (one uv_idle_t per pair, active only while there is work), with
