@@ -170,7 +170,7 @@ static void response_keep_alive(lode__client_req_t* r) {
   as->req = NULL;
   lode__agent_sock_hold(as);
   req_hold(r);
-  lode__tick(r->nl, &r->free_tick, emit_free_nt);
+  lode__tick(r->lp, &r->free_tick, emit_free_nt);
 }
 
 /* Node's responseOnEnd, the response's first 'end' listener: before the
@@ -204,7 +204,7 @@ static void res_close_nt(lode__tick_t* t) {
   lode_http_incoming_t* m = r->res;
   if (!(r->flags & LODE__CR_RES_CLOSE_OK)) {
     r->flags |= LODE__CR_RES_CLOSE_OK;
-    lode__tick(r->nl, t, res_close_nt);
+    lode__tick(r->lp, t, res_close_nt);
     return;
   }
   lode__incoming_maybe_close(m);
@@ -220,7 +220,7 @@ static int res_may_close(lode_http_incoming_t* m) {
     return (r->flags & LODE__CR_RES_CLOSE_OK) != 0;
   r->flags |= LODE__CR_RES_CLOSE_WAIT;
   lode_http_incoming_hold(m);
-  lode__tick(r->nl, &r->res_close_tick, res_close_nt);
+  lode__tick(r->lp, &r->res_close_tick, res_close_nt);
   return 0;
 }
 
@@ -738,7 +738,7 @@ void lode__client_on_socket(lode__client_req_t* r, lode__agent_sock_t* as,
   r->socket_err = err;
   r->flags |= LODE__CR_ON_SOCKET;
   req_hold(r);
-  lode__tick(r->nl, &r->socket_tick, on_socket_nt);
+  lode__tick(r->lp, &r->socket_tick, on_socket_nt);
 }
 
 /* ---- OutgoingMessage hooks ---- */
@@ -772,7 +772,7 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__buf_free(&r->replay);
   free(r->hdrs);
   lode_error_free(r->err);
-  lode__netloop_put(r->nl);
+  lode__loop_put(r->lp);
   lode__agent_release(r->agent);
   free(r);
 }
@@ -818,7 +818,7 @@ void lode_http_request_destroy(lode_http_request_t* o,
   } else if (!(r->flags & LODE__CR_ON_SOCKET) && req_stream(r) != NULL) {
     if (err != NULL) {
       req_hold(r);
-      lode__tick(r->nl, &r->error_tick, emit_destroy_error);
+      lode__tick(r->lp, &r->error_tick, emit_destroy_error);
     }
     lode_stream_destroy(req_stream(r), err);
   }
@@ -837,7 +837,7 @@ void lode_http_request_abort(lode_http_request_t* o) {
     return;
   r->flags |= LODE__CR_ABORTED | LODE__CR_ABORT_PENDING;
   req_hold(r);
-  lode__tick(r->nl, &r->abort_tick, emit_abort);
+  lode__tick(r->lp, &r->abort_tick, emit_abort);
   lode_http_request_destroy(o, NULL);
 }
 

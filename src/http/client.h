@@ -123,7 +123,7 @@ struct lode__client_req_s {
   lode_error_t* err;             /* kError: what destroy() was given, or
                                   * res.destroy() (RES_DESTROYED) */
   lode__date_cache_t date;
-  lode__netloop_t* nl;           /* for Node's nextTick (lode__tick) */
+  lode__loop_t* lp;              /* for Node's nextTick (lode__tick) */
   lode__tick_t socket_tick;      /* onSocketNT */
   lode__tick_t abort_tick;       /* emitAbortNT */
   lode__tick_t error_tick;       /* destroy(err)'s error from the socket */

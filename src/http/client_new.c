@@ -230,7 +230,7 @@ static lode__client_req_t* req_new(uv_loop_t* loop,
   lode__client_req_t* r = calloc(1, sizeof(*r));
   if (r == NULL)
     return NULL;
-  if ((r->nl = lode__netloop_get(loop)) == NULL) {
+  if ((r->lp = lode__loop_get(loop)) == NULL) {
     free(r);
     return NULL;
   }

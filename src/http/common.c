@@ -338,15 +338,15 @@ const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop) {
 /* The HTTP objects' deferred calls go on the loop's later queue, whose
  * nodes live in the objects: a deferral never allocates, so it cannot
  * fail and lose its callback. The queue exists while a server or a
- * request holds the loop's net state; without one the call runs now. */
+ * request holds the loop's state; without one the call runs now. */
 void lode__http_later(uv_loop_t* loop, lode__tick_t* t,
                       void (*fn)(lode__tick_t* t)) {
-  lode__netloop_t* nl = lode__netloop_find(loop);
-  if (nl == NULL) {
+  lode__loop_t* l = lode__loop_find(loop);
+  if (l == NULL) {
     fn(t);
     return;
   }
-  lode__later(nl, t, fn);
+  lode__later(l, t, fn);
 }
 
 /* Name/value arrays are NULL-terminated (name, value, ..., NULL): counts

@@ -124,7 +124,8 @@ static int res_timeout(lode__conn_t* c, lode_http_outgoing_t* res) {
 
 /* Node's socketOnTimeout: the request, the response and the server hear
  * of it; with nobody listening the connection goes. */
-void lode__conn_on_timeout(lode__conn_t* c) {
+static void on_idle_timeout(lode__idle_t* it) {
+  lode__conn_t* c = lode__container_of(it, lode__conn_t, idle);
   int heard = 0;
   lode_http_server_t* srv = c->srv;
   lode__conn_hold(c);
@@ -145,6 +146,14 @@ void lode__conn_on_timeout(lode__conn_t* c) {
   if (!heard)
     lode__conn_destroy(c, NULL);
   lode__conn_release(c);
+}
+
+/* The connection's socket timeout (server.timeout, keepAliveTimeout,
+ * req/res.setTimeout): an item of the loop's idle timers; a connection
+ * that has gone arms none. */
+void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
+  lode__idle_set(c->srv->lp, &c->idle,
+                 (c->flags & LODE__CONN_CLOSED) ? 0 : ms);
 }
 
 /* Tear-down. */
@@ -474,7 +483,7 @@ static int on_head(lode__conn_t* c, const char* head_end) {
   if (c->flags & LODE__CONN_KA_TIMEOUT) {
     c->flags &= ~LODE__CONN_KA_TIMEOUT;
     if (srv->timeout == 0)
-      lode__conn_stop_timeout_lazily(c);  /* the next finish restarts it */
+      lode__idle_stop_lazily(&c->idle);  /* the next finish restarts it */
     else
       lode__conn_set_timeout(c, srv->timeout);
   }
@@ -777,7 +786,7 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   (void) s;
   if (c->flags & (LODE__CONN_ERRORED | LODE__CONN_DESTROYED))
     return;
-  lode__conn_touch(c);
+  lode__idle_touch(c->srv->lp, &c->idle);
   c->last_read = data;
   if (c->in.len > 0 || (c->flags & LODE__CONN_PARSING) || stop_flags(c)) {
     c->last_read_at = c->in.len;
@@ -843,7 +852,7 @@ static void on_end(void* ctx, lode_stream_t* s) {
    * queued: the end waits behind them, and a response not written by then
    * is never sent. */
   lode__conn_hold(c);
-  lode__later(c->srv->nl, &c->end_tick, end_deferred);
+  lode__later(c->srv->lp, &c->end_tick, end_deferred);
 }
 
 static void on_drain(void* ctx, lode_stream_t* s) {
@@ -901,6 +910,7 @@ int lode_http_server_serve(lode_http_server_t* srv, lode_stream_t* s) {
   srv->nconns++;
   c->flags |= LODE__CONN_FRESH;
   c->msg_start = uv_now(srv->loop);
+  c->idle.fn = on_idle_timeout;
   lode__server_start_checking(srv);
   if (srv->timeout)
     lode__conn_set_timeout(c, srv->timeout);

@@ -15,14 +15,6 @@ typedef struct lode__conn_s lode__conn_t;
  * arena): beyond this a burst's objects are freed. */
 #define LODE__FREE_MAX 256
 
-/* Connections with the same idle timeout, least recently active first:
- * one timer per server serves them all. */
-typedef struct lode__tlist_s {
-  struct lode__tlist_s* next;
-  uint64_t ms;
-  lode__conn_t* head;
-  lode__conn_t* tail;
-} lode__tlist_t;
 typedef struct lode__response_s lode__response_t;
 
 /* A parser with its header array, lent to a connection while a message
@@ -153,16 +145,12 @@ struct lode__conn_s {
   uint32_t flags;
   unsigned refs;
   lode__tick_t end_tick;         /* the peer's FIN, acted on later */
-  struct lode__tlist_s* tl;      /* the idle-timeout list it is on */
-  lode__conn_t* tprev;
-  lode__conn_t* tnext;
-  uint64_t timeout;
-  uint64_t last_active;
+  lode__idle_t idle;             /* the socket timeout (core/loop.h) */
 };
 
 struct lode_http_server_s {
   uv_loop_t* loop;
-  lode__netloop_t* nl;           /* held: the loop's later queue */
+  lode__loop_t* lp;              /* held: later queue and idle timers */
   const lode_http_server_events_t* ev;
   void* data;
   lode_server_t* net;
@@ -207,10 +195,7 @@ struct lode_http_server_s {
   lode__response_t* free_res;
   size_t nfree_reqs;
   size_t nfree_res;
-  unsigned handles;              /* open uv handles (the two timers) */
-  uv_timer_t idle_timer;         /* the earliest idle deadline */
-  uint64_t idle_armed;           /* deadline it is armed for; 0 = none */
-  lode__tlist_t* tlists;
+  unsigned handles;              /* open uv handles (the check timer) */
   /* The write batch of the connection being parsed (one at a time). */
   lode__conn_t* batch_owner;
   lode__buf_t batch;
@@ -260,13 +245,8 @@ void lode__incoming_free_all(lode_http_server_t* srv);
 /* server.c */
 void lode__conn_resume_reading(lode__conn_t* c);
 void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err);
-void lode__conn_touch(lode__conn_t* c);
+/* Sets (0 disables) and starts the socket timeout from now. */
 void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms);
-/* set_timeout(c, 0) for a timer that is likely to restart soon with the
- * same duration (keepAliveTimeout between requests): the connection stays
- * in its list, skipped when its turn comes, so the restart is a move to
- * the tail. Not for a connection that goes away. */
-void lode__conn_stop_timeout_lazily(lode__conn_t* c);
 void lode__conn_hold(lode__conn_t* c);
 void lode__conn_release(lode__conn_t* c);
 
@@ -281,12 +261,7 @@ int lode__conn_flush(lode__conn_t* c);
 /* The peer ended and no response is left to write. */
 int lode__conn_peer_ended(const lode__conn_t* c);
 void lode__conn_request_timeout(lode__conn_t* c);
-void lode__conn_on_timeout(lode__conn_t* c);
 void lode__server_check_connections(lode_http_server_t* srv);
-
-/* server_timer.c */
-void lode__server_timers_init(lode_http_server_t* srv);
-void lode__server_timers_close(lode_http_server_t* srv, uv_close_cb cb);
 
 /* server_api.c */
 extern int lode__max_idle_parsers;

@@ -47,11 +47,6 @@ static void server_free(lode_http_server_t* srv) {
   lode__response_free_all(srv);
   lode__buf_free(&srv->batch);
   free(srv->batch_cbs);
-  while (srv->tlists != NULL) {
-    lode__tlist_t* l = srv->tlists;
-    srv->tlists = l->next;
-    free(l);
-  }
   while (srv->free_slots != NULL) {
     lode__parser_slot_t* s = srv->free_slots;
     srv->free_slots = s->next;
@@ -61,7 +56,7 @@ static void server_free(lode_http_server_t* srv) {
     for (char** p = (char**) srv->unique; *p != NULL; p++)
       free(*p);
   free(srv->unique);
-  lode__netloop_put(srv->nl);
+  lode__loop_put(srv->lp);
   free(srv);
 }
 
@@ -105,15 +100,14 @@ int lode_http_create_server(uv_loop_t* loop,
     return LODE_ERR_OUT_OF_RANGE;
   }
   if ((o->unique_headers != NULL && copy_unique(srv, o->unique_headers)) ||
-      (srv->nl = lode__netloop_get(loop)) == NULL) {
+      (srv->lp = lode__loop_get(loop)) == NULL) {
     server_free(srv);
     return UV_ENOMEM;
   }
   uv_timer_init(loop, &srv->check_timer);
   srv->check_timer.data = srv;
   uv_unref((uv_handle_t*) &srv->check_timer);
-  lode__server_timers_init(srv);
-  srv->handles = 2;
+  srv->handles = 1;
   *out = srv;
   return 0;
 }
@@ -293,7 +287,6 @@ int lode_http_server_close(lode_http_server_t* srv,
   lode_http_server_close_idle_connections(srv);
   uv_timer_stop(&srv->check_timer);
   uv_close((uv_handle_t*) &srv->check_timer, check_closed);
-  lode__server_timers_close(srv, check_closed);
   if (srv->net != NULL)
     lode_server_close(srv->net, NULL, NULL);
   return srv->close_status;

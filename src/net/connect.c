@@ -199,7 +199,7 @@ static void on_tcp_connect(uv_connect_t* req, int status) {
     else
       connected(s);
   }
-  lode__ticks_run(s->nl);
+  lode__ticks_run(s->nl->core);
   lode__socket_release(s);
 }
 
@@ -388,7 +388,7 @@ static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
     lookup_results(s, status, addrs, n);
   }
   uv_freeaddrinfo(res);
-  lode__ticks_run(s->nl);
+  lode__ticks_run(s->nl->core);
   lode__socket_release(s);
 }
 

@@ -1,44 +1,31 @@
 /* lode net: private structures shared by the net sources (and readable by
- * the layers above, which may use the per-loop idle timers and ticks). */
+ * the layers above). */
 #ifndef LODE_NET_INTERNAL_H
 #define LODE_NET_INTERNAL_H
 
 #include <stdint.h>
 #include "core/internal.h"
+#include "core/loop.h"
 #include "lode/net.h"
 
-/* ---- Per-loop state: read slab, deferred calls, idle timers ---------- */
+/* ---- Per-loop state: read slab, scratch, write records ------------- */
 
-/* A deferred call ("process.nextTick"), embedded in its owner. */
-typedef struct lode__tick_s lode__tick_t;
-struct lode__tick_s {
-  lode__tick_t* next;
-  void (*fn)(lode__tick_t* t);
-  int queued;
-};
-
-/* An idle timer (Node's socket timeout), embedded in its owner. Items with
- * the same duration share a list ordered by start time, so a refresh is an
- * unlink and an append; one uv_timer per loop is armed at the earliest
- * deadline of the list heads and re-armed lazily when it fires early. */
-typedef struct lode__idle_s lode__idle_t;
-typedef struct lode__idle_list_s lode__idle_list_t;
-struct lode__idle_s {
-  lode__idle_t* prev;
-  lode__idle_t* next;
-  lode__idle_list_t* list;   /* NULL when not armed */
-  uint64_t start;
-  unsigned ms;               /* 0 = disabled */
-  void (*fn)(lode__idle_t* it);
-};
-
+/* Net's part of the loop's state (core/loop.h has the ticks and idle
+ * timers, reached through `core`). */
 typedef struct lode__netloop_s lode__netloop_t;
+struct lode__netloop_s {
+  lode__loop_t* core;
+  char* scratch;
+  size_t scratch_len;
+  struct lode__netblock_s* blocks;  /* freed write records, for reuse */
+  unsigned nblocks;
+  char slab[64 * 1024];             /* every read lands here */
+};
 
-/* Takes (creating it if needed) / drops a use of the loop's state. The
- * state closes its handles when the last use is dropped. */
+/* Takes (making it if needed) / drops a use of the loop's state, with
+ * net's part in it. */
 lode__netloop_t* lode__netloop_get(uv_loop_t* loop);
 void lode__netloop_put(lode__netloop_t* nl);
-void lode__netloop_hold(lode__netloop_t* nl);
 /* The loop-wide read slab and a scratch buffer of at least `n` bytes. */
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl);
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
@@ -48,34 +35,6 @@ char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
  * put returns 0 when the cache is full (the caller frees the block). */
 void* lode__netloop_block_get(lode__netloop_t* nl);
 int lode__netloop_block_put(lode__netloop_t* nl, void* block);
-
-/* Queues t->fn for the next turn of the loop (once while queued). */
-void lode__tick(lode__netloop_t* nl, lode__tick_t* t,
-                void (*fn)(lode__tick_t*));
-void lode__tick_cancel(lode__netloop_t* nl, lode__tick_t* t);
-/* Queues t->fn for the loop's next timers phase (where a 0 ms timer
- * would run it; once while queued). The queue holds the loop open. A node
- * is queued on one queue at a time: ticks or later, not both. */
-void lode__later(lode__netloop_t* nl, lode__tick_t* t,
-                 void (*fn)(lode__tick_t*));
-/* The loop's state if something holds it, without taking a use; NULL
- * when nothing does. */
-lode__netloop_t* lode__netloop_find(uv_loop_t* loop);
-/* Runs the queued calls now: the end of every libuv callback (Node's
- * nextTick queue drains after each callback). `nl` must be taken before
- * the callback's work, as that work may free its object. */
-void lode__ticks_run(lode__netloop_t* nl);
-
-/* Sets the duration (0 disables) and (re)starts the timer from now. */
-void lode__idle_set(lode__netloop_t* nl, lode__idle_t* it, unsigned ms);
-/* Activity: restarts an enabled timer from now (cheap: O(1)); inline, as
- * every read and write calls it and most sockets have no timeout. */
-void lode__idle_restart(lode__netloop_t* nl, lode__idle_t* it);
-static inline void lode__idle_touch(lode__netloop_t* nl, lode__idle_t* it) {
-  if (it->ms != 0) lode__idle_restart(nl, it);
-}
-/* Disarms without forgetting the duration. */
-void lode__idle_stop(lode__netloop_t* nl, lode__idle_t* it);
 
 /* A uv_buf_t without a call into libuv (uv_buf_init is not inlined). */
 static inline uv_buf_t lode__uv_buf(const char* base, size_t len) {
@@ -195,7 +154,7 @@ lode__sk_extra_t* lode__socket_extra(lode_socket_t* s);
 /* Activity: restarts setTimeout's timer (only a socket that set one has
  * it). Inline, as every read and write calls it. */
 static inline void lode__socket_touch(lode_socket_t* s) {
-  if (s->extra != NULL) lode__idle_touch(s->nl, &s->extra->idle);
+  if (s->extra != NULL) lode__idle_touch(s->nl->core, &s->extra->idle);
 }
 /* The socket is connected (accepted, connect succeeded, fd wrapped). */
 void lode__socket_opened(lode_socket_t* s);

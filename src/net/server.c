@@ -87,7 +87,7 @@ void lode_server_hold(lode_server_t* srv) { srv->refs++; }
 
 void lode_server_release(lode_server_t* srv) {
   if (--srv->refs > 0) return;
-  lode__tick_cancel(srv->nl, &srv->tick);
+  lode__tick_cancel(srv->nl->core, &srv->tick);
   if (srv->opts.block_list != NULL)
     lode_block_list_release((lode_block_list_t*) srv->opts.block_list);
   lode_error_free(srv->error);
@@ -98,7 +98,7 @@ void lode_server_release(lode_server_t* srv) {
 
 static void schedule(lode_server_t* srv, unsigned what) {
   srv->tick_flags |= what;
-  lode__tick(srv->nl, &srv->tick, on_tick);
+  lode__tick(srv->nl->core, &srv->tick, on_tick);
 }
 
 /* ---- Listening -------------------------------------------------------- */
@@ -261,7 +261,7 @@ static void on_listen_gai(uv_getaddrinfo_t* req, int status,
   free((char*) srv->pending.host);
   srv->pending.host = NULL;
   uv_freeaddrinfo(res);
-  lode__ticks_run(srv->nl);
+  lode__ticks_run(srv->nl->core);
   lode_server_release(srv);
 }
 
@@ -442,7 +442,7 @@ static void on_connection(uv_stream_t* h, int status) {
   /* Reading starts after the listener returns, so a reader set there
    * sees every byte. */
   if (!(s->flags & LODE__SK_DESTROYED)) lode__socket_opened(s);
-  lode__ticks_run(srv->nl);
+  lode__ticks_run(srv->nl->core);
   lode_server_release(srv);
 }
 

@@ -57,7 +57,7 @@ lode__sk_extra_t* lode__socket_extra(lode_socket_t* s) {
 }
 
 static void socket_free(lode_socket_t* s) {
-  lode__tick_cancel(s->nl, &s->tick);
+  lode__tick_cancel(s->nl->core, &s->tick);
   lode__socket_free_writes(s);
   lode__connect_free(s);
   lode_error_free(s->error);
@@ -163,7 +163,7 @@ static void on_eof(lode_socket_t* s) {
 
 static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
   lode_socket_t* s = h->data;
-  lode__netloop_t* nl = s->nl;
+  lode__loop_t* lp = s->nl->core;
   if (nread > 0) {
     emit_data(s, buf->base, (size_t) nread);
   } else if (nread == UV_EOF) {
@@ -173,7 +173,7 @@ static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
     lode_error_init_sys(&e, (int) nread, "read", NULL, 0);
     lode__socket_fail(s, &e);
   }
-  lode__ticks_run(nl);
+  lode__ticks_run(lp);
 }
 
 void lode__socket_update_reading(lode_socket_t* s) {
@@ -211,7 +211,7 @@ static void on_idle_timeout(lode__idle_t* it) {
                                                 : 0;
   if (wqs > 0 && wqs != x->last_write_queue_size) {
     x->last_write_queue_size = wqs;
-    lode__idle_touch(s->nl, &x->idle);
+    lode__idle_touch(s->nl->core, &x->idle);
     return;
   }
   /* Node's callback is a once('timeout') listener of the same emit: it
@@ -238,7 +238,7 @@ void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
     x->timeout_cb = cb;
     x->timeout_arg = arg;
   }
-  lode__idle_set(s->nl, &x->idle, ms);
+  lode__idle_set(s->nl->core, &x->idle, ms);
 }
 
 unsigned lode_socket_timeout(const lode_socket_t* s) {
@@ -275,18 +275,18 @@ static void finish_close(lode_socket_t* s) {
 
 static void on_handle_closed(uv_handle_t* h) {
   lode_socket_t* s = h->data;
-  lode__netloop_t* nl = s->nl;
-  lode__netloop_hold(nl);
+  lode__loop_t* lp = s->nl->core;
+  lode__loop_hold(lp);
   finish_close(s);
-  lode__ticks_run(nl);
-  lode__netloop_put(nl);
+  lode__ticks_run(lp);
+  lode__loop_put(lp);
 }
 
 static void close_handle(lode_socket_t* s) {
   if (!(s->flags & LODE__SK_HAS_HANDLE)) {
     /* Nothing to close: the close still comes asynchronously. */
     s->tick_flags |= LODE__SKT_DESTROY;
-    lode__tick(s->nl, &s->tick, on_tick);
+    lode__tick(s->nl->core, &s->tick, on_tick);
     return;
   }
   if ((s->flags & LODE__SK_RESET) && !(s->flags & LODE__SK_PIPE) &&
@@ -303,7 +303,7 @@ void lode_socket_destroy(lode_socket_t* s, const lode_error_t* err) {
     s->error = lode_error_copy(err);
     s->had_error = 1;
   }
-  if (s->extra != NULL) lode__idle_stop(s->nl, &s->extra->idle);
+  if (s->extra != NULL) lode__idle_stop(s->nl->core, &s->extra->idle);
   lode__connect_cancel(s);
   if (s->signal != NULL) {
     lode_abort_signal_remove(s->signal, &s->abort_listener);
@@ -376,7 +376,7 @@ static void on_tick(lode__tick_t* t) {
 
 void lode__socket_schedule(lode_socket_t* s, unsigned what) {
   s->tick_flags |= what;
-  lode__tick(s->nl, &s->tick, on_tick);
+  lode__tick(s->nl->core, &s->tick, on_tick);
 }
 
 /* ---- Flow control, options ------------------------------------------- */

@@ -149,7 +149,7 @@ static void on_write_done(uv_write_t* req, int status) {
   if (!DEAD(s)) lode__socket_touch(s);
   lode__socket_report_writes(s);
   if (!DEAD(s)) lode__socket_maybe_shutdown(s);
-  lode__ticks_run(s->nl);
+  lode__ticks_run(s->nl->core);
   lode__socket_release(s);
 }
 
@@ -374,7 +374,7 @@ static void on_shutdown(uv_shutdown_t* req, int status) {
   call_end_cb(s, 0);
   if (!DEAD(s) && (s->flags & (LODE__SK_READ_ENDED | LODE__SK_DESTROY_SOON)))
     lode_socket_destroy(s, NULL);
-  lode__ticks_run(s->nl);
+  lode__ticks_run(s->nl->core);
   lode__socket_release(s);
 }
 

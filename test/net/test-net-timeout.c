@@ -208,19 +208,19 @@ static void hold_cb(uv_timer_t* t) {}
 
 TEST(idle_timers_100k) {
   uv_loop_init(&big_loop);
-  lode__netloop_t* nl = lode__netloop_get(&big_loop);
-  ASSERT_NOT_NULL(nl);
+  lode__loop_t* l = lode__loop_get(&big_loop);
+  ASSERT_NOT_NULL(l);
   uv_update_time(&big_loop);
   for (int round = 0; round < 10; round++)
     for (int i = 0; i < ITEMS; i++) {
       items[i].fn = item_check;
       if (round == 0)
-        lode__idle_set(nl, &items[i], 20 + (unsigned) (i % 3));
+        lode__idle_set(l, &items[i], 20 + (unsigned) (i % 3));
       else
-        lode__idle_touch(nl, &items[i]);
+        lode__idle_touch(l, &items[i]);
     }
   armed_at = uv_now(&big_loop);
-  /* The net layer's one timer is unref'd (idle timeouts never hold a
+  /* The loop's one idle timer is unref'd (idle timeouts never hold a
    * loop open): hold the loop with a timer of our own until all fired. */
   uv_timer_t hold;
   uv_timer_init(&big_loop, &hold);
@@ -231,7 +231,7 @@ TEST(idle_timers_100k) {
   }
   uv_close((uv_handle_t*) &hold, NULL);
   ASSERT_EQ(early, 0);
-  lode__netloop_put(nl);
+  lode__loop_put(l);
   test_run_loop(&big_loop, 1000);
   test_loop_close(&big_loop);
 }
