@@ -350,5 +350,169 @@ TEST(drain_marks) {
   ASSERT_STR_EQ(drain_with(9000), "sent(9000),c-msg,c-msg,c-msg");
 }
 
+/* --- 100 npm ws clients, one of which stops reading ---------------------- */
+
+#define NCLIENTS 100
+#define MSG (16 << 10)
+#define LIMIT (64 << 10)
+
+static uv_loop_t loop;
+static lode_server_t* server;
+static lode_websocket_t* slow;
+static int nhello, round_no, acks, slow_rounds, skip_rounds, resumed;
+static int early_drains;
+static size_t slow_max_buffered;
+static uint8_t msg[MSG];
+
+static void next_round(void) {
+  round_no++;
+  acks = 0;
+  for (size_t i = 0; i < MSG; i++)
+    msg[i] = (uint8_t) (round_no * 31 + (int) i);
+  size_t skipped = 7;
+  int sent = lode_websocket_clients_broadcast_binary(
+      set, (lode_slice_t){ (const char*) msg, MSG }, LIMIT, NULL, &skipped);
+  ASSERT_EQ((size_t) sent + skipped, NCLIENTS);
+  size_t b = lode_websocket_buffered_amount(slow);
+  if (b > slow_max_buffered)
+    slow_max_buffered = b;
+  if (skipped == 0) {
+    ASSERT_EQ(skip_rounds, 0);  /* once skipped, skipped until it reads */
+    slow_rounds++;
+    return;
+  }
+  /* Only the slow one, only once over the limit. */
+  ASSERT_EQ(skipped, 1);
+  ASSERT_GT(b, LIMIT);
+  if (skip_rounds++ == 0)
+    test_trace("first-skip");
+}
+
+static void big_open(lode_websocket_t* ws) {
+  ASSERT_EQ(lode_websocket_clients_size(set), (size_t) ++nopen);
+  ASSERT(lode_websocket_clients_has(set, ws));
+  if (nopen == NCLIENTS)
+    test_trace("all-open");
+}
+
+static void big_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
+  ASSERT_EQ(bin, 0);
+  if (d.len > 6 && memcmp(d.base, "hello ", 6) == 0) {
+    if (d.len == 10 && memcmp(d.base, "hello slow", 10) == 0)
+      slow = ws;
+    if (++nhello == NCLIENTS)
+      next_round();
+    return;
+  }
+  char ack[16];
+  ASSERT(d.len > 4 && d.len < sizeof(ack) && memcmp(d.base, "ack ", 4) == 0);
+  snprintf(ack, sizeof(ack), "%.*s", (int) d.len - 4, d.base + 4);
+  ASSERT_EQ(atoi(ack), round_no);
+  if (++acks < NCLIENTS - 1)
+    return;
+  if (skip_rounds < 3) {
+    next_round();
+    return;
+  }
+  /* Any fast client makes the slow one read again. */
+  test_trace("resume");
+  resumed = 1;
+  ASSERT_OK(lode_websocket_send_text(ws, LODE_SLICE("resume")));
+}
+
+/* Any member drains whenever its kernel buffer took a message only in
+ * part; the slow one's drain after it reads again is the one traced. */
+static void big_drain(lode_websocket_t* ws) {
+  if (ws != slow || !resumed) {
+    early_drains++;
+    return;
+  }
+  test_trace("slow-drain(%zu)", lode_websocket_buffered_amount(ws));
+  for (lode_websocket_t* m = lode_websocket_clients_next(set, NULL);
+       m != NULL; m = lode_websocket_clients_next(set, m))
+    ASSERT_OK(lode_websocket_close(m, LODE_WEBSOCKET_CLOSE_NORMAL,
+                                   LODE_SLICE("bye")));
+}
+
+static void big_close(lode_websocket_t* ws, int clean, int code,
+                      lode_slice_t reason) {
+  ASSERT_EQ(clean, 1);
+  ASSERT(!lode_websocket_clients_has(set, ws));
+  if (lode_websocket_clients_size(set) > 0)
+    return;
+  test_trace("all-closed");
+  lode_server_close(server, NULL, NULL);
+}
+
+static const lode_websocket_events_t big_events = {
+  .on_open = big_open, .on_message = big_message, .on_drain = big_drain,
+  .on_close = big_close,
+};
+
+static void big_connection(lode_server_t* srv, lode_socket_t* s) {
+  lode_websocket_t* ws;
+  lode_websocket_opts_t o = { .clients = set };
+  ASSERT_OK(lode_websocket_serve(lode_socket_stream(s), &o, &big_events,
+                                 &ws));
+}
+
+static const lode_server_events_t big_server_events = {
+  .on_connection = big_connection,
+};
+
+/* The listening socket's small send buffer passes to every accepted
+ * one, so the slow client's kernel buffers fill after a few hundred KiB
+ * and lode's own queue comes into play soon. */
+static int small_buffer_listener(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT(fd >= 0);
+  int size = 16384;
+  ASSERT_OK(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)));
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  ASSERT_OK(bind(fd, (struct sockaddr*) &a, sizeof(a)));
+  return fd;
+}
+
+TEST(broadcast_100_with_one_slow) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  nopen = nhello = round_no = slow_rounds = skip_rounds = resumed = 0;
+  early_drains = 0;
+  slow_max_buffered = 0;
+  slow = NULL;
+  ASSERT_OK(lode_websocket_clients_create(&set));
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &big_server_events,
+                                   &server));
+  ASSERT_OK(lode_server_listen_fd(server, small_buffer_listener(), 511,
+                                  NULL, NULL));
+  lode_net_address_t addr;
+  ASSERT_OK(lode_server_address(server, &addr));
+  char url[64], n[8];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", addr.port);
+  snprintf(n, sizeof(n), "%d", NCLIENTS);
+  const char* argv[] = { "node", "test/peers/ws-broadcast-clients.js", url,
+                         n, NULL };
+  test_peer_t* p = test_peer_start(argv);
+  test_run_loop(&loop, 100000);
+  test_loop_close(&loop);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(p, 10000, &out), 0);
+  ASSERT_TRACE("all-open,first-skip,resume,slow-drain(0),all-closed");
+  /* Every fast client got every round; the slow one those before its
+   * first skip, then its buffer held at most one message over the limit. */
+  char want[256];
+  snprintf(want, sizeof(want), "fast %d rounds %d bad 0\nslow rounds %d\n"
+           "closes %d\n", NCLIENTS - 1, round_no, slow_rounds, NCLIENTS);
+  ASSERT_STR_EQ(out, want);
+  free(out);
+  ASSERT_EQ(round_no, slow_rounds + 3);
+  ASSERT_LE(slow_max_buffered, LIMIT + MSG);
+  fprintf(stderr, "rounds %d, slow skipped after %d, other drains %d\n",
+          round_no, slow_rounds, early_drains);
+  lode_websocket_clients_release(set);
+}
+
 TEST_MAIN(membership, closed_before_open_never_joins,
-          broadcast_deflate_variants, broadcast_arguments, drain_marks)
+          broadcast_deflate_variants, broadcast_arguments, drain_marks,
+          broadcast_100_with_one_slow)
