@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/body_stream.h"
 #include "http/server.h"
 
 
@@ -512,7 +513,7 @@ void lode__incoming_end(lode_http_incoming_t* m) {
 
 void lode_http_incoming_set_events(lode_http_incoming_t* m,
                                    const lode_http_incoming_events_t* ev) {
-  m->ev = ev;
+  m->ev = lode__incoming_view_events(m, ev);
   if (m->body.len > 0 || ((m->flags & LODE__IN_COMPLETE) &&
                           !(m->flags & LODE__IN_END_EMITTED)))
     schedule_flush(m);

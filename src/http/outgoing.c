@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/body_stream.h"
 #include "http/outgoing.h"
 
 
@@ -61,7 +62,7 @@ void lode_http_outgoing_release(lode_http_outgoing_t* o) {
 
 void lode_http_outgoing_set_events(lode_http_outgoing_t* o,
                                    const lode_http_outgoing_events_t* ev) {
-  o->ev = ev;
+  o->ev = lode__outgoing_view_events(o, ev);
 }
 
 void lode_http_outgoing_set_data(lode_http_outgoing_t* o, void* data) {
