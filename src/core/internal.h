@@ -30,10 +30,12 @@ enum {
 typedef struct lode__obj_s lode__obj_t;
 typedef void (*lode__free_fn)(lode__obj_t* obj);
 
-/* The header of every library-allocated object. An open object holds one
- * reference of its own, dropped after its close callback; the user's
- * hold/release and the library's holds around callbacks add to it. The
- * memory goes when the count reaches zero. */
+/* The header of core's stream objects (the in-memory pair's sides); the
+ * other objects keep the same count in fields of their own (see
+ * docs/lifetime.md). An open object holds one reference of its own,
+ * dropped after its close callback; the user's hold/release and the
+ * library's holds around callbacks add to it. The memory goes when the
+ * count reaches zero. */
 struct lode__obj_s {
   uint32_t refs;
   uint32_t flags;
