@@ -365,6 +365,44 @@ int lode_http_outgoing_set_timeout(lode_http_outgoing_t* msg,
 int lode_http_outgoing_pipe(lode_http_outgoing_t* msg);
 
 /* ===================================================================== *
+ * Bodies as streams (docs/streams.md)                                    *
+ * ===================================================================== */
+
+/* The message's body as a readable lode_stream_t, for lode_stream_pipe and
+ * lode_stream_pipeline (Node pipes the message itself): the stream emits
+ * the body's data and end, the message's error, and close with the
+ * message's close; pause/resume are the message's (a paused server
+ * request stops reading its connection once 16 KiB are held). write and
+ * end return LODE_ERR_METHOD_NOT_IMPLEMENTED; destroy is the message's
+ * destroy, on a later turn. The stream's reader hears each event before
+ * the message's own callbacks, which keep working (a table set later with
+ * lode_http_incoming_set_events goes behind the stream). A message with
+ * no on_data stays paused until the stream is resumed (a pipe does it).
+ * One stream per message (a second call returns the same); it belongs to
+ * the message: valid until its on_close has returned (hold it to keep it
+ * longer). NULL when the message has closed, is being collected
+ * (lode_http_incoming_collect), or memory runs out. */
+lode_stream_t* lode_http_incoming_stream(lode_http_incoming_t* msg);
+
+/* An OutgoingMessage (a ServerResponse or a ClientRequest) as a writable
+ * lode_stream_t: write and end are lode_http_outgoing_write / _end (the
+ * header is sent first as they send it; set it before the first write),
+ * with their returns, except end() after the finish returns
+ * LODE_ERR_STREAM_ALREADY_FINISHED and calls after the message's close
+ * LODE_ERR_STREAM_DESTROYED; end's callback comes at 'finish'. The stream
+ * emits the message's drain, error and close (a request's from its
+ * lode_http_request_events_t, which keep being called after the
+ * stream's reader). writable_length, cork and uncork are the message's;
+ * destroy is the message's destroy, on a later turn; pause/resume do
+ * nothing. A table set later with lode_http_outgoing_set_events goes
+ * behind the stream; for a request, set its events before making the
+ * stream (lode_http_request_set_events afterwards replaces the stream's
+ * table: the stream then hears nothing). One stream per message, owned
+ * by it as lode_http_incoming_stream's. NULL when the message has closed
+ * or memory runs out. */
+lode_stream_t* lode_http_outgoing_stream(lode_http_outgoing_t* msg);
+
+/* ===================================================================== *
  * ServerResponse                                                         *
  * ===================================================================== */
 

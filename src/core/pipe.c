@@ -16,6 +16,7 @@
 #include "lode/options.h"
 #include "lode/stream.h"
 #include "core/internal.h"
+#include "core/loop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,8 @@ typedef struct pl_entry_s {
 struct pipeline_s {
   lode_stream_cb cb;
   void* arg;
+  lode__loop_t* loop;      /* for the callback's tick */
+  lode__tick_t tick;
   lode_error_t* err;       /* the first error (premature close yields) */
   int code;                /* its code (kept if the copy fails) */
   int failed;
@@ -256,6 +259,16 @@ static void pl_fail_code(pipeline_t* pl, int code) {
   pl_fail(pl, &e);
 }
 
+static void pl_call_back(lode__tick_t* t) {
+  pipeline_t* pl = lode__container_of(t, pipeline_t, tick);
+  lode_stream_t* last = pl->e[pl->n - 1].s;
+  if (pl->cb != NULL) pl->cb(last, pl->code, pl->arg);
+  for (size_t i = 0; i < pl->n; i++) lode_stream_release(pl->e[i].s);
+  lode__loop_put(pl->loop);
+  lode_error_free(pl->err);
+  free(pl);
+}
+
 /* Settled: success when every stream has done its part; failure once
  * every stream not done has closed (nothing is left half torn down). */
 static void pl_maybe_done(pipeline_t* pl) {
@@ -276,11 +289,9 @@ static void pl_maybe_done(pipeline_t* pl) {
       hub_maybe_detach(h, 0);
     }
   }
-  lode_stream_t* last = pl->e[pl->n - 1].s;
-  if (pl->cb != NULL) pl->cb(last, pl->code, pl->arg);
-  for (size_t i = 0; i < pl->n; i++) lode_stream_release(pl->e[i].s);
-  lode_error_free(pl->err);
-  free(pl);
+  /* Node calls back on the next tick (after the listeners of the event
+   * that settled it, a response's close for one). */
+  lode__tick(pl->loop, &pl->tick, pl_call_back);
 }
 
 static void pl_on_end(pipeline_t* pl, size_t i);
@@ -326,13 +337,15 @@ int lode_stream_pipeline(lode_stream_t* const* streams, size_t n,
   pl->cb = cb;
   pl->arg = arg;
   pl->n = n;
-  hub_t** hubs = calloc(n, sizeof(*hubs));
+  pl->loop = lode__loop_get(streams[0]->loop);
+  hub_t** hubs = pl->loop != NULL ? calloc(n, sizeof(*hubs)) : NULL;
   size_t got = 0;
   for (; hubs != NULL && got < n; got++)
     if ((hubs[got] = hub_get(streams[got])) == NULL) break;
   if (got < n) {
     for (size_t i = 0; i < got; i++) hub_maybe_detach(hubs[i], 0);
     free(hubs);
+    if (pl->loop != NULL) lode__loop_put(pl->loop);
     free(pl);
     return UV_ENOMEM;
   }
@@ -360,6 +373,7 @@ int lode_stream_pipeline(lode_stream_t* const* streams, size_t n,
       hub_maybe_detach(h, 0);
       lode_stream_release(streams[i]);
     }
+    lode__loop_put(pl->loop);
     free(pl);
     return r;
   }
