@@ -14,13 +14,6 @@
 #include <stdlib.h>
 #include "lode.h"
 
-static void on_data(lode_socket_t* c, lode_slice_t data) {
-  /* c.pipe(c): write it back, and stop reading while the peer is slow. */
-  if (lode_socket_write(c, data, NULL, NULL) == 0) lode_socket_pause(c);
-}
-
-static void on_drain(lode_socket_t* c) { lode_socket_resume(c); }
-
 static void on_end(lode_socket_t* c) {
   printf("client disconnected\n");
   fflush(stdout);
@@ -31,8 +24,6 @@ static void on_error(lode_socket_t* c, const lode_error_t* err) {
 }
 
 static const lode_socket_events_t client_events = {
-  .on_data = on_data,
-  .on_drain = on_drain,
   .on_end = on_end,
   .on_error = on_error,
 };
@@ -41,6 +32,9 @@ static void on_connection(lode_server_t* server, lode_socket_t* c) {
   printf("client connected\n");
   fflush(stdout);
   lode_socket_write(c, LODE_SLICE("hello\r\n"), NULL, NULL);
+  /* c.pipe(c): what the client sends comes back, reading pauses while the
+   * client is slow to take it, and its end ends ours. */
+  lode_stream_pipe(lode_socket_stream(c), lode_socket_stream(c), NULL);
 }
 
 static void on_listening(lode_server_t* server) {
