@@ -253,15 +253,16 @@ static void append(lode__loop_t* l, lode__idle_t* it,
   if (list_first(list) == it) arm(l, it->start + list->ms);
 }
 
-/* Activity on an armed item: a move to the tail of its own list. */
+/* Activity on an armed item: a move to the tail of its own list. Its
+ * deadline only moves later, and the timer is armed for the earliest
+ * deadline of the heads (or re-armed at the end of on_timer): no arming
+ * here. Every keep-alive request comes this way. */
 static void move_last(lode__loop_t* l, lode__idle_t* it) {
-  lode__idle_list_t* list = it->list;
-  /* Already last with the current time: nothing moves. */
-  if (lode__queue_tail(&list->items) == &it->link &&
-      it->start == uv_now(l->loop))
-    return;
-  unlink_item(it);
-  append(l, it, list);
+  it->start = uv_now(l->loop);
+  lode__queue_t* items = &it->list->items;
+  if (lode__queue_tail(items) == &it->link) return;
+  lode__queue_remove(&it->link);
+  lode__queue_insert_tail(items, &it->link);
 }
 
 void lode__idle_set(lode__loop_t* l, lode__idle_t* it, uint64_t ms) {

@@ -148,14 +148,6 @@ static void on_idle_timeout(lode__idle_t* it) {
   lode__conn_release(c);
 }
 
-/* The connection's socket timeout (server.timeout, keepAliveTimeout,
- * req/res.setTimeout): an item of the loop's idle timers; a connection
- * that has gone arms none. */
-void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
-  lode__idle_set(c->srv->lp, &c->idle,
-                 (c->flags & LODE__CONN_CLOSED) ? 0 : ms);
-}
-
 /* Tear-down. */
 void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err) {
   if (c->flags & (LODE__CONN_DESTROYED | LODE__CONN_DETACHED))

@@ -245,8 +245,14 @@ void lode__incoming_free_all(lode_http_server_t* srv);
 /* server.c */
 void lode__conn_resume_reading(lode__conn_t* c);
 void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err);
-/* Sets (0 disables) and starts the socket timeout from now. */
-void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms);
+/* The connection's socket timeout (server.timeout, keepAliveTimeout,
+ * req/res.setTimeout), an item of the loop's idle timers: sets it (0
+ * disables) and starts it from now. A connection that has gone arms
+ * none. */
+static inline void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
+  lode__idle_set(c->srv->lp, &c->idle,
+                 (c->flags & LODE__CONN_CLOSED) ? 0 : ms);
+}
 void lode__conn_hold(lode__conn_t* c);
 void lode__conn_release(lode__conn_t* c);
 
