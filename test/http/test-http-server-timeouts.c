@@ -292,7 +292,47 @@ TEST(keep_alive_timeout_head_too_slow) {
                   "request(/first),response,end,client-close,server-close");
 }
 
+/* ---- server.timeout after close() ---- */
+
+static void close_in_handler(lode_http_server_t* s, lode_http_incoming_t* req,
+                             lode_http_response_t* res) {
+  test_trace("request");
+  lode_http_server_close(s, NULL, NULL);
+}
+
+static void timed_out(lode_stream_t* sock, int status, void* arg) {
+  test_trace("timeout");
+  lode_stream_destroy(sock, NULL);
+}
+
+static const lode_http_server_events_t close_ev = {
+  .on_request = close_in_handler, .on_listening = on_listening,
+  .on_close = srv_closed,
+};
+
+/* Node 20: close() leaves a busy connection open and its socket timeout
+ * still runs. A request never answered, close() in its handler,
+ * server.timeout 200 ms: 'timeout' comes, its callback destroys the
+ * connection, and the server closes. (Node emits the server's 'close'
+ * before the client reads the end; lode after the client's close, as it
+ * does when the connection is destroyed by a plain timer: that order is
+ * the server's close, not the timeout's.) */
+TEST(timeout_after_close) {
+  lode_http_server_opts_t o = {
+    .headers_timeout = LODE_HTTP_TIMEOUT_NONE,
+    .request_timeout = LODE_HTTP_TIMEOUT_NONE,
+  };
+  on_response = NULL;
+  on_bytes = NULL;
+  start(&o, &close_ev);
+  lode_http_server_set_timeout(srv, 200, timed_out, NULL);
+  connect_client("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  finish();
+  ASSERT_TRACE("request,timeout,end,client-close,server-close");
+  ASSERT_EQ(got_len, 0);
+}
+
 TEST_MAIN(request_timeout_after_upgrade,
           keep_alive_timeout_not_while_handling,
           keep_alive_timeout_slow_client_head,
-          keep_alive_timeout_head_too_slow)
+          keep_alive_timeout_head_too_slow, timeout_after_close)
