@@ -91,8 +91,6 @@ lode__loop_t* lode__loop_find(uv_loop_t* loop) {
   return NULL;
 }
 
-uv_loop_t* lode__loop_uv(const lode__loop_t* l) { return l->loop; }
-
 void* lode__loop_part(const lode__loop_t* l) { return l->part; }
 
 void lode__loop_set_part(lode__loop_t* l, void* part,

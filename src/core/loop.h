@@ -22,7 +22,6 @@ void lode__loop_put(lode__loop_t* l);
 /* The loop's state if something holds it, without taking a use; NULL
  * when nothing does. */
 lode__loop_t* lode__loop_find(uv_loop_t* loop);
-uv_loop_t* lode__loop_uv(const lode__loop_t* l);
 /* The part a layer above keeps per loop (one: net's), NULL until set;
  * free_fn frees it with the state. */
 void* lode__loop_part(const lode__loop_t* l);
