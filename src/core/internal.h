@@ -30,9 +30,9 @@ enum {
 typedef struct lode__obj_s lode__obj_t;
 typedef void (*lode__free_fn)(lode__obj_t* obj);
 
-/* The header of core's stream objects (the in-memory pair's sides); the
- * other objects keep the same count in fields of their own (see
- * docs/lifetime.md). An open object holds one reference of its own,
+/* The header of the stream objects (the in-memory pair's sides, the HTTP
+ * body stream views) and of every new object; the older objects keep the
+ * same count in fields of their own (see docs/lifetime.md). An open object holds one reference of its own,
  * dropped after its close callback; the user's hold/release and the
  * library's holds around callbacks add to it. The memory goes when the
  * count reaches zero. */
