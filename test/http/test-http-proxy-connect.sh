@@ -13,15 +13,7 @@ tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 
-# Starts a program whose first line is "listening on ADDR:PORT"; sets port.
-start() {
-  local out="$1"; shift
-  "$@" > "$out" &
-  pids+=($!)
-  for _ in $(seq 200); do grep -q '^listening on' "$out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out" | head -1)
-  [ -n "$port" ] || { echo "no 'listening on' line from $*"; cat "$out"; exit 1; }
-}
+source "$src/test/http/proxy-start.sh"
 
 start "$tmp/origin" node "$src/test/peers/pipe-origin.js"
 origin=$port

@@ -1,7 +1,7 @@
 // An origin server for the proxy examples' tests. Prints "listening on
 // ADDR:PORT". GET / answers "hello from origin"; any other request echoes
 // its method, URL, x-* headers and body length as a JSON line, then its
-// body, when the body has ended. GET /big?n=N streams N bytes of a fixed
+// body, when the body has ended. GET .../big?n=N streams N bytes of a fixed
 // pattern, writing as fast as the connection takes them. Each request's
 // line "origin: METHOD URL" goes to stdout.
 'use strict';
@@ -13,7 +13,7 @@ const server = http.createServer((req, res) => {
     res.end('hello from origin');
     return;
   }
-  if (req.method === 'GET' && req.url.startsWith('/big')) {
+  if (req.method === 'GET' && new URL(req.url, 'http://x').pathname.endsWith('/big')) {
     const total = Number(new URL(req.url, 'http://x').searchParams.get('n'));
     let sent = 0;
     res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
