@@ -529,7 +529,8 @@ typedef struct lode_http_server_events_s {
 /* Node: http.createServer([options][, requestListener]). `opts` (may be
  * NULL) is read during the call; `ev` is borrowed and must outlive the
  * server. Writes the server to *out. Returns 0, UV_ENOMEM, or
- * LODE_ERR_OUT_OF_RANGE (headersTimeout > requestTimeout). */
+ * LODE_ERR_OUT_OF_RANGE (headersTimeout > requestTimeout, or a
+ * maxHeaderSize above LODE_HTTP_LIMIT_MAX). */
 int lode_http_create_server(uv_loop_t* loop,
                             const lode_http_server_opts_t* opts,
                             const lode_http_server_events_t* ev,

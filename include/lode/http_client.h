@@ -291,8 +291,9 @@ struct lode_http_request_opts_s {
  * on its agent until its on_close.
  * Returns 0, or what Node throws: LODE_ERR_INVALID_URL,
  * LODE_ERR_INVALID_PROTOCOL, LODE_ERR_UNESCAPED_CHARACTERS (path),
- * LODE_ERR_INVALID_HTTP_TOKEN (method), a setHeader error, UV_EINVAL,
- * UV_ENOMEM. Nothing is created then. */
+ * LODE_ERR_INVALID_HTTP_TOKEN (method), a setHeader error,
+ * LODE_ERR_OUT_OF_RANGE (max_header_size above LODE_HTTP_LIMIT_MAX),
+ * UV_EINVAL, UV_ENOMEM. Nothing is created then. */
 int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
                       const lode_http_request_events_t* ev,
                       lode_http_request_t** out);

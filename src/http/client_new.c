@@ -297,6 +297,8 @@ int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
   const lode_http_request_opts_t* o = opts ? opts : &none;
   if (loop == NULL || out == NULL)
     return UV_EINVAL;
+  if (o->max_header_size > LODE_HTTP_LIMIT_MAX)
+    return LODE_ERR_OUT_OF_RANGE;  /* the parser could not take it */
   lode_http_url_t u = { 0 };
   u.port_num = -1;
   if (o->url != NULL) {

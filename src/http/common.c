@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "http/common.h"
+#include "lode/http_parser.h"
 #include "http/outgoing.h"
 
 /* Node's http.METHODS: llhttp's request methods, sorted. */
@@ -124,7 +125,7 @@ const char* lode_http_status_text(int code) {
 }
 
 size_t lode_http_max_header_size(void) {
-  return 16384;
+  return LODE_HTTP_DEFAULT_MAX_HEADER_SIZE;
 }
 
 /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /

@@ -69,7 +69,8 @@ static void apply_opts(lode_http_server_t* srv,
   srv->headers_timeout = opt_ms(o->headers_timeout, dflt_headers);
   srv->keep_alive_timeout = opt_ms(o->keep_alive_timeout, 5000);
   srv->check_interval = opt_ms(o->connections_checking_interval, 30000);
-  srv->max_header_size = o->max_header_size ? o->max_header_size : 16384;
+  srv->max_header_size = o->max_header_size ? o->max_header_size
+                                            : LODE_HTTP_DEFAULT_MAX_HEADER_SIZE;
   srv->lenient = o->insecure_http_parser ? LODE_HTTP_LENIENT_ALL : 0;
   srv->join_duplicates = o->join_duplicate_headers;
   srv->reject_body = o->reject_non_standard_body_writes;
@@ -77,7 +78,7 @@ static void apply_opts(lode_http_server_t* srv,
   srv->no_delay = LODE_OPT_BOOL(o->no_delay, 1);
   srv->keep_alive = o->keep_alive;
   srv->keep_alive_delay = o->keep_alive_initial_delay;
-  srv->hwm = o->high_water_mark ? o->high_water_mark : 16384;
+  srv->hwm = o->high_water_mark ? o->high_water_mark : LODE__HIGH_WATER_MARK;
 }
 
 int lode_http_create_server(uv_loop_t* loop,
@@ -94,8 +95,9 @@ int lode_http_create_server(uv_loop_t* loop,
   srv->loop = loop;
   srv->ev = ev ? ev : &no_events;
   apply_opts(srv, o);
-  if (srv->request_timeout && srv->headers_timeout &&
-      srv->headers_timeout > srv->request_timeout) {
+  if ((srv->request_timeout && srv->headers_timeout &&
+       srv->headers_timeout > srv->request_timeout) ||
+      srv->max_header_size > LODE_HTTP_LIMIT_MAX) {
     free(srv);
     return LODE_ERR_OUT_OF_RANGE;
   }

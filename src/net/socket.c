@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include "net/internal.h"
 
-#define DEFAULT_HWM (16 * 1024)
 #define TIMEOUT_MAX 2147483647u
 
 static const lode_stream_ops_t socket_stream_ops;
@@ -31,7 +30,7 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
   s->stream.loop = loop;
   s->ev = ev;
   s->refs = 1;  /* held while open; dropped after on_close */
-  s->hwm = DEFAULT_HWM;
+  s->hwm = LODE__HIGH_WATER_MARK;
   if (type == UV_TCP) {
     uv_tcp_init(loop, &s->h.tcp);
     s->flags |= LODE__SK_HAS_HANDLE;

@@ -93,4 +93,24 @@ TEST(set_max_idle_parsers) {
   ASSERT_OK(lode_http_set_max_idle_http_parsers(1000));
 }
 
-TEST_MAIN(against_node, set_max_idle_parsers)
+/* A maxHeaderSize the parser cannot take is refused when the server or
+ * request is made, not by failing every message later. */
+TEST(max_header_size_out_of_range) {
+  uv_loop_t loop;
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_http_server_t* srv;
+  lode_http_server_opts_t so = { .max_header_size = LODE_HTTP_LIMIT_MAX + 1 };
+  ASSERT_EQ(lode_http_create_server(&loop, &so, NULL, &srv),
+            LODE_ERR_OUT_OF_RANGE);
+  lode_http_request_t* r;
+  lode_http_request_opts_t ro = { .max_header_size = (size_t) 1 << 32 };
+  ASSERT_EQ(lode_http_request(&loop, &ro, NULL, &r), LODE_ERR_OUT_OF_RANGE);
+  so.max_header_size = LODE_HTTP_LIMIT_MAX;
+  ASSERT_OK(lode_http_create_server(&loop, &so, NULL, &srv));
+  ASSERT_OK(lode_http_server_close(srv, NULL, NULL) ==
+            LODE_ERR_SERVER_NOT_RUNNING ? 0 : 1);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(against_node, set_max_idle_parsers, max_header_size_out_of_range)
