@@ -394,12 +394,10 @@ lode_stream_t* lode_http_incoming_stream(lode_http_incoming_t* msg);
  * lode_http_request_events_t, which keep being called after the
  * stream's reader). writable_length, cork and uncork are the message's;
  * destroy is the message's destroy, on a later turn; pause/resume do
- * nothing. A table set later with lode_http_outgoing_set_events goes
- * behind the stream; for a request, set its events before making the
- * stream (lode_http_request_set_events afterwards replaces the stream's
- * table: the stream then hears nothing). One stream per message, owned
- * by it as lode_http_incoming_stream's. NULL when the message has closed
- * or memory runs out. */
+ * nothing. A table set later (lode_http_outgoing_set_events, or for a
+ * request lode_http_request_set_events) goes behind the stream. One
+ * stream per message, owned by it as lode_http_incoming_stream's. NULL
+ * when the message has closed or memory runs out. */
 lode_stream_t* lode_http_outgoing_stream(lode_http_outgoing_t* msg);
 
 /* ===================================================================== *

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/body_stream.h"
 #include "http/client.h"
 
 static lode__client_req_t* cr(const lode_http_request_t* o) {
@@ -843,7 +844,7 @@ void lode_http_request_abort(lode_http_request_t* o) {
 
 void lode_http_request_set_events(lode_http_request_t* o,
                                   const lode_http_request_events_t* ev) {
-  cr(o)->ev = ev;
+  cr(o)->ev = lode__request_view_events(o, ev);
 }
 
 int lode_http_request_write(lode_http_request_t* o, lode_slice_t chunk,

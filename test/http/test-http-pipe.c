@@ -182,4 +182,117 @@ TEST(pipeline_client_aborts) {
   compare("pipeline", "abort", "pipeline cb(ECONNRESET)");
 }
 
-TEST_MAIN(pipe_echo, pipeline_echo, pipeline_client_aborts)
+
+/* ---- The client's views: a pair piped into a request, its response
+ * piped into another pair, on lode's client against the echo above (whose
+ * response's close closes the server). ---- */
+
+static lode_stream_t *pa, *pb, *pc, *pd;
+static char got_body[64];
+static size_t got_len;
+
+static void trace_close(void* ctx, lode_stream_t* s, int had_error) {
+  (void) s;
+  test_trace("%s:close(%d)", (const char*) ctx, had_error);
+}
+
+static void trace_end(void* ctx, lode_stream_t* s) {
+  (void) s;
+  test_trace("%s:end", (const char*) ctx);
+}
+
+static const lode_stream_reader_t view_watch = {
+  .on_end = trace_end, .on_close = trace_close,
+};
+
+static void d_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  (void) ctx, (void) s;
+  ASSERT_LT(got_len + d.len, sizeof(got_body));
+  memcpy(got_body + got_len, d.base, d.len);
+  got_len += d.len;
+}
+
+static void d_ended(void* ctx, lode_stream_t* s) {
+  (void) ctx;
+  test_trace("d:end(%.*s)", (int) got_len, got_body);
+  lode_stream_destroy(s, NULL);
+  lode_stream_destroy(pc, NULL);
+}
+
+static const lode_stream_reader_t d_reader = {
+  .on_data = d_data, .on_end = d_ended,
+};
+
+static void res_end(lode_http_incoming_t* res) {
+  (void) res;
+  test_trace("res:end");
+}
+
+static void res_closed(lode_http_incoming_t* res) {
+  (void) res;
+  test_trace("res:close");
+}
+
+static const lode_http_incoming_events_t res_user = {
+  .on_end = res_end, .on_close = res_closed,
+};
+
+static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
+  (void) req;
+  test_trace("req:response(%d)", lode_http_incoming_status_code(res));
+  lode_stream_t* body = lode_http_incoming_stream(res);
+  ASSERT_NOT_NULL(body);
+  lode_stream_set_reader(body, &view_watch, "res-stream");
+  lode_http_incoming_set_events(res, &res_user);  /* behind the view */
+  ASSERT_OK(lode_stream_pipe(body, pc, NULL));
+}
+
+static void req_closed(lode_http_request_t* req) {
+  (void) req;
+  test_trace("req:close");
+  lode_stream_destroy(pa, NULL);
+  lode_stream_destroy(pb, NULL);
+  lode_agent_destroy(lode_http_global_agent(&loop));
+}
+
+static const lode_http_request_events_t req_user = {
+  .on_response = on_response, .on_close = req_closed,
+};
+
+TEST(client_views) {
+  use_pipeline = 0;
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &srv_events, &srv));
+  lode_listen_opts_t lo = { .host = "127.0.0.1" };
+  ASSERT_OK(lode_http_server_listen(srv, &lo, NULL, NULL));
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ASSERT_OK(lode_stream_pair(&loop, &pa, &pb));
+  ASSERT_OK(lode_stream_pair(&loop, &pc, &pd));
+  lode_stream_set_reader(pd, &d_reader, NULL);
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = lode_http_server_port(srv),
+    .method = "POST", .path = "/",
+  };
+  lode_http_request_t* req;
+  ASSERT_OK(lode_http_request(&loop, &o, NULL, &req));
+  lode_stream_t* rs = lode_http_outgoing_stream(req);
+  ASSERT_NOT_NULL(rs);
+  ASSERT(lode_http_outgoing_stream(req) == rs);
+  lode_stream_set_reader(rs, &view_watch, "req-stream");
+  lode_http_request_set_events(req, &req_user);  /* behind the view */
+  ASSERT_OK(lode_stream_pipe(pb, rs, NULL));
+  lode_stream_write(pa, LODE_SLICE("hello"), NULL, NULL);
+  lode_stream_write(pa, LODE_SLICE(" world"), NULL, NULL);
+  lode_stream_end(pa, NULL, NULL);
+  test_run_loop(&loop, 20000);
+  /* The server's side first ("res close", "req close"), then the
+   * client's: each view's reader hears before the message's own
+   * callbacks; the bytes reach the far pair whole, then its end. */
+  ASSERT_TRACE("res close,req close,req:response(200),res-stream:end,"
+               "res:end,req-stream:close(0),req:close,res-stream:close(0),"
+               "res:close,d:end(hello world)");
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(pipe_echo, client_views, pipeline_echo, pipeline_client_aborts)
