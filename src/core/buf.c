@@ -1,10 +1,15 @@
-/* Slices, reference-counted bytes, encoding names and the string decoder.
+/* Slices, reference-counted bytes, encoding names, the string decoder,
+ * and the library's growable byte buffer (lode__buf_t).
  * The byte <-> text converters themselves are in encoding.c. */
+#include "core/internal.h"
 #include "lode/buf.h"
 #include "lode/errors.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 lode_slice_t lode_slice_str(const char* s) {
   if (s == NULL) return (lode_slice_t){ "", 0 };
@@ -263,4 +268,40 @@ size_t lode_decoder_end(lode_decoder_t* d, char* out, size_t cap) {
   if (d->enc == LODE_ENC_UTF16LE && d->pending_len % 2 == 1)
     d->pending_len--;
   return flush_pending(d, out, cap);
+}
+
+/* lode__buf_t: the library's growable byte buffer. */
+int lode__buf_reserve(lode__buf_t* b, size_t more) {
+  if (b->cap - b->len >= more)
+    return 0;
+  if (more > SIZE_MAX / 2 - b->len)  /* the doubling below would wrap */
+    return UV_ENOMEM;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < more)
+    cap *= 2;
+  char* p = realloc(b->base, cap);
+  if (p == NULL)
+    return UV_ENOMEM;
+  b->base = p;
+  b->cap = cap;
+  return 0;
+}
+
+int lode__buf_append(lode__buf_t* b, const void* p, size_t n) {
+  if (lode__buf_reserve(b, n) != 0)
+    return UV_ENOMEM;
+  if (n > 0)
+    memcpy(b->base + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+int lode__buf_append_str(lode__buf_t* b, const char* s) {
+  return lode__buf_append(b, s, strlen(s));
+}
+
+void lode__buf_free(lode__buf_t* b) {
+  free(b->base);
+  b->base = NULL;
+  b->len = b->cap = 0;
 }

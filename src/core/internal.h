@@ -14,6 +14,19 @@
  * pair, HTTP message bodies both ways. */
 #define LODE__HIGH_WATER_MARK 16384
 
+/* A growable byte buffer (an HTTP header block, held-back output, a
+ * WebSocket frame being built); zero-initialised is empty. src/core/buf.c */
+typedef struct lode__buf_s {
+  char* base;
+  size_t len;
+  size_t cap;
+} lode__buf_t;
+/* Room for `more` bytes past len. Returns 0 or UV_ENOMEM. */
+int lode__buf_reserve(lode__buf_t* b, size_t more);
+int lode__buf_append(lode__buf_t* b, const void* p, size_t n);
+int lode__buf_append_str(lode__buf_t* b, const char* s);
+void lode__buf_free(lode__buf_t* b);
+
 /* The struct of type `type` whose member `member` is at `ptr`. */
 #define lode__container_of(ptr, type, member)                                \
   ((type*) ((char*) (ptr) - offsetof(type, member)))

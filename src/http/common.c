@@ -281,42 +281,6 @@ void lode__arena_free(lode__arena_t* a) {
   a->head = NULL;
 }
 
-/* Buffers. */
-int lode__buf_reserve(lode__buf_t* b, size_t more) {
-  if (b->cap - b->len >= more)
-    return 0;
-  if (more > SIZE_MAX / 2 - b->len)  /* the doubling below would wrap */
-    return UV_ENOMEM;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < more)
-    cap *= 2;
-  char* p = realloc(b->base, cap);
-  if (p == NULL)
-    return UV_ENOMEM;
-  b->base = p;
-  b->cap = cap;
-  return 0;
-}
-
-int lode__buf_append(lode__buf_t* b, const void* p, size_t n) {
-  if (lode__buf_reserve(b, n) != 0)
-    return UV_ENOMEM;
-  if (n > 0)
-    memcpy(b->base + b->len, p, n);
-  b->len += n;
-  return 0;
-}
-
-int lode__buf_append_str(lode__buf_t* b, const char* s) {
-  return lode__buf_append(b, s, strlen(s));
-}
-
-void lode__buf_free(lode__buf_t* b) {
-  free(b->base);
-  b->base = NULL;
-  b->len = b->cap = 0;
-}
-
 /* Date: RFC 9110's IMF-fixdate, formatted by hand so no locale applies.
  * Like Node's utcDate(), the text is kept until the next second starts. */
 const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop) {

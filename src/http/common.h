@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
+#include "core/internal.h"  /* lode__buf_t */
 #include "lode/http.h"
 
 /* A bump allocator: strings of one message live here and go all at once.
@@ -81,17 +82,6 @@ const lode__out_header_t* lode__out_headers_at(const lode__out_headers_t* h,
                                                size_t i);
 void lode__out_headers_reset(lode__out_headers_t* h);
 void lode__out_headers_free(lode__out_headers_t* h);
-
-/* A growable byte buffer (the header block, held-back output). */
-typedef struct lode__buf_s {
-  char* base;
-  size_t len;
-  size_t cap;
-} lode__buf_t;
-int lode__buf_reserve(lode__buf_t* b, size_t more);
-int lode__buf_append(lode__buf_t* b, const void* p, size_t n);
-int lode__buf_append_str(lode__buf_t* b, const char* s);
-void lode__buf_free(lode__buf_t* b);
 
 /* A NULL-terminated name/value array's pair count (see common.c), and a
  * NULL-terminated string list's length. */

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "http/common.h"  /* lode__buf_t: the growable byte buffer */
+#include "core/internal.h"  /* lode__buf_t: the growable byte buffer */
 #include "lode/http_parser.h"  /* LODE_HTTP_INLINE_HEADERS */
 #include "lode/ws.h"
 
