@@ -20,6 +20,7 @@ static void agent_free(lode_agent_t* a) {
     free(g->name);
     free(g);
   }
+  lode__loop_put(a->lp);
   free(a);
 }
 
@@ -40,8 +41,10 @@ int lode_agent_create(uv_loop_t* loop, const lode_agent_opts_t* opts,
       opts->scheduling != LODE_AGENT_FIFO)
     return LODE_ERR_INVALID_ARG_VALUE;
   lode_agent_t* a = calloc(1, sizeof(*a));
-  if (a == NULL)
+  if (a == NULL || (a->lp = lode__loop_get(loop)) == NULL) {
+    free(a);
     return UV_ENOMEM;
+  }
   a->loop = loop;
   if (opts != NULL)
     a->o = *opts;
@@ -144,10 +147,6 @@ static void sock_release(lode__agent_sock_t* as) {
   lode__agent_release(a);
 }
 
-static void timer_closed(uv_handle_t* h) {
-  sock_release(h->data);
-}
-
 void lode__agent_sock_hold(lode__agent_sock_t* as) {
   as->refs++;
 }
@@ -177,7 +176,7 @@ static void process_waiting(lode_agent_t* a, lode__agent_group_t* g);
 
 static void r_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   lode__agent_sock_t* as = ctx;
-  as->last_active = uv_now(as->agent->loop);
+  lode__idle_touch(as->agent->lp, &as->idle);
   if (as->req != NULL)
     lode__client_data(as->req, data);
   else
@@ -212,8 +211,7 @@ static void r_close(void* ctx, lode_stream_t* s, int had_error) {
   lode__agent_group_t* g = as->g;
   as->flags |= LODE__AS_DEAD | LODE__AS_CLOSED;
   unlist(as);
-  uv_timer_stop(&as->timer);
-  uv_close((uv_handle_t*) &as->timer, timer_closed);
+  lode__idle_set(a->lp, &as->idle, 0);
   lode__client_req_t* req = as->req;
   lode__agent_hold(a);
   as->req = NULL;
@@ -233,16 +231,13 @@ static const lode_stream_reader_t agent_reader = {
   r_data, r_end, r_drain, r_error, r_close
 };
 
-static void timer_fire(uv_timer_t* t) {
-  lode__agent_sock_t* as = t->data;
-  uint64_t now = uv_now(as->agent->loop);
-  uint64_t idle = now - as->last_active;
-  if (as->timeout == 0 || (as->flags & LODE__AS_DEAD))
+/* The socket's timeout (the agent's `timeout`, or the request's): one
+ * of the loop's idle timers, which never hold the loop (Node's socket
+ * timeouts are unref'd). */
+static void idle_fire(lode__idle_t* it) {
+  lode__agent_sock_t* as = lode__container_of(it, lode__agent_sock_t, idle);
+  if (as->flags & LODE__AS_DEAD)
     return;
-  if (idle < as->timeout) {
-    uv_timer_start(&as->timer, timer_fire, as->timeout - idle, 0);
-    return;
-  }
   if (as->flags & LODE__AS_FREE)
     sock_destroy(as);
   else if (as->req != NULL)
@@ -250,16 +245,12 @@ static void timer_fire(uv_timer_t* t) {
 }
 
 void lode__agent_sock_touch(lode__agent_sock_t* as) {
-  as->last_active = uv_now(as->agent->loop);
-  if (as->timeout > 0 && !uv_is_active((uv_handle_t*) &as->timer))
-    uv_timer_start(&as->timer, timer_fire, as->timeout, 0);
+  lode__idle_touch(as->agent->lp, &as->idle);
 }
 
 void lode__agent_sock_set_timeout(lode__agent_sock_t* as, uint64_t ms) {
-  as->timeout = ms;
-  uv_timer_stop(&as->timer);
-  if (ms > 0 && !(as->flags & LODE__AS_CLOSED))
-    lode__agent_sock_touch(as);
+  if (!(as->flags & LODE__AS_CLOSED))
+    lode__idle_set(as->agent->lp, &as->idle, ms);
 }
 
 static lode__agent_sock_t* sock_new(lode_agent_t* a, lode__agent_group_t* g,
@@ -271,9 +262,8 @@ static lode__agent_sock_t* sock_new(lode_agent_t* a, lode__agent_group_t* g,
   as->g = g;
   as->stream = s;
   as->sock = lode_socket_from_stream(s);
-  as->refs = 2;  /* the stream until its close, the timer until closed */
-  uv_timer_init(a->loop, &as->timer);
-  as->timer.data = as;
+  as->refs = 1;  /* the stream's, until its close */
+  as->idle.fn = idle_fire;
   lode__agent_hold(a);
   lode__queue_insert_tail(&g->busy, &as->link);
   as->flags |= LODE__AS_LISTED;
@@ -339,7 +329,6 @@ static lode__agent_sock_t* take_free(lode__agent_group_t* g, int fifo) {
     lode__queue_remove(q);
     g->nfree--;
     as->flags &= ~LODE__AS_FREE;
-    uv_ref((uv_handle_t*) &as->timer);
     lode__queue_insert_tail(&g->busy, &as->link);
     g->nbusy++;
     if (as->hint_end != 0 && uv_now(as->agent->loop) >= as->hint_end)
@@ -502,7 +491,6 @@ void lode__agent_free_socket(lode__agent_sock_t* as,
   as->flags |= LODE__AS_FREE;
   lode__queue_insert_tail(&g->free, &as->link);
   g->nfree++;
-  uv_unref((uv_handle_t*) &as->timer);
 }
 
 void lode__agent_detach_socket(lode__agent_sock_t* as) {
@@ -510,8 +498,7 @@ void lode__agent_detach_socket(lode__agent_sock_t* as) {
   as->flags |= LODE__AS_DETACHED;
   unlist(as);
   as->req = NULL;
-  uv_timer_stop(&as->timer);
-  uv_close((uv_handle_t*) &as->timer, timer_closed);
+  lode__idle_set(a->lp, &as->idle, 0);
   lode_stream_set_reader(as->stream, NULL, NULL);
   if (a->o.on_agent_remove != NULL)
     a->o.on_agent_remove(a, as->stream, a->o.hook_arg);

@@ -40,17 +40,16 @@ struct lode__agent_sock_s {
   lode_stream_t* stream;
   lode_socket_t* sock;         /* when the stream is a lode socket */
   lode__client_req_t* req;     /* the request using it, or NULL */
-  uv_timer_t timer;            /* idle timeout (free or busy) */
-  uint64_t timeout;            /* ms, 0: none */
-  uint64_t last_active;
+  lode__idle_t idle;           /* idle timeout (free or busy) */
   uint64_t hint_end;           /* the server's Keep-Alive: timeout= less
                                 * a second (loop time), 0: none */
   uint32_t flags;
-  unsigned refs;               /* stream open + timer open + holds */
+  unsigned refs;               /* stream open + holds */
 };
 
 struct lode_agent_s {
   uv_loop_t* loop;
+  lode__loop_t* lp;            /* held: the loop's idle timers */
   lode_agent_opts_t o;
   unsigned refs;               /* the user's, each request, each socket */
   int destroyed;
