@@ -10,10 +10,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # the release's clang (14 in Debian 12).
 clang_major=$(apt-cache depends clang 2>/dev/null |
   sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
-pkgs="cmake make gcc pkg-config libuv1-dev"
+pkgs="cmake make gcc pkg-config libuv1-dev libssl-dev"
 case "$want" in
   test|bench) pkgs="$pkgs clang libclang-rt-${clang_major:-14}-dev zlib1g-dev"
-              pkgs="$pkgs curl nodejs npm nginx-light iproute2" ;;
+              pkgs="$pkgs curl nodejs npm nginx-light iproute2 openssl" ;;
 esac
 case "$want" in
   bench) pkgs="$pkgs wrk libcurl4-openssl-dev util-linux" ;;

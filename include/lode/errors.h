@@ -86,7 +86,17 @@ extern "C" {
   X(ERR_WS_INVALID_STATE, -6203, "InvalidStateError")                        \
   X(ERR_WS_PROTOCOL, -6204, "WebSocket protocol error")                      \
   X(ERR_WS_MESSAGE_TOO_BIG, -6205, "Max payload size exceeded")              \
-  X(ERR_WS_INVALID_UTF8, -6206, "Invalid UTF-8 sequence")
+  X(ERR_WS_INVALID_UTF8, -6206, "Invalid UTF-8 sequence")                   \
+  X(ERR_SSL, -6301, "OpenSSL error")                                         \
+  X(ERR_TLS_CERT_VERIFY, -6302, "certificate verification failed")           \
+  X(ERR_TLS_CERT_ALTNAME_INVALID, -6303,                                     \
+    "Hostname/IP does not match certificate's altnames: %s")                 \
+  X(ERR_TLS_HANDSHAKE_TIMEOUT, -6304, "TLS handshake timeout")               \
+  X(ERR_TLS_INVALID_PROTOCOL_VERSION, -6305,                                 \
+    "%s is not a valid %s TLS protocol version")                             \
+  X(ERR_TLS_PROTOCOL_VERSION_CONFLICT, -6306,                                \
+    "TLS protocol version %s conflicts with secureProtocol %s")              \
+  X(ERR_CRYPTO_OPERATION_FAILED, -6307, "%s")
 
 /* The parser's codes: llhttp's numbering, offset by -7000, then the two
  * that Node adds. Messages are llhttp's generic ones; each error also

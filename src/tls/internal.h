@@ -1,0 +1,40 @@
+/* The tls layer's private parts: the secure context, the TLS socket and
+ * the error mapping shared by its files. */
+#ifndef LODE_TLS_INTERNAL_H
+#define LODE_TLS_INTERNAL_H
+
+#include <openssl/ssl.h>
+#include "lode/tls.h"
+#include "core/internal.h"
+
+struct lode_tls_context_s {
+  SSL_CTX* ctx;
+  uint32_t refs;
+};
+
+/* Makes the context of a socket's or server's options: the given one
+ * (held) or a new one. Returns 0 or a negative code with `err` filled. */
+int lode__tls_opts_context(const lode_tls_opts_t* o, lode_tls_context_t** out,
+                           lode_error_t* err);
+
+/* Fills `err` from OpenSSL's error queue (its earliest error; the queue is
+ * emptied), as Node's: code LODE_ERR_SSL, name ERR_SSL_* or ERR_OSSL_*,
+ * message OpenSSL's string. With an empty queue, `fallback` is used.
+ * Returns the code. */
+int lode__tls_error_from_queue(lode_error_t* err, int fallback);
+/* Fills `err` for an X509 verify result (LODE_ERR_TLS_CERT_VERIFY, name
+ * Node's code); returns the code. */
+int lode__tls_error_verify(lode_error_t* err, long result);
+/* Node's name for an X509 verify result ("CERT_HAS_EXPIRED"). */
+const char* lode__tls_verify_name(long result);
+
+/* A lode_tls_cert_t of `x` (NULL without memory). */
+lode_tls_cert_t* lode__tls_cert_new(X509* x);
+
+/* Whether `h` is an IPv4 or IPv6 address (Node's net.isIP). */
+int lode__tls_is_ip(const char* h);
+
+/* The SSL index under which an SSL keeps its lode_tls_socket_t. */
+int lode__tls_ssl_index(void);
+
+#endif

@@ -1,0 +1,341 @@
+/* Node's tls.Server (a net server whose connections are wrapped) and
+ * tls.connect (a net connection wrapped by a client). */
+#include "tls/socket.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sni_s {
+  struct sni_s* next;
+  lode_tls_context_t* ctx;
+  char name[];
+} sni_t;
+
+struct lode_tls_server_s {
+  lode__obj_t obj;
+  lode_server_t* net;
+  lode_tls_context_t* ctx;
+  lode_tls_opts_t opts;             /* strings and ALPN borrowed from ctx */
+  const char** alpn;                /* owned copy, NULL-terminated */
+  const lode_tls_server_events_t* ev;
+  const lode_tls_socket_events_t* socket_events;
+  lode__queue_t sockets;            /* in their handshake or open */
+  sni_t* sni;
+};
+
+/* ---- SNI: server.addContext ---- */
+
+static int sni_match(const char* pattern, const char* name) {
+  if (strncmp(pattern, "*.", 2) == 0) {
+    const char* dot = strchr(name, '.');
+    return dot != NULL && dot != name && strcasecmp(dot + 1, pattern + 2) == 0;
+  }
+  return strcasecmp(pattern, name) == 0;
+}
+
+static int on_servername(SSL* ssl, int* alert, void* arg) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (t == NULL || t->server == NULL || name == NULL)
+    return SSL_TLSEXT_ERR_OK;
+  for (sni_t* s = t->server->sni; s != NULL; s = s->next)
+    if (sni_match(s->name, name)) {
+      SSL_set_SSL_CTX(ssl, s->ctx->ctx);
+      /* The new context's verify settings, then this socket's. */
+      SSL_set_verify(ssl, SSL_get_verify_mode(ssl),
+                     SSL_get_verify_callback(ssl));
+      break;
+    }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int lode_tls_server_add_context(lode_tls_server_t* srv, const char* hostname,
+                                lode_tls_context_t* ctx) {
+  if (srv == NULL || hostname == NULL || ctx == NULL) return UV_EINVAL;
+  size_t n = strlen(hostname);
+  sni_t* s = malloc(sizeof(*s) + n + 1);
+  if (s == NULL) return UV_ENOMEM;
+  memcpy(s->name, hostname, n + 1);
+  lode_tls_context_hold(ctx);
+  s->ctx = ctx;
+  s->next = srv->sni;  /* later calls come first */
+  srv->sni = s;
+  return 0;
+}
+
+/* ---- Connections ---- */
+
+static lode_tls_server_t* of_net(lode_server_t* net) {
+  return lode_server_get_data(net);
+}
+
+static void on_connection(lode_server_t* net, lode_socket_t* s) {
+  lode_tls_server_t* srv = of_net(net);
+  if (srv->ev != NULL && srv->ev->on_connection != NULL) {
+    lode__hold(&srv->obj);
+    srv->ev->on_connection(srv, s);
+    if (lode__release(&srv->obj) || lode_socket_destroyed(s)) return;
+  }
+  lode_tls_context_hold(srv->ctx);
+  lode_tls_socket_t* t;
+  lode_tls_opts_t o = srv->opts;
+  o.is_server = 1;
+  int rc = lode__tls_socket_new(lode_socket_stream(s), &o, srv->ctx,
+                                srv->socket_events, &t, NULL);
+  if (rc != 0) {
+    lode_tls_context_release(srv->ctx);
+    lode_socket_destroy_code(s, rc);
+    return;
+  }
+  t->sock = s;
+  t->server = srv;
+  lode__hold(&srv->obj);  /* the socket's, until it closes */
+  lode__queue_insert_tail(&srv->sockets, &t->server_node);
+  lode__tls_socket_start(t);
+}
+
+void lode__tls_server_secure(lode_tls_server_t* srv, lode_tls_socket_t* t) {
+  if (srv->ev != NULL && srv->ev->on_secure_connection != NULL)
+    srv->ev->on_secure_connection(srv, t);
+}
+
+void lode__tls_server_client_error(lode_tls_server_t* srv,
+                                   lode_tls_socket_t* t,
+                                   const lode_error_t* err) {
+  if (srv->ev != NULL && srv->ev->on_tls_client_error != NULL)
+    srv->ev->on_tls_client_error(srv, err, t);
+}
+
+void lode__tls_server_socket_closed(lode_tls_server_t* srv,
+                                    lode_tls_socket_t* t) {
+  lode__queue_remove(&t->server_node);
+  t->server = NULL;
+  lode__release(&srv->obj);
+}
+
+static void on_listening(lode_server_t* net) {
+  lode_tls_server_t* srv = of_net(net);
+  if (srv->ev != NULL && srv->ev->on_listening != NULL)
+    srv->ev->on_listening(srv);
+}
+
+static void on_error(lode_server_t* net, const lode_error_t* err) {
+  lode_tls_server_t* srv = of_net(net);
+  if (srv->ev != NULL && srv->ev->on_error != NULL)
+    srv->ev->on_error(srv, err);
+}
+
+static void on_close(lode_server_t* net) {
+  lode_tls_server_t* srv = of_net(net);
+  if (srv->ev != NULL && srv->ev->on_close != NULL) srv->ev->on_close(srv);
+}
+
+/* Without an on_error of its own, a net server closes on a listen error;
+ * so the table has one only when the user's has. */
+static const lode_server_events_t net_events = {
+  .on_connection = on_connection,
+  .on_listening = on_listening,
+  .on_error = on_error,
+  .on_close = on_close,
+};
+static const lode_server_events_t net_events_no_error = {
+  .on_connection = on_connection,
+  .on_listening = on_listening,
+  .on_close = on_close,
+};
+
+static void free_server(lode__obj_t* o) {
+  lode_tls_server_t* srv = lode__container_of(o, lode_tls_server_t, obj);
+  while (srv->sni != NULL) {
+    sni_t* s = srv->sni;
+    srv->sni = s->next;
+    lode_tls_context_release(s->ctx);
+    free(s);
+  }
+  if (srv->alpn != NULL)
+    for (const char** p = srv->alpn; *p != NULL; p++) free((char*) *p);
+  free(srv->alpn);
+  lode_tls_context_release(srv->ctx);
+  if (srv->net != NULL) lode_server_release(srv->net);
+  free(srv);
+}
+
+static int copy_alpn(lode_tls_server_t* srv, const char* const* names) {
+  if (names == NULL) return 0;
+  size_t n = 0;
+  while (names[n] != NULL) n++;
+  srv->alpn = calloc(n + 1, sizeof(*srv->alpn));
+  if (srv->alpn == NULL) return UV_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    if ((srv->alpn[i] = strdup(names[i])) == NULL) return UV_ENOMEM;
+  srv->opts.alpn_protocols = srv->alpn;
+  return 0;
+}
+
+int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
+                           const lode_tls_server_events_t* ev,
+                           lode_tls_server_t** out, lode_error_t* err) {
+  static const lode_tls_server_opts_t none;
+  if (loop == NULL || out == NULL) return UV_EINVAL;
+  if (opts == NULL) opts = &none;
+  lode_tls_server_t* srv = calloc(1, sizeof(*srv));
+  if (srv == NULL) return UV_ENOMEM;
+  lode__obj_init(&srv->obj, free_server);
+  lode__queue_init(&srv->sockets);
+  srv->ev = ev;
+  srv->socket_events = opts->socket_events;
+  /* What each connection reads of the options; the context's material
+   * is in the context. */
+  srv->opts.reject_unauthorized = opts->tls.reject_unauthorized;
+  srv->opts.request_cert = opts->tls.request_cert;
+  srv->opts.handshake_timeout = opts->tls.handshake_timeout;
+  int rc = lode__tls_opts_context(&opts->tls, &srv->ctx, err);
+  if (rc == 0) rc = copy_alpn(srv, opts->tls.alpn_protocols);
+  if (rc == 0) {
+    SSL_CTX_set_tlsext_servername_callback(srv->ctx->ctx, on_servername);
+    const lode_server_events_t* nev =
+        ev != NULL && ev->on_error != NULL ? &net_events
+                                           : &net_events_no_error;
+    rc = lode_net_create_server(loop, &opts->net, nev, &srv->net);
+  }
+  if (rc != 0) {
+    if (rc == UV_ENOMEM && err != NULL) lode_error_init(err, rc);
+    free_server(&srv->obj);
+    return rc;
+  }
+  lode_server_set_data(srv->net, srv);
+  lode_server_hold(srv->net);
+  *out = srv;
+  return 0;
+}
+
+/* The listen and close callbacks get the TLS server. */
+typedef struct call_s {
+  lode_tls_server_t* srv;
+  lode_tls_server_cb cb;
+  void* arg;
+} call_t;
+
+static void call_done(lode_server_t* net, int status, void* arg) {
+  call_t* c = arg;
+  lode_tls_server_t* srv = c->srv;
+  if (c->cb != NULL) c->cb(srv, status, c->arg);
+  free(c);
+  lode__release(&srv->obj);
+}
+
+static call_t* call_new(lode_tls_server_t* srv, lode_tls_server_cb cb,
+                        void* arg) {
+  call_t* c = malloc(sizeof(*c));
+  if (c == NULL) return NULL;
+  c->srv = srv;
+  c->cb = cb;
+  c->arg = arg;
+  lode__hold(&srv->obj);
+  return c;
+}
+
+int lode_tls_server_listen(lode_tls_server_t* srv,
+                           const lode_listen_opts_t* opts,
+                           lode_tls_server_cb cb, void* arg) {
+  if (srv == NULL) return UV_EINVAL;
+  if (cb == NULL) return lode_server_listen(srv->net, opts, NULL, NULL);
+  call_t* c = call_new(srv, cb, arg);
+  if (c == NULL) return UV_ENOMEM;
+  int rc = lode_server_listen(srv->net, opts, call_done, c);
+  if (rc < 0) {
+    free(c);
+    lode__release(&srv->obj);
+  }
+  return rc;
+}
+
+/* Node's server.close: stops listening; open connections stay. The
+ * server's own reference goes after its close. */
+static void closed(lode_tls_server_t* srv, int status, void* arg) {
+  call_t* c = arg;
+  if (c->cb != NULL) c->cb(srv, status, c->arg);
+  free(c);
+  lode__release(&srv->obj);  /* the server's own */
+}
+
+int lode_tls_server_close(lode_tls_server_t* srv, lode_tls_server_cb cb,
+                          void* arg) {
+  if (srv == NULL) return UV_EINVAL;
+  if (srv->obj.flags & LODE__F_DESTROYED) {
+    /* Closed before: Node's close() again says it is not running. */
+    return LODE_ERR_SERVER_NOT_RUNNING;
+  }
+  call_t* inner = malloc(sizeof(*inner));
+  if (inner == NULL) return UV_ENOMEM;
+  inner->srv = srv;
+  inner->cb = cb;
+  inner->arg = arg;
+  call_t* c = call_new(srv, (lode_tls_server_cb) closed, inner);
+  if (c == NULL) {
+    free(inner);
+    return UV_ENOMEM;
+  }
+  int rc = lode_server_close(srv->net, call_done, c);
+  if (rc == UV_ENOMEM) {
+    free(inner);
+    free(c);
+    lode__release(&srv->obj);
+    return rc;
+  }
+  srv->obj.flags |= LODE__F_DESTROYED;
+  return rc;
+}
+
+int lode_tls_server_address(lode_tls_server_t* srv, lode_net_address_t* out) {
+  return lode_server_address(srv->net, out);
+}
+
+lode_server_t* lode_tls_server_net(lode_tls_server_t* srv) {
+  return srv->net;
+}
+
+void lode_tls_server_hold(lode_tls_server_t* srv) { lode__hold(&srv->obj); }
+void lode_tls_server_release(lode_tls_server_t* srv) {
+  lode__release(&srv->obj);
+}
+void lode_tls_server_set_data(lode_tls_server_t* srv, void* data) {
+  srv->obj.data = data;
+}
+void* lode_tls_server_get_data(const lode_tls_server_t* srv) {
+  return srv->obj.data;
+}
+
+/* ---- tls.connect ---- */
+
+int lode_tls_connect(uv_loop_t* loop, const lode_socket_opts_t* net,
+                     const lode_tls_opts_t* tls,
+                     const lode_tls_socket_events_t* ev,
+                     lode_tls_socket_t** out, lode_error_t* err) {
+  static const lode_tls_opts_t none;
+  if (loop == NULL || net == NULL || out == NULL) return UV_EINVAL;
+  if (tls == NULL) tls = &none;
+  lode_tls_context_t* ctx;
+  int rc = lode__tls_opts_context(tls, &ctx, err);
+  if (rc != 0) return rc;
+  lode_socket_t* s;
+  rc = lode_net_connect(loop, net, NULL, &s);
+  if (rc != 0) {
+    lode_tls_context_release(ctx);
+    return rc;
+  }
+  lode_tls_opts_t o = *tls;
+  o.is_server = 0;
+  if (o.host == NULL) o.host = net->host != NULL ? net->host : "localhost";
+  lode_tls_socket_t* t;
+  rc = lode__tls_socket_new(lode_socket_stream(s), &o, ctx, ev, &t, err);
+  if (rc != 0) {
+    lode_tls_context_release(ctx);
+    lode_socket_destroy(s, NULL);
+    return rc;
+  }
+  t->sock = s;
+  lode__tls_socket_start(t);
+  *out = t;
+  return 0;
+}

@@ -1,0 +1,881 @@
+/* Node's tls.TLSSocket: a duplex stream over another one, with OpenSSL fed
+ * through memory BIOs. The TLS socket is the reader of the stream under
+ * it: ciphertext comes in through on_data, goes into `net_in`, and what
+ * OpenSSL writes to `net_out` is written to the stream under it at once.
+ * Every event comes from a callback of the stream under it (or the
+ * socket's timer), so none is emitted inside the call that caused it. */
+#include "tls/socket.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#define HIGH_WATER_MARK (16 * 1024)
+#define READ_CHUNK (16 * 1024)
+#define DEFAULT_HANDSHAKE_TIMEOUT 120000
+
+static int ssl_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void make_index(void) {
+  ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+int lode__tls_ssl_index(void) {
+  pthread_once(&index_once, make_index);
+  return ssl_index;
+}
+
+lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl) {
+  return SSL_get_ex_data(ssl, lode__tls_ssl_index());
+}
+
+static lode_tls_socket_t* tls_of(const lode_stream_t* s) {
+  return lode__container_of(s, lode_tls_socket_t, stream);
+}
+
+static int has(const lode_tls_socket_t* t, uint32_t f) {
+  return (t->obj.flags & f) != 0;
+}
+
+static int dead(const lode_tls_socket_t* t) {
+  return has(t, LODE__F_DESTROYED);
+}
+
+static void hold(lode_tls_socket_t* t) { lode__hold(&t->obj); }
+
+/* ---- Completions ---- */
+
+static void complete(lode_tls_socket_t* t, void (*cb)(void), void* arg,
+                     int tls_form, int status) {
+  if (cb == NULL) return;
+  if (tls_form)
+    ((lode_tls_socket_cb) cb)(t, status, arg);
+  else
+    ((lode_stream_cb) cb)(&t->stream, status, arg);
+}
+
+static tls_req_t* req_new(lode_tls_socket_t* t, void (*cb)(void), void* arg,
+                          int tls_form, size_t len) {
+  tls_req_t* r = malloc(sizeof(*r) + len);
+  if (r == NULL) return NULL;
+  r->t = t;
+  r->cb = cb;
+  r->arg = arg;
+  r->tls_form = tls_form;
+  r->is_end = 0;
+  r->len = len;
+  lode__queue_init(&r->q);
+  return r;
+}
+
+/* The stream under it finished a write (or end) that carried a user's. */
+static void under_done(lode_stream_t* under, int status, void* arg) {
+  tls_req_t* r = arg;
+  lode_tls_socket_t* t = r->t;
+  void (*cb)(void) = r->cb;
+  void* cb_arg = r->arg;
+  int form = r->tls_form;
+  free(r);
+  if (status == LODE_ERR_STREAM_DESTROYED || status == UV_ECANCELED)
+    status = LODE_ERR_STREAM_DESTROYED;
+  hold(t);
+  complete(t, cb, cb_arg, form, status);
+  lode__release(&t->obj);
+}
+
+/* ---- Events, reader first ---- */
+
+static void emit_error_now(lode_tls_socket_t* t, const lode_error_t* e) {
+  lode_stream_emit_error(&t->stream, e);
+  if (t->ev != NULL && t->ev->on_error != NULL) t->ev->on_error(t, e);
+}
+
+/* Keeps the first error, for on_close's time. */
+static void set_error(lode_tls_socket_t* t, const lode_error_t* e) {
+  t->obj.flags |= TF_HAD_ERROR;
+  if (t->err != NULL || e == NULL) return;
+  t->err = lode_error_copy(e);
+  if (t->err == NULL) {
+    lode_error_t c;
+    lode_error_init(&c, e->code);
+    t->err = lode_error_copy(&c);
+  }
+}
+
+/* ---- Output ---- */
+
+/* Writes what OpenSSL produced to the stream under it; `r` (may be NULL)
+ * completes with that write. Returns the write's answer (1 when nothing
+ * was pending). */
+static int flush_out(lode_tls_socket_t* t, tls_req_t* r) {
+  char* p;
+  long n = BIO_get_mem_data(t->net_out, &p);
+  int rc = 1;
+  if (n > 0 && !has(t, TF_UNDER_CLOSED)) {
+    rc = lode_stream_write(t->under, (lode_slice_t){ p, (size_t) n },
+                           r ? under_done : NULL, r);
+    if (rc < 0 && r != NULL) {
+      /* The stream under it is gone: the write fails later, as Node's. */
+      lode__queue_insert_tail(&t->pending, &r->q);
+      r = NULL;
+    } else {
+      r = NULL;
+    }
+  }
+  (void) BIO_reset(t->net_out);
+  if (r != NULL) {
+    /* Nothing to send (an empty write): complete it with the stream's
+     * next write, or at once when there is none. */
+    int w = lode_stream_write(t->under, (lode_slice_t){ "", 0 }, under_done,
+                              r);
+    if (w < 0) lode__queue_insert_tail(&t->pending, &r->q);
+  }
+  return rc;
+}
+
+static void destroy_with(lode_tls_socket_t* t, const lode_error_t* e) {
+  if (dead(t)) return;
+  t->obj.flags |= LODE__F_DESTROYED;
+  if (e != NULL) set_error(t, e);
+  if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
+  if (!has(t, TF_UNDER_CLOSED)) lode_stream_destroy(t->under, NULL);
+}
+
+static int ssl_write_all(lode_tls_socket_t* t, const char* p, size_t len) {
+  while (len > 0) {
+    int chunk = len > INT32_MAX ? INT32_MAX : (int) len;
+    int n = SSL_write(t->ssl, p, chunk);
+    if (n <= 0) {
+      lode_error_t e;
+      lode__tls_error_from_queue(&e, LODE_ERR_SSL);
+      destroy_with(t, &e);
+      return e.code;
+    }
+    p += n;
+    len -= (size_t) n;
+  }
+  return 0;
+}
+
+/* Encrypts one write and hands it on. */
+static int send_plain(lode_tls_socket_t* t, const lode_slice_t* bufs,
+                      size_t nbufs, tls_req_t* r) {
+  for (size_t i = 0; i < nbufs; i++) {
+    int rc = ssl_write_all(t, bufs[i].base, bufs[i].len);
+    if (rc != 0) {
+      free(r);
+      return rc;
+    }
+    /* Keep OpenSSL's output small: send each buffer's records on. */
+    if (i + 1 < nbufs) flush_out(t, NULL);
+  }
+  return flush_out(t, r);
+}
+
+static void send_end(lode_tls_socket_t* t, tls_req_t* r) {
+  if (!has(t, TF_UNDER_CLOSED)) {
+    /* close_notify, then the end of the stream under it. */
+    SSL_shutdown(t->ssl);
+    ERR_clear_error();
+    flush_out(t, NULL);
+    if (lode_stream_end(t->under, r ? under_done : NULL, r) >= 0) return;
+  }
+  if (r != NULL) lode__queue_insert_tail(&t->pending, &r->q);
+}
+
+/* After the handshake: what was written before it goes out, in order. */
+static void flush_pending(lode_tls_socket_t* t) {
+  lode__queue_t q;
+  lode__queue_init(&q);
+  lode__queue_move(&t->pending, &q);
+  while (!lode__queue_empty(&q) && !dead(t)) {
+    tls_req_t* r = lode__container_of(lode__queue_head(&q), tls_req_t, q);
+    lode__queue_remove(&r->q);
+    if (r->is_end) {
+      send_end(t, r);
+    } else {
+      lode_slice_t b = { r->data, r->len };
+      tls_req_t* done = req_new(t, r->cb, r->arg, r->tls_form, 0);
+      if (done == NULL) {
+        lode__queue_insert_tail(&t->pending, &r->q);
+        continue;
+      }
+      send_plain(t, &b, 1, done);
+      free(r);
+    }
+  }
+  lode__queue_move(&q, &t->pending);  /* left by a destroy: fail later */
+}
+
+static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
+                    size_t nbufs, void (*cb)(void), void* arg,
+                    int tls_form) {
+  if (dead(t)) return LODE_ERR_STREAM_DESTROYED;
+  if (has(t, TF_ENDING)) {
+    lode_error_t e;
+    lode_error_init(&e, LODE_ERR_STREAM_WRITE_AFTER_END);
+    destroy_with(t, &e);
+    return LODE_ERR_STREAM_WRITE_AFTER_END;
+  }
+  if (has(t, TF_SECURE)) {
+    tls_req_t* r = cb != NULL ? req_new(t, cb, arg, tls_form, 0) : NULL;
+    if (cb != NULL && r == NULL) return UV_ENOMEM;
+    int rc = send_plain(t, bufs, nbufs, r);
+    if (rc == 0) t->obj.flags |= TF_NEED_DRAIN;
+    return rc;
+  }
+  size_t len = 0;
+  for (size_t i = 0; i < nbufs; i++) len += bufs[i].len;
+  tls_req_t* r = req_new(t, cb, arg, tls_form, len);
+  if (r == NULL) return UV_ENOMEM;
+  len = 0;
+  for (size_t i = 0; i < nbufs; i++) {
+    if (bufs[i].len > 0) memcpy(r->data + len, bufs[i].base, bufs[i].len);
+    len += bufs[i].len;
+  }
+  lode__queue_insert_tail(&t->pending, &r->q);
+  size_t queued = 0;
+  lode__queue_t* e;
+  lode__queue_foreach(e, &t->pending)
+    queued += lode__container_of(e, tls_req_t, q)->len;
+  if (queued < HIGH_WATER_MARK) return 1;
+  t->obj.flags |= TF_NEED_DRAIN;
+  return 0;
+}
+
+static int do_end(lode_tls_socket_t* t, void (*cb)(void), void* arg,
+                  int tls_form) {
+  if (dead(t)) return LODE_ERR_STREAM_DESTROYED;
+  if (has(t, TF_ENDING)) return LODE_ERR_STREAM_ALREADY_FINISHED;
+  tls_req_t* r = cb != NULL ? req_new(t, cb, arg, tls_form, 0) : NULL;
+  if (cb != NULL && r == NULL) return UV_ENOMEM;
+  t->obj.flags |= TF_ENDING;
+  if (has(t, TF_SECURE)) {
+    send_end(t, r);
+    return 0;
+  }
+  if (r == NULL && (r = req_new(t, NULL, NULL, 0, 0)) == NULL)
+    return UV_ENOMEM;
+  r->is_end = 1;
+  lode__queue_insert_tail(&t->pending, &r->q);
+  return 0;
+}
+
+/* ---- The handshake ---- */
+
+static void fail_handshake(lode_tls_socket_t* t, const lode_error_t* e) {
+  flush_out(t, NULL);  /* the alert, if OpenSSL made one */
+  if (t->server != NULL) {
+    t->obj.flags |= TF_QUIET;
+    t->obj.flags |= TF_HAD_ERROR;
+    hold(t);
+    lode__tls_server_client_error(t->server, t, e);
+    destroy_with(t, NULL);
+    lode__release(&t->obj);  /* its own reference keeps it till close */
+    return;
+  }
+  destroy_with(t, e);
+}
+
+/* Node's onConnectSecure: the chain's result, then the host name. */
+static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
+  long v = SSL_get_verify_result(t->ssl);
+  X509* peer = SSL_get1_peer_certificate(t->ssl);
+  if (peer == NULL && v == X509_V_OK) v = X509_V_ERR_UNSPECIFIED;
+  int rc = 0;
+  if (v != X509_V_OK) {
+    rc = lode__tls_error_verify(e, v);
+  } else if (!SSL_session_reused(t->ssl)) {
+    const char* name = t->servername ? t->servername
+                                     : t->host ? t->host : "localhost";
+    lode_tls_cert_t* c = lode__tls_cert_new(peer);
+    if (c == NULL) {
+      lode_error_init(e, UV_ENOMEM);
+      rc = UV_ENOMEM;
+    } else if (t->check_identity != NULL) {
+      rc = t->check_identity(name, c, e, t->check_identity_arg);
+    } else {
+      rc = lode_tls_check_server_identity(name, c, e);
+    }
+    lode_tls_cert_free(c);
+  }
+  X509_free(peer);
+  if (rc != 0) t->authorization_error = e->name;
+  t->authorized = rc == 0;
+  return rc;
+}
+
+static void record_alpn(lode_tls_socket_t* t) {
+  const unsigned char* p;
+  unsigned n;
+  SSL_get0_alpn_selected(t->ssl, &p, &n);
+  if (n == 0) return;
+  t->alpn_selected = malloc(n + 1);
+  if (t->alpn_selected == NULL) return;
+  memcpy(t->alpn_selected, p, n);
+  t->alpn_selected[n] = '\0';
+}
+
+static void on_secure(lode_tls_socket_t* t) {
+  t->obj.flags |= TF_SECURE;
+  if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
+  record_alpn(t);
+  if (t->is_server) {
+    flush_out(t, NULL);
+    const char* sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
+    if (sni != NULL && t->servername == NULL) t->servername = strdup(sni);
+    if (t->request_cert) {
+      long v = SSL_get_verify_result(t->ssl);
+      X509* peer = SSL_get1_peer_certificate(t->ssl);
+      if (peer == NULL && v == X509_V_OK) v = X509_V_ERR_UNSPECIFIED;
+      X509_free(peer);
+      t->authorized = v == X509_V_OK;
+      if (!t->authorized) {
+        t->authorization_error = peer == NULL ? "UNABLE_TO_GET_ISSUER_CERT"
+                                              : lode__tls_verify_name(v);
+        if (t->reject_unauthorized) {
+          destroy_with(t, NULL);
+          return;
+        }
+      }
+    }
+    flush_pending(t);
+    if (dead(t)) return;
+    if (t->ev != NULL && t->ev->on_secure != NULL) {
+      t->ev->on_secure(t);
+      if (dead(t)) return;
+    }
+    if (t->server != NULL) lode__tls_server_secure(t->server, t);
+    return;
+  }
+  lode_error_t e;
+  if (verify_client_side(t, &e) != 0 && t->reject_unauthorized) {
+    /* As Node, the client's Finished never goes: to the server the
+     * connection ends in the middle of its handshake. */
+    (void) BIO_reset(t->net_out);
+    destroy_with(t, &e);
+    return;
+  }
+  flush_out(t, NULL);
+  flush_pending(t);
+  if (dead(t)) return;
+  if (t->ev != NULL && t->ev->on_secure_connect != NULL)
+    t->ev->on_secure_connect(t);
+}
+
+/* Returns 1 when the handshake is done, 0 when it waits for bytes, -1
+ * when it failed (the socket is being destroyed). */
+static int handshake(lode_tls_socket_t* t) {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(t->ssl);
+  if (rc == 1) return 1;  /* on_secure sends the last flight */
+  int why = SSL_get_error(t->ssl, rc);
+  if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+    flush_out(t, NULL);
+    return 0;
+  }
+  lode_error_t e;
+  long v = SSL_get_verify_result(t->ssl);
+  if (ERR_peek_error() == 0 && v != X509_V_OK)
+    lode__tls_error_verify(&e, v);
+  else
+    lode__tls_error_from_queue(&e, UV_ECONNRESET);
+  fail_handshake(t, &e);
+  return -1;
+}
+
+/* ---- Input ---- */
+
+static void emit_end(lode_tls_socket_t* t) {
+  if (has(t, TF_READ_ENDED)) return;
+  t->obj.flags |= TF_READ_ENDED;
+  lode_stream_emit_end(&t->stream);
+  if (dead(t)) return;
+  if (t->ev != NULL && t->ev->on_end != NULL) t->ev->on_end(t);
+}
+
+/* Reads what OpenSSL has decrypted, while the socket flows. */
+static void read_plain(lode_tls_socket_t* t) {
+  char buf[READ_CHUNK];
+  while (!dead(t) && !has(t, TF_PAUSED | TF_READ_ENDED)) {
+    ERR_clear_error();
+    int n = SSL_read(t->ssl, buf, sizeof(buf));
+    if (n > 0) {
+      lode_slice_t d = { buf, (size_t) n };
+      lode_stream_emit_data(&t->stream, d);
+      if (dead(t)) return;
+      if (t->ev != NULL && t->ev->on_data != NULL) t->ev->on_data(t, d);
+      continue;
+    }
+    int why = SSL_get_error(t->ssl, n);
+    flush_out(t, NULL);  /* replies OpenSSL makes while reading */
+    if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+      /* Without auto-retry OpenSSL stops after a record that carried no
+       * data (a session ticket, a key update): go on while bytes wait. */
+      if (BIO_ctrl_pending(t->net_in) > 0) continue;
+      return;
+    }
+    if (why == SSL_ERROR_ZERO_RETURN) {  /* close_notify */
+      emit_end(t);
+      return;
+    }
+    lode_error_t e;
+    lode__tls_error_from_queue(&e, UV_ECONNRESET);
+    destroy_with(t, &e);
+    return;
+  }
+}
+
+/* One pass: the handshake while it lasts, then the plain text. */
+static void pump(lode_tls_socket_t* t) {
+  hold(t);
+  if (!has(t, TF_SECURE)) {
+    int h = handshake(t);
+    if (h == 1) on_secure(t);
+    if (h != 1 || dead(t)) goto out;
+  }
+  read_plain(t);
+out:
+  lode__release(&t->obj);
+}
+
+static void on_under_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  lode_tls_socket_t* t = ctx;
+  if (dead(t)) return;
+  BIO_write(t->net_in, d.base, (int) d.len);
+  pump(t);
+}
+
+static void disconnected(lode_tls_socket_t* t) {
+  lode_error_t e;
+  if (t->is_server) {
+    lode_error_init(&e, UV_ECONNRESET);
+    lode_error_set_message(&e, "socket hang up");
+  } else {
+    lode_error_init(&e, UV_ECONNRESET);
+    lode_error_set_message(&e, "Client network socket disconnected before "
+                               "secure TLS connection was established");
+    if (t->sock != NULL) {
+      const char* a = lode_socket_remote_address(t->sock);
+      if (a != NULL) {
+        snprintf(e.address_buf_, sizeof(e.address_buf_), "%s", a);
+        e.address = e.address_buf_;
+      }
+      int port = lode_socket_remote_port(t->sock);
+      e.port = port > 0 ? port : -1;
+    }
+  }
+  fail_handshake(t, &e);
+}
+
+static void on_under_end(void* ctx, lode_stream_t* s) {
+  lode_tls_socket_t* t = ctx;
+  if (dead(t)) return;
+  hold(t);
+  if (!has(t, TF_SECURE)) {
+    disconnected(t);
+  } else {
+    /* A plain end of stream without close_notify ends the socket as
+     * close_notify does (Node reports no error for it). */
+    if (!has(t, TF_PAUSED)) read_plain(t);
+    if (!dead(t)) emit_end(t);
+    /* allowHalfOpen is off for a TLS socket: end our side too. */
+    if (!dead(t) && !has(t, TF_ENDING)) do_end(t, NULL, NULL, 0);
+  }
+  lode__release(&t->obj);
+}
+
+static void on_under_drain(void* ctx, lode_stream_t* s) {
+  lode_tls_socket_t* t = ctx;
+  if (dead(t) || !has(t, TF_NEED_DRAIN)) return;
+  t->obj.flags &= ~(uint32_t) TF_NEED_DRAIN;
+  hold(t);
+  lode_stream_emit_drain(&t->stream);
+  if (!dead(t) && t->ev != NULL && t->ev->on_drain != NULL)
+    t->ev->on_drain(t);
+  lode__release(&t->obj);
+}
+
+static void on_under_error(void* ctx, lode_stream_t* s,
+                           const lode_error_t* err) {
+  lode_tls_socket_t* t = ctx;
+  if (!has(t, TF_SECURE) && t->server != NULL && !dead(t)) {
+    hold(t);
+    fail_handshake(t, err);
+    lode__release(&t->obj);
+    return;
+  }
+  set_error(t, err);
+  t->obj.flags |= LODE__F_DESTROYED;
+}
+
+static void timer_closed(uv_handle_t* h) {
+  free(lode__container_of((uv_timer_t*) h, lode_tls_socket_t, timer));
+}
+
+/* The last events: error, the callbacks of what was never written,
+ * close; then the socket's own reference goes. */
+static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
+  lode_tls_socket_t* t = ctx;
+  t->obj.flags |= TF_UNDER_CLOSED | LODE__F_DESTROYED;
+  if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
+  hold(t);
+  lode_error_t* err = t->err;
+  t->err = NULL;
+  if (err != NULL && !has(t, TF_QUIET)) emit_error_now(t, err);
+  while (!lode__queue_empty(&t->pending)) {
+    tls_req_t* r = lode__container_of(lode__queue_head(&t->pending),
+                                      tls_req_t, q);
+    lode__queue_remove(&r->q);
+    complete(t, r->cb, r->arg, r->tls_form, LODE_ERR_STREAM_DESTROYED);
+    free(r);
+  }
+  int had = err != NULL || has(t, TF_HAD_ERROR) || had_error;
+  t->obj.flags |= LODE__F_CLOSED;
+  lode_stream_emit_close(&t->stream, had);
+  if (t->ev != NULL && t->ev->on_close != NULL) t->ev->on_close(t, had);
+  if (t->server != NULL) lode__tls_server_socket_closed(t->server, t);
+  lode_error_free(err);
+  lode__release(&t->obj);
+  lode__release(&t->obj);  /* its own */
+}
+
+static const lode_stream_reader_t under_reader = {
+  .on_data = on_under_data,
+  .on_end = on_under_end,
+  .on_drain = on_under_drain,
+  .on_error = on_under_error,
+  .on_close = on_under_close,
+};
+
+/* ---- Timer: the handshake timeout, and read passes after resume ---- */
+
+static void on_timer(uv_timer_t* h) {
+  lode_tls_socket_t* t = lode__container_of(h, lode_tls_socket_t, timer);
+  if (dead(t)) return;
+  if (!has(t, TF_SECURE)) {
+    lode_error_t e;
+    lode_error_init(&e, LODE_ERR_TLS_HANDSHAKE_TIMEOUT);
+    hold(t);
+    fail_handshake(t, &e);
+    lode__release(&t->obj);
+    return;
+  }
+  if (has(t, TF_KICK)) {
+    t->obj.flags &= ~(uint32_t) TF_KICK;
+    pump(t);
+  }
+}
+
+/* ---- The stream interface ---- */
+
+static int ops_write(lode_stream_t* s, const lode_slice_t* bufs,
+                     size_t nbufs, lode_stream_cb cb, void* arg) {
+  return do_write(tls_of(s), bufs, nbufs, (void (*)(void)) cb, arg, 0);
+}
+
+static int ops_end(lode_stream_t* s, lode_stream_cb cb, void* arg) {
+  return do_end(tls_of(s), (void (*)(void)) cb, arg, 0);
+}
+
+static void ops_destroy(lode_stream_t* s, const lode_error_t* err) {
+  destroy_with(tls_of(s), err);
+}
+
+static void ops_pause(lode_stream_t* s) {
+  lode_tls_socket_t* t = tls_of(s);
+  t->obj.flags |= TF_PAUSED;
+  lode_stream_pause(t->under);
+}
+
+static void ops_resume(lode_stream_t* s) {
+  lode_tls_socket_t* t = tls_of(s);
+  if (!has(t, TF_PAUSED)) return;
+  t->obj.flags &= ~(uint32_t) TF_PAUSED;
+  lode_stream_resume(t->under);
+  /* OpenSSL may hold decrypted bytes no new input will bring out. */
+  if (has(t, TF_SECURE) && !dead(t) && has(t, TF_TIMER)) {
+    t->obj.flags |= TF_KICK;
+    uv_timer_start(&t->timer, on_timer, 0, 0);
+  }
+}
+
+static void ops_cork(lode_stream_t* s) { lode_stream_cork(tls_of(s)->under); }
+static void ops_uncork(lode_stream_t* s) {
+  lode_stream_uncork(tls_of(s)->under);
+}
+
+static size_t ops_writable_length(const lode_stream_t* s) {
+  return lode_stream_writable_length(tls_of(s)->under);
+}
+
+static void ops_hold(lode_stream_t* s) { lode__hold(&tls_of(s)->obj); }
+static void ops_release(lode_stream_t* s) { lode__release(&tls_of(s)->obj); }
+
+static const lode_stream_ops_t tls_ops = {
+  .write = ops_write,
+  .end = ops_end,
+  .destroy = ops_destroy,
+  .pause = ops_pause,
+  .resume = ops_resume,
+  .cork = ops_cork,
+  .uncork = ops_uncork,
+  .writable_length = ops_writable_length,
+  .hold = ops_hold,
+  .release = ops_release,
+};
+
+/* ---- Making one ---- */
+
+static void free_tls(lode__obj_t* o) {
+  lode_tls_socket_t* t = lode__container_of(o, lode_tls_socket_t, obj);
+  lode_error_free(t->err);
+  SSL_free(t->ssl);  /* frees both BIOs */
+  lode_tls_context_release(t->ctx);
+  if (t->under != NULL) lode_stream_release(t->under);
+  free(t->servername);
+  free(t->host);
+  free(t->alpn);
+  free(t->alpn_selected);
+  if (has(t, TF_TIMER))
+    uv_close((uv_handle_t*) &t->timer, timer_closed);
+  else
+    free(t);
+}
+
+/* ALPN's wire form: each name with its length byte before it. */
+static int alpn_wire(const char* const* names, unsigned char** out,
+                     unsigned* len) {
+  size_t n = 0;
+  for (const char* const* p = names; *p != NULL; p++) {
+    size_t l = strlen(*p);
+    if (l == 0 || l > 255) return UV_EINVAL;
+    n += l + 1;
+  }
+  if (n == 0 || n > 65535) return n == 0 ? 0 : UV_EINVAL;
+  unsigned char* w = malloc(n);
+  if (w == NULL) return UV_ENOMEM;
+  size_t at = 0;
+  for (const char* const* p = names; *p != NULL; p++) {
+    size_t l = strlen(*p);
+    w[at++] = (unsigned char) l;
+    memcpy(w + at, *p, l);
+    at += l;
+  }
+  *out = w;
+  *len = (unsigned) n;
+  return 0;
+}
+
+/* Node sends SNI for names, never for IP addresses. */
+int lode__tls_is_ip(const char* h) {
+  unsigned char buf[16];
+  return uv_inet_pton(AF_INET, h, buf) == 0 ||
+         uv_inet_pton(AF_INET6, h, buf) == 0;
+}
+
+static int alpn_select(SSL* ssl, const unsigned char** out,
+                       unsigned char* outlen, const unsigned char* in,
+                       unsigned inlen, void* arg) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  if (t == NULL || t->alpn == NULL) return SSL_TLSEXT_ERR_NOACK;
+  /* The server's order first, as Node's. */
+  int rc = SSL_select_next_proto((unsigned char**) out, outlen, t->alpn,
+                                 t->alpn_len, in, inlen);
+  return rc == OPENSSL_NPN_NEGOTIATED ? SSL_TLSEXT_ERR_OK
+                                      : SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/* The chain's result is kept (SSL_get_verify_result) and judged after
+ * the handshake, as Node does. */
+static int accept_any(int ok, X509_STORE_CTX* c) { return 1; }
+
+static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
+  SSL* ssl = t->ssl;
+  SSL_set_ex_data(ssl, lode__tls_ssl_index(), t);
+  if (o->alpn_protocols != NULL) {
+    int rc = alpn_wire(o->alpn_protocols, &t->alpn, &t->alpn_len);
+    if (rc != 0) return rc;
+  }
+  if (t->is_server) {
+    SSL_set_accept_state(ssl);
+    if (t->alpn != NULL)
+      SSL_CTX_set_alpn_select_cb(t->ctx->ctx, alpn_select, NULL);
+    if (t->request_cert)
+      SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
+    return 0;
+  }
+  SSL_set_connect_state(ssl);
+  /* Verification happens after the handshake (Node's onConnectSecure), so
+   * the chain's result is only recorded during it. */
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
+  if (t->servername != NULL && !lode__tls_is_ip(t->servername))
+    SSL_set_tlsext_host_name(ssl, t->servername);
+  if (t->alpn != NULL && SSL_set_alpn_protos(ssl, t->alpn, t->alpn_len) != 0)
+    return UV_ENOMEM;
+  if (o->session.len > 0) {
+    const unsigned char* p = (const unsigned char*) o->session.base;
+    SSL_SESSION* sess = d2i_SSL_SESSION(NULL, &p, (long) o->session.len);
+    if (sess != NULL) SSL_set_session(ssl, sess);
+    SSL_SESSION_free(sess);
+    ERR_clear_error();
+  }
+  return 0;
+}
+
+static char* dup_or_null(const char* s, int* failed) {
+  if (s == NULL) return NULL;
+  char* d = strdup(s);
+  if (d == NULL) *failed = 1;
+  return d;
+}
+
+int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
+                         lode_tls_context_t* ctx,
+                         const lode_tls_socket_events_t* ev,
+                         lode_tls_socket_t** out, lode_error_t* err) {
+  lode_tls_socket_t* t = calloc(1, sizeof(*t));
+  if (t == NULL) return UV_ENOMEM;
+  lode__obj_init(&t->obj, free_tls);
+  lode__queue_init(&t->pending);
+  lode__queue_init(&t->server_node);
+  t->stream.ops = &tls_ops;
+  t->stream.loop = under->loop;
+  t->ctx = ctx;
+  t->ev = ev;
+  t->is_server = o->is_server;
+  t->reject_unauthorized = LODE_OPT_BOOL(o->reject_unauthorized, 1);
+  t->request_cert = o->request_cert > 0;
+  t->check_identity = o->check_server_identity;
+  t->check_identity_arg = o->check_server_identity_arg;
+  int failed = 0;
+  t->host = dup_or_null(o->host, &failed);
+  if (!t->is_server)
+    t->servername = dup_or_null(o->servername ? o->servername : o->host,
+                                &failed);
+  t->ssl = SSL_new(ctx->ctx);
+  t->net_in = BIO_new(BIO_s_mem());
+  t->net_out = BIO_new(BIO_s_mem());
+  int rc = failed || t->ssl == NULL || t->net_in == NULL ||
+                   t->net_out == NULL
+               ? UV_ENOMEM
+               : 0;
+  if (rc == 0) {
+    BIO_set_mem_eof_return(t->net_in, -1);
+    SSL_set_bio(t->ssl, t->net_in, t->net_out);
+    rc = configure_ssl(t, o);
+  } else {
+    BIO_free(t->net_in);  /* not the SSL's yet */
+    BIO_free(t->net_out);
+  }
+  if (rc == 0 && uv_timer_init(under->loop, &t->timer) == 0) {
+    t->obj.flags |= TF_TIMER;
+    uv_unref((uv_handle_t*) &t->timer);
+  }
+  if (rc != 0) {
+    ERR_clear_error();
+    t->ctx = NULL;  /* the caller's to release */
+    if (err != NULL) lode_error_init(err, rc);
+    free_tls(&t->obj);
+    return rc;
+  }
+  t->handshake_timeout = o->handshake_timeout ? o->handshake_timeout
+                                              : DEFAULT_HANDSHAKE_TIMEOUT;
+  lode_stream_hold(under);
+  t->under = under;
+  *out = t;
+  return 0;
+}
+
+/* Takes the stream under it and starts: a client sends its hello. */
+void lode__tls_socket_start(lode_tls_socket_t* t) {
+  lode_stream_set_reader(t->under, &under_reader, t);
+  if (t->is_server && has(t, TF_TIMER) && t->server != NULL) {
+    uv_ref((uv_handle_t*) &t->timer);
+    uv_timer_start(&t->timer, on_timer, t->handshake_timeout, 0);
+  }
+  if (!t->is_server) {
+    hold(t);
+    handshake(t);
+    lode__release(&t->obj);
+  }
+}
+
+int lode_tls_socket_create(lode_stream_t* under, const lode_tls_opts_t* opts,
+                           const lode_tls_socket_events_t* ev,
+                           lode_tls_socket_t** out, lode_error_t* err) {
+  static const lode_tls_opts_t none;
+  if (under == NULL || out == NULL) return UV_EINVAL;
+  if (opts == NULL) opts = &none;
+  lode_tls_context_t* ctx;
+  int rc = lode__tls_opts_context(opts, &ctx, err);
+  if (rc != 0) return rc;
+  lode_tls_socket_t* t;
+  rc = lode__tls_socket_new(under, opts, ctx, ev, &t, err);
+  if (rc != 0) {
+    lode_tls_context_release(ctx);
+    return rc;
+  }
+  t->sock = lode_socket_from_stream(under);
+  lode__tls_socket_start(t);
+  *out = t;
+  return 0;
+}
+
+/* ---- The public wrappers ---- */
+
+lode_stream_t* lode_tls_socket_stream(lode_tls_socket_t* t) {
+  return t != NULL ? &t->stream : NULL;
+}
+
+lode_tls_socket_t* lode_tls_socket_from_stream(lode_stream_t* s) {
+  return s != NULL && s->ops == &tls_ops ? tls_of(s) : NULL;
+}
+
+lode_stream_t* lode_tls_socket_under(lode_tls_socket_t* t) {
+  return t->under;
+}
+
+lode_socket_t* lode_tls_socket_socket(lode_tls_socket_t* t) {
+  return t->sock;
+}
+
+void lode_tls_socket_set_events(lode_tls_socket_t* t,
+                                const lode_tls_socket_events_t* ev) {
+  t->ev = ev;
+}
+
+void lode_tls_socket_set_data(lode_tls_socket_t* t, void* data) {
+  t->obj.data = data;
+}
+
+void* lode_tls_socket_get_data(const lode_tls_socket_t* t) {
+  return t->obj.data;
+}
+
+int lode_tls_socket_write(lode_tls_socket_t* t, lode_slice_t data,
+                          lode_tls_socket_cb cb, void* arg) {
+  if (t == NULL) return UV_EINVAL;
+  if (data.base == NULL && data.len > 0) return LODE_ERR_STREAM_NULL_VALUES;
+  return do_write(t, &data, 1, (void (*)(void)) cb, arg, 1);
+}
+
+int lode_tls_socket_end(lode_tls_socket_t* t, lode_tls_socket_cb cb,
+                        void* arg) {
+  return t != NULL ? do_end(t, (void (*)(void)) cb, arg, 1) : UV_EINVAL;
+}
+
+void lode_tls_socket_destroy(lode_tls_socket_t* t, const lode_error_t* err) {
+  if (t != NULL) destroy_with(t, err);
+}
+
+void lode_tls_socket_pause(lode_tls_socket_t* t) { ops_pause(&t->stream); }
+void lode_tls_socket_resume(lode_tls_socket_t* t) { ops_resume(&t->stream); }
+void lode_tls_socket_hold(lode_tls_socket_t* t) { lode__hold(&t->obj); }
+void lode_tls_socket_release(lode_tls_socket_t* t) {
+  lode__release(&t->obj);
+}

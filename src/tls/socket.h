@@ -1,0 +1,78 @@
+/* The TLS socket's state, shared by the socket, its getters and the
+ * server. */
+#ifndef LODE_TLS_SOCKET_H
+#define LODE_TLS_SOCKET_H
+
+#include "tls/internal.h"
+
+enum {
+  TF_SECURE = LODE__F_KIND << 0,      /* the handshake is done */
+  TF_PAUSED = LODE__F_KIND << 1,
+  TF_ENDING = LODE__F_KIND << 2,      /* end() was called */
+  TF_READ_ENDED = LODE__F_KIND << 3,  /* on_end was emitted */
+  TF_UNDER_CLOSED = LODE__F_KIND << 4,
+  TF_NEED_DRAIN = LODE__F_KIND << 5,
+  TF_TIMER = LODE__F_KIND << 6,       /* the timer handle is open */
+  TF_HAD_ERROR = LODE__F_KIND << 7,
+  TF_QUIET = LODE__F_KIND << 8,       /* the server reported the error */
+  TF_KICK = LODE__F_KIND << 9,        /* the timer runs a read pass */
+};
+
+/* A write or end made before the handshake ended, or in flight. */
+typedef struct tls_req_s {
+  lode__queue_t q;
+  struct lode_tls_socket_s* t;
+  void (*cb)(void);   /* lode_stream_cb or lode_tls_socket_cb */
+  void* arg;
+  int tls_form;       /* cb is a lode_tls_socket_cb */
+  int is_end;
+  size_t len;
+  char data[];
+} tls_req_t;
+
+struct lode_tls_socket_s {
+  lode_stream_t stream;
+  lode__obj_t obj;
+  lode_stream_t* under;
+  lode_socket_t* sock;              /* when under is a net socket */
+  lode_tls_server_t* server;        /* the server that accepted it */
+  lode__queue_t server_node;
+  lode_tls_context_t* ctx;
+  SSL* ssl;
+  BIO* net_in;                      /* ciphertext from the peer */
+  BIO* net_out;                     /* ciphertext to send */
+  const lode_tls_socket_events_t* ev;
+  lode__queue_t pending;            /* writes before the handshake */
+  lode_error_t* err;                /* emitted before on_close */
+  uv_timer_t timer;                 /* handshake timeout, read kicks */
+  unsigned handshake_timeout;
+  int is_server;
+  int reject_unauthorized;
+  int request_cert;
+  int authorized;
+  const char* authorization_error;
+  char* servername;
+  char* host;
+  unsigned char* alpn;              /* wire form */
+  unsigned alpn_len;
+  char* alpn_selected;
+  lode_tls_check_identity_fn check_identity;
+  void* check_identity_arg;
+};
+
+lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);
+/* A server side made by a server (the server hands it the options). */
+int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
+                         lode_tls_context_t* ctx,
+                         const lode_tls_socket_events_t* ev,
+                         lode_tls_socket_t** out, lode_error_t* err);
+void lode__tls_socket_start(lode_tls_socket_t* t);
+/* The server's part (server.c). */
+void lode__tls_server_secure(lode_tls_server_t* srv, lode_tls_socket_t* t);
+void lode__tls_server_client_error(lode_tls_server_t* srv,
+                                   lode_tls_socket_t* t,
+                                   const lode_error_t* err);
+void lode__tls_server_socket_closed(lode_tls_server_t* srv,
+                                    lode_tls_socket_t* t);
+
+#endif

@@ -1,0 +1,60 @@
+/* What the tls tests share: the certificates (made once per build tree by
+ * test/tls/make-certs.sh), reading them, and a TLS server on loopback. */
+#ifndef LODE_TLS_TEST_H
+#define LODE_TLS_TEST_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lode/tls.h"
+#include "test.h"
+
+/* The directory of the certificates, made on first use: into a private
+ * directory renamed into place, so tests running at once never see half
+ * a set. */
+static inline const char* tls_certs_dir(void) {
+  static char dir[1024];
+  if (dir[0] != '\0') return dir;
+  const char* bin = getenv("LODE_BINARY_DIR");
+  snprintf(dir, sizeof(dir), "%s/tls-certs", bin ? bin : "build");
+  char probe[1100];
+  snprintf(probe, sizeof(probe), "%s/enc.key", dir);
+  if (access(probe, R_OK) == 0) return dir;
+  char tmp[1100], cmd[2600];
+  snprintf(tmp, sizeof(tmp), "%s.%ld", dir, (long) getpid());
+  snprintf(cmd, sizeof(cmd), "bash %s %s >/dev/null",
+           test_src_path("test/tls/make-certs.sh"), tmp);
+  if (system(cmd) != 0) test_fail(__FILE__, __LINE__, "make-certs.sh failed");
+  if (rename(tmp, dir) != 0) {  /* another test made them first */
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+    if (system(cmd) != 0) {}
+  }
+  return dir;
+}
+
+/* A certificate file's text (static buffers, a few at a time). */
+static inline lode_slice_t tls_file(const char* name) {
+  static char bufs[8][16384];
+  static int next;
+  char* b = bufs[next++ % 8];
+  char path[1200];
+  snprintf(path, sizeof(path), "%s/%s", tls_certs_dir(), name);
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) test_fail(__FILE__, __LINE__, "cannot open %s", path);
+  size_t n = fread(b, 1, sizeof(bufs[0]), f);
+  fclose(f);
+  return (lode_slice_t){ b, n };
+}
+
+static inline const char* tls_path(const char* name) {
+  static char paths[8][1200];
+  static int next;
+  char* p = paths[next++ % 8];
+  snprintf(p, sizeof(paths[0]), "%s/%s", tls_certs_dir(), name);
+  return p;
+}
+
+#endif
