@@ -305,19 +305,10 @@ static int keep_attributes(lode_websocket_t* ws, const lode__ws_head_t* h) {
 }
 
 void lode__ws_client_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
-  if (lode__buf_append(&ws->in, p, n) != 0) {
-    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
-    return;
-  }
   lode__ws_head_t h;
-  long len = lode__ws_head_parse((const char*) ws->in.base, ws->in.len, 0,
-                                 &h);
-  if (len == 0)
+  long len = lode__ws_head_feed(ws, p, n, 0, &h);
+  if (len == 0 || len == -2)
     return;
-  if (len == -2) {
-    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
-    return;
-  }
   lode__pmd_params_t agreed;
   int deflate = 0;
   const char* why = len < 0 ? "Received network error or non-101 status code."

@@ -137,3 +137,16 @@ void lode__ws_head_free(lode__ws_head_t* h) {
   h->raw = h->inline_raw;
   h->nraw = 0;
 }
+
+long lode__ws_head_feed(lode_websocket_t* ws, const uint8_t* p, size_t n,
+                        int is_request, lode__ws_head_t* h) {
+  long len = -2;
+  if (lode__buf_append(&ws->in, p, n) == 0)
+    len = lode__ws_head_parse((const char*) ws->in.base, ws->in.len,
+                              is_request, h);
+  if (len == -2)
+    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
+  if (len == 0 || len == -2)
+    lode__ws_head_free(h);  /* nothing to look at: the caller returns */
+  return len;
+}

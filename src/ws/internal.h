@@ -191,6 +191,12 @@ typedef struct lode__ws_head_s {
  * with many headers allocates; it may be called after any return). */
 long lode__ws_head_parse(const char* p, size_t n, int is_request,
                          lode__ws_head_t* h);
+/* A read of a handshake being gathered (a client's 101 or a serve()d
+ * request): appended to ws->in, then parsed as lode__ws_head_parse.
+ * When memory runs out the connection is failed and -2 returned. On 0
+ * and -2 the head is already freed. */
+long lode__ws_head_feed(lode_websocket_t* ws, const uint8_t* p, size_t n,
+                        int is_request, lode__ws_head_t* h);
 void lode__ws_head_free(lode__ws_head_t* h);
 /* Appends the line `name` `value` CRLF to a head being built (the name
  * with its ": ", or a whole line with an empty value): 0 or UV_ENOMEM.

@@ -299,19 +299,10 @@ int lode_websocket_accept(lode_stream_t* stream,
 
 /* A serve()d stream: the request head arrives in pieces. */
 void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
-  if (lode__buf_append(&ws->in, p, n) != 0) {
-    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
-    return;
-  }
   lode__ws_head_t h;
-  long len = lode__ws_head_parse((const char*) ws->in.base, ws->in.len, 1,
-                                 &h);
-  if (len == 0)
+  long len = lode__ws_head_feed(ws, p, n, 1, &h);
+  if (len == 0 || len == -2)
     return;
-  if (len == -2) {
-    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
-    return;
-  }
   answer_t a = { 400, "Bad Request", NULL };
   lode_websocket_request_t r = {
     h.method, h.url, h.http_major, h.http_minor, h.raw, h.nraw
