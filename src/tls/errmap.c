@@ -66,6 +66,20 @@ typedef struct name_s {
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static name_t* names;
 
+/* The libraries whose name Node puts in the code. */
+static const char* lib_name(int lib) {
+  switch (lib) {
+#define L_(name) case ERR_LIB_##name: return #name "_";
+    L_(SYS) L_(BN) L_(RSA) L_(DH) L_(EVP) L_(BUF) L_(OBJ) L_(PEM) L_(DSA)
+    L_(X509) L_(ASN1) L_(CONF) L_(CRYPTO) L_(EC) L_(SSL) L_(BIO) L_(PKCS7)
+    L_(X509V3) L_(PKCS12) L_(RAND) L_(DSO) L_(ENGINE) L_(OCSP) L_(UI)
+    L_(COMP) L_(ECDSA) L_(ECDH) L_(OSSL_STORE) L_(FIPS) L_(CMS) L_(TS)
+    L_(HMAC) L_(CT) L_(ASYNC) L_(KDF) L_(SM2) L_(USER)
+#undef L_
+    default: return "";
+  }
+}
+
 static const char* error_name(unsigned long e) {
   unsigned long key = ERR_PACK(ERR_GET_LIB(e), 0, ERR_GET_REASON(e));
   const char* reason = ERR_reason_error_string(e);
@@ -74,11 +88,15 @@ static const char* error_name(unsigned long e) {
   name_t* n = names;
   while (n != NULL && n->key != key) n = n->next;
   if (n == NULL) {
-    const char* lib = ERR_GET_LIB(e) == ERR_LIB_SSL ? "SSL" : "OSSL";
-    size_t len = strlen("ERR__") + strlen(lib) + strlen(reason) + 1;
+    const char* lib = lib_name(ERR_GET_LIB(e));
+    /* Node: ERR_SSL_*, ERR_OSSL_<LIB>_* for the libraries it knows, else
+     * ERR_OSSL_*. */
+    const char* prefix = strcmp(lib, "SSL_") == 0 ? "" : "OSSL_";
+    size_t len = strlen("ERR_") + strlen(prefix) + strlen(lib) +
+                 strlen(reason) + 1;
     n = malloc(sizeof(*n) + len);
     if (n != NULL) {
-      int off = snprintf(n->text, len, "ERR_%s_", lib);
+      int off = snprintf(n->text, len, "ERR_%s%s", prefix, lib);
       for (const char* p = reason; *p != '\0'; p++)
         n->text[off++] = *p == ' ' ? '_' : (char) toupper((unsigned char) *p);
       n->text[off] = '\0';
