@@ -133,9 +133,12 @@ typedef struct lode_stream_pipe_opts_s {
 /* Node: src.pipe(dst, opts). Every chunk `src` emits is written to `dst`;
  * when a write returns 0, `src` is paused until `dst`'s drain. At `src`'s
  * end, `dst` is ended (with opts->end LODE_FALSE, the pipe is only
- * removed). An error or close of `dst` unpipes it (Node does not destroy
- * or end the source then: it is paused if it pipes nowhere else). A
- * source that errors or closes before its end leaves `dst` as it is.
+ * removed). An error or close of `dst` unpipes it: the source is neither
+ * ended nor destroyed, as in Node, and goes on flowing (what it reads goes
+ * to its own reader, if any), so that its end and close still come (Node
+ * pauses it, but a paused Node socket still reads its end; a paused lode
+ * stream does not). A source that errors or closes before its end leaves
+ * `dst` as it is.
  * `src` is resumed unless it waits for a drain. A stream may be the
  * source and the destination of pipes at the same time (a to b and b to
  * a, or c to c), and a source may feed several destinations. `opts` may

@@ -129,14 +129,14 @@ static void pipe_free(pipe_t* p) {
   if (dst != src) hub_maybe_detach(dst, 0);
 }
 
-/* Node's src.unpipe(dest) and the pipe's cleanup(): the source pauses
- * when it pipes nowhere else, then, if it was waiting for this
- * destination's drain, that wait is over (Node then resumes it). */
-static void pipe_unpipe(pipe_t* p) {
+/* Node's src.unpipe(dest) and the pipe's cleanup(): with `pause`, the
+ * source pauses when it pipes nowhere else; then, if it was waiting for
+ * this destination's drain, that wait is over (Node then resumes it). */
+static void pipe_unpipe(pipe_t* p, int pause) {
   hub_t* src = p->src;
   int was_waiting = p->awaiting_drain;
   lode__queue_remove(&p->out_link);
-  if (lode__queue_empty(&src->outs)) lode_stream_pause(src->s);
+  if (pause && lode__queue_empty(&src->outs)) lode_stream_pause(src->s);
   if (was_waiting) pipe_drained(p);
   pipe_free(p);
 }
@@ -186,7 +186,7 @@ void lode_stream_unpipe(lode_stream_t* src, lode_stream_t* dst) {
     pipe_t* p = pipe_of_out(e);
     e = e->next;
     if (dst != NULL && p->dst->s != dst) continue;
-    pipe_unpipe(p);
+    pipe_unpipe(p, 1);
     if (dst != NULL) break;  /* Node removes one pipe to `dst` */
     e = lode__queue_head(&h->outs);
   }
@@ -409,7 +409,7 @@ static void hub_on_end(void* ctx, lode_stream_t* s) {
       lode_stream_end(p->dst->s, NULL, NULL);
       pipe_free(p);
     } else {
-      pipe_unpipe(p);  /* Node: end: false unpipes at the end */
+      pipe_unpipe(p, 1);  /* Node: end: false unpipes at the end */
     }
   }
   pipeline_t* pl = h->pl;
@@ -430,11 +430,16 @@ static void hub_on_drain(void* ctx, lode_stream_t* s) {
   hub_release(h);
 }
 
-/* Node: a destination's error or close unpipes it; the source goes on
- * (paused when it pipes nowhere else). */
+/* Node: a destination's error or close unpipes it, and the source is
+ * neither ended nor destroyed. Node also pauses a source that pipes
+ * nowhere else, but a paused Node socket still reads its end (when it
+ * holds no data) and closes; a paused lode stream emits no end, so the
+ * source would stay open for ever (a proxy's other socket). So the source
+ * is left flowing: what it reads goes to its own reader, if any, and its
+ * end and close come (docs/streams.md). */
 static void hub_unpipe_ins(hub_t* h) {
   while (!lode__queue_empty(&h->ins))
-    pipe_unpipe(pipe_of_in(lode__queue_head(&h->ins)));
+    pipe_unpipe(pipe_of_in(lode__queue_head(&h->ins)), 0);
 }
 
 static void hub_on_error(void* ctx, lode_stream_t* s,

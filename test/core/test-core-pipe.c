@@ -240,7 +240,9 @@ static void flow_one(int watch_dst, void (*once)(void)) {
 
 TEST(dest_error) {
   flow_one(1, dest_error_once);
-  /* Node does not destroy the source: it is unpiped and paused. */
+  /* Node does not destroy the source: it is unpiped. (Node also pauses
+   * it; lode leaves it flowing, docs/streams.md, but with no reader that
+   * takes data a pair side takes nothing either.) */
   trace_src_paused();
   lode_stream_destroy(inp, NULL);
   lode_stream_destroy(src, NULL);
