@@ -69,7 +69,8 @@ enum {
   LODE__SK_KEEP_ALIVE = 1 << 17,
   LODE__SK_WRITE_ENDED = 1 << 18,  /* not writable (fd writable: false) */
   LODE__SK_EOF_WRITE_ERR = 1 << 19, /* write after peer FIN is EPIPE */
-  LODE__SK_DESTROY_SOON = 1 << 20
+  LODE__SK_DESTROY_SOON = 1 << 20,
+  LODE__SK_NO_DELAY_ON = 1 << 21   /* TCP_NODELAY known to be on already */
 };
 
 /* Pending deferred work of a socket (one tick node serves them all). */

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -21,6 +23,10 @@ typedef struct listener_s {
   lode__handle_t h;
   lode_server_t* srv;   /* NULL once the server let go of it */
   int pipe;
+  /* noDelay: the listening socket has TCP_NODELAY, which Linux hands to
+   * every accepted socket; checked on the first one (1 inherited, -1 set
+   * on each, 0 not known yet), so a connection costs no setsockopt. */
+  int nodelay_inherited;
 } listener_t;
 
 typedef struct closer_s {
@@ -130,6 +136,9 @@ static void listen_failed(lode_server_t* srv, listener_t* l, int code,
 static void on_connection(uv_stream_t* h, int status);
 
 static int start(lode_server_t* srv, listener_t* l, int backlog) {
+  if (!l->pipe && srv->opts.no_delay &&
+      uv_tcp_nodelay(&l->h.tcp, 1) != 0)
+    l->nodelay_inherited = -1;
   int r = uv_listen(&l->h.stream, backlog > 0 ? backlog : DEFAULT_BACKLOG,
                     on_connection);
   if (r != 0) return r;
@@ -375,7 +384,24 @@ static void drop(lode_server_t* srv, lode_socket_t* s) {
   lode_socket_destroy(s, NULL);
 }
 
-static void adopt(lode_server_t* srv, lode_socket_t* s) {
+/* Whether the accepted socket already has TCP_NODELAY from the listener
+ * (asked of the kernel once per listener). */
+static int nodelay_inherited(listener_t* l, lode_socket_t* s) {
+  if (l->nodelay_inherited == 0) {
+    uv_os_fd_t fd;
+    int on = 0;
+    socklen_t len = sizeof(on);
+    l->nodelay_inherited =
+        uv_fileno(&s->h.handle, &fd) == 0 &&
+                getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 &&
+                on
+            ? 1
+            : -1;
+  }
+  return l->nodelay_inherited > 0;
+}
+
+static void adopt(lode_server_t* srv, listener_t* l, lode_socket_t* s) {
   const lode_server_opts_t* o = &srv->opts;
   s->server = srv;
   srv->refs++;
@@ -383,7 +409,11 @@ static void adopt(lode_server_t* srv, lode_socket_t* s) {
   if (o->allow_half_open) s->flags |= LODE__SK_HALF_OPEN;
   if (o->high_water_mark > 0) s->hwm = o->high_water_mark;
   if (o->pause_on_connect) s->flags |= LODE__SK_PAUSED;
-  if (o->no_delay) s->flags |= LODE__SK_NO_DELAY;
+  if (o->no_delay) {
+    s->flags |= LODE__SK_NO_DELAY;
+    if (!l->pipe && nodelay_inherited(l, s))
+      s->flags |= LODE__SK_NO_DELAY_ON;
+  }
   if (o->keep_alive) {
     s->flags |= LODE__SK_KEEP_ALIVE;
     s->keep_alive_delay = o->keep_alive_initial_delay;
@@ -435,7 +465,7 @@ static void on_connection(uv_stream_t* h, int status) {
     drop(srv, s);
     return;
   }
-  adopt(srv, s);
+  adopt(srv, l, s);
   lode_server_hold(srv);
   if (srv->ev != NULL && srv->ev->on_connection != NULL)
     srv->ev->on_connection(srv, s);

@@ -406,7 +406,8 @@ int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc) {
 
 void lode__socket_apply_tcp_opts(lode_socket_t* s) {
   if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED)) return;
-  if (s->flags & LODE__SK_NO_DELAY) uv_tcp_nodelay(&s->h.tcp, 1);
+  if ((s->flags & LODE__SK_NO_DELAY) && !(s->flags & LODE__SK_NO_DELAY_ON))
+    uv_tcp_nodelay(&s->h.tcp, 1);
   if (!(s->flags & LODE__SK_KEEP_ALIVE)) return;
   /* Node passes whole seconds to libuv; under one second (the default 0)
    * libuv's TCP_KEEPIDLE fails and the system's idle time stays, with
@@ -437,6 +438,7 @@ int lode_socket_set_keep_alive(lode_socket_t* s, int enable,
 }
 
 int lode_socket_set_no_delay(lode_socket_t* s, int no_delay) {
+  s->flags &= ~LODE__SK_NO_DELAY_ON;
   if (no_delay)
     s->flags |= LODE__SK_NO_DELAY;
   else
