@@ -288,6 +288,24 @@ TEST(unpipe) {
   teardown();
 }
 
+/* One source, two destinations: each gets every chunk, then the end. */
+TEST(two_destinations) {
+  setup();
+  lode_stream_t *d2, *c;
+  make_pair(&d2, &c);
+  lode_stream_set_reader(dst, &sink, "x");
+  lode_stream_set_reader(d2, &sink, "x");
+  lode_stream_set_reader(c, &watch_data, "c");
+  ASSERT_OK(lode_stream_pipe(src, dst, NULL));
+  ASSERT_OK(lode_stream_pipe(src, d2, NULL));
+  lode_stream_write(inp, LODE_SLICE("ab"), NULL, NULL);
+  lode_stream_write(inp, LODE_SLICE("cd"), NULL, NULL);
+  lode_stream_end(inp, NULL, NULL);
+  run();
+  assert_like_node("two_destinations");
+  teardown();
+}
+
 /* c.pipe(c): what `a` writes comes back to it, then its end. */
 TEST(self) {
   setup();
@@ -469,6 +487,41 @@ TEST(slow_destination_bounded) {
 
 /* a.pipe(b); b.pipe(a) across two pairs, as a TCP proxy does: each side
  * is the source of one pipe and the destination of the other. */
+/* Node's cleanup: unpiping a destination the source waits for ends the
+ * wait, and the source flows again (to its own reader, here). */
+static size_t src_got;
+
+static void src_count(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  (void) ctx, (void) s;
+  src_got += d.len;
+}
+
+static const lode_stream_reader_t src_counter = { .on_data = src_count };
+
+TEST(unpipe_while_waiting) {
+  setup();
+  tracing = 0;
+  src_got = 0;
+  lode_stream_set_reader(dst, &sink, "x");
+  lode_stream_set_reader(src, &src_counter, NULL);
+  lode_stream_pause(far);
+  ASSERT_OK(lode_stream_pipe(src, dst, NULL));
+  static char chunk[8192];
+  for (int i = 0; i < 8; i++)
+    lode_stream_write(inp, (lode_slice_t){ chunk, sizeof(chunk) }, NULL,
+                      NULL);
+  run();
+  /* The destination is over its mark; the source has stopped. */
+  size_t before = src_got;
+  ASSERT_GT(lode_stream_writable_length(inp), 0);
+  lode_stream_unpipe(src, dst);
+  run();
+  ASSERT_EQ(lode_stream_writable_length(inp), 0);
+  ASSERT_EQ(src_got, 8 * sizeof(chunk));
+  ASSERT_LT(before, src_got);
+  teardown();
+}
+
 TEST(both_directions) {
   setup();
   /* inp <-> src  ==pipe==  dst <-> far, both ways. */
@@ -512,5 +565,6 @@ TEST(arguments) {
 }
 
 TEST_MAIN(basic, end_false, dest_error, src_reset, unpipe, self,
+          two_destinations, unpipe_while_waiting,
           pipeline_ok, pipeline_error, pipeline_premature,
           slow_destination_bounded, both_directions, arguments)

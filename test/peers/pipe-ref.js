@@ -116,6 +116,23 @@ const scenarios = {
       }, 20);
     });
   },
+  two_destinations(done) {
+    const [inp, src] = pair();
+    const [d1, far] = pair();
+    const [d2, c] = pair();
+    d1.resume();
+    d2.resume();
+    watch('far', far, { data: true });
+    watch('c', c, { data: true });
+    src.pipe(d1);
+    src.pipe(d2);
+    inp.write('ab');
+    inp.end('cd');
+    let ends = 0;
+    const onEnd = () => { if (++ends === 2) setImmediate(done); };
+    far.on('end', onEnd);
+    c.on('end', onEnd);
+  },
   self(done) {
     const [a, c] = pair();
     watch('a', a, { data: true });
