@@ -253,6 +253,10 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
                           SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
+  /* A fixed session id context, so sessions resume also where client
+   * certificates are asked for (OpenSSL refuses them without one). */
+  SSL_CTX_set_session_id_context(c, (const unsigned char*) "lode", 4);
+  lode__tls_context_callbacks(c);
   int rc = configure(c, opts, err);
   if (rc != 0) {
     if (rc == UV_ENOMEM) lode_error_init(err, UV_ENOMEM);
@@ -261,17 +265,18 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
     return rc;
   }
   t->ctx = c;
-  t->refs = 1;
+  atomic_init(&t->refs, 1);
   *out = t;
   return 0;
 }
 
+/* Contexts may be shared by loops on several threads. */
 void lode_tls_context_hold(lode_tls_context_t* ctx) {
-  if (ctx != NULL) ctx->refs++;
+  if (ctx != NULL) atomic_fetch_add(&ctx->refs, 1);
 }
 
 void lode_tls_context_release(lode_tls_context_t* ctx) {
-  if (ctx == NULL || --ctx->refs > 0) return;
+  if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) > 1) return;
   SSL_CTX_free(ctx->ctx);
   free(ctx);
 }

@@ -3,13 +3,14 @@
 #ifndef LODE_TLS_INTERNAL_H
 #define LODE_TLS_INTERNAL_H
 
+#include <stdatomic.h>
 #include <openssl/ssl.h>
 #include "lode/tls.h"
 #include "core/internal.h"
 
 struct lode_tls_context_s {
   SSL_CTX* ctx;
-  uint32_t refs;
+  atomic_uint refs;
 };
 
 /* Makes the context of a socket's or server's options: the given one
@@ -30,6 +31,9 @@ const char* lode__tls_verify_name(long result);
 
 /* A lode_tls_cert_t of `x` (NULL without memory). */
 lode_tls_cert_t* lode__tls_cert_new(X509* x);
+
+/* The callbacks every context carries (sessions for 'session'). */
+void lode__tls_context_callbacks(SSL_CTX* c);
 
 /* Whether `h` is an IPv4 or IPv6 address (Node's net.isIP). */
 int lode__tls_is_ip(const char* h);

@@ -2,6 +2,7 @@
  * tls.connect (a net connection wrapped by a client). */
 #include "tls/socket.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,12 +26,21 @@ struct lode_tls_server_s {
 
 /* ---- SNI: server.addContext ---- */
 
-static int sni_match(const char* pattern, const char* name) {
-  if (strncmp(pattern, "*.", 2) == 0) {
-    const char* dot = strchr(name, '.');
-    return dot != NULL && dot != name && strcasecmp(dot + 1, pattern + 2) == 0;
+/* Node's addContext pattern: '*' stands for any run of characters but
+ * '.'; everything else is literal (host names compare without case). */
+static int sni_match(const char* p, const char* name) {
+  for (; *p != '\0'; p++, name++) {
+    if (*p == '*') {
+      for (;; name++) {
+        if (sni_match(p + 1, name)) return 1;
+        if (*name == '\0' || *name == '.') return 0;
+      }
+    }
+    if (*name == '\0' || tolower((unsigned char) *p) !=
+                            tolower((unsigned char) *name))
+      return 0;
   }
-  return strcasecmp(pattern, name) == 0;
+  return *name == '\0';
 }
 
 static int on_servername(SSL* ssl, int* alert, void* arg) {
@@ -251,21 +261,58 @@ int lode_tls_server_listen(lode_tls_server_t* srv,
 }
 
 /* Node's server.close: stops listening; open connections stay. The
- * server's own reference goes after its close. */
+ * server's own reference goes after its first close. */
+enum { F_OWN_RELEASED = LODE__F_KIND << 0, F_CLOSE_CALLED = LODE__F_KIND << 1 };
+
 static void closed(lode_tls_server_t* srv, int status, void* arg) {
   call_t* c = arg;
   if (c->cb != NULL) c->cb(srv, status, c->arg);
   free(c);
-  lode__release(&srv->obj);  /* the server's own */
+  if (!(srv->obj.flags & F_OWN_RELEASED)) {
+    srv->obj.flags |= F_OWN_RELEASED;
+    lode__release(&srv->obj);
+  }
+}
+
+/* A close after the first: on_close again and LODE_ERR_SERVER_NOT_RUNNING
+ * to the callback, on the next turn of the loop, as Node's; the net
+ * server under it is closed once. */
+typedef struct late_s {
+  uv_timer_t timer;
+  call_t call;
+} late_t;
+
+static void late_closed(uv_handle_t* h) { free(h); }
+
+static void late_fire(uv_timer_t* h) {
+  late_t* l = (late_t*) h;
+  lode_tls_server_t* srv = l->call.srv;
+  /* Node emits 'close' again, then calls back with the error. */
+  if (srv->ev != NULL && srv->ev->on_close != NULL) srv->ev->on_close(srv);
+  if (l->call.cb != NULL)
+    l->call.cb(srv, LODE_ERR_SERVER_NOT_RUNNING, l->call.arg);
+  uv_close((uv_handle_t*) h, late_closed);
+  lode__release(&srv->obj);
+}
+
+static int close_again(lode_tls_server_t* srv, lode_tls_server_cb cb,
+                       void* arg) {
+  late_t* l = malloc(sizeof(*l));
+  if (l == NULL) return UV_ENOMEM;
+  if (uv_timer_init(lode_server_loop(srv->net), &l->timer) != 0) {
+    free(l);
+    return UV_ENOMEM;
+  }
+  l->call = (call_t){ srv, cb, arg };
+  lode__hold(&srv->obj);
+  uv_timer_start(&l->timer, late_fire, 0, 0);
+  return LODE_ERR_SERVER_NOT_RUNNING;
 }
 
 int lode_tls_server_close(lode_tls_server_t* srv, lode_tls_server_cb cb,
                           void* arg) {
   if (srv == NULL) return UV_EINVAL;
-  if (srv->obj.flags & LODE__F_DESTROYED) {
-    /* Closed before: Node's close() again says it is not running. */
-    return LODE_ERR_SERVER_NOT_RUNNING;
-  }
+  if (srv->obj.flags & F_CLOSE_CALLED) return close_again(srv, cb, arg);
   call_t* inner = malloc(sizeof(*inner));
   if (inner == NULL) return UV_ENOMEM;
   inner->srv = srv;
@@ -281,9 +328,9 @@ int lode_tls_server_close(lode_tls_server_t* srv, lode_tls_server_cb cb,
     free(inner);
     free(c);
     lode__release(&srv->obj);
-    return rc;
+  } else {
+    srv->obj.flags |= F_CLOSE_CALLED;
   }
-  srv->obj.flags |= LODE__F_DESTROYED;
   return rc;
 }
 

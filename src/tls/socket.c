@@ -338,7 +338,13 @@ static void on_secure(lode_tls_socket_t* t) {
         t->authorization_error = peer == NULL ? "UNABLE_TO_GET_ISSUER_CERT"
                                               : lode__tls_verify_name(v);
         if (t->reject_unauthorized) {
-          destroy_with(t, NULL);
+          /* Node destroys it before 'secureConnection'; its server then
+           * reports the close as a hang-up in tlsClientError. */
+          lode_error_t e;
+          lode_error_init(&e, UV_ECONNRESET);
+          lode_error_set_message(&e, "socket hang up");
+          (void) BIO_reset(t->net_out);
+          fail_handshake(t, &e);
           return;
         }
       }
@@ -629,6 +635,50 @@ static const lode_stream_ops_t tls_ops = {
   .release = ops_release,
 };
 
+/* ---- Sessions and key logs (Node's 'session' and 'keylog') ---- */
+
+/* OpenSSL's new-session callback: a client's session (a TLS 1.3 ticket
+ * comes after the handshake) goes to on_session as DER. Returns 0: the
+ * library keeps no reference. */
+static int on_new_session(SSL* ssl, SSL_SESSION* sess) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  if (t == NULL || dead(t) || t->ev == NULL || t->ev->on_session == NULL)
+    return 0;
+  int n = i2d_SSL_SESSION(sess, NULL);
+  unsigned char* der = n > 0 ? malloc((size_t) n) : NULL;
+  if (der == NULL) return 0;
+  unsigned char* p = der;
+  i2d_SSL_SESSION(sess, &p);
+  hold(t);
+  t->ev->on_session(t, (lode_slice_t){ (char*) der, (size_t) n });
+  lode__release(&t->obj);
+  free(der);
+  return 0;
+}
+
+static void on_keylog_line(const SSL* ssl, const char* line) {
+  lode_tls_socket_t* t = lode__tls_of_ssl((SSL*) ssl);
+  if (t == NULL || dead(t) || t->ev == NULL || t->ev->on_keylog == NULL)
+    return;
+  hold(t);
+  t->ev->on_keylog(t, (lode_slice_t){ line, strlen(line) });
+  lode__release(&t->obj);
+}
+
+/* OpenSSL makes key log lines only while a callback is set: set it once a
+ * socket listens for them (as Node turns keylog on with its listener). */
+static void watch_events(lode_tls_socket_t* t) {
+  if (t->ev != NULL && t->ev->on_keylog != NULL && t->ctx != NULL)
+    SSL_CTX_set_keylog_callback(t->ctx->ctx, on_keylog_line);
+}
+
+void lode__tls_context_callbacks(SSL_CTX* c) {
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT |
+                                        SSL_SESS_CACHE_SERVER |
+                                        SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(c, on_new_session);
+}
+
 /* ---- Making one ---- */
 
 static void free_tls(lode__obj_t* o) {
@@ -705,8 +755,15 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     SSL_set_accept_state(ssl);
     if (t->alpn != NULL)
       SSL_CTX_set_alpn_select_cb(t->ctx->ctx, alpn_select, NULL);
+    /* Node: a client without a certificate fails the handshake when
+     * unauthorized clients are rejected; one whose certificate does not
+     * verify is dropped after it (on_secure). */
     if (t->request_cert)
-      SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
+      SSL_set_verify(ssl,
+                     SSL_VERIFY_PEER | (t->reject_unauthorized
+                                            ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                            : 0),
+                     accept_any);
     return 0;
   }
   SSL_set_connect_state(ssl);
@@ -785,6 +842,7 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   }
   t->handshake_timeout = o->handshake_timeout ? o->handshake_timeout
                                               : DEFAULT_HANDSHAKE_TIMEOUT;
+  watch_events(t);
   lode_stream_hold(under);
   t->under = under;
   *out = t;
@@ -847,6 +905,7 @@ lode_socket_t* lode_tls_socket_socket(lode_tls_socket_t* t) {
 void lode_tls_socket_set_events(lode_tls_socket_t* t,
                                 const lode_tls_socket_events_t* ev) {
   t->ev = ev;
+  watch_events(t);
 }
 
 void lode_tls_socket_set_data(lode_tls_socket_t* t, void* data) {

@@ -44,13 +44,7 @@ static void start_server(void) {
   o.tls.context.cert = tls_file("server.crt");
   o.tls.handshake_timeout = handshake_timeout;
   o.socket_events = &srv_socket_events;
-  ASSERT_OK(lode_tls_create_server(&loop, &o, &server_events, &server,
-                                   NULL));
-  lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
-  ASSERT_OK(lode_tls_server_listen(server, &l, NULL, NULL));
-  lode_net_address_t a;
-  ASSERT_OK(lode_tls_server_address(server, &a));
-  port = a.port;
+  server = tls_listen(&loop, &o, &server_events, &port);
 }
 
 /* ---- A good TLS client, last of each test: proves the server goes on,

@@ -70,14 +70,7 @@ static void start_server(void) {
   o.tls.alpn_protocols = server_alpn;
   o.tls.handshake_timeout = server_handshake_timeout;
   o.socket_events = &srv_socket_events;
-  lode_error_t err;
-  ASSERT_OK(lode_tls_create_server(&loop, &o, &server_events, &server,
-                                   &err));
-  lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
-  ASSERT_OK(lode_tls_server_listen(server, &l, NULL, NULL));
-  lode_net_address_t a;
-  ASSERT_OK(lode_tls_server_address(server, &a));
-  port = a.port;
+  server = tls_listen(&loop, &o, &server_events, &port);
 }
 
 static void stop_server(void) {

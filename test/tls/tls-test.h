@@ -57,4 +57,22 @@ static inline const char* tls_path(const char* name) {
   return p;
 }
 
+/* A TLS server made with `o` and `ev`, listening on 127.0.0.1 at a port
+ * the system chose (*port). */
+static inline lode_tls_server_t* tls_listen(uv_loop_t* loop,
+                                            const lode_tls_server_opts_t* o,
+                                            const lode_tls_server_events_t* ev,
+                                            int* port) {
+  lode_tls_server_t* srv;
+  lode_error_t err;
+  int rc = lode_tls_create_server(loop, o, ev, &srv, &err);
+  if (rc != 0) test_fail(__FILE__, __LINE__, "server: %s", err.message);
+  lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
+  ASSERT_OK(lode_tls_server_listen(srv, &l, NULL, NULL));
+  lode_net_address_t a;
+  ASSERT_OK(lode_tls_server_address(srv, &a));
+  *port = a.port;
+  return srv;
+}
+
 #endif
