@@ -389,14 +389,17 @@ static int out_write(lode_stream_t* s, const lode_slice_t* bufs, size_t n,
   if (cb != NULL && (w = wcb_new(&ov->v, cb, arg)) == NULL) return UV_ENOMEM;
   lode_slice_t empty = { NULL, 0 };
   if (n == 0) bufs = &empty, n = 1;
-  int r = 1;
+  /* One message write per buffer; the callback goes with the last. */
+  int r = 1, used = 0;
   for (size_t i = 0; i < n && r >= 0; i++) {
     int last = i + 1 == n;
     int ri = lode_http_outgoing_write(ov->msg, bufs[i],
-                                      last && w ? wcb_done : NULL, w);
-    if (ri < 0 && last) wcb_free(w);
-    r = ri < 0 ? ri : (ri < r ? ri : r);
+                                      last && w ? wcb_done : NULL,
+                                      last ? w : NULL);
+    if (last && ri >= 0) used = 1;
+    if (ri < r) r = ri;
   }
+  if (!used) wcb_free(w);
   return r;
 }
 

@@ -201,6 +201,12 @@ static void trace_end(void* ctx, lode_stream_t* s) {
   test_trace("%s:end", (const char*) ctx);
 }
 
+static void on_written(lode_stream_t* s, int status, void* arg) {
+  (void) s;
+  test_trace("req-stream:%s(%s)", (const char*) arg,
+             status ? lode_err_name(status) : "ok");
+}
+
 static const lode_stream_reader_t view_watch = {
   .on_end = trace_end, .on_close = trace_close,
 };
@@ -281,6 +287,8 @@ TEST(client_views) {
   ASSERT(lode_http_outgoing_stream(req) == rs);
   lode_stream_set_reader(rs, &view_watch, "req-stream");
   lode_http_request_set_events(req, &req_user);  /* behind the view */
+  lode_slice_t two[] = { LODE_SLICE("<"), LODE_SLICE(">") };
+  ASSERT_EQ(lode_stream_writev(rs, two, 2, on_written, "writev"), 1);
   ASSERT_OK(lode_stream_pipe(pb, rs, NULL));
   lode_stream_write(pa, LODE_SLICE("hello"), NULL, NULL);
   lode_stream_write(pa, LODE_SLICE(" world"), NULL, NULL);
@@ -289,9 +297,9 @@ TEST(client_views) {
   /* The server's side first ("res close", "req close"), then the
    * client's: each view's reader hears before the message's own
    * callbacks; the bytes reach the far pair whole, then its end. */
-  ASSERT_TRACE("res close,req close,req:response(200),res-stream:end,"
-               "res:end,req-stream:close(0),req:close,res-stream:close(0),"
-               "res:close,d:end(hello world)");
+  ASSERT_TRACE("req-stream:writev(ok),res close,req close,"
+               "req:response(200),res-stream:end,res:end,req-stream:close(0),"
+               "req:close,res-stream:close(0),res:close,d:end(<>hello world)");
   test_loop_close(&loop);
 }
 
