@@ -378,6 +378,8 @@ int lode_http_outgoing_pipe(lode_http_outgoing_t* msg);
  * the message's own callbacks, which keep working (a table set later with
  * lode_http_incoming_set_events goes behind the stream). A message with
  * no on_data stays paused until the stream is resumed (a pipe does it).
+ * A body that had already ended gives the stream its end on a later turn
+ * (so a pipe made then still ends its destination, as Node's does).
  * One stream per message (a second call returns the same); it belongs to
  * the message: valid until its on_close has returned (hold it to keep it
  * longer). NULL when the message has closed, is being collected

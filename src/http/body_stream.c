@@ -105,6 +105,7 @@ static int no_end(lode_stream_t* s, lode_stream_cb cb, void* arg) {
 
 typedef struct in_view_s {
   view_t v;
+  lode__tick_t end_tick;   /* the end of a body that ended before */
   lode_http_incoming_t* msg;
   lode_http_incoming_events_t table;       /* the message's table */
   const lode_http_incoming_events_t* user; /* the user's, behind it */
@@ -209,6 +210,15 @@ static const lode_stream_ops_t in_ops = {
   .release = view_release,
 };
 
+/* The body had already ended when the view was made: the view says so on
+ * a later turn (Node's pipe ends its destination on the next tick for a
+ * source whose end was emitted). */
+static void in_late_end(lode__tick_t* t) {
+  in_view_t* iv = lode__container_of(t, in_view_t, end_tick);
+  if (!iv->v.closed) lode_stream_emit_end(&iv->v.stream);
+  lode__release(&iv->v.obj);
+}
+
 static uv_loop_t* in_loop(const lode_http_incoming_t* m) {
   return m->owner != NULL ? m->owner->loop(m) : m->conn->srv->loop;
 }
@@ -231,6 +241,10 @@ lode_stream_t* lode_http_incoming_stream(lode_http_incoming_t* m) {
   if (!had_reader) m->flags |= LODE__IN_PAUSED;
   in_build(iv, m->ev);
   m->ev = &iv->table;
+  if (m->flags & LODE__IN_END_EMITTED) {
+    lode__hold(&iv->v.obj);
+    lode__http_later(iv->v.stream.loop, &iv->end_tick, in_late_end);
+  }
   return &iv->v.stream;
 }
 

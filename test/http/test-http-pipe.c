@@ -303,4 +303,73 @@ TEST(client_views) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(pipe_echo, client_views, pipeline_echo, pipeline_client_aborts)
+/* ---- A body that had ended before its stream was made: the pipe still
+ * ends the response (Node's pipe of an ended source). ---- */
+
+static lode_http_response_t* late_res;
+
+static void late_req_end(lode_http_incoming_t* req) {
+  test_trace("srv:req-end");
+  lode_stream_t* body = lode_http_incoming_stream(req);
+  ASSERT_NOT_NULL(body);
+  ASSERT_OK(lode_stream_pipe(body, lode_http_outgoing_stream(late_res), NULL));
+}
+
+static const lode_http_incoming_events_t late_req_events = {
+  .on_data = NULL, .on_end = late_req_end,
+};
+
+static void late_request(lode_http_server_t* s, lode_http_incoming_t* req,
+                         lode_http_response_t* res) {
+  (void) s;
+  late_res = res;
+  lode_http_response_write_head(res, 204, NULL, NULL);
+  lode_http_incoming_set_events(req, &late_req_events);
+  lode_http_incoming_resume(req);  /* read (and drop) the body: its end */
+}
+
+static const lode_http_server_events_t late_srv_events = {
+  .on_request = late_request,
+};
+
+static void late_res_end(lode_http_incoming_t* res) {
+  (void) res;
+  test_trace("cli:res-end");
+  lode_http_server_close(srv, NULL, NULL);
+  lode_agent_destroy(lode_http_global_agent(&loop));
+}
+
+static const lode_http_incoming_events_t late_res_events = {
+  .on_end = late_res_end,
+};
+
+static void late_response(lode_http_request_t* req,
+                          lode_http_incoming_t* res) {
+  (void) req;
+  test_trace("cli:response(%d)", lode_http_incoming_status_code(res));
+  lode_http_incoming_set_events(res, &late_res_events);
+  lode_http_incoming_resume(res);
+}
+
+static const lode_http_request_events_t late_req_user = {
+  .on_response = late_response,
+};
+
+TEST(view_after_end) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &late_srv_events, &srv));
+  lode_listen_opts_t lo = { .host = "127.0.0.1" };
+  ASSERT_OK(lode_http_server_listen(srv, &lo, NULL, NULL));
+  uv_run(&loop, UV_RUN_NOWAIT);
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = lode_http_server_port(srv), .path = "/",
+  };
+  lode_http_request_t* req;
+  ASSERT_OK(lode_http_get(&loop, &o, &late_req_user, &req));
+  test_run_loop(&loop, 20000);
+  ASSERT_TRACE("srv:req-end,cli:response(204),cli:res-end");
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(pipe_echo, client_views, view_after_end, pipeline_echo, pipeline_client_aborts)
