@@ -131,15 +131,15 @@ typedef struct lode_stream_pipe_opts_s {
 } lode_stream_pipe_opts_t;
 
 /* Node: src.pipe(dst, opts). Every chunk `src` emits is written to `dst`;
- * when a write returns 0, `src` is paused until `dst`'s drain. At `src`'s
+ * when a write returns 0 (or fails: Node's write returns false then too),
+ * `src` is paused until `dst`'s drain or the unpipe. At `src`'s
  * end, `dst` is ended (with opts->end LODE_FALSE, the pipe is only
  * removed). An error or close of `dst` unpipes it: the source is neither
  * ended nor destroyed, as in Node, and goes on flowing (what it reads goes
  * to its own reader, if any), so that its end and close still come (Node
  * pauses it, but a paused Node socket still reads its end; a paused lode
  * stream does not). A source that errors or closes before its end leaves
- * `dst` as it is.
- * `src` is resumed unless it waits for a drain. A stream may be the
+ * `dst` as it is. `src` is resumed unless it waits for a drain. A stream may be the
  * source and the destination of pipes at the same time (a to b and b to
  * a, or c to c), and a source may feed several destinations. `opts` may
  * be NULL (read during the call). Nothing is called back; the pipe holds
@@ -159,7 +159,8 @@ void lode_stream_unpipe(lode_stream_t* src, lode_stream_t* dst);
 
 /* Node: stream.pipeline(streams..., callback). Pipes streams[i] into
  * streams[i + 1] and ends each destination at its source's end. `cb` is
- * called exactly once, from the loop, with the last stream and:
+ * called exactly once, on the tick after the event that settles the
+ * pipeline (Node's nextTick), with the last stream and:
  *   0 when every source has ended and every destination finished (the
  *     streams then close on their own);
  *   otherwise the first error (an error a stream emits, a failed end, or
