@@ -217,6 +217,8 @@ struct pipeline_s {
   int code;                /* its code (kept if the copy fails) */
   int failed;
   int done;
+  int called;              /* cb has run; the memory waits for the ends */
+  unsigned ends_pending;   /* end() callbacks still to come */
   size_t n;
   pl_entry_t e[];
 };
@@ -259,14 +261,21 @@ static void pl_fail_code(pipeline_t* pl, int code) {
   pl_fail(pl, &e);
 }
 
+static void pl_free(pipeline_t* pl) {
+  lode_error_free(pl->err);
+  free(pl);
+}
+
 static void pl_call_back(lode__tick_t* t) {
   pipeline_t* pl = lode__container_of(t, pipeline_t, tick);
   lode_stream_t* last = pl->e[pl->n - 1].s;
   if (pl->cb != NULL) pl->cb(last, pl->code, pl->arg);
   for (size_t i = 0; i < pl->n; i++) lode_stream_release(pl->e[i].s);
   lode__loop_put(pl->loop);
-  lode_error_free(pl->err);
-  free(pl);
+  pl->called = 1;
+  /* An end() the pipeline made still owes its callback (a stream may call
+   * it after its close): the memory stays until then. */
+  if (pl->ends_pending == 0) pl_free(pl);
 }
 
 /* Settled: success when every stream has done its part; failure once
@@ -300,6 +309,11 @@ static void pl_end_done(lode_stream_t* s, int status, void* arg) {
   pl_entry_t* en = arg;
   pipeline_t* pl = en->pl;
   (void) s;
+  pl->ends_pending--;
+  if (pl->called) {
+    if (pl->ends_pending == 0) pl_free(pl);
+    return;
+  }
   if (status == 0) en->flags |= PL_WRITE_OK;
   else if (status != LODE_ERR_STREAM_DESTROYED) pl_fail_code(pl, status);
   /* A destroyed stream is judged by its close. */
@@ -312,7 +326,8 @@ static void pl_on_end(pipeline_t* pl, size_t i) {
   pl_entry_t* next = &pl->e[i + 1];
   if (!(next->flags & (PL_CLOSED | PL_DESTROYED))) {
     int r = lode_stream_end(next->s, pl_end_done, next);
-    if (r == LODE_ERR_STREAM_ALREADY_FINISHED) next->flags |= PL_WRITE_OK;
+    if (r == 0) pl->ends_pending++;
+    else if (r == LODE_ERR_STREAM_ALREADY_FINISHED) next->flags |= PL_WRITE_OK;
     else if (r < 0 && r != LODE_ERR_STREAM_DESTROYED) pl_fail_code(pl, r);
   }
 }
