@@ -289,12 +289,13 @@ static void pl_maybe_done(pipeline_t* pl) {
       pl_fail_code(pl, LODE_ERR_STREAM_PREMATURE_CLOSE);
   }
   pl->done = 1;
+  /* The pipeline's pipes went with their sources' ends and closes; pipes
+   * the program made itself stay. */
   for (size_t i = 0; i < pl->n; i++) {
     lode_stream_t* s = pl->e[i].s;
     hub_t* h = (pl->e[i].flags & PL_CLOSED) ? NULL : hub_find(s);
     if (h != NULL && h->pl == pl) {
       h->pl = NULL;
-      lode_stream_unpipe(s, NULL);
       hub_maybe_detach(h, 0);
     }
   }
