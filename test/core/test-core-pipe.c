@@ -401,6 +401,36 @@ TEST(pipeline_premature) {
   teardown();
 }
 
+
+/* A pipeline that settles leaves the program's own pipes of its streams
+ * alone: here s1, the pipeline's last stream, also feeds x. */
+static lode_stream_t *peer1, *x_far;
+
+static void after_two(lode_stream_t* last, int status, void* arg) {
+  (void) arg;
+  test_trace("cb(%s)", status ? lode_err_name(status) : "0");
+  lode_stream_write(peer1, LODE_SLICE("later"), NULL, NULL);
+  lode_stream_end(peer1, NULL, NULL);
+  (void) last;
+}
+
+TEST(pipeline_keeps_other_pipes) {
+  setup();
+  lode_stream_t *s1x, *x;
+  make_pair(&s1x, &peer1);
+  make_pair(&x, &x_far);
+  lode_stream_set_reader(peer1, &sink, "x");
+  lode_stream_set_reader(x_far, &watch_data, "c");
+  ASSERT_OK(lode_stream_pipe(s1x, x, NULL));
+  lode_stream_t* const two[] = { src, s1x };
+  ASSERT_OK(lode_stream_pipeline(two, 2, after_two, NULL));
+  lode_stream_write(inp, LODE_SLICE("now"), NULL, NULL);
+  lode_stream_end(inp, NULL, NULL);
+  run();
+  ASSERT_TRACE("x:data(now),cb(0),c:data(later),c:end");
+  teardown();
+}
+
 /* ---- What Node's output cannot show ---- */
 
 /* A destination that reads nothing: the pipe stops taking from the source
@@ -565,6 +595,6 @@ TEST(arguments) {
 }
 
 TEST_MAIN(basic, end_false, dest_error, src_reset, unpipe, self,
-          two_destinations, unpipe_while_waiting,
+          two_destinations, unpipe_while_waiting, pipeline_keeps_other_pipes,
           pipeline_ok, pipeline_error, pipeline_premature,
           slow_destination_bounded, both_directions, arguments)
