@@ -86,6 +86,17 @@ typedef struct lode_tls_context_opts_s {
   const char* max_version;   /* NULL = TLSv1.2 / TLSv1.3 */
   int honor_cipher_order;    /* server: prefer its own order; default off */
   unsigned session_timeout;  /* seconds; 0 = 300, OpenSSL's and Node's */
+  /* Certificate revocation lists, PEM: with them, every certificate of a
+   * chain is checked (CERT_REVOKED). */
+  lode_slice_t crl;
+  /* Diffie-Hellman parameters, PEM, for DHE ciphers; "auto" (as text)
+   * lets OpenSSL choose. Empty: no DHE, as Node. */
+  lode_slice_t dhparam;
+  long secure_options;       /* SSL_OP_* bits, as Node's secureOptions */
+  /* Node's ticketKeys: 48 bytes (16 key name, 16 HMAC secret, 16 AES
+   * key) that encrypt session tickets; empty = random ones. Contexts with
+   * the same keys resume each other's sessions. */
+  lode_slice_t ticket_keys;
 } lode_tls_context_opts_t;
 
 /* Makes a context. `opts` (may be NULL) is read during the call. Returns
@@ -188,6 +199,17 @@ typedef struct lode_tls_opts_s {
   /* Node's handshakeTimeout (server sides, ms): 0 = 120000; a handshake
    * not done by then fails with LODE_ERR_TLS_HANDSHAKE_TIMEOUT. */
   unsigned handshake_timeout;
+  /* Node's SNICallback (server sides), synchronous: the context for the
+   * name the client sent (held by lode while it needs it), or NULL for
+   * the server's own. Called only when the client sent a name. */
+  lode_tls_context_t* (*sni_callback)(const char* servername, void* arg);
+  void* sni_callback_arg;
+  /* Node's ALPNCallback (server sides, instead of alpn_protocols): one of
+   * the client's `protocols` (NULL-terminated), or NULL to fail the
+   * handshake with no_application_protocol. */
+  const char* (*alpn_callback)(const char* servername,
+                               const char* const* protocols, void* arg);
+  void* alpn_callback_arg;
 } lode_tls_opts_t;
 
 /* Node: new tls.TLSSocket(socket, options). Wraps `under` (any duplex
@@ -277,6 +299,47 @@ lode_tls_cert_t* lode_tls_socket_get_certificate(lode_tls_socket_t* t);
  * them with lode_bytes_release) or NULL when there is none. */
 lode_bytes_t* lode_tls_socket_get_session(lode_tls_socket_t* t);
 
+/* Node: setMaxSendFragment(size): the largest record sent, 512..16384.
+ * Returns 0, or LODE_ERR_OUT_OF_RANGE (Node throws it too). */
+int lode_tls_socket_set_max_send_fragment(lode_tls_socket_t* t, size_t size);
+/* Node: exportKeyingMaterial(length, label[, context]) (RFC 5705) into
+ * out[0..len). context.base NULL = no context. Returns 0, UV_ENOTCONN
+ * before the handshake, or LODE_ERR_SSL. */
+int lode_tls_socket_export_keying_material(lode_tls_socket_t* t, char* out,
+                                           size_t len, const char* label,
+                                           lode_slice_t context);
+/* Node: disableRenegotiation(): the peer's renegotiation requests are
+ * refused (OpenSSL's no_renegotiation alert). */
+void lode_tls_socket_disable_renegotiation(lode_tls_socket_t* t);
+/* Node: getFinished() / getPeerFinished(): the last Finished message
+ * sent / received, copied into out (at most cap bytes); returns its full
+ * length (0 before the handshake, Node's undefined). */
+size_t lode_tls_socket_get_finished(const lode_tls_socket_t* t, char* out,
+                                    size_t cap);
+size_t lode_tls_socket_get_peer_finished(const lode_tls_socket_t* t,
+                                         char* out, size_t cap);
+/* Node: getEphemeralKeyInfo(): a client's key exchange, { type: "ECDH",
+ * name: "X25519", size: 253 } (name NULL for "DH"). Returns 0, or
+ * UV_ENOENT on a server side or before the handshake (Node's {}). */
+typedef struct lode_tls_key_info_s {
+  const char* type;
+  const char* name;
+  int size;
+} lode_tls_key_info_t;
+int lode_tls_socket_get_ephemeral_key_info(const lode_tls_socket_t* t,
+                                           lode_tls_key_info_t* out);
+/* Node: getTLSTicket(): the session ticket (client), or NULL. Release it
+ * with lode_bytes_release. */
+lode_bytes_t* lode_tls_socket_get_tls_ticket(lode_tls_socket_t* t);
+
+/* Node: tls.getCiphers(): the cipher names OpenSSL supports, lower-case,
+ * sorted, NULL-terminated; static, made on first use. */
+const char* const* lode_tls_get_ciphers(void);
+/* Node: tls.rootCertificates: the default trust store's certificates as
+ * PEM strings, NULL-terminated; static. lode's default store is the
+ * system's (Node's is its own bundled copy of Mozilla's). */
+const char* const* lode_tls_root_certificates(void);
+
 /* Node: tls.checkServerIdentity(hostname, cert): RFC 6125 as Node does
  * it (the subject alt names, the CN only when there are none, one
  * wildcard in the first label and never in *.tld, IP addresses against IP
@@ -302,6 +365,9 @@ typedef struct lode_tls_server_events_s {
   void (*on_listening)(lode_tls_server_t* srv);
   void (*on_error)(lode_tls_server_t* srv, const lode_error_t* err);
   void (*on_close)(lode_tls_server_t* srv);
+  /* Node's server 'keylog': one NSS key log line of a connection. */
+  void (*on_keylog)(lode_tls_server_t* srv, lode_slice_t line,
+                    lode_tls_socket_t* t);
 } lode_tls_server_events_t;
 
 typedef struct lode_tls_server_opts_s {
@@ -334,6 +400,19 @@ int lode_tls_server_address(lode_tls_server_t* srv, lode_net_address_t* out);
  * (held). Later calls come first. Returns 0, UV_EINVAL or UV_ENOMEM. */
 int lode_tls_server_add_context(lode_tls_server_t* srv, const char* hostname,
                                 lode_tls_context_t* ctx);
+/* Node: server.setSecureContext(options): later connections use a
+ * context made from `opts` (those open keep theirs). Returns 0 or a
+ * context error with `err` filled. */
+int lode_tls_server_set_secure_context(lode_tls_server_t* srv,
+                                       const lode_tls_context_opts_t* opts,
+                                       lode_error_t* err);
+/* Node: server.getTicketKeys() / setTicketKeys(keys): the 48 bytes of
+ * the server's context (see ticket_keys). set returns 0 or UV_EINVAL for
+ * another length. */
+void lode_tls_server_get_ticket_keys(const lode_tls_server_t* srv,
+                                     char out[48]);
+int lode_tls_server_set_ticket_keys(lode_tls_server_t* srv,
+                                    lode_slice_t keys);
 /* The net server under it. */
 lode_server_t* lode_tls_server_net(lode_tls_server_t* srv);
 void lode_tls_server_hold(lode_tls_server_t* srv);

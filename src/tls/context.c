@@ -1,11 +1,13 @@
 /* Node's tls.createSecureContext on an SSL_CTX. */
-#include "tls/internal.h"
+#include "tls/socket.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/core_names.h>
 #include <openssl/pkcs12.h>
+#include <openssl/rand.h>
 
 const char* const lode_tls_default_ciphers =
     "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
@@ -192,6 +194,77 @@ static int use_pfx(SSL_CTX* c, lode_slice_t der, const char* pass,
   return rc;
 }
 
+/* CRLs join the trust store, and every certificate of a chain is
+ * checked against them (as Node's addCRL). */
+static int use_crl(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
+  BIO* b = bio_of(pem);
+  if (b == NULL) return UV_ENOMEM;
+  X509_STORE* st = SSL_CTX_get_cert_store(c);
+  X509_CRL* crl;
+  int n = 0;
+  while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+    X509_STORE_add_crl(st, crl);
+    X509_CRL_free(crl);
+    n++;
+  }
+  BIO_free(b);
+  if (n == 0) return lode__tls_error_from_queue(err, LODE_ERR_SSL);
+  ERR_clear_error();
+  X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  return 0;
+}
+
+static int use_dhparam(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
+  if (pem.len == 4 && memcmp(pem.base, "auto", 4) == 0) {
+    SSL_CTX_set_dh_auto(c, 1);
+    return 0;
+  }
+  BIO* b = bio_of(pem);
+  if (b == NULL) return UV_ENOMEM;
+  EVP_PKEY* dh = PEM_read_bio_Parameters(b, NULL);
+  BIO_free(b);
+  if (dh == NULL || !SSL_CTX_set0_tmp_dh_pkey(c, dh)) {
+    EVP_PKEY_free(dh);
+    return lode__tls_error_from_queue(err, LODE_ERR_SSL);
+  }
+  return 0;
+}
+
+/* Session tickets under the context's own keys, so they can be read
+ * (getTicketKeys) and shared (ticketKeys): AES-128-CBC and HMAC-SHA256,
+ * as Node's. */
+static int ticket_key_cb(SSL* ssl, unsigned char name[16],
+                         unsigned char iv[16], EVP_CIPHER_CTX* cctx,
+                         EVP_MAC_CTX* hctx, int enc) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  if (t == NULL || t->ctx == NULL) return -1;
+  const unsigned char* k = t->ctx->ticket_keys;
+  if (enc) {
+    if (RAND_bytes(iv, 16) != 1) return -1;
+    memcpy(name, k, 16);
+  } else if (memcmp(name, k, 16) != 0) {
+    return 0;  /* another key's ticket: a full handshake */
+  }
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void*) (k + 16),
+                                      16),
+    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+    OSSL_PARAM_construct_end(),
+  };
+  if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
+  int ok = enc ? EVP_EncryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32, iv)
+               : EVP_DecryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32,
+                                    iv);
+  return ok ? 1 : -1;
+}
+
+static int use_ticket_keys(lode_tls_context_t* t, lode_slice_t keys) {
+  if (keys.len == 0) return RAND_bytes(t->ticket_keys, 48) == 1 ? 0 : UV_EIO;
+  if (keys.len != 48) return UV_EINVAL;
+  memcpy(t->ticket_keys, keys.base, 48);
+  return 0;
+}
+
 static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
                      lode_error_t* err) {
   int rc;
@@ -218,6 +291,11 @@ static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
   } else if (!SSL_CTX_set_default_verify_paths(c)) {
     ERR_clear_error();  /* no system store: nothing verifies, as in Node */
   }
+  if (o->crl.len > 0 && (rc = use_crl(c, o->crl, err)) != 0) return rc;
+  if (o->dhparam.len > 0 && (rc = use_dhparam(c, o->dhparam, err)) != 0)
+    return rc;
+  if (o->secure_options != 0)
+    SSL_CTX_set_options(c, (uint64_t) o->secure_options);
   if (o->honor_cipher_order)
     SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_timeout(c, o->session_timeout ? o->session_timeout : 300);
@@ -258,6 +336,10 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
   SSL_CTX_set_session_id_context(c, (const unsigned char*) "lode", 4);
   lode__tls_context_callbacks(c);
   int rc = configure(c, opts, err);
+  if (rc == 0 && (rc = use_ticket_keys(t, opts->ticket_keys)) != 0)
+    lode_error_init(err, rc);
+  if (rc == 0)
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(c, ticket_key_cb);
   if (rc != 0) {
     if (rc == UV_ENOMEM) lode_error_init(err, UV_ENOMEM);
     SSL_CTX_free(c);

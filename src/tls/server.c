@@ -43,17 +43,30 @@ static int sni_match(const char* p, const char* name) {
   return *name == '\0';
 }
 
+/* Switches the connection to `ctx`, keeping its own verify settings. */
+static void switch_context(SSL* ssl, lode_tls_context_t* ctx) {
+  int mode = SSL_get_verify_mode(ssl);
+  SSL_verify_cb cb = SSL_get_verify_callback(ssl);
+  SSL_set_SSL_CTX(ssl, ctx->ctx);
+  SSL_set_verify(ssl, mode, cb);
+}
+
+/* SNI: SNICallback first, then the contexts of addContext. */
 static int on_servername(SSL* ssl, int* alert, void* arg) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (t == NULL || t->server == NULL || name == NULL)
     return SSL_TLSEXT_ERR_OK;
-  for (sni_t* s = t->server->sni; s != NULL; s = s->next)
+  lode_tls_server_t* srv = t->server;
+  if (srv->opts.sni_callback != NULL) {
+    lode_tls_context_t* ctx = srv->opts.sni_callback(
+        name, srv->opts.sni_callback_arg);
+    if (ctx != NULL) switch_context(ssl, ctx);
+    return SSL_TLSEXT_ERR_OK;
+  }
+  for (sni_t* s = srv->sni; s != NULL; s = s->next)
     if (sni_match(s->name, name)) {
-      SSL_set_SSL_CTX(ssl, s->ctx->ctx);
-      /* The new context's verify settings, then this socket's. */
-      SSL_set_verify(ssl, SSL_get_verify_mode(ssl),
-                     SSL_get_verify_callback(ssl));
+      switch_context(ssl, s->ctx);
       break;
     }
   return SSL_TLSEXT_ERR_OK;
@@ -114,6 +127,16 @@ void lode__tls_server_client_error(lode_tls_server_t* srv,
                                    const lode_error_t* err) {
   if (srv->ev != NULL && srv->ev->on_tls_client_error != NULL)
     srv->ev->on_tls_client_error(srv, err, t);
+}
+
+void lode__tls_server_keylog(lode_tls_server_t* srv, lode_tls_socket_t* t,
+                             lode_slice_t line) {
+  if (srv->ev != NULL && srv->ev->on_keylog != NULL)
+    srv->ev->on_keylog(srv, line, t);
+}
+
+int lode__tls_server_wants_keylog(const lode_tls_server_t* srv) {
+  return srv->ev != NULL && srv->ev->on_keylog != NULL;
 }
 
 void lode__tls_server_socket_closed(lode_tls_server_t* srv,
@@ -199,6 +222,10 @@ int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
   srv->opts.reject_unauthorized = opts->tls.reject_unauthorized;
   srv->opts.request_cert = opts->tls.request_cert;
   srv->opts.handshake_timeout = opts->tls.handshake_timeout;
+  srv->opts.sni_callback = opts->tls.sni_callback;
+  srv->opts.sni_callback_arg = opts->tls.sni_callback_arg;
+  srv->opts.alpn_callback = opts->tls.alpn_callback;
+  srv->opts.alpn_callback_arg = opts->tls.alpn_callback_arg;
   int rc = lode__tls_opts_context(&opts->tls, &srv->ctx, err);
   if (rc == 0) rc = copy_alpn(srv, opts->tls.alpn_protocols);
   if (rc == 0) {
@@ -332,6 +359,30 @@ int lode_tls_server_close(lode_tls_server_t* srv, lode_tls_server_cb cb,
     srv->obj.flags |= F_CLOSE_CALLED;
   }
   return rc;
+}
+
+int lode_tls_server_set_secure_context(lode_tls_server_t* srv,
+                                       const lode_tls_context_opts_t* opts,
+                                       lode_error_t* err) {
+  lode_tls_context_t* ctx;
+  int rc = lode_tls_create_secure_context(opts, &ctx, err);
+  if (rc != 0) return rc;
+  SSL_CTX_set_tlsext_servername_callback(ctx->ctx, on_servername);
+  lode_tls_context_release(srv->ctx);  /* open connections hold theirs */
+  srv->ctx = ctx;
+  return 0;
+}
+
+void lode_tls_server_get_ticket_keys(const lode_tls_server_t* srv,
+                                     char out[48]) {
+  memcpy(out, srv->ctx->ticket_keys, 48);
+}
+
+int lode_tls_server_set_ticket_keys(lode_tls_server_t* srv,
+                                    lode_slice_t keys) {
+  if (keys.base == NULL || keys.len != 48) return UV_EINVAL;
+  memcpy(srv->ctx->ticket_keys, keys.base, 48);
+  return 0;
 }
 
 int lode_tls_server_address(lode_tls_server_t* srv, lode_net_address_t* out) {

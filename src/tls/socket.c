@@ -658,17 +658,22 @@ static int on_new_session(SSL* ssl, SSL_SESSION* sess) {
 
 static void on_keylog_line(const SSL* ssl, const char* line) {
   lode_tls_socket_t* t = lode__tls_of_ssl((SSL*) ssl);
-  if (t == NULL || dead(t) || t->ev == NULL || t->ev->on_keylog == NULL)
-    return;
+  if (t == NULL || dead(t)) return;
+  lode_slice_t l = { line, strlen(line) };
   hold(t);
-  t->ev->on_keylog(t, (lode_slice_t){ line, strlen(line) });
+  if (t->server != NULL) lode__tls_server_keylog(t->server, t, l);
+  if (!dead(t) && t->ev != NULL && t->ev->on_keylog != NULL)
+    t->ev->on_keylog(t, l);
   lode__release(&t->obj);
 }
 
 /* OpenSSL makes key log lines only while a callback is set: set it once a
- * socket listens for them (as Node turns keylog on with its listener). */
+ * socket or its server listens for them (as Node turns keylog on with
+ * its listener). */
 static void watch_events(lode_tls_socket_t* t) {
-  if (t->ev != NULL && t->ev->on_keylog != NULL && t->ctx != NULL)
+  int want = (t->ev != NULL && t->ev->on_keylog != NULL) ||
+             (t->server != NULL && lode__tls_server_wants_keylog(t->server));
+  if (want && t->ctx != NULL)
     SSL_CTX_set_keylog_callback(t->ctx->ctx, on_keylog_line);
 }
 
@@ -728,10 +733,46 @@ int lode__tls_is_ip(const char* h) {
          uv_inet_pton(AF_INET6, h, buf) == 0;
 }
 
+/* Node's ALPNCallback: the client's list as strings; the answer must be
+ * one of them. */
+static int alpn_by_callback(lode_tls_socket_t* t, const unsigned char** out,
+                            unsigned char* outlen, const unsigned char* in,
+                            unsigned inlen) {
+  const char* names[128];
+  char buf[1024];
+  size_t n = 0, at = 0;
+  for (unsigned i = 0; i < inlen && n + 1 < 128;) {
+    unsigned l = in[i++];
+    if (l == 0 || i + l > inlen || at + l + 1 > sizeof(buf)) break;
+    memcpy(buf + at, in + i, l);
+    buf[at + l] = '\0';
+    names[n++] = buf + at;
+    at += l + 1;
+    i += l;
+  }
+  names[n] = NULL;
+  const char* sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
+  hold(t);
+  const char* pick = t->alpn_cb(sni, names, t->alpn_cb_arg);
+  lode__release(&t->obj);
+  for (unsigned i = 0; pick != NULL && i < inlen;) {
+    unsigned l = in[i++];
+    if (i + l > inlen) break;
+    if (strlen(pick) == l && memcmp(in + i, pick, l) == 0) {
+      *out = in + i;
+      *outlen = (unsigned char) l;
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += l;
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 static int alpn_select(SSL* ssl, const unsigned char** out,
                        unsigned char* outlen, const unsigned char* in,
                        unsigned inlen, void* arg) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  if (t != NULL && t->alpn_cb != NULL) return alpn_by_callback(t, out, outlen, in, inlen);
   if (t == NULL || t->alpn == NULL) return SSL_TLSEXT_ERR_NOACK;
   /* The server's order first, as Node's. */
   int rc = SSL_select_next_proto((unsigned char**) out, outlen, t->alpn,
@@ -753,7 +794,7 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   }
   if (t->is_server) {
     SSL_set_accept_state(ssl);
-    if (t->alpn != NULL)
+    if (t->alpn != NULL || t->alpn_cb != NULL)
       SSL_CTX_set_alpn_select_cb(t->ctx->ctx, alpn_select, NULL);
     /* Node: a client without a certificate fails the handshake when
      * unauthorized clients are rejected; one whose certificate does not
@@ -809,6 +850,8 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   t->request_cert = o->request_cert > 0;
   t->check_identity = o->check_server_identity;
   t->check_identity_arg = o->check_server_identity_arg;
+  t->alpn_cb = o->alpn_callback;
+  t->alpn_cb_arg = o->alpn_callback_arg;
   int failed = 0;
   t->host = dup_or_null(o->host, &failed);
   if (!t->is_server)
@@ -852,6 +895,7 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
 /* Takes the stream under it and starts: a client sends its hello. */
 void lode__tls_socket_start(lode_tls_socket_t* t) {
   lode_stream_set_reader(t->under, &under_reader, t);
+  watch_events(t);
   if (t->is_server && has(t, TF_TIMER) && t->server != NULL) {
     uv_ref((uv_handle_t*) &t->timer);
     uv_timer_start(&t->timer, on_timer, t->handshake_timeout, 0);

@@ -58,6 +58,8 @@ struct lode_tls_socket_s {
   char* alpn_selected;
   lode_tls_check_identity_fn check_identity;
   void* check_identity_arg;
+  const char* (*alpn_cb)(const char*, const char* const*, void*);
+  void* alpn_cb_arg;
 };
 
 lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);
@@ -72,6 +74,9 @@ void lode__tls_server_secure(lode_tls_server_t* srv, lode_tls_socket_t* t);
 void lode__tls_server_client_error(lode_tls_server_t* srv,
                                    lode_tls_socket_t* t,
                                    const lode_error_t* err);
+void lode__tls_server_keylog(lode_tls_server_t* srv, lode_tls_socket_t* t,
+                             lode_slice_t line);
+int lode__tls_server_wants_keylog(const lode_tls_server_t* srv);
 void lode__tls_server_socket_closed(lode_tls_server_t* srv,
                                     lode_tls_socket_t* t);
 

@@ -12,6 +12,8 @@
 #   client.{key,crt}        a client certificate signed by the CA
 #   chain.crt               server.crt followed by ca.crt
 #   enc.key                 server.key encrypted with the passphrase "secret"
+#   crl.pem                 the CA's revocation list: wronghost.crt revoked
+#   dh.pem                  Diffie-Hellman parameters (RFC 7919 ffdhe2048)
 set -euo pipefail
 dir=${1:-build/tls-certs}
 mkdir -p "$dir"
@@ -58,12 +60,15 @@ ossl req -new -key expired.key -subj "/CN=localhost" -out expired.csr
 mkdir -p ca.db
 : > ca.db/index.txt
 printf '01\n' > ca.db/serial
+printf '01\n' > ca.db/crlnumber
 cat > ca.db/ca.cnf <<CNF
 [ca]
 default_ca = d
 [d]
 database = ca.db/index.txt
 serial = ca.db/serial
+crlnumber = ca.db/crlnumber
+default_crl_days = 3650
 new_certs_dir = ca.db
 default_md = sha256
 policy = p
@@ -78,6 +83,9 @@ CNF
 ossl ca -batch -config ca.db/ca.cnf -cert ca.crt -keyfile ca.key \
   -startdate 20190101000000Z -enddate 20200101000000Z -notext \
   -in expired.csr -out expired.crt
+# crl.pem: the CA's revocation list, with wronghost.crt revoked.
+ossl ca -config ca.db/ca.cnf -cert ca.crt -keyfile ca.key -revoke wronghost.crt
+ossl ca -config ca.db/ca.cnf -cert ca.crt -keyfile ca.key -gencrl -out crl.pem
 rm -rf ca.db expired.csr
 # Self-signed leaf.
 rsa self.key
@@ -85,4 +93,6 @@ ossl req -x509 -new -key self.key -subj "/CN=localhost" -days 3650 \
   -addext "subjectAltName=$local_san" -out self.crt
 cat server.crt ca.crt > chain.crt
 ossl pkey -in server.key -aes256 -passout pass:secret -out enc.key
+# RFC 7919's group: no prime search, so no wait.
+ossl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out dh.pem
 echo "certificates in $dir"

@@ -135,21 +135,11 @@ static void node_client_to_lode_server(const scenario_t* sc, char* client,
   ASSERT_OK(uv_loop_init(&loop));
   strace[0] = '\0';
   srv_got = 0;
-  char key[64], crt[64];
-  snprintf(key, sizeof(key), "%s.key", sc->cert);
-  snprintf(crt, sizeof(crt), "%s.crt", sc->cert);
-  lode_tls_server_opts_t o = { 0 };
-  o.tls.context.key = tls_file(key);
-  o.tls.context.cert = tls_file(crt);
-  o.socket_events = &server_socket_events;
-  ASSERT_OK(lode_tls_create_server(&loop, &o, &server_events, &tls_server,
-                                   NULL));
-  lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
-  ASSERT_OK(lode_tls_server_listen(tls_server, &l, NULL, NULL));
-  lode_net_address_t a;
-  ASSERT_OK(lode_tls_server_address(tls_server, &a));
+  lode_tls_server_opts_t o = tls_server_opts(sc->cert, &server_socket_events);
+  int p_num;
+  tls_server = tls_listen(&loop, &o, &server_events, &p_num);
   char port[16], size[32];
-  snprintf(port, sizeof(port), "%d", a.port);
+  snprintf(port, sizeof(port), "%d", p_num);
   snprintf(size, sizeof(size), "%zu", sc->size);
   const char* argv[] = { "node", "test/tls/tls-peer.js", "client", port,
                          tls_certs_dir(), sc->host, sc->ca, size,

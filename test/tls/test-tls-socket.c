@@ -61,15 +61,9 @@ static const lode_tls_server_events_t server_events = {
 };
 
 static void start_server(void) {
-  char key[64], crt[64];
-  snprintf(key, sizeof(key), "%s.key", server_cert);
-  snprintf(crt, sizeof(crt), "%s.crt", server_cert);
-  lode_tls_server_opts_t o = { 0 };
-  o.tls.context.key = tls_file(key);
-  o.tls.context.cert = tls_file(crt);
+  lode_tls_server_opts_t o = tls_server_opts(server_cert, &srv_socket_events);
   o.tls.alpn_protocols = server_alpn;
   o.tls.handshake_timeout = server_handshake_timeout;
-  o.socket_events = &srv_socket_events;
   server = tls_listen(&loop, &o, &server_events, &port);
 }
 

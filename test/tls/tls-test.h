@@ -20,10 +20,14 @@ static inline const char* tls_certs_dir(void) {
   if (dir[0] != '\0') return dir;
   const char* bin = getenv("LODE_BINARY_DIR");
   snprintf(dir, sizeof(dir), "%s/tls-certs", bin ? bin : "build");
-  char probe[1100];
-  snprintf(probe, sizeof(probe), "%s/enc.key", dir);
+  char probe[1100], cmd[2600];
+  snprintf(probe, sizeof(probe), "%s/dh.pem", dir);  /* the last made */
   if (access(probe, R_OK) == 0) return dir;
-  char tmp[1100], cmd[2600];
+  if (access(dir, F_OK) == 0) {  /* a set from an older script */
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0) {}
+  }
+  char tmp[1100];
   snprintf(tmp, sizeof(tmp), "%s.%ld", dir, (long) getpid());
   snprintf(cmd, sizeof(cmd), "bash %s %s >/dev/null",
            test_src_path("test/tls/make-certs.sh"), tmp);
@@ -55,6 +59,20 @@ static inline const char* tls_path(const char* name) {
   char* p = paths[next++ % 8];
   snprintf(p, sizeof(paths[0]), "%s/%s", tls_certs_dir(), name);
   return p;
+}
+
+/* Server options with NAME.key and NAME.crt as the key and certificate,
+ * and `events` for the connections. */
+static inline lode_tls_server_opts_t tls_server_opts(
+    const char* name, const lode_tls_socket_events_t* events) {
+  char key[64], crt[64];
+  snprintf(key, sizeof(key), "%s.key", name);
+  snprintf(crt, sizeof(crt), "%s.crt", name);
+  lode_tls_server_opts_t o = { 0 };
+  o.tls.context.key = tls_file(key);
+  o.tls.context.cert = tls_file(crt);
+  o.socket_events = events;
+  return o;
 }
 
 /* A TLS server made with `o` and `ev`, listening on 127.0.0.1 at a port

@@ -1,0 +1,334 @@
+/* The less common parts of Node's tls API, lode on both ends over
+ * loopback: getCiphers (Node's list, live), rootCertificates,
+ * exportKeyingMaterial, getFinished/getPeerFinished, getEphemeralKeyInfo,
+ * setMaxSendFragment, getTLSTicket, CRLs (crl), DHE (dhparam), ticket
+ * keys shared by two servers, ALPNCallback, SNICallback,
+ * setSecureContext and the server's keylog. */
+#include "tls-test.h"
+
+static uv_loop_t loop;
+static lode_tls_server_t* server;
+static int port;
+static lode_tls_socket_t* srv_side;
+static int keylogs;
+
+/* ---- A server that keeps its connection's socket for the checks ---- */
+
+static void srv_end(lode_tls_socket_t* t) { lode_tls_socket_end(t, NULL, NULL); }
+static const lode_tls_socket_events_t srv_socket_events = {
+  .on_end = srv_end,
+};
+static void on_secure_connection(lode_tls_server_t* srv,
+                                 lode_tls_socket_t* t) {
+  srv_side = t;
+  lode_tls_socket_write(t, LODE_SLICE("x"), NULL, NULL);
+}
+static void on_client_error(lode_tls_server_t* srv, const lode_error_t* e,
+                            lode_tls_socket_t* t) {
+  test_trace("tlsClientError(%s)", e->name);
+}
+static void on_keylog(lode_tls_server_t* srv, lode_slice_t line,
+                      lode_tls_socket_t* t) {
+  keylogs++;
+}
+static const lode_tls_server_events_t server_events = {
+  .on_secure_connection = on_secure_connection,
+  .on_tls_client_error = on_client_error, .on_keylog = on_keylog,
+};
+
+/* ---- The client: on its first data both ends are secure ---- */
+
+static void (*check)(lode_tls_socket_t* cli, lode_tls_socket_t* srv);
+static lode_bytes_t* session;
+static int connections_left;
+static lode_tls_opts_t client_opts;
+static int other_port;
+static lode_tls_server_t* second;  /* a second server, closed with the first */
+
+static void connect_once(int to_port);
+
+static void c_data(lode_tls_socket_t* t, lode_slice_t d) {
+  const char* alpn = lode_tls_socket_alpn_protocol(t);
+  lode_tls_cipher_t c;
+  lode_tls_socket_get_cipher(t, &c);
+  test_trace("secure(%s,%s,reused=%d)", alpn ? alpn : "-", c.name,
+             lode_tls_socket_is_session_reused(t));
+  if (check != NULL) check(t, srv_side);
+  lode_tls_socket_end(t, NULL, NULL);
+}
+static void c_error(lode_tls_socket_t* t, const lode_error_t* e) {
+  test_trace("error(%s|%s)", e->name, e->message);
+}
+static void c_close(lode_tls_socket_t* t, int had_error) {
+  if (session == NULL) session = lode_tls_socket_get_session(t);
+  if (--connections_left > 0) {
+    connect_once(other_port ? other_port : port);
+    return;
+  }
+  lode_tls_server_close(server, NULL, NULL);
+  if (second != NULL) lode_tls_server_close(second, NULL, NULL);
+  second = NULL;
+}
+static const lode_tls_socket_events_t client_events = {
+  .on_data = c_data, .on_error = c_error, .on_close = c_close,
+};
+
+static void connect_once(int to_port) {
+  lode_socket_opts_t n = { .port = to_port, .host = "127.0.0.1" };
+  lode_tls_opts_t o = client_opts;
+  if (o.context.ca.len == 0) o.context.ca = tls_file("ca.crt");
+  if (session != NULL) o.session = lode_bytes_view(session);
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_connect(&loop, &n, &o, &client_events, &t, NULL));
+}
+
+static lode_tls_server_opts_t server_opts(const char* name) {
+  return tls_server_opts(name, &srv_socket_events);
+}
+
+static void run(lode_tls_server_opts_t* o, int connections) {
+  test_trace_reset();
+  server = tls_listen(&loop, o, &server_events, &port);
+  connections_left = connections;
+  connect_once(port);
+  test_run_loop(&loop, 20000);
+  if (session != NULL) lode_bytes_release(session);
+  session = NULL;
+}
+
+#define SETUP() ASSERT_OK(uv_loop_init(&loop))
+#define TEARDOWN() test_loop_close(&loop)
+
+/* ---- Lists ---- */
+
+TEST(get_ciphers_as_node) {
+  const char* argv[] = { "node", "-p", "require('tls').getCiphers().join()",
+                         NULL };
+  test_peer_t* p = test_peer_start(argv);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(p, 20000, &out), 0);
+  char mine[8192] = "";
+  for (const char* const* c = lode_tls_get_ciphers(); *c != NULL; c++)
+    snprintf(mine + strlen(mine), sizeof(mine) - strlen(mine), "%s%s",
+             mine[0] ? "," : "", *c);
+  out[strcspn(out, "\n")] = '\0';
+  ASSERT_STR_EQ(mine, out);
+  free(out);
+}
+
+TEST(root_certificates) {
+  size_t n = 0;
+  for (const char* const* c = lode_tls_root_certificates(); *c != NULL; c++) {
+    ASSERT(strncmp(*c, "-----BEGIN CERTIFICATE-----\n", 28) == 0);
+    n++;
+  }
+  ASSERT_GT(n, 10);
+  ASSERT(lode_tls_root_certificates() == lode_tls_root_certificates());
+}
+
+/* ---- The socket's calls ---- */
+
+static void check_socket_calls(lode_tls_socket_t* cli,
+                               lode_tls_socket_t* srv) {
+  char a[32], b[32];
+  ASSERT_OK(lode_tls_socket_export_keying_material(
+      cli, a, sizeof(a), "EXPORTER-test", LODE_SLICE("ctx")));
+  ASSERT_OK(lode_tls_socket_export_keying_material(
+      srv, b, sizeof(b), "EXPORTER-test", LODE_SLICE("ctx")));
+  ASSERT(memcmp(a, b, sizeof(a)) == 0);
+  char f1[128], f2[128];
+  size_t n1 = lode_tls_socket_get_finished(cli, f1, sizeof(f1));
+  size_t n2 = lode_tls_socket_get_peer_finished(srv, f2, sizeof(f2));
+  ASSERT_GT(n1, 0);
+  ASSERT_MEM_EQ(f1, n1, f2, n2);
+  lode_tls_key_info_t k;
+  ASSERT_OK(lode_tls_socket_get_ephemeral_key_info(cli, &k));
+  test_trace("key(%s,%s,%d)", k.type, k.name ? k.name : "-", k.size);
+  ASSERT_EQ(lode_tls_socket_get_ephemeral_key_info(srv, &k), UV_ENOENT);
+  ASSERT_EQ(lode_tls_socket_set_max_send_fragment(cli, 511),
+            LODE_ERR_OUT_OF_RANGE);
+  ASSERT_OK(lode_tls_socket_set_max_send_fragment(cli, 512));
+  lode_tls_socket_disable_renegotiation(cli);
+  lode_bytes_t* ticket = lode_tls_socket_get_tls_ticket(cli);
+  test_trace("ticket(%d)", ticket != NULL);
+  if (ticket != NULL) lode_bytes_release(ticket);
+}
+
+TEST(socket_calls) {
+  SETUP();
+  check = check_socket_calls;
+  lode_tls_server_opts_t o = server_opts("server");
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),key(ECDH,X25519,"
+               "253),ticket(1)");
+  ASSERT_GT(keylogs, 0);
+  check = NULL;
+}
+
+/* ---- crl, dhparam ---- */
+
+TEST(crl_revoked) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("wronghost");
+  client_opts = (lode_tls_opts_t){ .servername = "wrong.example",
+                                   .context.crl = tls_file("crl.pem") };
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("error(CERT_REVOKED|certificate revoked),"
+               "tlsClientError(ECONNRESET)");
+  client_opts = (lode_tls_opts_t){ 0 };
+}
+
+TEST(dhparam_dhe) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.context.dhparam = tls_file("dh.pem");
+  client_opts.context.max_version = "TLSv1.2";
+  client_opts.context.ciphers = "DHE-RSA-AES128-GCM-SHA256";
+  check = check_socket_calls;
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("secure(-,DHE-RSA-AES128-GCM-SHA256,reused=0),"
+               "key(DH,-,2048),ticket(1)");
+  client_opts = (lode_tls_opts_t){ 0 };
+  check = NULL;
+}
+
+/* ---- Ticket keys: a second server with the same keys resumes ---- */
+
+TEST(ticket_keys_shared) {
+  SETUP();
+  static const char keys[48] = "0123456789abcdef0123456789abcdef0123456789abcde";
+  lode_tls_server_opts_t o2 = server_opts("server");
+  second = tls_listen(&loop, &o2, &server_events, &other_port);
+  ASSERT_OK(lode_tls_server_set_ticket_keys(second,
+                                            (lode_slice_t){ keys, 48 }));
+  char got[48];
+  lode_tls_server_get_ticket_keys(second, got);
+  ASSERT(memcmp(got, keys, 48) == 0);
+  ASSERT_EQ(lode_tls_server_set_ticket_keys(second, LODE_SLICE("short")),
+            UV_EINVAL);
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.context.ticket_keys = (lode_slice_t){ keys, 48 };
+  run(&o, 2);  /* the first to `server`, the second to `second` */
+  TEARDOWN();
+  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+               "secure(-,TLS_AES_256_GCM_SHA384,reused=1)");
+  other_port = 0;
+}
+
+TEST(ticket_keys_differ) {
+  SETUP();
+  lode_tls_server_opts_t o2 = server_opts("server");
+  second = tls_listen(&loop, &o2, &server_events, &other_port);
+  lode_tls_server_opts_t o = server_opts("server");
+  run(&o, 2);
+  TEARDOWN();
+  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+               "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
+  other_port = 0;
+}
+
+/* ---- ALPNCallback, SNICallback, setSecureContext ---- */
+
+static char alpn_seen[128];
+static const char* pick_last(const char* servername,
+                             const char* const* protocols, void* arg) {
+  const char* last = NULL;
+  alpn_seen[0] = '\0';
+  for (; *protocols != NULL; protocols++) {
+    snprintf(alpn_seen + strlen(alpn_seen),
+             sizeof(alpn_seen) - strlen(alpn_seen), "%s;", *protocols);
+    last = *protocols;
+  }
+  snprintf(alpn_seen + strlen(alpn_seen), sizeof(alpn_seen) -
+           strlen(alpn_seen), "sni=%s", servername ? servername : "-");
+  return arg != NULL ? NULL : last;
+}
+
+TEST(alpn_callback) {
+  SETUP();
+  static const char* const protos[] = { "a", "bb", NULL };
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.alpn_callback = pick_last;
+  client_opts.alpn_protocols = protos;
+  client_opts.servername = "localhost";
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("secure(bb,TLS_AES_256_GCM_SHA384,reused=0)");
+  ASSERT_STR_EQ(alpn_seen, "a;bb;sni=localhost");
+  client_opts = (lode_tls_opts_t){ 0 };
+}
+
+TEST(alpn_callback_refuses) {
+  SETUP();
+  static const char* const protos[] = { "a", NULL };
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.alpn_callback = pick_last;
+  o.tls.alpn_callback_arg = "refuse";
+  client_opts.alpn_protocols = protos;
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("tlsClientError(ERR_SSL_NO_APPLICATION_PROTOCOL),"
+               "error(ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL|"
+               "error:0A000460:SSL routines::tlsv1 alert no application "
+               "protocol)");
+  client_opts = (lode_tls_opts_t){ 0 };
+}
+
+static lode_tls_context_t* sni_ctx;
+static lode_tls_context_t* sni_pick(const char* name, void* arg) {
+  test_trace("SNICallback(%s)", name);
+  return strcmp(name, "wrong.example") == 0 ? sni_ctx : NULL;
+}
+static void check_peer_cn(lode_tls_socket_t* cli, lode_tls_socket_t* srv) {
+  lode_tls_cert_t* c = lode_tls_socket_get_peer_certificate(cli, 0);
+  test_trace("cn(%s,bits=%d)", c->subject[1], c->bits);
+  lode_tls_cert_free(c);
+}
+
+TEST(sni_callback) {
+  SETUP();
+  lode_tls_context_opts_t w = { .key = tls_file("wronghost.key"),
+                                .cert = tls_file("wronghost.crt") };
+  ASSERT_OK(lode_tls_create_secure_context(&w, &sni_ctx, NULL));
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.sni_callback = sni_pick;
+  client_opts.servername = "wrong.example";
+  check = check_peer_cn;
+  run(&o, 1);
+  TEARDOWN();
+  lode_tls_context_release(sni_ctx);
+  ASSERT_TRACE("SNICallback(wrong.example),"
+               "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+               "cn(wrong.example,bits=2048)");
+  client_opts = (lode_tls_opts_t){ 0 };
+  check = NULL;
+}
+
+/* After setSecureContext, the next connection gets the new certificate. */
+static void switch_after_first(lode_tls_socket_t* cli,
+                               lode_tls_socket_t* srv) {
+  check_peer_cn(cli, srv);
+  lode_tls_context_opts_t ec = { .key = tls_file("server-ec.key"),
+                                 .cert = tls_file("server-ec.crt") };
+  ASSERT_OK(lode_tls_server_set_secure_context(server, &ec, NULL));
+}
+
+TEST(set_secure_context) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  check = switch_after_first;
+  run(&o, 2);
+  TEARDOWN();
+  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+               "cn(localhost,bits=2048),"
+               "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+               "cn(localhost,bits=256)");
+  check = NULL;
+}
+
+TEST_MAIN(get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
+          dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
+          alpn_callback_refuses, sni_callback, set_secure_context)
