@@ -332,6 +332,14 @@ int lode_tls_socket_get_ephemeral_key_info(const lode_tls_socket_t* t,
  * with lode_bytes_release. */
 lode_bytes_t* lode_tls_socket_get_tls_ticket(lode_tls_socket_t* t);
 
+/* Node: getSharedSigalgs(): the signature algorithms both ends accept,
+ * as Node names them ("RSA-PSS+SHA256"), NULL-terminated. Owned by the
+ * socket until the next call or its on_close; NULL without memory. */
+const char* const* lode_tls_socket_get_shared_sigalgs(lode_tls_socket_t* t);
+/* Node: enableTrace(): OpenSSL's trace of the connection's messages, on
+ * stderr, from now on. */
+void lode_tls_socket_enable_trace(lode_tls_socket_t* t);
+
 /* Node: tls.getCiphers(): the cipher names OpenSSL supports, lower-case,
  * sorted, NULL-terminated; static, made on first use. */
 const char* const* lode_tls_get_ciphers(void);

@@ -191,3 +191,47 @@ lode_bytes_t* lode_tls_socket_get_tls_ticket(lode_tls_socket_t* t) {
   return n > 0 ? lode_bytes_copy((lode_slice_t){ (const char*) p, n })
                : NULL;
 }
+
+/* Node's names: "RSA-PSS+SHA256", "Ed25519+UNDEF". */
+static const char* sign_name(int nid) {
+  switch (nid) {
+    case EVP_PKEY_RSA: return "RSA";
+    case EVP_PKEY_RSA_PSS: return "RSA-PSS";
+    case EVP_PKEY_DSA: return "DSA";
+    case EVP_PKEY_EC: return "ECDSA";
+    case NID_ED25519: return "Ed25519";
+    case NID_ED448: return "Ed448";
+    default: {
+      const char* sn = OBJ_nid2sn(nid);
+      return sn != NULL ? sn : "UNDEF";
+    }
+  }
+}
+
+const char* const* lode_tls_socket_get_shared_sigalgs(lode_tls_socket_t* t) {
+  int n = SSL_get_shared_sigalgs(t->ssl, 0, NULL, NULL, NULL, NULL, NULL);
+  if (n < 0) n = 0;
+  size_t size = ((size_t) n + 1) * sizeof(char*) + (size_t) n * 48;
+  char** list = malloc(size);
+  if (list == NULL) return NULL;
+  char* text = (char*) (list + n + 1);
+  for (int i = 0; i < n; i++) {
+    int sign = NID_undef, hash = NID_undef;
+    SSL_get_shared_sigalgs(t->ssl, i, &sign, &hash, NULL, NULL, NULL);
+    const char* h = hash != NID_undef ? OBJ_nid2sn(hash) : NULL;
+    snprintf(text, 48, "%s+%s", sign_name(sign), h != NULL ? h : "UNDEF");
+    list[i] = text;
+    text += 48;
+  }
+  list[n] = NULL;
+  free(t->sigalgs);
+  t->sigalgs = list;
+  return (const char* const*) list;
+}
+
+void lode_tls_socket_enable_trace(lode_tls_socket_t* t) {
+  if (t->trace == NULL) t->trace = BIO_new_fp(stderr, BIO_NOCLOSE);
+  if (t->trace == NULL) return;
+  SSL_set_msg_callback(t->ssl, SSL_trace);
+  SSL_set_msg_callback_arg(t->ssl, t->trace);
+}

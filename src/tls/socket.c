@@ -696,6 +696,8 @@ static void free_tls(lode__obj_t* o) {
   free(t->host);
   free(t->alpn);
   free(t->alpn_selected);
+  free(t->sigalgs);
+  BIO_free(t->trace);
   if (has(t, TF_TIMER))
     uv_close((uv_handle_t*) &t->timer, timer_closed);
   else

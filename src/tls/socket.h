@@ -60,6 +60,8 @@ struct lode_tls_socket_s {
   void* check_identity_arg;
   const char* (*alpn_cb)(const char*, const char* const*, void*);
   void* alpn_cb_arg;
+  char** sigalgs;                   /* getSharedSigalgs' last answer */
+  BIO* trace;                       /* enableTrace's output (stderr) */
 };
 
 lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);

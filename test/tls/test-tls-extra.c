@@ -329,6 +329,79 @@ TEST(set_secure_context) {
   check = NULL;
 }
 
-TEST_MAIN(get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
+/* ---- getSharedSigalgs (Node 20's lists for the same handshake) ---- */
+
+static char sig_cli[1024], sig_srv[1024];
+static void join(char* out, size_t cap, const char* const* list) {
+  out[0] = '\0';
+  for (; list != NULL && *list != NULL; list++)
+    snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "",
+             *list);
+}
+static void check_sigalgs(lode_tls_socket_t* cli, lode_tls_socket_t* srv) {
+  join(sig_cli, sizeof(sig_cli), lode_tls_socket_get_shared_sigalgs(cli));
+  join(sig_srv, sizeof(sig_srv), lode_tls_socket_get_shared_sigalgs(srv));
+}
+
+TEST(shared_sigalgs_as_node) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.request_cert = 1;
+  o.tls.reject_unauthorized = LODE_FALSE;
+  o.tls.context.ca = tls_file("ca.crt");
+  client_opts.context.key = tls_file("client.key");
+  client_opts.context.cert = tls_file("client.crt");
+  check = check_sigalgs;
+  run(&o, 1);
+  TEARDOWN();
+  const char* common =
+      "ECDSA+SHA256,ECDSA+SHA384,ECDSA+SHA512,Ed25519+UNDEF,Ed448+UNDEF,"
+      "RSA-PSS+SHA256,RSA-PSS+SHA384,RSA-PSS+SHA512,RSA-PSS+SHA256,"
+      "RSA-PSS+SHA384,RSA-PSS+SHA512,RSA+SHA256,RSA+SHA384,RSA+SHA512";
+  ASSERT_STR_EQ(sig_cli, common);
+  char srv_want[1024];
+  snprintf(srv_want, sizeof(srv_want), "%s,ECDSA+SHA224,RSA+SHA224", common);
+  ASSERT_STR_EQ(sig_srv, srv_want);
+  client_opts = (lode_tls_opts_t){ 0 };
+  check = NULL;
+}
+
+/* ---- enableTrace: OpenSSL's trace on stderr ---- */
+
+/* Over the in-memory pair; stderr goes to a file for the test. */
+TEST(enable_trace) {
+  SETUP();
+  char path[] = "/tmp/lode-tls-trace.XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT(fd >= 0);
+  int saved = dup(2);
+  dup2(fd, 2);
+  lode_stream_t *a, *b;
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_tls_opts_t so = { .is_server = 1 };
+  so.context.key = tls_file("server.key");
+  so.context.cert = tls_file("server.crt");
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"), .host = "localhost" };
+  lode_tls_socket_t *srv, *cli;
+  ASSERT_OK(lode_tls_socket_create(b, &so, &srv_socket_events, &srv, NULL));
+  lode_tls_socket_enable_trace(srv);
+  ASSERT_OK(lode_tls_socket_create(a, &co, NULL, &cli, NULL));
+  lode_tls_socket_end(cli, NULL, NULL);
+  test_run_loop(&loop, 20000);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  char buf[65536];
+  ssize_t len = pread(fd, buf, sizeof(buf) - 1, 0);
+  close(fd);
+  unlink(path);
+  ASSERT_GT(len, 0);
+  buf[len] = '\0';
+  ASSERT_NOT_NULL(strstr(buf, "ClientHello"));
+  ASSERT_NOT_NULL(strstr(buf, "ServerHello"));
+  TEARDOWN();
+}
+
+TEST_MAIN(shared_sigalgs_as_node, enable_trace, get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
           dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
           alpn_callback_refuses, sni_callback, set_secure_context)
