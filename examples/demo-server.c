@@ -104,7 +104,7 @@ static void serve_file(lode_http_response_t* res, const char* name) {
   /* Only regular files: a directory opens too, but has nothing to send. */
   struct stat st;
   FILE* f = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? fopen(path, "rb")
-                                                         : NULL;
+                                                        : NULL;
   if (f == NULL) {
     not_found(res);
     return;
@@ -192,7 +192,9 @@ int main(int argc, char** argv) {
   find_demo_dir(argv[0]);
   if (lode_http_create_server(uv_default_loop(), NULL, &events, &srv) != 0)
     return 1;
-  if (lode_http_server_listen(srv, &(lode_listen_opts_t){ .port = port, .host = "127.0.0.1" }, NULL, NULL) != 0)
+  if (lode_http_server_listen(
+          srv, &(lode_listen_opts_t){ .port = port, .host = "127.0.0.1" }, NULL,
+          NULL) != 0)
     return 1;
   return uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }

@@ -42,8 +42,11 @@ static void echo_str(echo_buf_t* b, const char* s) {
       esc[1] = (char) c;
       echo_put(b, esc, 2);
     } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
-      esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't'
-               : c == '\b' ? 'b' : 'f';
+      esc[1] = c == '\n'   ? 'n'
+               : c == '\r' ? 'r'
+               : c == '\t' ? 't'
+               : c == '\b' ? 'b'
+                           : 'f';
       echo_put(b, esc, 2);
     } else if (c < 0x20) {
       esc[4] = hex[c >> 4];
@@ -162,7 +165,9 @@ static void echo_on_close(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t echo_req_events = {
-  .on_data = echo_on_data, .on_end = echo_on_end, .on_close = echo_on_close,
+  .on_data = echo_on_data,
+  .on_end = echo_on_end,
+  .on_close = echo_on_close,
 };
 
 static void echo_handle(lode_http_incoming_t* req, lode_http_response_t* res) {

@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
   lode_server_opts_t opts = { .socket_events = &client_events };
   int r = lode_net_create_server(loop, &opts, &server_events, &server);
   if (r == 0)
-    r = lode_server_listen(server, &(lode_listen_opts_t){ .port = port },
-                           NULL, NULL);
+    r = lode_server_listen(server, &(lode_listen_opts_t){ .port = port }, NULL,
+                           NULL);
   if (r != 0) {
     fprintf(stderr, "listen: %s\n", lode_strerror(r));
     return 1;

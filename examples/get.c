@@ -24,9 +24,8 @@ static void on_end(lode_http_incoming_t* res) {
   printf("%s\n", raw_data ? raw_data : "");
 }
 
-static const lode_http_incoming_events_t body_events = {
-  .on_data = on_data, .on_end = on_end
-};
+static const lode_http_incoming_events_t body_events = { .on_data = on_data,
+                                                         .on_end = on_end };
 
 static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
   int status = lode_http_incoming_status_code(res);
@@ -34,8 +33,10 @@ static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
   if (status != 200) {
     fprintf(stderr, "Request Failed.\nStatus Code: %d\n", status);
   } else if (type == NULL || strncmp(type, "application/json", 16) != 0) {
-    fprintf(stderr, "Invalid content-type.\nExpected application/json but "
-            "received %s\n", type ? type : "undefined");
+    fprintf(stderr,
+            "Invalid content-type.\nExpected application/json but "
+            "received %s\n",
+            type ? type : "undefined");
   } else {
     /* Node: res.setEncoding('utf8') and listeners for data and end. */
     lode_http_incoming_set_encoding(res, LODE_ENC_UTF8);
@@ -51,15 +52,13 @@ static void on_error(lode_http_request_t* req, const lode_error_t* e) {
   fprintf(stderr, "Got error: %s\n", e->message);
 }
 
-static const lode_http_request_events_t events = {
-  .on_response = on_response, .on_error = on_error
-};
+static const lode_http_request_events_t events = { .on_response = on_response,
+                                                   .on_error = on_error };
 
 int main(int argc, char** argv) {
   uv_loop_t* loop = uv_default_loop();
-  lode_http_request_opts_t o = {
-    .url = argc > 1 ? argv[1] : "http://localhost:8000/"
-  };
+  lode_http_request_opts_t o = { .url = argc > 1 ? argv[1]
+                                                 : "http://localhost:8000/" };
   lode_http_request_t* req;
   int rc = lode_http_get(loop, &o, &events, &req);
   if (rc != 0) {

@@ -15,7 +15,8 @@
 
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
-  static const char* const headers[] = { "Content-Type", "application/json", NULL };
+  static const char* const headers[] = { "Content-Type", "application/json",
+                                         NULL };
   (void) srv;
   (void) req;
   lode_http_response_write_head(res, 200, NULL, headers);
@@ -44,7 +45,9 @@ int main(int argc, char** argv) {
   lode_http_server_t* srv;
   if (lode_http_create_server(uv_default_loop(), NULL, &events, &srv) != 0)
     return 1;
-  if (lode_http_server_listen(srv, &(lode_listen_opts_t){ .port = port, .host = "127.0.0.1" }, NULL, NULL) != 0)
+  if (lode_http_server_listen(
+          srv, &(lode_listen_opts_t){ .port = port, .host = "127.0.0.1" }, NULL,
+          NULL) != 0)
     return 1;
   return uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }

@@ -49,8 +49,8 @@ static const char* target;
 /* ---- The tunnel: one client stream, one origin socket ---- */
 
 typedef struct tunnel_s {
-  lode_stream_t* client;   /* held until the tunnel goes */
-  lode_socket_t* origin;   /* NULL once it has closed */
+  lode_stream_t* client; /* held until the tunnel goes */
+  lode_socket_t* origin; /* NULL once it has closed */
   char* head;
   size_t head_len;
 } tunnel_t;
@@ -58,7 +58,8 @@ typedef struct tunnel_s {
 static void tunnel_client_gone(void* ctx, lode_stream_t* s, int had_error) {
   tunnel_t* t = ctx;
   (void) s, (void) had_error;
-  if (t->origin != NULL) lode_socket_destroy(t->origin, NULL);
+  if (t->origin != NULL)
+    lode_socket_destroy(t->origin, NULL);
 }
 
 static void tunnel_client_error(void* ctx, lode_stream_t* s,
@@ -71,7 +72,8 @@ static void tunnel_client_error(void* ctx, lode_stream_t* s,
 /* Set on the client stream before the pipes: it keeps hearing the
  * stream's events after them. */
 static const lode_stream_reader_t client_watch = {
-  .on_error = tunnel_client_error, .on_close = tunnel_client_gone,
+  .on_error = tunnel_client_error,
+  .on_close = tunnel_client_gone,
 };
 
 static void origin_connected(lode_socket_t* origin) {
@@ -82,8 +84,8 @@ static void origin_connected(lode_socket_t* origin) {
                                "Proxy-agent: Node.js-Proxy\r\n"
                                "\r\n"),
                     NULL, NULL);
-  lode_stream_write(server_socket, (lode_slice_t){ t->head, t->head_len },
-                    NULL, NULL);
+  lode_stream_write(server_socket, (lode_slice_t){ t->head, t->head_len }, NULL,
+                    NULL);
   lode_stream_set_reader(t->client, &client_watch, t);
   lode_stream_pipe(server_socket, t->client, NULL);
   lode_stream_pipe(t->client, server_socket, NULL);
@@ -126,14 +128,14 @@ static void on_connect(lode_http_server_t* srv, lode_http_incoming_t* req,
   t->client = client_socket;
   lode_stream_hold(client_socket);
   t->head = malloc(head.len ? head.len : 1);
-  if (t->head != NULL && head.len > 0) memcpy(t->head, head.base, head.len);
+  if (t->head != NULL && head.len > 0)
+    memcpy(t->head, head.base, head.len);
   t->head_len = t->head != NULL ? head.len : 0;
   lode_socket_opts_t o = {
     .port = u.port_num > 0 ? u.port_num : 80,
     .host = u.host_bare,
   };
-  int r = lode_net_connect(client_socket->loop, &o,
-                           &origin_events, &t->origin);
+  int r = lode_net_connect(client_socket->loop, &o, &origin_events, &t->origin);
   lode_http_url_free(&u);
   if (r != 0) {
     lode_stream_destroy(client_socket, NULL);
@@ -167,7 +169,8 @@ static void tunnel_end(void* ctx, lode_stream_t* s) {
 }
 
 static const lode_stream_reader_t tunnel_reader = {
-  .on_data = tunnel_data, .on_end = tunnel_end,
+  .on_data = tunnel_data,
+  .on_end = tunnel_end,
 };
 
 static void on_tunnel(lode_http_request_t* req, lode_http_incoming_t* res,
@@ -190,7 +193,8 @@ static void on_request_error(lode_http_request_t* req,
 }
 
 static const lode_http_request_events_t tunnel_events = {
-  .on_connect = on_tunnel, .on_error = on_request_error,
+  .on_connect = on_tunnel,
+  .on_error = on_request_error,
 };
 
 static void on_listening(lode_http_server_t* srv) {
@@ -198,14 +202,16 @@ static void on_listening(lode_http_server_t* srv) {
   lode_http_server_address(srv, &a);
   printf("listening on %s:%d\n", a.address, a.port);
   fflush(stdout);
-  if (target == NULL) return;
+  if (target == NULL)
+    return;
   lode_http_request_opts_t o = {
-    .port = a.port, .host = "127.0.0.1", .method = "CONNECT",
+    .port = a.port,
+    .host = "127.0.0.1",
+    .method = "CONNECT",
     .path = target,
   };
   lode_http_request_t* req;
-  if (lode_http_request(uv_default_loop(), &o, &tunnel_events,
-                        &req) == 0)
+  if (lode_http_request(uv_default_loop(), &o, &tunnel_events, &req) == 0)
     lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   else
     lode_http_server_close(proxy, NULL, NULL);
@@ -230,7 +236,8 @@ int main(int argc, char** argv) {
   uv_loop_t* loop = uv_default_loop();
   int r = lode_http_create_server(loop, NULL, &proxy_events, &proxy);
   lode_listen_opts_t lo = { .port = port, .host = "127.0.0.1" };
-  if (r == 0) r = lode_http_server_listen(proxy, &lo, NULL, NULL);
+  if (r == 0)
+    r = lode_http_server_listen(proxy, &lo, NULL, NULL);
   if (r != 0) {
     fprintf(stderr, "listen: %s\n", lode_strerror(r));
     return 1;

@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
   lode_http_server_t* srv;
   if (lode_http_create_server(uv_default_loop(), NULL, &events, &srv) != 0)
     return 1;
-  if (lode_http_server_listen(srv, &(lode_listen_opts_t){ .port = port, .host = "127.0.0.1" }, NULL, NULL) != 0)
+  if (lode_http_server_listen(
+          srv, &(lode_listen_opts_t){ .port = port, .host = "127.0.0.1" }, NULL,
+          NULL) != 0)
     return 1;
   return uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }

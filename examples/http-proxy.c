@@ -30,22 +30,26 @@
 static uv_loop_t* loop;
 static lode_agent_t* agent;
 static lode_http_url_t upstream;
-static char base_path[1024];  /* the upstream URL's path, no final '/' */
+static char base_path[1024]; /* the upstream URL's path, no final '/' */
 
 /* ---- Headers ---- */
 
 static int hop_by_hop(const char* name, const char* connection) {
-  static const char* const hop[] = { "connection", "keep-alive",
-                                     "proxy-connection", "te", "trailer",
-                                     "upgrade", NULL };
+  static const char* const hop[] = {
+    "connection", "keep-alive", "proxy-connection", "te", "trailer",
+    "upgrade",    NULL
+  };
   for (const char* const* h = hop; *h != NULL; h++)
-    if (strcasecmp(name, *h) == 0) return 1;
+    if (strcasecmp(name, *h) == 0)
+      return 1;
   /* Connection: close, X-Foo -> X-Foo is hop-by-hop too. */
   size_t n = strlen(name);
   for (const char* p = connection; p != NULL && *p != '\0';) {
-    while (*p == ' ' || *p == ',') p++;
+    while (*p == ' ' || *p == ',')
+      p++;
     const char* end = p + strcspn(p, ", ");
-    if ((size_t) (end - p) == n && strncasecmp(p, name, n) == 0) return 1;
+    if ((size_t) (end - p) == n && strncasecmp(p, name, n) == 0)
+      return 1;
     p = end;
   }
   return 0;
@@ -59,12 +63,15 @@ static const char** forward_headers(const lode_http_incoming_t* m,
   const char* const* raw = lode_http_incoming_raw_headers(m, &n);
   const char* conn = lode_http_incoming_header(m, "connection");
   const char** out = malloc((2 * n + 1) * sizeof(*out));
-  if (out == NULL) return NULL;
+  if (out == NULL)
+    return NULL;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     const char* name = raw[2 * i];
-    if (hop_by_hop(name, conn)) continue;
-    if (drop_framing && strcasecmp(name, "transfer-encoding") == 0) continue;
+    if (hop_by_hop(name, conn))
+      continue;
+    if (drop_framing && strcasecmp(name, "transfer-encoding") == 0)
+      continue;
     out[k++] = name;
     out[k++] = raw[2 * i + 1];
   }
@@ -77,32 +84,32 @@ static const char** forward_headers(const lode_http_incoming_t* m,
  * closed. ---- */
 
 typedef struct exchange_s {
-  lode_http_response_t* res;   /* NULL once closed */
-  lode_http_request_t* up;     /* NULL once closed */
+  lode_http_response_t* res; /* NULL once closed */
+  lode_http_request_t* up;   /* NULL once closed */
   int refs;
 } exchange_t;
 
 static void exchange_release(exchange_t* x) {
-  if (--x->refs == 0) free(x);
+  if (--x->refs == 0)
+    free(x);
 }
 
 static void on_up_response(lode_http_request_t* up,
                            lode_http_incoming_t* ures) {
   exchange_t* x = lode_http_outgoing_get_data(up);
-  if (x->res == NULL) return;
+  if (x->res == NULL)
+    return;
   /* The response is framed by lode (Content-Length passed on, or chunked)
    * rather than by the upstream's Transfer-Encoding. */
   const char** h = forward_headers(ures, 1);
-  int r = h == NULL ? UV_ENOMEM :
-      lode_http_response_write_head(x->res,
-                                    lode_http_incoming_status_code(ures),
-                                    lode_http_incoming_status_message(ures),
-                                    h);
+  int r = h == NULL ? UV_ENOMEM
+                    : lode_http_response_write_head(
+                          x->res, lode_http_incoming_status_code(ures),
+                          lode_http_incoming_status_message(ures), h);
   free(h);
   lode_stream_t* body = r == 0 ? lode_http_incoming_stream(ures) : NULL;
   lode_stream_t* out = r == 0 ? lode_http_outgoing_stream(x->res) : NULL;
-  if (body == NULL || out == NULL ||
-      lode_stream_pipe(body, out, NULL) != 0) {
+  if (body == NULL || out == NULL || lode_stream_pipe(body, out, NULL) != 0) {
     lode_http_outgoing_destroy(x->res, NULL);
     lode_http_request_destroy(up, NULL);
   }
@@ -111,13 +118,14 @@ static void on_up_response(lode_http_request_t* up,
 static void on_up_error(lode_http_request_t* up, const lode_error_t* err) {
   exchange_t* x = lode_http_outgoing_get_data(up);
   fprintf(stderr, "upstream: %s\n", err->message);
-  if (x->res == NULL) return;
+  if (x->res == NULL)
+    return;
   if (!lode_http_outgoing_headers_sent(x->res)) {
     static const char* const h[] = { "Content-Type", "text/plain", NULL };
     lode_http_response_write_head(x->res, 502, NULL, h);
     lode_http_outgoing_end(x->res, LODE_SLICE("Bad Gateway\n"), NULL, NULL);
   } else {
-    lode_http_outgoing_destroy(x->res, NULL);  /* cut the answer short */
+    lode_http_outgoing_destroy(x->res, NULL); /* cut the answer short */
   }
 }
 
@@ -139,7 +147,8 @@ static void on_res_close(lode_http_outgoing_t* res) {
   exchange_t* x = lode_http_outgoing_get_data(res);
   int finished = lode_http_outgoing_writable_finished(res);
   x->res = NULL;
-  if (!finished && x->up != NULL) lode_http_request_destroy(x->up, NULL);
+  if (!finished && x->up != NULL)
+    lode_http_request_destroy(x->up, NULL);
   exchange_release(x);
 }
 
@@ -160,11 +169,10 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
     .port = upstream.port_num > 0 ? upstream.port_num : 80,
     .method = lode_http_incoming_method(req),
     .path = path,
-    .headers = h,  /* Host and the body's framing as the client sent */
+    .headers = h, /* Host and the body's framing as the client sent */
   };
   lode_http_request_t* up = NULL;
-  int r = h != NULL && x != NULL ? lode_http_request(loop, &o, &up_events,
-                                                     &up)
+  int r = h != NULL && x != NULL ? lode_http_request(loop, &o, &up_events, &up)
                                  : UV_ENOMEM;
   free(h);
   if (r != 0) {
@@ -183,8 +191,7 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
    * upstream request. */
   lode_stream_t* body = lode_http_incoming_stream(req);
   lode_stream_t* to_up = lode_http_outgoing_stream(up);
-  if (body == NULL || to_up == NULL ||
-      lode_stream_pipe(body, to_up, NULL) != 0)
+  if (body == NULL || to_up == NULL || lode_stream_pipe(body, to_up, NULL) != 0)
     lode_http_request_destroy(up, NULL);
 }
 
@@ -219,14 +226,17 @@ int main(int argc, char** argv) {
   }
   snprintf(base_path, sizeof(base_path), "%s", upstream.pathname);
   size_t bl = strlen(base_path);
-  if (bl > 0 && base_path[bl - 1] == '/') base_path[bl - 1] = '\0';
+  if (bl > 0 && base_path[bl - 1] == '/')
+    base_path[bl - 1] = '\0';
   loop = uv_default_loop();
   lode_agent_opts_t ao = { .keep_alive = 1 };
   lode_http_server_t* server;
   r = lode_agent_create(loop, &ao, &agent);
-  if (r == 0) r = lode_http_create_server(loop, NULL, &server_events, &server);
+  if (r == 0)
+    r = lode_http_create_server(loop, NULL, &server_events, &server);
   lode_listen_opts_t lo = { .port = atoi(argv[1]) };
-  if (r == 0) r = lode_http_server_listen(server, &lo, NULL, NULL);
+  if (r == 0)
+    r = lode_http_server_listen(server, &lo, NULL, NULL);
   if (r != 0) {
     fprintf(stderr, "listen: %s\n", lode_strerror(r));
     return 1;

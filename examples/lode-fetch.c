@@ -44,8 +44,8 @@ static struct {
   const char* host;
   int got_response, ended;
   uint64_t received;
-  long long expected;  /* Content-Length, or -1 */
-  int code;            /* the first failure's exit code, 0: none */
+  long long expected; /* Content-Length, or -1 */
+  int code;           /* the first failure's exit code, 0: none */
   char why[400];
 } f = { .expected = -1 };
 
@@ -113,8 +113,7 @@ static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
     return;
   }
   const char* cl = lode_http_incoming_header(res, "content-length");
-  if (cl != NULL && lode_http_incoming_header(res, "transfer-encoding") ==
-                        NULL)
+  if (cl != NULL && lode_http_incoming_header(res, "transfer-encoding") == NULL)
     f.expected = strtoll(cl, NULL, 10);
   if (f.include_head)
     write_head(res);
@@ -128,7 +127,7 @@ static int starts(const char* s, const char* prefix) {
 /* The request's error before any response, as curl names it. */
 static void on_error(lode_http_request_t* req, const lode_error_t* e) {
   if (f.got_response)
-    return;  /* a cut body: said after the run */
+    return; /* a cut body: said after the run */
   const char* n = e->name ? e->name : "";
   if (starts(n, "EAI_") || strcmp(n, "ENOTFOUND") == 0)
     fail(6, "Could not resolve host: %s (%s)", f.host, e->message);
@@ -139,22 +138,24 @@ static void on_error(lode_http_request_t* req, const lode_error_t* e) {
   else if (strcmp(e->message, "socket hang up") == 0)
     fail(52, "Empty reply from server");
   else
-    fail(56, "Failure when receiving data from the peer: %s (%s)",
-         e->message, n);
+    fail(56, "Failure when receiving data from the peer: %s (%s)", e->message,
+         n);
 }
 
-static const lode_http_request_events_t events = {
-  .on_response = on_response, .on_error = on_error
-};
+static const lode_http_request_events_t events = { .on_response = on_response,
+                                                   .on_error = on_error };
 
 static void on_max_time(uv_timer_t* t) {
   if (f.expected >= 0)
-    fail(28, "Operation timed out after %.0f milliseconds with %" PRIu64
-         " out of %lld bytes received", f.max_time * 1000, f.received,
-         f.expected);
+    fail(28,
+         "Operation timed out after %.0f milliseconds with %" PRIu64
+         " out of %lld bytes received",
+         f.max_time * 1000, f.received, f.expected);
   else
-    fail(28, "Operation timed out after %.0f milliseconds with %" PRIu64
-         " bytes received", f.max_time * 1000, f.received);
+    fail(28,
+         "Operation timed out after %.0f milliseconds with %" PRIu64
+         " bytes received",
+         f.max_time * 1000, f.received);
   lode_http_request_destroy(f.req, NULL);
 }
 
@@ -180,7 +181,8 @@ static char* read_file(const char* path, size_t* len) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: lode-fetch [-i] [-s] [-S] [-o FILE] "
+  fprintf(stderr,
+          "usage: lode-fetch [-i] [-s] [-S] [-o FILE] "
           "[-m|--max-time SECONDS] [-X METHOD]\n"
           "                  [-H 'Name: value']... [-d @FILE | -d DATA] "
           "URL\n");

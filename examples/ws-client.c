@@ -19,8 +19,7 @@ static void on_open(lode_websocket_t* ws) {
                          LODE_SLICE("nothing to say"));
 }
 
-static void on_message(lode_websocket_t* ws, lode_slice_t data,
-                       int is_binary) {
+static void on_message(lode_websocket_t* ws, lode_slice_t data, int is_binary) {
   printf("%s: %.*s\n", is_binary ? "binary" : "text", (int) data.len,
          data.base);
   if (--pending == 0)

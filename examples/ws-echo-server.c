@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <lode.h>
 
-static void on_message(lode_websocket_t* ws, lode_slice_t data,
-                       int is_binary) {
+static void on_message(lode_websocket_t* ws, lode_slice_t data, int is_binary) {
   if (is_binary)
     lode_websocket_send_binary(ws, data);
   else
@@ -35,8 +34,8 @@ static const lode_websocket_opts_t ws_opts = {
 
 static void on_connection(lode_server_t* srv, lode_socket_t* s) {
   lode_websocket_t* ws;
-  if (lode_websocket_serve(lode_socket_stream(s), &ws_opts, &ws_events,
-                           &ws) != 0)
+  if (lode_websocket_serve(lode_socket_stream(s), &ws_opts, &ws_events, &ws) !=
+      0)
     lode_socket_destroy(s, NULL);
 }
 

@@ -17,15 +17,19 @@
 
 #include "lode/http_parser.h"
 
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define CHECK(c)                                                               \
+  do {                                                                         \
+    if (!(c))                                                                  \
+      abort();                                                                 \
+  } while (0)
 
 static void inside(lode_slice_t v, const char* b, size_t len) {
-  if (v.len == 0) return;
+  if (v.len == 0)
+    return;
   CHECK(v.base >= b && v.base + v.len <= b + len);
 }
 
-static void check_head(const lode_http_parser_t* p, const char* b,
-                       size_t len) {
+static void check_head(const lode_http_parser_t* p, const char* b, size_t len) {
   const lode_http_head_t* h = lode_http_parser_head(p);
   inside(h->url, b, len);
   inside(h->method_name, b, len);
@@ -38,11 +42,11 @@ static void check_head(const lode_http_parser_t* p, const char* b,
 
 /* What a run ends with; the same for every way the input is cut. */
 typedef struct {
-  int rc;             /* the error, or 0 */
-  size_t at;          /* where in the whole input parsing stopped */
-  int messages;       /* complete messages */
+  int rc;       /* the error, or 0 */
+  size_t at;    /* where in the whole input parsing stopped */
+  int messages; /* complete messages */
   int upgraded;
-  int finish;         /* lode_http_parser_finish()'s return */
+  int finish; /* lode_http_parser_finish()'s return */
 } verdict_t;
 
 static void prepare(lode_http_parser_t* p, uint8_t mode) {
@@ -51,8 +55,8 @@ static void prepare(lode_http_parser_t* p, uint8_t mode) {
     .max_header_size = (mode & 0x80) ? 256 : 0,
     .method = (mode & 3) == 3 ? LODE_HTTP_HEAD : 0,
   };
-  CHECK(lode_http_parser_init(p, (mode & 1) ? LODE_HTTP_RESPONSE
-                                            : LODE_HTTP_REQUEST, &o) == 0);
+  CHECK(lode_http_parser_init(
+            p, (mode & 1) ? LODE_HTTP_RESPONSE : LODE_HTTP_REQUEST, &o) == 0);
 }
 
 /* Feeds in[0..n) to p in pieces of `piece` bytes. */
@@ -77,8 +81,10 @@ static verdict_t run(lode_http_parser_t* p, const uint8_t* in, size_t n,
         return v;
       }
       CHECK(ev.consumed <= len);
-      if (ev.type == LODE_HTTP_EV_HEAD) check_head(p, copy, len);
-      if (ev.type == LODE_HTTP_EV_BODY) inside(ev.data, copy, len);
+      if (ev.type == LODE_HTTP_EV_HEAD)
+        check_head(p, copy, len);
+      if (ev.type == LODE_HTTP_EV_BODY)
+        inside(ev.data, copy, len);
       for (size_t i = 0; i < ev.num_trailers; i++)
         inside(ev.trailers[i].value, copy, len);
       free(copy);
@@ -89,7 +95,8 @@ static verdict_t run(lode_http_parser_t* p, const uint8_t* in, size_t n,
         v.at = start;
         return v;
       }
-      if (ev.type == LODE_HTTP_EV_NEED_MORE) break;
+      if (ev.type == LODE_HTTP_EV_NEED_MORE)
+        break;
     }
   }
   lode_http_event_t ev;
@@ -109,7 +116,8 @@ static int same(const verdict_t* a, const verdict_t* b) {
  * is on: where a limit fails depends on the cut, as in Node), and a
  * parser reset after the first run must give the verdict of a new one. */
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 2) return 0;
+  if (size < 2)
+    return 0;
   size_t piece = data[1] % 16 == 0 ? size : data[1] % 16;
   uint8_t mode = data[0];
   const uint8_t* in = data + 2;
@@ -122,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lode_http_parser_reset(&used);
   verdict_t again = run(&used, in, n, n ? n : 1);
   CHECK(same(&again, &whole));
-  if (!(mode & 0x80)) CHECK(same(&cut, &whole));
+  if (!(mode & 0x80))
+    CHECK(same(&cut, &whole));
   return 0;
 }
 
@@ -135,7 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 /* A corpus file as the target reads it. Returns 0 for one too short. */
 static int load(const char* path, verdict_input_t* in) {
   FILE* f = fopen(path, "rb");
-  if (f == NULL) return 0;
+  if (f == NULL)
+    return 0;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -182,17 +192,24 @@ int main(int argc, char** argv) {
       known++;
     } else {
       differ++;
-      printf("DIFFER %s (%s, lenient %x, max header %zu): llhttp %s, "
-             "lode %s\n", name[i], in[i].type == LODE_HTTP_REQUEST
-             ? "request" : in[i].method ? "response to HEAD" : "response",
-             in[i].lenient, in[i].max_header_size, line, mine);
+      printf(
+          "DIFFER %s (%s, lenient %x, max header %zu): llhttp %s, "
+          "lode %s\n",
+          name[i],
+          in[i].type == LODE_HTTP_REQUEST ? "request"
+          : in[i].method                  ? "response to HEAD"
+                                          : "response",
+          in[i].lenient, in[i].max_header_size, line, mine);
     }
   }
   int status = pclose(node);
   unlink(records);
-  printf("judged %d inputs: %d agree, %d known llhttp 9.3/9.4 differences, "
-         "%d unexplained\n", n, agree, known, differ);
-  for (int i = 0; i < n; i++) free(in[i].data);
+  printf(
+      "judged %d inputs: %d agree, %d known llhttp 9.3/9.4 differences, "
+      "%d unexplained\n",
+      n, agree, known, differ);
+  for (int i = 0; i < n; i++)
+    free(in[i].data);
   free(in);
   free(name);
   return differ > 0 || status != 0 ? 1 : 0;

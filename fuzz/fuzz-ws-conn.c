@@ -62,7 +62,8 @@ static void peer_end(void* ctx, lode_stream_t* s) {
 }
 
 static const lode_stream_reader_t peer_reader = {
-  .on_data = peer_data, .on_end = peer_end,
+  .on_data = peer_data,
+  .on_end = peer_end,
 };
 
 static void on_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
@@ -88,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lode_stream_pair(&loop, &a, &b);
   p.b = b;
   lode_stream_set_reader(b, &peer_reader, &p);
-  lode_websocket_opts_t o = { .max_payload = 1 << 20, .close_timeout = 10,
+  lode_websocket_opts_t o = { .max_payload = 1 << 20,
+                              .close_timeout = 10,
                               .handshake_timeout = 1000 };
   lode_websocket_t* ws;
   if (server) {
@@ -99,8 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } else {
     o.stream = a;
-    if (lode_websocket_create(&loop, "ws://fuzz/", NULL, 0, &o, &events,
-                              &ws) == 0)
+    if (lode_websocket_create(&loop, "ws://fuzz/", NULL, 0, &o, &events, &ws) ==
+        0)
       uv_run(&loop, UV_RUN_DEFAULT);
   }
   uv_loop_close(&loop);

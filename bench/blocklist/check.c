@@ -10,7 +10,7 @@
 #include "lode.h"
 
 static unsigned seed = 12345;
-static unsigned rnd(void) {  /* xorshift32, as in node-check.js */
+static unsigned rnd(void) { /* xorshift32, as in node-check.js */
   seed ^= seed << 13;
   seed ^= seed >> 17;
   seed ^= seed << 5;
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   double t0 = now();
   add_rules(bl, nrules);
   char a[64];
-  lode_block_list_check(bl, "1.2.3.4", NULL);  /* merges the rules */
+  lode_block_list_check(bl, "1.2.3.4", NULL); /* merges the rules */
   double t1 = now();
   int hits = 0;
   for (int i = 0; i < nchecks; i++) {
@@ -77,8 +77,10 @@ int main(int argc, char** argv) {
   char line[256];
   while (p != NULL && fgets(line, sizeof(line), p) != NULL) {
     fputs(line, stdout);
-    sscanf(line, "node: %*d rules built in %*f ms; %*d checks, %*d hits, "
-           "%lf ns/check", &node_ns);
+    sscanf(line,
+           "node: %*d rules built in %*f ms; %*d checks, %*d hits, "
+           "%lf ns/check",
+           &node_ns);
   }
   if (p != NULL)
     pclose(p);

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       curl_multi_remove_handle(m, e);
       if (started < total) {
         started++;
-        curl_multi_add_handle(m, e);  /* the same handle, its connection */
+        curl_multi_add_handle(m, e); /* the same handle, its connection */
       } else {
         curl_easy_cleanup(e);
       }

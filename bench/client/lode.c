@@ -20,9 +20,8 @@ static void on_end(lode_http_incoming_t* res) {
   done++;
 }
 
-static const lode_http_incoming_events_t res_events = {
-  .on_data = on_data, .on_end = on_end
-};
+static const lode_http_incoming_events_t res_events = { .on_data = on_data,
+                                                        .on_end = on_end };
 
 static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
   lode_http_incoming_set_events(res, &res_events);
@@ -38,13 +37,14 @@ static void on_close(lode_http_request_t* req) {
     start_one();
 }
 
-static const lode_http_request_events_t events = {
-  .on_response = on_response, .on_error = on_error, .on_close = on_close
-};
+static const lode_http_request_events_t events = { .on_response = on_response,
+                                                   .on_error = on_error,
+                                                   .on_close = on_close };
 
 static void start_one(void) {
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = port,
-                                 .path = "/", .agent = agent };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = port, .path = "/", .agent = agent
+  };
   lode_http_request_t* req;
   started++;
   if (lode_http_request(loop, &o, &events, &req) == 0)

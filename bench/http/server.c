@@ -34,14 +34,17 @@ static void on_listening(lode_http_server_t* srv) {
 }
 
 static const lode_http_server_events_t events = {
-  .on_request = on_request, .on_listening = on_listening,
+  .on_request = on_request,
+  .on_listening = on_listening,
 };
 
 static void* run_loop(void* arg) {
   uv_loop_t* loop = arg;
   lode_http_server_t* srv;
   lode_listen_opts_t o = {
-    .port = port, .host = "127.0.0.1", .reuse_port = nloops > 1,
+    .port = port,
+    .host = "127.0.0.1",
+    .reuse_port = nloops > 1,
   };
   if (lode_http_create_server(loop, NULL, &events, &srv) != 0 ||
       lode_http_server_listen(srv, &o, NULL, NULL) != 0) {

@@ -7,10 +7,13 @@
 #include "lode.h"
 
 static void on_data(lode_socket_t* c, lode_slice_t data) {
-  if (lode_socket_write(c, data, NULL, NULL) == 0) lode_socket_pause(c);
+  if (lode_socket_write(c, data, NULL, NULL) == 0)
+    lode_socket_pause(c);
 }
 
-static void on_drain(lode_socket_t* c) { lode_socket_resume(c); }
+static void on_drain(lode_socket_t* c) {
+  lode_socket_resume(c);
+}
 
 static const lode_socket_events_t echo = {
   .on_data = on_data,

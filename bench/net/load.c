@@ -31,7 +31,7 @@
 typedef struct conn_s {
   uv_tcp_t tcp;
   uv_connect_t creq;
-  size_t got;        /* bytes of the current message (pingpong, idle) */
+  size_t got; /* bytes of the current message (pingpong, idle) */
 } conn_t;
 
 static uv_loop_t* loop;
@@ -55,21 +55,27 @@ static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* b) {
 }
 
 static void on_written(uv_write_t* w, int status) {
-  if (status < 0) fail("write", status);
+  if (status < 0)
+    fail("write", status);
   free(w);
 }
 
 static void send_bytes(conn_t* c, const char* p, size_t n) {
   uv_buf_t b = uv_buf_init((char*) p, (unsigned) n);
   int sent = uv_try_write((uv_stream_t*) &c->tcp, &b, 1);
-  if (sent == (int) n) return;
-  if (sent > 0) b = uv_buf_init((char*) p + sent, (unsigned) (n - sent));
+  if (sent == (int) n)
+    return;
+  if (sent > 0)
+    b = uv_buf_init((char*) p + sent, (unsigned) (n - sent));
   uv_write_t* w = malloc(sizeof(*w));
   int r = uv_write(w, (uv_stream_t*) &c->tcp, &b, 1, on_written);
-  if (r < 0) fail("write", r);
+  if (r < 0)
+    fail("write", r);
 }
 
-static double secs(void) { return (uv_hrtime() - t_start) / 1e9; }
+static double secs(void) {
+  return (uv_hrtime() - t_start) / 1e9;
+}
 
 static void finish(void) {
   for (int i = 0; i < nconns; i++)
@@ -83,8 +89,8 @@ static void finish(void) {
 static double cpu_us(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
-         ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec +
+         ru.ru_stime.tv_usec;
 }
 
 static double cpu_start;
@@ -99,15 +105,18 @@ static void report(const char* what, double n, double per) {
 
 /* Sends up to `k` more messages in one write. */
 static void pp_send(conn_t* c, long long k) {
-  if (k > count - sent_msgs) k = count - sent_msgs;
-  if (k <= 0) return;
+  if (k > count - sent_msgs)
+    k = count - sent_msgs;
+  if (k <= 0)
+    return;
   sent_msgs += k;
   send_bytes(c, msgs, (size_t) k * MSG);
 }
 
 static void pp_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
   conn_t* c = (conn_t*) s;
-  if (n < 0) fail("read", (int) n);
+  if (n < 0)
+    fail("read", (int) n);
   c->got += (size_t) n;
   long long k = (long long) (c->got / MSG);
   c->got %= MSG;
@@ -123,7 +132,8 @@ static void pp_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
 static void pp_start(void) {
   t_start = uv_hrtime();
   cpu_start = cpu_us();
-  for (int i = 0; i < nconns; i++) pp_send(&conns[i], depth);
+  for (int i = 0; i < nconns; i++)
+    pp_send(&conns[i], depth);
 }
 
 /* ---- bulk --------------------------------------------------------------- */
@@ -131,7 +141,8 @@ static void pp_start(void) {
 static void bulk_pump(conn_t* c);
 
 static void bulk_written(uv_write_t* w, int status) {
-  if (status < 0) fail("write", status);
+  if (status < 0)
+    fail("write", status);
   conn_t* c = w->data;
   free(w);
   bulk_pump(c);
@@ -140,19 +151,20 @@ static void bulk_written(uv_write_t* w, int status) {
 static void bulk_pump(conn_t* c) {
   uv_stream_t* s = (uv_stream_t*) &c->tcp;
   while (bulk_sent < bulk_total && s->write_queue_size < IN_FLIGHT) {
-    size_t n = bulk_total - bulk_sent < CHUNK ? bulk_total - bulk_sent
-                                               : CHUNK;
+    size_t n = bulk_total - bulk_sent < CHUNK ? bulk_total - bulk_sent : CHUNK;
     uv_buf_t b = uv_buf_init(chunk, (unsigned) n);
     uv_write_t* w = malloc(sizeof(*w));
     w->data = c;
     int r = uv_write(w, s, &b, 1, bulk_written);
-    if (r < 0) fail("write", r);
+    if (r < 0)
+      fail("write", r);
     bulk_sent += n;
   }
 }
 
 static void bulk_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-  if (n < 0) fail("read", (int) n);
+  if (n < 0)
+    fail("read", (int) n);
   bulk_got += (unsigned long long) n;
   if (bulk_got == bulk_total) {
     report("bytes", (double) bulk_total, bulk_total / (1024.0 * 1024.0));
@@ -169,7 +181,8 @@ static void on_term(uv_signal_t* h, int sig) {
 }
 
 static void idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-  if (n < 0) fail("read", (int) n);
+  if (n < 0)
+    fail("read", (int) n);
   conn_t* c = (conn_t*) s;
   if (c->got == 0 && n > 0) {
     c->got = 1;
@@ -183,7 +196,8 @@ static void idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
 /* ---- common ------------------------------------------------------------- */
 
 static void on_connect(uv_connect_t* req, int status) {
-  if (status < 0) fail("connect", status);
+  if (status < 0)
+    fail("connect", status);
   conn_t* c = req->data;
   uv_read_cb cb = strcmp(mode, "bulk") == 0   ? bulk_read
                   : strcmp(mode, "idle") == 0 ? idle_read
@@ -193,7 +207,8 @@ static void on_connect(uv_connect_t* req, int status) {
     send_bytes(c, "x", 1);
     return;
   }
-  if (++connected < nconns) return;
+  if (++connected < nconns)
+    return;
   if (strcmp(mode, "bulk") == 0) {
     t_start = uv_hrtime();
     cpu_start = cpu_us();
@@ -211,14 +226,14 @@ static void open_conns(void) {
     conns[i].creq.data = &conns[i];
     int r = uv_tcp_connect(&conns[i].creq, &conns[i].tcp,
                            (struct sockaddr*) &addr, on_connect);
-    if (r < 0) fail("connect", r);
+    if (r < 0)
+      fail("connect", r);
   }
 }
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: %s pingpong|bulk|idle PORT N [COUNT]\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s pingpong|bulk|idle PORT N [COUNT]\n", argv[0]);
     return 2;
   }
   mode = argv[1];

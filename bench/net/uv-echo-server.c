@@ -19,7 +19,9 @@ static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* b) {
   *b = uv_buf_init(rbuf, sizeof(rbuf));
 }
 
-static void on_closed(uv_handle_t* h) { free(h); }
+static void on_closed(uv_handle_t* h) {
+  free(h);
+}
 
 static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b);
 
@@ -27,37 +29,45 @@ static void on_written(uv_write_t* req, int status) {
   uv_stream_t* s = req->handle;
   free(req);
   if (status < 0) {
-    if (!uv_is_closing((uv_handle_t*) s)) uv_close((uv_handle_t*) s, on_closed);
+    if (!uv_is_closing((uv_handle_t*) s))
+      uv_close((uv_handle_t*) s, on_closed);
     return;
   }
-  if (s->write_queue_size == 0) uv_read_start(s, on_alloc, on_read);
+  if (s->write_queue_size == 0)
+    uv_read_start(s, on_alloc, on_read);
 }
 
 static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
   if (n <= 0) {
-    if (n < 0) uv_close((uv_handle_t*) s, on_closed);
+    if (n < 0)
+      uv_close((uv_handle_t*) s, on_closed);
     return;
   }
   uv_buf_t out = uv_buf_init(b->base, (unsigned) n);
   int r = uv_try_write(s, &out, 1);
-  if (r == n) return;
+  if (r == n)
+    return;
   if (r < 0 && r != UV_EAGAIN) {
     uv_close((uv_handle_t*) s, on_closed);
     return;
   }
   size_t done = r > 0 ? (size_t) r : 0;
   wreq_t* w = malloc(sizeof(*w) + (size_t) n - done);
-  if (w == NULL) abort();
+  if (w == NULL)
+    abort();
   memcpy(w->data, b->base + done, (size_t) n - done);
   out = uv_buf_init(w->data, (unsigned) ((size_t) n - done));
-  if (uv_write(&w->req, s, &out, 1, on_written) != 0) abort();
+  if (uv_write(&w->req, s, &out, 1, on_written) != 0)
+    abort();
   uv_read_stop(s);
 }
 
 static void on_connection(uv_stream_t* srv, int status) {
-  if (status < 0) return;
+  if (status < 0)
+    return;
   uv_tcp_t* c = malloc(sizeof(*c));
-  if (c == NULL) abort();
+  if (c == NULL)
+    abort();
   uv_tcp_init(srv->loop, c);
   if (uv_accept(srv, (uv_stream_t*) c) != 0) {
     uv_close((uv_handle_t*) c, on_closed);

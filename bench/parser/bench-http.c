@@ -91,17 +91,19 @@ static const lode_http_parser_opts_t merged = { .merge_complete = 1 };
 
 static int lode_parse(const input_t* in) {
   lode_http_parser_t p;
-  lode_http_parser_init(&p, in->response ? LODE_HTTP_RESPONSE
-                                         : LODE_HTTP_REQUEST, &merged);
+  lode_http_parser_init(
+      &p, in->response ? LODE_HTTP_RESPONSE : LODE_HTTP_REQUEST, &merged);
   const char* q = in->data;
   size_t len = in->len;
   int done = 0;
   for (;;) {
     lode_http_event_t ev;
-    if (lode_http_parser_execute(&p, q, len, &ev) < 0) return -1;
+    if (lode_http_parser_execute(&p, q, len, &ev) < 0)
+      return -1;
     q += ev.consumed;
     len -= ev.consumed;
-    if (ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE || ev.complete) done++;
+    if (ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE || ev.complete)
+      done++;
     if (ev.type == LODE_HTTP_EV_NEED_MORE || (ev.complete && len == 0))
       return done;
   }
@@ -122,7 +124,8 @@ static int llhttp_parse(const input_t* in) {
   s.on_message_complete = ll_complete;
   llhttp_init(&p, in->response ? HTTP_RESPONSE : HTTP_REQUEST, &s);
   ll_done = 0;
-  if (llhttp_execute(&p, in->data, in->len) != HPE_OK) return -1;
+  if (llhttp_execute(&p, in->data, in->len) != HPE_OK)
+    return -1;
   return ll_done;
 }
 #endif
@@ -131,9 +134,11 @@ typedef int (*parse_fn)(const input_t*);
 
 static double run(parse_fn f, const input_t* in, long iters) {
   volatile int sink = 0;
-  for (long i = 0; i < iters / 10; i++) sink += f(in);  /* warm up */
+  for (long i = 0; i < iters / 10; i++)
+    sink += f(in); /* warm up */
   double t0 = now_ns();
-  for (long i = 0; i < iters; i++) sink += f(in);
+  for (long i = 0; i < iters; i++)
+    sink += f(in);
   double t = now_ns() - t0;
   (void) sink;
   return t / ((double) iters * in->messages);
@@ -154,16 +159,19 @@ static double median(double* v) {
 }
 
 static int check(parse_fn f, const input_t* in, const char* who) {
-  if (f(in) == in->messages) return 0;
+  if (f(in) == in->messages)
+    return 0;
   fprintf(stderr, "%s: %s did not parse it\n", in->name, who);
   return -1;
 }
 
 static int compare(const input_t* in, long iters) {
   double l[ROUNDS], ll[ROUNDS] = { 0 };
-  if (check(lode_parse, in, "lode") < 0) return -1;
+  if (check(lode_parse, in, "lode") < 0)
+    return -1;
 #ifdef HAVE_LLHTTP
-  if (check(llhttp_parse, in, "llhttp") < 0) return -1;
+  if (check(llhttp_parse, in, "llhttp") < 0)
+    return -1;
 #endif
   for (int r = 0; r < ROUNDS; r++) {
     l[r] = run(lode_parse, in, iters / ROUNDS);
@@ -173,8 +181,8 @@ static int compare(const input_t* in, long iters) {
   }
   double per = (double) in->len / in->messages;
   double lm = median(l), llm = median(ll);
-  printf("%-18s %6zu %10.1f %10.0f %10.1f %10.0f %6.2fx\n", in->name,
-         in->len, lm, per / lm * 1e3, llm, llm > 0 ? per / llm * 1e3 : 0,
+  printf("%-18s %6zu %10.1f %10.0f %10.1f %10.0f %6.2fx\n", in->name, in->len,
+         lm, per / lm * 1e3, llm, llm > 0 ? per / llm * 1e3 : 0,
          llm > 0 ? llm / lm : 0);
   return 0;
 }
@@ -183,15 +191,18 @@ static int compare(const input_t* in, long iters) {
 static int alone(const input_t* in, const char* who, long iters) {
   parse_fn f = lode_parse;
 #ifdef HAVE_LLHTTP
-  if (strcmp(who, "llhttp") == 0) f = llhttp_parse;
+  if (strcmp(who, "llhttp") == 0)
+    f = llhttp_parse;
 #endif
   if (f == lode_parse && strcmp(who, "lode") != 0) {
     fprintf(stderr, "%s: no such parser here\n", who);
     return -1;
   }
-  if (check(f, in, who) < 0) return -1;
+  if (check(f, in, who) < 0)
+    return -1;
   volatile int sink = 0;
-  for (long i = 0; i < iters; i++) sink += f(in);
+  for (long i = 0; i < iters; i++)
+    sink += f(in);
   return 0;
 }
 
@@ -210,20 +221,26 @@ int main(int argc, char** argv) {
   };
   size_t cl = strlen(curl_get);
   in[3].data = malloc(16 * cl + 1);
-  for (int i = 0; i < 16; i++) memcpy(in[3].data + i * cl, curl_get, cl);
+  for (int i = 0; i < 16; i++)
+    memcpy(in[3].data + i * cl, curl_get, cl);
   in[3].data[16 * cl] = 0;
-  for (int i = 0; i < 5; i++) in[i].len = strlen(in[i].data);
+  for (int i = 0; i < 5; i++)
+    in[i].len = strlen(in[i].data);
   int rc = 0;
   if (only >= 0 && only < 5) {
     rc = alone(&in[only], argv[3], iters);
   } else {
     printf("lode scanning path: %s; %ld iterations, median of %d rounds\n",
-           level == 2 ? "AVX2" : level == 1 ? "SSE4.2" : "scalar", iters,
-           ROUNDS);
-    printf("%-18s %6s %10s %10s %10s %10s %7s\n", "input", "bytes",
-           "lode ns", "lode MB/s", "llhttp ns", "llhttp MB/s", "ratio");
-    for (int i = 0; i < 5 && rc == 0; i++) rc = compare(&in[i], iters);
+           level == 2   ? "AVX2"
+           : level == 1 ? "SSE4.2"
+                        : "scalar",
+           iters, ROUNDS);
+    printf("%-18s %6s %10s %10s %10s %10s %7s\n", "input", "bytes", "lode ns",
+           "lode MB/s", "llhttp ns", "llhttp MB/s", "ratio");
+    for (int i = 0; i < 5 && rc == 0; i++)
+      rc = compare(&in[i], iters);
   }
-  for (int i = 0; i < 5; i++) free(in[i].data);
+  for (int i = 0; i < 5; i++)
+    free(in[i].data);
   return rc < 0 ? 1 : 0;
 }

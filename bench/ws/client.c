@@ -82,7 +82,9 @@ static void on_close(lode_websocket_t* ws, int clean, int code,
 }
 
 static const lode_websocket_events_t events = {
-  .on_open = on_open, .on_message = on_message, .on_error = on_error,
+  .on_open = on_open,
+  .on_message = on_message,
+  .on_error = on_error,
   .on_close = on_close,
 };
 
@@ -111,8 +113,8 @@ int main(int argc, char** argv) {
   uv_timer_init(loop, &stop_timer);
   if (echo_mode) {
     conns = argc > 3 ? atoi(argv[3]) : 50;
-    stop_timer.data = (void*) (uint64_t) (1000 * (argc > 4 ? atoi(argv[4])
-                                                           : 5));
+    stop_timer.data = (void*) (uint64_t) (1000 *
+                                          (argc > 4 ? atoi(argv[4]) : 5));
     size = argc > 5 ? (size_t) atoi(argv[5]) : 64;
     uv_timer_start(&stop_timer, on_warm, 1000, 0);
   } else {

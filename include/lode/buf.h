@@ -48,12 +48,12 @@ void lode_bytes_release(lode_bytes_t* b);
 typedef enum {
   LODE_ENC_BUFFER = 0,
   LODE_ENC_UTF8,
-  LODE_ENC_LATIN1,   /* also "binary" */
+  LODE_ENC_LATIN1, /* also "binary" */
   LODE_ENC_ASCII,
   LODE_ENC_HEX,
   LODE_ENC_BASE64,
   LODE_ENC_BASE64URL,
-  LODE_ENC_UTF16LE   /* also "ucs2", "ucs-2", "utf-16le" */
+  LODE_ENC_UTF16LE /* also "ucs2", "ucs-2", "utf-16le" */
 } lode_encoding_t;
 
 /* Node's Buffer.isEncoding names, any case ("utf8", "utf-8", "binary",
@@ -88,7 +88,7 @@ typedef struct lode_decoder_s {
   lode_encoding_t enc;
   unsigned char pending[4];
   unsigned pending_len;
-  unsigned need;  /* utf8: bytes still expected for the pending char */
+  unsigned need; /* utf8: bytes still expected for the pending char */
 } lode_decoder_t;
 
 void lode_decoder_init(lode_decoder_t* d, lode_encoding_t enc);

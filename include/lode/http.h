@@ -127,9 +127,8 @@ const char* lode_http_incoming_status_message(const lode_http_incoming_t* msg);
  * set-cookie (an array in Node) has one entry per value. Returns the
  * count; `name`/`value` may be NULL. */
 size_t lode_http_incoming_headers_count(const lode_http_incoming_t* msg);
-void lode_http_incoming_headers_at(const lode_http_incoming_t* msg,
-                                   size_t i, const char** name,
-                                   const char** value);
+void lode_http_incoming_headers_at(const lode_http_incoming_t* msg, size_t i,
+                                   const char** name, const char** value);
 /* Node: message.headers[name] (name in any case), or NULL. For set-cookie,
  * the first value. */
 const char* lode_http_incoming_header(const lode_http_incoming_t* msg,
@@ -138,8 +137,8 @@ const char* lode_http_incoming_header(const lode_http_incoming_t* msg,
 /* Node: message.headersDistinct[name]: every value of `name` in arrival
  * order. Writes up to `cap` pointers to `out`; returns how many exist. */
 size_t lode_http_incoming_header_distinct(const lode_http_incoming_t* msg,
-                                          const char* name,
-                                          const char** out, size_t cap);
+                                          const char* name, const char** out,
+                                          size_t cap);
 
 /* Node: message.rawHeaders: names and values alternating, as received,
  * NULL-terminated (see the header's opening comment). Writes the number
@@ -150,14 +149,13 @@ const char* const* lode_http_incoming_raw_headers(
 /* Node: message.trailers / rawTrailers / trailersDistinct, filled when the
  * body has ended (empty before). Same shapes as the header accessors. */
 size_t lode_http_incoming_trailers_count(const lode_http_incoming_t* msg);
-void lode_http_incoming_trailers_at(const lode_http_incoming_t* msg,
-                                    size_t i, const char** name,
-                                    const char** value);
+void lode_http_incoming_trailers_at(const lode_http_incoming_t* msg, size_t i,
+                                    const char** name, const char** value);
 const char* lode_http_incoming_trailer(const lode_http_incoming_t* msg,
                                        const char* name);
 size_t lode_http_incoming_trailer_distinct(const lode_http_incoming_t* msg,
-                                           const char* name,
-                                           const char** out, size_t cap);
+                                           const char* name, const char** out,
+                                           size_t cap);
 /* Node: message.rawTrailers, as lode_http_incoming_raw_headers. */
 const char* const* lode_http_incoming_raw_trailers(
     const lode_http_incoming_t* msg, size_t* npairs);
@@ -196,9 +194,8 @@ void lode_http_incoming_destroy(lode_http_incoming_t* msg,
  * destroyed. `cb` (may be NULL: keep the one set before) replaces an
  * earlier callback. On a server's request; a client's response takes the
  * timeout but only on_timeout is called; `cb`'s status is 0. Returns 0. */
-int lode_http_incoming_set_timeout(lode_http_incoming_t* msg,
-                                   uint64_t msecs, lode_http_incoming_cb cb,
-                                   void* arg);
+int lode_http_incoming_set_timeout(lode_http_incoming_t* msg, uint64_t msecs,
+                                   lode_http_incoming_cb cb, void* arg);
 
 /* The whole body in one callback: what undici's body.arrayBuffer() and
  * Express's body parsers give Node users, for a server's request or a
@@ -253,14 +250,13 @@ void lode_http_outgoing_release(lode_http_outgoing_t* msg);
  * of `name` (any case); the name keeps its case on the wire. Returns 0,
  * LODE_ERR_HTTP_HEADERS_SENT, LODE_ERR_INVALID_HTTP_TOKEN,
  * LODE_ERR_HTTP_INVALID_HEADER_VALUE, LODE_ERR_INVALID_CHAR or UV_ENOMEM. */
-int lode_http_outgoing_set_header(lode_http_outgoing_t* msg,
-                                  const char* name, const char* value);
+int lode_http_outgoing_set_header(lode_http_outgoing_t* msg, const char* name,
+                                  const char* value);
 /* Node: setHeader(name, [v1, v2, ...]): one header line per value (joined
  * with "; " for Cookie and for uniqueHeaders names). */
 int lode_http_outgoing_set_header_values(lode_http_outgoing_t* msg,
                                          const char* name,
-                                         const char* const* values,
-                                         size_t n);
+                                         const char* const* values, size_t n);
 /* Node: appendHeader(name, value). Same returns as setHeader. */
 int lode_http_outgoing_append_header(lode_http_outgoing_t* msg,
                                      const char* name, const char* value);
@@ -274,8 +270,8 @@ int lode_http_outgoing_set_headers(lode_http_outgoing_t* msg,
 const char* lode_http_outgoing_get_header(const lode_http_outgoing_t* msg,
                                           const char* name, size_t* count);
 /* Value i of header `name` (NULL when out of range). */
-const char* lode_http_outgoing_get_header_value(
-    const lode_http_outgoing_t* msg, const char* name, size_t i);
+const char* lode_http_outgoing_get_header_value(const lode_http_outgoing_t* msg,
+                                                const char* name, size_t i);
 /* Node: hasHeader(name). */
 int lode_http_outgoing_has_header(const lode_http_outgoing_t* msg,
                                   const char* name);
@@ -287,8 +283,8 @@ int lode_http_outgoing_remove_header(lode_http_outgoing_t* msg,
 size_t lode_http_outgoing_header_count(const lode_http_outgoing_t* msg);
 const char* lode_http_outgoing_header_name(const lode_http_outgoing_t* msg,
                                            size_t i);
-const char* lode_http_outgoing_raw_header_name(
-    const lode_http_outgoing_t* msg, size_t i);
+const char* lode_http_outgoing_raw_header_name(const lode_http_outgoing_t* msg,
+                                               size_t i);
 
 /* Node: headersSent, writableEnded (end() called), writableFinished
  * (finish emitted), finished (= writableEnded), writableLength (bytes
@@ -333,8 +329,8 @@ int lode_http_outgoing_end(lode_http_outgoing_t* msg, lode_slice_t chunk,
  * callbacks; Content-Length counts the bytes. LODE_ERR_UNKNOWN_ENCODING
  * for a value outside lode_encoding_t (nothing written). */
 int lode_http_outgoing_write_str(lode_http_outgoing_t* msg, lode_slice_t text,
-                                 lode_encoding_t enc,
-                                 lode_http_outgoing_cb cb, void* arg);
+                                 lode_encoding_t enc, lode_http_outgoing_cb cb,
+                                 void* arg);
 int lode_http_outgoing_end_str(lode_http_outgoing_t* msg, lode_slice_t text,
                                lode_encoding_t enc, lode_http_outgoing_cb cb,
                                void* arg);
@@ -357,9 +353,8 @@ lode_stream_t* lode_http_outgoing_socket(const lode_http_outgoing_t* msg);
  * expiry calls this message's on_timeout, then `cb` (may be NULL: keep the
  * one set before). For a ClientRequest, lode_http_request_set_timeout
  * takes the callback. `cb`'s status is 0. Returns 0. */
-int lode_http_outgoing_set_timeout(lode_http_outgoing_t* msg,
-                                   uint64_t msecs, lode_http_outgoing_cb cb,
-                                   void* arg);
+int lode_http_outgoing_set_timeout(lode_http_outgoing_t* msg, uint64_t msecs,
+                                   lode_http_outgoing_cb cb, void* arg);
 /* Node: outgoingMessage.pipe(): an OutgoingMessage is not readable.
  * Returns LODE_ERR_STREAM_CANNOT_PIPE. */
 int lode_http_outgoing_pipe(lode_http_outgoing_t* msg);
@@ -472,20 +467,20 @@ typedef struct lode_http_server_s lode_http_server_t;
  * that should be 0 (disabled) is asked for with LODE_HTTP_TIMEOUT_NONE. */
 #define LODE_HTTP_TIMEOUT_NONE UINT64_MAX
 typedef struct lode_http_server_opts_s {
-  uint64_t headers_timeout;       /* 0: min(60000, request_timeout) */
-  uint64_t request_timeout;       /* 0: 300000 */
-  uint64_t keep_alive_timeout;    /* 0: 5000 */
-  uint64_t connections_checking_interval;  /* 0: 30000 */
-  size_t max_header_size;         /* 0: 16384 */
-  int insecure_http_parser;       /* lenient parsing */
+  uint64_t headers_timeout;               /* 0: min(60000, request_timeout) */
+  uint64_t request_timeout;               /* 0: 300000 */
+  uint64_t keep_alive_timeout;            /* 0: 5000 */
+  uint64_t connections_checking_interval; /* 0: 30000 */
+  size_t max_header_size;                 /* 0: 16384 */
+  int insecure_http_parser;               /* lenient parsing */
   int join_duplicate_headers;
   int reject_non_standard_body_writes;
-  int require_host_header;        /* tri-state (lode/options.h): true */
-  int no_delay;                   /* tri-state: true */
-  int keep_alive;                 /* TCP keep-alive on accepted sockets */
+  int require_host_header; /* tri-state (lode/options.h): true */
+  int no_delay;            /* tri-state: true */
+  int keep_alive;          /* TCP keep-alive on accepted sockets */
   unsigned keep_alive_initial_delay;
-  size_t high_water_mark;         /* 0: 16384 */
-  const char* const* unique_headers;  /* NULL-terminated, or NULL */
+  size_t high_water_mark;            /* 0: 16384 */
+  const char* const* unique_headers; /* NULL-terminated, or NULL */
 } lode_http_server_opts_t;
 
 /* Node: http.Server's events. Every slot may be NULL, with Node's
@@ -601,11 +596,9 @@ uint64_t lode_http_server_timeout(const lode_http_server_t* srv);
  * 1,000 lines by default, see docs/node-differences.md) and
  * maxRequestsPerSocket (0: no limit). Setters take effect for later
  * checks and requests. */
-void lode_http_server_set_headers_timeout(lode_http_server_t* srv,
-                                          uint64_t ms);
+void lode_http_server_set_headers_timeout(lode_http_server_t* srv, uint64_t ms);
 uint64_t lode_http_server_headers_timeout(const lode_http_server_t* srv);
-void lode_http_server_set_request_timeout(lode_http_server_t* srv,
-                                          uint64_t ms);
+void lode_http_server_set_request_timeout(lode_http_server_t* srv, uint64_t ms);
 uint64_t lode_http_server_request_timeout(const lode_http_server_t* srv);
 void lode_http_server_set_keep_alive_timeout(lode_http_server_t* srv,
                                              uint64_t ms);

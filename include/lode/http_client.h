@@ -87,11 +87,11 @@ typedef lode_http_outgoing_t lode_http_request_t;
 
 /* Node's agent.getName(options) inputs. */
 typedef struct lode_agent_name_opts_s {
-  const char* host;          /* NULL: "localhost" */
-  int port;                  /* 0: none */
+  const char* host; /* NULL: "localhost" */
+  int port;         /* 0: none */
   const char* local_address;
-  int family;                /* 4 or 6 add ":4" / ":6"; 0 nothing */
-  const char* socket_path;   /* Node's options.socketPath (path) */
+  int family;              /* 4 or 6 add ":4" / ":6"; 0 nothing */
+  const char* socket_path; /* Node's options.socketPath (path) */
 } lode_agent_name_opts_t;
 
 enum { LODE_AGENT_LIFO = 0, LODE_AGENT_FIFO = 1 };
@@ -121,20 +121,19 @@ typedef int (*lode_agent_create_connection_fn)(
 
 /* Node: new Agent(options). Zero = Node's default. */
 typedef struct lode_agent_opts_s {
-  int keep_alive;                /* keep free sockets for reuse */
-  unsigned keep_alive_msecs;     /* TCP keep-alive delay; 0: 1000 */
-  unsigned max_sockets;          /* per name; 0: Infinity */
-  unsigned max_total_sockets;    /* 0: Infinity */
-  unsigned max_free_sockets;     /* per name; 0: 256 */
-  int scheduling;                /* LODE_AGENT_LIFO (default) or FIFO */
-  unsigned timeout;              /* socket idle timeout, ms; 0: none */
-  int default_port;              /* 0: 80 */
+  int keep_alive;             /* keep free sockets for reuse */
+  unsigned keep_alive_msecs;  /* TCP keep-alive delay; 0: 1000 */
+  unsigned max_sockets;       /* per name; 0: Infinity */
+  unsigned max_total_sockets; /* 0: Infinity */
+  unsigned max_free_sockets;  /* per name; 0: 256 */
+  int scheduling;             /* LODE_AGENT_LIFO (default) or FIFO */
+  unsigned timeout;           /* socket idle timeout, ms; 0: none */
+  int default_port;           /* 0: 80 */
   /* Hooks (Node's overridable methods); NULL = Node's own. */
   lode_agent_create_connection_fn create_connection;
   /* keepSocketAlive: return 0 to close the socket instead of keeping it
    * (after lode's own checks, which honour Keep-Alive: timeout=). */
-  int (*keep_socket_alive)(lode_agent_t* agent, lode_stream_t* s,
-                           void* arg);
+  int (*keep_socket_alive)(lode_agent_t* agent, lode_stream_t* s, void* arg);
   /* reuseSocket: told before a free socket goes to `req`. */
   void (*reuse_socket)(lode_agent_t* agent, lode_stream_t* s,
                        lode_http_request_t* req, void* arg);
@@ -249,11 +248,11 @@ struct lode_http_request_opts_s {
   /* NULL: the loop's global agent; LODE_AGENT_FALSE: Node's agent: false
    * (a new default Agent for this request alone). */
   lode_agent_t* agent;
-  const char* auth;             /* "user:pass" -> Authorization: Basic */
+  const char* auth; /* "user:pass" -> Authorization: Basic */
   lode_agent_create_connection_fn create_connection;
   void* create_connection_arg;
-  int default_port;             /* 0: the agent's (80) */
-  int family;                   /* 4 or 6 */
+  int default_port; /* 0: the agent's (80) */
+  int family;       /* 4 or 6 */
   int hints;
   /* headers: a NULL-terminated name/value array (see lode/http.h),
    * applied with setHeader in order; a name given several times is one
@@ -261,26 +260,26 @@ struct lode_http_request_opts_s {
    * array form (sent exactly as given). */
   const char* const* headers;
   int headers_raw;
-  const char* host;             /* NULL: "localhost" */
-  const char* hostname;         /* wins over host */
+  const char* host;     /* NULL: "localhost" */
+  const char* hostname; /* wins over host */
   int insecure_http_parser;
   int join_duplicate_headers;
   const char* local_address;
   int local_port;
   lode_lookup_fn lookup;
   void* lookup_arg;
-  size_t max_header_size;       /* 0: 16384 */
-  const char* method;           /* NULL: GET; upper-cased */
-  const char* path;             /* NULL: "/" */
-  int port;                     /* 0: default_port */
-  const char* protocol;         /* NULL: "http:"; anything else fails */
-  int set_default_headers;      /* tri-state (lode/options.h): true */
-  int set_host;                 /* tri-state: set_default_headers */
+  size_t max_header_size;  /* 0: 16384 */
+  const char* method;      /* NULL: GET; upper-cased */
+  const char* path;        /* NULL: "/" */
+  int port;                /* 0: default_port */
+  const char* protocol;    /* NULL: "http:"; anything else fails */
+  int set_default_headers; /* tri-state (lode/options.h): true */
+  int set_host;            /* tri-state: set_default_headers */
   lode_abort_signal_t* signal;
   const char* socket_path;
-  int has_timeout;              /* `timeout` given (0 is meaningful) */
+  int has_timeout; /* `timeout` given (0 is meaningful) */
   unsigned timeout;
-  const char* const* unique_headers;  /* NULL-terminated, or NULL */
+  const char* const* unique_headers; /* NULL-terminated, or NULL */
 };
 
 /* Node: http.request(url, options, callback): makes the request and

@@ -52,6 +52,7 @@ extern "C" {
 /* Methods, with llhttp's numbers. X(number, C name, text). Requests accept
  * all of them with RTSP/ICE rules as llhttp has them; Node's http.METHODS
  * are the HTTP ones. */
+/* clang-format off */
 #define LODE_HTTP_METHOD_MAP(X)                                              \
   X(0, DELETE, "DELETE") X(1, GET, "GET") X(2, HEAD, "HEAD")                 \
   X(3, POST, "POST") X(4, PUT, "PUT") X(5, CONNECT, "CONNECT")               \
@@ -79,6 +80,7 @@ typedef enum {
 #undef LODE_HTTP_METHOD_ENUM_
   LODE_HTTP_METHOD_NONE = -1
 } lode_http_method_t;
+/* clang-format on */
 
 /* "GET" for LODE_HTTP_GET; NULL for a number that is no method. */
 const char* lode_http_method_name(int method);
@@ -92,11 +94,11 @@ typedef enum {
  * re-opens a door that strict parsing closes; docs/parser.md names the
  * attack behind each. */
 enum {
-  LODE_HTTP_LENIENT_HEADERS = 1 << 0,        /* bad value chars, folding */
-  LODE_HTTP_LENIENT_CHUNKED_LENGTH = 1 << 1, /* TE together with CL */
-  LODE_HTTP_LENIENT_KEEP_ALIVE = 1 << 2,     /* go on after close */
+  LODE_HTTP_LENIENT_HEADERS = 1 << 0,           /* bad value chars, folding */
+  LODE_HTTP_LENIENT_CHUNKED_LENGTH = 1 << 1,    /* TE together with CL */
+  LODE_HTTP_LENIENT_KEEP_ALIVE = 1 << 2,        /* go on after close */
   LODE_HTTP_LENIENT_TRANSFER_ENCODING = 1 << 3, /* TE not ending chunked */
-  LODE_HTTP_LENIENT_VERSION = 1 << 4,        /* any HTTP/x.y */
+  LODE_HTTP_LENIENT_VERSION = 1 << 4,           /* any HTTP/x.y */
   LODE_HTTP_LENIENT_DATA_AFTER_CLOSE = 1 << 5,
   LODE_HTTP_LENIENT_OPTIONAL_LF_AFTER_CR = 1 << 6,
   LODE_HTTP_LENIENT_OPTIONAL_CRLF_AFTER_CHUNK = 1 << 7,
@@ -131,69 +133,69 @@ typedef struct lode_http_header_s {
 
 /* A message head, complete, as views into the caller's buffer. */
 typedef struct lode_http_head_s {
-  int method;              /* requests: LODE_HTTP_*; responses: -1 */
+  int method; /* requests: LODE_HTTP_*; responses: -1 */
   lode_slice_t method_name;
-  lode_slice_t url;        /* request-target as sent (origin, absolute,
+  lode_slice_t url;         /* request-target as sent (origin, absolute,
                               authority for CONNECT, or "*") */
-  int status_code;         /* responses; 0 for requests */
-  lode_slice_t status_text;  /* the reason phrase, possibly empty */
-  int http_major;          /* 0.9 for a request line without a version */
+  int status_code;          /* responses; 0 for requests */
+  lode_slice_t status_text; /* the reason phrase, possibly empty */
+  int http_major;           /* 0.9 for a request line without a version */
   int http_minor;
-  lode_http_header_t* headers;  /* the parser's header array */
-  size_t num_headers;      /* headers stored in it */
-  size_t headers_seen;     /* header lines in the message, even those that
+  lode_http_header_t* headers; /* the parser's header array */
+  size_t num_headers;          /* headers stored in it */
+  size_t headers_seen;         /* header lines in the message, even those that
                               did not fit the array (Node's
                               maxHeadersCount drops those too) */
-  uint64_t content_length; /* the Content-Length value, 0 when absent */
-  unsigned flags;          /* LODE_HTTP_F_* at the end of the head */
-  int keep_alive;          /* llhttp_should_keep_alive() */
-  int upgrade;             /* the bytes after this message are another
+  uint64_t content_length;     /* the Content-Length value, 0 when absent */
+  unsigned flags;              /* LODE_HTTP_F_* at the end of the head */
+  int keep_alive;              /* llhttp_should_keep_alive() */
+  int upgrade;                 /* the bytes after this message are another
                               protocol (Upgrade accepted, CONNECT) */
 } lode_http_head_t;
 
 typedef enum {
-  LODE_HTTP_EV_NEED_MORE = 0,   /* all usable input consumed; call again with
+  LODE_HTTP_EV_NEED_MORE = 0, /* all usable input consumed; call again with
                                 more (keep any unconsumed bytes) */
   LODE_HTTP_EV_HEAD,          /* the head is complete: lode_http_parser_head */
   LODE_HTTP_EV_BODY,          /* ev.data is the next piece of the body */
   LODE_HTTP_EV_TRAILERS,      /* ev.trailers: the chunked trailer fields */
   LODE_HTTP_EV_MESSAGE_COMPLETE,
-  LODE_HTTP_EV_UPGRADE       /* the input from here on belongs to the
+  LODE_HTTP_EV_UPGRADE /* the input from here on belongs to the
                                 other protocol; nothing was consumed */
 } lode_http_event_type_t;
 
 typedef struct lode_http_event_s {
   lode_http_event_type_t type;
-  size_t consumed;         /* bytes of this call's input used up */
-  lode_slice_t data;       /* BODY */
-  const lode_http_header_t* trailers;  /* TRAILERS */
+  size_t consumed;                    /* bytes of this call's input used up */
+  lode_slice_t data;                  /* BODY */
+  const lode_http_header_t* trailers; /* TRAILERS */
   size_t num_trailers;
-  int complete;            /* with opts.merge_complete: this HEAD, BODY or
+  int complete; /* with opts.merge_complete: this HEAD, BODY or
                               TRAILERS event also ends the message, and no
                               MESSAGE_COMPLETE event follows for it */
 } lode_http_event_t;
 
 /* Options; zero-initialised means llhttp's strictness and Node's limits. */
 typedef struct lode_http_parser_opts_s {
-  unsigned lenient;        /* LODE_HTTP_LENIENT_* bits */
-  size_t max_header_size;  /* Node's maxHeaderSize: bytes of URL, status
+  unsigned lenient;            /* LODE_HTTP_LENIENT_* bits */
+  size_t max_header_size;      /* Node's maxHeaderSize: bytes of URL, status
                               text, header names and values; 0 = 16384.
                               Reaching it gives HPE_HEADER_OVERFLOW. At
                               most LODE_HTTP_LIMIT_MAX. */
-  size_t max_chunk_extensions;  /* bytes of chunk extensions per chunk;
+  size_t max_chunk_extensions; /* bytes of chunk extensions per chunk;
                               0 = 16384 (Node); HPE_CHUNK_EXTENSIONS_OVERFLOW.
                               At most LODE_HTTP_LIMIT_MAX. */
-  lode_http_header_t* headers;  /* where headers and trailers are stored
+  lode_http_header_t* headers; /* where headers and trailers are stored
                               (borrowed, must outlive the parser); NULL =
                               an array inside the parser */
-  size_t max_headers;      /* its capacity (with headers == NULL, at most
+  size_t max_headers;          /* its capacity (with headers == NULL, at most
                               LODE_HTTP_INLINE_HEADERS); lines beyond it
                               are checked and obeyed but not stored. At
                               most LODE_HTTP_LIMIT_MAX. */
-  int method;              /* responses: the method of the request they
+  int method;                  /* responses: the method of the request they
                               answer (see lode_http_parser_set_method);
                               0 means GET here, not DELETE */
-  int merge_complete;      /* 1: report a message's end as ev.complete on
+  int merge_complete;          /* 1: report a message's end as ev.complete on
                               the event that ends it where possible (see
                               above); 0: always as MESSAGE_COMPLETE */
 } lode_http_parser_opts_t;
@@ -214,7 +216,7 @@ typedef struct lode_http_parser_s {
   uint8_t merge;
   uint16_t lenient;
   int method_answered_;
-  int init_error;          /* init refused the options: the parser stays
+  int init_error; /* init refused the options: the parser stays
                               failed with this code, reset or not */
   uint32_t max_header_size;
   uint32_t max_chunk_ext;
@@ -226,19 +228,19 @@ typedef struct lode_http_parser_s {
   uint32_t state;
   uint32_t flags;
   uint32_t header_nread;
-  uint32_t scan;           /* bytes of the pending input already checked */
-  uint32_t line1;          /* where the header lines start (after the
+  uint32_t scan;  /* bytes of the pending input already checked */
+  uint32_t line1; /* where the header lines start (after the
                               start line), 0 while it is pending */
   uint32_t nhdrs;
   uint32_t hdrs_seen;
   uint8_t upgrade;
   uint8_t finish;
-  uint8_t crlf_pending;    /* chunk data: bytes of CRLF already seen */
-  uint8_t chunk_state;     /* where in a chunk-size line */
-  int8_t head_result;      /* lode_http_parser_after_head(), -1 if unset */
-  uint8_t one_pass;        /* the head's views are real already */
-  uint32_t ext_nread;      /* chunk-extension bytes of this chunk */
-  uint32_t trailers_at;    /* index of the first trailer in hdrs */
+  uint8_t crlf_pending; /* chunk data: bytes of CRLF already seen */
+  uint8_t chunk_state;  /* where in a chunk-size line */
+  int8_t head_result;   /* lode_http_parser_after_head(), -1 if unset */
+  uint8_t one_pass;     /* the head's views are real already */
+  uint32_t ext_nread;   /* chunk-extension bytes of this chunk */
+  uint32_t trailers_at; /* index of the first trailer in hdrs */
   uint64_t content_length;
   uint64_t remaining;
   lode_http_head_t head;

@@ -61,7 +61,7 @@ typedef struct lode_server_s lode_server_t;
  * NUL of a Linux abstract name), family is "" and port 0. */
 typedef struct lode_net_address_s {
   char address[110];
-  char family[8];    /* "IPv4", "IPv6" or "" */
+  char family[8]; /* "IPv4", "IPv6" or "" */
   int port;
 } lode_net_address_t;
 
@@ -89,8 +89,8 @@ typedef struct lode_socket_events_s {
   void (*on_error)(lode_socket_t* s, const lode_error_t* err);
   void (*on_close)(lode_socket_t* s, int had_error);
   /* err 0 or a negative code; address/family the result; host asked. */
-  void (*on_lookup)(lode_socket_t* s, int err, const char* address,
-                    int family, const char* host);
+  void (*on_lookup)(lode_socket_t* s, int err, const char* address, int family,
+                    const char* host);
   void (*on_timeout)(lode_socket_t* s);
   /* Happy eyeballs (autoSelectFamily). */
   void (*on_connection_attempt)(lode_socket_t* s, const char* ip, int port,
@@ -133,8 +133,8 @@ typedef struct lode_server_events_s {
  * lode_lookup_done(req, ...) exactly once, at once or later; the socket
  * stays allocated until then. `host` is borrowed until then. */
 typedef struct lode_lookup_s lode_lookup_t;
-typedef void (*lode_lookup_fn)(lode_lookup_t* req, const char* host,
-                               int family, int hints, void* arg);
+typedef void (*lode_lookup_fn)(lode_lookup_t* req, const char* host, int family,
+                               int hints, void* arg);
 /* status 0 with `address` (an IP literal) and family 4 or 6, or a negative
  * code (UV_EAI_NONAME becomes Node's ENOTFOUND). */
 void lode_lookup_done(lode_lookup_t* req, int status, const char* address,
@@ -160,28 +160,28 @@ typedef struct lode_onread_s {
  * reads which field is marked; net.connect reads all. */
 typedef struct lode_socket_opts_s {
   /* Constructor (lode_socket_create). */
-  int has_fd;            /* wrap `fd` (Node's fd option) */
+  int has_fd; /* wrap `fd` (Node's fd option) */
   int fd;
-  int readable;          /* with fd: 0 = open (Node's behaviour), */
-  int writable;          /* -1 = that side closed from the start */
+  int readable; /* with fd: 0 = open (Node's behaviour), */
+  int writable; /* -1 = that side closed from the start */
   int allow_half_open;
   lode_abort_signal_t* signal;
-  const lode_onread_t* onread;   /* copied */
+  const lode_onread_t* onread; /* copied */
   /* Connect (lode_socket_connect). */
-  int port;              /* TCP: required (1..65535) */
-  const char* host;      /* NULL = "localhost" */
-  const char* path;      /* IPC instead of TCP; "\0name" abstract */
-  size_t path_len;       /* 0 = strlen(path); needed for abstract names */
-  int family;            /* 0, 4 or 6 (dns.lookup family) */
-  int hints;             /* getaddrinfo ai_flags */
+  int port;         /* TCP: required (1..65535) */
+  const char* host; /* NULL = "localhost" */
+  const char* path; /* IPC instead of TCP; "\0name" abstract */
+  size_t path_len;  /* 0 = strlen(path); needed for abstract names */
+  int family;       /* 0, 4 or 6 (dns.lookup family) */
+  int hints;        /* getaddrinfo ai_flags */
   const char* local_address;
   int local_port;
   lode_lookup_fn lookup; /* NULL = uv_getaddrinfo, Node's dns.lookup */
   void* lookup_arg;
   int keep_alive;
-  unsigned keep_alive_initial_delay;   /* ms */
+  unsigned keep_alive_initial_delay; /* ms */
   int no_delay;
-  unsigned timeout;      /* ms; Node's `timeout` option (setTimeout) */
+  unsigned timeout; /* ms; Node's `timeout` option (setTimeout) */
   /* Node 23's blockList: connecting to a blocked address fails with
    * LODE_ERR_IP_BLOCKED (lode_net_addr.h; a reference is taken). */
   const struct lode_block_list_s* block_list;
@@ -191,7 +191,7 @@ typedef struct lode_socket_opts_s {
    * several addresses: 'lookup' fires for each, then the attempts with
    * their events, one at a time. */
   int auto_select_family;
-  unsigned auto_select_family_attempt_timeout;  /* ms; 0 = default 250 */
+  unsigned auto_select_family_attempt_timeout; /* ms; 0 = default 250 */
 } lode_socket_opts_t;
 
 /* Node: new net.Socket([options]). Makes an unconnected socket, or wraps
@@ -359,9 +359,9 @@ lode_server_t* lode_socket_server(const lode_socket_t* s);
 /* Node: net.createServer(options) options (zero = Node's defaults). */
 typedef struct lode_server_opts_s {
   int allow_half_open;
-  size_t high_water_mark;     /* accepted sockets' write hwm; 0 = 16 KiB */
+  size_t high_water_mark; /* accepted sockets' write hwm; 0 = 16 KiB */
   int keep_alive;
-  unsigned keep_alive_initial_delay;   /* ms */
+  unsigned keep_alive_initial_delay; /* ms */
   int no_delay;
   int pause_on_connect;
   /* The event table every accepted socket starts with (may be NULL). */
@@ -377,8 +377,7 @@ typedef struct lode_server_opts_s {
  * The server lives until its on_close has returned after lode_server_close
  * (listen again from on_close, or hold it, to reuse it). */
 int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
-                           const lode_server_events_t* ev,
-                           lode_server_t** out);
+                           const lode_server_events_t* ev, lode_server_t** out);
 
 typedef void (*lode_server_cb)(lode_server_t* srv, int status, void* arg);
 
@@ -391,15 +390,15 @@ typedef struct lode_listen_opts_s {
   const char* host;
   const char* path;
   size_t path_len;
-  int backlog;           /* 0 = 511 */
+  int backlog; /* 0 = 511 */
   int ipv6_only;
-  int reuse_port;        /* SO_REUSEPORT: several loops share a port */
-  int readable_all;      /* IPC: chmod the socket file readable by all */
+  int reuse_port;   /* SO_REUSEPORT: several loops share a port */
+  int readable_all; /* IPC: chmod the socket file readable by all */
   int writable_all;
   /* Node's cluster flag; lode has no cluster, so every listen is
    * exclusive and this field changes nothing. */
   int exclusive;
-  lode_abort_signal_t* signal;   /* aborting closes the server */
+  lode_abort_signal_t* signal; /* aborting closes the server */
 } lode_listen_opts_t;
 
 /* Starts listening. Node: server.listen(...).
@@ -454,8 +453,7 @@ void lode_server_unref(lode_server_t* srv);
 /* Memory references. */
 void lode_server_hold(lode_server_t* srv);
 void lode_server_release(lode_server_t* srv);
-void lode_server_set_events(lode_server_t* srv,
-                            const lode_server_events_t* ev);
+void lode_server_set_events(lode_server_t* srv, const lode_server_events_t* ev);
 void lode_server_set_data(lode_server_t* srv, void* data);
 void* lode_server_get_data(const lode_server_t* srv);
 uv_loop_t* lode_server_loop(const lode_server_t* srv);

@@ -164,8 +164,7 @@ int lode_block_list_add_range_sa(lode_block_list_t* bl,
                                  const lode_socket_address_t* start,
                                  const lode_socket_address_t* end);
 int lode_block_list_add_subnet_sa(lode_block_list_t* bl,
-                                  const lode_socket_address_t* net,
-                                  int prefix);
+                                  const lode_socket_address_t* net, int prefix);
 
 /* Node: blockList.check(address[, type]). 1 if any rule matches, else 0;
  * an invalid address or type gives 0, as in Node. */

@@ -65,7 +65,7 @@ typedef struct lode_stream_ops_s {
 struct lode_stream_s {
   const lode_stream_ops_t* ops;
   uv_loop_t* loop;
-  const lode_stream_reader_t* reader;  /* borrowed; may be NULL */
+  const lode_stream_reader_t* reader; /* borrowed; may be NULL */
   void* reader_ctx;
 };
 
@@ -98,8 +98,8 @@ void lode_stream_set_reader(lode_stream_t* s, const lode_stream_reader_t* r,
  * references (see docs/lifetime.md). */
 int lode_stream_write(lode_stream_t* s, lode_slice_t data, lode_stream_cb cb,
                       void* arg);
-int lode_stream_writev(lode_stream_t* s, const lode_slice_t* bufs,
-                       size_t nbufs, lode_stream_cb cb, void* arg);
+int lode_stream_writev(lode_stream_t* s, const lode_slice_t* bufs, size_t nbufs,
+                       lode_stream_cb cb, void* arg);
 int lode_stream_end(lode_stream_t* s, lode_stream_cb cb, void* arg);
 void lode_stream_destroy(lode_stream_t* s, const lode_error_t* err);
 void lode_stream_pause(lode_stream_t* s);
@@ -127,7 +127,7 @@ void lode_stream_emit_close(lode_stream_t* s, int had_error);
 /* Node: readable.pipe(destination[, options]). `end` is a tri-state
  * (lode/options.h): Node's default true. */
 typedef struct lode_stream_pipe_opts_s {
-  int end;  /* pass the source's end on: destination end() */
+  int end; /* pass the source's end on: destination end() */
 } lode_stream_pipe_opts_t;
 
 /* Node: src.pipe(dst, opts). Every chunk `src` emits is written to `dst`;

@@ -30,22 +30,22 @@ extern "C" {
  * urlToHttpOptions view of them. Every string is NUL-terminated and owned
  * by the struct (freed by lode_http_url_free). */
 typedef struct lode_http_url_s {
-  const char* href;       /* the serialised URL */
-  const char* protocol;   /* "http:" (lowercase scheme and ':') */
-  const char* username;   /* percent-encoded, as WHATWG keeps it */
+  const char* href;     /* the serialised URL */
+  const char* protocol; /* "http:" (lowercase scheme and ':') */
+  const char* username; /* percent-encoded, as WHATWG keeps it */
   const char* password;
-  const char* host;       /* hostname[:port] */
-  const char* hostname;   /* "[::1]" keeps its brackets, as WHATWG */
-  const char* port;       /* "" for none or the scheme's default */
-  const char* pathname;   /* "/" at least */
-  const char* search;     /* "" or "?..." */
-  const char* hash;       /* "" or "#..." */
+  const char* host;     /* hostname[:port] */
+  const char* hostname; /* "[::1]" keeps its brackets, as WHATWG */
+  const char* port;     /* "" for none or the scheme's default */
+  const char* pathname; /* "/" at least */
+  const char* search;   /* "" or "?..." */
+  const char* hash;     /* "" or "#..." */
   /* urlToHttpOptions */
-  const char* path;       /* pathname + search */
-  const char* host_bare;  /* hostname without IPv6 brackets */
-  const char* auth;       /* "user:pass" percent-decoded, or NULL */
-  int port_num;           /* the port as a number, -1 when `port` is "" */
-  char* buf_;             /* storage; not for the user */
+  const char* path;      /* pathname + search */
+  const char* host_bare; /* hostname without IPv6 brackets */
+  const char* auth;      /* "user:pass" percent-decoded, or NULL */
+  int port_num;          /* the port as a number, -1 when `port` is "" */
+  char* buf_;            /* storage; not for the user */
 } lode_http_url_t;
 
 /* Node: new URL(input, base), or new URL(input) when base is NULL, with
@@ -102,10 +102,9 @@ size_t lode_url_search_params_size(const lode_url_search_params_t* p);
 /* Node: the i-th pair of params.entries() (for...of, forEach), i below
  * size. Stores borrowed name and value and their lengths (any pointer may
  * be NULL). Returns 0, or UV_EINVAL when i is out of range. */
-int lode_url_search_params_entry(const lode_url_search_params_t* p,
-                                 size_t i, const char** name,
-                                 size_t* name_len, const char** value,
-                                 size_t* value_len);
+int lode_url_search_params_entry(const lode_url_search_params_t* p, size_t i,
+                                 const char** name, size_t* name_len,
+                                 const char** value, size_t* value_len);
 
 /* Node: params.get(name): the first value for name, borrowed, or NULL
  * (Node's null) when there is none. */
@@ -126,8 +125,8 @@ int lode_url_search_params_has(const lode_url_search_params_t* p,
 
 /* Node: params.append(name, value): adds a pair at the end.
  * Returns 0, UV_EINVAL (a NULL argument) or UV_ENOMEM. */
-int lode_url_search_params_append(lode_url_search_params_t* p,
-                                  const char* name, const char* value);
+int lode_url_search_params_append(lode_url_search_params_t* p, const char* name,
+                                  const char* value);
 
 /* Node: params.set(name, value): the first pair with that name takes the
  * value and the others with that name go; without one, appends.

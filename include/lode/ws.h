@@ -57,7 +57,7 @@ enum {
   LODE_WEBSOCKET_CLOSE_RESERVED = 1004,
   LODE_WEBSOCKET_CLOSE_NO_STATUS = 1005,
   LODE_WEBSOCKET_CLOSE_ABNORMAL = 1006,
-  LODE_WEBSOCKET_CLOSE_INVALID_DATA = 1007,  /* e.g. text not UTF-8 */
+  LODE_WEBSOCKET_CLOSE_INVALID_DATA = 1007, /* e.g. text not UTF-8 */
   LODE_WEBSOCKET_CLOSE_POLICY_VIOLATION = 1008,
   LODE_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG = 1009,
   LODE_WEBSOCKET_CLOSE_MANDATORY_EXTENSION = 1010,
@@ -65,7 +65,7 @@ enum {
   LODE_WEBSOCKET_CLOSE_SERVICE_RESTART = 1012,
   LODE_WEBSOCKET_CLOSE_TRY_AGAIN_LATER = 1013,
   LODE_WEBSOCKET_CLOSE_BAD_GATEWAY = 1014,
-  LODE_WEBSOCKET_CLOSE_TLS_HANDSHAKE = 1015,  /* never in a frame */
+  LODE_WEBSOCKET_CLOSE_TLS_HANDSHAKE = 1015, /* never in a frame */
   /* 3000..3999 are registered with IANA, 4000..4999 for private use. */
   LODE_WEBSOCKET_CLOSE_APP_FIRST = 3000,
   LODE_WEBSOCKET_CLOSE_APP_LAST = 4999
@@ -186,9 +186,9 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
 
 /* The request a server accepts (what Node's 'upgrade' hands over as req). */
 typedef struct lode_websocket_request_s {
-  lode_slice_t method;   /* must be GET */
-  lode_slice_t url;      /* the request target, kept as ws's url */
-  int http_major, http_minor;  /* must be 1.1 or later */
+  lode_slice_t method;        /* must be GET */
+  lode_slice_t url;           /* the request target, kept as ws's url */
+  int http_major, http_minor; /* must be 1.1 or later */
   /* Node's req.rawHeaders: name, value, name, value... (borrowed). */
   const lode_slice_t* raw_headers;
   size_t nraw_headers;
@@ -209,8 +209,7 @@ typedef struct lode_websocket_request_s {
  * (nothing is written). `req` is read during the call only. */
 int lode_websocket_accept(lode_stream_t* stream,
                           const lode_websocket_request_t* req,
-                          lode_slice_t head,
-                          const lode_websocket_opts_t* opts,
+                          lode_slice_t head, const lode_websocket_opts_t* opts,
                           const lode_websocket_events_t* events,
                           lode_websocket_t** out);
 

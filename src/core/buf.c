@@ -12,7 +12,8 @@
 #include <uv.h>
 
 lode_slice_t lode_slice_str(const char* s) {
-  if (s == NULL) return (lode_slice_t){ "", 0 };
+  if (s == NULL)
+    return (lode_slice_t){ "", 0 };
   return (lode_slice_t){ s, strlen(s) };
 }
 
@@ -27,9 +28,11 @@ struct lode_bytes_s {
 };
 
 lode_bytes_t* lode_bytes_alloc(size_t len) {
-  if (len > SIZE_MAX - sizeof(lode_bytes_t)) return NULL;
+  if (len > SIZE_MAX - sizeof(lode_bytes_t))
+    return NULL;
   lode_bytes_t* b = malloc(sizeof(*b) + len);
-  if (b == NULL) return NULL;
+  if (b == NULL)
+    return NULL;
   b->refs = 1;
   b->len = len;
   b->base = b->inline_;
@@ -38,16 +41,20 @@ lode_bytes_t* lode_bytes_alloc(size_t len) {
 }
 
 lode_bytes_t* lode_bytes_copy(lode_slice_t from) {
-  if (from.base == NULL && from.len > 0) return NULL;
+  if (from.base == NULL && from.len > 0)
+    return NULL;
   lode_bytes_t* b = lode_bytes_alloc(from.len);
-  if (b != NULL && from.len > 0) memcpy(b->base, from.base, from.len);
+  if (b != NULL && from.len > 0)
+    memcpy(b->base, from.base, from.len);
   return b;
 }
 
 lode_bytes_t* lode_bytes_adopt(char* base, size_t len) {
-  if (base == NULL && len > 0) return NULL;
+  if (base == NULL && len > 0)
+    return NULL;
   lode_bytes_t* b = malloc(sizeof(*b));
-  if (b == NULL) return NULL;
+  if (b == NULL)
+    return NULL;
   b->refs = 1;
   b->len = len;
   b->base = base;
@@ -55,21 +62,28 @@ lode_bytes_t* lode_bytes_adopt(char* base, size_t len) {
   return b;
 }
 
-char* lode_bytes_data(lode_bytes_t* b) { return b->base; }
+char* lode_bytes_data(lode_bytes_t* b) {
+  return b->base;
+}
 
 lode_slice_t lode_bytes_view(const lode_bytes_t* b) {
   return (lode_slice_t){ b->base, b->len };
 }
 
-size_t lode_bytes_len(const lode_bytes_t* b) { return b->len; }
+size_t lode_bytes_len(const lode_bytes_t* b) {
+  return b->len;
+}
 
 void lode_bytes_hold(lode_bytes_t* b) {
-  if (b != NULL) b->refs++;
+  if (b != NULL)
+    b->refs++;
 }
 
 void lode_bytes_release(lode_bytes_t* b) {
-  if (b == NULL || --b->refs > 0) return;
-  if (b->adopted) free(b->base);
+  if (b == NULL || --b->refs > 0)
+    return;
+  if (b->adopted)
+    free(b->base);
   free(b);
 }
 
@@ -78,41 +92,57 @@ static const struct {
   const char* name;
   lode_encoding_t enc;
 } encoding_names[] = {
-  { "utf8", LODE_ENC_UTF8 },       { "utf-8", LODE_ENC_UTF8 },
-  { "hex", LODE_ENC_HEX },         { "base64", LODE_ENC_BASE64 },
+  { "utf8", LODE_ENC_UTF8 },
+  { "utf-8", LODE_ENC_UTF8 },
+  { "hex", LODE_ENC_HEX },
+  { "base64", LODE_ENC_BASE64 },
   { "base64url", LODE_ENC_BASE64URL },
-  { "ascii", LODE_ENC_ASCII },     { "latin1", LODE_ENC_LATIN1 },
-  { "binary", LODE_ENC_LATIN1 },   { "ucs2", LODE_ENC_UTF16LE },
-  { "ucs-2", LODE_ENC_UTF16LE },   { "utf16le", LODE_ENC_UTF16LE },
+  { "ascii", LODE_ENC_ASCII },
+  { "latin1", LODE_ENC_LATIN1 },
+  { "binary", LODE_ENC_LATIN1 },
+  { "ucs2", LODE_ENC_UTF16LE },
+  { "ucs-2", LODE_ENC_UTF16LE },
+  { "utf16le", LODE_ENC_UTF16LE },
   { "utf-16le", LODE_ENC_UTF16LE },
 };
 
 static int name_equal(const char* a, const char* lower) {
   for (; *a != '\0' && *lower != '\0'; a++, lower++) {
     char c = (*a >= 'A' && *a <= 'Z') ? (char) (*a + 32) : *a;
-    if (c != *lower) return 0;
+    if (c != *lower)
+      return 0;
   }
   return *a == *lower;
 }
 
 int lode_encoding_parse(const char* name) {
-  if (name == NULL) return LODE_ERR_UNKNOWN_ENCODING;
+  if (name == NULL)
+    return LODE_ERR_UNKNOWN_ENCODING;
   size_t n = sizeof(encoding_names) / sizeof(encoding_names[0]);
   for (size_t i = 0; i < n; i++)
-    if (name_equal(name, encoding_names[i].name)) return encoding_names[i].enc;
+    if (name_equal(name, encoding_names[i].name))
+      return encoding_names[i].enc;
   return LODE_ERR_UNKNOWN_ENCODING;
 }
 
 const char* lode_encoding_name(lode_encoding_t enc) {
   switch (enc) {
-    case LODE_ENC_BUFFER: return "buffer";
-    case LODE_ENC_UTF8: return "utf8";
-    case LODE_ENC_LATIN1: return "latin1";
-    case LODE_ENC_ASCII: return "ascii";
-    case LODE_ENC_HEX: return "hex";
-    case LODE_ENC_BASE64: return "base64";
-    case LODE_ENC_BASE64URL: return "base64url";
-    case LODE_ENC_UTF16LE: return "utf16le";
+    case LODE_ENC_BUFFER:
+      return "buffer";
+    case LODE_ENC_UTF8:
+      return "utf8";
+    case LODE_ENC_LATIN1:
+      return "latin1";
+    case LODE_ENC_ASCII:
+      return "ascii";
+    case LODE_ENC_HEX:
+      return "hex";
+    case LODE_ENC_BASE64:
+      return "base64";
+    case LODE_ENC_BASE64URL:
+      return "base64url";
+    case LODE_ENC_UTF16LE:
+      return "utf16le";
   }
   return NULL;
 }
@@ -136,7 +166,8 @@ size_t lode_decoder_max(const lode_decoder_t* d, size_t chunk_len) {
   size_t n = chunk_len + d->pending_len;
   /* Worst cases: a U+FFFD (3 bytes) per input byte in utf8; 4 base64
    * characters per 3 bytes; latin1 and hex double. */
-  if (n > SIZE_MAX / 3 - 4) return SIZE_MAX;
+  if (n > SIZE_MAX / 3 - 4)
+    return SIZE_MAX;
   return n * 3 + 4;
 }
 
@@ -149,31 +180,37 @@ static unsigned utf8_cut(const unsigned char* p, size_t n, unsigned* need) {
     held++;
     unsigned c = p[i];
     if ((c & 0xC0) == 0x80) {
-      if (held >= 4 || i == 0) return 0;
+      if (held >= 4 || i == 0)
+        return 0;
       continue;
     }
-    unsigned len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                   : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (len == 0 || held >= len) return 0;
+    unsigned len = (c & 0xE0) == 0xC0   ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
+    if (len == 0 || held >= len)
+      return 0;
     *need = len - held;
     return held;
   }
   return 0;
 }
 
-static unsigned cut_tail(lode_decoder_t* d, const unsigned char* p,
-                         size_t n) {
+static unsigned cut_tail(lode_decoder_t* d, const unsigned char* p, size_t n) {
   switch (d->enc) {
     case LODE_ENC_UTF8:
       return (p[n - 1] & 0x80) ? utf8_cut(p, n, &d->need) : 0;
     case LODE_ENC_UTF16LE:
-      if (n % 2 == 1) return d->need = 1;
+      if (n % 2 == 1)
+        return d->need = 1;
       /* A high surrogate waits for its low half. */
-      if ((p[n - 1] & 0xFC) == 0xD8) return d->need = 2;
+      if ((p[n - 1] & 0xFC) == 0xD8)
+        return d->need = 2;
       return 0;
     case LODE_ENC_BASE64:
     case LODE_ENC_BASE64URL:
-      if (n % 3 == 0) return 0;
+      if (n % 3 == 0)
+        return 0;
       d->need = 3 - (unsigned) (n % 3);
       return (unsigned) (n % 3);
     default:
@@ -184,8 +221,8 @@ static unsigned cut_tail(lode_decoder_t* d, const unsigned char* p,
 /* Feeds the start of a chunk to the held-back character. Returns how many
  * bytes of the chunk it used; *done says the character is complete (or,
  * for utf8, broken off by a byte that cannot continue it). */
-static size_t fill_pending(lode_decoder_t* d, const unsigned char* p,
-                           size_t n, int* done) {
+static size_t fill_pending(lode_decoder_t* d, const unsigned char* p, size_t n,
+                           int* done) {
   size_t used = 0;
   if (d->enc == LODE_ENC_UTF8) {
     for (size_t i = 0; i < n && i < d->need; i++)
@@ -215,13 +252,12 @@ static size_t flush_pending(lode_decoder_t* d, char* out, size_t cap) {
 /* Node joins the completed utf16le character and the rest of the chunk
  * into one string, so a high surrogate completed from the held bytes pairs
  * with a low surrogate at the start of the chunk. */
-static size_t flush_utf16(lode_decoder_t* d, const unsigned char** p,
-                          size_t* n, char* out, size_t cap) {
+static size_t flush_utf16(lode_decoder_t* d, const unsigned char** p, size_t* n,
+                          char* out, size_t cap) {
   unsigned char joined[6];
   size_t len = d->pending_len;
   memcpy(joined, d->pending, len);
-  if ((joined[len - 1] & 0xFC) == 0xD8 && *n >= 2 &&
-      ((*p)[1] & 0xFC) == 0xDC) {
+  if ((joined[len - 1] & 0xFC) == 0xD8 && *n >= 2 && ((*p)[1] & 0xFC) == 0xDC) {
     memcpy(joined + len, *p, 2);
     len += 2;
     *p += 2;
@@ -229,16 +265,18 @@ static size_t flush_utf16(lode_decoder_t* d, const unsigned char** p,
   }
   d->pending_len = 0;
   d->need = 0;
-  return lode_encode(d->enc, (lode_slice_t){ (const char*) joined, len },
-                     out, cap);
+  return lode_encode(d->enc, (lode_slice_t){ (const char*) joined, len }, out,
+                     cap);
 }
 
 size_t lode_decoder_write(lode_decoder_t* d, lode_slice_t chunk, char* out,
                           size_t cap) {
   const unsigned char* p = (const unsigned char*) chunk.base;
   size_t n = chunk.len, o = 0;
-  if (out == NULL) cap = 0;
-  if (!holds_back(d->enc)) return lode_encode(d->enc, chunk, out, cap);
+  if (out == NULL)
+    cap = 0;
+  if (!holds_back(d->enc))
+    return lode_encode(d->enc, chunk, out, cap);
   if (d->need > 0 && n > 0) {
     int done = 0;
     size_t used = fill_pending(d, p, n, &done);
@@ -249,7 +287,8 @@ size_t lode_decoder_write(lode_decoder_t* d, lode_slice_t chunk, char* out,
     else if (done)
       o = flush_pending(d, out, cap);
   }
-  if (n == 0) return o;
+  if (n == 0)
+    return o;
   unsigned keep = cut_tail(d, p, n);
   n -= keep;
   memcpy(d->pending, p + n, keep);
@@ -263,7 +302,8 @@ size_t lode_decoder_write(lode_decoder_t* d, lode_slice_t chunk, char* out,
 }
 
 size_t lode_decoder_end(lode_decoder_t* d, char* out, size_t cap) {
-  if (out == NULL) cap = 0;
+  if (out == NULL)
+    cap = 0;
   /* A lone trailing byte of utf16le is dropped, as in Node. */
   if (d->enc == LODE_ENC_UTF16LE && d->pending_len % 2 == 1)
     d->pending_len--;
@@ -274,7 +314,7 @@ size_t lode_decoder_end(lode_decoder_t* d, char* out, size_t cap) {
 int lode__buf_reserve(lode__buf_t* b, size_t more) {
   if (b->cap - b->len >= more)
     return 0;
-  if (more > SIZE_MAX / 2 - b->len)  /* the doubling below would wrap */
+  if (more > SIZE_MAX / 2 - b->len) /* the doubling below would wrap */
     return UV_ENOMEM;
   size_t cap = b->cap ? b->cap : 256;
   while (cap - b->len < more)

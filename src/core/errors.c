@@ -10,27 +10,37 @@
 
 const char* lode_err_name(int code) {
   switch (code) {
-#define NAME_(name, msg) case UV_##name: return #name;
+#define NAME_(name, msg)                                                       \
+  case UV_##name:                                                              \
+    return #name;
     UV_ERRNO_MAP(NAME_)
 #undef NAME_
-#define NAME_(name, value, msg) case LODE_##name: return #name;
+#define NAME_(name, value, msg)                                                \
+  case LODE_##name:                                                            \
+    return #name;
     LODE_ERR_MAP(NAME_)
     LODE_HPE_MAP(NAME_)
 #undef NAME_
-    default: return "UNKNOWN";
+    default:
+      return "UNKNOWN";
   }
 }
 
 const char* lode_strerror(int code) {
   switch (code) {
-#define MSG_(name, msg) case UV_##name: return msg;
+#define MSG_(name, msg)                                                        \
+  case UV_##name:                                                              \
+    return msg;
     UV_ERRNO_MAP(MSG_)
 #undef MSG_
-#define MSG_(name, value, msg) case LODE_##name: return msg;
+#define MSG_(name, value, msg)                                                 \
+  case LODE_##name:                                                            \
+    return msg;
     LODE_ERR_MAP(MSG_)
     LODE_HPE_MAP(MSG_)
 #undef MSG_
-    default: return "unknown error";
+    default:
+      return "unknown error";
   }
 }
 
@@ -39,8 +49,7 @@ void lode_error_init(lode_error_t* e, int code) {
   e->code = code;
   e->name = lode_err_name(code);
   e->port = -1;
-  snprintf(e->message_buf_, sizeof(e->message_buf_), "%s",
-           lode_strerror(code));
+  snprintf(e->message_buf_, sizeof(e->message_buf_), "%s", lode_strerror(code));
   e->message = e->message_buf_;
 }
 
@@ -57,7 +66,8 @@ static void set_address(lode_error_t* e, const char* address, int port) {
 static void append_details(lode_error_t* e, size_t len) {
   char* m = e->message_buf_;
   size_t cap = sizeof(e->message_buf_);
-  if (len >= cap) return;
+  if (len >= cap)
+    return;
   if (e->address != NULL && e->port > 0)
     snprintf(m + len, cap - len, " %s:%d", e->address, e->port);
   else if (e->address != NULL)
@@ -111,7 +121,8 @@ static int copy_into(lode_error_t* dst, const lode_error_t* src) {
   dst->nerrors = 0;
   if (src->raw_packet.len > 0) {
     char* p = malloc(src->raw_packet.len);
-    if (p == NULL) return -1;
+    if (p == NULL)
+      return -1;
     memcpy(p, src->raw_packet.base, src->raw_packet.len);
     dst->raw_packet = (lode_slice_t){ p, src->raw_packet.len };
   }
@@ -120,7 +131,8 @@ static int copy_into(lode_error_t* dst, const lode_error_t* src) {
 
 lode_error_t* lode_error_copy(const lode_error_t* e) {
   lode_error_t* c = malloc(sizeof(*c));
-  if (c == NULL) return NULL;
+  if (c == NULL)
+    return NULL;
   if (copy_into(c, e) != 0) {
     free(c);
     return NULL;
@@ -143,7 +155,8 @@ lode_error_t* lode_error_copy(const lode_error_t* e) {
 }
 
 void lode_error_free(lode_error_t* e) {
-  if (e == NULL) return;
+  if (e == NULL)
+    return;
   for (size_t i = 0; i < e->nerrors; i++)
     free((void*) e->errors[i].raw_packet.base);
   free((void*) e->errors);

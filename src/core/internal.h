@@ -28,15 +28,15 @@ int lode__buf_append_str(lode__buf_t* b, const char* s);
 void lode__buf_free(lode__buf_t* b);
 
 /* The struct of type `type` whose member `member` is at `ptr`. */
-#define lode__container_of(ptr, type, member)                                \
-  ((type*) ((char*) (ptr) - offsetof(type, member)))
+#define lode__container_of(ptr, type, member)                                  \
+  ((type*) ((char*) (ptr) -offsetof(type, member)))
 
 /* Object state bits shared by every object kind; a kind may use the bits
  * from LODE__F_KIND upwards for its own states. */
 enum {
-  LODE__F_DESTROYED = 1u << 0,  /* destroy() ran: no more I/O or events but
+  LODE__F_DESTROYED = 1u << 0, /* destroy() ran: no more I/O or events but
                                    the ones that finish it (error, close) */
-  LODE__F_CLOSED = 1u << 1,     /* on_close has been emitted */
+  LODE__F_CLOSED = 1u << 1,    /* on_close has been emitted */
   LODE__F_KIND = 1u << 8
 };
 
@@ -64,12 +64,15 @@ static inline void lode__obj_init(lode__obj_t* o, lode__free_fn free_fn) {
   o->free_fn = free_fn;
 }
 
-static inline void lode__hold(lode__obj_t* o) { o->refs++; }
+static inline void lode__hold(lode__obj_t* o) {
+  o->refs++;
+}
 
 /* Drops a reference; frees the object at zero. Returns 1 when it freed it
  * (the caller must not touch it again), else 0. */
 static inline int lode__release(lode__obj_t* o) {
-  if (--o->refs > 0) return 0;
+  if (--o->refs > 0)
+    return 0;
   o->free_fn(o);
   return 1;
 }
@@ -83,7 +86,8 @@ static inline int lode__release(lode__obj_t* o) {
  *   if (lode__release_stop(&s->obj)) return;
  */
 static inline int lode__release_stop(lode__obj_t* o) {
-  if (lode__release(o)) return 1;
+  if (lode__release(o))
+    return 1;
   return (o->flags & LODE__F_DESTROYED) != 0;
 }
 
@@ -113,16 +117,14 @@ static inline lode__queue_t* lode__queue_tail(const lode__queue_t* q) {
   return q->prev;
 }
 
-static inline void lode__queue_insert_tail(lode__queue_t* q,
-                                           lode__queue_t* e) {
+static inline void lode__queue_insert_tail(lode__queue_t* q, lode__queue_t* e) {
   e->next = q;
   e->prev = q->prev;
   q->prev->next = e;
   q->prev = e;
 }
 
-static inline void lode__queue_insert_head(lode__queue_t* q,
-                                           lode__queue_t* e) {
+static inline void lode__queue_insert_head(lode__queue_t* q, lode__queue_t* e) {
   e->next = q->next;
   e->prev = q;
   q->next->prev = e;
@@ -138,7 +140,8 @@ static inline void lode__queue_remove(lode__queue_t* e) {
 /* Moves every element of `from` to the end of `to`; `from` ends empty.
  * Lets a caller walk a snapshot while callbacks add to the original. */
 static inline void lode__queue_move(lode__queue_t* from, lode__queue_t* to) {
-  if (lode__queue_empty(from)) return;
+  if (lode__queue_empty(from))
+    return;
   from->next->prev = to->prev;
   to->prev->next = from->next;
   from->prev->next = to;
@@ -148,7 +151,7 @@ static inline void lode__queue_move(lode__queue_t* from, lode__queue_t* to) {
 
 /* for (e = first; e != head; e = next): not safe against removing `e`
  * inside the body; pop from the head instead when callbacks may run. */
-#define lode__queue_foreach(e, q)                                            \
+#define lode__queue_foreach(e, q)                                              \
   for ((e) = (q)->next; (e) != (q); (e) = (e)->next)
 
 #endif

@@ -7,7 +7,7 @@
 struct lode__idle_list_s {
   lode__idle_list_t* next;
   uint64_t ms;
-  lode__queue_t items;     /* least recently started first */
+  lode__queue_t items; /* least recently started first */
 };
 
 struct lode__loop_s {
@@ -16,17 +16,17 @@ struct lode__loop_s {
   unsigned uses;
   int closing;
   int handles_open;
-  int idle_on;             /* `idle` is started */
-  uv_idle_t idle;          /* runs the tick queue */
-  uv_timer_t timer;        /* fires at the earliest idle deadline */
-  uv_timer_t later;        /* runs the later queue in the timers phase */
+  int idle_on;      /* `idle` is started */
+  uv_idle_t idle;   /* runs the tick queue */
+  uv_timer_t timer; /* fires at the earliest idle deadline */
+  uv_timer_t later; /* runs the later queue in the timers phase */
   lode__tick_t* later_head;
   lode__tick_t* later_tail;
-  uint64_t armed_at;       /* deadline the timer is armed for; 0 = none */
+  uint64_t armed_at; /* deadline the timer is armed for; 0 = none */
   lode__tick_t* ticks_head;
   lode__tick_t* ticks_tail;
   lode__idle_list_t* lists;
-  void* part;              /* the layer above's per-loop part */
+  void* part; /* the layer above's per-loop part */
   void (*part_free)(void* part);
 };
 
@@ -41,7 +41,8 @@ lode__loop_t* lode__loop_get(uv_loop_t* loop) {
     return l;
   }
   l = calloc(1, sizeof(*l));
-  if (l == NULL) return NULL;
+  if (l == NULL)
+    return NULL;
   l->loop = loop;
   l->uses = 1;
   uv_idle_init(loop, &l->idle);
@@ -60,20 +61,25 @@ lode__loop_t* lode__loop_get(uv_loop_t* loop) {
 
 static void on_handle_closed(uv_handle_t* h) {
   lode__loop_t* l = h->data;
-  if (--l->handles_open > 0) return;
+  if (--l->handles_open > 0)
+    return;
   while (l->lists != NULL) {
     lode__idle_list_t* list = l->lists;
     l->lists = list->next;
     free(list);
   }
-  if (l->part_free != NULL) l->part_free(l->part);
+  if (l->part_free != NULL)
+    l->part_free(l->part);
   free(l);
 }
 
-void lode__loop_hold(lode__loop_t* l) { l->uses++; }
+void lode__loop_hold(lode__loop_t* l) {
+  l->uses++;
+}
 
 void lode__loop_put(lode__loop_t* l) {
-  if (l == NULL || --l->uses > 0) return;
+  if (l == NULL || --l->uses > 0)
+    return;
   l->closing = 1;
   for (lode__loop_t** p = &registry; *p != NULL; p = &(*p)->next)
     if (*p == l) {
@@ -87,11 +93,14 @@ void lode__loop_put(lode__loop_t* l) {
 
 lode__loop_t* lode__loop_find(uv_loop_t* loop) {
   for (lode__loop_t* l = registry; l != NULL; l = l->next)
-    if (l->loop == loop && !l->closing) return l;
+    if (l->loop == loop && !l->closing)
+      return l;
   return NULL;
 }
 
-void* lode__loop_part(const lode__loop_t* l) { return l->part; }
+void* lode__loop_part(const lode__loop_t* l) {
+  return l->part;
+}
 
 void lode__loop_set_part(lode__loop_t* l, void* part,
                          void (*free_fn)(void* part)) {
@@ -115,14 +124,16 @@ static void queue_push(lode__tick_t** head, lode__tick_t** tail,
 static lode__tick_t* queue_pop(lode__tick_t** head, lode__tick_t** tail) {
   lode__tick_t* t = *head;
   *head = t->next;
-  if (*head == NULL) *tail = NULL;
+  if (*head == NULL)
+    *tail = NULL;
   t->queued = 0;
   return t;
 }
 
 void lode__tick(lode__loop_t* l, lode__tick_t* t, void (*fn)(lode__tick_t*)) {
   t->fn = fn;
-  if (t->queued) return;
+  if (t->queued)
+    return;
   queue_push(&l->ticks_head, &l->ticks_tail, t);
   /* An active idle handle keeps the loop from blocking in poll and holds
    * it open until the queue is empty, as pending nextTicks do in Node.
@@ -137,15 +148,18 @@ void lode__tick(lode__loop_t* l, lode__tick_t* t, void (*fn)(lode__tick_t*)) {
 }
 
 void lode__tick_cancel(lode__loop_t* l, lode__tick_t* t) {
-  if (!t->queued) return;
+  if (!t->queued)
+    return;
   lode__tick_t* prev = NULL;
   for (lode__tick_t* c = l->ticks_head; c != NULL; prev = c, c = c->next) {
-    if (c != t) continue;
+    if (c != t)
+      continue;
     if (prev != NULL)
       prev->next = c->next;
     else
       l->ticks_head = c->next;
-    if (l->ticks_tail == c) l->ticks_tail = prev;
+    if (l->ticks_tail == c)
+      l->ticks_tail = prev;
     break;
   }
   t->queued = 0;
@@ -162,12 +176,14 @@ static void idle_stop(lode__loop_t* l) {
  * so a callback that keeps re-queueing cannot hold the loop; the idle
  * handle takes the rest. */
 void lode__ticks_run(lode__loop_t* l) {
-  if (!l->idle_on) return;  /* the common case: nothing was queued */
+  if (!l->idle_on)
+    return; /* the common case: nothing was queued */
   for (int i = 0; i < 1024 && l->ticks_head != NULL; i++) {
     lode__tick_t* t = queue_pop(&l->ticks_head, &l->ticks_tail);
     t->fn(t);
   }
-  if (l->ticks_head == NULL && !l->closing) idle_stop(l);
+  if (l->ticks_head == NULL && !l->closing)
+    idle_stop(l);
 }
 
 static void on_tick_idle(uv_idle_t* h) {
@@ -179,9 +195,11 @@ static void on_tick_idle(uv_idle_t* h) {
   for (int i = 0; i < 1024 && l->ticks_head != NULL; i++) {
     lode__tick_t* t = queue_pop(&l->ticks_head, &l->ticks_tail);
     t->fn(t);
-    if (t == last) break;
+    if (t == last)
+      break;
   }
-  if (l->ticks_head == NULL) idle_stop(l);
+  if (l->ticks_head == NULL)
+    idle_stop(l);
 }
 
 /* ---- The later queue --------------------------------------------------- */
@@ -200,10 +218,12 @@ static void on_later(uv_timer_t* h) {
 
 void lode__later(lode__loop_t* l, lode__tick_t* t, void (*fn)(lode__tick_t*)) {
   t->fn = fn;
-  if (t->queued) return;
+  if (t->queued)
+    return;
   int was_empty = l->later_head == NULL;
   queue_push(&l->later_head, &l->later_tail, t);
-  if (was_empty) uv_timer_start(&l->later, on_later, 0, 0);
+  if (was_empty)
+    uv_timer_start(&l->later, on_later, 0, 0);
 }
 
 /* ---- Idle timers ------------------------------------------------------ */
@@ -211,17 +231,17 @@ void lode__later(lode__loop_t* l, lode__tick_t* t, void (*fn)(lode__tick_t*)) {
 static void on_timer(uv_timer_t* t);
 
 static void arm(lode__loop_t* l, uint64_t deadline) {
-  if (l->armed_at != 0 && l->armed_at <= deadline) return;
+  if (l->armed_at != 0 && l->armed_at <= deadline)
+    return;
   uint64_t now = uv_now(l->loop);
   l->armed_at = deadline;
-  uv_timer_start(&l->timer, on_timer, deadline > now ? deadline - now : 0,
-                 0);
+  uv_timer_start(&l->timer, on_timer, deadline > now ? deadline - now : 0, 0);
 }
 
 static lode__idle_t* list_first(lode__idle_list_t* list) {
-  if (lode__queue_empty(&list->items)) return NULL;
-  return lode__container_of(lode__queue_head(&list->items), lode__idle_t,
-                            link);
+  if (lode__queue_empty(&list->items))
+    return NULL;
+  return lode__container_of(lode__queue_head(&list->items), lode__idle_t, link);
 }
 
 static void unlink_item(lode__idle_t* it) {
@@ -231,9 +251,11 @@ static void unlink_item(lode__idle_t* it) {
 
 static lode__idle_list_t* list_for(lode__loop_t* l, uint64_t ms) {
   for (lode__idle_list_t* list = l->lists; list != NULL; list = list->next)
-    if (list->ms == ms) return list;
+    if (list->ms == ms)
+      return list;
   lode__idle_list_t* list = calloc(1, sizeof(*list));
-  if (list == NULL) return NULL;
+  if (list == NULL)
+    return NULL;
   list->ms = ms;
   lode__queue_init(&list->items);
   list->next = l->lists;
@@ -242,13 +264,14 @@ static lode__idle_list_t* list_for(lode__loop_t* l, uint64_t ms) {
 }
 
 /* Starts a period now: `it` goes last in `list`. */
-static void append(lode__loop_t* l, lode__idle_t* it,
-                   lode__idle_list_t* list) {
-  if (list == NULL) return;  /* out of memory: the timeout is lost, not I/O */
+static void append(lode__loop_t* l, lode__idle_t* it, lode__idle_list_t* list) {
+  if (list == NULL)
+    return; /* out of memory: the timeout is lost, not I/O */
   it->start = uv_now(l->loop);
   it->list = list;
   lode__queue_insert_tail(&list->items, &it->link);
-  if (list_first(list) == it) arm(l, it->start + list->ms);
+  if (list_first(list) == it)
+    arm(l, it->start + list->ms);
 }
 
 /* Activity on an armed item: a move to the tail of its own list. Its
@@ -258,7 +281,8 @@ static void append(lode__loop_t* l, lode__idle_t* it,
 static void move_last(lode__loop_t* l, lode__idle_t* it) {
   it->start = uv_now(l->loop);
   lode__queue_t* items = &it->list->items;
-  if (lode__queue_tail(items) == &it->link) return;
+  if (lode__queue_tail(items) == &it->link)
+    return;
   lode__queue_remove(&it->link);
   lode__queue_insert_tail(items, &it->link);
 }
@@ -270,9 +294,11 @@ void lode__idle_set(lode__loop_t* l, lode__idle_t* it, uint64_t ms) {
     move_last(l, it);
     return;
   }
-  if (it->list != NULL) unlink_item(it);
+  if (it->list != NULL)
+    unlink_item(it);
   it->ms = ms;
-  if (ms > 0) append(l, it, list_for(l, ms));
+  if (ms > 0)
+    append(l, it, list_for(l, ms));
 }
 
 void lode__idle_restart(lode__loop_t* l, lode__idle_t* it) {
@@ -284,7 +310,8 @@ void lode__idle_restart(lode__loop_t* l, lode__idle_t* it) {
 
 void lode__idle_stop(lode__loop_t* l, lode__idle_t* it) {
   (void) l;
-  if (it->list != NULL) unlink_item(it);
+  if (it->list != NULL)
+    unlink_item(it);
 }
 
 static void on_timer(uv_timer_t* t) {
@@ -296,8 +323,9 @@ static void on_timer(uv_timer_t* t) {
   for (lode__idle_list_t* list = l->lists; list != NULL; list = list->next) {
     lode__idle_t* it;
     while ((it = list_first(list)) != NULL && it->start + list->ms <= now) {
-      unlink_item(it);  /* one-shot until the next activity */
-      if (it->ms != list->ms) continue;
+      unlink_item(it); /* one-shot until the next activity */
+      if (it->ms != list->ms)
+        continue;
       it->fn(it);
       lode__ticks_run(l);
     }
@@ -318,5 +346,6 @@ static void on_timer(uv_timer_t* t) {
       next = first->start + list->ms;
     p = &list->next;
   }
-  if (next != 0) arm(l, next);
+  if (next != 0)
+    arm(l, next);
 }

@@ -62,10 +62,10 @@ void lode__later(lode__loop_t* l, lode__tick_t* t, void (*fn)(lode__tick_t*));
 typedef struct lode__idle_s lode__idle_t;
 typedef struct lode__idle_list_s lode__idle_list_t;
 struct lode__idle_s {
-  lode__queue_t link;        /* in `list`, when there is one */
-  lode__idle_list_t* list;   /* NULL when not armed */
+  lode__queue_t link;      /* in `list`, when there is one */
+  lode__idle_list_t* list; /* NULL when not armed */
   uint64_t start;
-  uint64_t ms;               /* 0 = disabled */
+  uint64_t ms; /* 0 = disabled */
   void (*fn)(lode__idle_t* it);
 };
 
@@ -75,7 +75,8 @@ void lode__idle_set(lode__loop_t* l, lode__idle_t* it, uint64_t ms);
  * read and write calls it and most sockets have no timeout. */
 void lode__idle_restart(lode__loop_t* l, lode__idle_t* it);
 static inline void lode__idle_touch(lode__loop_t* l, lode__idle_t* it) {
-  if (it->ms != 0) lode__idle_restart(l, it);
+  if (it->ms != 0)
+    lode__idle_restart(l, it);
 }
 /* Disarms without forgetting the duration. */
 void lode__idle_stop(lode__loop_t* l, lode__idle_t* it);
@@ -84,6 +85,8 @@ void lode__idle_stop(lode__loop_t* l, lode__idle_t* it);
  * and is skipped, not called, when its turn comes, so that set is a move
  * to the tail instead of an unlink, a list lookup and an append. Not for
  * an item that goes away: stop or set it to 0 first. */
-static inline void lode__idle_stop_lazily(lode__idle_t* it) { it->ms = 0; }
+static inline void lode__idle_stop_lazily(lode__idle_t* it) {
+  it->ms = 0;
+}
 
 #endif

@@ -25,25 +25,25 @@ typedef struct hub_s hub_t;
 typedef struct pipeline_s pipeline_t;
 
 typedef struct pipe_s {
-  lode__queue_t out_link;  /* in the source hub's `outs` */
-  lode__queue_t in_link;   /* in the destination hub's `ins` */
+  lode__queue_t out_link; /* in the source hub's `outs` */
+  lode__queue_t in_link;  /* in the destination hub's `ins` */
   hub_t* src;
   hub_t* dst;
-  int end;                 /* pass the source's end on */
-  int awaiting_drain;      /* a write returned 0: the source waits */
+  int end;            /* pass the source's end on */
+  int awaiting_drain; /* a write returned 0: the source waits */
 } pipe_t;
 
 struct hub_s {
   lode_stream_t* s;
-  const lode_stream_reader_t* prev;  /* the reader the stream had */
+  const lode_stream_reader_t* prev; /* the reader the stream had */
   void* prev_ctx;
-  lode__queue_t outs;      /* pipes this stream is the source of */
-  lode__queue_t ins;       /* pipes this stream is the destination of */
-  unsigned awaiting;       /* outs waiting for their destination's drain */
-  unsigned refs;           /* attached + calls in progress */
+  lode__queue_t outs; /* pipes this stream is the source of */
+  lode__queue_t ins;  /* pipes this stream is the destination of */
+  unsigned awaiting;  /* outs waiting for their destination's drain */
+  unsigned refs;      /* attached + calls in progress */
   int attached;
-  int ended;               /* the stream emitted end */
-  pipeline_t* pl;          /* the pipeline the stream is in, if any */
+  int ended;      /* the stream emitted end */
+  pipeline_t* pl; /* the pipeline the stream is in, if any */
   size_t pl_index;
 };
 
@@ -57,9 +57,11 @@ static hub_t* hub_find(lode_stream_t* s) {
 
 static hub_t* hub_get(lode_stream_t* s) {
   hub_t* h = hub_find(s);
-  if (h != NULL) return h;
+  if (h != NULL)
+    return h;
   h = calloc(1, sizeof(*h));
-  if (h == NULL) return NULL;
+  if (h == NULL)
+    return NULL;
   h->s = s;
   h->prev = s->reader;
   h->prev_ctx = s->reader_ctx;
@@ -71,20 +73,24 @@ static hub_t* hub_get(lode_stream_t* s) {
   return h;
 }
 
-static void hub_hold(hub_t* h) { h->refs++; }
+static void hub_hold(hub_t* h) {
+  h->refs++;
+}
 
 /* Not inlined: gcc's -Wuse-after-free cannot follow the reference count
  * through inlined holds and releases and would warn on every caller. */
 __attribute__((noinline)) static void hub_release(hub_t* h) {
-  if (--h->refs == 0) free(h);
+  if (--h->refs == 0)
+    free(h);
 }
 
 /* A hub with no role left gives the stream its reader back. `closed`: the
  * stream has closed (nothing to give back). */
 static void hub_maybe_detach(hub_t* h, int closed) {
-  if (!h->attached) return;
-  if (!closed && (!lode__queue_empty(&h->outs) ||
-                  !lode__queue_empty(&h->ins) || h->pl != NULL))
+  if (!h->attached)
+    return;
+  if (!closed && (!lode__queue_empty(&h->outs) || !lode__queue_empty(&h->ins) ||
+                  h->pl != NULL))
     return;
   h->attached = 0;
   if (!closed && h->s->reader == &hub_reader)
@@ -106,9 +112,11 @@ static void pipe_wait_drain(pipe_t* p) {
 /* Node's pipeOnDrain: the source flows again once no destination it
  * writes to is over its mark. */
 static void pipe_drained(pipe_t* p) {
-  if (!p->awaiting_drain) return;
+  if (!p->awaiting_drain)
+    return;
   p->awaiting_drain = 0;
-  if (--p->src->awaiting == 0) lode_stream_resume(p->src->s);
+  if (--p->src->awaiting == 0)
+    lode_stream_resume(p->src->s);
 }
 
 static void pipe_unlink(pipe_t* p) {
@@ -128,7 +136,8 @@ static void pipe_free(pipe_t* p) {
   pipe_unlink(p);
   free(p);
   hub_maybe_detach(src, 0);
-  if (dst != src) hub_maybe_detach(dst, 0);
+  if (dst != src)
+    hub_maybe_detach(dst, 0);
 }
 
 /* Node's src.unpipe(dest) and the pipe's cleanup(): with `pause`, the
@@ -138,8 +147,10 @@ static void pipe_unpipe(pipe_t* p, int pause) {
   hub_t* src = p->src;
   int was_waiting = p->awaiting_drain;
   lode__queue_remove(&p->out_link);
-  if (pause && lode__queue_empty(&src->outs)) lode_stream_pause(src->s);
-  if (was_waiting) pipe_drained(p);
+  if (pause && lode__queue_empty(&src->outs))
+    lode_stream_pause(src->s);
+  if (was_waiting)
+    pipe_drained(p);
   pipe_free(p);
 }
 
@@ -153,14 +164,17 @@ static pipe_t* pipe_of_in(lode__queue_t* e) {
 
 int lode_stream_pipe(lode_stream_t* src, lode_stream_t* dst,
                      const lode_stream_pipe_opts_t* opts) {
-  if (src == NULL || dst == NULL) return UV_EINVAL;
+  if (src == NULL || dst == NULL)
+    return UV_EINVAL;
   pipe_t* p = calloc(1, sizeof(*p));
-  if (p == NULL) return UV_ENOMEM;
+  if (p == NULL)
+    return UV_ENOMEM;
   hub_t* hs = hub_get(src);
   hub_t* hd = hs != NULL ? hub_get(dst) : NULL;
   if (hd == NULL) {
     free(p);
-    if (hs != NULL) hub_maybe_detach(hs, 0);
+    if (hs != NULL)
+      hub_maybe_detach(hs, 0);
     return UV_ENOMEM;
   }
   p->src = hs;
@@ -173,23 +187,29 @@ int lode_stream_pipe(lode_stream_t* src, lode_stream_t* dst,
   int dst_full = 0;
   lode__queue_t* e;
   lode__queue_foreach(e, &hd->ins) dst_full |= pipe_of_in(e)->awaiting_drain;
-  if (dst_full) pipe_wait_drain(p);
-  else if (hs->awaiting == 0) lode_stream_resume(src);
+  if (dst_full)
+    pipe_wait_drain(p);
+  else if (hs->awaiting == 0)
+    lode_stream_resume(src);
   return 0;
 }
 
 void lode_stream_unpipe(lode_stream_t* src, lode_stream_t* dst) {
-  if (src == NULL) return;
+  if (src == NULL)
+    return;
   hub_t* h = hub_find(src);
-  if (h == NULL) return;
+  if (h == NULL)
+    return;
   hub_hold(h);
   lode__queue_t* e = lode__queue_head(&h->outs);
   while (e != &h->outs) {
     pipe_t* p = pipe_of_out(e);
     e = e->next;
-    if (dst != NULL && p->dst->s != dst) continue;
+    if (dst != NULL && p->dst->s != dst)
+      continue;
     pipe_unpipe(p, 1);
-    if (dst != NULL) break;  /* Node removes one pipe to `dst` */
+    if (dst != NULL)
+      break; /* Node removes one pipe to `dst` */
     e = lode__queue_head(&h->outs);
   }
   hub_release(h);
@@ -198,10 +218,10 @@ void lode_stream_unpipe(lode_stream_t* src, lode_stream_t* dst) {
 /* ---- Pipelines ---- */
 
 enum {
-  PL_READ_OK = 1 << 0,     /* the readable side ended */
-  PL_WRITE_OK = 1 << 1,    /* the writable side finished */
+  PL_READ_OK = 1 << 0,  /* the readable side ended */
+  PL_WRITE_OK = 1 << 1, /* the writable side finished */
   PL_CLOSED = 1 << 2,
-  PL_DESTROYED = 1 << 3,   /* the pipeline destroyed it */
+  PL_DESTROYED = 1 << 3, /* the pipeline destroyed it */
 };
 
 typedef struct pl_entry_s {
@@ -213,20 +233,24 @@ typedef struct pl_entry_s {
 struct pipeline_s {
   lode_stream_cb cb;
   void* arg;
-  lode__loop_t* loop;      /* for the callback's tick */
+  lode__loop_t* loop; /* for the callback's tick */
   lode__tick_t tick;
-  lode_error_t* err;       /* the first error (premature close yields) */
-  int code;                /* its code (kept if the copy fails) */
+  lode_error_t* err; /* the first error (premature close yields) */
+  int code;          /* its code (kept if the copy fails) */
   int failed;
   int done;
-  int called;              /* cb has run; the memory waits for the ends */
-  unsigned ends_pending;   /* end() callbacks still to come */
+  int called;            /* cb has run; the memory waits for the ends */
+  unsigned ends_pending; /* end() callbacks still to come */
   size_t n;
   pl_entry_t e[];
 };
 
-static int pl_reading(const pipeline_t* pl, size_t i) { return i + 1 < pl->n; }
-static int pl_writing(const pipeline_t* pl, size_t i) { return i > 0; }
+static int pl_reading(const pipeline_t* pl, size_t i) {
+  return i + 1 < pl->n;
+}
+static int pl_writing(const pipeline_t* pl, size_t i) {
+  return i > 0;
+}
 
 /* Node's eos() for the roles the stream has in the pipeline. */
 static int pl_entry_ok(const pipeline_t* pl, size_t i) {
@@ -245,7 +269,8 @@ static void pl_fail(pipeline_t* pl, const lode_error_t* err) {
       pl->err = copy;
     }
   }
-  if (pl->failed) return;
+  if (pl->failed)
+    return;
   pl->failed = 1;
   /* Node's destroyer: every stream not done yet goes, with the error. */
   for (size_t i = 0; i < pl->n; i++) {
@@ -271,22 +296,27 @@ static void pl_free(pipeline_t* pl) {
 static void pl_call_back(lode__tick_t* t) {
   pipeline_t* pl = lode__container_of(t, pipeline_t, tick);
   lode_stream_t* last = pl->e[pl->n - 1].s;
-  if (pl->cb != NULL) pl->cb(last, pl->code, pl->arg);
-  for (size_t i = 0; i < pl->n; i++) lode_stream_release(pl->e[i].s);
+  if (pl->cb != NULL)
+    pl->cb(last, pl->code, pl->arg);
+  for (size_t i = 0; i < pl->n; i++)
+    lode_stream_release(pl->e[i].s);
   lode__loop_put(pl->loop);
   pl->called = 1;
   /* An end() the pipeline made still owes its callback (a stream may call
    * it after its close): the memory stays until then. */
-  if (pl->ends_pending == 0) pl_free(pl);
+  if (pl->ends_pending == 0)
+    pl_free(pl);
 }
 
 /* Settled: success when every stream has done its part; failure once
  * every stream not done has closed (nothing is left half torn down). */
 static void pl_maybe_done(pipeline_t* pl) {
-  if (pl->done) return;
+  if (pl->done)
+    return;
   for (size_t i = 0; i < pl->n; i++) {
     int ok = pl_entry_ok(pl, i);
-    if (!ok && !(pl->e[i].flags & PL_CLOSED)) return;
+    if (!ok && !(pl->e[i].flags & PL_CLOSED))
+      return;
     if (!ok && pl->code == 0)
       pl_fail_code(pl, LODE_ERR_STREAM_PREMATURE_CLOSE);
   }
@@ -314,44 +344,57 @@ static void pl_end_done(lode_stream_t* s, int status, void* arg) {
   (void) s;
   pl->ends_pending--;
   if (pl->called) {
-    if (pl->ends_pending == 0) pl_free(pl);
+    if (pl->ends_pending == 0)
+      pl_free(pl);
     return;
   }
-  if (status == 0) en->flags |= PL_WRITE_OK;
-  else if (status != LODE_ERR_STREAM_DESTROYED) pl_fail_code(pl, status);
+  if (status == 0)
+    en->flags |= PL_WRITE_OK;
+  else if (status != LODE_ERR_STREAM_DESTROYED)
+    pl_fail_code(pl, status);
   /* A destroyed stream is judged by its close. */
   pl_maybe_done(pl);
 }
 
 static void pl_on_end(pipeline_t* pl, size_t i) {
-  if (!pl_reading(pl, i) || (pl->e[i].flags & PL_READ_OK)) return;
+  if (!pl_reading(pl, i) || (pl->e[i].flags & PL_READ_OK))
+    return;
   pl->e[i].flags |= PL_READ_OK;
   pl_entry_t* next = &pl->e[i + 1];
   if (!(next->flags & (PL_CLOSED | PL_DESTROYED))) {
     int r = lode_stream_end(next->s, pl_end_done, next);
-    if (r == 0) pl->ends_pending++;
-    else if (r == LODE_ERR_STREAM_ALREADY_FINISHED) next->flags |= PL_WRITE_OK;
-    else if (r < 0 && r != LODE_ERR_STREAM_DESTROYED) pl_fail_code(pl, r);
+    if (r == 0)
+      pl->ends_pending++;
+    else if (r == LODE_ERR_STREAM_ALREADY_FINISHED)
+      next->flags |= PL_WRITE_OK;
+    else if (r < 0 && r != LODE_ERR_STREAM_DESTROYED)
+      pl_fail_code(pl, r);
   }
 }
 
 static void pl_on_close(pipeline_t* pl, size_t i) {
   pl->e[i].flags |= PL_CLOSED;
-  if (!pl_entry_ok(pl, i)) pl_fail_code(pl, LODE_ERR_STREAM_PREMATURE_CLOSE);
+  if (!pl_entry_ok(pl, i))
+    pl_fail_code(pl, LODE_ERR_STREAM_PREMATURE_CLOSE);
 }
 
 int lode_stream_pipeline(lode_stream_t* const* streams, size_t n,
                          lode_stream_cb cb, void* arg) {
-  if (streams == NULL || n < 2) return LODE_ERR_MISSING_ARGS;
+  if (streams == NULL || n < 2)
+    return LODE_ERR_MISSING_ARGS;
   for (size_t i = 0; i < n; i++) {
-    if (streams[i] == NULL) return UV_EINVAL;
+    if (streams[i] == NULL)
+      return UV_EINVAL;
     hub_t* h = hub_find(streams[i]);
-    if (h != NULL && h->pl != NULL) return UV_EBUSY;
+    if (h != NULL && h->pl != NULL)
+      return UV_EBUSY;
     for (size_t j = 0; j < i; j++)
-      if (streams[j] == streams[i]) return UV_EBUSY;
+      if (streams[j] == streams[i])
+        return UV_EBUSY;
   }
   pipeline_t* pl = calloc(1, sizeof(*pl) + n * sizeof(pl_entry_t));
-  if (pl == NULL) return UV_ENOMEM;
+  if (pl == NULL)
+    return UV_ENOMEM;
   pl->cb = cb;
   pl->arg = arg;
   pl->n = n;
@@ -359,11 +402,14 @@ int lode_stream_pipeline(lode_stream_t* const* streams, size_t n,
   hub_t** hubs = pl->loop != NULL ? calloc(n, sizeof(*hubs)) : NULL;
   size_t got = 0;
   for (; hubs != NULL && got < n; got++)
-    if ((hubs[got] = hub_get(streams[got])) == NULL) break;
+    if ((hubs[got] = hub_get(streams[got])) == NULL)
+      break;
   if (got < n) {
-    for (size_t i = 0; i < got; i++) hub_maybe_detach(hubs[i], 0);
+    for (size_t i = 0; i < got; i++)
+      hub_maybe_detach(hubs[i], 0);
     free(hubs);
-    if (pl->loop != NULL) lode__loop_put(pl->loop);
+    if (pl->loop != NULL)
+      lode__loop_put(pl->loop);
     free(pl);
     return UV_ENOMEM;
   }
@@ -385,7 +431,8 @@ int lode_stream_pipeline(lode_stream_t* const* streams, size_t n,
     /* Out of memory half way: undo, as if nothing had been called. */
     for (size_t i = 0; i < n; i++) {
       hub_t* h = hub_find(streams[i]);
-      if (h == NULL) continue;
+      if (h == NULL)
+        continue;
       h->pl = NULL;
       lode_stream_unpipe(streams[i], NULL);
       hub_maybe_detach(h, 0);
@@ -413,7 +460,8 @@ static void hub_on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
       pipe_wait_drain(p);
   }
   const lode_stream_reader_t* r = h->prev;
-  if (r != NULL && r->on_data != NULL) r->on_data(h->prev_ctx, s, data);
+  if (r != NULL && r->on_data != NULL)
+    r->on_data(h->prev_ctx, s, data);
   hub_release(h);
 }
 
@@ -427,14 +475,17 @@ static void hub_on_end(void* ctx, lode_stream_t* s) {
       lode_stream_end(p->dst->s, NULL, NULL);
       pipe_free(p);
     } else {
-      pipe_unpipe(p, 1);  /* Node: end: false unpipes at the end */
+      pipe_unpipe(p, 1); /* Node: end: false unpipes at the end */
     }
   }
   pipeline_t* pl = h->pl;
-  if (pl != NULL) pl_on_end(pl, h->pl_index);
+  if (pl != NULL)
+    pl_on_end(pl, h->pl_index);
   const lode_stream_reader_t* r = h->prev;
-  if (r != NULL && r->on_end != NULL) r->on_end(h->prev_ctx, s);
-  if (pl != NULL && h->pl == pl) pl_maybe_done(pl);
+  if (r != NULL && r->on_end != NULL)
+    r->on_end(h->prev_ctx, s);
+  if (pl != NULL && h->pl == pl)
+    pl_maybe_done(pl);
   hub_release(h);
 }
 
@@ -444,7 +495,8 @@ static void hub_on_drain(void* ctx, lode_stream_t* s) {
   lode__queue_t* e;
   lode__queue_foreach(e, &h->ins) pipe_drained(pipe_of_in(e));
   const lode_stream_reader_t* r = h->prev;
-  if (r != NULL && r->on_drain != NULL) r->on_drain(h->prev_ctx, s);
+  if (r != NULL && r->on_drain != NULL)
+    r->on_drain(h->prev_ctx, s);
   hub_release(h);
 }
 
@@ -460,15 +512,16 @@ static void hub_unpipe_ins(hub_t* h) {
     pipe_unpipe(pipe_of_in(lode__queue_head(&h->ins)), 0);
 }
 
-static void hub_on_error(void* ctx, lode_stream_t* s,
-                         const lode_error_t* err) {
+static void hub_on_error(void* ctx, lode_stream_t* s, const lode_error_t* err) {
   hub_t* h = ctx;
   hub_hold(h);
   hub_unpipe_ins(h);
   pipeline_t* pl = h->pl;
-  if (pl != NULL) pl_fail(pl, err);
+  if (pl != NULL)
+    pl_fail(pl, err);
   const lode_stream_reader_t* r = h->prev;
-  if (r != NULL && r->on_error != NULL) r->on_error(h->prev_ctx, s, err);
+  if (r != NULL && r->on_error != NULL)
+    r->on_error(h->prev_ctx, s, err);
   hub_release(h);
 }
 
@@ -481,7 +534,8 @@ static void hub_on_close(void* ctx, lode_stream_t* s, int had_error) {
   while (!lode__queue_empty(&h->outs))
     pipe_free(pipe_of_out(lode__queue_head(&h->outs)));
   pipeline_t* pl = h->pl;
-  if (pl != NULL) pl_on_close(pl, h->pl_index);
+  if (pl != NULL)
+    pl_on_close(pl, h->pl_index);
   const lode_stream_reader_t* r = h->prev;
   if (r != NULL && r->on_close != NULL)
     r->on_close(h->prev_ctx, s, had_error);

@@ -15,7 +15,8 @@
 
 void lode_stream_set_reader(lode_stream_t* s, const lode_stream_reader_t* r,
                             void* ctx) {
-  if (s == NULL) return;
+  if (s == NULL)
+    return;
   s->reader = r;
   s->reader_ctx = r != NULL ? ctx : NULL;
 }
@@ -25,10 +26,12 @@ int lode_stream_write(lode_stream_t* s, lode_slice_t data, lode_stream_cb cb,
   return lode_stream_writev(s, &data, 1, cb, arg);
 }
 
-int lode_stream_writev(lode_stream_t* s, const lode_slice_t* bufs,
-                       size_t nbufs, lode_stream_cb cb, void* arg) {
-  if (s == NULL) return UV_EINVAL;
-  if (bufs == NULL && nbufs > 0) return LODE_ERR_STREAM_NULL_VALUES;
+int lode_stream_writev(lode_stream_t* s, const lode_slice_t* bufs, size_t nbufs,
+                       lode_stream_cb cb, void* arg) {
+  if (s == NULL)
+    return UV_EINVAL;
+  if (bufs == NULL && nbufs > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
   for (size_t i = 0; i < nbufs; i++)
     if (bufs[i].base == NULL && bufs[i].len > 0)
       return LODE_ERR_STREAM_NULL_VALUES;
@@ -40,12 +43,14 @@ int lode_stream_end(lode_stream_t* s, lode_stream_cb cb, void* arg) {
 }
 
 void lode_stream_destroy(lode_stream_t* s, const lode_error_t* err) {
-  if (s != NULL) s->ops->destroy(s, err);
+  if (s != NULL)
+    s->ops->destroy(s, err);
 }
 
-#define FORWARD_(name)                                                       \
-  void lode_stream_##name(lode_stream_t* s) {                                \
-    if (s != NULL && s->ops->name != NULL) s->ops->name(s);                  \
+#define FORWARD_(name)                                                         \
+  void lode_stream_##name(lode_stream_t* s) {                                  \
+    if (s != NULL && s->ops->name != NULL)                                     \
+      s->ops->name(s);                                                         \
   }
 FORWARD_(pause)
 FORWARD_(resume)
@@ -56,7 +61,8 @@ FORWARD_(release)
 #undef FORWARD_
 
 size_t lode_stream_writable_length(const lode_stream_t* s) {
-  if (s == NULL || s->ops->writable_length == NULL) return 0;
+  if (s == NULL || s->ops->writable_length == NULL)
+    return 0;
   return s->ops->writable_length(s);
 }
 
@@ -64,22 +70,26 @@ size_t lode_stream_writable_length(const lode_stream_t* s) {
  * change or clear it. */
 void lode_stream_emit_data(lode_stream_t* s, lode_slice_t data) {
   const lode_stream_reader_t* r = s->reader;
-  if (r != NULL && r->on_data != NULL) r->on_data(s->reader_ctx, s, data);
+  if (r != NULL && r->on_data != NULL)
+    r->on_data(s->reader_ctx, s, data);
 }
 
 void lode_stream_emit_end(lode_stream_t* s) {
   const lode_stream_reader_t* r = s->reader;
-  if (r != NULL && r->on_end != NULL) r->on_end(s->reader_ctx, s);
+  if (r != NULL && r->on_end != NULL)
+    r->on_end(s->reader_ctx, s);
 }
 
 void lode_stream_emit_drain(lode_stream_t* s) {
   const lode_stream_reader_t* r = s->reader;
-  if (r != NULL && r->on_drain != NULL) r->on_drain(s->reader_ctx, s);
+  if (r != NULL && r->on_drain != NULL)
+    r->on_drain(s->reader_ctx, s);
 }
 
 void lode_stream_emit_error(lode_stream_t* s, const lode_error_t* err) {
   const lode_stream_reader_t* r = s->reader;
-  if (r != NULL && r->on_error != NULL) r->on_error(s->reader_ctx, s, err);
+  if (r != NULL && r->on_error != NULL)
+    r->on_error(s->reader_ctx, s, err);
 }
 
 void lode_stream_emit_close(lode_stream_t* s, int had_error) {
@@ -90,12 +100,11 @@ void lode_stream_emit_close(lode_stream_t* s, int had_error) {
 
 /* ---- The in-memory pair ---- */
 
-
 enum {
   F_PAUSED = LODE__F_KIND << 0,
-  F_ENDING = LODE__F_KIND << 1,    /* end() was called */
-  F_FINISHED = LODE__F_KIND << 2,  /* the end reached the peer */
-  F_ENDED = LODE__F_KIND << 3,     /* on_end was emitted (readable done) */
+  F_ENDING = LODE__F_KIND << 1,   /* end() was called */
+  F_FINISHED = LODE__F_KIND << 2, /* the end reached the peer */
+  F_ENDED = LODE__F_KIND << 3,    /* on_end was emitted (readable done) */
   F_NEED_DRAIN = LODE__F_KIND << 4,
   F_FREED = LODE__F_KIND << 5,
 };
@@ -118,10 +127,10 @@ typedef struct side_s {
   lode__obj_t obj;
   pair_t* pair;
   struct side_s* peer;
-  lode__queue_t out;  /* written, not yet taken by the peer's reader */
+  lode__queue_t out; /* written, not yet taken by the peer's reader */
   size_t out_len;
   unsigned corked;
-  lode_error_t* err;  /* destroy()'s error, until it is emitted */
+  lode_error_t* err; /* destroy()'s error, until it is emitted */
 } side_t;
 
 struct pair_s {
@@ -141,7 +150,8 @@ static int flag(const side_t* s, uint32_t f) {
 static void on_tick(uv_idle_t* h);
 
 static void schedule(pair_t* p) {
-  if (!p->closing) uv_idle_start(&p->idle, on_tick);
+  if (!p->closing)
+    uv_idle_start(&p->idle, on_tick);
 }
 
 static void free_pair(uv_handle_t* h) {
@@ -152,7 +162,8 @@ static void free_pair(uv_handle_t* h) {
 static void free_side(lode__obj_t* o) {
   side_t* s = lode__container_of(o, side_t, obj);
   s->obj.flags |= F_FREED;
-  if (!flag(s->peer, F_FREED)) return;
+  if (!flag(s->peer, F_FREED))
+    return;
   s->pair->closing = 1;
   uv_close((uv_handle_t*) &s->pair->idle, free_pair);
 }
@@ -160,7 +171,8 @@ static void free_side(lode__obj_t* o) {
 static chunk_t* chunk_new(chunk_kind_t kind, size_t len, lode_stream_cb cb,
                           void* arg) {
   chunk_t* c = malloc(sizeof(*c) + len);
-  if (c == NULL) return NULL;
+  if (c == NULL)
+    return NULL;
   c->kind = kind;
   c->cb = cb;
   c->arg = arg;
@@ -176,11 +188,12 @@ static void push(side_t* s, chunk_t* c) {
 
 static void pair_destroy(lode_stream_t* st, const lode_error_t* err) {
   side_t* s = side_of(st);
-  if (flag(s, LODE__F_DESTROYED)) return;
+  if (flag(s, LODE__F_DESTROYED))
+    return;
   s->obj.flags |= LODE__F_DESTROYED;
   if (err != NULL) {
     s->err = lode_error_copy(err);
-    if (s->err == NULL) {  /* out of memory: still report the code */
+    if (s->err == NULL) { /* out of memory: still report the code */
       lode_error_t e;
       lode_error_init(&e, err->code);
       s->err = lode_error_copy(&e);
@@ -191,15 +204,18 @@ static void pair_destroy(lode_stream_t* st, const lode_error_t* err) {
 
 static void destroy_code(side_t* s, int code, const char* syscall) {
   lode_error_t e;
-  if (syscall != NULL) lode_error_init_sys(&e, code, syscall, NULL, 0);
-  else lode_error_init(&e, code);
+  if (syscall != NULL)
+    lode_error_init_sys(&e, code, syscall, NULL, 0);
+  else
+    lode_error_init(&e, code);
   pair_destroy(&s->stream, &e);
 }
 
-static int pair_write(lode_stream_t* st, const lode_slice_t* bufs,
-                      size_t nbufs, lode_stream_cb cb, void* arg) {
+static int pair_write(lode_stream_t* st, const lode_slice_t* bufs, size_t nbufs,
+                      lode_stream_cb cb, void* arg) {
   side_t* s = side_of(st);
-  if (flag(s, LODE__F_DESTROYED)) return LODE_ERR_STREAM_DESTROYED;
+  if (flag(s, LODE__F_DESTROYED))
+    return LODE_ERR_STREAM_DESTROYED;
   if (flag(s, F_ENDING)) {
     /* Node emits the error and, with autoDestroy, destroys the stream. */
     destroy_code(s, LODE_ERR_STREAM_WRITE_AFTER_END, NULL);
@@ -207,32 +223,39 @@ static int pair_write(lode_stream_t* st, const lode_slice_t* bufs,
   }
   size_t len = 0;
   for (size_t i = 0; i < nbufs; i++) {
-    if (bufs[i].len > SIZE_MAX / 2 - len) return UV_ENOMEM;
+    if (bufs[i].len > SIZE_MAX / 2 - len)
+      return UV_ENOMEM;
     len += bufs[i].len;
   }
   chunk_t* c = chunk_new(CHUNK_DATA, len, cb, arg);
-  if (c == NULL) return UV_ENOMEM;
+  if (c == NULL)
+    return UV_ENOMEM;
   len = 0;
   for (size_t i = 0; i < nbufs; i++) {
-    if (bufs[i].len > 0) memcpy(c->data + len, bufs[i].base, bufs[i].len);
+    if (bufs[i].len > 0)
+      memcpy(c->data + len, bufs[i].base, bufs[i].len);
     len += bufs[i].len;
   }
   push(s, c);
-  if (s->out_len < LODE__HIGH_WATER_MARK) return 1;
+  if (s->out_len < LODE__HIGH_WATER_MARK)
+    return 1;
   s->obj.flags |= F_NEED_DRAIN;
   return 0;
 }
 
 static int pair_end(lode_stream_t* st, lode_stream_cb cb, void* arg) {
   side_t* s = side_of(st);
-  if (flag(s, LODE__F_DESTROYED)) return LODE_ERR_STREAM_DESTROYED;
-  if (flag(s, F_FINISHED)) return LODE_ERR_STREAM_ALREADY_FINISHED;
+  if (flag(s, LODE__F_DESTROYED))
+    return LODE_ERR_STREAM_DESTROYED;
+  if (flag(s, F_FINISHED))
+    return LODE_ERR_STREAM_ALREADY_FINISHED;
   /* A second end() while the first is pending only waits for it. */
   chunk_t* c = chunk_new(flag(s, F_ENDING) ? CHUNK_MARK : CHUNK_END, 0, cb,
                          arg);
-  if (c == NULL) return UV_ENOMEM;
+  if (c == NULL)
+    return UV_ENOMEM;
   s->obj.flags |= F_ENDING;
-  s->corked = 0;  /* end() uncorks, as in Node */
+  s->corked = 0; /* end() uncorks, as in Node */
   push(s, c);
   return 0;
 }
@@ -247,18 +270,23 @@ static void pair_resume(lode_stream_t* st) {
   schedule(s->pair);
 }
 
-static void pair_cork(lode_stream_t* st) { side_of(st)->corked++; }
+static void pair_cork(lode_stream_t* st) {
+  side_of(st)->corked++;
+}
 
 static void pair_uncork(lode_stream_t* st) {
   side_t* s = side_of(st);
-  if (s->corked > 0 && --s->corked == 0) schedule(s->pair);
+  if (s->corked > 0 && --s->corked == 0)
+    schedule(s->pair);
 }
 
 static size_t pair_writable_length(const lode_stream_t* st) {
   return side_of(st)->out_len;
 }
 
-static void pair_hold(lode_stream_t* st) { lode__hold(&side_of(st)->obj); }
+static void pair_hold(lode_stream_t* st) {
+  lode__hold(&side_of(st)->obj);
+}
 
 static void pair_release(lode_stream_t* st) {
   lode__release(&side_of(st)->obj);
@@ -280,8 +308,8 @@ static const lode_stream_ops_t pair_ops = {
 /* Whether `r` takes data now: flowing, with someone listening ('data'
  * without a listener is not consumed in Node either). */
 static int reading(const side_t* r) {
-  return !flag(r, F_PAUSED | LODE__F_DESTROYED) &&
-         r->stream.reader != NULL && r->stream.reader->on_data != NULL;
+  return !flag(r, F_PAUSED | LODE__F_DESTROYED) && r->stream.reader != NULL &&
+         r->stream.reader->on_data != NULL;
 }
 
 static chunk_t* pop(side_t* s) {
@@ -297,7 +325,8 @@ static int complete(side_t* w, chunk_t* c, int status) {
   lode_stream_cb cb = c->cb;
   void* arg = c->arg;
   free(c);
-  if (cb != NULL) cb(&w->stream, status, arg);
+  if (cb != NULL)
+    cb(&w->stream, status, arg);
   return flag(w, LODE__F_DESTROYED);
 }
 
@@ -323,8 +352,10 @@ static int deliver_to_gone(side_t* w) {
       destroy_code(w, UV_EPIPE, "write");
       return 1;
     }
-    if (c->kind == CHUNK_END) w->obj.flags |= F_FINISHED;
-    if (complete(w, pop(w), 0)) return 1;
+    if (c->kind == CHUNK_END)
+      w->obj.flags |= F_FINISHED;
+    if (complete(w, pop(w), 0))
+      return 1;
   }
   return 0;
 }
@@ -343,7 +374,8 @@ static int deliver(side_t* w, side_t* r) {
     }
     return 0;
   }
-  if (w->corked > 0) return 0;
+  if (w->corked > 0)
+    return 0;
   if (flag(r, LODE__F_DESTROYED))
     return !lode__queue_empty(&w->out) ? (deliver_to_gone(w), 1) : 0;
   size_t n = 0;
@@ -351,9 +383,11 @@ static int deliver(side_t* w, side_t* r) {
   lode__queue_foreach(e, &w->out) n++;
   for (; n > 0 && !lode__queue_empty(&w->out) && w->corked == 0; n--) {
     chunk_t* c = lode__container_of(lode__queue_head(&w->out), chunk_t, q);
-    if (c->kind != CHUNK_MARK && !reading(r)) break;
+    if (c->kind != CHUNK_MARK && !reading(r))
+      break;
     progress = 1;
-    if (deliver_one(w, r)) return 1;
+    if (deliver_one(w, r))
+      return 1;
   }
   if (flag(w, F_NEED_DRAIN) && w->out_len == 0) {
     w->obj.flags &= ~(uint32_t) F_NEED_DRAIN;
@@ -368,7 +402,8 @@ static int deliver(side_t* w, side_t* r) {
 static void finish(side_t* s) {
   lode_error_t* err = s->err;
   s->err = NULL;
-  if (err != NULL) lode_stream_emit_error(&s->stream, err);
+  if (err != NULL)
+    lode_stream_emit_error(&s->stream, err);
   while (!lode__queue_empty(&s->out))
     complete(s, pop(s), LODE_ERR_STREAM_DESTROYED);
   s->obj.flags |= LODE__F_CLOSED;
@@ -379,8 +414,7 @@ static void finish(side_t* s) {
 
 /* Node's autoDestroy: a side whose both halves are done closes. */
 static int auto_destroy(side_t* s) {
-  if (flag(s, LODE__F_DESTROYED) || !flag(s, F_FINISHED) ||
-      !flag(s, F_ENDED))
+  if (flag(s, LODE__F_DESTROYED) || !flag(s, F_FINISHED) || !flag(s, F_ENDED))
     return 0;
   s->obj.flags |= LODE__F_DESTROYED;
   return 1;
@@ -394,8 +428,10 @@ static void on_tick(uv_idle_t* h) {
   /* Keep both sides (and so the pair) allocated through the pass; a side
    * already freed is closed and only its flags are read. */
   int hold_a = !flag(a, F_FREED), hold_b = !flag(b, F_FREED);
-  if (hold_a) lode__hold(&a->obj);
-  if (hold_b) lode__hold(&b->obj);
+  if (hold_a)
+    lode__hold(&a->obj);
+  if (hold_b)
+    lode__hold(&b->obj);
   for (int i = 0; i < 2; i++) {
     side_t* s = &p->side[i];
     if (flag(s, LODE__F_DESTROYED) && !flag(s, LODE__F_CLOSED)) {
@@ -407,9 +443,12 @@ static void on_tick(uv_idle_t* h) {
   progress |= deliver(b, a);
   progress |= auto_destroy(a);
   progress |= auto_destroy(b);
-  if (hold_a) lode__release(&a->obj);
-  if (hold_b) lode__release(&b->obj);
-  if (!progress && !p->closing) uv_idle_stop(&p->idle);
+  if (hold_a)
+    lode__release(&a->obj);
+  if (hold_b)
+    lode__release(&b->obj);
+  if (!progress && !p->closing)
+    uv_idle_stop(&p->idle);
 }
 
 static void side_init(pair_t* p, side_t* s, side_t* peer, uv_loop_t* loop) {
@@ -422,9 +461,11 @@ static void side_init(pair_t* p, side_t* s, side_t* peer, uv_loop_t* loop) {
 }
 
 int lode_stream_pair(uv_loop_t* loop, lode_stream_t** a, lode_stream_t** b) {
-  if (loop == NULL || a == NULL || b == NULL) return UV_EINVAL;
+  if (loop == NULL || a == NULL || b == NULL)
+    return UV_EINVAL;
   pair_t* p = calloc(1, sizeof(*p));
-  if (p == NULL) return UV_ENOMEM;
+  if (p == NULL)
+    return UV_ENOMEM;
   int rc = uv_idle_init(loop, &p->idle);
   if (rc != 0) {
     free(p);

@@ -125,8 +125,7 @@ static lode__agent_group_t* group_get(lode_agent_t* a, const char* name) {
   lode__agent_group_t* g = group_find(a, name);
   if (g != NULL)
     return g;
-  if ((g = calloc(1, sizeof(*g))) == NULL ||
-      (g->name = strdup(name)) == NULL) {
+  if ((g = calloc(1, sizeof(*g))) == NULL || (g->name = strdup(name)) == NULL) {
     free(g);
     return NULL;
   }
@@ -180,7 +179,7 @@ static void r_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   if (as->req != NULL)
     lode__client_data(as->req, data);
   else
-    sock_destroy(as);  /* a free socket has nothing to say */
+    sock_destroy(as); /* a free socket has nothing to say */
 }
 
 static void r_end(void* ctx, lode_stream_t* s) {
@@ -227,9 +226,8 @@ static void r_close(void* ctx, lode_stream_t* s, int had_error) {
   lode__agent_release(a);
 }
 
-static const lode_stream_reader_t agent_reader = {
-  r_data, r_end, r_drain, r_error, r_close
-};
+static const lode_stream_reader_t agent_reader = { r_data, r_end, r_drain,
+                                                   r_error, r_close };
 
 /* The socket's timeout (the agent's `timeout`, or the request's): one
  * of the loop's idle timers, which never hold the loop (Node's socket
@@ -262,7 +260,7 @@ static lode__agent_sock_t* sock_new(lode_agent_t* a, lode__agent_group_t* g,
   as->g = g;
   as->stream = s;
   as->sock = lode_socket_from_stream(s);
-  as->refs = 1;  /* the stream's, until its close */
+  as->refs = 1; /* the stream's, until its close */
   as->idle.fn = idle_fire;
   lode__agent_hold(a);
   lode__queue_insert_tail(&g->busy, &as->link);
@@ -282,12 +280,16 @@ static int connect_stream(lode_agent_t* a, lode__client_req_t* req,
   if (a->o.create_connection != NULL)
     return a->o.create_connection(a, &req->conn, out, a->o.hook_arg);
   const lode_agent_conn_opts_t* c = &req->conn;
-  lode_socket_opts_t o = {
-    .host = c->host, .port = c->port, .path = c->socket_path,
-    .family = c->family, .hints = c->hints,
-    .local_address = c->local_address, .local_port = c->local_port,
-    .lookup = c->lookup, .lookup_arg = c->lookup_arg, .no_delay = 1
-  };
+  lode_socket_opts_t o = { .host = c->host,
+                           .port = c->port,
+                           .path = c->socket_path,
+                           .family = c->family,
+                           .hints = c->hints,
+                           .local_address = c->local_address,
+                           .local_port = c->local_port,
+                           .lookup = c->lookup,
+                           .lookup_arg = c->lookup_arg,
+                           .no_delay = 1 };
   lode_socket_t* s;
   int r = lode_net_connect(a->loop, &o, NULL, &s);
   if (r == 0)
@@ -399,8 +401,7 @@ static void process_waiting(lode_agent_t* a, lode__agent_group_t* g) {
     lode__queue_t* q;
     g = NULL;
     lode__queue_foreach(q, &a->groups) {
-      lode__agent_group_t* o = lode__container_of(q, lode__agent_group_t,
-                                                  link);
+      lode__agent_group_t* o = lode__container_of(q, lode__agent_group_t, link);
       if (o->nwaiting > 0 && o->nbusy + o->nfree == 0) {
         g = o;
         break;
@@ -451,8 +452,8 @@ static int others_wait(const lode_agent_t* a, const lode__agent_group_t* g) {
   if (a->total < max_or_inf(a->o.max_total_sockets))
     return 0;
   lode__queue_foreach(q, &a->groups) {
-    const lode__agent_group_t* o =
-        lode__container_of(q, lode__agent_group_t, link);
+    const lode__agent_group_t* o = lode__container_of(q, lode__agent_group_t,
+                                                      link);
     if (o != g && o->nwaiting > 0)
       return 1;
   }
@@ -465,7 +466,7 @@ void lode__agent_free_socket(lode__agent_sock_t* as,
   lode__agent_group_t* g = as->g;
   as->req = NULL;
   if (as->flags & LODE__AS_CLOSED)
-    return;  /* it closed between the response's end and now */
+    return; /* it closed between the response's end and now */
   if (as->flags & LODE__AS_DEAD) {
     sock_destroy(as);
     return;
@@ -477,9 +478,8 @@ void lode__agent_free_socket(lode__agent_sock_t* as,
     lode__client_on_socket(next, as, 0);
     return;
   }
-  if (req == NULL || !(req->flags & LODE__CR_KEEP_ALIVE) ||
-      !a->o.keep_alive || a->destroyed ||
-      a->total > max_or_inf(a->o.max_total_sockets) ||
+  if (req == NULL || !(req->flags & LODE__CR_KEEP_ALIVE) || !a->o.keep_alive ||
+      a->destroyed || a->total > max_or_inf(a->o.max_total_sockets) ||
       g->nfree + g->nbusy > max_or_inf(a->o.max_sockets) ||
       g->nfree >= a->o.max_free_sockets || others_wait(a, g) ||
       !keep_socket_alive(as, req)) {
@@ -502,7 +502,7 @@ void lode__agent_detach_socket(lode__agent_sock_t* as) {
   lode_stream_set_reader(as->stream, NULL, NULL);
   if (a->o.on_agent_remove != NULL)
     a->o.on_agent_remove(a, as->stream, a->o.hook_arg);
-  sock_release(as);  /* the stream is no longer ours */
+  sock_release(as); /* the stream is no longer ours */
 }
 
 static void destroy_queue(lode__queue_t* q) {
@@ -530,22 +530,22 @@ void lode_agent_destroy(lode_agent_t* a) {
       lode__client_on_socket(req, NULL, 0);
   }
   lode__agent_release(a);
-  lode__agent_release(a);  /* the user's reference */
+  lode__agent_release(a); /* the user's reference */
 }
 
 /* ---- Views ---- */
 
-#define COUNT_FN(fn, field)                                                 \
-  size_t fn(const lode_agent_t* a, const char* name) {                      \
-    size_t n = 0;                                                           \
-    lode__queue_t* q;                                                       \
-    lode__queue_foreach(q, &a->groups) {                                    \
-      lode__agent_group_t* g =                                              \
-          lode__container_of(q, lode__agent_group_t, link);                 \
-      if (name == NULL || strcmp(g->name, name) == 0)                       \
-        n += g->field;                                                      \
-    }                                                                       \
-    return n;                                                               \
+#define COUNT_FN(fn, field)                                                    \
+  size_t fn(const lode_agent_t* a, const char* name) {                         \
+    size_t n = 0;                                                              \
+    lode__queue_t* q;                                                          \
+    lode__queue_foreach(q, &a->groups) {                                       \
+      lode__agent_group_t* g = lode__container_of(q, lode__agent_group_t,      \
+                                                  link);                       \
+      if (name == NULL || strcmp(g->name, name) == 0)                          \
+        n += g->field;                                                         \
+    }                                                                          \
+    return n;                                                                  \
   }
 
 COUNT_FN(lode_agent_sockets, nbusy)

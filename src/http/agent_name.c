@@ -15,7 +15,6 @@ size_t lode_agent_get_name(const lode_agent_name_opts_t* o, char* out,
   const char* local = o->local_address ? o->local_address : "";
   int has_path = o->socket_path != NULL && o->socket_path[0] != '\0';
   int n = snprintf(out, out ? cap : 0, "%s:%s:%s%s%s%s", host, port, local,
-                   family, has_path ? ":" : "",
-                   has_path ? o->socket_path : "");
+                   family, has_path ? ":" : "", has_path ? o->socket_path : "");
   return n < 0 ? 0 : (size_t) n;
 }

@@ -23,7 +23,7 @@
 typedef struct view_s {
   lode_stream_t stream;
   lode__obj_t obj;
-  lode__tick_t destroy_tick;  /* destroy() runs on a later turn */
+  lode__tick_t destroy_tick; /* destroy() runs on a later turn */
   lode_error_t* destroy_err;
   int destroying;
   int had_error;
@@ -34,7 +34,9 @@ static view_t* view_of(const lode_stream_t* s) {
   return lode__container_of(s, view_t, stream);
 }
 
-static void view_hold(lode_stream_t* s) { lode__hold(&view_of(s)->obj); }
+static void view_hold(lode_stream_t* s) {
+  lode__hold(&view_of(s)->obj);
+}
 static void view_release(lode_stream_t* s) {
   lode__release(&view_of(s)->obj);
 }
@@ -50,9 +52,11 @@ static void view_free(lode__obj_t* o) {
 static void view_destroy(lode_stream_t* s, const lode_error_t* err,
                          void (*run)(lode__tick_t* t)) {
   view_t* v = view_of(s);
-  if (v->destroying || v->closed) return;
+  if (v->destroying || v->closed)
+    return;
   v->destroying = 1;
-  if (err != NULL) v->destroy_err = lode_error_copy(err);
+  if (err != NULL)
+    v->destroy_err = lode_error_copy(err);
   lode__hold(&v->obj);
   lode__http_later(s->loop, &v->destroy_tick, run);
 }
@@ -67,7 +71,8 @@ typedef struct wcb_s {
 
 static wcb_t* wcb_new(view_t* v, lode_stream_cb cb, void* arg) {
   wcb_t* w = malloc(sizeof(*w));
-  if (w == NULL) return NULL;
+  if (w == NULL)
+    return NULL;
   w->v = v;
   w->cb = cb;
   w->arg = arg;
@@ -85,7 +90,8 @@ static void wcb_done(lode_http_outgoing_t* o, int status, void* arg) {
 }
 
 static void wcb_free(wcb_t* w) {
-  if (w == NULL) return;
+  if (w == NULL)
+    return;
   lode__release(&w->v->obj);
   free(w);
 }
@@ -105,7 +111,7 @@ static int no_end(lode_stream_t* s, lode_stream_cb cb, void* arg) {
 
 typedef struct in_view_s {
   view_t v;
-  lode__tick_t end_tick;   /* the end of a body that ended before */
+  lode__tick_t end_tick; /* the end of a body that ended before */
   lode_http_incoming_t* msg;
   lode_http_incoming_events_t table;       /* the message's table */
   const lode_http_incoming_events_t* user; /* the user's, behind it */
@@ -114,7 +120,8 @@ typedef struct in_view_s {
 static void in_on_close(lode_http_incoming_t* m);
 
 static in_view_t* in_view_find(const lode_http_incoming_t* m) {
-  if (m->ev == NULL || m->ev->on_close != in_on_close) return NULL;
+  if (m->ev == NULL || m->ev->on_close != in_on_close)
+    return NULL;
   return lode__container_of(m->ev, in_view_t, table);
 }
 
@@ -135,7 +142,8 @@ static void in_on_end(lode_http_incoming_t* m) {
   in_view_t* iv = in_view_find(m);
   lode__hold(&iv->v.obj);
   lode_stream_emit_end(&iv->v.stream);
-  if (iv->user != NULL && iv->user->on_end != NULL) iv->user->on_end(m);
+  if (iv->user != NULL && iv->user->on_end != NULL)
+    iv->user->on_end(m);
   lode__release(&iv->v.obj);
 }
 
@@ -157,7 +165,8 @@ static void in_on_close(lode_http_incoming_t* m) {
   lode_stream_emit_close(&iv->v.stream, iv->v.had_error);
   const lode_http_incoming_events_t* user = iv->user;
   m->ev = user;
-  if (user != NULL && user->on_close != NULL) user->on_close(m);
+  if (user != NULL && user->on_close != NULL)
+    user->on_close(m);
   iv->msg = NULL;
   lode_http_incoming_release(m);
   lode__release(&iv->v.obj);
@@ -176,7 +185,8 @@ static void in_build(in_view_t* iv, const lode_http_incoming_events_t* user) {
 const lode_http_incoming_events_t* lode__incoming_view_events(
     lode_http_incoming_t* m, const lode_http_incoming_events_t* ev) {
   in_view_t* iv = in_view_find(m);
-  if (iv == NULL) return ev;
+  if (iv == NULL)
+    return ev;
   in_build(iv, ev);
   return &iv->table;
 }
@@ -184,7 +194,8 @@ const lode_http_incoming_events_t* lode__incoming_view_events(
 static void in_destroy_run(lode__tick_t* t) {
   view_t* v = lode__container_of(t, view_t, destroy_tick);
   in_view_t* iv = lode__container_of(v, in_view_t, v);
-  if (iv->msg != NULL) lode_http_incoming_destroy(iv->msg, v->destroy_err);
+  if (iv->msg != NULL)
+    lode_http_incoming_destroy(iv->msg, v->destroy_err);
   lode__release(&v->obj);
 }
 
@@ -193,11 +204,13 @@ static void in_destroy(lode_stream_t* s, const lode_error_t* err) {
 }
 
 static void in_pause(lode_stream_t* s) {
-  if (in_of(s)->msg != NULL) lode_http_incoming_pause(in_of(s)->msg);
+  if (in_of(s)->msg != NULL)
+    lode_http_incoming_pause(in_of(s)->msg);
 }
 
 static void in_resume(lode_stream_t* s) {
-  if (in_of(s)->msg != NULL) lode_http_incoming_resume(in_of(s)->msg);
+  if (in_of(s)->msg != NULL)
+    lode_http_incoming_resume(in_of(s)->msg);
 }
 
 static const lode_stream_ops_t in_ops = {
@@ -215,7 +228,8 @@ static const lode_stream_ops_t in_ops = {
  * source whose end was emitted). */
 static void in_late_end(lode__tick_t* t) {
   in_view_t* iv = lode__container_of(t, in_view_t, end_tick);
-  if (!iv->v.closed) lode_stream_emit_end(&iv->v.stream);
+  if (!iv->v.closed)
+    lode_stream_emit_end(&iv->v.stream);
   lode__release(&iv->v.obj);
 }
 
@@ -227,9 +241,11 @@ lode_stream_t* lode_http_incoming_stream(lode_http_incoming_t* m) {
   if (m == NULL || (m->flags & LODE__IN_CLOSED) || m->collect != NULL)
     return NULL;
   in_view_t* iv = in_view_find(m);
-  if (iv != NULL) return &iv->v.stream;
+  if (iv != NULL)
+    return &iv->v.stream;
   iv = calloc(1, sizeof(*iv));
-  if (iv == NULL) return NULL;
+  if (iv == NULL)
+    return NULL;
   iv->v.stream.ops = &in_ops;
   iv->v.stream.loop = in_loop(m);
   lode__obj_init(&iv->v.obj, view_free);
@@ -238,7 +254,8 @@ lode_stream_t* lode_http_incoming_stream(lode_http_incoming_t* m) {
   /* With no 'data' listener the body waited (Node's paused mode); the
    * view's on_data must not start the flow: the pipe's resume does. */
   int had_reader = m->ev != NULL && m->ev->on_data != NULL;
-  if (!had_reader) m->flags |= LODE__IN_PAUSED;
+  if (!had_reader)
+    m->flags |= LODE__IN_PAUSED;
   in_build(iv, m->ev);
   m->ev = &iv->table;
   if (m->flags & LODE__IN_END_EMITTED) {
@@ -254,9 +271,9 @@ typedef struct out_view_s {
   view_t v;
   lode_http_outgoing_t* msg;
   int is_req;
-  lode_http_outgoing_events_t table;       /* a response's table */
+  lode_http_outgoing_events_t table; /* a response's table */
   const lode_http_outgoing_events_t* user;
-  lode_http_request_events_t rtable;       /* a request's table */
+  lode_http_request_events_t rtable; /* a request's table */
   const lode_http_request_events_t* ruser;
 } out_view_t;
 
@@ -274,10 +291,12 @@ static int is_request(const lode_http_outgoing_t* o) {
 static out_view_t* out_view_find(const lode_http_outgoing_t* o) {
   if (is_request(o)) {
     const lode_http_request_events_t* ev = req_of(o)->ev;
-    if (ev == NULL || ev->on_close != req_on_close) return NULL;
+    if (ev == NULL || ev->on_close != req_on_close)
+      return NULL;
     return lode__container_of(ev, out_view_t, rtable);
   }
-  if (o->ev == NULL || o->ev->on_close != out_on_close) return NULL;
+  if (o->ev == NULL || o->ev->on_close != out_on_close)
+    return NULL;
   return lode__container_of(o->ev, out_view_t, table);
 }
 
@@ -313,7 +332,8 @@ static void out_on_drain(lode_http_outgoing_t* o) {
   out_view_t* ov = out_view_find(o);
   lode__hold(&ov->v.obj);
   out_drain(ov);
-  if (ov->user != NULL && ov->user->on_drain != NULL) ov->user->on_drain(o);
+  if (ov->user != NULL && ov->user->on_drain != NULL)
+    ov->user->on_drain(o);
   lode__release(&ov->v.obj);
 }
 
@@ -330,7 +350,8 @@ static void out_on_close(lode_http_outgoing_t* o) {
   out_view_t* ov = out_view_find(o);
   out_closed(ov);
   o->ev = ov->user;
-  if (ov->user != NULL && ov->user->on_close != NULL) ov->user->on_close(o);
+  if (ov->user != NULL && ov->user->on_close != NULL)
+    ov->user->on_close(o);
   out_detach(ov, o);
 }
 
@@ -382,7 +403,8 @@ static void req_build(out_view_t* ov, const lode_http_request_events_t* u) {
 const lode_http_outgoing_events_t* lode__outgoing_view_events(
     lode_http_outgoing_t* o, const lode_http_outgoing_events_t* ev) {
   out_view_t* ov = is_request(o) ? NULL : out_view_find(o);
-  if (ov == NULL) return ev;
+  if (ov == NULL)
+    return ev;
   out_build(ov, ev);
   return &ov->table;
 }
@@ -390,7 +412,8 @@ const lode_http_outgoing_events_t* lode__outgoing_view_events(
 const lode_http_request_events_t* lode__request_view_events(
     lode_http_request_t* o, const lode_http_request_events_t* ev) {
   out_view_t* ov = out_view_find(o);
-  if (ov == NULL) return ev;
+  if (ov == NULL)
+    return ev;
   req_build(ov, ev);
   return &ov->rtable;
 }
@@ -398,42 +421,51 @@ const lode_http_request_events_t* lode__request_view_events(
 static int out_write(lode_stream_t* s, const lode_slice_t* bufs, size_t n,
                      lode_stream_cb cb, void* arg) {
   out_view_t* ov = out_of(s);
-  if (ov->msg == NULL || ov->v.destroying) return LODE_ERR_STREAM_DESTROYED;
+  if (ov->msg == NULL || ov->v.destroying)
+    return LODE_ERR_STREAM_DESTROYED;
   wcb_t* w = NULL;
-  if (cb != NULL && (w = wcb_new(&ov->v, cb, arg)) == NULL) return UV_ENOMEM;
+  if (cb != NULL && (w = wcb_new(&ov->v, cb, arg)) == NULL)
+    return UV_ENOMEM;
   lode_slice_t empty = { NULL, 0 };
-  if (n == 0) bufs = &empty, n = 1;
+  if (n == 0)
+    bufs = &empty, n = 1;
   /* One message write per buffer; the callback goes with the last. */
   int r = 1, used = 0;
   for (size_t i = 0; i < n && r >= 0; i++) {
     int last = i + 1 == n;
-    int ri = lode_http_outgoing_write(ov->msg, bufs[i],
-                                      last && w ? wcb_done : NULL,
-                                      last ? w : NULL);
-    if (last && ri >= 0) used = 1;
-    if (ri < r) r = ri;
+    int ri = lode_http_outgoing_write(
+        ov->msg, bufs[i], last && w ? wcb_done : NULL, last ? w : NULL);
+    if (last && ri >= 0)
+      used = 1;
+    if (ri < r)
+      r = ri;
   }
-  if (!used) wcb_free(w);
+  if (!used)
+    wcb_free(w);
   return r;
 }
 
 static int out_end(lode_stream_t* s, lode_stream_cb cb, void* arg) {
   out_view_t* ov = out_of(s);
-  if (ov->msg == NULL || ov->v.destroying) return LODE_ERR_STREAM_DESTROYED;
+  if (ov->msg == NULL || ov->v.destroying)
+    return LODE_ERR_STREAM_DESTROYED;
   if (lode_http_outgoing_writable_finished(ov->msg))
     return LODE_ERR_STREAM_ALREADY_FINISHED;
   wcb_t* w = NULL;
-  if (cb != NULL && (w = wcb_new(&ov->v, cb, arg)) == NULL) return UV_ENOMEM;
+  if (cb != NULL && (w = wcb_new(&ov->v, cb, arg)) == NULL)
+    return UV_ENOMEM;
   int r = lode_http_outgoing_end(ov->msg, (lode_slice_t){ NULL, 0 },
                                  w ? wcb_done : NULL, w);
-  if (r < 0) wcb_free(w);
+  if (r < 0)
+    wcb_free(w);
   return r;
 }
 
 static void out_destroy_run(lode__tick_t* t) {
   view_t* v = lode__container_of(t, view_t, destroy_tick);
   out_view_t* ov = lode__container_of(v, out_view_t, v);
-  if (ov->msg != NULL) lode_http_outgoing_destroy(ov->msg, v->destroy_err);
+  if (ov->msg != NULL)
+    lode_http_outgoing_destroy(ov->msg, v->destroy_err);
   lode__release(&v->obj);
 }
 
@@ -442,11 +474,13 @@ static void out_destroy(lode_stream_t* s, const lode_error_t* err) {
 }
 
 static void out_cork(lode_stream_t* s) {
-  if (out_of(s)->msg != NULL) lode_http_outgoing_cork(out_of(s)->msg);
+  if (out_of(s)->msg != NULL)
+    lode_http_outgoing_cork(out_of(s)->msg);
 }
 
 static void out_uncork(lode_stream_t* s) {
-  if (out_of(s)->msg != NULL) lode_http_outgoing_uncork(out_of(s)->msg);
+  if (out_of(s)->msg != NULL)
+    lode_http_outgoing_uncork(out_of(s)->msg);
 }
 
 static size_t out_writable_length(const lode_stream_t* s) {
@@ -466,14 +500,17 @@ static const lode_stream_ops_t out_ops = {
 };
 
 lode_stream_t* lode_http_outgoing_stream(lode_http_outgoing_t* o) {
-  if (o == NULL) return NULL;
+  if (o == NULL)
+    return NULL;
   out_view_t* ov = out_view_find(o);
-  if (ov != NULL) return &ov->v.stream;
+  if (ov != NULL)
+    return &ov->v.stream;
   if (is_request(o) ? (req_of(o)->flags & LODE__CR_CLOSED) != 0
                     : (o->flags & LODE__OUT_CLOSED) != 0)
     return NULL;
   ov = calloc(1, sizeof(*ov));
-  if (ov == NULL) return NULL;
+  if (ov == NULL)
+    return NULL;
   ov->v.stream.ops = &out_ops;
   ov->v.stream.loop = o->loop;
   lode__obj_init(&ov->v.obj, view_free);

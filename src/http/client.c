@@ -107,8 +107,7 @@ static void res_resume(lode_http_incoming_t* m) {
  * response's). */
 static void res_destroy(lode_http_incoming_t* m, const lode_error_t* err) {
   lode__client_req_t* r = m->owner_ctx;
-  if (r->res == m && !(m->flags & LODE__IN_COMPLETE) &&
-      req_stream(r) != NULL) {
+  if (r->res == m && !(m->flags & LODE__IN_COMPLETE) && req_stream(r) != NULL) {
     r->flags |= LODE__CR_RES_DESTROYED;
     if (err != NULL && r->err == NULL)
       r->err = lode_error_copy(err);
@@ -146,8 +145,7 @@ static void res_free(lode_http_incoming_t* m) {
 /* Node's emitFreeNT: the request's 'close', then the socket goes back to
  * the agent (to the first waiting request, or the free list). */
 static void emit_free_nt(lode__tick_t* t) {
-  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
-                                             free_tick);
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t, free_tick);
   lode__agent_sock_t* as = r->freeing;
   emit_close(r);
   r->freeing = NULL;
@@ -225,10 +223,10 @@ static int res_may_close(lode_http_incoming_t* m) {
   return 0;
 }
 
-static const lode__incoming_owner_t res_owner = {
-  res_loop, res_resume, res_destroy, res_set_timeout, res_socket, res_free,
-  res_on_end, res_may_close
-};
+static const lode__incoming_owner_t res_owner = { res_loop,    res_resume,
+                                                  res_destroy, res_set_timeout,
+                                                  res_socket,  res_free,
+                                                  res_on_end,  res_may_close };
 
 /* ---- Closing paths ---- */
 
@@ -298,8 +296,8 @@ static int has_body(const lode_http_outgoing_t* o) {
 static int can_retry(const lode__client_req_t* r) {
   const lode_http_outgoing_t* o = &r->out;
   return (r->flags & LODE__CR_REUSED) && r->res == NULL &&
-         !(r->flags & (LODE__CR_GOT_BYTES | LODE__CR_RETRIED |
-                       LODE__CR_DESTROYED)) &&
+         !(r->flags &
+           (LODE__CR_GOT_BYTES | LODE__CR_RETRIED | LODE__CR_DESTROYED)) &&
          LODE_OPT_BOOL(r->agent->o.retry, 1) && !r->agent->destroyed &&
          idempotent(r->method) && (o->flags & LODE__OUT_FINISHED) &&
          (!has_body(o) || r->replay.len > 0);
@@ -314,7 +312,7 @@ static void keep_for_retry(lode__client_req_t* r) {
       !idempotent(r->method) || o->held.len == 0)
     return;
   if (lode__buf_append(&r->replay, o->held.base, o->held.len) != 0)
-    r->replay.len = 0;  /* no memory: no retry */
+    r->replay.len = 0; /* no memory: no retry */
 }
 
 void lode__client_close(lode__client_req_t* r) {
@@ -455,7 +453,7 @@ static int emit_information(lode__client_req_t* r, const lode_http_head_t* h) {
     r->ev->on_continue(&r->out);
   if (ok && !stopped(r) && r->ev && r->ev->on_information) {
     lode_http_information_t info = { h->status_code, msg, h->http_major,
-                                     h->http_minor, raw, 2 * n };
+                                     h->http_minor,  raw, 2 * n };
     r->ev->on_information(&r->out, &info);
   }
   lode__arena_free(&a);
@@ -466,8 +464,7 @@ static int emit_information(lode__client_req_t* r, const lode_http_head_t* h) {
  * or -1 without one. */
 static long long keep_alive_hint(const lode_http_incoming_t* m) {
   const char* v = lode_http_incoming_header(m, "keep-alive");
-  if (v == NULL || strncmp(v, "timeout=", 8) != 0 || v[8] < '0' ||
-      v[8] > '9')
+  if (v == NULL || strncmp(v, "timeout=", 8) != 0 || v[8] < '0' || v[8] > '9')
     return -1;
   unsigned long long secs = strtoull(v + 8, NULL, 10);
   return secs > 1000000000ULL ? 1000000000LL : (long long) secs;
@@ -483,7 +480,7 @@ static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
     free(m);
     return UV_ENOMEM;
   }
-  req_hold(r);  /* the response's reference on its request */
+  req_hold(r); /* the response's reference on its request */
   r->res = m;
   r->ka_hint = keep_alive_hint(m);
   r->flags |= LODE__CR_GOT_RES;
@@ -494,13 +491,13 @@ static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
 static int on_head(lode__client_req_t* r) {
   const lode_http_head_t* h = lode_http_parser_head(&r->parser);
   int status = h->status_code;
-  if (r->res != NULL) {  /* a second response: the server misbehaves */
+  if (r->res != NULL) { /* a second response: the server misbehaves */
     lode_stream_destroy(req_stream(r), NULL);
     return STOP;
   }
   if (r->method_num == LODE_HTTP_CONNECT || h->upgrade) {
     lode_http_parser_after_head(&r->parser, 1, 1);
-    r->flags |= LODE__CR_INFO;  /* its completion is not the response's */
+    r->flags |= LODE__CR_INFO; /* its completion is not the response's */
     return new_response(r, h) == 0 ? GO_ON : STOP;
   }
   if (status >= 100 && status < 200 && status != 101) {
@@ -564,7 +561,8 @@ static void parser_init(lode__client_req_t* r, lode_http_header_t* hdrs,
                         size_t cap) {
   lode_http_parser_opts_t po = { .lenient = r->lenient,
                                  .max_header_size = r->max_header_size,
-                                 .headers = hdrs, .max_headers = cap };
+                                 .headers = hdrs,
+                                 .max_headers = cap };
   lode_http_parser_init(&r->parser, LODE_HTTP_RESPONSE, &po);
   lode_http_parser_set_method(&r->parser, r->method_num);
 }
@@ -597,7 +595,7 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
       return 0;
     }
     if (ev.type == LODE_HTTP_EV_HEAD && widen_headers(r))
-      continue;  /* the same bytes again, every header kept */
+      continue; /* the same bytes again, every header kept */
     p += ev.consumed;
     n -= ev.consumed;
     switch (ev.type) {
@@ -643,7 +641,7 @@ void lode__client_data(lode__client_req_t* r, lode_slice_t data) {
     return;
   }
   r->flags |= LODE__CR_GOT_BYTES;
-  lode__buf_free(&r->replay);  /* an answer came: no retry any more */
+  lode__buf_free(&r->replay); /* an answer came: no retry any more */
   req_hold(r);
   if (r->in.len == 0) {
     size_t keep = parse(r, data.base, data.len);
@@ -699,7 +697,7 @@ static void tick_on_socket(lode__client_req_t* r) {
 static void on_socket_run(lode__client_req_t* r, lode__agent_sock_t* as,
                           int err) {
   r->flags &= ~LODE__CR_ON_SOCKET;
-  if (r->flags & LODE__CR_CLOSED) {  /* the socket closed meanwhile */
+  if (r->flags & LODE__CR_CLOSED) { /* the socket closed meanwhile */
     req_release(r);
     return;
   }
@@ -787,7 +785,7 @@ static void ops_destroy(lode_http_outgoing_t* o, const lode_error_t* err) {
 }
 
 const lode__outgoing_ops_t lode__client_ops = {
-  implicit_header, NULL, NULL, after_finish, NULL, req_free,
+  implicit_header, NULL,       NULL, after_finish, NULL, req_free,
   ops_set_timeout, ops_destroy
 };
 
@@ -796,8 +794,7 @@ const lode__outgoing_ops_t lode__client_ops = {
 /* Node's socket.destroy(err) says its error on the next tick, before the
  * socket's close (a lode socket says it with its close). */
 static void emit_destroy_error(lode__tick_t* t) {
-  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
-                                             error_tick);
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t, error_tick);
   if (r->err != NULL)
     lode__client_error(r, r->err);
   req_release(r);
@@ -826,8 +823,7 @@ void lode_http_request_destroy(lode_http_request_t* o,
 }
 
 static void emit_abort(lode__tick_t* t) {
-  lode__client_req_t* r = lode__container_of(t, lode__client_req_t,
-                                             abort_tick);
+  lode__client_req_t* r = lode__container_of(t, lode__client_req_t, abort_tick);
   flush_abort(r);
   req_release(r);
 }
@@ -936,8 +932,8 @@ void lode_http_request_set_no_delay(lode_http_request_t* o, int no_delay) {
     apply_socket_options(r);
 }
 
-void lode_http_request_set_socket_keep_alive(lode_http_request_t* o,
-                                             int enable, unsigned delay) {
+void lode_http_request_set_socket_keep_alive(lode_http_request_t* o, int enable,
+                                             unsigned delay) {
   lode__client_req_t* r = cr(o);
   r->ka_enable = enable != 0;
   r->ka_delay = delay;

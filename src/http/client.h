@@ -19,18 +19,18 @@ typedef struct lode__agent_group_s lode__agent_group_t;
 struct lode__agent_group_s {
   lode__queue_t link;
   char* name;
-  lode__queue_t busy;      /* lode__agent_sock_t, in order of creation */
-  lode__queue_t free;      /* the free list (push at tail) */
-  lode__queue_t waiting;   /* lode__client_req_t waiting for a socket */
+  lode__queue_t busy;    /* lode__agent_sock_t, in order of creation */
+  lode__queue_t free;    /* the free list (push at tail) */
+  lode__queue_t waiting; /* lode__client_req_t waiting for a socket */
   size_t nbusy, nfree, nwaiting;
 };
 
 enum {
   LODE__AS_FREE = 1 << 0,
-  LODE__AS_DEAD = 1 << 1,      /* ended, errored or destroyed */
-  LODE__AS_CLOSED = 1 << 2,    /* the stream closed */
-  LODE__AS_DETACHED = 1 << 3,  /* upgraded: the stream is the user's */
-  LODE__AS_LISTED = 1 << 4     /* in a group queue */
+  LODE__AS_DEAD = 1 << 1,     /* ended, errored or destroyed */
+  LODE__AS_CLOSED = 1 << 2,   /* the stream closed */
+  LODE__AS_DETACHED = 1 << 3, /* upgraded: the stream is the user's */
+  LODE__AS_LISTED = 1 << 4    /* in a group queue */
 };
 
 struct lode__agent_sock_s {
@@ -38,52 +38,52 @@ struct lode__agent_sock_s {
   lode_agent_t* agent;
   lode__agent_group_t* g;
   lode_stream_t* stream;
-  lode_socket_t* sock;         /* when the stream is a lode socket */
-  lode__client_req_t* req;     /* the request using it, or NULL */
-  lode__idle_t idle;           /* idle timeout (free or busy) */
-  uint64_t hint_end;           /* the server's Keep-Alive: timeout= less
+  lode_socket_t* sock;     /* when the stream is a lode socket */
+  lode__client_req_t* req; /* the request using it, or NULL */
+  lode__idle_t idle;       /* idle timeout (free or busy) */
+  uint64_t hint_end;       /* the server's Keep-Alive: timeout= less
                                 * a second (loop time), 0: none */
   uint32_t flags;
-  unsigned refs;               /* stream open + holds */
+  unsigned refs; /* stream open + holds */
 };
 
 struct lode_agent_s {
   uv_loop_t* loop;
-  lode__loop_t* lp;            /* held: the loop's idle timers */
+  lode__loop_t* lp; /* held: the loop's idle timers */
   lode_agent_opts_t o;
-  unsigned refs;               /* the user's, each request, each socket */
+  unsigned refs; /* the user's, each request, each socket */
   int destroyed;
   int is_global;
   lode__queue_t groups;
-  size_t total;                /* totalSocketCount */
+  size_t total; /* totalSocketCount */
 };
 
 enum {
   LODE__CR_DESTROYED = 1 << 0,
   LODE__CR_ABORTED = 1 << 1,
   LODE__CR_CLOSED = 1 << 2,
-  LODE__CR_HAD_ERROR = 1 << 3,   /* socket._hadError */
-  LODE__CR_KEEP_ALIVE = 1 << 4,  /* shouldKeepAlive */
+  LODE__CR_HAD_ERROR = 1 << 3,  /* socket._hadError */
+  LODE__CR_KEEP_ALIVE = 1 << 4, /* shouldKeepAlive */
   LODE__CR_REUSED = 1 << 5,
-  LODE__CR_GOT_BYTES = 1 << 6,   /* a byte of the response arrived */
-  LODE__CR_ENDED = 1 << 7,       /* the response ended (_ended) */
-  LODE__CR_WAITING = 1 << 8,     /* queued in the agent */
-  LODE__CR_ON_SOCKET = 1 << 9,   /* onSocket is pending */
+  LODE__CR_GOT_BYTES = 1 << 6, /* a byte of the response arrived */
+  LODE__CR_ENDED = 1 << 7,     /* the response ended (_ended) */
+  LODE__CR_WAITING = 1 << 8,   /* queued in the agent */
+  LODE__CR_ON_SOCKET = 1 << 9, /* onSocket is pending */
   LODE__CR_RETRYING = 1 << 10,
   LODE__CR_RETRIED = 1 << 11,
-  LODE__CR_INFO = 1 << 12,       /* parsing a 1xx */
+  LODE__CR_INFO = 1 << 12, /* parsing a 1xx */
   LODE__CR_UPGRADED = 1 << 13,
-  LODE__CR_FREED = 1 << 14,      /* the socket went back to the agent */
-  LODE__CR_GOT_RES = 1 << 15,    /* Node's req.res was set */
+  LODE__CR_FREED = 1 << 14,   /* the socket went back to the agent */
+  LODE__CR_GOT_RES = 1 << 15, /* Node's req.res was set */
   LODE__CR_ABORT_PENDING = 1 << 16,
-  LODE__CR_COMPLETE = 1 << 17,   /* the final response is complete */
-  LODE__CR_RES_DESTROYED = 1 << 18, /* res.destroy() before its end */
+  LODE__CR_COMPLETE = 1 << 17,       /* the final response is complete */
+  LODE__CR_RES_DESTROYED = 1 << 18,  /* res.destroy() before its end */
   LODE__CR_RES_CLOSE_WAIT = 1 << 19, /* the response's close is held */
   LODE__CR_RES_CLOSE_OK = 1 << 20    /* ... and may come now */
 };
 
 struct lode__client_req_s {
-  lode_http_outgoing_t out;      /* first: a request is an outgoing */
+  lode_http_outgoing_t out; /* first: a request is an outgoing */
   const lode_http_request_events_t* ev;
   lode_agent_t* agent;
   lode__agent_group_t* g;
@@ -101,10 +101,10 @@ struct lode__client_req_s {
   lode_agent_create_connection_fn create_connection;
   void* cc_arg;
   lode_http_parser_t parser;
-  lode_http_header_t* hdrs;      /* a larger header array, when needed */
+  lode_http_header_t* hdrs; /* a larger header array, when needed */
   size_t hdrs_cap;
   lode__buf_t in;
-  lode__buf_t replay;            /* the whole request, kept for the retry
+  lode__buf_t replay; /* the whole request, kept for the retry
                                   * when it has a body */
   size_t max_header_size;
   unsigned lenient;
@@ -114,22 +114,22 @@ struct lode__client_req_s {
   unsigned timeout;
   lode_http_outgoing_cb timeout_cb;
   void* timeout_arg;
-  int no_delay;                  /* -1: leave; else apply on socket */
-  int ka_enable;                 /* -1: leave */
+  int no_delay;  /* -1: leave; else apply on socket */
+  int ka_enable; /* -1: leave */
   unsigned ka_delay;
   lode_abort_signal_t* signal;
   lode_abort_listener_t abort_l;
-  lode_error_t* err;             /* kError: what destroy() was given, or
+  lode_error_t* err; /* kError: what destroy() was given, or
                                   * res.destroy() (RES_DESTROYED) */
   lode__date_cache_t date;
-  lode__loop_t* lp;              /* for Node's nextTick (lode__tick) */
-  lode__tick_t socket_tick;      /* onSocketNT */
-  lode__tick_t abort_tick;       /* emitAbortNT */
-  lode__tick_t error_tick;       /* destroy(err)'s error from the socket */
-  lode__tick_t free_tick;        /* emitFreeNT */
-  lode__tick_t res_close_tick;   /* the response's close (two ticks) */
-  lode__agent_sock_t* freeing;   /* the socket emitFreeNT hands back */
-  long long ka_hint;             /* Keep-Alive: timeout= seconds, or -1 */
+  lode__loop_t* lp;            /* for Node's nextTick (lode__tick) */
+  lode__tick_t socket_tick;    /* onSocketNT */
+  lode__tick_t abort_tick;     /* emitAbortNT */
+  lode__tick_t error_tick;     /* destroy(err)'s error from the socket */
+  lode__tick_t free_tick;      /* emitFreeNT */
+  lode__tick_t res_close_tick; /* the response's close (two ticks) */
+  lode__agent_sock_t* freeing; /* the socket emitFreeNT hands back */
+  long long ka_hint;           /* Keep-Alive: timeout= seconds, or -1 */
   int socket_err;
 };
 

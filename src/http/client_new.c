@@ -14,7 +14,7 @@ static int path_ok(const char* p) {
   for (size_t i = 0; s[i] != '\0'; i++) {
     if (s[i] <= 0x20 || s[i] == 0x7f)
       return 0;
-    if (s[i] >= 0xc4)  /* leads a code point above U+00FF */
+    if (s[i] >= 0xc4) /* leads a code point above U+00FF */
       return 0;
   }
   return 1;
@@ -26,7 +26,7 @@ static int method_number(const char* m) {
     if (name != NULL && strcmp(name, m) == 0)
       return i;
   }
-  return LODE_HTTP_GET;  /* unknown to the parser: a plain response */
+  return LODE_HTTP_GET; /* unknown to the parser: a plain response */
 }
 
 static const char* arena_dup(lode_http_outgoing_t* o, const char* s) {
@@ -62,8 +62,8 @@ static int set_auth(lode__client_req_t* r, const char* auth) {
 /* setHeader(name, values) for pair i, with every value of that name (a
  * name given several times is Node's array value); later pairs of the
  * same name were taken by the first. */
-static int set_named(lode_http_outgoing_t* out, const char* const* h,
-                     size_t n, size_t i) {
+static int set_named(lode_http_outgoing_t* out, const char* const* h, size_t n,
+                     size_t i) {
   const char* name = h[2 * i];
   if (name == NULL)
     return LODE_ERR_INVALID_HTTP_TOKEN;
@@ -121,8 +121,7 @@ static int apply_headers(lode__client_req_t* r,
 /* The agent: the one given, a new default one for agent: false (or for
  * createConnection without an agent), or the global one. */
 static lode_agent_t* pick_agent(uv_loop_t* loop,
-                                const lode_http_request_opts_t* o,
-                                int* own) {
+                                const lode_http_request_opts_t* o, int* own) {
   lode_agent_t* a = NULL;
   *own = 0;
   int no_agent = o->agent == LODE_AGENT_FALSE;
@@ -164,8 +163,7 @@ typedef struct resolved_s {
 
 static int resolve(const lode_http_request_opts_t* o, const lode_http_url_t* u,
                    const lode_agent_t* a, resolved_t* v) {
-  v->protocol = o->protocol ? o->protocol : u->protocol ? u->protocol
-                                                        : "http:";
+  v->protocol = o->protocol ? o->protocol : u->protocol ? u->protocol : "http:";
   v->path = o->path ? o->path : u->path ? u->path : "/";
   if (v->path[0] == '\0')
     v->path = "/";
@@ -174,13 +172,15 @@ static int resolve(const lode_http_request_opts_t* o, const lode_http_url_t* u,
   if (strcmp(v->protocol, "http:") != 0)
     return LODE_ERR_INVALID_PROTOCOL;
   v->default_port = o->default_port ? o->default_port
-                    : a ? a->o.default_port : 80;
-  v->port = o->port ? o->port : u->port_num > 0 ? u->port_num
-                                                 : v->default_port;
+                    : a             ? a->o.default_port
+                                    : 80;
+  v->port = o->port ? o->port : u->port_num > 0 ? u->port_num : v->default_port;
   if (v->port < 0 || v->port > 65535)
     return LODE_ERR_SOCKET_BAD_PORT;
-  v->host = o->hostname ? o->hostname : o->host ? o->host
-            : u->host_bare && u->host_bare[0] ? u->host_bare : "localhost";
+  v->host = o->hostname                       ? o->hostname
+            : o->host                         ? o->host
+            : u->host_bare && u->host_bare[0] ? u->host_bare
+                                              : "localhost";
   v->method = o->method && o->method[0] ? o->method : "GET";
   if (!lode__http_is_token(v->method, strlen(v->method)))
     return LODE_ERR_INVALID_HTTP_TOKEN;
@@ -203,19 +203,21 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   r->host = arena_dup(out, v->host);
   r->protocol = "http:";
   char name[512];
-  lode_agent_name_opts_t no = { r->host, v->port, o->local_address,
-                                o->family, o->socket_path };
+  lode_agent_name_opts_t no = { r->host, v->port, o->local_address, o->family,
+                                o->socket_path };
   lode_agent_get_name(&no, name, sizeof(name));
   r->name = arena_dup(out, name);
   r->conn = (lode_agent_conn_opts_t){
-    r->host, v->port, arena_dup(out, o->socket_path), o->family, o->hints,
-    arena_dup(out, o->local_address), o->local_port, o->lookup, o->lookup_arg,
+    r->host,       v->port,   arena_dup(out, o->socket_path),
+    o->family,     o->hints,  arena_dup(out, o->local_address),
+    o->local_port, o->lookup, o->lookup_arg,
     o->timeout
   };
   if (r->path == NULL || r->host == NULL || r->name == NULL)
     return UV_ENOMEM;
-  static const char* const bodiless[] = { "GET", "HEAD", "DELETE", "OPTIONS",
-                                          "TRACE", "CONNECT", NULL };
+  static const char* const bodiless[] = { "GET",     "HEAD",  "DELETE",
+                                          "OPTIONS", "TRACE", "CONNECT",
+                                          NULL };
   for (const char* const* b = bodiless; *b != NULL; b++)
     if (strcmp(m, *b) == 0)
       out->flags &= ~LODE__OUT_CHUNKED_DEFAULT;
@@ -298,7 +300,7 @@ int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
   if (loop == NULL || out == NULL)
     return UV_EINVAL;
   if (o->max_header_size > LODE_HTTP_LIMIT_MAX)
-    return LODE_ERR_OUT_OF_RANGE;  /* the parser could not take it */
+    return LODE_ERR_OUT_OF_RANGE; /* the parser could not take it */
   lode_http_url_t u = { 0 };
   u.port_num = -1;
   if (o->url != NULL) {

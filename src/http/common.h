@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
-#include "core/internal.h"  /* lode__buf_t */
+#include "core/internal.h" /* lode__buf_t */
 #include "lode/http.h"
 
 /* A bump allocator: strings of one message live here and go all at once.
@@ -43,11 +43,11 @@ size_t lode__http_xtoa(char* out, uint64_t v);
  * The same owner's Keep-Alive line is kept with it (its numbers rarely
  * change, and every keep-alive response writes it). */
 typedef struct lode__date_cache_s {
-  uint64_t expires;  /* loop time (ms) at which the text goes stale */
-  char text[64];     /* "Sun, 06 Nov 1994 08:49:37 GMT" */
-  char ka[64];       /* "Keep-Alive: timeout=5\r\n" */
-  size_t ka_len;     /* 0: not built yet */
-  uint64_t ka_secs;  /* the timeout and max it was built for */
+  uint64_t expires; /* loop time (ms) at which the text goes stale */
+  char text[64];    /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+  char ka[64];      /* "Keep-Alive: timeout=5\r\n" */
+  size_t ka_len;    /* 0: not built yet */
+  uint64_t ka_secs; /* the timeout and max it was built for */
   unsigned ka_max;
 } lode__date_cache_t;
 const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop);
@@ -65,8 +65,8 @@ typedef struct lode__out_header_s {
 
 typedef struct lode__out_headers_s {
   lode__out_header_t* items;
-  uint32_t n;      /* slots used, removed ones included */
-  uint32_t live;   /* slots not removed */
+  uint32_t n;    /* slots used, removed ones included */
+  uint32_t live; /* slots not removed */
   uint32_t cap;
 } lode__out_headers_t;
 
@@ -75,8 +75,8 @@ lode__out_header_t* lode__out_headers_find(const lode__out_headers_t* h,
 /* Replaces (set) or extends (append) the values of `name`. Returns 0 or
  * UV_ENOMEM. Names and values are copied into `a`. */
 int lode__out_headers_set(lode__out_headers_t* h, lode__arena_t* a,
-                          const char* name, const char* const* values,
-                          size_t n, int append);
+                          const char* name, const char* const* values, size_t n,
+                          int append);
 void lode__out_headers_remove(lode__out_headers_t* h, const char* name);
 const lode__out_header_t* lode__out_headers_at(const lode__out_headers_t* h,
                                                size_t i);

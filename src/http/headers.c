@@ -17,8 +17,8 @@ lode__out_header_t* lode__out_headers_find(const lode__out_headers_t* h,
   return NULL;
 }
 
-static lode__out_header_t* add_entry(lode__out_headers_t* h,
-                                     lode__arena_t* a, const char* name) {
+static lode__out_header_t* add_entry(lode__out_headers_t* h, lode__arena_t* a,
+                                     const char* name) {
   if (h->n == h->cap) {
     uint32_t cap = h->cap ? h->cap * 2 : 8;
     lode__out_header_t* p = realloc(h->items, cap * sizeof(*p));
@@ -67,8 +67,8 @@ static int add_values(lode__out_header_t* e, lode__arena_t* a,
 }
 
 int lode__out_headers_set(lode__out_headers_t* h, lode__arena_t* a,
-                          const char* name, const char* const* values,
-                          size_t n, int append) {
+                          const char* name, const char* const* values, size_t n,
+                          int append) {
   lode__out_header_t* e = lode__out_headers_find(h, name);
   if (e != NULL && !append) {
     /* Node replaces the [name, value] pair in place: the key keeps its

@@ -7,7 +7,6 @@
 #include "http/body_stream.h"
 #include "http/server.h"
 
-
 lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
   lode_http_incoming_t* m = srv->free_reqs;
   if (m != NULL) {
@@ -81,12 +80,25 @@ void* lode_http_incoming_get_data(const lode_http_incoming_t* m) {
  * 'j' joins with ", ", 'c' joins with "; " (cookie), 'a' keeps every
  * value (set-cookie), 'f' keeps the first. */
 static char dup_rule(const char* lower) {
-  static const char* const first[] = {
-    "age", "authorization", "content-length", "content-type", "etag",
-    "expires", "from", "host", "if-modified-since", "if-unmodified-since",
-    "last-modified", "location", "max-forwards", "proxy-authorization",
-    "referer", "retry-after", "server", "user-agent", NULL
-  };
+  static const char* const first[] = { "age",
+                                       "authorization",
+                                       "content-length",
+                                       "content-type",
+                                       "etag",
+                                       "expires",
+                                       "from",
+                                       "host",
+                                       "if-modified-since",
+                                       "if-unmodified-since",
+                                       "last-modified",
+                                       "location",
+                                       "max-forwards",
+                                       "proxy-authorization",
+                                       "referer",
+                                       "retry-after",
+                                       "server",
+                                       "user-agent",
+                                       NULL };
   if (strcmp(lower, "set-cookie") == 0)
     return 'a';
   if (strcmp(lower, "cookie") == 0)
@@ -218,7 +230,7 @@ int lode__incoming_fill(lode_http_incoming_t* m, const lode_http_head_t* h,
   if (copy == NULL || f->raw == NULL)
     return UV_ENOMEM;
   memcpy(copy, start, (size_t) (head_end - start));
-#define AT(p) (copy + ((p) - start))
+#define AT(p) (copy + ((p) -start))
   char* method = AT(h->method_name.base);
   char* url = AT(h->url.base);
   method[h->method_name.len] = '\0';
@@ -354,8 +366,8 @@ size_t lode_http_incoming_header_distinct(const lode_http_incoming_t* m,
   return fields_distinct(&m->headers, name, out, cap);
 }
 
-const char* const* lode_http_incoming_raw_headers(
-    const lode_http_incoming_t* m, size_t* npairs) {
+const char* const* lode_http_incoming_raw_headers(const lode_http_incoming_t* m,
+                                                  size_t* npairs) {
   if (npairs != NULL)
     *npairs = m->headers.nraw / 2;
   return m->headers.raw;
@@ -376,8 +388,8 @@ const char* lode_http_incoming_trailer(const lode_http_incoming_t* m,
 }
 
 size_t lode_http_incoming_trailer_distinct(const lode_http_incoming_t* m,
-                                           const char* name,
-                                           const char** out, size_t cap) {
+                                           const char* name, const char** out,
+                                           size_t cap) {
   return fields_distinct(&m->trailers, name, out, cap);
 }
 
@@ -475,8 +487,8 @@ static void flush(lode_http_incoming_t* m) {
 }
 
 static void flush_deferred(lode__tick_t* t) {
-  lode_http_incoming_t* m =
-      lode__container_of(t, lode_http_incoming_t, flush_tick);
+  lode_http_incoming_t* m = lode__container_of(t, lode_http_incoming_t,
+                                               flush_tick);
   m->flags &= ~LODE__IN_FLUSH_QUEUED;
   flush(m);
   lode_http_incoming_release(m);
@@ -514,8 +526,8 @@ void lode__incoming_end(lode_http_incoming_t* m) {
 void lode_http_incoming_set_events(lode_http_incoming_t* m,
                                    const lode_http_incoming_events_t* ev) {
   m->ev = lode__incoming_view_events(m, ev);
-  if (m->body.len > 0 || ((m->flags & LODE__IN_COMPLETE) &&
-                          !(m->flags & LODE__IN_END_EMITTED)))
+  if (m->body.len > 0 ||
+      ((m->flags & LODE__IN_COMPLETE) && !(m->flags & LODE__IN_END_EMITTED)))
     schedule_flush(m);
 }
 
@@ -546,7 +558,7 @@ void lode__incoming_dump(lode_http_incoming_t* m) {
   if (m->flags & LODE__IN_DUMPED)
     return;
   if (flowing(m) && m->body.len == 0)
-    return;  /* somebody reads it: Node leaves a consumed body alone */
+    return; /* somebody reads it: Node leaves a consumed body alone */
   m->flags |= LODE__IN_DUMPED;
   m->body.len = 0;
   if (m->flags & LODE__IN_COMPLETE)
@@ -562,10 +574,8 @@ void lode__incoming_maybe_close(lode_http_incoming_t* m) {
    * 'close' is always the request's last event. */
   int body_done = (m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED |
                                LODE__IN_DESTROYED)) != 0;
-  int res_done = m->res == NULL ||
-                 (m->res->out.flags & LODE__OUT_CLOSED) != 0;
-  if (!body_done || !res_done ||
-      (m->owner != NULL && !m->owner->may_close(m)))
+  int res_done = m->res == NULL || (m->res->out.flags & LODE__OUT_CLOSED) != 0;
+  if (!body_done || !res_done || (m->owner != NULL && !m->owner->may_close(m)))
     return;
   m->flags |= LODE__IN_CLOSED;
   if (m->ev != NULL && m->ev->on_close != NULL)
@@ -620,8 +630,7 @@ void lode_http_incoming_destroy(lode_http_incoming_t* m,
 }
 
 int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs,
-                                   lode_http_incoming_cb cb,
-                                   void* arg) {
+                                   lode_http_incoming_cb cb, void* arg) {
   if (cb != NULL) {
     m->timeout_cb = cb;
     m->timeout_arg = arg;
@@ -641,7 +650,7 @@ typedef struct lode__collect_s {
   size_t limit;
   lode_http_collect_cb cb;
   void* arg;
-  int done;  /* cb has run */
+  int done; /* cb has run */
 } collect_t;
 
 static void collect_finish(lode_http_incoming_t* m, int status) {
@@ -658,7 +667,7 @@ static void collect_finish(lode_http_incoming_t* m, int status) {
 static void collect_data(lode_http_incoming_t* m, lode_slice_t d) {
   collect_t* c = m->collect;
   if (c->done)
-    return;  /* past the limit: the rest is read and dropped */
+    return; /* past the limit: the rest is read and dropped */
   if (d.len > c->limit - c->body.len) {
     collect_finish(m, LODE_ERR_HTTP_BODY_TOO_LARGE);
     return;
@@ -687,8 +696,10 @@ static void collect_close(lode_http_incoming_t* m) {
 }
 
 static const lode_http_incoming_events_t collect_events = {
-  .on_data = collect_data, .on_end = collect_end,
-  .on_aborted = collect_aborted, .on_error = collect_error,
+  .on_data = collect_data,
+  .on_end = collect_end,
+  .on_aborted = collect_aborted,
+  .on_error = collect_error,
   .on_close = collect_close,
 };
 
@@ -696,8 +707,8 @@ int lode_http_incoming_collect(lode_http_incoming_t* m, size_t limit,
                                lode_http_collect_cb cb, void* arg) {
   if (cb == NULL)
     return LODE_ERR_INVALID_ARG_TYPE;
-  if (m->collect != NULL || (m->flags & (LODE__IN_END_EMITTED |
-                                         LODE__IN_CLOSED | LODE__IN_DUMPED)))
+  if (m->collect != NULL ||
+      (m->flags & (LODE__IN_END_EMITTED | LODE__IN_CLOSED | LODE__IN_DUMPED)))
     return LODE_ERR_INVALID_STATE;
   collect_t* c = calloc(1, sizeof(*c));
   if (c == NULL)
@@ -733,8 +744,8 @@ int lode__incoming_fill_response(lode_http_incoming_t* m,
                                  const lode_http_head_t* h,
                                  size_t max_headers) {
   lode__arena_t* a = &m->arena;
-  m->status_message =
-      lode__arena_strndup(a, h->status_text.base, h->status_text.len);
+  m->status_message = lode__arena_strndup(a, h->status_text.base,
+                                          h->status_text.len);
   if (m->status_message == NULL ||
       copy_fields(a, &m->headers, h->headers, h->num_headers) != 0)
     return UV_ENOMEM;

@@ -20,7 +20,7 @@ typedef struct lode__in_header_s {
 } lode__in_header_t;
 
 typedef struct lode__in_fields_s {
-  const char** raw;            /* name, value, name, value... */
+  const char** raw; /* name, value, name, value... */
   size_t nraw;
   lode__in_header_t* items;
   size_t n;
@@ -30,14 +30,14 @@ enum {
   LODE__IN_COMPLETE = 1 << 0,
   LODE__IN_ABORTED = 1 << 1,
   LODE__IN_END_EMITTED = 1 << 2,
-  LODE__IN_PAUSED = 1 << 3,      /* the user paused it */
-  LODE__IN_DUMPED = 1 << 4,      /* the body is being discarded */
+  LODE__IN_PAUSED = 1 << 3, /* the user paused it */
+  LODE__IN_DUMPED = 1 << 4, /* the body is being discarded */
   LODE__IN_CLOSED = 1 << 5,
   LODE__IN_DESTROYED = 1 << 6,
   LODE__IN_FLUSH_QUEUED = 1 << 7,
   LODE__IN_UPGRADE = 1 << 8,
-  LODE__IN_READING = 1 << 9,     /* the body is still arriving */
-  LODE__IN_GOT_BODY = 1 << 10,   /* body bytes have arrived */
+  LODE__IN_READING = 1 << 9,        /* the body is still arriving */
+  LODE__IN_GOT_BODY = 1 << 10,      /* body bytes have arrived */
   LODE__IN_HEADERS_BUILT = 1 << 11, /* message.headers exists */
   LODE__IN_ABORT_PENDING = 1 << 12  /* 'aborted' sent, its error not yet */
 };
@@ -72,9 +72,9 @@ struct lode_http_incoming_s {
   char version[8];
   int major, minor;
   lode__in_fields_t headers;
-  size_t max_headers;            /* maxHeadersCount for message.headers */
+  size_t max_headers; /* maxHeadersCount for message.headers */
   lode__in_fields_t trailers;
-  lode__buf_t body;              /* body held while nobody reads it */
+  lode__buf_t body; /* body held while nobody reads it */
   lode_encoding_t enc;
   lode_decoder_t decoder;
   struct lode_http_incoming_s* next_free;
@@ -84,10 +84,10 @@ struct lode_http_incoming_s {
   int join_duplicates;
   int status_code;
   const char* status_message;
-  lode_http_incoming_cb timeout_cb;   /* setTimeout's callback */
+  lode_http_incoming_cb timeout_cb; /* setTimeout's callback */
   void* timeout_arg;
-  lode__tick_t flush_tick;       /* held body delivered on a later turn */
-  struct lode__collect_s* collect;  /* lode_http_incoming_collect's state */
+  lode__tick_t flush_tick;         /* held body delivered on a later turn */
+  struct lode__collect_s* collect; /* lode_http_incoming_collect's state */
 };
 
 /* incoming.c */
@@ -108,8 +108,7 @@ int lode__incoming_set_trailers(lode_http_incoming_t* m,
 lode_http_incoming_t* lode__incoming_new_client(
     const lode__incoming_owner_t* owner, void* ctx);
 int lode__incoming_fill_response(lode_http_incoming_t* m,
-                                 const lode_http_head_t* h,
-                                 size_t max_headers);
+                                 const lode_http_head_t* h, size_t max_headers);
 /* A piece of body: delivered or held. Returns 1 when the connection
  * should stop reading (held bytes reached the high-water mark). */
 int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data);

@@ -9,7 +9,6 @@
 #include "http/body_stream.h"
 #include "http/outgoing.h"
 
-
 static const char crlf[] = "\r\n";
 
 void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
@@ -91,8 +90,7 @@ static int check_header(const lode_http_outgoing_t* o, const char* name,
 
 int lode_http_outgoing_set_header_values(lode_http_outgoing_t* o,
                                          const char* name,
-                                         const char* const* values,
-                                         size_t n) {
+                                         const char* const* values, size_t n) {
   int r = check_header(o, name, values, n);
   if (r != 0)
     return r;
@@ -104,8 +102,8 @@ int lode_http_outgoing_set_header(lode_http_outgoing_t* o, const char* name,
   return lode_http_outgoing_set_header_values(o, name, &value, 1);
 }
 
-int lode_http_outgoing_append_header(lode_http_outgoing_t* o,
-                                     const char* name, const char* value) {
+int lode_http_outgoing_append_header(lode_http_outgoing_t* o, const char* name,
+                                     const char* value) {
   int r = check_header(o, name, &value, 1);
   if (r == LODE_ERR_HTTP_HEADERS_SENT)
     return r;
@@ -150,17 +148,17 @@ int lode_http_outgoing_set_headers(lode_http_outgoing_t* o,
 
 const char* lode_http_outgoing_get_header(const lode_http_outgoing_t* o,
                                           const char* name, size_t* count) {
-  const lode__out_header_t* e =
-      name ? lode__out_headers_find(&o->headers, name) : NULL;
+  const lode__out_header_t* e = name ? lode__out_headers_find(&o->headers, name)
+                                     : NULL;
   if (count != NULL)
     *count = e ? e->nvalues : 0;
   return e && e->nvalues > 0 ? e->values[0] : NULL;
 }
 
-const char* lode_http_outgoing_get_header_value(
-    const lode_http_outgoing_t* o, const char* name, size_t i) {
-  const lode__out_header_t* e =
-      name ? lode__out_headers_find(&o->headers, name) : NULL;
+const char* lode_http_outgoing_get_header_value(const lode_http_outgoing_t* o,
+                                                const char* name, size_t i) {
+  const lode__out_header_t* e = name ? lode__out_headers_find(&o->headers, name)
+                                     : NULL;
   return e && i < e->nvalues ? e->values[i] : NULL;
 }
 
@@ -198,8 +196,8 @@ const char* lode_http_outgoing_header_name(const lode_http_outgoing_t* o,
   return e ? e->lower : NULL;
 }
 
-const char* lode_http_outgoing_raw_header_name(
-    const lode_http_outgoing_t* o, size_t i) {
+const char* lode_http_outgoing_raw_header_name(const lode_http_outgoing_t* o,
+                                               size_t i) {
   const lode__out_header_t* e = lode__out_headers_at(&o->headers, i);
   return e ? e->raw : NULL;
 }
@@ -283,8 +281,8 @@ static int is_unique(const lode_http_outgoing_t* o, const char* key) {
 /* Node's processHeader: an array becomes one line per value, except that
  * Cookie and uniqueHeaders names join theirs with "; ". */
 static int process_header(lode_http_outgoing_t* o, store_state_t* st,
-                          const char* key, const char* const* values,
-                          size_t n, int validate) {
+                          const char* key, const char* const* values, size_t n,
+                          int validate) {
   if (validate && lode_http_validate_header_name(key) != 0)
     return LODE_ERR_INVALID_HTTP_TOKEN;
   int cookie = lode__http_ieq(key, strlen(key), "cookie");
@@ -466,8 +464,7 @@ typedef lode__wctx_t wctx_t;
 
 static void finish(lode_http_outgoing_t* o, int status, void* arg);
 static int write_framed(lode_http_outgoing_t* o, lode_slice_t chunk,
-                        lode_slice_t tail, lode_http_outgoing_cb cb,
-                        void* arg);
+                        lode_slice_t tail, lode_http_outgoing_cb cb, void* arg);
 
 static void write_done(lode_stream_t* s, int status, void* arg) {
   wctx_t* w = arg;
@@ -598,8 +595,8 @@ static int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs,
   if (lode__buf_reserve(&o->held, total) != 0)
     return UV_ENOMEM;
   if (cb != NULL) {
-    lode__pending_cb_t* p =
-        realloc(o->held_cbs, (o->nheld_cbs + 1) * sizeof(*p));
+    lode__pending_cb_t* p = realloc(o->held_cbs,
+                                    (o->nheld_cbs + 1) * sizeof(*p));
     if (p == NULL)
       return UV_ENOMEM;
     p[o->nheld_cbs++] = pc;
@@ -671,8 +668,7 @@ static void late_err(lode_http_outgoing_t* o, int code, const char* what,
   if (l == NULL) {
     /* Out of memory: the callback and the error come at once rather than
      * never. */
-    now = (late_err_t){ .o = o, .cb = { cb, arg }, .code = code,
-                        .what = what };
+    now = (late_err_t){ .o = o, .cb = { cb, arg }, .code = code, .what = what };
     late_err_run(&now);
     return;
   }
@@ -787,8 +783,8 @@ static void finish(lode_http_outgoing_t* o, int status, void* arg) {
 }
 
 static void finish_late(lode__tick_t* t) {
-  lode_http_outgoing_t* o =
-      lode__container_of(t, lode_http_outgoing_t, finish_tick);
+  lode_http_outgoing_t* o = lode__container_of(t, lode_http_outgoing_t,
+                                               finish_tick);
   finish(o, 0, NULL);
   lode_http_outgoing_release(o);
 }
@@ -1047,8 +1043,8 @@ static int write_text(lode_http_outgoing_t* o, lode_slice_t text,
 }
 
 int lode_http_outgoing_write_str(lode_http_outgoing_t* o, lode_slice_t text,
-                                 lode_encoding_t enc,
-                                 lode_http_outgoing_cb cb, void* arg) {
+                                 lode_encoding_t enc, lode_http_outgoing_cb cb,
+                                 void* arg) {
   return write_text(o, text, enc, 0, cb, arg);
 }
 
@@ -1064,8 +1060,7 @@ int lode_http_outgoing_pipe(lode_http_outgoing_t* o) {
 }
 
 int lode_http_outgoing_set_timeout(lode_http_outgoing_t* o, uint64_t msecs,
-                                   lode_http_outgoing_cb cb,
-                                   void* arg) {
+                                   lode_http_outgoing_cb cb, void* arg) {
   if (cb != NULL) {
     o->timeout_cb = cb;
     o->timeout_arg = arg;

@@ -40,7 +40,7 @@ typedef struct lode__pending_cb_s {
 } lode__pending_cb_t;
 
 enum {
-  LODE__OUT_HEADER_BUILT = 1 << 0,   /* Node's _header is set */
+  LODE__OUT_HEADER_BUILT = 1 << 0, /* Node's _header is set */
   LODE__OUT_HEADER_SENT = 1 << 1,
   LODE__OUT_HAS_BODY = 1 << 2,
   LODE__OUT_CHUNKED = 1 << 3,
@@ -51,23 +51,23 @@ enum {
   LODE__OUT_REMOVED_CL = 1 << 8,
   LODE__OUT_REMOVED_TE = 1 << 9,
   LODE__OUT_SEND_DATE = 1 << 10,
-  LODE__OUT_DEFAULT_KA = 1 << 11,     /* _defaultKeepAlive */
-  LODE__OUT_FINISHED = 1 << 12,       /* end() called */
-  LODE__OUT_WFINISHED = 1 << 13,      /* 'finish' emitted */
+  LODE__OUT_DEFAULT_KA = 1 << 11, /* _defaultKeepAlive */
+  LODE__OUT_FINISHED = 1 << 12,   /* end() called */
+  LODE__OUT_WFINISHED = 1 << 13,  /* 'finish' emitted */
   LODE__OUT_DESTROYED = 1 << 14,
   LODE__OUT_CLOSED = 1 << 15,
   LODE__OUT_NEED_DRAIN = 1 << 16,
   LODE__OUT_STRICT_CL = 1 << 17,
-  LODE__OUT_REJECT_BODY = 1 << 18,    /* rejectNonStandardBodyWrites */
-  LODE__OUT_MAX_REACHED = 1 << 19,    /* maxRequestsOnConnectionReached */
-  LODE__OUT_AGENT = 1 << 20,          /* ClientRequest with an agent */
-  LODE__OUT_HAS_CL = 1 << 21          /* content_length is a number */
+  LODE__OUT_REJECT_BODY = 1 << 18, /* rejectNonStandardBodyWrites */
+  LODE__OUT_MAX_REACHED = 1 << 19, /* maxRequestsOnConnectionReached */
+  LODE__OUT_AGENT = 1 << 20,       /* ClientRequest with an agent */
+  LODE__OUT_HAS_CL = 1 << 21       /* content_length is a number */
 };
 
 /* A write's completion: the message, and the callbacks to run. */
 typedef struct lode__wctx_s {
-  lode__tick_t tick;          /* completes on a later turn: an empty write, */
-  int status;                 /* or one the connection refused at once */
+  lode__tick_t tick; /* completes on a later turn: an empty write, */
+  int status;        /* or one the connection refused at once */
   lode_http_outgoing_t* o;
   lode__pending_cb_t* cbs;
   size_t n;
@@ -79,29 +79,29 @@ struct lode_http_outgoing_s {
   const lode_http_outgoing_events_t* ev;
   void* data;
   uv_loop_t* loop;
-  lode_stream_t* socket;      /* attached connection, or NULL */
-  lode__date_cache_t* date;   /* the owner's Date cache */
-  const char* const* unique;  /* uniqueHeaders (lowercase), or NULL */
+  lode_stream_t* socket;     /* attached connection, or NULL */
+  lode__date_cache_t* date;  /* the owner's Date cache */
+  const char* const* unique; /* uniqueHeaders (lowercase), or NULL */
   unsigned refs;
   uint32_t flags;
   lode__arena_t arena;
   lode__out_headers_t headers;
-  lode__buf_t header;         /* the built header block */
-  lode__buf_t held;           /* output waiting for a connection */
+  lode__buf_t header; /* the built header block */
+  lode__buf_t held;   /* output waiting for a connection */
   lode__pending_cb_t* held_cbs;
   size_t nheld_cbs;
   lode__buf_t trailer;
   uint64_t content_length;
   uint64_t bytes_written;
   uint64_t keep_alive_timeout;
-  size_t hwm;                 /* highWaterMark; 0: 16384 */
+  size_t hwm; /* highWaterMark; 0: 16384 */
   unsigned max_requests;
   int corked;
-  int stream_corks;           /* cork() calls made on the connection */
-  int status_code;            /* a response's; 0 for a request */
+  int stream_corks; /* cork() calls made on the connection */
+  int status_code;  /* a response's; 0 for a request */
   lode__pending_cb_t end_cb;
-  lode__wctx_t fin;           /* the last write's context, never malloc'd */
-  lode__tick_t finish_tick;   /* 'finish' of an end() with nothing to send */
+  lode__wctx_t fin;         /* the last write's context, never malloc'd */
+  lode__tick_t finish_tick; /* 'finish' of an end() with nothing to send */
   /* Optional: takes a write for the owner's batch (responses written while
    * one read is parsed leave in one write). Same contract as
    * lode_stream_writev, or LODE__NO_BATCH to write to the stream now (with
@@ -109,7 +109,7 @@ struct lode_http_outgoing_s {
   int (*batch)(lode_http_outgoing_t* o, const lode_slice_t* bufs, size_t n,
                lode_stream_cb cb, void* arg, int direct);
   int fin_busy;
-  lode_http_outgoing_cb timeout_cb;   /* setTimeout's callback */
+  lode_http_outgoing_cb timeout_cb; /* setTimeout's callback */
   void* timeout_arg;
 };
 

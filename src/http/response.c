@@ -167,13 +167,11 @@ int lode_http_response_status_code(const lode_http_response_t* res) {
   return res->status_code;
 }
 
-void lode_http_response_set_status_code(lode_http_response_t* res,
-                                        int code) {
+void lode_http_response_set_status_code(lode_http_response_t* res, int code) {
   res->status_code = code;
 }
 
-const char* lode_http_response_status_message(
-    const lode_http_response_t* res) {
+const char* lode_http_response_status_message(const lode_http_response_t* res) {
   return RES(res)->status_message;
 }
 
@@ -241,8 +239,7 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
   size_t ngiven = direct ? n : 0;
   if (ok200) {
     static const char ok[] = "HTTP/1.1 200 OK\r\n";
-    return lode__outgoing_store_header(res, ok, sizeof(ok) - 1, given,
-                                       ngiven);
+    return lode__outgoing_store_header(res, ok, sizeof(ok) - 1, given, ngiven);
   }
   /* "HTTP/1.1 " status " " message "\r\n", built without printf. */
   size_t ml = strlen(msg);
@@ -270,8 +267,7 @@ void lode_http_response_write_continue(lode_http_response_t* res) {
 }
 
 void lode_http_response_write_processing(lode_http_response_t* res) {
-  lode__outgoing_write_raw(res,
-                           LODE_SLICE("HTTP/1.1 102 Processing\r\n\r\n"),
+  lode__outgoing_write_raw(res, LODE_SLICE("HTTP/1.1 102 Processing\r\n\r\n"),
                            NULL, NULL);
 }
 
@@ -285,8 +281,7 @@ static int link_ok(const char* l) {
 int lode_http_response_write_early_hints(lode_http_response_t* res,
                                          const char* const* links,
                                          const char* const* pairs,
-                                         lode_http_outgoing_cb cb,
-                                         void* arg) {
+                                         lode_http_outgoing_cb cb, void* arg) {
   size_t nlinks = lode__http_strings(links), n;
   if (nlinks == 0)
     return 0;
@@ -348,4 +343,3 @@ void lode_http_response_set_strict_content_length(lode_http_response_t* res,
 lode_http_incoming_t* lode_http_response_req(const lode_http_response_t* res) {
   return RES(res)->req;
 }
-

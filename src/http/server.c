@@ -13,8 +13,8 @@
 enum {
   LODE__CONN_BODY_WAIT = 1 << 12,
   LODE__CONN_STREAM_PAUSED = 1 << 13,
-  LODE__CONN_END_AFTER = 1 << 14,  /* the peer ended: end when idle */
-  LODE__CONN_CORKED = 1 << 15,     /* corked for the current parse */
+  LODE__CONN_END_AFTER = 1 << 14, /* the peer ended: end when idle */
+  LODE__CONN_CORKED = 1 << 15,    /* corked for the current parse */
   /* Accepted, no byte yet: headersTimeout runs from the accept, so a
    * client that connects and stays silent gets 408 (Node's parser starts
    * its clock at initialize), and the connection is not idle. */
@@ -219,7 +219,7 @@ static void conn_finish(lode__conn_t* c) {
     r->out.socket = NULL;
     r->out.flags |= LODE__OUT_DESTROYED;
     lode__incoming_mark_aborted(r->req);
-    r->req->flags |= LODE__IN_DESTROYED;  /* an unread body is gone too */
+    r->req->flags |= LODE__IN_DESTROYED; /* an unread body is gone too */
   }
   for (lode__response_t* r = list; r != NULL; r = r->next)
     lode__outgoing_emit_close(&r->out);
@@ -232,7 +232,7 @@ static void conn_finish(lode__conn_t* c) {
     lode__incoming_maybe_close(r->req);
     lode_http_outgoing_release(&r->out);
   }
-  lode__conn_release(c);  /* the open connection's reference */
+  lode__conn_release(c); /* the open connection's reference */
 }
 
 /* Whether Node would still see `r` on the socket when a parse error
@@ -270,8 +270,9 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
     const char* reply;
     switch (e->code) {
       case LODE_HPE_HEADER_OVERFLOW:
-        reply = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                "Connection: close\r\n\r\n";
+        reply =
+            "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            "Connection: close\r\n\r\n";
         break;
       case LODE_HPE_CHUNK_EXTENSIONS_OVERFLOW:
         reply = "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n";
@@ -301,8 +302,7 @@ static void client_error(lode__conn_t* c, const lode_error_t* e,
     lode__conn_destroy(c, e);
 }
 
-static void parse_error(lode__conn_t* c, int code, const char* buf,
-                        size_t at) {
+static void parse_error(lode__conn_t* c, int code, const char* buf, size_t at) {
   lode_http_parser_t* p = &c->slot->parser;
   lode_error_t e;
   lode_error_init(&e, code);
@@ -475,7 +475,7 @@ static int on_head(lode__conn_t* c, const char* head_end) {
   if (c->flags & LODE__CONN_KA_TIMEOUT) {
     c->flags &= ~LODE__CONN_KA_TIMEOUT;
     if (srv->timeout == 0)
-      lode__idle_stop_lazily(&c->idle);  /* the next finish restarts it */
+      lode__idle_stop_lazily(&c->idle); /* the next finish restarts it */
     else
       lode__conn_set_timeout(c, srv->timeout);
   }
@@ -564,9 +564,9 @@ static void on_complete(lode__conn_t* c) {
 }
 
 static int stop_flags(const lode__conn_t* c) {
-  return (c->flags & (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT |
-                      LODE__CONN_DESTROYED | LODE__CONN_ERRORED |
-                      LODE__CONN_DETACHED | LODE__CONN_CLOSED)) != 0;
+  return (c->flags &
+          (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT | LODE__CONN_DESTROYED |
+           LODE__CONN_ERRORED | LODE__CONN_DETACHED | LODE__CONN_CLOSED)) != 0;
 }
 
 /* A message's end merged into its last event: delivered now, or when
@@ -594,8 +594,7 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
       lode__conn_destroy(c, NULL);
       break;
     }
-    if (off < len && c->incoming == NULL &&
-        !(c->flags & LODE__CONN_IN_HEAD)) {
+    if (off < len && c->incoming == NULL && !(c->flags & LODE__CONN_IN_HEAD)) {
       c->flags = (c->flags & ~LODE__CONN_FRESH) | LODE__CONN_IN_HEAD;
       c->msg_start = uv_now(c->srv->loop);
     }
@@ -617,8 +616,7 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
         c->flags |= LODE__CONN_BODY_WAIT;
     } else if (ev.type == LODE_HTTP_EV_TRAILERS) {
       if (c->incoming != NULL)
-        lode__incoming_set_trailers(c->incoming, ev.trailers,
-                                    ev.num_trailers);
+        lode__incoming_set_trailers(c->incoming, ev.trailers, ev.num_trailers);
     } else if (ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE) {
       on_complete(c);
     } else if (ev.type == LODE_HTTP_EV_UPGRADE) {
@@ -628,22 +626,22 @@ static size_t conn_parse(lode__conn_t* c, const char* buf, size_t len) {
     if (ev.complete) {
       merged_end(c);
       if (off == len)
-        break;  /* a merged end leaves nothing to report */
+        break; /* a merged end leaves nothing to report */
     }
   }
   return off;
 }
 
 static void after_parse(lode__conn_t* c) {
-  if (c->flags & (LODE__CONN_CLOSED | LODE__CONN_DESTROYED |
-                  LODE__CONN_DETACHED))
+  if (c->flags &
+      (LODE__CONN_CLOSED | LODE__CONN_DESTROYED | LODE__CONN_DETACHED))
     return;
   if (c->slot != NULL && c->incoming == NULL && c->in.len == 0 &&
       !(c->flags & LODE__CONN_IN_HEAD) &&
       lode_http_parser_should_keep_alive(&c->slot->parser))
     give_slot(c);
   if (c->in.len == 0 && c->in.cap > 0)
-    lode__buf_free(&c->in);  /* an idle connection keeps no buffer */
+    lode__buf_free(&c->in); /* an idle connection keeps no buffer */
   update_stream_flow(c);
 }
 
@@ -797,8 +795,8 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   size_t used = conn_parse(c, data.base, data.len);
   c->flags &= ~LODE__CONN_PARSING;
   parse_uncork(c);
-  if (used < data.len && !(c->flags & (LODE__CONN_DETACHED |
-                                       LODE__CONN_CLOSED))) {
+  if (used < data.len &&
+      !(c->flags & (LODE__CONN_DETACHED | LODE__CONN_CLOSED))) {
     if (lode__buf_append(&c->in, data.base + used, data.len - used) != 0)
       lode__conn_destroy(c, NULL);
   }
@@ -892,7 +890,7 @@ int lode_http_server_serve(lode_http_server_t* srv, lode_stream_t* s) {
   }
   c->srv = srv;
   c->stream = s;
-  c->refs = 1;  /* released when the connection has gone */
+  c->refs = 1; /* released when the connection has gone */
   srv->nalive++;
   lode_stream_hold(s);
   c->next = srv->conns;
@@ -921,8 +919,7 @@ void lode__server_check_connections(lode_http_server_t* srv) {
     if (c->msg_start != 0 && !(c->flags & LODE__CONN_ERRORED)) {
       uint64_t age = now - c->msg_start;
       if ((c->flags & (LODE__CONN_IN_HEAD | LODE__CONN_FRESH)) &&
-          srv->headers_timeout &&
-          age > srv->headers_timeout)
+          srv->headers_timeout && age > srv->headers_timeout)
         expired = 1;
       else if (srv->request_timeout && age > srv->request_timeout)
         expired = 1;

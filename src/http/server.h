@@ -24,10 +24,10 @@ typedef struct lode__parser_slot_s {
 } lode__parser_slot_t;
 
 struct lode__response_s {
-  lode_http_outgoing_t out;      /* first: a response is an outgoing */
+  lode_http_outgoing_t out; /* first: a response is an outgoing */
   lode__conn_t* conn;
   lode_http_incoming_t* req;
-  lode__response_t* next;        /* the connection's response queue */
+  lode__response_t* next; /* the connection's response queue */
   const char* status_message;
   int expect_continue;
   int sent100;
@@ -36,9 +36,9 @@ struct lode__response_s {
 
 enum {
   LODE__CONN_PARSING = 1 << 0,
-  LODE__CONN_PAUSED = 1 << 1,     /* responses piled up (socket._paused) */
-  LODE__CONN_IN_HEAD = 1 << 2,    /* a message has begun, head not done */
-  LODE__CONN_ERRORED = 1 << 3,    /* a client error stopped parsing */
+  LODE__CONN_PAUSED = 1 << 1,  /* responses piled up (socket._paused) */
+  LODE__CONN_IN_HEAD = 1 << 2, /* a message has begun, head not done */
+  LODE__CONN_ERRORED = 1 << 3, /* a client error stopped parsing */
   LODE__CONN_DESTROYED = 1 << 4,
   LODE__CONN_ENDED = 1 << 5,      /* we ended our side */
   LODE__CONN_DETACHED = 1 << 6,   /* upgraded: the stream is the user's */
@@ -52,26 +52,26 @@ struct lode__conn_s {
   lode__conn_t* prev;
   lode__conn_t* next;
   lode__parser_slot_t* slot;
-  lode__buf_t in;                /* input not consumed yet */
-  lode_slice_t last_read;        /* this read's bytes (rawPacket) */
-  size_t last_read_at;           /* where they start in the input */
+  lode__buf_t in;                  /* input not consumed yet */
+  lode_slice_t last_read;          /* this read's bytes (rawPacket) */
+  size_t last_read_at;             /* where they start in the input */
   lode_http_incoming_t* incoming;  /* whose body is being parsed */
   lode_http_incoming_t* upgrading; /* an accepted Upgrade or CONNECT */
-  lode__response_t* res_head;    /* the attached response */
+  lode__response_t* res_head;      /* the attached response */
   lode__response_t* res_tail;
-  size_t nres;                   /* responses not finished */
-  size_t held;                   /* bytes held by unattached responses */
-  uint64_t msg_start;            /* loop ms when the message began */
+  size_t nres;        /* responses not finished */
+  size_t held;        /* bytes held by unattached responses */
+  uint64_t msg_start; /* loop ms when the message began */
   unsigned requests;
   uint32_t flags;
   unsigned refs;
-  lode__tick_t end_tick;         /* the peer's FIN, acted on later */
-  lode__idle_t idle;             /* the socket timeout (core/loop.h) */
+  lode__tick_t end_tick; /* the peer's FIN, acted on later */
+  lode__idle_t idle;     /* the socket timeout (core/loop.h) */
 };
 
 struct lode_http_server_s {
   uv_loop_t* loop;
-  lode__loop_t* lp;              /* held: later queue and idle timers */
+  lode__loop_t* lp; /* held: later queue and idle timers */
   const lode_http_server_events_t* ev;
   void* data;
   lode_server_t* net;
@@ -83,14 +83,14 @@ struct lode_http_server_s {
   int net_closed;
   int freed;
   int close_status;
-  unsigned nalive;               /* connection objects not yet freed */
+  unsigned nalive; /* connection objects not yet freed */
   int listening;
   int check_running;
   void (*close_cb)(lode_http_server_t* srv, int status, void* arg);
   void* close_arg;
-  lode_http_server_cb listen_cb;   /* listen()'s callback, until it runs */
+  lode_http_server_cb listen_cb; /* listen()'s callback, until it runs */
   void* listen_arg;
-  lode_stream_cb timeout_cb;   /* setTimeout's callback */
+  lode_stream_cb timeout_cb; /* setTimeout's callback */
   void* timeout_arg;
   uint64_t headers_timeout;
   uint64_t request_timeout;
@@ -108,7 +108,7 @@ struct lode_http_server_s {
   int no_delay;
   int keep_alive;
   unsigned keep_alive_delay;
-  const char** unique;           /* lowercase, NULL-terminated */
+  const char** unique; /* lowercase, NULL-terminated */
   lode__date_cache_t date;
   lode__parser_slot_t* free_slots;
   size_t nfree_slots;
@@ -116,7 +116,7 @@ struct lode_http_server_s {
   lode__response_t* free_res;
   size_t nfree_reqs;
   size_t nfree_res;
-  unsigned handles;              /* open uv handles (the check timer) */
+  unsigned handles; /* open uv handles (the check timer) */
   /* The write batch of the connection being parsed (one at a time). */
   lode__conn_t* batch_owner;
   lode__buf_t batch;
@@ -133,8 +133,7 @@ void lode__conn_destroy(lode__conn_t* c, const lode_error_t* err);
  * disables) and starts it from now. A connection that has gone arms
  * none. */
 static inline void lode__conn_set_timeout(lode__conn_t* c, uint64_t ms) {
-  lode__idle_set(c->srv->lp, &c->idle,
-                 (c->flags & LODE__CONN_CLOSED) ? 0 : ms);
+  lode__idle_set(c->srv->lp, &c->idle, (c->flags & LODE__CONN_CLOSED) ? 0 : ms);
 }
 void lode__conn_hold(lode__conn_t* c);
 void lode__conn_release(lode__conn_t* c);

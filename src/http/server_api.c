@@ -183,7 +183,8 @@ static int ensure_net(lode_http_server_t* srv) {
     return LODE_ERR_SERVER_NOT_RUNNING;
   if (srv->net != NULL)
     return 0;
-  lode_server_opts_t o = { .allow_half_open = 1, .no_delay = srv->no_delay,
+  lode_server_opts_t o = { .allow_half_open = 1,
+                           .no_delay = srv->no_delay,
                            .high_water_mark = srv->hwm };
   int r = lode_net_create_server(srv->loop, &o, &net_events, &srv->net);
   if (r != 0)
@@ -202,8 +203,7 @@ static void listen_done(lode_server_t* net, int status, void* arg) {
 }
 
 static int listen_with(lode_http_server_t* srv, const lode_listen_opts_t* lo,
-                       int fd, int backlog, lode_http_server_cb cb,
-                       void* arg) {
+                       int fd, int backlog, lode_http_server_cb cb, void* arg) {
   int r = ensure_net(srv);
   if (r != 0)
     return r;
@@ -285,7 +285,7 @@ int lode_http_server_close(lode_http_server_t* srv,
   srv->close_cb = cb;
   srv->close_arg = arg;
   srv->close_status = srv->listening ? 0 : LODE_ERR_SERVER_NOT_RUNNING;
-  srv->listening = 0;  /* Node: server.listening is false once closing */
+  srv->listening = 0; /* Node: server.listening is false once closing */
   lode_http_server_close_idle_connections(srv);
   uv_timer_stop(&srv->check_timer);
   uv_close((uv_handle_t*) &srv->check_timer, check_closed);

@@ -65,7 +65,7 @@ static int in_set(unsigned char c, int set) {
     case SET_PATH:
       return c == ' ' || c == '"' || c == '#' || c == '<' || c == '>' ||
              c == '?' || c == '`' || c == '{' || c == '}';
-    default:  /* userinfo */
+    default: /* userinfo */
       return in_set(c, SET_PATH) || c == '/' || c == ':' || c == ';' ||
              c == '=' || c == '@' || (c >= '[' && c <= '^') || c == '|';
   }
@@ -87,9 +87,9 @@ static void sb_enc(sbuf_t* b, const char* s, size_t n, int set) {
 static int sb_decode(sbuf_t* b, const char* s, size_t n) {
   int bad = 0;
   for (size_t i = 0; i < n; i++)
-    bad |= s[i] == '%' && (i + 2 >= n ||
-                           lode__hexval((unsigned char) s[i + 1]) < 0 ||
-                           lode__hexval((unsigned char) s[i + 2]) < 0);
+    bad |= s[i] == '%' &&
+           (i + 2 >= n || lode__hexval((unsigned char) s[i + 1]) < 0 ||
+            lode__hexval((unsigned char) s[i + 2]) < 0);
   size_t at = b->len;
   sb_puts(b, s, n);
   if (!b->oom && n > 0) {
@@ -157,8 +157,11 @@ static int default_port_n(const char* s, size_t n) {
   static const struct {
     const char* name;
     int port;
-  } special[] = { { "http", 80 }, { "https", 443 }, { "ws", 80 },
-                  { "wss", 443 }, { "ftp", 21 } };
+  } special[] = { { "http", 80 },
+                  { "https", 443 },
+                  { "ws", 80 },
+                  { "wss", 443 },
+                  { "ftp", 21 } };
   for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
     if (strlen(special[i].name) == n && memcmp(special[i].name, s, n) == 0)
       return special[i].port;
@@ -170,8 +173,8 @@ static int default_port(const char* scheme) {
 }
 
 static int is_dot(const char* s, size_t n) {
-  return (n == 1 && s[0] == '.') || (n == 3 && s[0] == '%' && s[1] == '2' &&
-                                     (s[2] | 0x20) == 'e');
+  return (n == 1 && s[0] == '.') ||
+         (n == 3 && s[0] == '%' && s[1] == '2' && (s[2] | 0x20) == 'e');
 }
 
 static int is_dotdot(const char* s, size_t n) {
@@ -348,8 +351,8 @@ static int parse_special(sbuf_t* b, parts_t* pt, const char* s, size_t n,
     return -1;
   pt->host_n = b->len - pt->host;
   pt->portnum = -1;
-  if (hend < end && parse_port(b, pt, s + hend + 1, end - hend - 1,
-                               scheme) != 0)
+  if (hend < end &&
+      parse_port(b, pt, s + hend + 1, end - hend - 1, scheme) != 0)
     return -1;
   parse_rest(b, pt, s + end, n - end);
   return b->oom ? UV_ENOMEM : 0;
@@ -369,8 +372,7 @@ static size_t scheme_len(const char* s, size_t n) {
   return i < n && s[i] == ':' ? i : 0;
 }
 
-static void piece(sbuf_t* st, size_t* off, int* k, const char* s,
-                  size_t n) {
+static void piece(sbuf_t* st, size_t* off, int* k, const char* s, size_t n) {
   off[(*k)++] = st->len;
   sb_puts(st, s, n);
   sb_putc(st, '\0');
@@ -387,20 +389,20 @@ static int finish(lode_http_url_t* out, const sbuf_t* b, const parts_t* pt,
   int bracket = special && pt->host_n > 0 && s[pt->host] == '[';
   if (!special)
     hn = 0;
-  piece(&st, off, &k, s, b->len);                           /* href */
-  piece(&st, off, &k, s, pt->scheme + 1);                   /* protocol */
+  piece(&st, off, &k, s, b->len);         /* href */
+  piece(&st, off, &k, s, pt->scheme + 1); /* protocol */
   piece(&st, off, &k, s + pt->user, pt->user_n);
   piece(&st, off, &k, s + pt->pass, pt->pass_n);
-  piece(&st, off, &k, s + pt->host, hn);                    /* host */
-  piece(&st, off, &k, s + pt->host, pt->host_n);            /* hostname */
+  piece(&st, off, &k, s + pt->host, hn);         /* host */
+  piece(&st, off, &k, s + pt->host, pt->host_n); /* hostname */
   piece(&st, off, &k, s + pt->port, pt->port_n);
-  piece(&st, off, &k, s + pt->path, pt->path_n);            /* pathname */
+  piece(&st, off, &k, s + pt->path, pt->path_n); /* pathname */
   piece(&st, off, &k, s + pt->search, pt->search_n);
   piece(&st, off, &k, s + pt->hash, pt->hash_n);
-  piece(&st, off, &k, s + pt->path, pt->path_n + pt->search_n);  /* path */
+  piece(&st, off, &k, s + pt->path, pt->path_n + pt->search_n); /* path */
   piece(&st, off, &k, s + pt->host + bracket,
-        pt->host_n - 2 * (size_t) bracket);                 /* host_bare */
-  off[k++] = st.len;                                        /* auth */
+        pt->host_n - 2 * (size_t) bracket); /* host_bare */
+  off[k++] = st.len;                        /* auth */
   int bad = 0;
   if (pt->user_n + pt->pass_n > 0) {
     bad |= sb_decode(&st, s + pt->user, pt->user_n);
@@ -412,10 +414,11 @@ static int finish(lode_http_url_t* out, const sbuf_t* b, const parts_t* pt,
     free(st.p);
     return bad ? LODE_ERR_INVALID_URL : UV_ENOMEM;
   }
-  const char** f[] = { &out->href, &out->protocol, &out->username,
-                       &out->password, &out->host, &out->hostname,
-                       &out->port, &out->pathname, &out->search, &out->hash,
-                       &out->path, &out->host_bare, &out->auth };
+  const char** f[] = { &out->href,     &out->protocol, &out->username,
+                       &out->password, &out->host,     &out->hostname,
+                       &out->port,     &out->pathname, &out->search,
+                       &out->hash,     &out->path,     &out->host_bare,
+                       &out->auth };
   for (int i = 0; i < k; i++)
     *f[i] = st.p + off[i];
   if (out->auth[0] == '\0')
@@ -493,7 +496,7 @@ static char* join(const lode_http_url_t* b, const char* rel) {
     keep = query;
   } else if (rel[0] == '#') {
     keep = frag;
-  } else {  /* a path relative to the base's directory */
+  } else { /* a path relative to the base's directory */
     keep = query;
     while (lead[keep - 1] != '/')
       keep--;
@@ -524,8 +527,7 @@ static char* resolve(const char* input, const lode_http_url_t* b, int* rc) {
   if (sl > 0) {
     /* An input with its own scheme ignores the base, unless the scheme is
      * the base's special one and no "//" follows ("http:x", "http:/x"). */
-    int same = base_special && sl == bl &&
-               strncasecmp(s, b->protocol, sl) == 0;
+    int same = base_special && sl == bl && strncasecmp(s, b->protocol, sl) == 0;
     if (!same || (s[sl + 1] == '/' && s[sl + 2] == '/')) {
       free(s);
       return NULL;

@@ -12,7 +12,7 @@
 #include "lode/url.h"
 
 typedef struct {
-  char* s;  /* UTF-8, NUL-terminated, may hold NULs before n */
+  char* s; /* UTF-8, NUL-terminated, may hold NULs before n */
   size_t n;
 } text_t;
 
@@ -23,7 +23,7 @@ typedef struct {
 struct lode_url_search_params_s {
   pair_t* v;
   size_t n, cap;
-  char* str;  /* toString()'s cache, dropped by every change */
+  char* str; /* toString()'s cache, dropped by every change */
 };
 
 /* Bytes to the string Node would hold: UTF-8 with U+FFFD for each
@@ -130,10 +130,9 @@ size_t lode_url_search_params_size(const lode_url_search_params_t* p) {
   return p->n;
 }
 
-int lode_url_search_params_entry(const lode_url_search_params_t* p,
-                                 size_t i, const char** name,
-                                 size_t* name_len, const char** value,
-                                 size_t* value_len) {
+int lode_url_search_params_entry(const lode_url_search_params_t* p, size_t i,
+                                 const char** name, size_t* name_len,
+                                 const char** value, size_t* value_len) {
   if (i >= p->n)
     return UV_EINVAL;
   const pair_t* pr = &p->v[i];
@@ -190,8 +189,8 @@ int lode_url_search_params_has(const lode_url_search_params_t* p,
   return 0;
 }
 
-int lode_url_search_params_append(lode_url_search_params_t* p,
-                                  const char* name, const char* value) {
+int lode_url_search_params_append(lode_url_search_params_t* p, const char* name,
+                                  const char* value) {
   if (p == NULL || name == NULL || value == NULL)
     return UV_EINVAL;
   pair_t pr = { { NULL, 0 }, { NULL, 0 } };
@@ -227,8 +226,8 @@ int lode_url_search_params_set(lode_url_search_params_t* p, const char* name,
   if (to_text(name, strlen(name), &t) != 0)
     return UV_ENOMEM;
   size_t i = 0;
-  while (i < p->n && !(p->v[i].name.n == t.n &&
-                       memcmp(p->v[i].name.s, t.s, t.n) == 0))
+  while (i < p->n &&
+         !(p->v[i].name.n == t.n && memcmp(p->v[i].name.s, t.s, t.n) == 0))
     i++;
   free(t.s);
   if (i == p->n)
@@ -271,7 +270,7 @@ static int cmp_names(const text_t* a, const text_t* b) {
     uint32_t uy = cy >= 0x10000 ? 0xD800 + ((cy - 0x10000) >> 10) : cy;
     if (ux != uy)
       return ux < uy ? -1 : 1;
-    return cx < cy ? -1 : 1;  /* same high surrogate: the low one decides */
+    return cx < cy ? -1 : 1; /* same high surrogate: the low one decides */
   }
   return (i < a->n) - (j < b->n);
 }
@@ -311,9 +310,9 @@ static size_t form_encode(const text_t* t, char* out) {
   size_t o = 0;
   for (size_t i = 0; i < t->n; i++) {
     unsigned char c = (unsigned char) t->s[i];
-    int plain = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
-                (c | 0x20) <= 'z') || c == '*' || c == '-' || c == '.' ||
-                c == '_';
+    int plain = (c >= '0' && c <= '9') ||
+                ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '*' ||
+                c == '-' || c == '.' || c == '_';
     if (plain || c == ' ') {
       if (out != NULL)
         out[o] = c == ' ' ? '+' : (char) c;

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-typedef uint64_t pos_t;  /* bit p: "the match may stand at position p" */
+typedef uint64_t pos_t; /* bit p: "the match may stand at position p" */
 
 typedef struct {
   const char* s;
@@ -104,7 +104,7 @@ static pos_t v6tail(text_t t, pos_t at, int k) {
     return v4str(t, at) | colon_segs(t, at, 1, 1) | end;
   if (k == 5)
     return v4str(t, lit(t, at, ':')) | colon_segs(t, at, 1, 2) | end;
-  int more = 5 - k;  /* k = 4: {0,1}; k = 1: {0,4}; k = 0 (after ':'): {0,5} */
+  int more = 5 - k; /* k = 4: {0,1}; k = 1: {0,4}; k = 0 (after ':'): {0,5} */
   if (k == 0)
     more = 5;
   return v4str(t, lit(t, colon_segs(t, at, 0, more), ':')) |

@@ -31,10 +31,10 @@ int lode__socket_address_from(lode_socket_address_t* sa,
 /* What the URL standard's host parser found. */
 enum { LODE__HOST_DOMAIN, LODE__HOST_IPV4, LODE__HOST_IPV6 };
 typedef struct lode__url_host_s {
-  int kind;          /* LODE__HOST_* */
-  uint32_t ipv4;     /* IPV4: the address, host order */
-  uint16_t ipv6[8];  /* IPV6: the eight pieces */
-  size_t n;          /* DOMAIN and IPV4: length of the decoded text */
+  int kind;         /* LODE__HOST_* */
+  uint32_t ipv4;    /* IPV4: the address, host order */
+  uint16_t ipv6[8]; /* IPV6: the eight pieces */
+  size_t n;         /* DOMAIN and IPV4: length of the decoded text */
 } lode__url_host_t;
 
 /* The URL standard's host parser for special URLs, shared by

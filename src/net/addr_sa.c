@@ -219,8 +219,8 @@ static int ipv4_parse(span_t h, uint32_t* out) {
 }
 
 /* The URL standard's IPv6 parser, into 8 pieces. */
-static int ipv6_embedded_v4(const char* s, size_t n, size_t* p,
-                            uint16_t* a, int* piece) {
+static int ipv6_embedded_v4(const char* s, size_t n, size_t* p, uint16_t* a,
+                            int* piece) {
   int seen = 0;
   while (*p < n) {
     int v = -1;
@@ -312,8 +312,7 @@ int lode__url_host_parse(char* s, size_t n, lode__url_host_t* out) {
   memset(out, 0, sizeof(*out));
   if (n > 0 && s[0] == '[') {
     out->kind = LODE__HOST_IPV6;
-    return s[n - 1] == ']' && ipv6_parse(s + 1, n - 2, out->ipv6) == 0 ? 0
-                                                                        : -1;
+    return s[n - 1] == ']' && ipv6_parse(s + 1, n - 2, out->ipv6) == 0 ? 0 : -1;
   }
   span_t h = { s, lode__percent_decode(s, n, s, 0) };
   if (h.n == 0)

@@ -16,7 +16,7 @@ typedef struct attempt_s {
   uv_connect_t req;
   lode__autoselect_t* he;
   size_t index;
-  int abandoned;  /* timed out or cancelled: its result no longer counts */
+  int abandoned; /* timed out or cancelled: its result no longer counts */
 } attempt_t;
 
 struct lode__autoselect_s {
@@ -33,8 +33,8 @@ struct lode__autoselect_s {
   attempt_t* live;
   lode_error_t* errors;
   size_t nerrors;
-  int finished;        /* cancelled or on_done called */
-  unsigned handles;    /* open handles (timer included) */
+  int finished;     /* cancelled or on_done called */
+  unsigned handles; /* open handles (timer included) */
 };
 
 int lode__autoselect_order(const lode__he_addr_t* in, size_t n,
@@ -176,7 +176,7 @@ static void on_connect(uv_connect_t* req, int status) {
   attempt_t* a = req->data;
   lode__autoselect_t* he = a->he;
   if (a->abandoned || he->finished)
-    return;  /* timed out, or the owner gave up: the handle is closing */
+    return; /* timed out, or the owner gave up: the handle is closing */
   uv_timer_stop(&he->timer);
   const lode__he_addr_t* addr = &he->addrs[a->index];
   if (status == 0) {
@@ -251,11 +251,10 @@ static int start_attempt(lode__autoselect_t* he, size_t i) {
   const lode__he_addr_t* addr = &he->addrs[i];
   lode_error_t e;
   if (he->bl != NULL &&
-      lode_block_list_check(he->bl, addr->ip, addr->family == 6 ? "ipv6"
-                                                                : "ipv4")) {
+      lode_block_list_check(he->bl, addr->ip,
+                            addr->family == 6 ? "ipv6" : "ipv4")) {
     lode_error_init(&e, LODE_ERR_IP_BLOCKED);
-    lode_error_set_message(&e, "IP(%s) is blocked by net.BlockList",
-                           addr->ip);
+    lode_error_set_message(&e, "IP(%s) is blocked by net.BlockList", addr->ip);
     attempt_failed(he, addr, &e, 1);
     return -1;
   }
@@ -284,11 +283,10 @@ static int start_attempt(lode__autoselect_t* he, size_t i) {
   note_attempted(he, addr);
   struct sockaddr_storage ss;
   int rc = addr->family == 4
-      ? uv_ip4_addr(addr->ip, he->port, (struct sockaddr_in*) &ss)
-      : uv_ip6_addr(addr->ip, he->port, (struct sockaddr_in6*) &ss);
+               ? uv_ip4_addr(addr->ip, he->port, (struct sockaddr_in*) &ss)
+               : uv_ip6_addr(addr->ip, he->port, (struct sockaddr_in6*) &ss);
   if (rc == 0)
-    rc = uv_tcp_connect(&a->req, &a->tcp, (struct sockaddr*) &ss,
-                        on_connect);
+    rc = uv_tcp_connect(&a->req, &a->tcp, (struct sockaddr*) &ss, on_connect);
   if (rc != 0) {
     close_attempt(a);
     lode_error_init_sys(&e, rc, "connect", addr->ip, he->port);
@@ -314,8 +312,7 @@ static void next_attempt(lode__autoselect_t* he) {
 int lode__autoselect_start(uv_loop_t* loop, const lode__autoselect_opts_t* o,
                            const lode__autoselect_cbs_t* cbs, void* owner,
                            lode__autoselect_t** out) {
-  if (loop == NULL || o == NULL || cbs == NULL || out == NULL ||
-      o->naddrs == 0)
+  if (loop == NULL || o == NULL || cbs == NULL || out == NULL || o->naddrs == 0)
     return UV_EINVAL;
   lode__autoselect_t* he = calloc(1, sizeof(*he));
   if (he == NULL)

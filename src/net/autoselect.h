@@ -21,7 +21,7 @@
 
 typedef struct {
   char ip[46];
-  int family;  /* 4 or 6 */
+  int family; /* 4 or 6 */
 } lode__he_addr_t;
 
 typedef struct lode__autoselect_s lode__autoselect_t;
@@ -31,10 +31,9 @@ typedef struct lode__autoselect_s lode__autoselect_t;
  * stops at once. NULL slots are skipped. */
 typedef struct {
   void (*on_attempt)(void* owner, const char* ip, int port, int family);
-  void (*on_attempt_failed)(void* owner, const char* ip, int port,
-                            int family, const lode_error_t* err);
-  void (*on_attempt_timeout)(void* owner, const char* ip, int port,
-                             int family);
+  void (*on_attempt_failed)(void* owner, const char* ip, int port, int family,
+                            const lode_error_t* err);
+  void (*on_attempt_timeout)(void* owner, const char* ip, int port, int family);
   /* Last call, exactly once unless cancelled first. Success: `fd` is a
    * connected TCP descriptor the owner now owns (uv_tcp_open it), `err`
    * NULL. Failure: fd -1 and err is Node's AggregateError (code and name of
@@ -45,12 +44,12 @@ typedef struct {
 } lode__autoselect_cbs_t;
 
 typedef struct {
-  const lode__he_addr_t* addrs;   /* in attempt order; copied */
+  const lode__he_addr_t* addrs; /* in attempt order; copied */
   size_t naddrs;
   int port;
-  unsigned attempt_timeout;       /* ms; values under 10 become 10 */
-  int local_port;                 /* 0: none; else bind 0.0.0.0 / :: */
-  const lode_block_list_t* block_list;  /* may be NULL; referenced */
+  unsigned attempt_timeout;            /* ms; values under 10 become 10 */
+  int local_port;                      /* 0: none; else bind 0.0.0.0 / :: */
+  const lode_block_list_t* block_list; /* may be NULL; referenced */
   /* Node's autoSelectFamilyAttemptedAddresses: the engine keeps
    * *attempted (malloc'd, "ip:port" joined by ',') up to date until
    * on_done or cancel; the owner frees it. */

@@ -24,16 +24,16 @@
 #include <string.h>
 #include <uv.h>
 
-#define BLOCK_LIST_MAGIC 0x6c6f6462u  /* "lodb" */
+#define BLOCK_LIST_MAGIC 0x6c6f6462u /* "lodb" */
 
 enum { RULE_ADDRESS, RULE_RANGE, RULE_SUBNET };
 
 typedef struct {
   uint8_t kind;
   uint8_t prefix;
-  uint8_t v6a, v6b;   /* families of a and b */
-  uint8_t a[16];      /* address, range start, or network */
-  uint8_t b[16];      /* range end */
+  uint8_t v6a, v6b; /* families of a and b */
+  uint8_t a[16];    /* address, range start, or network */
+  uint8_t b[16];    /* range end */
 } rule_t;
 
 struct lode_block_list_s {
@@ -85,8 +85,8 @@ int lode_block_list_is_block_list(const void* value) {
 
 /* ---- values ------------------------------------------------------------ */
 
-static const uint8_t mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-                                           0, 0, 0xff, 0xff };
+static const uint8_t mapped_prefix[12] = { 0, 0, 0, 0, 0,    0,
+                                           0, 0, 0, 0, 0xff, 0xff };
 
 /* The 16 bytes of a sockaddr (IPv4 as ::ffff:a.b.c.d); returns 1 for v6. */
 static int to_bytes(const lode_socket_address_t* sa, uint8_t out[16]) {
@@ -132,8 +132,8 @@ static int push_rule(lode_block_list_t* bl, const rule_t* r) {
 }
 
 /* Records the rule and what it adds to each set, all or nothing. */
-static int add_rule(lode_block_list_t* bl, const rule_t* r,
-                    lode__span_t s4, int in4, lode__span_t s6, int in6) {
+static int add_rule(lode_block_list_t* bl, const rule_t* r, lode__span_t s4,
+                    int in4, lode__span_t s6, int in6) {
   uv_mutex_lock(&bl->lock);
   int rc = lode__iset_reserve(&bl->v4set, 1);
   if (rc == 0)
@@ -185,8 +185,7 @@ int lode_block_list_add_range_sa(lode_block_list_t* bl,
   int ordered = lode__u128_cmp(s.lo, s.hi) <= 0;
   if (comparable && !ordered)
     return LODE_ERR_INVALID_ARG_VALUE;
-  int in4 = ordered && (!r.v6a || is_mapped(r.a)) &&
-            (!r.v6b || is_mapped(r.b));
+  int in4 = ordered && (!r.v6a || is_mapped(r.a)) && (!r.v6b || is_mapped(r.b));
   lode__span_t s6 = s;
   int in6 = ordered && (same ? 1 : clip_to_mapped(&s6));
   return add_rule(bl, &r, s, in4, s6, in6);

@@ -11,13 +11,13 @@ typedef struct {
 } lode__u128_t;
 
 typedef struct {
-  lode__u128_t lo, hi;  /* inclusive */
+  lode__u128_t lo, hi; /* inclusive */
 } lode__span_t;
 
 typedef struct {
-  lode__span_t* v;        /* sorted, disjoint, not adjacent */
+  lode__span_t* v; /* sorted, disjoint, not adjacent */
   size_t n, cap;
-  lode__span_t* pending;  /* added since the last lookup, unsorted */
+  lode__span_t* pending; /* added since the last lookup, unsorted */
   size_t npending, cappending;
 } lode__iset_t;
 

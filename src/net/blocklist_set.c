@@ -73,7 +73,7 @@ static int merge_pending(lode__iset_t* set) {
   size_t i = 0, j = 0, n = 0;
   while (i < set->n || j < set->npending) {
     int take_old = j == set->npending ||
-        (i < set->n && span_cmp(&set->v[i], &set->pending[j]) <= 0);
+                   (i < set->n && span_cmp(&set->v[i], &set->pending[j]) <= 0);
     append(out, &n, take_old ? set->v[i++] : set->pending[j++]);
   }
   free(set->v);

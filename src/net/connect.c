@@ -30,9 +30,9 @@ typedef struct lode__connect_s {
   size_t path_len;
   lode_lookup_fn lookup_fn;
   void* lookup_arg;
-  int autoselect;              /* ask for every address */
+  int autoselect; /* ask for every address */
   unsigned attempt_timeout;
-  lode__autoselect_t* he;      /* happy eyeballs running */
+  lode__autoselect_t* he; /* happy eyeballs running */
   lode_block_list_t* block_list;
   char ip[64];
 } lode__connect_t;
@@ -40,19 +40,22 @@ typedef struct lode__connect_s {
 #define MAX_ADDRS 64
 
 struct lode_lookup_s {
-  lode__connect_t* c;   /* NULL once the socket gave up on it */
+  lode__connect_t* c; /* NULL once the socket gave up on it */
   lode_socket_t* s;
 };
 
 static void conn_free(lode__connect_t* c) {
-  if (c->block_list != NULL) lode_block_list_release(c->block_list);
+  if (c->block_list != NULL)
+    lode_block_list_release(c->block_list);
   free(c->host);
   free(c->local_address);
   free(c->path);
   free(c);
 }
 
-static char* dup_str(const char* p) { return p ? strdup(p) : NULL; }
+static char* dup_str(const char* p) {
+  return p ? strdup(p) : NULL;
+}
 
 /* ---- Abort signal ----------------------------------------------------- */
 
@@ -69,11 +72,12 @@ static void on_abort(lode_abort_listener_t* l, lode_abort_signal_t* sig) {
 }
 
 static void watch_signal(lode_socket_t* s, lode_abort_signal_t* sig) {
-  if (sig == NULL) return;
+  if (sig == NULL)
+    return;
   if (lode_abort_signal_aborted(sig)) {
     lode_error_t e;
     abort_error(&e);
-    lode_socket_destroy(s, &e);  /* the events still come asynchronously */
+    lode_socket_destroy(s, &e); /* the events still come asynchronously */
     return;
   }
   s->signal = sig;
@@ -90,7 +94,8 @@ static int open_fd(uv_loop_t* loop, const lode_socket_opts_t* o,
     return LODE_ERR_INVALID_FD_TYPE;
   lode_socket_t* s;
   int r = lode__socket_new(loop, type, ev, &s);
-  if (r != 0) return r;
+  if (r != 0)
+    return r;
   r = type == UV_TCP ? uv_tcp_open(&s->h.tcp, o->fd)
                      : uv_pipe_open(&s->h.pipe, o->fd);
   if (r != 0) {
@@ -100,8 +105,10 @@ static int open_fd(uv_loop_t* loop, const lode_socket_opts_t* o,
     lode_socket_destroy(s, NULL);
     return r;
   }
-  if (o->readable < 0) s->flags |= LODE__SK_READ_ENDED;
-  if (o->writable < 0) s->flags |= LODE__SK_WRITE_ENDED;
+  if (o->readable < 0)
+    s->flags |= LODE__SK_READ_ENDED;
+  if (o->writable < 0)
+    s->flags |= LODE__SK_WRITE_ENDED;
   *out = s;
   return 0;
 }
@@ -113,10 +120,14 @@ int lode_socket_create(uv_loop_t* loop, const lode_socket_opts_t* opts,
   lode_socket_t* s;
   int r = o->has_fd ? open_fd(loop, o, ev, &s)
                     : lode__socket_new(loop, UV_UNKNOWN_HANDLE, ev, &s);
-  if (r != 0) return r;
-  if (o->allow_half_open) s->flags |= LODE__SK_HALF_OPEN;
-  if (o->onread != NULL) s->onread = *o->onread;
-  if (o->has_fd) lode__socket_opened(s);
+  if (r != 0)
+    return r;
+  if (o->allow_half_open)
+    s->flags |= LODE__SK_HALF_OPEN;
+  if (o->onread != NULL)
+    s->onread = *o->onread;
+  if (o->has_fd)
+    lode__socket_opened(s);
   watch_signal(s, o->signal);
   *out = s;
   return 0;
@@ -125,8 +136,10 @@ int lode_socket_create(uv_loop_t* loop, const lode_socket_opts_t* opts,
 /* ---- Validation ------------------------------------------------------- */
 
 static int validate(const lode_socket_opts_t* o) {
-  if (o == NULL) return LODE_ERR_MISSING_ARGS;
-  if (o->path != NULL) return 0;
+  if (o == NULL)
+    return LODE_ERR_MISSING_ARGS;
+  if (o->path != NULL)
+    return 0;
   if (o->port <= 0 || o->port > 65535)
     return o->port == 0 ? LODE_ERR_MISSING_ARGS : LODE_ERR_SOCKET_BAD_PORT;
   if (o->family != 0 && o->family != 4 && o->family != 6)
@@ -144,8 +157,10 @@ static int validate(const lode_socket_opts_t* o) {
 
 static int ip_family(const char* host) {
   char tmp[16];
-  if (uv_inet_pton(AF_INET, host, tmp) == 0) return 4;
-  if (uv_inet_pton(AF_INET6, host, tmp) == 0) return 6;
+  if (uv_inet_pton(AF_INET, host, tmp) == 0)
+    return 4;
+  if (uv_inet_pton(AF_INET6, host, tmp) == 0)
+    return 6;
   return 0;
 }
 
@@ -165,13 +180,16 @@ static void connected(lode_socket_t* s) {
   s->conn = NULL;
   if (c != NULL && c->path == NULL && c->ip[0] != '\0')
     lode__socket_set_remote(s, c->ip, c->port);
-  if (c != NULL) conn_free(c);
+  if (c != NULL)
+    conn_free(c);
   lode__socket_opened(s);
   lode__socket_apply_tcp_opts(s);
-  if (DEAD(s)) return;
+  if (DEAD(s))
+    return;
   if (s->ev != NULL && s->ev->on_connect != NULL) {
     s->ev->on_connect(s);
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
   if (s->flags & LODE__SK_RESET) {
     /* resetAndDestroy() while connecting: Node resets from a 'connect'
@@ -183,9 +201,11 @@ static void connected(lode_socket_t* s) {
   s->connect_cb = NULL;
   if (cb != NULL) {
     cb(s, 0, s->connect_arg);
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
-  if (s->ev != NULL && s->ev->on_ready != NULL) s->ev->on_ready(s);
+  if (s->ev != NULL && s->ev->on_ready != NULL)
+    s->ev->on_ready(s);
 }
 
 /* ---- TCP -------------------------------------------------------------- */
@@ -210,13 +230,17 @@ static int make_addr(const char* ip, int port, struct sockaddr_storage* ss) {
 }
 
 static int bind_local(lode__connect_t* c, int family) {
-  if (c->local_address == NULL && c->local_port == 0) return 0;
+  if (c->local_address == NULL && c->local_port == 0)
+    return 0;
   const char* ip = c->local_address;
-  if (ip == NULL) ip = family == 6 ? "::" : "0.0.0.0";
+  if (ip == NULL)
+    ip = family == 6 ? "::" : "0.0.0.0";
   struct sockaddr_storage ss;
   int r = make_addr(ip, c->local_port, &ss);
-  if (r == 0) r = uv_tcp_bind(&c->s->h.tcp, (struct sockaddr*) &ss, 0);
-  if (r != 0) fail_sys(c->s, r, "bind", ip, c->local_port);
+  if (r == 0)
+    r = uv_tcp_bind(&c->s->h.tcp, (struct sockaddr*) &ss, 0);
+  if (r != 0)
+    fail_sys(c->s, r, "bind", ip, c->local_port);
   return r;
 }
 
@@ -239,7 +263,8 @@ static void tcp_connect(lode_socket_t* s) {
     lode_socket_destroy(s, &e);
     return;
   }
-  if (bind_local(c, ss.ss_family == AF_INET6 ? 6 : 4) != 0) return;
+  if (bind_local(c, ss.ss_family == AF_INET6 ? 6 : 4) != 0)
+    return;
   r = uv_tcp_connect(&c->req, &s->h.tcp, (struct sockaddr*) &ss,
                      on_tcp_connect);
   if (r != 0) {
@@ -318,9 +343,13 @@ static void start_autoselect(lode_socket_t* s, const lode__he_addr_t* addrs,
                              size_t n) {
   lode__connect_t* c = s->conn;
   lode__autoselect_opts_t o = {
-    .addrs = addrs, .naddrs = n, .port = c->port,
-    .attempt_timeout = c->attempt_timeout, .local_port = c->local_port,
-    .attempted = &s->attempted, .block_list = c->block_list,
+    .addrs = addrs,
+    .naddrs = n,
+    .port = c->port,
+    .attempt_timeout = c->attempt_timeout,
+    .local_port = c->local_port,
+    .attempted = &s->attempted,
+    .block_list = c->block_list,
   };
   lode__socket_hold(s);
   int r = lode__autoselect_start(s->stream.loop, &o, &he_cbs, s, &c->he);
@@ -337,17 +366,20 @@ static void lookup_results(lode_socket_t* s, int status,
                            const lode__he_addr_t* addrs, size_t n) {
   lode__connect_t* c = s->conn;
   const lode_socket_events_t* ev = s->ev;
-  if (status == 0 && n == 0) status = UV_EAI_NONAME;
+  if (status == 0 && n == 0)
+    status = UV_EAI_NONAME;
   if (status < 0) {
     if (ev != NULL && ev->on_lookup != NULL)
       ev->on_lookup(s, status, NULL, 0, c->host);
-    if (!DEAD(s)) lookup_failed(s, status);
+    if (!DEAD(s))
+      lookup_failed(s, status);
     return;
   }
   for (size_t i = 0; i < n; i++) {
     if (s->ev != NULL && s->ev->on_lookup != NULL)
       s->ev->on_lookup(s, 0, addrs[i].ip, addrs[i].family, c->host);
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
   if (!c->autoselect || n == 1) {
     if (ip_family(addrs[0].ip) == 0) {
@@ -379,11 +411,13 @@ static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
     size_t n = 0;
     for (struct addrinfo* a = res; status == 0 && a != NULL && n < MAX_ADDRS;
          a = a->ai_next) {
-      if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+      if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
+        continue;
       addrs[n].family = a->ai_family == AF_INET6 ? 6 : 4;
       uv_ip_name(a->ai_addr, addrs[n].ip, sizeof(addrs[n].ip));
       n++;
-      if (!c->autoselect) break;   /* dns.lookup: the first result */
+      if (!c->autoselect)
+        break; /* dns.lookup: the first result */
     }
     lookup_results(s, status, addrs, n);
   }
@@ -396,8 +430,9 @@ static void start_gai(lode_socket_t* s) {
   lode__connect_t* c = s->conn;
   struct addrinfo hints;
   memset(&hints, 0, sizeof(hints));
-  hints.ai_family = c->family == 4 ? AF_INET
-                  : c->family == 6 ? AF_INET6 : AF_UNSPEC;
+  hints.ai_family = c->family == 4   ? AF_INET
+                    : c->family == 6 ? AF_INET6
+                                     : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = c->hints;
   int r = uv_getaddrinfo(s->stream.loop, &c->gai, on_gai, c->host, NULL,
@@ -481,8 +516,10 @@ static void pipe_connect(lode_socket_t* s) {
   do
     r = connect(fd, (struct sockaddr*) &sa, len);
   while (r < 0 && errno == EINTR);
-  if (r == 0) r = uv_pipe_open(&s->h.pipe, fd);
-  else r = -errno;
+  if (r == 0)
+    r = uv_pipe_open(&s->h.pipe, fd);
+  else
+    r = -errno;
   if (r != 0) {
     close(fd);
     fail_sys(s, r, "connect", shown, 0);
@@ -495,7 +532,8 @@ static void pipe_connect(lode_socket_t* s) {
 
 void lode__connect_tick(lode_socket_t* s) {
   lode__connect_t* c = s->conn;
-  if (DEAD(s) || c == NULL) return;
+  if (DEAD(s) || c == NULL)
+    return;
   if (c->path != NULL)
     pipe_connect(s);
   else if (c->ip[0] != '\0')
@@ -506,26 +544,31 @@ void lode__connect_tick(lode_socket_t* s) {
 
 void lode__connect_cancel(lode_socket_t* s) {
   lode__connect_t* c = s->conn;
-  if (c == NULL) return;
-  if (c->gai_active) uv_cancel((uv_req_t*) &c->gai);
-  if (c->lookup != NULL) c->lookup->c = NULL;
+  if (c == NULL)
+    return;
+  if (c->gai_active)
+    uv_cancel((uv_req_t*) &c->gai);
+  if (c->lookup != NULL)
+    c->lookup->c = NULL;
   c->lookup = NULL;
   if (c->he != NULL) {
-    lode__autoselect_cancel(c->he);   /* no callback follows */
+    lode__autoselect_cancel(c->he); /* no callback follows */
     c->he = NULL;
     lode__socket_release(s);
   }
 }
 
 void lode__connect_free(lode_socket_t* s) {
-  if (s->conn != NULL) conn_free(s->conn);
+  if (s->conn != NULL)
+    conn_free(s->conn);
   s->conn = NULL;
 }
 
 static lode__connect_t* conn_new(lode_socket_t* s,
                                  const lode_socket_opts_t* o) {
   lode__connect_t* c = calloc(1, sizeof(*c));
-  if (c == NULL) return NULL;
+  if (c == NULL)
+    return NULL;
   c->s = s;
   c->port = o->port;
   c->family = o->family;
@@ -540,9 +583,11 @@ static lode__connect_t* conn_new(lode_socket_t* s,
                ? lode_net_get_default_auto_select_family()
                : o->auto_select_family > 0;
   c->autoselect = as && o->family == 0 && o->local_address == NULL;
-  c->attempt_timeout = o->auto_select_family_attempt_timeout
-      ? o->auto_select_family_attempt_timeout
-      : (unsigned) lode_net_get_default_auto_select_family_attempt_timeout();
+  c->attempt_timeout =
+      o->auto_select_family_attempt_timeout
+          ? o->auto_select_family_attempt_timeout
+          : (unsigned)
+                lode_net_get_default_auto_select_family_attempt_timeout();
   c->host = strdup(o->host ? o->host : "localhost");
   c->local_address = dup_str(o->local_address);
   if (o->path != NULL) {
@@ -562,7 +607,8 @@ static lode__connect_t* conn_new(lode_socket_t* s,
 }
 
 static void init_handle(lode_socket_t* s, int pipe) {
-  if (s->flags & LODE__SK_HAS_HANDLE) return;
+  if (s->flags & LODE__SK_HAS_HANDLE)
+    return;
   if (pipe) {
     uv_pipe_init(s->stream.loop, &s->h.pipe, 0);
     s->flags |= LODE__SK_PIPE;
@@ -571,22 +617,28 @@ static void init_handle(lode_socket_t* s, int pipe) {
   }
   s->h.handle.data = s;
   s->flags |= LODE__SK_HAS_HANDLE;
-  if (s->flags & LODE__SK_UNREF) uv_unref(&s->h.handle);
+  if (s->flags & LODE__SK_UNREF)
+    uv_unref(&s->h.handle);
 }
 
 int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
                         lode_socket_cb cb, void* arg) {
-  if (DEAD(s)) return LODE_ERR_SOCKET_CLOSED;
-  if (s->flags & LODE__SK_CONNECTING) return UV_EALREADY;
-  if (s->flags & LODE__SK_CONNECTED) return UV_EISCONN;
+  if (DEAD(s))
+    return LODE_ERR_SOCKET_CLOSED;
+  if (s->flags & LODE__SK_CONNECTING)
+    return UV_EALREADY;
+  if (s->flags & LODE__SK_CONNECTED)
+    return UV_EISCONN;
   int r = validate(opts);
-  if (r != 0) return r;
+  if (r != 0)
+    return r;
   int pipe = opts->path != NULL;
   if ((s->flags & LODE__SK_HAS_HANDLE) &&
       pipe != ((s->flags & LODE__SK_PIPE) != 0))
     return UV_EINVAL;
   lode__connect_t* c = conn_new(s, opts);
-  if (c == NULL) return UV_ENOMEM;
+  if (c == NULL)
+    return UV_ENOMEM;
   init_handle(s, pipe);
   s->conn = c;
   s->connect_cb = cb;
@@ -594,7 +646,8 @@ int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
   s->flags |= LODE__SK_CONNECTING;
   if (opts->keep_alive)
     lode_socket_set_keep_alive(s, 1, opts->keep_alive_initial_delay);
-  if (opts->no_delay) lode_socket_set_no_delay(s, 1);
+  if (opts->no_delay)
+    lode_socket_set_no_delay(s, 1);
   /* Node connects to an IP literal without a lookup (and no 'lookup'
    * event), on the next tick; IPC and custom lookups start there too. */
   if (pipe || c->lookup_fn != NULL) {
@@ -610,20 +663,25 @@ int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
 
 int lode_net_connect(uv_loop_t* loop, const lode_socket_opts_t* opts,
                      const lode_socket_events_t* ev, lode_socket_t** out) {
-  if (loop == NULL || out == NULL) return UV_EINVAL;
+  if (loop == NULL || out == NULL)
+    return UV_EINVAL;
   int r = validate(opts);
-  if (r != 0) return r;
+  if (r != 0)
+    return r;
   lode_socket_opts_t o = *opts;
   o.has_fd = 0;
   lode_socket_t* s;
   r = lode_socket_create(loop, &o, ev, &s);
-  if (r != 0) return r;
+  if (r != 0)
+    return r;
   *out = s;
-  if (DEAD(s)) return 0;  /* an aborted signal: error and close follow */
-  if (opts->timeout > 0) lode_socket_set_timeout(s, opts->timeout, NULL, NULL);
+  if (DEAD(s))
+    return 0; /* an aborted signal: error and close follow */
+  if (opts->timeout > 0)
+    lode_socket_set_timeout(s, opts->timeout, NULL, NULL);
   r = lode_socket_connect(s, opts, NULL, NULL);
   if (r != 0 && !DEAD(s)) {
-    s->ev = NULL;  /* nothing was promised: close without events */
+    s->ev = NULL; /* nothing was promised: close without events */
     lode_socket_destroy(s, NULL);
     *out = NULL;
     return r;

@@ -17,9 +17,9 @@ struct lode__netloop_s {
   lode__loop_t* core;
   char* scratch;
   size_t scratch_len;
-  struct lode__netblock_s* blocks;  /* freed write records, for reuse */
+  struct lode__netblock_s* blocks; /* freed write records, for reuse */
   unsigned nblocks;
-  char slab[64 * 1024];             /* every read lands here */
+  char slab[64 * 1024]; /* every read lands here */
 };
 
 /* Takes (making it if needed) / drops a use of the loop's state, with
@@ -51,26 +51,26 @@ static inline uv_buf_t lode__uv_buf(const char* base, size_t len) {
 enum {
   LODE__SK_CONNECTING = 1 << 0,
   LODE__SK_CONNECTED = 1 << 1,
-  LODE__SK_READING = 1 << 2,     /* uv_read_start is on */
-  LODE__SK_PAUSED = 1 << 3,      /* the user paused */
-  LODE__SK_READ_ENDED = 1 << 4,  /* EOF seen (or not readable) */
-  LODE__SK_ENDING = 1 << 5,      /* end() called */
-  LODE__SK_SHUTDOWN = 1 << 6,    /* uv_shutdown issued */
-  LODE__SK_FINISHED = 1 << 7,    /* FIN sent */
+  LODE__SK_READING = 1 << 2,    /* uv_read_start is on */
+  LODE__SK_PAUSED = 1 << 3,     /* the user paused */
+  LODE__SK_READ_ENDED = 1 << 4, /* EOF seen (or not readable) */
+  LODE__SK_ENDING = 1 << 5,     /* end() called */
+  LODE__SK_SHUTDOWN = 1 << 6,   /* uv_shutdown issued */
+  LODE__SK_FINISHED = 1 << 7,   /* FIN sent */
   LODE__SK_DESTROYED = 1 << 8,
-  LODE__SK_CLOSED = 1 << 9,      /* on_close delivered */
-  LODE__SK_HALF_OPEN = 1 << 10,  /* allowHalfOpen */
+  LODE__SK_CLOSED = 1 << 9,     /* on_close delivered */
+  LODE__SK_HALF_OPEN = 1 << 10, /* allowHalfOpen */
   LODE__SK_UNREF = 1 << 11,
   LODE__SK_NEED_DRAIN = 1 << 12,
   LODE__SK_HAS_HANDLE = 1 << 13,
   LODE__SK_PIPE = 1 << 14,
-  LODE__SK_RESET = 1 << 15,      /* close with RST */
+  LODE__SK_RESET = 1 << 15, /* close with RST */
   LODE__SK_NO_DELAY = 1 << 16,
   LODE__SK_KEEP_ALIVE = 1 << 17,
-  LODE__SK_WRITE_ENDED = 1 << 18,  /* not writable (fd writable: false) */
+  LODE__SK_WRITE_ENDED = 1 << 18,   /* not writable (fd writable: false) */
   LODE__SK_EOF_WRITE_ERR = 1 << 19, /* write after peer FIN is EPIPE */
   LODE__SK_DESTROY_SOON = 1 << 20,
-  LODE__SK_NO_DELAY_ON = 1 << 21   /* TCP_NODELAY known to be on already */
+  LODE__SK_NO_DELAY_ON = 1 << 21 /* TCP_NODELAY known to be on already */
 };
 
 /* Pending deferred work of a socket (one tick node serves them all). */
@@ -92,7 +92,7 @@ typedef struct lode__sk_extra_s {
   lode_encoding_t encoding;
   lode_decoder_t decoder;
   lode__idle_t idle;
-  size_t last_write_queue_size;  /* at the last timeout check */
+  size_t last_write_queue_size; /* at the last timeout check */
   lode_socket_cb timeout_cb;
   void* timeout_arg;
 } lode__sk_extra_t;
@@ -106,7 +106,7 @@ typedef union lode__handle_u {
 } lode__handle_t;
 
 struct lode_socket_s {
-  lode_stream_t stream;          /* first: the duplex stream interface */
+  lode_stream_t stream; /* first: the duplex stream interface */
   lode__handle_t h;
   lode__netloop_t* nl;
   const lode_socket_events_t* ev;
@@ -117,7 +117,7 @@ struct lode_socket_s {
   unsigned tick_flags;
   lode__tick_t tick;
   size_t hwm;
-  size_t queued;                 /* bytes written but not yet sent */
+  size_t queued; /* bytes written but not yet sent */
   uint64_t bytes_read;
   uint64_t bytes_written;
   /* Writes held while connecting or corked, and completed writes whose
@@ -127,14 +127,14 @@ struct lode_socket_s {
   lode__wreq_t* done_head;
   lode__wreq_t* done_tail;
   unsigned corked;
-  unsigned inflight;             /* uv writes not yet completed */
+  unsigned inflight; /* uv writes not yet completed */
   lode_socket_cb end_cb;
-  lode_stream_cb end_scb;        /* the same, for the stream interface */
+  lode_stream_cb end_scb; /* the same, for the stream interface */
   void* end_arg;
   lode_socket_cb connect_cb;
   void* connect_arg;
-  lode__sk_extra_t* extra;       /* NULL until needed */
-  lode_error_t* error;           /* what to emit before close */
+  lode__sk_extra_t* extra; /* NULL until needed */
+  lode_error_t* error;     /* what to emit before close */
   int had_error;
   lode_onread_t onread;
   lode_abort_signal_t* signal;
@@ -155,7 +155,8 @@ lode__sk_extra_t* lode__socket_extra(lode_socket_t* s);
 /* Activity: restarts setTimeout's timer (only a socket that set one has
  * it). Inline, as every read and write calls it. */
 static inline void lode__socket_touch(lode_socket_t* s) {
-  if (s->extra != NULL) lode__idle_touch(s->nl->core, &s->extra->idle);
+  if (s->extra != NULL)
+    lode__idle_touch(s->nl->core, &s->extra->idle);
 }
 /* The socket is connected (accepted, connect succeeded, fd wrapped). */
 void lode__socket_opened(lode_socket_t* s);

@@ -46,9 +46,11 @@ static void netloop_free(void* part) {
 
 lode__netloop_t* lode__netloop_get(uv_loop_t* loop) {
   lode__loop_t* core = lode__loop_get(loop);
-  if (core == NULL) return NULL;
+  if (core == NULL)
+    return NULL;
   lode__netloop_t* nl = lode__loop_part(core);
-  if (nl != NULL) return nl;
+  if (nl != NULL)
+    return nl;
   pthread_once(&sigpipe_once, ignore_sigpipe);
   if ((nl = calloc(1, sizeof(*nl))) == NULL) {
     lode__loop_put(core);
@@ -60,7 +62,8 @@ lode__netloop_t* lode__netloop_get(uv_loop_t* loop) {
 }
 
 void lode__netloop_put(lode__netloop_t* nl) {
-  if (nl != NULL) lode__loop_put(nl->core);
+  if (nl != NULL)
+    lode__loop_put(nl->core);
 }
 
 uv_buf_t lode__netloop_slab(lode__netloop_t* nl) {
@@ -68,9 +71,11 @@ uv_buf_t lode__netloop_slab(lode__netloop_t* nl) {
 }
 
 char* lode__netloop_scratch(lode__netloop_t* nl, size_t n) {
-  if (n <= nl->scratch_len) return nl->scratch;
+  if (n <= nl->scratch_len)
+    return nl->scratch;
   char* p = realloc(nl->scratch, n);
-  if (p == NULL) return NULL;
+  if (p == NULL)
+    return NULL;
   nl->scratch = p;
   nl->scratch_len = n;
   return p;
@@ -78,14 +83,16 @@ char* lode__netloop_scratch(lode__netloop_t* nl, size_t n) {
 
 void* lode__netloop_block_get(lode__netloop_t* nl) {
   block_t* b = nl->blocks;
-  if (b == NULL) return NULL;
+  if (b == NULL)
+    return NULL;
   nl->blocks = b->next;
   nl->nblocks--;
   return b;
 }
 
 int lode__netloop_block_put(lode__netloop_t* nl, void* block) {
-  if (nl->nblocks >= BLOCKS_MAX) return 0;
+  if (nl->nblocks >= BLOCKS_MAX)
+    return 0;
   block_t* b = block;
   b->next = nl->blocks;
   nl->blocks = b;

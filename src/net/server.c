@@ -21,7 +21,7 @@ enum { TICK_LISTENING = 1, TICK_ERROR = 2, TICK_CLOSE = 4 };
 
 typedef struct listener_s {
   lode__handle_t h;
-  lode_server_t* srv;   /* NULL once the server let go of it */
+  lode_server_t* srv; /* NULL once the server let go of it */
   int pipe;
   /* noDelay: the listening socket has TCP_NODELAY, which Linux hands to
    * every accepted socket; checked on the first one (1 inherited, -1 set
@@ -48,7 +48,7 @@ struct lode_server_s {
   int drop_max;
   int unref;
   int close_pending;
-  unsigned listen_gen;   /* counts listen calls: did on_close listen? */
+  unsigned listen_gen; /* counts listen calls: did on_close listen? */
   unsigned tick_flags;
   lode__tick_t tick;
   lode_error_t* error;
@@ -59,7 +59,7 @@ struct lode_server_s {
   /* A listen waiting for its host's lookup. */
   uv_getaddrinfo_t gai;
   int gai_active;
-  int gai_abandoned;     /* closed meanwhile: drop the result */
+  int gai_abandoned; /* closed meanwhile: drop the result */
   lode_listen_opts_t pending;
   lode_abort_signal_t* signal;
   lode_abort_listener_t abort_listener;
@@ -70,9 +70,11 @@ static void on_tick(lode__tick_t* t);
 int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
                            const lode_server_events_t* ev,
                            lode_server_t** out) {
-  if (loop == NULL || out == NULL) return UV_EINVAL;
+  if (loop == NULL || out == NULL)
+    return UV_EINVAL;
   lode_server_t* srv = calloc(1, sizeof(*srv));
-  if (srv == NULL) return UV_ENOMEM;
+  if (srv == NULL)
+    return UV_ENOMEM;
   srv->nl = lode__netloop_get(loop);
   if (srv->nl == NULL) {
     free(srv);
@@ -80,19 +82,23 @@ int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
   }
   srv->loop = loop;
   srv->ev = ev;
-  srv->refs = 1;  /* held until on_close has run */
+  srv->refs = 1; /* held until on_close has run */
   srv->max_connections = -1;
-  if (opts != NULL) srv->opts = *opts;
+  if (opts != NULL)
+    srv->opts = *opts;
   if (srv->opts.block_list != NULL)
     lode_block_list_hold((lode_block_list_t*) srv->opts.block_list);
   *out = srv;
   return 0;
 }
 
-void lode_server_hold(lode_server_t* srv) { srv->refs++; }
+void lode_server_hold(lode_server_t* srv) {
+  srv->refs++;
+}
 
 void lode_server_release(lode_server_t* srv) {
-  if (--srv->refs > 0) return;
+  if (--srv->refs > 0)
+    return;
   lode__tick_cancel(srv->nl->core, &srv->tick);
   if (srv->opts.block_list != NULL)
     lode_block_list_release((lode_block_list_t*) srv->opts.block_list);
@@ -109,7 +115,9 @@ static void schedule(lode_server_t* srv, unsigned what) {
 
 /* ---- Listening -------------------------------------------------------- */
 
-static void on_listener_closed(uv_handle_t* h) { free(h->data); }
+static void on_listener_closed(uv_handle_t* h) {
+  free(h->data);
+}
 
 static void drop_listener(listener_t* l) {
   l->srv = NULL;
@@ -120,14 +128,15 @@ static void drop_listener(listener_t* l) {
  * with the message of uvExceptionWithHostPort. */
 static void listen_failed(lode_server_t* srv, listener_t* l, int code,
                           const char* address, int port) {
-  if (l != NULL) drop_listener(l);
+  if (l != NULL)
+    drop_listener(l);
   lode_error_t e;
   lode_error_init_uv(&e, code, "listen", address, port);
   if (address != NULL && strlen(address) >= sizeof(e.address_buf_))
     /* A path longer than the error's address field: keep it whole in the
      * message at least. */
-    lode_error_set_message(&e, "listen %s: %s %s", e.name,
-                           lode_strerror(code), address);
+    lode_error_set_message(&e, "listen %s: %s %s", e.name, lode_strerror(code),
+                           address);
   lode_error_free(srv->error);
   srv->error = lode_error_copy(&e);
   schedule(srv, TICK_ERROR);
@@ -136,21 +145,23 @@ static void listen_failed(lode_server_t* srv, listener_t* l, int code,
 static void on_connection(uv_stream_t* h, int status);
 
 static int start(lode_server_t* srv, listener_t* l, int backlog) {
-  if (!l->pipe && srv->opts.no_delay &&
-      uv_tcp_nodelay(&l->h.tcp, 1) != 0)
+  if (!l->pipe && srv->opts.no_delay && uv_tcp_nodelay(&l->h.tcp, 1) != 0)
     l->nodelay_inherited = -1;
   int r = uv_listen(&l->h.stream, backlog > 0 ? backlog : DEFAULT_BACKLOG,
                     on_connection);
-  if (r != 0) return r;
+  if (r != 0)
+    return r;
   srv->l = l;
-  if (srv->unref) uv_unref(&l->h.handle);
+  if (srv->unref)
+    uv_unref(&l->h.handle);
   schedule(srv, TICK_LISTENING);
   return 0;
 }
 
 static listener_t* listener_new(lode_server_t* srv, int pipe) {
   listener_t* l = calloc(1, sizeof(*l));
-  if (l == NULL) return NULL;
+  if (l == NULL)
+    return NULL;
   l->srv = srv;
   l->pipe = pipe;
   if (pipe)
@@ -164,7 +175,8 @@ static listener_t* listener_new(lode_server_t* srv, int pipe) {
 /* SO_REUSEPORT needs the option before bind, so lode makes the fd. */
 static int open_reuse_port(listener_t* l, int family) {
   int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   int one = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
     int r = -errno;
@@ -172,7 +184,8 @@ static int open_reuse_port(listener_t* l, int family) {
     return r;
   }
   int r = uv_tcp_open(&l->h.tcp, fd);
-  if (r != 0) close(fd);
+  if (r != 0)
+    close(fd);
   return r;
 }
 
@@ -198,8 +211,10 @@ static int listen_tcp(lode_server_t* srv, const char* ip, int port,
     drop_listener(l);
     return 1;
   }
-  if (r == 0) r = start(srv, l, o->backlog);
-  if (r != 0) listen_failed(srv, l, r, ip, port);
+  if (r == 0)
+    r = start(srv, l, o->backlog);
+  if (r != 0)
+    listen_failed(srv, l, r, ip, port);
   return 0;
 }
 
@@ -209,11 +224,14 @@ static int bind_abstract(listener_t* l, const char* path, size_t len) {
   sa.sun_family = AF_UNIX;
   memcpy(sa.sun_path, path, len);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
+  if (fd < 0)
+    return -errno;
   socklen_t sl = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len);
   int r = bind(fd, (struct sockaddr*) &sa, sl) == 0 ? 0 : -errno;
-  if (r == 0) r = uv_pipe_open(&l->h.pipe, fd);
-  if (r != 0) close(fd);
+  if (r == 0)
+    r = uv_pipe_open(&l->h.pipe, fd);
+  if (r != 0)
+    close(fd);
   return r;
 }
 
@@ -237,13 +255,15 @@ static void listen_pipe(lode_server_t* srv, const lode_listen_opts_t* o) {
     char path[sizeof(((struct sockaddr_un*) 0)->sun_path)];
     memcpy(path, o->path, len);
     path[len] = '\0';
-    r = uv_pipe_bind(&l->h.pipe, path);  /* libuv unlinks it at close */
+    r = uv_pipe_bind(&l->h.pipe, path); /* libuv unlinks it at close */
   }
   if (r == 0 && (o->readable_all || o->writable_all))
     r = uv_pipe_chmod(&l->h.pipe, (o->readable_all ? UV_READABLE : 0) |
                                       (o->writable_all ? UV_WRITABLE : 0));
-  if (r == 0) r = start(srv, l, o->backlog);
-  if (r != 0) listen_failed(srv, l, r, shown, 0);
+  if (r == 0)
+    r = start(srv, l, o->backlog);
+  if (r != 0)
+    listen_failed(srv, l, r, shown, 0);
 }
 
 static void on_listen_gai(uv_getaddrinfo_t* req, int status,
@@ -262,8 +282,7 @@ static void on_listen_gai(uv_getaddrinfo_t* req, int status,
     lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
     if (status == UV_EAI_NONAME || status == UV_EAI_NODATA)
       e.name = "ENOTFOUND";
-    lode_error_set_message(&e, "getaddrinfo %s %s", e.name,
-                           srv->pending.host);
+    lode_error_set_message(&e, "getaddrinfo %s %s", e.name, srv->pending.host);
     srv->error = lode_error_copy(&e);
     schedule(srv, TICK_ERROR);
   }
@@ -279,12 +298,13 @@ static int listen_host(lode_server_t* srv, const lode_listen_opts_t* o) {
   srv->pending.path = NULL;
   srv->pending.signal = NULL;
   srv->pending.host = strdup(o->host);
-  if (srv->pending.host == NULL) return UV_ENOMEM;
+  if (srv->pending.host == NULL)
+    return UV_ENOMEM;
   struct addrinfo hints;
   memset(&hints, 0, sizeof(hints));
   hints.ai_socktype = SOCK_STREAM;
-  int r = uv_getaddrinfo(srv->loop, &srv->gai, on_listen_gai,
-                         srv->pending.host, NULL, &hints);
+  int r = uv_getaddrinfo(srv->loop, &srv->gai, on_listen_gai, srv->pending.host,
+                         NULL, &hints);
   if (r != 0) {
     free((char*) srv->pending.host);
     srv->pending.host = NULL;
@@ -302,7 +322,8 @@ static void on_abort(lode_abort_listener_t* al, lode_abort_signal_t* sig) {
 }
 
 static void watch_signal(lode_server_t* srv, lode_abort_signal_t* sig) {
-  if (sig == NULL) return;
+  if (sig == NULL)
+    return;
   if (lode_abort_signal_aborted(sig)) {
     lode_server_close(srv, NULL, NULL);
     return;
@@ -322,7 +343,8 @@ int lode_server_listen(lode_server_t* srv, const lode_listen_opts_t* opts,
                        lode_server_cb cb, void* arg) {
   static const lode_listen_opts_t none;
   const lode_listen_opts_t* o = opts ? opts : &none;
-  if (srv->l != NULL || srv->gai_active) return LODE_ERR_SERVER_ALREADY_LISTEN;
+  if (srv->l != NULL || srv->gai_active)
+    return LODE_ERR_SERVER_ALREADY_LISTEN;
   if (o->path == NULL && (o->port < 0 || o->port > 65535))
     return LODE_ERR_SOCKET_BAD_PORT;
   srv->close_pending = 0;
@@ -339,7 +361,8 @@ int lode_server_listen(lode_server_t* srv, const lode_listen_opts_t* opts,
     listen_tcp(srv, o->host, o->port, o, 0);
   } else {
     int r = listen_host(srv, o);
-    if (r != 0) return r;
+    if (r != 0)
+      return r;
   }
   watch_signal(srv, o->signal);
   return 0;
@@ -347,11 +370,14 @@ int lode_server_listen(lode_server_t* srv, const lode_listen_opts_t* opts,
 
 int lode_server_listen_fd(lode_server_t* srv, int fd, int backlog,
                           lode_server_cb cb, void* arg) {
-  if (srv->l != NULL || srv->gai_active) return LODE_ERR_SERVER_ALREADY_LISTEN;
+  if (srv->l != NULL || srv->gai_active)
+    return LODE_ERR_SERVER_ALREADY_LISTEN;
   uv_handle_type type = uv_guess_handle(fd);
-  if (type != UV_TCP && type != UV_NAMED_PIPE) return LODE_ERR_INVALID_FD_TYPE;
+  if (type != UV_TCP && type != UV_NAMED_PIPE)
+    return LODE_ERR_INVALID_FD_TYPE;
   listener_t* l = listener_new(srv, type == UV_NAMED_PIPE);
-  if (l == NULL) return UV_ENOMEM;
+  if (l == NULL)
+    return UV_ENOMEM;
   int r = l->pipe ? uv_pipe_open(&l->h.pipe, fd) : uv_tcp_open(&l->h.tcp, fd);
   if (r != 0) {
     drop_listener(l);
@@ -362,7 +388,8 @@ int lode_server_listen_fd(lode_server_t* srv, int fd, int backlog,
   srv->listen_cb = cb;
   srv->listen_arg = arg;
   r = start(srv, l, backlog);
-  if (r != 0) listen_failed(srv, l, r, NULL, 0);
+  if (r != 0)
+    listen_failed(srv, l, r, NULL, 0);
   return 0;
 }
 
@@ -391,12 +418,12 @@ static int nodelay_inherited(listener_t* l, lode_socket_t* s) {
     uv_os_fd_t fd;
     int on = 0;
     socklen_t len = sizeof(on);
-    l->nodelay_inherited =
-        uv_fileno(&s->h.handle, &fd) == 0 &&
-                getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 &&
-                on
-            ? 1
-            : -1;
+    l->nodelay_inherited = uv_fileno(&s->h.handle, &fd) == 0 &&
+                                   getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+                                              &len) == 0 &&
+                                   on
+                               ? 1
+                               : -1;
   }
   return l->nodelay_inherited > 0;
 }
@@ -406,9 +433,12 @@ static void adopt(lode_server_t* srv, listener_t* l, lode_socket_t* s) {
   s->server = srv;
   srv->refs++;
   srv->connections++;
-  if (o->allow_half_open) s->flags |= LODE__SK_HALF_OPEN;
-  if (o->high_water_mark > 0) s->hwm = o->high_water_mark;
-  if (o->pause_on_connect) s->flags |= LODE__SK_PAUSED;
+  if (o->allow_half_open)
+    s->flags |= LODE__SK_HALF_OPEN;
+  if (o->high_water_mark > 0)
+    s->hwm = o->high_water_mark;
+  if (o->pause_on_connect)
+    s->flags |= LODE__SK_PAUSED;
   if (o->no_delay) {
     s->flags |= LODE__SK_NO_DELAY;
     if (!l->pipe && nodelay_inherited(l, s))
@@ -422,7 +452,8 @@ static void adopt(lode_server_t* srv, listener_t* l, lode_socket_t* s) {
 }
 
 static int blocked(lode_server_t* srv, lode_socket_t* s) {
-  if (srv->opts.block_list == NULL || (s->flags & LODE__SK_PIPE)) return 0;
+  if (srv->opts.block_list == NULL || (s->flags & LODE__SK_PIPE))
+    return 0;
   struct sockaddr_storage ss;
   int len = sizeof(ss);
   if (uv_tcp_getpeername(&s->h.tcp, (struct sockaddr*) &ss, &len) != 0)
@@ -434,7 +465,8 @@ static int blocked(lode_server_t* srv, lode_socket_t* s) {
 static void on_connection(uv_stream_t* h, int status) {
   listener_t* l = h->data;
   lode_server_t* srv = l->srv;
-  if (srv == NULL) return;
+  if (srv == NULL)
+    return;
   if (status < 0) {
     /* libuv has already shed the connection (EMFILE included); the server
      * keeps listening. Reported if someone listens, else ignored. */
@@ -471,7 +503,8 @@ static void on_connection(uv_stream_t* h, int status) {
     srv->ev->on_connection(srv, s);
   /* Reading starts after the listener returns, so a reader set there
    * sees every byte. */
-  if (!(s->flags & LODE__SK_DESTROYED)) lode__socket_opened(s);
+  if (!(s->flags & LODE__SK_DESTROYED))
+    lode__socket_opened(s);
   lode__ticks_run(srv->nl->core);
   lode_server_release(srv);
 }
@@ -523,12 +556,15 @@ static void emit_close(lode_server_t* srv) {
   size_t n = srv->nclosers;
   srv->closers = NULL;
   srv->nclosers = 0;
-  if (srv->ev != NULL && srv->ev->on_close != NULL) srv->ev->on_close(srv);
-  for (size_t i = 0; i < n; i++) list[i].cb(srv, list[i].status, list[i].arg);
+  if (srv->ev != NULL && srv->ev->on_close != NULL)
+    srv->ev->on_close(srv);
+  for (size_t i = 0; i < n; i++)
+    list[i].cb(srv, list[i].status, list[i].arg);
   free(list);
   /* Unless a callback listened again, the server is done (a cancelled
    * lookup still in flight holds its own reference). */
-  if (srv->listen_gen == gen) lode_server_release(srv);
+  if (srv->listen_gen == gen)
+    lode_server_release(srv);
 }
 
 static void on_tick(lode__tick_t* t) {
@@ -543,7 +579,8 @@ static void on_tick(lode__tick_t* t) {
     srv->listen_cb = NULL;
     /* Node's callback is a 'listening' listener: the same emit runs it
      * even when an earlier listener closed the server. */
-    if (cb != NULL) cb(srv, 0, srv->listen_arg);
+    if (cb != NULL)
+      cb(srv, 0, srv->listen_arg);
   }
   if ((f & TICK_ERROR) && srv->error != NULL) {
     lode_error_t* e = srv->error;
@@ -567,17 +604,20 @@ static void on_tick(lode__tick_t* t) {
 
 int lode_server_address(lode_server_t* srv, lode_net_address_t* out) {
   memset(out, 0, sizeof(*out));
-  if (srv->l == NULL) return UV_ENOTCONN;
+  if (srv->l == NULL)
+    return UV_ENOTCONN;
   if (srv->l->pipe) {
     size_t len = sizeof(out->address) - 1;
     int r = uv_pipe_getsockname(&srv->l->h.pipe, out->address, &len);
-    if (r == 0 && len > 0 && out->address[0] == '\0') out->address[0] = '@';
+    if (r == 0 && len > 0 && out->address[0] == '\0')
+      out->address[0] = '@';
     return r;
   }
   struct sockaddr_storage ss;
   int len = sizeof(ss);
   int r = uv_tcp_getsockname(&srv->l->h.tcp, (struct sockaddr*) &ss, &len);
-  if (r != 0) return r;
+  if (r != 0)
+    return r;
   int f = lode__sockaddr_name((struct sockaddr*) &ss, out->address,
                               sizeof(out->address), &out->port);
   snprintf(out->family, sizeof(out->family), "%s", f == 6 ? "IPv6" : "IPv4");
@@ -588,7 +628,9 @@ int lode_server_get_connections(const lode_server_t* srv) {
   return (int) srv->connections;
 }
 
-int lode_server_listening(const lode_server_t* srv) { return srv->l != NULL; }
+int lode_server_listening(const lode_server_t* srv) {
+  return srv->l != NULL;
+}
 
 void lode_server_set_max_connections(lode_server_t* srv, int n) {
   srv->max_connections = n < 0 ? -1 : n;
@@ -608,12 +650,14 @@ int lode_server_drop_max_connection(const lode_server_t* srv) {
 
 void lode_server_ref(lode_server_t* srv) {
   srv->unref = 0;
-  if (srv->l != NULL) uv_ref(&srv->l->h.handle);
+  if (srv->l != NULL)
+    uv_ref(&srv->l->h.handle);
 }
 
 void lode_server_unref(lode_server_t* srv) {
   srv->unref = 1;
-  if (srv->l != NULL) uv_unref(&srv->l->h.handle);
+  if (srv->l != NULL)
+    uv_unref(&srv->l->h.handle);
 }
 
 void lode_server_set_events(lode_server_t* srv,
@@ -621,6 +665,12 @@ void lode_server_set_events(lode_server_t* srv,
   srv->ev = ev;
 }
 
-void lode_server_set_data(lode_server_t* srv, void* data) { srv->data = data; }
-void* lode_server_get_data(const lode_server_t* srv) { return srv->data; }
-uv_loop_t* lode_server_loop(const lode_server_t* srv) { return srv->loop; }
+void lode_server_set_data(lode_server_t* srv, void* data) {
+  srv->data = data;
+}
+void* lode_server_get_data(const lode_server_t* srv) {
+  return srv->data;
+}
+uv_loop_t* lode_server_loop(const lode_server_t* srv) {
+  return srv->loop;
+}

@@ -18,9 +18,11 @@ static void on_idle_timeout(lode__idle_t* it);
 
 int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
                      const lode_socket_events_t* ev, lode_socket_t** out) {
-  if (loop == NULL || out == NULL) return UV_EINVAL;
+  if (loop == NULL || out == NULL)
+    return UV_EINVAL;
   lode_socket_t* s = calloc(1, sizeof(*s));
-  if (s == NULL) return UV_ENOMEM;
+  if (s == NULL)
+    return UV_ENOMEM;
   s->nl = lode__netloop_get(loop);
   if (s->nl == NULL) {
     free(s);
@@ -29,7 +31,7 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
   s->stream.ops = &socket_stream_ops;
   s->stream.loop = loop;
   s->ev = ev;
-  s->refs = 1;  /* held while open; dropped after on_close */
+  s->refs = 1; /* held while open; dropped after on_close */
   s->hwm = LODE__HIGH_WATER_MARK;
   if (type == UV_TCP) {
     uv_tcp_init(loop, &s->h.tcp);
@@ -43,12 +45,16 @@ int lode__socket_new(uv_loop_t* loop, uv_handle_type type,
   return 0;
 }
 
-void lode__socket_hold(lode_socket_t* s) { s->refs++; }
+void lode__socket_hold(lode_socket_t* s) {
+  s->refs++;
+}
 
 lode__sk_extra_t* lode__socket_extra(lode_socket_t* s) {
-  if (s->extra != NULL) return s->extra;
+  if (s->extra != NULL)
+    return s->extra;
   lode__sk_extra_t* x = calloc(1, sizeof(*x));
-  if (x == NULL) return NULL;
+  if (x == NULL)
+    return NULL;
   x->socket = s;
   x->idle.fn = on_idle_timeout;
   s->extra = x;
@@ -68,13 +74,18 @@ static void socket_free(lode_socket_t* s) {
 }
 
 int lode__socket_release(lode_socket_t* s) {
-  if (--s->refs > 0) return 0;
+  if (--s->refs > 0)
+    return 0;
   socket_free(s);
   return 1;
 }
 
-void lode_socket_hold(lode_socket_t* s) { lode__socket_hold(s); }
-void lode_socket_release(lode_socket_t* s) { lode__socket_release(s); }
+void lode_socket_hold(lode_socket_t* s) {
+  lode__socket_hold(s);
+}
+void lode_socket_release(lode_socket_t* s) {
+  lode__socket_release(s);
+}
 
 /* ---- Reading ---------------------------------------------------------- */
 
@@ -94,7 +105,8 @@ static void emit_user_data(lode_socket_t* s, char* base, size_t len) {
       lode_socket_pause(s);
     return;
   }
-  if (s->ev == NULL || s->ev->on_data == NULL) return;
+  if (s->ev == NULL || s->ev->on_data == NULL)
+    return;
   lode__sk_extra_t* x = s->extra;
   if (x == NULL || x->encoding == LODE_ENC_BUFFER) {
     s->ev->on_data(s, (lode_slice_t){ base, len });
@@ -106,9 +118,10 @@ static void emit_user_data(lode_socket_t* s, char* base, size_t len) {
     lode__socket_fail(s, NULL);
     return;
   }
-  size_t n = lode_decoder_write(&x->decoder, (lode_slice_t){ base, len },
-                                text, cap);
-  if (n > 0) s->ev->on_data(s, (lode_slice_t){ text, n });
+  size_t n = lode_decoder_write(&x->decoder, (lode_slice_t){ base, len }, text,
+                                cap);
+  if (n > 0)
+    s->ev->on_data(s, (lode_slice_t){ text, n });
 }
 
 static void emit_data(lode_socket_t* s, char* base, size_t len) {
@@ -117,7 +130,8 @@ static void emit_data(lode_socket_t* s, char* base, size_t len) {
   void (*r)(void*, lode_stream_t*, lode_slice_t) = READER(s, on_data);
   if (r != NULL) {
     r(s->stream.reader_ctx, &s->stream, (lode_slice_t){ base, len });
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
   emit_user_data(s, base, len);
 }
@@ -130,22 +144,26 @@ static void flush_decoder(lode_socket_t* s) {
     return;
   char tail[16];
   size_t n = lode_decoder_end(&x->decoder, tail, sizeof(tail));
-  if (n > 0) s->ev->on_data(s, (lode_slice_t){ tail, n });
+  if (n > 0)
+    s->ev->on_data(s, (lode_slice_t){ tail, n });
 }
 
 static void on_eof(lode_socket_t* s) {
   s->flags |= LODE__SK_READ_ENDED;
   lode__socket_update_reading(s);
   flush_decoder(s);
-  if (DEAD(s)) return;
+  if (DEAD(s))
+    return;
   void (*r)(void*, lode_stream_t*) = READER(s, on_end);
   if (r != NULL) {
     r(s->stream.reader_ctx, &s->stream);
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
   if (s->ev != NULL && s->ev->on_end != NULL) {
     s->ev->on_end(s);
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
   if (s->flags & LODE__SK_FINISHED) {
     lode_socket_destroy(s, NULL);
@@ -177,8 +195,8 @@ static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
 
 void lode__socket_update_reading(lode_socket_t* s) {
   int want = (s->flags & LODE__SK_CONNECTED) &&
-             !(s->flags & (LODE__SK_READ_ENDED | LODE__SK_PAUSED |
-                           LODE__SK_DESTROYED));
+             !(s->flags &
+               (LODE__SK_READ_ENDED | LODE__SK_PAUSED | LODE__SK_DESTROYED));
   int on = (s->flags & LODE__SK_READING) != 0;
   if (want && !on) {
     if (uv_read_start(&s->h.stream, on_alloc, on_read) == 0)
@@ -194,7 +212,8 @@ void lode__socket_opened(lode_socket_t* s) {
   s->flags |= LODE__SK_CONNECTED;
   lode__socket_touch(s);
   lode__socket_flush_held(s);
-  if (DEAD(s)) return;
+  if (DEAD(s))
+    return;
   lode__socket_update_reading(s);
   lode__socket_maybe_shutdown(s);
 }
@@ -204,7 +223,8 @@ void lode__socket_opened(lode_socket_t* s) {
 static void on_idle_timeout(lode__idle_t* it) {
   lode__sk_extra_t* x = lode__container_of(it, lode__sk_extra_t, idle);
   lode_socket_t* s = x->socket;
-  if (DEAD(s)) return;
+  if (DEAD(s))
+    return;
   /* Node: a write still moving bytes into the kernel is activity. */
   size_t wqs = (s->flags & LODE__SK_HAS_HANDLE) ? s->h.stream.write_queue_size
                                                 : 0;
@@ -215,8 +235,10 @@ static void on_idle_timeout(lode__idle_t* it) {
   }
   /* Node's callback is a once('timeout') listener of the same emit: it
    * runs even when the first listener destroyed the socket. */
-  if (s->ev != NULL && s->ev->on_timeout != NULL) s->ev->on_timeout(s);
-  if (x->timeout_cb == NULL) return;
+  if (s->ev != NULL && s->ev->on_timeout != NULL)
+    s->ev->on_timeout(s);
+  if (x->timeout_cb == NULL)
+    return;
   lode_socket_cb cb = x->timeout_cb;
   x->timeout_cb = NULL;
   cb(s, 0, x->timeout_arg);
@@ -224,11 +246,14 @@ static void on_idle_timeout(lode__idle_t* it) {
 
 void lode_socket_set_timeout(lode_socket_t* s, unsigned ms, lode_socket_cb cb,
                              void* arg) {
-  if (DEAD(s)) return;
-  if (ms > TIMEOUT_MAX) ms = TIMEOUT_MAX;  /* Node clamps to 2^31 - 1 */
+  if (DEAD(s))
+    return;
+  if (ms > TIMEOUT_MAX)
+    ms = TIMEOUT_MAX; /* Node clamps to 2^31 - 1 */
   lode__sk_extra_t* x = ms == 0 ? s->extra : lode__socket_extra(s);
   if (x == NULL) {
-    if (ms != 0) lode__socket_fail(s, NULL);
+    if (ms != 0)
+      lode__socket_fail(s, NULL);
     return;
   }
   if (ms == 0) {
@@ -247,10 +272,13 @@ unsigned lode_socket_timeout(const lode_socket_t* s) {
 /* ---- Destroy and close ------------------------------------------------ */
 
 static void emit_error(lode_socket_t* s) {
-  if (s->error == NULL) return;
+  if (s->error == NULL)
+    return;
   void (*r)(void*, lode_stream_t*, const lode_error_t*) = READER(s, on_error);
-  if (r != NULL) r(s->stream.reader_ctx, &s->stream, s->error);
-  if (s->ev != NULL && s->ev->on_error != NULL) s->ev->on_error(s, s->error);
+  if (r != NULL)
+    r(s->stream.reader_ctx, &s->stream, s->error);
+  if (s->ev != NULL && s->ev->on_error != NULL)
+    s->ev->on_error(s, s->error);
 }
 
 /* The handle is closed (or there never was one): the last events. */
@@ -261,14 +289,17 @@ static void finish_close(lode_socket_t* s) {
    * writing. */
   for (int i = 0; i < 1000 && s->done_head != NULL; i++)
     lode__socket_report_writes(s);
-  if (!(s->flags & LODE__SK_FINISHED)) lode__socket_end_failed(s);
+  if (!(s->flags & LODE__SK_FINISHED))
+    lode__socket_end_failed(s);
   emit_error(s);
   s->flags |= LODE__SK_CLOSED;
   void (*r)(void*, lode_stream_t*, int) = READER(s, on_close);
-  if (r != NULL) r(s->stream.reader_ctx, &s->stream, s->had_error);
+  if (r != NULL)
+    r(s->stream.reader_ctx, &s->stream, s->had_error);
   if (s->ev != NULL && s->ev->on_close != NULL)
     s->ev->on_close(s, s->had_error);
-  if (s->server != NULL) lode__server_socket_closed(s->server);
+  if (s->server != NULL)
+    lode__server_socket_closed(s->server);
   lode__socket_release(s);
 }
 
@@ -296,19 +327,22 @@ static void close_handle(lode_socket_t* s) {
 }
 
 void lode_socket_destroy(lode_socket_t* s, const lode_error_t* err) {
-  if (DEAD(s)) return;
+  if (DEAD(s))
+    return;
   s->flags |= LODE__SK_DESTROYED;
   if (err != NULL) {
     s->error = lode_error_copy(err);
     s->had_error = 1;
   }
-  if (s->extra != NULL) lode__idle_stop(s->nl->core, &s->extra->idle);
+  if (s->extra != NULL)
+    lode__idle_stop(s->nl->core, &s->extra->idle);
   lode__connect_cancel(s);
   if (s->signal != NULL) {
     lode_abort_signal_remove(s->signal, &s->abort_listener);
     s->signal = NULL;
   }
-  if (s->flags & LODE__SK_READING) uv_read_stop(&s->h.stream);
+  if (s->flags & LODE__SK_READING)
+    uv_read_stop(&s->h.stream);
   s->flags &= ~LODE__SK_READING;
   close_handle(s);
 }
@@ -332,25 +366,29 @@ void lode__socket_fail(lode_socket_t* s, const lode_error_t* err) {
 }
 
 int lode_socket_reset_and_destroy(lode_socket_t* s) {
-  if (DEAD(s)) return 0;
-  if (s->flags & LODE__SK_PIPE) return LODE_ERR_INVALID_HANDLE_TYPE;
+  if (DEAD(s))
+    return 0;
+  if (s->flags & LODE__SK_PIPE)
+    return LODE_ERR_INVALID_HANDLE_TYPE;
   if (!(s->flags & (LODE__SK_CONNECTED | LODE__SK_CONNECTING))) {
     lode_socket_destroy_code(s, LODE_ERR_SOCKET_CLOSED);
     return 0;
   }
   /* While connecting Node waits for 'connect' and then resets. */
   s->flags |= LODE__SK_RESET;
-  if (s->flags & LODE__SK_CONNECTED) lode_socket_destroy(s, NULL);
+  if (s->flags & LODE__SK_CONNECTED)
+    lode_socket_destroy(s, NULL);
   return 0;
 }
 
 void lode_socket_destroy_soon(lode_socket_t* s) {
-  if (DEAD(s)) return;
+  if (DEAD(s))
+    return;
   if (s->flags & LODE__SK_FINISHED) {
     lode_socket_destroy(s, NULL);
     return;
   }
-  s->flags |= LODE__SK_DESTROY_SOON;  /* the shutdown completion checks it */
+  s->flags |= LODE__SK_DESTROY_SOON; /* the shutdown completion checks it */
   if (!(s->flags & LODE__SK_ENDING))
     lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
 }
@@ -360,14 +398,15 @@ static void on_tick(lode__tick_t* t) {
   unsigned f = s->tick_flags;
   s->tick_flags = 0;
   lode__socket_hold(s);
-  if (f & LODE__SKT_CONNECT) lode__connect_tick(s);
+  if (f & LODE__SKT_CONNECT)
+    lode__connect_tick(s);
   if (f & LODE__SKT_DESTROY) {
     finish_close(s);
   } else {
     lode__socket_report_writes(s);
-    if ((f & LODE__SKT_DRAIN) && !DEAD(s)) lode__socket_emit_drain(s);
-    if ((f & LODE__SKT_AUTO_END) && !DEAD(s) &&
-        !(s->flags & LODE__SK_ENDING))
+    if ((f & LODE__SKT_DRAIN) && !DEAD(s))
+      lode__socket_emit_drain(s);
+    if ((f & LODE__SKT_AUTO_END) && !DEAD(s) && !(s->flags & LODE__SK_ENDING))
       lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   }
   lode__socket_release(s);
@@ -395,20 +434,25 @@ int lode_socket_is_paused(const lode_socket_t* s) {
 }
 
 int lode_socket_set_encoding(lode_socket_t* s, lode_encoding_t enc) {
-  if ((unsigned) enc > LODE_ENC_UTF16LE) return LODE_ERR_UNKNOWN_ENCODING;
-  if (enc == LODE_ENC_BUFFER && s->extra == NULL) return 0;
+  if ((unsigned) enc > LODE_ENC_UTF16LE)
+    return LODE_ERR_UNKNOWN_ENCODING;
+  if (enc == LODE_ENC_BUFFER && s->extra == NULL)
+    return 0;
   lode__sk_extra_t* x = lode__socket_extra(s);
-  if (x == NULL) return UV_ENOMEM;
+  if (x == NULL)
+    return UV_ENOMEM;
   x->encoding = enc;
   lode_decoder_init(&x->decoder, enc);
   return 0;
 }
 
 void lode__socket_apply_tcp_opts(lode_socket_t* s) {
-  if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED)) return;
+  if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED))
+    return;
   if ((s->flags & LODE__SK_NO_DELAY) && !(s->flags & LODE__SK_NO_DELAY_ON))
     uv_tcp_nodelay(&s->h.tcp, 1);
-  if (!(s->flags & LODE__SK_KEEP_ALIVE)) return;
+  if (!(s->flags & LODE__SK_KEEP_ALIVE))
+    return;
   /* Node passes whole seconds to libuv; under one second (the default 0)
    * libuv's TCP_KEEPIDLE fails and the system's idle time stays, with
    * SO_KEEPALIVE on. lode asks for exactly that. */
@@ -432,7 +476,8 @@ int lode_socket_set_keep_alive(lode_socket_t* s, int enable,
   s->keep_alive_delay = initial_delay_ms;
   if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED))
     return 0;
-  if (!enable) return uv_tcp_keepalive(&s->h.tcp, 0, 0);
+  if (!enable)
+    return uv_tcp_keepalive(&s->h.tcp, 0, 0);
   lode__socket_apply_tcp_opts(s);
   return 0;
 }
@@ -450,20 +495,25 @@ int lode_socket_set_no_delay(lode_socket_t* s, int no_delay) {
 
 void lode_socket_ref(lode_socket_t* s) {
   s->flags &= ~LODE__SK_UNREF;
-  if (s->flags & LODE__SK_HAS_HANDLE) uv_ref(&s->h.handle);
+  if (s->flags & LODE__SK_HAS_HANDLE)
+    uv_ref(&s->h.handle);
 }
 
 void lode_socket_unref(lode_socket_t* s) {
   s->flags |= LODE__SK_UNREF;
-  if (s->flags & LODE__SK_HAS_HANDLE) uv_unref(&s->h.handle);
+  if (s->flags & LODE__SK_HAS_HANDLE)
+    uv_unref(&s->h.handle);
 }
 
 /* ---- The stream interface -------------------------------------------- */
 
-lode_stream_t* lode_socket_stream(lode_socket_t* s) { return &s->stream; }
+lode_stream_t* lode_socket_stream(lode_socket_t* s) {
+  return &s->stream;
+}
 
 lode_socket_t* lode_socket_from_stream(lode_stream_t* st) {
-  if (st == NULL || st->ops != &socket_stream_ops) return NULL;
+  if (st == NULL || st->ops != &socket_stream_ops)
+    return NULL;
   return (lode_socket_t*) st;
 }
 
@@ -473,8 +523,8 @@ static int st_write(lode_stream_t* st, const lode_slice_t* bufs, size_t n,
 }
 
 static int st_end(lode_stream_t* st, lode_stream_cb cb, void* arg) {
-  return lode__socket_end((lode_socket_t*) st, (lode_slice_t){ NULL, 0 },
-                          NULL, cb, arg);
+  return lode__socket_end((lode_socket_t*) st, (lode_slice_t){ NULL, 0 }, NULL,
+                          cb, arg);
 }
 
 static void st_destroy(lode_stream_t* st, const lode_error_t* err) {
@@ -486,12 +536,15 @@ static void st_pause(lode_stream_t* st) {
 static void st_resume(lode_stream_t* st) {
   lode_socket_resume((lode_socket_t*) st);
 }
-static void st_cork(lode_stream_t* st) { ((lode_socket_t*) st)->corked++; }
+static void st_cork(lode_stream_t* st) {
+  ((lode_socket_t*) st)->corked++;
+}
 static void st_uncork(lode_stream_t* st) {
   lode_socket_t* s = (lode_socket_t*) st;
   if (s->corked > 0 && --s->corked == 0) {
     lode__socket_flush_held(s);
-    if (!DEAD(s)) lode__socket_maybe_shutdown(s);
+    if (!DEAD(s))
+      lode__socket_maybe_shutdown(s);
   }
 }
 static size_t st_writable_length(const lode_stream_t* st) {

@@ -41,7 +41,8 @@ int lode__sockaddr_name(const struct sockaddr* sa, char* ip, size_t iplen,
 }
 
 static lode__sknames_t* names(lode_socket_t* s) {
-  if (s->names == NULL) s->names = calloc(1, sizeof(lode__sknames_t));
+  if (s->names == NULL)
+    s->names = calloc(1, sizeof(lode__sknames_t));
   return s->names;
 }
 
@@ -56,7 +57,8 @@ static int usable(const lode_socket_t* s) {
 
 static lode__sknames_t* local(lode_socket_t* s) {
   lode__sknames_t* n = names(s);
-  if (n == NULL || n->have_local || !usable(s)) return n;
+  if (n == NULL || n->have_local || !usable(s))
+    return n;
   struct sockaddr_storage ss;
   int len = sizeof(ss);
   if (uv_tcp_getsockname(&s->h.tcp, (struct sockaddr*) &ss, &len) != 0)
@@ -70,7 +72,8 @@ static lode__sknames_t* local(lode_socket_t* s) {
 
 static lode__sknames_t* remote(lode_socket_t* s) {
   lode__sknames_t* n = names(s);
-  if (n == NULL || n->have_remote || !usable(s)) return n;
+  if (n == NULL || n->have_remote || !usable(s))
+    return n;
   struct sockaddr_storage ss;
   int len = sizeof(ss);
   if (uv_tcp_getpeername(&s->h.tcp, (struct sockaddr*) &ss, &len) != 0)
@@ -84,7 +87,8 @@ static lode__sknames_t* remote(lode_socket_t* s) {
 
 void lode__socket_set_remote(lode_socket_t* s, const char* ip, int port) {
   lode__sknames_t* n = names(s);
-  if (n == NULL) return;
+  if (n == NULL)
+    return;
   snprintf(n->remote, sizeof(n->remote), "%s", ip);
   n->remote_port = port;
   n->remote_family = strchr(ip, ':') ? "IPv6" : "IPv4";
@@ -94,14 +98,17 @@ void lode__socket_set_remote(lode_socket_t* s, const char* ip, int port) {
 int lode_socket_address(lode_socket_t* s, lode_net_address_t* out) {
   memset(out, 0, sizeof(*out));
   if (s->flags & LODE__SK_PIPE) {
-    if (!open_handle(s)) return UV_EBADF;
+    if (!open_handle(s))
+      return UV_EBADF;
     size_t len = sizeof(out->address) - 1;
     int r = uv_pipe_getsockname(&s->h.pipe, out->address, &len);
-    if (r == 0 && len > 0 && out->address[0] == '\0') out->address[0] = '@';
+    if (r == 0 && len > 0 && out->address[0] == '\0')
+      out->address[0] = '@';
     return r;
   }
   lode__sknames_t* n = local(s);
-  if (n == NULL || !n->have_local) return UV_EBADF;
+  if (n == NULL || !n->have_local)
+    return UV_EBADF;
   snprintf(out->address, sizeof(out->address), "%s", n->local);
   snprintf(out->family, sizeof(out->family), "%s", n->local_family);
   out->port = n->local_port;
@@ -146,19 +153,26 @@ uint64_t lode_socket_bytes_written(const lode_socket_t* s) {
   return s->bytes_written;
 }
 
-size_t lode_socket_buffer_size(const lode_socket_t* s) { return s->queued; }
+size_t lode_socket_buffer_size(const lode_socket_t* s) {
+  return s->queued;
+}
 
 /* Node: readable/writable decide it; connecting reads as "opening". A new
  * socket that never connected is readable and writable in Node, so it
  * reads "open" until destroyed. */
 const char* lode_socket_ready_state(const lode_socket_t* s) {
-  if (s->flags & LODE__SK_CONNECTING) return "opening";
-  if (s->flags & LODE__SK_DESTROYED) return "closed";
+  if (s->flags & LODE__SK_CONNECTING)
+    return "opening";
+  if (s->flags & LODE__SK_DESTROYED)
+    return "closed";
   int readable = !(s->flags & LODE__SK_READ_ENDED);
   int writable = !(s->flags & (LODE__SK_ENDING | LODE__SK_WRITE_ENDED));
-  if (readable && writable) return "open";
-  if (readable) return "readOnly";
-  if (writable) return "writeOnly";
+  if (readable && writable)
+    return "open";
+  if (readable)
+    return "readOnly";
+  if (writable)
+    return "writeOnly";
   return "closed";
 }
 
@@ -189,7 +203,15 @@ const lode_socket_events_t* lode_socket_events(const lode_socket_t* s) {
   return s->ev;
 }
 
-void lode_socket_set_data(lode_socket_t* s, void* data) { s->data = data; }
-void* lode_socket_get_data(const lode_socket_t* s) { return s->data; }
-uv_loop_t* lode_socket_loop(const lode_socket_t* s) { return s->stream.loop; }
-lode_server_t* lode_socket_server(const lode_socket_t* s) { return s->server; }
+void lode_socket_set_data(lode_socket_t* s, void* data) {
+  s->data = data;
+}
+void* lode_socket_get_data(const lode_socket_t* s) {
+  return s->data;
+}
+uv_loop_t* lode_socket_loop(const lode_socket_t* s) {
+  return s->stream.loop;
+}
+lode_server_t* lode_socket_server(const lode_socket_t* s) {
+  return s->server;
+}

@@ -21,11 +21,11 @@ struct lode__wreq_s {
   lode_stream_cb scb;
   void* arg;
   int status;
-  int record;            /* callback only: a block of the loop's cache */
+  int record; /* callback only: a block of the loop's cache */
   size_t len;
   unsigned nbufs;
   uv_buf_t* bufs;
-  lode_bytes_t** refs;   /* zero-copy writes: one reference per buffer */
+  lode_bytes_t** refs; /* zero-copy writes: one reference per buffer */
   uv_buf_t one;
   char data[];
 };
@@ -41,32 +41,40 @@ static void push(lode__wreq_t** head, lode__wreq_t** tail, lode__wreq_t* w) {
 
 static lode__wreq_t* pop(lode__wreq_t** head, lode__wreq_t** tail) {
   lode__wreq_t* w = *head;
-  if (w == NULL) return NULL;
+  if (w == NULL)
+    return NULL;
   *head = w->next;
-  if (*head == NULL) *tail = NULL;
+  if (*head == NULL)
+    *tail = NULL;
   return w;
 }
 
 static void wreq_free(lode__wreq_t* w) {
   if (w->record) {
-    if (!lode__netloop_block_put(w->s->nl, w)) free(w);
+    if (!lode__netloop_block_put(w->s->nl, w))
+      free(w);
     return;
   }
   if (w->refs != NULL) {
-    for (unsigned i = 0; i < w->nbufs; i++) lode_bytes_release(w->refs[i]);
+    for (unsigned i = 0; i < w->nbufs; i++)
+      lode_bytes_release(w->refs[i]);
     free(w->refs);
   }
-  if (w->bufs != &w->one) free(w->bufs);
+  if (w->bufs != &w->one)
+    free(w->bufs);
   free(w);
 }
 
 /* A request that only carries a callback and its status. */
 static int done_record(lode_socket_t* s, int status, lode_socket_cb cb,
                        lode_stream_cb scb, void* arg) {
-  if (cb == NULL && scb == NULL) return 0;
+  if (cb == NULL && scb == NULL)
+    return 0;
   lode__wreq_t* w = lode__netloop_block_get(s->nl);
-  if (w == NULL) w = malloc(sizeof(*w));
-  if (w == NULL) return UV_ENOMEM;
+  if (w == NULL)
+    w = malloc(sizeof(*w));
+  if (w == NULL)
+    return UV_ENOMEM;
   memset(w, 0, sizeof(*w));
   w->record = 1;
   w->s = s;
@@ -85,7 +93,8 @@ static lode__wreq_t* copy_request(const lode_slice_t* bufs, size_t n,
                                   size_t total, size_t skip) {
   /* `total` covers every buffer; `skip` bytes already went out. */
   lode__wreq_t* w = malloc(sizeof(*w) + (total - skip));
-  if (w == NULL) return NULL;
+  if (w == NULL)
+    return NULL;
   memset(w, 0, sizeof(*w));
   char* p = w->data;
   for (size_t i = 0; i < n; i++) {
@@ -108,9 +117,11 @@ void lode__socket_emit_drain(lode_socket_t* s) {
   s->flags &= ~LODE__SK_NEED_DRAIN;
   if (s->stream.reader != NULL && s->stream.reader->on_drain != NULL) {
     s->stream.reader->on_drain(s->stream.reader_ctx, &s->stream);
-    if (DEAD(s)) return;
+    if (DEAD(s))
+      return;
   }
-  if (s->ev != NULL && s->ev->on_drain != NULL) s->ev->on_drain(s);
+  if (s->ev != NULL && s->ev->on_drain != NULL)
+    s->ev->on_drain(s);
 }
 
 /* Reports what is done now; what a callback writes reports on a later
@@ -120,13 +131,15 @@ void lode__socket_report_writes(lode_socket_t* s) {
   lode__wreq_t* w;
   while (last != NULL && (w = pop(&s->done_head, &s->done_tail)) != NULL) {
     int at_last = w == last;
-    if (!DEAD(s)) lode__socket_emit_drain(s);
+    if (!DEAD(s))
+      lode__socket_emit_drain(s);
     if (w->cb != NULL)
       w->cb(s, w->status, w->arg);
     else if (w->scb != NULL)
       w->scb(&s->stream, w->status, w->arg);
     wreq_free(w);
-    if (at_last) break;
+    if (at_last)
+      break;
   }
 }
 
@@ -142,13 +155,17 @@ static void on_write_done(uv_write_t* req, int status) {
   lode__socket_hold(s);
   s->inflight--;
   s->queued -= w->len;
-  if (status == UV_ECANCELED) status = LODE_ERR_STREAM_DESTROYED;
+  if (status == UV_ECANCELED)
+    status = LODE_ERR_STREAM_DESTROYED;
   w->status = status;
   push(&s->done_head, &s->done_tail, w);
-  if (status < 0 && !DEAD(s)) write_failed(s, status);
-  if (!DEAD(s)) lode__socket_touch(s);
+  if (status < 0 && !DEAD(s))
+    write_failed(s, status);
+  if (!DEAD(s))
+    lode__socket_touch(s);
   lode__socket_report_writes(s);
-  if (!DEAD(s)) lode__socket_maybe_shutdown(s);
+  if (!DEAD(s))
+    lode__socket_maybe_shutdown(s);
   lode__ticks_run(s->nl->core);
   lode__socket_release(s);
 }
@@ -179,7 +196,8 @@ static int can_submit(const lode_socket_t* s) {
 }
 
 void lode__socket_flush_held(lode_socket_t* s) {
-  if (!(s->flags & LODE__SK_CONNECTED) || s->corked > 0) return;
+  if (!(s->flags & LODE__SK_CONNECTED) || s->corked > 0)
+    return;
   lode__wreq_t* w;
   while (!DEAD(s) && (w = pop(&s->held_head, &s->held_tail)) != NULL)
     submit(s, w);
@@ -196,8 +214,10 @@ void lode__socket_fail_held(lode_socket_t* s, int status) {
 
 void lode__socket_free_writes(lode_socket_t* s) {
   lode__wreq_t* w;
-  while ((w = pop(&s->held_head, &s->held_tail)) != NULL) wreq_free(w);
-  while ((w = pop(&s->done_head, &s->done_tail)) != NULL) wreq_free(w);
+  while ((w = pop(&s->held_head, &s->held_tail)) != NULL)
+    wreq_free(w);
+  while ((w = pop(&s->done_head, &s->done_tail)) != NULL)
+    wreq_free(w);
 }
 
 /* Node: writing after end() fails asynchronously and destroys the socket;
@@ -207,8 +227,9 @@ static int write_after_end(lode_socket_t* s, lode_socket_cb cb,
   lode_error_t e;
   if (s->flags & LODE__SK_EOF_WRITE_ERR) {
     lode_error_init(&e, UV_EPIPE);
-    lode_error_set_message(&e, "This socket has been ended by the other "
-                               "party");
+    lode_error_set_message(&e,
+                           "This socket has been ended by the other "
+                           "party");
   } else {
     lode_error_init(&e, LODE_ERR_STREAM_WRITE_AFTER_END);
   }
@@ -226,7 +247,8 @@ static void account(lode_socket_t* s, size_t total) {
  * the kernel took at once no longer counts): below the high-water mark or
  * nothing queued; otherwise 'drain' will follow. */
 static int below_hwm(lode_socket_t* s) {
-  if (s->queued < s->hwm || s->queued == 0) return 1;
+  if (s->queued < s->hwm || s->queued == 0)
+    return 1;
   s->flags |= LODE__SK_NEED_DRAIN;
   return 0;
 }
@@ -234,12 +256,14 @@ static int below_hwm(lode_socket_t* s) {
 /* Tries the kernel first; returns how many bytes it took (or < 0). */
 static ssize_t try_direct(lode_socket_t* s, const lode_slice_t* bufs,
                           size_t n) {
-  if (s->inflight > 0 || n > MAX_STACK_BUFS) return 0;
+  if (s->inflight > 0 || n > MAX_STACK_BUFS)
+    return 0;
   uv_buf_t ub[MAX_STACK_BUFS];
   for (size_t i = 0; i < n; i++)
     ub[i] = lode__uv_buf(bufs[i].base, bufs[i].len);
   int r = uv_try_write(&s->h.stream, ub, (unsigned) n);
-  if (r == UV_EAGAIN || r == UV_ENOSYS) return 0;
+  if (r == UV_EAGAIN || r == UV_ENOSYS)
+    return 0;
   return r;
 }
 
@@ -255,7 +279,8 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
     return r < 0 ? r : 0;
   }
   size_t total = 0;
-  for (size_t i = 0; i < nbufs; i++) total += bufs[i].len;
+  for (size_t i = 0; i < nbufs; i++)
+    total += bufs[i].len;
   account(s, total);
   lode__socket_touch(s);
   size_t done = 0;
@@ -270,7 +295,8 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
     done = (size_t) r;
     s->queued -= done;
     if (done == total) {
-      if (done_record(s, 0, cb, scb, arg) < 0) return UV_ENOMEM;
+      if (done_record(s, 0, cb, scb, arg) < 0)
+        return UV_ENOMEM;
       if ((s->flags & LODE__SK_NEED_DRAIN) && s->queued == 0)
         lode__socket_schedule(s, LODE__SKT_DRAIN);
       return below_hwm(s);
@@ -299,12 +325,14 @@ int lode_socket_write(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
 
 int lode_socket_write_str(lode_socket_t* s, lode_slice_t text,
                           lode_encoding_t enc, lode_socket_cb cb, void* arg) {
-  if ((unsigned) enc > LODE_ENC_UTF16LE) return LODE_ERR_UNKNOWN_ENCODING;
+  if ((unsigned) enc > LODE_ENC_UTF16LE)
+    return LODE_ERR_UNKNOWN_ENCODING;
   if (enc == LODE_ENC_BUFFER || enc == LODE_ENC_UTF8)
     return lode_socket_write(s, text, cb, arg);
   size_t n = lode_decode(enc, text, NULL, 0);
   char* buf = lode__netloop_scratch(s->nl, n > 0 ? n : 1);
-  if (buf == NULL) return UV_ENOMEM;
+  if (buf == NULL)
+    return UV_ENOMEM;
   lode_decode(enc, text, buf, n);
   return lode_socket_write(s, (lode_slice_t){ buf, n }, cb, arg);
 }
@@ -314,7 +342,8 @@ int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
   if (DEAD(s) || (s->flags & (LODE__SK_ENDING | LODE__SK_WRITE_ENDED)))
     return lode__socket_writev(s, NULL, 0, cb, NULL, arg);
   lode__wreq_t* w = calloc(1, sizeof(*w));
-  if (w == NULL) return UV_ENOMEM;
+  if (w == NULL)
+    return UV_ENOMEM;
   w->bufs = nbufs == 1 ? &w->one : calloc(nbufs, sizeof(uv_buf_t));
   w->refs = calloc(nbufs > 0 ? nbufs : 1, sizeof(*w->refs));
   if (w->bufs == NULL || w->refs == NULL) {
@@ -366,8 +395,10 @@ _Static_assert(sizeof(uv_shutdown_t) <= sizeof(lode__wreq_t),
 
 static void on_shutdown(uv_shutdown_t* req, int status) {
   lode_socket_t* s = req->handle->data;
-  if (!lode__netloop_block_put(s->nl, req)) free(req);
-  if (status == UV_ECANCELED || DEAD(s)) return;
+  if (!lode__netloop_block_put(s->nl, req))
+    free(req);
+  if (status == UV_ECANCELED || DEAD(s))
+    return;
   lode__socket_hold(s);
   /* Node ignores the status of the shutdown itself ('finish' follows). */
   s->flags |= LODE__SK_FINISHED;
@@ -386,16 +417,19 @@ void lode__socket_maybe_shutdown(lode_socket_t* s) {
   s->flags |= LODE__SK_SHUTDOWN;
   /* Taken here, not kept in every socket: most never half-close. */
   uv_shutdown_t* req = lode__netloop_block_get(s->nl);
-  if (req == NULL) req = malloc(sizeof(lode__wreq_t));
+  if (req == NULL)
+    req = malloc(sizeof(lode__wreq_t));
   if (req == NULL || uv_shutdown(req, &s->h.stream, on_shutdown) != 0) {
-    if (req != NULL && !lode__netloop_block_put(s->nl, req)) free(req);
+    if (req != NULL && !lode__netloop_block_put(s->nl, req))
+      free(req);
     lode_socket_destroy(s, NULL);
   }
 }
 
 int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
                      lode_stream_cb scb, void* arg) {
-  if (DEAD(s)) return lode__socket_writev(s, NULL, 0, cb, scb, arg);
+  if (DEAD(s))
+    return lode__socket_writev(s, NULL, 0, cb, scb, arg);
   if (s->flags & LODE__SK_ENDING) {
     if (s->end_cb == NULL && s->end_scb == NULL &&
         !(s->flags & LODE__SK_FINISHED)) {
@@ -408,7 +442,8 @@ int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
   }
   if (data.len > 0) {
     int r = lode_socket_write(s, data, NULL, NULL);
-    if (r < 0) return r;
+    if (r < 0)
+      return r;
   }
   s->flags |= LODE__SK_ENDING;
   s->end_cb = cb;

@@ -80,8 +80,10 @@ size_t lode__ws_base64(const uint8_t* in, size_t len, char* out) {
   size_t o = 0;
   for (size_t i = 0; i < len; i += 3) {
     uint32_t v = (uint32_t) in[i] << 16;
-    if (i + 1 < len) v |= (uint32_t) in[i + 1] << 8;
-    if (i + 2 < len) v |= in[i + 2];
+    if (i + 1 < len)
+      v |= (uint32_t) in[i + 1] << 8;
+    if (i + 2 < len)
+      v |= in[i + 2];
     out[o++] = b64[v >> 18];
     out[o++] = b64[(v >> 12) & 63];
     out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';

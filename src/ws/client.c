@@ -9,17 +9,17 @@
 #include "lode/net.h"
 
 struct lode__ws_client_s {
-  char accept[29];      /* the Sec-WebSocket-Accept we expect */
+  char accept[29]; /* the Sec-WebSocket-Accept we expect */
   int offered_deflate;
 };
 
 /* The parts of the URL, of any length (as Node's URL parser takes). */
 typedef struct url_s {
-  char scheme[4];       /* "ws" or "wss" */
-  char* host;           /* for connecting: no brackets; malloc'd */
-  char* authority;      /* Host header: host[:port], brackets kept */
+  char scheme[4];  /* "ws" or "wss" */
+  char* host;      /* for connecting: no brackets; malloc'd */
+  char* authority; /* Host header: host[:port], brackets kept */
   int port;
-  char* path;           /* path and query, malloc'd */
+  char* path; /* path and query, malloc'd */
 } url_t;
 
 static void url_free(url_t* u) {
@@ -50,7 +50,7 @@ static int parse_scheme(const char** pp, url_t* u) {
   if (strcmp(s, "http") == 0 || strcmp(s, "ws") == 0)
     strcpy(u->scheme, "ws");
   else if (strcmp(s, "https") == 0 || strcmp(s, "wss") == 0)
-    return LODE_ERR_INVALID_PROTOCOL;  /* no TLS in lode yet */
+    return LODE_ERR_INVALID_PROTOCOL; /* no TLS in lode yet */
   else
     return LODE_ERR_WS_SYNTAX;
   p += n + 1;
@@ -62,7 +62,7 @@ static int parse_scheme(const char** pp, url_t* u) {
 
 static int parse_port(const char* p, size_t n, int* port) {
   if (n == 0)
-    return 0;  /* "host:" keeps the default */
+    return 0; /* "host:" keeps the default */
   long v = 0;
   for (size_t i = 0; i < n; i++) {
     if (p[i] < '0' || p[i] > '9')
@@ -136,8 +136,7 @@ static int copy_path(const char* p, url_t* u) {
     u->path[o++] = '/';
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char) p[i];
-    if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' ||
-        c == '`') {
+    if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '`') {
       o += (size_t) sprintf(u->path + o, "%%%02X", c);
     } else {
       u->path[o++] = (char) (c == '\\' ? '/' : c);
@@ -203,12 +202,16 @@ static int join_protocols(const lode_websocket_t* ws, lode__buf_t* out) {
 
 /* The opening request, header for header what Node's WebSocket sends,
  * built whole whatever the lengths of the path, host and protocols. */
-static int send_request(lode_websocket_t* ws, const url_t* u,
-                        const char* key) {
+static int send_request(lode_websocket_t* ws, const url_t* u, const char* key) {
   static const char* const tail[] = {
-    "accept: */*", "accept-language: *", "sec-fetch-mode: websocket",
-    "user-agent: node", "pragma: no-cache", "cache-control: no-cache",
-    "accept-encoding: gzip, deflate", "",
+    "accept: */*",
+    "accept-language: *",
+    "sec-fetch-mode: websocket",
+    "user-agent: node",
+    "pragma: no-cache",
+    "cache-control: no-cache",
+    "accept-encoding: gzip, deflate",
+    "",
   };
   static const lode_slice_t none = { "", 0 };
   lode__buf_t req = { 0 }, v = { 0 };
@@ -220,18 +223,17 @@ static int send_request(lode_websocket_t* ws, const url_t* u,
   put(&req, &rc, "sec-websocket-key: ", lode_slice_str(key));
   put(&req, &rc, "sec-websocket-version: 13", none);
   if (rc == 0 && ws->nprotos > 0 && (rc = join_protocols(ws, &v)) == 0)
-    put(&req, &rc, "sec-websocket-protocol: ",
-        (lode_slice_t){ v.base, v.len });
+    put(&req, &rc, "sec-websocket-protocol: ", (lode_slice_t){ v.base, v.len });
   if (rc == 0 && ws->client->offered_deflate) {
     lode__pmd_params_t p = {
       ws->opts.server_no_context_takeover, ws->opts.client_no_context_takeover,
       ws->opts.server_max_window_bits,
-      ws->opts.client_max_window_bits > 0 ? ws->opts.client_max_window_bits
-                                          : -1 };
+      ws->opts.client_max_window_bits > 0 ? ws->opts.client_max_window_bits : -1
+    };
     v.len = 0;
     if ((rc = lode__pmd_format(&p, &v)) == 0)
-      put(&req, &rc, "sec-websocket-extensions: ",
-          (lode_slice_t){ v.base, v.len });
+      put(&req, &rc,
+          "sec-websocket-extensions: ", (lode_slice_t){ v.base, v.len });
   }
   for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
     put(&req, &rc, tail[i], none);
@@ -404,9 +406,9 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
   rc = send_request(ws, &u, key);
   url_free(&u);
   if (ws->opts.handshake_timeout > 0)
-    uv_timer_start(&ws->timer, on_handshake_timeout,
-                   ws->opts.handshake_timeout, 0);
-  if (rc != 0) {  /* the stream's error and close will follow */
+    uv_timer_start(&ws->timer, on_handshake_timeout, ws->opts.handshake_timeout,
+                   0);
+  if (rc != 0) { /* the stream's error and close will follow */
     lode_error_t e;
     lode_error_init(&e, rc);
     lode_stream_destroy(stream, &e);

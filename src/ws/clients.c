@@ -76,9 +76,9 @@ lode_websocket_t* lode_websocket_clients_next(
   return prev == NULL ? set->head : prev->set_next;
 }
 
-static int broadcast(lode_websocket_clients_t* set, int binary,
-                     lode_slice_t d, size_t max_buffered,
-                     const lode_websocket_t* except, size_t* skipped) {
+static int broadcast(lode_websocket_clients_t* set, int binary, lode_slice_t d,
+                     size_t max_buffered, const lode_websocket_t* except,
+                     size_t* skipped) {
   size_t nskipped = 0;
   int sent = 0;
   if (skipped != NULL)

@@ -94,8 +94,7 @@ static void emit_close(lode_websocket_t* ws) {
               !(ws->flags & LODE__WS_F_FAILED);
   int code = ws->close_code;
   lode_slice_t reason = { ws->close_reason, ws->close_reason_len };
-  if (!(ws->flags & LODE__WS_F_RECV_CLOSE) ||
-      (ws->flags & LODE__WS_F_FAILED)) {
+  if (!(ws->flags & LODE__WS_F_RECV_CLOSE) || (ws->flags & LODE__WS_F_FAILED)) {
     code = LODE_WEBSOCKET_CLOSE_ABNORMAL;
     reason.len = 0;
   }
@@ -226,9 +225,9 @@ static int send_frame(lode_websocket_t* ws, int opcode, int rsv1,
   }
   int watch = tracked && ws->ev != NULL && ws->ev->on_drain != NULL;
   if (watch)
-    lode__ws_hold(ws);  /* on_sent releases it */
-  int rc = lode_stream_writev(ws->stream, bufs, nbufs,
-                              watch ? on_sent : NULL, ws);
+    lode__ws_hold(ws); /* on_sent releases it */
+  int rc = lode_stream_writev(ws->stream, bufs, nbufs, watch ? on_sent : NULL,
+                              ws);
   if (rc < 0) {
     if (watch)
       lode__ws_release(ws);
@@ -284,8 +283,7 @@ static lode__buf_t* compress_for(lode_websocket_t* ws, lode_slice_t d,
 
 int lode__ws_send_data(lode_websocket_t* ws, int binary, lode_slice_t d,
                        lode__ws_zcache_t* zc) {
-  if (ws->state != LODE_WEBSOCKET_OPEN ||
-      (ws->flags & LODE__WS_F_SENT_CLOSE))
+  if (ws->state != LODE_WEBSOCKET_OPEN || (ws->flags & LODE__WS_F_SENT_CLOSE))
     return 0;
   int op = binary ? LODE__WS_OP_BINARY : LODE__WS_OP_TEXT;
   int rc;
@@ -367,7 +365,7 @@ static void emit_message(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   if (ws->state != LODE_WEBSOCKET_OPEN || ws->ev == NULL ||
       ws->ev->on_message == NULL)
     return;
-  if (p == NULL)  /* an empty message never had a buffer */
+  if (p == NULL) /* an empty message never had a buffer */
     p = (const uint8_t*) "";
   if (!ws->msg_binary) {
     size_t bom = bom_length(ws, p, n);
@@ -395,8 +393,7 @@ static void send_close_echo(lode_websocket_t* ws) {
 static void on_close_frame(lode_websocket_t* ws) {
   int code = LODE_WEBSOCKET_CLOSE_NO_STATUS;
   if (ws->ctl_len == 1) {
-    lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL,
-                  LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR,
+    lode__ws_fail(ws, LODE_ERR_WS_PROTOCOL, LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR,
                   "Received close frame with a 1-byte body.");
     return;
   }
@@ -464,8 +461,7 @@ static void on_frame_start(lode_websocket_t* ws) {
 
 /* A text message that is not UTF-8 fails the connection. */
 static void fail_text(lode_websocket_t* ws) {
-  lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8,
-                LODE_WEBSOCKET_CLOSE_INVALID_DATA,
+  lode__ws_fail(ws, LODE_ERR_WS_INVALID_UTF8, LODE_WEBSOCKET_CLOSE_INVALID_DATA,
                 "Received invalid UTF-8 in text frame.");
 }
 
@@ -479,8 +475,8 @@ static int check_text(lode_websocket_t* ws, size_t from) {
   return -1;
 }
 
-static int inflate_into_msg(lode_websocket_t* ws, const uint8_t* p,
-                            size_t n, int last) {
+static int inflate_into_msg(lode_websocket_t* ws, const uint8_t* p, size_t n,
+                            int last) {
   size_t from = ws->msg.len;
   int rc = lode__pmd_decompress(ws->pmd, p, n, last, ws->opts.max_payload,
                                 &ws->msg);
@@ -542,8 +538,7 @@ static void on_payload(lode_websocket_t* ws, const uint8_t* p, size_t n,
     return;
   }
   if (f->masked)
-    lode__ws_mask((uint8_t*) ws->msg.base + ws->msg.len, p, n, f->mask,
-                  off);
+    lode__ws_mask((uint8_t*) ws->msg.base + ws->msg.len, p, n, f->mask, off);
   else
     memcpy(ws->msg.base + ws->msg.len, p, n);
   ws->msg.len += n;
@@ -607,7 +602,7 @@ static void r_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   else if (!(ws->flags & LODE__WS_F_ACCEPTING))
     lode__ws_feed(ws, p, data.len);
   else if (lode__buf_append(&ws->in, p, data.len) != 0)
-    lode__ws_fail(ws, UV_ENOMEM, 0, NULL);  /* held for open_now, in order */
+    lode__ws_fail(ws, UV_ENOMEM, 0, NULL); /* held for open_now, in order */
 }
 
 static void r_end(void* ctx, lode_stream_t* s) {
@@ -627,8 +622,7 @@ static void r_end(void* ctx, lode_stream_t* s) {
  * error event, as in the browser; before it, the client reports it. */
 static void r_error(void* ctx, lode_stream_t* s, const lode_error_t* err) {
   lode_websocket_t* ws = ctx;
-  if (ws->state != LODE_WEBSOCKET_CONNECTING ||
-      (ws->flags & LODE__WS_F_FAILED))
+  if (ws->state != LODE_WEBSOCKET_CONNECTING || (ws->flags & LODE__WS_F_FAILED))
     return;
   ws->flags |= LODE__WS_F_FAILED | LODE__WS_F_STOP_READ;
   ws->state = LODE_WEBSOCKET_CLOSING;
@@ -659,7 +653,7 @@ static const lode_stream_reader_t reader = {
 
 void lode__ws_attach(lode_websocket_t* ws, lode_stream_t* stream) {
   ws->stream = stream;
-  ws->wbytes = lode_stream_writable_length(stream);  /* queued before us */
+  ws->wbytes = lode_stream_writable_length(stream); /* queued before us */
   uv_timer_init(ws->loop, &ws->timer);
   ws->timer.data = ws;
   lode_stream_set_reader(stream, &reader, ws);
@@ -708,8 +702,7 @@ int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
       (reason.len > 123 ||
        !lode__utf8_valid((const uint8_t*) reason.base, reason.len)))
     return LODE_ERR_WS_SYNTAX;
-  if (ws->state == LODE_WEBSOCKET_CLOSING ||
-      ws->state == LODE_WEBSOCKET_CLOSED)
+  if (ws->state == LODE_WEBSOCKET_CLOSING || ws->state == LODE_WEBSOCKET_CLOSED)
     return 0;
   /* A server that has written its 101 is open for the peer (npm ws's
    * server is OPEN from then on): close starts the closing handshake, and
@@ -732,7 +725,7 @@ int lode_websocket_close(lode_websocket_t* ws, int code, lode_slice_t reason) {
     reason.len = 0;
   ws->state = LODE_WEBSOCKET_CLOSING;
   int rc = send_close_frame(ws, code, reason);
-  if (!accepting)  /* else the open timer still has to run */
+  if (!accepting) /* else the open timer still has to run */
     lode__ws_arm_close_timeout(ws);
   return rc == LODE_ERR_WS_INVALID_STATE ? 0 : rc;
 }
@@ -764,7 +757,7 @@ const char* lode_websocket_extensions(const lode_websocket_t* ws) {
 }
 
 size_t lode_websocket_buffered_amount(const lode_websocket_t* ws) {
-  settle((lode_websocket_t*) ws);  /* a cache refresh, not a change */
+  settle((lode_websocket_t*) ws); /* a cache refresh, not a change */
   return ws->buffered;
 }
 

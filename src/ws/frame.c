@@ -88,9 +88,12 @@ static int check_start(lode__ws_decoder_t* d) {
   if ((op == LODE__WS_OP_TEXT || op == LODE__WS_OP_BINARY) && d->in_message)
     return fail(d, "Expected continuation frame");
   if ((b1 >> 7) != d->is_server)
-    return fail(d, d->is_server ? "Frame must be masked"
-                                : "Frame cannot be masked");
-  d->hdr_need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) +
+    return fail(
+        d, d->is_server ? "Frame must be masked" : "Frame cannot be masked");
+  d->hdr_need = 2 +
+                (len7 == 126   ? 2
+                 : len7 == 127 ? 8
+                               : 0) +
                 (d->is_server ? 4 : 0);
   return LODE__WS_DEC_NEED;
 }

@@ -48,8 +48,10 @@ int lode__ws_list_next(lode_slice_t value, size_t* pos, lode_slice_t* item) {
   const char* stop = comma ? comma : end;
   const char* a = p;
   const char* b = stop;
-  while (a < b && (*a == ' ' || *a == '\t')) a++;
-  while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+  while (a < b && (*a == ' ' || *a == '\t'))
+    a++;
+  while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+    b--;
   *item = (lode_slice_t){ a, (size_t) (b - a) };
   *pos = (size_t) (stop - value.base) + 1;
   return 1;
@@ -142,11 +144,11 @@ long lode__ws_head_feed(lode_websocket_t* ws, const uint8_t* p, size_t n,
                         int is_request, lode__ws_head_t* h) {
   long len = -2;
   if (lode__buf_append(&ws->in, p, n) == 0)
-    len = lode__ws_head_parse((const char*) ws->in.base, ws->in.len,
-                              is_request, h);
+    len = lode__ws_head_parse((const char*) ws->in.base, ws->in.len, is_request,
+                              h);
   if (len == -2)
     lode__ws_fail(ws, UV_ENOMEM, 0, NULL);
   if (len == 0 || len == -2)
-    lode__ws_head_free(h);  /* nothing to look at: the caller returns */
+    lode__ws_head_free(h); /* nothing to look at: the caller returns */
   return len;
 }

@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "core/internal.h"  /* lode__buf_t: the growable byte buffer */
-#include "lode/http_parser.h"  /* LODE_HTTP_INLINE_HEADERS */
+#include "core/internal.h"    /* lode__buf_t: the growable byte buffer */
+#include "lode/http_parser.h" /* LODE_HTTP_INLINE_HEADERS */
 #include "lode/ws.h"
 
 /* --- SHA-1, base64, the accept key --------------------------------------- */
@@ -45,11 +45,11 @@ void lode__ws_mask(uint8_t* dst, const uint8_t* src, size_t len,
 
 /* What the decoder reports. */
 enum {
-  LODE__WS_DEC_NEED = 0,   /* everything consumed; feed more */
-  LODE__WS_DEC_FRAME,      /* a header is complete: see dec->frame */
-  LODE__WS_DEC_PAYLOAD,    /* a chunk of payload (still masked) */
-  LODE__WS_DEC_FRAME_END,  /* the frame's payload is complete */
-  LODE__WS_DEC_ERROR       /* a framing violation: see dec->error */
+  LODE__WS_DEC_NEED = 0,  /* everything consumed; feed more */
+  LODE__WS_DEC_FRAME,     /* a header is complete: see dec->frame */
+  LODE__WS_DEC_PAYLOAD,   /* a chunk of payload (still masked) */
+  LODE__WS_DEC_FRAME_END, /* the frame's payload is complete */
+  LODE__WS_DEC_ERROR      /* a framing violation: see dec->error */
 };
 
 typedef struct lode__ws_frame_s {
@@ -66,18 +66,18 @@ typedef struct lode__ws_frame_s {
  * bits and opcodes, control frame length and fragmentation, the masking
  * each role requires, continuation order, 63-bit lengths). */
 typedef struct lode__ws_decoder_s {
-  int is_server;       /* frames must be masked (else must not be) */
-  int allow_rsv1;      /* permessage-deflate was negotiated */
+  int is_server;  /* frames must be masked (else must not be) */
+  int allow_rsv1; /* permessage-deflate was negotiated */
   int state;
-  int in_message;      /* a fragmented data message is open */
+  int in_message; /* a fragmented data message is open */
   uint8_t hdr[LODE__WS_MAX_HEADER];
   unsigned hdr_len;
   unsigned hdr_need;
   lode__ws_frame_t frame;
-  uint64_t remaining;  /* payload bytes not yet reported */
-  uint64_t offset;     /* payload offset of the next chunk (for the mask) */
-  int error;           /* close code: LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR */
-  const char* reason;  /* what was wrong */
+  uint64_t remaining; /* payload bytes not yet reported */
+  uint64_t offset;    /* payload offset of the next chunk (for the mask) */
+  int error;          /* close code: LODE_WEBSOCKET_CLOSE_PROTOCOL_ERROR */
+  const char* reason; /* what was wrong */
 } lode__ws_decoder_t;
 
 void lode__ws_decoder_init(lode__ws_decoder_t* d, int is_server);
@@ -94,8 +94,8 @@ int lode__ws_decode(lode__ws_decoder_t* d, const uint8_t* p, size_t n,
  * code points past U+10FFFF), failing at the first bad byte even when a
  * character spans chunks. */
 typedef struct lode__utf8_s {
-  uint8_t need;  /* continuation bytes still expected */
-  uint8_t lo;    /* allowed range of the next continuation byte */
+  uint8_t need; /* continuation bytes still expected */
+  uint8_t lo;   /* allowed range of the next continuation byte */
   uint8_t hi;
 } lode__utf8_t;
 
@@ -125,8 +125,8 @@ int lode__ws_close_code_sendable(int is_server, int code);
 typedef struct lode__pmd_params_s {
   int server_no_context_takeover;
   int client_no_context_takeover;
-  int server_max_window_bits;  /* 0: absent */
-  int client_max_window_bits;  /* 0: absent, -1: present without value */
+  int server_max_window_bits; /* 0: absent */
+  int client_max_window_bits; /* 0: absent, -1: present without value */
 } lode__pmd_params_t;
 
 /* Walks a Sec-WebSocket-Extensions value one extension at a time: returns
@@ -163,8 +163,8 @@ int lode__pmd_compress(lode__pmd_t* z, const uint8_t* in, size_t n,
 /* Decompresses a piece of a message, appending to out; `last` adds the
  * tail. Returns 0, LODE_ERR_WS_MESSAGE_TOO_BIG when out would pass `max`,
  * LODE_ERR_WS_PROTOCOL for bad data, UV_ENOMEM. */
-int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
-                         int last, size_t max, lode__buf_t* out);
+int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n, int last,
+                         size_t max, lode__buf_t* out);
 
 /* --- HTTP head ------------------------------------------------------------ */
 
@@ -177,11 +177,11 @@ int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
 
 /* A request or response head, parsed from a buffer that holds it whole. */
 typedef struct lode__ws_head_s {
-  lode_slice_t method;   /* request */
+  lode_slice_t method; /* request */
   lode_slice_t url;
-  int status;            /* response */
+  int status; /* response */
   int http_major, http_minor;
-  lode_slice_t* raw;     /* name, value, ... (inline_raw or malloc'd) */
+  lode_slice_t* raw; /* name, value, ... (inline_raw or malloc'd) */
   size_t nraw;
   lode_slice_t inline_raw[2 * LODE__WS_INLINE_HEADERS];
 } lode__ws_head_t;
@@ -218,26 +218,26 @@ int lode__ws_slice_ieq(lode_slice_t a, const char* b);
 /* --- The connection ------------------------------------------------------ */
 
 enum {
-  LODE__WS_F_SENT_CLOSE = 1 << 0,   /* our close frame is queued */
-  LODE__WS_F_RECV_CLOSE = 1 << 1,   /* the peer's close frame came */
-  LODE__WS_F_FAILED = 1 << 2,       /* we failed the connection */
-  LODE__WS_F_STOP_READ = 1 << 3,    /* ignore what the stream still says */
-  LODE__WS_F_ENDED = 1 << 4,        /* we ended the stream */
+  LODE__WS_F_SENT_CLOSE = 1 << 0, /* our close frame is queued */
+  LODE__WS_F_RECV_CLOSE = 1 << 1, /* the peer's close frame came */
+  LODE__WS_F_FAILED = 1 << 2,     /* we failed the connection */
+  LODE__WS_F_STOP_READ = 1 << 3,  /* ignore what the stream still says */
+  LODE__WS_F_ENDED = 1 << 4,      /* we ended the stream */
   LODE__WS_F_STREAM_CLOSED = 1 << 5,
   LODE__WS_F_CLOSE_EMITTED = 1 << 6,
-  LODE__WS_F_DELIVERED = 1 << 7,    /* this frame went out zero-copy */
-  LODE__WS_F_ACCEPTING = 1 << 8,    /* server: 101 written, open_now to
+  LODE__WS_F_DELIVERED = 1 << 7,  /* this frame went out zero-copy */
+  LODE__WS_F_ACCEPTING = 1 << 8,  /* server: 101 written, open_now to
                                        come; bytes wait in `in` */
-  LODE__WS_F_SERVING = 1 << 9,      /* server: reading the request head */
-  LODE__WS_F_REFUSED = 1 << 10,     /* server: a refusal went out */
-  LODE__WS_F_NEED_DRAIN = 1 << 11   /* bufferedAmount is over drain_mark */
+  LODE__WS_F_SERVING = 1 << 9,    /* server: reading the request head */
+  LODE__WS_F_REFUSED = 1 << 10,   /* server: a refusal went out */
+  LODE__WS_F_NEED_DRAIN = 1 << 11 /* bufferedAmount is over drain_mark */
 };
 
 typedef struct lode__ws_client_s lode__ws_client_t;
 
 typedef struct lode__ws_pending_s {
-  uint64_t end;   /* wbytes after the message's frame */
-  size_t size;    /* its payload */
+  uint64_t end; /* wbytes after the message's frame */
+  size_t size;  /* its payload */
 } lode__ws_pending_t;
 
 struct lode_websocket_s {
@@ -246,33 +246,33 @@ struct lode_websocket_s {
   void* data;
   lode_stream_t* stream;
   int is_server;
-  int state;                 /* readyState */
+  int state; /* readyState */
   unsigned flags;
-  unsigned refs;             /* memory: 1 until closed, plus holds */
-  uv_timer_t timer;          /* handshake, open (server), close timeouts */
-  lode_websocket_opts_t opts;  /* defaults filled in; protocols cleared */
+  unsigned refs;              /* memory: 1 until closed, plus holds */
+  uv_timer_t timer;           /* handshake, open (server), close timeouts */
+  lode_websocket_opts_t opts; /* defaults filled in; protocols cleared */
   /* Receiving. */
   lode__ws_decoder_t dec;
   lode__utf8_t utf8;
-  lode__buf_t msg;        /* the message so far (unmasked, inflated) */
+  lode__buf_t msg; /* the message so far (unmasked, inflated) */
   int msg_binary;
   int msg_compressed;
   uint8_t ctl[125];
   size_t ctl_len;
   lode__pmd_t* pmd;
-  lode__buf_t in;         /* bytes before open: head, early frames */
+  lode__buf_t in; /* bytes before open: head, early frames */
   /* Sending. */
-  lode__buf_t out;        /* a frame being built (masked, compressed) */
+  lode__buf_t out; /* a frame being built (masked, compressed) */
   lode__buf_t zout;
-  uint8_t rnd[256];          /* mask keys, refilled from uv_random */
+  uint8_t rnd[256]; /* mask keys, refilled from uv_random */
   size_t rnd_used;
   /* bufferedAmount without a callback per write: every byte lode hands
    * the stream is counted in `wbytes`; a message is still buffered while
    * the stream's writable length reaches back past its last byte. */
   uint64_t wbytes;
-  lode__ws_pending_t* pend;  /* messages in flight, oldest first (a ring) */
+  lode__ws_pending_t* pend; /* messages in flight, oldest first (a ring) */
   size_t pend_cap, pend_head, pend_len;
-  size_t buffered;           /* the sum of their sizes */
+  size_t buffered; /* the sum of their sizes */
   /* Closing. */
   int close_code;
   char close_reason[124];
@@ -283,7 +283,7 @@ struct lode_websocket_s {
   char* extensions;
   int binary_arraybuffer;
   lode__ws_client_t* client;
-  char** protos;             /* copied protocol list (client's offer or
+  char** protos; /* copied protocol list (client's offer or
                                 the server's own), NULL-free */
   size_t nprotos;
   /* The set (opts.clients, held): a member while in_set, linked in the
@@ -309,7 +309,7 @@ void lode__ws_leave(lode_websocket_t* ws);
  * whose compressor starts afresh for every message: such output depends
  * on nothing but the window bits. */
 typedef struct lode__ws_zcache_s {
-  lode__buf_t z[16];     /* by window bits (9..15) */
+  lode__buf_t z[16]; /* by window bits (9..15) */
   unsigned char done[16];
 } lode__ws_zcache_t;
 

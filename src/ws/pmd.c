@@ -125,7 +125,7 @@ static int add_param(lode__buf_t* out, const char* name, int bits) {
   if (rc == 0)
     rc = lode__buf_append_str(out, name);
   if (rc == 0 && bits > 0) {
-    int n = snprintf(num, sizeof(num), "=%d", bits);  /* fits any int */
+    int n = snprintf(num, sizeof(num), "=%d", bits); /* fits any int */
     rc = lode__buf_append(out, num, (size_t) n);
   }
   return rc;
@@ -151,10 +151,10 @@ static int server_accept(const lode__pmd_params_t* offer,
                          const lode_websocket_opts_t* o,
                          lode__pmd_params_t* a) {
   memset(a, 0, sizeof(*a));
-  a->server_no_context_takeover =
-      o->server_no_context_takeover || offer->server_no_context_takeover;
-  a->client_no_context_takeover =
-      o->client_no_context_takeover || offer->client_no_context_takeover;
+  a->server_no_context_takeover = o->server_no_context_takeover ||
+                                  offer->server_no_context_takeover;
+  a->client_no_context_takeover = o->client_no_context_takeover ||
+                                  offer->client_no_context_takeover;
   a->server_max_window_bits = offer->server_max_window_bits;
   if (o->server_max_window_bits > 0 &&
       (a->server_max_window_bits == 0 ||
@@ -193,8 +193,7 @@ int lode__pmd_server_negotiate(const char* offers, size_t len,
   return rc < 0 ? -1 : found;
 }
 
-int lode__pmd_client_accept(lode_slice_t params,
-                            const lode_websocket_opts_t* o,
+int lode__pmd_client_accept(lode_slice_t params, const lode_websocket_opts_t* o,
                             lode__pmd_params_t* a) {
   if (lode__pmd_parse(params, a) != 0)
     return -1;
@@ -221,7 +220,7 @@ struct lode__pmd_s {
   int def_ready;
   int inf_ready;
   int def_bits;
-  int def_reset;  /* our side may not keep its context between messages */
+  int def_reset; /* our side may not keep its context between messages */
   int inf_reset;
 };
 
@@ -260,7 +259,8 @@ static int pump(z_stream* strm, int is_deflate, int flush, size_t max,
     if (lode__buf_reserve(out, 16384) != 0)
       return UV_ENOMEM;
     size_t room = out->cap - out->len;
-    if (room > UINT32_MAX) room = UINT32_MAX;
+    if (room > UINT32_MAX)
+      room = UINT32_MAX;
     strm->next_out = (Bytef*) out->base + out->len;
     strm->avail_out = (uInt) room;
     int rc = is_deflate ? deflate(strm, flush) : inflate(strm, flush);
@@ -274,8 +274,8 @@ static int pump(z_stream* strm, int is_deflate, int flush, size_t max,
       inflateReset(strm);
       continue;
     }
-    if (rc == Z_BUF_ERROR || (rc == Z_OK && strm->avail_out != 0 &&
-                              strm->avail_in == 0))
+    if (rc == Z_BUF_ERROR ||
+        (rc == Z_OK && strm->avail_out != 0 && strm->avail_in == 0))
       return 0;
     if (rc != Z_OK)
       return rc == Z_MEM_ERROR ? UV_ENOMEM : LODE_ERR_WS_PROTOCOL;
@@ -302,16 +302,16 @@ int lode__pmd_compress(lode__pmd_t* z, const uint8_t* in, size_t n,
       return rc;
   } while (n > 0);
   /* Drop the empty stored block's 00 00 ff ff, as RFC 7692 7.2.1 asks. */
-  if (out->len - start >= 4 && memcmp(out->base + out->len - 4,
-                                      "\x00\x00\xff\xff", 4) == 0)
+  if (out->len - start >= 4 &&
+      memcmp(out->base + out->len - 4, "\x00\x00\xff\xff", 4) == 0)
     out->len -= 4;
   if (z->def_reset)
     deflateReset(&z->def);
   return 0;
 }
 
-int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n,
-                         int last, size_t max, lode__buf_t* out) {
+int lode__pmd_decompress(lode__pmd_t* z, const uint8_t* in, size_t n, int last,
+                         size_t max, lode__buf_t* out) {
   static const uint8_t tail[4] = { 0x00, 0x00, 0xff, 0xff };
   if (!z->inf_ready) {
     if (inflateInit2(&z->inf, -15) != Z_OK)

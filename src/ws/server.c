@@ -9,17 +9,21 @@
 #include "lode/net.h"
 
 typedef struct answer_s {
-  int status;           /* 0 when the request is good */
+  int status; /* 0 when the request is good */
   const char* message;
-  const char* extra;    /* one more header line, or NULL */
+  const char* extra; /* one more header line, or NULL */
 } answer_t;
 
 static const char* status_line(int status) {
   switch (status) {
-    case 400: return "400 Bad Request";
-    case 405: return "405 Method Not Allowed";
-    case 426: return "426 Upgrade Required";
-    default: return "500 Internal Server Error";
+    case 400:
+      return "400 Bad Request";
+    case 405:
+      return "405 Method Not Allowed";
+    case 426:
+      return "426 Upgrade Required";
+    default:
+      return "500 Internal Server Error";
   }
 }
 
@@ -28,13 +32,15 @@ static const char* status_line(int status) {
 static void refuse(lode_stream_t* s, const answer_t* a) {
   static const lode_slice_t none = { "", 0 };
   char len[24];
-  snprintf(len, sizeof(len), "%zu", strlen(a->message));  /* any size_t */
+  snprintf(len, sizeof(len), "%zu", strlen(a->message)); /* any size_t */
   lode__buf_t b = { 0 };
   int rc = lode__ws_head_line(&b, "HTTP/1.1 ",
                               lode_slice_str(status_line(a->status)));
   if (rc == 0)
-    rc = lode__ws_head_line(&b, "Connection: close\r\nContent-Type: "
-                            "text/html", none);
+    rc = lode__ws_head_line(&b,
+                            "Connection: close\r\nContent-Type: "
+                            "text/html",
+                            none);
   if (rc == 0)
     rc = lode__ws_head_line(&b, "Content-Length: ", lode_slice_str(len));
   if (rc == 0 && a->extra != NULL)
@@ -132,12 +138,13 @@ static void check(const lode_websocket_request_t* r, answer_t* a) {
 }
 
 /* Writes the 101 with every header whole, whatever their lengths. */
-static int write_101(lode_websocket_t* ws, lode_slice_t key,
-                     lode_slice_t proto, lode_slice_t ext) {
+static int write_101(lode_websocket_t* ws, lode_slice_t key, lode_slice_t proto,
+                     lode_slice_t ext) {
   char accept[29];
   lode__ws_accept_key(key.base, key.len, accept);
   lode__buf_t head = { 0 };
-  int rc = lode__ws_head_line(&head, "HTTP/1.1 101 Switching Protocols\r\n"
+  int rc = lode__ws_head_line(&head,
+                              "HTTP/1.1 101 Switching Protocols\r\n"
                               "Upgrade: websocket\r\nConnection: Upgrade"
                               "\r\nSec-WebSocket-Accept: ",
                               lode_slice_str(accept));
@@ -204,8 +211,7 @@ static int upgrade(lode_websocket_t* ws, const lode_websocket_request_t* r,
     lode_socket_t* sock = lode_socket_from_stream(ws->stream);
     if (sock != NULL)
       lode_socket_set_no_delay(sock, 1);
-    rc = write_101(ws, lode__ws_header(raw, n, "sec-websocket-key"), proto,
-                   e);
+    rc = write_101(ws, lode__ws_header(raw, n, "sec-websocket-key"), proto, e);
   }
   lode__buf_free(&ext);
   return rc;
@@ -258,8 +264,7 @@ static void destroy_on_finish(lode_stream_t* s, int status, void* arg) {
 
 int lode_websocket_accept(lode_stream_t* stream,
                           const lode_websocket_request_t* req,
-                          lode_slice_t head,
-                          const lode_websocket_opts_t* opts,
+                          lode_slice_t head, const lode_websocket_opts_t* opts,
                           const lode_websocket_events_t* events,
                           lode_websocket_t** out) {
   static const lode_websocket_opts_t none = { 0 };
@@ -304,12 +309,10 @@ void lode__ws_server_data(lode_websocket_t* ws, const uint8_t* p, size_t n) {
   if (len == 0 || len == -2)
     return;
   answer_t a = { 400, "Bad Request", NULL };
-  lode_websocket_request_t r = {
-    h.method, h.url, h.http_major, h.http_minor, h.raw, h.nraw
-  };
-  if (len > 0 && !lode__ws_list_has(lode__ws_header(h.raw, h.nraw,
-                                                    "connection"),
-                                    "upgrade")) {
+  lode_websocket_request_t r = { h.method,     h.url, h.http_major,
+                                 h.http_minor, h.raw, h.nraw };
+  if (len > 0 && !lode__ws_list_has(
+                     lode__ws_header(h.raw, h.nraw, "connection"), "upgrade")) {
     /* Not an upgrade: what the npm ws server's own HTTP server says. */
     a.status = 426;
     a.message = "Upgrade Required";
@@ -353,8 +356,7 @@ int lode_websocket_serve(lode_stream_t* stream,
   }
   lode__ws_attach(ws, stream);
   if (ws->opts.handshake_timeout > 0)
-    uv_timer_start(&ws->timer, on_head_timeout, ws->opts.handshake_timeout,
-                   0);
+    uv_timer_start(&ws->timer, on_head_timeout, ws->opts.handshake_timeout, 0);
   *out = ws;
   return 0;
 }

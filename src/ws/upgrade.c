@@ -30,7 +30,8 @@ int lode_websocket_handle_upgrade(lode_http_incoming_t* req,
     lode_slice_str(lode_http_incoming_url(req)),
     lode_http_incoming_http_version_major(req),
     lode_http_incoming_http_version_minor(req),
-    slices, n,
+    slices,
+    n,
   };
   int rc = lode_websocket_accept(socket, &r, head, opts, events, out);
   if (slices != stack)

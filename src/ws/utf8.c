@@ -12,12 +12,16 @@ static int lead(lode__utf8_t* u, uint8_t c) {
     u->need = 1;
   } else if (c >= 0xE0 && c <= 0xEF) {
     u->need = 2;
-    if (c == 0xE0) u->lo = 0xA0;       /* no overlongs */
-    if (c == 0xED) u->hi = 0x9F;       /* no surrogates */
+    if (c == 0xE0)
+      u->lo = 0xA0; /* no overlongs */
+    if (c == 0xED)
+      u->hi = 0x9F; /* no surrogates */
   } else if (c >= 0xF0 && c <= 0xF4) {
     u->need = 3;
-    if (c == 0xF0) u->lo = 0x90;       /* no overlongs */
-    if (c == 0xF4) u->hi = 0x8F;       /* nothing past U+10FFFF */
+    if (c == 0xF0)
+      u->lo = 0x90; /* no overlongs */
+    if (c == 0xF4)
+      u->hi = 0x8F; /* nothing past U+10FFFF */
   } else {
     return -1;
   }

@@ -18,16 +18,16 @@ TEST(bytes_copy_and_refs) {
   char src[] = "hello";
   lode_bytes_t* b = lode_bytes_copy((lode_slice_t){ src, 5 });
   ASSERT_NOT_NULL(b);
-  src[0] = 'j';  /* a copy: the caller's memory is free at return */
+  src[0] = 'j'; /* a copy: the caller's memory is free at return */
   lode_slice_t v = lode_bytes_view(b);
   ASSERT_MEM_EQ(v.base, v.len, "hello", 5);
   ASSERT_EQ(lode_bytes_len(b), 5);
   lode_bytes_hold(b);
   lode_bytes_release(b);
-  ASSERT_MEM_EQ(lode_bytes_data(b), 5, "hello", 5);  /* still one ref */
+  ASSERT_MEM_EQ(lode_bytes_data(b), 5, "hello", 5); /* still one ref */
   lode_bytes_release(b);
   lode_bytes_release(NULL);
-  lode_bytes_hold(NULL);  /* ignored */
+  lode_bytes_hold(NULL); /* ignored */
 }
 
 TEST(bytes_alloc_and_adopt) {
@@ -38,7 +38,7 @@ TEST(bytes_alloc_and_adopt) {
   lode_bytes_release(b);
   char* heap = malloc(4);
   memcpy(heap, "abcd", 4);
-  b = lode_bytes_adopt(heap, 4);  /* freed at the last unref (ASan checks) */
+  b = lode_bytes_adopt(heap, 4); /* freed at the last unref (ASan checks) */
   ASSERT(lode_bytes_data(b) == heap);
   lode_bytes_release(b);
   b = lode_bytes_alloc(0);
@@ -73,7 +73,7 @@ TEST(encoding_names) {
 /* The converters measure with out == NULL, write at most cap bytes, and
  * always return the full length. */
 TEST(measure_and_truncate) {
-  lode_slice_t in = LODE_SLICE("\xe2\x82\xac\xff");  /* euro, bad byte */
+  lode_slice_t in = LODE_SLICE("\xe2\x82\xac\xff"); /* euro, bad byte */
   ASSERT_EQ(lode_encode(LODE_ENC_UTF8, in, NULL, 100), 6);
   char out[8];
   memset(out, '#', sizeof(out));
@@ -83,13 +83,12 @@ TEST(measure_and_truncate) {
   ASSERT_EQ(lode_encode(LODE_ENC_HEX, in, out, 3), 8);
   ASSERT_MEM_EQ(out, 4, "e28#", 4);
   ASSERT_EQ(lode_decode(LODE_ENC_HEX, LODE_SLICE("414243"), out, 2), 3);
-  ASSERT_MEM_EQ(out, 3, "AB8", 3);  /* the 8 is left from before */
+  ASSERT_MEM_EQ(out, 3, "AB8", 3); /* the 8 is left from before */
   ASSERT_EQ(lode_encode(LODE_ENC_BASE64, LODE_SLICE("ab"), NULL, 0), 4);
   ASSERT_EQ(lode_encode(LODE_ENC_BUFFER, in, out, sizeof(out)), 4);
   ASSERT_MEM_EQ(out, 4, in.base, 4);
   ASSERT_EQ(lode_encode(LODE_ENC_UTF8, (lode_slice_t){ NULL, 9 }, out, 8), 0);
-  ASSERT_EQ(lode_decode(LODE_ENC_LATIN1, (lode_slice_t){ NULL, 9 }, out, 8),
-            0);
+  ASSERT_EQ(lode_decode(LODE_ENC_LATIN1, (lode_slice_t){ NULL, 9 }, out, 8), 0);
 }
 
 /* Long inputs take the word-at-a-time paths; compare with the bytewise
@@ -113,8 +112,9 @@ TEST(long_inputs) {
   }
   o += lode_decoder_end(&d, NULL, 0);
   ASSERT_EQ(o, n);
-  ASSERT_EQ(lode_encode(LODE_ENC_LATIN1, (lode_slice_t){ in, sizeof(in) },
-                        NULL, 0), sizeof(in) + 2 * (sizeof(in) / 97) + 1);
+  ASSERT_EQ(
+      lode_encode(LODE_ENC_LATIN1, (lode_slice_t){ in, sizeof(in) }, NULL, 0),
+      sizeof(in) + 2 * (sizeof(in) / 97) + 1);
 }
 
 TEST(decoder_buffer_and_hex) {

@@ -6,7 +6,8 @@
 #include "test.h"
 
 static size_t unhex(const char* s, size_t len, char* out) {
-  if (len == 1 && s[0] == '-') return 0;
+  if (len == 1 && s[0] == '-')
+    return 0;
   for (size_t i = 0; i + 1 < len; i += 2) {
     unsigned v;
     ASSERT_EQ(sscanf(s + i, "%2x", &v), 1);
@@ -21,7 +22,8 @@ static size_t split(char* line, char** w, size_t max, char sep) {
   for (char* p = line; n < max;) {
     w[n++] = p;
     p = strchr(p, sep);
-    if (p == NULL) break;
+    if (p == NULL)
+      break;
     *p++ = '\0';
   }
   return n;
@@ -50,14 +52,15 @@ static void check_convert(const char* line, int to_text, lode_encoding_t e,
               test_escape(got, n), measured);
 }
 
-static void check_decoder(const char* line, lode_encoding_t e,
-                          const char* ihex, char* cuts, char* outs) {
+static void check_decoder(const char* line, lode_encoding_t e, const char* ihex,
+                          char* cuts, char* outs) {
   size_t ilen = unhex(ihex, strlen(ihex), in);
   size_t at[16], ncut = 0;
   if (strcmp(cuts, "-") != 0) {
     char* c[16];
     ncut = split(cuts, c, 15, ',');
-    for (size_t i = 0; i < ncut; i++) at[i] = (size_t) atoi(c[i]);
+    for (size_t i = 0; i < ncut; i++)
+      at[i] = (size_t) atoi(c[i]);
   }
   at[ncut] = ilen;
   char* o[18];
@@ -69,8 +72,8 @@ static void check_decoder(const char* line, lode_encoding_t e,
     size_t wlen = unhex(o[i], strlen(o[i]), want), n;
     if (i <= ncut) {
       ASSERT_LE(lode_decoder_max(&d, at[i] - from), sizeof(got));
-      n = lode_decoder_write(&d, (lode_slice_t){ in + from, at[i] - from },
-                             got, sizeof(got));
+      n = lode_decoder_write(&d, (lode_slice_t){ in + from, at[i] - from }, got,
+                             sizeof(got));
       from = at[i];
     } else {
       n = lode_decoder_end(&d, got, sizeof(got));
@@ -87,7 +90,8 @@ static void check_name(const char* line, const char* nhex, const char* c) {
   name[n] = '\0';
   int e = lode_encoding_parse(name);
   if (strcmp(c, "-") == 0) {
-    if (e != LODE_ERR_UNKNOWN_ENCODING) test_fail(__FILE__, __LINE__, "%s", line);
+    if (e != LODE_ERR_UNKNOWN_ENCODING)
+      test_fail(__FILE__, __LINE__, "%s", line);
   } else if (e <= 0 || strcmp(lode_encoding_name(e), c) != 0) {
     test_fail(__FILE__, __LINE__, "%s: got %d", line, e);
   }
@@ -123,8 +127,10 @@ TEST(against_node) {
     char* nl = strchr(line, '\n');
     ASSERT_NOT_NULL(nl);
     *nl = '\0';
-    if (check_line(line)) checked++;
-    else done = 1;
+    if (check_line(line))
+      checked++;
+    else
+      done = 1;
     line = nl + 1;
   }
   free(all);

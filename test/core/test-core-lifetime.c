@@ -27,11 +27,14 @@ static thing_t* thing_new(void) {
 static void emit(thing_t* t) {
   lode__hold(&t->obj);
   t->on_event(t);
-  if (lode__release_stop(&t->obj)) return;
+  if (lode__release_stop(&t->obj))
+    return;
   t->after_events++;
 }
 
-static void do_nothing(thing_t* t) { (void) t; }
+static void do_nothing(thing_t* t) {
+  (void) t;
+}
 
 /* Destroy and drop the object's own reference inside the callback. */
 static void destroy_and_drop(thing_t* t) {
@@ -72,11 +75,11 @@ TEST(hold_across_callbacks) {
 TEST(destroyed_but_referenced_stops) {
   freed = 0;
   thing_t* t = thing_new();
-  lode__hold(&t->obj);  /* a user reference keeps the memory */
+  lode__hold(&t->obj); /* a user reference keeps the memory */
   t->on_event = destroy_and_drop;
   emit(t);
   ASSERT_EQ(freed, 0);
-  ASSERT_EQ(t->after_events, 0);  /* destroyed: the emitter stopped */
+  ASSERT_EQ(t->after_events, 0); /* destroyed: the emitter stopped */
   ASSERT_EQ(lode__release(&t->obj), 1);
 }
 
@@ -90,9 +93,8 @@ static const char* dump(lode__queue_t* q) {
   size_t n = 0;
   lode__queue_t* e;
   buf[0] = '\0';
-  lode__queue_foreach(e, q)
-    n += (size_t) snprintf(buf + n, sizeof(buf) - n, "%d",
-                           lode__container_of(e, item_t, q)->v);
+  lode__queue_foreach(e, q) n += (size_t) snprintf(
+      buf + n, sizeof(buf) - n, "%d", lode__container_of(e, item_t, q)->v);
   return buf;
 }
 
@@ -113,16 +115,17 @@ TEST(queue) {
   ASSERT_STR_EQ(dump(&q), "012");
   ASSERT(lode__queue_tail(&q) == &it[2].q);
   lode__queue_remove(&it[1].q);
-  lode__queue_remove(&it[1].q);  /* removing twice is harmless */
+  lode__queue_remove(&it[1].q); /* removing twice is harmless */
   ASSERT_STR_EQ(dump(&q), "02");
   lode__queue_insert_tail(&other, &it[3].q);
   lode__queue_insert_tail(&other, &it[4].q);
   lode__queue_move(&other, &q);
   ASSERT(lode__queue_empty(&other));
   ASSERT_STR_EQ(dump(&q), "0234");
-  lode__queue_move(&other, &q);  /* moving an empty queue: nothing */
+  lode__queue_move(&other, &q); /* moving an empty queue: nothing */
   ASSERT_STR_EQ(dump(&q), "0234");
-  while (!lode__queue_empty(&q)) lode__queue_remove(lode__queue_head(&q));
+  while (!lode__queue_empty(&q))
+    lode__queue_remove(lode__queue_head(&q));
   ASSERT_STR_EQ(dump(&q), "");
 }
 

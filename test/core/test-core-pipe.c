@@ -40,8 +40,7 @@ static const char* node_line(const char* name) {
 }
 
 /* The items of `trace` whose stream (the part before ':') is `who`. */
-static void project(const char* trace, const char* who, char* out,
-                    size_t cap) {
+static void project(const char* trace, const char* who, char* out, size_t cap) {
   size_t wl = strlen(who), k = 0;
   out[0] = '\0';
   for (const char* p = trace; *p != '\0';) {
@@ -50,7 +49,8 @@ static void project(const char* trace, const char* who, char* out,
     /* an item's own commas are inside parentheses only in data(...) */
     if (len > wl && strncmp(p, who, wl) == 0 && p[wl] == ':') {
       ASSERT_LT(k + len + 2, cap);
-      if (k > 0) out[k++] = ',';
+      if (k > 0)
+        out[k++] = ',';
       memcpy(out + k, p, len);
       k += len;
       out[k] = '\0';
@@ -64,15 +64,17 @@ static void project(const char* trace, const char* who, char* out,
 static void assert_like_node(const char* scenario) {
   const char* want = node_line(scenario);
   const char* got = test_trace_get();
-  static const char* const who[] = { "src", "dst", "far", "a", "c", "s0",
-                                     "s1", "s2", "cb", NULL };
+  static const char* const who[] = { "src", "dst", "far", "a",  "c",
+                                     "s0",  "s1",  "s2",  "cb", NULL };
   for (const char* const* w = who; *w != NULL; w++) {
     char g[2048], n[2048];
     project(got, *w, g, sizeof(g));
     project(want, *w, n, sizeof(n));
     if (strcmp(g, n) != 0)
-      test_fail(__FILE__, __LINE__, "%s, stream %s:\n  lode: %s\n  node: %s\n"
-                "  (lode's whole trace: %s)", scenario, *w, g, n, got);
+      test_fail(__FILE__, __LINE__,
+                "%s, stream %s:\n  lode: %s\n  node: %s\n"
+                "  (lode's whole trace: %s)",
+                scenario, *w, g, n, got);
   }
 }
 
@@ -82,8 +84,8 @@ static void (*far_data_once)(void);
 
 static void on_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   (void) s;
-  if (tracing) test_trace("%s:data(%.*s)", (const char*) ctx, (int) d.len,
-                          d.base);
+  if (tracing)
+    test_trace("%s:data(%.*s)", (const char*) ctx, (int) d.len, d.base);
   if (far_data_once != NULL && strcmp(ctx, "far") == 0) {
     void (*fn)(void) = far_data_once;
     far_data_once = NULL;
@@ -96,29 +98,37 @@ static int far_ends;
 
 static void on_end(void* ctx, lode_stream_t* s) {
   (void) s;
-  if (tracing) test_trace("%s:end", (const char*) ctx);
-  if (strcmp(ctx, "far") == 0) far_ends++;
-  if (far_end_fn != NULL && strcmp(ctx, "far") == 0) far_end_fn();
+  if (tracing)
+    test_trace("%s:end", (const char*) ctx);
+  if (strcmp(ctx, "far") == 0)
+    far_ends++;
+  if (far_end_fn != NULL && strcmp(ctx, "far") == 0)
+    far_end_fn();
 }
 
 static void on_error(void* ctx, lode_stream_t* s, const lode_error_t* e) {
   (void) s;
-  if (tracing) test_trace("%s:error(%s)", (const char*) ctx,
-                          lode_err_name(e->code));
+  if (tracing)
+    test_trace("%s:error(%s)", (const char*) ctx, lode_err_name(e->code));
 }
 
 static void on_close(void* ctx, lode_stream_t* s, int had_error) {
   (void) s;
   (void) had_error;
-  if (tracing) test_trace("%s:close", (const char*) ctx);
+  if (tracing)
+    test_trace("%s:close", (const char*) ctx);
 }
 
 /* Node's stream without a 'data' listener: its end, error and close. */
 static const lode_stream_reader_t watch = {
-  .on_end = on_end, .on_error = on_error, .on_close = on_close,
+  .on_end = on_end,
+  .on_error = on_error,
+  .on_close = on_close,
 };
 static const lode_stream_reader_t watch_data = {
-  .on_data = on_data, .on_end = on_end, .on_error = on_error,
+  .on_data = on_data,
+  .on_end = on_end,
+  .on_error = on_error,
   .on_close = on_close,
 };
 
@@ -154,14 +164,18 @@ static void setup(void) {
   test_trace_reset();
 }
 
-static void run(void) { test_run_loop(&loop, 10000); }
+static void run(void) {
+  test_run_loop(&loop, 10000);
+}
 
 /* Stops tracing (the reference stops there too) and closes what is left. */
 static void teardown(void) {
   tracing = 0;
-  for (size_t i = 0; i < nmade; i++) lode_stream_destroy(made[i], NULL);
+  for (size_t i = 0; i < nmade; i++)
+    lode_stream_destroy(made[i], NULL);
   run();
-  for (size_t i = 0; i < nmade; i++) lode_stream_release(made[i]);
+  for (size_t i = 0; i < nmade; i++)
+    lode_stream_release(made[i]);
   run();
   test_loop_close(&loop);
 }
@@ -231,7 +245,8 @@ static void dest_error_once(void) {
 static void flow_one(int watch_dst, void (*once)(void)) {
   setup();
   lode_stream_set_reader(src, &watch, "src");
-  if (watch_dst) lode_stream_set_reader(dst, &watch, "dst");
+  if (watch_dst)
+    lode_stream_set_reader(dst, &watch, "dst");
   ASSERT_OK(lode_stream_pipe(src, dst, NULL));
   lode_stream_write(inp, LODE_SLICE("one"), NULL, NULL);
   far_data_once = once;
@@ -327,14 +342,14 @@ static lode_stream_t *s0, *s1, *s2, *echo;
 
 static void on_pipeline(lode_stream_t* last, int status, void* arg) {
   ASSERT(last == s2);
-  if (tracing) test_trace("cb(%s)", status ? lode_err_name(status) : "0");
-  if (arg != NULL) {  /* the reference's clean-up, traced as there */
+  if (tracing)
+    test_trace("cb(%s)", status ? lode_err_name(status) : "0");
+  if (arg != NULL) { /* the reference's clean-up, traced as there */
     lode_stream_destroy(inp, NULL);
     lode_stream_destroy(echo, NULL);
     lode_stream_end(far, NULL, NULL);
   }
 }
-
 
 static void setup_pipeline(int watch_all) {
   setup();
@@ -346,13 +361,12 @@ static void setup_pipeline(int watch_all) {
     lode_stream_set_reader(s0, &watch, "s0");
     lode_stream_set_reader(s1, &watch, "s1");
     lode_stream_set_reader(s2, &watch, "s2");
-  }
-  else {
+  } else {
     lode_stream_set_reader(s2, &sink, "x");
   }
   lode_stream_t* const all[] = { s0, s1, s2 };
-  ASSERT_OK(lode_stream_pipeline(all, 3, on_pipeline,
-                                 watch_all ? "clean" : NULL));
+  ASSERT_OK(
+      lode_stream_pipeline(all, 3, on_pipeline, watch_all ? "clean" : NULL));
 }
 
 TEST(pipeline_ok) {
@@ -383,7 +397,9 @@ TEST(pipeline_error) {
   teardown();
 }
 
-static void destroy_s1(void) { lode_stream_destroy(s1, NULL); }
+static void destroy_s1(void) {
+  lode_stream_destroy(s1, NULL);
+}
 
 TEST(pipeline_premature) {
   setup_pipeline(1);
@@ -400,7 +416,6 @@ TEST(pipeline_premature) {
   assert_like_node("pipeline_premature");
   teardown();
 }
-
 
 /* A pipeline that settles leaves the program's own pipes of its streams
  * alone: here s1, the pipeline's last stream, also feeds x. */
@@ -441,16 +456,19 @@ static size_t sent, got, chunk_size = 4096;
 static const size_t total = 8u << 20;
 static int far_paused;
 
-static unsigned char byte_at(size_t i) { return (unsigned char) (i * 7 + i / 4099); }
+static unsigned char byte_at(size_t i) {
+  return (unsigned char) (i * 7 + i / 4099);
+}
 
 static void feed(void) {
   static unsigned char buf[4096];
   while (sent < total) {
-    for (size_t i = 0; i < chunk_size; i++) buf[i] = byte_at(sent + i);
+    for (size_t i = 0; i < chunk_size; i++)
+      buf[i] = byte_at(sent + i);
     sent += chunk_size;
-    if (lode_stream_write(inp, (lode_slice_t){ (char*) buf, chunk_size },
-                          NULL, NULL) == 0)
-      return;  /* on the writer's drain */
+    if (lode_stream_write(inp, (lode_slice_t){ (char*) buf, chunk_size }, NULL,
+                          NULL) == 0)
+      return; /* on the writer's drain */
   }
   lode_stream_end(inp, NULL, NULL);
 }
@@ -479,7 +497,8 @@ static void count_end(void* ctx, lode_stream_t* s) {
 }
 
 static const lode_stream_reader_t counter = {
-  .on_data = count_data, .on_end = count_end,
+  .on_data = count_data,
+  .on_end = count_end,
 };
 
 TEST(slow_destination_bounded) {
@@ -538,8 +557,7 @@ TEST(unpipe_while_waiting) {
   ASSERT_OK(lode_stream_pipe(src, dst, NULL));
   static char chunk[8192];
   for (int i = 0; i < 8; i++)
-    lode_stream_write(inp, (lode_slice_t){ chunk, sizeof(chunk) }, NULL,
-                      NULL);
+    lode_stream_write(inp, (lode_slice_t){ chunk, sizeof(chunk) }, NULL, NULL);
   run();
   /* The destination is over its mark; the source has stopped. */
   size_t before = src_got;
@@ -582,7 +600,7 @@ TEST(arguments) {
   ASSERT_EQ(lode_stream_pipeline(twice, 3, NULL, NULL), UV_EBUSY);
   ASSERT_EQ(lode_stream_pipeline(with_null, 2, NULL, NULL), UV_EINVAL);
   lode_stream_unpipe(NULL, NULL);
-  lode_stream_unpipe(src, dst);  /* not piped: nothing */
+  lode_stream_unpipe(src, dst); /* not piped: nothing */
   /* Unpiping every pipe gives the stream its reader back. */
   lode_stream_set_reader(src, &watch, "src");
   ASSERT_OK(lode_stream_pipe(src, dst, NULL));

@@ -8,17 +8,23 @@ static uv_loop_t loop;
 static lode_stream_t* sa;
 static lode_stream_t* sb;
 
-static const char* name_of(lode_stream_t* s) { return s == sa ? "a" : "b"; }
+static const char* name_of(lode_stream_t* s) {
+  return s == sa ? "a" : "b";
+}
 
 static size_t data_total;
 
 /* What a test wants done from inside a callback. */
 typedef enum {
-  ACT_NONE, ACT_DESTROY_SELF, ACT_DESTROY_PEER, ACT_DESTROY_BOTH, ACT_END,
+  ACT_NONE,
+  ACT_DESTROY_SELF,
+  ACT_DESTROY_PEER,
+  ACT_DESTROY_BOTH,
+  ACT_END,
   ACT_WRITE_BACK
 } act_t;
-static act_t act_on_data, act_on_end, act_on_drain, act_on_error,
-    act_on_close, act_on_write_cb, act_on_end_cb;
+static act_t act_on_data, act_on_end, act_on_drain, act_on_error, act_on_close,
+    act_on_write_cb, act_on_end_cb;
 
 static void act(lode_stream_t* s, act_t what) {
   lode_stream_t* peer = s == sa ? sb : sa;
@@ -26,15 +32,18 @@ static void act(lode_stream_t* s, act_t what) {
     lode_stream_destroy(s, NULL);
   if (what == ACT_DESTROY_PEER || what == ACT_DESTROY_BOTH)
     lode_stream_destroy(peer, NULL);
-  if (what == ACT_END) lode_stream_end(s, NULL, NULL);
+  if (what == ACT_END)
+    lode_stream_end(s, NULL, NULL);
   if (what == ACT_WRITE_BACK && data_total < 12)
     lode_stream_write(s, LODE_SLICE("re"), NULL, NULL);
 }
 
 static void on_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   data_total += d.len;
-  if (d.len <= 16) test_trace("%s:data(%.*s)", name_of(s), (int) d.len, d.base);
-  else test_trace("%s:data(%zu)", name_of(s), d.len);
+  if (d.len <= 16)
+    test_trace("%s:data(%.*s)", name_of(s), (int) d.len, d.base);
+  else
+    test_trace("%s:data(%zu)", name_of(s), d.len);
   act(s, act_on_data);
 }
 
@@ -60,8 +69,11 @@ static void on_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t reader = {
-  .on_data = on_data, .on_end = on_end, .on_drain = on_drain,
-  .on_error = on_error, .on_close = on_close,
+  .on_data = on_data,
+  .on_end = on_end,
+  .on_drain = on_drain,
+  .on_error = on_error,
+  .on_close = on_close,
 };
 
 static void on_written(lode_stream_t* s, int status, void* arg) {
@@ -83,9 +95,13 @@ static void setup(void) {
   lode_stream_set_reader(sb, &reader, NULL);
 }
 
-static void run(void) { test_run_loop(&loop, 10000); }
+static void run(void) {
+  test_run_loop(&loop, 10000);
+}
 
-static void teardown(void) { test_loop_close(&loop); }
+static void teardown(void) {
+  test_loop_close(&loop);
+}
 
 TEST(write_end_close_order) {
   setup();
@@ -93,16 +109,18 @@ TEST(write_end_close_order) {
   ASSERT_EQ(lode_stream_write(sa, LODE_SLICE("world"), on_written, "w2"), 1);
   ASSERT_OK(lode_stream_end(sa, on_ended, "fin"));
   ASSERT_EQ(lode_stream_writable_length(sa), 10);
-  ASSERT_TRACE("");  /* nothing happens inside the calls */
+  ASSERT_TRACE(""); /* nothing happens inside the calls */
   run();
   /* a's end is delivered; b stays open (half-open) until it ends too. */
-  ASSERT_TRACE("b:data(hello),a:w1(ok),b:data(world),a:w2(ok),b:end,"
-               "a:fin(ok)");
+  ASSERT_TRACE(
+      "b:data(hello),a:w1(ok),b:data(world),a:w2(ok),b:end,"
+      "a:fin(ok)");
   ASSERT_EQ(lode_stream_writable_length(sa), 0);
   ASSERT_OK(lode_stream_end(sb, NULL, NULL));
   run();
-  ASSERT_TRACE("b:data(hello),a:w1(ok),b:data(world),a:w2(ok),b:end,"
-               "a:fin(ok),a:end,a:close(0),b:close(0)");
+  ASSERT_TRACE(
+      "b:data(hello),a:w1(ok),b:data(world),a:w2(ok),b:end,"
+      "a:fin(ok),a:end,a:close(0),b:close(0)");
   teardown();
 }
 
@@ -116,8 +134,9 @@ TEST(writev_and_empty_write) {
   lode_stream_destroy(sb, NULL);
   ASSERT_TRACE("");
   run();
-  ASSERT_TRACE("a:v(ERR_STREAM_DESTROYED),a:e(ERR_STREAM_DESTROYED),"
-               "a:close(0),b:close(0)");
+  ASSERT_TRACE(
+      "a:v(ERR_STREAM_DESTROYED),a:e(ERR_STREAM_DESTROYED),"
+      "a:close(0),b:close(0)");
   teardown();
 }
 
@@ -151,7 +170,7 @@ TEST(backpressure_and_drain) {
   ASSERT_EQ(lode_stream_write(sa, s, on_written, "w2"), 0);
   ASSERT_EQ(lode_stream_writable_length(sa), 16384);
   lode_stream_pause(sb);
-  run();  /* the paused reader takes nothing: no callback, no drain */
+  run(); /* the paused reader takes nothing: no callback, no drain */
   ASSERT_TRACE("");
   ASSERT_EQ(lode_stream_writable_length(sa), 16384);
   lode_stream_resume(sb);
@@ -172,7 +191,7 @@ TEST(pause_holds_the_end_back) {
   run();
   ASSERT_TRACE("");
   lode_stream_resume(sb);
-  lode_stream_pause(sb);  /* paused again before the loop ran */
+  lode_stream_pause(sb); /* paused again before the loop ran */
   run();
   ASSERT_TRACE("");
   lode_stream_resume(sb);
@@ -212,17 +231,18 @@ TEST(cork_batches_until_uncork) {
   ASSERT_TRACE("");
   lode_stream_write(sa, LODE_SLICE("2"), NULL, NULL);
   lode_stream_uncork(sa);
-  lode_stream_uncork(sa);  /* one too many: harmless */
+  lode_stream_uncork(sa); /* one too many: harmless */
   run();
   ASSERT_TRACE("b:data(1),b:data(2)");
   lode_stream_cork(sa);
   lode_stream_write(sa, LODE_SLICE("3"), NULL, NULL);
-  lode_stream_end(sa, NULL, NULL);  /* end() uncorks */
+  lode_stream_end(sa, NULL, NULL); /* end() uncorks */
   lode_stream_end(sb, NULL, NULL);
   run();
   /* a's end reaches b before b's reaches a: a writes first in each pass. */
-  ASSERT_TRACE("b:data(1),b:data(2),b:data(3),b:end,a:end,a:close(0),"
-               "b:close(0)");
+  ASSERT_TRACE(
+      "b:data(1),b:data(2),b:data(3),b:end,a:end,a:close(0),"
+      "b:close(0)");
   teardown();
 }
 
@@ -236,23 +256,26 @@ TEST(destroy_with_error) {
   lode_error_t e;
   lode_error_init(&e, UV_ECONNRESET);
   lode_stream_destroy(sa, &e);
-  lode_stream_destroy(sa, NULL);  /* twice: no effect */
+  lode_stream_destroy(sa, NULL); /* twice: no effect */
   ASSERT_EQ(lode_stream_write(sa, LODE_SLICE("x"), NULL, NULL),
             LODE_ERR_STREAM_DESTROYED);
   ASSERT_EQ(lode_stream_end(sa, NULL, NULL), LODE_ERR_STREAM_DESTROYED);
   ASSERT_TRACE("");
   run();
-  ASSERT_TRACE("a:error(ECONNRESET),a:w(ERR_STREAM_DESTROYED),"
-               "a:fin(ERR_STREAM_DESTROYED),a:close(1)");
+  ASSERT_TRACE(
+      "a:error(ECONNRESET),a:w(ERR_STREAM_DESTROYED),"
+      "a:fin(ERR_STREAM_DESTROYED),a:close(1)");
   lode_stream_resume(sb);
   run();
-  ASSERT_TRACE("a:error(ECONNRESET),a:w(ERR_STREAM_DESTROYED),"
-               "a:fin(ERR_STREAM_DESTROYED),a:close(1),b:end");
+  ASSERT_TRACE(
+      "a:error(ECONNRESET),a:w(ERR_STREAM_DESTROYED),"
+      "a:fin(ERR_STREAM_DESTROYED),a:close(1),b:end");
   lode_stream_end(sb, on_ended, "fin");
   run();
-  ASSERT_TRACE("a:error(ECONNRESET),a:w(ERR_STREAM_DESTROYED),"
-               "a:fin(ERR_STREAM_DESTROYED),a:close(1),b:end,b:fin(ok),"
-               "b:close(0)");
+  ASSERT_TRACE(
+      "a:error(ECONNRESET),a:w(ERR_STREAM_DESTROYED),"
+      "a:fin(ERR_STREAM_DESTROYED),a:close(1),b:end,b:fin(ok),"
+      "b:close(0)");
   teardown();
 }
 
@@ -261,8 +284,9 @@ TEST(write_to_a_gone_peer_is_epipe) {
   lode_stream_destroy(sa, NULL);
   ASSERT_EQ(lode_stream_write(sb, LODE_SLICE("x"), on_written, "w"), 1);
   run();
-  ASSERT_TRACE("a:close(0),b:end,b:error(EPIPE),b:w(ERR_STREAM_DESTROYED),"
-               "b:close(1)");
+  ASSERT_TRACE(
+      "a:close(0),b:end,b:error(EPIPE),b:w(ERR_STREAM_DESTROYED),"
+      "b:close(1)");
   teardown();
 }
 
@@ -308,15 +332,16 @@ TEST(hold_outlives_close) {
 
 TEST(echo_from_on_data) {
   setup();
-  act_on_data = ACT_WRITE_BACK;  /* answers until 12 bytes have come */
+  act_on_data = ACT_WRITE_BACK; /* answers until 12 bytes have come */
   lode_stream_write(sa, LODE_SLICE("ping"), NULL, NULL);
   run();
   act_on_data = ACT_NONE;
   lode_stream_destroy(sa, NULL);
   lode_stream_destroy(sb, NULL);
   run();
-  ASSERT_TRACE("b:data(ping),a:data(re),b:data(re),a:data(re),b:data(re),"
-               "a:close(0),b:close(0)");
+  ASSERT_TRACE(
+      "b:data(ping),a:data(re),b:data(re),a:data(re),b:data(re),"
+      "a:close(0),b:close(0)");
   teardown();
 }
 
@@ -385,8 +410,8 @@ TEST(destroy_in_on_drain) {
   setup();
   act_on_drain = ACT_DESTROY_BOTH;
   static char big[16384];
-  ASSERT_EQ(lode_stream_write(sa, (lode_slice_t){ big, sizeof(big) }, NULL,
-                              NULL), 0);
+  ASSERT_EQ(
+      lode_stream_write(sa, (lode_slice_t){ big, sizeof(big) }, NULL, NULL), 0);
   run();
   ASSERT_TRACE("b:data(16384),a:drain,a:close(0),b:close(0)");
   teardown();
@@ -396,7 +421,7 @@ TEST_MAIN(write_end_close_order, writev_and_empty_write, bad_arguments,
           backpressure_and_drain, pause_holds_the_end_back,
           no_data_listener_is_paused, cork_batches_until_uncork,
           destroy_with_error, write_to_a_gone_peer_is_epipe, write_after_end,
-          end_twice, hold_outlives_close, echo_from_on_data,
-          destroy_in_on_data, destroy_both_in_on_data, destroy_in_write_cb,
-          destroy_peer_in_on_end, destroy_in_end_cb, destroy_in_on_close,
-          destroy_in_on_error, destroy_in_on_drain)
+          end_twice, hold_outlives_close, echo_from_on_data, destroy_in_on_data,
+          destroy_both_in_on_data, destroy_in_write_cb, destroy_peer_in_on_end,
+          destroy_in_end_cb, destroy_in_on_close, destroy_in_on_error,
+          destroy_in_on_drain)

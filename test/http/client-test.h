@@ -107,8 +107,8 @@ static void ct_close(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t ct_events = {
-  ct_socket, ct_response, ct_information, ct_continue, ct_upgrade,
-  ct_connect, ct_timeout, ct_finish, NULL, ct_abort, ct_error, ct_close
+  ct_socket,  ct_response, ct_information, ct_continue, ct_upgrade, ct_connect,
+  ct_timeout, ct_finish,   NULL,           ct_abort,    ct_error,   ct_close
 };
 
 /* createConnection to lode's own server (the arg) over an in-memory

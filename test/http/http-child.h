@@ -62,8 +62,11 @@ static void http_child_spawn(uv_loop_t* loop, const char** argv,
     { .flags = UV_INHERIT_FD, .data.fd = 2 },
   };
   uv_process_options_t o = {
-    .file = argv[0], .args = (char**) argv, .exit_cb = http_child_exit,
-    .stdio_count = 3, .stdio = stdio,
+    .file = argv[0],
+    .args = (char**) argv,
+    .exit_cb = http_child_exit,
+    .stdio_count = 3,
+    .stdio = stdio,
   };
   ASSERT_OK(uv_spawn(loop, &http_child.proc, &o));
   ASSERT_OK(uv_read_start((uv_stream_t*) &http_child.out, http_child_alloc,

@@ -30,7 +30,7 @@ typedef struct exchange_s {
   size_t len;
   int no_fin;
   int holding;
-  uv_async_t hold;  /* never sent: only keeps the loop alive */
+  uv_async_t hold; /* never sent: only keeps the loop alive */
 } exchange_t;
 
 static exchange_t* X;
@@ -39,8 +39,8 @@ static unsigned X_max_requests;
 static uint64_t X_timeout;
 static void (*X_when_quiet)(exchange_t* x);
 static int X_hold;
-static size_t X_split;  /* > 0: the request goes in writes of this size */
-static size_t X_cut;    /* > 0: the request goes in two writes, cut here */
+static size_t X_split; /* > 0: the request goes in writes of this size */
+static size_t X_cut;   /* > 0: the request goes in two writes, cut here */
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   exchange_t* x = ctx;
@@ -61,7 +61,7 @@ static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
   exchange_t* x = ctx;
   (void) s;
   test_trace("cli-close(%d)", had_error);
-  x->client = NULL;  /* gone once this returns */
+  x->client = NULL; /* gone once this returns */
   lode_http_server_close(x->srv, NULL, NULL);
   if (x->holding) {
     x->holding = 0;
@@ -70,7 +70,9 @@ static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t cli_reader = {
-  .on_data = cli_data, .on_end = cli_end, .on_close = cli_close,
+  .on_data = cli_data,
+  .on_end = cli_end,
+  .on_close = cli_close,
 };
 
 /* Replaces the Date value with "X" so responses compare exactly. */
@@ -131,8 +133,8 @@ static const char* run(const lode_http_server_opts_t* opts,
   return normalized(&x);
 }
 
-__attribute__((unused)) static const char* run_limited(const lode_http_server_events_t* ev,
-                               const char* req) {
+__attribute__((unused)) static const char* run_limited(
+    const lode_http_server_events_t* ev, const char* req) {
   X_max_requests = 2;
   const char* got = run(NULL, ev, req);
   X_max_requests = 0;

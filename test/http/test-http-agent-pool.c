@@ -40,8 +40,8 @@ static void p_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static const lode_http_request_events_t p_events = {
-  p_socket, p_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, p_close
+  p_socket, p_response, NULL, NULL, NULL,     NULL,
+  NULL,     NULL,       NULL, NULL, ct_error, p_close
 };
 
 static void setup(const lode_agent_opts_t* o) {
@@ -59,8 +59,9 @@ static void teardown(void) {
 }
 
 static lode_http_request_t* get(const char* path) {
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = path, .agent = agent };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = ct_port, .path = path, .agent = agent
+  };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &p_events, &r));
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
@@ -91,7 +92,7 @@ static void set_name(void) {
 TEST(reuse) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1 });
   get("/ok");
-  test_run_loop(&loop, 5000);   /* the free socket lets the loop end */
+  test_run_loop(&loop, 5000); /* the free socket lets the loop end */
   set_name();
   ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
   ASSERT_EQ(lode_agent_sockets(agent, NULL), 0);
@@ -103,8 +104,9 @@ TEST(reuse) {
   ASSERT(sockets[0] == sockets[1]);
   ASSERT_EQ(reused[0], 0);
   ASSERT_EQ(reused[1], 1);
-  ASSERT_TRACE("socket,response(200),data(2),end,close,"
-               "socket,response(200),data(2),end,close");
+  ASSERT_TRACE(
+      "socket,response(200),data(2),end,close,"
+      "socket,response(200),data(2),end,close");
   teardown();
 }
 
@@ -327,20 +329,22 @@ static void retry_case(int no_retry, const char* want) {
 }
 
 TEST(retry_on_reused_socket) {
-  retry_case(0, "socket,response(200),data(1),end,close,"
-                "socket,response(200),data(2),end,close");
+  retry_case(0,
+             "socket,response(200),data(1),end,close,"
+             "socket,response(200),data(2),end,close");
 }
 
 TEST(retry_off) {
-  retry_case(1, "socket,response(200),data(1),end,close,"
-                "socket,error(ECONNRESET socket hang up),close");
+  retry_case(1,
+             "socket,response(200),data(1),end,close,"
+             "socket,error(ECONNRESET socket hang up),close");
 }
 
 /* A request with a body on a socket the server drops: sent again on a
  * new connection when the body was whole before the socket came (the
  * echo shows every byte arrived), not otherwise. */
 static lode_http_request_t* late;
-static char echo_want[256];  /* the echo of the request sent again */
+static char echo_want[256]; /* the echo of the request sent again */
 
 /* The first part is on the socket: the end comes after it. */
 static void end_late(lode_http_outgoing_t* o, int status, void* arg) {
@@ -354,21 +358,27 @@ static void body_retry_case(const char* method, int whole, const char* want) {
   test_run_loop(&loop, 5000);
   ct_body_len = 0;
   static const char* const h[] = { "Content-Length", "3", NULL };
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = "/echo", .agent = agent,
-                                 .method = method, .headers = h };
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = ct_port,
+                                 .path = "/echo",
+                                 .agent = agent,
+                                 .method = method,
+                                 .headers = h };
   ASSERT_OK(lode_http_request(&loop, &o, &p_events, &late));
   if (whole)
     lode_http_request_end(late, lode_slice_str("abc"), NULL, NULL);
-  else  /* the end comes after the socket */
+  else /* the end comes after the socket */
     lode_http_request_write(late, lode_slice_str("ab"), end_late, NULL);
   test_run_loop(&loop, 5000);
   char trace[256];
-  if (want == NULL) {  /* the retry answers with the request's bytes */
-    snprintf(echo_want, sizeof(echo_want), "%s /echo HTTP/1.1\r\n"
+  if (want == NULL) { /* the retry answers with the request's bytes */
+    snprintf(echo_want, sizeof(echo_want),
+             "%s /echo HTTP/1.1\r\n"
              "Content-Length: 3\r\nHost: 127.0.0.1:%d\r\nConnection: "
-             "keep-alive\r\n\r\nabc", method, ct_port);
-    snprintf(trace, sizeof(trace), "socket,response(200),data(1),end,"
+             "keep-alive\r\n\r\nabc",
+             method, ct_port);
+    snprintf(trace, sizeof(trace),
+             "socket,response(200),data(1),end,"
              "close,socket,response(200),data(%zu),end,close",
              strlen(echo_want));
     want = trace;
@@ -383,12 +393,14 @@ TEST(retry_with_whole_body) {
 }
 
 TEST(no_retry_for_late_body) {
-  body_retry_case("PUT", 0, "socket,response(200),data(1),end,close,"
+  body_retry_case("PUT", 0,
+                  "socket,response(200),data(1),end,close,"
                   "socket,error(ECONNRESET socket hang up),close");
 }
 
 TEST(no_retry_for_post) {
-  body_retry_case("POST", 1, "socket,response(200),data(1),end,close,"
+  body_retry_case("POST", 1,
+                  "socket,response(200),data(1),end,close,"
                   "socket,error(ECONNRESET socket hang up),close");
 }
 
@@ -398,7 +410,8 @@ TEST(global_agent) {
   agent = lode_http_global_agent(&loop);
   ASSERT_NOT_NULL(agent);
   ASSERT(agent == lode_http_global_agent(&loop));
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = ct_port,
                                  .path = "/echo" };
   lode_http_request_t* r;
   ct_body_len = 0;
@@ -421,17 +434,20 @@ static void p_upgrade(lode_http_request_t* r, lode_http_incoming_t* m,
 }
 
 static const lode_http_request_events_t upgrade_events = {
-  NULL, NULL, NULL, NULL, p_upgrade, NULL, NULL, NULL, NULL, NULL,
-  ct_error, p_close
+  NULL, NULL, NULL, NULL, p_upgrade, NULL,
+  NULL, NULL, NULL, NULL, ct_error,  p_close
 };
 
 TEST(agent_remove_on_upgrade) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1,
                               .on_agent_remove = on_agent_remove });
-  static const char* const h[] = { "Connection", "Upgrade", "Upgrade", "x", NULL };
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = "/upgrade", .agent = agent,
-                                 .headers = h};
+  static const char* const h[] = { "Connection", "Upgrade", "Upgrade", "x",
+                                   NULL };
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = ct_port,
+                                 .path = "/upgrade",
+                                 .agent = agent,
+                                 .headers = h };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &upgrade_events, &r));
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
@@ -472,13 +488,14 @@ static void quiet_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static const lode_http_request_events_t quiet_events = {
-  p_socket, quiet_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, p_close
+  p_socket, quiet_response, NULL, NULL, NULL,     NULL,
+  NULL,     NULL,           NULL, NULL, ct_error, p_close
 };
 
 static lode_http_request_t* get_quiet(const char* path) {
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = path, .agent = agent };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = ct_port, .path = path, .agent = agent
+  };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &quiet_events, &r));
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
@@ -499,13 +516,15 @@ static void hooks_case(int verdict, const char* want) {
 }
 
 TEST(keep_and_reuse_hooks) {
-  hooks_case(1, "socket,close,keepSocketAlive,reuseSocket(1),socket,close,"
-                "keepSocketAlive");
+  hooks_case(1,
+             "socket,close,keepSocketAlive,reuseSocket(1),socket,close,"
+             "keepSocketAlive");
 }
 
 TEST(keep_hook_refuses) {
-  hooks_case(0, "socket,close,keepSocketAlive,socket,close,"
-                "keepSocketAlive");  /* no reuseSocket */
+  hooks_case(0,
+             "socket,close,keepSocketAlive,socket,close,"
+             "keepSocketAlive"); /* no reuseSocket */
 }
 
 static void destroy_agent_soon(lode_http_request_t* r, lode_stream_t* s) {
@@ -514,23 +533,25 @@ static void destroy_agent_soon(lode_http_request_t* r, lode_stream_t* s) {
 }
 
 static const lode_http_request_events_t destroy_events = {
-  destroy_agent_soon, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, p_close
+  destroy_agent_soon, NULL,   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ct_error,           p_close
 };
 
 TEST(destroy_with_requests_in_flight) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1, .max_sockets = 1 });
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = "/slow", .agent = agent };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = ct_port, .path = "/slow", .agent = agent
+  };
   for (int i = 0; i < 3; i++) {
     lode_http_request_t* r;
     ASSERT_OK(lode_http_request(&loop, &o, &destroy_events, &r));
     lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   }
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,error(ECONNRESET socket hang up),close,"
-               "error(ECONNRESET socket hang up),close,"
-               "error(ECONNRESET socket hang up),close");
+  ASSERT_TRACE(
+      "socket,error(ECONNRESET socket hang up),close,"
+      "error(ECONNRESET socket hang up),close,"
+      "error(ECONNRESET socket hang up),close");
   test_loop_close(&loop);
   test_peer_kill(ct_peer);
 }
@@ -550,8 +571,7 @@ static void order_get(void);
 static void order_end(lode_http_incoming_t* m) {
   lode_http_request_t* r = lode_http_incoming_get_data(m);
   test_trace("E%zu/%zu/%zu/%d%d", order_len(lode_agent_requests),
-             order_len(lode_agent_sockets),
-             order_len(lode_agent_free_sockets),
+             order_len(lode_agent_sockets), order_len(lode_agent_free_sockets),
              lode_http_request_destroyed(r),
              lode_http_incoming_socket(m) != NULL);
   if (++order_ends <= 5) {
@@ -590,13 +610,16 @@ static void order_close(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t order_events = {
-  .on_socket = order_socket, .on_response = order_response,
-  .on_error = ct_error, .on_close = order_close
+  .on_socket = order_socket,
+  .on_response = order_response,
+  .on_error = ct_error,
+  .on_close = order_close
 };
 
 static void order_get(void) {
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = "/ok", .agent = agent };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = ct_port, .path = "/ok", .agent = agent
+  };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_get(&loop, &o, &order_events, &r));
 }
@@ -604,8 +627,9 @@ static void order_get(void) {
 TEST(agent_order_matches_node) {
   uv_loop_init(&loop);
   ct_start_peer();
-  ASSERT_OK(lode_agent_create(&loop, &(lode_agent_opts_t){
-      .keep_alive = 1, .max_sockets = 10 }, &agent));
+  ASSERT_OK(lode_agent_create(
+      &loop, &(lode_agent_opts_t){ .keep_alive = 1, .max_sockets = 10 },
+      &agent));
   set_name();
   order_ends = order_closed = 0;
   for (int i = 0; i < 100; i++)
@@ -625,14 +649,13 @@ TEST(agent_order_matches_node) {
   test_peer_kill(ct_peer);
 }
 
-TEST_MAIN(agent_order_matches_node, destroy_with_requests_in_flight, keep_and_reuse_hooks,
-          keep_hook_refuses, agent_remove_on_upgrade,
+TEST_MAIN(agent_order_matches_node, destroy_with_requests_in_flight,
+          keep_and_reuse_hooks, keep_hook_refuses, agent_remove_on_upgrade,
           abort_queued_request_keeps_socket, reuse, no_keep_alive,
           max_sockets_queue, lifo, fifo, max_free_sockets, max_total_sockets,
           server_closes_free_socket, reset_free_socket, agent_timeout,
-          keep_alive_hint,
-          keep_alive_hint_without_agent_timeout, keep_alive_hint_reuse_within,
-          keep_alive_hint_lowers_agent_timeout,
+          keep_alive_hint, keep_alive_hint_without_agent_timeout,
+          keep_alive_hint_reuse_within, keep_alive_hint_lowers_agent_timeout,
           retry_on_reused_socket, retry_off, global_agent,
           retry_with_whole_body, no_retry_for_late_body, no_retry_for_post,
           keep_alive_msecs_default, keep_alive_msecs_3000)

@@ -9,7 +9,6 @@
 #include "lode.h"
 #include "test.h"
 
-
 static uv_loop_t loop;
 static lode_server_t* server;
 static lode_agent_t* agent;
@@ -40,7 +39,8 @@ static void on_listening(lode_server_t* s) {
 }
 
 static const lode_server_events_t server_ev = {
-  .on_connection = on_connection, .on_listening = on_listening,
+  .on_connection = on_connection,
+  .on_listening = on_listening,
 };
 
 /* ---- The client ---- */
@@ -55,13 +55,12 @@ static void res_end(lode_http_incoming_t* m) {
 }
 
 static void res_data(lode_http_incoming_t* m, lode_slice_t d) {
-  test_trace("data");  /* none: Content-Length 0 */
+  test_trace("data"); /* none: Content-Length 0 */
 }
 
 /* on_data set: the body flows (Node's res.on('data')), so 'end' comes. */
-static const lode_http_incoming_events_t res_ev = {
-  .on_data = res_data, .on_end = res_end
-};
+static const lode_http_incoming_events_t res_ev = { .on_data = res_data,
+                                                    .on_end = res_end };
 
 static void on_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   test_trace("response(%d)", lode_http_incoming_status_code(m));
@@ -87,16 +86,19 @@ static void on_socket(lode_http_request_t* r, lode_stream_t* s) {
 }
 
 static void on_error(lode_http_request_t* r, const lode_error_t* e) {
-  (void) e;  /* the agent's destroy ends the unanswered ones */
+  (void) e; /* the agent's destroy ends the unanswered ones */
 }
 
 static const lode_http_request_events_t req_ev = {
-  .on_socket = on_socket, .on_response = on_response, .on_error = on_error,
+  .on_socket = on_socket,
+  .on_response = on_response,
+  .on_error = on_error,
 };
 
 static lode_http_request_t* request(const char* method) {
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = port,
-                                 .method = method, .agent = agent };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = port, .method = method, .agent = agent
+  };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &req_ev, &r));
   reqs[nreqs++] = r;
@@ -104,8 +106,7 @@ static lode_http_request_t* request(const char* method) {
 }
 
 static void next_request(uv_timer_t* t) {
-  lode_http_request_end(request("GET"), (lode_slice_t){ NULL, 0 }, NULL,
-                        NULL);
+  lode_http_request_end(request("GET"), (lode_slice_t){ NULL, 0 }, NULL, NULL);
 }
 
 TEST(unflushed_socket_not_reused) {
@@ -126,13 +127,14 @@ TEST(unflushed_socket_not_reused) {
   memset(body, 'a', len);
   lode_http_request_t* r = request("POST");
   /* More than loopback's buffers take: the body stays queued. */
-  ASSERT_EQ(lode_http_request_write(r, (lode_slice_t){ body, len }, NULL,
-                                    NULL), 0);
+  ASSERT_EQ(lode_http_request_write(r, (lode_slice_t){ body, len }, NULL, NULL),
+            0);
   free(body);
   lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 10000);
-  ASSERT_TRACE("socket(1),response(200),end,"
-               "socket(2),response(200),end,socket(2 reused)");
+  ASSERT_TRACE(
+      "socket(1),response(200),end,"
+      "socket(2),response(200),end,socket(2 reused)");
   test_loop_close(&loop);
 }
 

@@ -19,7 +19,7 @@ void* __real_calloc(size_t n, size_t size);
 void* __real_realloc(void* p, size_t n);
 
 static long alloc_count;
-static long fail_at;  /* 0: never */
+static long fail_at; /* 0: never */
 
 static int should_fail(void) {
   return ++alloc_count == fail_at;
@@ -59,7 +59,9 @@ static void req_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t req_events = {
-  .on_data = req_data, .on_end = req_end, .on_close = req_close,
+  .on_data = req_data,
+  .on_end = req_end,
+  .on_close = req_close,
 };
 
 static void res_finish(lode_http_outgoing_t* res) {
@@ -73,7 +75,8 @@ static void res_close(lode_http_outgoing_t* res) {
 }
 
 static const lode_http_outgoing_events_t res_events = {
-  .on_finish = res_finish, .on_close = res_close,
+  .on_finish = res_finish,
+  .on_close = res_close,
 };
 
 static void write_cb(lode_http_outgoing_t* o, int status, void* arg) {
@@ -104,8 +107,8 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
    * another write after end (its error comes later, with its callback). */
   if (lode_http_outgoing_write(o, LODE_SLICE("abc"), write_cb, NULL) >= 0)
     seen.writes_made++;
-  if (lode_http_outgoing_write(o, (lode_slice_t){ NULL, 0 }, write_cb,
-                               NULL) >= 0)
+  if (lode_http_outgoing_write(o, (lode_slice_t){ NULL, 0 }, write_cb, NULL) >=
+      0)
     seen.writes_made++;
   if (lode_http_outgoing_end(o, LODE_SLICE("def"), end_cb, NULL) == 0)
     seen.ends_made++;
@@ -119,7 +122,8 @@ static void on_srv_close(lode_http_server_t* srv) {
 }
 
 static const lode_http_server_events_t srv_events = {
-  .on_request = on_request, .on_close = on_srv_close,
+  .on_request = on_request,
+  .on_close = on_srv_close,
 };
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
@@ -142,14 +146,16 @@ static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t cli_reader = {
-  .on_data = cli_data, .on_end = cli_end, .on_close = cli_close,
+  .on_data = cli_data,
+  .on_end = cli_end,
+  .on_close = cli_close,
 };
 
 static const char request[] =
-  "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-  "POST /2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-  "3\r\nabc\r\n0\r\nT: 1\r\n\r\n"
-  "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    "POST /2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "3\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+    "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
 /* One exchange; returns the number of allocations it made. */
 static long run_once(long n) {
@@ -202,7 +208,7 @@ TEST(every_allocation_fails_once) {
   for (n = 1; n <= bound; n++) {
     long made = run_once(n);
     if (made < n)
-      break;  /* this run made fewer than n: nothing failed */
+      break; /* this run made fewer than n: nothing failed */
   }
   ASSERT_LE(n, bound);
 }

@@ -21,10 +21,10 @@ static char* node_bytes(const char* name, size_t* len) {
   return out;
 }
 
-static const lode_http_request_events_t b_events = {
-  NULL, ct_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, NULL
-};
+static const lode_http_request_events_t b_events = { NULL, ct_response, NULL,
+                                                     NULL, NULL,        NULL,
+                                                     NULL, NULL,        NULL,
+                                                     NULL, ct_error,    NULL };
 
 static lode_http_request_t* begin(lode_http_request_opts_t* o) {
   lode_http_request_t* r;
@@ -55,7 +55,9 @@ static const lode_slice_t none = { NULL, 0 };
 
 TEST(post_with_auth) {
   static const char* const h[] = { "X-A", "1", NULL };
-  lode_http_request_opts_t o = { .method = "post", .headers = h, .auth = "u:p" };
+  lode_http_request_opts_t o = { .method = "post",
+                                 .headers = h,
+                                 .auth = "u:p" };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, LODE_SLICE("xyz"), NULL, NULL);
   compare("post");
@@ -67,8 +69,7 @@ TEST(url_without_agent) {
   ct_start_peer();
   snprintf(url, sizeof(url), "http://us%%20er:p%%3Ass@127.0.0.1:%d/echo?b#c",
            ct_port);
-  lode_http_request_opts_t o = { .url = url,
-                                 .agent = LODE_AGENT_FALSE };
+  lode_http_request_opts_t o = { .url = url, .agent = LODE_AGENT_FALSE };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &b_events, &r));
   ASSERT_STR_EQ(lode_http_request_path(r), "/echo?b");
@@ -89,8 +90,8 @@ TEST(chunked_upload) {
 }
 
 TEST(array_headers) {
-  static const char* const h[] = { "cookie", "a=1", "x-m", "1",
-                                   "cookie", "b=2", "x-m", "2", NULL };
+  static const char* const h[] = { "cookie", "a=1", "x-m", "1", "cookie",
+                                   "b=2",    "x-m", "2",   NULL };
   lode_http_request_opts_t o = { .headers = h };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, none, NULL, NULL);
@@ -118,7 +119,8 @@ TEST(set_host_off) {
  * are written out here. */
 TEST(no_default_headers) {
   static const char* const h[] = { "x-a", "1", NULL };
-  lode_http_request_opts_t o = { .set_default_headers = LODE_FALSE, .headers = h };
+  lode_http_request_opts_t o = { .set_default_headers = LODE_FALSE,
+                                 .headers = h };
   lode_http_request_t* r = begin(&o);
   lode_http_request_end(r, none, NULL, NULL);
   test_run_loop(&loop, 10000);
@@ -137,11 +139,9 @@ TEST(thrown_errors) {
   ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
             LODE_ERR_UNESCAPED_CHARACTERS);
   o = (lode_http_request_opts_t){ .protocol = "https:" };
-  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
-            LODE_ERR_INVALID_PROTOCOL);
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_PROTOCOL);
   o = (lode_http_request_opts_t){ .url = "https://x/" };
-  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r),
-            LODE_ERR_INVALID_PROTOCOL);
+  ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_PROTOCOL);
   o = (lode_http_request_opts_t){ .url = "http://" };
   ASSERT_EQ(lode_http_request(&loop, &o, NULL, &r), LODE_ERR_INVALID_URL);
   o = (lode_http_request_opts_t){ .method = "G T" };
@@ -157,6 +157,5 @@ TEST(thrown_errors) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(no_default_headers, post_with_auth, url_without_agent,
-          chunked_upload, array_headers, unique_headers, set_host_off,
-          thrown_errors)
+TEST_MAIN(no_default_headers, post_with_auth, url_without_agent, chunked_upload,
+          array_headers, unique_headers, set_host_off, thrown_errors)

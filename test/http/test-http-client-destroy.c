@@ -59,13 +59,13 @@ static void d_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static void d_close(lode_http_request_t* r) {
-  test_trace("close(destroyed %d aborted %d)",
-             lode_http_request_destroyed(r), lode_http_request_aborted(r));
+  test_trace("close(destroyed %d aborted %d)", lode_http_request_destroyed(r),
+             lode_http_request_aborted(r));
 }
 
 static const lode_http_request_events_t d_events = {
-  d_socket, d_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_abort, ct_error, d_close
+  d_socket, d_response, NULL, NULL,     NULL,     NULL,
+  NULL,     NULL,       NULL, ct_abort, ct_error, d_close
 };
 
 /* lode's trace of the case, left in the test's trace. */
@@ -74,8 +74,9 @@ static void run_lode(int ka) {
   lode_agent_opts_t ao = { .keep_alive = ka };
   ASSERT_OK(lode_agent_create(&loop, &ao, &a));
   const char* path = when == 2 ? "/hold" : when == 3 ? "/ok" : "/slow";
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = ct_port,
-                                 .path = path, .agent = a };
+  lode_http_request_opts_t o = {
+    .host = "127.0.0.1", .port = ct_port, .path = path, .agent = a
+  };
   ASSERT_OK(lode_http_request(&loop, &o, &d_events, &req));
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   if (when == 0)
@@ -188,17 +189,18 @@ TEST(abort_before_socket) {
 /* ... and the specification's explicit order after the response: the
  * response's error before the request's close (Node: close first). */
 TEST(abort_after_response) {
-  check(2, 2, 1, "socket,response(200),data(2),abort,aborted,"
-                 "res error(ECONNRESET aborted),close(destroyed 1 aborted 1),"
-                 "res close",
+  check(2, 2, 1,
+        "socket,response(200),data(2),abort,aborted,"
+        "res error(ECONNRESET aborted),close(destroyed 1 aborted 1),"
+        "res close",
         "socket,response(200),data(2),abort,aborted,"
         "close(destroyed 1 aborted 1),res error(ECONNRESET aborted),"
         "res close");
 }
 
-TEST_MAIN(destroy_before_socket, destroy_err_before_socket,
-          destroy_on_socket, destroy_err_on_socket, destroy_after_response,
+TEST_MAIN(destroy_before_socket, destroy_err_before_socket, destroy_on_socket,
+          destroy_err_on_socket, destroy_after_response,
           destroy_err_after_response, abort_before_socket, abort_on_socket,
-          abort_after_response, res_destroy_mid_body,
-          res_destroy_err_mid_body, destroy_err_after_end_keep_alive,
-          destroy_err_after_end, abort_after_end)
+          abort_after_response, res_destroy_mid_body, res_destroy_err_mid_body,
+          destroy_err_after_end_keep_alive, destroy_err_after_end,
+          abort_after_end)

@@ -38,8 +38,8 @@ static void t_timeout(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t timeout_events = {
-  ct_socket, ct_response, NULL, NULL, NULL, NULL, t_timeout, ct_finish,
-  NULL, NULL, ct_error, ct_close
+  ct_socket, ct_response, NULL, NULL, NULL,     NULL,
+  t_timeout, ct_finish,   NULL, NULL, ct_error, ct_close
 };
 
 TEST(timeout_option) {
@@ -48,8 +48,9 @@ TEST(timeout_option) {
   start(&o, &timeout_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,timeout,error(ECONNRESET socket hang up),"
-               "close");
+  ASSERT_TRACE(
+      "socket,timeout,error(ECONNRESET socket hang up),"
+      "close");
   teardown();
 }
 
@@ -66,8 +67,9 @@ TEST(set_timeout_callback) {
   ASSERT_OK(lode_http_request_set_timeout(req, 40, timeout_cb, "x"));
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,timeout,cb(x),"
-               "error(ECONNRESET socket hang up),close");
+  ASSERT_TRACE(
+      "socket,timeout,cb(x),"
+      "error(ECONNRESET socket hang up),close");
   teardown();
 }
 
@@ -104,8 +106,8 @@ static void count_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static const lode_http_request_events_t count_events = {
-  NULL, count_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, NULL
+  NULL, count_response, NULL, NULL, NULL,     NULL,
+  NULL, NULL,           NULL, NULL, ct_error, NULL
 };
 
 TEST(max_headers_count) {
@@ -123,16 +125,16 @@ TEST(max_headers_count) {
 static void many_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   size_t npairs;
   lode_http_incoming_raw_headers(m, &npairs);
-  size_t n = 2 * npairs;  /* strings, as Node's rawHeaders.length */
+  size_t n = 2 * npairs; /* strings, as Node's rawHeaders.length */
   test_trace("response(%zu headers, %zu raw, %s)",
              lode_http_incoming_headers_count(m), n,
              lode_http_incoming_header(m, "x-h99"));
-  lode_http_incoming_resume(m);  /* no on_data: the body is discarded */
+  lode_http_incoming_resume(m); /* no on_data: the body is discarded */
 }
 
 static const lode_http_request_events_t many_events = {
-  NULL, many_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, NULL
+  NULL, many_response, NULL, NULL, NULL,     NULL,
+  NULL, NULL,          NULL, NULL, ct_error, NULL
 };
 
 TEST(more_than_64_headers) {
@@ -154,8 +156,8 @@ static void header_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static const lode_http_request_events_t header_events = {
-  NULL, header_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, NULL
+  NULL, header_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, ct_error,        NULL
 };
 
 static void header_case(const char* path, int insecure, int join,
@@ -172,8 +174,9 @@ static void header_case(const char* path, int insecure, int join,
 }
 
 TEST(insecure_http_parser) {
-  header_case("/ctl", 0, 0, "error(HPE_INVALID_HEADER_TOKEN Parse Error: "
-                            "Invalid header value char)");
+  header_case("/ctl", 0, 0,
+              "error(HPE_INVALID_HEADER_TOKEN Parse Error: "
+              "Invalid header value char)");
   test_trace_reset();
   header_case("/ctl", 1, 0, "response(a\001b)");
 }
@@ -190,8 +193,9 @@ TEST(max_header_size) {
   start(&o, &ct_events);
   lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,error(HPE_HEADER_OVERFLOW Parse Error: "
-               "Header overflow),close");
+  ASSERT_TRACE(
+      "socket,error(HPE_HEADER_OVERFLOW Parse Error: "
+      "Header overflow),close");
   teardown();
 }
 
@@ -213,9 +217,9 @@ static void big_data(lode_http_incoming_t* m, lode_slice_t d) {
   ct_body_len += d.len;
 }
 
-static const lode_http_incoming_events_t big_events = {
-  big_data, ct_res_end, NULL, ct_res_error, NULL, NULL
-};
+static const lode_http_incoming_events_t big_events = { big_data, ct_res_end,
+                                                        NULL,     ct_res_error,
+                                                        NULL,     NULL };
 
 static void pause_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   lode_http_incoming_pause(m);
@@ -226,8 +230,8 @@ static void pause_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static const lode_http_request_events_t pause_events = {
-  NULL, pause_response, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  ct_error, NULL
+  NULL, pause_response, NULL, NULL, NULL,     NULL,
+  NULL, NULL,           NULL, NULL, ct_error, NULL
 };
 
 TEST(pause_stops_reading) {
@@ -250,15 +254,16 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* rq,
   lode_http_outgoing_end(res, LODE_SLICE("from lode"), NULL, NULL);
 }
 
-static const lode_http_server_events_t server_events = { .on_request =
-                                                             on_request };
-
+static const lode_http_server_events_t server_events = {
+  .on_request = on_request
+};
 
 TEST(create_connection_pair) {
   uv_loop_init(&loop);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &server_events, &server));
   ct_pair_loop = &loop;
-  lode_http_request_opts_t o = { .host = "x", .port = 1,
+  lode_http_request_opts_t o = { .host = "x",
+                                 .port = 1,
                                  .create_connection = ct_pair_connection,
                                  .create_connection_arg = server };
   ct_body_len = 0;
@@ -286,19 +291,20 @@ static const lode_http_server_events_t echo_server_events = {
 };
 
 static const lode_http_request_events_t continue_events = {
-  ct_socket, ct_response, ct_information, on_continue_send, NULL, NULL,
-  NULL, ct_finish, NULL, NULL, ct_error, ct_close
+  ct_socket, ct_response, ct_information, on_continue_send, NULL,    NULL, NULL,
+  ct_finish, NULL,        NULL,           ct_error,         ct_close
 };
 
 /* Expect: 100-continue against lode's server (which sends the 100 by
  * itself): the body goes only after 'continue'. */
 TEST(expect_continue) {
   uv_loop_init(&loop);
-  ASSERT_OK(lode_http_create_server(&loop, NULL, &echo_server_events,
-                                    &server));
+  ASSERT_OK(lode_http_create_server(&loop, NULL, &echo_server_events, &server));
   ct_pair_loop = &loop;
   static const char* const h[] = { "Expect", "100-continue", NULL };
-  lode_http_request_opts_t o = { .host = "x", .port = 1, .method = "POST",
+  lode_http_request_opts_t o = { .host = "x",
+                                 .port = 1,
+                                 .method = "POST",
                                  .headers = h,
                                  .create_connection = ct_pair_connection,
                                  .create_connection_arg = server };
@@ -306,8 +312,9 @@ TEST(expect_continue) {
   start(&o, &continue_events);
   ASSERT(lode_http_outgoing_headers_sent(req));
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket,continue,information(100 Continue),response(200),"
-               "data(8),end,res close,close");
+  ASSERT_TRACE(
+      "socket,continue,information(100 Continue),response(200),"
+      "data(8),end,res close,close");
   lode_http_server_close(server, NULL, NULL);
   teardown();
 }
@@ -338,8 +345,10 @@ static void fake_lookup(lode_lookup_t* l, const char* host, int family,
 
 TEST(lookup_and_local_address) {
   setup();
-  lode_http_request_opts_t o = { .host = "server.test", .port = ct_port,
-                                 .path = "/ok", .lookup = fake_lookup,
+  lode_http_request_opts_t o = { .host = "server.test",
+                                 .port = ct_port,
+                                 .path = "/ok",
+                                 .lookup = fake_lookup,
                                  .local_address = "127.0.0.1",
                                  .family = 4 };
   start(&o, &ct_events);
@@ -349,8 +358,9 @@ TEST(lookup_and_local_address) {
   test_run_loop(&loop, 5000);
   /* As in Node, the lookup runs within http.request, 'socket' on the
    * next tick. */
-  ASSERT_TRACE("lookup(server.test),socket,response(200),data(2),"
-               "end,close,res close");
+  ASSERT_TRACE(
+      "lookup(server.test),socket,response(200),data(2),"
+      "end,close,res close");
   teardown();
 }
 

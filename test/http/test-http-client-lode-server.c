@@ -88,9 +88,8 @@ static void cl_end(lode_http_incoming_t* m) {
   answered++;
 }
 
-static const lode_http_incoming_events_t cl_res_events = {
-  .on_data = cl_data, .on_end = cl_end
-};
+static const lode_http_incoming_events_t cl_res_events = { .on_data = cl_data,
+                                                           .on_end = cl_end };
 
 static void cl_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   ASSERT_EQ(lode_http_incoming_status_code(m), 200);
@@ -120,29 +119,31 @@ static void start_one(void) {
   char path[32], body[32];
   snprintf(path, sizeof(path), "/%d", i);
   int bl = snprintf(body, sizeof(body), "body-%d", i);
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = port,
-                                 .path = path, .agent = agent,
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = port,
+                                 .path = path,
+                                 .agent = agent,
                                  .method = i % 2 ? "POST" : "PUT" };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &cl_events, &r));
   want_t* w = calloc(1, sizeof(*w));
   snprintf(w->text, sizeof(w->text), "%s|%s", path, body);
   lode_http_outgoing_set_data(r, w);
-  if (i % 3 == 0) {  /* chunked: two writes, then end */
+  if (i % 3 == 0) { /* chunked: two writes, then end */
     lode_http_request_write(r, (lode_slice_t){ body, 3 }, NULL, NULL);
     lode_http_request_write(r, (lode_slice_t){ body + 3, (size_t) bl - 3 },
                             NULL, NULL);
     lode_http_request_end(r, (lode_slice_t){ NULL, 0 }, NULL, NULL);
   } else {
-    lode_http_request_end(r, (lode_slice_t){ body, (size_t) bl }, NULL,
-                          NULL);
+    lode_http_request_end(r, (lode_slice_t){ body, (size_t) bl }, NULL, NULL);
   }
 }
 
 TEST(many_keep_alive) {
   uv_loop_init(&loop);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &server_events, &server));
-  ASSERT_OK(lode_http_server_listen(server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   lode_agent_opts_t ao = { .keep_alive = 1, .max_sockets = 5 };
   ASSERT_OK(lode_agent_create(&loop, &ao, &agent));
   test_run_loop(&loop, 20000);

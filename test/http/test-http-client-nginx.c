@@ -22,19 +22,20 @@ static lode_agent_t* agent;
 typedef struct job_s {
   const char* method;
   const char* path;
-  const char* body;     /* NULL: none */
-  int chunked;          /* the body in two writes, no length */
+  const char* body; /* NULL: none */
+  int chunked;      /* the body in two writes, no length */
   int status;
-  char te[32];          /* Transfer-Encoding */
-  char conn[32];        /* Connection */
-  char ka[32];          /* Keep-Alive */
+  char te[32];   /* Transfer-Encoding */
+  char conn[32]; /* Connection */
+  char ka[32];   /* Keep-Alive */
   char* got;
   size_t len, cap;
   int ended, closed, errors, reused;
   lode_stream_t* socket;
 } job_t;
 
-#define JOB(m, p) { .method = (m), .path = (p) }
+#define JOB(m, p)                                                              \
+  { .method = (m), .path = (p) }
 
 static void (*on_job_closed)(job_t* j);
 
@@ -79,9 +80,8 @@ static void j_end(lode_http_incoming_t* m) {
   j->ended++;
 }
 
-static const lode_http_incoming_events_t job_res_events = {
-  .on_data = j_data, .on_end = j_end
-};
+static const lode_http_incoming_events_t job_res_events = { .on_data = j_data,
+                                                            .on_end = j_end };
 
 static void j_socket(lode_http_request_t* r, lode_stream_t* s) {
   job_t* j = lode_http_outgoing_get_data(r);
@@ -113,13 +113,17 @@ static void j_close(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t job_events = {
-  .on_socket = j_socket, .on_response = j_response, .on_error = j_error,
+  .on_socket = j_socket,
+  .on_response = j_response,
+  .on_error = j_error,
   .on_close = j_close
 };
 
 static void job_start(job_t* j) {
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = port,
-                                 .path = j->path, .method = j->method,
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = port,
+                                 .path = j->path,
+                                 .method = j->method,
                                  .agent = agent };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&loop, &o, &job_events, &r));
@@ -240,8 +244,10 @@ TEST(big_bodies) {
 TEST(request_bodies) {
   start_nginx();
   job_t a = { .method = "POST", .path = "/post", .body = "name=lode&x=1" };
-  job_t b = { .method = "POST", .path = "/post",
-              .body = "a chunked body in two writes", .chunked = 1 };
+  job_t b = { .method = "POST",
+              .path = "/post",
+              .body = "a chunked body in two writes",
+              .chunked = 1 };
   job_t c = JOB("GET", "/hello.txt");
   job_run(&a);
   job_run(&b);
@@ -303,7 +309,7 @@ TEST(parallel) {
   for (int i = 0; i < PAR_TOTAL; i++) {
     const char* p = paths[i % 5];
     par[i] = (job_t){ .method = strcmp(p, "/post") ? "GET" : "POST",
-                     .path = p };
+                      .path = p };
     if (i % 5 == 4)
       par[i].body = "x=1";
   }
@@ -320,11 +326,21 @@ TEST(parallel) {
     ASSERT_EQ(j->errors, 0);
     ASSERT_EQ(j->ended, 1);
     switch (i % 5) {
-      case 0: assert_hello(j); break;
-      case 1: ASSERT_EQ(j->status, 204); break;
-      case 2: ASSERT_NOT_NULL(memmem(j->got, j->len, "</html>", 7)); break;
-      case 3: ASSERT_MEM_EQ(j->got, j->len, par_big, BIG_LEN); break;
-      case 4: ASSERT_MEM_EQ(j->got, j->len, "posted\n", 7); break;
+      case 0:
+        assert_hello(j);
+        break;
+      case 1:
+        ASSERT_EQ(j->status, 204);
+        break;
+      case 2:
+        ASSERT_NOT_NULL(memmem(j->got, j->len, "</html>", 7));
+        break;
+      case 3:
+        ASSERT_MEM_EQ(j->got, j->len, par_big, BIG_LEN);
+        break;
+      case 4:
+        ASSERT_MEM_EQ(j->got, j->len, "posted\n", 7);
+        break;
     }
     job_free(j);
   }

@@ -86,8 +86,9 @@ TEST(socket_options_before_and_after) {
   lode_http_request_set_socket_keep_alive(req, 1, 7000);
   end_now(req);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("response(nodelay 0, keepalive 1, idle 7),"
-               "after(nodelay 1, keepalive 0),close");
+  ASSERT_TRACE(
+      "response(nodelay 0, keepalive 1, idle 7),"
+      "after(nodelay 1, keepalive 0),close");
   teardown();
 }
 
@@ -131,18 +132,21 @@ static void flush_finish(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t flush_events = {
-  .on_response = flush_response, .on_finish = flush_finish,
-  .on_error = ct_error, .on_close = ct_close
+  .on_response = flush_response,
+  .on_finish = flush_finish,
+  .on_error = ct_error,
+  .on_close = ct_close
 };
-
 
 TEST(flush_headers_and_writable_state) {
   uv_loop_init(&loop);
   test_trace_reset();
-  ASSERT_OK(lode_http_create_server(&loop, NULL, &flush_server_events,
-                                    &server));
+  ASSERT_OK(
+      lode_http_create_server(&loop, NULL, &flush_server_events, &server));
   ct_pair_loop = &loop;
-  lode_http_request_opts_t o = { .host = "x", .port = 1, .method = "POST",
+  lode_http_request_opts_t o = { .host = "x",
+                                 .port = 1,
+                                 .method = "POST",
                                  .create_connection = ct_pair_connection,
                                  .create_connection_arg = server };
   ASSERT_OK(lode_http_request(&loop, &o, &flush_events, &req));
@@ -151,8 +155,9 @@ TEST(flush_headers_and_writable_state) {
   ASSERT_EQ(lode_http_outgoing_headers_sent(req), 1);
   ASSERT_EQ(lode_http_outgoing_writable_ended(req), 0);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("server request(POST),response(200),end(ended 0),"
-               "ended 1, finished 0,close");
+  ASSERT_TRACE(
+      "server request(POST),response(200),end(ended 0),"
+      "ended 1, finished 0,close");
   lode_http_server_close(server, NULL, NULL);
   lode_agent_destroy(lode_http_global_agent(&loop));
   test_run_loop(&loop, 5000);
@@ -190,14 +195,14 @@ static int want_local_port;
 
 static void lp_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   lode_socket_t* s = lode_socket_from_stream(lode_http_request_socket(r));
-  test_trace("response(local port %s)",
-             lode_socket_local_port(s) == want_local_port ? "as asked"
-                                                          : "other");
+  test_trace(
+      "response(local port %s)",
+      lode_socket_local_port(s) == want_local_port ? "as asked" : "other");
   lode_http_incoming_resume(m);
 }
 
-static void lp_lookup(lode_lookup_t* l, const char* host, int family,
-                      int hints, void* arg) {
+static void lp_lookup(lode_lookup_t* l, const char* host, int family, int hints,
+                      void* arg) {
   test_trace("lookup(%s, %d, %s)", host, family,
              hints == AI_ADDRCONFIG ? "ADDRCONFIG" : "other");
   lode_lookup_done(l, 0, "127.0.0.1", 4);
@@ -214,9 +219,11 @@ TEST(local_port_family_hints) {
   for (int i = 0; i < 5; i++) {
     test_trace_reset();
     want_local_port = free_port();
-    lode_http_request_opts_t o = { .host = "server.test", .path = "/ok",
+    lode_http_request_opts_t o = { .host = "server.test",
+                                   .path = "/ok",
                                    .local_port = want_local_port,
-                                   .family = 4, .hints = AI_ADDRCONFIG,
+                                   .family = 4,
+                                   .hints = AI_ADDRCONFIG,
                                    .lookup = lp_lookup };
     start(&o, &lp_events);
     end_now(req);
@@ -224,8 +231,9 @@ TEST(local_port_family_hints) {
     if (strstr(test_trace_get(), "EADDRINUSE") == NULL)
       break;
   }
-  ASSERT_TRACE("lookup(server.test, 4, ADDRCONFIG),"
-               "response(local port as asked),close");
+  ASSERT_TRACE(
+      "lookup(server.test, 4, ADDRCONFIG),"
+      "response(local port as asked),close");
   teardown();
 }
 
@@ -234,8 +242,8 @@ TEST(local_port_family_hints) {
 static void tr_end(lode_http_incoming_t* m) {
   size_t n = 0;
   const char* const* t = lode_http_incoming_raw_trailers(m, &n);
-  test_trace("end(%zu trailers: %s=%s, t=%s)", n, n ? t[0] : "",
-             n ? t[1] : "", lode_http_incoming_trailer(m, "t"));
+  test_trace("end(%zu trailers: %s=%s, t=%s)", n, n ? t[0] : "", n ? t[1] : "",
+             lode_http_incoming_trailer(m, "t"));
 }
 
 static const lode_http_incoming_events_t tr_res_events = {
@@ -249,8 +257,10 @@ static void tr_response(lode_http_request_t* r, lode_http_incoming_t* m) {
 }
 
 static const lode_http_request_events_t tr_events = {
-  .on_response = tr_response, .on_information = ct_information,
-  .on_error = ct_error, .on_close = ct_close
+  .on_response = tr_response,
+  .on_information = ct_information,
+  .on_error = ct_error,
+  .on_close = ct_close
 };
 
 TEST(processing_and_trailers) {
@@ -259,8 +269,9 @@ TEST(processing_and_trailers) {
   start(&o, &tr_events);
   end_now(req);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("information(102 Processing),information(102 Processing),"
-               "response(200),end(1 trailers: T=v, t=v),res close,close");
+  ASSERT_TRACE(
+      "information(102 Processing),information(102 Processing),"
+      "response(200),end(1 trailers: T=v, t=v),res close,close");
   teardown();
 }
 
@@ -311,10 +322,10 @@ TEST(should_keep_alive) {
  * name): the second origin waits, then gets a connection once the first
  * is done with its socket, which is not kept while another origin waits. */
 static void mt_socket(lode_http_request_t* r, lode_stream_t* s) {
-  test_trace("socket(%s, total %zu, waiting %zu)",
-             lode_http_request_path(r), lode_agent_sockets(agent, NULL) +
-             lode_agent_free_sockets(agent, NULL),
-             lode_agent_requests(agent, NULL));
+  test_trace(
+      "socket(%s, total %zu, waiting %zu)", lode_http_request_path(r),
+      lode_agent_sockets(agent, NULL) + lode_agent_free_sockets(agent, NULL),
+      lode_agent_requests(agent, NULL));
 }
 
 static void mt_close(lode_http_request_t* r) {
@@ -322,7 +333,9 @@ static void mt_close(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t mt_events = {
-  .on_socket = mt_socket, .on_response = ka_response, .on_error = ct_error,
+  .on_socket = mt_socket,
+  .on_response = ka_response,
+  .on_error = ct_error,
   .on_close = mt_close
 };
 
@@ -338,8 +351,9 @@ TEST(max_total_sockets_across_origins) {
   snprintf(name, sizeof(name), "127.0.0.1:%d:127.0.0.1", ct_port);
   ASSERT_EQ(lode_agent_requests(agent, name), 1);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("socket(/a, total 1, waiting 1),close(/a),"
-               "socket(/b, total 1, waiting 0),close(/b)");
+  ASSERT_TRACE(
+      "socket(/a, total 1, waiting 1),close(/a),"
+      "socket(/b, total 1, waiting 0),close(/b)");
   ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
   ASSERT_EQ(lode_agent_free_sockets(agent, NULL), 1);
   teardown();
@@ -355,8 +369,10 @@ static uv_timer_t write_timer;
 static void far_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   test_trace("far data(%zu)", d.len);
   if (d.len >= 5 && memcmp(d.base + d.len - 5, "0\r\n\r\n", 5) == 0) {
-    lode_stream_write(s, LODE_SLICE("HTTP/1.1 200 OK\r\nContent-Length: 0"
-                                    "\r\n\r\n"), NULL, NULL);
+    lode_stream_write(s,
+                      LODE_SLICE("HTTP/1.1 200 OK\r\nContent-Length: 0"
+                                 "\r\n\r\n"),
+                      NULL, NULL);
     lode_stream_end(s, NULL, NULL);
   }
 }
@@ -397,15 +413,19 @@ static void cork_socket(lode_http_request_t* r, lode_stream_t* s) {
 }
 
 static const lode_http_request_events_t cork_events = {
-  .on_socket = cork_socket, .on_response = ka_response,
-  .on_error = ct_error, .on_close = ct_close
+  .on_socket = cork_socket,
+  .on_response = ka_response,
+  .on_error = ct_error,
+  .on_close = ct_close
 };
 
 static void cork_case(int cork, const char* want) {
   uv_loop_init(&loop);
   test_trace_reset();
   corking = cork;
-  lode_http_request_opts_t o = { .host = "x", .port = 1, .method = "POST",
+  lode_http_request_opts_t o = { .host = "x",
+                                 .port = 1,
+                                 .method = "POST",
                                  .create_connection = far_connection };
   ASSERT_OK(lode_http_request(&loop, &o, &cork_events, &req));
   test_run_loop(&loop, 5000);
@@ -428,10 +448,10 @@ static void at_timeout(lode_http_request_t* r) {
   lode_http_request_destroy(r, NULL);
 }
 
-static const lode_http_request_events_t at_events = {
-  .on_socket = ct_socket, .on_timeout = at_timeout, .on_error = ct_error,
-  .on_close = ct_close
-};
+static const lode_http_request_events_t at_events = { .on_socket = ct_socket,
+                                                      .on_timeout = at_timeout,
+                                                      .on_error = ct_error,
+                                                      .on_close = ct_close };
 
 TEST(agent_timeout_reaches_request) {
   setup(&(lode_agent_opts_t){ .keep_alive = 1, .timeout = 40 });

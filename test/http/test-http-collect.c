@@ -12,8 +12,8 @@
 #define LIMIT 10
 
 /* Answers 200 "<n> bytes: <body>", or 413 / 400 for a failure. */
-static void collected(lode_http_incoming_t* req, int status,
-                      lode_slice_t body, void* arg) {
+static void collected(lode_http_incoming_t* req, int status, lode_slice_t body,
+                      void* arg) {
   (void) arg;
   lode_http_response_t* res = lode_http_incoming_response(req);
   ASSERT_NOT_NULL(res);
@@ -25,12 +25,11 @@ static void collected(lode_http_incoming_t* req, int status,
     return;
   }
   if (status != 0)
-    return;  /* aborted: nobody to answer */
+    return; /* aborted: nobody to answer */
   char text[64];
   int n = snprintf(text, sizeof(text), "%zu bytes: %.*s", body.len,
                    (int) body.len, body.base);
-  lode_http_outgoing_end(res, (lode_slice_t){ text, (size_t) n }, NULL,
-                         NULL);
+  lode_http_outgoing_end(res, (lode_slice_t){ text, (size_t) n }, NULL, NULL);
 }
 
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -64,32 +63,38 @@ static const char* bodies(const char* got) {
 }
 
 TEST(under_at_and_over_the_limit) {
-  const char* got = run(NULL, &ev,
+  const char* got = run(
+      NULL, &ev,
       "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
       "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789"
       "POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n0123456789X"
       "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz");
-  ASSERT_TRACE("collected(0,3),collected(0,10),"
-               "collected(ERR_HTTP_BODY_TOO_LARGE,0),collected(0,1),"
-               "cli-end,cli-close(0)");
-  ASSERT_STR_EQ(bodies(got), "200 \"3 bytes: abc\"|"
-                             "200 \"10 bytes: 0123456789\"|"
-                             "413 \"9\\r\\ntoo large\\r\\n0\\r\\n\\r\\n\"|"
-                             "200 \"1 bytes: z\"|");
+  ASSERT_TRACE(
+      "collected(0,3),collected(0,10),"
+      "collected(ERR_HTTP_BODY_TOO_LARGE,0),collected(0,1),"
+      "cli-end,cli-close(0)");
+  ASSERT_STR_EQ(bodies(got),
+                "200 \"3 bytes: abc\"|"
+                "200 \"10 bytes: 0123456789\"|"
+                "413 \"9\\r\\ntoo large\\r\\n0\\r\\n\\r\\n\"|"
+                "200 \"1 bytes: z\"|");
 }
 
 TEST(chunked_and_empty) {
-  const char* got = run(NULL, &ev,
+  const char* got = run(
+      NULL, &ev,
       "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "4\r\nabcd\r\n6\r\nefghij\r\n0\r\n\r\n"
       "POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n"
       "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRACE("collected(0,10),collected(ERR_HTTP_BODY_TOO_LARGE,0),"
-               "collected(0,0),cli-end,cli-close(0)");
-  ASSERT_STR_EQ(bodies(got), "200 \"10 bytes: abcdefghij\"|"
-                             "413 \"9\\r\\ntoo large\\r\\n0\\r\\n\\r\\n\"|"
-                             "200 \"0 bytes: \"|");
+  ASSERT_TRACE(
+      "collected(0,10),collected(ERR_HTTP_BODY_TOO_LARGE,0),"
+      "collected(0,0),cli-end,cli-close(0)");
+  ASSERT_STR_EQ(bodies(got),
+                "200 \"10 bytes: abcdefghij\"|"
+                "413 \"9\\r\\ntoo large\\r\\n0\\r\\n\\r\\n\"|"
+                "200 \"0 bytes: \"|");
 }
 
 /* The client goes before the body is whole: the callback hears it. */
@@ -104,8 +109,9 @@ TEST(aborted_body) {
   run(NULL, &ev, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
   X_no_fin = 0;
   X_when_quiet = NULL;
-  ASSERT_TRACE("client-destroy,cli-close(0),"
-               "collected(ERR_HTTP_CLIENT_ABORTED,0)");
+  ASSERT_TRACE(
+      "client-destroy,cli-close(0),"
+      "collected(ERR_HTTP_CLIENT_ABORTED,0)");
 }
 
 /* A client's response, over loopback, with the limit above and below its
@@ -142,7 +148,8 @@ static void on_req_close(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t req_events = {
-  .on_response = on_response, .on_close = on_req_close,
+  .on_response = on_response,
+  .on_close = on_req_close,
 };
 
 static void client_listening(lode_http_server_t* s) {
@@ -155,7 +162,8 @@ static void client_listening(lode_http_server_t* s) {
 }
 
 static const lode_http_server_events_t hello_events = {
-  .on_request = answer_hello, .on_listening = client_listening,
+  .on_request = answer_hello,
+  .on_listening = client_listening,
 };
 
 static void client_case(size_t limit) {
@@ -171,8 +179,9 @@ static void client_case(size_t limit) {
 TEST(client_response) {
   client_case(11);
   client_case(10);
-  ASSERT_TRACE("collected(0,hello world),close,"
-               "collected(ERR_HTTP_BODY_TOO_LARGE,),close");
+  ASSERT_TRACE(
+      "collected(0,hello world),close,"
+      "collected(ERR_HTTP_BODY_TOO_LARGE,),close");
 }
 
 TEST_MAIN(under_at_and_over_the_limit, chunked_and_empty, aborted_body,

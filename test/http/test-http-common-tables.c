@@ -6,11 +6,11 @@
 #include "test.h"
 
 static const char* const names[] = {
-  "Content-Type", "x", "", "a b", "a:b", "ok!#$%&'*+-.^_`|~", "\xe9", "a\tb",
-  "(x)", "X-Y", "a/b", "a\"b",
+  "Content-Type", "x",    "",    "a b", "a:b", "ok!#$%&'*+-.^_`|~",
+  "\xe9",         "a\tb", "(x)", "X-Y", "a/b", "a\"b",
 };
 static const char* const values[] = {
-  "text/plain", "", "tab\tok", "ctl\x01", "nl\nx", "cr\rx", "del\x7f",
+  "text/plain",      "",   "tab\tok",    "ctl\x01", "nl\nx", "cr\rx", "del\x7f",
   "latin1 \xe9\xff", NULL, "  spaces  ", "nul\x7e", "\x1f",
 };
 
@@ -108,7 +108,9 @@ TEST(max_header_size_out_of_range) {
   so.max_header_size = LODE_HTTP_LIMIT_MAX;
   ASSERT_OK(lode_http_create_server(&loop, &so, NULL, &srv));
   ASSERT_OK(lode_http_server_close(srv, NULL, NULL) ==
-            LODE_ERR_SERVER_NOT_RUNNING ? 0 : 1);
+                    LODE_ERR_SERVER_NOT_RUNNING
+                ? 0
+                : 1);
   test_run_loop(&loop, 5000);
   test_loop_close(&loop);
 }

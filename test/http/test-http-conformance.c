@@ -95,8 +95,7 @@ static void h_headers(lode_http_incoming_t* req, lode_http_response_t* res) {
   end_str(res, "h");
 }
 
-static void h_write_head(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_write_head(lode_http_incoming_t* req, lode_http_response_t* res) {
   static const char* const h[] = { "X-Head", "h", "Content-Type", "a/b", NULL };
   lode_http_outgoing_set_header(res, "X-Pre", "p");
   fail(res, lode_http_response_write_head(res, 201, "Made It", h));
@@ -105,8 +104,8 @@ static void h_write_head(lode_http_incoming_t* req,
 
 static void h_write_head_array(lode_http_incoming_t* req,
                                lode_http_response_t* res) {
-  static const char* const h[] = { "X-A", "1", "X-A", "2",
-                                   "Content-Length", "2", NULL };
+  static const char* const h[] = { "X-A", "1", "X-A", "2", "Content-Length",
+                                   "2",   NULL };
   fail(res, lode_http_response_write_head(res, 200, NULL, h));
   end_str(res, "ok");
 }
@@ -117,14 +116,12 @@ static void h_write_head_plain(lode_http_incoming_t* req,
   lode_http_outgoing_end(res, none, NULL, NULL);
 }
 
-static void h_status_msg(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_status_msg(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_response_set_status_code(res, 299);
   end_str(res, "x");
 }
 
-static void h_custom_msg(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_custom_msg(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_response_set_status_message(res, "Fine Thanks");
   end_str(res, "x");
 }
@@ -134,8 +131,7 @@ static void h_no_date(lode_http_incoming_t* req, lode_http_response_t* res) {
   end_str(res, "x");
 }
 
-static void h_user_date(lode_http_incoming_t* req,
-                        lode_http_response_t* res) {
+static void h_user_date(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_outgoing_set_header(res, "Date", "Thu, 01 Jan 1970 00:00:00 GMT");
   end_str(res, "x");
 }
@@ -145,8 +141,7 @@ static void h_close(lode_http_incoming_t* req, lode_http_response_t* res) {
   end_str(res, "bye");
 }
 
-static void h_ka_header(lode_http_incoming_t* req,
-                        lode_http_response_t* res) {
+static void h_ka_header(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_outgoing_set_header(res, "Keep-Alive", "timeout=10");
   end_str(res, "x");
 }
@@ -162,8 +157,7 @@ static void h_user_te(lode_http_incoming_t* req, lode_http_response_t* res) {
   end_str(res, "abc");
 }
 
-static void h_no_framing(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_no_framing(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_outgoing_remove_header(res, "Content-Length");
   lode_http_outgoing_remove_header(res, "Transfer-Encoding");
   lode_http_outgoing_write(res, OK_SLICE("abc"), NULL, NULL);
@@ -224,8 +218,7 @@ static void h_103(lode_http_incoming_t* req, lode_http_response_t* res) {
   end_str(res, "after");
 }
 
-static void end_after_hints(lode_http_outgoing_t* res, int status,
-                            void* arg) {
+static void end_after_hints(lode_http_outgoing_t* res, int status, void* arg) {
   ASSERT_OK(status);
   end_str(res, arg);
 }
@@ -234,25 +227,26 @@ static void h_103_cb(lode_http_incoming_t* req, lode_http_response_t* res) {
   static const char* const links[] = { "</a.css>; rel=preload",
                                        "</b.js>; rel=preload", NULL };
   static const char* const more[] = { "x-hint", "v", NULL };
-  ASSERT_OK(lode_http_response_write_early_hints(res, links, more, end_after_hints,
-                                                 "after-cb"));
+  ASSERT_OK(lode_http_response_write_early_hints(res, links, more,
+                                                 end_after_hints, "after-cb"));
 }
 
 /* No link: nothing is sent and the callback never runs. */
 static void h_103_none(lode_http_incoming_t* req, lode_http_response_t* res) {
   static const char* const more[] = { "x-hint", "v", NULL };
-  ASSERT_OK(lode_http_response_write_early_hints(res, NULL, more, end_after_hints, "never"));
+  ASSERT_OK(lode_http_response_write_early_hints(res, NULL, more,
+                                                 end_after_hints, "never"));
   end_str(res, "no-link");
 }
 
 /* write(string, encoding) / end(string, encoding). */
 static void h_encodings(lode_http_incoming_t* req, lode_http_response_t* res) {
-  lode_http_outgoing_write_str(res, OK_SLICE("68656c6c6f"), LODE_ENC_HEX,
-                               NULL, NULL);
-  lode_http_outgoing_write_str(res, OK_SLICE("IHdvcmxk"), LODE_ENC_BASE64,
-                               NULL, NULL);
-  lode_http_outgoing_write_str(res, OK_SLICE("IQ"), LODE_ENC_BASE64URL,
-                               NULL, NULL);
+  lode_http_outgoing_write_str(res, OK_SLICE("68656c6c6f"), LODE_ENC_HEX, NULL,
+                               NULL);
+  lode_http_outgoing_write_str(res, OK_SLICE("IHdvcmxk"), LODE_ENC_BASE64, NULL,
+                               NULL);
+  lode_http_outgoing_write_str(res, OK_SLICE("IQ"), LODE_ENC_BASE64URL, NULL,
+                               NULL);
   fail(res, lode_http_outgoing_end_str(res, OK_SLICE("caf\xc3\xa9"),
                                        LODE_ENC_LATIN1, NULL, NULL));
 }
@@ -313,41 +307,35 @@ static void h_late(lode_http_incoming_t* req, lode_http_response_t* res) {
   uv_timer_start(&l->timer, late_fire, 30, 0);
 }
 
-static void h_processing(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_processing(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_response_write_processing(res);
   end_str(res, "done");
 }
 
-static void h_continue(lode_http_incoming_t* req,
-                       lode_http_response_t* res) {
+static void h_continue(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_response_write_continue(res);
   end_str(res, "cont");
 }
 
-static void h_strict_ok(lode_http_incoming_t* req,
-                        lode_http_response_t* res) {
+static void h_strict_ok(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_response_set_strict_content_length(res, 1);
   lode_http_outgoing_set_header(res, "Content-Length", "4");
   end_str(res, "four");
 }
 
-static void h_strict_bad(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_strict_bad(lode_http_incoming_t* req, lode_http_response_t* res) {
   lode_http_response_set_strict_content_length(res, 1);
   lode_http_outgoing_set_header(res, "Content-Length", "4");
   end_str(res, "fives");
 }
 
-static void h_bad_header(lode_http_incoming_t* req,
-                         lode_http_response_t* res) {
+static void h_bad_header(lode_http_incoming_t* req, lode_http_response_t* res) {
   fail(res, lode_http_outgoing_set_header(res, "Bad Name", "x"));
   if (!lode_http_outgoing_writable_ended(res))
     end_str(res, "not reached");
 }
 
-static void h_bad_value(lode_http_incoming_t* req,
-                        lode_http_response_t* res) {
+static void h_bad_value(lode_http_incoming_t* req, lode_http_response_t* res) {
   fail(res, lode_http_outgoing_set_header(res, "X-Bad", "a\nb"));
   if (!lode_http_outgoing_writable_ended(res))
     end_str(res, "not reached");
@@ -362,8 +350,8 @@ static void h_headers_sent(lode_http_incoming_t* req,
     end_str(res, "not reached");
 }
 
-typedef void (*fields_at_fn)(const lode_http_incoming_t*, size_t,
-                             const char**, const char**);
+typedef void (*fields_at_fn)(const lode_http_incoming_t*, size_t, const char**,
+                             const char**);
 typedef size_t (*distinct_fn)(const lode_http_incoming_t*, const char*,
                               const char**, size_t);
 
@@ -397,11 +385,10 @@ static void distinct_json(echo_buf_t* b, const lode_http_incoming_t* req,
 }
 
 /* "METHOD URL VERSION {headersDistinct as JSON}". */
-static void h_req_info(lode_http_incoming_t* req,
-                       lode_http_response_t* res) {
+static void h_req_info(lode_http_incoming_t* req, lode_http_response_t* res) {
   echo_buf_t b = { 0 };
-  const char* parts[] = { lode_http_incoming_method(req), " ",
-                          lode_http_incoming_url(req), " ",
+  const char* parts[] = { lode_http_incoming_method(req),       " ",
+                          lode_http_incoming_url(req),          " ",
                           lode_http_incoming_http_version(req), " " };
   for (size_t i = 0; i < 6; i++)
     echo_put(&b, parts[i], strlen(parts[i]));
@@ -453,32 +440,58 @@ static void h_big_chunked(lode_http_incoming_t* req,
   lode_http_outgoing_end(res, none, NULL, NULL);
 }
 
-static const struct { const char* path; handler_fn fn; } routes[] = {
-  { "/hello", h_hello }, { "/echo", h_echo }, { "/chunked", h_chunked },
-  { "/trailers", h_trailers }, { "/trailer-header", h_trailer_header },
-  { "/empty", h_empty }, { "/write-empty", h_write_empty },
-  { "/headers", h_headers }, { "/write-head", h_write_head },
+static const struct {
+  const char* path;
+  handler_fn fn;
+} routes[] = {
+  { "/hello", h_hello },
+  { "/echo", h_echo },
+  { "/chunked", h_chunked },
+  { "/trailers", h_trailers },
+  { "/trailer-header", h_trailer_header },
+  { "/empty", h_empty },
+  { "/write-empty", h_write_empty },
+  { "/headers", h_headers },
+  { "/write-head", h_write_head },
   { "/write-head-array", h_write_head_array },
   { "/write-head-plain", h_write_head_plain },
-  { "/status-msg", h_status_msg }, { "/custom-msg", h_custom_msg },
-  { "/no-date", h_no_date }, { "/user-date", h_user_date },
-  { "/close", h_close }, { "/keep-alive-header", h_ka_header },
-  { "/user-cl", h_user_cl }, { "/user-te", h_user_te },
-  { "/no-framing", h_no_framing }, { "/no-connection", h_no_connection },
-  { "/flush", h_flush }, { "/status/204", h_204 }, { "/status/304", h_304 },
-  { "/status/204-te", h_204_te }, { "/status/204-body", h_204_body },
-  { "/status/404", h_404 }, { "/status/500", h_500 },
-  { "/status/999", h_999 }, { "/status/103", h_103 },
-  { "/status/103-cb", h_103_cb }, { "/status/103-none", h_103_none },
-  { "/encodings", h_encodings }, { "/end-utf16", h_end_utf16 },
-  { "/end-hex-strict", h_end_hex_strict }, { "/trailer-cl", h_trailer_cl },
+  { "/status-msg", h_status_msg },
+  { "/custom-msg", h_custom_msg },
+  { "/no-date", h_no_date },
+  { "/user-date", h_user_date },
+  { "/close", h_close },
+  { "/keep-alive-header", h_ka_header },
+  { "/user-cl", h_user_cl },
+  { "/user-te", h_user_te },
+  { "/no-framing", h_no_framing },
+  { "/no-connection", h_no_connection },
+  { "/flush", h_flush },
+  { "/status/204", h_204 },
+  { "/status/304", h_304 },
+  { "/status/204-te", h_204_te },
+  { "/status/204-body", h_204_body },
+  { "/status/404", h_404 },
+  { "/status/500", h_500 },
+  { "/status/999", h_999 },
+  { "/status/103", h_103 },
+  { "/status/103-cb", h_103_cb },
+  { "/status/103-none", h_103_none },
+  { "/encodings", h_encodings },
+  { "/end-utf16", h_end_utf16 },
+  { "/end-hex-strict", h_end_hex_strict },
+  { "/trailer-cl", h_trailer_cl },
   { "/late", h_late },
-  { "/processing", h_processing }, { "/continue", h_continue },
-  { "/strict-ok", h_strict_ok }, { "/strict-bad", h_strict_bad },
-  { "/bad-header", h_bad_header }, { "/bad-value", h_bad_value },
-  { "/headers-sent", h_headers_sent }, { "/req-info", h_req_info },
+  { "/processing", h_processing },
+  { "/continue", h_continue },
+  { "/strict-ok", h_strict_ok },
+  { "/strict-bad", h_strict_bad },
+  { "/bad-header", h_bad_header },
+  { "/bad-value", h_bad_value },
+  { "/headers-sent", h_headers_sent },
+  { "/req-info", h_req_info },
   { "/distinct", h_distinct },
-  { "/big", h_big }, { "/big-chunked", h_big_chunked },
+  { "/big", h_big },
+  { "/big-chunked", h_big_chunked },
 };
 
 static void route(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -521,8 +534,10 @@ static void send_and_end(lode_stream_t* s, const char* a, const char* b,
 
 static void on_upgrade(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_stream_t* s, lode_slice_t head) {
-  send_and_end(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n"
-                  "Connection: Upgrade\r\n\r\n", "head=", head);
+  send_and_end(s,
+               "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n"
+               "Connection: Upgrade\r\n\r\n",
+               "head=", head);
 }
 
 static void on_connect(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -560,7 +575,8 @@ static void on_client_error(lode_http_server_t* srv, const lode_error_t* e,
   json_latin1(raw, e->raw_packet);
   snprintf(reply, sizeof(reply),
            "HTTP/1.1 400 Bad Request\r\nX-Code: %s\r\nX-Bytes: %zu\r\n"
-           "X-Raw: %s\r\n\r\n", e->name, e->bytes_parsed, raw);
+           "X-Raw: %s\r\n\r\n",
+           e->name, e->bytes_parsed, raw);
   lode_stream_write(s, lode_slice_str(reply), NULL, NULL);
   lode_stream_end(s, NULL, NULL);
 }
@@ -597,13 +613,24 @@ static config_t configs[] = {
   { "unique", { .unique_headers = unique }, &plain_events, NULL, 0 },
   { "insecure", { .insecure_http_parser = 1 }, &plain_events, NULL, 0 },
   { "small", { .max_header_size = 1024 }, &plain_events, NULL, 0 },
-  { "timeouts", { .headers_timeout = 300, .request_timeout = 600,
-                  .connections_checking_interval = 50 },
-    &plain_events, NULL, 0 },
-  { "timeouts-long", { .headers_timeout = 10000, .request_timeout = 20000,
-                       .connections_checking_interval = 50 },
-    &plain_events, NULL, 0 },
-  { "reject", { .reject_non_standard_body_writes = 1 }, &plain_events, NULL,
+  { "timeouts",
+    { .headers_timeout = 300,
+      .request_timeout = 600,
+      .connections_checking_interval = 50 },
+    &plain_events,
+    NULL,
+    0 },
+  { "timeouts-long",
+    { .headers_timeout = 10000,
+      .request_timeout = 20000,
+      .connections_checking_interval = 50 },
+    &plain_events,
+    NULL,
+    0 },
+  { "reject",
+    { .reject_non_standard_body_writes = 1 },
+    &plain_events,
+    NULL,
     0 },
   { "maxreq", { 0 }, &plain_events, NULL, 0 },
   { "maxheaders", { 0 }, &plain_events, NULL, 0 },
@@ -634,7 +661,8 @@ static void start_driver(const char* only) {
 
 static void run_conformance(const char* only) {
   static const char* const node_argv[] = {
-    "node", "test/peers/http-conformance-server.js", NULL };
+    "node", "test/peers/http-conformance-server.js", NULL
+  };
   ASSERT_OK(uv_loop_init(&loop));
   test_peer_t* peer = test_peer_start(node_argv);
   char line[256];
@@ -660,7 +688,9 @@ static void run_conformance(const char* only) {
       lode_http_server_set_max_requests_per_socket(configs[i].srv, 2);
     if (strcmp(configs[i].name, "maxheaders") == 0)
       lode_http_server_set_max_headers_count(configs[i].srv, 3);
-    ASSERT_OK(lode_http_server_listen(configs[i].srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+    ASSERT_OK(lode_http_server_listen(
+        configs[i].srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL,
+        NULL));
   }
   while (listening < (int) NCONFIGS)
     uv_run(&loop, UV_RUN_ONCE);

@@ -51,8 +51,8 @@ static const char* lode_answers(const char* bytes) {
 }
 
 #define GET(path, extra) "GET " path " HTTP/1.1\r\nHost: h\r\n" extra "\r\n"
-#define OK_KEEP_ALIVE                                                       \
-  "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"                          \
+#define OK_KEEP_ALIVE                                                          \
+  "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"                              \
   "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok"
 #define BAD "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
 
@@ -74,7 +74,7 @@ TEST(answers_before_a_parse_error) {
  * behaves as for any parse error after a pipeline. */
 TEST(answers_before_data_after_close) {
   ASSERT_STR_EQ(lode_answers(GET("/a", "") GET("/b", "Connection: close\r\n")
-                             GET("/c", "")),
+                                 GET("/c", "")),
                 OK_KEEP_ALIVE);
   ASSERT_STR_EQ(node_says("pipeline-after-close", NULL), BAD);
 }
@@ -92,7 +92,8 @@ static void count_headers(lode_http_server_t* s, lode_http_incoming_t* req,
   lode_http_outgoing_end(res, LODE_SLICE(""), NULL, NULL);
 }
 
-static void pair_data(void* ctx, lode_stream_t* s, lode_slice_t d) {}
+static void pair_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+}
 
 static void pair_end(void* ctx, lode_stream_t* s) {
   lode_stream_end(s, NULL, NULL);
@@ -103,7 +104,9 @@ static void pair_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t pair_reader = {
-  .on_data = pair_data, .on_end = pair_end, .on_close = pair_close,
+  .on_data = pair_data,
+  .on_end = pair_end,
+  .on_close = pair_close,
 };
 
 /* What the server keeps of a request with Host and 2,499 other lines, with
@@ -113,8 +116,9 @@ static const char* kept_of_2500(unsigned max) {
     .on_request = count_headers,
   };
   static char req[32768];
-  size_t n = (size_t) snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n"
-                                                 "Host: h\r\n");
+  size_t n = (size_t) snprintf(req, sizeof(req),
+                               "GET / HTTP/1.1\r\n"
+                               "Host: h\r\n");
   for (int i = 1; i < 2500; i++)
     n += (size_t) snprintf(req + n, sizeof(req) - n, "x%d: v\r\n", i);
   n += (size_t) snprintf(req + n, sizeof(req) - n, "\r\n");
@@ -174,7 +178,9 @@ static void res_close(lode_http_incoming_t* m) {
 }
 
 static const lode_http_incoming_events_t res_events = {
-  .on_data = res_data, .on_end = res_end, .on_close = res_close,
+  .on_data = res_data,
+  .on_end = res_end,
+  .on_close = res_close,
 };
 
 static void on_response(lode_http_request_t* r, lode_http_incoming_t* m) {
@@ -187,8 +193,9 @@ static void on_error(lode_http_request_t* r, const lode_error_t* e) {
 }
 
 static void raw_data(lode_socket_t* s, lode_slice_t d) {
-  lode_socket_end(s, LODE_SLICE("HTTP/1.1 200 OK\r\nConnection: close\r\n"
-                                "Content-Length: 2\r\n\r\nokEXTRA"),
+  lode_socket_end(s,
+                  LODE_SLICE("HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                             "Content-Length: 2\r\n\r\nokEXTRA"),
                   NULL, NULL);
 }
 
@@ -205,7 +212,9 @@ static void close_raw(lode_http_request_t* r) {
  * lode ignores them: the response's events, then close, no error. */
 TEST(bytes_after_a_closing_response) {
   static const lode_http_request_events_t ev = {
-    .on_response = on_response, .on_error = on_error, .on_close = close_raw,
+    .on_response = on_response,
+    .on_error = on_error,
+    .on_close = close_raw,
   };
   uv_loop_t loop;
   ASSERT_OK(uv_loop_init(&loop));
@@ -216,7 +225,8 @@ TEST(bytes_after_a_closing_response) {
   lode_net_address_t addr;
   while (lode_server_address(raw_srv, &addr) != 0)
     uv_run(&loop, UV_RUN_ONCE);
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = addr.port,
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = addr.port,
                                  .agent = LODE_AGENT_FALSE };
   lode_http_request_t* r;
   test_trace_reset();
@@ -238,13 +248,15 @@ static void hints_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                           lode_http_response_t* res) {
   static const char* const links[] = { "</a>; rel=preload", NULL };
   static const char* const bad[] = { "X-A", "a\x01b", NULL };
-  atomic_store(&hints_rc, lode_http_response_write_early_hints(res, links, bad, NULL, NULL));
+  atomic_store(&hints_rc, lode_http_response_write_early_hints(res, links, bad,
+                                                               NULL, NULL));
   lode_http_response_set_send_date(res, 0);
   lode_http_outgoing_end(res, LODE_SLICE("ok"), NULL, NULL);
 }
 
 static const lode_http_server_events_t hints_events = {
-  .on_request = hints_request, .on_listening = stress_on_listening,
+  .on_request = hints_request,
+  .on_listening = stress_on_listening,
   .on_close = stress_on_close,
 };
 

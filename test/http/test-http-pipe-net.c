@@ -16,10 +16,13 @@ static int end_mode; /* the client ends instead of resetting */
 static int closes;
 
 static void trace_ev(lode_socket_t* s, const char* what) {
-  if (!stopped) test_trace("%s:%s", s == up ? "u" : "c", what);
+  if (!stopped)
+    test_trace("%s:%s", s == up ? "u" : "c", what);
 }
 
-static void on_end(lode_socket_t* s) { trace_ev(s, "end"); }
+static void on_end(lode_socket_t* s) {
+  trace_ev(s, "end");
+}
 
 static void on_error(lode_socket_t* s, const lode_error_t* e) {
   char what[64];
@@ -31,10 +34,12 @@ static void on_close(lode_socket_t* s, int had_error) {
   (void) had_error;
   trace_ev(s, "close");
   if (end_mode) {
-    if (++closes == 2) lode_server_close(server, NULL, NULL);
+    if (++closes == 2)
+      lode_server_close(server, NULL, NULL);
     return;
   }
-  if (s == up) return;
+  if (s == up)
+    return;
   /* The client's connection is gone: what state is the upstream in? */
   test_trace("u:state(%s,%s)", lode_socket_ready_state(up),
              lode_socket_destroyed(up) ? "true" : "false");
@@ -44,7 +49,9 @@ static void on_close(lode_socket_t* s, int had_error) {
 }
 
 static const lode_socket_events_t watch = {
-  .on_end = on_end, .on_error = on_error, .on_close = on_close,
+  .on_end = on_end,
+  .on_error = on_error,
+  .on_close = on_close,
 };
 
 static void on_connection(lode_server_t* srv, lode_socket_t* c) {

@@ -19,7 +19,8 @@ static lode_stream_t* res_stream;
 static void body_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   (void) ctx, (void) s, (void) d;
   size_t held = lode_stream_writable_length(res_stream);
-  if (held > max_held) max_held = held;
+  if (held > max_held)
+    max_held = held;
 }
 
 static void body_error(void* ctx, lode_stream_t* s, const lode_error_t* e) {
@@ -33,7 +34,9 @@ static void body_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t body_reader = {
-  .on_data = body_data, .on_error = body_error, .on_close = body_close,
+  .on_data = body_data,
+  .on_error = body_error,
+  .on_close = body_close,
 };
 
 static void on_pipeline(lode_stream_t* last, int status, void* arg) {
@@ -54,15 +57,15 @@ static const lode_http_outgoing_events_t res_events = {
 static void on_request(lode_http_server_t* s, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
   (void) s;
-  static const char* const h[] = { "Content-Type",
-                                   "application/octet-stream", NULL };
+  static const char* const h[] = { "Content-Type", "application/octet-stream",
+                                   NULL };
   ASSERT_OK(lode_http_response_write_head(res, 200, NULL, h));
-  lode_http_outgoing_set_events(res, &res_events);  /* behind the view */
+  lode_http_outgoing_set_events(res, &res_events); /* behind the view */
   lode_stream_t* body = lode_http_incoming_stream(req);
   res_stream = lode_http_outgoing_stream(res);
   ASSERT_NOT_NULL(body);
   ASSERT_NOT_NULL(res_stream);
-  ASSERT(lode_http_incoming_stream(req) == body);  /* one per message */
+  ASSERT(lode_http_incoming_stream(req) == body); /* one per message */
   lode_stream_set_reader(body, &body_reader, NULL);
   if (use_pipeline) {
     lode_stream_t* const both[] = { body, res_stream };
@@ -89,8 +92,8 @@ static test_peer_t* client_start(int port, const char* mode) {
  * server's lines after "listening on". */
 static void node_reference(const char* server_mode, const char* mode,
                            char** client_out, char** server_out) {
-  const char* argv[] = { "node", "test/peers/pipe-http-server.js",
-                         server_mode, NULL };
+  const char* argv[] = { "node", "test/peers/pipe-http-server.js", server_mode,
+                         NULL };
   test_peer_t* s = test_peer_start(argv);
   int port = test_peer_port(s);
   ASSERT_EQ(test_peer_finish(client_start(port, mode), 60000, client_out), 0);
@@ -102,8 +105,10 @@ static char* lode_lines(void) {
   const char* t = test_trace_get();
   char* out = malloc(strlen(t) + 2);
   size_t k = 0;
-  for (const char* p = t; *p != '\0'; p++) out[k++] = *p == ',' ? '\n' : *p;
-  if (k > 0) out[k++] = '\n';
+  for (const char* p = t; *p != '\0'; p++)
+    out[k++] = *p == ',' ? '\n' : *p;
+  if (k > 0)
+    out[k++] = '\n';
   out[k] = '\0';
   return out;
 }
@@ -115,7 +120,7 @@ static void run_lode(const char* mode, char** client_out) {
   ASSERT_OK(lode_http_create_server(&loop, NULL, &srv_events, &srv));
   lode_listen_opts_t lo = { .host = "127.0.0.1" };
   ASSERT_OK(lode_http_server_listen(srv, &lo, NULL, NULL));
-  uv_run(&loop, UV_RUN_NOWAIT);  /* bound */
+  uv_run(&loop, UV_RUN_NOWAIT); /* bound */
   test_peer_t* c = client_start(lode_http_server_port(srv), mode);
   test_run_loop(&loop, 60000);
   ASSERT_EQ(test_peer_finish(c, 60000, client_out), 0);
@@ -127,7 +132,8 @@ static const char* take_cb(char* lines) {
   static char cb[64];
   cb[0] = '\0';
   char* p = strstr(lines, "pipeline cb(");
-  if (p == NULL) return cb;
+  if (p == NULL)
+    return cb;
   char* eol = strchr(p, '\n');
   size_t n = (size_t) (eol - p);
   ASSERT_LT(n, sizeof(cb));
@@ -182,7 +188,6 @@ TEST(pipeline_client_aborts) {
   compare("pipeline", "abort", "pipeline cb(ECONNRESET)");
 }
 
-
 /* ---- The client's views: a pair piped into a request, its response
  * piped into another pair, on lode's client against the echo above (whose
  * response's close closes the server). ---- */
@@ -208,7 +213,8 @@ static void on_written(lode_stream_t* s, int status, void* arg) {
 }
 
 static const lode_stream_reader_t view_watch = {
-  .on_end = trace_end, .on_close = trace_close,
+  .on_end = trace_end,
+  .on_close = trace_close,
 };
 
 static void d_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
@@ -226,7 +232,8 @@ static void d_ended(void* ctx, lode_stream_t* s) {
 }
 
 static const lode_stream_reader_t d_reader = {
-  .on_data = d_data, .on_end = d_ended,
+  .on_data = d_data,
+  .on_end = d_ended,
 };
 
 static void res_end(lode_http_incoming_t* res) {
@@ -240,7 +247,8 @@ static void res_closed(lode_http_incoming_t* res) {
 }
 
 static const lode_http_incoming_events_t res_user = {
-  .on_end = res_end, .on_close = res_closed,
+  .on_end = res_end,
+  .on_close = res_closed,
 };
 
 static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
@@ -249,7 +257,7 @@ static void on_response(lode_http_request_t* req, lode_http_incoming_t* res) {
   lode_stream_t* body = lode_http_incoming_stream(res);
   ASSERT_NOT_NULL(body);
   lode_stream_set_reader(body, &view_watch, "res-stream");
-  lode_http_incoming_set_events(res, &res_user);  /* behind the view */
+  lode_http_incoming_set_events(res, &res_user); /* behind the view */
   ASSERT_OK(lode_stream_pipe(body, pc, NULL));
 }
 
@@ -262,7 +270,8 @@ static void req_closed(lode_http_request_t* req) {
 }
 
 static const lode_http_request_events_t req_user = {
-  .on_response = on_response, .on_close = req_closed,
+  .on_response = on_response,
+  .on_close = req_closed,
 };
 
 TEST(client_views) {
@@ -277,8 +286,10 @@ TEST(client_views) {
   ASSERT_OK(lode_stream_pair(&loop, &pc, &pd));
   lode_stream_set_reader(pd, &d_reader, NULL);
   lode_http_request_opts_t o = {
-    .host = "127.0.0.1", .port = lode_http_server_port(srv),
-    .method = "POST", .path = "/",
+    .host = "127.0.0.1",
+    .port = lode_http_server_port(srv),
+    .method = "POST",
+    .path = "/",
   };
   lode_http_request_t* req;
   ASSERT_OK(lode_http_request(&loop, &o, NULL, &req));
@@ -286,7 +297,7 @@ TEST(client_views) {
   ASSERT_NOT_NULL(rs);
   ASSERT(lode_http_outgoing_stream(req) == rs);
   lode_stream_set_reader(rs, &view_watch, "req-stream");
-  lode_http_request_set_events(req, &req_user);  /* behind the view */
+  lode_http_request_set_events(req, &req_user); /* behind the view */
   lode_slice_t two[] = { LODE_SLICE("<"), LODE_SLICE(">") };
   ASSERT_EQ(lode_stream_writev(rs, two, 2, on_written, "writev"), 1);
   ASSERT_OK(lode_stream_pipe(pb, rs, NULL));
@@ -297,9 +308,10 @@ TEST(client_views) {
   /* The server's side first ("res close", "req close"), then the
    * client's: each view's reader hears before the message's own
    * callbacks; the bytes reach the far pair whole, then its end. */
-  ASSERT_TRACE("req-stream:writev(ok),res close,req close,"
-               "req:response(200),res-stream:end,res:end,req-stream:close(0),"
-               "req:close,res-stream:close(0),res:close,d:end(<>hello world)");
+  ASSERT_TRACE(
+      "req-stream:writev(ok),res close,req close,"
+      "req:response(200),res-stream:end,res:end,req-stream:close(0),"
+      "req:close,res-stream:close(0),res:close,d:end(<>hello world)");
   test_loop_close(&loop);
 }
 
@@ -316,7 +328,8 @@ static void late_req_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t late_req_events = {
-  .on_data = NULL, .on_end = late_req_end,
+  .on_data = NULL,
+  .on_end = late_req_end,
 };
 
 static void late_request(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -325,7 +338,7 @@ static void late_request(lode_http_server_t* s, lode_http_incoming_t* req,
   late_res = res;
   lode_http_response_write_head(res, 204, NULL, NULL);
   lode_http_incoming_set_events(req, &late_req_events);
-  lode_http_incoming_resume(req);  /* read (and drop) the body: its end */
+  lode_http_incoming_resume(req); /* read (and drop) the body: its end */
 }
 
 static const lode_http_server_events_t late_srv_events = {
@@ -343,8 +356,7 @@ static const lode_http_incoming_events_t late_res_events = {
   .on_end = late_res_end,
 };
 
-static void late_response(lode_http_request_t* req,
-                          lode_http_incoming_t* res) {
+static void late_response(lode_http_request_t* req, lode_http_incoming_t* res) {
   (void) req;
   test_trace("cli:response(%d)", lode_http_incoming_status_code(res));
   lode_http_incoming_set_events(res, &late_res_events);
@@ -363,7 +375,9 @@ TEST(view_after_end) {
   ASSERT_OK(lode_http_server_listen(srv, &lo, NULL, NULL));
   uv_run(&loop, UV_RUN_NOWAIT);
   lode_http_request_opts_t o = {
-    .host = "127.0.0.1", .port = lode_http_server_port(srv), .path = "/",
+    .host = "127.0.0.1",
+    .port = lode_http_server_port(srv),
+    .path = "/",
   };
   lode_http_request_t* req;
   ASSERT_OK(lode_http_get(&loop, &o, &late_req_user, &req));
@@ -372,4 +386,5 @@ TEST(view_after_end) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(pipe_echo, client_views, view_after_end, pipeline_echo, pipeline_client_aborts)
+TEST_MAIN(pipe_echo, client_views, view_after_end, pipeline_echo,
+          pipeline_client_aborts)

@@ -52,12 +52,14 @@ static const lode_http_server_events_t slow_body_ev = {
 TEST(timeout_callbacks_in_node_order) {
   X_no_fin = 1;
   X_hold = 1;
-  run(NULL, &slow_body_ev, "POST / HTTP/1.1\r\nHost: x\r\n"
-                           "Content-Length: 5\r\n\r\nab");
+  run(NULL, &slow_body_ev,
+      "POST / HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 5\r\n\r\nab");
   X_no_fin = 0;
   X_hold = 0;
-  ASSERT_TRACE("req-on_timeout,req-timeout:r,res-timeout:s,srv-timeout:v,"
-               "cli-end,cli-close(0)");
+  ASSERT_TRACE(
+      "req-on_timeout,req-timeout:r,res-timeout:s,srv-timeout:v,"
+      "cli-end,cli-close(0)");
 }
 
 /* A complete request no longer hears 'timeout' (Node: !req.complete);
@@ -101,13 +103,15 @@ static const lode_http_server_events_t waits_ev = { .on_request = waits };
 TEST(timeout_response_callback_keeps_connection) {
   X_no_fin = 1;
   X_hold = 1;
-  const char* got = run(NULL, &waits_ev, "GET / HTTP/1.1\r\nHost: x\r\n"
-                                         "Connection: close\r\n\r\n");
+  const char* got = run(NULL, &waits_ev,
+                        "GET / HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\n\r\n");
   X_no_fin = 0;
   X_hold = 0;
   ASSERT_TRACE("res-timeout,cli-end,cli-close(0)");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
-                     "Content-Length: 4\r\n\r\nlate");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
+                "Content-Length: 4\r\n\r\nlate");
 }
 
 /* ---- The client goes before the response ends ---- */
@@ -133,12 +137,14 @@ static void gone_res_finish(lode_http_outgoing_t* res) {
 }
 
 static const lode_http_incoming_events_t gone_req_events = {
-  .on_end = gone_req_end, .on_close = gone_req_close,
+  .on_end = gone_req_end,
+  .on_close = gone_req_close,
   .on_error = gone_req_error,
 };
 
 static const lode_http_outgoing_events_t gone_res_events = {
-  .on_close = gone_res_close, .on_finish = gone_res_finish,
+  .on_close = gone_res_close,
+  .on_finish = gone_res_finish,
 };
 
 static void client_goes(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -162,8 +168,9 @@ TEST(client_gone_before_end) {
   X_no_fin = 1;
   run(NULL, &client_goes_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   X_no_fin = 0;
-  ASSERT_TRACE("request,cli-close(0),res-close:ended=0,"
-               "req-close:aborted=0");
+  ASSERT_TRACE(
+      "request,cli-close(0),res-close:ended=0,"
+      "req-close:aborted=0");
 }
 
 /* ---- closeIdleConnections with a request in progress ---- */
@@ -193,13 +200,15 @@ static const lode_http_server_events_t hold_ev = { .on_request = hold_res };
 TEST(close_idle_spares_active) {
   X_no_fin = 1;
   X_when_quiet = close_idle_then_answer;
-  const char* got = run(NULL, &hold_ev, "GET / HTTP/1.1\r\nHost: x\r\n"
-                                        "Connection: close\r\n\r\n");
+  const char* got = run(NULL, &hold_ev,
+                        "GET / HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\n\r\n");
   X_no_fin = 0;
   X_when_quiet = NULL;
   ASSERT_TRACE("request,close-idle,cli-end,cli-close(0)");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
-                     "Content-Length: 10\r\n\r\nstill here");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
+                "Content-Length: 10\r\n\r\nstill here");
 }
 
 /* ---- destroy from inside each callback ---- */
@@ -243,11 +252,14 @@ static void d_req_close(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t d_req_events = {
-  .on_data = d_data, .on_end = d_end, .on_close = d_req_close,
+  .on_data = d_data,
+  .on_end = d_end,
+  .on_close = d_req_close,
 };
 
 static const lode_http_outgoing_events_t d_res_events = {
-  .on_prefinish = d_prefinish, .on_finish = d_finish,
+  .on_prefinish = d_prefinish,
+  .on_finish = d_finish,
   .on_close = d_res_close,
 };
 
@@ -268,7 +280,8 @@ static void d_continue(lode_http_server_t* srv, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t d_ev = {
-  .on_request = d_request, .on_check_continue = d_continue,
+  .on_request = d_request,
+  .on_check_continue = d_continue,
 };
 
 /* Each destroy ends the exchange: both objects close once, the client
@@ -287,7 +300,8 @@ TEST(destroy_inside_each_callback) {
   };
   for (where = 0; where < 7; where++) {
     X_no_fin = 1;
-    const char* got = run(NULL, &d_ev, "POST / HTTP/1.1\r\nHost: x\r\n"
+    const char* got = run(NULL, &d_ev,
+                          "POST / HTTP/1.1\r\nHost: x\r\n"
                           "Content-Length: 6\r\nConnection: close\r\n"
                           "\r\nabcdef");
     /* After 'finish' the response has no connection: destroying it does
@@ -299,8 +313,9 @@ TEST(destroy_inside_each_callback) {
       test_fail(__FILE__, __LINE__, "where=%d: %s", where, test_trace_get());
   }
   X_no_fin = 1;
-  run(NULL, &d_ev, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n"
-                   "Expect: 100-continue\r\n\r\n");
+  run(NULL, &d_ev,
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n"
+      "Expect: 100-continue\r\n\r\n");
   X_no_fin = 0;
   ASSERT_TRACE("cli-end,cli-close(0)");
 }

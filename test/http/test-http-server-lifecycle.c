@@ -19,9 +19,9 @@ typedef struct client_s {
   lode_socket_t* sock;
   const char* req;
   size_t req_len;
-  size_t body_len;     /* 'a' bytes written after req */
+  size_t body_len; /* 'a' bytes written after req */
   int end_after;
-  int body_after_reply;  /* the body goes once the reply has begun */
+  int body_after_reply; /* the body goes once the reply has begun */
   char got[8192];
   size_t len;
   int closed;
@@ -34,7 +34,7 @@ static void write_body(client_t* c, lode_stream_t* st) {
     ASSERT_NOT_NULL(body);
     memset(body, 'a', c->body_len);
     lode_stream_write(st, (lode_slice_t){ body, c->body_len }, NULL, NULL);
-    free(body);  /* the stream copies what the kernel did not take */
+    free(body); /* the stream copies what the kernel did not take */
   }
   if (c->end_after)
     lode_stream_end(st, NULL, NULL);
@@ -68,7 +68,9 @@ static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t cli_reader = {
-  .on_data = cli_data, .on_end = cli_end, .on_close = cli_close,
+  .on_data = cli_data,
+  .on_end = cli_end,
+  .on_close = cli_close,
 };
 
 static void cli_connected(lode_socket_t* s, int status, void* arg) {
@@ -125,7 +127,8 @@ static void start(const lode_http_server_opts_t* o,
   ASSERT_OK(uv_loop_init(&loop));
   ev->on_listening = on_listening;
   ASSERT_OK(lode_http_create_server(&loop, o, ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   port = 0;
   while (port == 0)
     ASSERT_OK(uv_run(&loop, UV_RUN_ONCE) < 0);
@@ -173,7 +176,8 @@ static void res_close(lode_http_outgoing_t* res) {
 }
 
 static const lode_http_outgoing_events_t res_events = {
-  .on_finish = res_finish, .on_close = res_close,
+  .on_finish = res_finish,
+  .on_close = res_close,
 };
 
 /* Bug: a 413 sent from the first 'data' of a large upload left the
@@ -192,7 +196,9 @@ static void refuse_on_data(lode_http_incoming_t* req, lode_slice_t d) {
 }
 
 static const lode_http_incoming_events_t refuse_req_events = {
-  .on_data = refuse_on_data, .on_end = req_end, .on_close = req_close,
+  .on_data = refuse_on_data,
+  .on_end = req_end,
+  .on_close = req_close,
 };
 
 static void refuse_upload(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -210,8 +216,10 @@ TEST(refuse_upload_from_data_ends_then_closes) {
   static lode_http_server_events_t ev = { .on_request = refuse_upload };
   static client_t c;
   start(NULL, &ev);
-  client_start(&c, "POST / HTTP/1.1\r\nHost: x\r\n"
-                   "Content-Length: 100000\r\n\r\n", 100000, 0);
+  client_start(&c,
+               "POST / HTTP/1.1\r\nHost: x\r\n"
+               "Content-Length: 100000\r\n\r\n",
+               100000, 0);
   c.on_closed = close_server_after;
   finish();
   ASSERT_TRACE("request,data,finish,res-close,end,close,cli-close");
@@ -225,7 +233,8 @@ TEST(refuse_upload_from_data_ends_then_closes) {
  * the response finished and 'end' after it, when the discarded body
  * arrived. Node: request,finish,res-close,end,close. */
 static const lode_http_incoming_events_t watch_req_events = {
-  .on_end = req_end, .on_close = req_close,
+  .on_end = req_end,
+  .on_close = req_close,
 };
 
 static void answer_at_once(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -245,8 +254,10 @@ TEST(unread_body_end_before_close) {
     static lode_http_server_events_t ev = { .on_request = answer_at_once };
     static client_t c;
     start(NULL, &ev);
-    client_start(&c, "POST / HTTP/1.1\r\nHost: x\r\n"
-                     "Content-Length: 100000\r\n\r\n", 100000, 1);
+    client_start(&c,
+                 "POST / HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 100000\r\n\r\n",
+                 100000, 1);
     c.on_closed = close_server_after;
     finish();
     ASSERT_TRACE("request,finish,res-close,end,close,cli-close");
@@ -269,7 +280,8 @@ static void ctx_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t ctx_req_events = {
-  .on_end = ctx_end, .on_close = free_ctx_close,
+  .on_end = ctx_end,
+  .on_close = free_ctx_close,
 };
 
 static void answer_with_ctx(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -289,8 +301,10 @@ TEST(context_freed_in_close_is_not_used_after) {
   static client_t c;
   start(NULL, &ev);
   body_after_reply = 1;
-  client_start(&c, "POST / HTTP/1.1\r\nHost: x\r\n"
-                   "Content-Length: 50000\r\n\r\n", 50000, 1);
+  client_start(&c,
+               "POST / HTTP/1.1\r\nHost: x\r\n"
+               "Content-Length: 50000\r\n\r\n",
+               50000, 1);
   body_after_reply = 0;
   c.on_closed = close_server_after;
   finish();
@@ -316,18 +330,19 @@ TEST(missing_host_one_answer) {
   client_start(&c, "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\nxX", 0, 0);
   c.on_closed = close_server_after;
   finish();
-  ASSERT_STR_EQ(normalized(&c), "HTTP/1.1 400 Bad Request\r\n"
-                                "Connection: close\r\nDate: X\r\n"
-                                "Transfer-Encoding: chunked\r\n\r\n"
-                                "0\r\n\r\n");
+  ASSERT_STR_EQ(normalized(&c),
+                "HTTP/1.1 400 Bad Request\r\n"
+                "Connection: close\r\nDate: X\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n"
+                "0\r\n\r\n");
 }
 
 /* A response out on the socket when the parse error comes: Node 20's
  * answers, with a handler that responds at once to a chunked request whose
  * framing breaks after one byte of body. */
 static const char chunk_then_garbage[] =
-  "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-  "1\r\na\rX";
+    "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "1\r\na\rX";
 static int answer_mode;
 
 static void answer_by_mode(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -337,14 +352,14 @@ static void answer_by_mode(lode_http_server_t* s, lode_http_incoming_t* req,
   lode_http_outgoing_t* o = (lode_http_outgoing_t*) res;
   static const char* const close_pair[] = { "Connection", "close", NULL };
   switch (answer_mode) {
-    case 0:  /* ended: Node has run its 'finish', the 400 follows */
+    case 0: /* ended: Node has run its 'finish', the 400 follows */
       lode_http_outgoing_end(o, LODE_SLICE("/p"), NULL, NULL);
       break;
-    case 1:  /* still being written: no reply */
+    case 1: /* still being written: no reply */
       lode_http_response_write_head(res, 200, NULL, NULL);
       lode_http_outgoing_write(o, LODE_SLICE("x"), NULL, NULL);
       break;
-    default:  /* ended with Connection: close: the socket has ended */
+    default: /* ended with Connection: close: the socket has ended */
       lode_http_response_write_head(res, 200, NULL, close_pair);
       lode_http_outgoing_end(o, LODE_SLICE("c"), NULL, NULL);
       break;
@@ -385,8 +400,7 @@ TEST(huge_max_headers_count) {
   for (int i = 0; i < 100; i++)
     o += (size_t) snprintf(many_lines + o, sizeof(many_lines) - o,
                            "X-%d: v\r\n", i);
-  snprintf(many_lines + o, sizeof(many_lines) - o,
-           "Connection: close\r\n\r\n");
+  snprintf(many_lines + o, sizeof(many_lines) - o, "Connection: close\r\n\r\n");
   start(NULL, &ev);
   lode_http_server_set_max_headers_count(srv, 0xffffffffu);
   client_start(&c, many_lines, 0, 0);
@@ -446,10 +460,10 @@ static const char* const bad_requests[] = {
 };
 
 static const char good_requests[] =
-  "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-  "3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n"
-  "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"
-  "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+    "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n"
+    "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"
+    "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
 
 /* Answers once the body has been read (so every bad request gets the
  * canned 400 and not a response of its own). */
@@ -465,7 +479,8 @@ static void drop_data(lode_http_incoming_t* req, lode_slice_t d) {
 }
 
 static const lode_http_incoming_events_t answer_on_end = {
-  .on_data = drop_data, .on_end = answer_url,
+  .on_data = drop_data,
+  .on_end = answer_url,
 };
 
 static void count_ok(lode_http_server_t* s, lode_http_incoming_t* req,

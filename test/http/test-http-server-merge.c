@@ -20,7 +20,8 @@ static void held_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t held_events = {
-  .on_data = held_data, .on_end = held_end,
+  .on_data = held_data,
+  .on_end = held_end,
 };
 
 /* Once the loop is quiet: the whole body is held and reading stopped. */
@@ -55,8 +56,9 @@ TEST(held_body_ends_when_read) {
   X_no_fin = 0;
   X_when_quiet = NULL;
   ASSERT_TRACE("complete:0,end:16384,cli-end,cli-close(0)");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
-                     "Content-Length: 2\r\n\r\nok");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
+                "Content-Length: 2\r\n\r\nok");
 }
 
 /* Forty bodiless requests in one write: reading stops at the pipeline's
@@ -72,7 +74,8 @@ static void pl_data(lode_http_incoming_t* req, lode_slice_t d) {
 }
 
 static const lode_http_incoming_events_t pl_events = {
-  .on_data = pl_data, .on_end = pl_end,
+  .on_data = pl_data,
+  .on_end = pl_end,
 };
 
 static void pl_request(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -125,13 +128,15 @@ TEST(keep_alive_line_follows_settings) {
                         "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
                         "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_EQ(ka_seen, 3);
-  const char* one = "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive"
-                    "\r\nKeep-Alive: timeout=";
+  const char* one =
+      "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive"
+      "\r\nKeep-Alive: timeout=";
   char want[512];
   snprintf(want, sizeof(want),
            "%s5\r\nContent-Length: 1\r\n\r\nx"
            "%s7\r\nContent-Length: 1\r\n\r\nx"
-           "%s7, max=9\r\nContent-Length: 1\r\n\r\nx", one, one, one);
+           "%s7, max=9\r\nContent-Length: 1\r\n\r\nx",
+           one, one, one);
   ASSERT_STR_EQ(got, want);
 }
 

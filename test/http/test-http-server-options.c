@@ -18,8 +18,8 @@ static uv_loop_t loop;
 static lode_http_server_t* srv;
 static int port;
 static int client_fd;
-static size_t body_len;   /* bytes the handler writes with one write() */
-static int corked;        /* the handler corks the response first */
+static size_t body_len; /* bytes the handler writes with one write() */
+static int corked;      /* the handler corks the response first */
 
 static struct {
   int handled;
@@ -28,7 +28,7 @@ static struct {
   int keep_idle;
   int wrote;
   size_t hwm;
-  size_t length;          /* writableLength after the write */
+  size_t length; /* writableLength after the write */
 } got;
 
 static int same_addr(const struct sockaddr_in* a, const struct sockaddr_in* b) {
@@ -87,7 +87,8 @@ static void on_listening(lode_http_server_t* s) {
 }
 
 static const lode_http_server_events_t ev = {
-  .on_request = on_request, .on_listening = on_listening,
+  .on_request = on_request,
+  .on_listening = on_listening,
 };
 
 /* One request ("Connection: close", as Node's http.get with agent: false
@@ -98,7 +99,8 @@ static void serve_one(const lode_http_server_opts_t* opts, size_t len) {
   body_len = len;
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_http_create_server(&loop, opts, &ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (port == 0)
     uv_run(&loop, UV_RUN_ONCE);
   client_fd = socket(AF_INET, SOCK_STREAM, 0);

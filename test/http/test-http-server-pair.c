@@ -13,33 +13,36 @@ static void hello(lode_http_server_t* srv, lode_http_incoming_t* req,
                   lode_http_response_t* res) {
   (void) srv;
   (void) req;
-  ASSERT_EQ(lode_http_outgoing_end(res, LODE_SLICE("hello world"), NULL,
-                                   NULL), 0);
+  ASSERT_EQ(lode_http_outgoing_end(res, LODE_SLICE("hello world"), NULL, NULL),
+            0);
 }
 
 static const lode_http_server_events_t hello_ev = { .on_request = hello };
 
 TEST(hello_keep_alive) {
   const char* got = run(NULL, &hello_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\nContent-Length: 11\r\n\r\n"
-                     "hello world");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+                "Keep-Alive: timeout=5\r\nContent-Length: 11\r\n\r\n"
+                "hello world");
 }
 
 TEST(http10_closes) {
   const char* got = run(NULL, &hello_ev, "GET / HTTP/1.0\r\n\r\n");
   /* HTTP/1.0 without chunked: the body runs to the close, no length. */
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
-                     "\r\nhello world");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
+                "\r\nhello world");
 }
 
 TEST(pipelined_in_order) {
   const char* got = run(NULL, &hello_ev,
                         "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
                         "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
-  const char* one = "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
-                    "Keep-Alive: timeout=5\r\nContent-Length: 11\r\n\r\n"
-                    "hello world";
+  const char* one =
+      "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+      "Keep-Alive: timeout=5\r\nContent-Length: 11\r\n\r\n"
+      "hello world";
   char want[1024];
   snprintf(want, sizeof(want), "%s%s", one, one);
   ASSERT_STR_EQ(got, want);
@@ -61,19 +64,21 @@ static const lode_http_server_events_t chunked_ev = { .on_request = chunked };
 
 TEST(chunked_with_trailers) {
   const char* got = run(NULL, &chunked_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                     "Date: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
-                     "\r\n1\r\na\r\n2\r\nbc\r\n3\r\ndef\r\n0\r\nX-Sum: abc\r\n"
-                     "\r\n");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                "Date: X\r\nConnection: keep-alive\r\n"
+                "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
+                "\r\n1\r\na\r\n2\r\nbc\r\n3\r\ndef\r\n0\r\nX-Sum: abc\r\n"
+                "\r\n");
 }
 
 TEST(head_has_no_body) {
   const char* got = run(NULL, &chunked_ev,
                         "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                     "Date: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\n\r\n");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                "Date: X\r\nConnection: keep-alive\r\n"
+                "Keep-Alive: timeout=5\r\n\r\n");
 }
 
 TEST(bad_request_400) {
@@ -83,8 +88,9 @@ TEST(bad_request_400) {
 
 TEST(missing_host_400) {
   const char* got = run(NULL, &hello_ev, "GET / HTTP/1.1\r\n\r\n");
-  ASSERT_STR_EQ(got, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
-                     "Date: X\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                "Date: X\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
 }
 
 /* The body as a stream: data, then end, then the response. */
@@ -103,7 +109,9 @@ static void body_close(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t body_events = {
-  .on_data = body_data, .on_end = body_end, .on_close = body_close,
+  .on_data = body_data,
+  .on_end = body_end,
+  .on_close = body_close,
 };
 
 static void res_finish(lode_http_outgoing_t* o) {
@@ -115,7 +123,8 @@ static void res_close(lode_http_outgoing_t* o) {
 }
 
 static const lode_http_outgoing_events_t res_events = {
-  .on_finish = res_finish, .on_close = res_close,
+  .on_finish = res_finish,
+  .on_close = res_close,
 };
 
 static void body_req(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -133,12 +142,13 @@ TEST(chunked_request_body) {
                         "POST /b HTTP/1.1\r\nHost: x\r\n"
                         "Transfer-Encoding: chunked\r\n\r\n"
                         "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok");
-  ASSERT_TRACE("request:/b,data:abc,data:de,end,finish,res-close,req-close,"
-               "cli-end,cli-close(0)");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+                "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok");
+  ASSERT_TRACE(
+      "request:/b,data:abc,data:de,end,finish,res-close,req-close,"
+      "cli-end,cli-close(0)");
 }
-
 
 /* The headers API on a response, with Node's errors. */
 static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -169,8 +179,9 @@ static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
             LODE_ERR_INVALID_HTTP_TOKEN);
   ASSERT_EQ(lode_http_outgoing_remove_header(res, NULL),
             LODE_ERR_INVALID_ARG_TYPE);
-  ASSERT_EQ(lode_http_outgoing_write(res, (lode_slice_t){ NULL, 3 }, NULL,
-                                     NULL), LODE_ERR_STREAM_NULL_VALUES);
+  ASSERT_EQ(
+      lode_http_outgoing_write(res, (lode_slice_t){ NULL, 3 }, NULL, NULL),
+      LODE_ERR_STREAM_NULL_VALUES);
   ASSERT_NULL(lode_http_incoming_header(req, NULL));
   ASSERT_EQ(lode_http_outgoing_set_headers(res, NULL),
             LODE_ERR_INVALID_ARG_TYPE);
@@ -190,8 +201,7 @@ static void headers_api(lode_http_server_t* srv, lode_http_incoming_t* req,
             LODE_ERR_HTTP_HEADERS_SENT);
   ASSERT_EQ(lode_http_response_write_head(res, 200, NULL, NULL),
             LODE_ERR_HTTP_HEADERS_SENT);
-  ASSERT_OK(lode_http_outgoing_end(res, (lode_slice_t){ NULL, 0 }, NULL,
-                                   NULL));
+  ASSERT_OK(lode_http_outgoing_end(res, (lode_slice_t){ NULL, 0 }, NULL, NULL));
   ASSERT(lode_http_outgoing_writable_ended(res));
   ASSERT(!lode_http_outgoing_writable_finished(res));
 }
@@ -201,11 +211,12 @@ static const lode_http_server_events_t api_ev = { .on_request = headers_api };
 TEST(headers_api_and_errors) {
   const char* got = run(NULL, &api_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   /* setHeaders gathers set-cookie values and sets them last, as Node. */
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nX-Foo: 1\r\nX-Foo: 2\r\n"
-                     "x-h: v\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n"
-                     "Date: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
-                     "\r\n1\r\nx\r\n0\r\n\r\n");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nX-Foo: 1\r\nX-Foo: 2\r\n"
+                "x-h: v\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n"
+                "Date: X\r\nConnection: keep-alive\r\n"
+                "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
+                "\r\n1\r\nx\r\n0\r\n\r\n");
 }
 
 /* write after end: 0 now, the error later in the callback and on_error. */
@@ -218,11 +229,12 @@ static void wae_error(lode_http_outgoing_t* o, const lode_error_t* e) {
 }
 
 static const lode_http_outgoing_events_t wae_events = {
-  .on_error = wae_error, .on_finish = res_finish, .on_close = res_close,
+  .on_error = wae_error,
+  .on_finish = res_finish,
+  .on_close = res_close,
 };
 
-static void write_after_end(lode_http_server_t* srv,
-                            lode_http_incoming_t* req,
+static void write_after_end(lode_http_server_t* srv, lode_http_incoming_t* req,
                             lode_http_response_t* res) {
   lode_http_outgoing_set_events(res, &wae_events);
   lode_http_outgoing_end(res, LODE_SLICE("done"), NULL, NULL);
@@ -236,9 +248,10 @@ static const lode_http_server_events_t wae_ev = {
 
 TEST(write_after_end_is_async) {
   run(NULL, &wae_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRACE("returned,cb:ERR_STREAM_WRITE_AFTER_END,"
-               "error:ERR_STREAM_WRITE_AFTER_END:write after end,finish,"
-               "res-close,cli-end,cli-close(0)");
+  ASSERT_TRACE(
+      "returned,cb:ERR_STREAM_WRITE_AFTER_END,"
+      "error:ERR_STREAM_WRITE_AFTER_END:write after end,finish,"
+      "res-close,cli-end,cli-close(0)");
 }
 
 /* pause() holds the body; resume() delivers it; setEncoding decodes. */
@@ -253,7 +266,8 @@ static void paused_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t paused_events = {
-  .on_data = paused_data, .on_end = paused_end,
+  .on_data = paused_data,
+  .on_end = paused_end,
 };
 
 static lode_http_incoming_t* paused_req;
@@ -283,8 +297,9 @@ static const lode_http_server_events_t pause_ev = { .on_request = pause_req };
 TEST(pause_resume_set_encoding) {
   X_no_fin = 1;
   X_when_quiet = resume_when_quiet;
-  run(NULL, &pause_ev, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-                       "Connection: close\r\n\r\nabc");
+  run(NULL, &pause_ev,
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+      "Connection: close\r\n\r\nabc");
   X_no_fin = 0;
   X_when_quiet = NULL;
   ASSERT_TRACE("resume,data:616263,end,cli-end,cli-close(0)");
@@ -304,7 +319,9 @@ static void ab_close(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t ab_events = {
-  .on_data = paused_data, .on_aborted = ab_aborted, .on_error = ab_error,
+  .on_data = paused_data,
+  .on_aborted = ab_aborted,
+  .on_error = ab_error,
   .on_close = ab_close,
 };
 
@@ -321,11 +338,13 @@ static const lode_http_server_events_t abort_ev = { .on_request = abort_req };
  * response's 'close', then the request's error and 'close'. */
 TEST(aborted_request) {
   X_no_fin = 1;
-  run(NULL, &abort_ev, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n"
-                       "\r\nabc");
+  run(NULL, &abort_ev,
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n"
+      "\r\nabc");
   X_no_fin = 0;
-  ASSERT_TRACE("data:abc,cli-close(0),aborted:1,res-close,"
-               "error:ECONNRESET:aborted,req-close:complete=0");
+  ASSERT_TRACE(
+      "data:abc,cli-close(0),aborted:1,res-close,"
+      "error:ECONNRESET:aborted,req-close:complete=0");
 }
 
 /* maxRequestsPerSocket: 'dropRequest' and 503 past the limit, the last
@@ -342,7 +361,8 @@ static void limited(lode_http_server_t* srv, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t limit_ev = {
-  .on_request = limited, .on_drop_request = dropped,
+  .on_request = limited,
+  .on_drop_request = dropped,
 };
 
 TEST(max_requests_per_socket) {
@@ -351,7 +371,8 @@ TEST(max_requests_per_socket) {
                                 "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
                                 "GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRACE("request:/1,request:/2,drop:/3,cli-end,cli-close(0)");
-  ASSERT_STR_EQ(got,
+  ASSERT_STR_EQ(
+      got,
       "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
       "Keep-Alive: timeout=5, max=2\r\nContent-Length: 2\r\n\r\nok"
       "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: close\r\n"
@@ -368,7 +389,8 @@ static void on_srv_timeout(lode_http_server_t* srv, lode_stream_t* s) {
 }
 
 static const lode_http_server_events_t timeout_ev = {
-  .on_request = hello, .on_timeout = on_srv_timeout,
+  .on_request = hello,
+  .on_timeout = on_srv_timeout,
 };
 
 /* Idle timeouts never hold the loop (Node's are unref'd); the in-memory
@@ -424,7 +446,8 @@ static void pf_prefinish(lode_http_outgoing_t* o) {
 }
 
 static const lode_http_outgoing_events_t pf_events = {
-  .on_prefinish = pf_prefinish, .on_finish = res_finish,
+  .on_prefinish = pf_prefinish,
+  .on_finish = res_finish,
   .on_close = res_close,
 };
 
@@ -447,11 +470,13 @@ static const lode_http_server_events_t pf_ev = { .on_request = pf_req };
 
 TEST(finish_order) {
   const char* got = run(NULL, &pf_ev, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRACE("prefinish,after-end,finish,end-cb:0,res-close,cli-end,"
-               "cli-close(0)");
-  ASSERT_STR_EQ(got, "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
-                     "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
-                     "\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n");
+  ASSERT_TRACE(
+      "prefinish,after-end,finish,end-cb:0,res-close,cli-end,"
+      "cli-close(0)");
+  ASSERT_STR_EQ(got,
+                "HTTP/1.1 200 OK\r\nDate: X\r\nConnection: keep-alive\r\n"
+                "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n"
+                "\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n");
 }
 
 /* Random damage to valid requests (bytes flipped, cut short, doubled),
@@ -473,7 +498,8 @@ static void rnd_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t rnd_events = {
-  .on_data = rnd_body, .on_end = rnd_end,
+  .on_data = rnd_body,
+  .on_end = rnd_end,
 };
 
 static void rnd_req(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -504,8 +530,8 @@ static const lode_http_server_events_t rnd_ev = { .on_request = rnd_req };
 
 /* Runs `req` with the pieces set by X_split and X_cut; fails unless the
  * responses and the trace are `whole` and `whole_trace`. */
-static void rnd_same(int i, const char* req, const char* how,
-                     const char* whole, const char* whole_trace) {
+static void rnd_same(int i, const char* req, const char* how, const char* whole,
+                     const char* whole_trace) {
   const char* got = run(NULL, &rnd_ev, req);
   if (strcmp(got, whole) == 0 && strcmp(test_trace_get(), whole_trace) == 0)
     return;
@@ -534,7 +560,7 @@ TEST(random_damage) {
     const char* seed = seeds[i % 5];
     size_t n = strlen(seed);
     memcpy(req, seed, n);
-    memcpy(req + n, seed, n);  /* a second, pipelined copy */
+    memcpy(req + n, seed, n); /* a second, pipelined copy */
     n *= 2;
     for (int k = 0; k < 3; k++) {
       rng = rng * 1103515245u + 12345u;
@@ -573,6 +599,6 @@ TEST(random_damage) {
 TEST_MAIN(random_damage, server_timeout, pipeline_flood_bounded, finish_order,
           hello_keep_alive, headers_api_and_errors, write_after_end_is_async,
           pause_resume_set_encoding, aborted_request, max_requests_per_socket,
-          http10_closes, pipelined_in_order,
-          chunked_with_trailers, head_has_no_body, bad_request_400,
-          missing_host_400, chunked_request_body)
+          http10_closes, pipelined_in_order, chunked_with_trailers,
+          head_has_no_body, bad_request_400, missing_host_400,
+          chunked_request_body)

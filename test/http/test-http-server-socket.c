@@ -38,7 +38,8 @@ static void start(const lode_http_server_opts_t* opts,
   test_trace_reset();
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_http_create_server(&loop, opts, ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (port == 0)
     uv_run(&loop, UV_RUN_ONCE);
 }
@@ -63,15 +64,17 @@ static void numbered(lode_http_server_t* s, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t numbered_ev = {
-  .on_request = numbered, .on_listening = on_listening,
+  .on_request = numbered,
+  .on_listening = on_listening,
 };
 
 TEST(node_client_keep_alive) {
   start(NULL, &numbered_ev);
   run_node("keepalive");
   ASSERT_EQ(http_child.status, 0);
-  ASSERT_STR_EQ(http_child.text, "200 n0 false\n200 n1 true\n200 n2 true\n"
-                     "200 n3 true\n200 n4 true\ndone\n");
+  ASSERT_STR_EQ(http_child.text,
+                "200 n0 false\n200 n1 true\n200 n2 true\n"
+                "200 n3 true\n200 n4 true\ndone\n");
 }
 
 TEST(curl_client) {
@@ -87,7 +90,8 @@ TEST(curl_client) {
   const char* one = strstr(http_child.text, "\r\n\r\nhi");
   ASSERT_NOT_NULL(one);
   ASSERT_NOT_NULL(strstr(one + 6, "\r\n\r\nhi"));
-  ASSERT_NOT_NULL(strstr(http_child.text, "Keep-Alive: timeout=5\r\nContent-Length: 2"));
+  ASSERT_NOT_NULL(
+      strstr(http_child.text, "Keep-Alive: timeout=5\r\nContent-Length: 2"));
 }
 
 /* A response bigger than the socket buffers to a client that does not
@@ -106,8 +110,8 @@ static void fill(lode_http_response_t* res) {
   while (*left > 0) {
     (*left)--;
     if (*left == 0) {
-      lode_http_outgoing_end(res, (lode_slice_t){ block, sizeof(block) },
-                             NULL, NULL);
+      lode_http_outgoing_end(res, (lode_slice_t){ block, sizeof(block) }, NULL,
+                             NULL);
       return;
     }
     if (lode_http_outgoing_write(res, (lode_slice_t){ block, sizeof(block) },
@@ -137,7 +141,8 @@ static void big(lode_http_server_t* s, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t big_ev = {
-  .on_request = big, .on_listening = on_listening,
+  .on_request = big,
+  .on_listening = on_listening,
 };
 
 TEST(slow_reader_drain) {
@@ -167,7 +172,8 @@ static void echo_end(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t echo_events = {
-  .on_data = echo_len, .on_end = echo_end,
+  .on_data = echo_len,
+  .on_end = echo_end,
 };
 
 static void echo(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -177,7 +183,8 @@ static void echo(lode_http_server_t* s, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t echo_ev = {
-  .on_request = echo, .on_listening = on_listening,
+  .on_request = echo,
+  .on_listening = on_listening,
 };
 
 TEST(node_expect_continue) {
@@ -193,15 +200,24 @@ TEST(curl_chunked_upload_expect) {
   start(NULL, &echo_ev);
   char url[64];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/up", port);
-  const char* argv[] = { "curl", "-s", "-i", "-H", "Transfer-Encoding: chunked",
-                         "-H", "Expect: 100-continue", "--data-binary",
-                         "chunked upload body", url, NULL };
+  const char* argv[] = { "curl",
+                         "-s",
+                         "-i",
+                         "-H",
+                         "Transfer-Encoding: chunked",
+                         "-H",
+                         "Expect: 100-continue",
+                         "--data-binary",
+                         "chunked upload body",
+                         url,
+                         NULL };
   spawn(argv);
   test_run_loop(&loop, 20000);
   test_loop_close(&loop);
   ASSERT_EQ(http_child.status, 0);
-  static const char head[] = "HTTP/1.1 100 Continue\r\n\r\n"
-                             "HTTP/1.1 200 OK\r\n";
+  static const char head[] =
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 200 OK\r\n";
   ASSERT(strncmp(http_child.text, head, sizeof(head) - 1) == 0);
   ASSERT_NOT_NULL(strstr(http_child.text, "Transfer-Encoding: chunked\r\n"));
   ASSERT_NOT_NULL(strstr(http_child.text, "\r\n\r\nchunked upload body"));
@@ -209,7 +225,7 @@ TEST(curl_chunked_upload_expect) {
 
 /* keepAliveTimeout: the idle connection goes after timeout + 1 s (Node's
  * buffer); server.close() with an idle connection closes it at once. */
-static uv_timer_t* probe;  /* started by the response's arrival */
+static uv_timer_t* probe; /* started by the response's arrival */
 static void on_probe(uv_timer_t* t);
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
@@ -232,7 +248,9 @@ static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t cli_reader = {
-  .on_data = cli_data, .on_end = cli_end, .on_close = cli_close,
+  .on_data = cli_data,
+  .on_end = cli_end,
+  .on_close = cli_close,
 };
 
 static void srv_closed(lode_http_server_t* s) {
@@ -248,7 +266,8 @@ static void connected(lode_socket_t* s, int status, void* arg) {
 }
 
 static const lode_http_server_events_t idle_ev = {
-  .on_request = numbered, .on_listening = on_listening,
+  .on_request = numbered,
+  .on_listening = on_listening,
   .on_close = srv_closed,
 };
 
@@ -314,7 +333,8 @@ static void listen_error(lode_http_server_t* s, const lode_error_t* e) {
 }
 
 static const lode_http_server_events_t listen_ev = {
-  .on_request = numbered, .on_listening = traced_listening,
+  .on_request = numbered,
+  .on_listening = traced_listening,
   .on_error = listen_error,
 };
 
@@ -343,12 +363,13 @@ TEST(listen_unix_path) {
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_OK(lode_http_server_address(srv, &a));
   ASSERT_STR_EQ(a.address, path);
-  const char* argv[] = { "curl", "-s", "--unix-socket", path,
-                         "http://x/over-unix", NULL };
+  const char* argv[] = {
+    "curl", "-s", "--unix-socket", path, "http://x/over-unix", NULL
+  };
   serve_curl(argv);
   ASSERT_STR_EQ(http_child.text, "over-unix");
   ASSERT_TRACE("listening,listen-cb:0:unix");
-  ASSERT(access(path, F_OK) != 0);  /* close removed the socket file */
+  ASSERT(access(path, F_OK) != 0); /* close removed the socket file */
 }
 
 TEST(listen_fd) {
@@ -367,8 +388,7 @@ TEST(listen_fd) {
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_EQ(lode_http_server_port(srv), ntohs(sa.sin_port));
   char url[64];
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/over-fd",
-           ntohs(sa.sin_port));
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/over-fd", ntohs(sa.sin_port));
   const char* argv[] = { "curl", "-s", url, NULL };
   serve_curl(argv);
   ASSERT_STR_EQ(http_child.text, "over-fd");
@@ -379,7 +399,8 @@ TEST(listen_in_use_skips_callback) {
   test_trace_reset();
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &first));
-  ASSERT_OK(lode_http_server_listen(first, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      first, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (!lode_http_server_listening(first))
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_OK(lode_http_create_server(&loop, NULL, &listen_ev, &srv));

@@ -18,8 +18,8 @@ static char got[4096];
 static size_t got_len;
 static int nresponses;
 static uv_timer_t gap_timer;
-static const char* gap_bytes;   /* written by gap_timer */
-static int gap_end;             /* ... then end() */
+static const char* gap_bytes; /* written by gap_timer */
+static int gap_end;           /* ... then end() */
 
 static void on_listening(lode_http_server_t* s) {
   port = lode_http_server_port(s);
@@ -39,7 +39,8 @@ static void start(const lode_http_server_opts_t* o,
   ASSERT_OK(uv_loop_init(&loop));
   uv_timer_init(&loop, &gap_timer);
   ASSERT_OK(lode_http_create_server(&loop, o, ev, &srv));
-  ASSERT_OK(lode_http_server_listen(srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      srv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   while (port == 0)
     uv_run(&loop, UV_RUN_ONCE);
 }
@@ -71,7 +72,7 @@ static void after_gap(unsigned ms, const char* bytes, int end) {
 /* ---- The client ---- */
 
 static void (*on_response)(int n);
-static void (*on_bytes)(void);  /* after each read, if set */
+static void (*on_bytes)(void); /* after each read, if set */
 
 static void cli_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   ASSERT_LE(got_len + d.len, sizeof(got));
@@ -99,7 +100,9 @@ static void cli_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t cli_reader = {
-  .on_data = cli_data, .on_end = cli_end, .on_close = cli_close,
+  .on_data = cli_data,
+  .on_end = cli_end,
+  .on_close = cli_close,
 };
 
 static void connected(lode_socket_t* s, int status, void* arg) {
@@ -127,12 +130,14 @@ static void echo_end(void* ctx, lode_stream_t* s) {
 }
 
 static const lode_stream_reader_t echo_reader = {
-  .on_data = echo_data, .on_end = echo_end,
+  .on_data = echo_data,
+  .on_end = echo_end,
 };
 
-static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\n"
-                                "Upgrade: echo\r\n"
-                                "Connection: Upgrade\r\n\r\n";
+static const char switching[] =
+    "HTTP/1.1 101 Switching Protocols\r\n"
+    "Upgrade: echo\r\n"
+    "Connection: Upgrade\r\n\r\n";
 
 static void on_upgrade(lode_http_server_t* s, lode_http_incoming_t* req,
                        lode_stream_t* sock, lode_slice_t head) {
@@ -147,8 +152,10 @@ static void no_request(lode_http_server_t* s, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t upgrade_ev = {
-  .on_request = no_request, .on_upgrade = on_upgrade,
-  .on_listening = on_listening, .on_close = srv_closed,
+  .on_request = no_request,
+  .on_upgrade = on_upgrade,
+  .on_listening = on_listening,
+  .on_close = srv_closed,
 };
 
 static void switched(int n) {
@@ -160,8 +167,7 @@ static int upgrade_seen;
 static void after_101(void) {
   if (upgrade_seen || got_len < sizeof(switching) - 1)
     return;
-  ASSERT_MEM_EQ(got, sizeof(switching) - 1, switching,
-                sizeof(switching) - 1);
+  ASSERT_MEM_EQ(got, sizeof(switching) - 1, switching, sizeof(switching) - 1);
   upgrade_seen = 1;
   after_gap(600, "0123456789ok", 1);
 }
@@ -172,7 +178,8 @@ static void after_101(void) {
  * reset. */
 TEST(request_timeout_after_upgrade) {
   lode_http_server_opts_t o = {
-    .headers_timeout = LODE_HTTP_TIMEOUT_NONE, .request_timeout = 200,
+    .headers_timeout = LODE_HTTP_TIMEOUT_NONE,
+    .request_timeout = 200,
     .keep_alive_timeout = LODE_HTTP_TIMEOUT_NONE,
     .connections_checking_interval = 50,
   };
@@ -180,8 +187,9 @@ TEST(request_timeout_after_upgrade) {
   on_bytes = after_101;
   upgrade_seen = 0;
   start(&o, &upgrade_ev);
-  connect_client("GET / HTTP/1.1\r\nUpgrade: echo\r\n"
-                 "Connection: Upgrade\r\n\r\n");
+  connect_client(
+      "GET / HTTP/1.1\r\nUpgrade: echo\r\n"
+      "Connection: Upgrade\r\n\r\n");
   finish();
   on_bytes = NULL;
   ASSERT_TRACE("upgrade(0),gap,response,end,client-close,server-close");
@@ -213,21 +221,23 @@ static void ok_request(lode_http_server_t* s, lode_http_incoming_t* req,
     lode_http_outgoing_end(res, LODE_SLICE("ok"), NULL, NULL);
     return;
   }
-  slow_res = res;  /* kept past its close, should the connection go */
+  slow_res = res; /* kept past its close, should the connection go */
   lode_http_outgoing_hold(res);
   uv_timer_init(&loop, &slow_timer);
   uv_timer_start(&slow_timer, slow_fire, slow_ms, 0);
 }
 
 static const lode_http_server_events_t ok_ev = {
-  .on_request = ok_request, .on_listening = on_listening,
+  .on_request = ok_request,
+  .on_listening = on_listening,
   .on_close = srv_closed,
 };
 
-static const char ok_response[] = "HTTP/1.1 200 OK\r\n"
-                                  "Connection: keep-alive\r\n"
-                                  "Keep-Alive: timeout=0\r\n"
-                                  "Content-Length: 2\r\n\r\nok";
+static const char ok_response[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Connection: keep-alive\r\n"
+    "Keep-Alive: timeout=0\r\n"
+    "Content-Length: 2\r\n\r\nok";
 
 static void send_slow_then_end(int n) {
   if (n == 1)
@@ -306,7 +316,8 @@ static void timed_out(lode_stream_t* sock, int status, void* arg) {
 }
 
 static const lode_http_server_events_t close_ev = {
-  .on_request = close_in_handler, .on_listening = on_listening,
+  .on_request = close_in_handler,
+  .on_listening = on_listening,
   .on_close = srv_closed,
 };
 
@@ -332,7 +343,6 @@ TEST(timeout_after_close) {
   ASSERT_EQ(got_len, 0);
 }
 
-TEST_MAIN(request_timeout_after_upgrade,
-          keep_alive_timeout_not_while_handling,
-          keep_alive_timeout_slow_client_head,
-          keep_alive_timeout_head_too_slow, timeout_after_close)
+TEST_MAIN(request_timeout_after_upgrade, keep_alive_timeout_not_while_handling,
+          keep_alive_timeout_slow_client_head, keep_alive_timeout_head_too_slow,
+          timeout_after_close)

@@ -24,7 +24,7 @@ typedef struct ctx_s {
 } ctx_t;
 
 static ctx_t* ctx_of_loop(uv_loop_t* loop) {
-  return (ctx_t*) loop;  /* the loop is the context's first member */
+  return (ctx_t*) loop; /* the loop is the context's first member */
 }
 
 /* The server answers "<url>|<body>". */
@@ -56,7 +56,9 @@ static void srv_close(lode_http_incoming_t* m) {
 }
 
 static const lode_http_incoming_events_t srv_req_events = {
-  .on_data = srv_data, .on_end = srv_end, .on_close = srv_close,
+  .on_data = srv_data,
+  .on_end = srv_end,
+  .on_close = srv_close,
 };
 
 static void on_request(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -79,7 +81,8 @@ static void on_listening(lode_http_server_t* s) {
 }
 
 static const lode_http_server_events_t server_events = {
-  .on_request = on_request, .on_listening = on_listening,
+  .on_request = on_request,
+  .on_listening = on_listening,
 };
 
 /* The client: request i carries i in its path and body. */
@@ -105,7 +108,8 @@ static void cl_end(lode_http_incoming_t* m) {
 }
 
 static const lode_http_incoming_events_t cl_res_events = {
-  .on_data = cl_data, .on_end = cl_end,
+  .on_data = cl_data,
+  .on_end = cl_end,
 };
 
 static void cl_response(lode_http_request_t* r, lode_http_incoming_t* m) {
@@ -133,7 +137,9 @@ static void cl_close(lode_http_request_t* r) {
 }
 
 static const lode_http_request_events_t cl_events = {
-  .on_response = cl_response, .on_error = cl_error, .on_close = cl_close,
+  .on_response = cl_response,
+  .on_error = cl_error,
+  .on_close = cl_close,
 };
 
 static void start_one(ctx_t* c) {
@@ -141,8 +147,10 @@ static void start_one(ctx_t* c) {
   char path[32], body[32];
   snprintf(path, sizeof(path), "/%d", i);
   int bl = snprintf(body, sizeof(body), "body-%d", i);
-  lode_http_request_opts_t o = { .host = "127.0.0.1", .port = c->port,
-                                 .path = path, .agent = c->agent,
+  lode_http_request_opts_t o = { .host = "127.0.0.1",
+                                 .port = c->port,
+                                 .path = path,
+                                 .agent = c->agent,
                                  .method = "POST" };
   lode_http_request_t* r;
   ASSERT_OK(lode_http_request(&c->loop, &o, &cl_events, &r));
@@ -158,8 +166,8 @@ static void* run_thread(void* arg) {
   ctx_t* c = arg;
   ASSERT_OK(uv_loop_init(&c->loop));
   ASSERT(ctx_of_loop(&c->loop) == c);
-  ASSERT_OK(lode_http_create_server(&c->loop, NULL, &server_events,
-                                    &c->server));
+  ASSERT_OK(
+      lode_http_create_server(&c->loop, NULL, &server_events, &c->server));
   lode_http_server_set_data(c->server, c);
   ASSERT_OK(lode_http_server_listen(
       c->server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));

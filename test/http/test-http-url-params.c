@@ -19,7 +19,7 @@
 
 typedef struct {
   const char* input;
-  const char* out[30];  /* name, value, name, value, ..., NULL */
+  const char* out[30]; /* name, value, name, value, ..., NULL */
 } vector_t;
 
 /* url/resources/urlencoded-parser-data.json */
@@ -74,9 +74,8 @@ static const vector_t sort_vectors[] = {
   { "\xC3\xA9&e" FFFD "&e\xCC\x81",
     { "e\xCC\x81", "", "e" FFFD, "", "\xC3\xA9", "", NULL } },
   { "z=z&a=a&z=y&a=b&z=x&a=c&z=w&a=d&z=v&a=e&z=u&a=f&z=t&a=g",
-    { "a", "a", "a", "b", "a", "c", "a", "d", "a", "e", "a", "f", "a", "g",
-      "z", "z", "z", "y", "z", "x", "z", "w", "z", "v", "z", "u", "z", "t",
-      NULL } },
+    { "a", "a", "a", "b", "a", "c", "a", "d", "a", "e", "a", "f", "a", "g", "z",
+      "z", "z", "y", "z", "x", "z", "w", "z", "v", "z", "u", "z", "t", NULL } },
   { "bbb&bb&aaa&aa=x&aa=y",
     { "aa", "x", "aa", "y", "aaa", "", "bb", "", "bbb", "", NULL } },
   { "z=z&=f&=t&=x", { "", "f", "", "t", "", "x", "z", "z", NULL } },
@@ -152,12 +151,20 @@ TEST(wpt_stringifier) {
   expect_string(p, "a=&a=&=b&=");
   lode_url_search_params_free(p);
   static const char* const pairs[][3] = {
-    { "a", "b+c", "a=b%2Bc" },    { "a+b", "c", "a%2Bb=c" },
-    { "=", "a", "%3D=a" },        { "b", "=", "b=%3D" },
-    { "&", "a", "%26=a" },        { "b", "&", "b=%26" },
-    { "a", "*-._", "a=*-._" },    { "*-._", "c", "*-._=c" },
-    { "a", "b%c", "a=b%25c" },    { "a%b", "c", "a%25b=c" },
-    { "a", "b\xF0\x9F\x92\xA9" "c", "a=b%F0%9F%92%A9c" },
+    { "a", "b+c", "a=b%2Bc" },
+    { "a+b", "c", "a%2Bb=c" },
+    { "=", "a", "%3D=a" },
+    { "b", "=", "b=%3D" },
+    { "&", "a", "%26=a" },
+    { "b", "&", "b=%26" },
+    { "a", "*-._", "a=*-._" },
+    { "*-._", "c", "*-._=c" },
+    { "a", "b%c", "a=b%25c" },
+    { "a%b", "c", "a%25b=c" },
+    { "a",
+      "b\xF0\x9F\x92\xA9"
+      "c",
+      "a=b%F0%9F%92%A9c" },
     { "a\nb", "c\rd", "a%0Ab=c%0Dd" },
     { "e\n\rf", "g\r\nh", "e%0A%0Df=g%0D%0Ah" },
     { "a", "b,c", "a=b%2Cc" },
@@ -229,18 +236,58 @@ TEST(read_and_build) {
 /* The same inputs through Node's URLSearchParams: size, toString and
  * toString after sort. */
 static const char* const node_inputs[] = {
-  "test", BOM "test=" BOM, "%EF%BB%BFtest=%EF%BB%BF", "%EF%BF%BF=%EF%BF%BF",
-  "%FE%FF", "%FF%FE", "\xE2\x80\xA0&\xE2\x80\xA0=x", "%C2", "%C2x",
-  "_charset_=windows-1252&test=%C2x", "", "a", "a=b", "a=", "=b", "&", "&a",
-  "a&", "a&a", "a&b&c", "a=b&c=d", "a=b&c=d&", "&&&a=b&&&&c=d&",
-  "a=a&a=b&a=c", "a==a", "a=a+b+c+d", "%=a", "%a=a", "%a_=a", "%61=a",
-  "%61+%4d%4D=", "id=0&value=%", "b=%2sf%2a", "b=%2%2af%2a", "b=%%2a",
-  "?a=1&b=2", "??a=1", "a=%ZZ&b=%e2%82&c=%F0%9F%98&d=%ED%A0%80&e=%C0%80",
-  "%F4%90%80%80=%F0%9F%98%80", "a+b=c+d&%2B=%20", "=&=", "a=b=c",
-  "z=b&a=b&z=a&a=a", "\xEF\xAC\x83&\xF0\x9F\x8C\x88",
-  "\xC3\xA9&e" FFFD "&e\xCC\x81", "a\xF0\x9F\x8C\x88&a\xF0\x9F\x92\xA9",
+  "test",
+  BOM "test=" BOM,
+  "%EF%BB%BFtest=%EF%BB%BF",
+  "%EF%BF%BF=%EF%BF%BF",
+  "%FE%FF",
+  "%FF%FE",
+  "\xE2\x80\xA0&\xE2\x80\xA0=x",
+  "%C2",
+  "%C2x",
+  "_charset_=windows-1252&test=%C2x",
+  "",
+  "a",
+  "a=b",
+  "a=",
+  "=b",
+  "&",
+  "&a",
+  "a&",
+  "a&a",
+  "a&b&c",
+  "a=b&c=d",
+  "a=b&c=d&",
+  "&&&a=b&&&&c=d&",
+  "a=a&a=b&a=c",
+  "a==a",
+  "a=a+b+c+d",
+  "%=a",
+  "%a=a",
+  "%a_=a",
+  "%61=a",
+  "%61+%4d%4D=",
+  "id=0&value=%",
+  "b=%2sf%2a",
+  "b=%2%2af%2a",
+  "b=%%2a",
+  "?a=1&b=2",
+  "??a=1",
+  "a=%ZZ&b=%e2%82&c=%F0%9F%98&d=%ED%A0%80&e=%C0%80",
+  "%F4%90%80%80=%F0%9F%98%80",
+  "a+b=c+d&%2B=%20",
+  "=&=",
+  "a=b=c",
+  "z=b&a=b&z=a&a=a",
+  "\xEF\xAC\x83&\xF0\x9F\x8C\x88",
+  "\xC3\xA9&e" FFFD "&e\xCC\x81",
+  "a\xF0\x9F\x8C\x88&a\xF0\x9F\x92\xA9",
   "\xEF\xBF\xBF=1&\xF0\x90\x80\x80=2&\xEE\x80\x80=3",
-  "k=%0A%0D%09&~!'()=x", "a\xFF" "b=\xC3", "%zz%4", "a=1&a=%31&A=2",
+  "k=%0A%0D%09&~!'()=x",
+  "a\xFF"
+  "b=\xC3",
+  "%zz%4",
+  "a=1&a=%31&A=2",
 };
 
 TEST(against_node) {
@@ -275,5 +322,4 @@ TEST(against_node) {
   free(out);
 }
 
-TEST_MAIN(wpt_parser, wpt_sort, wpt_stringifier, read_and_build,
-          against_node)
+TEST_MAIN(wpt_parser, wpt_sort, wpt_stringifier, read_and_build, against_node)

@@ -15,9 +15,9 @@
 
 typedef struct {
   const char* input;
-  const char* base;  /* NULL: none */
-  const char* href;  /* NULL: failure */
-  const char* skip;  /* why lode does not check it, or NULL */
+  const char* base; /* NULL: none */
+  const char* href; /* NULL: failure */
+  const char* skip; /* why lode does not check it, or NULL */
 } vector_t;
 
 #define OTHER "scheme other than http/https/ws/wss"

@@ -171,21 +171,73 @@ TEST(against_node) {
 
 /* new URL(input, base): request targets and relative references. */
 static const char* const relative[] = {
-  "/items?x=1", "/items?x=1#top", "", "  ", "?", "?q=2", "#", "#f", "g",
-  "g/", "./g", "../g", "../../../g", ".", "..", "./", "../", "g?y#s",
-  "/./g", "/../g", "g.", ".g", "g..", "..g", "./../g", "./g/.", "g/./h",
-  "g/../h", "g;x=1/./y", "g;x=1/../y", "%2e%2E/g", "\\g\\h", "\\x",
-  "//g", "//g:81/p?q#f", "///g", "/\\g/x", "//u:p@g/", "//[::1]:8/",
-  "//0x7f.1/", "http:g", "http:/g", "http://g", "HTTP:g", "http:\\g\\h",
-  "https:g", "https:/g", "ws:g", "mailto:a@b", "a:b", ":g", "g:h",
-  "1http://g/", " /items ", "/a\tb\nc", "/p?q r#f g", "//",
-  "//@/", "//h h/", "?a=\"<>'", "#\xc3\xa9",
+  "/items?x=1",
+  "/items?x=1#top",
+  "",
+  "  ",
+  "?",
+  "?q=2",
+  "#",
+  "#f",
+  "g",
+  "g/",
+  "./g",
+  "../g",
+  "../../../g",
+  ".",
+  "..",
+  "./",
+  "../",
+  "g?y#s",
+  "/./g",
+  "/../g",
+  "g.",
+  ".g",
+  "g..",
+  "..g",
+  "./../g",
+  "./g/.",
+  "g/./h",
+  "g/../h",
+  "g;x=1/./y",
+  "g;x=1/../y",
+  "%2e%2E/g",
+  "\\g\\h",
+  "\\x",
+  "//g",
+  "//g:81/p?q#f",
+  "///g",
+  "/\\g/x",
+  "//u:p@g/",
+  "//[::1]:8/",
+  "//0x7f.1/",
+  "http:g",
+  "http:/g",
+  "http://g",
+  "HTTP:g",
+  "http:\\g\\h",
+  "https:g",
+  "https:/g",
+  "ws:g",
+  "mailto:a@b",
+  "a:b",
+  ":g",
+  "g:h",
+  "1http://g/",
+  " /items ",
+  "/a\tb\nc",
+  "/p?q r#f g",
+  "//",
+  "//@/",
+  "//h h/",
+  "?a=\"<>'",
+  "#\xc3\xa9",
 };
 
 TEST(against_node_with_base) {
   static const char* const bases[] = {
     "http://a/b/c/d;p?q#frag", "http://host", "https://u:p@h:8443/a/",
-    "ws://[::1]:9000/x/y?z", "http://h/?", "http://h/p#",
+    "ws://[::1]:9000/x/y?z",   "http://h/?",  "http://h/p#",
   };
   for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
     check_table(relative, sizeof(relative) / sizeof(relative[0]), bases[i]);
@@ -216,7 +268,10 @@ TEST(bad_args) {
  * URL"), through http.request as well; its ASCII form (xn--) works. */
 TEST(non_ascii_host) {
   static const char* const bad[] = {
-    "http://b\xc3\xbc" "cher.example/", "http://B\xc3\x9c" "CHER.example/",
+    "http://b\xc3\xbc"
+    "cher.example/",
+    "http://B\xc3\x9c"
+    "CHER.example/",
     "http://\xe4\xbe\x8b.jp/", "http://user@b\xc3\xbc.example:81/p"
   };
   lode_http_url_t u;
@@ -241,11 +296,13 @@ TEST(agent_get_name) {
   lode_agent_name_opts_t o = { 0 };
   ASSERT_EQ(lode_agent_get_name(&o, buf, sizeof(buf)), 11);
   ASSERT_STR_EQ(buf, "localhost::");
-  o = (lode_agent_name_opts_t){ .host = "a.b", .port = 80,
-                                .local_address = "127.0.0.2", .family = 6 };
+  o = (lode_agent_name_opts_t){
+    .host = "a.b", .port = 80, .local_address = "127.0.0.2", .family = 6
+  };
   lode_agent_get_name(&o, buf, sizeof(buf));
   ASSERT_STR_EQ(buf, "a.b:80:127.0.0.2:6");
-  o = (lode_agent_name_opts_t){ .host = "h", .port = 1,
+  o = (lode_agent_name_opts_t){ .host = "h",
+                                .port = 1,
                                 .socket_path = "/tmp/s" };
   lode_agent_get_name(&o, buf, sizeof(buf));
   ASSERT_STR_EQ(buf, "h:1::/tmp/s");
@@ -253,4 +310,5 @@ TEST(agent_get_name) {
   ASSERT_STR_EQ(buf, "h:1");
 }
 
-TEST_MAIN(against_node, against_node_with_base, bad_base, bad_args, non_ascii_host, agent_get_name)
+TEST_MAIN(against_node, against_node_with_base, bad_base, bad_args,
+          non_ascii_host, agent_get_name)

@@ -19,13 +19,16 @@ typedef struct side_trace_s {
 static inline void side(side_trace_t* t, const char* fmt, ...)
     __attribute__((format(printf, 2, 3), unused));
 static inline void side(side_trace_t* t, const char* fmt, ...) {
-  if (t->len > 0 && t->len + 1 < sizeof(t->buf)) t->buf[t->len++] = ',';
+  if (t->len > 0 && t->len + 1 < sizeof(t->buf))
+    t->buf[t->len++] = ',';
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
   va_end(ap);
-  if (n > 0) t->len += (size_t) n;
-  if (t->len >= sizeof(t->buf)) t->len = sizeof(t->buf) - 1;
+  if (n > 0)
+    t->len += (size_t) n;
+  if (t->len >= sizeof(t->buf))
+    t->len = sizeof(t->buf) - 1;
 }
 
 /* A port on 127.0.0.1 held by a socket of ours that is bound and never
@@ -50,7 +53,8 @@ static inline int hold_port(int* fd, int reuse_addr) {
 /* Skips the test on a machine without IPv6 on loopback. */
 static inline void need_ipv6(void) __attribute__((unused));
 static inline void need_ipv6(void) {
-  if (!test_have_ipv6()) test_skip("no IPv6 on loopback (::1)");
+  if (!test_have_ipv6())
+    test_skip("no IPv6 on loopback (::1)");
 }
 
 /* Listens on 127.0.0.1:0 and runs the loop until listening; returns the
@@ -73,8 +77,7 @@ static inline int serve(uv_loop_t* loop, const lode_server_opts_t* so,
                         const lode_server_events_t* sev, lode_server_t** out)
     __attribute__((unused));
 static inline int serve(uv_loop_t* loop, const lode_server_opts_t* so,
-                        const lode_server_events_t* sev,
-                        lode_server_t** out) {
+                        const lode_server_events_t* sev, lode_server_t** out) {
   ASSERT_OK(lode_net_create_server(loop, so, sev, out));
   return listen_local(loop, *out);
 }
@@ -91,7 +94,9 @@ static inline lode_socket_t* dial(uv_loop_t* loop, int port,
   return c;
 }
 
-static inline void run_until_tick_(uv_timer_t* t) { (void) t; }
+static inline void run_until_tick_(uv_timer_t* t) {
+  (void) t;
+}
 
 /* Runs the loop until *count reaches n, failing after `ms`. A 5 ms
  * ticker keeps uv_run from blocking past the deadline. */

@@ -127,8 +127,7 @@ TEST(socket_address_options) {
   /* The default address is chosen before the family is lower-cased. */
   ASSERT_STR_EQ(sa_text(&(o_t){ .family = "IPV4" }), "ERR_INVALID_ADDRESS");
   ASSERT_STR_EQ(sa_text(&(o_t){ .family = "ipv5" }), "ERR_INVALID_ARG_VALUE");
-  ASSERT_STR_EQ(sa_text(&(o_t){ .family = "ipv4 " }),
-                "ERR_INVALID_ARG_VALUE");
+  ASSERT_STR_EQ(sa_text(&(o_t){ .family = "ipv4 " }), "ERR_INVALID_ARG_VALUE");
   ASSERT_STR_EQ(sa_text(&(o_t){ .address = "1.2.3" }), "ERR_INVALID_ADDRESS");
   ASSERT_STR_EQ(sa_text(&(o_t){ .address = "::1" }), "ERR_INVALID_ADDRESS");
   ASSERT_STR_EQ(sa_text(&(o_t){ .address = "001.2.3.4" }),
@@ -139,17 +138,21 @@ TEST(socket_address_options) {
   ASSERT_STR_EQ(sa_text(&(o_t){ .port = -1 }), "ERR_SOCKET_BAD_PORT");
   ASSERT_STR_EQ(sa_text(&(o_t){ .port = 65535 }), "127.0.0.1 65535 ipv4 0");
   ASSERT_STR_EQ(sa_text(&(o_t){ .flowlabel = 5 }), "127.0.0.1 0 ipv4 0");
-  ASSERT_STR_EQ(sa_text(&(o_t){ .address = "::1", .family = "ipv6",
-                                .flowlabel = 0xFFFFF, .port = 7 }),
+  ASSERT_STR_EQ(sa_text(&(o_t){ .address = "::1",
+                                .family = "ipv6",
+                                .flowlabel = 0xFFFFF,
+                                .port = 7 }),
                 "::1 7 ipv6 1048575");
-  ASSERT_STR_EQ(sa_text(&(o_t){ .address = "::1", .family = "ipv6",
-                                .flowlabel = 0x100000 }),
-                "ERR_OUT_OF_RANGE");
-  ASSERT_STR_EQ(sa_text(&(o_t){ .address = "0:0:0:0:0:0:0:1",
-                                .family = "ipv6" }), "::1 0 ipv6 0");
-  ASSERT_STR_EQ(sa_text(&(o_t){ .address = "::ffff:1.2.3.4",
-                                .family = "ipv6" }),
-                "::ffff:1.2.3.4 0 ipv6 0");
+  ASSERT_STR_EQ(
+      sa_text(
+          &(o_t){ .address = "::1", .family = "ipv6", .flowlabel = 0x100000 }),
+      "ERR_OUT_OF_RANGE");
+  ASSERT_STR_EQ(
+      sa_text(&(o_t){ .address = "0:0:0:0:0:0:0:1", .family = "ipv6" }),
+      "::1 0 ipv6 0");
+  ASSERT_STR_EQ(
+      sa_text(&(o_t){ .address = "::ffff:1.2.3.4", .family = "ipv6" }),
+      "::ffff:1.2.3.4 0 ipv6 0");
   ASSERT_STR_EQ(sa_text(&(o_t){ .address = "FE80::1%lo", .family = "ipv6" }),
                 "fe80::1 0 ipv6 0");
   ASSERT_EQ(lode_socket_address_new(NULL, NULL), UV_EINVAL);
@@ -160,8 +163,8 @@ TEST(socket_address_sockaddr) {
   ASSERT_OK(lode_socket_address_new(
       &(lode_socket_address_opts_t){ .address = "10.1.2.3", .port = 8080 },
       &sa));
-  const struct sockaddr_in* in =
-      (const struct sockaddr_in*) lode_socket_address_sockaddr(sa);
+  const struct sockaddr_in* in = (const struct sockaddr_in*)
+      lode_socket_address_sockaddr(sa);
   ASSERT_EQ(in->sin_family, AF_INET);
   ASSERT_EQ(ntohs(in->sin_port), 8080);
   ASSERT_EQ(ntohl(in->sin_addr.s_addr), 0x0a010203);

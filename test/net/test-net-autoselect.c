@@ -51,7 +51,8 @@ static const lode__autoselect_cbs_t cbs = {
 
 /* A port bound (not listening) on every address: connects are refused. */
 static int refusing_port(int* keep) {
-  if (!test_have_ipv6()) test_skip("no IPv6 on loopback (::1)");
+  if (!test_have_ipv6())
+    test_skip("no IPv6 on loopback (::1)");
   int fd = socket(AF_INET6, SOCK_STREAM, 0);
   ASSERT_GE(fd, 0);
   int off = 0;
@@ -98,8 +99,11 @@ static void listen_on(uv_loop_t* loop, uv_tcp_t* srv, const char* ip, int p) {
 
 static void run(uv_loop_t* loop, const lode__he_addr_t* addrs, size_t n,
                 const lode_block_list_t* bl) {
-  lode__autoselect_opts_t o = { .addrs = addrs, .naddrs = n, .port = port,
-                                .attempt_timeout = 50, .block_list = bl,
+  lode__autoselect_opts_t o = { .addrs = addrs,
+                                .naddrs = n,
+                                .port = port,
+                                .attempt_timeout = 50,
+                                .block_list = bl,
                                 .attempted = &attempted };
   ASSERT_OK(lode__autoselect_start(loop, &o, &cbs, NULL, &engine));
 }
@@ -113,8 +117,8 @@ static void reset(void) {
 
 TEST(order_like_node) {
   lode__he_addr_t in[] = {
-    { "127.0.0.2", 4 }, { "::1", 6 }, { "127.0.0.3", 4 }, { "127.0.0.2", 4 },
-    { "fe80::1", 6 }, { "bogus", 4 }, { "1.2.3.4", 5 }, { "10.0.0.1", 4 },
+    { "127.0.0.2", 4 }, { "::1", 6 },   { "127.0.0.3", 4 }, { "127.0.0.2", 4 },
+    { "fe80::1", 6 },   { "bogus", 4 }, { "1.2.3.4", 5 },   { "10.0.0.1", 4 },
   };
   lode__he_addr_t out[8];
   int n = lode__autoselect_order(in, 8, out);
@@ -123,8 +127,9 @@ TEST(order_like_node) {
                          "10.0.0.1" };
   for (int i = 0; i < n; i++)
     ASSERT_STR_EQ(out[i].ip, want[i]);
-  lode__he_addr_t v6first[] = { { "::1", 6 }, { "1.1.1.1", 4 },
-                                { "2.2.2.2", 4 }, { "::2", 6 } };
+  lode__he_addr_t v6first[] = {
+    { "::1", 6 }, { "1.1.1.1", 4 }, { "2.2.2.2", 4 }, { "::2", 6 }
+  };
   ASSERT_EQ(lode__autoselect_order(v6first, 4, out), 4);
   ASSERT_STR_EQ(out[0].ip, "::1");
   ASSERT_STR_EQ(out[1].ip, "1.1.1.1");
@@ -139,7 +144,8 @@ TEST(all_refused_aggregate) {
   ASSERT_OK(uv_loop_init(&loop));
   reset();
   port = refusing_port(&keep);
-  lode__he_addr_t a[] = { { "127.0.0.2", 4 }, { "::1", 6 },
+  lode__he_addr_t a[] = { { "127.0.0.2", 4 },
+                          { "::1", 6 },
                           { "127.0.0.3", 4 } };
   run(&loop, a, 3, NULL);
   test_run_loop(&loop, 10000);
@@ -152,11 +158,11 @@ TEST(all_refused_aggregate) {
            "[ECONNREFUSED|connect ECONNREFUSED 127.0.0.2:%d|connect|"
            "127.0.0.2|%d],[ECONNREFUSED|connect ECONNREFUSED ::1:%d|connect|"
            "::1|%d],[ECONNREFUSED|connect ECONNREFUSED 127.0.0.3:%d|connect|"
-           "127.0.0.3|%d]", port, port, port, port, port, port, port, port,
-           port);
+           "127.0.0.3|%d]",
+           port, port, port, port, port, port, port, port, port);
   ASSERT_TRACE(want);
-  snprintf(want, sizeof(want), "127.0.0.2:%d,::1:%d,127.0.0.3:%d", port,
-           port, port);
+  snprintf(want, sizeof(want), "127.0.0.2:%d,::1:%d,127.0.0.3:%d", port, port,
+           port);
   ASSERT_STR_EQ(attempted, want);
   close(keep);
   test_loop_close(&loop);
@@ -176,8 +182,9 @@ TEST(slow_then_connected) {
   /* The listener keeps the loop alive: run until the engine is done. */
   for (int i = 0; i < 1000 && won < 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
-  ASSERT_TRACE("attempt 127.0.0.1 4,timeout 127.0.0.1 4,"
-               "attempt 127.0.0.2 4,done");
+  ASSERT_TRACE(
+      "attempt 127.0.0.1 4,timeout 127.0.0.1 4,"
+      "attempt 127.0.0.2 4,done");
   char want[64];
   snprintf(want, sizeof(want), "127.0.0.1:%d,127.0.0.2:%d", port, port);
   ASSERT_STR_EQ(attempted, want);
@@ -215,7 +222,8 @@ TEST(slow_then_refused) {
            "failed 127.0.0.3 4 connect ECONNREFUSED 127.0.0.3:%d,"
            "error ETIMEDOUT \"\",[ETIMEDOUT|connect ETIMEDOUT 127.0.0.1:%d|"
            "connect|127.0.0.1|%d],[ECONNREFUSED|connect ECONNREFUSED "
-           "127.0.0.3:%d|connect|127.0.0.3|%d]", port, port, port, port, port);
+           "127.0.0.3:%d|connect|127.0.0.3|%d]",
+           port, port, port, port, port);
   ASSERT_TRACE(want);
   close(fds[0]);
   close(fds[1]);
@@ -237,11 +245,12 @@ TEST(blocked_address_skipped) {
   ASSERT_OK(lode_block_list_add_address(bl, "127.0.0.1", NULL));
   lode__he_addr_t a[] = { { "127.0.0.1", 4 }, { "127.0.0.2", 4 } };
   run(&loop, a, 2, bl);
-  lode_block_list_release(bl);  /* the engine holds its own reference */
+  lode_block_list_release(bl); /* the engine holds its own reference */
   for (int i = 0; i < 1000 && won < 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
-  ASSERT_TRACE("failed 127.0.0.1 4 IP(127.0.0.1) is blocked by "
-               "net.BlockList,attempt 127.0.0.2 4,done");
+  ASSERT_TRACE(
+      "failed 127.0.0.1 4 IP(127.0.0.1) is blocked by "
+      "net.BlockList,attempt 127.0.0.2 4,done");
   char want[64];
   snprintf(want, sizeof(want), "127.0.0.2:%d", port);
   ASSERT_STR_EQ(attempted, want);

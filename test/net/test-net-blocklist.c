@@ -80,8 +80,10 @@ TEST(random_lists_match_node) {
       unhex(w[1], a, sizeof(a));
       int got = lode_block_list_check(bl, a, w[2]);
       if (got != atoi(w[3]))
-        test_fail(__FILE__, __LINE__, "list %d: check(%s, %s): node %s, "
-                  "lode %d", lists, a, w[2], w[3], got);
+        test_fail(__FILE__, __LINE__,
+                  "list %d: check(%s, %s): node %s, "
+                  "lode %d",
+                  lists, a, w[2], w[3], got);
       checks++;
     } else if (strcmp(w[0], "rules") == 0) {
       size_t count = (size_t) atoi(w[1]);
@@ -171,12 +173,15 @@ TEST(mapped_and_whole_space_edges) {
   ASSERT_OK(lode_block_list_new(&bl));
   ASSERT_OK(lode_block_list_add_subnet(bl, "::", 0, "ipv6"));
   ASSERT_EQ(lode_block_list_check(bl, "9.9.9.9", NULL), 1);
-  ASSERT_EQ(lode_block_list_check(bl, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:"
-                                  "ffff", "ipv6"), 1);
+  ASSERT_EQ(lode_block_list_check(bl,
+                                  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:"
+                                  "ffff",
+                                  "ipv6"),
+            1);
   lode_block_list_release(bl);
   ASSERT_OK(lode_block_list_new(&bl));
-  ASSERT_OK(lode_block_list_add_range(bl, "::1", "::ffff:255.255.255.255",
-                                      "ipv6"));
+  ASSERT_OK(
+      lode_block_list_add_range(bl, "::1", "::ffff:255.255.255.255", "ipv6"));
   ASSERT_EQ(lode_block_list_check(bl, "1.2.3.4", NULL), 0);
   ASSERT_EQ(lode_block_list_check(bl, "::ffff:1.2.3.4", "ipv6"), 1);
   ASSERT_OK(lode_block_list_add_address(bl, "FE80::A%eth0", "ipv6"));

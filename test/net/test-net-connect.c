@@ -36,11 +36,15 @@ static void c_close(lode_socket_t* s, int e) {
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t cev = {
-  .on_lookup = c_lookup, .on_connection_attempt = c_attempt,
-  .on_connection_attempt_failed = c_failed, .on_connect = c_connect,
-  .on_error = c_error, .on_close = c_close,
+  .on_lookup = c_lookup,
+  .on_connection_attempt = c_attempt,
+  .on_connection_attempt_failed = c_failed,
+  .on_connect = c_connect,
+  .on_error = c_error,
+  .on_close = c_close,
 };
-static void s_conn(lode_server_t* srv, lode_socket_t* s) {}
+static void s_conn(lode_server_t* srv, lode_socket_t* s) {
+}
 static const lode_server_events_t sev = { .on_connection = s_conn };
 
 static char attempted[256];
@@ -50,24 +54,29 @@ static void keep_attempted(lode_socket_t* s) {
   c_connect(s);
 }
 static const lode_socket_events_t kev = {
-  .on_lookup = c_lookup, .on_connection_attempt = c_attempt,
-  .on_connection_attempt_failed = c_failed, .on_connect = keep_attempted,
-  .on_error = c_error, .on_close = c_close,
+  .on_lookup = c_lookup,
+  .on_connection_attempt = c_attempt,
+  .on_connection_attempt_failed = c_failed,
+  .on_connect = keep_attempted,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 TEST(happy_eyeballs_falls_back) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));
-  int port = listen_local(&loop, server);   /* IPv4 only */
+  int port = listen_local(&loop, server); /* IPv4 only */
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "dual.test", .port = port,
+  lode_socket_opts_t o = { .host = "dual.test",
+                           .port = port,
                            .lookup = two_addresses };
   ASSERT_OK(lode_net_connect(&loop, &o, &kev, &c));
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "lookup:::1:6,lookup:127.0.0.1:4,attempt:::1:6,"
-                        "failed:::1,attempt:127.0.0.1:4,"
-                        "connect:127.0.0.1,close(0)");
+  ASSERT_STR_EQ(ct.buf,
+                "lookup:::1:6,lookup:127.0.0.1:4,attempt:::1:6,"
+                "failed:::1,attempt:127.0.0.1:4,"
+                "connect:127.0.0.1,close(0)");
   char want[64];
   snprintf(want, sizeof(want), "::1:%d,127.0.0.1:%d", port, port);
   ASSERT_STR_EQ(attempted, want);
@@ -80,7 +89,8 @@ TEST(autoselect_off_takes_first) {
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "dual.test", .port = port,
+  lode_socket_opts_t o = { .host = "dual.test",
+                           .port = port,
                            .lookup = two_addresses,
                            .auto_select_family = -1 };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
@@ -98,7 +108,7 @@ TEST(localhost_default_lookup) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));
-  ASSERT_OK(lode_server_listen(server, NULL, NULL, NULL));   /* "::" */
+  ASSERT_OK(lode_server_listen(server, NULL, NULL, NULL)); /* "::" */
   lode_net_address_t a;
   ASSERT_OK(lode_server_address(server, &a));
   lode_socket_t* c;
@@ -117,12 +127,16 @@ static void count_conn(lode_server_t* srv, lode_socket_t* s) {
   connections++;
 }
 static const lode_server_events_t count_sev = { .on_connection = count_conn };
-static void b_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void b_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+}
 static void b_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s:%s", e->name, e->message);
 }
 static const lode_socket_events_t bev = {
-  .on_connect = b_connect, .on_error = b_error, .on_close = c_close,
+  .on_connect = b_connect,
+  .on_error = b_error,
+  .on_close = c_close,
 };
 
 TEST(block_list_client) {
@@ -134,13 +148,15 @@ TEST(block_list_client) {
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .block_list = bl };
   ASSERT_OK(lode_net_connect(&loop, &o, &bev, &c));
-  lode_block_list_release(bl);   /* the socket keeps its own reference */
+  lode_block_list_release(bl); /* the socket keeps its own reference */
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "error:ERR_IP_BLOCKED:IP(127.0.0.1) is blocked by "
-                        "net.BlockList,close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "error:ERR_IP_BLOCKED:IP(127.0.0.1) is blocked by "
+                "net.BlockList,close(1)");
   test_loop_close(&loop);
 }
 

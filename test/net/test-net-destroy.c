@@ -41,18 +41,25 @@ static void c_lookup(lode_socket_t* s, int e, const char* a, int f,
 static char* big;
 static size_t big_len;
 static void c_connect(lode_socket_t* s) {
-  ASSERT_EQ(lode_socket_write(s, (lode_slice_t){ big, big_len }, wcb, NULL),
-            0);
+  ASSERT_EQ(lode_socket_write(s, (lode_slice_t){ big, big_len }, wcb, NULL), 0);
   ev(s, "connect");
 }
-static void c_ready(lode_socket_t* s) { ev(s, "ready"); }
-static void c_data(lode_socket_t* s, lode_slice_t d) { ev(s, "data"); }
+static void c_ready(lode_socket_t* s) {
+  ev(s, "ready");
+}
+static void c_data(lode_socket_t* s, lode_slice_t d) {
+  ev(s, "data");
+}
 static void c_end(lode_socket_t* s) {
   ev(s, "end");
   lode_socket_end(s, (lode_slice_t){ 0 }, ecb, NULL);
 }
-static void c_drain(lode_socket_t* s) { ev(s, "drain"); }
-static void c_timeout(lode_socket_t* s) { ev(s, "timeout"); }
+static void c_drain(lode_socket_t* s) {
+  ev(s, "drain");
+}
+static void c_timeout(lode_socket_t* s) {
+  ev(s, "timeout");
+}
 static void c_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s", e->name);
   lode_socket_destroy(s, NULL);
@@ -61,22 +68,32 @@ static void c_close(lode_socket_t* s, int had_error) {
   side(&ct, "close(%d)", had_error);
   lode_socket_destroy(s, NULL);
   closes++;
-  if (server != NULL) lode_server_close(server, NULL, NULL);
+  if (server != NULL)
+    lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t cev = {
-  .on_lookup = c_lookup, .on_connect = c_connect, .on_ready = c_ready,
-  .on_data = c_data, .on_end = c_end, .on_drain = c_drain,
-  .on_timeout = c_timeout, .on_error = c_error, .on_close = c_close,
+  .on_lookup = c_lookup,
+  .on_connect = c_connect,
+  .on_ready = c_ready,
+  .on_data = c_data,
+  .on_end = c_end,
+  .on_drain = c_drain,
+  .on_timeout = c_timeout,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 /* The server reads the client's bytes, then says hello and ends. */
 static size_t sunk;
 static void sink(lode_socket_t* s, lode_slice_t d) {
   sunk += d.len;
-  if (sunk == big_len) lode_socket_end(s, LODE_SLICE("hello"), NULL, NULL);
+  if (sunk == big_len)
+    lode_socket_end(s, LODE_SLICE("hello"), NULL, NULL);
 }
 static const lode_socket_events_t server_sock = { .on_data = sink };
-static void s_conn(lode_server_t* srv, lode_socket_t* s) { sunk = 0; }
+static void s_conn(lode_server_t* srv, lode_socket_t* s) {
+  sunk = 0;
+}
 static const lode_server_events_t sev = { .on_connection = s_conn };
 
 static void run_client(const char* at) {
@@ -93,15 +110,17 @@ static void run_client(const char* at) {
   ASSERT_OK(lode_net_create_server(&loop, &so, &sev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "peer.test", .port = port,
+  lode_socket_opts_t o = { .host = "peer.test",
+                           .port = port,
                            .lookup = lookup_fn };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
   test_run_loop(&loop, 20000);
   free(big);
   ASSERT_EQ(closes, 1);
   if (at == NULL) {
-    ASSERT_STR_EQ(ct.buf, "lookup,connect,ready,drain,write-cb(0),data,end,"
-                          "end-cb(0),close(0)");
+    ASSERT_STR_EQ(ct.buf,
+                  "lookup,connect,ready,drain,write-cb(0),data,end,"
+                  "end-cb(0),close(0)");
     test_loop_close(&loop);
     return;
   }
@@ -119,27 +138,50 @@ static void run_client(const char* at) {
   test_loop_close(&loop);
 }
 
-TEST(in_lookup) { run_client("lookup"); }
-TEST(in_connect) { run_client("connect"); }
-TEST(in_ready) { run_client("ready"); }
-TEST(in_data) { run_client("data"); }
-TEST(in_end) { run_client("end"); }
-TEST(in_drain) { run_client("drain"); }
-TEST(in_write_cb) { run_client("write-cb(0)"); }
-TEST(in_end_cb) { run_client("end-cb(0)"); }
-TEST(in_close) { run_client("close(0)"); }
+TEST(in_lookup) {
+  run_client("lookup");
+}
+TEST(in_connect) {
+  run_client("connect");
+}
+TEST(in_ready) {
+  run_client("ready");
+}
+TEST(in_data) {
+  run_client("data");
+}
+TEST(in_end) {
+  run_client("end");
+}
+TEST(in_drain) {
+  run_client("drain");
+}
+TEST(in_write_cb) {
+  run_client("write-cb(0)");
+}
+TEST(in_end_cb) {
+  run_client("end-cb(0)");
+}
+TEST(in_close) {
+  run_client("close(0)");
+}
 
 /* The whole run without a kill, for reference. */
-TEST(no_kill) { run_client(NULL); }
+TEST(no_kill) {
+  run_client(NULL);
+}
 
 /* Timeout and error. */
 static void t_connect(lode_socket_t* s) {
   lode_socket_set_timeout(s, 5, NULL, NULL);
 }
 static const lode_socket_events_t tev = {
-  .on_connect = t_connect, .on_timeout = c_timeout, .on_close = c_close,
+  .on_connect = t_connect,
+  .on_timeout = c_timeout,
+  .on_close = c_close,
 };
-static void idle_conn(lode_server_t* srv, lode_socket_t* s) {}
+static void idle_conn(lode_server_t* srv, lode_socket_t* s) {
+}
 static const lode_server_events_t idle_sev = { .on_connection = idle_conn };
 
 TEST(in_timeout) {
@@ -158,7 +200,9 @@ static void reset_conn(lode_server_t* srv, lode_socket_t* s) {
 }
 static const lode_server_events_t reset_sev = { .on_connection = reset_conn };
 static const lode_socket_events_t eev = {
-  .on_error = c_error, .on_close = c_close, .on_data = c_data,
+  .on_error = c_error,
+  .on_close = c_close,
+  .on_data = c_data,
 };
 
 TEST(in_error) {
@@ -178,9 +222,12 @@ static void kill_conn(lode_server_t* srv, lode_socket_t* s) {
   lode_server_close(srv, NULL, NULL);
   lode_server_close(srv, NULL, NULL);
 }
-static void kill_close(lode_server_t* srv) { server = NULL; }
+static void kill_close(lode_server_t* srv) {
+  server = NULL;
+}
 static const lode_server_events_t kill_sev = {
-  .on_connection = kill_conn, .on_close = kill_close,
+  .on_connection = kill_conn,
+  .on_close = kill_close,
 };
 static const lode_socket_events_t plain = { .on_close = c_close,
                                             .on_error = c_error };
@@ -199,9 +246,12 @@ static void l_listening(lode_server_t* srv) {
   side(&ct, "listening");
   lode_server_close(srv, NULL, NULL);
 }
-static void l_close(lode_server_t* srv) { side(&ct, "close"); }
+static void l_close(lode_server_t* srv) {
+  side(&ct, "close");
+}
 static const lode_server_events_t l_sev = {
-  .on_listening = l_listening, .on_close = l_close,
+  .on_listening = l_listening,
+  .on_close = l_close,
 };
 
 TEST(in_listening) {

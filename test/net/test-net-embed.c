@@ -14,7 +14,7 @@ typedef struct peer_s {
   int accepted;
   char got[64];
   size_t got_len;
-  int events;          /* write callbacks + reads seen */
+  int events; /* write callbacks + reads seen */
 } peer_t;
 
 static peer_t peer;
@@ -27,7 +27,8 @@ static void peer_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
 }
 
 static void peer_read(uv_stream_t* st, ssize_t n, const uv_buf_t* buf) {
-  if (n <= 0) return;
+  if (n <= 0)
+    return;
   test_trace("peer:%.*s", (int) n, buf->base);
   peer.got_len += (size_t) n;
   peer.events++;
@@ -54,16 +55,22 @@ static int peer_listen(uv_loop_t* loop) {
 }
 
 static void peer_close(void) {
-  if (peer.accepted) uv_close((uv_handle_t*) &peer.conn, NULL);
+  if (peer.accepted)
+    uv_close((uv_handle_t*) &peer.conn, NULL);
   uv_close((uv_handle_t*) &peer.listener, NULL);
 }
 
 /* ---- The lode client ------------------------------------------------------ */
 
-static void c_connect(lode_socket_t* s) { connected = 1; }
-static void c_close(lode_socket_t* s, int e) { test_trace("close(%d)", e); }
+static void c_connect(lode_socket_t* s) {
+  connected = 1;
+}
+static void c_close(lode_socket_t* s, int e) {
+  test_trace("close(%d)", e);
+}
 static const lode_socket_events_t cev = {
-  .on_connect = c_connect, .on_close = c_close,
+  .on_connect = c_connect,
+  .on_close = c_close,
 };
 
 static void wrote(lode_socket_t* s, int status, void* arg) {
@@ -147,10 +154,10 @@ TEST(write_outside_callbacks) {
 static lode_server_t* closer;
 static uv_timer_t writer;
 static int writes;
-static int failed;   /* the error code */
+static int failed; /* the error code */
 
 static void closer_conn(lode_server_t* srv, lode_socket_t* s) {
-  lode_socket_destroy(s, NULL);   /* FIN; whatever comes later meets RST */
+  lode_socket_destroy(s, NULL); /* FIN; whatever comes later meets RST */
   lode_server_close(srv, NULL, NULL);
 }
 static const lode_server_events_t closer_ev = { .on_connection = closer_conn };
@@ -175,7 +182,9 @@ static void hp_error(lode_socket_t* s, const lode_error_t* e) {
   test_trace("error:%s", e->syscall ? e->syscall : "");
 }
 static const lode_socket_events_t half_open_ev = {
-  .on_end = hp_end, .on_error = hp_error, .on_close = c_close,
+  .on_end = hp_end,
+  .on_error = hp_error,
+  .on_close = c_close,
 };
 
 TEST(sigpipe_write_to_reset_peer) {
@@ -186,9 +195,11 @@ TEST(sigpipe_write_to_reset_peer) {
   int port = serve(&loop, NULL, &closer_ev, &closer);
   struct sigaction sa;
   ASSERT_OK(sigaction(SIGPIPE, NULL, &sa));
-  ASSERT(sa.sa_handler == SIG_IGN);   /* lode's first loop state did it */
+  ASSERT(sa.sa_handler == SIG_IGN); /* lode's first loop state did it */
   lode_socket_opts_t o = {
-    .host = "127.0.0.1", .port = port, .allow_half_open = 1,
+    .host = "127.0.0.1",
+    .port = port,
+    .allow_half_open = 1,
   };
   ASSERT_OK(lode_net_connect(&loop, &o, &half_open_ev, &client));
   test_run_loop(&loop, 10000);
@@ -198,7 +209,9 @@ TEST(sigpipe_write_to_reset_peer) {
 }
 
 static int handled;
-static void on_sigpipe(int sig) { handled++; }
+static void on_sigpipe(int sig) {
+  handled++;
+}
 
 /* An application's own disposition stays. */
 TEST(sigpipe_handler_kept) {
@@ -215,6 +228,5 @@ TEST(sigpipe_handler_kept) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(write_from_user_timer, write_from_user_check,
-          write_outside_callbacks, sigpipe_write_to_reset_peer,
-          sigpipe_handler_kept)
+TEST_MAIN(write_from_user_timer, write_from_user_check, write_outside_callbacks,
+          sigpipe_write_to_reset_peer, sigpipe_handler_kept)

@@ -17,21 +17,25 @@ static uv_prepare_t counter;
 static unsigned long iterations, watch_fires;
 
 static void release_fds(void) {
-  for (int i = 0; i < nhoard; i++) close(hoard[i]);
+  for (int i = 0; i < nhoard; i++)
+    close(hoard[i]);
   nhoard = 0;
 }
 
 static void s_error(lode_server_t* srv, const lode_error_t* e) {
-  accept_errors++;   /* libuv sheds EMFILE itself; anything else counts */
+  accept_errors++; /* libuv sheds EMFILE itself; anything else counts */
 }
 /* The peer marks its third failed connection; then the descriptors go. */
 static void on_watch(uv_timer_t* t) {
   watch_fires++;
-  if (access(failed_mark, F_OK) != 0) return;
+  if (access(failed_mark, F_OK) != 0)
+    return;
   release_fds();
   uv_close((uv_handle_t*) t, NULL);
 }
-static void on_iteration(uv_prepare_t* p) { iterations++; }
+static void on_iteration(uv_prepare_t* p) {
+  iterations++;
+}
 static void s_data(lode_socket_t* s, lode_slice_t d) {
   lode_socket_write(s, d, NULL, NULL);
 }
@@ -39,11 +43,15 @@ static void s_close(lode_socket_t* s, int e) {
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t echo = {
-  .on_data = s_data, .on_close = s_close,
+  .on_data = s_data,
+  .on_close = s_close,
 };
-static void s_conn(lode_server_t* srv, lode_socket_t* s) { accepted++; }
+static void s_conn(lode_server_t* srv, lode_socket_t* s) {
+  accepted++;
+}
 static const lode_server_events_t sev = {
-  .on_connection = s_conn, .on_error = s_error,
+  .on_connection = s_conn,
+  .on_error = s_error,
 };
 
 TEST(emfile) {
@@ -59,9 +67,10 @@ TEST(emfile) {
   unlink(failed_mark);
   char port_s[16];
   snprintf(port_s, sizeof(port_s), "%d", port);
-  const char* argv[] = { "node", "test/peers/net-retry-client.js", port_s,
-                         trigger, failed_mark, NULL };
-  test_peer_t* peer = test_peer_start(argv);   /* before the limit drops */
+  const char* argv[] = { "node",      "test/peers/net-retry-client.js",
+                         port_s,      trigger,
+                         failed_mark, NULL };
+  test_peer_t* peer = test_peer_start(argv); /* before the limit drops */
 
   /* Lower the limit a little above what is open, then take the rest. */
   int top = open("/dev/null", O_RDONLY);

@@ -8,12 +8,14 @@
 static side_trace_t ct, st;
 static lode_server_t* server;
 
-static void c_lookup(lode_socket_t* s, int err, const char* address,
-                     int family, const char* host) {
+static void c_lookup(lode_socket_t* s, int err, const char* address, int family,
+                     const char* host) {
   side(&ct, "lookup:%s:%s", err ? lode_err_name(err) : "0",
        address ? address : "-");
 }
-static void c_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void c_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+}
 static char last_syscall[32], last_address[64];
 static int last_port;
 static void c_error(lode_socket_t* s, const lode_error_t* e) {
@@ -26,10 +28,13 @@ static void c_error(lode_socket_t* s, const lode_error_t* e) {
 }
 static void c_close(lode_socket_t* s, int had_error) {
   side(&ct, "close(%d)", had_error);
-  if (server != NULL) lode_server_close(server, NULL, NULL);
+  if (server != NULL)
+    lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t ev = {
-  .on_lookup = c_lookup, .on_connect = c_connect, .on_error = c_error,
+  .on_lookup = c_lookup,
+  .on_connect = c_connect,
+  .on_error = c_error,
   .on_close = c_close,
 };
 
@@ -63,13 +68,15 @@ TEST(not_found_custom_lookup) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "nonexistent.invalid", .port = 80,
+  lode_socket_opts_t o = { .host = "nonexistent.invalid",
+                           .port = 80,
                            .lookup = no_such_host };
   ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
   ASSERT_STR_EQ(ct.buf, "");
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "lookup:EAI_NONAME:-,error:ENOTFOUND:getaddrinfo "
-                        "ENOTFOUND nonexistent.invalid,close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "lookup:EAI_NONAME:-,error:ENOTFOUND:getaddrinfo "
+                "ENOTFOUND nonexistent.invalid,close(1)");
   ASSERT_STR_EQ(last_syscall, "getaddrinfo");
   test_loop_close(&loop);
 }
@@ -83,7 +90,8 @@ TEST(not_found_resolver) {
                             .ai_flags = AI_ADDRCONFIG | AI_V4MAPPED };
   struct addrinfo* res = NULL;
   int rc = getaddrinfo("nonexistent.invalid", NULL, &hints, &res);
-  if (res != NULL) freeaddrinfo(res);
+  if (res != NULL)
+    freeaddrinfo(res);
   ASSERT_NE(rc, 0);
   const char* code = "ENOTFOUND";
   if (rc == EAI_AGAIN)
@@ -97,8 +105,10 @@ TEST(not_found_resolver) {
   ASSERT_OK(lode_net_connect(&loop, &o, &ev, &c));
   test_run_loop(&loop, 20000);
   char want[128];
-  snprintf(want, sizeof(want), "error:%s:getaddrinfo %s nonexistent.invalid,"
-           "close(1)", code, code);
+  snprintf(want, sizeof(want),
+           "error:%s:getaddrinfo %s nonexistent.invalid,"
+           "close(1)",
+           code, code);
   ASSERT(strstr(ct.buf, want) != NULL);
   test_loop_close(&loop);
 }
@@ -107,7 +117,8 @@ static void fixed_lookup(lode_lookup_t* req, const char* host, int family,
                          int hints, void* arg) {
   lode_lookup_done(req, 0, arg, 4);
 }
-static void srv_conn(lode_server_t* srv, lode_socket_t* s) {}
+static void srv_conn(lode_server_t* srv, lode_socket_t* s) {
+}
 static const lode_server_events_t srv_ev = { .on_connection = srv_conn };
 
 static void cd_connect(lode_socket_t* s) {
@@ -116,7 +127,9 @@ static void cd_connect(lode_socket_t* s) {
   lode_socket_destroy(s, NULL);
 }
 static const lode_socket_events_t connect_destroy_ev = {
-  .on_lookup = c_lookup, .on_connect = cd_connect, .on_close = c_close,
+  .on_lookup = c_lookup,
+  .on_connect = cd_connect,
+  .on_close = c_close,
 };
 
 TEST(custom_lookup_connects) {
@@ -125,8 +138,10 @@ TEST(custom_lookup_connects) {
   ASSERT_OK(lode_net_create_server(&loop, NULL, &srv_ev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "example.test", .port = port,
-                           .lookup = fixed_lookup, .lookup_arg = "127.0.0.1" };
+  lode_socket_opts_t o = { .host = "example.test",
+                           .port = port,
+                           .lookup = fixed_lookup,
+                           .lookup_arg = "127.0.0.1" };
   ASSERT_OK(lode_net_connect(&loop, &o, &connect_destroy_ev, &c));
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "lookup:0:127.0.0.1,connect,close(0)");
@@ -173,8 +188,8 @@ TEST(bad_arguments) {
 /* ---- write after end / after the peer's FIN ---------------------------- */
 
 static void wae_cb(lode_socket_t* s, int status, void* arg) {
-  side(&ct, "%s-cb:%s", (const char*) arg, status ? lode_err_name(status)
-                                                  : "0");
+  side(&ct, "%s-cb:%s", (const char*) arg,
+       status ? lode_err_name(status) : "0");
 }
 static void wae_connect(lode_socket_t* s) {
   side(&ct, "connect");
@@ -183,7 +198,9 @@ static void wae_connect(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_destroyed(s), 1);
 }
 static const lode_socket_events_t wae_ev = {
-  .on_connect = wae_connect, .on_error = c_error, .on_close = c_close,
+  .on_connect = wae_connect,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 TEST(write_after_end) {
@@ -193,10 +210,11 @@ TEST(write_after_end) {
   dial(&loop, port, &wae_ev);
   test_run_loop(&loop, 5000);
   /* Node 20: the write's callback, the end's callback, 'error', 'close'. */
-  ASSERT_STR_EQ(ct.buf, "connect,write-cb:ERR_STREAM_WRITE_AFTER_END,"
-                        "end-cb:ERR_STREAM_WRITE_AFTER_END,"
-                        "error:ERR_STREAM_WRITE_AFTER_END:write after end,"
-                        "close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "connect,write-cb:ERR_STREAM_WRITE_AFTER_END,"
+                "end-cb:ERR_STREAM_WRITE_AFTER_END,"
+                "error:ERR_STREAM_WRITE_AFTER_END:write after end,"
+                "close(1)");
   test_loop_close(&loop);
 }
 
@@ -223,7 +241,9 @@ static void epipe_end(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_write(s, LODE_SLICE("late"), late_cb, NULL), 1);
 }
 static const lode_socket_events_t epipe_ev = {
-  .on_connect = c_connect, .on_end = epipe_end, .on_error = c_error,
+  .on_connect = c_connect,
+  .on_end = epipe_end,
+  .on_error = c_error,
   .on_close = c_close,
 };
 
@@ -233,16 +253,18 @@ TEST(write_after_peer_fin) {
   int port = serve(&loop, NULL, &fin_srv_ev, &server);
   dial(&loop, port, &epipe_ev);
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "connect,end,late-cb:0:writeOnly,"
-                        "later-cb:0:closed,write-cb:EPIPE,error:EPIPE:This "
-                        "socket has been ended by the other party,close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "connect,end,late-cb:0:writeOnly,"
+                "later-cb:0:closed,write-cb:EPIPE,error:EPIPE:This "
+                "socket has been ended by the other party,close(1)");
   test_loop_close(&loop);
 }
 
 /* ---- resets ------------------------------------------------------------ */
 
 static void rst_data(lode_socket_t* s, lode_slice_t d) {
-  if (lode_socket_destroyed(s)) return;
+  if (lode_socket_destroyed(s))
+    return;
   side(&st, "data");
   ASSERT_OK(lode_socket_reset_and_destroy(s));
 }
@@ -258,7 +280,8 @@ static void rst_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s", e->name);
 }
 static const lode_socket_events_t rst_ev = {
-  .on_connect = big_writer_connect, .on_error = rst_error,
+  .on_connect = big_writer_connect,
+  .on_error = rst_error,
   .on_close = c_close,
 };
 
@@ -286,7 +309,8 @@ static void rc_s_close(lode_socket_t* s, int e) {
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t rc_sock = {
-  .on_error = rc_s_error, .on_close = rc_s_close,
+  .on_error = rc_s_error,
+  .on_close = rc_s_close,
 };
 
 TEST(reset_while_connecting) {
@@ -322,10 +346,12 @@ static void de_connect(lode_socket_t* s) {
   lode_error_t e;
   lode_error_init(&e, LODE_ERR_SOCKET_CONNECTION_TIMEOUT);
   lode_socket_destroy(s, &e);
-  lode_socket_destroy(s, NULL);  /* twice: nothing more */
+  lode_socket_destroy(s, NULL); /* twice: nothing more */
 }
 static const lode_socket_events_t de_ev = {
-  .on_connect = de_connect, .on_error = c_error, .on_close = c_close,
+  .on_connect = de_connect,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 TEST(destroy_with_error) {
@@ -334,8 +360,9 @@ TEST(destroy_with_error) {
   int port = serve(&loop, NULL, &srv_ev, &server);
   dial(&loop, port, &de_ev);
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "connect,error:ERR_SOCKET_CONNECTION_TIMEOUT:Socket "
-                        "connection timeout,close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "connect,error:ERR_SOCKET_CONNECTION_TIMEOUT:Socket "
+                "connection timeout,close(1)");
   test_loop_close(&loop);
 }
 

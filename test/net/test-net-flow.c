@@ -29,13 +29,17 @@ static const lode_server_events_t srv_ev = { .on_connection = srv_conn };
 static void ho_s_data(lode_socket_t* s, lode_slice_t d) {
   side(&st, "data:%.*s", (int) d.len, d.base);
 }
-static void ho_s_end(lode_socket_t* s) { side(&st, "end"); }
+static void ho_s_end(lode_socket_t* s) {
+  side(&st, "end");
+}
 static void ho_s_close(lode_socket_t* s, int e) {
   side(&st, "close(%d)", e);
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t ho_srv_sock = {
-  .on_data = ho_s_data, .on_end = ho_s_end, .on_close = ho_s_close,
+  .on_data = ho_s_data,
+  .on_end = ho_s_end,
+  .on_close = ho_s_close,
 };
 static void ho_srv_conn(lode_server_t* srv, lode_socket_t* s) {
   side(&st, "connection");
@@ -56,9 +60,13 @@ static void ho_c_end(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_write(s, LODE_SLICE("reply"), NULL, NULL), 1);
   lode_socket_end(s, (lode_slice_t){ 0 }, ho_c_finish, NULL);
 }
-static void ho_c_close(lode_socket_t* s, int e) { side(&ct, "close(%d)", e); }
+static void ho_c_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d)", e);
+}
 static const lode_socket_events_t ho_client = {
-  .on_data = ho_c_data, .on_end = ho_c_end, .on_close = ho_c_close,
+  .on_data = ho_c_data,
+  .on_end = ho_c_end,
+  .on_close = ho_c_close,
 };
 
 TEST(allow_half_open) {
@@ -69,7 +77,8 @@ TEST(allow_half_open) {
   ASSERT_OK(lode_net_create_server(&loop, &so, &ho_srv_ev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .allow_half_open = 1 };
   ASSERT_OK(lode_net_connect(&loop, &o, &ho_client, &c));
   test_run_loop(&loop, 5000);
@@ -85,7 +94,9 @@ static void nh_c_end(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_destroyed(s), 0);
 }
 static const lode_socket_events_t nh_client = {
-  .on_data = ho_c_data, .on_end = nh_c_end, .on_close = ho_c_close,
+  .on_data = ho_c_data,
+  .on_end = nh_c_end,
+  .on_close = ho_c_close,
 };
 
 TEST(no_half_open) {
@@ -107,13 +118,15 @@ static char chunk[65536];
 static uint64_t sent, received_before_resume;
 static int backpressure, resumed;
 
-static void bp_s_data(lode_socket_t* s, lode_slice_t d) {}
+static void bp_s_data(lode_socket_t* s, lode_slice_t d) {
+}
 static void bp_s_close(lode_socket_t* s, int e) {
   ASSERT_EQ(lode_socket_bytes_read(s), sent);
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t bp_srv_sock = {
-  .on_data = bp_s_data, .on_close = bp_s_close,
+  .on_data = bp_s_data,
+  .on_close = bp_s_close,
 };
 
 static void bp_drain(lode_socket_t* s) {
@@ -142,9 +155,13 @@ static void bp_connect(lode_socket_t* s) {
   both_up = bp_start;
   maybe_both_up();
 }
-static void bp_close(lode_socket_t* s, int e) { side(&ct, "close(%d)", e); }
+static void bp_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d)", e);
+}
 static const lode_socket_events_t bp_client = {
-  .on_connect = bp_connect, .on_drain = bp_drain, .on_close = bp_close,
+  .on_connect = bp_connect,
+  .on_drain = bp_drain,
+  .on_close = bp_close,
 };
 
 TEST(pause_on_connect_backpressure) {
@@ -172,21 +189,23 @@ static void mp_s_data(lode_socket_t* s, lode_slice_t d) {
   }
 }
 static const lode_socket_events_t mp_srv_sock = {
-  .on_data = mp_s_data, .on_close = bp_s_close,
+  .on_data = mp_s_data,
+  .on_close = bp_s_close,
 };
 static uv_timer_t poll_timer;
 static lode_socket_t* mp_client;
 static void mp_poll(uv_timer_t* t) {
   /* Keep the client writing until the kernel pushes back. */
   lode_socket_t* s = mp_client;
-  if (accepted == NULL) return;
+  if (accepted == NULL)
+    return;
   if (lode_socket_buffer_size(s) == 0) {
     for (int i = 0; i < 64 && lode_socket_buffer_size(s) == 0; i++) {
-      lode_socket_write(s, (lode_slice_t){ chunk, sizeof(chunk) }, NULL,
-                        NULL);
+      lode_socket_write(s, (lode_slice_t){ chunk, sizeof(chunk) }, NULL, NULL);
       sent += sizeof(chunk);
     }
-    if (sent < (1u << 28)) return;
+    if (sent < (1u << 28))
+      return;
   }
   uv_timer_stop(t);
   uv_close((uv_handle_t*) t, NULL);
@@ -206,7 +225,9 @@ static void mp_connect(lode_socket_t* s) {
   uv_timer_start(&poll_timer, mp_poll, 1, 1);
 }
 static const lode_socket_events_t mp_client_ev = {
-  .on_connect = mp_connect, .on_drain = bp_drain, .on_close = bp_close,
+  .on_connect = mp_connect,
+  .on_drain = bp_drain,
+  .on_close = bp_close,
 };
 
 TEST(pause_resume_midway) {
@@ -237,12 +258,16 @@ static void enc_raw(void* ctx, lode_stream_t* stream, lode_slice_t d) {
   lode_socket_write(s, LODE_SLICE("k"), NULL, NULL);
 }
 static const lode_stream_reader_t enc_reader = { .on_data = enc_raw };
-static void enc_s_end(lode_socket_t* s) { side(&st, "end"); }
+static void enc_s_end(lode_socket_t* s) {
+  side(&st, "end");
+}
 static void enc_s_close(lode_socket_t* s, int e) {
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t enc_srv_sock = {
-  .on_data = enc_s_data, .on_end = enc_s_end, .on_close = enc_s_close,
+  .on_data = enc_s_data,
+  .on_end = enc_s_end,
+  .on_close = enc_s_close,
 };
 static void enc_srv_conn(lode_server_t* srv, lode_socket_t* s) {
   ASSERT_OK(lode_socket_set_encoding(s, LODE_ENC_UTF8));
@@ -253,7 +278,9 @@ static const lode_server_events_t enc_srv_ev = {
 };
 
 /* "a€" is 61 e2 82 ac: sent as "a\xe2", "\x82", "\xac" + "b". */
-static const char* const parts[] = { "a\xe2", "\x82", "\xac" "b" };
+static const char* const parts[] = { "a\xe2", "\x82",
+                                     "\xac"
+                                     "b" };
 static int part;
 static void enc_c_connect(lode_socket_t* s) {
   lode_socket_write(s, lode_slice_str(parts[part++]), NULL, NULL);
@@ -265,7 +292,8 @@ static void enc_c_data(lode_socket_t* s, lode_slice_t d) {
     lode_socket_end(s, (lode_slice_t){ 0 }, NULL, NULL);
 }
 static const lode_socket_events_t enc_client_ev = {
-  .on_connect = enc_c_connect, .on_data = enc_c_data,
+  .on_connect = enc_c_connect,
+  .on_data = enc_c_data,
 };
 
 TEST(set_encoding_split_char) {
@@ -278,7 +306,9 @@ TEST(set_encoding_split_char) {
   ASSERT_OK(lode_net_connect(&loop, &o, &enc_client_ev, &enc_client));
   test_run_loop(&loop, 5000);
   /* The middle read yields no text at all, as in Node. */
-  ASSERT_STR_EQ(st.buf, "raw:2,text:a,raw:1,raw:2,text:\xe2\x82\xac" "b,end");
+  ASSERT_STR_EQ(st.buf,
+                "raw:2,text:a,raw:1,raw:2,text:\xe2\x82\xac"
+                "b,end");
   test_loop_close(&loop);
 }
 
@@ -293,8 +323,7 @@ static int or_cb(lode_socket_t* s, size_t n, char* buf, void* arg) {
   onread_calls++;
   return 1;
 }
-static const lode_onread_t onread = { user_buf, sizeof(user_buf), or_cb,
-                                      NULL };
+static const lode_onread_t onread = { user_buf, sizeof(user_buf), or_cb, NULL };
 static void or_c_data(lode_socket_t* s, lode_slice_t d) {
   side(&ct, "data:%.*s", (int) d.len, d.base);
   lode_socket_end(s, (lode_slice_t){ 0 }, NULL, NULL);
@@ -304,7 +333,8 @@ static void or_c_close(lode_socket_t* s, int e) {
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t or_client_ev = {
-  .on_data = or_c_data, .on_close = or_c_close,
+  .on_data = or_c_data,
+  .on_close = or_c_close,
 };
 static void or_srv_conn(lode_server_t* srv, lode_socket_t* s) {
   lode_socket_end(s, LODE_SLICE("abcdefghij"), NULL, NULL);
@@ -317,7 +347,8 @@ TEST(onread_user_buffer) {
   ASSERT_OK(lode_net_create_server(&loop, NULL, &or_srv_ev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .onread = &onread };
   ASSERT_OK(lode_net_connect(&loop, &o, &or_client_ev, &c));
   test_run_loop(&loop, 5000);

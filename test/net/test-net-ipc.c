@@ -16,7 +16,9 @@ static void s_listening(lode_server_t* srv) {
 static void s_error(lode_server_t* srv, const lode_error_t* e) {
   side(&st, "error:%s", e->message);
 }
-static void s_close(lode_server_t* srv) { side(&st, "close"); }
+static void s_close(lode_server_t* srv) {
+  side(&st, "close");
+}
 static void s_conn(lode_server_t* srv, lode_socket_t* s) {
   side(&st, "connection");
   ASSERT_NULL(lode_socket_remote_address(s));
@@ -24,11 +26,15 @@ static void s_conn(lode_server_t* srv, lode_socket_t* s) {
   lode_socket_end(s, LODE_SLICE("over ipc"), NULL, NULL);
 }
 static const lode_server_events_t sev = {
-  .on_listening = s_listening, .on_error = s_error, .on_close = s_close,
+  .on_listening = s_listening,
+  .on_error = s_error,
+  .on_close = s_close,
   .on_connection = s_conn,
 };
 
-static void c_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void c_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+}
 static void c_data(lode_socket_t* s, lode_slice_t d) {
   side(&ct, "data:%.*s", (int) d.len, d.base);
 }
@@ -37,10 +43,13 @@ static void c_error(lode_socket_t* s, const lode_error_t* e) {
 }
 static void c_close(lode_socket_t* s, int e) {
   side(&ct, "close(%d)", e);
-  if (server != NULL) lode_server_close(server, NULL, NULL);
+  if (server != NULL)
+    lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t cev = {
-  .on_connect = c_connect, .on_data = c_data, .on_error = c_error,
+  .on_connect = c_connect,
+  .on_data = c_data,
+  .on_error = c_error,
   .on_close = c_close,
 };
 
@@ -55,7 +64,8 @@ TEST(path) {
   sock_path(path, sizeof(path));
   unlink(path);
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &server));
-  lode_listen_opts_t lo = { .path = path, .readable_all = 1,
+  lode_listen_opts_t lo = { .path = path,
+                            .readable_all = 1,
                             .writable_all = 1 };
   ASSERT_OK(lode_server_listen(server, &lo, NULL, NULL));
   struct stat sb;
@@ -106,8 +116,10 @@ TEST(abstract_name_refused) {
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
   test_run_loop(&loop, 5000);
   char want[256];
-  snprintf(want, sizeof(want), "error:ECONNREFUSED:connect ECONNREFUSED "
-           "@%s,close(1)", name + 1);
+  snprintf(want, sizeof(want),
+           "error:ECONNREFUSED:connect ECONNREFUSED "
+           "@%s,close(1)",
+           name + 1);
   ASSERT_STR_EQ(ct.buf, want);
   test_loop_close(&loop);
 }
@@ -127,11 +139,15 @@ TEST(path_too_long) {
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
   test_run_loop(&loop, 5000);
   char want[512];
-  snprintf(want, sizeof(want), "error:listen ENAMETOOLONG: name too long "
-           "%s,close", path);
+  snprintf(want, sizeof(want),
+           "error:listen ENAMETOOLONG: name too long "
+           "%s,close",
+           path);
   ASSERT_STR_EQ(st.buf, want);
-  snprintf(want, sizeof(want), "error:ENAMETOOLONG:connect ENAMETOOLONG "
-           "%s,close(1)", path);
+  snprintf(want, sizeof(want),
+           "error:ENAMETOOLONG:connect ENAMETOOLONG "
+           "%s,close(1)",
+           path);
   ASSERT_STR_EQ(ct.buf, want);
   test_loop_close(&loop);
 }
@@ -144,8 +160,9 @@ TEST(connect_enoent) {
   lode_socket_opts_t o = { .path = "/tmp/lode-no-such.sock" };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "error:ENOENT:connect ENOENT /tmp/lode-no-such.sock,"
-                        "close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "error:ENOENT:connect ENOENT /tmp/lode-no-such.sock,"
+                "close(1)");
   test_loop_close(&loop);
 }
 
@@ -165,8 +182,10 @@ TEST(path_in_use) {
   lode_server_close(server, NULL, NULL);
   test_run_loop(&loop, 5000);
   char want[256];
-  snprintf(want, sizeof(want), "error:listen EADDRINUSE: address already in "
-           "use %s,close", path);
+  snprintf(want, sizeof(want),
+           "error:listen EADDRINUSE: address already in "
+           "use %s,close",
+           path);
   ASSERT_STR_EQ(st.buf, want);
   test_loop_close(&loop);
 }

@@ -21,23 +21,31 @@ static void c_error(lode_socket_t* s, const lode_error_t* e) {
 }
 static void c_close(lode_socket_t* s, int had_error) {
   client_closed++;
-  if (started < TOTAL) start_one();
+  if (started < TOTAL)
+    start_one();
 }
 static const lode_socket_events_t cev = {
-  .on_connect = c_connect, .on_error = c_error, .on_close = c_close,
+  .on_connect = c_connect,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 static void s_data(lode_socket_t* s, lode_slice_t d) {
   lode_socket_write(s, d, NULL, NULL);
 }
 static void s_close(lode_socket_t* s, int had_error) {
-  if (had_error) errors++;
-  if (++server_closed == TOTAL) lode_server_close(server, NULL, NULL);
+  if (had_error)
+    errors++;
+  if (++server_closed == TOTAL)
+    lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t sock_ev = {
-  .on_data = s_data, .on_close = s_close,
+  .on_data = s_data,
+  .on_close = s_close,
 };
-static void s_conn(lode_server_t* srv, lode_socket_t* s) { accepted++; }
+static void s_conn(lode_server_t* srv, lode_socket_t* s) {
+  accepted++;
+}
 static const lode_server_events_t sev = { .on_connection = s_conn };
 
 static void start_one(void) {
@@ -52,7 +60,8 @@ TEST(ten_thousand) {
   lode_server_opts_t so = { .socket_events = &sock_ev };
   ASSERT_OK(lode_net_create_server(&loop, &so, &sev, &server));
   port = listen_local(&loop, server);
-  for (int i = 0; i < AT_ONCE; i++) start_one();
+  for (int i = 0; i < AT_ONCE; i++)
+    start_one();
   test_run_loop(&loop, 100000);
   ASSERT_EQ(errors, 0);
   ASSERT_EQ(started, TOTAL);

@@ -13,19 +13,29 @@ static void c_connect(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_write(s, LODE_SLICE("hello "), NULL, NULL), 1);
   ASSERT_OK(lode_socket_end(s, LODE_SLICE("from lode"), NULL, NULL));
 }
-static void c_ready(lode_socket_t* s) { side(&ct, "ready"); }
+static void c_ready(lode_socket_t* s) {
+  side(&ct, "ready");
+}
 static void c_data(lode_socket_t* s, lode_slice_t d) {
   memcpy(echoed + echoed_len, d.base, d.len);
   echoed_len += d.len;
 }
-static void c_end(lode_socket_t* s) { side(&ct, "end"); }
+static void c_end(lode_socket_t* s) {
+  side(&ct, "end");
+}
 static void c_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s", e->name);
 }
-static void c_close(lode_socket_t* s, int e) { side(&ct, "close(%d)", e); }
+static void c_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d)", e);
+}
 static const lode_socket_events_t cev = {
-  .on_connect = c_connect, .on_ready = c_ready, .on_data = c_data,
-  .on_end = c_end, .on_error = c_error, .on_close = c_close,
+  .on_connect = c_connect,
+  .on_ready = c_ready,
+  .on_data = c_data,
+  .on_end = c_end,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 TEST(lode_client_node_server) {
@@ -56,13 +66,18 @@ static int closed, expected;
 static void s_data(lode_socket_t* s, lode_slice_t d) {
   lode_socket_write(s, d, NULL, NULL);
 }
-static void s_end(lode_socket_t* s) { side(&st, "end"); }
+static void s_end(lode_socket_t* s) {
+  side(&st, "end");
+}
 static void s_close(lode_socket_t* s, int e) {
   side(&st, "close(%d)", e);
-  if (++closed == expected) lode_server_close(server, NULL, NULL);
+  if (++closed == expected)
+    lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t echo = {
-  .on_data = s_data, .on_end = s_end, .on_close = s_close,
+  .on_data = s_data,
+  .on_end = s_end,
+  .on_close = s_close,
 };
 static void s_conn(lode_server_t* srv, lode_socket_t* s) {
   side(&st, "connection");
@@ -84,8 +99,9 @@ TEST(node_client_lode_server) {
   test_run_loop(&loop, 10000);
   char* out = NULL;
   ASSERT_EQ(test_peer_finish(peer, 10000, &out), 0);
-  ASSERT_STR_EQ(out, "connect,ready,end:ping from node \xe2\x82\xac,"
-                     "close:false\n");
+  ASSERT_STR_EQ(out,
+                "connect,ready,end:ping from node \xe2\x82\xac,"
+                "close:false\n");
   free(out);
   ASSERT_STR_EQ(st.buf, "connection,end,close(0)");
   test_loop_close(&loop);
@@ -107,8 +123,8 @@ TEST(node_clients_concurrent) {
   test_peer_t* peers[N];
   expected = N;
   for (int i = 0; i < N; i++) {
-    const char* argv[] = { "node", "test/peers/net-client.js", port_s,
-                           payload, NULL };
+    const char* argv[] = { "node", "test/peers/net-client.js", port_s, payload,
+                           NULL };
     peers[i] = test_peer_start(argv);
   }
   test_run_loop(&loop, 20000);

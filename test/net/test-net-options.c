@@ -19,23 +19,28 @@ static void s_error(lode_server_t* srv, const lode_error_t* e) {
   side(&st, "error:%s:%s", e->name, e->syscall ? e->syscall : "");
 }
 static const lode_server_events_t sev = {
-  .on_connection = s_conn, .on_error = s_error,
+  .on_connection = s_conn,
+  .on_error = s_error,
 };
 
-static void c_lookup(lode_socket_t* s, int err, const char* address,
-                     int family, const char* host) {
+static void c_lookup(lode_socket_t* s, int err, const char* address, int family,
+                     const char* host) {
   side(&ct, "lookup:%d:%s:%d:%s", err, address, family, host);
 }
 static void c_connect(lode_socket_t* s) {
   side(&ct, "connect:%s:%d", lode_socket_local_address(s),
        lode_socket_local_port(s));
 }
-static void c_close(lode_socket_t* s, int e) { side(&ct, "close(%d)", e); }
+static void c_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d)", e);
+}
 static void c_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s:%s", e->name, e->message);
 }
 static const lode_socket_events_t cev = {
-  .on_lookup = c_lookup, .on_connect = c_connect, .on_close = c_close,
+  .on_lookup = c_lookup,
+  .on_connect = c_connect,
+  .on_close = c_close,
   .on_error = c_error,
 };
 
@@ -52,8 +57,11 @@ TEST(lookup_gets_family_and_hints) {
   int port = serve(&loop, NULL, &sev, &server);
   lode_socket_t* c;
   lode_socket_opts_t o = {
-    .host = "db.example", .port = port, .family = 4,
-    .hints = AI_ADDRCONFIG | AI_V4MAPPED, .lookup = my_lookup,
+    .host = "db.example",
+    .port = port,
+    .family = 4,
+    .hints = AI_ADDRCONFIG | AI_V4MAPPED,
+    .lookup = my_lookup,
     .lookup_arg = "arg",
   };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
@@ -70,10 +78,11 @@ TEST(local_address_and_port) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int port = serve(&loop, NULL, &sev, &server);
-  int held;  /* the client's local port, shared with the client's bind */
+  int held; /* the client's local port, shared with the client's bind */
   int lport = hold_port(&held, 1);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .local_address = "127.0.0.1",
                            .local_port = lport };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
@@ -94,13 +103,15 @@ TEST(local_address_unavailable) {
   uv_loop_init(&loop);
   int port = serve(&loop, NULL, &sev, &server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .local_address = "192.0.2.1" };
   lode_server_unref(server);
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "error:EADDRNOTAVAIL:bind EADDRNOTAVAIL 192.0.2.1,"
-                        "close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "error:EADDRNOTAVAIL:bind EADDRNOTAVAIL 192.0.2.1,"
+                "close(1)");
   lode_server_close(server, NULL, NULL);
   test_run_loop(&loop, 5000);
   test_loop_close(&loop);
@@ -109,9 +120,12 @@ TEST(local_address_unavailable) {
 /* `exclusive` changes nothing in lode: whatever its value, a second
  * server on a taken port gets EADDRINUSE (Node's exclusive: true, the
  * only behaviour a process without cluster workers has). */
-static void second_closed(lode_server_t* srv) { side(&st, "close"); }
+static void second_closed(lode_server_t* srv) {
+  side(&st, "close");
+}
 static const lode_server_events_t sev2 = {
-  .on_error = s_error, .on_close = second_closed,
+  .on_error = s_error,
+  .on_close = second_closed,
 };
 
 TEST(exclusive_listen) {
@@ -128,7 +142,8 @@ TEST(exclusive_listen) {
   for (int excl = 0; excl < 2; excl++) {
     lode_server_t* second;
     ASSERT_OK(lode_net_create_server(&loop, NULL, &sev2, &second));
-    lode_listen_opts_t l2 = { .host = "127.0.0.1", .port = a.port,
+    lode_listen_opts_t l2 = { .host = "127.0.0.1",
+                              .port = a.port,
                               .exclusive = excl };
     ASSERT_OK(lode_server_listen(second, &l2, NULL, NULL));
     test_run_loop(&loop, 5000);
@@ -136,8 +151,9 @@ TEST(exclusive_listen) {
     lode_server_close(second, NULL, NULL);
     test_run_loop(&loop, 5000);
   }
-  ASSERT_STR_EQ(st.buf, "error:EADDRINUSE:listen,close,"
-                        "error:EADDRINUSE:listen,close");
+  ASSERT_STR_EQ(st.buf,
+                "error:EADDRINUSE:listen,close,"
+                "error:EADDRINUSE:listen,close");
   lode_server_close(first, NULL, NULL);
   test_run_loop(&loop, 5000);
   test_loop_close(&loop);
@@ -160,7 +176,9 @@ static void he_close(lode_socket_t* s, int e) {
        lode_socket_auto_select_family_attempted_addresses(s));
 }
 static const lode_socket_events_t he_ev = {
-  .on_connect = c_connect, .on_close = he_close, .on_error = c_error,
+  .on_connect = c_connect,
+  .on_close = he_close,
+  .on_error = c_error,
   .on_connection_attempt = c_attempt,
 };
 
@@ -173,7 +191,8 @@ TEST(autoselect_ignored_with_family_or_local_address) {
     int port = serve(&loop, NULL, &sev, &server);
     lode_server_unref(server);
     lode_socket_t* c;
-    lode_socket_opts_t o = { .host = "two.test", .port = port,
+    lode_socket_opts_t o = { .host = "two.test",
+                             .port = port,
                              .lookup = refusing_first,
                              .auto_select_family = 1 };
     if (which == 0)
@@ -183,8 +202,10 @@ TEST(autoselect_ignored_with_family_or_local_address) {
     ASSERT_OK(lode_net_connect(&loop, &o, &he_ev, &c));
     test_run_loop(&loop, 5000);
     char want[160];
-    snprintf(want, sizeof(want), "error:ECONNREFUSED:connect ECONNREFUSED "
-             "127.0.0.2:%d,close(1):[]", port);
+    snprintf(want, sizeof(want),
+             "error:ECONNREFUSED:connect ECONNREFUSED "
+             "127.0.0.2:%d,close(1):[]",
+             port);
     ASSERT_STR_EQ(ct.buf, want);
     lode_server_close(server, NULL, NULL);
     test_run_loop(&loop, 5000);

@@ -45,13 +45,17 @@ static void c_connect(lode_socket_t* s) {
   lode_socket_end(s, (lode_slice_t){ NULL, 0 }, finished, NULL);
   line("end-called", s);
 }
-static void c_end(lode_socket_t* s) { line("end", s); }
+static void c_end(lode_socket_t* s) {
+  line("end", s);
+}
 static void c_close(lode_socket_t* s, int e) {
   line("close", s);
   lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t cev = {
-  .on_connect = c_connect, .on_end = c_end, .on_close = c_close,
+  .on_connect = c_connect,
+  .on_end = c_end,
+  .on_close = c_close,
 };
 
 TEST(states_like_node) {
@@ -70,7 +74,8 @@ TEST(states_like_node) {
   lode_server_opts_t so = { .allow_half_open = 1, .socket_events = &srv_sock };
   int port = serve(&loop, &so, NULL, &server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .allow_half_open = 1 };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &c));
   line("connecting", c);
@@ -87,8 +92,8 @@ TEST(states_like_node) {
     snprintf(one, sizeof(one), "%.*s", (int) n, l);
     node_to_lode(one);
     if (strstr(lines, one) == NULL)
-      test_fail(__FILE__, __LINE__, "Node's line %s is not in lode's:\n%s",
-                one, lines);
+      test_fail(__FILE__, __LINE__, "Node's line %s is not in lode's:\n%s", one,
+                lines);
     want_len += strlen(one);
     l += n;
   }
@@ -100,7 +105,9 @@ TEST(states_like_node) {
  * without waiting for the peer's end (Node destroys on 'finish'). */
 static side_trace_t ct, st;
 static size_t srv_got;
-static void ds_data(lode_socket_t* s, lode_slice_t d) { srv_got += d.len; }
+static void ds_data(lode_socket_t* s, lode_slice_t d) {
+  srv_got += d.len;
+}
 /* Once the client closed and the server saw everything. */
 static lode_socket_t* accepted;
 static int ds_done;
@@ -109,18 +116,24 @@ static void ds_finish(void) {
   lode_server_close(server, NULL, NULL);
 }
 static void ds_end(lode_socket_t* s) {
-  side(&st, "end:%zu", srv_got);   /* half-open: our side stays open */
-  if (++ds_done == 2) ds_finish();
+  side(&st, "end:%zu", srv_got); /* half-open: our side stays open */
+  if (++ds_done == 2)
+    ds_finish();
 }
-static void ds_close(lode_socket_t* s, int e) { side(&st, "close(%d)", e); }
+static void ds_close(lode_socket_t* s, int e) {
+  side(&st, "close(%d)", e);
+}
 static const lode_socket_events_t ds_srv = {
-  .on_data = ds_data, .on_end = ds_end, .on_close = ds_close,
+  .on_data = ds_data,
+  .on_end = ds_end,
+  .on_close = ds_close,
 };
 
 /* The server reads only once the client's queue waits on it. */
 static int soon_called;
 static void maybe_resume(void) {
-  if (accepted != NULL && soon_called) lode_socket_resume(accepted);
+  if (accepted != NULL && soon_called)
+    lode_socket_resume(accepted);
 }
 static void ds_conn(lode_server_t* srv, lode_socket_t* s) {
   accepted = s;
@@ -133,24 +146,26 @@ static void dc_connect(lode_socket_t* s) {
   side(&ct, "connect");
   lode_socket_write(s, (lode_slice_t){ big, sizeof(big) }, NULL, NULL);
   lode_socket_destroy_soon(s);
-  side(&ct, "soon:%s:%d", lode_socket_ready_state(s),
-       lode_socket_destroyed(s));
+  side(&ct, "soon:%s:%d", lode_socket_ready_state(s), lode_socket_destroyed(s));
   soon_called = 1;
   maybe_resume();
 }
 static void dc_close(lode_socket_t* s, int e) {
   side(&ct, "close(%d):%" PRIu64, e, lode_socket_bytes_written(s));
-  if (++ds_done == 2) ds_finish();
+  if (++ds_done == 2)
+    ds_finish();
 }
 static const lode_socket_events_t dcev = {
-  .on_connect = dc_connect, .on_close = dc_close,
+  .on_connect = dc_connect,
+  .on_close = dc_close,
 };
 
 TEST(destroy_soon) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  lode_server_opts_t so = { .allow_half_open = 1, .pause_on_connect = 1,
-                           .socket_events = &ds_srv };
+  lode_server_opts_t so = { .allow_half_open = 1,
+                            .pause_on_connect = 1,
+                            .socket_events = &ds_srv };
   int port = serve(&loop, &so, &ds_sev, &server);
   dial(&loop, port, &dcev);
   test_run_loop(&loop, 10000);

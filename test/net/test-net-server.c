@@ -16,7 +16,9 @@ static void s_error(lode_server_t* srv, const lode_error_t* e) {
   side(&st, "error:%s:%s:%s", e->name, e->syscall, e->message);
   errors++;
 }
-static void s_close(lode_server_t* srv) { side(&st, "close"); }
+static void s_close(lode_server_t* srv) {
+  side(&st, "close");
+}
 static void s_conn(lode_server_t* srv, lode_socket_t* s) {
   side(&st, "connection:%d", lode_server_get_connections(srv));
 }
@@ -27,8 +29,11 @@ static void s_drop(lode_server_t* srv, const lode_drop_t* d) {
   ASSERT_GT(d->remote_port, 0);
 }
 static const lode_server_events_t sev = {
-  .on_listening = s_listening, .on_error = s_error, .on_close = s_close,
-  .on_connection = s_conn, .on_drop = s_drop,
+  .on_listening = s_listening,
+  .on_error = s_error,
+  .on_close = s_close,
+  .on_connection = s_conn,
+  .on_drop = s_drop,
 };
 
 static void close_cb(lode_server_t* srv, int status, void* arg) {
@@ -50,8 +55,10 @@ TEST(eaddrinuse_is_an_event) {
   ASSERT_STR_EQ(st.buf, "");
   run_until(&loop, &errors, 1000);
   char want[256];
-  snprintf(want, sizeof(want), "error:EADDRINUSE:listen:listen EADDRINUSE: "
-           "address already in use 127.0.0.1:%d", port);
+  snprintf(want, sizeof(want),
+           "error:EADDRINUSE:listen:listen EADDRINUSE: "
+           "address already in use 127.0.0.1:%d",
+           port);
   ASSERT_STR_EQ(st.buf, want);
   ASSERT_EQ(lode_server_listening(b), 0);
   /* Listening again after the error works. */
@@ -88,8 +95,7 @@ TEST(bad_port_throws) {
   lode_server_t* srv;
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &srv));
   lode_listen_opts_t lo = { .port = 65536 };
-  ASSERT_EQ(lode_server_listen(srv, &lo, NULL, NULL),
-            LODE_ERR_SOCKET_BAD_PORT);
+  ASSERT_EQ(lode_server_listen(srv, &lo, NULL, NULL), LODE_ERR_SOCKET_BAD_PORT);
   lode_server_close(srv, NULL, NULL);
   test_run_loop(&loop, 1000);
   ASSERT_STR_EQ(st.buf, "close");
@@ -113,7 +119,8 @@ static void rl_listening(lode_server_t* srv) {
   lode_server_close(srv, close_cb, NULL);
 }
 static const lode_server_events_t rl_ev = {
-  .on_listening = rl_listening, .on_close = rl_close,
+  .on_listening = rl_listening,
+  .on_close = rl_close,
 };
 
 TEST(default_host_and_listen_after_close) {
@@ -123,8 +130,9 @@ TEST(default_host_and_listen_after_close) {
   ASSERT_OK(lode_net_create_server(&loop, NULL, &rl_ev, &relisten_srv));
   ASSERT_OK(lode_server_listen(relisten_srv, NULL, listen_cb, NULL));
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(st.buf, "listening::::IPv6,listen-cb:0,close,close-cb:0,"
-                        "listening::::IPv6,listen-cb:0,close,close-cb:0");
+  ASSERT_STR_EQ(st.buf,
+                "listening::::IPv6,listen-cb:0,close,close-cb:0,"
+                "listening::::IPv6,listen-cb:0,close,close-cb:0");
   test_loop_close(&loop);
 }
 
@@ -140,14 +148,18 @@ static void w_conn(lode_server_t* srv, lode_socket_t* s) {
   lode_socket_end(s, LODE_SLICE("bye"), NULL, NULL);
 }
 static const lode_server_events_t w_ev = {
-  .on_connection = w_conn, .on_close = s_close,
+  .on_connection = w_conn,
+  .on_close = s_close,
 };
-static void c_close(lode_socket_t* s, int e) { side(&ct, "close(%d)", e); }
+static void c_close(lode_socket_t* s, int e) {
+  side(&ct, "close(%d)", e);
+}
 static void c_data(lode_socket_t* s, lode_slice_t d) {
   side(&ct, "data:%.*s", (int) d.len, d.base);
 }
 static const lode_socket_events_t cev = {
-  .on_data = c_data, .on_close = c_close,
+  .on_data = c_data,
+  .on_close = c_close,
 };
 
 TEST(close_waits_for_connections) {
@@ -169,17 +181,21 @@ static int closed_clients;
 static lode_server_t* mc_srv;
 static void mc_close(lode_socket_t* s, int e) {
   side(&ct, "close:%" PRIu64, lode_socket_bytes_read(s));
-  if (++closed_clients == 3) lode_server_close(mc_srv, NULL, NULL);
+  if (++closed_clients == 3)
+    lode_server_close(mc_srv, NULL, NULL);
 }
 static const lode_socket_events_t mc_cev = {
-  .on_data = c_data, .on_close = mc_close,
+  .on_data = c_data,
+  .on_close = mc_close,
 };
 static void mc_conn(lode_server_t* srv, lode_socket_t* s) {
   side(&st, "connection:%d", lode_server_get_connections(srv));
   lode_socket_end(s, LODE_SLICE("hi"), NULL, NULL);
 }
 static const lode_server_events_t mc_ev = {
-  .on_connection = mc_conn, .on_drop = s_drop, .on_close = s_close,
+  .on_connection = mc_conn,
+  .on_drop = s_drop,
+  .on_close = s_close,
 };
 
 TEST(max_connections_zero_drops_all) {
@@ -195,9 +211,10 @@ TEST(max_connections_zero_drops_all) {
   for (int i = 0; i < 3; i++)
     ASSERT_OK(lode_net_connect(&loop, &o, &mc_cev, &c));
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(st.buf, "drop:127.0.0.1:IPv4:127.0.0.1:IPv4,"
-                        "drop:127.0.0.1:IPv4:127.0.0.1:IPv4,"
-                        "drop:127.0.0.1:IPv4:127.0.0.1:IPv4,close");
+  ASSERT_STR_EQ(st.buf,
+                "drop:127.0.0.1:IPv4:127.0.0.1:IPv4,"
+                "drop:127.0.0.1:IPv4:127.0.0.1:IPv4,"
+                "drop:127.0.0.1:IPv4:127.0.0.1:IPv4,close");
   /* Dropped connections are closed without data. */
   ASSERT_STR_EQ(ct.buf, "close:0,close:0,close:0");
   test_loop_close(&loop);
@@ -215,7 +232,9 @@ static void m1_drop(lode_server_t* srv, const lode_drop_t* d) {
   lode_socket_end(first_accepted, LODE_SLICE("hi"), NULL, NULL);
 }
 static const lode_server_events_t m1_ev = {
-  .on_connection = m1_conn, .on_drop = m1_drop, .on_close = s_close,
+  .on_connection = m1_conn,
+  .on_drop = m1_drop,
+  .on_close = s_close,
 };
 static void m1_connect(lode_socket_t* s) {
   /* The second client starts once the first is connected. */
@@ -229,10 +248,13 @@ static void m1_connect(lode_socket_t* s) {
 }
 static void m1_close(lode_socket_t* s, int e) {
   mc_close(s, e);
-  if (closed_clients == 2) lode_server_close(mc_srv, NULL, NULL);
+  if (closed_clients == 2)
+    lode_server_close(mc_srv, NULL, NULL);
 }
 static const lode_socket_events_t m1_cev = {
-  .on_connect = m1_connect, .on_data = c_data, .on_close = m1_close,
+  .on_connect = m1_connect,
+  .on_data = c_data,
+  .on_close = m1_close,
 };
 
 TEST(max_connections_one) {
@@ -302,7 +324,9 @@ static void lh_listening(lode_server_t* srv) {
   lode_server_close(srv, NULL, NULL);
 }
 static const lode_server_events_t lh_ev = {
-  .on_listening = lh_listening, .on_error = s_error, .on_close = s_close,
+  .on_listening = lh_listening,
+  .on_error = s_error,
+  .on_close = s_close,
 };
 
 TEST(listen_host_lookup) {
@@ -345,7 +369,7 @@ TEST(listen_signal) {
   lode_listen_opts_t lo = { .host = "127.0.0.1",
                             .signal = lode_abort_controller_signal(ac) };
   ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
-  lode_abort_controller_release(ac);  /* the server holds the signal */
+  lode_abort_controller_release(ac); /* the server holds the signal */
   run_until(&loop, &listenings, 1000);
   ASSERT_STR_EQ(st.buf, "listening");
   lode_abort_controller_abort(ac, 0);
@@ -363,9 +387,13 @@ static void v6_c_connect(lode_socket_t* s) {
   lode_socket_destroy(s, NULL);
 }
 static int v6_closed;
-static void v6_c_close(lode_socket_t* s, int e) { v6_closed++; }
+static void v6_c_close(lode_socket_t* s, int e) {
+  v6_closed++;
+}
 static const lode_socket_events_t v6_cev = {
-  .on_connect = v6_c_connect, .on_error = v6_c_error, .on_close = v6_c_close,
+  .on_connect = v6_c_connect,
+  .on_error = v6_c_error,
+  .on_close = v6_c_close,
 };
 
 TEST(ipv6_only) {
@@ -418,7 +446,9 @@ TEST(high_water_mark) {
 
 /* A listen error nobody listens to closes the server (Node would end the
  * process); nothing leaks. */
-static void nl_close(lode_server_t* srv) { side(&st, "close"); }
+static void nl_close(lode_server_t* srv) {
+  side(&st, "close");
+}
 static const lode_server_events_t no_listener = { .on_close = nl_close };
 
 TEST(listen_error_without_listener) {
@@ -452,7 +482,7 @@ TEST(unref) {
   ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &srv));
   listen_local(&loop, srv);
   lode_server_unref(srv);
-  test_run_loop(&loop, 1000);  /* returns: nothing holds the loop */
+  test_run_loop(&loop, 1000); /* returns: nothing holds the loop */
   ASSERT_STR_EQ(st.buf, "listening");
   lode_server_ref(srv);
   lode_server_close(srv, NULL, NULL);

@@ -11,21 +11,29 @@
 static side_trace_t ct;
 static lode_server_t* server;
 
-static void c_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void c_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+}
 static void c_data(lode_socket_t* s, lode_slice_t d) {
   side(&ct, "data:%.*s", (int) d.len, d.base);
 }
-static void c_end(lode_socket_t* s) { side(&ct, "end"); }
+static void c_end(lode_socket_t* s) {
+  side(&ct, "end");
+}
 static void c_error(lode_socket_t* s, const lode_error_t* e) {
   side(&ct, "error:%s:%s", e->name, e->message);
 }
 static void c_close(lode_socket_t* s, int e) {
   side(&ct, "close(%d)", e);
-  if (server != NULL) lode_server_close(server, NULL, NULL);
+  if (server != NULL)
+    lode_server_close(server, NULL, NULL);
 }
 static const lode_socket_events_t cev = {
-  .on_connect = c_connect, .on_data = c_data, .on_end = c_end,
-  .on_error = c_error, .on_close = c_close,
+  .on_connect = c_connect,
+  .on_data = c_data,
+  .on_end = c_end,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 /* The server collects what it reads and echoes it back on end. */
@@ -39,9 +47,11 @@ static void s_end(lode_socket_t* s) {
   lode_socket_end(s, (lode_slice_t){ got, got_len }, NULL, NULL);
 }
 static const lode_socket_events_t collect = {
-  .on_data = s_data, .on_end = s_end,
+  .on_data = s_data,
+  .on_end = s_end,
 };
-static void s_conn(lode_server_t* srv, lode_socket_t* s) {}
+static void s_conn(lode_server_t* srv, lode_socket_t* s) {
+}
 static const lode_server_events_t sev = { .on_connection = s_conn };
 
 static int start_server(uv_loop_t* loop) {
@@ -70,7 +80,7 @@ TEST(wrap_fd) {
   /* No connect for a wrapped fd; our end answers the peer's. */
   ASSERT_STR_EQ(ct.buf, "data:from peer,end,close(0)");
   char buf[16];
-  ASSERT_EQ(read(sv[1], buf, sizeof(buf)), 0);   /* our FIN arrived */
+  ASSERT_EQ(read(sv[1], buf, sizeof(buf)), 0); /* our FIN arrived */
   close(sv[1]);
   test_loop_close(&loop);
 }
@@ -103,7 +113,8 @@ TEST(signal_already_aborted) {
   ASSERT_OK(lode_abort_controller_create(&ac));
   lode_abort_controller_abort(ac, 0);
   lode_socket_t* s;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = 9,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = 9,
                            .signal = lode_abort_controller_signal(ac) };
   ASSERT_OK(lode_net_connect(&loop, &o, &cev, &s));
   lode_abort_controller_release(ac);
@@ -121,7 +132,9 @@ static void ab_connect(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_destroyed(s), 1);
 }
 static const lode_socket_events_t abev = {
-  .on_connect = ab_connect, .on_error = c_error, .on_close = c_close,
+  .on_connect = ab_connect,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 TEST(signal_aborts_connected) {
@@ -130,12 +143,14 @@ TEST(signal_aborts_connected) {
   int port = start_server(&loop);
   ASSERT_OK(lode_abort_controller_create(&ctl));
   lode_socket_t* s;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .signal = lode_abort_controller_signal(ctl) };
   ASSERT_OK(lode_net_connect(&loop, &o, &abev, &s));
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(ct.buf, "connect,error:ABORT_ERR:The operation was aborted,"
-                        "close(1)");
+  ASSERT_STR_EQ(ct.buf,
+                "connect,error:ABORT_ERR:The operation was aborted,"
+                "close(1)");
   lode_abort_controller_release(ctl);
   test_loop_close(&loop);
 }
@@ -176,19 +191,24 @@ static void ka_connect(lode_socket_t* s) {
   ASSERT_EQ(sockopt(s, SOL_SOCKET, SO_KEEPALIVE), 0);
 }
 static const lode_socket_events_t kacev = {
-  .on_connect = ka_connect, .on_end = c_end, .on_close = c_close,
+  .on_connect = ka_connect,
+  .on_end = c_end,
+  .on_close = c_close,
 };
 
 TEST(keep_alive_no_delay) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  lode_server_opts_t so = { .no_delay = 1, .keep_alive = 1,
+  lode_server_opts_t so = { .no_delay = 1,
+                            .keep_alive = 1,
                             .keep_alive_initial_delay = 3000 };
   ASSERT_OK(lode_net_create_server(&loop, &so, &ka_sev, &server));
   int port = listen_local(&loop, server);
   lode_socket_t* s;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
-                           .no_delay = 1, .keep_alive = 1,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
+                           .no_delay = 1,
+                           .keep_alive = 1,
                            .keep_alive_initial_delay = 2000 };
   ASSERT_OK(lode_net_connect(&loop, &o, &kacev, &s));
   test_run_loop(&loop, 5000);
@@ -202,7 +222,8 @@ static int system_keepidle(void) {
   FILE* f = fopen("/proc/sys/net/ipv4/tcp_keepalive_time", "r");
   int v = -1;
   if (f != NULL) {
-    if (fscanf(f, "%d", &v) != 1) v = -1;
+    if (fscanf(f, "%d", &v) != 1)
+      v = -1;
     fclose(f);
   }
   return v;
@@ -218,7 +239,9 @@ static void kd_connect(lode_socket_t* s) {
   lode_socket_end(s, (lode_slice_t){ 0 }, NULL, NULL);
 }
 static const lode_socket_events_t kdev = {
-  .on_connect = kd_connect, .on_end = c_end, .on_close = c_close,
+  .on_connect = kd_connect,
+  .on_end = c_end,
+  .on_close = c_close,
 };
 
 TEST(keep_alive_default_delay) {
@@ -226,8 +249,7 @@ TEST(keep_alive_default_delay) {
   uv_loop_init(&loop);
   int port = start_server(&loop);
   lode_socket_t* s;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
-                           .keep_alive = 1 };
+  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port, .keep_alive = 1 };
   ASSERT_OK(lode_net_connect(&loop, &o, &kdev, &s));
   test_run_loop(&loop, 5000);
   ASSERT_STR_EQ(ct.buf, "connect,end,close(0)");
@@ -237,16 +259,19 @@ TEST(keep_alive_default_delay) {
 /* ---- write forms: encodings, zero-copy, cork, destroySoon --------------- */
 
 static void wf_connect(lode_socket_t* s) {
-  ASSERT_EQ(lode_socket_write_str(s, LODE_SLICE("6869"), LODE_ENC_HEX, NULL,
-                                  NULL), 1);
-  ASSERT_EQ(lode_socket_write_str(s, LODE_SLICE("LQ=="), LODE_ENC_BASE64,
-                                  NULL, NULL), 1);
+  ASSERT_EQ(
+      lode_socket_write_str(s, LODE_SLICE("6869"), LODE_ENC_HEX, NULL, NULL),
+      1);
+  ASSERT_EQ(
+      lode_socket_write_str(s, LODE_SLICE("LQ=="), LODE_ENC_BASE64, NULL, NULL),
+      1);
   lode_bytes_t* b = lode_bytes_copy(LODE_SLICE("zero"));
   lode_bytes_t* parts[2] = { b, b };
   ASSERT_EQ(lode_socket_write_bytes(s, parts, 2, NULL, NULL), 1);
-  lode_bytes_release(b);   /* the socket holds its own references */
+  lode_bytes_release(b); /* the socket holds its own references */
   ASSERT_EQ(lode_socket_write_str(s, LODE_SLICE("x"), (lode_encoding_t) 99,
-                                  NULL, NULL), LODE_ERR_UNKNOWN_ENCODING);
+                                  NULL, NULL),
+            LODE_ERR_UNKNOWN_ENCODING);
   ASSERT_EQ(lode_socket_set_encoding(s, (lode_encoding_t) 99),
             LODE_ERR_UNKNOWN_ENCODING);
   lode_stream_t* st = lode_socket_stream(s);
@@ -259,7 +284,9 @@ static void wf_connect(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_bytes_written(s), 2 + 1 + 8 + 7);
 }
 static const lode_socket_events_t wfev = {
-  .on_connect = wf_connect, .on_data = c_data, .on_close = c_close,
+  .on_connect = wf_connect,
+  .on_data = c_data,
+  .on_close = c_close,
 };
 
 TEST(write_forms) {
@@ -267,7 +294,8 @@ TEST(write_forms) {
   uv_loop_init(&loop);
   int port = start_server(&loop);
   lode_socket_t* s;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .allow_half_open = 1 };
   ASSERT_OK(lode_net_connect(&loop, &o, &wfev, &s));
   test_run_loop(&loop, 5000);
@@ -281,7 +309,8 @@ TEST(write_forms) {
 
 /* A raw listener that never accepts: the kernel completes the handshake
  * and nobody on this loop holds a handle for the other end. */
-static void no_accept(uv_stream_t* h, int status) {}
+static void no_accept(uv_stream_t* h, int status) {
+}
 
 TEST(unref_socket) {
   uv_loop_t loop;
@@ -312,5 +341,4 @@ TEST(unref_socket) {
 
 TEST_MAIN(wrap_fd, wrap_fd_write_only, signal_already_aborted,
           signal_aborts_connected, keep_alive_no_delay,
-          keep_alive_default_delay, write_forms,
-          unref_socket)
+          keep_alive_default_delay, write_forms, unref_socket)

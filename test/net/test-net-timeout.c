@@ -8,7 +8,8 @@ static side_trace_t ct;
 static lode_server_t* server;
 static uint64_t t0;
 
-static void s_conn(lode_server_t* srv, lode_socket_t* s) {}
+static void s_conn(lode_server_t* srv, lode_socket_t* s) {
+}
 static const lode_server_events_t sev = { .on_connection = s_conn };
 
 static void c_close(lode_socket_t* s, int e) {
@@ -22,7 +23,7 @@ static void t_timeout(lode_socket_t* s) {
   uint64_t waited = uv_now(lode_socket_loop(s)) - t0;
   side(&ct, "timeout");
   ASSERT_GE(waited, 50);
-  ASSERT_EQ(lode_socket_destroyed(s), 0);   /* the socket stays open */
+  ASSERT_EQ(lode_socket_destroyed(s), 0); /* the socket stays open */
   lode_socket_destroy(s, NULL);
 }
 static void t_cb(lode_socket_t* s, int status, void* arg) {
@@ -35,7 +36,9 @@ static void t_connect(lode_socket_t* s) {
   ASSERT_EQ(lode_socket_timeout(s), 50);
 }
 static const lode_socket_events_t tev = {
-  .on_connect = t_connect, .on_timeout = t_timeout, .on_close = c_close,
+  .on_connect = t_connect,
+  .on_timeout = t_timeout,
+  .on_close = c_close,
 };
 
 static void connect_local(uv_loop_t* loop, const lode_socket_events_t* ev,
@@ -43,7 +46,8 @@ static void connect_local(uv_loop_t* loop, const lode_socket_events_t* ev,
   ASSERT_OK(lode_net_create_server(loop, NULL, &sev, &server));
   int port = listen_local(loop, server);
   lode_socket_t* c;
-  lode_socket_opts_t o = { .host = "127.0.0.1", .port = port,
+  lode_socket_opts_t o = { .host = "127.0.0.1",
+                           .port = port,
                            .timeout = timeout };
   ASSERT_OK(lode_net_connect(loop, &o, ev, &c));
 }
@@ -64,9 +68,13 @@ static void o_timeout(lode_socket_t* s) {
   side(&ct, "timeout");
   lode_socket_destroy(s, NULL);
 }
-static void o_connect(lode_socket_t* s) { side(&ct, "connect"); }
+static void o_connect(lode_socket_t* s) {
+  side(&ct, "connect");
+}
 static const lode_socket_events_t oev = {
-  .on_connect = o_connect, .on_timeout = o_timeout, .on_close = c_close,
+  .on_connect = o_connect,
+  .on_timeout = o_timeout,
+  .on_close = c_close,
 };
 
 TEST(option_timeout) {
@@ -86,7 +94,8 @@ static int pings;
 static void ping(uv_timer_t* t) {
   lode_socket_write(pinged, LODE_SLICE("p"), NULL, NULL);
   side(&ct, "ping");
-  if (++pings == 3) uv_close((uv_handle_t*) t, NULL);
+  if (++pings == 3)
+    uv_close((uv_handle_t*) t, NULL);
 }
 static void a_connect(lode_socket_t* s) {
   pinged = s;
@@ -100,7 +109,9 @@ static void a_timeout(lode_socket_t* s) {
   lode_socket_destroy(s, NULL);
 }
 static const lode_socket_events_t aev = {
-  .on_connect = a_connect, .on_timeout = a_timeout, .on_close = c_close,
+  .on_connect = a_connect,
+  .on_timeout = a_timeout,
+  .on_close = c_close,
 };
 
 TEST(activity_refreshes) {
@@ -129,7 +140,9 @@ static void z_connect(lode_socket_t* s) {
   uv_timer_start(&ender, end_it, 80, 0);
 }
 static const lode_socket_events_t zev = {
-  .on_connect = z_connect, .on_timeout = o_timeout, .on_close = c_close,
+  .on_connect = z_connect,
+  .on_timeout = o_timeout,
+  .on_close = c_close,
 };
 
 TEST(zero_disables) {
@@ -151,10 +164,12 @@ static void m_timeout(lode_socket_t* s) {
   lode_socket_destroy(s, NULL);
 }
 static void m_close(lode_socket_t* s, int e) {
-  if (++many_closed == MANY) lode_server_close(server, NULL, NULL);
+  if (++many_closed == MANY)
+    lode_server_close(server, NULL, NULL);
 }
 static void walk(uv_handle_t* h, void* arg) {
-  if (h->type == UV_TIMER) (*(int*) arg)++;
+  if (h->type == UV_TIMER)
+    (*(int*) arg)++;
 }
 static int count_timers(uv_loop_t* loop) {
   int n = 0;
@@ -175,7 +190,9 @@ static void m_connect(lode_socket_t* s) {
     ASSERT_EQ(count_timers(lode_socket_loop(s)), base_timers);
 }
 static const lode_socket_events_t mev = {
-  .on_connect = m_connect, .on_timeout = m_timeout, .on_close = m_close,
+  .on_connect = m_connect,
+  .on_timeout = m_timeout,
+  .on_close = m_close,
 };
 
 TEST(many_sockets_one_timer) {
@@ -201,10 +218,12 @@ static uint64_t armed_at;
 static int fired, early;
 static uv_loop_t big_loop;
 static void item_check(lode__idle_t* it) {
-  if (uv_now(&big_loop) < armed_at + it->ms) early++;
+  if (uv_now(&big_loop) < armed_at + it->ms)
+    early++;
   fired++;
 }
-static void hold_cb(uv_timer_t* t) {}
+static void hold_cb(uv_timer_t* t) {
+}
 
 TEST(idle_timers_100k) {
   uv_loop_init(&big_loop);
@@ -236,5 +255,5 @@ TEST(idle_timers_100k) {
   test_loop_close(&big_loop);
 }
 
-TEST_MAIN(fires_after_idle, option_timeout, activity_refreshes,
-          zero_disables, many_sockets_one_timer, idle_timers_100k)
+TEST_MAIN(fires_after_idle, option_timeout, activity_refreshes, zero_disables,
+          many_sockets_one_timer, idle_timers_100k)

@@ -6,14 +6,15 @@
  * report. Under ASan a record used after its return fails here. */
 #include "net-test.h"
 
-#define WRITES 300  /* more than the cache keeps (64) */
+#define WRITES 300 /* more than the cache keeps (64) */
 
 static lode_server_t* server;
 static int srv_port;
 static int next_arg, reported, in_write, bad_order, bad_status;
 static int closed;
 
-static void sink(lode_socket_t* s, lode_slice_t d) {}
+static void sink(lode_socket_t* s, lode_slice_t d) {
+}
 static const lode_socket_events_t sink_events = { .on_data = sink };
 
 static void w_done(lode_socket_t* s, int status, void* arg);
@@ -30,22 +31,28 @@ static void write_one(lode_socket_t* s) {
  * until WRITES, so records are taken while others are being reported. */
 static void w_done(lode_socket_t* s, int status, void* arg) {
   ASSERT_EQ(in_write, 0);
-  if ((int) (intptr_t) arg != reported) bad_order++;
-  if (status != 0) bad_status++;
+  if ((int) (intptr_t) arg != reported)
+    bad_order++;
+  if (status != 0)
+    bad_status++;
   reported++;
-  if (next_arg < WRITES) write_one(s);
-  if (reported == WRITES) lode_socket_destroy(s, NULL);
+  if (next_arg < WRITES)
+    write_one(s);
+  if (reported == WRITES)
+    lode_socket_destroy(s, NULL);
 }
 
 static void c_connect(lode_socket_t* s) {
-  while (next_arg < WRITES / 2) write_one(s);
+  while (next_arg < WRITES / 2)
+    write_one(s);
 }
 static void c_close(lode_socket_t* s, int had_error) {
   ASSERT_EQ(had_error, 0);
   closed++;
 }
 static const lode_socket_events_t client_events = {
-  .on_connect = c_connect, .on_close = c_close,
+  .on_connect = c_connect,
+  .on_close = c_close,
 };
 
 static void start(uv_loop_t* loop) {
@@ -67,7 +74,7 @@ TEST(callbacks_in_order_across_reuse) {
   uv_loop_init(&loop);
   start(&loop);
   one_client(&loop, 1);
-  one_client(&loop, 2);  /* takes the records the first one returned */
+  one_client(&loop, 2); /* takes the records the first one returned */
   lode_server_close(server, NULL, NULL);
   test_run_loop(&loop, 5000);
   test_loop_close(&loop);
@@ -87,7 +94,8 @@ static void early_connect(lode_socket_t* s) {
   lode_socket_destroy(s, NULL);
 }
 static const lode_socket_events_t early_events = {
-  .on_connect = early_connect, .on_close = c_close,
+  .on_connect = early_connect,
+  .on_close = c_close,
 };
 
 TEST(destroy_with_callbacks_pending) {

@@ -39,23 +39,23 @@ static inline void sb_printf(sbuf_t* b, const char* fmt, ...) {
 typedef struct {
   lode_http_parser_type_t type;
   unsigned lenient;
-  int skip_body;     /* answer every head with "no body" (llhttp's 1) */
-  int finish;        /* call finish at the end of input */
-  int method;        /* responses: the request's method (0: GET) */
+  int skip_body; /* answer every head with "no body" (llhttp's 1) */
+  int finish;    /* call finish at the end of input */
+  int method;    /* responses: the request's method (0: GET) */
   size_t max_header_size;
   size_t max_chunk_extensions;
-  int merge;         /* opts.merge_complete */
+  int merge; /* opts.merge_complete */
 } drv_opts_t;
 
 typedef struct {
-  sbuf_t log;        /* llhttp-style lines */
-  sbuf_t body;       /* every body byte, messages separated by '|' */
-  sbuf_t trailers;   /* "name: value\n" per trailer */
-  sbuf_t headers;    /* "name: value\n" per header */
+  sbuf_t log;      /* llhttp-style lines */
+  sbuf_t body;     /* every body byte, messages separated by '|' */
+  sbuf_t trailers; /* "name: value\n" per trailer */
+  sbuf_t headers;  /* "name: value\n" per header */
   int messages;
-  int error;         /* LODE_HPE_* or 0 */
-  size_t error_at;   /* where in the whole input the error stopped */
-  int error_in_upgrade;  /* the error came inside a message that upgrades
+  int error;            /* LODE_HPE_* or 0 */
+  size_t error_at;      /* where in the whole input the error stopped */
+  int error_in_upgrade; /* the error came inside a message that upgrades
                             (Upgrade accepted, CONNECT) */
   const char* reason;
 } drv_result_t;
@@ -77,14 +77,16 @@ static void drv_head_line(drv_result_t* r, const lode_http_parser_t* p,
                           size_t off) {
   const lode_http_head_t* h = lode_http_parser_head(p);
   if (p->type == LODE_HTTP_REQUEST)
-    sb_printf(&r->log, "off=%zu headers complete method=%d v=%d/%d flags=%x "
-              "content_length=%llu\n", off, h->method, h->http_major,
-              h->http_minor, h->flags,
+    sb_printf(&r->log,
+              "off=%zu headers complete method=%d v=%d/%d flags=%x "
+              "content_length=%llu\n",
+              off, h->method, h->http_major, h->http_minor, h->flags,
               (unsigned long long) h->content_length);
   else
-    sb_printf(&r->log, "off=%zu headers complete status=%d v=%d/%d flags=%x "
-              "content_length=%llu\n", off, h->status_code, h->http_major,
-              h->http_minor, h->flags,
+    sb_printf(&r->log,
+              "off=%zu headers complete status=%d v=%d/%d flags=%x "
+              "content_length=%llu\n",
+              off, h->status_code, h->http_major, h->http_minor, h->flags,
               (unsigned long long) h->content_length);
   for (size_t i = 0; i < h->num_headers; i++) {
     sb_add(&r->headers, h->headers[i].name.base, h->headers[i].name.len);
@@ -119,7 +121,8 @@ static int drv_event(drv_result_t* r, lode_http_parser_t* p,
                      const drv_opts_t* o, const lode_http_event_t* ev,
                      size_t off) {
   int over = drv_event_type(r, p, o, ev, off);
-  if (ev->complete) drv_complete(r, off);
+  if (ev->complete)
+    drv_complete(r, off);
   return over;
 }
 
@@ -129,7 +132,8 @@ static int drv_event_type(drv_result_t* r, lode_http_parser_t* p,
   switch (ev->type) {
     case LODE_HTTP_EV_HEAD:
       drv_head_line(r, p, off);
-      if (o->skip_body) lode_http_parser_after_head(p, 1, 0);
+      if (o->skip_body)
+        lode_http_parser_after_head(p, 1, 0);
       return 0;
     case LODE_HTTP_EV_BODY:
       sb_add(&r->body, ev->data.base, ev->data.len);
@@ -148,8 +152,10 @@ static int drv_event_type(drv_result_t* r, lode_http_parser_t* p,
       drv_complete(r, off);
       return 0;
     case LODE_HTTP_EV_UPGRADE:
-      sb_printf(&r->log, "off=%zu error code=22 reason=\"Pause on "
-                "CONNECT/Upgrade\"\n", off);
+      sb_printf(&r->log,
+                "off=%zu error code=22 reason=\"Pause on "
+                "CONNECT/Upgrade\"\n",
+                off);
       return 1;
     default:
       return 0;
@@ -159,10 +165,12 @@ static int drv_event_type(drv_result_t* r, lode_http_parser_t* p,
 /* Prepares `p` with the options of `o`. */
 static inline int drv_init(const drv_opts_t* o, lode_http_parser_t* p) {
   lode_http_parser_opts_t po = {
-    .lenient = o->lenient, .method = o->method,
+    .lenient = o->lenient,
+    .method = o->method,
     .max_header_size = o->max_header_size,
     .max_chunk_extensions = o->max_chunk_extensions,
-    .merge_complete = o->merge };
+    .merge_complete = o->merge
+  };
   return lode_http_parser_init(p, o->type, &po);
 }
 
@@ -170,8 +178,8 @@ static inline int drv_init(const drv_opts_t* o, lode_http_parser_t* p) {
  * piece of `first` bytes (0: none special), then pieces of `piece` bytes
  * (0: everything at once). */
 static inline void drv_run_on(lode_http_parser_t* p, const drv_opts_t* o,
-                              const unsigned char* in, size_t n,
-                              size_t piece, size_t first, drv_result_t* r) {
+                              const unsigned char* in, size_t n, size_t piece,
+                              size_t first, drv_result_t* r) {
   memset(r, 0, sizeof(*r));
   size_t start = 0, avail = 0;
   int over = 0;
@@ -195,21 +203,23 @@ static inline void drv_run_on(lode_http_parser_t* p, const drv_opts_t* o,
         over = 1;
         break;
       }
-      if (ev.consumed > len) {  /* never past the input, whatever it is */
+      if (ev.consumed > len) { /* never past the input, whatever it is */
         fprintf(stderr, "consumed %zu of %zu bytes\n", ev.consumed, len);
         abort();
       }
       start += ev.consumed;
       over = drv_event(r, p, o, &ev, start);
       free(copy);
-      if (over || ev.type == LODE_HTTP_EV_NEED_MORE) break;
+      if (over || ev.type == LODE_HTTP_EV_NEED_MORE)
+        break;
     }
   }
   if (!over && o->finish) {
     lode_http_event_t ev;
     int rc = lode_http_parser_finish(p, &ev);
     int fin = rc < 0 ? 2 : ev.type == LODE_HTTP_EV_MESSAGE_COMPLETE ? 1 : 0;
-    if (fin == 1) r->messages++;  /* llhttp's log has no line for it */
+    if (fin == 1)
+      r->messages++; /* llhttp's log has no line for it */
     sb_printf(&r->log, "off=NULL finish=%d\n", fin);
   }
 }

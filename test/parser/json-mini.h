@@ -12,9 +12,9 @@ typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } json_kind_t;
 typedef struct json_s {
   json_kind_t kind;
   double num;
-  char* str;              /* J_STR value, or the key inside an object */
+  char* str; /* J_STR value, or the key inside an object */
   char* key;
-  struct json_s* child;   /* first element / member */
+  struct json_s* child; /* first element / member */
   struct json_s* next;
 } json_t;
 
@@ -30,7 +30,8 @@ static inline void json_free(json_t* j) {
 }
 
 static void json_ws(const char** s) {
-  while (**s == ' ' || **s == '\n' || **s == '\r' || **s == '\t') (*s)++;
+  while (**s == ' ' || **s == '\n' || **s == '\r' || **s == '\t')
+    (*s)++;
 }
 
 static char* json_string(const char** s) {
@@ -38,14 +39,27 @@ static char* json_string(const char** s) {
   char* out = malloc(strlen(p) + 1);
   size_t n = 0;
   while (*p && *p != '"') {
-    if (*p != '\\') { out[n++] = *p++; continue; }
+    if (*p != '\\') {
+      out[n++] = *p++;
+      continue;
+    }
     p++;
     switch (*p) {
-      case 'n': out[n++] = '\n'; break;
-      case 'r': out[n++] = '\r'; break;
-      case 't': out[n++] = '\t'; break;
-      case 'b': out[n++] = '\b'; break;
-      case 'f': out[n++] = '\f'; break;
+      case 'n':
+        out[n++] = '\n';
+        break;
+      case 'r':
+        out[n++] = '\r';
+        break;
+      case 't':
+        out[n++] = '\t';
+        break;
+      case 'b':
+        out[n++] = '\b';
+        break;
+      case 'f':
+        out[n++] = '\f';
+        break;
       case 'u': {
         unsigned v = (unsigned) strtoul((char[5]){ p[1], p[2], p[3], p[4], 0 },
                                         NULL, 16);
@@ -62,7 +76,8 @@ static char* json_string(const char** s) {
         }
         break;
       }
-      default: out[n++] = *p;
+      default:
+        out[n++] = *p;
     }
     p++;
   }
@@ -81,14 +96,22 @@ static inline json_t* json_value(const char** s) {
     json_t** tail = &j->child;
     for (;;) {
       json_ws(s);
-      if (**s == '}' || **s == ']') { (*s)++; break; }
-      if (**s == ',') { (*s)++; continue; }
-      if (**s == 0) break;
+      if (**s == '}' || **s == ']') {
+        (*s)++;
+        break;
+      }
+      if (**s == ',') {
+        (*s)++;
+        continue;
+      }
+      if (**s == 0)
+        break;
       char* key = NULL;
       if (obj) {
         key = json_string(s);
         json_ws(s);
-        if (**s == ':') (*s)++;
+        if (**s == ':')
+          (*s)++;
       }
       json_t* v = json_value(s);
       v->key = key;
@@ -114,9 +137,11 @@ static inline json_t* json_value(const char** s) {
 }
 
 static inline json_t* json_get(const json_t* o, const char* key) {
-  if (o == NULL || o->kind != J_OBJ) return NULL;
+  if (o == NULL || o->kind != J_OBJ)
+    return NULL;
   for (json_t* m = o->child; m != NULL; m = m->next)
-    if (m->key && strcmp(m->key, key) == 0) return m;
+    if (m->key && strcmp(m->key, key) == 0)
+      return m;
   return NULL;
 }
 
@@ -138,7 +163,8 @@ static inline size_t base64_decode(const char* in, unsigned char* out) {
     const char* tab =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const char* f = strchr(tab, *in);
-    if (f == NULL) continue;
+    if (f == NULL)
+      continue;
     acc = (acc << 6) | (unsigned) (f - tab);
     bits += 6;
     if (bits >= 8) {
@@ -151,7 +177,8 @@ static inline size_t base64_decode(const char* in, unsigned char* out) {
 
 static inline char* read_file(const char* path, size_t* len) {
   FILE* f = fopen(path, "rb");
-  if (f == NULL) return NULL;
+  if (f == NULL)
+    return NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -159,7 +186,8 @@ static inline char* read_file(const char* path, size_t* len) {
   size_t got = fread(buf, 1, (size_t) n, f);
   buf[got] = 0;
   fclose(f);
-  if (len) *len = got;
+  if (len)
+    *len = got;
   return buf;
 }
 

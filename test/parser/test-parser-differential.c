@@ -41,9 +41,12 @@ static const char interesting[] = "\r\n \t:,;0a\"=\\\x00\x7f\xff-9\f\x0b";
  * HEADER_VALUE_RELAXED: Node 20's llhttp (9.3) has no such flag. */
 static unsigned some_lenient(void) {
   switch (next_rand() % 4) {
-    case 0: return LODE_HTTP_LENIENT_ALL;
-    case 1: return next_rand() & LODE_HTTP_LENIENT_ALL;
-    default: return 0;
+    case 0:
+      return LODE_HTTP_LENIENT_ALL;
+    case 1:
+      return next_rand() & LODE_HTTP_LENIENT_ALL;
+    default:
+      return 0;
   }
 }
 
@@ -70,7 +73,9 @@ static void mutate(const input_t* from, input_t* to) {
     unsigned char b = (unsigned char)
         interesting[next_rand() % (sizeof(interesting) - 1)];
     switch (next_rand() % 4) {
-      case 0: to->data[at] = b; break;
+      case 0:
+        to->data[at] = b;
+        break;
       case 1:
         memmove(to->data + at + 1, to->data + at, n - at);
         to->data[at] = b;
@@ -102,15 +107,15 @@ static int load_seeds(input_t* base, int max) {
            src ? src : ".");
   char* text = read_file(path, NULL);
   if (text == NULL) {
-    fprintf(stderr, "%s is missing (shared/ belongs beside the clone)\n",
-            path);
+    fprintf(stderr, "%s is missing (shared/ belongs beside the clone)\n", path);
     ASSERT_NOT_NULL(text);
   }
   const char* cur = text;
   json_t* all = json_value(&cur);
   for (json_t* c = all->child; c != NULL && n < max; c = c->next) {
     const char* type = json_str(json_get(c, "meta"), "type");
-    if (type == NULL) continue;
+    if (type == NULL)
+      continue;
     const char* b64 = json_str(c, "input_b64");
     base[n].data = malloc(strlen(b64) + 1);
     base[n].len = base64_decode(b64, base[n].data);
@@ -129,7 +134,8 @@ static char* node_verdicts(const input_t* all, int n) {
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
   FILE* f = fdopen(fd, "wb");
-  for (int i = 0; i < n; i++) verdict_record(f, &all[i]);
+  for (int i = 0; i < n; i++)
+    verdict_record(f, &all[i]);
   fclose(f);
   const char* argv[] = { "node", "test/peers/llhttp-verdicts.js", path, NULL };
   test_peer_t* peer = test_peer_start(argv);
@@ -144,7 +150,8 @@ static char* node_verdicts(const input_t* all, int n) {
 static int judge(const input_t* in, const char* node) {
   char mine[64];
   verdict_lode(in, mine, sizeof(mine));
-  if (strcmp(mine, node) == 0) return 0;
+  if (strcmp(mine, node) == 0)
+    return 0;
   int d = verdict_known_difference(in, node);
   return d >= 0 ? 1 + d : -1;
 }
@@ -162,8 +169,10 @@ static void show(const input_t* in, const char* node, const char* what) {
 TEST(against_node_llhttp) {
   static input_t base[400], all[MAX_INPUTS];
   int nbase = load_seeds(base, 400), n = 0;
-  for (int i = 0; i < nbase && n < MAX_INPUTS; i++) all[n++] = base[i];
-  while (n < MAX_INPUTS) mutate(&base[next_rand() % nbase], &all[n++]);
+  for (int i = 0; i < nbase && n < MAX_INPUTS; i++)
+    all[n++] = base[i];
+  while (n < MAX_INPUTS)
+    mutate(&base[next_rand() % nbase], &all[n++]);
   char* out = node_verdicts(all, n);
   char* line = out;
   int agree = 0, known = 0, differ = 0, by_kind[VERDICT_NDIFF] = { 0 };
@@ -184,13 +193,16 @@ TEST(against_node_llhttp) {
     }
     line = nl + 1;
   }
-  printf("differential: %d inputs, %d agree, %d known differences, "
-         "%d unexplained\n", n, agree, known, differ);
+  printf(
+      "differential: %d inputs, %d agree, %d known differences, "
+      "%d unexplained\n",
+      n, agree, known, differ);
   for (size_t k = 0; k < VERDICT_NDIFF; k++)
     printf("  llhttp 9.3 vs 9.4, %s: %d\n", verdict_differences[k].why,
            by_kind[k]);
   free(out);
-  for (int i = 0; i < n; i++) free(all[i].data);
+  for (int i = 0; i < n; i++)
+    free(all[i].data);
   ASSERT_EQ(differ, 0);
 }
 
@@ -198,27 +210,35 @@ TEST(against_node_llhttp) {
  * (mode byte, piece byte, bytes; see verdict_from_fuzz), and what they
  * must get: 0 the same verdict as Node, or 1 + the known 9.3/9.4
  * difference that explains Node's. */
-#define R_(s) { (const unsigned char*) (s), sizeof(s) - 1 }
-#define X68 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-#define X272 X68 X68 X68 X68  /* over the 256-byte limit */
+#define R_(s)                                                                  \
+  { (const unsigned char*) (s), sizeof(s) - 1 }
+#define X68                                                                    \
+  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X272 X68 X68 X68 X68 /* over the 256-byte limit */
 static const struct {
-  struct { const unsigned char* s; size_t n; } in;
+  struct {
+    const unsigned char* s;
+    size_t n;
+  } in;
   int want;
 } regressions[] = {
   /* 9.3's refusal of HTAB after a Content-Length value, the value on a
    * line folded after a bare CR */
   { R_("\x40\x00GET http://TTP/1.0M\nXnec$on: keep-alive\r\n"
        "Content-Length:\t\t\r\t\t9\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
-       "\n*/2 \r\nT5"), 1 },
+       "\n*/2 \r\nT5"),
+    1 },
   /* ...and on a header line after a status line ended by a bare CR */
   { R_("\x41\x00HTTP/1.1 204 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n"
-       "HTTP/1.1 200 OK\rContent-Length:  1\t\r\n\r\nx"), 1 },
+       "HTTP/1.1 200 OK\rContent-Length:  1\t\r\n\r\nx"),
+    1 },
   /* 9.3's unknown Connection keyword before HTAB, on a folded line */
   { R_("\xe0\x00GET /demo HTTP/1.1\r\nConnection: closeHost: example.com\r"
        "\nConnection: Something,\r\n Upgrade\t, ,Keep-Alive\r\nSec-WebSock"
        "et-Key2: 12998 5 Y3 1  .P00\r\nSec-WebSocket-Protocol: sample\r\nU"
        "pgrade: WebSocket\r\nSec-WebSocket-Key1:\r\n\r\n 4 @1  46546xW%0l "
-       "1 5\r\nOrigin: http://example.com\r\n\r\nHot diggity dogg"), 1 + 1 },
+       "1 5\r\nOrigin: http://example.com\r\n\r\nHot diggity dogg"),
+    1 + 1 },
   /* a span over maxHeaderSize ended by a bare LF: the overflow first */
   { R_("\x81\x00HTTP/1.1 200 " X272 "\n\r\n"), 0 },
   { R_("\x81\x00HTTP/1.1 200 OK\r\nX: " X272 "\n\r\n"), 0 },
@@ -230,38 +250,43 @@ static const struct {
        "eraderaderaderaderaderaderaderaderaderaderaderaderaderaderaderader"
        "aderaderaderaderaderaderaderaderaderaderaderaderaderaderad0raderad"
        "eraderaderaderaderaderaderaderaderaderaderade: upgrade\r\nContent-"
-       "Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"), 0 },
+       "Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"),
+    0 },
   /* ...and so do those of a special name that fails on them (strict) */
   { R_("\x84\x00PUT /url HTTP/1.1\r\nConnectionraderaderaderaderaderaderad"
        "eraderaderaderaderaderaderaderaderaderaderaderaderaderaderaderader"
        "aderaderaderaderaderaderaderaderaderaderaderaderaderaderad0Content"
        "-Length: raderaderaderad0eraderaderaderaderaderaderaderaderade: up"
-       "grade\r\nContent-Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"), 0 },
+       "grade\r\nContent-Length : 4\r\nUpgrade: PUT /uws\r\n\r\nabcdefgh"),
+    0 },
   /* 9.3's CR CR ending a status line: a later response's, and the first
    * one's after empty lines */
   { R_("\x41\x00HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\r\n"
-       "HTTP/1.1 204 OK\r\rFoo, y\r\n\r\n"), 1 + 2 },
+       "HTTP/1.1 204 OK\r\rFoo, y\r\n\r\n"),
+    1 + 2 },
   { R_("\x41\x00\r\nHTTP/1.1 204 OK\r\rX: y\r\n\r\n"), 1 + 2 },
   { R_("\x09\x00RTSP/1.1 200 OK\r\r\n"), 1 + 2 },
   /* HTAB or FF right after the URL's space or line end is the URL's */
-  { R_("\x00\x00GET /a \tTTP/1.1\r\nHost: x\r\nConnecton: close\r\n\r\n"),
-    0 },
-  { R_("\x40\x00GET /a \tTTP/1.1\r\nHost: x\r\nConnecton: close\r\n\r\n"),
-    0 },
+  { R_("\x00\x00GET /a \tTTP/1.1\r\nHost: x\r\nConnecton: close\r\n\r\n"), 0 },
+  { R_("\x40\x00GET /a \tTTP/1.1\r\nHost: x\r\nConnecton: close\r\n\r\n"), 0 },
   { R_("\x00\x00GET /a \fHTTP/1.1\r\n\r\n"), 0 },
-  { R_("\x00\x00" "CONNECT a:1 \tHTTP/1.1\r\n\r\n"), 0 },
+  { R_("\x00\x00"
+       "CONNECT a:1 \tHTTP/1.1\r\n\r\n"),
+    0 },
   { R_("\x00\x00GET /a\r\n\tX: y\r\n\r\n"), 0 },
   { R_("\x40\x00GET /a\n\fX: y\r\n\r\n"), 0 },
   { R_("\x00\x00GET /a  \tHTTP/1.1\r\n\r\n"), 0 },
   /* a 1xx other than 101 has no body for Node's client (nor for lode's
    * parser when nobody answers the head), whatever its Content-Length */
   { R_("\xa1\x00HTTP/1.1 104 NP/1.1otModified\r\nContent-Length: 10\r\n"
-       "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0 },
+       "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+    0 },
   /* a message that does not keep the connection alive but goes on
    * (LENIENT_KEEP_ALIVE) carries its unused Content-Length (here a 1xx's
    * skipped body) into the next one's, as llhttp's content_length */
   { R_("\x41\x00HTTP/1.0 104 NP/1.1oModified\r\nContent-Length: 10\r\n\r\n\r"
-       "\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0 },
+       "\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+    0 },
   /* errors that end a Content-Length or Transfer-Encoding value's span:
    * an overflow of the span first */
   { R_("\xd5\x00HTTP/1.1 500 Ori\xebntatieeemeemeemeemeemeemeemeemeemeemee"
@@ -269,22 +294,26 @@ static const struct {
        "meemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemeemee"
        "meeContent-Length: meemeemprobleem\r\nDat: Fri 5 Nov 2010 23:07"
        "\x7f:12 GMT+2\r\nContent-Length: 0-\nCoi, 5 Nonnection: close\r\n"
-       "\r\n"), 0 },
+       "\r\n"),
+    0 },
   { R_("\x80\x00GET / HTTP/1.1\r\nX: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\nC"
-       "ontent-Length: 99999999999999999999999\r\n\r\n"), 0 },
+       "ontent-Length: 99999999999999999999999\r\n\r\n"),
+    0 },
   { R_("\x80\x00GET / HTTP/1.1\r\nX: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\nC"
-       "ontent-Length: 12345678901234x\r\n\r\n"), 0 },
+       "ontent-Length: 12345678901234x\r\n\r\n"),
+    0 },
   { R_("\x80\x00POST / HTTP/1.1\r\nX: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n"
-       "Transfer-Encoding: chunked, gzip\r\n\r\n"), 0 },
+       "Transfer-Encoding: chunked, gzip\r\n\r\n"),
+    0 },
   /* 9.3's HTAB after a Content-Length value on a first header line
    * that starts with a space (lenient) */
   { R_("\x40\x00POST / HTTP/1.1\r\n Content-Length:\t42\t  \r\n\r\n"), 1 + 0 },
@@ -294,8 +323,8 @@ static const struct {
 TEST(found_differences) {
   input_t all[NREG];
   for (size_t i = 0; i < NREG; i++)
-    ASSERT(verdict_from_fuzz(regressions[i].in.s, regressions[i].in.n,
-                             &all[i]));
+    ASSERT(
+        verdict_from_fuzz(regressions[i].in.s, regressions[i].in.n, &all[i]));
   char* out = node_verdicts(all, (int) NREG);
   char* line = out;
   int bad = 0;

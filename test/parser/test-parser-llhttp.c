@@ -22,8 +22,7 @@ static const lenient_name_t lenient_names[] = {
   { "lenient-optional-lf-after-cr", LODE_HTTP_LENIENT_OPTIONAL_LF_AFTER_CR },
   { "lenient-optional-crlf-after-chunk",
     LODE_HTTP_LENIENT_OPTIONAL_CRLF_AFTER_CHUNK },
-  { "lenient-optional-cr-before-lf",
-    LODE_HTTP_LENIENT_OPTIONAL_CR_BEFORE_LF },
+  { "lenient-optional-cr-before-lf", LODE_HTTP_LENIENT_OPTIONAL_CR_BEFORE_LF },
   { "lenient-spaces-after-chunk-size",
     LODE_HTTP_LENIENT_SPACES_AFTER_CHUNK_SIZE },
   { "lenient-header-value-relaxed", LODE_HTTP_LENIENT_HEADER_VALUE_RELAXED },
@@ -34,8 +33,8 @@ static const lenient_name_t lenient_names[] = {
 static void expected_lines(const json_t* exp, sbuf_t* out) {
   for (const json_t* l = exp ? exp->child : NULL; l != NULL; l = l->next) {
     if (strstr(l->str, " headers complete ") ||
-        strstr(l->str, " message complete") ||
-        strstr(l->str, " error code=") || strstr(l->str, " finish=")) {
+        strstr(l->str, " message complete") || strstr(l->str, " error code=") ||
+        strstr(l->str, " finish=")) {
       sb_add(out, l->str, strlen(l->str));
       sb_add(out, "\n", 1);
     }
@@ -46,7 +45,8 @@ static int parse_meta(const json_t* c, drv_opts_t* o) {
   const json_t* meta = json_get(c, "meta");
   const char* type = json_str(meta, "type");
   memset(o, 0, sizeof(*o));
-  if (type == NULL) return -1;
+  if (type == NULL)
+    return -1;
   o->type = strncmp(type, "request", 7) == 0 ? LODE_HTTP_REQUEST
                                              : LODE_HTTP_RESPONSE;
   const char* rest = strchr(type, '-');
@@ -57,18 +57,20 @@ static int parse_meta(const json_t* c, drv_opts_t* o) {
          i++)
       if (strcmp(rest + 1, lenient_names[i].name) == 0)
         o->lenient = lenient_names[i].flag;
-    if (o->lenient == 0) return -1;
+    if (o->lenient == 0)
+      return -1;
   }
   o->skip_body = json_truthy(meta, "skipBody");
   return 0;
 }
 
 static int failures;
-static int quiet;  /* a first try that may fail: count, do not print */
+static int quiet; /* a first try that may fail: count, do not print */
 
 static void report(const json_t* c, const char* mode, const char* want,
                    const char* got) {
-  if (++failures > 20 || quiet) return;
+  if (++failures > 20 || quiet)
+    return;
   fprintf(stderr, "MISMATCH %s:%d %s [%s]\n--- expected\n%s--- got\n%s",
           json_str(c, "file"), (int) json_get(c, "line")->num,
           json_str(c, "name"), mode, want, got);
@@ -98,7 +100,8 @@ static int has_high_bytes(const json_t* c) {
   unsigned char* in = malloc(strlen(b64) + 1);
   size_t n = base64_decode(b64, in);
   int high = 0;
-  for (size_t i = 0; i < n; i++) high |= in[i] >= 0x80;
+  for (size_t i = 0; i < n; i++)
+    high |= in[i] >= 0x80;
   free(in);
   return high;
 }
@@ -113,15 +116,18 @@ static int same(const sbuf_t* a, const sbuf_t* b) {
  * be the same as well as the log. */
 static int run_case(const json_t* c, int level, int utf8, int merge) {
   drv_opts_t o;
-  if (parse_meta(c, &o) < 0) return -1;
+  if (parse_meta(c, &o) < 0)
+    return -1;
   o.merge = merge;
   const char* b64 = json_str(c, "input_b64");
   unsigned char* in = malloc(2 * strlen(b64) + 1);
   size_t n = base64_decode(b64, in);
-  if (utf8) n = latin1_to_utf8(in, n);
+  if (utf8)
+    n = latin1_to_utf8(in, n);
   sbuf_t want = { 0 };
   expected_lines(json_get(c, "expected"), &want);
-  if (want.s == NULL) sb_add(&want, "", 0);
+  if (want.s == NULL)
+    sb_add(&want, "", 0);
   int scan = !json_truthy(json_get(c, "meta"), "noScan");
   drv_result_t whole;
   drv_run(&o, in, n, 0, 0, &whole);
@@ -131,8 +137,10 @@ static int run_case(const json_t* c, int level, int utf8, int merge) {
     report(c, mode, want.s, whole.log.s ? whole.log.s : "");
   for (size_t k = 1; scan && k <= n; k++) {
     drv_result_t r;
-    if (k < n) drv_run(&o, in, n, n, k, &r);
-    else drv_run(&o, in, n, 1, 0, &r);
+    if (k < n)
+      drv_run(&o, in, n, n, k, &r);
+    else
+      drv_run(&o, in, n, 1, 0, &r);
     const char* got = r.log.s ? r.log.s : "";
     if (strcmp(got, want.s) != 0 || !same(&r.body, &whole.body) ||
         !same(&r.headers, &whole.headers) ||
@@ -141,8 +149,8 @@ static int run_case(const json_t* c, int level, int utf8, int merge) {
         snprintf(mode, sizeof(mode), "split at %zu, simd %d, merge %d", k,
                  level, merge);
       else
-        snprintf(mode, sizeof(mode), "byte by byte, simd %d, merge %d",
-                 level, merge);
+        snprintf(mode, sizeof(mode), "byte by byte, simd %d, merge %d", level,
+                 merge);
       report(c, mode, want.s, got);
       drv_free(&r);
       break;
@@ -158,7 +166,8 @@ static int run_case(const json_t* c, int level, int utf8, int merge) {
 /* One case on one path; inputs with bytes >= 0x80 are tried as they are
  * and then in UTF-8. Returns 1 when the case ran. */
 static int run_one(const json_t* c, int level, int merge, int first) {
-  if (!has_high_bytes(c)) return run_case(c, level, 0, merge) == 0;
+  if (!has_high_bytes(c))
+    return run_case(c, level, 0, merge) == 0;
   int before = failures;
   quiet = 1;
   run_case(c, level, 0, merge);
@@ -166,9 +175,10 @@ static int run_one(const json_t* c, int level, int merge, int first) {
   if (failures != before) {
     failures = before;
     if (first)
-      printf("note %s:%d: matched with the input in UTF-8 (its original "
-             "form in llhttp's test)\n", json_str(c, "file"),
-             (int) json_get(c, "line")->num);
+      printf(
+          "note %s:%d: matched with the input in UTF-8 (its original "
+          "form in llhttp's test)\n",
+          json_str(c, "file"), (int) json_get(c, "line")->num);
     run_case(c, level, 1, merge);
   }
   return 1;
@@ -180,9 +190,8 @@ TEST(corpus) {
   snprintf(path, sizeof(path), "%s/../shared/spec/parser/llhttp-cases.json",
            src ? src : ".");
   char* text = read_file(path, NULL);
-  if (text == NULL) {  /* a missing corpus is a failure, never a pass */
-    fprintf(stderr, "%s is missing (shared/ belongs beside the clone)\n",
-            path);
+  if (text == NULL) { /* a missing corpus is a failure, never a pass */
+    fprintf(stderr, "%s is missing (shared/ belongs beside the clone)\n", path);
     ASSERT_NOT_NULL(text);
   }
   const char* cur = text;
@@ -190,7 +199,8 @@ TEST(corpus) {
   int run = 0, skipped = 0, levels[3], nlevels = 0;
   for (int l = LODE_HTTP_SIMD_SCALAR; l <= LODE_HTTP_SIMD_AVX2; l++) {
     int got = lode_http_parser_use_simd(l);
-    if (got == l) levels[nlevels++] = l;
+    if (got == l)
+      levels[nlevels++] = l;
   }
   for (int li = 0; li < nlevels; li++) {
     lode_http_parser_use_simd(levels[li]);
@@ -199,10 +209,12 @@ TEST(corpus) {
       if (kind && strcmp(kind, "url") == 0) {
         if (li == 0) {
           skipped++;
-          printf("skip %s:%d (%s): llhttp's separate URL splitter (schema/"
-                 "host/path spans); lode hands the request-target whole and "
-                 "checks it in the request line\n", json_str(c, "file"),
-                 (int) json_get(c, "line")->num, json_str(c, "name"));
+          printf(
+              "skip %s:%d (%s): llhttp's separate URL splitter (schema/"
+              "host/path spans); lode hands the request-target whole and "
+              "checks it in the request line\n",
+              json_str(c, "file"), (int) json_get(c, "line")->num,
+              json_str(c, "name"));
         }
         continue;
       }
@@ -211,9 +223,11 @@ TEST(corpus) {
     }
   }
   lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);
-  printf("llhttp corpus: %d case runs on %d scanning paths, %d skipped, "
-         "%d mismatches\n", run, nlevels, skipped, failures);
-  ASSERT_GT(run, 1000);  /* the whole corpus was read */
+  printf(
+      "llhttp corpus: %d case runs on %d scanning paths, %d skipped, "
+      "%d mismatches\n",
+      run, nlevels, skipped, failures);
+  ASSERT_GT(run, 1000); /* the whole corpus was read */
   json_free(all);
   free(text);
   ASSERT_EQ(failures, 0);

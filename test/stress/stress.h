@@ -33,10 +33,10 @@ typedef struct stress_server_s {
   lode_http_server_t* srv;
   lode_http_server_opts_t opts;
   const lode_http_server_events_t* events;
-  int listen_fd;             /* a prepared listener, or -1 */
+  int listen_fd; /* a prepared listener, or -1 */
   atomic_int port;
   atomic_long requests;
-  atomic_size_t max_queued;  /* lode_stream_writable_length at a request */
+  atomic_size_t max_queued; /* lode_stream_writable_length at a request */
   atomic_int closed;
 } stress_server_t;
 
@@ -46,14 +46,16 @@ static void stress_req_end(lode_http_incoming_t* req) {
   lode_http_outgoing_end(res, LODE_SLICE("ok"), NULL, NULL);
 }
 
-static void stress_req_data(lode_http_incoming_t* req, lode_slice_t d) {}
+static void stress_req_data(lode_http_incoming_t* req, lode_slice_t d) {
+}
 
 static void stress_req_close(lode_http_incoming_t* req) {
   lode_http_outgoing_release(lode_http_incoming_get_data(req));
 }
 
 static const lode_http_incoming_events_t stress_req_events = {
-  .on_data = stress_req_data, .on_end = stress_req_end,
+  .on_data = stress_req_data,
+  .on_end = stress_req_end,
   .on_close = stress_req_close,
 };
 
@@ -64,7 +66,8 @@ static void stress_on_request(lode_http_server_t* srv,
   atomic_fetch_add(&s->requests, 1);
   size_t q = lode_stream_writable_length(lode_http_incoming_socket(req));
   size_t m = atomic_load(&s->max_queued);
-  while (q > m && !atomic_compare_exchange_weak(&s->max_queued, &m, q)) {}
+  while (q > m && !atomic_compare_exchange_weak(&s->max_queued, &m, q)) {
+  }
   lode_http_outgoing_hold(res);
   lode_http_incoming_set_data(req, res);
   lode_http_incoming_set_events(req, &stress_req_events);
@@ -81,12 +84,14 @@ static void stress_on_close(lode_http_server_t* srv) {
 }
 
 /* Accept errors (EMFILE is shed by libuv) must not stop the listener. */
-static void stress_on_error(lode_http_server_t* srv,
-                            const lode_error_t* e) {}
+static void stress_on_error(lode_http_server_t* srv, const lode_error_t* e) {
+}
 
 static const lode_http_server_events_t stress_events = {
-  .on_request = stress_on_request, .on_listening = stress_on_listening,
-  .on_close = stress_on_close, .on_error = stress_on_error,
+  .on_request = stress_on_request,
+  .on_listening = stress_on_listening,
+  .on_close = stress_on_close,
+  .on_error = stress_on_error,
 };
 
 static void stress_stop_cb(uv_async_t* a) {
@@ -98,14 +103,15 @@ static void stress_stop_cb(uv_async_t* a) {
 
 static void* stress_thread(void* arg) {
   stress_server_t* s = arg;
-  ASSERT_OK(lode_http_create_server(&s->loop, &s->opts, s->events,
-                                    &s->srv));
+  ASSERT_OK(lode_http_create_server(&s->loop, &s->opts, s->events, &s->srv));
   lode_http_server_set_data(s->srv, s);
   if (s->listen_fd >= 0)
-    ASSERT_OK(lode_http_server_listen_fd(s->srv, s->listen_fd, 511, NULL,
-                                         NULL));
+    ASSERT_OK(
+        lode_http_server_listen_fd(s->srv, s->listen_fd, 511, NULL, NULL));
   else
-    ASSERT_OK(lode_http_server_listen(s->srv, &(lode_listen_opts_t){ .host = "127.0.0.1", .backlog = 511 }, NULL, NULL));
+    ASSERT_OK(lode_http_server_listen(
+        s->srv, &(lode_listen_opts_t){ .host = "127.0.0.1", .backlog = 511 },
+        NULL, NULL));
   test_run_loop(&s->loop, 55000);
   ASSERT(atomic_load(&s->closed));
   test_loop_close(&s->loop);
@@ -180,7 +186,7 @@ static inline void stress_send(int fd, const void* buf, size_t len) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
-      return;  /* the server may cut a hostile client at any point */
+      return; /* the server may cut a hostile client at any point */
     p += n;
     len -= (size_t) n;
   }
@@ -190,7 +196,8 @@ static inline void stress_send(int fd, const void* buf, size_t len) {
 static inline int stress_poll(int fd, short events, int ms) {
   struct pollfd p = { .fd = fd, .events = events };
   int r;
-  while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR) {}
+  while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR) {
+  }
   return r > 0 ? p.revents : 0;
 }
 
@@ -314,7 +321,7 @@ static inline int stress_fd_count(void) {
   while (readdir(d) != NULL)
     n++;
   closedir(d);
-  return n - 3;  /* ".", ".." and the directory's own descriptor */
+  return n - 3; /* ".", ".." and the directory's own descriptor */
 }
 
 /* Waits (bounded) until the process is back to `want` descriptors. */
@@ -323,8 +330,8 @@ static inline void stress_wait_fds(int want, int ms) {
   int n;
   while ((n = stress_fd_count()) != want) {
     if (stress_now_ms() > end)
-      test_fail(__FILE__, __LINE__, "%d descriptors open, %d at the start",
-                n, want);
+      test_fail(__FILE__, __LINE__, "%d descriptors open, %d at the start", n,
+                want);
     usleep(200);
   }
 }

@@ -10,8 +10,9 @@
 
 static const char get[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
 static const char partial[] = "GET / HTTP/1.1\r\nHost: h\r\nX-Par";
-static const char post[] = "POST / HTTP/1.1\r\nHost: h\r\n"
-                           "Content-Length: 1000\r\n\r\n0123456789";
+static const char post[] =
+    "POST / HTTP/1.1\r\nHost: h\r\n"
+    "Content-Length: 1000\r\n\r\n0123456789";
 
 /* Reads until `n` answers (each ends with the body "ok") have come. */
 static void read_answers(int fd, int n) {
@@ -25,8 +26,9 @@ static void read_answers(int fd, int n) {
     ASSERT_GT(r, 0);
     len += (size_t) r;
     seen = 0;
-    for (const char* p = buf; (p = memmem(p, len - (size_t) (p - buf),
-                                          "\r\n\r\nok", 6)) != NULL; p += 6)
+    for (const char* p = buf;
+         (p = memmem(p, len - (size_t) (p - buf), "\r\n\r\nok", 6)) != NULL;
+         p += 6)
       seen++;
   }
 }
@@ -41,14 +43,14 @@ static const struct {
   int answers;
   int end;
 } kinds[] = {
-  { get, 1, READ_CLOSE },      /* served, then an idle keep-alive closed */
-  { get, 0, RESET },           /* reset while the answer may be on its way */
-  { partial, 0, RESET },       /* reset in the middle of a head */
-  { "", 0, RESET },            /* reset before a byte */
-  { get, 0, HALF_CLOSE },      /* half-close after a request: 200, closed */
-  { partial, 0, HALF_CLOSE },  /* half-close in a head: 400 or nothing */
-  { post, 0, RESET },          /* reset in the middle of a body */
-  { get, 2, HALF_CLOSE },      /* two pipelined, both read, half-close */
+  { get, 1, READ_CLOSE },     /* served, then an idle keep-alive closed */
+  { get, 0, RESET },          /* reset while the answer may be on its way */
+  { partial, 0, RESET },      /* reset in the middle of a head */
+  { "", 0, RESET },           /* reset before a byte */
+  { get, 0, HALF_CLOSE },     /* half-close after a request: 200, closed */
+  { partial, 0, HALF_CLOSE }, /* half-close in a head: 400 or nothing */
+  { post, 0, RESET },         /* reset in the middle of a body */
+  { get, 2, HALF_CLOSE },     /* two pipelined, both read, half-close */
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 

@@ -14,8 +14,8 @@
 
 #include "stress.h"
 
-#define ROOM 24    /* descriptors the server may open beyond its start */
-#define SHED 3     /* the client stops after this many shed connections */
+#define ROOM 24 /* descriptors the server may open beyond its start */
+#define SHED 3  /* the client stops after this many shed connections */
 
 static const char get[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
 

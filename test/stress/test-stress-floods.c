@@ -7,7 +7,7 @@
 #include "stress.h"
 
 #define FLOOD (64u << 20)
-#define BOUND (2u << 20)  /* far above 16 KiB and the kernel's buffers */
+#define BOUND (2u << 20) /* far above 16 KiB and the kernel's buffers */
 
 static const char head[] = "GET / HTTP/1.1\r\nHost: h\r\n";
 
@@ -48,17 +48,20 @@ static void ignore(lode_http_server_t* srv, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t ignoring = {
-  .on_request = ignore, .on_listening = stress_on_listening,
+  .on_request = ignore,
+  .on_listening = stress_on_listening,
   .on_close = stress_on_close,
 };
 
 /* A paused connection does not see the client's reset (neither does
  * Node's: nothing reads it); requestTimeout, short here, lets it go. */
 TEST(unread_body_flood) {
-  static const char post[] = "POST / HTTP/1.1\r\nHost: h\r\n"
-                             "Content-Length: 1000000000\r\n\r\n";
+  static const char post[] =
+      "POST / HTTP/1.1\r\nHost: h\r\n"
+      "Content-Length: 1000000000\r\n\r\n";
   lode_http_server_opts_t o = {
-    .request_timeout = 1000, .connections_checking_interval = 100,
+    .request_timeout = 1000,
+    .connections_checking_interval = 100,
   };
   stress_server_t s;
   stress_server_start_ev(&s, &o, stress_small_listener(), &ignoring);

@@ -40,10 +40,24 @@ static const char* const seeds[] = {
 static const char bytes[] = "\r\n \t:,;09aZ-/?#\"\x00\x7f\x80\xff";
 
 static const char* const tokens[] = {
-  "\r\n", "\r\n\r\n", "\r", "\n", " ", "Transfer-Encoding: chunked\r\n",
-  "Content-Length: 3\r\n", "Content-Length: 0\r\n", "Host: x\r\n",
-  "chunked", ", chunked", "identity", "0\r\n\r\n", "ffffffffffffffffff",
-  "HTTP/1.1", "HTTP/1.0", "Connection: close\r\n", "-1",
+  "\r\n",
+  "\r\n\r\n",
+  "\r",
+  "\n",
+  " ",
+  "Transfer-Encoding: chunked\r\n",
+  "Content-Length: 3\r\n",
+  "Content-Length: 0\r\n",
+  "Host: x\r\n",
+  "chunked",
+  ", chunked",
+  "identity",
+  "0\r\n\r\n",
+  "ffffffffffffffffff",
+  "HTTP/1.1",
+  "HTTP/1.0",
+  "Connection: close\r\n",
+  "-1",
   "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
 };
 #define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
@@ -80,43 +94,43 @@ static void mutate_once(input_t* in) {
   size_t inside = in->len ? next_rand() % in->len : 0;
   char b = bytes[next_rand() % (sizeof(bytes) - 1)];
   switch (next_rand() % 7) {
-  case 0:
-    if (in->len)
-      in->data[inside] = b;
-    break;
-  case 1:
-    insert(in, at, &b, 1);
-    break;
-  case 2: {
-    size_t n = 1 + next_rand() % 4;
-    if (inside + n > in->len)
-      n = in->len - inside;
-    memmove(in->data + inside, in->data + inside + n, in->len - inside - n);
-    in->len -= n;
-    break;
-  }
-  case 3: {
-    const char* t = tokens[next_rand() % NTOKENS];
-    insert(in, at, t, strlen(t));
-    break;
-  }
-  case 4: {
-    char range[16];
-    size_t n = 1 + next_rand() % sizeof(range);
-    if (inside + n > in->len)
-      n = in->len - inside;
-    memcpy(range, in->data + inside, n);
-    insert(in, at, range, n);
-    break;
-  }
-  case 5:
-    if (at > 0)
-      in->len = at;
-    break;
-  default:
-    if (in->len)
-      in->data[inside] = (char) (next_rand() & 0xff);
-    break;
+    case 0:
+      if (in->len)
+        in->data[inside] = b;
+      break;
+    case 1:
+      insert(in, at, &b, 1);
+      break;
+    case 2: {
+      size_t n = 1 + next_rand() % 4;
+      if (inside + n > in->len)
+        n = in->len - inside;
+      memmove(in->data + inside, in->data + inside + n, in->len - inside - n);
+      in->len -= n;
+      break;
+    }
+    case 3: {
+      const char* t = tokens[next_rand() % NTOKENS];
+      insert(in, at, t, strlen(t));
+      break;
+    }
+    case 4: {
+      char range[16];
+      size_t n = 1 + next_rand() % sizeof(range);
+      if (inside + n > in->len)
+        n = in->len - inside;
+      memcpy(range, in->data + inside, n);
+      insert(in, at, range, n);
+      break;
+    }
+    case 5:
+      if (at > 0)
+        in->len = at;
+      break;
+    default:
+      if (in->len)
+        in->data[inside] = (char) (next_rand() & 0xff);
+      break;
   }
 }
 
@@ -135,8 +149,8 @@ static test_peer_t* node_start(const input_t* all, size_t n, char* path) {
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
   for (size_t i = 0; i < n; i++) {
-    uint8_t len[4] = { (uint8_t) all[i].len, (uint8_t) (all[i].len >> 8),
-                       0, 0 };
+    uint8_t len[4] = { (uint8_t) all[i].len, (uint8_t) (all[i].len >> 8), 0,
+                       0 };
     ASSERT_EQ(write(fd, len, 4), 4);
     ASSERT_EQ(write(fd, all[i].data, all[i].len), (ssize_t) all[i].len);
   }
@@ -153,7 +167,8 @@ static void echo_data(lode_http_incoming_t* req, lode_slice_t d) {
 }
 
 static const lode_http_incoming_events_t echo_req_events = {
-  .on_data = echo_data, .on_end = stress_req_end,
+  .on_data = echo_data,
+  .on_end = stress_req_end,
   .on_close = stress_req_close,
 };
 
@@ -173,7 +188,8 @@ static void route(lode_http_server_t* srv, lode_http_incoming_t* req,
 }
 
 static const lode_http_server_events_t routed = {
-  .on_request = route, .on_listening = stress_on_listening,
+  .on_request = route,
+  .on_listening = stress_on_listening,
   .on_close = stress_on_close,
 };
 
@@ -202,8 +218,9 @@ static size_t read_until(int fd, char* buf, size_t cap, size_t len,
  * the CRLF is then parsed on its own, where a stale pending CR of an
  * earlier message broke it. Returns once the whole echo has come. */
 static void split_chunked(int port, const char* prev, size_t prev_len) {
-  static const char head[] = "POST /echo-split HTTP/1.1\r\nHost: h\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n";
+  static const char head[] =
+      "POST /echo-split HTTP/1.1\r\nHost: h\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
   char buf[1024];
   before = prev;
   before_len = prev_len;
@@ -221,8 +238,8 @@ static void split_chunked(int port, const char* prev, size_t prev_len) {
 
 static void show(const char* what, size_t i, const input_t* in, int lode,
                  int node) {
-  fprintf(stderr, "%s: input %zu: lode %d, Node %d: %s\n", what, i, lode,
-          node, test_escape(in->data, in->len));
+  fprintf(stderr, "%s: input %zu: lode %d, Node %d: %s\n", what, i, lode, node,
+          test_escape(in->data, in->len));
 }
 
 TEST(mutated_requests) {
@@ -273,11 +290,12 @@ TEST(mutated_requests) {
       show("refused where Node accepts", i, &all[i], lode[i], node);
   }
   free(out);
-  printf("%d mutated requests: %d not answered 200 by lode; %d answered 200 "
-         "where Node refuses, %d refused where Node accepts\n",
-         MUTANTS, bad, wrong, stricter);
-  printf("lode's first status: none %d, 2xx %d, 4xx %d\n", hist[0],
-         hist[2], hist[4]);
+  printf(
+      "%d mutated requests: %d not answered 200 by lode; %d answered 200 "
+      "where Node refuses, %d refused where Node accepts\n",
+      MUTANTS, bad, wrong, stricter);
+  printf("lode's first status: none %d, 2xx %d, 4xx %d\n", hist[0], hist[2],
+         hist[4]);
   ASSERT_EQ(wrong, 0);
 }
 

@@ -56,7 +56,7 @@ TEST(pipeline_flood) {
     ASSERT_LT(stress_now_ms(), deadline);
     push(fd, &sent, total);
     if (sent == total)
-      break;  /* the server took the whole flood: the bounds below fail */
+      break; /* the server took the whole flood: the bounds below fail */
     if (stress_poll(fd, POLLOUT, 300) & POLLOUT)
       continue;
     long now_seen = atomic_load(&s.requests);
@@ -66,8 +66,10 @@ TEST(pipeline_flood) {
   }
   size_t queued = atomic_load(&s.max_queued);
   long answered = atomic_load(&s.requests);
-  printf("stalled after %zu of %zu bytes, %ld requests taken, at most %zu "
-         "bytes queued\n", sent, total, answered, queued);
+  printf(
+      "stalled after %zu of %zu bytes, %ld requests taken, at most %zu "
+      "bytes queued\n",
+      sent, total, answered, queued);
   ASSERT_LT(sent, total / 4);
   ASSERT_LT(answered, N / 4);
   ASSERT_LE(queued, MAX_QUEUED);
@@ -89,7 +91,7 @@ TEST(pipeline_flood) {
     if (one == 0) {
       /* Every answer is the same: the first one's length. */
       size_t keep = sizeof(first) - got < (size_t) n ? sizeof(first) - got
-                                                      : (size_t) n;
+                                                     : (size_t) n;
       memcpy(first + got, buf, keep);
       const char* end = memmem(first, got + keep, "\r\n\r\nok", 6);
       if (end != NULL)

@@ -8,12 +8,14 @@
 #define SLOW 64
 
 static const char slow_head[] = "GET /slow HTTP/1.1\r\nHost: h\r\nX-A: ";
-static const char timeout_reply[] = "HTTP/1.1 408 Request Timeout\r\n"
-                                    "Connection: close\r\n\r\n";
+static const char timeout_reply[] =
+    "HTTP/1.1 408 Request Timeout\r\n"
+    "Connection: close\r\n\r\n";
 
 TEST(slowloris) {
   lode_http_server_opts_t o = {
-    .headers_timeout = 600, .request_timeout = 1200,
+    .headers_timeout = 600,
+    .request_timeout = 1200,
     .connections_checking_interval = 100,
   };
   stress_server_t s;

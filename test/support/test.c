@@ -30,7 +30,8 @@ static test_peer_t* peers;
 
 static void kill_peers(void) {
   for (test_peer_t* p = peers; p != NULL; p = p->next)
-    if (p->pid > 0) kill(p->pid, SIGKILL);
+    if (p->pid > 0)
+      kill(p->pid, SIGKILL);
 }
 
 void test_fail(const char* file, int line, const char* fmt, ...) {
@@ -40,7 +41,8 @@ void test_fail(const char* file, int line, const char* fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fprintf(stderr, "\n");
-  if (trace_len > 0) fprintf(stderr, "trace: %s\n", trace_buf);
+  if (trace_len > 0)
+    fprintf(stderr, "trace: %s\n", trace_buf);
   kill_peers();
   fflush(stderr);
   _exit(1);
@@ -54,12 +56,19 @@ const char* test_escape(const void* p, size_t n) {
   size_t o = 0;
   out[o++] = '"';
   for (size_t i = 0; i < n && o + 8 < sizeof(bufs[0]); i++) {
-    if (s[i] == '\r') { out[o++] = '\\'; out[o++] = 'r'; }
-    else if (s[i] == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
-    else if (s[i] == '"' || s[i] == '\\') { out[o++] = '\\'; out[o++] = s[i]; }
-    else if (s[i] < 0x20 || s[i] >= 0x7f)
+    if (s[i] == '\r') {
+      out[o++] = '\\';
+      out[o++] = 'r';
+    } else if (s[i] == '\n') {
+      out[o++] = '\\';
+      out[o++] = 'n';
+    } else if (s[i] == '"' || s[i] == '\\') {
+      out[o++] = '\\';
+      out[o++] = s[i];
+    } else if (s[i] < 0x20 || s[i] >= 0x7f)
       o += (size_t) snprintf(out + o, 5, "\\x%02x", s[i]);
-    else out[o++] = (char) s[i];
+    else
+      out[o++] = (char) s[i];
   }
   out[o++] = '"';
   out[o] = '\0';
@@ -71,14 +80,18 @@ void test_trace(const char* fmt, ...) {
   if (trace_len > 0 && trace_len + 1 < sizeof(trace_buf))
     trace_buf[trace_len++] = ',';
   va_start(ap, fmt);
-  int n = vsnprintf(trace_buf + trace_len, sizeof(trace_buf) - trace_len,
-                    fmt, ap);
+  int n = vsnprintf(trace_buf + trace_len, sizeof(trace_buf) - trace_len, fmt,
+                    ap);
   va_end(ap);
-  if (n > 0) trace_len += (size_t) n;
-  if (trace_len >= sizeof(trace_buf)) trace_len = sizeof(trace_buf) - 1;
+  if (n > 0)
+    trace_len += (size_t) n;
+  if (trace_len >= sizeof(trace_buf))
+    trace_len = sizeof(trace_buf) - 1;
 }
 
-const char* test_trace_get(void) { return trace_buf; }
+const char* test_trace_get(void) {
+  return trace_buf;
+}
 
 void test_trace_reset(void) {
   trace_len = 0;
@@ -101,7 +114,8 @@ void test_run_loop(uv_loop_t* loop, unsigned ms) {
 
 static void report_open(uv_handle_t* h, void* arg) {
   int* n = arg;
-  if (uv_is_closing(h)) return;
+  if (uv_is_closing(h))
+    return;
   fprintf(stderr, "open handle: %s%s\n", uv_handle_type_name(h->type),
           uv_has_ref(h) ? "" : " (unref'd)");
   (*n)++;
@@ -111,17 +125,20 @@ void test_loop_close(uv_loop_t* loop) {
   int open = 0;
   uv_run(loop, UV_RUN_NOWAIT);
   uv_walk(loop, report_open, &open);
-  if (open) test_fail(__FILE__, __LINE__, "%d handles left open", open);
+  if (open)
+    test_fail(__FILE__, __LINE__, "%d handles left open", open);
   uv_run(loop, UV_RUN_DEFAULT);
   int rc = uv_loop_close(loop);
-  if (rc != 0) test_fail(__FILE__, __LINE__, "uv_loop_close: %s", uv_strerror(rc));
+  if (rc != 0)
+    test_fail(__FILE__, __LINE__, "uv_loop_close: %s", uv_strerror(rc));
 }
 
 /* The n-th number (from 0) in a /proc/sys file; fails the test if the
  * file cannot be read. */
 static size_t sysctl_field(const char* path, int n) {
   FILE* f = fopen(path, "r");
-  if (f == NULL) test_fail(__FILE__, __LINE__, "%s: %s", path, strerror(errno));
+  if (f == NULL)
+    test_fail(__FILE__, __LINE__, "%s: %s", path, strerror(errno));
   unsigned long v = 0;
   for (int i = 0; i <= n; i++)
     if (fscanf(f, "%lu", &v) != 1)
@@ -130,7 +147,9 @@ static size_t sysctl_field(const char* path, int n) {
   return v;
 }
 
-static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+static size_t max_size(size_t a, size_t b) {
+  return a > b ? a : b;
+}
 
 size_t test_loopback_capacity(void) {
   size_t snd = max_size(sysctl_field("/proc/sys/net/ipv4/tcp_wmem", 2),
@@ -142,7 +161,8 @@ size_t test_loopback_capacity(void) {
 
 int test_have_ipv6(void) {
   int fd = socket(AF_INET6, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
+  if (fd < 0)
+    return 0;
   struct sockaddr_in6 a = { .sin6_family = AF_INET6,
                             .sin6_addr = IN6ADDR_LOOPBACK_INIT };
   int ok = bind(fd, (struct sockaddr*) &a, sizeof(a)) == 0;
@@ -166,7 +186,8 @@ const char* test_src_path(const char* rel) {
 
 test_peer_t* test_peer_start(const char* const* argv) {
   int fds[2];
-  if (pipe(fds) != 0) test_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
+  if (pipe(fds) != 0)
+    test_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
   const char* args[64];
   size_t n = 0;
   for (; argv[n] != NULL && n < 63; n++) {
@@ -179,7 +200,8 @@ test_peer_t* test_peer_start(const char* const* argv) {
   fflush(stdout);
   fflush(stderr);
   pid_t pid = fork();
-  if (pid < 0) test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+  if (pid < 0)
+    test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
   if (pid == 0) {
     dup2(fds[1], 1);
     close(fds[0]);
@@ -189,7 +211,8 @@ test_peer_t* test_peer_start(const char* const* argv) {
     _exit(127);
   }
   for (size_t i = 0; i < n; i++)
-    if (args[i] != argv[i]) free((void*) args[i]);
+    if (args[i] != argv[i])
+      free((void*) args[i]);
   close(fds[1]);
   test_peer_t* p = calloc(1, sizeof(*p));
   p->pid = pid;
@@ -202,7 +225,9 @@ test_peer_t* test_peer_start(const char* const* argv) {
 static int wait_readable(int fd, unsigned ms) {
   struct pollfd pfd = { .fd = fd, .events = POLLIN };
   int r;
-  do r = poll(&pfd, 1, (int) ms); while (r < 0 && errno == EINTR);
+  do
+    r = poll(&pfd, 1, (int) ms);
+  while (r < 0 && errno == EINTR);
   return r > 0;
 }
 
@@ -219,8 +244,8 @@ void test_peer_line(test_peer_t* p, char* buf, size_t size, unsigned ms) {
     if (p->len == sizeof(p->buf) || !wait_readable(p->out, ms))
       test_fail(__FILE__, __LINE__, "peer %d wrote no line", (int) p->pid);
     ssize_t r = read(p->out, p->buf + p->len, sizeof(p->buf) - p->len);
-    if (r <= 0) test_fail(__FILE__, __LINE__, "peer %d closed its output",
-                          (int) p->pid);
+    if (r <= 0)
+      test_fail(__FILE__, __LINE__, "peer %d closed its output", (int) p->pid);
     p->len += (size_t) r;
   }
 }
@@ -236,7 +261,10 @@ int test_peer_port(test_peer_t* p) {
 
 static void unlink_peer(test_peer_t* p) {
   for (test_peer_t** pp = &peers; *pp != NULL; pp = &(*pp)->next)
-    if (*pp == p) { *pp = p->next; break; }
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
   close(p->out);
   free(p);
 }
@@ -250,20 +278,33 @@ int test_peer_finish(test_peer_t* p, unsigned ms, char** out) {
   int status = 0, killed = 0;
   for (;;) {
     clock_gettime(CLOCK_MONOTONIC, &t);
-    long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-    if (spent >= (long) ms) { kill(p->pid, SIGKILL); killed = 1; break; }
-    if (!wait_readable(p->out, (unsigned) (ms - (unsigned long) spent))) continue;
-    if (cap - len < 4096) all = realloc(all, cap *= 2);
+    long spent = (t.tv_sec - t0.tv_sec) * 1000 +
+                 (t.tv_nsec - t0.tv_nsec) / 1000000;
+    if (spent >= (long) ms) {
+      kill(p->pid, SIGKILL);
+      killed = 1;
+      break;
+    }
+    if (!wait_readable(p->out, (unsigned) (ms - (unsigned long) spent)))
+      continue;
+    if (cap - len < 4096)
+      all = realloc(all, cap *= 2);
     ssize_t r = read(p->out, all + len, cap - len - 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
     len += (size_t) r;
   }
   waitpid(p->pid, &status, 0);
   all[len] = '\0';
-  if (out != NULL) *out = all; else free(all);
+  if (out != NULL)
+    *out = all;
+  else
+    free(all);
   unlink_peer(p);
-  if (killed || !WIFEXITED(status)) return -1;
+  if (killed || !WIFEXITED(status))
+    return -1;
   return WEXITSTATUS(status);
 }
 
@@ -277,7 +318,8 @@ void test_peer_kill(test_peer_t* p) {
 static int run_one(const test_case_t* c) {
   fflush(stdout);
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0)
+    return -1;
   if (pid == 0) {
     signal(SIGPIPE, SIG_IGN);
     alarm(TEST_LIMIT_S);
@@ -287,8 +329,10 @@ static int run_one(const test_case_t* c) {
     exit(0);
   }
   int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
   fprintf(stderr, "%s: killed by signal %d%s\n", c->name, WTERMSIG(status),
           WTERMSIG(status) == SIGALRM ? " (time limit)" : "");
   return 128 + WTERMSIG(status);
@@ -309,10 +353,15 @@ int test_run_all(int argc, char** argv, const test_case_t* cases, size_t n) {
   size_t failed = 0, skipped = 0;
   for (size_t i = 0; i < n; i++) {
     int rc = run_one(&cases[i]);
-    printf("%s %s\n", rc == 0 ? "ok  " : rc == TEST_SKIP_CODE ? "skip" : "FAIL",
+    printf("%s %s\n",
+           rc == 0                ? "ok  "
+           : rc == TEST_SKIP_CODE ? "skip"
+                                  : "FAIL",
            cases[i].name);
-    if (rc == TEST_SKIP_CODE) skipped++;
-    else if (rc != 0) failed++;
+    if (rc == TEST_SKIP_CODE)
+      skipped++;
+    else if (rc != 0)
+      failed++;
   }
   printf("%zu passed, %zu failed, %zu skipped\n", n - failed - skipped, failed,
          skipped);

@@ -22,40 +22,45 @@
 #include <uv.h>
 
 typedef void (*test_fn)(void);
-typedef struct { const char* name; test_fn fn; } test_case_t;
+typedef struct {
+  const char* name;
+  test_fn fn;
+} test_case_t;
 
 #define TEST(name) static void test_##name(void)
 
 #define TEST_CASE_(name) { #name, test_##name },
-#define TEST_MAIN(...)                                                      \
-  int main(int argc, char** argv) {                                         \
-    static const test_case_t cases_[] = { TEST_FOREACH_(TEST_CASE_,         \
-                                                        __VA_ARGS__) };     \
-    return test_run_all(argc, argv, cases_,                                 \
-                        sizeof(cases_) / sizeof(cases_[0]));                \
+#define TEST_MAIN(...)                                                         \
+  int main(int argc, char** argv) {                                            \
+    static const test_case_t cases_[] = { TEST_FOREACH_(TEST_CASE_,            \
+                                                        __VA_ARGS__) };        \
+    return test_run_all(argc, argv, cases_,                                    \
+                        sizeof(cases_) / sizeof(cases_[0]));                   \
   }
 
 /* Up to 64 tests per file. */
-#define TEST_FOREACH_(m, ...) TEST_FE_N_(__VA_ARGS__, TEST_FE_SEQ_)(m, __VA_ARGS__)
+#define TEST_FOREACH_(m, ...)                                                  \
+  TEST_FE_N_(__VA_ARGS__, TEST_FE_SEQ_)(m, __VA_ARGS__)
 #define TEST_FE_N_(...) TEST_FE_PICK_(__VA_ARGS__)
-#define TEST_FE_PICK_(                                                      \
-    _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16,  \
-    _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30,   \
-    _31, _32, _33, _34, _35, _36, _37, _38, _39, _40, _41, _42, _43, _44,   \
-    _45, _46, _47, _48, _49, _50, _51, _52, _53, _54, _55, _56, _57, _58,   \
-    _59, _60, _61, _62, _63, _64, N, ...) N
-#define TEST_FE_SEQ_                                                        \
-  TEST_FE64_, TEST_FE63_, TEST_FE62_, TEST_FE61_, TEST_FE60_, TEST_FE59_,   \
-  TEST_FE58_, TEST_FE57_, TEST_FE56_, TEST_FE55_, TEST_FE54_, TEST_FE53_,   \
-  TEST_FE52_, TEST_FE51_, TEST_FE50_, TEST_FE49_, TEST_FE48_, TEST_FE47_,   \
-  TEST_FE46_, TEST_FE45_, TEST_FE44_, TEST_FE43_, TEST_FE42_, TEST_FE41_,   \
-  TEST_FE40_, TEST_FE39_, TEST_FE38_, TEST_FE37_, TEST_FE36_, TEST_FE35_,   \
-  TEST_FE34_, TEST_FE33_, TEST_FE32_, TEST_FE31_, TEST_FE30_, TEST_FE29_,   \
-  TEST_FE28_, TEST_FE27_, TEST_FE26_, TEST_FE25_, TEST_FE24_, TEST_FE23_,   \
-  TEST_FE22_, TEST_FE21_, TEST_FE20_, TEST_FE19_, TEST_FE18_, TEST_FE17_,   \
-  TEST_FE16_, TEST_FE15_, TEST_FE14_, TEST_FE13_, TEST_FE12_, TEST_FE11_,   \
-  TEST_FE10_, TEST_FE9_, TEST_FE8_, TEST_FE7_, TEST_FE6_, TEST_FE5_,        \
-  TEST_FE4_, TEST_FE3_, TEST_FE2_, TEST_FE1_
+#define TEST_FE_PICK_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13,  \
+                      _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24,   \
+                      _25, _26, _27, _28, _29, _30, _31, _32, _33, _34, _35,   \
+                      _36, _37, _38, _39, _40, _41, _42, _43, _44, _45, _46,   \
+                      _47, _48, _49, _50, _51, _52, _53, _54, _55, _56, _57,   \
+                      _58, _59, _60, _61, _62, _63, _64, N, ...)               \
+  N
+#define TEST_FE_SEQ_                                                           \
+  TEST_FE64_, TEST_FE63_, TEST_FE62_, TEST_FE61_, TEST_FE60_, TEST_FE59_,      \
+      TEST_FE58_, TEST_FE57_, TEST_FE56_, TEST_FE55_, TEST_FE54_, TEST_FE53_,  \
+      TEST_FE52_, TEST_FE51_, TEST_FE50_, TEST_FE49_, TEST_FE48_, TEST_FE47_,  \
+      TEST_FE46_, TEST_FE45_, TEST_FE44_, TEST_FE43_, TEST_FE42_, TEST_FE41_,  \
+      TEST_FE40_, TEST_FE39_, TEST_FE38_, TEST_FE37_, TEST_FE36_, TEST_FE35_,  \
+      TEST_FE34_, TEST_FE33_, TEST_FE32_, TEST_FE31_, TEST_FE30_, TEST_FE29_,  \
+      TEST_FE28_, TEST_FE27_, TEST_FE26_, TEST_FE25_, TEST_FE24_, TEST_FE23_,  \
+      TEST_FE22_, TEST_FE21_, TEST_FE20_, TEST_FE19_, TEST_FE18_, TEST_FE17_,  \
+      TEST_FE16_, TEST_FE15_, TEST_FE14_, TEST_FE13_, TEST_FE12_, TEST_FE11_,  \
+      TEST_FE10_, TEST_FE9_, TEST_FE8_, TEST_FE7_, TEST_FE6_, TEST_FE5_,       \
+      TEST_FE4_, TEST_FE3_, TEST_FE2_, TEST_FE1_
 #define TEST_FE1_(m, x) m(x)
 #define TEST_FE2_(m, x, ...) m(x) TEST_FE1_(m, __VA_ARGS__)
 #define TEST_FE3_(m, x, ...) m(x) TEST_FE2_(m, __VA_ARGS__)
@@ -127,14 +132,17 @@ int test_run_all(int argc, char** argv, const test_case_t* cases, size_t n);
 void test_fail(const char* file, int line, const char* fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 
-#define ASSERT(c)                                                           \
-  do { if (!(c)) test_fail(__FILE__, __LINE__, "assert: %s", #c); } while (0)
-#define ASSERT_INT_(a, op, b)                                               \
-  do {                                                                      \
-    intmax_t a_ = (intmax_t) (a), b_ = (intmax_t) (b);                      \
-    if (!(a_ op b_))                                                        \
-      test_fail(__FILE__, __LINE__, "%s %s %s: %jd vs %jd", #a, #op, #b,    \
-                a_, b_);                                                    \
+#define ASSERT(c)                                                              \
+  do {                                                                         \
+    if (!(c))                                                                  \
+      test_fail(__FILE__, __LINE__, "assert: %s", #c);                         \
+  } while (0)
+#define ASSERT_INT_(a, op, b)                                                  \
+  do {                                                                         \
+    intmax_t a_ = (intmax_t) (a), b_ = (intmax_t) (b);                         \
+    if (!(a_ op b_))                                                           \
+      test_fail(__FILE__, __LINE__, "%s %s %s: %jd vs %jd", #a, #op, #b, a_,   \
+                b_);                                                           \
   } while (0)
 #define ASSERT_EQ(a, b) ASSERT_INT_(a, ==, b)
 #define ASSERT_NE(a, b) ASSERT_INT_(a, !=, b)
@@ -145,19 +153,21 @@ void test_fail(const char* file, int line, const char* fmt, ...)
 #define ASSERT_OK(a) ASSERT_INT_(a, ==, 0)
 #define ASSERT_NULL(a) ASSERT((a) == NULL)
 #define ASSERT_NOT_NULL(a) ASSERT((a) != NULL)
-#define ASSERT_STR_EQ(a, b)                                                 \
-  do {                                                                      \
-    const char* a_ = (a); const char* b_ = (b);                             \
-    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                    \
-      test_fail(__FILE__, __LINE__, "%s == %s:\n  got:  \"%s\"\n  want: \"%s\"", \
-                #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");            \
+#define ASSERT_STR_EQ(a, b)                                                    \
+  do {                                                                         \
+    const char* a_ = (a);                                                      \
+    const char* b_ = (b);                                                      \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                       \
+      test_fail(__FILE__, __LINE__,                                            \
+                "%s == %s:\n  got:  \"%s\"\n  want: \"%s\"", #a, #b,           \
+                a_ ? a_ : "(null)", b_ ? b_ : "(null)");                       \
   } while (0)
-#define ASSERT_MEM_EQ(a, alen, b, blen)                                     \
-  do {                                                                      \
-    size_t al_ = (alen), bl_ = (blen);                                      \
-    if (al_ != bl_ || memcmp((a), (b), al_) != 0)                           \
-      test_fail(__FILE__, __LINE__, "%s == %s:\n  got:  %s\n  want: %s",    \
-                #a, #b, test_escape((a), al_), test_escape((b), bl_));      \
+#define ASSERT_MEM_EQ(a, alen, b, blen)                                        \
+  do {                                                                         \
+    size_t al_ = (alen), bl_ = (blen);                                         \
+    if (al_ != bl_ || memcmp((a), (b), al_) != 0)                              \
+      test_fail(__FILE__, __LINE__, "%s == %s:\n  got:  %s\n  want: %s", #a,   \
+                #b, test_escape((a), al_), test_escape((b), bl_));             \
   } while (0)
 
 /* Escapes bytes for messages (static buffer, one per call site pair). */

@@ -18,9 +18,11 @@ static const lode_stream_reader_t keep_reader = { .on_data = keep_request };
 static void destroy_back(void* ctx, lode_stream_t* s) {
   lode_stream_destroy(s, NULL);
 }
-static void ignore(void* ctx, lode_stream_t* s, lode_slice_t d) {}
+static void ignore(void* ctx, lode_stream_t* s, lode_slice_t d) {
+}
 static const lode_stream_reader_t answer_nothing = {
-  .on_data = ignore, .on_end = destroy_back,
+  .on_data = ignore,
+  .on_end = destroy_back,
 };
 
 TEST(request_matches_node) {
@@ -63,7 +65,9 @@ static void open_close(lode_websocket_t* ws) {
   lode_websocket_close(ws, 0, (lode_slice_t){ NULL, 0 });
 }
 static const lode_websocket_events_t open_close_events = {
-  .on_open = open_close, .on_error = trace_error, .on_close = trace_close,
+  .on_open = open_close,
+  .on_error = trace_error,
+  .on_close = trace_close,
 };
 
 /* Each bad answer, with Node's message. */
@@ -82,47 +86,56 @@ static void trace_error_message(lode_websocket_t* ws, const lode_error_t* e) {
   test_trace("error(%s)", e->message);
 }
 static const lode_websocket_events_t msg_events = {
-  .on_open = open_close, .on_error = trace_error_message,
+  .on_open = open_close,
+  .on_error = trace_error_message,
   .on_close = trace_close,
 };
 
 TEST(client_handshake_checks) {
   static const char* p[] = { "a", "b" };
-  const char* ok = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
-                   "upgrade\r\nSec-WebSocket-Accept: %s\r\n";
+  const char* ok =
+      "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+      "upgrade\r\nSec-WebSocket-Accept: %s\r\n";
   char r[512];
   const char* fail = "error(ERR_WS_PROTOCOL),close(0,1006,)";
   snprintf(r, sizeof(r), "%sSec-WebSocket-Protocol: b\r\n\r\n", ok);
   client_answer(r, p, 2, 0, "open,close(1,1005,)");
   client_answer("HTTP/1.1 200 OK\r\n\r\n%.0s", NULL, 0, 0, fail);
   snprintf(r, sizeof(r), "%s\r\n", ok);
-  client_answer(r, p, 2, 0, fail);  /* no protocol */
+  client_answer(r, p, 2, 0, fail); /* no protocol */
   snprintf(r, sizeof(r), "%sSec-WebSocket-Protocol: c\r\n\r\n", ok);
-  client_answer(r, p, 2, 0, fail);  /* one not offered */
-  client_answer("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
-                "upgrade\r\nSec-WebSocket-Accept: x%.0s\r\n\r\n", NULL, 0, 0,
-                fail);
-  client_answer("HTTP/1.1 101 OK\r\nUpgrade: h2c\r\nConnection: "
-                "upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", NULL, 0, 0,
-                fail);
-  client_answer("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
-                "close\r\nSec-WebSocket-Accept: %s\r\n\r\n", NULL, 0, 0,
-                fail);
-  snprintf(r, sizeof(r), "%sSec-WebSocket-Extensions: permessage-deflate"
-           "\r\n\r\n", ok);
-  client_answer(r, NULL, 0, -1, fail);  /* not offered */
+  client_answer(r, p, 2, 0, fail); /* one not offered */
+  client_answer(
+      "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+      "upgrade\r\nSec-WebSocket-Accept: x%.0s\r\n\r\n",
+      NULL, 0, 0, fail);
+  client_answer(
+      "HTTP/1.1 101 OK\r\nUpgrade: h2c\r\nConnection: "
+      "upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+      NULL, 0, 0, fail);
+  client_answer(
+      "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+      "close\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+      NULL, 0, 0, fail);
+  snprintf(r, sizeof(r),
+           "%sSec-WebSocket-Extensions: permessage-deflate"
+           "\r\n\r\n",
+           ok);
+  client_answer(r, NULL, 0, -1, fail); /* not offered */
   snprintf(r, sizeof(r), "%sSec-WebSocket-Extensions: x-foo\r\n\r\n", ok);
   client_answer(r, NULL, 0, 0, fail);
   /* The messages are Node's. */
   raw_init(0);
   lode_websocket_opts_t o = { .stream = R.a };
-  R.response = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
-               "upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n";
-  ASSERT_OK(lode_websocket_create(&R.loop, "ws://h/", p, 2, &o, &msg_events,
-                                  &R.ws));
+  R.response =
+      "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: "
+      "upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n";
+  ASSERT_OK(
+      lode_websocket_create(&R.loop, "ws://h/", p, 2, &o, &msg_events, &R.ws));
   raw_finish();
-  ASSERT_TRACE("error(Server did not respond with sent protocols.),"
-               "close(0,1006,)");
+  ASSERT_TRACE(
+      "error(Server did not respond with sent protocols.),"
+      "close(0,1006,)");
 }
 
 /* Heads are built whole, whatever their lengths. The client's request
@@ -153,7 +166,9 @@ static void long_open(lode_websocket_t* ws) {
                                  (lode_slice_t){ 0 }));
 }
 static const lode_websocket_events_t long_events = {
-  .on_open = long_open, .on_error = trace_error, .on_close = trace_close,
+  .on_open = long_open,
+  .on_error = trace_error,
+  .on_close = trace_close,
 };
 
 TEST(long_heads_client) {
@@ -169,8 +184,8 @@ TEST(long_heads_client) {
   lode_stream_set_reader(b, &keep_all_reader, NULL);
   lode_websocket_opts_t o = { .stream = a };
   test_trace_reset();
-  ASSERT_OK(lode_websocket_create(&loop, url, protos, 1, &o, &echo_events,
-                                  &ws));
+  ASSERT_OK(
+      lode_websocket_create(&loop, url, protos, 1, &o, &echo_events, &ws));
   ASSERT_STR_EQ(lode_websocket_url(ws), url);
   test_run_loop(&loop, 5000);
   ASSERT_TRACE("error(ERR_WS_PROTOCOL),close(0,1006,)");
@@ -187,8 +202,9 @@ TEST(long_heads_client) {
   /* The answer. */
   raw_init(0);
   lode__buf_t res = { 0 };
-  lode__buf_append_str(&res, "HTTP/1.1 101 Switching Protocols\r\n"
-                             "Upgrade: websocket\r\nConnection: Upgrade\r\n");
+  lode__buf_append_str(&res,
+                       "HTTP/1.1 101 Switching Protocols\r\n"
+                       "Upgrade: websocket\r\nConnection: Upgrade\r\n");
   for (int i = 0; i < 100; i++) {
     char line[32];
     snprintf(line, sizeof(line), "x-%d: y\r\n", i);
@@ -219,7 +235,8 @@ static void long_server_close(lode_websocket_t* ws, int clean, int code,
   trace_close(ws, clean, code, reason);
 }
 static const lode_websocket_events_t long_server_events = {
-  .on_open = long_open, .on_error = trace_error,
+  .on_open = long_open,
+  .on_error = trace_error,
   .on_close = long_server_close,
 };
 
@@ -239,8 +256,10 @@ TEST(long_heads_server) {
                                     &long_server_events, &R.ws));
     raw_finish();
     char want[80];
-    snprintf(want, sizeof(want), "open(%zu),101 names it: yes,"
-             "close(1,1000,)", len);
+    snprintf(want, sizeof(want),
+             "open(%zu),101 names it: yes,"
+             "close(1,1000,)",
+             len);
     ASSERT_TRACE(want);
     long_proto[len] = len < 300 ? 'q' : '\0';
   }
@@ -254,8 +273,8 @@ TEST(constructor_errors) {
   ASSERT_OK(lode_stream_pair(&loop, &a, &b));
   lode_websocket_opts_t o = { .stream = a };
   static const char* bad[] = {
-    "ftp://h/", "ws://h/#frag", "ws://h/#", "ws://", "ws://h:99999/", "h/",
-    "ws:h", "ws://h:8x/", "ws://a b/", NULL,
+    "ftp://h/", "ws://h/#frag", "ws://h/#",   "ws://",     "ws://h:99999/",
+    "h/",       "ws:h",         "ws://h:8x/", "ws://a b/", NULL,
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     ASSERT_EQ(lode_websocket_create(&loop, bad[i], NULL, 0, &o, NULL, &ws),
@@ -281,8 +300,8 @@ TEST(constructor_errors) {
   lode_stream_t *a6, *b6;
   ASSERT_OK(lode_stream_pair(&loop, &a6, &b6));
   lode_websocket_opts_t o6 = { .stream = a6 };
-  ASSERT_OK(lode_websocket_create(&loop, "ws://[::1]:8080", NULL, 0, &o6,
-                                  NULL, &ws6));
+  ASSERT_OK(lode_websocket_create(&loop, "ws://[::1]:8080", NULL, 0, &o6, NULL,
+                                  &ws6));
   ASSERT_STR_EQ(lode_websocket_url(ws6), "ws://[::1]:8080/");
   lode_websocket_terminate(ws6);
   lode_stream_destroy(b6, NULL);
@@ -309,18 +328,19 @@ TEST(constructor_errors) {
   ASSERT_EQ(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
                                  (lode_slice_t){ r124, 124 }),
             LODE_ERR_WS_SYNTAX);
-  ASSERT_EQ(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
-                                 LODE_SLICE("\xff")),
-            LODE_ERR_WS_SYNTAX);
+  ASSERT_EQ(
+      lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE("\xff")),
+      LODE_ERR_WS_SYNTAX);
   lode_websocket_set_events(ws, &msg_events);
   test_trace_reset();
   ASSERT_OK(lode_websocket_close(ws, 4999, (lode_slice_t){ r124, 123 }));
   ASSERT_EQ(lode_websocket_ready_state(ws), LODE_WEBSOCKET_CONNECTING);
-  ASSERT_TRACE("");  /* nothing from inside close() */
+  ASSERT_TRACE(""); /* nothing from inside close() */
   lode_stream_destroy(b, NULL);
   test_run_loop(&loop, 5000);
-  ASSERT_TRACE("error(Connection was closed before it was established.),"
-               "close(0,1006,)");
+  ASSERT_TRACE(
+      "error(Connection was closed before it was established.),"
+      "close(0,1006,)");
   test_loop_close(&loop);
 }
 
@@ -351,7 +371,8 @@ static void buffered_close(lode_websocket_t* ws, int clean, int code,
   trace_close(ws, clean, code, reason);
 }
 static const lode_websocket_events_t buffered_events = {
-  .on_open = buffered_open, .on_error = trace_error,
+  .on_open = buffered_open,
+  .on_error = trace_error,
   .on_close = buffered_close,
 };
 
@@ -412,7 +433,9 @@ static void code_open(lode_websocket_t* ws) {
                                    (lode_slice_t){ 0 }));
 }
 static const lode_websocket_events_t code_events = {
-  .on_open = code_open, .on_error = trace_error, .on_close = trace_close,
+  .on_open = code_open,
+  .on_error = trace_error,
+  .on_close = trace_close,
 };
 
 TEST(close_codes_by_role) {
@@ -429,14 +452,17 @@ TEST(close_codes_by_role) {
         snprintf(trace, sizeof(trace), "open,ok,close(1,%d,why\\xc3\\xa9)",
                  c->code);
       } else {
-        snprintf(replies, sizeof(replies), "C:%d:",
+        snprintf(replies, sizeof(replies),
+                 "C:%d:", LODE_WEBSOCKET_CLOSE_NORMAL);
+        snprintf(trace, sizeof(trace),
+                 "open,ERR_WS_INVALID_ACCESS,"
+                 "close(1,%d,)",
                  LODE_WEBSOCKET_CLOSE_NORMAL);
-        snprintf(trace, sizeof(trace), "open,ERR_WS_INVALID_ACCESS,"
-                 "close(1,%d,)", LODE_WEBSOCKET_CLOSE_NORMAL);
       }
       if (strcmp(R.replies, replies) != 0 ||
           strcmp(test_trace_get(), trace) != 0)
-        test_fail(__FILE__, __LINE__, "code %d (lode as %s):\n  replies: "
+        test_fail(__FILE__, __LINE__,
+                  "code %d (lode as %s):\n  replies: "
                   "%s\n  want:    %s\n  events:  %s\n  want:    %s",
                   c->code, server ? "server" : "client", R.replies, replies,
                   test_trace_get(), trace);
@@ -466,7 +492,8 @@ TEST(max_payload) {
 
 /* A peer that drops the connection without a close frame: 1006, not
  * clean, no error event (as in the browser). */
-static void s_nothing(void) {}
+static void s_nothing(void) {
+}
 
 TEST(abnormal_closure) {
   for (int server = 1; server >= 0; server--) {
@@ -490,8 +517,8 @@ TEST(handshake_timeout) {
   lode_stream_set_reader(b, &answer_nothing, NULL);
   lode_websocket_opts_t o = { .stream = a, .handshake_timeout = 20 };
   test_trace_reset();
-  ASSERT_OK(lode_websocket_create(&loop, "ws://h/", NULL, 0, &o,
-                                  &msg_events, &ws));
+  ASSERT_OK(
+      lode_websocket_create(&loop, "ws://h/", NULL, 0, &o, &msg_events, &ws));
   test_run_loop(&loop, 5000);
   ASSERT_TRACE("error(Opening handshake has timed out),close(0,1006,)");
   test_loop_close(&loop);
@@ -506,7 +533,8 @@ static void terminate_open(lode_websocket_t* ws) {
   ASSERT_OK(lode_websocket_send_text(ws, LODE_SLICE("ignored")));
 }
 static const lode_websocket_events_t terminate_events = {
-  .on_open = terminate_open, .on_error = trace_error,
+  .on_open = terminate_open,
+  .on_error = trace_error,
   .on_close = trace_close,
 };
 
@@ -528,7 +556,9 @@ static void close_open(lode_websocket_t* ws) {
   lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, (lode_slice_t){ 0 });
 }
 static const lode_websocket_events_t close_events = {
-  .on_open = close_open, .on_error = trace_error, .on_close = trace_close,
+  .on_open = close_open,
+  .on_error = trace_error,
+  .on_close = trace_close,
 };
 
 /* A ping that comes after our close frame is still answered (Node's
@@ -555,12 +585,9 @@ TEST(ping_after_our_close) {
 
 /* lode accepts a good request as a server, `head` past it. */
 static void accept_with_head(lode_slice_t head) {
-  lode_websocket_request_t req = {
-    LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, request_headers,
-    NREQUEST_HEADERS
-  };
-  ASSERT_OK(lode_websocket_accept(R.a, &req, head, NULL, &echo_events,
-                                  &R.ws));
+  lode_websocket_request_t req = { LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1,
+                                   request_headers,   NREQUEST_HEADERS };
+  ASSERT_OK(lode_websocket_accept(R.a, &req, head, NULL, &echo_events, &R.ws));
 }
 
 /* Frames that arrive with the handshake: in the same read as the 101
@@ -568,9 +595,11 @@ static void accept_with_head(lode_slice_t head) {
  * messages, delivered after on_open. */
 TEST(frames_with_the_handshake) {
   raw_init(0);
-  R.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
-               "\x81\x05" "early";
+  R.response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+      "\x81\x05"
+      "early";
   close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
   raw_start(&echo_events, NULL);
   raw_finish();
@@ -624,8 +653,8 @@ static void s_not_deflate(void) {
   close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
-static void run_deflated(void (*script)(void), size_t chop,
-                         const char* replies, const char* events) {
+static void run_deflated(void (*script)(void), size_t chop, const char* replies,
+                         const char* events) {
   for (int server = 1; server >= 0; server--) {
     raw_init(server);
     R.chop = chop;
@@ -640,16 +669,16 @@ static void run_deflated(void (*script)(void), size_t chop,
 TEST(deflated_frames) {
   run_deflated(s_deflated, 0, "O:p,T:Hello,C:1000:", "open,close(1,1000,)");
   run_deflated(s_deflated, 1, "O:p,T:Hello,C:1000:", "open,close(1,1000,)");
-  run_deflated(s_rsv1_continuation, 0, "C:1002:",
-               "open,error(ERR_WS_PROTOCOL),close(0,1006,)");
-  run_deflated(s_not_deflate, 0, "C:1007:",
-               "open,error(ERR_WS_PROTOCOL),close(0,1006,)");
+  run_deflated(s_rsv1_continuation, 0,
+               "C:1002:", "open,error(ERR_WS_PROTOCOL),close(0,1006,)");
+  run_deflated(s_not_deflate, 0,
+               "C:1007:", "open,error(ERR_WS_PROTOCOL),close(0,1006,)");
 }
 
 TEST(close_timeout) {
   for (int server = 1; server >= 0; server--) {
     raw_init(server);
-    R.peer_sent_close = 1;  /* so the peer does not answer */
+    R.peer_sent_close = 1; /* so the peer does not answer */
     lode_websocket_opts_t o = { .close_timeout = 20 };
     raw_start(&close_events, &o);
     raw_finish();
@@ -663,7 +692,10 @@ TEST(close_timeout) {
  * ws does. Not in the middle, not in binary messages. */
 static void s_bom(void) {
   frame(0x01, "\xef", 1);
-  frame(0x80, "\xbb\xbf" "hi", 4);
+  frame(0x80,
+        "\xbb\xbf"
+        "hi",
+        4);
   frame(0x81, "a\xef\xbb\xbf", 4);
   frame(0x82, "\xef\xbb\xbf", 3);
   close_frame(4000, "\xef\xbb\xbfwhy");
@@ -674,24 +706,24 @@ TEST(bom_dropped_by_client) {
   s_bom();
   raw_start(&echo_events, NULL);
   raw_finish();
-  ASSERT_STR_EQ(R.replies, "T:hi,T:a\\xef\\xbb\\xbf,B:\\xef\\xbb\\xbf,"
-                           "C:4000:");
+  ASSERT_STR_EQ(R.replies,
+                "T:hi,T:a\\xef\\xbb\\xbf,B:\\xef\\xbb\\xbf,"
+                "C:4000:");
   ASSERT_TRACE("open,close(1,4000,why)");
   raw_init(1);
   s_bom();
   raw_start(&echo_events, NULL);
   raw_finish();
   /* The server echoes the close reason as it came (npm ws does). */
-  ASSERT_STR_EQ(R.replies, "T:\\xef\\xbb\\xbfhi,T:a\\xef\\xbb\\xbf,"
-                           "B:\\xef\\xbb\\xbf,C:4000:\\xef\\xbb\\xbfwhy");
+  ASSERT_STR_EQ(R.replies,
+                "T:\\xef\\xbb\\xbfhi,T:a\\xef\\xbb\\xbf,"
+                "B:\\xef\\xbb\\xbf,C:4000:\\xef\\xbb\\xbfwhy");
   ASSERT_TRACE("open,close(1,4000,\\xef\\xbb\\xbfwhy)");
 }
 
 TEST_MAIN(request_matches_node, bom_dropped_by_client, handshake_timeout,
           terminate, close_timeout, ping_after_our_close,
-          frames_with_the_handshake, server_close_before_open,
-          deflated_frames,
+          frames_with_the_handshake, server_close_before_open, deflated_frames,
           send_buffered_and_close, close_codes_by_role, max_payload,
           abnormal_closure, client_handshake_checks, long_heads_client,
-          long_heads_server,
-          constructor_errors)
+          long_heads_server, constructor_errors)

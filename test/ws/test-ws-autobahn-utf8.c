@@ -25,8 +25,8 @@
  * it fails at the end of the message. */
 #include "wsraw.h"
 
-static lode__buf_t wire;  /* what feed_open hands lode, byte by byte */
-static size_t bad_wire;      /* the wire byte that must fail, or SIZE_MAX */
+static lode__buf_t wire; /* what feed_open hands lode, byte by byte */
+static size_t bad_wire;  /* the wire byte that must fail, or SIZE_MAX */
 static size_t fed, failed_at;
 
 static void feed_open(lode_websocket_t* ws) {
@@ -41,8 +41,10 @@ static void feed_error(lode_websocket_t* ws, const lode_error_t* e) {
 }
 
 static const lode_websocket_events_t feed_events = {
-  .on_open = feed_open, .on_message = echo_message,
-  .on_error = feed_error, .on_close = trace_close,
+  .on_open = feed_open,
+  .on_message = echo_message,
+  .on_error = feed_error,
+  .on_close = trace_close,
 };
 
 /* Like run_case, but lode gets the script one byte at a time from inside
@@ -69,11 +71,12 @@ static void run_fed(const char* name, script_fn fn, const char* replies,
     }
     if (failed_at != want_at || strcmp(R.replies, w) != 0 ||
         strcmp(test_trace_get(), events) != 0)
-      test_fail(__FILE__, __LINE__, "case %s (lode as %s): failed at byte "
+      test_fail(__FILE__, __LINE__,
+                "case %s (lode as %s): failed at byte "
                 "%zu, want %zu\n  replies: %s\n  want:    %s\n"
-                "  events:  %s\n  want:    %s", name,
-                server ? "server" : "client", failed_at, want_at, R.replies,
-                w, test_trace_get(), events);
+                "  events:  %s\n  want:    %s",
+                name, server ? "server" : "client", failed_at, want_at,
+                R.replies, w, test_trace_get(), events);
   }
 }
 
@@ -131,8 +134,9 @@ TEST(empty_and_valid) {
   text = "middle frame payload";
   text_len = strlen(text);
   run_case("6.1.3", s_empty_fragments, 0, NULL, CLEAN);
-  text = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1"
-         "-UTF-8!!";
+  text =
+      "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc\xc3\xa0\xc3\xa1"
+      "-UTF-8!!";
   text_len = strlen(text);
   run_case("6.2.1", s_whole, 0, NULL, CLEAN);
   run_case("6.2.2", s_two, 0, NULL, CLEAN);
@@ -157,7 +161,9 @@ static void s_bad_octets(void) {
 }
 
 TEST(invalid_text) {
-  text = KAPPA "\xed\xa0\x80" "edited";
+  text = KAPPA
+      "\xed\xa0\x80"
+      "edited";
   text_len = strlen(text);
   run_case("6.3.1", s_bad_whole, 0, "C:1007:", BAD_UTF8);
   run_case("6.3.2", s_bad_octets, 0, "C:1007:", BAD_UTF8);
@@ -167,7 +173,10 @@ TEST(invalid_text) {
 /* 6.4.x: KAPPA, then U+110000 as the UTF-8 scheme would write it (F4 90
  * 80 80, invalid at the 90), then "edited"; no close from the peer, so
  * lode must fail on its own, at the 90. */
-#define PAYLOAD_6_4 KAPPA "\xf4\x90\x80\x80" "edited"
+#define PAYLOAD_6_4                                                            \
+  KAPPA                                                                        \
+  "\xf4\x90\x80\x80"                                                           \
+  "edited"
 
 static void s_6_4_1(void) {
   frame(0x01, KAPPA, 11);
@@ -201,17 +210,23 @@ typedef struct vec_s {
   const char* name;
   const char* p;
   size_t n;
-  int bad;  /* first bad byte; n: unfinished at the end; -1: valid */
+  int bad; /* first bad byte; n: unfinished at the end; -1: valid */
 } vec_t;
 
 static const vec_t vectors[] = {
   { "6.5.1", "\x68\x65\x6c\x6c\x6f\x24\x77\x6f\x72\x6c\x64", 11, -1 },
-  { "6.5.2", "\x68\x65\x6c\x6c\x6f\xc2\xa2\x77\x6f\x72\x6c"
-    "\x64", 12, -1 },
-  { "6.5.3", "\x68\x65\x6c\x6c\x6f\xe2\x82\xac\x77\x6f\x72"
-    "\x6c\x64", 13, -1 },
-  { "6.5.4", "\x68\x65\x6c\x6c\x6f\xf0\xa4\xad\xa2\x77\x6f"
-    "\x72\x6c\x64", 14, -1 },
+  { "6.5.2",
+    "\x68\x65\x6c\x6c\x6f\xc2\xa2\x77\x6f\x72\x6c"
+    "\x64",
+    12, -1 },
+  { "6.5.3",
+    "\x68\x65\x6c\x6c\x6f\xe2\x82\xac\x77\x6f\x72"
+    "\x6c\x64",
+    13, -1 },
+  { "6.5.4",
+    "\x68\x65\x6c\x6c\x6f\xf0\xa4\xad\xa2\x77\x6f"
+    "\x72\x6c\x64",
+    14, -1 },
   { "6.5.5", "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", 11, -1 },
   { "6.6.1", "\xce", 1, 1 },
   { "6.6.2", "\xce\xba", 2, -1 },
@@ -249,23 +264,31 @@ static const vec_t vectors[] = {
   { "6.12.5", "\x80\xbf\x80\xbf", 4, 0 },
   { "6.12.6", "\x80\xbf\x80\xbf\x80", 5, 0 },
   { "6.12.7", "\x80\xbf\x80\xbf\x80\xbf", 6, 0 },
-  { "6.12.8", "\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a"
+  { "6.12.8",
+    "\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a"
     "\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95"
     "\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f\xa0"
     "\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab"
     "\xac\xad\xae\xaf\xb0\xb1\xb2\xb3\xb4\xb5\xb6"
-    "\xb7\xb8\xb9\xba\xbb\xbc\xbd\xbe", 63, 0 },
-  { "6.13.1", "\xc0\x20\xc1\x20\xc2\x20\xc3\x20\xc4\x20\xc5"
+    "\xb7\xb8\xb9\xba\xbb\xbc\xbd\xbe",
+    63, 0 },
+  { "6.13.1",
+    "\xc0\x20\xc1\x20\xc2\x20\xc3\x20\xc4\x20\xc5"
     "\x20\xc6\x20\xc7\x20\xc8\x20\xc9\x20\xca\x20"
     "\xcb\x20\xcc\x20\xcd\x20\xce\x20\xcf\x20\xd0"
     "\x20\xd1\x20\xd2\x20\xd3\x20\xd4\x20\xd5\x20"
     "\xd6\x20\xd7\x20\xd8\x20\xd9\x20\xda\x20\xdb"
-    "\x20\xdc\x20\xdd\x20\xde\x20", 62, 0 },
-  { "6.13.2", "\xe0\x20\xe1\x20\xe2\x20\xe3\x20\xe4\x20\xe5"
+    "\x20\xdc\x20\xdd\x20\xde\x20",
+    62, 0 },
+  { "6.13.2",
+    "\xe0\x20\xe1\x20\xe2\x20\xe3\x20\xe4\x20\xe5"
     "\x20\xe6\x20\xe7\x20\xe8\x20\xe9\x20\xea\x20"
-    "\xeb\x20\xec\x20\xed\x20\xee\x20", 30, 1 },
-  { "6.13.3", "\xf0\x20\xf1\x20\xf2\x20\xf3\x20\xf4\x20\xf5"
-    "\x20\xf6\x20", 14, 1 },
+    "\xeb\x20\xec\x20\xed\x20\xee\x20",
+    30, 1 },
+  { "6.13.3",
+    "\xf0\x20\xf1\x20\xf2\x20\xf3\x20\xf4\x20\xf5"
+    "\x20\xf6\x20",
+    14, 1 },
   { "6.13.4", "\xf8\x20\xf9\x20\xfa\x20", 6, 0 },
   { "6.13.5", "\xfc\x20", 2, 0 },
   { "6.14.1", "\xc0", 1, 0 },
@@ -278,9 +301,11 @@ static const vec_t vectors[] = {
   { "6.14.8", "\xf7\xbf\xbf", 3, 0 },
   { "6.14.9", "\xfb\xbf\xbf\xbf", 4, 0 },
   { "6.14.10", "\xfd\xbf\xbf\xbf\xbf", 5, 0 },
-  { "6.15.1", "\xc0\xe0\x80\xf0\x80\x80\xf8\x80\x80\x80\xfc"
+  { "6.15.1",
+    "\xc0\xe0\x80\xf0\x80\x80\xf8\x80\x80\x80\xfc"
     "\x80\x80\x80\x80\xdf\xef\xbf\xf7\xbf\xbf\xfb"
-    "\xbf\xbf\xbf\xfd\xbf\xbf\xbf\xbf", 30, 0 },
+    "\xbf\xbf\xbf\xfd\xbf\xbf\xbf\xbf",
+    30, 0 },
   { "6.16.1", "\xfe", 1, 0 },
   { "6.16.2", "\xff", 1, 0 },
   { "6.16.3", "\xfe\xfe\xff\xff", 4, 0 },
@@ -362,8 +387,8 @@ static const vec_t* vec;
 static void s_vec(void) {
   frame(0x81, vec->p, vec->n);
   if (vec->bad >= 0)
-    bad_wire = R.script.len - vec->n + (size_t) (vec->bad < (int) vec->n
-                                                 ? vec->bad : vec->bad - 1);
+    bad_wire = R.script.len - vec->n +
+               (size_t) (vec->bad < (int) vec->n ? vec->bad : vec->bad - 1);
   else
     expect(1, vec->p, vec->n);
   close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
@@ -371,8 +396,7 @@ static void s_vec(void) {
 
 static void s_vec_octets(void) {
   for (size_t i = 0; i < vec->n; i++) {
-    frame((i == 0 ? 0x01 : 0x00) | (i + 1 == vec->n ? 0x80 : 0), vec->p + i,
-          1);
+    frame((i == 0 ? 0x01 : 0x00) | (i + 1 == vec->n ? 0x80 : 0), vec->p + i, 1);
     if (vec->bad >= 0 && (i == (size_t) vec->bad ||
                           (vec->bad == (int) vec->n && i + 1 == vec->n)))
       bad_wire = R.script.len - 1;

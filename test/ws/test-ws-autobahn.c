@@ -88,27 +88,39 @@ static void s_2_5(void) {
   close_frame(LODE_WEBSOCKET_CLOSE_NORMAL, "");
 }
 
-#define TEN_PINGS(m)                                                        \
-  m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9)
+#define TEN_PINGS(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9)
 #define PING_(i) { 0x89, "payload-" #i, 0 },
 #define PONG_(i) "O:payload-" #i ","
 
 static const case_t group2[] = {
   { "2.1", { { 0x89, "", 0 }, CLOSE_OK, END }, 0, "O:,C:1000:", CLEAN },
-  { "2.2", { { 0x89, "Hello, world!", 0 }, CLOSE_OK, END }, 0,
-    "O:Hello, world!,C:1000:", CLEAN },
-  { "2.3", { { 0x89, "\x00\xff\xfe\xfd\xfc\xfb\x00\xff", 8 }, CLOSE_OK,
-             END }, 0,
-    "O:\\x00\\xff\\xfe\\xfd\\xfc\\xfb\\x00\\xff,C:1000:", CLEAN },
-  { "2.7", { { 0x8a, "", 0 }, CLOSE_OK, END }, 0, "C:1000:", CLEAN },
-  { "2.8", { { 0x8a, "unsolicited", 0 }, CLOSE_OK, END }, 0, "C:1000:",
+  { "2.2",
+    { { 0x89, "Hello, world!", 0 }, CLOSE_OK, END },
+    0,
+    "O:Hello, world!,C:1000:",
     CLEAN },
-  { "2.9", { { 0x8a, "unsolicited", 0 }, { 0x89, "my ping", 0 }, CLOSE_OK,
-             END }, 0, "O:my ping,C:1000:", CLEAN },
-  { "2.10", { TEN_PINGS(PING_) CLOSE_OK, END }, 0,
-    TEN_PINGS(PONG_) "C:1000:", CLEAN },
-  { "2.11", { TEN_PINGS(PING_) CLOSE_OK, END }, 1,
-    TEN_PINGS(PONG_) "C:1000:", CLEAN },
+  { "2.3",
+    { { 0x89, "\x00\xff\xfe\xfd\xfc\xfb\x00\xff", 8 }, CLOSE_OK, END },
+    0,
+    "O:\\x00\\xff\\xfe\\xfd\\xfc\\xfb\\x00\\xff,C:1000:",
+    CLEAN },
+  { "2.7", { { 0x8a, "", 0 }, CLOSE_OK, END }, 0, "C:1000:", CLEAN },
+  { "2.8", { { 0x8a, "unsolicited", 0 }, CLOSE_OK, END }, 0, "C:1000:", CLEAN },
+  { "2.9",
+    { { 0x8a, "unsolicited", 0 }, { 0x89, "my ping", 0 }, CLOSE_OK, END },
+    0,
+    "O:my ping,C:1000:",
+    CLEAN },
+  { "2.10",
+    { TEN_PINGS(PING_) CLOSE_OK, END },
+    0,
+    TEN_PINGS(PONG_) "C:1000:",
+    CLEAN },
+  { "2.11",
+    { TEN_PINGS(PING_) CLOSE_OK, END },
+    1,
+    TEN_PINGS(PONG_) "C:1000:",
+    CLEAN },
 };
 
 TEST(group2_pings) {
@@ -126,7 +138,7 @@ static void s_rsv(void) {
   frame(0x81, "Hello", 5);
   expect(1, "Hello", 5);
   if (rsv_op == 0)
-    frame(0x01, "start", 5);  /* so the continuation has a message */
+    frame(0x01, "start", 5); /* so the continuation has a message */
   frame(0x80 | (rsv << 4) | rsv_op, rsv_op == 8 ? "\x03\xe8" : "small",
         rsv_op == 8 ? 2 : 5);
   s_ping("", 0);
@@ -166,62 +178,151 @@ TEST(group4_opcodes) {
 }
 
 #define FRAG12 "T:fragment1fragment2,"
-#define F1 { 0x01, "fragment1", 0 }
-#define F2 { 0x80, "fragment2", 0 }
-#define PING_P { 0x89, "ping payload", 0 }
-#define HELLO { 0x81, "Hello, world!", 0 }
+#define F1                                                                     \
+  { 0x01, "fragment1", 0 }
+#define F2                                                                     \
+  { 0x80, "fragment2", 0 }
+#define PING_P                                                                 \
+  { 0x89, "ping payload", 0 }
+#define HELLO                                                                  \
+  { 0x81, "Hello, world!", 0 }
 
 /* 5.1-5.20 (the chops: 0 = one write, CHOP_FRAMES = a write per frame,
  * 1 = a write per octet). */
 static const case_t group5[] = {
-  { "5.1", { { 0x09, "frag1", 0 }, { 0x80, "frag2", 0 }, CLOSE_OK, END }, 0,
-    "C:1002:", FAILED },
-  { "5.2", { { 0x0a, "frag1", 0 }, { 0x80, "frag2", 0 }, CLOSE_OK, END }, 0,
-    "C:1002:", FAILED },
+  { "5.1",
+    { { 0x09, "frag1", 0 }, { 0x80, "frag2", 0 }, CLOSE_OK, END },
+    0,
+    "C:1002:",
+    FAILED },
+  { "5.2",
+    { { 0x0a, "frag1", 0 }, { 0x80, "frag2", 0 }, CLOSE_OK, END },
+    0,
+    "C:1002:",
+    FAILED },
   { "5.3", { F1, F2, CLOSE_OK, END }, 0, FRAG12 "C:1000:", CLEAN },
   { "5.4", { F1, F2, CLOSE_OK, END }, CHOP_FRAMES, FRAG12 "C:1000:", CLEAN },
   { "5.5", { F1, F2, CLOSE_OK, END }, 1, FRAG12 "C:1000:", CLEAN },
-  { "5.6", { F1, PING_P, F2, CLOSE_OK, END }, 0,
-    "O:ping payload," FRAG12 "C:1000:", CLEAN },
-  { "5.7", { F1, PING_P, F2, CLOSE_OK, END }, CHOP_FRAMES,
-    "O:ping payload," FRAG12 "C:1000:", CLEAN },
-  { "5.8", { F1, PING_P, F2, CLOSE_OK, END }, 1,
-    "O:ping payload," FRAG12 "C:1000:", CLEAN },
-  { "5.9", { { 0x80, "non-continuation payload", 0 }, HELLO, CLOSE_OK,
-             END }, 0, "C:1002:", FAILED },
-  { "5.10", { { 0x80, "non-continuation payload", 0 }, HELLO, CLOSE_OK,
-              END }, CHOP_FRAMES, "C:1002:", FAILED },
-  { "5.11", { { 0x80, "non-continuation payload", 0 }, HELLO, CLOSE_OK,
-              END }, 1, "C:1002:", FAILED },
-  { "5.12", { { 0x00, "non-continuation payload", 0 }, HELLO, CLOSE_OK,
-              END }, 0, "C:1002:", FAILED },
-  { "5.13", { { 0x00, "non-continuation payload", 0 }, HELLO, CLOSE_OK,
-              END }, CHOP_FRAMES, "C:1002:", FAILED },
-  { "5.14", { { 0x00, "non-continuation payload", 0 }, HELLO, CLOSE_OK,
-              END }, 1, "C:1002:", FAILED },
-  { "5.15", { F1, F2, { 0x00, "fragment3", 0 }, { 0x81, "fragment4", 0 },
-              CLOSE_OK, END }, 0, FRAG12 "C:1002:", FAILED },
-  { "5.16", { { 0x00, "fragment1", 0 }, { 0x01, "fragment2", 0 },
-              { 0x80, "fragment3", 0 }, { 0x00, "fragment4", 0 },
-              { 0x01, "fragment5", 0 }, { 0x80, "fragment6", 0 }, CLOSE_OK,
-              END }, 0, "C:1002:", FAILED },
-  { "5.17", { { 0x80, "fragment1", 0 }, { 0x01, "fragment2", 0 },
-              { 0x80, "fragment3", 0 }, { 0x80, "fragment4", 0 },
-              { 0x01, "fragment5", 0 }, { 0x80, "fragment6", 0 }, CLOSE_OK,
-              END }, 0, "C:1002:", FAILED },
-  { "5.18", { F1, { 0x81, "fragment2", 0 }, CLOSE_OK, END }, 0, "C:1002:",
+  { "5.6",
+    { F1, PING_P, F2, CLOSE_OK, END },
+    0,
+    "O:ping payload," FRAG12 "C:1000:",
+    CLEAN },
+  { "5.7",
+    { F1, PING_P, F2, CLOSE_OK, END },
+    CHOP_FRAMES,
+    "O:ping payload," FRAG12 "C:1000:",
+    CLEAN },
+  { "5.8",
+    { F1, PING_P, F2, CLOSE_OK, END },
+    1,
+    "O:ping payload," FRAG12 "C:1000:",
+    CLEAN },
+  { "5.9",
+    { { 0x80, "non-continuation payload", 0 }, HELLO, CLOSE_OK, END },
+    0,
+    "C:1002:",
     FAILED },
-  { "5.19", { { 0x01, "f1", 0 }, { 0x00, "", 0 }, { 0x89, "pongme 1!", 0 },
-              { 0x00, "f3", 0 }, { 0x00, "", 0 }, { 0x89, "pongme 2!", 0 },
-              { 0x80, "f5", 0 }, CLOSE_OK, END }, CHOP_FRAMES,
-    "O:pongme 1!,O:pongme 2!,T:f1f3f5,C:1000:", CLEAN },
-  { "5.20", { { 0x01, "f1", 0 }, { 0x00, "", 0 }, { 0x89, "pongme 1!", 0 },
-              { 0x00, "f3", 0 }, { 0x00, "", 0 }, { 0x89, "pongme 2!", 0 },
-              { 0x80, "f5", 0 }, CLOSE_OK, END }, 0,
-    "O:pongme 1!,O:pongme 2!,T:f1f3f5,C:1000:", CLEAN },
-  { "5.x binary", { { 0x02, "\x01\x02", 2 }, { 0x80, "\x03", 1 },
-                    { 0x01, "", 0 }, { 0x80, "", 0 }, CLOSE_OK, END }, 3,
-    "B:\\x01\\x02\\x03,T:,C:1000:", CLEAN },
+  { "5.10",
+    { { 0x80, "non-continuation payload", 0 }, HELLO, CLOSE_OK, END },
+    CHOP_FRAMES,
+    "C:1002:",
+    FAILED },
+  { "5.11",
+    { { 0x80, "non-continuation payload", 0 }, HELLO, CLOSE_OK, END },
+    1,
+    "C:1002:",
+    FAILED },
+  { "5.12",
+    { { 0x00, "non-continuation payload", 0 }, HELLO, CLOSE_OK, END },
+    0,
+    "C:1002:",
+    FAILED },
+  { "5.13",
+    { { 0x00, "non-continuation payload", 0 }, HELLO, CLOSE_OK, END },
+    CHOP_FRAMES,
+    "C:1002:",
+    FAILED },
+  { "5.14",
+    { { 0x00, "non-continuation payload", 0 }, HELLO, CLOSE_OK, END },
+    1,
+    "C:1002:",
+    FAILED },
+  { "5.15",
+    { F1,
+      F2,
+      { 0x00, "fragment3", 0 },
+      { 0x81, "fragment4", 0 },
+      CLOSE_OK,
+      END },
+    0,
+    FRAG12 "C:1002:",
+    FAILED },
+  { "5.16",
+    { { 0x00, "fragment1", 0 },
+      { 0x01, "fragment2", 0 },
+      { 0x80, "fragment3", 0 },
+      { 0x00, "fragment4", 0 },
+      { 0x01, "fragment5", 0 },
+      { 0x80, "fragment6", 0 },
+      CLOSE_OK,
+      END },
+    0,
+    "C:1002:",
+    FAILED },
+  { "5.17",
+    { { 0x80, "fragment1", 0 },
+      { 0x01, "fragment2", 0 },
+      { 0x80, "fragment3", 0 },
+      { 0x80, "fragment4", 0 },
+      { 0x01, "fragment5", 0 },
+      { 0x80, "fragment6", 0 },
+      CLOSE_OK,
+      END },
+    0,
+    "C:1002:",
+    FAILED },
+  { "5.18",
+    { F1, { 0x81, "fragment2", 0 }, CLOSE_OK, END },
+    0,
+    "C:1002:",
+    FAILED },
+  { "5.19",
+    { { 0x01, "f1", 0 },
+      { 0x00, "", 0 },
+      { 0x89, "pongme 1!", 0 },
+      { 0x00, "f3", 0 },
+      { 0x00, "", 0 },
+      { 0x89, "pongme 2!", 0 },
+      { 0x80, "f5", 0 },
+      CLOSE_OK,
+      END },
+    CHOP_FRAMES,
+    "O:pongme 1!,O:pongme 2!,T:f1f3f5,C:1000:",
+    CLEAN },
+  { "5.20",
+    { { 0x01, "f1", 0 },
+      { 0x00, "", 0 },
+      { 0x89, "pongme 1!", 0 },
+      { 0x00, "f3", 0 },
+      { 0x00, "", 0 },
+      { 0x89, "pongme 2!", 0 },
+      { 0x80, "f5", 0 },
+      CLOSE_OK,
+      END },
+    0,
+    "O:pongme 1!,O:pongme 2!,T:f1f3f5,C:1000:",
+    CLEAN },
+  { "5.x binary",
+    { { 0x02, "\x01\x02", 2 },
+      { 0x80, "\x03", 1 },
+      { 0x01, "", 0 },
+      { 0x80, "", 0 },
+      CLOSE_OK,
+      END },
+    3,
+    "B:\\x01\\x02\\x03,T:,C:1000:",
+    CLEAN },
 };
 
 TEST(group5_fragmentation) {
@@ -274,22 +375,41 @@ static void s_7_1_6(void) {
 }
 
 static const case_t group7[] = {
-  { "7.1.1", { { 0x81, "Hello World!", 0 }, CLOSE_OK, END }, 0,
-    "T:Hello World!,C:1000:", CLEAN },
+  { "7.1.1",
+    { { 0x81, "Hello World!", 0 }, CLOSE_OK, END },
+    0,
+    "T:Hello World!,C:1000:",
+    CLEAN },
   { "7.1.2", { CLOSE_OK, CLOSE_OK, END }, 0, "C:1000:", CLEAN },
   { "7.1.3", { CLOSE_OK, { 0x89, "", 0 }, END }, 0, "C:1000:", CLEAN },
-  { "7.1.4", { CLOSE_OK, { 0x81, "after close", 0 }, END }, 0, "C:1000:",
+  { "7.1.4",
+    { CLOSE_OK, { 0x81, "after close", 0 }, END },
+    0,
+    "C:1000:",
     CLEAN },
   { "7.1.5", { F1, CLOSE_OK, F2, END }, 0, "C:1000:", CLEAN },
-  { "7.1.x", { CLOSE_OK, { 0x89, "", 0 }, { 0x81, "after close", 0 },
-               { 0xf1, "junk", 0 }, END }, 1, "C:1000:", CLEAN },
+  { "7.1.x",
+    { CLOSE_OK,
+      { 0x89, "", 0 },
+      { 0x81, "after close", 0 },
+      { 0xf1, "junk", 0 },
+      END },
+    1,
+    "C:1000:",
+    CLEAN },
 };
 
-static void s_7_3_1(void) { close_frame(-1, ""); }
-static void s_7_3_2(void) { frame(0x88, "\x03", 1); }
+static void s_7_3_1(void) {
+  close_frame(-1, "");
+}
+static void s_7_3_2(void) {
+  frame(0x88, "\x03", 1);
+}
 static char reason[200];
 static int code;
-static void s_code(void) { close_frame(code, reason); }
+static void s_code(void) {
+  close_frame(code, reason);
+}
 
 TEST(group7_close) {
   run_table(group7, sizeof(group7) / sizeof(group7[0]));
@@ -302,8 +422,8 @@ TEST(group7_close) {
   /* A server echoes the reason (npm ws), a client the code alone (Node's
    * WebSocket). */
   strcpy(reason, "Hello World!");
-  run_case_roles("7.3.4", s_code, 0, "C:1000:Hello World!", "C:1000:",
-                 "open,close(1,1000,Hello World!)");
+  run_case_roles("7.3.4", s_code, 0, "C:1000:Hello World!",
+                 "C:1000:", "open,close(1,1000,Hello World!)");
   memset(reason, '*', 123);
   reason[123] = '\0';
   char ev5[256], echo5[256];
@@ -313,8 +433,9 @@ TEST(group7_close) {
   reason[123] = '*';
   reason[124] = '\0';
   run_case("7.3.6", s_code, 0, "C:1002:", FAILED);
-  strcpy(reason, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"
-                 "edited");
+  strcpy(reason,
+         "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"
+         "edited");
   run_case("7.5.1", s_code, 0, "C:1007:", BAD_UTF8);
   reason[0] = '\0';
   for (size_t i = 0; i < WS_NCODES(ws_codes_valid); i++) {

@@ -78,7 +78,8 @@ static void m_open_then_close(lode_websocket_t* ws) {
 }
 
 static const lode_websocket_events_t m_events = {
-  .on_open = m_open_then_close, .on_close = m_close,
+  .on_open = m_open_then_close,
+  .on_close = m_close,
 };
 
 /* A lode client on `a` for a lode server on `b`. */
@@ -90,8 +91,8 @@ static void pair_up(uv_loop_t* loop, const lode_websocket_opts_t* so,
   ASSERT_OK(lode_websocket_serve(b, so, ev, &servers[i]));
   lode_websocket_opts_t o = co != NULL ? *co : (lode_websocket_opts_t){ 0 };
   o.stream = a;
-  ASSERT_OK(lode_websocket_create(loop, "ws://h/", NULL, 0, &o, ev,
-                                  &clients[i]));
+  ASSERT_OK(
+      lode_websocket_create(loop, "ws://h/", NULL, 0, &o, ev, &clients[i]));
 }
 
 TEST(membership) {
@@ -138,7 +139,8 @@ static void never_close(lode_websocket_t* ws, int clean, int code,
   test_trace("close(size %zu)", lode_websocket_clients_size(set));
 }
 static const lode_websocket_events_t never_events = {
-  .on_open = never_open, .on_close = never_close,
+  .on_open = never_open,
+  .on_close = never_close,
 };
 
 TEST(closed_before_open_never_joins) {
@@ -146,24 +148,29 @@ TEST(closed_before_open_never_joins) {
   lode_stream_t *a, *b;
   lode_websocket_t* ws;
   static const lode_slice_t headers[] = {
-    LODE_SLICE("Upgrade"), LODE_SLICE("websocket"),
-    LODE_SLICE("Connection"), LODE_SLICE("Upgrade"),
-    LODE_SLICE("Sec-WebSocket-Key"), LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
-    LODE_SLICE("Sec-WebSocket-Version"), LODE_SLICE("13"),
+    LODE_SLICE("Upgrade"),
+    LODE_SLICE("websocket"),
+    LODE_SLICE("Connection"),
+    LODE_SLICE("Upgrade"),
+    LODE_SLICE("Sec-WebSocket-Key"),
+    LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
+    LODE_SLICE("Sec-WebSocket-Version"),
+    LODE_SLICE("13"),
   };
-  lode_websocket_request_t req = { LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1,
-                                   headers, 8 };
+  lode_websocket_request_t req = {
+    LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, headers, 8
+  };
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
   ASSERT_OK(lode_websocket_clients_create(&set));
   ASSERT_OK(lode_stream_pair(&loop, &a, &b));
   lode_websocket_opts_t so = { .clients = set, .close_timeout = 50 };
-  ASSERT_OK(lode_websocket_accept(a, &req, LODE_SLICE(""), &so,
-                                  &never_events, &ws));
-  ASSERT_OK(lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL,
-                                 LODE_SLICE("")));
+  ASSERT_OK(
+      lode_websocket_accept(a, &req, LODE_SLICE(""), &so, &never_events, &ws));
+  ASSERT_OK(
+      lode_websocket_close(ws, LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE("")));
   lode_stream_destroy(b, NULL);
-  lode_websocket_clients_release(set);  /* ws holds it */
+  lode_websocket_clients_release(set); /* ws holds it */
   test_run_loop(&loop, 10000);
   ASSERT_TRACE("close(size 0)");
   test_loop_close(&loop);
@@ -199,17 +206,16 @@ static void b_open(lode_websocket_t* ws) {
   /* The last server's compressor alone has seen this: the broadcasts that follow
    * refer back to it there, and must not elsewhere. */
   ASSERT_OK(lode_websocket_send_text(
-      servers[NB - 1],
-      (lode_slice_t){ private_text, sizeof(private_text) }));
+      servers[NB - 1], (lode_slice_t){ private_text, sizeof(private_text) }));
   /* Client 0 is the sender: not sent to. */
   for (int k = 0; k < NMSG; k++) {
     ASSERT_EQ(lode_websocket_clients_broadcast_text(
                   set, (lode_slice_t){ text[k], sizeof(text[k]) }, SIZE_MAX,
-                  servers[0], &skipped), NB - 1);
+                  servers[0], &skipped),
+              NB - 1);
     ASSERT_EQ(skipped, 0);
   }
-  lode_websocket_close(clients[0], LODE_WEBSOCKET_CLOSE_NORMAL,
-                       LODE_SLICE(""));
+  lode_websocket_close(clients[0], LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE(""));
 }
 
 static void b_close(lode_websocket_t* ws, int clean, int code,
@@ -220,7 +226,9 @@ static void b_close(lode_websocket_t* ws, int clean, int code,
 }
 
 static const lode_websocket_events_t b_events = {
-  .on_open = b_open, .on_message = b_message, .on_close = b_close,
+  .on_open = b_open,
+  .on_message = b_message,
+  .on_close = b_close,
 };
 
 /* Plain (the sender, left out, and another), deflate without context
@@ -249,9 +257,11 @@ TEST(broadcast_deflate_variants) {
   lode_websocket_opts_t so[NB] = {
     { .per_message_deflate = -1 },
     { .per_message_deflate = -1 },
-    { .per_message_deflate = 1, .server_no_context_takeover = 1,
+    { .per_message_deflate = 1,
+      .server_no_context_takeover = 1,
       .server_max_window_bits = 9 },
-    { .per_message_deflate = 1, .server_no_context_takeover = 1,
+    { .per_message_deflate = 1,
+      .server_no_context_takeover = 1,
       .server_max_window_bits = 9 },
     { .per_message_deflate = 1, .server_no_context_takeover = 1 },
     { .per_message_deflate = 1 },
@@ -276,14 +286,15 @@ TEST(broadcast_arguments) {
   ASSERT_EQ(lode_websocket_clients_broadcast_text(NULL, LODE_SLICE("x"), 0,
                                                   NULL, &skipped),
             UV_EINVAL);
-  ASSERT_EQ(lode_websocket_clients_broadcast_text(set, LODE_SLICE("\xff"),
-                                                  0, NULL, NULL),
+  ASSERT_EQ(lode_websocket_clients_broadcast_text(set, LODE_SLICE("\xff"), 0,
+                                                  NULL, NULL),
             LODE_ERR_WS_SYNTAX);
   ASSERT_EQ(lode_websocket_clients_broadcast_binary(
                 set, (lode_slice_t){ NULL, 1 }, 0, NULL, NULL),
             LODE_ERR_STREAM_NULL_VALUES);
-  ASSERT_EQ(lode_websocket_clients_broadcast_binary(set, LODE_SLICE("\xff"),
-                                                    0, NULL, &skipped), 0);
+  ASSERT_EQ(lode_websocket_clients_broadcast_binary(set, LODE_SLICE("\xff"), 0,
+                                                    NULL, &skipped),
+            0);
   ASSERT_EQ(skipped, 0);
   ASSERT_EQ(lode_websocket_clients_create(NULL), UV_EINVAL);
   ASSERT_EQ(lode_websocket_clients_size(NULL), 0);
@@ -303,8 +314,8 @@ static void d_open(lode_websocket_t* ws) {
   /* The client reads nothing yet: every message stays buffered. */
   lode_stream_pause(client_side);
   for (int k = 0; k < 3; k++)
-    ASSERT_OK(lode_websocket_send_binary(
-        ws, (lode_slice_t){ chunk, sizeof(chunk) }));
+    ASSERT_OK(
+        lode_websocket_send_binary(ws, (lode_slice_t){ chunk, sizeof(chunk) }));
   test_trace("sent(%zu)", lode_websocket_buffered_amount(ws));
   lode_stream_resume(client_side);
 }
@@ -320,7 +331,9 @@ static void d_drain(lode_websocket_t* ws) {
 }
 
 static const lode_websocket_events_t d_events = {
-  .on_open = d_open, .on_message = d_message, .on_drain = d_drain,
+  .on_open = d_open,
+  .on_message = d_message,
+  .on_drain = d_drain,
 };
 
 static const char* drain_with(size_t mark) {
@@ -377,7 +390,7 @@ static void next_round(void) {
   if (b > slow_max_buffered)
     slow_max_buffered = b;
   if (skipped == 0) {
-    ASSERT_EQ(skip_rounds, 0);  /* once skipped, skipped until it reads */
+    ASSERT_EQ(skip_rounds, 0); /* once skipped, skipped until it reads */
     slow_rounds++;
     return;
   }
@@ -428,8 +441,8 @@ static void big_drain(lode_websocket_t* ws) {
     return;
   }
   test_trace("slow-drain(%zu)", lode_websocket_buffered_amount(ws));
-  for (lode_websocket_t* m = lode_websocket_clients_next(set, NULL);
-       m != NULL; m = lode_websocket_clients_next(set, m))
+  for (lode_websocket_t* m = lode_websocket_clients_next(set, NULL); m != NULL;
+       m = lode_websocket_clients_next(set, m))
     ASSERT_OK(lode_websocket_close(m, LODE_WEBSOCKET_CLOSE_NORMAL,
                                    LODE_SLICE("bye")));
 }
@@ -445,15 +458,16 @@ static void big_close(lode_websocket_t* ws, int clean, int code,
 }
 
 static const lode_websocket_events_t big_events = {
-  .on_open = big_open, .on_message = big_message, .on_drain = big_drain,
+  .on_open = big_open,
+  .on_message = big_message,
+  .on_drain = big_drain,
   .on_close = big_close,
 };
 
 static void big_connection(lode_server_t* srv, lode_socket_t* s) {
   lode_websocket_t* ws;
   lode_websocket_opts_t o = { .clients = set };
-  ASSERT_OK(lode_websocket_serve(lode_socket_stream(s), &o, &big_events,
-                                 &ws));
+  ASSERT_OK(lode_websocket_serve(lode_socket_stream(s), &o, &big_events, &ws));
 }
 
 static const lode_server_events_t big_server_events = {
@@ -482,17 +496,16 @@ TEST(broadcast_100_with_one_slow) {
   slow_max_buffered = 0;
   slow = NULL;
   ASSERT_OK(lode_websocket_clients_create(&set));
-  ASSERT_OK(lode_net_create_server(&loop, NULL, &big_server_events,
-                                   &server));
-  ASSERT_OK(lode_server_listen_fd(server, small_buffer_listener(), 511,
-                                  NULL, NULL));
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &big_server_events, &server));
+  ASSERT_OK(
+      lode_server_listen_fd(server, small_buffer_listener(), 511, NULL, NULL));
   lode_net_address_t addr;
   ASSERT_OK(lode_server_address(server, &addr));
   char url[64], n[8];
   snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", addr.port);
   snprintf(n, sizeof(n), "%d", NCLIENTS);
-  const char* argv[] = { "node", "test/peers/ws-broadcast-clients.js", url,
-                         n, NULL };
+  const char* argv[] = { "node", "test/peers/ws-broadcast-clients.js", url, n,
+                         NULL };
   test_peer_t* p = test_peer_start(argv);
   test_run_loop(&loop, 100000);
   test_loop_close(&loop);
@@ -502,8 +515,10 @@ TEST(broadcast_100_with_one_slow) {
   /* Every fast client got every round; the slow one those before its
    * first skip, then its buffer held at most one message over the limit. */
   char want[256];
-  snprintf(want, sizeof(want), "fast %d rounds %d bad 0\nslow rounds %d\n"
-           "closes %d\n", NCLIENTS - 1, round_no, slow_rounds, NCLIENTS);
+  snprintf(want, sizeof(want),
+           "fast %d rounds %d bad 0\nslow rounds %d\n"
+           "closes %d\n",
+           NCLIENTS - 1, round_no, slow_rounds, NCLIENTS);
   ASSERT_STR_EQ(out, want);
   free(out);
   ASSERT_EQ(round_no, slow_rounds + 3);

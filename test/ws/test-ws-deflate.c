@@ -10,8 +10,9 @@ static lode__pmd_params_t parse(const char* params, int* rc) {
 }
 
 TEST(ext_grammar) {
-  const char* v = "foo; a=1, permessage-deflate; client_max_window_bits;"
-                  " server_max_window_bits=\"10\" ,x";
+  const char* v =
+      "foo; a=1, permessage-deflate; client_max_window_bits;"
+      " server_max_window_bits=\"10\" ,x";
   size_t pos = 0;
   lode_slice_t name, params;
   ASSERT_EQ(lode__ws_ext_next(v, strlen(v), &pos, &name, &params), 1);
@@ -20,8 +21,10 @@ TEST(ext_grammar) {
   ASSERT_EQ(lode__ws_ext_next(v, strlen(v), &pos, &name, &params), 1);
   ASSERT(lode__ws_slice_ieq(name, "permessage-deflate"));
   int rc;
-  lode__pmd_params_t p = parse("; client_max_window_bits; "
-                               "server_max_window_bits=\"10\" ", &rc);
+  lode__pmd_params_t p = parse(
+      "; client_max_window_bits; "
+      "server_max_window_bits=\"10\" ",
+      &rc);
   ASSERT_OK(rc);
   ASSERT_EQ(p.client_max_window_bits, -1);
   ASSERT_EQ(p.server_max_window_bits, 10);
@@ -37,8 +40,11 @@ TEST(params_rejected) {
     "; server_no_context_takeover=1",
     "; server_no_context_takeover; server_no_context_takeover",
     "; server_max_window_bits",
-    "; server_max_window_bits=7", "; server_max_window_bits=16",
-    "; client_max_window_bits=0", "; unknown", "; client_max_window_bits=1x",
+    "; server_max_window_bits=7",
+    "; server_max_window_bits=16",
+    "; client_max_window_bits=0",
+    "; unknown",
+    "; client_max_window_bits=1x",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     int rc;
@@ -51,9 +57,10 @@ TEST(format) {
   lode__pmd_params_t p = { 1, 1, 10, -1 };
   lode__buf_t buf = { 0 };
   ASSERT_OK(lode__pmd_format(&p, &buf));
-  const char* want = "permessage-deflate; server_no_context_takeover; "
-                     "client_no_context_takeover; server_max_window_bits=10;"
-                     " client_max_window_bits";
+  const char* want =
+      "permessage-deflate; server_no_context_takeover; "
+      "client_no_context_takeover; server_max_window_bits=10;"
+      " client_max_window_bits";
   ASSERT_MEM_EQ(buf.base, buf.len, want, strlen(want));
   lode__buf_free(&buf);
 }
@@ -75,8 +82,9 @@ TEST(server_negotiation) {
   ASSERT_EQ(a.client_max_window_bits, 12);
   /* A client that cannot take client_max_window_bits is declined; the
    * next offer is taken. An 8-bit server window is declined too. */
-  const char* two = "permessage-deflate, permessage-deflate; "
-                    "client_max_window_bits=10";
+  const char* two =
+      "permessage-deflate, permessage-deflate; "
+      "client_max_window_bits=10";
   ASSERT_EQ(lode__pmd_server_negotiate(two, strlen(two), &o, &a), 1);
   ASSERT_EQ(a.client_max_window_bits, 10);
   lode_websocket_opts_t d = { 0 };
@@ -93,15 +101,17 @@ TEST(client_acceptance) {
   lode__pmd_params_t a;
   ASSERT_OK(lode__pmd_client_accept(LODE_SLICE(""), &o, &a));
   ASSERT_OK(lode__pmd_client_accept(
-      LODE_SLICE("; server_no_context_takeover; client_max_window_bits=9"),
-      &o, &a));
+      LODE_SLICE("; server_no_context_takeover; client_max_window_bits=9"), &o,
+      &a));
   ASSERT_EQ(a.client_max_window_bits, 9);
   /* A bare client_max_window_bits in an answer, an 8-bit client window,
    * unknown params, or a server window over what we asked for fail. */
-  ASSERT_EQ(lode__pmd_client_accept(LODE_SLICE("; client_max_window_bits"),
-                                    &o, &a), -1);
-  ASSERT_EQ(lode__pmd_client_accept(
-                LODE_SLICE("; client_max_window_bits=8"), &o, &a), -1);
+  ASSERT_EQ(
+      lode__pmd_client_accept(LODE_SLICE("; client_max_window_bits"), &o, &a),
+      -1);
+  ASSERT_EQ(
+      lode__pmd_client_accept(LODE_SLICE("; client_max_window_bits=8"), &o, &a),
+      -1);
   ASSERT_EQ(lode__pmd_client_accept(LODE_SLICE("; x=1"), &o, &a), -1);
   o.server_max_window_bits = 10;
   ASSERT_EQ(lode__pmd_client_accept(LODE_SLICE(""), &o, &a), -1);
@@ -129,8 +139,8 @@ TEST(round_trip) {
     size_t at = 0;
     while (at < z.len) {
       size_t k = z.len - at < 777 ? z.len - at : 777;
-      ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z.base + at, k, 0,
-                                     SIZE_MAX, &out));
+      ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z.base + at, k, 0, SIZE_MAX,
+                                     &out));
       at += k;
     }
     ASSERT_OK(lode__pmd_decompress(s, NULL, 0, 1, SIZE_MAX, &out));
@@ -159,10 +169,10 @@ TEST(context_takeover) {
       ASSERT_MEM_EQ(z1.base, z1.len, z2.base, z2.len);
     else
       ASSERT_LT(z2.len, z1.len / 2);
-    ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z1.base, z1.len, 1,
-                                   SIZE_MAX, &out));
-    ASSERT_OK(lode__pmd_decompress(s, (uint8_t*) z2.base, z2.len, 1,
-                                   SIZE_MAX, &out));
+    ASSERT_OK(
+        lode__pmd_decompress(s, (uint8_t*) z1.base, z1.len, 1, SIZE_MAX, &out));
+    ASSERT_OK(
+        lode__pmd_decompress(s, (uint8_t*) z2.base, z2.len, 1, SIZE_MAX, &out));
     ASSERT_EQ(out.len, 2 * sizeof(msg));
     ASSERT_MEM_EQ(out.base + sizeof(msg), sizeof(msg), msg, sizeof(msg));
     lode__buf_free(&z1);
@@ -187,7 +197,8 @@ TEST(limits_and_garbage) {
   lode__pmd_t* s2 = lode__pmd_new(1, &p);
   lode__buf_t out2 = { 0 };
   ASSERT_EQ(lode__pmd_decompress(s2, (const uint8_t*) "\xff\xff\xff", 3, 1,
-                                 SIZE_MAX, &out2), LODE_ERR_WS_PROTOCOL);
+                                 SIZE_MAX, &out2),
+            LODE_ERR_WS_PROTOCOL);
   lode__buf_free(&z);
   lode__buf_free(&out);
   lode__buf_free(&out2);

@@ -32,8 +32,8 @@ static void make_text(void) {
 static void c_open(lode_websocket_t* ws) {
   snprintf(agreed, sizeof(agreed), "%s", lode_websocket_extensions(ws));
   for (int i = 0; i < 4; i++)
-    ASSERT_OK(lode_websocket_send_text(ws, (lode_slice_t){ text16k,
-                                                           sizeof(text16k) }));
+    ASSERT_OK(lode_websocket_send_text(
+        ws, (lode_slice_t){ text16k, sizeof(text16k) }));
   lode_websocket_send_text(ws, LODE_SLICE("cmd:bigfrag"));
   lode_websocket_send_text(ws, LODE_SLICE("cmd:params"));
   step = 0;
@@ -52,15 +52,17 @@ static void c_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
 }
 
 static const lode_websocket_events_t client_events = {
-  .on_open = c_open, .on_message = c_message, .on_error = c_error,
+  .on_open = c_open,
+  .on_message = c_message,
+  .on_error = c_error,
   .on_close = c_close,
 };
 
 typedef struct client_case_s {
-  lode_websocket_opts_t lode;  /* the client's offer */
-  const char* ws;              /* the server's perMessageDeflate */
-  const char* agreed;          /* the answer lode gets */
-  const char* params;          /* what ws says it agreed ("none": no
+  lode_websocket_opts_t lode; /* the client's offer */
+  const char* ws;             /* the server's perMessageDeflate */
+  const char* agreed;         /* the answer lode gets */
+  const char* params;         /* what ws says it agreed ("none": no
                                   extension; NULL: ws refuses with 400) */
 } client_case_t;
 
@@ -76,14 +78,15 @@ static void run_client(const client_case_t* c) {
   agreed[0] = params[0] = '\0';
   ASSERT_OK(uv_loop_init(&loop));
   lode_websocket_t* ws;
-  ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, &c->lode,
-                                  &client_events, &ws));
+  ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, &c->lode, &client_events,
+                                  &ws));
   test_run_loop(&loop, 60000);
   test_loop_close(&loop);
   if (c->params == NULL) {
     test_peer_kill(p);
-    ASSERT_TRACE("error(ERR_WS_PROTOCOL: Received network error or non-101 "
-                 "status code.),close(0,1006,)");
+    ASSERT_TRACE(
+        "error(ERR_WS_PROTOCOL: Received network error or non-101 "
+        "status code.),close(0,1006,)");
     return;
   }
   ASSERT_EQ(test_peer_finish(p, 10000, NULL), 0);
@@ -96,7 +99,7 @@ static void run_client(const client_case_t* c) {
   ASSERT_STR_EQ(params + 7, c->params);
   long n = atol(read + 6);
   if (strcmp(c->params, "none") != 0)
-    ASSERT_LT(n, 60000);  /* 64 KiB of text went out compressed */
+    ASSERT_LT(n, 60000); /* 64 KiB of text went out compressed */
   else
     ASSERT_GT(n, 65536);
 }
@@ -106,35 +109,52 @@ static void run_client(const client_case_t* c) {
 TEST(lode_client_against_ws_server) {
   static const client_case_t cases[] = {
     { { 0 }, "true", PMD, "{}" },
-    { { .client_no_context_takeover = 1 }, "true",
+    { { .client_no_context_takeover = 1 },
+      "true",
       PMD "; client_no_context_takeover",
       "{\"client_no_context_takeover\":true}" },
-    { { .server_no_context_takeover = 1 }, "true",
+    { { .server_no_context_takeover = 1 },
+      "true",
       PMD "; server_no_context_takeover",
       "{\"server_no_context_takeover\":true}" },
-    { { .client_max_window_bits = 9 }, "true",
-      PMD "; client_max_window_bits=9", "{\"client_max_window_bits\":9}" },
-    { { .server_max_window_bits = 9 }, "true",
-      PMD "; server_max_window_bits=9", "{\"server_max_window_bits\":9}" },
-    { { 0 }, "{\"serverNoContextTakeover\":true}",
+    { { .client_max_window_bits = 9 },
+      "true",
+      PMD "; client_max_window_bits=9",
+      "{\"client_max_window_bits\":9}" },
+    { { .server_max_window_bits = 9 },
+      "true",
+      PMD "; server_max_window_bits=9",
+      "{\"server_max_window_bits\":9}" },
+    { { 0 },
+      "{\"serverNoContextTakeover\":true}",
       PMD "; server_no_context_takeover",
       "{\"server_no_context_takeover\":true}" },
-    { { 0 }, "{\"clientNoContextTakeover\":true}",
+    { { 0 },
+      "{\"clientNoContextTakeover\":true}",
       PMD "; client_no_context_takeover",
       "{\"client_no_context_takeover\":true}" },
-    { { 0 }, "{\"serverMaxWindowBits\":10}", PMD "; server_max_window_bits=10",
+    { { 0 },
+      "{\"serverMaxWindowBits\":10}",
+      PMD "; server_max_window_bits=10",
       "{\"server_max_window_bits\":10}" },
-    { { 0 }, "{\"clientMaxWindowBits\":11}", PMD "; client_max_window_bits=11",
+    { { 0 },
+      "{\"clientMaxWindowBits\":11}",
+      PMD "; client_max_window_bits=11",
       "{\"client_max_window_bits\":11}" },
     /* ws will not widen a window the client asked to narrow, and
      * refuses the handshake (400): Node's message for it. */
-    { { .server_max_window_bits = 10 }, "{\"serverMaxWindowBits\":12}", "",
+    { { .server_max_window_bits = 10 },
+      "{\"serverMaxWindowBits\":12}",
+      "",
       NULL },
-    { { .client_no_context_takeover = 1, .server_no_context_takeover = 1,
-        .client_max_window_bits = 12, .server_max_window_bits = 11 },
+    { { .client_no_context_takeover = 1,
+        .server_no_context_takeover = 1,
+        .client_max_window_bits = 12,
+        .server_max_window_bits = 11 },
       "{\"serverMaxWindowBits\":11,\"clientMaxWindowBits\":9}",
-      PMD "; server_no_context_takeover; client_no_context_takeover; "
-          "server_max_window_bits=11; client_max_window_bits=9",
+      PMD
+      "; server_no_context_takeover; client_no_context_takeover; "
+      "server_max_window_bits=11; client_max_window_bits=9",
       "{\"server_no_context_takeover\":true,\"client_no_context_takeover\":"
       "true,\"server_max_window_bits\":11,\"client_max_window_bits\":9}" },
     { { .per_message_deflate = -1 }, "true", "", "none" },
@@ -155,14 +175,16 @@ static void s_open(lode_websocket_t* ws) {
   snprintf(agreed, sizeof(agreed), "%s", lode_websocket_extensions(ws));
 }
 static const lode_websocket_events_t server_events = {
-  .on_open = s_open, .on_message = s_message, .on_error = c_error,
+  .on_open = s_open,
+  .on_message = s_message,
+  .on_error = c_error,
   .on_close = s_close,
 };
 
 typedef struct server_case_s {
-  lode_websocket_opts_t lode;  /* the server's options */
-  const char* ws;              /* the client's perMessageDeflate */
-  const char* agreed;          /* lode's answer */
+  lode_websocket_opts_t lode; /* the server's options */
+  const char* ws;             /* the client's perMessageDeflate */
+  const char* agreed;         /* lode's answer */
 } server_case_t;
 
 static void run_server(const server_case_t* c) {
@@ -192,28 +214,39 @@ static void run_server(const server_case_t* c) {
 TEST(ws_client_against_lode_server) {
   static const server_case_t cases[] = {
     { { .per_message_deflate = 1 }, "true", PMD },
-    { { .per_message_deflate = 1, .server_no_context_takeover = 1 }, "true",
+    { { .per_message_deflate = 1, .server_no_context_takeover = 1 },
+      "true",
       PMD "; server_no_context_takeover" },
-    { { .per_message_deflate = 1, .client_no_context_takeover = 1 }, "true",
+    { { .per_message_deflate = 1, .client_no_context_takeover = 1 },
+      "true",
       PMD "; client_no_context_takeover" },
-    { { .per_message_deflate = 1, .server_max_window_bits = 9 }, "true",
+    { { .per_message_deflate = 1, .server_max_window_bits = 9 },
+      "true",
       PMD "; server_max_window_bits=9" },
-    { { .per_message_deflate = 1, .client_max_window_bits = 9 }, "true",
+    { { .per_message_deflate = 1, .client_max_window_bits = 9 },
+      "true",
       PMD "; client_max_window_bits=9" },
-    { { .per_message_deflate = 1 }, "{\"serverNoContextTakeover\":true}",
+    { { .per_message_deflate = 1 },
+      "{\"serverNoContextTakeover\":true}",
       PMD "; server_no_context_takeover" },
-    { { .per_message_deflate = 1 }, "{\"clientNoContextTakeover\":true}",
+    { { .per_message_deflate = 1 },
+      "{\"clientNoContextTakeover\":true}",
       PMD "; client_no_context_takeover" },
-    { { .per_message_deflate = 1 }, "{\"serverMaxWindowBits\":10}",
+    { { .per_message_deflate = 1 },
+      "{\"serverMaxWindowBits\":10}",
       PMD "; server_max_window_bits=10" },
-    { { .per_message_deflate = 1 }, "{\"clientMaxWindowBits\":11}",
+    { { .per_message_deflate = 1 },
+      "{\"clientMaxWindowBits\":11}",
       PMD "; client_max_window_bits=11" },
-    { { .per_message_deflate = 1, .server_no_context_takeover = 1,
-        .client_no_context_takeover = 1, .server_max_window_bits = 12,
+    { { .per_message_deflate = 1,
+        .server_no_context_takeover = 1,
+        .client_no_context_takeover = 1,
+        .server_max_window_bits = 12,
         .client_max_window_bits = 10 },
       "{\"serverMaxWindowBits\":11,\"clientMaxWindowBits\":9}",
-      PMD "; server_no_context_takeover; client_no_context_takeover; "
-          "server_max_window_bits=11; client_max_window_bits=9" },
+      PMD
+      "; server_no_context_takeover; client_no_context_takeover; "
+      "server_max_window_bits=11; client_max_window_bits=9" },
     /* The server declines: messages go uncompressed. */
     { { 0 }, "true", "" },
   };

@@ -87,8 +87,10 @@ TEST(frame_header) {
   ASSERT_EQ(lode__ws_frame_header(h, 1, 0, 2, 65535, NULL), 4);
   ASSERT_MEM_EQ(h, 4, "\x82\x7e\xff\xff", 4);
   ASSERT_EQ(lode__ws_frame_header(h, 1, 0, 8, 65536, mask), 14);
-  ASSERT_MEM_EQ(h, 14, "\x88\xff\x00\x00\x00\x00\x00\x01\x00\x00\x01\x02"
-                "\x03\x04", 14);
+  ASSERT_MEM_EQ(h, 14,
+                "\x88\xff\x00\x00\x00\x00\x00\x01\x00\x00\x01\x02"
+                "\x03\x04",
+                14);
 }
 
 TEST(mask_any_offset) {
@@ -140,8 +142,8 @@ static const char* decode(int is_server, int rsv1, const char* in, size_t n,
         o += sprintf(out + o, "E,");
       if (ev == LODE__WS_DEC_PAYLOAD) {
         uint8_t tmp[256];
-        lode__ws_mask(tmp, chunk, clen, d.frame.mask, d.frame.masked ? coff
-                                                                     : 0);
+        lode__ws_mask(tmp, chunk, clen, d.frame.mask,
+                      d.frame.masked ? coff : 0);
         if (!d.frame.masked)
           memcpy(tmp, chunk, clen);
         o += sprintf(out + o, "P:%.*s,", (int) clen, (const char*) tmp);
@@ -170,7 +172,8 @@ static const char* merged(const char* t) {
       p += 2;
       while (*p && *p != ',')
         out[o++] = *p++;
-      if (*p) p++;
+      if (*p)
+        p++;
       continue;
     }
     if (in_payload)
@@ -178,7 +181,8 @@ static const char* merged(const char* t) {
     in_payload = 0;
     while (*p && *p != ',')
       out[o++] = *p++;
-    if (*p) out[o++] = *p++;
+    if (*p)
+      out[o++] = *p++;
   }
   if (in_payload)
     out[o++] = ',';
@@ -186,18 +190,25 @@ static const char* merged(const char* t) {
   return out;
 }
 
-#define CHECK_ALL_SPLITS(server, in, want)                                  \
-  for (size_t step = 1; step <= sizeof(in) - 1; step++)                     \
-    ASSERT_STR_EQ(merged(decode(server, 0, in, sizeof(in) - 1, step)), want)
+#define CHECK_ALL_SPLITS(server, in, want)                                     \
+  for (size_t step = 1; step <= sizeof(in) - 1; step++)                        \
+  ASSERT_STR_EQ(merged(decode(server, 0, in, sizeof(in) - 1, step)), want)
 
 TEST(decoder_splits) {
   /* Unmasked (client side): text "hello", a fragmented binary with a ping
    * between the fragments, an empty close. */
-  static const char c[] = "\x81\x05hello"
-                          "\x02\x02" "ab" "\x89\x01" "p" "\x80\x01" "c"
-                          "\x88\x00";
-  CHECK_ALL_SPLITS(0, c, "F1:1:5,P:hello,E,F2:0:2,P:ab,E,F9:1:1,P:p,E,"
-                         "F0:1:1,P:c,E,F8:1:0,E,");
+  static const char c[] =
+      "\x81\x05hello"
+      "\x02\x02"
+      "ab"
+      "\x89\x01"
+      "p"
+      "\x80\x01"
+      "c"
+      "\x88\x00";
+  CHECK_ALL_SPLITS(0, c,
+                   "F1:1:5,P:hello,E,F2:0:2,P:ab,E,F9:1:1,P:p,E,"
+                   "F0:1:1,P:c,E,F8:1:0,E,");
   /* Masked (server side), with a 16-bit length. */
   static char s[4 + 4 + 200 + 1];
   memcpy(s, "\x82\xfe\x00\xc8\x01\x02\x03\x04", 8);
@@ -232,8 +243,7 @@ TEST(decoder_violations) {
   ASSERT_STR_EQ(decode(0, 0, "\x81\x80\x00\x00\x00\x00", 6, 6),
                 "X:Frame cannot be masked");
   ASSERT_STR_EQ(decode(1, 0, "\x81\x00", 2, 2), "X:Frame must be masked");
-  ASSERT_STR_EQ(decode(0, 0, "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10,
-                       3),
+  ASSERT_STR_EQ(decode(0, 0, "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10, 3),
                 "X:Payload length must not have its top bit set");
   /* The error comes at the second byte, before the rest arrives. */
   ASSERT_STR_EQ(decode(0, 0, "\x88\xfe", 2, 1),
@@ -242,14 +252,26 @@ TEST(decoder_violations) {
 
 TEST(utf8_valid_and_invalid) {
   ASSERT(lode__utf8_valid((const uint8_t*) "", 0));
-  const char* good = "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc"
-                     "\xc3\xa0\xc3\xa1-UTF-8!! \xce\xba\xe1\xbd\xb9\xcf\x83"
-                     "\xce\xbc\xce\xb5 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
+  const char* good =
+      "Hello-\xc2\xb5@\xc3\x9f\xc3\xb6\xc3\xa4\xc3\xbc"
+      "\xc3\xa0\xc3\xa1-UTF-8!! \xce\xba\xe1\xbd\xb9\xcf\x83"
+      "\xce\xbc\xce\xb5 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
   ASSERT(lode__utf8_valid((const uint8_t*) good, strlen(good)));
   static const char* bad[] = {
-    "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80",
-    "\xed\xbf\xbf", "\xf0\x80\x80\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
-    "\xff", "\x80", "\xce\xba\xe1\xbd", "abc\xc3", "\xe1\x80\x41",
+    "\xc0\x80",
+    "\xc1\xbf",
+    "\xe0\x80\x80",
+    "\xe0\x9f\xbf",
+    "\xed\xa0\x80",
+    "\xed\xbf\xbf",
+    "\xf0\x80\x80\x80",
+    "\xf4\x90\x80\x80",
+    "\xf5\x80\x80\x80",
+    "\xff",
+    "\x80",
+    "\xce\xba\xe1\xbd",
+    "abc\xc3",
+    "\xe1\x80\x41",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     ASSERT(!lode__utf8_valid((const uint8_t*) bad[i], strlen(bad[i])));
@@ -258,8 +280,9 @@ TEST(utf8_valid_and_invalid) {
 /* The validator fails at the first bad byte even when the bad character
  * straddles chunks, and accepts a good text cut anywhere. */
 TEST(utf8_incremental) {
-  const char* good = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf0\x9f"
-                     "\x98\x80";
+  const char* good =
+      "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf0\x9f"
+      "\x98\x80";
   size_t n = strlen(good);
   for (size_t cut = 0; cut <= n; cut++) {
     lode__utf8_t u;
@@ -270,8 +293,10 @@ TEST(utf8_incremental) {
   }
   /* "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited":
    * the surrogate's second byte (index 12) is the first bad one. */
-  const char* bad = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0"
-                    "\x80" "edited";
+  const char* bad =
+      "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0"
+      "\x80"
+      "edited";
   for (size_t i = 0; i < strlen(bad); i++) {
     lode__utf8_t u;
     lode__utf8_init(&u);
@@ -307,12 +332,13 @@ TEST(close_codes) {
 
 TEST(head_parse) {
   lode__ws_head_t h;
-  const char* res = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
-                    "\r\nConnection:  Upgrade \r\nSec-WebSocket-Accept: "
-                    "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x00";
+  const char* res =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
+      "\r\nConnection:  Upgrade \r\nSec-WebSocket-Accept: "
+      "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x00";
   ASSERT_EQ(lode__ws_head_parse(res, 10, 0, &h), 0);
   long n = lode__ws_head_parse(res, strlen(res), 0, &h);
-  ASSERT_EQ(n, (long) strlen(res) - 1);  /* all but "\x81" */
+  ASSERT_EQ(n, (long) strlen(res) - 1); /* all but "\x81" */
   ASSERT_EQ(h.status, 101);
   ASSERT_EQ(h.http_minor, 1);
   ASSERT_EQ(h.nraw, 6);
@@ -326,8 +352,9 @@ TEST(head_parse) {
   ASSERT_EQ(lode__ws_head_parse(req, strlen(req), 1, &h), (long) strlen(req));
   ASSERT_MEM_EQ(h.method.base, h.method.len, "GET", 3);
   ASSERT_MEM_EQ(h.url.base, h.url.len, "/chat?x=1", 9);
-  ASSERT_EQ(lode__ws_head_parse("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 31,
-                                1, &h), -1);
+  ASSERT_EQ(
+      lode__ws_head_parse("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 31, 1, &h),
+      -1);
   ASSERT_EQ(lode__ws_head_parse("HTTP/1.1 1x1 OK\r\n\r\n", 19, 0, &h), -1);
   static char big[LODE__WS_MAX_HEAD + 10];
   memset(big, 'a', sizeof(big));
@@ -345,7 +372,7 @@ static void parse_lines(size_t lines, lode__ws_head_t* h) {
   lode__buf_append_str(b, "GET / HTTP/1.1\r\n");
   for (size_t i = 0; i < lines; i++) {
     char line[64];
-    snprintf(line, sizeof(line), "x: %zu\r\n", i);  /* within 16 KiB */
+    snprintf(line, sizeof(line), "x: %zu\r\n", i); /* within 16 KiB */
     lode__buf_append_str(b, line);
   }
   lode__buf_append_str(b, "Sec-WebSocket-Key: k\r\n\r\n");

@@ -13,7 +13,8 @@ static void end_back(void* ctx, lode_stream_t* s) {
   lode_stream_end(s, NULL, NULL);
 }
 static const lode_stream_reader_t answer_reader = {
-  .on_data = keep_answer, .on_end = end_back,
+  .on_data = keep_answer,
+  .on_end = end_back,
 };
 
 /* serve() on a stream that sends `request` (then ends, with `end`):
@@ -47,7 +48,8 @@ static const char* serve(const char* request,
 
 TEST(serve_refusals) {
   ASSERT_STR_EQ(serve("POST / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: "
-                      "websocket\r\n\r\n", NULL),
+                      "websocket\r\n\r\n",
+                      NULL),
                 "HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\n"
                 "Content-Type: text/html\r\nContent-Length: 19\r\n\r\n"
                 "Invalid HTTP method");
@@ -57,18 +59,21 @@ TEST(serve_refusals) {
                 "Content-Type: text/html\r\nContent-Length: 16\r\n\r\n"
                 "Upgrade Required");
   ASSERT_STR_EQ(serve("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: "
-                      "h2c\r\n\r\n", NULL),
+                      "h2c\r\n\r\n",
+                      NULL),
                 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
                 "Content-Type: text/html\r\nContent-Length: 22\r\n\r\n"
                 "Invalid Upgrade header");
   ASSERT_STR_EQ(serve("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: "
-                      "websocket\r\nSec-WebSocket-Key: short\r\n\r\n", NULL),
+                      "websocket\r\nSec-WebSocket-Key: short\r\n\r\n",
+                      NULL),
                 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
                 "Content-Type: text/html\r\nContent-Length: 43\r\n\r\n"
                 "Missing or invalid Sec-WebSocket-Key header");
   ASSERT_STR_EQ(serve("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: "
                       "websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ"
-                      "==\r\nSec-WebSocket-Version: 12\r\n\r\n", NULL),
+                      "==\r\nSec-WebSocket-Version: 12\r\n\r\n",
+                      NULL),
                 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
                 "Content-Type: text/html\r\nContent-Length: 47\r\n"
                 "Sec-WebSocket-Version: 13, 8\r\n\r\n"
@@ -80,9 +85,9 @@ TEST(serve_refusals) {
   ASSERT_TRACE(REFUSED);
 }
 
-#define GOOD_REQUEST(extra)                                                 \
-  "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n"    \
-  "Upgrade: WebSocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"    \
+#define GOOD_REQUEST(extra)                                                    \
+  "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n"       \
+  "Upgrade: WebSocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"      \
   "Sec-WebSocket-Version: 13\r\n" extra "\r\n"
 
 /* A client that sends half a head and then nothing: with
@@ -92,16 +97,18 @@ static void trace_error_text(lode_websocket_t* ws, const lode_error_t* e) {
   test_trace("error(%s: %s)", e->name, e->message);
 }
 static const lode_websocket_events_t timeout_events = {
-  .on_open = trace_open, .on_error = trace_error_text,
+  .on_open = trace_open,
+  .on_error = trace_error_text,
   .on_close = trace_close,
 };
 
 TEST(serve_head_timeout) {
   lode_websocket_opts_t o = { .handshake_timeout = 20 };
-  ASSERT_STR_EQ(serve_with("GET / HTTP/1.1\r\nHost: x\r\n", 0, &o,
-                           &timeout_events), "");
-  ASSERT_TRACE("error(ETIMEDOUT: Opening handshake has timed out),"
-               "close(0,1006,)");
+  ASSERT_STR_EQ(
+      serve_with("GET / HTTP/1.1\r\nHost: x\r\n", 0, &o, &timeout_events), "");
+  ASSERT_TRACE(
+      "error(ETIMEDOUT: Opening handshake has timed out),"
+      "close(0,1006,)");
 }
 
 /* Arguments a caller got wrong: UV_EINVAL, nothing written, no crash. */
@@ -111,15 +118,16 @@ TEST(bad_arguments) {
   lode_websocket_t* ws = NULL;
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(lode_stream_pair(&loop, &a, &b));
-  lode_websocket_request_t req = { LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1,
-                                   NULL, 0 };
+  lode_websocket_request_t req = {
+    LODE_SLICE("GET"), LODE_SLICE("/"), 1, 1, NULL, 0
+  };
   static const char* holes[] = { "chat", NULL };
   lode_websocket_opts_t o = { .protocols = holes, .nprotocols = 2 };
   ASSERT_EQ(lode_websocket_serve(NULL, NULL, NULL, &ws), UV_EINVAL);
   ASSERT_EQ(lode_websocket_serve(a, NULL, NULL, NULL), UV_EINVAL);
   ASSERT_EQ(lode_websocket_serve(a, &o, NULL, &ws), UV_EINVAL);
-  ASSERT_EQ(lode_websocket_accept(NULL, &req, LODE_SLICE(""), NULL, NULL,
-                                  &ws), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_accept(NULL, &req, LODE_SLICE(""), NULL, NULL, &ws),
+            UV_EINVAL);
   ASSERT_EQ(lode_websocket_accept(a, NULL, LODE_SLICE(""), NULL, NULL, &ws),
             UV_EINVAL);
   req.nraw_headers = 2;
@@ -128,22 +136,23 @@ TEST(bad_arguments) {
   req.nraw_headers = 0;
   ASSERT_EQ(lode_websocket_accept(a, &req, LODE_SLICE(""), &o, NULL, &ws),
             UV_EINVAL);
-  ASSERT_EQ(lode_websocket_handle_upgrade(NULL, a, LODE_SLICE(""), NULL,
-                                          NULL, &ws), UV_EINVAL);
+  ASSERT_EQ(
+      lode_websocket_handle_upgrade(NULL, a, LODE_SLICE(""), NULL, NULL, &ws),
+      UV_EINVAL);
   lode_websocket_opts_t co = { .stream = a };
   ASSERT_EQ(lode_websocket_create(NULL, "ws://h/", NULL, 0, &co, NULL, &ws),
             UV_EINVAL);
   ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", NULL, 1, &co, NULL, &ws),
             UV_EINVAL);
-  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", NULL, 0, &co, NULL,
-                                  NULL), UV_EINVAL);
+  ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", NULL, 0, &co, NULL, NULL),
+            UV_EINVAL);
   ASSERT_NULL(ws);
   ASSERT_EQ(lode_websocket_send_text(NULL, LODE_SLICE("x")), UV_EINVAL);
   ASSERT_EQ(lode_websocket_send_binary(NULL, LODE_SLICE("x")), UV_EINVAL);
   ASSERT_EQ(lode_websocket_ping(NULL, LODE_SLICE("x")), UV_EINVAL);
-  ASSERT_EQ(lode_websocket_close(NULL, LODE_WEBSOCKET_CLOSE_NORMAL,
-                                 LODE_SLICE("")),
-            UV_EINVAL);
+  ASSERT_EQ(
+      lode_websocket_close(NULL, LODE_WEBSOCKET_CLOSE_NORMAL, LODE_SLICE("")),
+      UV_EINVAL);
   lode_websocket_terminate(NULL);
   lode_stream_destroy(a, NULL);
   lode_stream_destroy(b, NULL);
@@ -156,7 +165,8 @@ TEST(serve_accepts) {
    * by default. The client's end then closes the connection (1006). */
   ASSERT_STR_EQ(serve(GOOD_REQUEST("Sec-WebSocket-Protocol: chat, "
                                    "superchat\r\nSec-WebSocket-Extensions: "
-                                   "permessage-deflate\r\n"), NULL),
+                                   "permessage-deflate\r\n"),
+                      NULL),
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                 "Connection: Upgrade\r\nSec-WebSocket-Accept: "
                 "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: "
@@ -164,20 +174,23 @@ TEST(serve_accepts) {
   ASSERT_TRACE("open,close(0,1006,)");
   /* The server's own list decides; deflate on, with its parameters. */
   static const char* mine[] = { "superchat", "other" };
-  lode_websocket_opts_t o = { .protocols = mine, .nprotocols = 2,
+  lode_websocket_opts_t o = { .protocols = mine,
+                              .nprotocols = 2,
                               .per_message_deflate = 1,
                               .server_no_context_takeover = 1 };
   ASSERT_STR_EQ(serve(GOOD_REQUEST("Sec-WebSocket-Protocol: chat, "
                                    "superchat\r\nSec-WebSocket-Extensions: "
                                    "permessage-deflate; client_max_window_"
-                                   "bits\r\n"), &o),
+                                   "bits\r\n"),
+                      &o),
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                 "Connection: Upgrade\r\nSec-WebSocket-Accept: "
                 "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: "
                 "superchat\r\nSec-WebSocket-Extensions: permessage-deflate; "
                 "server_no_context_takeover\r\n\r\n");
   ASSERT_STR_EQ(serve(GOOD_REQUEST("Sec-WebSocket-Extensions: "
-                                   "permessage-deflate; bogus\r\n"), &o),
+                                   "permessage-deflate; bogus\r\n"),
+                      &o),
                 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
                 "Content-Type: text/html\r\nContent-Length: 55\r\n\r\n"
                 "Invalid or unacceptable Sec-WebSocket-Extensions header");
@@ -187,8 +200,8 @@ TEST(serve_accepts) {
  * ws 8): tokens separated by commas and optional blanks, each named once
  * (case matters); anything else is refused with ws's 400. */
 TEST(serve_protocol_offers) {
-  static const char* bad[] = { "a, a", "a b", "a;b", "a,,b", "a,", "a/b",
-                               "b, a, c, a" };
+  static const char* bad[] = { "a, a", "a b", "a;b",       "a,,b",
+                               "a,",   "a/b", "b, a, c, a" };
   char req[256];
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     snprintf(req, sizeof(req), GOOD_REQUEST("Sec-WebSocket-Protocol: %s\r\n"),
@@ -204,10 +217,12 @@ TEST(serve_protocol_offers) {
     snprintf(req, sizeof(req), GOOD_REQUEST("Sec-WebSocket-Protocol: %s\r\n"),
              good[i][0]);
     char want[256];
-    snprintf(want, sizeof(want), "HTTP/1.1 101 Switching Protocols\r\n"
+    snprintf(want, sizeof(want),
+             "HTTP/1.1 101 Switching Protocols\r\n"
              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-             "Sec-WebSocket-Protocol: %s\r\n\r\n", good[i][1]);
+             "Sec-WebSocket-Protocol: %s\r\n\r\n",
+             good[i][1]);
     ASSERT_STR_EQ(serve(req, NULL), want);
   }
 }
@@ -227,7 +242,8 @@ TEST(accept_refusal_returns) {
             LODE_ERR_WS_PROTOCOL);
   ASSERT_NULL(ws);
   test_run_loop(&loop, 5000);
-  ASSERT_STR_EQ(answer, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+  ASSERT_STR_EQ(answer,
+                "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
                 "Content-Type: text/html\r\nContent-Length: 43\r\n\r\n"
                 "Missing or invalid Sec-WebSocket-Key header");
   test_loop_close(&loop);
@@ -267,7 +283,9 @@ static void l_close(lode_websocket_t* ws, int clean, int code,
              clean, code, (int) reason.len, reason.base);
 }
 static const lode_websocket_events_t l_events = {
-  .on_open = l_open, .on_message = l_message, .on_error = trace_error,
+  .on_open = l_open,
+  .on_message = l_message,
+  .on_error = trace_error,
   .on_close = l_close,
 };
 
@@ -287,8 +305,8 @@ static void lode_to_lode(const lode_websocket_opts_t* so,
   ASSERT_OK(lode_websocket_serve(b, so, &l_events, &s));
   lode_websocket_opts_t o = *co;
   o.stream = a;
-  ASSERT_OK(lode_websocket_create(&loop, "ws://h/x", NULL, 0, &o, &l_events,
-                                  &c));
+  ASSERT_OK(
+      lode_websocket_create(&loop, "ws://h/x", NULL, 0, &o, &l_events, &c));
   lode_websocket_set_data(c, c);
   lode_websocket_hold(c);
   lode_websocket_hold(s);
@@ -317,17 +335,18 @@ TEST(lode_to_lode_deflate) {
   co.client_no_context_takeover = 1;
   co.client_max_window_bits = 10;
   so.server_max_window_bits = 9;
-  lode_to_lode(&so, &co, "permessage-deflate; server_no_context_takeover; "
+  lode_to_lode(&so, &co,
+               "permessage-deflate; server_no_context_takeover; "
                "client_no_context_takeover; server_max_window_bits=9; "
                "client_max_window_bits=10");
   co.deflate_threshold = SIZE_MAX;
   so.deflate_threshold = 1;
-  lode_to_lode(&so, &co, "permessage-deflate; server_no_context_takeover; "
+  lode_to_lode(&so, &co,
+               "permessage-deflate; server_no_context_takeover; "
                "client_no_context_takeover; server_max_window_bits=9; "
                "client_max_window_bits=10");
 }
 
 TEST_MAIN(serve_refusals, serve_head_timeout, bad_arguments, serve_accepts,
-          serve_protocol_offers,
-          accept_refusal_returns,
-          lode_to_lode_plain, lode_to_lode_deflate)
+          serve_protocol_offers, accept_refusal_returns, lode_to_lode_plain,
+          lode_to_lode_deflate)

@@ -24,13 +24,16 @@ static void ws_close(lode_websocket_t* ws, int clean, int code,
   lode_http_server_close(server, NULL, NULL);
 }
 static const lode_websocket_events_t ws_events = {
-  .on_open = ws_open, .on_message = ws_message, .on_close = ws_close,
+  .on_open = ws_open,
+  .on_message = ws_message,
+  .on_close = ws_close,
 };
 
 static void on_upgrade(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_stream_t* socket, lode_slice_t head) {
   static const char* protos[] = { "lode" };
-  lode_websocket_opts_t o = { .per_message_deflate = 1, .protocols = protos,
+  lode_websocket_opts_t o = { .per_message_deflate = 1,
+                              .protocols = protos,
                               .nprotocols = 1 };
   lode_websocket_t* ws;
   int rc = lode_websocket_handle_upgrade(req, socket, head, &o, &ws_events,
@@ -43,14 +46,16 @@ static void on_listening(lode_http_server_t* srv) {
   test_trace("listening");
 }
 static const lode_http_server_events_t srv_events = {
-  .on_upgrade = on_upgrade, .on_listening = on_listening,
+  .on_upgrade = on_upgrade,
+  .on_listening = on_listening,
 };
 
 static char* run(const char* mode, const char* opts) {
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
   ASSERT_OK(lode_http_create_server(&loop, NULL, &srv_events, &server));
-  ASSERT_OK(lode_http_server_listen(server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  ASSERT_OK(lode_http_server_listen(
+      server, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
   for (int i = 0; i < 1000 && lode_http_server_port(server) <= 0; i++)
     uv_run(&loop, UV_RUN_ONCE);
   char url[64];

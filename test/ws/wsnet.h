@@ -77,8 +77,9 @@ static const char* run_ws_client(const char* path, const char* client_opts,
                                  const char* mode,
                                  const lode_websocket_events_t* ev) {
   const char* url = serve_lode(path, ev);
-  const char* argv[] = { "node", "test/peers/ws-client.js", url, client_opts,
-                         mode, NULL };
+  const char* argv[] = { "node", "test/peers/ws-client.js",
+                         url,    client_opts,
+                         mode,   NULL };
   return run_with_peer(test_peer_start(argv));
 }
 

@@ -13,26 +13,26 @@
 
 typedef struct raw_s {
   uv_loop_t loop;
-  lode_stream_t* a;          /* lode's side */
-  lode_stream_t* b;          /* the raw peer's side */
+  lode_stream_t* a; /* lode's side */
+  lode_stream_t* b; /* the raw peer's side */
   lode_websocket_t* ws;
   int lode_is_server;
   int head_done;
-  lode__buf_t rx;         /* bytes from lode, before the head is cut */
+  lode__buf_t rx; /* bytes from lode, before the head is cut */
   lode__ws_decoder_t dec;
   lode__buf_t payload;
   int msg_op;
-  char replies[65536];       /* what lode sent, decoded */
+  char replies[65536]; /* what lode sent, decoded */
   size_t nreplies;
-  lode__buf_t script;     /* the frames to send once the head is seen */
-  size_t bounds[512];        /* where each frame of the script ends */
+  lode__buf_t script; /* the frames to send once the head is seen */
+  size_t bounds[512]; /* where each frame of the script ends */
   size_t nbounds;
-  size_t chop;               /* write them in pieces of this size, or
+  size_t chop; /* write them in pieces of this size, or
                                 CHOP_FRAMES: one write per frame */
   int peer_closed;
-  int peer_sent_close;       /* else the peer answers lode's close */
-  int end_after_script;      /* the peer ends its side after the script */
-  const char* response;      /* client role: the answer, NULL = 101 */
+  int peer_sent_close;  /* else the peer answers lode's close */
+  int end_after_script; /* the peer ends its side after the script */
+  const char* response; /* client role: the answer, NULL = 101 */
 } raw_t;
 
 static raw_t R;
@@ -58,9 +58,8 @@ static const char* plain(const void* v, size_t n) {
   const uint8_t* p = v;
   size_t k = 0;
   for (size_t i = 0; i < n && k < 590; i++)
-    k += (size_t) (p[i] >= 32 && p[i] < 127
-                       ? sprintf(o + k, "%c", p[i])
-                       : sprintf(o + k, "\\x%02x", p[i]));
+    k += (size_t) (p[i] >= 32 && p[i] < 127 ? sprintf(o + k, "%c", p[i])
+                                            : sprintf(o + k, "\\x%02x", p[i]));
   o[k] = '\0';
   return o;
 }
@@ -120,16 +119,17 @@ static void close_frame(int code, const char* reason) {
 static void send_script(void) {
   if (R.chop == CHOP_FRAMES) {
     for (size_t i = 0, at = 0; i < R.nbounds; at = R.bounds[i++])
-      lode_stream_write(R.b, (lode_slice_t){ (const char*) R.script.base +
-                                             at, R.bounds[i] - at },
-                        NULL, NULL);
+      lode_stream_write(
+          R.b,
+          (lode_slice_t){ (const char*) R.script.base + at, R.bounds[i] - at },
+          NULL, NULL);
     return;
   }
   size_t step = R.chop ? R.chop : R.script.len;
   for (size_t at = 0; at < R.script.len; at += step) {
     size_t k = R.script.len - at < step ? R.script.len - at : step;
-    lode_stream_write(R.b, (lode_slice_t){ (const char*) R.script.base + at,
-                                           k }, NULL, NULL);
+    lode_stream_write(
+        R.b, (lode_slice_t){ (const char*) R.script.base + at, k }, NULL, NULL);
   }
 }
 
@@ -182,7 +182,8 @@ static void answer_handshake(const lode__ws_head_t* h) {
   else
     snprintf(buf, sizeof(buf),
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acc);
+             "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+             acc);
   lode_stream_write(R.b, lode_slice_str(buf), NULL, NULL);
 }
 
@@ -216,7 +217,9 @@ static void peer_close(void* ctx, lode_stream_t* s, int had_error) {
 }
 
 static const lode_stream_reader_t peer_reader = {
-  .on_data = peer_data, .on_end = peer_end, .on_close = peer_close,
+  .on_data = peer_data,
+  .on_end = peer_end,
+  .on_close = peer_close,
 };
 
 /* lode's side: an echo, tracing its events. */
@@ -241,8 +244,10 @@ static void trace_close(lode_websocket_t* ws, int clean, int code,
 }
 
 static const lode_websocket_events_t echo_events = {
-  .on_open = trace_open, .on_message = echo_message,
-  .on_error = trace_error, .on_close = trace_close,
+  .on_open = trace_open,
+  .on_message = echo_message,
+  .on_error = trace_error,
+  .on_close = trace_close,
 };
 
 static void raw_init(int lode_is_server) {
@@ -259,30 +264,37 @@ static void raw_init(int lode_is_server) {
 /* A good upgrade request's headers; the last pair, counted only by
  * raw_start_deflate, offers permessage-deflate. */
 static const lode_slice_t request_headers[] = {
-  LODE_SLICE("Host"), LODE_SLICE("example.com"),
-  LODE_SLICE("Upgrade"), LODE_SLICE("websocket"),
-  LODE_SLICE("Connection"), LODE_SLICE("Upgrade"),
-  LODE_SLICE("Sec-WebSocket-Key"), LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
-  LODE_SLICE("Sec-WebSocket-Version"), LODE_SLICE("13"),
-  LODE_SLICE("Sec-WebSocket-Extensions"), LODE_SLICE("permessage-deflate"),
+  LODE_SLICE("Host"),
+  LODE_SLICE("example.com"),
+  LODE_SLICE("Upgrade"),
+  LODE_SLICE("websocket"),
+  LODE_SLICE("Connection"),
+  LODE_SLICE("Upgrade"),
+  LODE_SLICE("Sec-WebSocket-Key"),
+  LODE_SLICE("dGhlIHNhbXBsZSBub25jZQ=="),
+  LODE_SLICE("Sec-WebSocket-Version"),
+  LODE_SLICE("13"),
+  LODE_SLICE("Sec-WebSocket-Extensions"),
+  LODE_SLICE("permessage-deflate"),
 };
-#define NREQUEST_HEADERS \
+#define NREQUEST_HEADERS                                                       \
   (sizeof(request_headers) / sizeof(request_headers[0]) - 2)
 
 static void start_role(const lode_websocket_events_t* ev,
                        const lode_websocket_opts_t* opts, int deflate) {
   lode_websocket_opts_t o = opts ? *opts : (lode_websocket_opts_t){ 0 };
   if (R.lode_is_server) {
-    lode_websocket_request_t req = {
-      LODE_SLICE("GET"), LODE_SLICE("/chat"), 1, 1, request_headers,
-      NREQUEST_HEADERS + (deflate ? 2 : 0)
-    };
-    ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), &o, ev,
-                                    &R.ws));
+    lode_websocket_request_t req = { LODE_SLICE("GET"),
+                                     LODE_SLICE("/chat"),
+                                     1,
+                                     1,
+                                     request_headers,
+                                     NREQUEST_HEADERS + (deflate ? 2 : 0) };
+    ASSERT_OK(lode_websocket_accept(R.a, &req, LODE_SLICE(""), &o, ev, &R.ws));
   } else {
     o.stream = R.a;
-    ASSERT_OK(lode_websocket_create(&R.loop, "ws://example.com/chat", NULL,
-                                    0, &o, ev, &R.ws));
+    ASSERT_OK(lode_websocket_create(&R.loop, "ws://example.com/chat", NULL, 0,
+                                    &o, ev, &R.ws));
   }
 }
 
@@ -295,9 +307,10 @@ static void raw_start(const lode_websocket_events_t* ev,
 /* raw_start with permessage-deflate agreed (no parameters) in either
  * role: the peer's offer or answer names it. */
 static void raw_start_deflate(const lode_websocket_events_t* ev) {
-  R.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-               "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+  R.response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
   start_role(ev, &(lode_websocket_opts_t){ .per_message_deflate = 1 }, 1);
 }
 
@@ -352,11 +365,11 @@ static void run_case_roles(const char* name, script_fn fn, size_t chop,
       expect(LODE__WS_OP_CLOSE, normal, 2);
       w = want;
     }
-    if (strcmp(R.replies, w) != 0 ||
-        strcmp(test_trace_get(), events) != 0)
-      test_fail(__FILE__, __LINE__, "case %s (lode as %s):\n  replies: %s\n"
-                "  want:    %s\n  events:  %s\n  want:    %s", name,
-                server ? "server" : "client", R.replies, w,
+    if (strcmp(R.replies, w) != 0 || strcmp(test_trace_get(), events) != 0)
+      test_fail(__FILE__, __LINE__,
+                "case %s (lode as %s):\n  replies: %s\n"
+                "  want:    %s\n  events:  %s\n  want:    %s",
+                name, server ? "server" : "client", R.replies, w,
                 test_trace_get(), events);
   }
 }
@@ -382,8 +395,10 @@ typedef struct case_s {
   const char* events;
 } case_t;
 
-#define CLOSE_OK { 0x88, "\x03\xe8", 2 }  /* NORMAL, no reason */
-#define END { -1, NULL, 0 }
+#define CLOSE_OK                                                               \
+  { 0x88, "\x03\xe8", 2 } /* NORMAL, no reason */
+#define END                                                                    \
+  { -1, NULL, 0 }
 
 static const fr_t* frames_now;
 static void s_frames(void) {

@@ -29,7 +29,7 @@
 typedef struct {
   unsigned flags;
   uint64_t cl;
-  size_t nread;        /* bytes counted against max_header_size */
+  size_t nread; /* bytes counted against max_header_size */
   uint32_t nhdrs;
   uint32_t seen;
 } fast_t;
@@ -40,7 +40,7 @@ static int digit(int ch) {
 
 /* Lengths of the special header names: upgrade, connection,
  * content-length, proxy-connection, transfer-encoding. */
-#define SPECIAL_LENGTHS                                                      \
+#define SPECIAL_LENGTHS                                                        \
   ((1u << 7) | (1u << 10) | (1u << 14) | (1u << 16) | (1u << 17))
 
 /* A value that is a lower-case word w[0..n), whatever its case; `dash`
@@ -53,7 +53,8 @@ static int word_is(const char* q, const char* e, const char* w, size_t n,
 }
 
 static const char* skip_ows(const char* q, const char* e) {
-  while (q < e && (*q == ' ' || *q == '\t')) q++;
+  while (q < e && (*q == ' ' || *q == '\t'))
+    q++;
   return q;
 }
 
@@ -61,24 +62,29 @@ static const char* skip_ows(const char* q, const char* e) {
 static const char* content_length(fast_t* f, const char* q, const char* e) {
   const char* d = q;
   uint64_t v = 0;
-  if (f->flags & (F_CL | F_TE)) return NULL;
-  while (q < e && digit(*q) && q - d < 19) v = v * 10 + (uint64_t) (*q++ - '0');
-  if (q == d) return NULL;
+  if (f->flags & (F_CL | F_TE))
+    return NULL;
+  while (q < e && digit(*q) && q - d < 19)
+    v = v * 10 + (uint64_t) (*q++ - '0');
+  if (q == d)
+    return NULL;
   q = skip_ows(q, e);
-  if (q == e || *q != '\r') return NULL;
+  if (q == e || *q != '\r')
+    return NULL;
   f->flags |= F_CL;
   f->cl = v;
   return q;
 }
 
 /* Transfer-Encoding: "chunked" alone, then spaces and the CR. */
-static const char* transfer_encoding(fast_t* f, const char* q,
-                                     const char* e) {
+static const char* transfer_encoding(fast_t* f, const char* q, const char* e) {
   if ((f->flags & (F_CL | F_TE)) || !word_is(q, e, "chunked", 7, 0))
     return NULL;
   q += 7;
-  while (q < e && *q == ' ') q++;
-  if (q == e || *q != '\r') return NULL;
+  while (q < e && *q == ' ')
+    q++;
+  if (q == e || *q != '\r')
+    return NULL;
   f->flags |= F_TE | F_CHUNKED;
   return q;
 }
@@ -93,9 +99,11 @@ static const char* connection(fast_t* f, const char* q, const char* e) {
              { "keep-alive", 10, 4, LODE_HTTP_F_CONNECTION_KEEP_ALIVE },
              { "upgrade", 7, 0, LODE_HTTP_F_CONNECTION_UPGRADE } };
   int ch = *q | 0x20, i = ch == 'c' ? 0 : ch == 'k' ? 1 : ch == 'u' ? 2 : -1;
-  if (i < 0 || !word_is(q, e, kw[i].w, kw[i].n, kw[i].dash)) return NULL;
+  if (i < 0 || !word_is(q, e, kw[i].w, kw[i].n, kw[i].dash))
+    return NULL;
   q = skip_ows(q + kw[i].n, e);
-  if (q == e || *q != '\r') return NULL;
+  if (q == e || *q != '\r')
+    return NULL;
   f->flags |= kw[i].flag;
   return q;
 }
@@ -103,11 +111,15 @@ static const char* connection(fast_t* f, const char* q, const char* e) {
 /* The value of a special header from its first byte (after whitespace);
  * returns where the ordinary value scan goes on, or NULL to give up. */
 static const char* special(fast_t* f, int hs, const char* q, const char* e) {
-  if (q == e || *q == '\r') return NULL;  /* empty: head.c's rules */
+  if (q == e || *q == '\r')
+    return NULL; /* empty: head.c's rules */
   switch (hs) {
-    case LODE__HS_CONTENT_LENGTH: return content_length(f, q, e);
-    case LODE__HS_TRANSFER_ENCODING: return transfer_encoding(f, q, e);
-    case LODE__HS_CONNECTION: return connection(f, q, e);
+    case LODE__HS_CONTENT_LENGTH:
+      return content_length(f, q, e);
+    case LODE__HS_TRANSFER_ENCODING:
+      return transfer_encoding(f, q, e);
+    case LODE__HS_CONNECTION:
+      return connection(f, q, e);
     default:
       f->flags |= LODE_HTTP_F_UPGRADE;
       return q;
@@ -122,15 +134,18 @@ static lode_slice_t view(const char* a, const char* b) {
 }
 
 /* Header lines from q to the blank line; returns the end of the head. */
-FAST const char* header_lines(lode_http_parser_t* p, fast_t* f,
-                              const char* q, const char* e,
-                              lode__scan_fn token, lode__scan_fn value) {
+FAST const char* header_lines(lode_http_parser_t* p, fast_t* f, const char* q,
+                              const char* e, lode__scan_fn token,
+                              lode__scan_fn value) {
   for (;;) {
-    if (e - q < 2) return NULL;
-    if (*q == '\r') return q[1] == '\n' ? q + 2 : NULL;
+    if (e - q < 2)
+      return NULL;
+    if (*q == '\r')
+      return q[1] == '\n' ? q + 2 : NULL;
     const char* ns = q;
     q = token(q, e);
-    if (q == ns || q == e || *q != ':') return NULL;
+    if (q == ns || q == e || *q != ':')
+      return NULL;
     size_t nlen = (size_t) (q - ns);
     int hs = LODE__HS_GENERAL;
     if (nlen < 32 && ((SPECIAL_LENGTHS >> nlen) & 1))
@@ -140,12 +155,13 @@ FAST const char* header_lines(lode_http_parser_t* p, fast_t* f,
       return NULL;
     q = value(q, e);
     if (e - q < 2 || q[0] != '\r' || q[1] != '\n')
-      return NULL;  /* (a folded next line fails as a name) */
+      return NULL; /* (a folded next line fails as a name) */
     f->nread += nlen + (size_t) (q - vs);
     f->seen++;
     if (f->nhdrs < p->max_hdrs) {
       const char* ve = q;
-      while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
       lode_http_header_t* h = &p->hdrs[f->nhdrs++];
       h->name = view(ns, ns + nlen);
       h->value = ve > vs ? view(vs, ve) : view(ns + nlen, ns + nlen);
@@ -170,14 +186,22 @@ static long done(lode_http_parser_t* p, const fast_t* f, const char* s,
 
 /* The methods taken here; any other goes to head.c. */
 static int method(const char* s, const char* e, size_t* n) {
-  if (e - s < 8) return -1;
-  if (memcmp(s, "GET ", 4) == 0) return *n = 3, LODE_HTTP_GET;
-  if (memcmp(s, "POST ", 5) == 0) return *n = 4, LODE_HTTP_POST;
-  if (memcmp(s, "PUT ", 4) == 0) return *n = 3, LODE_HTTP_PUT;
-  if (memcmp(s, "HEAD ", 5) == 0) return *n = 4, LODE_HTTP_HEAD;
-  if (memcmp(s, "DELETE ", 7) == 0) return *n = 6, LODE_HTTP_DELETE;
-  if (memcmp(s, "PATCH ", 6) == 0) return *n = 5, LODE_HTTP_PATCH;
-  if (memcmp(s, "OPTIONS ", 8) == 0) return *n = 7, LODE_HTTP_OPTIONS;
+  if (e - s < 8)
+    return -1;
+  if (memcmp(s, "GET ", 4) == 0)
+    return *n = 3, LODE_HTTP_GET;
+  if (memcmp(s, "POST ", 5) == 0)
+    return *n = 4, LODE_HTTP_POST;
+  if (memcmp(s, "PUT ", 4) == 0)
+    return *n = 3, LODE_HTTP_PUT;
+  if (memcmp(s, "HEAD ", 5) == 0)
+    return *n = 4, LODE_HTTP_HEAD;
+  if (memcmp(s, "DELETE ", 7) == 0)
+    return *n = 6, LODE_HTTP_DELETE;
+  if (memcmp(s, "PATCH ", 6) == 0)
+    return *n = 5, LODE_HTTP_PATCH;
+  if (memcmp(s, "OPTIONS ", 8) == 0)
+    return *n = 7, LODE_HTTP_OPTIONS;
   return -1;
 }
 
@@ -190,20 +214,24 @@ static int version_crlf(const char* q, const char* e) {
 }
 
 FAST long request(lode_http_parser_t* p, const char* s, const char* e,
-                  lode__scan_fn token, lode__scan_fn url,
-                  lode__scan_fn value) {
+                  lode__scan_fn token, lode__scan_fn url, lode__scan_fn value) {
   size_t mlen = 0;
   int m = method(s, e, &mlen);
-  if (m < 0 || (size_t) (e - s) <= mlen + 1 || s[mlen + 1] != '/') return 0;
+  if (m < 0 || (size_t) (e - s) <= mlen + 1 || s[mlen + 1] != '/')
+    return 0;
   const char* u = s + mlen + 1;
   const char* q = url(u, e);
-  while (q < e && (*q == '?' || *q == '#')) q = url(q + 1, e);
-  if (q == e || *q != ' ') return 0;
+  while (q < e && (*q == '?' || *q == '#'))
+    q = url(q + 1, e);
+  if (q == e || *q != ' ')
+    return 0;
   int minor = version_crlf(q, e);
-  if (minor < 0) return 0;
+  if (minor < 0)
+    return 0;
   fast_t f = { .nread = (size_t) (q - u) };
   const char* end = header_lines(p, &f, q + 11, e, token, value);
-  if (end == NULL || f.nread >= p->max_header_size) return 0;
+  if (end == NULL || f.nread >= p->max_header_size)
+    return 0;
   p->head.method = m;
   p->head.method_name = view(s, s + mlen);
   p->head.url = view(u, q);
@@ -220,18 +248,21 @@ FAST long response(lode_http_parser_t* p, const char* s, const char* e,
     return 0;
   const char* t = s + 13;
   const char* q = t;
-  for (;;) {  /* the reason phrase takes any byte but CR and LF */
+  for (;;) { /* the reason phrase takes any byte but CR and LF */
     q = value(q, e);
-    if (q == e || *q == '\n') return 0;
-    if (*q == '\r') break;
+    if (q == e || *q == '\n')
+      return 0;
+    if (*q == '\r')
+      break;
     q++;
   }
-  if (e - q < 2 || q[1] != '\n') return 0;
+  if (e - q < 2 || q[1] != '\n')
+    return 0;
   fast_t f = { .nread = (size_t) (q - t) };
   const char* end = header_lines(p, &f, q + 2, e, token, value);
-  if (end == NULL || f.nread >= p->max_header_size) return 0;
-  p->head.status_code = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
-                        (s[11] - '0');
+  if (end == NULL || f.nread >= p->max_header_size)
+    return 0;
+  p->head.status_code = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
   p->head.status_text = view(t, q);
   p->head.http_major = 1;
   p->head.http_minor = s[7] - '0';
@@ -253,18 +284,15 @@ long lode__fast_head_scalar(lode_http_parser_t* p, const char* s,
 }
 
 #ifdef LODE__X86
-__attribute__((target("sse4.2")))
-long lode__fast_head_sse42(lode_http_parser_t* p, const char* s,
-                           const char* e) {
-  return fast_head(p, s, e, lode__sse_token, lode__sse_url,
-                   lode__sse_value);
+__attribute__((target("sse4.2"))) long lode__fast_head_sse42(
+    lode_http_parser_t* p, const char* s, const char* e) {
+  return fast_head(p, s, e, lode__sse_token, lode__sse_url, lode__sse_value);
 }
 
-__attribute__((target("avx2")))
-long lode__fast_head_avx2(lode_http_parser_t* p, const char* s,
-                          const char* e) {
-  return fast_head(p, s, e, lode__avx_token, lode__avx_url,
-                   lode__avx_value);
+__attribute__((target("avx2"))) long lode__fast_head_avx2(lode_http_parser_t* p,
+                                                          const char* s,
+                                                          const char* e) {
+  return fast_head(p, s, e, lode__avx_token, lode__avx_url, lode__avx_value);
 }
 #else
 long lode__fast_head_sse42(lode_http_parser_t* p, const char* s,
@@ -272,8 +300,7 @@ long lode__fast_head_sse42(lode_http_parser_t* p, const char* s,
   return lode__fast_head_scalar(p, s, e);
 }
 
-long lode__fast_head_avx2(lode_http_parser_t* p, const char* s,
-                          const char* e) {
+long lode__fast_head_avx2(lode_http_parser_t* p, const char* s, const char* e) {
   return lode__fast_head_scalar(p, s, e);
 }
 #endif

@@ -33,8 +33,7 @@
 #define HS_CONN_UPGRADE LODE__HS_CONN_UPGRADE
 #define HS_TE_CHUNKED LODE__HS_TE_CHUNKED
 
-int lode__fail(lode__ctx_t* c, int code, const char* reason,
-               const char* at) {
+int lode__fail(lode__ctx_t* c, int code, const char* reason, const char* at) {
   c->p->error = code;
   c->p->reason = reason;
   c->p->error_offset = (size_t) (at - c->base);
@@ -42,17 +41,17 @@ int lode__fail(lode__ctx_t* c, int code, const char* reason,
 }
 
 /* A result that is a position, or NULL with the outcome in *rc. */
-#define FAIL(code, reason, at)                                              \
-  do {                                                                      \
-    *rc = lode__fail(c, LODE_HPE_##code, reason, at);                       \
-    return NULL;                                                            \
+#define FAIL(code, reason, at)                                                 \
+  do {                                                                         \
+    *rc = lode__fail(c, LODE_HPE_##code, reason, at);                          \
+    return NULL;                                                               \
   } while (0)
-#define NEED(q)                                                             \
-  do {                                                                      \
-    if ((q) >= e) {                                                         \
-      *rc = LODE__INCOMPLETE;                                               \
-      return NULL;                                                          \
-    }                                                                       \
+#define NEED(q)                                                                \
+  do {                                                                         \
+    if ((q) >= e) {                                                            \
+      *rc = LODE__INCOMPLETE;                                                  \
+      return NULL;                                                             \
+    }                                                                          \
   } while (0)
 
 static int lower(int ch) {
@@ -87,7 +86,11 @@ static lode_slice_t off_slice(const char* s, const char* a, const char* b) {
 
 /* ---- methods ---------------------------------------------------------- */
 
-static const struct { const char* name; uint8_t len; uint8_t num; } methods[] = {
+static const struct {
+  const char* name;
+  uint8_t len;
+  uint8_t num;
+} methods[] = {
 #define M_(num, name, text) { text, sizeof(text) - 1, num },
   LODE_HTTP_METHOD_MAP(M_)
 #undef M_
@@ -100,10 +103,10 @@ static const struct { const char* name; uint8_t len; uint8_t num; } methods[] = 
 static long match_method(const char* q, const char* e, int* m) {
   size_t avail = (size_t) (e - q), deepest = 0;
   const char* t = q;
-  while (t < e && t - q < 16 && ((*t >= 'A' && *t <= 'Z') || *t == '-' ||
-                                 *t == '_'))
+  while (t < e && t - q < 16 &&
+         ((*t >= 'A' && *t <= 'Z') || *t == '-' || *t == '_'))
     t++;
-  if (t < e && *t == ' ') {  /* the common case: a whole known method */
+  if (t < e && *t == ' ') { /* the common case: a whole known method */
     for (size_t i = 0; i < NMETHODS; i++)
       if (methods[i].name[0] == *q && methods[i].len == t - q &&
           memcmp(methods[i].name, q, t - q) == 0) {
@@ -113,13 +116,15 @@ static long match_method(const char* q, const char* e, int* m) {
   }
   for (size_t i = 0; i < NMETHODS; i++) {
     size_t k = 0;
-    while (k < methods[i].len && k < avail && methods[i].name[k] == q[k]) k++;
-    if (k > deepest) deepest = k;
+    while (k < methods[i].len && k < avail && methods[i].name[k] == q[k])
+      k++;
+    if (k > deepest)
+      deepest = k;
   }
-  if (deepest == avail) return 0;
+  if (deepest == avail)
+    return 0;
   for (size_t i = 0; i < NMETHODS; i++)
-    if (methods[i].len == deepest &&
-        memcmp(methods[i].name, q, deepest) == 0) {
+    if (methods[i].len == deepest && memcmp(methods[i].name, q, deepest) == 0) {
       *m = methods[i].num;
       return (long) deepest;
     }
@@ -127,11 +132,12 @@ static long match_method(const char* q, const char* e, int* m) {
 }
 
 static int method_in(int m, int proto) {
-  if (proto == 'I') return m == LODE_HTTP_SOURCE;
+  if (proto == 'I')
+    return m == LODE_HTTP_SOURCE;
   if (proto == 'R')
     return m == LODE_HTTP_OPTIONS || m == LODE_HTTP_GET ||
-           m == LODE_HTTP_POST || (m >= LODE_HTTP_DESCRIBE &&
-                                   m <= LODE_HTTP_FLUSH);
+           m == LODE_HTTP_POST ||
+           (m >= LODE_HTTP_DESCRIBE && m <= LODE_HTTP_FLUSH);
   return m <= LODE_HTTP_PRI || m == LODE_HTTP_QUERY;
 }
 
@@ -143,8 +149,10 @@ static const char* protocol(lode__ctx_t* c, const char* q, int* proto,
   NEED(q);
   const char* word = *q == 'R' ? "RTSP" : *q == 'I' ? "ICE" : "HTTP";
   size_t k = 0, n = strlen(word);
-  while (k < n && q + k < e && q[k] == word[k]) k++;
-  if (k < n && q + k == e) NEED(e);
+  while (k < n && q + k < e && q[k] == word[k])
+    k++;
+  if (k < n && q + k == e)
+    NEED(e);
   if (k < n)
     FAIL(INVALID_CONSTANT, "Expected HTTP/, RTSP/ or ICE/", q + k);
   *proto = word[0];
@@ -156,14 +164,18 @@ static const char* version(lode__ctx_t* c, const char* q, int* rc) {
   const char* e = c->end;
   lode_http_parser_t* p = c->p;
   NEED(q);
-  if (*q != '/') FAIL(INVALID_CONSTANT, "Expected HTTP/, RTSP/ or ICE/", q);
+  if (*q != '/')
+    FAIL(INVALID_CONSTANT, "Expected HTTP/, RTSP/ or ICE/", q);
   NEED(++q);
-  if (!is_digit(*q)) FAIL(INVALID_VERSION, "Invalid major version", q);
+  if (!is_digit(*q))
+    FAIL(INVALID_VERSION, "Invalid major version", q);
   p->head.http_major = *q - '0';
   NEED(++q);
-  if (*q != '.') FAIL(INVALID_VERSION, "Expected dot", q);
+  if (*q != '.')
+    FAIL(INVALID_VERSION, "Expected dot", q);
   NEED(++q);
-  if (!is_digit(*q)) FAIL(INVALID_VERSION, "Invalid minor version", q);
+  if (!is_digit(*q))
+    FAIL(INVALID_VERSION, "Invalid minor version", q);
   p->head.http_minor = *q++ - '0';
   int v = p->head.http_major * 10 + p->head.http_minor;
   if (!LEN(p, VERSION) && v != 9 && v != 10 && v != 11 && v != 20)
@@ -173,8 +185,17 @@ static const char* version(lode__ctx_t* c, const char* q, int* rc) {
 
 /* ---- request-target (url.ts) ------------------------------------------ */
 
-enum { U_START, U_SCHEMA, U_DELIM1, U_DELIM2, U_SERVER, U_SERVER_AT,
-       U_PATH, U_QUERY, U_FRAGMENT };
+enum {
+  U_START,
+  U_SCHEMA,
+  U_DELIM1,
+  U_DELIM2,
+  U_SERVER,
+  U_SERVER_AT,
+  U_PATH,
+  U_QUERY,
+  U_FRAGMENT
+};
 
 static int url_stop(int ch) {
   return ch == ' ' || ch == '\r' || ch == '\n';
@@ -186,7 +207,8 @@ static const char* url(lode__ctx_t* c, const char* q, int connect, int* rc) {
   const char* e = c->end;
   int st = connect ? U_SERVER : U_START;
   for (;;) {
-    if (st == U_PATH) q = lode__http_scan->url(q, e);
+    if (st == U_PATH)
+      q = lode__http_scan->url(q, e);
     else if (st == U_QUERY || st == U_FRAGMENT)
       while (q < e && (LODE__IS(*q, LODE__C_URL) || *q == '?' ||
                        (*q == '#' && st == U_FRAGMENT)))
@@ -197,45 +219,94 @@ static const char* url(lode__ctx_t* c, const char* q, int connect, int* rc) {
       FAIL(INVALID_URL, "Invalid characters in url", q + 1);
     switch (st) {
       case U_START:
-        if (ch == '/' || ch == '*') { st = U_PATH; q++; continue; }
-        if (is_alpha(ch)) { st = U_SCHEMA; continue; }
-        if (url_stop(ch)) FAIL(INVALID_URL, "Invalid characters in url", q + 1);
+        if (ch == '/' || ch == '*') {
+          st = U_PATH;
+          q++;
+          continue;
+        }
+        if (is_alpha(ch)) {
+          st = U_SCHEMA;
+          continue;
+        }
+        if (url_stop(ch))
+          FAIL(INVALID_URL, "Invalid characters in url", q + 1);
         FAIL(INVALID_URL, "Unexpected start char in url", q);
       case U_SCHEMA:
-        if (is_alpha(ch)) { q++; continue; }
-        if (ch == ':') { st = U_DELIM1; q++; continue; }
-        if (url_stop(ch)) FAIL(INVALID_URL, "Invalid characters in url", q + 1);
+        if (is_alpha(ch)) {
+          q++;
+          continue;
+        }
+        if (ch == ':') {
+          st = U_DELIM1;
+          q++;
+          continue;
+        }
+        if (url_stop(ch))
+          FAIL(INVALID_URL, "Invalid characters in url", q + 1);
         FAIL(INVALID_URL, "Unexpected char in url schema", q);
       case U_DELIM1:
       case U_DELIM2:
-        if (ch == '/') { st = st == U_DELIM1 ? U_DELIM2 : U_SERVER; q++; continue; }
+        if (ch == '/') {
+          st = st == U_DELIM1 ? U_DELIM2 : U_SERVER;
+          q++;
+          continue;
+        }
         if (st == U_DELIM1 && url_stop(ch))
           FAIL(INVALID_URL, "Invalid characters in url", q + 1);
         FAIL(INVALID_URL, "Unexpected char in url schema", q);
       case U_SERVER:
       case U_SERVER_AT:
-        if (ch == '/') { st = U_PATH; q++; continue; }
-        if (ch == '?') { st = U_QUERY; q++; continue; }
-        if (LODE__IS(ch, LODE__C_USERINFO)) { st = U_SERVER; q++; continue; }
+        if (ch == '/') {
+          st = U_PATH;
+          q++;
+          continue;
+        }
+        if (ch == '?') {
+          st = U_QUERY;
+          q++;
+          continue;
+        }
+        if (LODE__IS(ch, LODE__C_USERINFO)) {
+          st = U_SERVER;
+          q++;
+          continue;
+        }
         if (ch == '@') {
-          if (st == U_SERVER_AT) FAIL(INVALID_URL, "Double @ in url", q + 1);
+          if (st == U_SERVER_AT)
+            FAIL(INVALID_URL, "Double @ in url", q + 1);
           st = U_SERVER_AT;
           q++;
           continue;
         }
-        if (url_stop(ch)) return q;
+        if (url_stop(ch))
+          return q;
         FAIL(INVALID_URL, "Unexpected char in url server", q);
       case U_PATH:
-        if (ch == '?') { st = U_QUERY; q++; continue; }
-        if (ch == '#') { st = U_FRAGMENT; q++; continue; }
-        if (url_stop(ch)) return q;
+        if (ch == '?') {
+          st = U_QUERY;
+          q++;
+          continue;
+        }
+        if (ch == '#') {
+          st = U_FRAGMENT;
+          q++;
+          continue;
+        }
+        if (url_stop(ch))
+          return q;
         FAIL(INVALID_URL, "Invalid char in url path", q);
       case U_QUERY:
-        if (ch == '#') { st = U_FRAGMENT; q++; continue; }
-        if (url_stop(ch)) return q;
+        if (ch == '#') {
+          st = U_FRAGMENT;
+          q++;
+          continue;
+        }
+        if (url_stop(ch))
+          return q;
         FAIL(INVALID_URL, "Invalid char in url query", q);
       default:
-        if (url_stop(ch)) return q;
+        if (url_stop(ch))
+          return q;
         FAIL(INVALID_URL, "Invalid char in url fragment start", q);
     }
   }
@@ -254,8 +325,10 @@ static const char* line_end(lode__ctx_t* c, const char* q, int* rc) {
     FAIL(INVALID_VERSION, "Expected CRLF after version", q);
   }
   NEED(++q);
-  if (*q == '\n') return q + 1;
-  if (LEN(p, OPTIONAL_LF_AFTER_CR)) return q;
+  if (*q == '\n')
+    return q + 1;
+  if (LEN(p, OPTIONAL_LF_AFTER_CR))
+    return q;
   FAIL(STRICT, "Expected CRLF after version", q);
 }
 
@@ -286,14 +359,18 @@ static const char* request_line(lode__ctx_t* c, const char* s, int* rc) {
   const char* e = c->end;
   int m = 0, proto = 0;
   long n = match_method(s, e, &m);
-  if (n == 0) NEED(e);
-  if (n < 0) FAIL(INVALID_METHOD, "Invalid method encountered", s - n - 1);
+  if (n == 0)
+    NEED(e);
+  if (n < 0)
+    FAIL(INVALID_METHOD, "Invalid method encountered", s - n - 1);
   const char* q = s + n;
   p->head.method = m;
   p->head.method_name = off_slice(s, s, q);
   NEED(q);
-  if (*q != ' ') FAIL(INVALID_METHOD, "Expected space after method", q);
-  while (++q < e && *q == ' ') {}
+  if (*q != ' ')
+    FAIL(INVALID_METHOD, "Expected space after method", q);
+  while (++q < e && *q == ' ') {
+  }
   const char* u = q;
   q = url(c, u, m == LODE_HTTP_CONNECT, rc);
   if (q == NULL) {
@@ -307,28 +384,35 @@ static const char* request_line(lode__ctx_t* c, const char* s, int* rc) {
     *rc = LODE__FAILED;
     return NULL;
   }
-  if (*q != ' ') {  /* HTTP/0.9: no version */
+  if (*q != ' ') { /* HTTP/0.9: no version */
     p->head.http_major = 0;
     p->head.http_minor = 9;
     if (*q == '\r') {
       NEED(q + 1);
-      if (q[1] != '\n') FAIL(INVALID_URL, "Expected CRLF", q + 1);
+      if (q[1] != '\n')
+        FAIL(INVALID_URL, "Expected CRLF", q + 1);
       q++;
     }
     return url_exit(c, q + 1, rc);
   }
-  if (url_exit(c, q + 1, rc) == NULL) return NULL;
-  while (++q < e && *q == ' ') {}
+  if (url_exit(c, q + 1, rc) == NULL)
+    return NULL;
+  while (++q < e && *q == ' ') {
+  }
   q = protocol(c, q, &proto, rc);
-  if (q == NULL) return NULL;
+  if (q == NULL)
+    return NULL;
   if (!method_in(m, proto))
     FAIL(INVALID_CONSTANT,
-         proto == 'I' ? "Expected SOURCE method for ICE/x.x request"
+         proto == 'I'   ? "Expected SOURCE method for ICE/x.x request"
          : proto == 'R' ? "Invalid method for RTSP/x.x request"
-                        : "Invalid method for HTTP/x.x request", q);
+                        : "Invalid method for HTTP/x.x request",
+         q);
   q = version(c, q, rc);
-  if (q == NULL) return NULL;
-  if (m == LODE_HTTP_PRI) return pri_preface(c, q, rc);
+  if (q == NULL)
+    return NULL;
+  if (m == LODE_HTTP_PRI)
+    return pri_preface(c, q, rc);
   return line_end(c, q, rc);
 }
 
@@ -337,13 +421,16 @@ static const char* status_line(lode__ctx_t* c, const char* s, int* rc) {
   const char* e = c->end;
   int proto = 0;
   const char* q = protocol(c, s, &proto, rc);
-  if (q == NULL || (q = version(c, q, rc)) == NULL) return NULL;
+  if (q == NULL || (q = version(c, q, rc)) == NULL)
+    return NULL;
   NEED(q);
-  if (*q != ' ') FAIL(INVALID_VERSION, "Expected space after version", q);
+  if (*q != ' ')
+    FAIL(INVALID_VERSION, "Expected space after version", q);
   int code = 0;
   for (int i = 0; i < 3; i++) {
     NEED(++q);
-    if (!is_digit(*q)) FAIL(INVALID_STATUS, "Invalid status code", q);
+    if (!is_digit(*q))
+      FAIL(INVALID_STATUS, "Invalid status code", q);
     code = code * 10 + (*q - '0');
   }
   p->head.status_code = code;
@@ -351,7 +438,8 @@ static const char* status_line(lode__ctx_t* c, const char* s, int* rc) {
   const char* t = q;
   if (*q == ' ') {
     t = ++q;
-    while (q < e && *q != '\r' && *q != '\n') q++;
+    while (q < e && *q != '\r' && *q != '\n')
+      q++;
     if (q == e) {
       if (track(c, &(uint32_t){ p->header_nread }, e - t, e) < 0)
         *rc = LODE__FAILED;
@@ -374,10 +462,13 @@ static const char* status_line(lode__ctx_t* c, const char* s, int* rc) {
     FAIL(INVALID_STATUS, "Invalid response status", q);
   }
   p->head.status_text = off_slice(s, t, q);
-  if (*q == '\n') return q + 1;
+  if (*q == '\n')
+    return q + 1;
   NEED(++q);
-  if (*q == '\n') return q + 1;
-  if (LEN(p, OPTIONAL_LF_AFTER_CR)) return q;
+  if (*q == '\n')
+    return q + 1;
+  if (LEN(p, OPTIONAL_LF_AFTER_CR))
+    return q;
   FAIL(STRICT, "Expected LF after CR", q);
 }
 
@@ -387,39 +478,48 @@ typedef struct {
   unsigned flags;
   uint64_t cl;
   int hs;
-  uint32_t nread;      /* counted bytes of the head so far */
-  const char* span;    /* start of the counted span in progress, or NULL */
-  const char* ns;      /* name */
+  uint32_t nread;   /* counted bytes of the head so far */
+  const char* span; /* start of the counted span in progress, or NULL */
+  const char* ns;   /* name */
   const char* ne;
-  const char* vs;      /* value, NULL while empty */
+  const char* vs; /* value, NULL while empty */
   const char* ve;
-  int end;             /* the line was the blank one */
+  int end; /* the line was the blank one */
 } line_t;
 
 /* An error that llhttp raises as it ends the span in progress (from
  * L->span to `end`): Node counts the span first, so an overflow wins. */
-#define SPAN_FAIL(code, reason, end, at)                                    \
-  do {                                                                      \
-    if (track(c, &L->nread, (size_t) ((end) - L->span), at) < 0) {         \
-      *rc = LODE__FAILED;                                                   \
-      return NULL;                                                          \
-    }                                                                       \
-    FAIL(code, reason, at);                                                 \
+#define SPAN_FAIL(code, reason, end, at)                                       \
+  do {                                                                         \
+    if (track(c, &L->nread, (size_t) ((end) -L->span), at) < 0) {              \
+      *rc = LODE__FAILED;                                                      \
+      return NULL;                                                             \
+    }                                                                          \
+    FAIL(code, reason, at);                                                    \
   } while (0)
 
 static void set_header_flags(line_t* L) {
   switch (L->hs) {
-    case HS_CONN_KEEP_ALIVE: L->flags |= F_KEEP_ALIVE; break;
-    case HS_CONN_CLOSE: L->flags |= F_CLOSE; break;
-    case HS_CONN_UPGRADE: L->flags |= F_CONN_UPGRADE; break;
-    case HS_TE_CHUNKED: L->flags |= F_CHUNKED; break;
-    default: return;
+    case HS_CONN_KEEP_ALIVE:
+      L->flags |= F_KEEP_ALIVE;
+      break;
+    case HS_CONN_CLOSE:
+      L->flags |= F_CLOSE;
+      break;
+    case HS_CONN_UPGRADE:
+      L->flags |= F_CONN_UPGRADE;
+      break;
+    case HS_TE_CHUNKED:
+      L->flags |= F_CHUNKED;
+      break;
+    default:
+      return;
   }
-  if (L->hs != HS_TE_CHUNKED) L->hs = HS_CONNECTION;
+  if (L->hs != HS_TE_CHUNKED)
+    L->hs = HS_CONNECTION;
 }
 
-static const char* cl_value(lode__ctx_t* c, line_t* L, const char* q,
-                            int* rc) {
+static const char* cl_value(lode__ctx_t* c, line_t* L, const char* q, int* rc) {
   const char* e = c->end;
   for (; q < e && is_digit(*q); q++) {
     unsigned d = (unsigned) (*q - '0');
@@ -428,28 +528,31 @@ static const char* cl_value(lode__ctx_t* c, line_t* L, const char* q,
                 q + 1);
     L->cl = L->cl * 10 + d;
   }
-  while (q < e && (*q == ' ' || *q == '\t')) q++;
+  while (q < e && (*q == ' ' || *q == '\t'))
+    q++;
   NEED(q);
   if (*q == '\r' || *q == '\n') {
     L->flags |= F_CL;
     return q;
   }
-  SPAN_FAIL(INVALID_CONTENT_LENGTH, "Invalid character in Content-Length",
-            q, q);
+  SPAN_FAIL(INVALID_CONTENT_LENGTH, "Invalid character in Content-Length", q,
+            q);
 }
 
 /* Transfer-Encoding: whether the last coding is "chunked". */
-static const char* te_value(lode__ctx_t* c, line_t* L, const char* q,
-                            int* rc) {
+static const char* te_value(lode__ctx_t* c, line_t* L, const char* q, int* rc) {
   const char* e = c->end;
   lode_http_parser_t* p = c->p;
   for (;;) {
     size_t k = 0;
-    while (k < 7 && q + k < e && (q[k] | 0x20) == "chunked"[k]) k++;
-    if (k < 7 && q + k == e) NEED(e);
+    while (k < 7 && q + k < e && (q[k] | 0x20) == "chunked"[k])
+      k++;
+    if (k < 7 && q + k == e)
+      NEED(e);
     q += k;
     if (k == 7) {
-      while (q < e && *q == ' ') q++;
+      while (q < e && *q == ' ')
+        q++;
       NEED(q);
       if (*q == '\r' || *q == '\n') {
         L->hs = HS_TE_CHUNKED;
@@ -460,50 +563,63 @@ static const char* te_value(lode__ctx_t* c, line_t* L, const char* q,
         SPAN_FAIL(INVALID_TRANSFER_ENCODING,
                   "Invalid `Transfer-Encoding` header value", q, q + 1);
     }
-    while (q < e && *q != ',' && LODE__IS(*q, LODE__C_CONNTOK)) q++;
+    while (q < e && *q != ',' && LODE__IS(*q, LODE__C_CONNTOK))
+      q++;
     NEED(q);
     if (*q != ',') {
       L->hs = HS_GENERAL;
       return q;
     }
-    while (++q < e && (*q == ' ' || *q == '\t')) {}
+    while (++q < e && (*q == ' ' || *q == '\t')) {
+    }
     NEED(q);
   }
 }
 
 static const char* conn_value(lode__ctx_t* c, line_t* L, const char* q,
                               int* rc) {
-  static const struct { const char* word; int hs; } kw[] = {
-    { "close", HS_CONN_CLOSE }, { "upgrade", HS_CONN_UPGRADE },
-    { "keep-alive", HS_CONN_KEEP_ALIVE } };
+  static const struct {
+    const char* word;
+    int hs;
+  } kw[] = { { "close", HS_CONN_CLOSE },
+             { "upgrade", HS_CONN_UPGRADE },
+             { "keep-alive", HS_CONN_KEEP_ALIVE } };
   const char* e = c->end;
   for (;;) {
-    while (q < e && (*q == ' ' || *q == '\t')) q++;
+    while (q < e && (*q == ' ' || *q == '\t'))
+      q++;
     NEED(q);
-    int ch = lower((unsigned char) *q), w = ch == 'c' ? 0 : ch == 'u' ? 1
-                                          : ch == 'k' ? 2 : -1;
+    int ch = lower((unsigned char) *q), w = ch == 'c'   ? 0
+                                            : ch == 'u' ? 1
+                                            : ch == 'k' ? 2
+                                                        : -1;
     if (w >= 0) {
       size_t k = 0, n = strlen(kw[w].word);
       while (k < n && q + k < e && lower((unsigned char) q[k]) == kw[w].word[k])
         k++;
-      if (k < n) NEED(q + k);
+      if (k < n)
+        NEED(q + k);
       q += k;
       if (k == n) {
         L->hs = kw[w].hs;
-        while (q < e && (*q == ' ' || *q == '\t')) q++;
+        while (q < e && (*q == ' ' || *q == '\t'))
+          q++;
         NEED(q);
         if (*q == ',') {
           set_header_flags(L);
           q++;
           continue;
         }
-        if (*q == '\r' || *q == '\n') return q;
+        if (*q == '\r' || *q == '\n')
+          return q;
         L->hs = HS_GENERAL;
       }
     }
-    while (q < e && *q != ',' && LODE__IS(*q, LODE__C_CONNTOK)) q++;
+    while (q < e && *q != ',' && LODE__IS(*q, LODE__C_CONNTOK))
+      q++;
     NEED(q);
-    if (*q != ',') return q;
+    if (*q != ',')
+      return q;
     q++;
   }
 }
@@ -542,15 +658,18 @@ static const char* value_lenient(lode__ctx_t* c, line_t* L, const char* q,
   lode_http_parser_t* p = c->p;
   const char* e = c->end;
   if (LEN(p, HEADERS)) {
-    while (q < e && *q != '\r' && *q != '\n') q++;
+    while (q < e && *q != '\r' && *q != '\n')
+      q++;
     NEED(q);
     return q;
   }
   if (LEN(p, HEADER_VALUE_RELAXED)) {
     for (;;) {
-      while (q < e && LODE__IS(*q, LODE__C_RELAXED)) q++;
+      while (q < e && LODE__IS(*q, LODE__C_RELAXED))
+        q++;
       NEED(q);
-      if (*q == '\r' || *q == '\n') return q;
+      if (*q == '\r' || *q == '\n')
+        return q;
       break;
     }
   }
@@ -562,16 +681,20 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
                                 int* rc) {
   lode_http_parser_t* p = c->p;
   const char* e = c->end;
-  for (;;) {  /* leading whitespace, maybe over folded empty lines */
-    while (q < e && (*q == ' ' || *q == '\t')) q++;
+  for (;;) { /* leading whitespace, maybe over folded empty lines */
+    while (q < e && (*q == ' ' || *q == '\t'))
+      q++;
     NEED(q);
-    if (*q != '\r' && *q != '\n') break;
+    if (*q != '\r' && *q != '\n')
+      break;
     if (*q == '\n' && !LEN(p, OPTIONAL_CR_BEFORE_LF))
       FAIL(INVALID_HEADER_TOKEN, "Invalid header value char", q + 1);
     if (*q++ == '\r') {
       NEED(q);
-      if (*q == '\n') q++;
-      else if (!LEN(p, HEADERS)) FAIL(STRICT, "Expected LF after CR", q);
+      if (*q == '\n')
+        q++;
+      else if (!LEN(p, HEADERS))
+        FAIL(STRICT, "Expected LF after CR", q);
     }
     NEED(q);
     if (*q != ' ' && *q != '\t') {
@@ -584,16 +707,19 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
       FAIL(INVALID_HEADER_TOKEN, "Invalid header value char", q + 1);
     q++;
   }
-  if (L->vs == NULL) L->vs = q;
-  for (;;) {  /* one piece per line */
+  if (L->vs == NULL)
+    L->vs = q;
+  for (;;) { /* one piece per line */
     L->span = q;
-    if ((q = value_start(c, L, q, rc)) == NULL) return NULL;
+    if ((q = value_start(c, L, q, rc)) == NULL)
+      return NULL;
     q = lode__http_scan->value(q, e);
     NEED(q);
-    int any = 0;  /* LENIENT_HEADERS took bytes the grammar refuses */
+    int any = 0; /* LENIENT_HEADERS took bytes the grammar refuses */
     if (*q != '\r' && *q != '\n') {
       any = LEN(p, HEADERS);
-      if ((q = value_lenient(c, L, q, rc)) == NULL) return NULL;
+      if ((q = value_lenient(c, L, q, rc)) == NULL)
+        return NULL;
     }
     /* the value's span ends (and is counted) before its line end is
      * judged, as in Node */
@@ -611,7 +737,8 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
       if (*q++ != '\n')
         FAIL(LF_EXPECTED, "Missing expected LF after header value", q - 1);
     }
-    while (end > L->vs && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    while (end > L->vs && (end[-1] == ' ' || end[-1] == '\t'))
+      end--;
     L->ve = end;
     NEED(q);
     if (*q != ' ' && *q != '\t') {
@@ -619,9 +746,9 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
       return q;
     }
     if (!LEN(p, HEADERS))
-      FAIL(INVALID_HEADER_TOKEN, "Unexpected whitespace after header value",
-           q);
-    if (L->hs == HS_TE_CHUNKED) L->hs = HS_GENERAL;
+      FAIL(INVALID_HEADER_TOKEN, "Unexpected whitespace after header value", q);
+    if (L->hs == HS_TE_CHUNKED)
+      L->hs = HS_GENERAL;
   }
 }
 
@@ -639,8 +766,10 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   if (*q == '\r') {
     NEED(++q);
     L->end = 1;
-    if (*q == '\n') return q + 1;
-    if (LEN(p, OPTIONAL_LF_AFTER_CR)) return q;
+    if (*q == '\n')
+      return q + 1;
+    if (LEN(p, OPTIONAL_LF_AFTER_CR))
+      return q;
     FAIL(STRICT, "Expected LF after headers", q);
   }
   if (*q == '\n') {
@@ -649,7 +778,8 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
     L->end = 1;
     return q + 1;
   }
-  if (*q == ':') FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
+  if (*q == ':')
+    FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
   L->ns = L->span = q;
   q = lode__http_scan->token(q, e);
   NEED(q);
@@ -658,7 +788,8 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   if (L->hs != HS_GENERAL && *q == ' ') {
     if (!LEN(p, HEADERS))
       SPAN_FAIL(INVALID_HEADER_TOKEN, "Invalid header field char", q, q + 1);
-    while (q < e && *q == ' ') q++;
+    while (q < e && *q == ' ')
+      q++;
     NEED(q);
     if (*q != ':') {
       L->hs = HS_GENERAL;
@@ -666,7 +797,8 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
       NEED(q);
     }
   }
-  if (*q != ':') FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
+  if (*q != ':')
+    FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
   L->span = NULL;
   /* Node counts the spaces a special name may have before its colon
    * (lenient) with the name */
@@ -695,15 +827,15 @@ static long incomplete(lode__ctx_t* c, const line_t* L, const char* s) {
   if (L->span != NULL && track(c, &n, c->end - L->span, c->end) < 0)
     return LODE__FAILED;
   if ((size_t) (c->end - s) > 4 * (size_t) p->max_header_size + 64)
-    return lode__fail(c, LODE_HPE_HEADER_OVERFLOW, "Header overflow",
-                      c->end);
+    return lode__fail(c, LODE_HPE_HEADER_OVERFLOW, "Header overflow", c->end);
   return LODE__INCOMPLETE;
 }
 
 static void store_header(lode_http_parser_t* p, const line_t* L,
                          const char* s) {
   p->hdrs_seen++;
-  if (p->nhdrs >= p->max_hdrs) return;
+  if (p->nhdrs >= p->max_hdrs)
+    return;
   lode_http_header_t* h = &p->hdrs[p->nhdrs++];
   h->name = off_slice(s, L->ns, L->ne);
   h->value = L->vs ? off_slice(s, L->vs, L->ve) : off_slice(s, L->ne, L->ne);
@@ -714,7 +846,8 @@ static void store_header(lode_http_parser_t* p, const line_t* L,
 static long header_lines(lode__ctx_t* c, const char* s, uint32_t first) {
   lode_http_parser_t* p = c->p;
   for (;;) {
-    line_t L = { .flags = p->flags, .cl = p->content_length,
+    line_t L = { .flags = p->flags,
+                 .cl = p->content_length,
                  .nread = p->header_nread };
     int rc = 0;
     const char* q = header_line(c, &L, s + p->scan, p->scan == first, &rc);
@@ -724,7 +857,8 @@ static long header_lines(lode__ctx_t* c, const char* s, uint32_t first) {
     p->content_length = L.cl;
     p->header_nread = L.nread;
     p->scan = (uint32_t) (q - s);
-    if (L.end) return q - s;
+    if (L.end)
+      return q - s;
     store_header(p, &L, s);
   }
 }
@@ -734,9 +868,10 @@ long lode__parse_head(lode__ctx_t* c, const char* s) {
   if (p->line1 == 0) {
     /* a carried content_length (see cleanup()) is the precise parser's */
     long n = p->content_length ? 0 : lode__http_scan->head(p, s, c->end);
-    if (n > 0) return n;
+    if (n > 0)
+      return n;
     int rc = 0;
-    p->header_nread = 0;  /* the start line is parsed whole each time */
+    p->header_nread = 0; /* the start line is parsed whole each time */
     const char* q = p->type == LODE_HTTP_REQUEST ? request_line(c, s, &rc)
                                                  : status_line(c, s, &rc);
     if (q == NULL)

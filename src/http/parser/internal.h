@@ -10,14 +10,14 @@
 
 /* Character classes, llhttp's sets (constants.ts), one bit each. */
 enum {
-  LODE__C_TOKEN = 1 << 0,     /* tchar */
-  LODE__C_URL = 1 << 1,       /* URL_CHAR */
-  LODE__C_VALUE = 1 << 2,     /* HTAB, SP, VCHAR, obs-text */
-  LODE__C_CONNTOK = 1 << 3,   /* CONNECTION_TOKEN_CHARS (no ',') */
-  LODE__C_USERINFO = 1 << 4,  /* USERINFO_CHARS plus '[' ']' */
+  LODE__C_TOKEN = 1 << 0,    /* tchar */
+  LODE__C_URL = 1 << 1,      /* URL_CHAR */
+  LODE__C_VALUE = 1 << 2,    /* HTAB, SP, VCHAR, obs-text */
+  LODE__C_CONNTOK = 1 << 3,  /* CONNECTION_TOKEN_CHARS (no ',') */
+  LODE__C_USERINFO = 1 << 4, /* USERINFO_CHARS plus '[' ']' */
   LODE__C_QDTEXT = 1 << 5,
-  LODE__C_RELAXED = 1 << 6,   /* values with LENIENT_HEADER_VALUE_RELAXED */
-  LODE__C_QPAIR = 1 << 7      /* after a backslash in a quoted string */
+  LODE__C_RELAXED = 1 << 6, /* values with LENIENT_HEADER_VALUE_RELAXED */
+  LODE__C_QPAIR = 1 << 7    /* after a backslash in a quoted string */
 };
 extern const uint8_t lode__http_class[256];
 
@@ -42,24 +42,27 @@ extern const lode__scanners_t* lode__http_scan;
 void lode__http_scan_init(void);
 long lode__fast_head_scalar(lode_http_parser_t* p, const char* s,
                             const char* e);
-long lode__fast_head_sse42(lode_http_parser_t* p, const char* s,
-                           const char* e);
-long lode__fast_head_avx2(lode_http_parser_t* p, const char* s,
-                          const char* e);
+long lode__fast_head_sse42(lode_http_parser_t* p, const char* s, const char* e);
+long lode__fast_head_avx2(lode_http_parser_t* p, const char* s, const char* e);
 
 /* llhttp's header states: what a header line's name makes of its value. */
 enum {
-  LODE__HS_GENERAL, LODE__HS_CONNECTION, LODE__HS_CONTENT_LENGTH,
-  LODE__HS_TRANSFER_ENCODING, LODE__HS_UPGRADE, LODE__HS_CONN_KEEP_ALIVE,
-  LODE__HS_CONN_CLOSE, LODE__HS_CONN_UPGRADE, LODE__HS_TE_CHUNKED
+  LODE__HS_GENERAL,
+  LODE__HS_CONNECTION,
+  LODE__HS_CONTENT_LENGTH,
+  LODE__HS_TRANSFER_ENCODING,
+  LODE__HS_UPGRADE,
+  LODE__HS_CONN_KEEP_ALIVE,
+  LODE__HS_CONN_CLOSE,
+  LODE__HS_CONN_UPGRADE,
+  LODE__HS_TE_CHUNKED
 };
 
 /* s[0..n) equals the lower-case `name` once ASCII letters are folded by
  * setting 0x20, for 4 <= n <= 24, a few loads at a time. Exact for the
  * letters of `name`; a '-' in it also matches a CR, which no token holds
  * (other input must check its dashes itself). */
-static inline int lode__folded_eq(const char* s, const char* name,
-                                  size_t n) {
+static inline int lode__folded_eq(const char* s, const char* name, size_t n) {
   uint64_t a, b, c, d;
   if (n < 8) {
     uint32_t x, y, z, w;
@@ -83,19 +86,20 @@ static inline int lode__header_state(const char* s, size_t n) {
   switch (n) {
     case 7:
       return lode__folded_eq(s, "upgrade", 7) ? LODE__HS_UPGRADE
-                                               : LODE__HS_GENERAL;
+                                              : LODE__HS_GENERAL;
     case 10:
       return lode__folded_eq(s, "connection", 10) ? LODE__HS_CONNECTION
-                                                   : LODE__HS_GENERAL;
+                                                  : LODE__HS_GENERAL;
     case 14:
-      return lode__folded_eq(s, "content-length", 14)
-                 ? LODE__HS_CONTENT_LENGTH : LODE__HS_GENERAL;
+      return lode__folded_eq(s, "content-length", 14) ? LODE__HS_CONTENT_LENGTH
+                                                      : LODE__HS_GENERAL;
     case 16:
-      return lode__folded_eq(s, "proxy-connection", 16)
-                 ? LODE__HS_CONNECTION : LODE__HS_GENERAL;
+      return lode__folded_eq(s, "proxy-connection", 16) ? LODE__HS_CONNECTION
+                                                        : LODE__HS_GENERAL;
     case 17:
       return lode__folded_eq(s, "transfer-encoding", 17)
-                 ? LODE__HS_TRANSFER_ENCODING : LODE__HS_GENERAL;
+                 ? LODE__HS_TRANSFER_ENCODING
+                 : LODE__HS_GENERAL;
     default:
       return LODE__HS_GENERAL;
   }
@@ -130,18 +134,18 @@ int lode__should_keep_alive(const lode_http_parser_t* p, unsigned flags);
 
 /* Body states (p->state). */
 enum {
-  LODE__S_START = 0,     /* before a message: CR/LF are skipped */
-  LODE__S_HEAD,          /* in a head (p->scan bytes checked) */
-  LODE__S_AFTER_HEAD,    /* head delivered; the body's framing is next */
-  LODE__S_BODY,          /* Content-Length body (p->remaining) */
-  LODE__S_BODY_EOF,      /* body until the connection closes */
-  LODE__S_CHUNK_SIZE,    /* chunk-size line (p->chunk_state) */
+  LODE__S_START = 0,  /* before a message: CR/LF are skipped */
+  LODE__S_HEAD,       /* in a head (p->scan bytes checked) */
+  LODE__S_AFTER_HEAD, /* head delivered; the body's framing is next */
+  LODE__S_BODY,       /* Content-Length body (p->remaining) */
+  LODE__S_BODY_EOF,   /* body until the connection closes */
+  LODE__S_CHUNK_SIZE, /* chunk-size line (p->chunk_state) */
   LODE__S_CHUNK_DATA,
-  LODE__S_CHUNK_CRLF,    /* the CRLF after chunk data */
+  LODE__S_CHUNK_CRLF, /* the CRLF after chunk data */
   LODE__S_TRAILERS,
-  LODE__S_COMPLETE,      /* MESSAGE_COMPLETE is next */
-  LODE__S_CLEANUP,       /* after MESSAGE_COMPLETE: keep-alive or not */
-  LODE__S_CLOSED,        /* no message may follow */
+  LODE__S_COMPLETE, /* MESSAGE_COMPLETE is next */
+  LODE__S_CLEANUP,  /* after MESSAGE_COMPLETE: keep-alive or not */
+  LODE__S_CLOSED,   /* no message may follow */
   LODE__S_UPGRADED,
   LODE__S_ERROR
 };

@@ -24,31 +24,37 @@ enum { FINISH_SAFE, FINISH_SAFE_WITH_CB, FINISH_UNSAFE };
 
 const char* lode_http_method_name(int method) {
   switch (method) {
-#define NAME_(num, name, text) case num: return text;
+#define NAME_(num, name, text)                                                 \
+  case num:                                                                    \
+    return text;
     LODE_HTTP_METHOD_MAP(NAME_)
 #undef NAME_
-    default: return NULL;
+    default:
+      return NULL;
   }
 }
 
 /* A limit from the options: 0 means `def`; above LODE_HTTP_LIMIT_MAX it
  * does not fit the parser's counters and is refused (-1). */
 static int64_t limit(size_t v, uint32_t def) {
-  if (v == 0) return def;
+  if (v == 0)
+    return def;
   return v > LODE_HTTP_LIMIT_MAX ? -1 : (int64_t) v;
 }
 
 int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
                           const lode_http_parser_opts_t* opts) {
   static const lode_http_parser_opts_t defaults;
-  if (opts == NULL) opts = &defaults;
+  if (opts == NULL)
+    opts = &defaults;
   memset(p, 0, offsetof(lode_http_parser_t, inline_));
-  int64_t header =
-      limit(opts->max_header_size, LODE_HTTP_DEFAULT_MAX_HEADER_SIZE);
-  int64_t ext = limit(opts->max_chunk_extensions, 16384);  /* Node's */
+  int64_t header = limit(opts->max_header_size,
+                         LODE_HTTP_DEFAULT_MAX_HEADER_SIZE);
+  int64_t ext = limit(opts->max_chunk_extensions, 16384); /* Node's */
   int64_t hdrs = opts->headers == NULL
                      ? limit(opts->max_headers, LODE_HTTP_INLINE_HEADERS)
-                     : opts->max_headers ? limit(opts->max_headers, 0) : 0;
+                 : opts->max_headers ? limit(opts->max_headers, 0)
+                                     : 0;
   if (type != LODE_HTTP_REQUEST && type != LODE_HTTP_RESPONSE)
     p->init_error = LODE_HPE_INTERNAL;
   else if (header < 0 || ext < 0 || hdrs < 0)
@@ -82,12 +88,12 @@ void lode_http_parser_reset(lode_http_parser_t* p) {
     p->state = LODE__S_ERROR;
     p->error = p->init_error;
     p->reason = p->init_error == LODE_ERR_OUT_OF_RANGE
-                    ? "A parser limit is out of range" : "Invalid parser type";
+                    ? "A parser limit is out of range"
+                    : "Invalid parser type";
   }
 }
 
-static int fail(lode__ctx_t* c, int code, const char* reason,
-                const char* at) {
+static int fail(lode__ctx_t* c, int code, const char* reason, const char* at) {
   lode__fail(c, code, reason, at);
   c->p->state = LODE__S_ERROR;
   return code;
@@ -95,17 +101,20 @@ static int fail(lode__ctx_t* c, int code, const char* reason,
 
 static int needs_eof(const lode_http_parser_t* p, unsigned flags) {
   int status = p->head.status_code;
-  if (p->type == LODE_HTTP_REQUEST) return 0;
+  if (p->type == LODE_HTTP_REQUEST)
+    return 0;
   if (status / 100 == 1 || status == 204 || status == 304 ||
       (flags & F_SKIPBODY))
     return 0;
-  if ((flags & F_TRANSFER_ENCODING) && !(flags & F_CHUNKED)) return 1;
+  if ((flags & F_TRANSFER_ENCODING) && !(flags & F_CHUNKED))
+    return 1;
   return (flags & (F_CHUNKED | F_CONTENT_LENGTH)) ? 0 : 1;
 }
 
 int lode__should_keep_alive(const lode_http_parser_t* p, unsigned flags) {
   if (p->head.http_major > 0 && p->head.http_minor > 0) {
-    if (flags & F_CONNECTION_CLOSE) return 0;
+    if (flags & F_CONNECTION_CLOSE)
+      return 0;
   } else if (!(flags & F_CONNECTION_KEEP_ALIVE)) {
     return 0;
   }
@@ -133,7 +142,7 @@ static void begin_message(lode_http_parser_t* p) {
   p->nhdrs = p->hdrs_seen = 0;
   p->header_nread = 0;
   p->flags = 0;
-  p->content_length = p->remaining;  /* 0, or what cleanup() carried */
+  p->content_length = p->remaining; /* 0, or what cleanup() carried */
   p->upgrade = 0;
   p->head_result = -1;
 }
@@ -147,9 +156,8 @@ static void head_done(lode_http_parser_t* p, const char* s) {
     p->upgrade = p->type == LODE_HTTP_REQUEST || h->status_code == 101;
   else
     p->upgrade = h->method == LODE_HTTP_CONNECT;
-  if (p->type == LODE_HTTP_RESPONSE &&
-      p->method_answered_ == LODE_HTTP_CONNECT)
-    p->upgrade = 1;  /* Node's client: a tunnel, whatever the status */
+  if (p->type == LODE_HTTP_RESPONSE && p->method_answered_ == LODE_HTTP_CONNECT)
+    p->upgrade = 1; /* Node's client: a tunnel, whatever the status */
   if (!p->one_pass) {
     rebase(&h->method_name, s);
     rebase(&h->url, s);
@@ -163,7 +171,7 @@ static void head_done(lode_http_parser_t* p, const char* s) {
   h->num_headers = p->nhdrs;
   h->headers_seen = p->hdrs_seen;
   h->content_length = p->content_length;
-  p->remaining = p->content_length;  /* llhttp's count, until a body uses it */
+  p->remaining = p->content_length; /* llhttp's count, until a body uses it */
   h->flags = f;
   h->keep_alive = lode__should_keep_alive(p, f);
   h->upgrade = p->upgrade;
@@ -178,10 +186,14 @@ static void apply_head_result(lode_http_parser_t* p) {
     int st = p->head.status_code;
     r = p->method_answered_ == LODE_HTTP_CONNECT ? 3
         : (p->method_answered_ == LODE_HTTP_HEAD ||
-           (st / 100 == 1 && st != 101)) ? 1 : 0;
+           (st / 100 == 1 && st != 101))
+            ? 1
+            : 0;
   }
-  if (r > 0) p->flags |= F_SKIPBODY;
-  if (r > 0 && (r & 2)) p->upgrade = 1;
+  if (r > 0)
+    p->flags |= F_SKIPBODY;
+  if (r > 0 && (r & 2))
+    p->upgrade = 1;
 }
 
 /* llhttp__after_headers_complete: what comes after the head. */
@@ -189,21 +201,24 @@ static int body_mode(lode_http_parser_t* p) {
   unsigned f = p->flags;
   int st = p->head.status_code, resp = p->type == LODE_HTTP_RESPONSE;
   int has_body = (f & F_CHUNKED) || p->content_length > 0;
-  if ((p->upgrade && (p->head.method == LODE_HTTP_CONNECT ||
-                      (f & F_SKIPBODY) || !has_body)) ||
+  if ((p->upgrade && (p->head.method == LODE_HTTP_CONNECT || (f & F_SKIPBODY) ||
+                      !has_body)) ||
       (resp && st == 101))
     return 1;
-  if (resp && st == 100) return 0;
+  if (resp && st == 100)
+    return 0;
   if ((f & F_SKIPBODY) ||
       (resp && (st == 102 || st == 103 || st == 204 || st == 304)))
     return 0;
-  if (f & F_CHUNKED) return 2;
+  if (f & F_CHUNKED)
+    return 2;
   if (f & F_TRANSFER_ENCODING) {
     if (!resp && !LEN(p, CHUNKED_LENGTH) && !LEN(p, TRANSFER_ENCODING))
       return 5;
     return 4;
   }
-  if (!(f & F_CONTENT_LENGTH)) return needs_eof(p, f) ? 4 : 0;
+  if (!(f & F_CONTENT_LENGTH))
+    return needs_eof(p, f) ? 4 : 0;
   return p->content_length == 0 ? 0 : 3;
 }
 
@@ -238,8 +253,19 @@ static int after_head(lode__ctx_t* c, const char* q) {
 
 /* ---- chunked framing -------------------------------------------------- */
 
-enum { CS_START, CS_SIZE, CS_OTHER, CS_EXT, CS_NAME, CS_VALUE, CS_QUOTED,
-       CS_QPAIR, CS_QDONE, CS_ALMOST, CS_DONE };
+enum {
+  CS_START,
+  CS_SIZE,
+  CS_OTHER,
+  CS_EXT,
+  CS_NAME,
+  CS_VALUE,
+  CS_QUOTED,
+  CS_QPAIR,
+  CS_QDONE,
+  CS_ALMOST,
+  CS_DONE
+};
 
 #define CFAIL(code, reason, at) return fail(c, LODE_HPE_##code, reason, at)
 
@@ -274,7 +300,7 @@ static int chunk_byte(lode__ctx_t* c, const char** qp) {
       if (p->chunk_state == CS_START)
         CFAIL(INVALID_CHUNK_SIZE, "Invalid character in chunk size", q);
       p->chunk_state = CS_OTHER;
-      return 0;  /* look at the byte again */
+      return 0; /* look at the byte again */
     case CS_OTHER:
       if (ch == ' ' || ch == '\t') {
         if (!LEN(p, SPACES_AFTER_CHUNK_SIZE))
@@ -299,23 +325,37 @@ static int chunk_byte(lode__ctx_t* c, const char** qp) {
     case CS_NAME:
     case CS_VALUE: {
       int name = p->chunk_state == CS_NAME;
-      if (LODE__IS(ch, LODE__C_TOKEN)) break;
-      if (ch == '"' && !name) { p->chunk_state = CS_QUOTED; break; }
-      if (ch == '=' && name) { p->chunk_state = CS_VALUE; break; }
-      if (ch == ';') { p->chunk_state = CS_EXT; break; }
+      if (LODE__IS(ch, LODE__C_TOKEN))
+        break;
+      if (ch == '"' && !name) {
+        p->chunk_state = CS_QUOTED;
+        break;
+      }
+      if (ch == '=' && name) {
+        p->chunk_state = CS_VALUE;
+        break;
+      }
+      if (ch == ';') {
+        p->chunk_state = CS_EXT;
+        break;
+      }
       if (ch == '\r' || ch == '\n') {
-        int r = ext_eol(c, qp, name
-            ? "Missing expected CR after chunk extension name"
-            : "Missing expected CR after chunk extension value");
+        int r = ext_eol(
+            c, qp,
+            name ? "Missing expected CR after chunk extension name"
+                 : "Missing expected CR after chunk extension value");
         return r < 0 ? r : 0;
       }
-      CFAIL(STRICT, name ? "Invalid character in chunk extensions name"
-                         : "Invalid character in chunk extensions value",
+      CFAIL(STRICT,
+            name ? "Invalid character in chunk extensions name"
+                 : "Invalid character in chunk extensions value",
             q + 1);
     }
     case CS_QUOTED:
-      if (ch == '"') p->chunk_state = CS_QDONE;
-      else if (ch == '\\') p->chunk_state = CS_QPAIR;
+      if (ch == '"')
+        p->chunk_state = CS_QDONE;
+      else if (ch == '\\')
+        p->chunk_state = CS_QPAIR;
       else if (!LODE__IS(ch, LODE__C_QDTEXT))
         CFAIL(STRICT, "Invalid character in chunk extensions quoted value",
               q + 1);
@@ -327,14 +367,17 @@ static int chunk_byte(lode__ctx_t* c, const char** qp) {
       p->chunk_state = CS_QUOTED;
       break;
     case CS_QDONE:
-      if (ch == ';') { p->chunk_state = CS_EXT; break; }
+      if (ch == ';') {
+        p->chunk_state = CS_EXT;
+        break;
+      }
       if (ch == '\r' || ch == '\n') {
         int r = ext_eol(c, qp,
                         "Missing expected CR after chunk extension value");
         return r < 0 ? r : 0;
       }
       CFAIL(STRICT, "Invalid character in chunk extensions quote value", q);
-    default:  /* CS_ALMOST */
+    default: /* CS_ALMOST */
       if (ch == '\n') {
         *qp = q + 1;
       } else if (!LEN(p, OPTIONAL_LF_AFTER_CR)) {
@@ -357,11 +400,13 @@ static int chunk_size_line(lode__ctx_t* c, const char** qp) {
   const char* d = q;
   uint64_t v = 0;
   int h;
-  while (q < c->end && q - d < 16 && (h = lode__hexval((unsigned char) *q)) >= 0) {
+  while (q < c->end && q - d < 16 &&
+         (h = lode__hexval((unsigned char) *q)) >= 0) {
     v = v << 4 | (uint64_t) h;
     q++;
   }
-  if (q == d || c->end - q < 2 || q[0] != '\r' || q[1] != '\n') return 0;
+  if (q == d || c->end - q < 2 || q[0] != '\r' || q[1] != '\n')
+    return 0;
   c->p->remaining = v;
   *qp = q + 2;
   return 1;
@@ -374,14 +419,17 @@ static int chunk_size(lode__ctx_t* c, const char** qp) {
   if (p->chunk_state == CS_START) {
     p->remaining = 0;
     p->ext_nread = 0;
-    if (chunk_size_line(c, qp)) p->chunk_state = CS_DONE;
+    if (chunk_size_line(c, qp))
+      p->chunk_state = CS_DONE;
   }
   while (p->chunk_state != CS_DONE) {
-    if (*qp == c->end) return 0;
+    if (*qp == c->end)
+      return 0;
     int r = chunk_byte(c, qp);
-    if (r < 0) return r;
+    if (r < 0)
+      return r;
   }
-  p->header_nread = 0;  /* Node counts trailers afresh */
+  p->header_nread = 0; /* Node counts trailers afresh */
   return 1;
 }
 
@@ -389,7 +437,8 @@ static int chunk_size(lode__ctx_t* c, const char** qp) {
 static int chunk_crlf(lode__ctx_t* c, const char** qp) {
   lode_http_parser_t* p = c->p;
   const char* q = *qp;
-  if (q == c->end) return 0;
+  if (q == c->end)
+    return 0;
   if (p->crlf_pending == 0 && *q == '\r') {
     p->crlf_pending = 1;
     if (++q == c->end) {
@@ -414,7 +463,8 @@ static int chunk_crlf(lode__ctx_t* c, const char** qp) {
  * MESSAGE_COMPLETE would have left. An upgrade is never merged (its
  * UPGRADE event follows the end of the message). */
 static int merge_end(lode_http_parser_t* p, lode_http_event_t* ev) {
-  if (!p->merge || p->upgrade) return 0;
+  if (!p->merge || p->upgrade)
+    return 0;
   ev->complete = 1;
   p->state = LODE__S_CLEANUP;
   return 1;
@@ -436,14 +486,17 @@ static void last_chunk(lode_http_parser_t* p, lode_http_event_t* ev,
 static void body_event(lode_http_parser_t* p, lode_http_event_t* ev,
                        const char** qp, const char* e) {
   uint64_t n = (uint64_t) (e - *qp);
-  if (p->state != LODE__S_BODY_EOF && n > p->remaining) n = p->remaining;
+  if (p->state != LODE__S_BODY_EOF && n > p->remaining)
+    n = p->remaining;
   ev->type = LODE_HTTP_EV_BODY;
   ev->data.base = *qp;
   ev->data.len = (size_t) n;
   *qp += n;
-  if (p->state == LODE__S_BODY_EOF) return;
+  if (p->state == LODE__S_BODY_EOF)
+    return;
   p->remaining -= n;
-  if (p->remaining > 0) return;
+  if (p->remaining > 0)
+    return;
   if (p->state == LODE__S_BODY) {
     p->state = LODE__S_COMPLETE;
     merge_end(p, ev);
@@ -462,7 +515,8 @@ static void trailers_done(lode_http_parser_t* p, const char* s,
   ev->trailers = p->hdrs + p->trailers_at;
   ev->num_trailers = p->nhdrs - p->trailers_at;
   p->state = LODE__S_COMPLETE;
-  if (ev->num_trailers > 0) merge_end(p, ev);
+  if (ev->num_trailers > 0)
+    merge_end(p, ev);
 }
 
 /* After MESSAGE_COMPLETE: llhttp's cleanup. */
@@ -479,15 +533,17 @@ static void cleanup(lode_http_parser_t* p) {
    * connection alive: one that goes on by LENIENT_KEEP_ALIVE carries what
    * its body did not use (a skipped body's length) into the next
    * message, whose Content-Length digits then add to it */
-  if (keep) p->remaining = 0;
+  if (keep)
+    p->remaining = 0;
 }
 
 /* A head whose message has no body whatever the caller answers in
  * lode_http_parser_after_head() (short of an upgrade) ends its message
  * at once with merge_complete. */
 static void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
-  if (!p->merge || p->upgrade) return;
-  if (p->type == LODE_HTTP_REQUEST  /* body_mode()'s answer, sooner */
+  if (!p->merge || p->upgrade)
+    return;
+  if (p->type == LODE_HTTP_REQUEST /* body_mode()'s answer, sooner */
           ? (p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) ||
                 p->content_length > 0
           : body_mode(p) != 0)
@@ -496,20 +552,22 @@ static void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
   merge_end(p, ev);
 }
 
-static int step_head(lode__ctx_t* c, const char** qp,
-                     lode_http_event_t* ev) {
+static int step_head(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
   lode_http_parser_t* p = c->p;
   long n;
   if (p->state == LODE__S_HEAD) {
-    if ((n = lode__parse_head(c, *qp)) <= 0) goto out;
+    if ((n = lode__parse_head(c, *qp)) <= 0)
+      goto out;
     head_done(p, *qp);
     ev->type = LODE_HTTP_EV_HEAD;
     p->state = LODE__S_AFTER_HEAD;
     merge_head(p, ev);
   } else {
-    if ((n = lode__parse_trailers(c, *qp)) <= 0) goto out;
+    if ((n = lode__parse_trailers(c, *qp)) <= 0)
+      goto out;
     trailers_done(p, *qp, ev);
-    if (ev->num_trailers > 0) ev->type = LODE_HTTP_EV_TRAILERS;
+    if (ev->num_trailers > 0)
+      ev->type = LODE_HTTP_EV_TRAILERS;
   }
   *qp += n;
   return 0;
@@ -518,7 +576,7 @@ out:
     p->state = LODE__S_ERROR;
     return p->error;
   }
-  return 0;  /* incomplete: NEED_MORE, the head's bytes stay */
+  return 0; /* incomplete: NEED_MORE, the head's bytes stay */
 }
 
 /* Runs states until an event is ready; returns 0 or an error code. */
@@ -529,8 +587,10 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
   for (;;) {
     switch (p->state) {
       case LODE__S_START:
-        while (*qp < e && (**qp == '\r' || **qp == '\n')) (*qp)++;
-        if (*qp == e) return 0;
+        while (*qp < e && (**qp == '\r' || **qp == '\n'))
+          (*qp)++;
+        if (*qp == e)
+          return 0;
         begin_message(p);
         /* fall through */
       case LODE__S_HEAD:
@@ -541,16 +601,19 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
           return r;
         break;
       case LODE__S_AFTER_HEAD:
-        if ((r = after_head(c, *qp)) < 0) return r;
+        if ((r = after_head(c, *qp)) < 0)
+          return r;
         break;
       case LODE__S_BODY:
       case LODE__S_BODY_EOF:
       case LODE__S_CHUNK_DATA:
-        if (*qp == e) return 0;
+        if (*qp == e)
+          return 0;
         body_event(p, ev, qp, e);
         return 0;
       case LODE__S_CHUNK_SIZE:
-        if ((r = chunk_size(c, qp)) <= 0) return r;
+        if ((r = chunk_size(c, qp)) <= 0)
+          return r;
         p->chunk_state = CS_START;
         if (p->remaining > 0) {
           p->state = LODE__S_CHUNK_DATA;
@@ -561,7 +624,8 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
         }
         break;
       case LODE__S_CHUNK_CRLF:
-        if ((r = chunk_crlf(c, qp)) <= 0) return r;
+        if ((r = chunk_crlf(c, qp)) <= 0)
+          return r;
         p->crlf_pending = 0;
         p->state = LODE__S_CHUNK_SIZE;
         break;
@@ -573,8 +637,10 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
         cleanup(p);
         break;
       case LODE__S_CLOSED:
-        while (*qp < e && (**qp == '\r' || **qp == '\n')) (*qp)++;
-        if (*qp == e) return 0;
+        while (*qp < e && (**qp == '\r' || **qp == '\n'))
+          (*qp)++;
+        if (*qp == e)
+          return 0;
         if (!LEN(p, DATA_AFTER_CLOSE))
           return fail(c, LODE_HPE_CLOSED_CONNECTION,
                       "Data after `Connection: close`", *qp + 1);
@@ -592,8 +658,10 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
 int lode_http_parser_execute(lode_http_parser_t* p, const char* data,
                              size_t len, lode_http_event_t* ev) {
   memset(ev, 0, sizeof(*ev));
-  if (p->state == LODE__S_ERROR) return p->error;
-  if (data == NULL) len = 0;
+  if (p->state == LODE__S_ERROR)
+    return p->error;
+  if (data == NULL)
+    len = 0;
   lode__ctx_t c = { p, data, data + len };
   const char* q = data;
   int r = run(&c, &q, ev);
@@ -603,9 +671,10 @@ int lode_http_parser_execute(lode_http_parser_t* p, const char* data,
 
 int lode_http_parser_finish(lode_http_parser_t* p, lode_http_event_t* ev) {
   memset(ev, 0, sizeof(*ev));
-  if (p->state == LODE__S_AFTER_HEAD) {  /* the framing is not chosen yet */
+  if (p->state == LODE__S_AFTER_HEAD) { /* the framing is not chosen yet */
     lode__ctx_t c = { p, NULL, NULL };
-    if (after_head(&c, NULL) < 0) return p->error;
+    if (after_head(&c, NULL) < 0)
+      return p->error;
   }
   switch (p->state) {
     case LODE__S_ERROR:
@@ -635,9 +704,11 @@ const lode_http_head_t* lode_http_parser_head(const lode_http_parser_t* p) {
 
 void lode_http_parser_after_head(lode_http_parser_t* p, int skip_body,
                                  int upgrade) {
-  if (p->state != LODE__S_AFTER_HEAD) return;  /* merged: nothing to do */
+  if (p->state != LODE__S_AFTER_HEAD)
+    return; /* merged: nothing to do */
   p->head_result = (int8_t) ((skip_body ? 1 : 0) | (upgrade ? 2 : 0));
-  if (!upgrade) p->upgrade = 0;
+  if (!upgrade)
+    p->upgrade = 0;
   p->head.upgrade = upgrade ? 1 : 0;
 }
 
@@ -646,7 +717,8 @@ void lode_http_parser_set_method(lode_http_parser_t* p, int method) {
 }
 
 void lode_http_parser_resume_after_upgrade(lode_http_parser_t* p) {
-  if (p->state != LODE__S_UPGRADED) return;
+  if (p->state != LODE__S_UPGRADED)
+    return;
   p->upgrade = 0;
   cleanup(p);
 }

@@ -6,6 +6,8 @@
 
 #include "http/parser/simd.h"
 
+/* One row per 16 bytes. */
+/* clang-format off */
 const uint8_t lode__http_class[256] = {
   0x00, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0xec, 0x00, 0x40, 0x40, 0x00, 0x40, 0x40,
   0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
@@ -24,6 +26,7 @@ const uint8_t lode__http_class[256] = {
   0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec,
   0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec, 0xec,
 };
+/* clang-format on */
 
 static const char* scalar_token(const char* s, const char* e) {
   return lode__scalar_token(s, e);
@@ -37,41 +40,40 @@ static const char* scalar_value(const char* s, const char* e) {
   return lode__scalar_value(s, e);
 }
 
-static const lode__scanners_t scalar = { scalar_token, scalar_url,
-                                         scalar_value,
+static const lode__scanners_t scalar = { scalar_token, scalar_url, scalar_value,
                                          lode__fast_head_scalar };
 
 #ifdef LODE__X86
-__attribute__((target("sse4.2")))
-static const char* sse_token(const char* s, const char* e) {
+__attribute__((target("sse4.2"))) static const char* sse_token(const char* s,
+                                                               const char* e) {
   return lode__sse_token(s, e);
 }
 
-__attribute__((target("sse4.2")))
-static const char* sse_url(const char* s, const char* e) {
+__attribute__((target("sse4.2"))) static const char* sse_url(const char* s,
+                                                             const char* e) {
   return lode__sse_url(s, e);
 }
 
-__attribute__((target("sse4.2")))
-static const char* sse_value(const char* s, const char* e) {
+__attribute__((target("sse4.2"))) static const char* sse_value(const char* s,
+                                                               const char* e) {
   return lode__sse_value(s, e);
 }
 
 static const lode__scanners_t sse42 = { sse_token, sse_url, sse_value,
                                         lode__fast_head_sse42 };
 
-__attribute__((target("avx2")))
-static const char* avx_token(const char* s, const char* e) {
+__attribute__((target("avx2"))) static const char* avx_token(const char* s,
+                                                             const char* e) {
   return lode__avx_token(s, e);
 }
 
-__attribute__((target("avx2")))
-static const char* avx_url(const char* s, const char* e) {
+__attribute__((target("avx2"))) static const char* avx_url(const char* s,
+                                                           const char* e) {
   return lode__avx_url(s, e);
 }
 
-__attribute__((target("avx2")))
-static const char* avx_value(const char* s, const char* e) {
+__attribute__((target("avx2"))) static const char* avx_value(const char* s,
+                                                             const char* e) {
   return lode__avx_value(s, e);
 }
 
@@ -82,16 +84,20 @@ static const lode__scanners_t avx2 = { avx_token, avx_url, avx_value,
 static int best_level(void) {
 #ifdef LODE__X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return LODE_HTTP_SIMD_AVX2;
-  if (__builtin_cpu_supports("sse4.2")) return LODE_HTTP_SIMD_SSE42;
+  if (__builtin_cpu_supports("avx2"))
+    return LODE_HTTP_SIMD_AVX2;
+  if (__builtin_cpu_supports("sse4.2"))
+    return LODE_HTTP_SIMD_SSE42;
 #endif
   return LODE_HTTP_SIMD_SCALAR;
 }
 
 static const lode__scanners_t* for_level(int level) {
 #ifdef LODE__X86
-  if (level == LODE_HTTP_SIMD_AVX2) return &avx2;
-  if (level == LODE_HTTP_SIMD_SSE42) return &sse42;
+  if (level == LODE_HTTP_SIMD_AVX2)
+    return &avx2;
+  if (level == LODE_HTTP_SIMD_SSE42)
+    return &sse42;
 #endif
   return &scalar;
 }
@@ -108,10 +114,12 @@ static void choose_best(void) {
 }
 
 int lode_http_parser_use_simd(int level) {
-  pthread_once(&chosen, choose_best);  /* a later first use keeps this */
+  pthread_once(&chosen, choose_best); /* a later first use keeps this */
   int best = best_level();
-  if (level == LODE_HTTP_SIMD_AUTO || level > best) level = best;
-  if (level < LODE_HTTP_SIMD_SCALAR) level = LODE_HTTP_SIMD_SCALAR;
+  if (level == LODE_HTTP_SIMD_AUTO || level > best)
+    level = best;
+  if (level < LODE_HTTP_SIMD_SCALAR)
+    level = LODE_HTTP_SIMD_SCALAR;
   lode__http_scan = for_level(level);
   return level;
 }
