@@ -94,6 +94,15 @@ static void emit_error_now(lode_tls_socket_t* t, const lode_error_t* e) {
   if (t->ev != NULL && t->ev->on_error != NULL) t->ev->on_error(t, e);
 }
 
+static void emit_drain(lode_tls_socket_t* t) {
+  t->obj.flags &= ~(uint32_t) TF_NEED_DRAIN;
+  hold(t);
+  lode_stream_emit_drain(&t->stream);
+  if (!dead(t) && t->ev != NULL && t->ev->on_drain != NULL)
+    t->ev->on_drain(t);
+  lode__release(&t->obj);
+}
+
 /* Keeps the first error, for on_close's time. */
 static void set_error(lode_tls_socket_t* t, const lode_error_t* e) {
   t->obj.flags |= TF_HAD_ERROR;
@@ -209,6 +218,11 @@ static void flush_pending(lode_tls_socket_t* t) {
     }
   }
   lode__queue_move(&q, &t->pending);  /* left by a destroy: fail later */
+  /* A writer told to wait before the handshake waits for this drain if
+   * the stream under it took everything. */
+  if (!dead(t) && has(t, TF_NEED_DRAIN) &&
+      lode_stream_writable_length(t->under) < HIGH_WATER_MARK)
+    emit_drain(t);
 }
 
 static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
@@ -404,6 +418,13 @@ static void emit_end(lode_tls_socket_t* t) {
   if (t->ev != NULL && t->ev->on_end != NULL) t->ev->on_end(t);
 }
 
+/* The peer is done (close_notify, or the end of the stream under it):
+ * 'end', then our own end, as a TLS socket is not half-open. */
+static void peer_ended(lode_tls_socket_t* t) {
+  emit_end(t);
+  if (!dead(t) && !has(t, TF_ENDING)) do_end(t, NULL, NULL, 0);
+}
+
 /* Reads what OpenSSL has decrypted, while the socket flows. */
 static void read_plain(lode_tls_socket_t* t) {
   char buf[READ_CHUNK];
@@ -423,10 +444,13 @@ static void read_plain(lode_tls_socket_t* t) {
       /* Without auto-retry OpenSSL stops after a record that carried no
        * data (a session ticket, a key update): go on while bytes wait. */
       if (BIO_ctrl_pending(t->net_in) > 0) continue;
+      /* The stream ended without close_notify: Node reports it as an
+       * end too, once what came before it is read. */
+      if (has(t, TF_PEER_EOF)) peer_ended(t);
       return;
     }
     if (why == SSL_ERROR_ZERO_RETURN) {  /* close_notify */
-      emit_end(t);
+      peer_ended(t);
       return;
     }
     lode_error_t e;
@@ -482,28 +506,17 @@ static void on_under_end(void* ctx, lode_stream_t* s) {
   lode_tls_socket_t* t = ctx;
   if (dead(t)) return;
   hold(t);
-  if (!has(t, TF_SECURE)) {
+  t->obj.flags |= TF_PEER_EOF;
+  if (!has(t, TF_SECURE))
     disconnected(t);
-  } else {
-    /* A plain end of stream without close_notify ends the socket as
-     * close_notify does (Node reports no error for it). */
-    if (!has(t, TF_PAUSED)) read_plain(t);
-    if (!dead(t)) emit_end(t);
-    /* allowHalfOpen is off for a TLS socket: end our side too. */
-    if (!dead(t) && !has(t, TF_ENDING)) do_end(t, NULL, NULL, 0);
-  }
+  else if (!has(t, TF_PAUSED))
+    read_plain(t);  /* a paused socket ends when resumed */
   lode__release(&t->obj);
 }
 
 static void on_under_drain(void* ctx, lode_stream_t* s) {
   lode_tls_socket_t* t = ctx;
-  if (dead(t) || !has(t, TF_NEED_DRAIN)) return;
-  t->obj.flags &= ~(uint32_t) TF_NEED_DRAIN;
-  hold(t);
-  lode_stream_emit_drain(&t->stream);
-  if (!dead(t) && t->ev != NULL && t->ev->on_drain != NULL)
-    t->ev->on_drain(t);
-  lode__release(&t->obj);
+  if (!dead(t) && has(t, TF_NEED_DRAIN)) emit_drain(t);
 }
 
 static void on_under_error(void* ctx, lode_stream_t* s,

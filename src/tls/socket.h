@@ -16,6 +16,7 @@ enum {
   TF_HAD_ERROR = LODE__F_KIND << 7,
   TF_QUIET = LODE__F_KIND << 8,       /* the server reported the error */
   TF_KICK = LODE__F_KIND << 9,        /* the timer runs a read pass */
+  TF_PEER_EOF = LODE__F_KIND << 10,   /* the stream under it ended */
 };
 
 /* A write or end made before the handshake ended, or in flight. */

@@ -273,6 +273,118 @@ TEST(over_the_memory_pair) {
   echo_buf = NULL;
 }
 
+/* ---- Backpressure before the handshake, and a pause with decrypted
+ * bytes waiting ---- */
+
+static int drains, paused_data, paused_now;
+static lode_tls_socket_t* pair_cli;
+static uv_timer_t resume_timer;
+
+static void pre_drain(lode_tls_socket_t* t) { drains++; }
+static void pre_data(lode_tls_socket_t* t, lode_slice_t d) {
+  if (paused_now) paused_data++;
+  good_data(t, d);
+}
+
+static void make_pair(const lode_tls_socket_events_t* srv_ev,
+                      const lode_tls_socket_events_t* cli_ev) {
+  lode_stream_t *a, *b;
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_tls_opts_t so = { .is_server = 1 };
+  so.context.key = tls_file("server.key");
+  so.context.cert = tls_file("server.crt");
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
+                         .host = "localhost" };
+  lode_tls_socket_t* srv;
+  ASSERT_OK(lode_tls_socket_create(b, &so, srv_ev, &srv, NULL));
+  ASSERT_OK(lode_tls_socket_create(a, &co, cli_ev, &pair_cli, NULL));
+}
+
+/* A write of more than the high-water mark before the handshake says
+ * wait (0), and 'drain' follows once it is out, also when the socket
+ * under it takes it all at once (20 KB fit in loopback's buffers). */
+static void pre_close(lode_tls_socket_t* t, int had_error) {
+  test_trace("close(%d)", had_error);
+  ASSERT_OK(lode_tls_server_close(server, NULL, NULL));
+}
+static const lode_tls_socket_events_t pre_tcp_events = {
+  .on_data = pre_data, .on_end = good_end, .on_drain = pre_drain,
+  .on_error = good_error, .on_close = pre_close,
+};
+
+TEST(write_before_handshake_then_drain) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  echo_size = 20000;
+  echo_buf = malloc(echo_size);
+  echo_got = 0;
+  for (size_t i = 0; i < echo_size; i++) echo_buf[i] = (char) (i * 7 + 1);
+  start_server();
+  lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
+  lode_tls_opts_t o = { .context.ca = tls_file("ca.crt") };
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_connect(&loop, &n, &o, &pre_tcp_events, &t, NULL));
+  ASSERT_EQ(lode_tls_socket_write(t, (lode_slice_t){ echo_buf, echo_size },
+                                  NULL, NULL),
+            0);
+  ASSERT_OK(lode_tls_socket_end(t, NULL, NULL));
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("secureConnection,end(all),close(0)");
+  ASSERT_EQ(drains, 1);
+  free(echo_buf);
+  echo_buf = NULL;
+}
+
+/* One write of three records arrives in one chunk; the reader pauses in
+ * the first record's data, and the rest (and the end) wait for resume. */
+static void resume_now(uv_timer_t* h) {
+  paused_now = 0;
+  lode_tls_socket_resume(pair_cli);
+  uv_close((uv_handle_t*) h, NULL);
+}
+static void pause_data(lode_tls_socket_t* t, lode_slice_t d) {
+  pre_data(t, d);
+  if (echo_got == d.len) {  /* the first record */
+    lode_tls_socket_pause(t);
+    paused_now = 1;
+    uv_timer_init(&loop, &resume_timer);
+    uv_timer_start(&resume_timer, resume_now, 0, 0);
+  }
+}
+static void pause_secure(lode_tls_socket_t* t) {
+  lode_tls_socket_write(t, LODE_SLICE("go"), NULL, NULL);
+}
+static const lode_tls_socket_events_t pause_events = {
+  .on_secure_connect = pause_secure, .on_data = pause_data,
+  .on_end = good_end, .on_error = good_error, .on_close = pair_close,
+};
+/* The server answers "go" with echo_size bytes in one write, then ends. */
+static void big_answer(lode_tls_socket_t* t, lode_slice_t d) {
+  lode_tls_socket_write(t, (lode_slice_t){ echo_buf, echo_size }, NULL,
+                        NULL);
+  lode_tls_socket_end(t, NULL, NULL);
+}
+static const lode_tls_socket_events_t big_answer_events = {
+  .on_data = big_answer,
+};
+
+TEST(pause_with_records_waiting) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  echo_size = 40000;  /* three records */
+  echo_buf = malloc(echo_size);
+  echo_got = 0;
+  for (size_t i = 0; i < echo_size; i++) echo_buf[i] = (char) (i * 7 + 1);
+  make_pair(&big_answer_events, &pause_events);
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("end(all),close(0)");
+  ASSERT_EQ(paused_data, 0);
+  free(echo_buf);
+  echo_buf = NULL;
+}
+
 /* ---- SNI: server.addContext ---- */
 
 static char sni_seen[128];
@@ -319,4 +431,5 @@ TEST(sni_add_context) {
 TEST_MAIN(garbage_instead_of_client_hello, client_ends_mid_handshake,
           client_stalls_handshake_timeout, server_drops_client_mid_handshake,
           server_ends_without_close_notify, server_ends_with_close_notify,
-          echo_4_mib, over_the_memory_pair, sni_add_context)
+          echo_4_mib, over_the_memory_pair, write_before_handshake_then_drain,
+          pause_with_records_waiting, sni_add_context)
