@@ -181,9 +181,11 @@ int lode_http_incoming_is_paused(const lode_http_incoming_t* msg);
 void lode_http_incoming_set_encoding(lode_http_incoming_t* msg,
                                      lode_encoding_t enc);
 
-/* Node: message.destroy([error]). Destroys the connection under a server's
- * request (as Node destroys req.socket); `err` (borrowed, may be NULL) goes
- * to on_error first. on_close follows asynchronously. */
+/* Node: message.destroy([error]). Nothing is called back from inside the
+ * call; on the next tick, as Node: on_aborted when the body was not read
+ * to its end (and then the connection under a server's request is
+ * destroyed, as Node destroys req.socket), on_error with a copy of `err`
+ * (borrowed; may be NULL), then on_close. */
 void lode_http_incoming_destroy(lode_http_incoming_t* msg,
                                 const lode_error_t* err);
 

@@ -612,6 +612,36 @@ void lode__incoming_abort_error(lode_http_incoming_t* m) {
   lode_http_incoming_release(m);
 }
 
+static void destroy_tick(lode__tick_t* t) {
+  lode_http_incoming_t* m =
+      lode__container_of(t, lode_http_incoming_t, destroy_tick);
+  lode_error_t* err = m->destroy_err;
+  m->destroy_err = NULL;
+  /* Node's _destroy: 'aborted' for a body not read to its end (then no
+   * ECONNRESET of its own when the connection goes), the error, 'close'. */
+  int aborts = !(m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED |
+                              LODE__IN_CLOSED));
+  if (aborts) {
+    m->flags |= LODE__IN_ABORTED;
+    m->flags &= ~LODE__IN_READING;
+    if (m->ev != NULL && m->ev->on_aborted != NULL)
+      m->ev->on_aborted(m);
+  }
+  if (err != NULL && m->ev != NULL && m->ev->on_error != NULL &&
+      !(m->flags & LODE__IN_CLOSED))
+    m->ev->on_error(m, err);
+  lode_error_free(err);
+  /* An aborted message takes its connection with it (Node destroys the
+   * socket); one read to its end just closes. */
+  if (m->flags & LODE__IN_CLOSED)
+    ;
+  else if (aborts || !(m->flags & LODE__IN_COMPLETE))
+    lode__conn_destroy(m->conn, NULL);
+  else
+    lode__incoming_maybe_close(m);
+  lode_http_incoming_release(m);
+}
+
 void lode_http_incoming_destroy(lode_http_incoming_t* m,
                                 const lode_error_t* err) {
   if (m->flags & (LODE__IN_DESTROYED | LODE__IN_CLOSED))
@@ -620,13 +650,12 @@ void lode_http_incoming_destroy(lode_http_incoming_t* m,
     m->owner->destroy(m, err);
     return;
   }
+  /* Its events come on the next tick (Node's emitErrorCloseNT), never
+   * from inside the call. */
   m->flags |= LODE__IN_DESTROYED;
-  if (err != NULL && m->ev != NULL && m->ev->on_error != NULL)
-    m->ev->on_error(m, err);
-  if (!(m->flags & LODE__IN_COMPLETE))
-    lode__conn_destroy(m->conn, NULL);
-  else
-    lode__incoming_maybe_close(m);
+  m->destroy_err = err != NULL ? lode_error_copy(err) : NULL;
+  lode_http_incoming_hold(m);
+  lode__tick(m->conn->srv->lp, &m->destroy_tick, destroy_tick);
 }
 
 int lode_http_incoming_set_timeout(lode_http_incoming_t* m, uint64_t msecs,

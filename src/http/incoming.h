@@ -87,6 +87,8 @@ struct lode_http_incoming_s {
   lode_http_incoming_cb timeout_cb; /* setTimeout's callback */
   void* timeout_arg;
   lode__tick_t flush_tick;         /* held body delivered on a later turn */
+  lode__tick_t destroy_tick;       /* destroy()'s events, on the next tick */
+  lode_error_t* destroy_err;       /* the error destroy() was given (copy) */
   struct lode__collect_s* collect; /* lode_http_incoming_collect's state */
 };
 

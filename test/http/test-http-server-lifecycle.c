@@ -409,6 +409,61 @@ TEST(huge_max_headers_count) {
   ASSERT(strncmp(c.got, "HTTP/1.1 200 OK\r\n", 17) == 0);
 }
 
+/* ---- destroy() never calls back from inside itself ---- */
+
+static int inside_destroy;
+
+static void d_error(lode_http_incoming_t* req, const lode_error_t* e) {
+  (void) req;
+  test_trace("error(%s,inside=%d)", lode_err_name(e->code), inside_destroy);
+}
+
+static void d_close(lode_http_incoming_t* req) {
+  (void) req;
+  test_trace("close(inside=%d)", inside_destroy);
+}
+
+static void d_aborted(lode_http_incoming_t* req) {
+  (void) req;
+  test_trace("aborted(inside=%d)", inside_destroy);
+}
+
+static const lode_http_incoming_events_t d_events = {
+  .on_aborted = d_aborted, .on_error = d_error, .on_close = d_close,
+};
+
+static void destroy_at_once(lode_http_server_t* s, lode_http_incoming_t* req,
+                            lode_http_response_t* res) {
+  (void) s;
+  (void) res;
+  lode_error_t e;
+  lode_error_init(&e, UV_ECANCELED);
+  lode_http_incoming_set_events(req, &d_events);
+  inside_destroy = 1;
+  lode_http_incoming_destroy(req, &e);
+  inside_destroy = 0;
+  test_trace("returned");
+}
+
+/* A request with a body still to come and one already whole. Node 20:
+ * aborted (inside destroy()), error, close, and no ECONNRESET after. */
+TEST(destroy_events_come_later) {
+  static const char* const heads[] = {
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab",
+    "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+  };
+  for (int i = 0; i < 2; i++) {
+    static lode_http_server_events_t ev = { .on_request = destroy_at_once };
+    static client_t c;
+    start(NULL, &ev);
+    client_start(&c, heads[i], 0, 0);
+    c.on_closed = close_server_after;
+    finish();
+    ASSERT_TRACE("returned,aborted(inside=0),error(ECANCELED,inside=0),"
+                 "close(inside=0),cli-close");
+  }
+}
+
 /* ---- server.listening ---- */
 
 static void listening_flag(lode_http_server_t* s, int status, void* arg) {
@@ -551,4 +606,5 @@ TEST_MAIN(refuse_upload_from_data_ends_then_closes,
           unread_body_end_before_close,
           context_freed_in_close_is_not_used_after, missing_host_one_answer,
           error_reply_after_a_response, huge_max_headers_count,
+          destroy_events_come_later,
           listening_false_after_close, pooled_parser_clean_after_every_error)
