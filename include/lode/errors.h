@@ -96,7 +96,9 @@ extern "C" {
     "%s is not a valid %s TLS protocol version")                               \
   X(ERR_TLS_PROTOCOL_VERSION_CONFLICT, -6306,                                  \
     "TLS protocol version %s conflicts with secureProtocol %s")                \
-  X(ERR_CRYPTO_OPERATION_FAILED, -6307, "%s")
+  X(ERR_CRYPTO_OPERATION_FAILED, -6307, "%s")                               \
+  X(ERR_TLS_SESSION_ATTACK, -6308,                                           \
+    "TLS session renegotiation attack detected")
 
 /* The parser's codes: llhttp's numbering, offset by -7000, then the two
  * that Node adds. Messages are llhttp's generic ones; each error also

@@ -299,6 +299,19 @@ lode_tls_cert_t* lode_tls_socket_get_certificate(lode_tls_socket_t* t);
  * them with lode_bytes_release) or NULL when there is none. */
 lode_bytes_t* lode_tls_socket_get_session(lode_tls_socket_t* t);
 
+/* Node: renegotiate(options, callback) (TLS 1.2 and older): a new
+ * handshake on the open connection, with the socket's own settings; `cb`
+ * (may be NULL) gets 0 when it is done, or LODE_ERR_STREAM_DESTROYED if
+ * the socket closes first. Writes made meanwhile wait for it. Returns 0,
+ * UV_EBUSY (before the handshake, or during a renegotiation),
+ * LODE_ERR_STREAM_DESTROYED, or LODE_ERR_SSL (TLS 1.3 has no
+ * renegotiation: "ERR_SSL_WRONG_SSL_VERSION"). A server allows a client
+ * CLIENT_RENEG_LIMIT (3) renegotiations with less than
+ * CLIENT_RENEG_WINDOW (600 s) between them, as Node: one more destroys
+ * the socket with LODE_ERR_TLS_SESSION_ATTACK. */
+int lode_tls_socket_renegotiate(lode_tls_socket_t* t, lode_tls_socket_cb cb,
+                                void* arg);
+
 /* Node: setMaxSendFragment(size): the largest record sent, 512..16384.
  * Returns 0, or LODE_ERR_OUT_OF_RANGE (Node throws it too). */
 int lode_tls_socket_set_max_send_fragment(lode_tls_socket_t* t, size_t size);

@@ -225,6 +225,12 @@ static void flush_pending(lode_tls_socket_t* t) {
     emit_drain(t);
 }
 
+/* Plain text goes out now, or waits for the handshake (the first, or a
+ * renegotiation: OpenSSL would refuse it in the middle of one). */
+static int writable_now(const lode_tls_socket_t* t) {
+  return has(t, TF_SECURE) && !has(t, TF_RENEG);
+}
+
 static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
                     size_t nbufs, void (*cb)(void), void* arg,
                     int tls_form) {
@@ -235,7 +241,7 @@ static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
     destroy_with(t, &e);
     return LODE_ERR_STREAM_WRITE_AFTER_END;
   }
-  if (has(t, TF_SECURE)) {
+  if (writable_now(t)) {
     tls_req_t* r = cb != NULL ? req_new(t, cb, arg, tls_form, 0) : NULL;
     if (cb != NULL && r == NULL) return UV_ENOMEM;
     int rc = send_plain(t, bufs, nbufs, r);
@@ -268,7 +274,7 @@ static int do_end(lode_tls_socket_t* t, void (*cb)(void), void* arg,
   tls_req_t* r = cb != NULL ? req_new(t, cb, arg, tls_form, 0) : NULL;
   if (cb != NULL && r == NULL) return UV_ENOMEM;
   t->obj.flags |= TF_ENDING;
-  if (has(t, TF_SECURE)) {
+  if (writable_now(t)) {
     send_end(t, r);
     return 0;
   }
@@ -336,6 +342,7 @@ static void record_alpn(lode_tls_socket_t* t) {
 
 static void on_secure(lode_tls_socket_t* t) {
   t->obj.flags |= TF_SECURE;
+  t->last_handshake = uv_now(t->stream.loop);
   if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
   record_alpn(t);
   if (t->is_server) {
@@ -460,6 +467,68 @@ static void read_plain(lode_tls_socket_t* t) {
   }
 }
 
+/* ---- Renegotiation (TLS 1.2 and older) ---- */
+
+#define CLIENT_RENEG_LIMIT 3          /* Node's tls.CLIENT_RENEG_LIMIT */
+#define CLIENT_RENEG_WINDOW 600000    /* ms; Node's CLIENT_RENEG_WINDOW */
+
+/* Node's onhandshakestart: more than CLIENT_RENEG_LIMIT renegotiations
+ * with less than CLIENT_RENEG_WINDOW between them is an attack. */
+static void count_renegotiation(lode_tls_socket_t* t) {
+  uint64_t now = uv_now(t->stream.loop);
+  if (now - t->last_handshake >= CLIENT_RENEG_WINDOW) t->renegotiations = 0;
+  t->last_handshake = now;
+  if (++t->renegotiations > CLIENT_RENEG_LIMIT) {
+    lode_error_t e;
+    lode_error_init(&e, LODE_ERR_TLS_SESSION_ATTACK);
+    destroy_with(t, &e);
+  }
+}
+
+/* OpenSSL's info callback: a handshake that starts after the first one
+ * is a renegotiation; plain text waits while it lasts. */
+static void on_info(const SSL* ssl, int where, int ret) {
+  lode_tls_socket_t* t = lode__tls_of_ssl((SSL*) ssl);
+  if (t == NULL || !has(t, TF_SECURE) || dead(t) ||
+      SSL_version(ssl) >= TLS1_3_VERSION)
+    return;
+  if (where & SSL_CB_HANDSHAKE_START) {
+    t->obj.flags |= TF_RENEG;
+    if (t->is_server) count_renegotiation(t);
+  }
+  if ((where & SSL_CB_HANDSHAKE_DONE) && has(t, TF_RENEG) &&
+      !SSL_renegotiate_pending((SSL*) ssl))
+    t->obj.flags |= TF_RENEG_DONE;
+}
+
+static void renegotiated(lode_tls_socket_t* t) {
+  t->obj.flags &= ~(uint32_t) (TF_RENEG | TF_RENEG_DONE);
+  flush_pending(t);
+  lode_tls_socket_cb cb = t->reneg_cb;
+  t->reneg_cb = NULL;
+  if (cb != NULL && !dead(t)) cb(t, 0, t->reneg_arg);
+}
+
+int lode_tls_socket_renegotiate(lode_tls_socket_t* t, lode_tls_socket_cb cb,
+                                void* arg) {
+  if (t == NULL) return UV_EINVAL;
+  if (dead(t)) return LODE_ERR_STREAM_DESTROYED;
+  if (!has(t, TF_SECURE) || has(t, TF_RENEG) || t->reneg_cb != NULL)
+    return UV_EBUSY;
+  ERR_clear_error();
+  if (SSL_renegotiate(t->ssl) != 1) {
+    lode_error_t e;
+    return lode__tls_error_from_queue(&e, LODE_ERR_SSL);
+  }
+  t->obj.flags |= TF_RENEG;
+  t->reneg_cb = cb;
+  t->reneg_arg = arg;
+  SSL_do_handshake(t->ssl);  /* the new hello; the rest comes as data */
+  ERR_clear_error();
+  flush_out(t, NULL);
+  return 0;
+}
+
 /* One pass: the handshake while it lasts, then the plain text. */
 static void pump(lode_tls_socket_t* t) {
   hold(t);
@@ -469,6 +538,7 @@ static void pump(lode_tls_socket_t* t) {
     if (h != 1 || dead(t)) goto out;
   }
   read_plain(t);
+  if (!dead(t) && has(t, TF_RENEG_DONE)) renegotiated(t);
 out:
   lode__release(&t->obj);
 }
@@ -552,6 +622,11 @@ static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
     lode__queue_remove(&r->q);
     complete(t, r->cb, r->arg, r->tls_form, LODE_ERR_STREAM_DESTROYED);
     free(r);
+  }
+  if (t->reneg_cb != NULL) {
+    lode_tls_socket_cb cb = t->reneg_cb;
+    t->reneg_cb = NULL;
+    cb(t, LODE_ERR_STREAM_DESTROYED, t->reneg_arg);
   }
   int had = err != NULL || has(t, TF_HAD_ERROR) || had_error;
   t->obj.flags |= LODE__F_CLOSED;
@@ -807,8 +882,11 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     int rc = alpn_wire(o->alpn_protocols, &t->alpn, &t->alpn_len);
     if (rc != 0) return rc;
   }
+  SSL_set_info_callback(ssl, on_info);
   if (t->is_server) {
     SSL_set_accept_state(ssl);
+    /* Node lets clients renegotiate, within its limit (on_info). */
+    SSL_set_options(ssl, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
     if (t->alpn != NULL || t->alpn_cb != NULL)
       SSL_CTX_set_alpn_select_cb(t->ctx->ctx, alpn_select, NULL);
     /* Node: a client without a certificate fails the handshake when

@@ -17,6 +17,8 @@ enum {
   TF_QUIET = LODE__F_KIND << 8,       /* the server reported the error */
   TF_KICK = LODE__F_KIND << 9,        /* the timer runs a read pass */
   TF_PEER_EOF = LODE__F_KIND << 10,   /* the stream under it ended */
+  TF_RENEG = LODE__F_KIND << 11,      /* a renegotiation is under way */
+  TF_RENEG_DONE = LODE__F_KIND << 12, /* ... and has just ended */
 };
 
 /* A write or end made before the handshake ended, or in flight. */
@@ -62,6 +64,10 @@ struct lode_tls_socket_s {
   const char* (*alpn_cb)(const char*, const char* const*, void*);
   void* alpn_cb_arg;
   char** sigalgs;                   /* getSharedSigalgs' last answer */
+  lode_tls_socket_cb reneg_cb;      /* renegotiate()'s callback */
+  void* reneg_arg;
+  uint64_t last_handshake;          /* Node's renegotiation limit: when, */
+  unsigned renegotiations;          /* and how many in the window */
   BIO* trace;                       /* enableTrace's output (stderr) */
 };
 

@@ -1,0 +1,112 @@
+/* Renegotiation (TLS 1.2): a client renegotiates and data flows after
+ * each one; a server allows Node's CLIENT_RENEG_LIMIT (3) and destroys
+ * the connection on the next with ERR_TLS_SESSION_ATTACK, as Node 20
+ * does; TLS 1.3 has none. lode on both ends, over loopback. */
+#include "tls-test.h"
+
+static uv_loop_t loop;
+static lode_tls_server_t* server;
+static int port;
+static int rounds, wanted;
+
+/* ---- The server: echoes; its socket's events are traced ---- */
+
+static void s_data(lode_tls_socket_t* t, lode_slice_t d) {
+  lode_tls_socket_write(t, d, NULL, NULL);
+}
+static void s_end(lode_tls_socket_t* t) { lode_tls_socket_end(t, NULL, NULL); }
+static void s_error(lode_tls_socket_t* t, const lode_error_t* e) {
+  test_trace("server-error(%s|%s)", e->name, e->message);
+}
+static const lode_tls_socket_events_t s_events = {
+  .on_data = s_data, .on_end = s_end, .on_error = s_error,
+};
+static const lode_tls_server_events_t server_events = { 0 };
+
+/* ---- The client: renegotiate, write, read the echo; again ---- */
+
+static void renegotiated(lode_tls_socket_t* t, int status, void* arg) {
+  test_trace("renegotiated(%s)", status == 0 ? "0" : lode_err_name(status));
+  if (status == 0) lode_tls_socket_write(t, LODE_SLICE("x"), NULL, NULL);
+}
+static void next_round(lode_tls_socket_t* t) {
+  if (rounds++ == wanted) {
+    lode_tls_socket_end(t, NULL, NULL);
+    return;
+  }
+  ASSERT_OK(lode_tls_socket_renegotiate(t, renegotiated, NULL));
+  ASSERT_EQ(lode_tls_socket_renegotiate(t, renegotiated, NULL), UV_EBUSY);
+}
+static void c_secure(lode_tls_socket_t* t) { next_round(t); }
+static void c_data(lode_tls_socket_t* t, lode_slice_t d) {
+  test_trace("echo");
+  next_round(t);
+}
+static void c_end(lode_tls_socket_t* t) { test_trace("end"); }
+static void c_close(lode_tls_socket_t* t, int had_error) {
+  test_trace("close(%d)", had_error);
+  lode_tls_server_close(server, NULL, NULL);
+}
+static const lode_tls_socket_events_t c_events = {
+  .on_secure_connect = c_secure, .on_data = c_data, .on_end = c_end,
+  .on_close = c_close,
+};
+
+static void run(int n) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  rounds = 0;
+  wanted = n;
+  lode_tls_server_opts_t o = tls_server_opts("server", &s_events);
+  server = tls_listen(&loop, &o, &server_events, &port);
+  lode_socket_opts_t net = { .port = port, .host = "127.0.0.1" };
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
+                         .context.max_version = "TLSv1.2" };
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_connect(&loop, &net, &co, &c_events, &t, NULL));
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+}
+
+TEST(three_renegotiations) {
+  run(3);
+  ASSERT_TRACE("renegotiated(0),echo,renegotiated(0),echo,renegotiated(0),"
+               "echo,end,close(0)");
+}
+
+/* The fourth: the server's socket fails (Node: 'error' with
+ * ERR_TLS_SESSION_ATTACK, then it closes); the client sees the end. */
+TEST(fourth_is_an_attack) {
+  run(4);
+  ASSERT_TRACE("renegotiated(0),echo,renegotiated(0),echo,renegotiated(0),"
+               "echo,server-error(ERR_TLS_SESSION_ATTACK|TLS session "
+               "renegotiation attack detected),end,"
+               "renegotiated(ERR_STREAM_DESTROYED),close(0)");
+}
+
+/* ---- TLS 1.3 ---- */
+
+static void tls13_secure(lode_tls_socket_t* t) {
+  int rc = lode_tls_socket_renegotiate(t, renegotiated, NULL);
+  test_trace("renegotiate(%s)", lode_err_name(rc));
+  lode_tls_socket_end(t, NULL, NULL);
+}
+static const lode_tls_socket_events_t tls13_events = {
+  .on_secure_connect = tls13_secure, .on_end = c_end, .on_close = c_close,
+};
+
+TEST(none_in_tls13) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  lode_tls_server_opts_t o = tls_server_opts("server", &s_events);
+  server = tls_listen(&loop, &o, &server_events, &port);
+  lode_socket_opts_t net = { .port = port, .host = "127.0.0.1" };
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt") };
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_connect(&loop, &net, &co, &tls13_events, &t, NULL));
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("renegotiate(ERR_SSL),end,close(0)");
+}
+
+TEST_MAIN(three_renegotiations, fourth_is_an_attack, none_in_tls13)
