@@ -171,6 +171,13 @@ typedef int (*lode_tls_check_identity_fn)(const char* hostname,
                                           const lode_tls_cert_t* cert,
                                           lode_error_t* err, void* arg);
 
+/* What Node's pskCallback returns: the key, and on a client the identity
+ * to send (both copied by lode after the callback returns). */
+typedef struct lode_tls_psk_s {
+  const char* identity;
+  lode_slice_t psk;
+} lode_tls_psk_t;
+
 /* The options of new tls.TLSSocket(socket, options), tls.connect and
  * tls.createServer, in one bag; zero is Node's default. */
 typedef struct lode_tls_opts_s {
@@ -210,6 +217,17 @@ typedef struct lode_tls_opts_s {
   const char* (*alpn_callback)(const char* servername,
                                const char* const* protocols, void* arg);
   void* alpn_callback_arg;
+  /* Node's pskCallback, synchronous. A client's gets the server's
+   * identity hint (`name`, may be NULL) and fills out->identity and
+   * out->psk; a server's gets the client's identity and fills out->psk.
+   * Return 0, or -1 to refuse (the handshake then fails). Only PSK
+   * ciphers (TLS 1.2, set with `ciphers`) or TLS 1.3 use it; without a
+   * certificate the host name check fails on TLS 1.2 unless
+   * check_server_identity accepts it, as in Node. */
+  int (*psk_callback)(lode_tls_socket_t* t, const char* name,
+                      lode_tls_psk_t* out, void* arg);
+  void* psk_callback_arg;
+  const char* psk_identity_hint;  /* server: Node's pskIdentityHint */
 } lode_tls_opts_t;
 
 /* Node: new tls.TLSSocket(socket, options). Wraps `under` (any duplex

@@ -331,9 +331,6 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
                           SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
-  /* A fixed session id context, so sessions resume also where client
-   * certificates are asked for (OpenSSL refuses them without one). */
-  SSL_CTX_set_session_id_context(c, (const unsigned char*) "lode", 4);
   lode__tls_context_callbacks(c);
   int rc = configure(c, opts, err);
   if (rc == 0 && (rc = use_ticket_keys(t, opts->ticket_keys)) != 0)

@@ -185,6 +185,7 @@ static void free_server(lode__obj_t* o) {
     lode_tls_context_release(s->ctx);
     free(s);
   }
+  free((char*) srv->opts.psk_identity_hint);
   if (srv->alpn != NULL)
     for (const char** p = srv->alpn; *p != NULL; p++) free((char*) *p);
   free(srv->alpn);
@@ -226,8 +227,14 @@ int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
   srv->opts.sni_callback_arg = opts->tls.sni_callback_arg;
   srv->opts.alpn_callback = opts->tls.alpn_callback;
   srv->opts.alpn_callback_arg = opts->tls.alpn_callback_arg;
+  srv->opts.psk_callback = opts->tls.psk_callback;
+  srv->opts.psk_callback_arg = opts->tls.psk_callback_arg;
   int rc = lode__tls_opts_context(&opts->tls, &srv->ctx, err);
   if (rc == 0) rc = copy_alpn(srv, opts->tls.alpn_protocols);
+  if (rc == 0 && opts->tls.psk_identity_hint != NULL &&
+      (srv->opts.psk_identity_hint = strdup(opts->tls.psk_identity_hint)) ==
+          NULL)
+    rc = UV_ENOMEM;
   if (rc == 0) {
     SSL_CTX_set_tlsext_servername_callback(srv->ctx->ctx, on_servername);
     const lode_server_events_t* nev =

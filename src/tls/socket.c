@@ -302,28 +302,53 @@ static void fail_handshake(lode_tls_socket_t* t, const lode_error_t* e) {
 }
 
 /* Node's onConnectSecure: the chain's result, then the host name. */
-static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
-  long v = SSL_get_verify_result(t->ssl);
+/* Node's VerifyPeerCertificate: the chain's result; without a peer
+ * certificate UNABLE_TO_GET_ISSUER_CERT, unless a PSK did the
+ * authentication (a PSK cipher, or TLS 1.3, where a PSK looks like a
+ * resumed session). */
+static long verify_result(lode_tls_socket_t* t) {
   X509* peer = SSL_get1_peer_certificate(t->ssl);
-  if (peer == NULL && v == X509_V_OK) v = X509_V_ERR_UNSPECIFIED;
+  if (peer != NULL) {
+    X509_free(peer);
+    return SSL_get_verify_result(t->ssl);
+  }
+  const SSL_CIPHER* c = SSL_get_current_cipher(t->ssl);
+  SSL_SESSION* sess = SSL_get_session(t->ssl);
+  if ((c != NULL && SSL_CIPHER_get_auth_nid(c) == NID_auth_psk) ||
+      (sess != NULL &&
+       SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION &&
+       SSL_session_reused(t->ssl)))
+    return X509_V_OK;
+  return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT;
+}
+
+/* Node's onConnectSecure: the chain's result, then the host name (with
+ * an empty certificate when the server sent none, as Node's {}). */
+static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
+  long v = verify_result(t);
   int rc = 0;
   if (v != X509_V_OK) {
     rc = lode__tls_error_verify(e, v);
   } else if (!SSL_session_reused(t->ssl)) {
     const char* name = t->servername ? t->servername
                                      : t->host ? t->host : "localhost";
-    lode_tls_cert_t* c = lode__tls_cert_new(peer);
-    if (c == NULL) {
+    static const char* const no_names[] = { NULL };
+    static const lode_tls_cert_t empty = { .subject = no_names,
+                                           .issuer = no_names };
+    X509* peer = SSL_get1_peer_certificate(t->ssl);
+    lode_tls_cert_t* c = peer != NULL ? lode__tls_cert_new(peer) : NULL;
+    X509_free(peer);
+    if (peer != NULL && c == NULL) {
       lode_error_init(e, UV_ENOMEM);
       rc = UV_ENOMEM;
     } else if (t->check_identity != NULL) {
-      rc = t->check_identity(name, c, e, t->check_identity_arg);
+      rc = t->check_identity(name, c ? c : &empty, e,
+                             t->check_identity_arg);
     } else {
-      rc = lode_tls_check_server_identity(name, c, e);
+      rc = lode_tls_check_server_identity(name, c ? c : &empty, e);
     }
     lode_tls_cert_free(c);
   }
-  X509_free(peer);
   if (rc != 0) t->authorization_error = e->name;
   t->authorized = rc == 0;
   return rc;
@@ -350,14 +375,10 @@ static void on_secure(lode_tls_socket_t* t) {
     const char* sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
     if (sni != NULL && t->servername == NULL) t->servername = strdup(sni);
     if (t->request_cert) {
-      long v = SSL_get_verify_result(t->ssl);
-      X509* peer = SSL_get1_peer_certificate(t->ssl);
-      if (peer == NULL && v == X509_V_OK) v = X509_V_ERR_UNSPECIFIED;
-      X509_free(peer);
+      long v = verify_result(t);
       t->authorized = v == X509_V_OK;
       if (!t->authorized) {
-        t->authorization_error = peer == NULL ? "UNABLE_TO_GET_ISSUER_CERT"
-                                              : lode__tls_verify_name(v);
+        t->authorization_error = lode__tls_verify_name(v);
         if (t->reject_unauthorized) {
           /* Node destroys it before 'secureConnection'; its server then
            * reports the close as a hang-up in tlsClientError. */
@@ -871,6 +892,36 @@ static int alpn_select(SSL* ssl, const unsigned char** out,
                                       : SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* Node's pskCallback: a client's gets the server's hint and gives an
+ * identity and a key; a server's gets the identity and gives the key. */
+static unsigned psk_client(SSL* ssl, const char* hint, char* identity,
+                           unsigned max_identity, unsigned char* psk,
+                           unsigned max_psk) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  lode_tls_psk_t out = { 0 };
+  if (t == NULL || dead(t) ||
+      t->psk_cb(t, hint, &out, t->psk_cb_arg) != 0 || out.identity == NULL)
+    return 0;
+  size_t n = strlen(out.identity);
+  if (n + 1 > max_identity || out.psk.len > max_psk || out.psk.len == 0)
+    return 0;
+  memcpy(identity, out.identity, n + 1);
+  memcpy(psk, out.psk.base, out.psk.len);
+  return (unsigned) out.psk.len;
+}
+
+static unsigned psk_server(SSL* ssl, const char* identity,
+                           unsigned char* psk, unsigned max_psk) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  lode_tls_psk_t out = { 0 };
+  if (t == NULL || dead(t) ||
+      t->psk_cb(t, identity, &out, t->psk_cb_arg) != 0 ||
+      out.psk.len == 0 || out.psk.len > max_psk)
+    return 0;
+  memcpy(psk, out.psk.base, out.psk.len);
+  return (unsigned) out.psk.len;
+}
+
 /* The chain's result is kept (SSL_get_verify_result) and judged after
  * the handshake, as Node does. */
 static int accept_any(int ok, X509_STORE_CTX* c) { return 1; }
@@ -885,8 +936,17 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   SSL_set_info_callback(ssl, on_info);
   if (t->is_server) {
     SSL_set_accept_state(ssl);
+    /* A session id context (a server's only, as Node's), so sessions
+     * resume also where client certificates are asked for. */
+    SSL_set_session_id_context(ssl, (const unsigned char*) "lode", 4);
     /* Node lets clients renegotiate, within its limit (on_info). */
     SSL_set_options(ssl, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+    if (t->psk_cb != NULL) {
+      SSL_set_psk_server_callback(ssl, psk_server);
+      if (o->psk_identity_hint != NULL &&
+          !SSL_use_psk_identity_hint(ssl, o->psk_identity_hint))
+        return UV_EINVAL;
+    }
     if (t->alpn != NULL || t->alpn_cb != NULL)
       SSL_CTX_set_alpn_select_cb(t->ctx->ctx, alpn_select, NULL);
     /* Node: a client without a certificate fails the handshake when
@@ -901,6 +961,7 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     return 0;
   }
   SSL_set_connect_state(ssl);
+  if (t->psk_cb != NULL) SSL_set_psk_client_callback(ssl, psk_client);
   /* Verification happens after the handshake (Node's onConnectSecure), so
    * the chain's result is only recorded during it. */
   SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
@@ -945,6 +1006,8 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   t->check_identity_arg = o->check_server_identity_arg;
   t->alpn_cb = o->alpn_callback;
   t->alpn_cb_arg = o->alpn_callback_arg;
+  t->psk_cb = o->psk_callback;
+  t->psk_cb_arg = o->psk_callback_arg;
   int failed = 0;
   t->host = dup_or_null(o->host, &failed);
   if (!t->is_server)

@@ -63,6 +63,8 @@ struct lode_tls_socket_s {
   void* check_identity_arg;
   const char* (*alpn_cb)(const char*, const char* const*, void*);
   void* alpn_cb_arg;
+  int (*psk_cb)(lode_tls_socket_t*, const char*, lode_tls_psk_t*, void*);
+  void* psk_cb_arg;
   char** sigalgs;                   /* getSharedSigalgs' last answer */
   lode_tls_socket_cb reneg_cb;      /* renegotiate()'s callback */
   void* reneg_arg;

@@ -402,6 +402,77 @@ TEST(enable_trace) {
   TEARDOWN();
 }
 
-TEST_MAIN(shared_sigalgs_as_node, enable_trace, get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
+/* ---- PSK (Node's pskCallback, pskIdentityHint) ---- */
+
+static const char psk_key[] = "\xd7\x31\xef\x57\xbe\x09\xe5\x20\x4f\x0b"
+                              "\x20\x5b\x60\x62\x70\x28";
+
+static int psk_client_cb(lode_tls_socket_t* t, const char* hint,
+                         lode_tls_psk_t* out, void* arg) {
+  test_trace("client-hint(%s)", hint ? hint : "null");
+  out->identity = "client1";
+  out->psk = (lode_slice_t){ psk_key, 16 };
+  return 0;
+}
+static int psk_server_cb(lode_tls_socket_t* t, const char* identity,
+                         lode_tls_psk_t* out, void* arg) {
+  test_trace("server-identity(%s)", identity);
+  if (strcmp(identity, "client1") != 0) return -1;
+  out->psk = (lode_slice_t){ psk_key, 16 };
+  return 0;
+}
+static int accept_any_name(const char* host, const lode_tls_cert_t* c,
+                           lode_error_t* err, void* arg) {
+  return 0;
+}
+static void check_authorized(lode_tls_socket_t* cli, lode_tls_socket_t* srv) {
+  test_trace("authorized(%d)", lode_tls_socket_authorized(cli));
+}
+
+static void psk_run(const char* version, const char* ciphers, int accept) {
+  SETUP();
+  lode_tls_server_opts_t o = { .socket_events = &srv_socket_events };
+  o.tls.context.ciphers = ciphers;
+  o.tls.context.max_version = version;
+  o.tls.psk_callback = psk_server_cb;
+  o.tls.psk_identity_hint = "hint1";
+  client_opts.context.ciphers = ciphers;
+  client_opts.context.max_version = version;
+  client_opts.host = "localhost";
+  client_opts.psk_callback = psk_client_cb;
+  if (accept) client_opts.check_server_identity = accept_any_name;
+  check = check_authorized;
+  run(&o, 1);
+  TEARDOWN();
+  client_opts = (lode_tls_opts_t){ 0 };
+  check = NULL;
+}
+
+/* Node 20: TLS 1.2 with a PSK cipher and no certificate checks the host
+ * name against an empty certificate, and fails (the server had finished
+ * its handshake: no tlsClientError). */
+TEST(psk_tls12_as_node) {
+  psk_run("TLSv1.2", "PSK-AES128-GCM-SHA256", 0);
+  ASSERT_TRACE("client-hint(hint1),server-identity(client1),"
+               "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
+               "match certificate's altnames: Cert does not contain a DNS "
+               "name)");
+}
+
+TEST(psk_tls12_identity_accepted) {
+  psk_run("TLSv1.2", "PSK-AES128-GCM-SHA256", 1);
+  ASSERT_TRACE("client-hint(hint1),server-identity(client1),"
+               "secure(-,PSK-AES128-GCM-SHA256,reused=0),authorized(1)");
+}
+
+/* TLS 1.3: a PSK looks like a resumed session; authorized, as Node's. */
+TEST(psk_tls13_as_node) {
+  psk_run("TLSv1.3", "TLS_AES_128_GCM_SHA256", 0);
+  ASSERT_TRACE("client-hint(null),server-identity(client1),"
+               "secure(-,TLS_AES_128_GCM_SHA256,reused=1),authorized(1)");
+}
+
+TEST_MAIN(psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
+          shared_sigalgs_as_node, enable_trace, get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
           dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
           alpn_callback_refuses, sni_callback, set_secure_context)
