@@ -407,6 +407,17 @@ typedef struct lode_tls_server_events_s {
   /* Node's server 'keylog': one NSS key log line of a connection. */
   void (*on_keylog)(lode_tls_server_t* srv, lode_slice_t line,
                     lode_tls_socket_t* t);
+  /* Node's 'newSession' and 'resumeSession', synchronous: a session the
+   * server made (its id and its DER, both borrowed), for an external
+   * cache; and the session a client asks to resume by id, as bytes the
+   * callback gives away (lode releases them), or NULL for a full
+   * handshake. They serve session ids (and TLS 1.3's stateful tickets);
+   * clients resume by stateless tickets without them unless the context
+   * has SSL_OP_NO_TICKET in secure_options. */
+  void (*on_new_session)(lode_tls_server_t* srv, lode_slice_t id,
+                         lode_slice_t data);
+  lode_bytes_t* (*on_resume_session)(lode_tls_server_t* srv,
+                                     lode_slice_t id);
 } lode_tls_server_events_t;
 
 typedef struct lode_tls_server_opts_s {

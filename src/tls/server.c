@@ -139,6 +139,21 @@ int lode__tls_server_wants_keylog(const lode_tls_server_t* srv) {
   return srv->ev != NULL && srv->ev->on_keylog != NULL;
 }
 
+int lode__tls_server_wants_sessions(const lode_tls_server_t* srv) {
+  return srv->ev != NULL && srv->ev->on_new_session != NULL;
+}
+
+void lode__tls_server_new_session(lode_tls_server_t* srv, lode_slice_t id,
+                                  lode_slice_t data) {
+  srv->ev->on_new_session(srv, id, data);
+}
+
+lode_bytes_t* lode__tls_server_resume_session(lode_tls_server_t* srv,
+                                              lode_slice_t id) {
+  if (srv->ev == NULL || srv->ev->on_resume_session == NULL) return NULL;
+  return srv->ev->on_resume_session(srv, id);
+}
+
 void lode__tls_server_socket_closed(lode_tls_server_t* srv,
                                     lode_tls_socket_t* t) {
   lode__queue_remove(&t->server_node);

@@ -751,18 +751,47 @@ static const lode_stream_ops_t tls_ops = {
  * library keeps no reference. */
 static int on_new_session(SSL* ssl, SSL_SESSION* sess) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
-  if (t == NULL || dead(t) || t->ev == NULL || t->ev->on_session == NULL)
+  if (t == NULL || dead(t)) return 0;
+  int server = t->is_server && t->server != NULL &&
+               lode__tls_server_wants_sessions(t->server);
+  if (!server && (t->is_server || t->ev == NULL || t->ev->on_session == NULL))
     return 0;
   int n = i2d_SSL_SESSION(sess, NULL);
   unsigned char* der = n > 0 ? malloc((size_t) n) : NULL;
   if (der == NULL) return 0;
   unsigned char* p = der;
   i2d_SSL_SESSION(sess, &p);
+  lode_slice_t data = { (char*) der, (size_t) n };
   hold(t);
-  t->ev->on_session(t, (lode_slice_t){ (char*) der, (size_t) n });
+  if (server) {
+    unsigned id_len;
+    const unsigned char* id = SSL_SESSION_get_id(sess, &id_len);
+    lode__tls_server_new_session(
+        t->server, (lode_slice_t){ (const char*) id, id_len }, data);
+  } else {
+    t->ev->on_session(t, data);
+  }
   lode__release(&t->obj);
   free(der);
   return 0;
+}
+
+/* A client resumes by session id (or a TLS 1.3 stateful ticket): the
+ * server's resumeSession gives the session back, or none. */
+static SSL_SESSION* on_get_session(SSL* ssl, const unsigned char* id,
+                                   int id_len, int* copy) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  *copy = 0;
+  if (t == NULL || dead(t) || t->server == NULL) return NULL;
+  lode_bytes_t* b = lode__tls_server_resume_session(
+      t->server, (lode_slice_t){ (const char*) id, (size_t) id_len });
+  if (b == NULL) return NULL;
+  lode_slice_t v = lode_bytes_view(b);
+  const unsigned char* p = (const unsigned char*) v.base;
+  SSL_SESSION* sess = d2i_SSL_SESSION(NULL, &p, (long) v.len);
+  lode_bytes_release(b);
+  ERR_clear_error();
+  return sess;
 }
 
 static void on_keylog_line(const SSL* ssl, const char* line) {
@@ -791,6 +820,7 @@ void lode__tls_context_callbacks(SSL_CTX* c) {
                                         SSL_SESS_CACHE_SERVER |
                                         SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(c, on_new_session);
+  SSL_CTX_sess_set_get_cb(c, on_get_session);
 }
 
 /* ---- Making one ---- */

@@ -88,6 +88,11 @@ void lode__tls_server_client_error(lode_tls_server_t* srv,
 void lode__tls_server_keylog(lode_tls_server_t* srv, lode_tls_socket_t* t,
                              lode_slice_t line);
 int lode__tls_server_wants_keylog(const lode_tls_server_t* srv);
+int lode__tls_server_wants_sessions(const lode_tls_server_t* srv);
+void lode__tls_server_new_session(lode_tls_server_t* srv, lode_slice_t id,
+                                  lode_slice_t data);
+lode_bytes_t* lode__tls_server_resume_session(lode_tls_server_t* srv,
+                                              lode_slice_t id);
 void lode__tls_server_socket_closed(lode_tls_server_t* srv,
                                     lode_tls_socket_t* t);
 

@@ -1,6 +1,7 @@
 /* Session resumption (on_session, then the session given back:
  * isSessionReused), key logs, and client certificates (requestCert),
  * lode on both ends over loopback; the orders are Node 20's. */
+#include <openssl/ssl.h>  /* SSL_OP_NO_TICKET */
 #include "tls-test.h"
 
 static uv_loop_t loop;
@@ -29,16 +30,48 @@ static const lode_tls_server_events_t server_events = {
   .on_tls_client_error = on_client_error,
 };
 
+/* An external session cache of one session (Node's newSession and
+ * resumeSession). */
+static lode_bytes_t* cached_id;
+static lode_bytes_t* cached_session;
+static void on_new_session(lode_tls_server_t* srv, lode_slice_t id,
+                           lode_slice_t data) {
+  test_trace("newSession");
+  if (cached_id != NULL) lode_bytes_release(cached_id);
+  if (cached_session != NULL) lode_bytes_release(cached_session);
+  cached_id = lode_bytes_copy(id);
+  cached_session = lode_bytes_copy(data);
+}
+static lode_bytes_t* on_resume_session(lode_tls_server_t* srv,
+                                       lode_slice_t id) {
+  lode_slice_t want = cached_id ? lode_bytes_view(cached_id)
+                                : (lode_slice_t){ NULL, 0 };
+  int match = id.len == want.len && memcmp(id.base, want.base, id.len) == 0;
+  test_trace("resumeSession(%s)", match ? "known" : "unknown");
+  if (!match) return NULL;
+  lode_bytes_hold(cached_session);  /* lode releases what it is given */
+  return cached_session;
+}
+static const lode_tls_server_events_t cache_events = {
+  .on_secure_connection = on_secure_connection,
+  .on_tls_client_error = on_client_error,
+  .on_new_session = on_new_session,
+  .on_resume_session = on_resume_session,
+};
+static int external_cache;
+
 static void start_server(int request_cert) {
   lode_tls_server_opts_t o = { 0 };
   o.tls.context.key = tls_file("server.key");
   o.tls.context.cert = tls_file("server.crt");
+  if (external_cache) o.tls.context.secure_options = SSL_OP_NO_TICKET;
   if (request_cert) {
     o.tls.request_cert = 1;
     o.tls.context.ca = tls_file("ca.crt");
   }
   o.socket_events = &srv_socket_events;
-  server = tls_listen(&loop, &o, &server_events, &port);
+  server = tls_listen(&loop, &o, external_cache ? &cache_events
+                                                : &server_events, &port);
 }
 
 /* ---- The client ---- */
@@ -188,5 +221,36 @@ TEST(server_close_twice) {
                "close-cb(ERR_SERVER_NOT_RUNNING)");
 }
 
-TEST_MAIN(server_close_twice, resume_tls13, resume_tls12, client_certificate_verified,
+/* Without tickets, sessions resume by id through the server's own cache:
+ * TLS 1.2 (session ids) and TLS 1.3 (stateful tickets). */
+static void external(const char* version) {
+  external_cache = 1;
+  max_version = version;
+  run(2, 0);
+  external_cache = 0;
+  max_version = NULL;
+  lode_bytes_release(cached_id);
+  lode_bytes_release(cached_session);
+  cached_id = cached_session = NULL;
+}
+
+TEST(external_session_cache_tls12) {
+  external("TLSv1.2");
+  ASSERT_TRACE("newSession,secureConnection(0,-,-),secureConnect(reused=0),"
+               "end,close(0),resumeSession(known),secureConnect(reused=1),"
+               "secureConnection(0,-,-),end,close(0)");
+}
+
+/* A TLS 1.3 server sends two tickets after a full handshake and one
+ * after a resumption: one newSession each. */
+TEST(external_session_cache_tls13) {
+  external(NULL);
+  ASSERT_TRACE("secureConnect(reused=0),newSession,newSession,"
+               "secureConnection(0,-,-),end,close(0),resumeSession(known),"
+               "secureConnect(reused=1),newSession,secureConnection(0,-,-),"
+               "end,close(0)");
+}
+
+TEST_MAIN(external_session_cache_tls12, external_session_cache_tls13,
+          server_close_twice, resume_tls13, resume_tls12, client_certificate_verified,
           client_certificate_missing, client_certificate_untrusted)
