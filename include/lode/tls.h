@@ -134,6 +134,10 @@ typedef struct lode_tls_socket_events_s {
   void (*on_close)(lode_tls_socket_t* t, int had_error);
   void (*on_session)(lode_tls_socket_t* t, lode_slice_t session);
   void (*on_keylog)(lode_tls_socket_t* t, lode_slice_t line);
+  /* Node's 'OCSPResponse' (a client with request_ocsp), before
+   * on_secure_connect: the server's stapled response, or {NULL, 0} (Node's
+   * null) when it sent none. lode does not check it. */
+  void (*on_ocsp_response)(lode_tls_socket_t* t, lode_slice_t response);
 } lode_tls_socket_events_t;
 
 /* A certificate as Node's getPeerCertificate() gives it. Every string is
@@ -228,6 +232,7 @@ typedef struct lode_tls_opts_s {
                       lode_tls_psk_t* out, void* arg);
   void* psk_callback_arg;
   const char* psk_identity_hint;  /* server: Node's pskIdentityHint */
+  int request_ocsp;          /* client: ask for a stapled OCSP response */
 } lode_tls_opts_t;
 
 /* Node: new tls.TLSSocket(socket, options). Wraps `under` (any duplex
@@ -418,6 +423,13 @@ typedef struct lode_tls_server_events_s {
                          lode_slice_t data);
   lode_bytes_t* (*on_resume_session)(lode_tls_server_t* srv,
                                      lode_slice_t id);
+  /* Node's 'OCSPRequest', synchronous: a client asked for the status of
+   * the server's certificate (DER; `issuer` is its issuer's from the
+   * chain, or {NULL, 0}); return the OCSP response to staple (lode
+   * releases the bytes), or NULL for none. */
+  lode_bytes_t* (*on_ocsp_request)(lode_tls_server_t* srv,
+                                   lode_slice_t certificate,
+                                   lode_slice_t issuer, lode_tls_socket_t* t);
 } lode_tls_server_events_t;
 
 typedef struct lode_tls_server_opts_s {

@@ -154,6 +154,14 @@ lode_bytes_t* lode__tls_server_resume_session(lode_tls_server_t* srv,
   return srv->ev->on_resume_session(srv, id);
 }
 
+lode_bytes_t* lode__tls_server_ocsp_request(lode_tls_server_t* srv,
+                                            lode_slice_t cert,
+                                            lode_slice_t issuer,
+                                            lode_tls_socket_t* t) {
+  if (srv->ev == NULL || srv->ev->on_ocsp_request == NULL) return NULL;
+  return srv->ev->on_ocsp_request(srv, cert, issuer, t);
+}
+
 void lode__tls_server_socket_closed(lode_tls_server_t* srv,
                                     lode_tls_socket_t* t) {
   lode__queue_remove(&t->server_node);

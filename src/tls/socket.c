@@ -815,7 +815,66 @@ static void watch_events(lode_tls_socket_t* t) {
     SSL_CTX_set_keylog_callback(t->ctx->ctx, on_keylog_line);
 }
 
+/* OCSP stapling. A client: the response (or none) goes to
+ * on_ocsp_response. A server: on_ocsp_request gives one, or none. */
+static int client_ocsp(lode_tls_socket_t* t) {
+  const unsigned char* resp = NULL;
+  long len = SSL_get_tlsext_status_ocsp_resp(t->ssl, &resp);
+  lode_slice_t r = len > 0 ? (lode_slice_t){ (const char*) resp, (size_t) len }
+                           : (lode_slice_t){ NULL, 0 };
+  if (t->ev != NULL && t->ev->on_ocsp_response != NULL) {
+    hold(t);
+    t->ev->on_ocsp_response(t, r);
+    lode__release(&t->obj);
+  }
+  return dead(t) ? 0 : 1;
+}
+
+static lode_slice_t der_of(X509* x, unsigned char** buf) {
+  int n = x != NULL ? i2d_X509(x, buf) : 0;
+  return n > 0 ? (lode_slice_t){ (const char*) *buf, (size_t) n }
+               : (lode_slice_t){ NULL, 0 };
+}
+
+static int server_ocsp(lode_tls_socket_t* t) {
+  X509* leaf = SSL_get_certificate(t->ssl);
+  if (leaf == NULL || t->server == NULL) return SSL_TLSEXT_ERR_NOACK;
+  X509* issuer = NULL;
+  STACK_OF(X509)* chain = NULL;
+  SSL_get0_chain_certs(t->ssl, &chain);
+  for (int i = 0; i < sk_X509_num(chain) && issuer == NULL; i++)
+    if (X509_check_issued(sk_X509_value(chain, i), leaf) == X509_V_OK)
+      issuer = sk_X509_value(chain, i);
+  unsigned char* leaf_der = NULL;
+  unsigned char* issuer_der = NULL;
+  lode_slice_t l = der_of(leaf, &leaf_der);
+  lode_slice_t i = der_of(issuer, &issuer_der);
+  hold(t);
+  lode_bytes_t* resp = lode__tls_server_ocsp_request(t->server, l, i, t);
+  lode__release(&t->obj);
+  OPENSSL_free(leaf_der);
+  OPENSSL_free(issuer_der);
+  if (resp == NULL) return SSL_TLSEXT_ERR_NOACK;
+  lode_slice_t v = lode_bytes_view(resp);
+  unsigned char* copy = v.len > 0 ? OPENSSL_malloc(v.len) : NULL;
+  if (copy != NULL) {
+    memcpy(copy, v.base, v.len);
+    SSL_set_tlsext_status_ocsp_resp(t->ssl, copy, (long) v.len);
+  }
+  lode_bytes_release(resp);
+  return copy != NULL ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+}
+
+static int on_status(SSL* ssl, void* arg) {
+  lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
+  if (t == NULL || dead(t)) return t != NULL && t->is_server
+                                        ? SSL_TLSEXT_ERR_NOACK
+                                        : 1;
+  return t->is_server ? server_ocsp(t) : client_ocsp(t);
+}
+
 void lode__tls_context_callbacks(SSL_CTX* c) {
+  SSL_CTX_set_tlsext_status_cb(c, on_status);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT |
                                         SSL_SESS_CACHE_SERVER |
                                         SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -991,6 +1050,8 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     return 0;
   }
   SSL_set_connect_state(ssl);
+  if (o->request_ocsp > 0)
+    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
   if (t->psk_cb != NULL) SSL_set_psk_client_callback(ssl, psk_client);
   /* Verification happens after the handshake (Node's onConnectSecure), so
    * the chain's result is only recorded during it. */

@@ -93,6 +93,10 @@ void lode__tls_server_new_session(lode_tls_server_t* srv, lode_slice_t id,
                                   lode_slice_t data);
 lode_bytes_t* lode__tls_server_resume_session(lode_tls_server_t* srv,
                                               lode_slice_t id);
+lode_bytes_t* lode__tls_server_ocsp_request(lode_tls_server_t* srv,
+                                            lode_slice_t cert,
+                                            lode_slice_t issuer,
+                                            lode_tls_socket_t* t);
 void lode__tls_server_socket_closed(lode_tls_server_t* srv,
                                     lode_tls_socket_t* t);
 

@@ -31,9 +31,17 @@ static void on_keylog(lode_tls_server_t* srv, lode_slice_t line,
                       lode_tls_socket_t* t) {
   keylogs++;
 }
+static int staple;
+static lode_bytes_t* on_ocsp_request(lode_tls_server_t* srv,
+                                     lode_slice_t cert, lode_slice_t issuer,
+                                     lode_tls_socket_t* t) {
+  test_trace("OCSPRequest(cert=%d,issuer=%d)", cert.len > 0, issuer.len > 0);
+  return staple ? lode_bytes_copy(LODE_SLICE("ocsp-bytes")) : NULL;
+}
 static const lode_tls_server_events_t server_events = {
   .on_secure_connection = on_secure_connection,
   .on_tls_client_error = on_client_error, .on_keylog = on_keylog,
+  .on_ocsp_request = on_ocsp_request,
 };
 
 /* ---- The client: on its first data both ends are secure ---- */
@@ -69,8 +77,15 @@ static void c_close(lode_tls_socket_t* t, int had_error) {
   if (second != NULL) lode_tls_server_close(second, NULL, NULL);
   second = NULL;
 }
+static void c_ocsp(lode_tls_socket_t* t, lode_slice_t r) {
+  if (r.base == NULL)
+    test_trace("OCSPResponse(null)");
+  else
+    test_trace("OCSPResponse(%.*s)", (int) r.len, r.base);
+}
 static const lode_tls_socket_events_t client_events = {
   .on_data = c_data, .on_error = c_error, .on_close = c_close,
+  .on_ocsp_response = c_ocsp,
 };
 
 static void connect_once(int to_port) {
@@ -472,7 +487,39 @@ TEST(psk_tls13_as_node) {
                "secure(-,TLS_AES_128_GCM_SHA256,reused=1),authorized(1)");
 }
 
-TEST_MAIN(psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
+/* ---- OCSP stapling (requestOCSP, OCSPRequest, OCSPResponse) ---- */
+
+static void ocsp_run(int with_staple, const char* version) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.context.cert = tls_file("chain.crt");  /* the issuer is known */
+  staple = with_staple;
+  client_opts.request_ocsp = 1;
+  client_opts.context.max_version = version;
+  run(&o, 1);
+  TEARDOWN();
+  client_opts = (lode_tls_opts_t){ 0 };
+}
+
+TEST(ocsp_stapled) {
+  ocsp_run(1, NULL);
+  ASSERT_TRACE("OCSPRequest(cert=1,issuer=1),OCSPResponse(ocsp-bytes),"
+               "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
+}
+
+TEST(ocsp_stapled_tls12) {
+  ocsp_run(1, "TLSv1.2");
+  ASSERT_TRACE("OCSPRequest(cert=1,issuer=1),OCSPResponse(ocsp-bytes),"
+               "secure(-,ECDHE-RSA-AES128-GCM-SHA256,reused=0)");
+}
+
+TEST(ocsp_none) {
+  ocsp_run(0, NULL);
+  ASSERT_TRACE("OCSPRequest(cert=1,issuer=1),OCSPResponse(null),"
+               "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
+}
+
+TEST_MAIN(ocsp_stapled, ocsp_stapled_tls12, ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
           shared_sigalgs_as_node, enable_trace, get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
           dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
           alpn_callback_refuses, sni_callback, set_secure_context)
