@@ -97,6 +97,12 @@ typedef struct lode_tls_context_opts_s {
    * key) that encrypt session tickets; empty = random ones. Contexts with
    * the same keys resume each other's sessions. */
   lode_slice_t ticket_keys;
+  /* Node's secureProtocol, the legacy form of min/max_version:
+   * "TLS_method" (or "SSLv23_method"), "TLSv1_method", "TLSv1_1_method",
+   * "TLSv1_2_method", each also with _client or _server. Not together
+   * with min/max_version (LODE_ERR_TLS_PROTOCOL_VERSION_CONFLICT); an
+   * unknown or SSL method is LODE_ERR_TLS_INVALID_PROTOCOL_METHOD. */
+  const char* secure_protocol;
 } lode_tls_context_opts_t;
 
 /* Makes a context. `opts` (may be NULL) is read during the call. Returns
@@ -233,6 +239,14 @@ typedef struct lode_tls_opts_s {
   void* psk_callback_arg;
   const char* psk_identity_hint;  /* server: Node's pskIdentityHint */
   int request_ocsp;          /* client: ask for a stapled OCSP response */
+  /* Node's minDHSize (client): a DHE key exchange with a smaller group
+   * fails with LODE_ERR_TLS_DH_PARAM_SIZE (then a close without error,
+   * as Node). 0 = 1024. */
+  unsigned min_dh_size;
+  /* Node's sessionIdContext (server): the context sessions resume in.
+   * NULL = lode's fixed one. At most 32 bytes. */
+  const char* session_id_context;
+  int enable_trace;          /* Node's enableTrace option: see below */
 } lode_tls_opts_t;
 
 /* Node: new tls.TLSSocket(socket, options). Wraps `under` (any duplex

@@ -39,9 +39,61 @@ static int bad_version(lode_error_t* err, const char* v, const char* which) {
   return err->code;
 }
 
+static int method_error(lode_error_t* err, int code, const char* fmt,
+                        const char* a, const char* b) {
+  lode_error_init(err, code);
+  lode_error_set_message(err, fmt, a, b);
+  return code;
+}
+
+/* Node's secureProtocol: a method name fixes both versions. */
+static int protocol_method(const lode_tls_context_opts_t* o, int* lo,
+                           int* hi, lode_error_t* err) {
+  const char* m = o->secure_protocol;
+  const char* v = o->min_version ? o->min_version : o->max_version;
+  if (v != NULL)
+    return method_error(err, LODE_ERR_TLS_PROTOCOL_VERSION_CONFLICT,
+                        "TLS protocol version \"%s\" conflicts with "
+                        "secureProtocol \"%s\"", v, m);
+  static const struct { const char* name; int lo, hi; } tab[] = {
+    { "TLS", 0, TLS1_3_VERSION }, { "SSLv23", 0, TLS1_3_VERSION },
+    { "TLSv1", TLS1_VERSION, TLS1_VERSION },
+    { "TLSv1_1", TLS1_1_VERSION, TLS1_1_VERSION },
+    { "TLSv1_2", TLS1_2_VERSION, TLS1_2_VERSION },
+  };
+  size_t n = strlen(m);
+  size_t base = n;
+  static const char* const tails[] = { "_client_method", "_server_method",
+                                       "_method" };  /* longest first */
+  for (size_t i = 0; i < 3 && base == n; i++) {
+    size_t t = strlen(tails[i]);
+    if (n > t && strcmp(m + n - t, tails[i]) == 0) base = n - t;
+  }
+  for (size_t i = 0; base < n && i < sizeof(tab) / sizeof(tab[0]); i++)
+    if (strlen(tab[i].name) == base && strncmp(m, tab[i].name, base) == 0) {
+      *lo = tab[i].lo;
+      *hi = tab[i].hi;
+      return 0;
+    }
+  if (base < n && (strncmp(m, "SSLv2", base) == 0 ||
+                   strncmp(m, "SSLv3", base) == 0) && base == 5)
+    return method_error(err, LODE_ERR_TLS_INVALID_PROTOCOL_METHOD,
+                        "%.5s methods disabled", m, "");
+  return method_error(err, LODE_ERR_TLS_INVALID_PROTOCOL_METHOD,
+                      "Unknown method: %s", m, "");
+}
+
 static int set_versions(SSL_CTX* c, const lode_tls_context_opts_t* o,
                         lode_error_t* err) {
   int lo, hi;
+  if (o->secure_protocol != NULL) {
+    int rc = protocol_method(o, &lo, &hi, err);
+    if (rc != 0) return rc;
+    if (lo < TLS1_2_VERSION) SSL_CTX_set_security_level(c, 0);
+    SSL_CTX_set_min_proto_version(c, lo);
+    SSL_CTX_set_max_proto_version(c, hi);
+    return 0;
+  }
   const char* min = o->min_version ? o->min_version
                                    : LODE_TLS_DEFAULT_MIN_VERSION;
   const char* max = o->max_version ? o->max_version

@@ -209,6 +209,7 @@ static void free_server(lode__obj_t* o) {
     free(s);
   }
   free((char*) srv->opts.psk_identity_hint);
+  free((char*) srv->opts.session_id_context);
   if (srv->alpn != NULL)
     for (const char** p = srv->alpn; *p != NULL; p++) free((char*) *p);
   free(srv->alpn);
@@ -250,10 +251,15 @@ int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
   srv->opts.sni_callback_arg = opts->tls.sni_callback_arg;
   srv->opts.alpn_callback = opts->tls.alpn_callback;
   srv->opts.alpn_callback_arg = opts->tls.alpn_callback_arg;
+  srv->opts.enable_trace = opts->tls.enable_trace;
   srv->opts.psk_callback = opts->tls.psk_callback;
   srv->opts.psk_callback_arg = opts->tls.psk_callback_arg;
   int rc = lode__tls_opts_context(&opts->tls, &srv->ctx, err);
   if (rc == 0) rc = copy_alpn(srv, opts->tls.alpn_protocols);
+  if (rc == 0 && opts->tls.session_id_context != NULL &&
+      (srv->opts.session_id_context = strdup(opts->tls.session_id_context)) ==
+          NULL)
+    rc = UV_ENOMEM;
   if (rc == 0 && opts->tls.psk_identity_hint != NULL &&
       (srv->opts.psk_identity_hint = strdup(opts->tls.psk_identity_hint)) ==
           NULL)

@@ -365,6 +365,24 @@ static void record_alpn(lode_tls_socket_t* t) {
   t->alpn_selected[n] = '\0';
 }
 
+/* Node's minDHSize: 'error', then a close without error, as Node. */
+static int dh_too_small(lode_tls_socket_t* t) {
+  lode_tls_key_info_t k;
+  if (lode_tls_socket_get_ephemeral_key_info(t, &k) != 0 ||
+      strcmp(k.type, "DH") != 0 || (unsigned) k.size >= t->min_dh_size)
+    return 0;
+  lode_error_t e;
+  lode_error_init(&e, LODE_ERR_TLS_DH_PARAM_SIZE);
+  lode_error_set_message(&e, "DH parameter size %d is less than 2048",
+                         k.size);
+  (void) BIO_reset(t->net_out);
+  hold(t);
+  emit_error_now(t, &e);
+  destroy_with(t, NULL);
+  lode__release(&t->obj);
+  return 1;
+}
+
 static void on_secure(lode_tls_socket_t* t) {
   t->obj.flags |= TF_SECURE;
   t->last_handshake = uv_now(t->stream.loop);
@@ -401,6 +419,7 @@ static void on_secure(lode_tls_socket_t* t) {
     return;
   }
   lode_error_t e;
+  if (dh_too_small(t)) return;
   if (verify_client_side(t, &e) != 0 && t->reject_unauthorized) {
     /* As Node, the client's Finished never goes: to the server the
      * connection ends in the middle of its handshake. */
@@ -1027,7 +1046,11 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     SSL_set_accept_state(ssl);
     /* A session id context (a server's only, as Node's), so sessions
      * resume also where client certificates are asked for. */
-    SSL_set_session_id_context(ssl, (const unsigned char*) "lode", 4);
+    const char* sid = o->session_id_context ? o->session_id_context
+                                            : "lode";
+    if (!SSL_set_session_id_context(ssl, (const unsigned char*) sid,
+                                    (unsigned) strlen(sid)))
+      return UV_EINVAL;
     /* Node lets clients renegotiate, within its limit (on_info). */
     SSL_set_options(ssl, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
     if (t->psk_cb != NULL) {
@@ -1099,6 +1122,7 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   t->alpn_cb_arg = o->alpn_callback_arg;
   t->psk_cb = o->psk_callback;
   t->psk_cb_arg = o->psk_callback_arg;
+  t->min_dh_size = o->min_dh_size ? o->min_dh_size : 1024;
   int failed = 0;
   t->host = dup_or_null(o->host, &failed);
   if (!t->is_server)
@@ -1115,6 +1139,7 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
     BIO_set_mem_eof_return(t->net_in, -1);
     SSL_set_bio(t->ssl, t->net_in, t->net_out);
     rc = configure_ssl(t, o);
+    if (rc == 0 && o->enable_trace > 0) lode_tls_socket_enable_trace(t);
   } else {
     BIO_free(t->net_in);  /* not the SSL's yet */
     BIO_free(t->net_out);

@@ -65,6 +65,7 @@ struct lode_tls_socket_s {
   void* alpn_cb_arg;
   int (*psk_cb)(lode_tls_socket_t*, const char*, lode_tls_psk_t*, void*);
   void* psk_cb_arg;
+  unsigned min_dh_size;
   char** sigalgs;                   /* getSharedSigalgs' last answer */
   lode_tls_socket_cb reneg_cb;      /* renegotiate()'s callback */
   void* reneg_arg;

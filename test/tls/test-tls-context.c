@@ -59,6 +59,29 @@ TEST(context_errors_as_node) {
                 "ERR_CRYPTO_OPERATION_FAILED | Failed to set ECDH curve");
   o = (lode_tls_context_opts_t){ .ecdh_curve = "P-256:X25519" };
   ASSERT_STR_EQ(context_result(&o), "ok");
+  o = (lode_tls_context_opts_t){ .secure_protocol = "TLSv1_2_method" };
+  ASSERT_STR_EQ(context_result(&o), "ok");
+  o.secure_protocol = "TLS_client_method";
+  ASSERT_STR_EQ(context_result(&o), "ok");
+  o.secure_protocol = "nope_method";
+  ASSERT_STR_EQ(context_result(&o), "ERR_TLS_INVALID_PROTOCOL_METHOD | "
+                                    "Unknown method: nope_method");
+  o.secure_protocol = "SSLv3_method";
+  ASSERT_STR_EQ(context_result(&o), "ERR_TLS_INVALID_PROTOCOL_METHOD | "
+                                    "SSLv3 methods disabled");
+  o.secure_protocol = "TLSv1_3_method";
+  ASSERT_STR_EQ(context_result(&o), "ERR_TLS_INVALID_PROTOCOL_METHOD | "
+                                    "Unknown method: TLSv1_3_method");
+  o = (lode_tls_context_opts_t){ .secure_protocol = "TLSv1_2_method",
+                                 .min_version = "TLSv1.2" };
+  ASSERT_STR_EQ(context_result(&o),
+                "ERR_TLS_PROTOCOL_VERSION_CONFLICT | TLS protocol version "
+                "\"TLSv1.2\" conflicts with secureProtocol \"TLSv1_2_method\"");
+  o = (lode_tls_context_opts_t){ .secure_protocol = "TLSv1_2_method",
+                                 .max_version = "TLSv1.3" };
+  ASSERT_STR_EQ(context_result(&o),
+                "ERR_TLS_PROTOCOL_VERSION_CONFLICT | TLS protocol version "
+                "\"TLSv1.3\" conflicts with secureProtocol \"TLSv1_2_method\"");
 }
 
 TEST(context_hold_release) {

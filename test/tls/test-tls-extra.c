@@ -519,7 +519,35 @@ TEST(ocsp_none) {
                "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
 }
 
-TEST_MAIN(ocsp_stapled, ocsp_stapled_tls12, ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
+/* ---- minDHSize, secureProtocol ---- */
+
+/* Node 20: 'error' (its message says 2048 whatever the limit), then a
+ * close without error. */
+TEST(min_dh_size) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.context.dhparam = tls_file("dh.pem");
+  client_opts.context.max_version = "TLSv1.2";
+  client_opts.context.ciphers = "DHE-RSA-AES128-GCM-SHA256";
+  client_opts.min_dh_size = 4096;
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("error(ERR_TLS_DH_PARAM_SIZE|DH parameter size 2048 is less "
+               "than 2048)");
+  client_opts = (lode_tls_opts_t){ 0 };
+}
+
+TEST(secure_protocol) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  client_opts.context.secure_protocol = "TLSv1_2_client_method";
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE("secure(-,ECDHE-RSA-AES128-GCM-SHA256,reused=0)");
+  client_opts = (lode_tls_opts_t){ 0 };
+}
+
+TEST_MAIN(min_dh_size, secure_protocol, ocsp_stapled, ocsp_stapled_tls12, ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
           shared_sigalgs_as_node, enable_trace, get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
           dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
           alpn_callback_refuses, sni_callback, set_secure_context)

@@ -64,7 +64,10 @@ static void start_server(int request_cert) {
   lode_tls_server_opts_t o = { 0 };
   o.tls.context.key = tls_file("server.key");
   o.tls.context.cert = tls_file("server.crt");
-  if (external_cache) o.tls.context.secure_options = SSL_OP_NO_TICKET;
+  if (external_cache) {
+    o.tls.context.secure_options = SSL_OP_NO_TICKET;
+    o.tls.session_id_context = "cache-test";
+  }
   if (request_cert) {
     o.tls.request_cert = 1;
     o.tls.context.ca = tls_file("ca.crt");
