@@ -195,12 +195,18 @@ TEST(crl_revoked) {
   client_opts = (lode_tls_opts_t){ 0 };
 }
 
-TEST(dhparam_dhe) {
-  SETUP();
+/* A server with dh.pem, a TLS 1.2 client that asks for DHE only. */
+static lode_tls_server_opts_t dhe_setup(void) {
   lode_tls_server_opts_t o = server_opts("server");
   o.tls.context.dhparam = tls_file("dh.pem");
   client_opts.context.max_version = "TLSv1.2";
   client_opts.context.ciphers = "DHE-RSA-AES128-GCM-SHA256";
+  return o;
+}
+
+TEST(dhparam_dhe) {
+  SETUP();
+  lode_tls_server_opts_t o = dhe_setup();
   check = check_socket_calls;
   run(&o, 1);
   TEARDOWN();
@@ -525,10 +531,7 @@ TEST(ocsp_none) {
  * close without error. */
 TEST(min_dh_size) {
   SETUP();
-  lode_tls_server_opts_t o = server_opts("server");
-  o.tls.context.dhparam = tls_file("dh.pem");
-  client_opts.context.max_version = "TLSv1.2";
-  client_opts.context.ciphers = "DHE-RSA-AES128-GCM-SHA256";
+  lode_tls_server_opts_t o = dhe_setup();
   client_opts.min_dh_size = 4096;
   run(&o, 1);
   TEARDOWN();
