@@ -268,7 +268,29 @@ TEST(alpn_no_overlap) {
                 "close(1)");
 }
 
-TEST_MAIN(echo_events_and_getters, echo_ecdsa_tls12, verify_self_signed,
+/* Node 20's codes: a client that offers only TLS 1.1 or older, and a
+ * client whose ciphers the server's key cannot serve. */
+TEST(wrong_version) {
+  lode_tls_opts_t o = { .context.min_version = "TLSv1",
+                        .context.max_version = "TLSv1.1" };
+  run_one("server", "localhost", "ca.crt", &o);
+  ASSERT_TRACE("error(ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|error:0A00042E:"
+               "SSL routines::tlsv1 alert protocol version),close(1)");
+  ASSERT_SERVER("tlsClientError(ERR_SSL_UNSUPPORTED_PROTOCOL|error:0A000102:"
+                "SSL routines::unsupported protocol),close(1)");
+}
+
+TEST(no_shared_cipher) {
+  lode_tls_opts_t o = { .context.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256",
+                        .context.max_version = "TLSv1.2" };
+  run_one("server", "localhost", "ca.crt", &o);
+  ASSERT_TRACE("error(ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE|error:0A000410:"
+               "SSL routines::sslv3 alert handshake failure),close(1)");
+  ASSERT_SERVER("tlsClientError(ERR_SSL_NO_SHARED_CIPHER|error:0A0000C1:"
+                "SSL routines::no shared cipher),close(1)");
+}
+
+TEST_MAIN(wrong_version, no_shared_cipher, echo_events_and_getters, echo_ecdsa_tls12, verify_self_signed,
           verify_untrusted_issuer, verify_system_store_rejects_test_ca,
           verify_expired, verify_wrong_host,
           reject_unauthorized_false_connects, alpn_server_order_and_sni,
