@@ -4,7 +4,7 @@
  *
  * A TLS socket is a duplex stream (lode/stream.h) over another duplex
  * stream: a lode_socket_t, the in-memory pair, or any implementation. It
- * feeds OpenSSL through memory buffers and becomes the reader of the
+ * feeds OpenSSL through buffers of its own and becomes the reader of the
  * stream under it, so HTTP and WebSocket can run over it unchanged. The
  * stream under it is destroyed with it.
  *

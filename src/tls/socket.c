@@ -1,7 +1,8 @@
 /* Node's tls.TLSSocket: a duplex stream over another one, with OpenSSL fed
- * through memory BIOs. The TLS socket is the reader of the stream under
- * it: ciphertext comes in through on_data, goes into `net_in`, and what
- * OpenSSL writes to `net_out` is written to the stream under it at once.
+ * through two BIOs (bio.c). The TLS socket is the reader of the stream
+ * under it: ciphertext comes in through on_data and is read in place
+ * from `net_in`, and what OpenSSL writes to `net_out` is written to the
+ * stream under it at once.
  * Every event comes from a callback of the stream under it (or the
  * socket's timer), so none is emitted inside the call that caused it. */
 #include "tls/socket.h"
@@ -121,11 +122,11 @@ static void set_error(lode_tls_socket_t* t, const lode_error_t* e) {
  * completes with that write. Returns the write's answer (1 when nothing
  * was pending). */
 static int flush_out(lode_tls_socket_t* t, tls_req_t* r) {
-  char* p;
-  long n = BIO_get_mem_data(t->net_out, &p);
+  size_t n = t->out_len;
   int rc = 1;
   if (n > 0 && !has(t, TF_UNDER_CLOSED)) {
-    rc = lode_stream_write(t->under, (lode_slice_t){ p, (size_t) n },
+    /* The stream copies what it cannot send at once. */
+    rc = lode_stream_write(t->under, (lode_slice_t){ t->out, n },
                            r ? under_done : NULL, r);
     if (rc < 0 && r != NULL) {
       /* The stream under it is gone: the write fails later, as Node's. */
@@ -135,7 +136,7 @@ static int flush_out(lode_tls_socket_t* t, tls_req_t* r) {
       r = NULL;
     }
   }
-  (void) BIO_reset(t->net_out);
+  lode__tls_out_drop(t);
   if (r != NULL) {
     /* Nothing to send (an empty write): complete it with the stream's
      * next write, or at once when there is none. */
@@ -154,33 +155,34 @@ static void destroy_with(lode_tls_socket_t* t, const lode_error_t* e) {
   if (!has(t, TF_UNDER_CLOSED)) lode_stream_destroy(t->under, NULL);
 }
 
-static int ssl_write_all(lode_tls_socket_t* t, const char* p, size_t len) {
-  while (len > 0) {
-    int chunk = len > INT32_MAX ? INT32_MAX : (int) len;
-    int n = SSL_write(t->ssl, p, chunk);
-    if (n <= 0) {
-      lode_error_t e;
-      lode__tls_error_from_queue(&e, LODE_ERR_SSL);
-      destroy_with(t, &e);
-      return e.code;
-    }
-    p += n;
-    len -= (size_t) n;
-  }
-  return 0;
+static void destroy_code(lode_tls_socket_t* t, int code) {
+  lode_error_t e;
+  lode_error_init(&e, code);
+  destroy_with(t, &e);
 }
 
-/* Encrypts one write and hands it on. */
+#define RECORD (16 * 1024)  /* the plain text of one TLS record, at most */
+
+/* Encrypts one write and hands it on a record at a time, so what OpenSSL
+ * writes never grows past one record; `r` completes with the last. */
 static int send_plain(lode_tls_socket_t* t, const lode_slice_t* bufs,
                       size_t nbufs, tls_req_t* r) {
   for (size_t i = 0; i < nbufs; i++) {
-    int rc = ssl_write_all(t, bufs[i].base, bufs[i].len);
-    if (rc != 0) {
-      free(r);
-      return rc;
+    const char* p = bufs[i].base;
+    size_t len = bufs[i].len;
+    while (len > 0) {
+      if (t->out_len > 0) flush_out(t, NULL);
+      int n = SSL_write(t->ssl, p, (int) (len > RECORD ? RECORD : len));
+      if (n <= 0) {
+        lode_error_t e;
+        lode__tls_error_from_queue(&e, LODE_ERR_SSL);
+        destroy_with(t, &e);
+        free(r);
+        return e.code;
+      }
+      p += n;
+      len -= (size_t) n;
     }
-    /* Keep OpenSSL's output small: send each buffer's records on. */
-    if (i + 1 < nbufs) flush_out(t, NULL);
   }
   return flush_out(t, r);
 }
@@ -375,7 +377,7 @@ static int dh_too_small(lode_tls_socket_t* t) {
   lode_error_init(&e, LODE_ERR_TLS_DH_PARAM_SIZE);
   lode_error_set_message(&e, "DH parameter size %d is less than 2048",
                          k.size);
-  (void) BIO_reset(t->net_out);
+  lode__tls_out_drop(t);
   hold(t);
   emit_error_now(t, &e);
   destroy_with(t, NULL);
@@ -403,7 +405,7 @@ static void on_secure(lode_tls_socket_t* t) {
           lode_error_t e;
           lode_error_init(&e, UV_ECONNRESET);
           lode_error_set_message(&e, "socket hang up");
-          (void) BIO_reset(t->net_out);
+          lode__tls_out_drop(t);
           fail_handshake(t, &e);
           return;
         }
@@ -423,7 +425,7 @@ static void on_secure(lode_tls_socket_t* t) {
   if (verify_client_side(t, &e) != 0 && t->reject_unauthorized) {
     /* As Node, the client's Finished never goes: to the server the
      * connection ends in the middle of its handshake. */
-    (void) BIO_reset(t->net_out);
+    lode__tls_out_drop(t);
     destroy_with(t, &e);
     return;
   }
@@ -490,7 +492,7 @@ static void read_plain(lode_tls_socket_t* t) {
     if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
       /* Without auto-retry OpenSSL stops after a record that carried no
        * data (a session ticket, a key update): go on while bytes wait. */
-      if (BIO_ctrl_pending(t->net_in) > 0) continue;
+      if (lode__tls_in_pending(t) > 0) continue;
       /* The stream ended without close_notify: Node reports it as an
        * end too, once what came before it is read. */
       if (has(t, TF_PEER_EOF)) peer_ended(t);
@@ -586,8 +588,15 @@ out:
 static void on_under_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   lode_tls_socket_t* t = ctx;
   if (dead(t)) return;
-  BIO_write(t->net_in, d.base, (int) d.len);
+  /* OpenSSL reads what the last pass left first, then `d` in place. */
+  lode__tls_in_lend(t, d);
+  hold(t);
   pump(t);
+  if (dead(t))
+    lode__tls_in_lend(t, (lode_slice_t){ NULL, 0 });
+  else if (lode__tls_in_return(t) != 0)
+    destroy_code(t, UV_ENOMEM);
+  lode__release(&t->obj);
 }
 
 static void disconnected(lode_tls_socket_t* t) {
@@ -907,6 +916,7 @@ static void free_tls(lode__obj_t* o) {
   lode_tls_socket_t* t = lode__container_of(o, lode_tls_socket_t, obj);
   lode_error_free(t->err);
   SSL_free(t->ssl);  /* frees both BIOs */
+  lode__tls_bio_free_buffers(t);
   lode_tls_context_release(t->ctx);
   if (t->under != NULL) lode_stream_release(t->under);
   free(t->servername);
@@ -1129,14 +1139,13 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
     t->servername = dup_or_null(o->servername ? o->servername : o->host,
                                 &failed);
   t->ssl = SSL_new(ctx->ctx);
-  t->net_in = BIO_new(BIO_s_mem());
-  t->net_out = BIO_new(BIO_s_mem());
+  t->net_in = lode__tls_bio_new(t, 0);
+  t->net_out = lode__tls_bio_new(t, 1);
   int rc = failed || t->ssl == NULL || t->net_in == NULL ||
                    t->net_out == NULL
                ? UV_ENOMEM
                : 0;
   if (rc == 0) {
-    BIO_set_mem_eof_return(t->net_in, -1);
     SSL_set_bio(t->ssl, t->net_in, t->net_out);
     rc = configure_ssl(t, o);
     if (rc == 0 && o->enable_trace > 0) lode_tls_socket_enable_trace(t);

@@ -42,8 +42,14 @@ struct lode_tls_socket_s {
   lode__queue_t server_node;
   lode_tls_context_t* ctx;
   SSL* ssl;
-  BIO* net_in;                      /* ciphertext from the peer */
-  BIO* net_out;                     /* ciphertext to send */
+  BIO* net_in;                      /* ciphertext from the peer (bio.c) */
+  BIO* net_out;                     /* ciphertext to send (bio.c) */
+  const char* cur;                  /* the slice lent by on_data */
+  size_t cur_len, cur_off;
+  char* keep;                       /* what a pass left unread */
+  size_t keep_len, keep_off;
+  char* out;                        /* written by OpenSSL, not sent yet */
+  size_t out_len, out_cap;
   const lode_tls_socket_events_t* ev;
   lode__queue_t pending;            /* writes before the handshake */
   lode_error_t* err;                /* emitted before on_close */
@@ -75,6 +81,16 @@ struct lode_tls_socket_s {
 };
 
 lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);
+
+/* bio.c: the BIOs (out: 1 for the writing one), lending a slice to the
+ * reading one for a pass and keeping what it left, dropping what was
+ * written, and freeing both buffers. */
+BIO* lode__tls_bio_new(lode_tls_socket_t* t, int out);
+size_t lode__tls_in_pending(const lode_tls_socket_t* t);
+void lode__tls_in_lend(lode_tls_socket_t* t, lode_slice_t d);
+int lode__tls_in_return(lode_tls_socket_t* t);
+void lode__tls_out_drop(lode_tls_socket_t* t);
+void lode__tls_bio_free_buffers(lode_tls_socket_t* t);
 /* A server side made by a server (the server hands it the options). */
 int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
                          lode_tls_context_t* ctx,
