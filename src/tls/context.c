@@ -376,7 +376,7 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
     return UV_ENOMEM;
   }
   /* As Node: partial writes allowed, the buffer may move between retries,
-   * no automatic retry (the memory BIOs never block), and buffers freed
+   * no automatic retry (lode's BIOs never block), and buffers freed
    * while a connection is idle. */
   SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
                           SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
