@@ -385,6 +385,58 @@ TEST(pause_with_records_waiting) {
   echo_buf = NULL;
 }
 
+/* ---- A corrupted record after the handshake: that connection fails
+ * on both ends (its server side's on_error), the server goes on ---- */
+
+static void bad_record_secure(lode_tls_socket_t* t) {
+  static const char record[] = { 0x17, 3, 3, 0, 5, 'h', 'e', 'l', 'l', 'o' };
+  lode_socket_write(lode_tls_socket_socket(t),
+                    (lode_slice_t){ record, sizeof(record) }, NULL, NULL);
+}
+static void srv_error(lode_tls_socket_t* t, const lode_error_t* e) {
+  test_trace("server-error(%s)", e->name);
+}
+static void srv_close_then_good(lode_tls_socket_t* t, int had_error) {
+  test_trace("server-close(%d)", had_error);
+}
+static const lode_tls_socket_events_t checked_srv_events = {
+  .on_data = srv_data, .on_end = srv_end, .on_error = srv_error,
+  .on_close = srv_close_then_good,
+};
+static void bad_close(lode_tls_socket_t* t, int had_error) {
+  test_trace("close(%d)", had_error);
+  good_client();
+}
+static const lode_tls_socket_events_t bad_record_events = {
+  .on_secure_connect = bad_record_secure, .on_error = good_error,
+  .on_close = bad_close,
+};
+
+TEST(corrupted_record_after_handshake) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  echo_size = 4;
+  echo_buf = malloc(echo_size);
+  lode_tls_server_opts_t o = tls_server_opts("server", &checked_srv_events);
+  server = tls_listen(&loop, &o, &server_events, &port);
+  lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt") };
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_connect(&loop, &n, &co, &bad_record_events, &t, NULL));
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  /* The two ends fail in either order; each end's own order is fixed. */
+  const char* trace = test_trace_get();
+  ASSERT_NOT_NULL(strstr(trace, "server-error(ERR_SSL_DECRYPTION_FAILED_OR"
+                                "_BAD_RECORD_MAC),server-close(1)"));
+  ASSERT_NOT_NULL(strstr(trace, "error(ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC|"
+                                "error:0A0003FC:SSL routines::sslv3 alert "
+                                "bad record mac),close(1)"));
+  ASSERT_NOT_NULL(strstr(trace, "secureConnect,secureConnection,end(all)"));
+  free(echo_buf);
+  echo_buf = NULL;
+}
+
 /* ---- SNI: server.addContext ---- */
 
 static char sni_seen[128];
@@ -432,4 +484,5 @@ TEST_MAIN(garbage_instead_of_client_hello, client_ends_mid_handshake,
           client_stalls_handshake_timeout, server_drops_client_mid_handshake,
           server_ends_without_close_notify, server_ends_with_close_notify,
           echo_4_mib, over_the_memory_pair, write_before_handshake_then_drain,
-          pause_with_records_waiting, sni_add_context)
+          pause_with_records_waiting, corrupted_record_after_handshake,
+          sni_add_context)
