@@ -17,9 +17,10 @@
  *
  * Errors (lode/errors.h) carry Node's err.code in `name`:
  *  - OpenSSL's own errors: code LODE_ERR_SSL, name "ERR_SSL_<REASON>" for
- *    the SSL library's and "ERR_OSSL_<REASON>" for the others (as Node
- *    names them: "ERR_SSL_WRONG_VERSION_NUMBER",
- *    "ERR_OSSL_PEM_NO_START_LINE"), message OpenSSL's error string
+ *    the SSL library's, "ERR_OSSL_<LIB>_<REASON>" for the libraries Node
+ *    lists and "ERR_OSSL_<REASON>" for the others (as Node names them:
+ *    "ERR_SSL_WRONG_VERSION_NUMBER", "ERR_OSSL_PEM_NO_START_LINE",
+ *    "ERR_OSSL_BAD_DECRYPT"), message OpenSSL's error string
  *    ("error:0A00010B:SSL routines::wrong version number").
  *  - Certificate verification: code LODE_ERR_TLS_CERT_VERIFY, name the
  *    X509 code as Node names it ("DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -30,7 +31,10 @@
  *    message ("Hostname/IP does not match certificate's altnames: Host:
  *    localhost. is not in the cert's altnames: DNS:wrong.example").
  *  - LODE_ERR_TLS_HANDSHAKE_TIMEOUT, LODE_ERR_TLS_INVALID_PROTOCOL_VERSION,
- *    LODE_ERR_CRYPTO_OPERATION_FAILED ("Failed to set ECDH curve"), and a
+ *    LODE_ERR_TLS_PROTOCOL_VERSION_CONFLICT,
+ *    LODE_ERR_TLS_INVALID_PROTOCOL_METHOD, LODE_ERR_TLS_DH_PARAM_SIZE,
+ *    LODE_ERR_TLS_SESSION_ATTACK, LODE_ERR_CRYPTO_OPERATION_FAILED
+ *    ("Failed to set ECDH curve"), and a
  *    peer that goes before the handshake ends: UV_ECONNRESET with Node's
  *    message ("Client network socket disconnected before secure TLS
  *    connection was established" on a client, "socket hang up" in a
