@@ -74,29 +74,29 @@ extern const char* const lode_tls_default_ciphers;
  * every field. Key, certificate and CA material is PEM text; one slice may
  * hold several PEM blocks (a chain, several CAs), as Node's arrays do. */
 typedef struct lode_tls_context_opts_s {
-  lode_slice_t key;          /* private key(s), PEM; may be encrypted */
-  const char* passphrase;    /* for an encrypted key or pfx */
-  lode_slice_t cert;         /* certificate chain, PEM, leaf first */
+  lode_slice_t key;       /* private key(s), PEM; may be encrypted */
+  const char* passphrase; /* for an encrypted key or pfx */
+  lode_slice_t cert;      /* certificate chain, PEM, leaf first */
   /* Trusted CAs, PEM. Set, they replace the default trust store (the
    * system's: OpenSSL's default paths, /etc/ssl/certs on Debian), as in
    * Node. Text that holds no certificate is ignored, as Node does. */
   lode_slice_t ca;
-  lode_slice_t pfx;          /* PKCS#12 (DER): key, cert and CAs */
-  const char* ciphers;       /* TLS <= 1.2 cipher list; NULL = Node's */
-  const char* ciphersuites;  /* TLS 1.3 suites; NULL = Node's */
-  const char* ecdh_curve;    /* NULL = "auto" (OpenSSL's choice) */
-  const char* sigalgs;       /* NULL = OpenSSL's */
-  const char* min_version;   /* "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" */
-  const char* max_version;   /* NULL = TLSv1.2 / TLSv1.3 */
-  int honor_cipher_order;    /* server: prefer its own order; default off */
-  unsigned session_timeout;  /* seconds; 0 = 300, OpenSSL's and Node's */
+  lode_slice_t pfx;         /* PKCS#12 (DER): key, cert and CAs */
+  const char* ciphers;      /* TLS <= 1.2 cipher list; NULL = Node's */
+  const char* ciphersuites; /* TLS 1.3 suites; NULL = Node's */
+  const char* ecdh_curve;   /* NULL = "auto" (OpenSSL's choice) */
+  const char* sigalgs;      /* NULL = OpenSSL's */
+  const char* min_version;  /* "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" */
+  const char* max_version;  /* NULL = TLSv1.2 / TLSv1.3 */
+  int honor_cipher_order;   /* server: prefer its own order; default off */
+  unsigned session_timeout; /* seconds; 0 = 300, OpenSSL's and Node's */
   /* Certificate revocation lists, PEM: with them, every certificate of a
    * chain is checked (CERT_REVOKED). */
   lode_slice_t crl;
   /* Diffie-Hellman parameters, PEM, for DHE ciphers; "auto" (as text)
    * lets OpenSSL choose. Empty: no DHE, as Node. */
   lode_slice_t dhparam;
-  long secure_options;       /* SSL_OP_* bits, as Node's secureOptions */
+  long secure_options; /* SSL_OP_* bits, as Node's secureOptions */
   /* Node's ticketKeys: 48 bytes (16 key name, 16 HMAC secret, 16 AES
    * key) that encrypt session tickets; empty = random ones. Contexts with
    * the same keys resume each other's sessions. */
@@ -120,8 +120,7 @@ typedef struct lode_tls_context_opts_s {
  * (ecdh_curve); UV_ENOMEM. The context starts with one reference, the
  * caller's. */
 int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
-                                   lode_tls_context_t** out,
-                                   lode_error_t* err);
+                                   lode_tls_context_t** out, lode_error_t* err);
 void lode_tls_context_hold(lode_tls_context_t* ctx);
 void lode_tls_context_release(lode_tls_context_t* ctx);
 
@@ -159,20 +158,20 @@ typedef struct lode_tls_socket_events_s {
 typedef struct lode_tls_cert_s {
   const char* const* subject;
   const char* const* issuer;
-  const char* subjectaltname;  /* "DNS:localhost, IP Address:127.0.0.1";
+  const char* subjectaltname; /* "DNS:localhost, IP Address:127.0.0.1";
                                   NULL when the certificate has none */
-  int ca;                      /* basicConstraints CA */
-  int bits;                    /* key size: RSA modulus, EC curve bits */
-  const char* exponent;        /* RSA: "0x10001"; else NULL */
-  const char* asn1_curve;      /* EC: "prime256v1"; else NULL */
-  const char* nist_curve;      /* EC: "P-256"; else NULL */
-  const char* valid_from;      /* "Dec  4 17:44:36 2026 GMT" */
+  int ca;                     /* basicConstraints CA */
+  int bits;                   /* key size: RSA modulus, EC curve bits */
+  const char* exponent;       /* RSA: "0x10001"; else NULL */
+  const char* asn1_curve;     /* EC: "prime256v1"; else NULL */
+  const char* nist_curve;     /* EC: "P-256"; else NULL */
+  const char* valid_from;     /* "Dec  4 17:44:36 2026 GMT" */
   const char* valid_to;
-  const char* fingerprint;     /* SHA-1, "7D:1D:...", upper-case hex */
+  const char* fingerprint; /* SHA-1, "7D:1D:...", upper-case hex */
   const char* fingerprint256;
   const char* fingerprint512;
-  const char* serial_number;   /* Node's serialNumber: upper-case hex */
-  lode_slice_t raw;            /* DER */
+  const char* serial_number; /* Node's serialNumber: upper-case hex */
+  lode_slice_t raw;          /* DER */
   /* Node's issuerCertificate (detailed form): the next certificate of the
    * peer's chain, or NULL (never itself; a self-signed root ends it). */
   const struct lode_tls_cert_s* issuer_certificate;
@@ -199,17 +198,17 @@ typedef struct lode_tls_opts_s {
    * `context` (with no CA given, the system store). */
   lode_tls_context_t* secure_context;
   lode_tls_context_opts_t context;
-  int is_server;             /* new TLSSocket: the server side */
+  int is_server; /* new TLSSocket: the server side */
   /* A client: fail unless the server's certificate verifies (Node's
    * default, true). A server with request_cert: drop unverified clients
    * (default true). */
-  int reject_unauthorized;   /* tri-state, default true */
-  int request_cert;          /* server: ask for a client certificate */
+  int reject_unauthorized; /* tri-state, default true */
+  int request_cert;        /* server: ask for a client certificate */
   /* A client's SNI name (Node's servername). NULL: the host connected to,
    * unless that is an IP address (no SNI is sent for those, as in Node).
    * The host name check uses servername, else host. */
   const char* servername;
-  const char* host;          /* new TLSSocket client: the name to check */
+  const char* host; /* new TLSSocket client: the name to check */
   /* ALPN protocols in order of preference, NULL-terminated. */
   const char* const* alpn_protocols;
   lode_tls_check_identity_fn check_server_identity;
@@ -241,8 +240,8 @@ typedef struct lode_tls_opts_s {
   int (*psk_callback)(lode_tls_socket_t* t, const char* name,
                       lode_tls_psk_t* out, void* arg);
   void* psk_callback_arg;
-  const char* psk_identity_hint;  /* server: Node's pskIdentityHint */
-  int request_ocsp;          /* client: ask for a stapled OCSP response */
+  const char* psk_identity_hint; /* server: Node's pskIdentityHint */
+  int request_ocsp;              /* client: ask for a stapled OCSP response */
   /* Node's minDHSize (client): a DHE key exchange with a smaller group
    * fails with LODE_ERR_TLS_DH_PARAM_SIZE (then a close without error,
    * as Node). 0 = 1024. */
@@ -250,7 +249,7 @@ typedef struct lode_tls_opts_s {
   /* Node's sessionIdContext (server): the context sessions resume in.
    * NULL = lode's fixed one. At most 32 bytes. */
   const char* session_id_context;
-  int enable_trace;          /* Node's enableTrace option: see below */
+  int enable_trace; /* Node's enableTrace option: see below */
 } lode_tls_opts_t;
 
 /* Node: new tls.TLSSocket(socket, options). Wraps `under` (any duplex
@@ -291,12 +290,10 @@ void* lode_tls_socket_get_data(const lode_tls_socket_t* t);
  * destroy. Writes before the handshake ends are kept and sent after it.
  * end() sends close_notify, then ends the stream under it; a peer's
  * close_notify, or its plain end of stream, is on_end. */
-typedef void (*lode_tls_socket_cb)(lode_tls_socket_t* t, int status,
-                                   void* arg);
+typedef void (*lode_tls_socket_cb)(lode_tls_socket_t* t, int status, void* arg);
 int lode_tls_socket_write(lode_tls_socket_t* t, lode_slice_t data,
                           lode_tls_socket_cb cb, void* arg);
-int lode_tls_socket_end(lode_tls_socket_t* t, lode_tls_socket_cb cb,
-                        void* arg);
+int lode_tls_socket_end(lode_tls_socket_t* t, lode_tls_socket_cb cb, void* arg);
 void lode_tls_socket_destroy(lode_tls_socket_t* t, const lode_error_t* err);
 void lode_tls_socket_pause(lode_tls_socket_t* t);
 void lode_tls_socket_resume(lode_tls_socket_t* t);
@@ -320,9 +317,9 @@ int lode_tls_socket_is_session_reused(const lode_tls_socket_t* t);
 /* Node: getCipher(): { name, standardName, version }. Returns 0 or
  * UV_ENOTCONN before the handshake. Strings are static. */
 typedef struct lode_tls_cipher_s {
-  const char* name;            /* "TLS_AES_256_GCM_SHA384" */
+  const char* name; /* "TLS_AES_256_GCM_SHA384" */
   const char* standard_name;
-  const char* version;         /* "TLSv1.3" */
+  const char* version; /* "TLSv1.3" */
 } lode_tls_cipher_t;
 int lode_tls_socket_get_cipher(const lode_tls_socket_t* t,
                                lode_tls_cipher_t* out);
@@ -370,8 +367,8 @@ void lode_tls_socket_disable_renegotiation(lode_tls_socket_t* t);
  * length (0 before the handshake, Node's undefined). */
 size_t lode_tls_socket_get_finished(const lode_tls_socket_t* t, char* out,
                                     size_t cap);
-size_t lode_tls_socket_get_peer_finished(const lode_tls_socket_t* t,
-                                         char* out, size_t cap);
+size_t lode_tls_socket_get_peer_finished(const lode_tls_socket_t* t, char* out,
+                                         size_t cap);
 /* Node: getEphemeralKeyInfo(): a client's key exchange, { type: "ECDH",
  * name: "X25519", size: 253 } (name NULL for "DH"). Returns 0, or
  * UV_ENOENT on a server side or before the handshake (Node's {}). */
@@ -439,8 +436,7 @@ typedef struct lode_tls_server_events_s {
    * has SSL_OP_NO_TICKET in secure_options. */
   void (*on_new_session)(lode_tls_server_t* srv, lode_slice_t id,
                          lode_slice_t data);
-  lode_bytes_t* (*on_resume_session)(lode_tls_server_t* srv,
-                                     lode_slice_t id);
+  lode_bytes_t* (*on_resume_session)(lode_tls_server_t* srv, lode_slice_t id);
   /* Node's 'OCSPRequest', synchronous: a client asked for the status of
    * the server's certificate (DER; `issuer` is its issuer's from the
    * chain, or {NULL, 0}); return the OCSP response to staple (lode
@@ -451,8 +447,8 @@ typedef struct lode_tls_server_events_s {
 } lode_tls_server_events_t;
 
 typedef struct lode_tls_server_opts_s {
-  lode_server_opts_t net;    /* net.createServer's options */
-  lode_tls_opts_t tls;       /* context, request_cert, ALPN, timeout */
+  lode_server_opts_t net; /* net.createServer's options */
+  lode_tls_opts_t tls;    /* context, request_cert, ALPN, timeout */
   /* The table every accepted TLS socket starts with (may be NULL). */
   const lode_tls_socket_events_t* socket_events;
 } lode_tls_server_opts_t;
@@ -491,8 +487,7 @@ int lode_tls_server_set_secure_context(lode_tls_server_t* srv,
  * another length. */
 void lode_tls_server_get_ticket_keys(const lode_tls_server_t* srv,
                                      char out[48]);
-int lode_tls_server_set_ticket_keys(lode_tls_server_t* srv,
-                                    lode_slice_t keys);
+int lode_tls_server_set_ticket_keys(lode_tls_server_t* srv, lode_slice_t keys);
 /* The net server under it. */
 lode_server_t* lode_tls_server_net(lode_tls_server_t* srv);
 void lode_tls_server_hold(lode_tls_server_t* srv);

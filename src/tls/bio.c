@@ -15,7 +15,9 @@ static BIO_METHOD* in_method;
 static BIO_METHOD* out_method;
 static pthread_once_t methods_once = PTHREAD_ONCE_INIT;
 
-static lode_tls_socket_t* owner(BIO* b) { return BIO_get_data(b); }
+static lode_tls_socket_t* owner(BIO* b) {
+  return BIO_get_data(b);
+}
 
 static size_t in_pending(const lode_tls_socket_t* t) {
   return (t->keep_len - t->keep_off) + (t->cur_len - t->cur_off);
@@ -24,7 +26,8 @@ static size_t in_pending(const lode_tls_socket_t* t) {
 static size_t take(const char* src, size_t* off, size_t len, char* dst,
                    size_t want) {
   size_t n = len - *off < want ? len - *off : want;
-  if (n == 0) return 0;
+  if (n == 0)
+    return 0;
   memcpy(dst, src + *off, n);
   *off += n;
   return n;
@@ -55,9 +58,11 @@ static int out_write(BIO* b, const char* in, int size) {
   size_t n = size > 0 ? (size_t) size : 0;
   if (t->out_len + n > t->out_cap) {
     size_t cap = t->out_cap ? t->out_cap : 4096;
-    while (cap < t->out_len + n) cap *= 2;
+    while (cap < t->out_len + n)
+      cap *= 2;
     char* p = realloc(t->out, cap);
-    if (p == NULL) return -1;
+    if (p == NULL)
+      return -1;
     t->out = p;
     t->out_cap = cap;
   }
@@ -68,17 +73,23 @@ static int out_write(BIO* b, const char* in, int size) {
 
 static long in_ctrl(BIO* b, int cmd, long num, void* ptr) {
   switch (cmd) {
-    case BIO_CTRL_PENDING: return (long) in_pending(owner(b));
-    case BIO_CTRL_FLUSH: return 1;
-    default: return 0;
+    case BIO_CTRL_PENDING:
+      return (long) in_pending(owner(b));
+    case BIO_CTRL_FLUSH:
+      return 1;
+    default:
+      return 0;
   }
 }
 
 static long out_ctrl(BIO* b, int cmd, long num, void* ptr) {
   switch (cmd) {
-    case BIO_CTRL_WPENDING: return (long) owner(b)->out_len;
-    case BIO_CTRL_FLUSH: return 1;
-    default: return 0;
+    case BIO_CTRL_WPENDING:
+      return (long) owner(b)->out_len;
+    case BIO_CTRL_FLUSH:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -107,7 +118,8 @@ BIO* lode__tls_bio_new(lode_tls_socket_t* t, int out) {
   pthread_once(&methods_once, make_methods);
   BIO_METHOD* m = out ? out_method : in_method;
   BIO* b = m != NULL ? BIO_new(m) : NULL;
-  if (b != NULL) BIO_set_data(b, t);
+  if (b != NULL)
+    BIO_set_data(b, t);
   return b;
 }
 
@@ -131,7 +143,8 @@ int lode__tls_in_return(lode_tls_socket_t* t) {
     if (p == NULL) {
       rc = UV_ENOMEM;
     } else {
-      if (keep > 0) memcpy(p, t->keep + t->keep_off, keep);
+      if (keep > 0)
+        memcpy(p, t->keep + t->keep_off, keep);
       memcpy(p + keep, t->cur + t->cur_off, left);
       free(t->keep);
       t->keep = p;

@@ -38,7 +38,8 @@ static char* bio_text(BIO* b) {
   char* p;
   long n = BIO_get_mem_data(b, &p);
   char* s = malloc((size_t) n + 1);
-  if (s == NULL) return NULL;
+  if (s == NULL)
+    return NULL;
   memcpy(s, p, (size_t) n);
   s[n] = '\0';
   return s;
@@ -58,7 +59,8 @@ static char** name_pairs(const X509_NAME* n, int* failed) {
     const char* key = nid != NID_undef ? OBJ_nid2sn(nid) : "UNDEF";
     unsigned char* v = NULL;
     int len = ASN1_STRING_to_UTF8(&v, X509_NAME_ENTRY_get_data(e));
-    if (len < 0) continue;
+    if (len < 0)
+      continue;
     char* k = strdup(key);
     char* val = malloc((size_t) len + 1);
     if (k != NULL && val != NULL) {
@@ -77,7 +79,8 @@ static char** name_pairs(const X509_NAME* n, int* failed) {
 }
 
 static void free_pairs(char** a) {
-  if (a == NULL) return;
+  if (a == NULL)
+    return;
   for (char** p = a; *p != NULL; p += 2) {
     free(p[0]);
     free(p[1]);
@@ -87,14 +90,15 @@ static void free_pairs(char** a) {
 
 /* "DNS:a, IP Address:1.2.3.4": OpenSSL's form of each name, as Node's. */
 static char* alt_names(X509* x) {
-  GENERAL_NAMES* names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-                                          NULL);
-  if (names == NULL) return NULL;
+  GENERAL_NAMES* names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+  if (names == NULL)
+    return NULL;
   BIO* b = BIO_new(BIO_s_mem());
   char* s = NULL;
   if (b != NULL) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
-      if (i > 0) BIO_puts(b, ", ");
+      if (i > 0)
+        BIO_puts(b, ", ");
       GENERAL_NAME_print(b, sk_GENERAL_NAME_value(names, i));
     }
     s = bio_text(b);
@@ -106,7 +110,8 @@ static char* alt_names(X509* x) {
 
 static char* time_text(const ASN1_TIME* t) {
   BIO* b = BIO_new(BIO_s_mem());
-  if (b == NULL) return NULL;
+  if (b == NULL)
+    return NULL;
   ASN1_TIME_print(b, t);
   char* s = bio_text(b);
   BIO_free(b);
@@ -116,9 +121,11 @@ static char* time_text(const ASN1_TIME* t) {
 static char* fingerprint(X509* x, const EVP_MD* md) {
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned n = 0;
-  if (!X509_digest(x, md, d, &n) || n == 0) return strdup("");
+  if (!X509_digest(x, md, d, &n) || n == 0)
+    return strdup("");
   char* s = malloc(n * 3);
-  if (s == NULL) return NULL;
+  if (s == NULL)
+    return NULL;
   static const char hex[] = "0123456789ABCDEF";
   for (unsigned i = 0; i < n; i++) {
     s[i * 3] = hex[d[i] >> 4];
@@ -130,7 +137,8 @@ static char* fingerprint(X509* x, const EVP_MD* md) {
 
 static char* serial_text(X509* x) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-  if (bn == NULL) return NULL;
+  if (bn == NULL)
+    return NULL;
   char* h = BN_bn2hex(bn);
   BN_free(bn);
   char* s = h != NULL ? strdup(h) : NULL;
@@ -147,9 +155,11 @@ static char* exponent_text(EVP_PKEY* k) {
   }
   char* h = BN_bn2hex(e);
   BN_free(e);
-  if (h == NULL) return NULL;
+  if (h == NULL)
+    return NULL;
   const char* p = h;
-  while (*p == '0' && p[1] != '\0') p++;
+  while (*p == '0' && p[1] != '\0')
+    p++;
   size_t n = strlen(p);
   char* s = malloc(n + 3);
   if (s != NULL) {
@@ -164,7 +174,8 @@ static char* exponent_text(EVP_PKEY* k) {
 
 static void key_fields(cert_t* c, X509* x) {
   EVP_PKEY* k = X509_get0_pubkey(x);
-  if (k == NULL) return;
+  if (k == NULL)
+    return;
   c->pub.bits = EVP_PKEY_get_bits(k);
   if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
     c->pub.exponent = keep(c, exponent_text(k));
@@ -175,7 +186,8 @@ static void key_fields(cert_t* c, X509* x) {
       c->pub.asn1_curve = keep(c, strdup(group));
       int nid = OBJ_sn2nid(group);
       const char* nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-      if (nist != NULL) c->pub.nist_curve = keep(c, strdup(nist));
+      if (nist != NULL)
+        c->pub.nist_curve = keep(c, strdup(nist));
     }
   }
   ERR_clear_error();
@@ -183,13 +195,15 @@ static void key_fields(cert_t* c, X509* x) {
 
 lode_tls_cert_t* lode__tls_cert_new(X509* x) {
   cert_t* c = calloc(1, sizeof(*c));
-  if (c == NULL) return NULL;
+  if (c == NULL)
+    return NULL;
   c->subject = name_pairs(X509_get_subject_name(x), &c->failed);
   c->issuer = name_pairs(X509_get_issuer_name(x), &c->failed);
   c->pub.subject = (const char* const*) c->subject;
   c->pub.issuer = (const char* const*) c->issuer;
   char* san = alt_names(x);
-  if (san != NULL) c->pub.subjectaltname = keep(c, san);
+  if (san != NULL)
+    c->pub.subjectaltname = keep(c, san);
   c->pub.ca = X509_check_ca(x) == 1;
   key_fields(c, x);
   c->pub.valid_from = keep(c, time_text(X509_get0_notBefore(x)));
@@ -202,7 +216,8 @@ lode_tls_cert_t* lode__tls_cert_new(X509* x) {
   int n = i2d_X509(x, &der);
   if (n > 0) {
     char* raw = keep(c, malloc((size_t) n));
-    if (raw != NULL) memcpy(raw, der, (size_t) n);
+    if (raw != NULL)
+      memcpy(raw, der, (size_t) n);
     c->pub.raw = (lode_slice_t){ raw, raw ? (size_t) n : 0 };
   }
   OPENSSL_free(der);
@@ -220,7 +235,8 @@ void lode_tls_cert_free(lode_tls_cert_t* cert) {
     const lode_tls_cert_t* next = cert->issuer_certificate;
     free_pairs(c->subject);
     free_pairs(c->issuer);
-    for (int i = 0; i < c->nstrs; i++) free(c->strs[i]);
+    for (int i = 0; i < c->nstrs; i++)
+      free(c->strs[i]);
     free(c);
     cert = (lode_tls_cert_t*) next;
   }
@@ -233,19 +249,22 @@ void lode_tls_cert_free(lode_tls_cert_t* cert) {
 static int split_host(const char* host, char* buf, size_t cap, char** parts,
                       int max) {
   size_t n = strlen(host);
-  if (n > 0 && host[n - 1] == '.') n--;
-  if (n >= cap) n = cap - 1;
+  if (n > 0 && host[n - 1] == '.')
+    n--;
+  if (n >= cap)
+    n = cap - 1;
   for (size_t i = 0; i < n; i++)
-    buf[i] = (char) (host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32
-                                                      : host[i]);
+    buf[i] = (char) (host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
   buf[n] = '\0';
   int count = 0;
   char* p = buf;
   for (;;) {
-    if (count == max) return -1;
+    if (count == max)
+      return -1;
     parts[count++] = p;
     char* dot = strchr(p, '.');
-    if (dot == NULL) break;
+    if (dot == NULL)
+      break;
     *dot = '\0';
     p = dot + 1;
   }
@@ -254,32 +273,40 @@ static int split_host(const char* host, char* buf, size_t cap, char** parts,
 
 static int bad_part(const char* s) {
   for (; *s != '\0'; s++)
-    if ((unsigned char) *s < 0x21 || (unsigned char) *s > 0x7f) return 1;
+    if ((unsigned char) *s < 0x21 || (unsigned char) *s > 0x7f)
+      return 1;
   return 0;
 }
 
 #define MAX_PARTS 128
 
 static int check_name(char** host, int nhost, const char* pattern) {
-  if (pattern == NULL || *pattern == '\0') return 0;
+  if (pattern == NULL || *pattern == '\0')
+    return 0;
   char buf[1024];
   char* pat[MAX_PARTS];
   int npat = split_host(pattern, buf, sizeof(buf), pat, MAX_PARTS);
-  if (npat != nhost) return 0;
+  if (npat != nhost)
+    return 0;
   for (int i = 0; i < npat; i++)
-    if (*pat[i] == '\0' || bad_part(pat[i])) return 0;
+    if (*pat[i] == '\0' || bad_part(pat[i]))
+      return 0;
   for (int i = nhost - 1; i > 0; i--)
-    if (strcmp(host[i], pat[i]) != 0) return 0;
+    if (strcmp(host[i], pat[i]) != 0)
+      return 0;
   const char* sub = host[0];
   const char* psub = pat[0];
   const char* star = strchr(psub, '*');
   if (star == NULL || strstr(psub, "xn--") != NULL)
     return strcmp(sub, psub) == 0;
-  if (strchr(star + 1, '*') != NULL) return 0;  /* one wildcard at most */
-  if (npat <= 2) return 0;                      /* never *.tld */
+  if (strchr(star + 1, '*') != NULL)
+    return 0; /* one wildcard at most */
+  if (npat <= 2)
+    return 0; /* never *.tld */
   size_t plen = (size_t) (star - psub), slen = strlen(star + 1);
   size_t hlen = strlen(sub);
-  if (plen + slen > hlen) return 0;
+  if (plen + slen > hlen)
+    return 0;
   return strncmp(sub, psub, plen) == 0 &&
          strcmp(sub + hlen - slen, star + 1) == 0;
 }
@@ -296,7 +323,8 @@ static int canonical_ip(const char* ip, char* out, size_t cap) {
 
 static void append(char* buf, size_t cap, size_t* len, const char* s) {
   int n = snprintf(buf + *len, cap - *len, "%s", s);
-  if (n > 0) *len = *len + (size_t) n < cap ? *len + (size_t) n : cap - 1;
+  if (n > 0)
+    *len = *len + (size_t) n < cap ? *len + (size_t) n : cap - 1;
 }
 
 static int fail_identity(lode_error_t* err, const char* reason) {
@@ -313,7 +341,8 @@ static int fail_identity(lode_error_t* err, const char* reason) {
 /* The altnames, split as Node splits them (", "), into `buf`. */
 static int split_alt(const char* alt, char* buf, size_t cap, char** out,
                      int max) {
-  if (alt == NULL) return 0;
+  if (alt == NULL)
+    return 0;
   snprintf(buf, cap, "%s", alt);
   int n = 0;
   for (char* p = buf; p != NULL && n < max;) {
@@ -340,11 +369,14 @@ static int check_ip(const char* host, char** alts, int nalt,
   append(reason, sizeof(reason), &len, " is not in the cert's list: ");
   int first = 1;
   for (int i = 0; i < nalt; i++) {
-    if (strncmp(alts[i], "IP Address:", 11) != 0) continue;
+    if (strncmp(alts[i], "IP Address:", 11) != 0)
+      continue;
     if (canonical_ip(alts[i] + 11, got, sizeof(got)) != 0)
       snprintf(got, sizeof(got), "%s", alts[i] + 11);
-    if (strcmp(got, want) == 0) return 0;
-    if (!first) append(reason, sizeof(reason), &len, ", ");
+    if (strcmp(got, want) == 0)
+      return 0;
+    if (!first)
+      append(reason, sizeof(reason), &len, ", ");
     append(reason, sizeof(reason), &len, got);
     first = 0;
   }
@@ -354,27 +386,30 @@ static int check_ip(const char* host, char** alts, int nalt,
 int lode_tls_check_server_identity(const char* hostname,
                                    const lode_tls_cert_t* cert,
                                    lode_error_t* err) {
-  if (hostname == NULL || cert == NULL) return UV_EINVAL;
+  if (hostname == NULL || cert == NULL)
+    return UV_EINVAL;
   char host[1024];
   snprintf(host, sizeof(host), "%s", hostname);
   size_t hl = strlen(host);
-  if (hl > 0 && host[hl - 1] == '.') host[--hl] = '\0';
+  if (hl > 0 && host[hl - 1] == '.')
+    host[--hl] = '\0';
   char altbuf[4096];
   char* alts[256];
-  int nalt = split_alt(cert->subjectaltname, altbuf, sizeof(altbuf), alts,
-                       256);
+  int nalt = split_alt(cert->subjectaltname, altbuf, sizeof(altbuf), alts, 256);
   unsigned char ipbuf[16];
   if (uv_inet_pton(AF_INET, host, ipbuf) == 0 ||
       uv_inet_pton(AF_INET6, host, ipbuf) == 0)
     return check_ip(host, alts, nalt, err);
   int ndns = 0;
-  for (int i = 0; i < nalt; i++) ndns += strncmp(alts[i], "DNS:", 4) == 0;
+  for (int i = 0; i < nalt; i++)
+    ndns += strncmp(alts[i], "DNS:", 4) == 0;
   char cns[512];
   size_t cnlen = 0;
   cns[0] = '\0';
   for (const char* const* p = cert->subject; p != NULL && *p != NULL; p += 2)
     if (strcmp(p[0], "CN") == 0) {
-      if (cnlen > 0) append(cns, sizeof(cns), &cnlen, ",");
+      if (cnlen > 0)
+        append(cns, sizeof(cns), &cnlen, ",");
       append(cns, sizeof(cns), &cnlen, p[1]);
     }
   if (ndns == 0 && cnlen == 0)
@@ -397,14 +432,15 @@ int lode_tls_check_server_identity(const char* hostname,
     if (strcmp(p[0], "CN") == 0 && nparts > 0 &&
         check_name(parts, nparts, p[1]))
       return 0;
-  snprintf(reason, sizeof(reason), "Host: %s. is not cert's CN: %s", host,
-           cns);
+  snprintf(reason, sizeof(reason), "Host: %s. is not cert's CN: %s", host, cns);
   return fail_identity(err, reason);
 }
 
 /* ---- Getters ---- */
 
-int lode_tls_socket_encrypted(const lode_tls_socket_t* t) { return 1; }
+int lode_tls_socket_encrypted(const lode_tls_socket_t* t) {
+  return 1;
+}
 
 int lode_tls_socket_authorized(const lode_tls_socket_t* t) {
   return t->authorized;
@@ -415,9 +451,9 @@ const char* lode_tls_socket_authorization_error(const lode_tls_socket_t* t) {
 }
 
 const char* lode_tls_socket_servername(const lode_tls_socket_t* t) {
-  if (t->servername == NULL) return NULL;
-  return t->is_server || !lode__tls_is_ip(t->servername) ? t->servername
-                                                         : NULL;
+  if (t->servername == NULL)
+    return NULL;
+  return t->is_server || !lode__tls_is_ip(t->servername) ? t->servername : NULL;
 }
 
 const char* lode_tls_socket_alpn_protocol(const lode_tls_socket_t* t) {
@@ -425,7 +461,8 @@ const char* lode_tls_socket_alpn_protocol(const lode_tls_socket_t* t) {
 }
 
 const char* lode_tls_socket_get_protocol(const lode_tls_socket_t* t) {
-  if (!(t->obj.flags & TF_SECURE)) return NULL;
+  if (!(t->obj.flags & TF_SECURE))
+    return NULL;
   return SSL_get_version(t->ssl);
 }
 
@@ -436,7 +473,8 @@ int lode_tls_socket_is_session_reused(const lode_tls_socket_t* t) {
 int lode_tls_socket_get_cipher(const lode_tls_socket_t* t,
                                lode_tls_cipher_t* out) {
   const SSL_CIPHER* c = t->ssl ? SSL_get_current_cipher(t->ssl) : NULL;
-  if (c == NULL || !(t->obj.flags & TF_SECURE)) return UV_ENOTCONN;
+  if (c == NULL || !(t->obj.flags & TF_SECURE))
+    return UV_ENOTCONN;
   out->name = SSL_CIPHER_get_name(c);
   out->standard_name = SSL_CIPHER_standard_name(c);
   out->version = SSL_CIPHER_get_version(c);
@@ -446,7 +484,8 @@ int lode_tls_socket_get_cipher(const lode_tls_socket_t* t,
 lode_tls_cert_t* lode_tls_socket_get_peer_certificate(lode_tls_socket_t* t,
                                                       int detailed) {
   X509* x = SSL_get1_peer_certificate(t->ssl);
-  if (x == NULL) return NULL;
+  if (x == NULL)
+    return NULL;
   lode_tls_cert_t* c = lode__tls_cert_new(x);
   if (c != NULL && detailed) {
     /* The chain the peer sent (a server's starts with its leaf). */
@@ -455,9 +494,11 @@ lode_tls_cert_t* lode_tls_socket_get_peer_certificate(lode_tls_socket_t* t,
     int start = t->is_server ? 0 : 1;
     for (int i = start; chain != NULL && i < sk_X509_num(chain); i++) {
       X509* next = sk_X509_value(chain, i);
-      if (X509_cmp(next, x) == 0) continue;
+      if (X509_cmp(next, x) == 0)
+        continue;
       lode_tls_cert_t* n = lode__tls_cert_new(next);
-      if (n == NULL) break;
+      if (n == NULL)
+        break;
       at->issuer_certificate = n;
       at = n;
     }
@@ -473,7 +514,8 @@ lode_tls_cert_t* lode_tls_socket_get_certificate(lode_tls_socket_t* t) {
 
 lode_bytes_t* lode_tls_socket_get_session(lode_tls_socket_t* t) {
   SSL_SESSION* s = SSL_get1_session(t->ssl);
-  if (s == NULL) return NULL;
+  if (s == NULL)
+    return NULL;
   lode_bytes_t* b = NULL;
   int n = i2d_SSL_SESSION(s, NULL);
   if (n > 0 && (b = lode_bytes_alloc((size_t) n)) != NULL) {

@@ -20,9 +20,14 @@ const char* const lode_tls_default_ciphers =
     "!EXPORT:!DES:!RC4:!MD5:!PSK:!SRP:!CAMELLIA";
 
 static int version_of(const char* name, int* out) {
-  static const struct { const char* name; int v; } tab[] = {
-    { "TLSv1", TLS1_VERSION }, { "TLSv1.1", TLS1_1_VERSION },
-    { "TLSv1.2", TLS1_2_VERSION }, { "TLSv1.3", TLS1_3_VERSION },
+  static const struct {
+    const char* name;
+    int v;
+  } tab[] = {
+    { "TLSv1", TLS1_VERSION },
+    { "TLSv1.1", TLS1_1_VERSION },
+    { "TLSv1.2", TLS1_2_VERSION },
+    { "TLSv1.3", TLS1_3_VERSION },
   };
   for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
     if (strcmp(name, tab[i].name) == 0) {
@@ -47,16 +52,21 @@ static int method_error(lode_error_t* err, int code, const char* fmt,
 }
 
 /* Node's secureProtocol: a method name fixes both versions. */
-static int protocol_method(const lode_tls_context_opts_t* o, int* lo,
-                           int* hi, lode_error_t* err) {
+static int protocol_method(const lode_tls_context_opts_t* o, int* lo, int* hi,
+                           lode_error_t* err) {
   const char* m = o->secure_protocol;
   const char* v = o->min_version ? o->min_version : o->max_version;
   if (v != NULL)
     return method_error(err, LODE_ERR_TLS_PROTOCOL_VERSION_CONFLICT,
                         "TLS protocol version \"%s\" conflicts with "
-                        "secureProtocol \"%s\"", v, m);
-  static const struct { const char* name; int lo, hi; } tab[] = {
-    { "TLS", 0, TLS1_3_VERSION }, { "SSLv23", 0, TLS1_3_VERSION },
+                        "secureProtocol \"%s\"",
+                        v, m);
+  static const struct {
+    const char* name;
+    int lo, hi;
+  } tab[] = {
+    { "TLS", 0, TLS1_3_VERSION },
+    { "SSLv23", 0, TLS1_3_VERSION },
     { "TLSv1", TLS1_VERSION, TLS1_VERSION },
     { "TLSv1_1", TLS1_1_VERSION, TLS1_1_VERSION },
     { "TLSv1_2", TLS1_2_VERSION, TLS1_2_VERSION },
@@ -64,10 +74,11 @@ static int protocol_method(const lode_tls_context_opts_t* o, int* lo,
   size_t n = strlen(m);
   size_t base = n;
   static const char* const tails[] = { "_client_method", "_server_method",
-                                       "_method" };  /* longest first */
+                                       "_method" }; /* longest first */
   for (size_t i = 0; i < 3 && base == n; i++) {
     size_t t = strlen(tails[i]);
-    if (n > t && strcmp(m + n - t, tails[i]) == 0) base = n - t;
+    if (n > t && strcmp(m + n - t, tails[i]) == 0)
+      base = n - t;
   }
   for (size_t i = 0; base < n && i < sizeof(tab) / sizeof(tab[0]); i++)
     if (strlen(tab[i].name) == base && strncmp(m, tab[i].name, base) == 0) {
@@ -75,8 +86,9 @@ static int protocol_method(const lode_tls_context_opts_t* o, int* lo,
       *hi = tab[i].hi;
       return 0;
     }
-  if (base < n && (strncmp(m, "SSLv2", base) == 0 ||
-                   strncmp(m, "SSLv3", base) == 0) && base == 5)
+  if (base < n &&
+      (strncmp(m, "SSLv2", base) == 0 || strncmp(m, "SSLv3", base) == 0) &&
+      base == 5)
     return method_error(err, LODE_ERR_TLS_INVALID_PROTOCOL_METHOD,
                         "%.5s methods disabled", m, "");
   return method_error(err, LODE_ERR_TLS_INVALID_PROTOCOL_METHOD,
@@ -88,8 +100,10 @@ static int set_versions(SSL_CTX* c, const lode_tls_context_opts_t* o,
   int lo, hi;
   if (o->secure_protocol != NULL) {
     int rc = protocol_method(o, &lo, &hi, err);
-    if (rc != 0) return rc;
-    if (lo < TLS1_2_VERSION) SSL_CTX_set_security_level(c, 0);
+    if (rc != 0)
+      return rc;
+    if (lo < TLS1_2_VERSION)
+      SSL_CTX_set_security_level(c, 0);
     SSL_CTX_set_min_proto_version(c, lo);
     SSL_CTX_set_max_proto_version(c, hi);
     return 0;
@@ -98,10 +112,13 @@ static int set_versions(SSL_CTX* c, const lode_tls_context_opts_t* o,
                                    : LODE_TLS_DEFAULT_MIN_VERSION;
   const char* max = o->max_version ? o->max_version
                                    : LODE_TLS_DEFAULT_MAX_VERSION;
-  if (version_of(min, &lo) != 0) return bad_version(err, min, "minimum");
-  if (version_of(max, &hi) != 0) return bad_version(err, max, "maximum");
+  if (version_of(min, &lo) != 0)
+    return bad_version(err, min, "minimum");
+  if (version_of(max, &hi) != 0)
+    return bad_version(err, max, "maximum");
   /* TLS 1.0 and 1.1 need OpenSSL's security level 0, as Node sets. */
-  if (lo < TLS1_2_VERSION) SSL_CTX_set_security_level(c, 0);
+  if (lo < TLS1_2_VERSION)
+    SSL_CTX_set_security_level(c, 0);
   SSL_CTX_set_min_proto_version(c, lo);
   SSL_CTX_set_max_proto_version(c, hi);
   return 0;
@@ -126,7 +143,8 @@ static int set_ciphers(SSL_CTX* c, const lode_tls_context_opts_t* o,
     int is13 = strncmp(p, "TLS_", 4) == 0;
     char* dst = is13 ? v13 : v12;
     size_t* l = is13 ? &l13 : &l12;
-    if (*l > 0) dst[(*l)++] = ':';
+    if (*l > 0)
+      dst[(*l)++] = ':';
     memcpy(dst + *l, p, len);
     *l += len;
     p += len + (p[len] == ':');
@@ -158,9 +176,11 @@ static BIO* bio_of(lode_slice_t s) {
 
 static int pass_cb(char* buf, int size, int rw, void* u) {
   const char* p = u;
-  if (p == NULL) return 0;
+  if (p == NULL)
+    return 0;
   int n = (int) strlen(p);
-  if (n > size) n = size;
+  if (n > size)
+    n = size;
   memcpy(buf, p, (size_t) n);
   return n;
 }
@@ -168,7 +188,8 @@ static int pass_cb(char* buf, int size, int rw, void* u) {
 /* The chain: the first certificate is the leaf, the rest go with it. */
 static int use_cert(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
   BIO* b = bio_of(pem);
-  if (b == NULL) return UV_ENOMEM;
+  if (b == NULL)
+    return UV_ENOMEM;
   X509* leaf = PEM_read_bio_X509_AUX(b, NULL, NULL, NULL);
   int rc = 0;
   if (leaf == NULL || !SSL_CTX_use_certificate(c, leaf)) {
@@ -178,8 +199,9 @@ static int use_cert(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
   SSL_CTX_clear_chain_certs(c);
   X509* x;
   while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-    if (!SSL_CTX_add0_chain_cert(c, x)) X509_free(x);
-  ERR_clear_error();  /* the end of the text */
+    if (!SSL_CTX_add0_chain_cert(c, x))
+      X509_free(x);
+  ERR_clear_error(); /* the end of the text */
 out:
   X509_free(leaf);
   BIO_free(b);
@@ -189,7 +211,8 @@ out:
 static int use_key(SSL_CTX* c, lode_slice_t pem, const char* pass,
                    lode_error_t* err) {
   BIO* b = bio_of(pem);
-  if (b == NULL) return UV_ENOMEM;
+  if (b == NULL)
+    return UV_ENOMEM;
   EVP_PKEY* k = PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void*) pass);
   BIO_free(b);
   int rc = 0;
@@ -223,7 +246,8 @@ static int use_ca(SSL_CTX* c, lode_slice_t pem) {
 static int use_pfx(SSL_CTX* c, lode_slice_t der, const char* pass,
                    lode_error_t* err) {
   BIO* b = bio_of(der);
-  if (b == NULL) return UV_ENOMEM;
+  if (b == NULL)
+    return UV_ENOMEM;
   PKCS12* p12 = d2i_PKCS12_bio(b, NULL);
   BIO_free(b);
   EVP_PKEY* k = NULL;
@@ -250,7 +274,8 @@ static int use_pfx(SSL_CTX* c, lode_slice_t der, const char* pass,
  * checked against them (as Node's addCRL). */
 static int use_crl(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
   BIO* b = bio_of(pem);
-  if (b == NULL) return UV_ENOMEM;
+  if (b == NULL)
+    return UV_ENOMEM;
   X509_STORE* st = SSL_CTX_get_cert_store(c);
   X509_CRL* crl;
   int n = 0;
@@ -260,7 +285,8 @@ static int use_crl(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
     n++;
   }
   BIO_free(b);
-  if (n == 0) return lode__tls_error_from_queue(err, LODE_ERR_SSL);
+  if (n == 0)
+    return lode__tls_error_from_queue(err, LODE_ERR_SSL);
   ERR_clear_error();
   X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
   return 0;
@@ -272,7 +298,8 @@ static int use_dhparam(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
     return 0;
   }
   BIO* b = bio_of(pem);
-  if (b == NULL) return UV_ENOMEM;
+  if (b == NULL)
+    return UV_ENOMEM;
   EVP_PKEY* dh = PEM_read_bio_Parameters(b, NULL);
   BIO_free(b);
   if (dh == NULL || !SSL_CTX_set0_tmp_dh_pkey(c, dh)) {
@@ -285,34 +312,36 @@ static int use_dhparam(SSL_CTX* c, lode_slice_t pem, lode_error_t* err) {
 /* Session tickets under the context's own keys, so they can be read
  * (getTicketKeys) and shared (ticketKeys): AES-128-CBC and HMAC-SHA256,
  * as Node's. */
-static int ticket_key_cb(SSL* ssl, unsigned char name[16],
-                         unsigned char iv[16], EVP_CIPHER_CTX* cctx,
-                         EVP_MAC_CTX* hctx, int enc) {
+static int ticket_key_cb(SSL* ssl, unsigned char name[16], unsigned char iv[16],
+                         EVP_CIPHER_CTX* cctx, EVP_MAC_CTX* hctx, int enc) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
-  if (t == NULL || t->ctx == NULL) return -1;
+  if (t == NULL || t->ctx == NULL)
+    return -1;
   const unsigned char* k = t->ctx->ticket_keys;
   if (enc) {
-    if (RAND_bytes(iv, 16) != 1) return -1;
+    if (RAND_bytes(iv, 16) != 1)
+      return -1;
     memcpy(name, k, 16);
   } else if (memcmp(name, k, 16) != 0) {
-    return 0;  /* another key's ticket: a full handshake */
+    return 0; /* another key's ticket: a full handshake */
   }
   OSSL_PARAM params[] = {
-    OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void*) (k + 16),
-                                      16),
+    OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void*) (k + 16), 16),
     OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
     OSSL_PARAM_construct_end(),
   };
-  if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
+  if (!EVP_MAC_CTX_set_params(hctx, params))
+    return -1;
   int ok = enc ? EVP_EncryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32, iv)
-               : EVP_DecryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32,
-                                    iv);
+               : EVP_DecryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32, iv);
   return ok ? 1 : -1;
 }
 
 static int use_ticket_keys(lode_tls_context_t* t, lode_slice_t keys) {
-  if (keys.len == 0) return RAND_bytes(t->ticket_keys, 48) == 1 ? 0 : UV_EIO;
-  if (keys.len != 48) return UV_EINVAL;
+  if (keys.len == 0)
+    return RAND_bytes(t->ticket_keys, 48) == 1 ? 0 : UV_EIO;
+  if (keys.len != 48)
+    return UV_EINVAL;
   memcpy(t->ticket_keys, keys.base, 48);
   return 0;
 }
@@ -320,8 +349,10 @@ static int use_ticket_keys(lode_tls_context_t* t, lode_slice_t keys) {
 static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
                      lode_error_t* err) {
   int rc;
-  if ((rc = set_versions(c, o, err)) != 0) return rc;
-  if ((rc = set_ciphers(c, o, err)) != 0) return rc;
+  if ((rc = set_versions(c, o, err)) != 0)
+    return rc;
+  if ((rc = set_ciphers(c, o, err)) != 0)
+    return rc;
   if (o->sigalgs != NULL && !SSL_CTX_set1_sigalgs_list(c, o->sigalgs))
     return lode__tls_error_from_queue(err, LODE_ERR_SSL);
   const char* curve = o->ecdh_curve ? o->ecdh_curve
@@ -334,16 +365,18 @@ static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
   }
   if (o->pfx.len > 0 && (rc = use_pfx(c, o->pfx, o->passphrase, err)) != 0)
     return rc;
-  if (o->cert.len > 0 && (rc = use_cert(c, o->cert, err)) != 0) return rc;
-  if (o->key.len > 0 &&
-      (rc = use_key(c, o->key, o->passphrase, err)) != 0)
+  if (o->cert.len > 0 && (rc = use_cert(c, o->cert, err)) != 0)
+    return rc;
+  if (o->key.len > 0 && (rc = use_key(c, o->key, o->passphrase, err)) != 0)
     return rc;
   if (o->ca.len > 0) {
-    if ((rc = use_ca(c, o->ca)) != 0) return rc;
+    if ((rc = use_ca(c, o->ca)) != 0)
+      return rc;
   } else if (!SSL_CTX_set_default_verify_paths(c)) {
-    ERR_clear_error();  /* no system store: nothing verifies, as in Node */
+    ERR_clear_error(); /* no system store: nothing verifies, as in Node */
   }
-  if (o->crl.len > 0 && (rc = use_crl(c, o->crl, err)) != 0) return rc;
+  if (o->crl.len > 0 && (rc = use_crl(c, o->crl, err)) != 0)
+    return rc;
   if (o->dhparam.len > 0 && (rc = use_dhparam(c, o->dhparam, err)) != 0)
     return rc;
   if (o->secure_options != 0)
@@ -358,9 +391,11 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
                                    lode_tls_context_t** out,
                                    lode_error_t* err) {
   lode_error_t scratch;
-  if (err == NULL) err = &scratch;
+  if (err == NULL)
+    err = &scratch;
   static const lode_tls_context_opts_t none;
-  if (opts == NULL) opts = &none;
+  if (opts == NULL)
+    opts = &none;
   if (out == NULL) {
     lode_error_init(err, UV_EINVAL);
     return UV_EINVAL;
@@ -390,7 +425,8 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
   if (rc == 0)
     SSL_CTX_set_tlsext_ticket_key_evp_cb(c, ticket_key_cb);
   if (rc != 0) {
-    if (rc == UV_ENOMEM) lode_error_init(err, UV_ENOMEM);
+    if (rc == UV_ENOMEM)
+      lode_error_init(err, UV_ENOMEM);
     SSL_CTX_free(c);
     free(t);
     return rc;
@@ -403,11 +439,13 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
 
 /* Contexts may be shared by loops on several threads. */
 void lode_tls_context_hold(lode_tls_context_t* ctx) {
-  if (ctx != NULL) atomic_fetch_add(&ctx->refs, 1);
+  if (ctx != NULL)
+    atomic_fetch_add(&ctx->refs, 1);
 }
 
 void lode_tls_context_release(lode_tls_context_t* ctx) {
-  if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) > 1) return;
+  if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) > 1)
+    return;
   SSL_CTX_free(ctx->ctx);
   free(ctx);
 }

@@ -12,7 +12,9 @@
 /* Node's names of the X509 verify results (its X509_ERROR_CODE list). */
 const char* lode__tls_verify_name(long r) {
   switch (r) {
-#define V_(name) case X509_V_ERR_##name: return #name;
+#define V_(name)                                                               \
+  case X509_V_ERR_##name:                                                      \
+    return #name;
     V_(UNABLE_TO_GET_ISSUER_CERT)
     V_(UNABLE_TO_GET_CRL)
     V_(UNABLE_TO_DECRYPT_CERT_SIGNATURE)
@@ -42,7 +44,8 @@ const char* lode__tls_verify_name(long r) {
     V_(CERT_REJECTED)
     V_(HOSTNAME_MISMATCH)
 #undef V_
-    default: return "UNSPECIFIED";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
@@ -59,7 +62,7 @@ int lode__tls_error_verify(lode_error_t* err, long result) {
  * there are a few hundred reasons at most. */
 typedef struct name_s {
   struct name_s* next;
-  unsigned long key;  /* library and reason */
+  unsigned long key; /* library and reason */
   char text[];
 } name_t;
 
@@ -69,24 +72,61 @@ static name_t* names;
 /* The libraries whose name Node puts in the code. */
 static const char* lib_name(int lib) {
   switch (lib) {
-#define L_(name) case ERR_LIB_##name: return #name "_";
-    L_(SYS) L_(BN) L_(RSA) L_(DH) L_(EVP) L_(BUF) L_(OBJ) L_(PEM) L_(DSA)
-    L_(X509) L_(ASN1) L_(CONF) L_(CRYPTO) L_(EC) L_(SSL) L_(BIO) L_(PKCS7)
-    L_(X509V3) L_(PKCS12) L_(RAND) L_(DSO) L_(ENGINE) L_(OCSP) L_(UI)
-    L_(COMP) L_(ECDSA) L_(ECDH) L_(OSSL_STORE) L_(FIPS) L_(CMS) L_(TS)
-    L_(HMAC) L_(CT) L_(ASYNC) L_(KDF) L_(SM2) L_(USER)
+#define L_(name)                                                               \
+  case ERR_LIB_##name:                                                         \
+    return #name "_";
+    L_(SYS)
+    L_(BN)
+    L_(RSA)
+    L_(DH)
+    L_(EVP)
+    L_(BUF)
+    L_(OBJ)
+    L_(PEM)
+    L_(DSA)
+    L_(X509)
+    L_(ASN1)
+    L_(CONF)
+    L_(CRYPTO)
+    L_(EC)
+    L_(SSL)
+    L_(BIO)
+    L_(PKCS7)
+    L_(X509V3)
+    L_(PKCS12)
+    L_(RAND)
+    L_(DSO)
+    L_(ENGINE)
+    L_(OCSP)
+    L_(UI)
+    L_(COMP)
+    L_(ECDSA)
+    L_(ECDH)
+    L_(OSSL_STORE)
+    L_(FIPS)
+    L_(CMS)
+    L_(TS)
+    L_(HMAC)
+    L_(CT)
+    L_(ASYNC)
+    L_(KDF)
+    L_(SM2)
+    L_(USER)
 #undef L_
-    default: return "";
+    default:
+      return "";
   }
 }
 
 static const char* error_name(unsigned long e) {
   unsigned long key = ERR_PACK(ERR_GET_LIB(e), 0, ERR_GET_REASON(e));
   const char* reason = ERR_reason_error_string(e);
-  if (reason == NULL) return "ERR_SSL";
+  if (reason == NULL)
+    return "ERR_SSL";
   pthread_mutex_lock(&names_lock);
   name_t* n = names;
-  while (n != NULL && n->key != key) n = n->next;
+  while (n != NULL && n->key != key)
+    n = n->next;
   if (n == NULL) {
     const char* lib = lib_name(ERR_GET_LIB(e));
     /* Node: ERR_SSL_*, ERR_OSSL_<LIB>_* for the libraries it knows, else

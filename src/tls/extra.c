@@ -39,16 +39,20 @@ static char** make_ciphers(void) {
     const char* name = i < n ? SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i))
                              : tls13[i - n];
     char* low = strdup(name);
-    if (low == NULL) break;
-    for (char* p = low; *p != '\0'; p++) *p = (char) tolower((unsigned char) *p);
+    if (low == NULL)
+      break;
+    for (char* p = low; *p != '\0'; p++)
+      *p = (char) tolower((unsigned char) *p);
     int dup = 0;
-    for (size_t j = 0; j < count && !dup; j++) dup = strcmp(out[j], low) == 0;
+    for (size_t j = 0; j < count && !dup; j++)
+      dup = strcmp(out[j], low) == 0;
     if (dup)
       free(low);
     else
       out[count++] = low;
   }
-  if (out != NULL) qsort(out, count, sizeof(*out), by_name);
+  if (out != NULL)
+    qsort(out, count, sizeof(*out), by_name);
   SSL_free(ssl);
   SSL_CTX_free(c);
   ERR_clear_error();
@@ -58,7 +62,8 @@ static char** make_ciphers(void) {
 /* The trusted certificates of the default store, in PEM. */
 static char** make_roots(void) {
   const char* file = getenv(X509_get_default_cert_file_env());
-  if (file == NULL) file = X509_get_default_cert_file();
+  if (file == NULL)
+    file = X509_get_default_cert_file();
   BIO* in = BIO_new_file(file, "r");
   size_t cap = 16, n = 0;
   char** out = calloc(cap + 1, sizeof(*out));
@@ -77,7 +82,8 @@ static char** make_roots(void) {
     }
     BIO_free(b);
     X509_free(x);
-    if (pem == NULL) continue;
+    if (pem == NULL)
+      continue;
     if (n == cap) {
       char** more = realloc(out, (cap * 2 + 1) * sizeof(*out));
       if (more == NULL) {
@@ -114,21 +120,24 @@ const char* const* lode_tls_root_certificates(void) {
 
 /* ---- The socket's calls ---- */
 
-int lode_tls_socket_set_max_send_fragment(lode_tls_socket_t* t,
-                                          size_t size) {
-  if (size < 512 || size > 16384) return LODE_ERR_OUT_OF_RANGE;
+int lode_tls_socket_set_max_send_fragment(lode_tls_socket_t* t, size_t size) {
+  if (size < 512 || size > 16384)
+    return LODE_ERR_OUT_OF_RANGE;
   return SSL_set_max_send_fragment(t->ssl, (long) size) == 1 ? 0 : UV_EINVAL;
 }
 
 int lode_tls_socket_export_keying_material(lode_tls_socket_t* t, char* out,
                                            size_t len, const char* label,
                                            lode_slice_t context) {
-  if (out == NULL || label == NULL) return UV_EINVAL;
-  if (!(t->obj.flags & TF_SECURE)) return UV_ENOTCONN;
+  if (out == NULL || label == NULL)
+    return UV_EINVAL;
+  if (!(t->obj.flags & TF_SECURE))
+    return UV_ENOTCONN;
   int ok = SSL_export_keying_material(
       t->ssl, (unsigned char*) out, len, label, strlen(label),
       (const unsigned char*) context.base, context.len, context.base != NULL);
-  if (ok == 1) return 0;
+  if (ok == 1)
+    return 0;
   lode_error_t e;
   return lode__tls_error_from_queue(&e, LODE_ERR_SSL);
 }
@@ -139,13 +148,15 @@ void lode_tls_socket_disable_renegotiation(lode_tls_socket_t* t) {
 
 size_t lode_tls_socket_get_finished(const lode_tls_socket_t* t, char* out,
                                     size_t cap) {
-  if (!(t->obj.flags & TF_SECURE)) return 0;
+  if (!(t->obj.flags & TF_SECURE))
+    return 0;
   return SSL_get_finished(t->ssl, out, cap);
 }
 
-size_t lode_tls_socket_get_peer_finished(const lode_tls_socket_t* t,
-                                         char* out, size_t cap) {
-  if (!(t->obj.flags & TF_SECURE)) return 0;
+size_t lode_tls_socket_get_peer_finished(const lode_tls_socket_t* t, char* out,
+                                         size_t cap) {
+  if (!(t->obj.flags & TF_SECURE))
+    return 0;
   return SSL_get_peer_finished(t->ssl, out, cap);
 }
 
@@ -186,21 +197,27 @@ lode_bytes_t* lode_tls_socket_get_tls_ticket(lode_tls_socket_t* t) {
   SSL_SESSION* s = SSL_get_session(t->ssl);
   const unsigned char* p = NULL;
   size_t n = 0;
-  if (s == NULL || !SSL_SESSION_has_ticket(s)) return NULL;
+  if (s == NULL || !SSL_SESSION_has_ticket(s))
+    return NULL;
   SSL_SESSION_get0_ticket(s, &p, &n);
-  return n > 0 ? lode_bytes_copy((lode_slice_t){ (const char*) p, n })
-               : NULL;
+  return n > 0 ? lode_bytes_copy((lode_slice_t){ (const char*) p, n }) : NULL;
 }
 
 /* Node's names: "RSA-PSS+SHA256", "Ed25519+UNDEF". */
 static const char* sign_name(int nid) {
   switch (nid) {
-    case EVP_PKEY_RSA: return "RSA";
-    case EVP_PKEY_RSA_PSS: return "RSA-PSS";
-    case EVP_PKEY_DSA: return "DSA";
-    case EVP_PKEY_EC: return "ECDSA";
-    case NID_ED25519: return "Ed25519";
-    case NID_ED448: return "Ed448";
+    case EVP_PKEY_RSA:
+      return "RSA";
+    case EVP_PKEY_RSA_PSS:
+      return "RSA-PSS";
+    case EVP_PKEY_DSA:
+      return "DSA";
+    case EVP_PKEY_EC:
+      return "ECDSA";
+    case NID_ED25519:
+      return "Ed25519";
+    case NID_ED448:
+      return "Ed448";
     default: {
       const char* sn = OBJ_nid2sn(nid);
       return sn != NULL ? sn : "UNDEF";
@@ -210,10 +227,12 @@ static const char* sign_name(int nid) {
 
 const char* const* lode_tls_socket_get_shared_sigalgs(lode_tls_socket_t* t) {
   int n = SSL_get_shared_sigalgs(t->ssl, 0, NULL, NULL, NULL, NULL, NULL);
-  if (n < 0) n = 0;
+  if (n < 0)
+    n = 0;
   size_t size = ((size_t) n + 1) * sizeof(char*) + (size_t) n * 48;
   char** list = malloc(size);
-  if (list == NULL) return NULL;
+  if (list == NULL)
+    return NULL;
   char* text = (char*) (list + n + 1);
   for (int i = 0; i < n; i++) {
     int sign = NID_undef, hash = NID_undef;
@@ -230,8 +249,10 @@ const char* const* lode_tls_socket_get_shared_sigalgs(lode_tls_socket_t* t) {
 }
 
 void lode_tls_socket_enable_trace(lode_tls_socket_t* t) {
-  if (t->trace == NULL) t->trace = BIO_new_fp(stderr, BIO_NOCLOSE);
-  if (t->trace == NULL) return;
+  if (t->trace == NULL)
+    t->trace = BIO_new_fp(stderr, BIO_NOCLOSE);
+  if (t->trace == NULL)
+    return;
   SSL_set_msg_callback(t->ssl, SSL_trace);
   SSL_set_msg_callback_arg(t->ssl, t->trace);
 }

@@ -11,7 +11,7 @@
 struct lode_tls_context_s {
   SSL_CTX* ctx;
   atomic_uint refs;
-  unsigned char ticket_keys[48];  /* name, HMAC secret, AES key */
+  unsigned char ticket_keys[48]; /* name, HMAC secret, AES key */
 };
 
 /* Makes the context of a socket's or server's options: the given one

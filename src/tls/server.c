@@ -16,11 +16,11 @@ struct lode_tls_server_s {
   lode__obj_t obj;
   lode_server_t* net;
   lode_tls_context_t* ctx;
-  lode_tls_opts_t opts;             /* strings and ALPN borrowed from ctx */
-  const char** alpn;                /* owned copy, NULL-terminated */
+  lode_tls_opts_t opts; /* strings and ALPN borrowed from ctx */
+  const char** alpn;    /* owned copy, NULL-terminated */
   const lode_tls_server_events_t* ev;
   const lode_tls_socket_events_t* socket_events;
-  lode__queue_t sockets;            /* in their handshake or open */
+  lode__queue_t sockets; /* in their handshake or open */
   sni_t* sni;
 };
 
@@ -32,12 +32,14 @@ static int sni_match(const char* p, const char* name) {
   for (; *p != '\0'; p++, name++) {
     if (*p == '*') {
       for (;; name++) {
-        if (sni_match(p + 1, name)) return 1;
-        if (*name == '\0' || *name == '.') return 0;
+        if (sni_match(p + 1, name))
+          return 1;
+        if (*name == '\0' || *name == '.')
+          return 0;
       }
     }
-    if (*name == '\0' || tolower((unsigned char) *p) !=
-                            tolower((unsigned char) *name))
+    if (*name == '\0' ||
+        tolower((unsigned char) *p) != tolower((unsigned char) *name))
       return 0;
   }
   return *name == '\0';
@@ -61,7 +63,8 @@ static int on_servername(SSL* ssl, int* alert, void* arg) {
   if (srv->opts.sni_callback != NULL) {
     lode_tls_context_t* ctx = srv->opts.sni_callback(
         name, srv->opts.sni_callback_arg);
-    if (ctx != NULL) switch_context(ssl, ctx);
+    if (ctx != NULL)
+      switch_context(ssl, ctx);
     return SSL_TLSEXT_ERR_OK;
   }
   for (sni_t* s = srv->sni; s != NULL; s = s->next)
@@ -74,14 +77,16 @@ static int on_servername(SSL* ssl, int* alert, void* arg) {
 
 int lode_tls_server_add_context(lode_tls_server_t* srv, const char* hostname,
                                 lode_tls_context_t* ctx) {
-  if (srv == NULL || hostname == NULL || ctx == NULL) return UV_EINVAL;
+  if (srv == NULL || hostname == NULL || ctx == NULL)
+    return UV_EINVAL;
   size_t n = strlen(hostname);
   sni_t* s = malloc(sizeof(*s) + n + 1);
-  if (s == NULL) return UV_ENOMEM;
+  if (s == NULL)
+    return UV_ENOMEM;
   memcpy(s->name, hostname, n + 1);
   lode_tls_context_hold(ctx);
   s->ctx = ctx;
-  s->next = srv->sni;  /* later calls come first */
+  s->next = srv->sni; /* later calls come first */
   srv->sni = s;
   return 0;
 }
@@ -97,7 +102,8 @@ static void on_connection(lode_server_t* net, lode_socket_t* s) {
   if (srv->ev != NULL && srv->ev->on_connection != NULL) {
     lode__hold(&srv->obj);
     srv->ev->on_connection(srv, s);
-    if (lode__release(&srv->obj) || lode_socket_destroyed(s)) return;
+    if (lode__release(&srv->obj) || lode_socket_destroyed(s))
+      return;
   }
   lode_tls_context_hold(srv->ctx);
   lode_tls_socket_t* t;
@@ -112,7 +118,7 @@ static void on_connection(lode_server_t* net, lode_socket_t* s) {
   }
   t->sock = s;
   t->server = srv;
-  lode__hold(&srv->obj);  /* the socket's, until it closes */
+  lode__hold(&srv->obj); /* the socket's, until it closes */
   lode__queue_insert_tail(&srv->sockets, &t->server_node);
   lode__tls_socket_start(t);
 }
@@ -122,8 +128,7 @@ void lode__tls_server_secure(lode_tls_server_t* srv, lode_tls_socket_t* t) {
     srv->ev->on_secure_connection(srv, t);
 }
 
-void lode__tls_server_client_error(lode_tls_server_t* srv,
-                                   lode_tls_socket_t* t,
+void lode__tls_server_client_error(lode_tls_server_t* srv, lode_tls_socket_t* t,
                                    const lode_error_t* err) {
   if (srv->ev != NULL && srv->ev->on_tls_client_error != NULL)
     srv->ev->on_tls_client_error(srv, err, t);
@@ -150,7 +155,8 @@ void lode__tls_server_new_session(lode_tls_server_t* srv, lode_slice_t id,
 
 lode_bytes_t* lode__tls_server_resume_session(lode_tls_server_t* srv,
                                               lode_slice_t id) {
-  if (srv->ev == NULL || srv->ev->on_resume_session == NULL) return NULL;
+  if (srv->ev == NULL || srv->ev->on_resume_session == NULL)
+    return NULL;
   return srv->ev->on_resume_session(srv, id);
 }
 
@@ -158,7 +164,8 @@ lode_bytes_t* lode__tls_server_ocsp_request(lode_tls_server_t* srv,
                                             lode_slice_t cert,
                                             lode_slice_t issuer,
                                             lode_tls_socket_t* t) {
-  if (srv->ev == NULL || srv->ev->on_ocsp_request == NULL) return NULL;
+  if (srv->ev == NULL || srv->ev->on_ocsp_request == NULL)
+    return NULL;
   return srv->ev->on_ocsp_request(srv, cert, issuer, t);
 }
 
@@ -183,7 +190,8 @@ static void on_error(lode_server_t* net, const lode_error_t* err) {
 
 static void on_close(lode_server_t* net) {
   lode_tls_server_t* srv = of_net(net);
-  if (srv->ev != NULL && srv->ev->on_close != NULL) srv->ev->on_close(srv);
+  if (srv->ev != NULL && srv->ev->on_close != NULL)
+    srv->ev->on_close(srv);
 }
 
 /* Without an on_error of its own, a net server closes on a listen error;
@@ -211,21 +219,27 @@ static void free_server(lode__obj_t* o) {
   free((char*) srv->opts.psk_identity_hint);
   free((char*) srv->opts.session_id_context);
   if (srv->alpn != NULL)
-    for (const char** p = srv->alpn; *p != NULL; p++) free((char*) *p);
+    for (const char** p = srv->alpn; *p != NULL; p++)
+      free((char*) *p);
   free(srv->alpn);
   lode_tls_context_release(srv->ctx);
-  if (srv->net != NULL) lode_server_release(srv->net);
+  if (srv->net != NULL)
+    lode_server_release(srv->net);
   free(srv);
 }
 
 static int copy_alpn(lode_tls_server_t* srv, const char* const* names) {
-  if (names == NULL) return 0;
+  if (names == NULL)
+    return 0;
   size_t n = 0;
-  while (names[n] != NULL) n++;
+  while (names[n] != NULL)
+    n++;
   srv->alpn = calloc(n + 1, sizeof(*srv->alpn));
-  if (srv->alpn == NULL) return UV_ENOMEM;
+  if (srv->alpn == NULL)
+    return UV_ENOMEM;
   for (size_t i = 0; i < n; i++)
-    if ((srv->alpn[i] = strdup(names[i])) == NULL) return UV_ENOMEM;
+    if ((srv->alpn[i] = strdup(names[i])) == NULL)
+      return UV_ENOMEM;
   srv->opts.alpn_protocols = srv->alpn;
   return 0;
 }
@@ -234,10 +248,13 @@ int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
                            const lode_tls_server_events_t* ev,
                            lode_tls_server_t** out, lode_error_t* err) {
   static const lode_tls_server_opts_t none;
-  if (loop == NULL || out == NULL) return UV_EINVAL;
-  if (opts == NULL) opts = &none;
+  if (loop == NULL || out == NULL)
+    return UV_EINVAL;
+  if (opts == NULL)
+    opts = &none;
   lode_tls_server_t* srv = calloc(1, sizeof(*srv));
-  if (srv == NULL) return UV_ENOMEM;
+  if (srv == NULL)
+    return UV_ENOMEM;
   lode__obj_init(&srv->obj, free_server);
   lode__queue_init(&srv->sockets);
   srv->ev = ev;
@@ -255,7 +272,8 @@ int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
   srv->opts.psk_callback = opts->tls.psk_callback;
   srv->opts.psk_callback_arg = opts->tls.psk_callback_arg;
   int rc = lode__tls_opts_context(&opts->tls, &srv->ctx, err);
-  if (rc == 0) rc = copy_alpn(srv, opts->tls.alpn_protocols);
+  if (rc == 0)
+    rc = copy_alpn(srv, opts->tls.alpn_protocols);
   if (rc == 0 && opts->tls.session_id_context != NULL &&
       (srv->opts.session_id_context = strdup(opts->tls.session_id_context)) ==
           NULL)
@@ -266,13 +284,14 @@ int lode_tls_create_server(uv_loop_t* loop, const lode_tls_server_opts_t* opts,
     rc = UV_ENOMEM;
   if (rc == 0) {
     SSL_CTX_set_tlsext_servername_callback(srv->ctx->ctx, on_servername);
-    const lode_server_events_t* nev =
-        ev != NULL && ev->on_error != NULL ? &net_events
-                                           : &net_events_no_error;
+    const lode_server_events_t* nev = ev != NULL && ev->on_error != NULL
+                                          ? &net_events
+                                          : &net_events_no_error;
     rc = lode_net_create_server(loop, &opts->net, nev, &srv->net);
   }
   if (rc != 0) {
-    if (rc == UV_ENOMEM && err != NULL) lode_error_init(err, rc);
+    if (rc == UV_ENOMEM && err != NULL)
+      lode_error_init(err, rc);
     free_server(&srv->obj);
     return rc;
   }
@@ -292,7 +311,8 @@ typedef struct call_s {
 static void call_done(lode_server_t* net, int status, void* arg) {
   call_t* c = arg;
   lode_tls_server_t* srv = c->srv;
-  if (c->cb != NULL) c->cb(srv, status, c->arg);
+  if (c->cb != NULL)
+    c->cb(srv, status, c->arg);
   free(c);
   lode__release(&srv->obj);
 }
@@ -300,7 +320,8 @@ static void call_done(lode_server_t* net, int status, void* arg) {
 static call_t* call_new(lode_tls_server_t* srv, lode_tls_server_cb cb,
                         void* arg) {
   call_t* c = malloc(sizeof(*c));
-  if (c == NULL) return NULL;
+  if (c == NULL)
+    return NULL;
   c->srv = srv;
   c->cb = cb;
   c->arg = arg;
@@ -311,10 +332,13 @@ static call_t* call_new(lode_tls_server_t* srv, lode_tls_server_cb cb,
 int lode_tls_server_listen(lode_tls_server_t* srv,
                            const lode_listen_opts_t* opts,
                            lode_tls_server_cb cb, void* arg) {
-  if (srv == NULL) return UV_EINVAL;
-  if (cb == NULL) return lode_server_listen(srv->net, opts, NULL, NULL);
+  if (srv == NULL)
+    return UV_EINVAL;
+  if (cb == NULL)
+    return lode_server_listen(srv->net, opts, NULL, NULL);
   call_t* c = call_new(srv, cb, arg);
-  if (c == NULL) return UV_ENOMEM;
+  if (c == NULL)
+    return UV_ENOMEM;
   int rc = lode_server_listen(srv->net, opts, call_done, c);
   if (rc < 0) {
     free(c);
@@ -329,7 +353,8 @@ enum { F_OWN_RELEASED = LODE__F_KIND << 0, F_CLOSE_CALLED = LODE__F_KIND << 1 };
 
 static void closed(lode_tls_server_t* srv, int status, void* arg) {
   call_t* c = arg;
-  if (c->cb != NULL) c->cb(srv, status, c->arg);
+  if (c->cb != NULL)
+    c->cb(srv, status, c->arg);
   free(c);
   if (!(srv->obj.flags & F_OWN_RELEASED)) {
     srv->obj.flags |= F_OWN_RELEASED;
@@ -345,13 +370,16 @@ typedef struct late_s {
   call_t call;
 } late_t;
 
-static void late_closed(uv_handle_t* h) { free(h); }
+static void late_closed(uv_handle_t* h) {
+  free(h);
+}
 
 static void late_fire(uv_timer_t* h) {
   late_t* l = (late_t*) h;
   lode_tls_server_t* srv = l->call.srv;
   /* Node emits 'close' again, then calls back with the error. */
-  if (srv->ev != NULL && srv->ev->on_close != NULL) srv->ev->on_close(srv);
+  if (srv->ev != NULL && srv->ev->on_close != NULL)
+    srv->ev->on_close(srv);
   if (l->call.cb != NULL)
     l->call.cb(srv, LODE_ERR_SERVER_NOT_RUNNING, l->call.arg);
   uv_close((uv_handle_t*) h, late_closed);
@@ -361,7 +389,8 @@ static void late_fire(uv_timer_t* h) {
 static int close_again(lode_tls_server_t* srv, lode_tls_server_cb cb,
                        void* arg) {
   late_t* l = malloc(sizeof(*l));
-  if (l == NULL) return UV_ENOMEM;
+  if (l == NULL)
+    return UV_ENOMEM;
   if (uv_timer_init(lode_server_loop(srv->net), &l->timer) != 0) {
     free(l);
     return UV_ENOMEM;
@@ -374,10 +403,13 @@ static int close_again(lode_tls_server_t* srv, lode_tls_server_cb cb,
 
 int lode_tls_server_close(lode_tls_server_t* srv, lode_tls_server_cb cb,
                           void* arg) {
-  if (srv == NULL) return UV_EINVAL;
-  if (srv->obj.flags & F_CLOSE_CALLED) return close_again(srv, cb, arg);
+  if (srv == NULL)
+    return UV_EINVAL;
+  if (srv->obj.flags & F_CLOSE_CALLED)
+    return close_again(srv, cb, arg);
   call_t* inner = malloc(sizeof(*inner));
-  if (inner == NULL) return UV_ENOMEM;
+  if (inner == NULL)
+    return UV_ENOMEM;
   inner->srv = srv;
   inner->cb = cb;
   inner->arg = arg;
@@ -402,9 +434,10 @@ int lode_tls_server_set_secure_context(lode_tls_server_t* srv,
                                        lode_error_t* err) {
   lode_tls_context_t* ctx;
   int rc = lode_tls_create_secure_context(opts, &ctx, err);
-  if (rc != 0) return rc;
+  if (rc != 0)
+    return rc;
   SSL_CTX_set_tlsext_servername_callback(ctx->ctx, on_servername);
-  lode_tls_context_release(srv->ctx);  /* open connections hold theirs */
+  lode_tls_context_release(srv->ctx); /* open connections hold theirs */
   srv->ctx = ctx;
   return 0;
 }
@@ -414,9 +447,9 @@ void lode_tls_server_get_ticket_keys(const lode_tls_server_t* srv,
   memcpy(out, srv->ctx->ticket_keys, 48);
 }
 
-int lode_tls_server_set_ticket_keys(lode_tls_server_t* srv,
-                                    lode_slice_t keys) {
-  if (keys.base == NULL || keys.len != 48) return UV_EINVAL;
+int lode_tls_server_set_ticket_keys(lode_tls_server_t* srv, lode_slice_t keys) {
+  if (keys.base == NULL || keys.len != 48)
+    return UV_EINVAL;
   memcpy(srv->ctx->ticket_keys, keys.base, 48);
   return 0;
 }
@@ -429,7 +462,9 @@ lode_server_t* lode_tls_server_net(lode_tls_server_t* srv) {
   return srv->net;
 }
 
-void lode_tls_server_hold(lode_tls_server_t* srv) { lode__hold(&srv->obj); }
+void lode_tls_server_hold(lode_tls_server_t* srv) {
+  lode__hold(&srv->obj);
+}
 void lode_tls_server_release(lode_tls_server_t* srv) {
   lode__release(&srv->obj);
 }
@@ -447,11 +482,14 @@ int lode_tls_connect(uv_loop_t* loop, const lode_socket_opts_t* net,
                      const lode_tls_socket_events_t* ev,
                      lode_tls_socket_t** out, lode_error_t* err) {
   static const lode_tls_opts_t none;
-  if (loop == NULL || net == NULL || out == NULL) return UV_EINVAL;
-  if (tls == NULL) tls = &none;
+  if (loop == NULL || net == NULL || out == NULL)
+    return UV_EINVAL;
+  if (tls == NULL)
+    tls = &none;
   lode_tls_context_t* ctx;
   int rc = lode__tls_opts_context(tls, &ctx, err);
-  if (rc != 0) return rc;
+  if (rc != 0)
+    return rc;
   lode_socket_t* s;
   rc = lode_net_connect(loop, net, NULL, &s);
   if (rc != 0) {
@@ -460,7 +498,8 @@ int lode_tls_connect(uv_loop_t* loop, const lode_socket_opts_t* net,
   }
   lode_tls_opts_t o = *tls;
   o.is_server = 0;
-  if (o.host == NULL) o.host = net->host != NULL ? net->host : "localhost";
+  if (o.host == NULL)
+    o.host = net->host != NULL ? net->host : "localhost";
   lode_tls_socket_t* t;
   rc = lode__tls_socket_new(lode_socket_stream(s), &o, ctx, ev, &t, err);
   if (rc != 0) {

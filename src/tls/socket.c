@@ -46,13 +46,16 @@ static int dead(const lode_tls_socket_t* t) {
   return has(t, LODE__F_DESTROYED);
 }
 
-static void hold(lode_tls_socket_t* t) { lode__hold(&t->obj); }
+static void hold(lode_tls_socket_t* t) {
+  lode__hold(&t->obj);
+}
 
 /* ---- Completions ---- */
 
 static void complete(lode_tls_socket_t* t, void (*cb)(void), void* arg,
                      int tls_form, int status) {
-  if (cb == NULL) return;
+  if (cb == NULL)
+    return;
   if (tls_form)
     ((lode_tls_socket_cb) cb)(t, status, arg);
   else
@@ -62,7 +65,8 @@ static void complete(lode_tls_socket_t* t, void (*cb)(void), void* arg,
 static tls_req_t* req_new(lode_tls_socket_t* t, void (*cb)(void), void* arg,
                           int tls_form, size_t len) {
   tls_req_t* r = malloc(sizeof(*r) + len);
-  if (r == NULL) return NULL;
+  if (r == NULL)
+    return NULL;
   r->t = t;
   r->cb = cb;
   r->arg = arg;
@@ -92,7 +96,8 @@ static void under_done(lode_stream_t* under, int status, void* arg) {
 
 static void emit_error_now(lode_tls_socket_t* t, const lode_error_t* e) {
   lode_stream_emit_error(&t->stream, e);
-  if (t->ev != NULL && t->ev->on_error != NULL) t->ev->on_error(t, e);
+  if (t->ev != NULL && t->ev->on_error != NULL)
+    t->ev->on_error(t, e);
 }
 
 static void emit_drain(lode_tls_socket_t* t) {
@@ -107,7 +112,8 @@ static void emit_drain(lode_tls_socket_t* t) {
 /* Keeps the first error, for on_close's time. */
 static void set_error(lode_tls_socket_t* t, const lode_error_t* e) {
   t->obj.flags |= TF_HAD_ERROR;
-  if (t->err != NULL || e == NULL) return;
+  if (t->err != NULL || e == NULL)
+    return;
   t->err = lode_error_copy(e);
   if (t->err == NULL) {
     lode_error_t c;
@@ -140,19 +146,23 @@ static int flush_out(lode_tls_socket_t* t, tls_req_t* r) {
   if (r != NULL) {
     /* Nothing to send (an empty write): complete it with the stream's
      * next write, or at once when there is none. */
-    int w = lode_stream_write(t->under, (lode_slice_t){ "", 0 }, under_done,
-                              r);
-    if (w < 0) lode__queue_insert_tail(&t->pending, &r->q);
+    int w = lode_stream_write(t->under, (lode_slice_t){ "", 0 }, under_done, r);
+    if (w < 0)
+      lode__queue_insert_tail(&t->pending, &r->q);
   }
   return rc;
 }
 
 static void destroy_with(lode_tls_socket_t* t, const lode_error_t* e) {
-  if (dead(t)) return;
+  if (dead(t))
+    return;
   t->obj.flags |= LODE__F_DESTROYED;
-  if (e != NULL) set_error(t, e);
-  if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
-  if (!has(t, TF_UNDER_CLOSED)) lode_stream_destroy(t->under, NULL);
+  if (e != NULL)
+    set_error(t, e);
+  if (has(t, TF_TIMER))
+    uv_timer_stop(&t->timer);
+  if (!has(t, TF_UNDER_CLOSED))
+    lode_stream_destroy(t->under, NULL);
 }
 
 static void destroy_code(lode_tls_socket_t* t, int code) {
@@ -161,7 +171,7 @@ static void destroy_code(lode_tls_socket_t* t, int code) {
   destroy_with(t, &e);
 }
 
-#define RECORD (16 * 1024)  /* the plain text of one TLS record, at most */
+#define RECORD (16 * 1024) /* the plain text of one TLS record, at most */
 
 /* Encrypts one write and hands it on a record at a time, so what OpenSSL
  * writes never grows past one record; `r` completes with the last. */
@@ -171,7 +181,8 @@ static int send_plain(lode_tls_socket_t* t, const lode_slice_t* bufs,
     const char* p = bufs[i].base;
     size_t len = bufs[i].len;
     while (len > 0) {
-      if (t->out_len > 0) flush_out(t, NULL);
+      if (t->out_len > 0)
+        flush_out(t, NULL);
       int n = SSL_write(t->ssl, p, (int) (len > RECORD ? RECORD : len));
       if (n <= 0) {
         lode_error_t e;
@@ -193,9 +204,11 @@ static void send_end(lode_tls_socket_t* t, tls_req_t* r) {
     SSL_shutdown(t->ssl);
     ERR_clear_error();
     flush_out(t, NULL);
-    if (lode_stream_end(t->under, r ? under_done : NULL, r) >= 0) return;
+    if (lode_stream_end(t->under, r ? under_done : NULL, r) >= 0)
+      return;
   }
-  if (r != NULL) lode__queue_insert_tail(&t->pending, &r->q);
+  if (r != NULL)
+    lode__queue_insert_tail(&t->pending, &r->q);
 }
 
 /* After the handshake: what was written before it goes out, in order. */
@@ -219,7 +232,7 @@ static void flush_pending(lode_tls_socket_t* t) {
       free(r);
     }
   }
-  lode__queue_move(&q, &t->pending);  /* left by a destroy: fail later */
+  lode__queue_move(&q, &t->pending); /* left by a destroy: fail later */
   /* A writer told to wait before the handshake waits for this drain if
    * the stream under it took everything. */
   if (!dead(t) && has(t, TF_NEED_DRAIN) &&
@@ -234,9 +247,9 @@ static int writable_now(const lode_tls_socket_t* t) {
 }
 
 static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
-                    size_t nbufs, void (*cb)(void), void* arg,
-                    int tls_form) {
-  if (dead(t)) return LODE_ERR_STREAM_DESTROYED;
+                    size_t nbufs, void (*cb)(void), void* arg, int tls_form) {
+  if (dead(t))
+    return LODE_ERR_STREAM_DESTROYED;
   if (has(t, TF_ENDING)) {
     lode_error_t e;
     lode_error_init(&e, LODE_ERR_STREAM_WRITE_AFTER_END);
@@ -245,36 +258,45 @@ static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
   }
   if (writable_now(t)) {
     tls_req_t* r = cb != NULL ? req_new(t, cb, arg, tls_form, 0) : NULL;
-    if (cb != NULL && r == NULL) return UV_ENOMEM;
+    if (cb != NULL && r == NULL)
+      return UV_ENOMEM;
     int rc = send_plain(t, bufs, nbufs, r);
-    if (rc == 0) t->obj.flags |= TF_NEED_DRAIN;
+    if (rc == 0)
+      t->obj.flags |= TF_NEED_DRAIN;
     return rc;
   }
   size_t len = 0;
-  for (size_t i = 0; i < nbufs; i++) len += bufs[i].len;
+  for (size_t i = 0; i < nbufs; i++)
+    len += bufs[i].len;
   tls_req_t* r = req_new(t, cb, arg, tls_form, len);
-  if (r == NULL) return UV_ENOMEM;
+  if (r == NULL)
+    return UV_ENOMEM;
   len = 0;
   for (size_t i = 0; i < nbufs; i++) {
-    if (bufs[i].len > 0) memcpy(r->data + len, bufs[i].base, bufs[i].len);
+    if (bufs[i].len > 0)
+      memcpy(r->data + len, bufs[i].base, bufs[i].len);
     len += bufs[i].len;
   }
   lode__queue_insert_tail(&t->pending, &r->q);
   size_t queued = 0;
   lode__queue_t* e;
   lode__queue_foreach(e, &t->pending)
-    queued += lode__container_of(e, tls_req_t, q)->len;
-  if (queued < HIGH_WATER_MARK) return 1;
+      queued += lode__container_of(e, tls_req_t, q)->len;
+  if (queued < HIGH_WATER_MARK)
+    return 1;
   t->obj.flags |= TF_NEED_DRAIN;
   return 0;
 }
 
 static int do_end(lode_tls_socket_t* t, void (*cb)(void), void* arg,
                   int tls_form) {
-  if (dead(t)) return LODE_ERR_STREAM_DESTROYED;
-  if (has(t, TF_ENDING)) return LODE_ERR_STREAM_ALREADY_FINISHED;
+  if (dead(t))
+    return LODE_ERR_STREAM_DESTROYED;
+  if (has(t, TF_ENDING))
+    return LODE_ERR_STREAM_ALREADY_FINISHED;
   tls_req_t* r = cb != NULL ? req_new(t, cb, arg, tls_form, 0) : NULL;
-  if (cb != NULL && r == NULL) return UV_ENOMEM;
+  if (cb != NULL && r == NULL)
+    return UV_ENOMEM;
   t->obj.flags |= TF_ENDING;
   if (writable_now(t)) {
     send_end(t, r);
@@ -290,14 +312,14 @@ static int do_end(lode_tls_socket_t* t, void (*cb)(void), void* arg,
 /* ---- The handshake ---- */
 
 static void fail_handshake(lode_tls_socket_t* t, const lode_error_t* e) {
-  flush_out(t, NULL);  /* the alert, if OpenSSL made one */
+  flush_out(t, NULL); /* the alert, if OpenSSL made one */
   if (t->server != NULL) {
     t->obj.flags |= TF_QUIET;
     t->obj.flags |= TF_HAD_ERROR;
     hold(t);
     lode__tls_server_client_error(t->server, t, e);
     destroy_with(t, NULL);
-    lode__release(&t->obj);  /* its own reference keeps it till close */
+    lode__release(&t->obj); /* its own reference keeps it till close */
     return;
   }
   destroy_with(t, e);
@@ -333,7 +355,8 @@ static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
     rc = lode__tls_error_verify(e, v);
   } else if (!SSL_session_reused(t->ssl)) {
     const char* name = t->servername ? t->servername
-                                     : t->host ? t->host : "localhost";
+                       : t->host     ? t->host
+                                     : "localhost";
     static const char* const no_names[] = { NULL };
     static const lode_tls_cert_t empty = { .subject = no_names,
                                            .issuer = no_names };
@@ -344,14 +367,14 @@ static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
       lode_error_init(e, UV_ENOMEM);
       rc = UV_ENOMEM;
     } else if (t->check_identity != NULL) {
-      rc = t->check_identity(name, c ? c : &empty, e,
-                             t->check_identity_arg);
+      rc = t->check_identity(name, c ? c : &empty, e, t->check_identity_arg);
     } else {
       rc = lode_tls_check_server_identity(name, c ? c : &empty, e);
     }
     lode_tls_cert_free(c);
   }
-  if (rc != 0) t->authorization_error = e->name;
+  if (rc != 0)
+    t->authorization_error = e->name;
   t->authorized = rc == 0;
   return rc;
 }
@@ -360,9 +383,11 @@ static void record_alpn(lode_tls_socket_t* t) {
   const unsigned char* p;
   unsigned n;
   SSL_get0_alpn_selected(t->ssl, &p, &n);
-  if (n == 0) return;
+  if (n == 0)
+    return;
   t->alpn_selected = malloc(n + 1);
-  if (t->alpn_selected == NULL) return;
+  if (t->alpn_selected == NULL)
+    return;
   memcpy(t->alpn_selected, p, n);
   t->alpn_selected[n] = '\0';
 }
@@ -375,8 +400,7 @@ static int dh_too_small(lode_tls_socket_t* t) {
     return 0;
   lode_error_t e;
   lode_error_init(&e, LODE_ERR_TLS_DH_PARAM_SIZE);
-  lode_error_set_message(&e, "DH parameter size %d is less than 2048",
-                         k.size);
+  lode_error_set_message(&e, "DH parameter size %d is less than 2048", k.size);
   lode__tls_out_drop(t);
   hold(t);
   emit_error_now(t, &e);
@@ -388,12 +412,14 @@ static int dh_too_small(lode_tls_socket_t* t) {
 static void on_secure(lode_tls_socket_t* t) {
   t->obj.flags |= TF_SECURE;
   t->last_handshake = uv_now(t->stream.loop);
-  if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
+  if (has(t, TF_TIMER))
+    uv_timer_stop(&t->timer);
   record_alpn(t);
   if (t->is_server) {
     flush_out(t, NULL);
     const char* sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
-    if (sni != NULL && t->servername == NULL) t->servername = strdup(sni);
+    if (sni != NULL && t->servername == NULL)
+      t->servername = strdup(sni);
     if (t->request_cert) {
       long v = verify_result(t);
       t->authorized = v == X509_V_OK;
@@ -412,16 +438,20 @@ static void on_secure(lode_tls_socket_t* t) {
       }
     }
     flush_pending(t);
-    if (dead(t)) return;
+    if (dead(t))
+      return;
     if (t->ev != NULL && t->ev->on_secure != NULL) {
       t->ev->on_secure(t);
-      if (dead(t)) return;
+      if (dead(t))
+        return;
     }
-    if (t->server != NULL) lode__tls_server_secure(t->server, t);
+    if (t->server != NULL)
+      lode__tls_server_secure(t->server, t);
     return;
   }
   lode_error_t e;
-  if (dh_too_small(t)) return;
+  if (dh_too_small(t))
+    return;
   if (verify_client_side(t, &e) != 0 && t->reject_unauthorized) {
     /* As Node, the client's Finished never goes: to the server the
      * connection ends in the middle of its handshake. */
@@ -431,7 +461,8 @@ static void on_secure(lode_tls_socket_t* t) {
   }
   flush_out(t, NULL);
   flush_pending(t);
-  if (dead(t)) return;
+  if (dead(t))
+    return;
   if (t->ev != NULL && t->ev->on_secure_connect != NULL)
     t->ev->on_secure_connect(t);
 }
@@ -441,7 +472,8 @@ static void on_secure(lode_tls_socket_t* t) {
 static int handshake(lode_tls_socket_t* t) {
   ERR_clear_error();
   int rc = SSL_do_handshake(t->ssl);
-  if (rc == 1) return 1;  /* on_secure sends the last flight */
+  if (rc == 1)
+    return 1; /* on_secure sends the last flight */
   int why = SSL_get_error(t->ssl, rc);
   if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
     flush_out(t, NULL);
@@ -460,18 +492,22 @@ static int handshake(lode_tls_socket_t* t) {
 /* ---- Input ---- */
 
 static void emit_end(lode_tls_socket_t* t) {
-  if (has(t, TF_READ_ENDED)) return;
+  if (has(t, TF_READ_ENDED))
+    return;
   t->obj.flags |= TF_READ_ENDED;
   lode_stream_emit_end(&t->stream);
-  if (dead(t)) return;
-  if (t->ev != NULL && t->ev->on_end != NULL) t->ev->on_end(t);
+  if (dead(t))
+    return;
+  if (t->ev != NULL && t->ev->on_end != NULL)
+    t->ev->on_end(t);
 }
 
 /* The peer is done (close_notify, or the end of the stream under it):
  * 'end', then our own end, as a TLS socket is not half-open. */
 static void peer_ended(lode_tls_socket_t* t) {
   emit_end(t);
-  if (!dead(t) && !has(t, TF_ENDING)) do_end(t, NULL, NULL, 0);
+  if (!dead(t) && !has(t, TF_ENDING))
+    do_end(t, NULL, NULL, 0);
 }
 
 /* Reads what OpenSSL has decrypted, while the socket flows. */
@@ -483,22 +519,26 @@ static void read_plain(lode_tls_socket_t* t) {
     if (n > 0) {
       lode_slice_t d = { buf, (size_t) n };
       lode_stream_emit_data(&t->stream, d);
-      if (dead(t)) return;
-      if (t->ev != NULL && t->ev->on_data != NULL) t->ev->on_data(t, d);
+      if (dead(t))
+        return;
+      if (t->ev != NULL && t->ev->on_data != NULL)
+        t->ev->on_data(t, d);
       continue;
     }
     int why = SSL_get_error(t->ssl, n);
-    flush_out(t, NULL);  /* replies OpenSSL makes while reading */
+    flush_out(t, NULL); /* replies OpenSSL makes while reading */
     if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
       /* Without auto-retry OpenSSL stops after a record that carried no
        * data (a session ticket, a key update): go on while bytes wait. */
-      if (lode__tls_in_pending(t) > 0) continue;
+      if (lode__tls_in_pending(t) > 0)
+        continue;
       /* The stream ended without close_notify: Node reports it as an
        * end too, once what came before it is read. */
-      if (has(t, TF_PEER_EOF)) peer_ended(t);
+      if (has(t, TF_PEER_EOF))
+        peer_ended(t);
       return;
     }
-    if (why == SSL_ERROR_ZERO_RETURN) {  /* close_notify */
+    if (why == SSL_ERROR_ZERO_RETURN) { /* close_notify */
       peer_ended(t);
       return;
     }
@@ -511,14 +551,15 @@ static void read_plain(lode_tls_socket_t* t) {
 
 /* ---- Renegotiation (TLS 1.2 and older) ---- */
 
-#define CLIENT_RENEG_LIMIT 3          /* Node's tls.CLIENT_RENEG_LIMIT */
-#define CLIENT_RENEG_WINDOW 600000    /* ms; Node's CLIENT_RENEG_WINDOW */
+#define CLIENT_RENEG_LIMIT 3       /* Node's tls.CLIENT_RENEG_LIMIT */
+#define CLIENT_RENEG_WINDOW 600000 /* ms; Node's CLIENT_RENEG_WINDOW */
 
 /* Node's onhandshakestart: more than CLIENT_RENEG_LIMIT renegotiations
  * with less than CLIENT_RENEG_WINDOW between them is an attack. */
 static void count_renegotiation(lode_tls_socket_t* t) {
   uint64_t now = uv_now(t->stream.loop);
-  if (now - t->last_handshake >= CLIENT_RENEG_WINDOW) t->renegotiations = 0;
+  if (now - t->last_handshake >= CLIENT_RENEG_WINDOW)
+    t->renegotiations = 0;
   t->last_handshake = now;
   if (++t->renegotiations > CLIENT_RENEG_LIMIT) {
     lode_error_t e;
@@ -536,7 +577,8 @@ static void on_info(const SSL* ssl, int where, int ret) {
     return;
   if (where & SSL_CB_HANDSHAKE_START) {
     t->obj.flags |= TF_RENEG;
-    if (t->is_server) count_renegotiation(t);
+    if (t->is_server)
+      count_renegotiation(t);
   }
   if ((where & SSL_CB_HANDSHAKE_DONE) && has(t, TF_RENEG) &&
       !SSL_renegotiate_pending((SSL*) ssl))
@@ -548,13 +590,16 @@ static void renegotiated(lode_tls_socket_t* t) {
   flush_pending(t);
   lode_tls_socket_cb cb = t->reneg_cb;
   t->reneg_cb = NULL;
-  if (cb != NULL && !dead(t)) cb(t, 0, t->reneg_arg);
+  if (cb != NULL && !dead(t))
+    cb(t, 0, t->reneg_arg);
 }
 
 int lode_tls_socket_renegotiate(lode_tls_socket_t* t, lode_tls_socket_cb cb,
                                 void* arg) {
-  if (t == NULL) return UV_EINVAL;
-  if (dead(t)) return LODE_ERR_STREAM_DESTROYED;
+  if (t == NULL)
+    return UV_EINVAL;
+  if (dead(t))
+    return LODE_ERR_STREAM_DESTROYED;
   if (!has(t, TF_SECURE) || has(t, TF_RENEG) || t->reneg_cb != NULL)
     return UV_EBUSY;
   ERR_clear_error();
@@ -565,7 +610,7 @@ int lode_tls_socket_renegotiate(lode_tls_socket_t* t, lode_tls_socket_cb cb,
   t->obj.flags |= TF_RENEG;
   t->reneg_cb = cb;
   t->reneg_arg = arg;
-  SSL_do_handshake(t->ssl);  /* the new hello; the rest comes as data */
+  SSL_do_handshake(t->ssl); /* the new hello; the rest comes as data */
   ERR_clear_error();
   flush_out(t, NULL);
   return 0;
@@ -576,18 +621,22 @@ static void pump(lode_tls_socket_t* t) {
   hold(t);
   if (!has(t, TF_SECURE)) {
     int h = handshake(t);
-    if (h == 1) on_secure(t);
-    if (h != 1 || dead(t)) goto out;
+    if (h == 1)
+      on_secure(t);
+    if (h != 1 || dead(t))
+      goto out;
   }
   read_plain(t);
-  if (!dead(t) && has(t, TF_RENEG_DONE)) renegotiated(t);
+  if (!dead(t) && has(t, TF_RENEG_DONE))
+    renegotiated(t);
 out:
   lode__release(&t->obj);
 }
 
 static void on_under_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
   lode_tls_socket_t* t = ctx;
-  if (dead(t)) return;
+  if (dead(t))
+    return;
   /* OpenSSL reads what the last pass left first, then `d` in place. */
   lode__tls_in_lend(t, d);
   hold(t);
@@ -606,8 +655,9 @@ static void disconnected(lode_tls_socket_t* t) {
     lode_error_set_message(&e, "socket hang up");
   } else {
     lode_error_init(&e, UV_ECONNRESET);
-    lode_error_set_message(&e, "Client network socket disconnected before "
-                               "secure TLS connection was established");
+    lode_error_set_message(&e,
+                           "Client network socket disconnected before "
+                           "secure TLS connection was established");
     if (t->sock != NULL) {
       const char* a = lode_socket_remote_address(t->sock);
       if (a != NULL) {
@@ -623,19 +673,21 @@ static void disconnected(lode_tls_socket_t* t) {
 
 static void on_under_end(void* ctx, lode_stream_t* s) {
   lode_tls_socket_t* t = ctx;
-  if (dead(t)) return;
+  if (dead(t))
+    return;
   hold(t);
   t->obj.flags |= TF_PEER_EOF;
   if (!has(t, TF_SECURE))
     disconnected(t);
   else if (!has(t, TF_PAUSED))
-    read_plain(t);  /* a paused socket ends when resumed */
+    read_plain(t); /* a paused socket ends when resumed */
   lode__release(&t->obj);
 }
 
 static void on_under_drain(void* ctx, lode_stream_t* s) {
   lode_tls_socket_t* t = ctx;
-  if (!dead(t) && has(t, TF_NEED_DRAIN)) emit_drain(t);
+  if (!dead(t) && has(t, TF_NEED_DRAIN))
+    emit_drain(t);
 }
 
 static void on_under_error(void* ctx, lode_stream_t* s,
@@ -660,14 +712,16 @@ static void timer_closed(uv_handle_t* h) {
 static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
   lode_tls_socket_t* t = ctx;
   t->obj.flags |= TF_UNDER_CLOSED | LODE__F_DESTROYED;
-  if (has(t, TF_TIMER)) uv_timer_stop(&t->timer);
+  if (has(t, TF_TIMER))
+    uv_timer_stop(&t->timer);
   hold(t);
   lode_error_t* err = t->err;
   t->err = NULL;
-  if (err != NULL && !has(t, TF_QUIET)) emit_error_now(t, err);
+  if (err != NULL && !has(t, TF_QUIET))
+    emit_error_now(t, err);
   while (!lode__queue_empty(&t->pending)) {
-    tls_req_t* r = lode__container_of(lode__queue_head(&t->pending),
-                                      tls_req_t, q);
+    tls_req_t* r = lode__container_of(lode__queue_head(&t->pending), tls_req_t,
+                                      q);
     lode__queue_remove(&r->q);
     complete(t, r->cb, r->arg, r->tls_form, LODE_ERR_STREAM_DESTROYED);
     free(r);
@@ -680,11 +734,13 @@ static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
   int had = err != NULL || has(t, TF_HAD_ERROR) || had_error;
   t->obj.flags |= LODE__F_CLOSED;
   lode_stream_emit_close(&t->stream, had);
-  if (t->ev != NULL && t->ev->on_close != NULL) t->ev->on_close(t, had);
-  if (t->server != NULL) lode__tls_server_socket_closed(t->server, t);
+  if (t->ev != NULL && t->ev->on_close != NULL)
+    t->ev->on_close(t, had);
+  if (t->server != NULL)
+    lode__tls_server_socket_closed(t->server, t);
   lode_error_free(err);
   lode__release(&t->obj);
-  lode__release(&t->obj);  /* its own */
+  lode__release(&t->obj); /* its own */
 }
 
 static const lode_stream_reader_t under_reader = {
@@ -699,7 +755,8 @@ static const lode_stream_reader_t under_reader = {
 
 static void on_timer(uv_timer_t* h) {
   lode_tls_socket_t* t = lode__container_of(h, lode_tls_socket_t, timer);
-  if (dead(t)) return;
+  if (dead(t))
+    return;
   if (!has(t, TF_SECURE)) {
     lode_error_t e;
     lode_error_init(&e, LODE_ERR_TLS_HANDSHAKE_TIMEOUT);
@@ -716,8 +773,8 @@ static void on_timer(uv_timer_t* h) {
 
 /* ---- The stream interface ---- */
 
-static int ops_write(lode_stream_t* s, const lode_slice_t* bufs,
-                     size_t nbufs, lode_stream_cb cb, void* arg) {
+static int ops_write(lode_stream_t* s, const lode_slice_t* bufs, size_t nbufs,
+                     lode_stream_cb cb, void* arg) {
   return do_write(tls_of(s), bufs, nbufs, (void (*)(void)) cb, arg, 0);
 }
 
@@ -737,7 +794,8 @@ static void ops_pause(lode_stream_t* s) {
 
 static void ops_resume(lode_stream_t* s) {
   lode_tls_socket_t* t = tls_of(s);
-  if (!has(t, TF_PAUSED)) return;
+  if (!has(t, TF_PAUSED))
+    return;
   t->obj.flags &= ~(uint32_t) TF_PAUSED;
   lode_stream_resume(t->under);
   /* OpenSSL may hold decrypted bytes no new input will bring out. */
@@ -747,7 +805,9 @@ static void ops_resume(lode_stream_t* s) {
   }
 }
 
-static void ops_cork(lode_stream_t* s) { lode_stream_cork(tls_of(s)->under); }
+static void ops_cork(lode_stream_t* s) {
+  lode_stream_cork(tls_of(s)->under);
+}
 static void ops_uncork(lode_stream_t* s) {
   lode_stream_uncork(tls_of(s)->under);
 }
@@ -756,8 +816,12 @@ static size_t ops_writable_length(const lode_stream_t* s) {
   return lode_stream_writable_length(tls_of(s)->under);
 }
 
-static void ops_hold(lode_stream_t* s) { lode__hold(&tls_of(s)->obj); }
-static void ops_release(lode_stream_t* s) { lode__release(&tls_of(s)->obj); }
+static void ops_hold(lode_stream_t* s) {
+  lode__hold(&tls_of(s)->obj);
+}
+static void ops_release(lode_stream_t* s) {
+  lode__release(&tls_of(s)->obj);
+}
 
 static const lode_stream_ops_t tls_ops = {
   .write = ops_write,
@@ -779,14 +843,16 @@ static const lode_stream_ops_t tls_ops = {
  * library keeps no reference. */
 static int on_new_session(SSL* ssl, SSL_SESSION* sess) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
-  if (t == NULL || dead(t)) return 0;
+  if (t == NULL || dead(t))
+    return 0;
   int server = t->is_server && t->server != NULL &&
                lode__tls_server_wants_sessions(t->server);
   if (!server && (t->is_server || t->ev == NULL || t->ev->on_session == NULL))
     return 0;
   int n = i2d_SSL_SESSION(sess, NULL);
   unsigned char* der = n > 0 ? malloc((size_t) n) : NULL;
-  if (der == NULL) return 0;
+  if (der == NULL)
+    return 0;
   unsigned char* p = der;
   i2d_SSL_SESSION(sess, &p);
   lode_slice_t data = { (char*) der, (size_t) n };
@@ -810,10 +876,12 @@ static SSL_SESSION* on_get_session(SSL* ssl, const unsigned char* id,
                                    int id_len, int* copy) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
   *copy = 0;
-  if (t == NULL || dead(t) || t->server == NULL) return NULL;
+  if (t == NULL || dead(t) || t->server == NULL)
+    return NULL;
   lode_bytes_t* b = lode__tls_server_resume_session(
       t->server, (lode_slice_t){ (const char*) id, (size_t) id_len });
-  if (b == NULL) return NULL;
+  if (b == NULL)
+    return NULL;
   lode_slice_t v = lode_bytes_view(b);
   const unsigned char* p = (const unsigned char*) v.base;
   SSL_SESSION* sess = d2i_SSL_SESSION(NULL, &p, (long) v.len);
@@ -824,10 +892,12 @@ static SSL_SESSION* on_get_session(SSL* ssl, const unsigned char* id,
 
 static void on_keylog_line(const SSL* ssl, const char* line) {
   lode_tls_socket_t* t = lode__tls_of_ssl((SSL*) ssl);
-  if (t == NULL || dead(t)) return;
+  if (t == NULL || dead(t))
+    return;
   lode_slice_t l = { line, strlen(line) };
   hold(t);
-  if (t->server != NULL) lode__tls_server_keylog(t->server, t, l);
+  if (t->server != NULL)
+    lode__tls_server_keylog(t->server, t, l);
   if (!dead(t) && t->ev != NULL && t->ev->on_keylog != NULL)
     t->ev->on_keylog(t, l);
   lode__release(&t->obj);
@@ -866,7 +936,8 @@ static lode_slice_t der_of(X509* x, unsigned char** buf) {
 
 static int server_ocsp(lode_tls_socket_t* t) {
   X509* leaf = SSL_get_certificate(t->ssl);
-  if (leaf == NULL || t->server == NULL) return SSL_TLSEXT_ERR_NOACK;
+  if (leaf == NULL || t->server == NULL)
+    return SSL_TLSEXT_ERR_NOACK;
   X509* issuer = NULL;
   STACK_OF(X509)* chain = NULL;
   SSL_get0_chain_certs(t->ssl, &chain);
@@ -882,7 +953,8 @@ static int server_ocsp(lode_tls_socket_t* t) {
   lode__release(&t->obj);
   OPENSSL_free(leaf_der);
   OPENSSL_free(issuer_der);
-  if (resp == NULL) return SSL_TLSEXT_ERR_NOACK;
+  if (resp == NULL)
+    return SSL_TLSEXT_ERR_NOACK;
   lode_slice_t v = lode_bytes_view(resp);
   unsigned char* copy = v.len > 0 ? OPENSSL_malloc(v.len) : NULL;
   if (copy != NULL) {
@@ -895,9 +967,8 @@ static int server_ocsp(lode_tls_socket_t* t) {
 
 static int on_status(SSL* ssl, void* arg) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
-  if (t == NULL || dead(t)) return t != NULL && t->is_server
-                                        ? SSL_TLSEXT_ERR_NOACK
-                                        : 1;
+  if (t == NULL || dead(t))
+    return t != NULL && t->is_server ? SSL_TLSEXT_ERR_NOACK : 1;
   return t->is_server ? server_ocsp(t) : client_ocsp(t);
 }
 
@@ -915,10 +986,11 @@ void lode__tls_context_callbacks(SSL_CTX* c) {
 static void free_tls(lode__obj_t* o) {
   lode_tls_socket_t* t = lode__container_of(o, lode_tls_socket_t, obj);
   lode_error_free(t->err);
-  SSL_free(t->ssl);  /* frees both BIOs */
+  SSL_free(t->ssl); /* frees both BIOs */
   lode__tls_bio_free_buffers(t);
   lode_tls_context_release(t->ctx);
-  if (t->under != NULL) lode_stream_release(t->under);
+  if (t->under != NULL)
+    lode_stream_release(t->under);
   free(t->servername);
   free(t->host);
   free(t->alpn);
@@ -937,12 +1009,15 @@ static int alpn_wire(const char* const* names, unsigned char** out,
   size_t n = 0;
   for (const char* const* p = names; *p != NULL; p++) {
     size_t l = strlen(*p);
-    if (l == 0 || l > 255) return UV_EINVAL;
+    if (l == 0 || l > 255)
+      return UV_EINVAL;
     n += l + 1;
   }
-  if (n == 0 || n > 65535) return n == 0 ? 0 : UV_EINVAL;
+  if (n == 0 || n > 65535)
+    return n == 0 ? 0 : UV_EINVAL;
   unsigned char* w = malloc(n);
-  if (w == NULL) return UV_ENOMEM;
+  if (w == NULL)
+    return UV_ENOMEM;
   size_t at = 0;
   for (const char* const* p = names; *p != NULL; p++) {
     size_t l = strlen(*p);
@@ -972,7 +1047,8 @@ static int alpn_by_callback(lode_tls_socket_t* t, const unsigned char** out,
   size_t n = 0, at = 0;
   for (unsigned i = 0; i < inlen && n + 1 < 128;) {
     unsigned l = in[i++];
-    if (l == 0 || i + l > inlen || at + l + 1 > sizeof(buf)) break;
+    if (l == 0 || i + l > inlen || at + l + 1 > sizeof(buf))
+      break;
     memcpy(buf + at, in + i, l);
     buf[at + l] = '\0';
     names[n++] = buf + at;
@@ -986,7 +1062,8 @@ static int alpn_by_callback(lode_tls_socket_t* t, const unsigned char** out,
   lode__release(&t->obj);
   for (unsigned i = 0; pick != NULL && i < inlen;) {
     unsigned l = in[i++];
-    if (i + l > inlen) break;
+    if (i + l > inlen)
+      break;
     if (strlen(pick) == l && memcmp(in + i, pick, l) == 0) {
       *out = in + i;
       *outlen = (unsigned char) l;
@@ -1001,8 +1078,10 @@ static int alpn_select(SSL* ssl, const unsigned char** out,
                        unsigned char* outlen, const unsigned char* in,
                        unsigned inlen, void* arg) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
-  if (t != NULL && t->alpn_cb != NULL) return alpn_by_callback(t, out, outlen, in, inlen);
-  if (t == NULL || t->alpn == NULL) return SSL_TLSEXT_ERR_NOACK;
+  if (t != NULL && t->alpn_cb != NULL)
+    return alpn_by_callback(t, out, outlen, in, inlen);
+  if (t == NULL || t->alpn == NULL)
+    return SSL_TLSEXT_ERR_NOACK;
   /* The server's order first, as Node's. */
   int rc = SSL_select_next_proto((unsigned char**) out, outlen, t->alpn,
                                  t->alpn_len, in, inlen);
@@ -1017,8 +1096,8 @@ static unsigned psk_client(SSL* ssl, const char* hint, char* identity,
                            unsigned max_psk) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
   lode_tls_psk_t out = { 0 };
-  if (t == NULL || dead(t) ||
-      t->psk_cb(t, hint, &out, t->psk_cb_arg) != 0 || out.identity == NULL)
+  if (t == NULL || dead(t) || t->psk_cb(t, hint, &out, t->psk_cb_arg) != 0 ||
+      out.identity == NULL)
     return 0;
   size_t n = strlen(out.identity);
   if (n + 1 > max_identity || out.psk.len > max_psk || out.psk.len == 0)
@@ -1028,13 +1107,13 @@ static unsigned psk_client(SSL* ssl, const char* hint, char* identity,
   return (unsigned) out.psk.len;
 }
 
-static unsigned psk_server(SSL* ssl, const char* identity,
-                           unsigned char* psk, unsigned max_psk) {
+static unsigned psk_server(SSL* ssl, const char* identity, unsigned char* psk,
+                           unsigned max_psk) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
   lode_tls_psk_t out = { 0 };
   if (t == NULL || dead(t) ||
-      t->psk_cb(t, identity, &out, t->psk_cb_arg) != 0 ||
-      out.psk.len == 0 || out.psk.len > max_psk)
+      t->psk_cb(t, identity, &out, t->psk_cb_arg) != 0 || out.psk.len == 0 ||
+      out.psk.len > max_psk)
     return 0;
   memcpy(psk, out.psk.base, out.psk.len);
   return (unsigned) out.psk.len;
@@ -1042,22 +1121,24 @@ static unsigned psk_server(SSL* ssl, const char* identity,
 
 /* The chain's result is kept (SSL_get_verify_result) and judged after
  * the handshake, as Node does. */
-static int accept_any(int ok, X509_STORE_CTX* c) { return 1; }
+static int accept_any(int ok, X509_STORE_CTX* c) {
+  return 1;
+}
 
 static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   SSL* ssl = t->ssl;
   SSL_set_ex_data(ssl, lode__tls_ssl_index(), t);
   if (o->alpn_protocols != NULL) {
     int rc = alpn_wire(o->alpn_protocols, &t->alpn, &t->alpn_len);
-    if (rc != 0) return rc;
+    if (rc != 0)
+      return rc;
   }
   SSL_set_info_callback(ssl, on_info);
   if (t->is_server) {
     SSL_set_accept_state(ssl);
     /* A session id context (a server's only, as Node's), so sessions
      * resume also where client certificates are asked for. */
-    const char* sid = o->session_id_context ? o->session_id_context
-                                            : "lode";
+    const char* sid = o->session_id_context ? o->session_id_context : "lode";
     if (!SSL_set_session_id_context(ssl, (const unsigned char*) sid,
                                     (unsigned) strlen(sid)))
       return UV_EINVAL;
@@ -1075,17 +1156,18 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
      * unauthorized clients are rejected; one whose certificate does not
      * verify is dropped after it (on_secure). */
     if (t->request_cert)
-      SSL_set_verify(ssl,
-                     SSL_VERIFY_PEER | (t->reject_unauthorized
-                                            ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                                            : 0),
-                     accept_any);
+      SSL_set_verify(
+          ssl,
+          SSL_VERIFY_PEER |
+              (t->reject_unauthorized ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+          accept_any);
     return 0;
   }
   SSL_set_connect_state(ssl);
   if (o->request_ocsp > 0)
     SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
-  if (t->psk_cb != NULL) SSL_set_psk_client_callback(ssl, psk_client);
+  if (t->psk_cb != NULL)
+    SSL_set_psk_client_callback(ssl, psk_client);
   /* Verification happens after the handshake (Node's onConnectSecure), so
    * the chain's result is only recorded during it. */
   SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
@@ -1096,7 +1178,8 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   if (o->session.len > 0) {
     const unsigned char* p = (const unsigned char*) o->session.base;
     SSL_SESSION* sess = d2i_SSL_SESSION(NULL, &p, (long) o->session.len);
-    if (sess != NULL) SSL_set_session(ssl, sess);
+    if (sess != NULL)
+      SSL_set_session(ssl, sess);
     SSL_SESSION_free(sess);
     ERR_clear_error();
   }
@@ -1104,9 +1187,11 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
 }
 
 static char* dup_or_null(const char* s, int* failed) {
-  if (s == NULL) return NULL;
+  if (s == NULL)
+    return NULL;
   char* d = strdup(s);
-  if (d == NULL) *failed = 1;
+  if (d == NULL)
+    *failed = 1;
   return d;
 }
 
@@ -1115,7 +1200,8 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
                          const lode_tls_socket_events_t* ev,
                          lode_tls_socket_t** out, lode_error_t* err) {
   lode_tls_socket_t* t = calloc(1, sizeof(*t));
-  if (t == NULL) return UV_ENOMEM;
+  if (t == NULL)
+    return UV_ENOMEM;
   lode__obj_init(&t->obj, free_tls);
   lode__queue_init(&t->pending);
   lode__queue_init(&t->server_node);
@@ -1141,16 +1227,16 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   t->ssl = SSL_new(ctx->ctx);
   t->net_in = lode__tls_bio_new(t, 0);
   t->net_out = lode__tls_bio_new(t, 1);
-  int rc = failed || t->ssl == NULL || t->net_in == NULL ||
-                   t->net_out == NULL
+  int rc = failed || t->ssl == NULL || t->net_in == NULL || t->net_out == NULL
                ? UV_ENOMEM
                : 0;
   if (rc == 0) {
     SSL_set_bio(t->ssl, t->net_in, t->net_out);
     rc = configure_ssl(t, o);
-    if (rc == 0 && o->enable_trace > 0) lode_tls_socket_enable_trace(t);
+    if (rc == 0 && o->enable_trace > 0)
+      lode_tls_socket_enable_trace(t);
   } else {
-    BIO_free(t->net_in);  /* not the SSL's yet */
+    BIO_free(t->net_in); /* not the SSL's yet */
     BIO_free(t->net_out);
   }
   if (rc == 0 && uv_timer_init(under->loop, &t->timer) == 0) {
@@ -1159,8 +1245,9 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   }
   if (rc != 0) {
     ERR_clear_error();
-    t->ctx = NULL;  /* the caller's to release */
-    if (err != NULL) lode_error_init(err, rc);
+    t->ctx = NULL; /* the caller's to release */
+    if (err != NULL)
+      lode_error_init(err, rc);
     free_tls(&t->obj);
     return rc;
   }
@@ -1192,11 +1279,14 @@ int lode_tls_socket_create(lode_stream_t* under, const lode_tls_opts_t* opts,
                            const lode_tls_socket_events_t* ev,
                            lode_tls_socket_t** out, lode_error_t* err) {
   static const lode_tls_opts_t none;
-  if (under == NULL || out == NULL) return UV_EINVAL;
-  if (opts == NULL) opts = &none;
+  if (under == NULL || out == NULL)
+    return UV_EINVAL;
+  if (opts == NULL)
+    opts = &none;
   lode_tls_context_t* ctx;
   int rc = lode__tls_opts_context(opts, &ctx, err);
-  if (rc != 0) return rc;
+  if (rc != 0)
+    return rc;
   lode_tls_socket_t* t;
   rc = lode__tls_socket_new(under, opts, ctx, ev, &t, err);
   if (rc != 0) {
@@ -1243,8 +1333,10 @@ void* lode_tls_socket_get_data(const lode_tls_socket_t* t) {
 
 int lode_tls_socket_write(lode_tls_socket_t* t, lode_slice_t data,
                           lode_tls_socket_cb cb, void* arg) {
-  if (t == NULL) return UV_EINVAL;
-  if (data.base == NULL && data.len > 0) return LODE_ERR_STREAM_NULL_VALUES;
+  if (t == NULL)
+    return UV_EINVAL;
+  if (data.base == NULL && data.len > 0)
+    return LODE_ERR_STREAM_NULL_VALUES;
   return do_write(t, &data, 1, (void (*)(void)) cb, arg, 1);
 }
 
@@ -1254,12 +1346,19 @@ int lode_tls_socket_end(lode_tls_socket_t* t, lode_tls_socket_cb cb,
 }
 
 void lode_tls_socket_destroy(lode_tls_socket_t* t, const lode_error_t* err) {
-  if (t != NULL) destroy_with(t, err);
+  if (t != NULL)
+    destroy_with(t, err);
 }
 
-void lode_tls_socket_pause(lode_tls_socket_t* t) { ops_pause(&t->stream); }
-void lode_tls_socket_resume(lode_tls_socket_t* t) { ops_resume(&t->stream); }
-void lode_tls_socket_hold(lode_tls_socket_t* t) { lode__hold(&t->obj); }
+void lode_tls_socket_pause(lode_tls_socket_t* t) {
+  ops_pause(&t->stream);
+}
+void lode_tls_socket_resume(lode_tls_socket_t* t) {
+  ops_resume(&t->stream);
+}
+void lode_tls_socket_hold(lode_tls_socket_t* t) {
+  lode__hold(&t->obj);
+}
 void lode_tls_socket_release(lode_tls_socket_t* t) {
   lode__release(&t->obj);
 }

@@ -6,13 +6,13 @@
 #include "tls/internal.h"
 
 enum {
-  TF_SECURE = LODE__F_KIND << 0,      /* the handshake is done */
+  TF_SECURE = LODE__F_KIND << 0, /* the handshake is done */
   TF_PAUSED = LODE__F_KIND << 1,
-  TF_ENDING = LODE__F_KIND << 2,      /* end() was called */
-  TF_READ_ENDED = LODE__F_KIND << 3,  /* on_end was emitted */
+  TF_ENDING = LODE__F_KIND << 2,     /* end() was called */
+  TF_READ_ENDED = LODE__F_KIND << 3, /* on_end was emitted */
   TF_UNDER_CLOSED = LODE__F_KIND << 4,
   TF_NEED_DRAIN = LODE__F_KIND << 5,
-  TF_TIMER = LODE__F_KIND << 6,       /* the timer handle is open */
+  TF_TIMER = LODE__F_KIND << 6, /* the timer handle is open */
   TF_HAD_ERROR = LODE__F_KIND << 7,
   TF_QUIET = LODE__F_KIND << 8,       /* the server reported the error */
   TF_KICK = LODE__F_KIND << 9,        /* the timer runs a read pass */
@@ -25,9 +25,9 @@ enum {
 typedef struct tls_req_s {
   lode__queue_t q;
   struct lode_tls_socket_s* t;
-  void (*cb)(void);   /* lode_stream_cb or lode_tls_socket_cb */
+  void (*cb)(void); /* lode_stream_cb or lode_tls_socket_cb */
   void* arg;
-  int tls_form;       /* cb is a lode_tls_socket_cb */
+  int tls_form; /* cb is a lode_tls_socket_cb */
   int is_end;
   size_t len;
   char data[];
@@ -37,23 +37,23 @@ struct lode_tls_socket_s {
   lode_stream_t stream;
   lode__obj_t obj;
   lode_stream_t* under;
-  lode_socket_t* sock;              /* when under is a net socket */
-  lode_tls_server_t* server;        /* the server that accepted it */
+  lode_socket_t* sock;       /* when under is a net socket */
+  lode_tls_server_t* server; /* the server that accepted it */
   lode__queue_t server_node;
   lode_tls_context_t* ctx;
   SSL* ssl;
-  BIO* net_in;                      /* ciphertext from the peer (bio.c) */
-  BIO* net_out;                     /* ciphertext to send (bio.c) */
-  const char* cur;                  /* the slice lent by on_data */
+  BIO* net_in;     /* ciphertext from the peer (bio.c) */
+  BIO* net_out;    /* ciphertext to send (bio.c) */
+  const char* cur; /* the slice lent by on_data */
   size_t cur_len, cur_off;
-  char* keep;                       /* what a pass left unread */
+  char* keep; /* what a pass left unread */
   size_t keep_len, keep_off;
-  char* out;                        /* written by OpenSSL, not sent yet */
+  char* out; /* written by OpenSSL, not sent yet */
   size_t out_len, out_cap;
   const lode_tls_socket_events_t* ev;
-  lode__queue_t pending;            /* writes before the handshake */
-  lode_error_t* err;                /* emitted before on_close */
-  uv_timer_t timer;                 /* handshake timeout, read kicks */
+  lode__queue_t pending; /* writes before the handshake */
+  lode_error_t* err;     /* emitted before on_close */
+  uv_timer_t timer;      /* handshake timeout, read kicks */
   unsigned handshake_timeout;
   int is_server;
   int reject_unauthorized;
@@ -62,7 +62,7 @@ struct lode_tls_socket_s {
   const char* authorization_error;
   char* servername;
   char* host;
-  unsigned char* alpn;              /* wire form */
+  unsigned char* alpn; /* wire form */
   unsigned alpn_len;
   char* alpn_selected;
   lode_tls_check_identity_fn check_identity;
@@ -72,12 +72,12 @@ struct lode_tls_socket_s {
   int (*psk_cb)(lode_tls_socket_t*, const char*, lode_tls_psk_t*, void*);
   void* psk_cb_arg;
   unsigned min_dh_size;
-  char** sigalgs;                   /* getSharedSigalgs' last answer */
-  lode_tls_socket_cb reneg_cb;      /* renegotiate()'s callback */
+  char** sigalgs;              /* getSharedSigalgs' last answer */
+  lode_tls_socket_cb reneg_cb; /* renegotiate()'s callback */
   void* reneg_arg;
-  uint64_t last_handshake;          /* Node's renegotiation limit: when, */
-  unsigned renegotiations;          /* and how many in the window */
-  BIO* trace;                       /* enableTrace's output (stderr) */
+  uint64_t last_handshake; /* Node's renegotiation limit: when, */
+  unsigned renegotiations; /* and how many in the window */
+  BIO* trace;              /* enableTrace's output (stderr) */
 };
 
 lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);
@@ -99,8 +99,7 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
 void lode__tls_socket_start(lode_tls_socket_t* t);
 /* The server's part (server.c). */
 void lode__tls_server_secure(lode_tls_server_t* srv, lode_tls_socket_t* t);
-void lode__tls_server_client_error(lode_tls_server_t* srv,
-                                   lode_tls_socket_t* t,
+void lode__tls_server_client_error(lode_tls_server_t* srv, lode_tls_socket_t* t,
                                    const lode_error_t* err);
 void lode__tls_server_keylog(lode_tls_server_t* srv, lode_tls_socket_t* t,
                              lode_slice_t line);

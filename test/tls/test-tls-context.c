@@ -45,7 +45,7 @@ TEST(context_errors_as_node) {
   o.passphrase = "secret";
   ASSERT_STR_EQ(context_result(&o), "ok");
   o = (lode_tls_context_opts_t){ .ca = LODE_SLICE("garbage") };
-  ASSERT_STR_EQ(context_result(&o), "ok");  /* Node ignores it too */
+  ASSERT_STR_EQ(context_result(&o), "ok"); /* Node ignores it too */
   o = (lode_tls_context_opts_t){ .ciphers = "NOPE" };
   ASSERT_STR_EQ(context_result(&o),
                 "ERR_SSL_NO_CIPHER_MATCH | error:0A0000B9:SSL routines::"
@@ -64,14 +64,17 @@ TEST(context_errors_as_node) {
   o.secure_protocol = "TLS_client_method";
   ASSERT_STR_EQ(context_result(&o), "ok");
   o.secure_protocol = "nope_method";
-  ASSERT_STR_EQ(context_result(&o), "ERR_TLS_INVALID_PROTOCOL_METHOD | "
-                                    "Unknown method: nope_method");
+  ASSERT_STR_EQ(context_result(&o),
+                "ERR_TLS_INVALID_PROTOCOL_METHOD | "
+                "Unknown method: nope_method");
   o.secure_protocol = "SSLv3_method";
-  ASSERT_STR_EQ(context_result(&o), "ERR_TLS_INVALID_PROTOCOL_METHOD | "
-                                    "SSLv3 methods disabled");
+  ASSERT_STR_EQ(context_result(&o),
+                "ERR_TLS_INVALID_PROTOCOL_METHOD | "
+                "SSLv3 methods disabled");
   o.secure_protocol = "TLSv1_3_method";
-  ASSERT_STR_EQ(context_result(&o), "ERR_TLS_INVALID_PROTOCOL_METHOD | "
-                                    "Unknown method: TLSv1_3_method");
+  ASSERT_STR_EQ(context_result(&o),
+                "ERR_TLS_INVALID_PROTOCOL_METHOD | "
+                "Unknown method: TLSv1_3_method");
   o = (lode_tls_context_opts_t){ .secure_protocol = "TLSv1_2_method",
                                  .min_version = "TLSv1.2" };
   ASSERT_STR_EQ(context_result(&o),
@@ -93,8 +96,8 @@ TEST(context_hold_release) {
 }
 
 /* A certificate with just the fields checkServerIdentity reads. */
-static int check(const char* host, const char* san, const char* cn,
-                 char* msg, size_t cap) {
+static int check(const char* host, const char* san, const char* cn, char* msg,
+                 size_t cap) {
   const char* subject[] = { "CN", cn, NULL };
   lode_tls_cert_t c = { 0 };
   c.subject = cn != NULL ? subject : subject + 2;
@@ -102,15 +105,16 @@ static int check(const char* host, const char* san, const char* cn,
   lode_error_t err;
   int rc = lode_tls_check_server_identity(host, &c, &err);
   snprintf(msg, cap, "%s", rc == 0 ? "ok" : err.message);
-  if (rc != 0) ASSERT_STR_EQ(err.name, "ERR_TLS_CERT_ALTNAME_INVALID");
+  if (rc != 0)
+    ASSERT_STR_EQ(err.name, "ERR_TLS_CERT_ALTNAME_INVALID");
   return rc;
 }
 
-#define CHECK(host, san, cn, want)                                          \
-  do {                                                                      \
-    char m_[1024];                                                          \
-    check(host, san, cn, m_, sizeof(m_));                                   \
-    ASSERT_STR_EQ(m_, want);                                                \
+#define CHECK(host, san, cn, want)                                             \
+  do {                                                                         \
+    char m_[1024];                                                             \
+    check(host, san, cn, m_, sizeof(m_));                                      \
+    ASSERT_STR_EQ(m_, want);                                                   \
   } while (0)
 #define PRE "Hostname/IP does not match certificate's altnames: "
 
@@ -120,18 +124,21 @@ TEST(check_server_identity_as_node) {
   CHECK("LocalHost.", "DNS:localhost", NULL, "ok");
   CHECK("a.example.com", "DNS:*.example.com", NULL, "ok");
   CHECK("a.b.example.com", "DNS:*.example.com", NULL,
-        PRE "Host: a.b.example.com. is not in the cert's altnames: "
-            "DNS:*.example.com");
+        PRE
+        "Host: a.b.example.com. is not in the cert's altnames: "
+        "DNS:*.example.com");
   CHECK("example.com", "DNS:*.com", NULL,
         PRE "Host: example.com. is not in the cert's altnames: DNS:*.com");
   CHECK("foo.example.com", "DNS:f*.example.com", NULL, "ok");
   CHECK("bar.example.com", "DNS:f*.example.com", NULL,
-        PRE "Host: bar.example.com. is not in the cert's altnames: "
-            "DNS:f*.example.com");
+        PRE
+        "Host: bar.example.com. is not in the cert's altnames: "
+        "DNS:f*.example.com");
   CHECK("xn--a.example.com", "DNS:*.example.com", NULL, "ok");
   CHECK("a.example.com", "DNS:xn--*.example.com", NULL,
-        PRE "Host: a.example.com. is not in the cert's altnames: "
-            "DNS:xn--*.example.com");
+        PRE
+        "Host: a.example.com. is not in the cert's altnames: "
+        "DNS:xn--*.example.com");
   CHECK("localhost", NULL, "localhost", "ok");
   CHECK("other", NULL, "localhost",
         PRE "Host: other. is not cert's CN: localhost");
@@ -141,8 +148,8 @@ TEST(check_server_identity_as_node) {
   CHECK("127.0.0.1", "DNS:localhost, IP Address:127.0.0.1", NULL, "ok");
   CHECK("::1", "IP Address:0:0:0:0:0:0:0:1", NULL, "ok");
   CHECK("127.0.0.2",
-        "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1",
-        NULL, PRE "IP: 127.0.0.2 is not in the cert's list: 127.0.0.1, ::1");
+        "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1", NULL,
+        PRE "IP: 127.0.0.2 is not in the cert's list: 127.0.0.1, ::1");
   CHECK("127.0.0.1", NULL, "127.0.0.1",
         PRE "IP: 127.0.0.1 is not in the cert's list: ");
 }

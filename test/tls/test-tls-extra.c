@@ -14,12 +14,13 @@ static int keylogs;
 
 /* ---- A server that keeps its connection's socket for the checks ---- */
 
-static void srv_end(lode_tls_socket_t* t) { lode_tls_socket_end(t, NULL, NULL); }
+static void srv_end(lode_tls_socket_t* t) {
+  lode_tls_socket_end(t, NULL, NULL);
+}
 static const lode_tls_socket_events_t srv_socket_events = {
   .on_end = srv_end,
 };
-static void on_secure_connection(lode_tls_server_t* srv,
-                                 lode_tls_socket_t* t) {
+static void on_secure_connection(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   srv_side = t;
   lode_tls_socket_write(t, LODE_SLICE("x"), NULL, NULL);
 }
@@ -32,15 +33,16 @@ static void on_keylog(lode_tls_server_t* srv, lode_slice_t line,
   keylogs++;
 }
 static int staple;
-static lode_bytes_t* on_ocsp_request(lode_tls_server_t* srv,
-                                     lode_slice_t cert, lode_slice_t issuer,
+static lode_bytes_t* on_ocsp_request(lode_tls_server_t* srv, lode_slice_t cert,
+                                     lode_slice_t issuer,
                                      lode_tls_socket_t* t) {
   test_trace("OCSPRequest(cert=%d,issuer=%d)", cert.len > 0, issuer.len > 0);
   return staple ? lode_bytes_copy(LODE_SLICE("ocsp-bytes")) : NULL;
 }
 static const lode_tls_server_events_t server_events = {
   .on_secure_connection = on_secure_connection,
-  .on_tls_client_error = on_client_error, .on_keylog = on_keylog,
+  .on_tls_client_error = on_client_error,
+  .on_keylog = on_keylog,
   .on_ocsp_request = on_ocsp_request,
 };
 
@@ -51,7 +53,7 @@ static lode_bytes_t* session;
 static int connections_left;
 static lode_tls_opts_t client_opts;
 static int other_port;
-static lode_tls_server_t* second;  /* a second server, closed with the first */
+static lode_tls_server_t* second; /* a second server, closed with the first */
 
 static void connect_once(int to_port);
 
@@ -61,20 +63,23 @@ static void c_data(lode_tls_socket_t* t, lode_slice_t d) {
   lode_tls_socket_get_cipher(t, &c);
   test_trace("secure(%s,%s,reused=%d)", alpn ? alpn : "-", c.name,
              lode_tls_socket_is_session_reused(t));
-  if (check != NULL) check(t, srv_side);
+  if (check != NULL)
+    check(t, srv_side);
   lode_tls_socket_end(t, NULL, NULL);
 }
 static void c_error(lode_tls_socket_t* t, const lode_error_t* e) {
   test_trace("error(%s|%s)", e->name, e->message);
 }
 static void c_close(lode_tls_socket_t* t, int had_error) {
-  if (session == NULL) session = lode_tls_socket_get_session(t);
+  if (session == NULL)
+    session = lode_tls_socket_get_session(t);
   if (--connections_left > 0) {
     connect_once(other_port ? other_port : port);
     return;
   }
   lode_tls_server_close(server, NULL, NULL);
-  if (second != NULL) lode_tls_server_close(second, NULL, NULL);
+  if (second != NULL)
+    lode_tls_server_close(second, NULL, NULL);
   second = NULL;
 }
 static void c_ocsp(lode_tls_socket_t* t, lode_slice_t r) {
@@ -84,15 +89,19 @@ static void c_ocsp(lode_tls_socket_t* t, lode_slice_t r) {
     test_trace("OCSPResponse(%.*s)", (int) r.len, r.base);
 }
 static const lode_tls_socket_events_t client_events = {
-  .on_data = c_data, .on_error = c_error, .on_close = c_close,
+  .on_data = c_data,
+  .on_error = c_error,
+  .on_close = c_close,
   .on_ocsp_response = c_ocsp,
 };
 
 static void connect_once(int to_port) {
   lode_socket_opts_t n = { .port = to_port, .host = "127.0.0.1" };
   lode_tls_opts_t o = client_opts;
-  if (o.context.ca.len == 0) o.context.ca = tls_file("ca.crt");
-  if (session != NULL) o.session = lode_bytes_view(session);
+  if (o.context.ca.len == 0)
+    o.context.ca = tls_file("ca.crt");
+  if (session != NULL)
+    o.session = lode_bytes_view(session);
   lode_tls_socket_t* t;
   ASSERT_OK(lode_tls_connect(&loop, &n, &o, &client_events, &t, NULL));
 }
@@ -107,7 +116,8 @@ static void run(lode_tls_server_opts_t* o, int connections) {
   connections_left = connections;
   connect_once(port);
   test_run_loop(&loop, 20000);
-  if (session != NULL) lode_bytes_release(session);
+  if (session != NULL)
+    lode_bytes_release(session);
   session = NULL;
 }
 
@@ -143,8 +153,7 @@ TEST(root_certificates) {
 
 /* ---- The socket's calls ---- */
 
-static void check_socket_calls(lode_tls_socket_t* cli,
-                               lode_tls_socket_t* srv) {
+static void check_socket_calls(lode_tls_socket_t* cli, lode_tls_socket_t* srv) {
   char a[32], b[32];
   ASSERT_OK(lode_tls_socket_export_keying_material(
       cli, a, sizeof(a), "EXPORTER-test", LODE_SLICE("ctx")));
@@ -166,7 +175,8 @@ static void check_socket_calls(lode_tls_socket_t* cli,
   lode_tls_socket_disable_renegotiation(cli);
   lode_bytes_t* ticket = lode_tls_socket_get_tls_ticket(cli);
   test_trace("ticket(%d)", ticket != NULL);
-  if (ticket != NULL) lode_bytes_release(ticket);
+  if (ticket != NULL)
+    lode_bytes_release(ticket);
 }
 
 TEST(socket_calls) {
@@ -175,8 +185,9 @@ TEST(socket_calls) {
   lode_tls_server_opts_t o = server_opts("server");
   run(&o, 1);
   TEARDOWN();
-  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),key(ECDH,X25519,"
-               "253),ticket(1)");
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),key(ECDH,X25519,"
+      "253),ticket(1)");
   ASSERT_GT(keylogs, 0);
   check = NULL;
 }
@@ -190,8 +201,9 @@ TEST(crl_revoked) {
                                    .context.crl = tls_file("crl.pem") };
   run(&o, 1);
   TEARDOWN();
-  ASSERT_TRACE("error(CERT_REVOKED|certificate revoked),"
-               "tlsClientError(ECONNRESET)");
+  ASSERT_TRACE(
+      "error(CERT_REVOKED|certificate revoked),"
+      "tlsClientError(ECONNRESET)");
   client_opts = (lode_tls_opts_t){ 0 };
 }
 
@@ -210,8 +222,9 @@ TEST(dhparam_dhe) {
   check = check_socket_calls;
   run(&o, 1);
   TEARDOWN();
-  ASSERT_TRACE("secure(-,DHE-RSA-AES128-GCM-SHA256,reused=0),"
-               "key(DH,-,2048),ticket(1)");
+  ASSERT_TRACE(
+      "secure(-,DHE-RSA-AES128-GCM-SHA256,reused=0),"
+      "key(DH,-,2048),ticket(1)");
   client_opts = (lode_tls_opts_t){ 0 };
   check = NULL;
 }
@@ -220,11 +233,12 @@ TEST(dhparam_dhe) {
 
 TEST(ticket_keys_shared) {
   SETUP();
-  static const char keys[48] = "0123456789abcdef0123456789abcdef0123456789abcde";
+  static const char keys[48] =
+      "0123456789abcdef0123456789abcdef0123456789abcde";
   lode_tls_server_opts_t o2 = server_opts("server");
   second = tls_listen(&loop, &o2, &server_events, &other_port);
-  ASSERT_OK(lode_tls_server_set_ticket_keys(second,
-                                            (lode_slice_t){ keys, 48 }));
+  ASSERT_OK(
+      lode_tls_server_set_ticket_keys(second, (lode_slice_t){ keys, 48 }));
   char got[48];
   lode_tls_server_get_ticket_keys(second, got);
   ASSERT(memcmp(got, keys, 48) == 0);
@@ -232,10 +246,11 @@ TEST(ticket_keys_shared) {
             UV_EINVAL);
   lode_tls_server_opts_t o = server_opts("server");
   o.tls.context.ticket_keys = (lode_slice_t){ keys, 48 };
-  run(&o, 2);  /* the first to `server`, the second to `second` */
+  run(&o, 2); /* the first to `server`, the second to `second` */
   TEARDOWN();
-  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
-               "secure(-,TLS_AES_256_GCM_SHA384,reused=1)");
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=1)");
   other_port = 0;
 }
 
@@ -246,8 +261,9 @@ TEST(ticket_keys_differ) {
   lode_tls_server_opts_t o = server_opts("server");
   run(&o, 2);
   TEARDOWN();
-  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
-               "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
   other_port = 0;
 }
 
@@ -263,8 +279,8 @@ static const char* pick_last(const char* servername,
              sizeof(alpn_seen) - strlen(alpn_seen), "%s;", *protocols);
     last = *protocols;
   }
-  snprintf(alpn_seen + strlen(alpn_seen), sizeof(alpn_seen) -
-           strlen(alpn_seen), "sni=%s", servername ? servername : "-");
+  snprintf(alpn_seen + strlen(alpn_seen), sizeof(alpn_seen) - strlen(alpn_seen),
+           "sni=%s", servername ? servername : "-");
   return arg != NULL ? NULL : last;
 }
 
@@ -291,10 +307,11 @@ TEST(alpn_callback_refuses) {
   client_opts.alpn_protocols = protos;
   run(&o, 1);
   TEARDOWN();
-  ASSERT_TRACE("tlsClientError(ERR_SSL_NO_APPLICATION_PROTOCOL),"
-               "error(ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL|"
-               "error:0A000460:SSL routines::tlsv1 alert no application "
-               "protocol)");
+  ASSERT_TRACE(
+      "tlsClientError(ERR_SSL_NO_APPLICATION_PROTOCOL),"
+      "error(ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL|"
+      "error:0A000460:SSL routines::tlsv1 alert no application "
+      "protocol)");
   client_opts = (lode_tls_opts_t){ 0 };
 }
 
@@ -321,16 +338,16 @@ TEST(sni_callback) {
   run(&o, 1);
   TEARDOWN();
   lode_tls_context_release(sni_ctx);
-  ASSERT_TRACE("SNICallback(wrong.example),"
-               "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
-               "cn(wrong.example,bits=2048)");
+  ASSERT_TRACE(
+      "SNICallback(wrong.example),"
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "cn(wrong.example,bits=2048)");
   client_opts = (lode_tls_opts_t){ 0 };
   check = NULL;
 }
 
 /* After setSecureContext, the next connection gets the new certificate. */
-static void switch_after_first(lode_tls_socket_t* cli,
-                               lode_tls_socket_t* srv) {
+static void switch_after_first(lode_tls_socket_t* cli, lode_tls_socket_t* srv) {
   check_peer_cn(cli, srv);
   lode_tls_context_opts_t ec = { .key = tls_file("server-ec.key"),
                                  .cert = tls_file("server-ec.crt") };
@@ -343,10 +360,11 @@ TEST(set_secure_context) {
   check = switch_after_first;
   run(&o, 2);
   TEARDOWN();
-  ASSERT_TRACE("secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
-               "cn(localhost,bits=2048),"
-               "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
-               "cn(localhost,bits=256)");
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "cn(localhost,bits=2048),"
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "cn(localhost,bits=256)");
   check = NULL;
 }
 
@@ -402,7 +420,8 @@ TEST(enable_trace) {
   lode_tls_opts_t so = { .is_server = 1 };
   so.context.key = tls_file("server.key");
   so.context.cert = tls_file("server.crt");
-  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"), .host = "localhost" };
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
+                         .host = "localhost" };
   lode_tls_socket_t *srv, *cli;
   ASSERT_OK(lode_tls_socket_create(b, &so, &srv_socket_events, &srv, NULL));
   lode_tls_socket_enable_trace(srv);
@@ -425,8 +444,9 @@ TEST(enable_trace) {
 
 /* ---- PSK (Node's pskCallback, pskIdentityHint) ---- */
 
-static const char psk_key[] = "\xd7\x31\xef\x57\xbe\x09\xe5\x20\x4f\x0b"
-                              "\x20\x5b\x60\x62\x70\x28";
+static const char psk_key[] =
+    "\xd7\x31\xef\x57\xbe\x09\xe5\x20\x4f\x0b"
+    "\x20\x5b\x60\x62\x70\x28";
 
 static int psk_client_cb(lode_tls_socket_t* t, const char* hint,
                          lode_tls_psk_t* out, void* arg) {
@@ -438,7 +458,8 @@ static int psk_client_cb(lode_tls_socket_t* t, const char* hint,
 static int psk_server_cb(lode_tls_socket_t* t, const char* identity,
                          lode_tls_psk_t* out, void* arg) {
   test_trace("server-identity(%s)", identity);
-  if (strcmp(identity, "client1") != 0) return -1;
+  if (strcmp(identity, "client1") != 0)
+    return -1;
   out->psk = (lode_slice_t){ psk_key, 16 };
   return 0;
 }
@@ -461,7 +482,8 @@ static void psk_run(const char* version, const char* ciphers, int accept) {
   client_opts.context.max_version = version;
   client_opts.host = "localhost";
   client_opts.psk_callback = psk_client_cb;
-  if (accept) client_opts.check_server_identity = accept_any_name;
+  if (accept)
+    client_opts.check_server_identity = accept_any_name;
   check = check_authorized;
   run(&o, 1);
   TEARDOWN();
@@ -474,23 +496,26 @@ static void psk_run(const char* version, const char* ciphers, int accept) {
  * its handshake: no tlsClientError). */
 TEST(psk_tls12_as_node) {
   psk_run("TLSv1.2", "PSK-AES128-GCM-SHA256", 0);
-  ASSERT_TRACE("client-hint(hint1),server-identity(client1),"
-               "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
-               "match certificate's altnames: Cert does not contain a DNS "
-               "name)");
+  ASSERT_TRACE(
+      "client-hint(hint1),server-identity(client1),"
+      "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
+      "match certificate's altnames: Cert does not contain a DNS "
+      "name)");
 }
 
 TEST(psk_tls12_identity_accepted) {
   psk_run("TLSv1.2", "PSK-AES128-GCM-SHA256", 1);
-  ASSERT_TRACE("client-hint(hint1),server-identity(client1),"
-               "secure(-,PSK-AES128-GCM-SHA256,reused=0),authorized(1)");
+  ASSERT_TRACE(
+      "client-hint(hint1),server-identity(client1),"
+      "secure(-,PSK-AES128-GCM-SHA256,reused=0),authorized(1)");
 }
 
 /* TLS 1.3: a PSK looks like a resumed session; authorized, as Node's. */
 TEST(psk_tls13_as_node) {
   psk_run("TLSv1.3", "TLS_AES_128_GCM_SHA256", 0);
-  ASSERT_TRACE("client-hint(null),server-identity(client1),"
-               "secure(-,TLS_AES_128_GCM_SHA256,reused=1),authorized(1)");
+  ASSERT_TRACE(
+      "client-hint(null),server-identity(client1),"
+      "secure(-,TLS_AES_128_GCM_SHA256,reused=1),authorized(1)");
 }
 
 /* ---- OCSP stapling (requestOCSP, OCSPRequest, OCSPResponse) ---- */
@@ -498,7 +523,7 @@ TEST(psk_tls13_as_node) {
 static void ocsp_run(int with_staple, const char* version) {
   SETUP();
   lode_tls_server_opts_t o = server_opts("server");
-  o.tls.context.cert = tls_file("chain.crt");  /* the issuer is known */
+  o.tls.context.cert = tls_file("chain.crt"); /* the issuer is known */
   staple = with_staple;
   client_opts.request_ocsp = 1;
   client_opts.context.max_version = version;
@@ -509,20 +534,23 @@ static void ocsp_run(int with_staple, const char* version) {
 
 TEST(ocsp_stapled) {
   ocsp_run(1, NULL);
-  ASSERT_TRACE("OCSPRequest(cert=1,issuer=1),OCSPResponse(ocsp-bytes),"
-               "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
+  ASSERT_TRACE(
+      "OCSPRequest(cert=1,issuer=1),OCSPResponse(ocsp-bytes),"
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
 }
 
 TEST(ocsp_stapled_tls12) {
   ocsp_run(1, "TLSv1.2");
-  ASSERT_TRACE("OCSPRequest(cert=1,issuer=1),OCSPResponse(ocsp-bytes),"
-               "secure(-,ECDHE-RSA-AES128-GCM-SHA256,reused=0)");
+  ASSERT_TRACE(
+      "OCSPRequest(cert=1,issuer=1),OCSPResponse(ocsp-bytes),"
+      "secure(-,ECDHE-RSA-AES128-GCM-SHA256,reused=0)");
 }
 
 TEST(ocsp_none) {
   ocsp_run(0, NULL);
-  ASSERT_TRACE("OCSPRequest(cert=1,issuer=1),OCSPResponse(null),"
-               "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
+  ASSERT_TRACE(
+      "OCSPRequest(cert=1,issuer=1),OCSPResponse(null),"
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0)");
 }
 
 /* ---- minDHSize, secureProtocol ---- */
@@ -535,8 +563,9 @@ TEST(min_dh_size) {
   client_opts.min_dh_size = 4096;
   run(&o, 1);
   TEARDOWN();
-  ASSERT_TRACE("error(ERR_TLS_DH_PARAM_SIZE|DH parameter size 2048 is less "
-               "than 2048)");
+  ASSERT_TRACE(
+      "error(ERR_TLS_DH_PARAM_SIZE|DH parameter size 2048 is less "
+      "than 2048)");
   client_opts = (lode_tls_opts_t){ 0 };
 }
 
@@ -550,7 +579,9 @@ TEST(secure_protocol) {
   client_opts = (lode_tls_opts_t){ 0 };
 }
 
-TEST_MAIN(min_dh_size, secure_protocol, ocsp_stapled, ocsp_stapled_tls12, ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
-          shared_sigalgs_as_node, enable_trace, get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
+TEST_MAIN(min_dh_size, secure_protocol, ocsp_stapled, ocsp_stapled_tls12,
+          ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted,
+          psk_tls13_as_node, shared_sigalgs_as_node, enable_trace,
+          get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
           dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
           alpn_callback_refuses, sni_callback, set_secure_context)

@@ -17,17 +17,20 @@ static unsigned handshake_timeout;
 static void srv_data(lode_tls_socket_t* t, lode_slice_t d) {
   lode_tls_socket_write(t, d, NULL, NULL);
 }
-static void srv_end(lode_tls_socket_t* t) { lode_tls_socket_end(t, NULL, NULL); }
+static void srv_end(lode_tls_socket_t* t) {
+  lode_tls_socket_end(t, NULL, NULL);
+}
 static const lode_tls_socket_events_t srv_socket_events = {
-  .on_data = srv_data, .on_end = srv_end,
+  .on_data = srv_data,
+  .on_end = srv_end,
 };
 
 static void (*on_secure_hook)(lode_tls_socket_t* t);
 
-static void on_secure_connection(lode_tls_server_t* srv,
-                                 lode_tls_socket_t* t) {
+static void on_secure_connection(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   test_trace("secureConnection");
-  if (on_secure_hook != NULL) on_secure_hook(t);
+  if (on_secure_hook != NULL)
+    on_secure_hook(t);
 }
 static void on_client_error(lode_tls_server_t* srv, const lode_error_t* e,
                             lode_tls_socket_t* t) {
@@ -56,9 +59,9 @@ static size_t echo_got;
 
 static void good_secure(lode_tls_socket_t* t) {
   test_trace("secureConnect");
-  for (size_t i = 0; i < echo_size; i++) echo_buf[i] = (char) (i * 7 + 1);
-  lode_tls_socket_write(t, (lode_slice_t){ echo_buf, echo_size }, NULL,
-                        NULL);
+  for (size_t i = 0; i < echo_size; i++)
+    echo_buf[i] = (char) (i * 7 + 1);
+  lode_tls_socket_write(t, (lode_slice_t){ echo_buf, echo_size }, NULL, NULL);
   lode_tls_socket_end(t, NULL, NULL);
 }
 static void good_data(lode_tls_socket_t* t, lode_slice_t d) {
@@ -78,8 +81,11 @@ static void good_close(lode_tls_socket_t* t, int had_error) {
   ASSERT_OK(lode_tls_server_close(server, NULL, NULL));
 }
 static const lode_tls_socket_events_t good_events = {
-  .on_secure_connect = good_secure, .on_data = good_data,
-  .on_end = good_end, .on_error = good_error, .on_close = good_close,
+  .on_secure_connect = good_secure,
+  .on_data = good_data,
+  .on_end = good_end,
+  .on_error = good_error,
+  .on_close = good_close,
 };
 
 static void good_client(void) {
@@ -98,14 +104,16 @@ static int raw_end;
 
 static void raw_connect(lode_socket_t* s) {
   lode_socket_write(s, raw_bytes, NULL, NULL);
-  if (raw_end) lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  if (raw_end)
+    lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
 }
 static void raw_close(lode_socket_t* s, int had_error) {
   test_trace("raw-close");
   good_client();
 }
 static const lode_socket_events_t raw_events = {
-  .on_connect = raw_connect, .on_close = raw_close,
+  .on_connect = raw_connect,
+  .on_close = raw_close,
 };
 
 static void raw_client_then_good(lode_slice_t bytes, int end) {
@@ -125,26 +133,27 @@ static const char hello_start[] = { 0x16, 3, 1, 0, (char) 200, 1, 0, 0 };
 
 TEST(garbage_instead_of_client_hello) {
   raw_client_then_good(LODE_SLICE("GET / HTTP/1.1\r\n\r\n"), 0);
-  ASSERT_TRACE("tlsClientError(ERR_SSL_HTTP_REQUEST|error:0A00009C:SSL "
-               "routines::http request),raw-close,secureConnect,"
-               "secureConnection,end(all),close(0)");
+  ASSERT_TRACE(
+      "tlsClientError(ERR_SSL_HTTP_REQUEST|error:0A00009C:SSL "
+      "routines::http request),raw-close,secureConnect,"
+      "secureConnection,end(all),close(0)");
 }
 
 TEST(client_ends_mid_handshake) {
-  raw_client_then_good((lode_slice_t){ hello_start, sizeof(hello_start) },
-                       1);
-  ASSERT_TRACE("tlsClientError(ECONNRESET|socket hang up),raw-close,"
-               "secureConnect,secureConnection,end(all),close(0)");
+  raw_client_then_good((lode_slice_t){ hello_start, sizeof(hello_start) }, 1);
+  ASSERT_TRACE(
+      "tlsClientError(ECONNRESET|socket hang up),raw-close,"
+      "secureConnect,secureConnection,end(all),close(0)");
 }
 
 /* A client that sends part of a hello and waits: handshakeTimeout. */
 TEST(client_stalls_handshake_timeout) {
   handshake_timeout = 200;
-  raw_client_then_good((lode_slice_t){ hello_start, sizeof(hello_start) },
-                       0);
-  ASSERT_TRACE("tlsClientError(ERR_TLS_HANDSHAKE_TIMEOUT|TLS handshake "
-               "timeout),raw-close,secureConnect,secureConnection,end(all),"
-               "close(0)");
+  raw_client_then_good((lode_slice_t){ hello_start, sizeof(hello_start) }, 0);
+  ASSERT_TRACE(
+      "tlsClientError(ERR_TLS_HANDSHAKE_TIMEOUT|TLS handshake "
+      "timeout),raw-close,secureConnect,secureConnection,end(all),"
+      "close(0)");
 }
 
 /* ---- A server that drops the client in its handshake ---- */
@@ -155,14 +164,16 @@ static void drop_data(lode_socket_t* s, lode_slice_t d) {
 static const lode_socket_events_t drop_socket_events = {
   .on_data = drop_data,
 };
-static void drop_server_closed(lode_server_t* srv) {}
+static void drop_server_closed(lode_server_t* srv) {
+}
 static lode_server_t* drop_server;
 static void client_closed_then_stop(lode_tls_socket_t* t, int had_error) {
   test_trace("close(%d)", had_error);
   lode_server_close(drop_server, NULL, NULL);
 }
 static const lode_tls_socket_events_t dropped_events = {
-  .on_secure_connect = good_secure, .on_error = good_error,
+  .on_secure_connect = good_secure,
+  .on_error = good_error,
   .on_close = client_closed_then_stop,
 };
 
@@ -192,8 +203,8 @@ TEST(server_drops_client_mid_handshake) {
 
 static void end_plain(lode_tls_socket_t* t) {
   /* The socket under the TLS socket ends without close_notify. */
-  lode_socket_end(lode_tls_socket_socket(t), (lode_slice_t){ NULL, 0 },
-                  NULL, NULL);
+  lode_socket_end(lode_tls_socket_socket(t), (lode_slice_t){ NULL, 0 }, NULL,
+                  NULL);
 }
 static void end_tls(lode_tls_socket_t* t) {
   lode_tls_socket_end(t, NULL, NULL);
@@ -238,16 +249,23 @@ TEST(echo_4_mib) {
 
 /* ---- Over the in-memory pair (any duplex stream) ---- */
 
-static void pair_srv_secure(lode_tls_socket_t* t) { test_trace("secure"); }
+static void pair_srv_secure(lode_tls_socket_t* t) {
+  test_trace("secure");
+}
 static const lode_tls_socket_events_t pair_srv_events = {
-  .on_secure = pair_srv_secure, .on_data = srv_data, .on_end = srv_end,
+  .on_secure = pair_srv_secure,
+  .on_data = srv_data,
+  .on_end = srv_end,
 };
 static void pair_close(lode_tls_socket_t* t, int had_error) {
   test_trace("close(%d)", had_error);
 }
 static const lode_tls_socket_events_t pair_cli_events = {
-  .on_secure_connect = good_secure, .on_data = good_data,
-  .on_end = good_end, .on_error = good_error, .on_close = pair_close,
+  .on_secure_connect = good_secure,
+  .on_data = good_data,
+  .on_end = good_end,
+  .on_error = good_error,
+  .on_close = pair_close,
 };
 
 TEST(over_the_memory_pair) {
@@ -280,9 +298,12 @@ static int drains, paused_data, paused_now;
 static lode_tls_socket_t* pair_cli;
 static uv_timer_t resume_timer;
 
-static void pre_drain(lode_tls_socket_t* t) { drains++; }
+static void pre_drain(lode_tls_socket_t* t) {
+  drains++;
+}
 static void pre_data(lode_tls_socket_t* t, lode_slice_t d) {
-  if (paused_now) paused_data++;
+  if (paused_now)
+    paused_data++;
   good_data(t, d);
 }
 
@@ -308,8 +329,11 @@ static void pre_close(lode_tls_socket_t* t, int had_error) {
   ASSERT_OK(lode_tls_server_close(server, NULL, NULL));
 }
 static const lode_tls_socket_events_t pre_tcp_events = {
-  .on_data = pre_data, .on_end = good_end, .on_drain = pre_drain,
-  .on_error = good_error, .on_close = pre_close,
+  .on_data = pre_data,
+  .on_end = good_end,
+  .on_drain = pre_drain,
+  .on_error = good_error,
+  .on_close = pre_close,
 };
 
 TEST(write_before_handshake_then_drain) {
@@ -318,7 +342,8 @@ TEST(write_before_handshake_then_drain) {
   echo_size = 20000;
   echo_buf = malloc(echo_size);
   echo_got = 0;
-  for (size_t i = 0; i < echo_size; i++) echo_buf[i] = (char) (i * 7 + 1);
+  for (size_t i = 0; i < echo_size; i++)
+    echo_buf[i] = (char) (i * 7 + 1);
   start_server();
   lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
   lode_tls_opts_t o = { .context.ca = tls_file("ca.crt") };
@@ -345,7 +370,7 @@ static void resume_now(uv_timer_t* h) {
 }
 static void pause_data(lode_tls_socket_t* t, lode_slice_t d) {
   pre_data(t, d);
-  if (echo_got == d.len) {  /* the first record */
+  if (echo_got == d.len) { /* the first record */
     lode_tls_socket_pause(t);
     paused_now = 1;
     uv_timer_init(&loop, &resume_timer);
@@ -356,13 +381,15 @@ static void pause_secure(lode_tls_socket_t* t) {
   lode_tls_socket_write(t, LODE_SLICE("go"), NULL, NULL);
 }
 static const lode_tls_socket_events_t pause_events = {
-  .on_secure_connect = pause_secure, .on_data = pause_data,
-  .on_end = good_end, .on_error = good_error, .on_close = pair_close,
+  .on_secure_connect = pause_secure,
+  .on_data = pause_data,
+  .on_end = good_end,
+  .on_error = good_error,
+  .on_close = pair_close,
 };
 /* The server answers "go" with echo_size bytes in one write, then ends. */
 static void big_answer(lode_tls_socket_t* t, lode_slice_t d) {
-  lode_tls_socket_write(t, (lode_slice_t){ echo_buf, echo_size }, NULL,
-                        NULL);
+  lode_tls_socket_write(t, (lode_slice_t){ echo_buf, echo_size }, NULL, NULL);
   lode_tls_socket_end(t, NULL, NULL);
 }
 static const lode_tls_socket_events_t big_answer_events = {
@@ -372,10 +399,11 @@ static const lode_tls_socket_events_t big_answer_events = {
 TEST(pause_with_records_waiting) {
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
-  echo_size = 40000;  /* three records */
+  echo_size = 40000; /* three records */
   echo_buf = malloc(echo_size);
   echo_got = 0;
-  for (size_t i = 0; i < echo_size; i++) echo_buf[i] = (char) (i * 7 + 1);
+  for (size_t i = 0; i < echo_size; i++)
+    echo_buf[i] = (char) (i * 7 + 1);
   make_pair(&big_answer_events, &pause_events);
   test_run_loop(&loop, 20000);
   test_loop_close(&loop);
@@ -400,7 +428,9 @@ static void srv_close_then_good(lode_tls_socket_t* t, int had_error) {
   test_trace("server-close(%d)", had_error);
 }
 static const lode_tls_socket_events_t checked_srv_events = {
-  .on_data = srv_data, .on_end = srv_end, .on_error = srv_error,
+  .on_data = srv_data,
+  .on_end = srv_end,
+  .on_error = srv_error,
   .on_close = srv_close_then_good,
 };
 static void bad_close(lode_tls_socket_t* t, int had_error) {
@@ -408,7 +438,8 @@ static void bad_close(lode_tls_socket_t* t, int had_error) {
   good_client();
 }
 static const lode_tls_socket_events_t bad_record_events = {
-  .on_secure_connect = bad_record_secure, .on_error = good_error,
+  .on_secure_connect = bad_record_secure,
+  .on_error = good_error,
   .on_close = bad_close,
 };
 
@@ -427,11 +458,13 @@ TEST(corrupted_record_after_handshake) {
   test_loop_close(&loop);
   /* The two ends fail in either order; each end's own order is fixed. */
   const char* trace = test_trace_get();
-  ASSERT_NOT_NULL(strstr(trace, "server-error(ERR_SSL_DECRYPTION_FAILED_OR"
-                                "_BAD_RECORD_MAC),server-close(1)"));
-  ASSERT_NOT_NULL(strstr(trace, "error(ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC|"
-                                "error:0A0003FC:SSL routines::sslv3 alert "
-                                "bad record mac),close(1)"));
+  ASSERT_NOT_NULL(strstr(trace,
+                         "server-error(ERR_SSL_DECRYPTION_FAILED_OR"
+                         "_BAD_RECORD_MAC),server-close(1)"));
+  ASSERT_NOT_NULL(strstr(trace,
+                         "error(ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC|"
+                         "error:0A0003FC:SSL routines::sslv3 alert "
+                         "bad record mac),close(1)"));
   ASSERT_NOT_NULL(strstr(trace, "secureConnect,secureConnection,end(all)"));
   free(echo_buf);
   echo_buf = NULL;
@@ -450,8 +483,11 @@ static void sni_secure(lode_tls_socket_t* t) {
   good_secure(t);
 }
 static const lode_tls_socket_events_t sni_events = {
-  .on_secure_connect = sni_secure, .on_data = good_data,
-  .on_end = good_end, .on_error = good_error, .on_close = good_close,
+  .on_secure_connect = sni_secure,
+  .on_data = good_data,
+  .on_end = good_end,
+  .on_error = good_error,
+  .on_close = good_close,
 };
 
 TEST(sni_add_context) {
@@ -466,7 +502,7 @@ TEST(sni_add_context) {
   lode_tls_context_t* ctx;
   ASSERT_OK(lode_tls_create_secure_context(&w, &ctx, NULL));
   ASSERT_OK(lode_tls_server_add_context(server, "*.example", ctx));
-  lode_tls_context_release(ctx);  /* the server holds it */
+  lode_tls_context_release(ctx); /* the server holds it */
   lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
   lode_tls_opts_t o = { .context.ca = tls_file("ca.crt"),
                         .servername = "wrong.example" };

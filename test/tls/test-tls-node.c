@@ -14,14 +14,17 @@ static void add(char* buf, size_t cap, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void add(char* buf, size_t cap, const char* fmt, ...) {
   size_t n = strlen(buf);
-  if (n > 0 && n < cap - 1) buf[n++] = ',';
+  if (n > 0 && n < cap - 1)
+    buf[n++] = ',';
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(buf + n, cap - n, fmt, ap);
   va_end(ap);
 }
 
-static unsigned char byte(size_t i) { return (unsigned char) (i * 7 + 1); }
+static unsigned char byte(size_t i) {
+  return (unsigned char) (i * 7 + 1);
+}
 
 /* ---- The lode client, printing as tls-peer.js's client prints ---- */
 
@@ -30,14 +33,16 @@ static void c_secure(lode_tls_socket_t* t) {
   add(ctrace, sizeof(ctrace), "secureConnect(%d,%s)",
       lode_tls_socket_authorized(t), ae ? ae : "-");
   char* b = malloc(want_len + 1);
-  for (size_t i = 0; i < want_len; i++) b[i] = (char) byte(i);
+  for (size_t i = 0; i < want_len; i++)
+    b[i] = (char) byte(i);
   lode_tls_socket_write(t, (lode_slice_t){ b, want_len }, NULL, NULL);
   lode_tls_socket_end(t, NULL, NULL);
   free(b);
 }
 static void c_data(lode_tls_socket_t* t, lode_slice_t d) {
   for (size_t i = 0; i < d.len; i++)
-    if ((unsigned char) d.base[i] != byte(got_len + i)) bad = 1;
+    if ((unsigned char) d.base[i] != byte(got_len + i))
+      bad = 1;
   got_len += d.len;
 }
 static void c_end(lode_tls_socket_t* t) {
@@ -51,8 +56,11 @@ static void c_close(lode_tls_socket_t* t, int had_error) {
   add(ctrace, sizeof(ctrace), "close(%d)", had_error ? 1 : 0);
 }
 static const lode_tls_socket_events_t client_events = {
-  .on_secure_connect = c_secure, .on_data = c_data, .on_end = c_end,
-  .on_error = c_error, .on_close = c_close,
+  .on_secure_connect = c_secure,
+  .on_data = c_data,
+  .on_end = c_end,
+  .on_error = c_error,
+  .on_close = c_close,
 };
 
 /* ---- The lode server, printing as tls-peer.js's server prints ---- */
@@ -60,7 +68,9 @@ static const lode_tls_socket_events_t client_events = {
 static lode_tls_server_t* tls_server;
 static size_t srv_got;
 
-static void done(void) { lode_tls_server_close(tls_server, NULL, NULL); }
+static void done(void) {
+  lode_tls_server_close(tls_server, NULL, NULL);
+}
 static void s_data(lode_tls_socket_t* t, lode_slice_t d) {
   srv_got += d.len;
   lode_tls_socket_write(t, d, NULL, NULL);
@@ -71,12 +81,14 @@ static void s_end(lode_tls_socket_t* t) {
 }
 static void s_close(lode_tls_socket_t* t, int had_error) {
   if (!lode_tls_socket_authorized(t) && lode_tls_socket_get_protocol(t) == NULL)
-    return;  /* failed in its handshake: tlsClientError said it */
+    return; /* failed in its handshake: tlsClientError said it */
   add(strace, sizeof(strace), "close(%s)", had_error ? "true" : "false");
   done();
 }
 static const lode_tls_socket_events_t server_socket_events = {
-  .on_data = s_data, .on_end = s_end, .on_close = s_close,
+  .on_data = s_data,
+  .on_end = s_end,
+  .on_close = s_close,
 };
 static void s_secure(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   const char* sni = lode_tls_socket_servername(t);
@@ -90,23 +102,25 @@ static void s_client_error(lode_tls_server_t* srv, const lode_error_t* e,
   done();
 }
 static const lode_tls_server_events_t server_events = {
-  .on_secure_connection = s_secure, .on_tls_client_error = s_client_error,
+  .on_secure_connection = s_secure,
+  .on_tls_client_error = s_client_error,
 };
 
 /* ---- One scenario both ways ---- */
 
 typedef struct {
-  const char* cert;       /* the server's certificate */
-  const char* host;       /* what the client checks */
-  const char* ca;         /* the client's CA file, or "-" */
+  const char* cert; /* the server's certificate */
+  const char* host; /* what the client checks */
+  const char* ca;   /* the client's CA file, or "-" */
   size_t size;
   const char* servername; /* or NULL */
 } scenario_t;
 
 static void lode_client_to_node_server(const scenario_t* sc, char* client,
                                        char* server, size_t cap) {
-  const char* argv[] = { "node", "test/tls/tls-peer.js", "server",
-                         tls_certs_dir(), sc->cert, NULL };
+  const char* argv[] = { "node",   "test/tls/tls-peer.js",
+                         "server", tls_certs_dir(),
+                         sc->cert, NULL };
   test_peer_t* p = test_peer_start(argv);
   int port = test_peer_port(p);
   ASSERT_OK(uv_loop_init(&loop));
@@ -116,7 +130,8 @@ static void lode_client_to_node_server(const scenario_t* sc, char* client,
   want_len = sc->size;
   lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
   lode_tls_opts_t o = { .host = sc->host, .servername = sc->servername };
-  if (strcmp(sc->ca, "-") != 0) o.context.ca = tls_file(sc->ca);
+  if (strcmp(sc->ca, "-") != 0)
+    o.context.ca = tls_file(sc->ca);
   lode_tls_socket_t* t;
   ASSERT_OK(lode_tls_connect(&loop, &n, &o, &client_events, &t, NULL));
   test_run_loop(&loop, 60000);
@@ -126,7 +141,8 @@ static void lode_client_to_node_server(const scenario_t* sc, char* client,
   snprintf(client, cap, "%s", ctrace);
   snprintf(server, cap, "%s", out);
   size_t l = strlen(server);
-  while (l > 0 && server[l - 1] == '\n') server[--l] = '\0';
+  while (l > 0 && server[l - 1] == '\n')
+    server[--l] = '\0';
   free(out);
 }
 
@@ -141,9 +157,11 @@ static void node_client_to_lode_server(const scenario_t* sc, char* client,
   char port[16], size[32];
   snprintf(port, sizeof(port), "%d", p_num);
   snprintf(size, sizeof(size), "%zu", sc->size);
-  const char* argv[] = { "node", "test/tls/tls-peer.js", "client", port,
-                         tls_certs_dir(), sc->host, sc->ca, size,
-                         sc->servername, NULL };
+  const char* argv[] = { "node",          "test/tls/tls-peer.js",
+                         "client",        port,
+                         tls_certs_dir(), sc->host,
+                         sc->ca,          size,
+                         sc->servername,  NULL };
   test_peer_t* p = test_peer_start(argv);
   test_run_loop(&loop, 60000);
   test_loop_close(&loop);
@@ -151,7 +169,8 @@ static void node_client_to_lode_server(const scenario_t* sc, char* client,
   ASSERT_EQ(test_peer_finish(p, 20000, &out), 0);
   snprintf(client, cap, "%s", out);
   size_t n = strlen(client);
-  while (n > 0 && client[n - 1] == '\n') client[--n] = '\0';
+  while (n > 0 && client[n - 1] == '\n')
+    client[--n] = '\0';
   snprintf(server, cap, "%s", strace);
   free(out);
 }
@@ -162,9 +181,9 @@ static void both_ways(const scenario_t* sc, const char* want) {
   char lc[1024], ns[1024], nc[1024], ls[1024];
   lode_client_to_node_server(sc, lc, ns, sizeof(lc));
   node_client_to_lode_server(sc, nc, ls, sizeof(nc));
-  ASSERT_STR_EQ(nc, want);  /* Node's client, as written down */
-  ASSERT_STR_EQ(lc, nc);    /* lode's client says the same */
-  ASSERT_STR_EQ(ls, ns);    /* lode's server as Node's */
+  ASSERT_STR_EQ(nc, want); /* Node's client, as written down */
+  ASSERT_STR_EQ(lc, nc);   /* lode's client says the same */
+  ASSERT_STR_EQ(ls, ns);   /* lode's server as Node's */
   ASSERT(ns[0] != '\0');
   fprintf(stderr, "  client: %s\n  server: %s\n", nc, ns);
 }
@@ -186,34 +205,39 @@ TEST(echo_ecdsa) {
 
 TEST(self_signed) {
   scenario_t sc = { "self", "localhost", "-", 5, NULL };
-  both_ways(&sc, "error(DEPTH_ZERO_SELF_SIGNED_CERT|self-signed "
-                 "certificate),close(1)");
+  both_ways(&sc,
+            "error(DEPTH_ZERO_SELF_SIGNED_CERT|self-signed "
+            "certificate),close(1)");
 }
 
 TEST(untrusted_issuer) {
   scenario_t sc = { "other", "localhost", "ca.crt", 5, NULL };
-  both_ways(&sc, "error(UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify "
-                 "the first certificate),close(1)");
+  both_ways(&sc,
+            "error(UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify "
+            "the first certificate),close(1)");
 }
 
 TEST(expired) {
   scenario_t sc = { "expired", "localhost", "ca.crt", 5, NULL };
-  both_ways(&sc, "error(CERT_HAS_EXPIRED|certificate has expired),"
-                 "close(1)");
+  both_ways(&sc,
+            "error(CERT_HAS_EXPIRED|certificate has expired),"
+            "close(1)");
 }
 
 TEST(wrong_host) {
   scenario_t sc = { "wronghost", "localhost", "ca.crt", 5, NULL };
-  both_ways(&sc, "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
-                 "match certificate's altnames: Host: localhost. is not in "
-                 "the cert's altnames: DNS:wrong.example),close(1)");
+  both_ways(&sc,
+            "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
+            "match certificate's altnames: Host: localhost. is not in "
+            "the cert's altnames: DNS:wrong.example),close(1)");
 }
 
 TEST(wrong_ip) {
   scenario_t sc = { "wronghost", "127.0.0.1", "ca.crt", 5, NULL };
-  both_ways(&sc, "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
-                 "match certificate's altnames: IP: 127.0.0.1 is not in "
-                 "the cert's list: ),close(1)");
+  both_ways(&sc,
+            "error(ERR_TLS_CERT_ALTNAME_INVALID|Hostname/IP does not "
+            "match certificate's altnames: IP: 127.0.0.1 is not in "
+            "the cert's list: ),close(1)");
 }
 
 TEST(sni_name_reaches_server) {

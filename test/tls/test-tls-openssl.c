@@ -8,7 +8,7 @@ static size_t got_len;
 
 static void keep(lode_slice_t d) {
   size_t n = d.len < sizeof(got) - 1 - got_len ? d.len
-                                                : sizeof(got) - 1 - got_len;
+                                               : sizeof(got) - 1 - got_len;
   memcpy(got + got_len, d.base, n);
   got_len += n;
   got[got_len] = '\0';
@@ -26,7 +26,8 @@ static void c_secure(lode_tls_socket_t* t) {
 }
 static void c_data(lode_tls_socket_t* t, lode_slice_t d) {
   keep(d);
-  if (strchr(got, '\n') != NULL) lode_tls_socket_end(t, NULL, NULL);
+  if (strchr(got, '\n') != NULL)
+    lode_tls_socket_end(t, NULL, NULL);
 }
 static void c_error(lode_tls_socket_t* t, const lode_error_t* e) {
   test_trace("error(%s)", e->name);
@@ -35,12 +36,14 @@ static void c_close(lode_tls_socket_t* t, int had_error) {
   test_trace("close(%d)", had_error);
 }
 static const lode_tls_socket_events_t client_events = {
-  .on_secure_connect = c_secure, .on_data = c_data, .on_error = c_error,
+  .on_secure_connect = c_secure,
+  .on_data = c_data,
+  .on_error = c_error,
   .on_close = c_close,
 };
 
 TEST(lode_client_openssl_server) {
-  char cmd[2048];  /* its notes on stderr are not the test's */
+  char cmd[2048]; /* its notes on stderr are not the test's */
   snprintf(cmd, sizeof(cmd),
            "exec openssl s_server -accept 0 -cert %s -key %s -naccept 1 "
            "-rev 2>/dev/null",
@@ -49,7 +52,7 @@ TEST(lode_client_openssl_server) {
   test_peer_t* p = test_peer_start(argv);
   char line[256];
   int port = 0;
-  do {  /* "ACCEPT [::]:PORT" after its other notes */
+  do { /* "ACCEPT [::]:PORT" after its other notes */
     test_peer_line(p, line, sizeof(line), 20000);
     const char* colon = strrchr(line, ':');
     if (strncmp(line, "ACCEPT", 6) == 0 && colon != NULL)
@@ -76,7 +79,7 @@ static void s_data(lode_tls_socket_t* t, lode_slice_t d) {
   size_t n = d.len < sizeof(up) ? d.len : sizeof(up);
   for (size_t i = 0; i < n; i++)
     up[i] = (char) (d.base[i] >= 'a' && d.base[i] <= 'z' ? d.base[i] - 32
-                                                          : d.base[i]);
+                                                         : d.base[i]);
   lode_tls_socket_write(t, (lode_slice_t){ up, n }, NULL, NULL);
   lode_tls_socket_end(t, NULL, NULL);
 }
@@ -85,7 +88,8 @@ static void s_close(lode_tls_socket_t* t, int had_error) {
   lode_tls_server_close(server, NULL, NULL);
 }
 static const lode_tls_socket_events_t server_socket_events = {
-  .on_data = s_data, .on_close = s_close,
+  .on_data = s_data,
+  .on_close = s_close,
 };
 static void s_secure(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   const char* alpn = lode_tls_socket_alpn_protocol(t);

@@ -14,12 +14,16 @@ static int rounds, wanted;
 static void s_data(lode_tls_socket_t* t, lode_slice_t d) {
   lode_tls_socket_write(t, d, NULL, NULL);
 }
-static void s_end(lode_tls_socket_t* t) { lode_tls_socket_end(t, NULL, NULL); }
+static void s_end(lode_tls_socket_t* t) {
+  lode_tls_socket_end(t, NULL, NULL);
+}
 static void s_error(lode_tls_socket_t* t, const lode_error_t* e) {
   test_trace("server-error(%s|%s)", e->name, e->message);
 }
 static const lode_tls_socket_events_t s_events = {
-  .on_data = s_data, .on_end = s_end, .on_error = s_error,
+  .on_data = s_data,
+  .on_end = s_end,
+  .on_error = s_error,
 };
 static const lode_tls_server_events_t server_events = { 0 };
 
@@ -27,7 +31,8 @@ static const lode_tls_server_events_t server_events = { 0 };
 
 static void renegotiated(lode_tls_socket_t* t, int status, void* arg) {
   test_trace("renegotiated(%s)", status == 0 ? "0" : lode_err_name(status));
-  if (status == 0) lode_tls_socket_write(t, LODE_SLICE("x"), NULL, NULL);
+  if (status == 0)
+    lode_tls_socket_write(t, LODE_SLICE("x"), NULL, NULL);
 }
 static void next_round(lode_tls_socket_t* t) {
   if (rounds++ == wanted) {
@@ -37,18 +42,24 @@ static void next_round(lode_tls_socket_t* t) {
   ASSERT_OK(lode_tls_socket_renegotiate(t, renegotiated, NULL));
   ASSERT_EQ(lode_tls_socket_renegotiate(t, renegotiated, NULL), UV_EBUSY);
 }
-static void c_secure(lode_tls_socket_t* t) { next_round(t); }
+static void c_secure(lode_tls_socket_t* t) {
+  next_round(t);
+}
 static void c_data(lode_tls_socket_t* t, lode_slice_t d) {
   test_trace("echo");
   next_round(t);
 }
-static void c_end(lode_tls_socket_t* t) { test_trace("end"); }
+static void c_end(lode_tls_socket_t* t) {
+  test_trace("end");
+}
 static void c_close(lode_tls_socket_t* t, int had_error) {
   test_trace("close(%d)", had_error);
   lode_tls_server_close(server, NULL, NULL);
 }
 static const lode_tls_socket_events_t c_events = {
-  .on_secure_connect = c_secure, .on_data = c_data, .on_end = c_end,
+  .on_secure_connect = c_secure,
+  .on_data = c_data,
+  .on_end = c_end,
   .on_close = c_close,
 };
 
@@ -70,18 +81,20 @@ static void run(int n) {
 
 TEST(three_renegotiations) {
   run(3);
-  ASSERT_TRACE("renegotiated(0),echo,renegotiated(0),echo,renegotiated(0),"
-               "echo,end,close(0)");
+  ASSERT_TRACE(
+      "renegotiated(0),echo,renegotiated(0),echo,renegotiated(0),"
+      "echo,end,close(0)");
 }
 
 /* The fourth: the server's socket fails (Node: 'error' with
  * ERR_TLS_SESSION_ATTACK, then it closes); the client sees the end. */
 TEST(fourth_is_an_attack) {
   run(4);
-  ASSERT_TRACE("renegotiated(0),echo,renegotiated(0),echo,renegotiated(0),"
-               "echo,server-error(ERR_TLS_SESSION_ATTACK|TLS session "
-               "renegotiation attack detected),end,"
-               "renegotiated(ERR_STREAM_DESTROYED),close(0)");
+  ASSERT_TRACE(
+      "renegotiated(0),echo,renegotiated(0),echo,renegotiated(0),"
+      "echo,server-error(ERR_TLS_SESSION_ATTACK|TLS session "
+      "renegotiation attack detected),end,"
+      "renegotiated(ERR_STREAM_DESTROYED),close(0)");
 }
 
 /* ---- TLS 1.3 ---- */
@@ -92,7 +105,9 @@ static void tls13_secure(lode_tls_socket_t* t) {
   lode_tls_socket_end(t, NULL, NULL);
 }
 static const lode_tls_socket_events_t tls13_events = {
-  .on_secure_connect = tls13_secure, .on_end = c_end, .on_close = c_close,
+  .on_secure_connect = tls13_secure,
+  .on_end = c_end,
+  .on_close = c_close,
 };
 
 TEST(none_in_tls13) {

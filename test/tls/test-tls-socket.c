@@ -21,7 +21,8 @@ static void srv_trace(const char* fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static void srv_trace(const char* fmt, ...) {
   size_t n = strlen(strace);
-  if (n > 0 && n < sizeof(strace) - 1) strace[n++] = ',';
+  if (n > 0 && n < sizeof(strace) - 1)
+    strace[n++] = ',';
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(strace + n, sizeof(strace) - n, fmt, ap);
@@ -42,11 +43,12 @@ static void srv_close(lode_tls_socket_t* t, int had_error) {
   srv_trace("close(%d)", had_error);
 }
 static const lode_tls_socket_events_t srv_socket_events = {
-  .on_data = srv_data, .on_end = srv_end, .on_close = srv_close,
+  .on_data = srv_data,
+  .on_end = srv_end,
+  .on_close = srv_close,
 };
 
-static void on_secure_connection(lode_tls_server_t* srv,
-                                 lode_tls_socket_t* t) {
+static void on_secure_connection(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   const char* sni = lode_tls_socket_servername(t);
   const char* alpn = lode_tls_socket_alpn_protocol(t);
   srv_trace("secureConnection(%s,%s)", sni ? sni : "-", alpn ? alpn : "-");
@@ -87,8 +89,8 @@ static void record_info(lode_tls_socket_t* t) {
   ASSERT_NOT_NULL(p);
   char subj[256] = "", iss[256] = "";
   for (const char* const* q = p->subject; *q != NULL; q += 2)
-    snprintf(subj + strlen(subj), sizeof(subj) - strlen(subj), "%s=%s;",
-             q[0], q[1]);
+    snprintf(subj + strlen(subj), sizeof(subj) - strlen(subj), "%s=%s;", q[0],
+             q[1]);
   for (const char* const* q = p->issuer; *q != NULL; q += 2)
     snprintf(iss + strlen(iss), sizeof(iss) - strlen(iss), "%s=%s;", q[0],
              q[1]);
@@ -96,8 +98,8 @@ static void record_info(lode_tls_socket_t* t) {
   snprintf(info, sizeof(info),
            "%s|%s|%s|%s|%s|%s|%s|ca=%d|bits=%d|%s|fp=%zu|fp256=%zu|"
            "serial=%s|chain=%d|alpn=%s|reused=%d",
-           lode_tls_socket_get_protocol(t), c.name, c.standard_name,
-           c.version, subj, iss, p->subjectaltname, p->ca, p->bits,
+           lode_tls_socket_get_protocol(t), c.name, c.standard_name, c.version,
+           subj, iss, p->subjectaltname, p->ca, p->bits,
            p->exponent ? p->exponent : p->nist_curve, strlen(p->fingerprint),
            strlen(p->fingerprint256), p->serial_number,
            p->issuer_certificate != NULL, alpn ? alpn : "false",
@@ -114,7 +116,8 @@ static void cli_secure(lode_tls_socket_t* t) {
   lode_tls_socket_end(t, NULL, NULL);
 }
 static void cli_data(lode_tls_socket_t* t, lode_slice_t d) {
-  if (got_len + d.len <= sizeof(got)) memcpy(got + got_len, d.base, d.len);
+  if (got_len + d.len <= sizeof(got))
+    memcpy(got + got_len, d.base, d.len);
   got_len += d.len;
 }
 static void cli_end(lode_tls_socket_t* t) {
@@ -126,20 +129,27 @@ static void cli_error(lode_tls_socket_t* t, const lode_error_t* e) {
 }
 static void cli_close(lode_tls_socket_t* t, int had_error) {
   test_trace("close(%d)", had_error);
-  if (close_server_on_close) stop_server();
+  if (close_server_on_close)
+    stop_server();
 }
 static const lode_tls_socket_events_t cli_events = {
-  .on_secure_connect = cli_secure, .on_data = cli_data, .on_end = cli_end,
-  .on_error = cli_error, .on_close = cli_close,
+  .on_secure_connect = cli_secure,
+  .on_data = cli_data,
+  .on_end = cli_end,
+  .on_error = cli_error,
+  .on_close = cli_close,
 };
 
 static lode_tls_socket_t* connect_to(const char* host, const char* ca,
                                      lode_tls_opts_t* o) {
   lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
   lode_tls_opts_t dflt = { 0 };
-  if (o == NULL) o = &dflt;
-  if (ca != NULL) o->context.ca = tls_file(ca);
-  if (o->host == NULL) o->host = host;
+  if (o == NULL)
+    o = &dflt;
+  if (ca != NULL)
+    o->context.ca = tls_file(ca);
+  if (o->host == NULL)
+    o->host = host;
   lode_tls_socket_t* t;
   lode_error_t err;
   ASSERT_OK(lode_tls_connect(&loop, &n, o, &cli_events, &t, &err));
@@ -235,8 +245,9 @@ TEST(verify_wrong_host) {
 TEST(reject_unauthorized_false_connects) {
   lode_tls_opts_t o = { .reject_unauthorized = LODE_FALSE };
   run_one("self", "localhost", NULL, &o);
-  ASSERT_TRACE("secureConnect(0,DEPTH_ZERO_SELF_SIGNED_CERT),data(ping),end,"
-               "close(0)");
+  ASSERT_TRACE(
+      "secureConnect(0,DEPTH_ZERO_SELF_SIGNED_CERT),data(ping),end,"
+      "close(0)");
   ASSERT_SERVER("secureConnection(localhost,-),data(4),end,close(0)");
 }
 
@@ -249,8 +260,9 @@ TEST(alpn_server_order_and_sni) {
                         .servername = "foo.example",
                         .reject_unauthorized = LODE_FALSE };
   run_one("server", "localhost", "ca.crt", &o);
-  ASSERT_TRACE("secureConnect(0,ERR_TLS_CERT_ALTNAME_INVALID),data(ping),"
-               "end,close(0)");
+  ASSERT_TRACE(
+      "secureConnect(0,ERR_TLS_CERT_ALTNAME_INVALID),data(ping),"
+      "end,close(0)");
   ASSERT_SERVER("secureConnection(foo.example,h2),data(4),end,close(0)");
 }
 
@@ -260,12 +272,14 @@ TEST(alpn_no_overlap) {
   server_alpn = srv_protos;
   lode_tls_opts_t o = { .alpn_protocols = cli_protos };
   run_one("server", "localhost", "ca.crt", &o);
-  ASSERT_TRACE("error(ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL|"
-               "error:0A000460:SSL routines::tlsv1 alert no application "
-               "protocol),close(1)");
-  ASSERT_SERVER("tlsClientError(ERR_SSL_NO_APPLICATION_PROTOCOL|"
-                "error:0A0000EB:SSL routines::no application protocol),"
-                "close(1)");
+  ASSERT_TRACE(
+      "error(ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL|"
+      "error:0A000460:SSL routines::tlsv1 alert no application "
+      "protocol),close(1)");
+  ASSERT_SERVER(
+      "tlsClientError(ERR_SSL_NO_APPLICATION_PROTOCOL|"
+      "error:0A0000EB:SSL routines::no application protocol),"
+      "close(1)");
 }
 
 /* Node 20's codes: a client that offers only TLS 1.1 or older, and a
@@ -274,24 +288,28 @@ TEST(wrong_version) {
   lode_tls_opts_t o = { .context.min_version = "TLSv1",
                         .context.max_version = "TLSv1.1" };
   run_one("server", "localhost", "ca.crt", &o);
-  ASSERT_TRACE("error(ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|error:0A00042E:"
-               "SSL routines::tlsv1 alert protocol version),close(1)");
-  ASSERT_SERVER("tlsClientError(ERR_SSL_UNSUPPORTED_PROTOCOL|error:0A000102:"
-                "SSL routines::unsupported protocol),close(1)");
+  ASSERT_TRACE(
+      "error(ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|error:0A00042E:"
+      "SSL routines::tlsv1 alert protocol version),close(1)");
+  ASSERT_SERVER(
+      "tlsClientError(ERR_SSL_UNSUPPORTED_PROTOCOL|error:0A000102:"
+      "SSL routines::unsupported protocol),close(1)");
 }
 
 TEST(no_shared_cipher) {
   lode_tls_opts_t o = { .context.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256",
                         .context.max_version = "TLSv1.2" };
   run_one("server", "localhost", "ca.crt", &o);
-  ASSERT_TRACE("error(ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE|error:0A000410:"
-               "SSL routines::sslv3 alert handshake failure),close(1)");
-  ASSERT_SERVER("tlsClientError(ERR_SSL_NO_SHARED_CIPHER|error:0A0000C1:"
-                "SSL routines::no shared cipher),close(1)");
+  ASSERT_TRACE(
+      "error(ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE|error:0A000410:"
+      "SSL routines::sslv3 alert handshake failure),close(1)");
+  ASSERT_SERVER(
+      "tlsClientError(ERR_SSL_NO_SHARED_CIPHER|error:0A0000C1:"
+      "SSL routines::no shared cipher),close(1)");
 }
 
-TEST_MAIN(wrong_version, no_shared_cipher, echo_events_and_getters, echo_ecdsa_tls12, verify_self_signed,
-          verify_untrusted_issuer, verify_system_store_rejects_test_ca,
-          verify_expired, verify_wrong_host,
-          reject_unauthorized_false_connects, alpn_server_order_and_sni,
-          alpn_no_overlap)
+TEST_MAIN(wrong_version, no_shared_cipher, echo_events_and_getters,
+          echo_ecdsa_tls12, verify_self_signed, verify_untrusted_issuer,
+          verify_system_store_rejects_test_ca, verify_expired,
+          verify_wrong_host, reject_unauthorized_false_connects,
+          alpn_server_order_and_sni, alpn_no_overlap)

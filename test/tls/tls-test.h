@@ -17,24 +17,29 @@
  * a set. */
 static inline const char* tls_certs_dir(void) {
   static char dir[1024];
-  if (dir[0] != '\0') return dir;
+  if (dir[0] != '\0')
+    return dir;
   const char* bin = getenv("LODE_BINARY_DIR");
   snprintf(dir, sizeof(dir), "%s/tls-certs", bin ? bin : "build");
   char probe[1100], cmd[2600];
-  snprintf(probe, sizeof(probe), "%s/dh.pem", dir);  /* the last made */
-  if (access(probe, R_OK) == 0) return dir;
-  if (access(dir, F_OK) == 0) {  /* a set from an older script */
+  snprintf(probe, sizeof(probe), "%s/dh.pem", dir); /* the last made */
+  if (access(probe, R_OK) == 0)
+    return dir;
+  if (access(dir, F_OK) == 0) { /* a set from an older script */
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0) {}
+    if (system(cmd) != 0) {
+    }
   }
   char tmp[1100];
   snprintf(tmp, sizeof(tmp), "%s.%ld", dir, (long) getpid());
   snprintf(cmd, sizeof(cmd), "bash %s %s >/dev/null",
            test_src_path("test/tls/make-certs.sh"), tmp);
-  if (system(cmd) != 0) test_fail(__FILE__, __LINE__, "make-certs.sh failed");
-  if (rename(tmp, dir) != 0) {  /* another test made them first */
+  if (system(cmd) != 0)
+    test_fail(__FILE__, __LINE__, "make-certs.sh failed");
+  if (rename(tmp, dir) != 0) { /* another test made them first */
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
-    if (system(cmd) != 0) {}
+    if (system(cmd) != 0) {
+    }
   }
   return dir;
 }
@@ -47,7 +52,8 @@ static inline lode_slice_t tls_file(const char* name) {
   char path[1200];
   snprintf(path, sizeof(path), "%s/%s", tls_certs_dir(), name);
   FILE* f = fopen(path, "rb");
-  if (f == NULL) test_fail(__FILE__, __LINE__, "cannot open %s", path);
+  if (f == NULL)
+    test_fail(__FILE__, __LINE__, "cannot open %s", path);
   size_t n = fread(b, 1, sizeof(bufs[0]), f);
   fclose(f);
   return (lode_slice_t){ b, n };
@@ -84,7 +90,8 @@ static inline lode_tls_server_t* tls_listen(uv_loop_t* loop,
   lode_tls_server_t* srv;
   lode_error_t err;
   int rc = lode_tls_create_server(loop, o, ev, &srv, &err);
-  if (rc != 0) test_fail(__FILE__, __LINE__, "server: %s", err.message);
+  if (rc != 0)
+    test_fail(__FILE__, __LINE__, "server: %s", err.message);
   lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
   ASSERT_OK(lode_tls_server_listen(srv, &l, NULL, NULL));
   lode_net_address_t a;
