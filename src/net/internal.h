@@ -143,7 +143,6 @@ struct lode_socket_s {
   unsigned keep_alive_delay;     /* ms */
   struct lode__sknames_s* names; /* cached addresses, made on demand */
   char* attempted;               /* autoSelectFamilyAttemptedAddresses */
-  void* reserved_autoselect;     /* for the happy-eyeballs engine */
 };
 
 /* Allocates a socket with an initialised handle of the given type
