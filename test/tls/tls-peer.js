@@ -1,5 +1,5 @@
 // Node's side of the tls tests (Node 20 is the reference).
-//   node tls-peer.js server DIR NAME [ALPN,...]
+//   node tls-peer.js server DIR NAME [ALPN,...|-] [HANDSHAKE-TIMEOUT]
 //     A TLS echo server with DIR/NAME.{key,crt} on 127.0.0.1, port 0;
 //     prints "listening on 127.0.0.1:PORT", then for its first connection
 //     the server's events in order (one line), and exits.
@@ -16,12 +16,13 @@ const [mode, ...args] = process.argv.slice(2);
 const byte = (i) => (i * 7 + 1) & 0xff;
 
 if (mode === 'server') {
-  const [dir, name, alpn] = args;
+  const [dir, name, alpn, timeout] = args;
   const opts = {
     key: fs.readFileSync(path.join(dir, name + '.key')),
     cert: fs.readFileSync(path.join(dir, name + '.crt')),
   };
-  if (alpn) opts.ALPNProtocols = alpn.split(',');
+  if (alpn && alpn !== '-') opts.ALPNProtocols = alpn.split(',');
+  if (timeout) opts.handshakeTimeout = Number(timeout);
   const events = [];
   const done = () => { console.log(events.join(',')); srv.close(); };
   const srv = tls.createServer(opts, (s) => {
