@@ -470,6 +470,38 @@ TEST(corrupted_record_after_handshake) {
   echo_buf = NULL;
 }
 
+/* ---- A refused connection: the net error, as Node's tls.connect ---- */
+
+static void refused_error(lode_tls_socket_t* t, const lode_error_t* e) {
+  char want[64];
+  snprintf(want, sizeof(want), "connect ECONNREFUSED 127.0.0.1:%d", port);
+  ASSERT_STR_EQ(e->message, want);
+  test_trace("error(%s)", e->name);
+}
+static void refused_close(lode_tls_socket_t* t, int had_error) {
+  test_trace("close(%d)", had_error);
+}
+static const lode_tls_socket_events_t refused_events = {
+  .on_secure_connect = good_secure,
+  .on_error = refused_error,
+  .on_close = refused_close,
+};
+static void closed_then_connect(lode_tls_server_t* srv, int status, void* arg) {
+  lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_connect(&loop, &n, NULL, &refused_events, &t, NULL));
+}
+
+TEST(connection_refused) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  start_server(); /* for a port nobody listens on once it is closed */
+  ASSERT_OK(lode_tls_server_close(server, closed_then_connect, NULL));
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_TRACE("error(ECONNREFUSED),close(1)");
+}
+
 /* ---- SNI: server.addContext ---- */
 
 static char sni_seen[128];
@@ -521,4 +553,4 @@ TEST_MAIN(garbage_instead_of_client_hello, client_ends_mid_handshake,
           server_ends_without_close_notify, server_ends_with_close_notify,
           echo_4_mib, over_the_memory_pair, write_before_handshake_then_drain,
           pause_with_records_waiting, corrupted_record_after_handshake,
-          sni_add_context)
+          connection_refused, sni_add_context)
