@@ -14,17 +14,6 @@ static unsigned handshake_timeout;
 
 /* ---- A TLS server that echoes ---- */
 
-static void srv_data(lode_tls_socket_t* t, lode_slice_t d) {
-  lode_tls_socket_write(t, d, NULL, NULL);
-}
-static void srv_end(lode_tls_socket_t* t) {
-  lode_tls_socket_end(t, NULL, NULL);
-}
-static const lode_tls_socket_events_t srv_socket_events = {
-  .on_data = srv_data,
-  .on_end = srv_end,
-};
-
 static void (*on_secure_hook)(lode_tls_socket_t* t);
 
 static void on_secure_connection(lode_tls_server_t* srv, lode_tls_socket_t* t) {
@@ -46,7 +35,7 @@ static void start_server(void) {
   o.tls.context.key = tls_file("server.key");
   o.tls.context.cert = tls_file("server.crt");
   o.tls.handshake_timeout = handshake_timeout;
-  o.socket_events = &srv_socket_events;
+  o.socket_events = tls_echo_events();
   server = tls_listen(&loop, &o, &server_events, &port);
 }
 
@@ -254,8 +243,8 @@ static void pair_srv_secure(lode_tls_socket_t* t) {
 }
 static const lode_tls_socket_events_t pair_srv_events = {
   .on_secure = pair_srv_secure,
-  .on_data = srv_data,
-  .on_end = srv_end,
+  .on_data = tls_echo_data,
+  .on_end = tls_echo_end,
 };
 static void pair_close(lode_tls_socket_t* t, int had_error) {
   test_trace("close(%d)", had_error);
@@ -428,8 +417,8 @@ static void srv_close_then_good(lode_tls_socket_t* t, int had_error) {
   test_trace("server-close(%d)", had_error);
 }
 static const lode_tls_socket_events_t checked_srv_events = {
-  .on_data = srv_data,
-  .on_end = srv_end,
+  .on_data = tls_echo_data,
+  .on_end = tls_echo_end,
   .on_error = srv_error,
   .on_close = srv_close_then_good,
 };

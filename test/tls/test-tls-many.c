@@ -19,16 +19,6 @@ static void maybe_stop(void) {
 
 /* ---- The server echoes ---- */
 
-static void s_data(lode_tls_socket_t* t, lode_slice_t d) {
-  lode_tls_socket_write(t, d, NULL, NULL);
-}
-static void s_end(lode_tls_socket_t* t) {
-  lode_tls_socket_end(t, NULL, NULL);
-}
-static const lode_tls_socket_events_t s_events = {
-  .on_data = s_data,
-  .on_end = s_end,
-};
 static void s_secure(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   secure_connections++;
 }
@@ -113,7 +103,7 @@ static const lode_tls_socket_events_t untrusting_events = {
 
 TEST(many_at_once) {
   ASSERT_OK(uv_loop_init(&loop));
-  lode_tls_server_opts_t o = tls_server_opts("server-ec", &s_events);
+  lode_tls_server_opts_t o = tls_server_opts("server-ec", tls_echo_events());
   server = tls_listen(&loop, &o, &server_events, &port);
   lode_socket_opts_t n = { .port = port, .host = "127.0.0.1" };
   lode_tls_context_opts_t co = { .ca = tls_file("ca.crt") };

@@ -67,6 +67,21 @@ static inline const char* tls_path(const char* name) {
   return p;
 }
 
+/* An echo: what comes in goes back; the end is answered with an end. */
+static inline void tls_echo_data(lode_tls_socket_t* t, lode_slice_t d) {
+  lode_tls_socket_write(t, d, NULL, NULL);
+}
+static inline void tls_echo_end(lode_tls_socket_t* t) {
+  lode_tls_socket_end(t, NULL, NULL);
+}
+static inline const lode_tls_socket_events_t* tls_echo_events(void) {
+  static const lode_tls_socket_events_t ev = {
+    .on_data = tls_echo_data,
+    .on_end = tls_echo_end,
+  };
+  return &ev;
+}
+
 /* Server options with NAME.key and NAME.crt as the key and certificate,
  * and `events` for the connections. */
 static inline lode_tls_server_opts_t tls_server_opts(
