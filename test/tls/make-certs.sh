@@ -12,6 +12,8 @@
 #   client.{key,crt}        a client certificate signed by the CA
 #   chain.crt               server.crt followed by ca.crt
 #   enc.key                 server.key encrypted with the passphrase "secret"
+#   server.pfx              server.key, server.crt and ca.crt in PKCS#12
+#                           (DER), passphrase "secret"
 #   crl.pem                 the CA's revocation list: wronghost.crt revoked
 #   dh.pem                  Diffie-Hellman parameters (RFC 7919 ffdhe2048)
 set -euo pipefail
@@ -95,4 +97,7 @@ cat server.crt ca.crt > chain.crt
 ossl pkey -in server.key -aes256 -passout pass:secret -out enc.key
 # RFC 7919's group: no prime search, so no wait.
 ossl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out dh.pem
+# Last, as the tests take the set for complete once it is there.
+ossl pkcs12 -export -inkey server.key -in server.crt -certfile ca.crt \
+  -passout pass:secret -out server.pfx
 echo "certificates in $dir"

@@ -579,7 +579,37 @@ TEST(secure_protocol) {
   client_opts = (lode_tls_opts_t){ 0 };
 }
 
-TEST_MAIN(min_dh_size, secure_protocol, ocsp_stapled, ocsp_stapled_tls12,
+/* ---- pfx: key, certificate and chain from PKCS#12 ---- */
+
+static void check_chain(lode_tls_socket_t* cli, lode_tls_socket_t* srv) {
+  lode_tls_cert_t* c = lode_tls_socket_get_peer_certificate(cli, 1);
+  test_trace("peer(%s,issuer=%s)", c->subject[1],
+             c->issuer_certificate ? c->issuer_certificate->subject[5] : "-");
+  lode_tls_cert_free(c);
+}
+
+TEST(pfx) {
+  SETUP();
+  lode_tls_server_opts_t o = { .socket_events = &srv_socket_events };
+  o.tls.context.pfx = tls_file("server.pfx");
+  o.tls.context.passphrase = "secret";
+  check = check_chain;
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "peer(localhost,issuer=lode test CA)");
+  check = NULL;
+  lode_tls_context_opts_t bad = { .pfx = tls_file("server.pfx"),
+                                  .passphrase = "wrong" };
+  lode_tls_context_t* ctx;
+  lode_error_t err;
+  ASSERT_EQ(lode_tls_create_secure_context(&bad, &ctx, &err), LODE_ERR_SSL);
+  /* Node 20 throws an Error with only the message "mac verify failure". */
+  ASSERT_STR_EQ(err.name, "ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE");
+}
+
+TEST_MAIN(pfx, min_dh_size, secure_protocol, ocsp_stapled, ocsp_stapled_tls12,
           ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted,
           psk_tls13_as_node, shared_sigalgs_as_node, enable_trace,
           get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
