@@ -48,6 +48,7 @@ struct lode_server_s {
   int drop_max;
   int unref;
   int close_pending;
+  int own_ref;           /* the server's reference on itself is held */
   unsigned listen_gen; /* counts listen calls: did on_close listen? */
   unsigned tick_flags;
   lode__tick_t tick;
@@ -83,6 +84,7 @@ int lode_net_create_server(uv_loop_t* loop, const lode_server_opts_t* opts,
   srv->loop = loop;
   srv->ev = ev;
   srv->refs = 1; /* held until on_close has run */
+  srv->own_ref = 1;
   srv->max_connections = -1;
   if (opts != NULL)
     srv->opts = *opts;
@@ -339,6 +341,16 @@ static int is_ip(const char* host) {
          uv_inet_pton(AF_INET6, host, tmp) == 0;
 }
 
+/* A listen starts: a server closed before (its own reference dropped, a
+ * user's hold keeping it) holds itself again until its next close. */
+static void listen_begins(lode_server_t* srv) {
+  srv->listen_gen++;
+  if (!srv->own_ref) {
+    srv->own_ref = 1;
+    srv->refs++;
+  }
+}
+
 int lode_server_listen(lode_server_t* srv, const lode_listen_opts_t* opts,
                        lode_server_cb cb, void* arg) {
   static const lode_listen_opts_t none;
@@ -348,7 +360,7 @@ int lode_server_listen(lode_server_t* srv, const lode_listen_opts_t* opts,
   if (o->path == NULL && (o->port < 0 || o->port > 65535))
     return LODE_ERR_SOCKET_BAD_PORT;
   srv->close_pending = 0;
-  srv->listen_gen++;
+  listen_begins(srv);
   srv->listen_cb = cb;
   srv->listen_arg = arg;
   if (o->path != NULL) {
@@ -384,7 +396,7 @@ int lode_server_listen_fd(lode_server_t* srv, int fd, int backlog,
     return r;
   }
   srv->close_pending = 0;
-  srv->listen_gen++;
+  listen_begins(srv);
   srv->listen_cb = cb;
   srv->listen_arg = arg;
   r = start(srv, l, backlog);
@@ -562,9 +574,13 @@ static void emit_close(lode_server_t* srv) {
     list[i].cb(srv, list[i].status, list[i].arg);
   free(list);
   /* Unless a callback listened again, the server is done (a cancelled
-   * lookup still in flight holds its own reference). */
-  if (srv->listen_gen == gen)
+   * lookup still in flight holds its own reference). A close of a server
+   * already closed emits 'close' again, as Node, but its reference on
+   * itself was dropped the first time. */
+  if (srv->listen_gen == gen && srv->own_ref) {
+    srv->own_ref = 0;
     lode_server_release(srv);
+  }
 }
 
 static void on_tick(lode__tick_t* t) {

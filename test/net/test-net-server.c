@@ -89,6 +89,37 @@ TEST(close_not_running) {
   test_loop_close(&loop);
 }
 
+/* Closing a closed server (held by the program) emits 'close' again, with
+ * ERR_SERVER_NOT_RUNNING to the callback, as Node; the server's reference
+ * on itself is dropped once, so the program's release frees it (the
+ * second close used to drop it again: a use after free under ASan). */
+TEST(close_twice_while_held) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t* srv;
+  ASSERT_OK(lode_net_create_server(&loop, NULL, &sev, &srv));
+  lode_server_hold(srv);
+  lode_listen_opts_t lo = { .host = "127.0.0.1" };
+  ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
+  while (strstr(st.buf, "listening") == NULL)  /* the listener holds the loop */
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_OK(lode_server_close(srv, close_cb, NULL));
+  test_run_loop(&loop, 1000);
+  ASSERT_EQ(lode_server_close(srv, close_cb, NULL),
+            LODE_ERR_SERVER_NOT_RUNNING);
+  test_run_loop(&loop, 1000);
+  ASSERT_STR_EQ(st.buf, "listening,close,close-cb:0,close,"
+                        "close-cb:ERR_SERVER_NOT_RUNNING");
+  /* Listening again after that, and closing, still frees once. */
+  ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
+  while (strstr(st.buf, "close-cb:ERR_SERVER_NOT_RUNNING,listening") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_OK(lode_server_close(srv, NULL, NULL));
+  test_run_loop(&loop, 1000);
+  lode_server_release(srv);
+  test_loop_close(&loop);
+}
+
 TEST(bad_port_throws) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -490,7 +521,8 @@ TEST(unref) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(eaddrinuse_is_an_event, close_not_running, bad_port_throws,
+TEST_MAIN(eaddrinuse_is_an_event, close_not_running, close_twice_while_held,
+          bad_port_throws,
           default_host_and_listen_after_close, close_waits_for_connections,
           max_connections_zero_drops_all, max_connections_one, reuse_port,
           listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
