@@ -44,9 +44,12 @@ expect no  core   http/server.h
 expect yes net    net/internal.h
 expect no  net    http/server.h
 expect no  net    ws/internal.h
+expect no  net    tls/internal.h
+expect yes tls    net/internal.h
+expect no  tls    http/server.h
 expect yes http   http/server.h
 expect yes http   net/internal.h
 expect no  http   ws/internal.h
 expect yes ws     ws/internal.h
-echo "$((14 - fails)) passed, $fails failed"
+echo "$((17 - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
