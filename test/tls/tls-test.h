@@ -46,7 +46,7 @@ static inline const char* tls_certs_dir(void) {
 
 /* A certificate file's text (static buffers, a few at a time). */
 static inline lode_slice_t tls_file(const char* name) {
-  static char bufs[8][16384];  /* every file made is smaller */
+  static char bufs[8][16384]; /* every file made is smaller */
   static int next;
   char* b = bufs[next++ % 8];
   char path[1200];
