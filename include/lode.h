@@ -35,6 +35,7 @@
 #include "lode/stream.h"
 #include "lode/http.h"
 #include "lode/http_client.h"
+#include "lode/https.h"
 #include "lode/tls.h"
 #include "lode/ws.h"
 

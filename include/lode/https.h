@@ -102,6 +102,87 @@ lode_tls_server_t* lode_https_server_tls(lode_https_server_t* srv);
 void lode_https_server_set_data(lode_https_server_t* srv, void* data);
 void* lode_https_server_get_data(const lode_https_server_t* srv);
 
+/* ===================================================================== *
+ * Agent                                                                  *
+ * ===================================================================== */
+
+/* Node: new https.Agent(options). An http.Agent (every lode_agent_*
+ * function takes it) whose protocol is "https:" and default port 443,
+ * connecting with lode_tls_connect.
+ *   tls: TLS options every request through the agent takes; those set
+ *     here win over a request's own (Node spreads agent.options last).
+ *     What they point to is copied; secure_context is held. ALPN, a
+ *     session and the server-side fields are not taken.
+ *   max_cached_sessions: Node's maxCachedSessions, TLS sessions kept (one
+ *     per agent name, the oldest going first) and offered again on the
+ *     next connection of that name; 0: 100; -1: none (Node's 0). A
+ *     connection that closes with an error takes its name's out. */
+typedef struct lode_https_agent_opts_s {
+  lode_agent_opts_t agent;
+  lode_tls_opts_t tls;
+  int max_cached_sessions;
+} lode_https_agent_opts_t;
+
+/* Returns 0, UV_EINVAL, LODE_ERR_INVALID_ARG_VALUE or UV_ENOMEM, as
+ * lode_agent_create. Destroy it with lode_agent_destroy. */
+int lode_https_agent_create(uv_loop_t* loop,
+                            const lode_https_agent_opts_t* opts,
+                            lode_agent_t** out);
+
+/* Node: https.globalAgent for `loop` (keepAlive, timeout 5000, as Node
+ * 20's), made on first use; NULL when memory runs out. */
+lode_agent_t* lode_https_global_agent(uv_loop_t* loop);
+
+/* Node: https.Agent's getName(options): lode_agent_get_name's, then the
+ * TLS options in Node's order, each after a ':' (empty when unset): ca,
+ * cert, clientCertEngine (always empty), ciphers, key, pfx (in hex: Node
+ * appends the Buffer as text), rejectUnauthorized ("true"/"false" when
+ * set), servername (when not the host), minVersion, maxVersion,
+ * secureProtocol, crl, honorCipherOrder, ecdhCurve, dhparam,
+ * secureOptions, sessionIdContext, sigalgs (in double quotes),
+ * privateKeyIdentifier, privateKeyEngine (always empty). `tls` may be
+ * NULL. Writes at most cap bytes with a NUL; returns the length it needs
+ * (0 when memory runs out). */
+size_t lode_https_agent_get_name(const lode_agent_name_opts_t* opts,
+                                 const lode_tls_opts_t* tls, char* out,
+                                 size_t cap);
+
+/* ===================================================================== *
+ * Requests                                                               *
+ * ===================================================================== */
+
+/* Node: https.request's options: http.request's and tls.connect's.
+ *   http.agent NULL: https.globalAgent; LODE_AGENT_FALSE: a new
+ *     https.Agent for this request alone; an http.Agent fails (below).
+ *   http.protocol / the URL's: "https:" unless given.
+ *   tls: the connection's TLS options (copied during the call). As in
+ *     Node the certificate is verified by default (reject_unauthorized)
+ *     against `ca` or else the system's trust store, and the host name
+ *     is checked; SNI is the host's unless it is an IP address. The
+ *     agent's options win over these; connections are pooled by the
+ *     name lode_https_agent_get_name gives. */
+typedef struct lode_https_request_opts_s {
+  lode_http_request_opts_t http;
+  lode_tls_opts_t tls;
+} lode_https_request_opts_t;
+
+/* Node: https.request(url, options, callback): lode_http_request over
+ * TLS, with its events and returns. A protocol other than the agent's
+ * fails with LODE_ERR_INVALID_PROTOCOL, as Node's: an http: URL here
+ * ('Protocol "http:" not supported. Expected "https:"'), and an https:
+ * URL given to lode_http_request ('Protocol "https:" not supported.
+ * Expected "http:"'). A certificate that does not verify is the
+ * request's on_error with the TLS layer's error (LODE_ERR_TLS_CERT_VERIFY
+ * named "DEPTH_ZERO_SELF_SIGNED_CERT", ..., or
+ * LODE_ERR_TLS_CERT_ALTNAME_INVALID), then on_close. */
+int lode_https_request(uv_loop_t* loop, const lode_https_request_opts_t* opts,
+                       const lode_http_request_events_t* ev,
+                       lode_http_request_t** out);
+/* Node: https.get(...): lode_https_request with GET, then end(). */
+int lode_https_get(uv_loop_t* loop, const lode_https_request_opts_t* opts,
+                   const lode_http_request_events_t* ev,
+                   lode_http_request_t** out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/client.h"
+#include "http/https_agent.h"
 
 #define DEFAULT_MAX_FREE 256
 #define DEFAULT_KEEP_ALIVE_MSECS 1000
@@ -20,6 +21,7 @@ static void agent_free(lode_agent_t* a) {
     free(g->name);
     free(g);
   }
+  lode__https_agent_free(a->https);
   lode__loop_put(a->lp);
   free(a);
 }
@@ -46,6 +48,7 @@ int lode_agent_create(uv_loop_t* loop, const lode_agent_opts_t* opts,
     return UV_ENOMEM;
   }
   a->loop = loop;
+  a->protocol = "http:";
   if (opts != NULL)
     a->o = *opts;
   if (a->o.keep_alive_msecs == 0)
@@ -60,12 +63,14 @@ int lode_agent_create(uv_loop_t* loop, const lode_agent_opts_t* opts,
   return 0;
 }
 
-/* http.globalAgent: one per loop, found through a small process-wide
- * table (loops live on different threads, hence the lock). */
+/* http.globalAgent and https.globalAgent: one of each per loop, found
+ * through a small process-wide table (loops live on different threads,
+ * hence the lock). */
 typedef struct global_s {
   struct global_s* next;
   uv_loop_t* loop;
   lode_agent_t* agent;
+  int https;
 } global_t;
 
 static global_t* globals;
@@ -76,18 +81,30 @@ static void globals_init(void) {
   uv_mutex_init(&globals_lock);
 }
 
-lode_agent_t* lode_http_global_agent(uv_loop_t* loop) {
+/* Node 20's global agents: keepAlive, lifo, timeout 5000. */
+static lode_agent_t* global_new(uv_loop_t* loop, int https) {
+  lode_agent_t* a = NULL;
+  if (https) {
+    lode_https_agent_opts_t o = { .agent = { .keep_alive = 1,
+                                             .timeout = 5000 } };
+    return lode_https_agent_create(loop, &o, &a) == 0 ? a : NULL;
+  }
+  lode_agent_opts_t o = { .keep_alive = 1, .timeout = 5000 };
+  return lode_agent_create(loop, &o, &a) == 0 ? a : NULL;
+}
+
+lode_agent_t* lode__global_agent(uv_loop_t* loop, int https) {
   uv_once(&globals_once, globals_init);
   uv_mutex_lock(&globals_lock);
   global_t* g;
-  for (g = globals; g != NULL && g->loop != loop; g = g->next) {
+  for (g = globals; g != NULL && (g->loop != loop || g->https != https);
+       g = g->next) {
   }
   lode_agent_t* a = g ? g->agent : NULL;
   if (a == NULL && (g = malloc(sizeof(*g))) != NULL) {
-    lode_agent_opts_t o = { .keep_alive = 1, .timeout = 5000 };
-    if (lode_agent_create(loop, &o, &a) == 0) {
+    if ((a = global_new(loop, https)) != NULL) {
       a->is_global = 1;
-      *g = (global_t){ globals, loop, a };
+      *g = (global_t){ globals, loop, a, https };
       globals = g;
     } else {
       free(g);
@@ -95,6 +112,10 @@ lode_agent_t* lode_http_global_agent(uv_loop_t* loop) {
   }
   uv_mutex_unlock(&globals_lock);
   return a;
+}
+
+lode_agent_t* lode_http_global_agent(uv_loop_t* loop) {
+  return lode__global_agent(loop, 0);
 }
 
 static void forget_global(lode_agent_t* a) {
@@ -260,6 +281,9 @@ static lode__agent_sock_t* sock_new(lode_agent_t* a, lode__agent_group_t* g,
   as->g = g;
   as->stream = s;
   as->sock = lode_socket_from_stream(s);
+  lode_tls_socket_t* t = lode_tls_socket_from_stream(s);
+  if (t != NULL) /* ref/unref and socket options: the TCP socket under it */
+    as->sock = lode_tls_socket_socket(t);
   as->refs = 1; /* the stream's, until its close */
   as->idle.fn = idle_fire;
   lode__agent_hold(a);
@@ -290,6 +314,8 @@ static int connect_stream(lode_agent_t* a, lode__client_req_t* req,
                            .lookup = c->lookup,
                            .lookup_arg = c->lookup_arg,
                            .no_delay = 1 };
+  if (req->tls != NULL)
+    return lode__https_connect(a, req, &o, out);
   lode_socket_t* s;
   int r = lode_net_connect(a->loop, &o, NULL, &s);
   if (r == 0)

@@ -6,6 +6,7 @@
 
 #include "http/body_stream.h"
 #include "http/client.h"
+#include "http/https_agent.h"
 
 static lode__client_req_t* cr(const lode_http_request_t* o) {
   return lode__container_of(o, lode__client_req_t, out);
@@ -771,6 +772,7 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__buf_free(&r->replay);
   free(r->hdrs);
   lode_error_free(r->err);
+  lode__https_tls_free(r->tls);
   lode__loop_put(r->lp);
   lode__agent_release(r->agent);
   free(r);

@@ -54,6 +54,8 @@ struct lode_agent_s {
   unsigned refs; /* the user's, each request, each socket */
   int destroyed;
   int is_global;
+  const char* protocol; /* Node's agent.protocol: "http:" or "https:" */
+  struct lode__https_agent_s* https; /* an https.Agent's part (https.c) */
   lode__queue_t groups;
   size_t total; /* totalSocketCount */
 };
@@ -100,6 +102,7 @@ struct lode__client_req_s {
   lode_agent_conn_opts_t conn;
   lode_agent_create_connection_fn create_connection;
   void* cc_arg;
+  struct lode__https_tls_s* tls; /* https: its TLS options (https.c) */
   lode_http_parser_t parser;
   lode_http_header_t* hdrs; /* a larger header array, when needed */
   size_t hdrs_cap;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "http/client.h"
+#include "http/https_agent.h"
 
 /* Node's INVALID_PATH_REGEX /[^\u0021-\u00ff]/ over the UTF-8 text. */
 static int path_ok(const char* p) {
@@ -119,9 +120,11 @@ static int apply_headers(lode__client_req_t* r,
 }
 
 /* The agent: the one given, a new default one for agent: false (or for
- * createConnection without an agent), or the global one. */
+ * createConnection without an agent), or the global one; of http or of
+ * https (`https`) as the module called. */
 static lode_agent_t* pick_agent(uv_loop_t* loop,
-                                const lode_http_request_opts_t* o, int* own) {
+                                const lode_http_request_opts_t* o, int https,
+                                int* own) {
   lode_agent_t* a = NULL;
   *own = 0;
   int no_agent = o->agent == LODE_AGENT_FALSE;
@@ -131,9 +134,11 @@ static lode_agent_t* pick_agent(uv_loop_t* loop,
   }
   if (no_agent || o->create_connection != NULL) {
     *own = 1;
-    return lode_agent_create(loop, NULL, &a) == 0 ? a : NULL;
+    int rc = https ? lode_https_agent_create(loop, NULL, &a)
+                   : lode_agent_create(loop, NULL, &a);
+    return rc == 0 ? a : NULL;
   }
-  a = lode_http_global_agent(loop);
+  a = lode__global_agent(loop, https);
   if (a != NULL)
     lode__agent_hold(a);
   return a;
@@ -161,15 +166,17 @@ typedef struct resolved_s {
   int default_port;
 } resolved_t;
 
+/* `dflt` is the default agent's protocol (Node's defaultAgent.protocol);
+ * the agent used must speak the protocol asked for. */
 static int resolve(const lode_http_request_opts_t* o, const lode_http_url_t* u,
-                   const lode_agent_t* a, resolved_t* v) {
-  v->protocol = o->protocol ? o->protocol : u->protocol ? u->protocol : "http:";
+                   const lode_agent_t* a, const char* dflt, resolved_t* v) {
+  v->protocol = o->protocol ? o->protocol : u->protocol ? u->protocol : dflt;
   v->path = o->path ? o->path : u->path ? u->path : "/";
   if (v->path[0] == '\0')
     v->path = "/";
   if (!path_ok(v->path))
     return LODE_ERR_UNESCAPED_CHARACTERS;
-  if (strcmp(v->protocol, "http:") != 0)
+  if (strcmp(v->protocol, a->protocol) != 0)
     return LODE_ERR_INVALID_PROTOCOL;
   v->default_port = o->default_port ? o->default_port
                     : a             ? a->o.default_port
@@ -201,12 +208,18 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   r->method_num = method_number(m);
   r->path = arena_dup(out, v->path);
   r->host = arena_dup(out, v->host);
-  r->protocol = "http:";
+  r->protocol = r->agent->protocol;
   char name[512];
   lode_agent_name_opts_t no = { r->host, v->port, o->local_address, o->family,
                                 o->socket_path };
   lode_agent_get_name(&no, name, sizeof(name));
-  r->name = arena_dup(out, name);
+  if (r->tls != NULL) {
+    char* full = lode__https_name(name, r->host, lode__https_tls_opts(r->tls));
+    r->name = arena_dup(out, full);
+    free(full);
+  } else {
+    r->name = arena_dup(out, name);
+  }
   r->conn = (lode_agent_conn_opts_t){
     r->host,       v->port,   arena_dup(out, o->socket_path),
     o->family,     o->hints,  arena_dup(out, o->local_address),
@@ -264,13 +277,14 @@ static void keep_alive(lode__client_req_t* r, int own_for_connection) {
 }
 
 static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
-                 const lode_http_url_t* u, lode__client_req_t** out) {
+                 const lode_tls_opts_t* tls, const lode_http_url_t* u,
+                 lode__client_req_t** out) {
   int own;
-  lode_agent_t* a = pick_agent(loop, o, &own);
+  lode_agent_t* a = pick_agent(loop, o, tls != NULL, &own);
   if (a == NULL)
     return UV_ENOMEM;
   resolved_t v;
-  int rc = resolve(o, u, a, &v);
+  int rc = resolve(o, u, a, tls != NULL ? "https:" : "http:", &v);
   lode__client_req_t* r = rc == 0 ? req_new(loop, o) : NULL;
   if (r == NULL) {
     lode__agent_release(a);
@@ -281,7 +295,12 @@ static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
   keep_alive(r, own && o->create_connection != NULL && !no_agent);
   if (own && o->create_connection != NULL && !no_agent)
     r->out.flags &= ~LODE__OUT_AGENT;
-  rc = fill(r, o, &v);
+  static const lode_tls_opts_t no_tls;
+  if (a->https != NULL &&
+      (r->tls = lode__https_tls_for(a, tls ? tls : &no_tls)) == NULL)
+    rc = UV_ENOMEM;
+  if (rc == 0)
+    rc = fill(r, o, &v);
   if (rc == 0)
     rc = apply_headers(r, o, v.auth, v.port, v.default_port);
   if (rc != 0) {
@@ -295,6 +314,14 @@ static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
 int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
                       const lode_http_request_events_t* ev,
                       lode_http_request_t** out) {
+  return lode__http_request_tls(loop, opts, NULL, ev, out);
+}
+
+int lode__http_request_tls(uv_loop_t* loop,
+                           const lode_http_request_opts_t* opts,
+                           const lode_tls_opts_t* tls,
+                           const lode_http_request_events_t* ev,
+                           lode_http_request_t** out) {
   static const lode_http_request_opts_t none;
   const lode_http_request_opts_t* o = opts ? opts : &none;
   if (loop == NULL || out == NULL)
@@ -309,7 +336,7 @@ int lode_http_request(uv_loop_t* loop, const lode_http_request_opts_t* opts,
       return rc;
   }
   lode__client_req_t* r = NULL;
-  int rc = build(loop, o, &u, &r);
+  int rc = build(loop, o, tls, &u, &r);
   lode_http_url_free(&u);
   if (rc != 0)
     return rc;

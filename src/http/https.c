@@ -1,8 +1,14 @@
-/* https.Server: a TLS server whose secure connections an HTTP server
- * serves. The TLS server listens; the HTTP server only serves streams. */
+/* Node's https module. https.Server: a TLS server whose secure
+ * connections an HTTP server serves (the TLS server listens; the HTTP
+ * server only serves streams). https.request and https.Agent: the HTTP
+ * client whose agent connects with tls.connect, keeps a session per
+ * agent name and names its connections with the TLS options. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/common.h"
+#include "http/https_agent.h"
 #include "lode/https.h"
 #include "lode/options.h"
 
@@ -285,4 +291,409 @@ void lode_https_server_set_data(lode_https_server_t* s, void* data) {
 
 void* lode_https_server_get_data(const lode_https_server_t* s) {
   return lode_http_server_get_data(s->http);
+}
+
+/* ===================================================================== *
+ * The client: TLS options, https.Agent, https.request                    *
+ * ===================================================================== */
+
+struct lode__https_tls_s {
+  lode_tls_opts_t o;
+  lode__arena_t arena;
+};
+
+/* Every pointer of the options a client connection uses, for copying and
+ * merging: the slices and the strings. */
+#define HTTPS_SLICES(X) X(key) X(cert) X(ca) X(pfx) X(crl) X(dhparam)
+#define HTTPS_STRINGS(X)                                                \
+  X(passphrase) X(ciphers) X(ciphersuites) X(ecdh_curve) X(sigalgs)     \
+  X(min_version) X(max_version) X(secure_protocol)
+
+static int copy_slice(lode__arena_t* ar, lode_slice_t* s) {
+  if (s->len == 0) {
+    *s = (lode_slice_t){ NULL, 0 };
+    return 0;
+  }
+  char* p = lode__arena_strndup(ar, s->base, s->len);
+  s->base = p;
+  return p != NULL ? 0 : -1;
+}
+
+static int copy_str(lode__arena_t* ar, const char** s) {
+  if (*s == NULL)
+    return 0;
+  *s = lode__arena_strndup(ar, *s, strlen(*s));
+  return *s != NULL ? 0 : -1;
+}
+
+/* The options a client connection takes (a server's and per-connection
+ * ones, ALPN and a session, are left out: the agent gives the session). */
+static lode__https_tls_t* tls_copy(const lode_tls_opts_t* in) {
+  lode__https_tls_t* t = calloc(1, sizeof(*t));
+  if (t == NULL)
+    return NULL;
+  lode_tls_opts_t* o = &t->o;
+  lode_tls_context_opts_t* c = &o->context;
+  *o = *in;
+  o->is_server = 0;
+  o->host = NULL;
+  o->alpn_protocols = NULL;
+  o->session = (lode_slice_t){ NULL, 0 };
+  o->sni_callback = NULL;
+  o->alpn_callback = NULL;
+  o->psk_identity_hint = NULL;
+  o->session_id_context = NULL;
+  c->ticket_keys = (lode_slice_t){ NULL, 0 };
+  int bad = copy_str(&t->arena, &o->servername);
+#define COPY_SLICE(f) bad |= copy_slice(&t->arena, &c->f);
+#define COPY_STR(f) bad |= copy_str(&t->arena, &c->f);
+  HTTPS_SLICES(COPY_SLICE)
+  HTTPS_STRINGS(COPY_STR)
+  if (o->secure_context != NULL)
+    lode_tls_context_hold(o->secure_context);
+  if (bad) {
+    lode__https_tls_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+const lode_tls_opts_t* lode__https_tls_opts(const lode__https_tls_t* t) {
+  return &t->o;
+}
+
+void lode__https_tls_free(lode__https_tls_t* t) {
+  if (t == NULL)
+    return;
+  if (t->o.secure_context != NULL)
+    lode_tls_context_release(t->o.secure_context);
+  lode__arena_free(&t->arena);
+  free(t);
+}
+
+/* A session kept for an agent name (Node's _sessionCache). */
+typedef struct cached_s {
+  struct cached_s* next;
+  char* name;
+  lode_bytes_t* session;
+} cached_t;
+
+struct lode__https_agent_s {
+  lode__https_tls_t* tls; /* the agent's own options, over a request's */
+  int max_sessions;
+  int nsessions;
+  cached_t* sessions; /* oldest first */
+};
+
+static void cached_free(cached_t* c) {
+  lode_bytes_release(c->session);
+  free(c->name);
+  free(c);
+}
+
+void lode__https_agent_free(lode__https_agent_t* h) {
+  if (h == NULL)
+    return;
+  while (h->sessions != NULL) {
+    cached_t* c = h->sessions;
+    h->sessions = c->next;
+    cached_free(c);
+  }
+  lode__https_tls_free(h->tls);
+  free(h);
+}
+
+static cached_t** cache_find(lode__https_agent_t* h, const char* name) {
+  cached_t** p = &h->sessions;
+  while (*p != NULL && strcmp((*p)->name, name) != 0)
+    p = &(*p)->next;
+  return p;
+}
+
+static void cache_evict(lode__https_agent_t* h, const char* name) {
+  cached_t** p = cache_find(h, name);
+  if (*p == NULL)
+    return;
+  cached_t* c = *p;
+  *p = c->next;
+  h->nsessions--;
+  cached_free(c);
+}
+
+/* Node's _cacheSession: a known name's session is replaced in place; a
+ * new one goes last, the oldest leaving when the cache is full. */
+static void cache_put(lode__https_agent_t* h, const char* name,
+                      lode_slice_t session) {
+  if (h->max_sessions <= 0)
+    return;
+  lode_bytes_t* b = lode_bytes_copy(session);
+  if (b == NULL)
+    return;
+  cached_t** p = cache_find(h, name);
+  if (*p != NULL) {
+    lode_bytes_release((*p)->session);
+    (*p)->session = b;
+    return;
+  }
+  cached_t* c = calloc(1, sizeof(*c));
+  if (c == NULL || (c->name = strdup(name)) == NULL) {
+    free(c);
+    lode_bytes_release(b);
+    return;
+  }
+  c->session = b;
+  *p = c;
+  if (++h->nsessions > h->max_sessions)
+    cache_evict(h, h->sessions->name);
+}
+
+/* Merges the agent's options over the request's, field by field, as
+ * Node's addRequest spreads agent.options last. */
+lode__https_tls_t* lode__https_tls_for(const lode_agent_t* a,
+                                       const lode_tls_opts_t* req) {
+  const lode_tls_opts_t* ag = &a->https->tls->o;
+  lode_tls_opts_t m = *req;
+#define OVER_SLICE(f) \
+  if (ag->context.f.len > 0) m.context.f = ag->context.f;
+#define OVER_STR(f) \
+  if (ag->context.f != NULL) m.context.f = ag->context.f;
+  HTTPS_SLICES(OVER_SLICE)
+  HTTPS_STRINGS(OVER_STR)
+  if (ag->context.honor_cipher_order)
+    m.context.honor_cipher_order = ag->context.honor_cipher_order;
+  if (ag->context.secure_options)
+    m.context.secure_options = ag->context.secure_options;
+  if (ag->context.session_timeout)
+    m.context.session_timeout = ag->context.session_timeout;
+  if (ag->secure_context != NULL)
+    m.secure_context = ag->secure_context;
+  if (ag->reject_unauthorized)
+    m.reject_unauthorized = ag->reject_unauthorized;
+  if (ag->servername != NULL)
+    m.servername = ag->servername;
+  if (ag->check_server_identity != NULL) {
+    m.check_server_identity = ag->check_server_identity;
+    m.check_server_identity_arg = ag->check_server_identity_arg;
+  }
+  if (ag->min_dh_size)
+    m.min_dh_size = ag->min_dh_size;
+  return tls_copy(&m);
+}
+
+/* A growing string for the agent name. */
+typedef struct sbuf_s {
+  char* p;
+  size_t len, cap;
+  int bad;
+} sbuf_t;
+
+static void sb_add(sbuf_t* b, const char* s, size_t n) {
+  if (b->bad || n == 0)
+    return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = (b->len + n + 1) * 2;
+    char* p = realloc(b->p, cap);
+    if (p == NULL) {
+      b->bad = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf_t* b, const char* s) {
+  sb_add(b, ":", 1);
+  if (s != NULL)
+    sb_add(b, s, strlen(s));
+}
+
+static void sb_slice(sbuf_t* b, lode_slice_t s) {
+  sb_add(b, ":", 1);
+  sb_add(b, s.base, s.len);
+}
+
+/* pfx is DER: its bytes in hex, so the name stays a C string. */
+static void sb_hex(sbuf_t* b, lode_slice_t s) {
+  sb_add(b, ":", 1);
+  for (size_t i = 0; i < s.len; i++) {
+    char h[3];
+    snprintf(h, sizeof(h), "%02x", (unsigned char) s.base[i]);
+    sb_add(b, h, 2);
+  }
+}
+
+static void sb_bool(sbuf_t* b, int tri) {
+  sb_str(b, tri == 0 ? NULL : tri > 0 ? "true" : "false");
+}
+
+/* Node's https.Agent getName: the http name, then the TLS options in
+ * Node's order, ':' before each; unset ones are empty. */
+char* lode__https_name(const char* base, const char* host,
+                       const lode_tls_opts_t* o) {
+  const lode_tls_context_opts_t* c = &o->context;
+  sbuf_t b = { 0 };
+  char num[32];
+  sb_add(&b, base, strlen(base));
+  sb_slice(&b, c->ca);
+  sb_slice(&b, c->cert);
+  sb_str(&b, NULL); /* clientCertEngine */
+  sb_str(&b, c->ciphers);
+  sb_slice(&b, c->key);
+  sb_hex(&b, c->pfx);
+  sb_bool(&b, o->reject_unauthorized);
+  int other = o->servername != NULL && o->servername[0] != '\0' &&
+              (host == NULL || strcmp(o->servername, host) != 0);
+  sb_str(&b, other ? o->servername : NULL);
+  sb_str(&b, c->min_version);
+  sb_str(&b, c->max_version);
+  sb_str(&b, c->secure_protocol);
+  sb_slice(&b, c->crl);
+  sb_str(&b, c->honor_cipher_order ? "true" : NULL);
+  sb_str(&b, c->ecdh_curve);
+  sb_slice(&b, c->dhparam);
+  snprintf(num, sizeof(num), "%ld", c->secure_options);
+  sb_str(&b, c->secure_options ? num : NULL);
+  sb_str(&b, o->session_id_context);
+  sb_add(&b, ":", 1); /* Node's JSON.stringify of the string */
+  if (c->sigalgs != NULL) {
+    sb_add(&b, "\"", 1);
+    sb_add(&b, c->sigalgs, strlen(c->sigalgs));
+    sb_add(&b, "\"", 1);
+  }
+  sb_str(&b, NULL);       /* privateKeyIdentifier */
+  sb_str(&b, NULL);       /* privateKeyEngine */
+  if (b.bad) {
+    free(b.p);
+    return NULL;
+  }
+  return b.p;
+}
+
+size_t lode_https_agent_get_name(const lode_agent_name_opts_t* opts,
+                                 const lode_tls_opts_t* tls, char* out,
+                                 size_t cap) {
+  static const lode_tls_opts_t none;
+  size_t n = lode_agent_get_name(opts, NULL, 0);
+  char* base = malloc(n + 1);
+  if (base == NULL)
+    return 0;
+  lode_agent_get_name(opts, base, n + 1);
+  const char* host = opts->host && opts->host[0] ? opts->host : "localhost";
+  char* full = lode__https_name(base, host, tls ? tls : &none);
+  free(base);
+  if (full == NULL)
+    return 0;
+  n = strlen(full);
+  if (out != NULL && cap > 0)
+    snprintf(out, cap, "%s", full);
+  free(full);
+  return n;
+}
+
+/* What a connection's TLS socket keeps for the agent's session cache. */
+typedef struct conn_s {
+  lode_agent_t* agent; /* held until the socket's close */
+  char* name;
+} conn_t;
+
+static void c_session(lode_tls_socket_t* t, lode_slice_t session) {
+  conn_t* c = lode_tls_socket_get_data(t);
+  cache_put(c->agent->https, c->name, session);
+}
+
+/* Node's createConnection: a connection closed by an error takes its
+ * name's session out of the cache. */
+static void c_close(lode_tls_socket_t* t, int had_error) {
+  conn_t* c = lode_tls_socket_get_data(t);
+  if (had_error)
+    cache_evict(c->agent->https, c->name);
+  lode__agent_release(c->agent);
+  free(c->name);
+  free(c);
+}
+
+static const lode_tls_socket_events_t conn_events = {
+  .on_session = c_session,
+  .on_close = c_close,
+};
+
+int lode__https_connect(lode_agent_t* a, lode__client_req_t* req,
+                        const lode_socket_opts_t* net, lode_stream_t** out) {
+  lode_tls_opts_t o = req->tls->o;
+  o.host = net->host;
+  cached_t* cached = *cache_find(a->https, req->name);
+  if (cached != NULL)
+    o.session = lode_bytes_view(cached->session);
+  conn_t* c = calloc(1, sizeof(*c));
+  if (c == NULL || (c->name = strdup(req->name)) == NULL) {
+    free(c);
+    return UV_ENOMEM;
+  }
+  lode_tls_socket_t* t;
+  int rc = lode_tls_connect(a->loop, net, &o, &conn_events, &t, NULL);
+  if (rc != 0) {
+    free(c->name);
+    free(c);
+    return rc;
+  }
+  c->agent = a;
+  lode__agent_hold(a);
+  lode_tls_socket_set_data(t, c);
+  *out = lode_tls_socket_stream(t);
+  return 0;
+}
+
+int lode_https_agent_create(uv_loop_t* loop,
+                            const lode_https_agent_opts_t* opts,
+                            lode_agent_t** out) {
+  static const lode_https_agent_opts_t none;
+  const lode_https_agent_opts_t* o = opts ? opts : &none;
+  lode__https_agent_t* h = calloc(1, sizeof(*h));
+  if (h == NULL || (h->tls = tls_copy(&o->tls)) == NULL) {
+    free(h);
+    return UV_ENOMEM;
+  }
+  h->max_sessions = o->max_cached_sessions == 0    ? 100
+                    : o->max_cached_sessions < 0 ? 0
+                                                  : o->max_cached_sessions;
+  lode_agent_opts_t ao = o->agent;
+  if (ao.default_port == 0)
+    ao.default_port = 443;
+  int rc = lode_agent_create(loop, &ao, out);
+  if (rc != 0) {
+    lode__https_agent_free(h);
+    return rc;
+  }
+  (*out)->protocol = "https:";
+  (*out)->https = h;
+  return 0;
+}
+
+lode_agent_t* lode_https_global_agent(uv_loop_t* loop) {
+  return lode__global_agent(loop, 1);
+}
+
+int lode_https_request(uv_loop_t* loop, const lode_https_request_opts_t* opts,
+                       const lode_http_request_events_t* ev,
+                       lode_http_request_t** out) {
+  static const lode_https_request_opts_t none;
+  const lode_https_request_opts_t* o = opts ? opts : &none;
+  return lode__http_request_tls(loop, &o->http, &o->tls, ev, out);
+}
+
+int lode_https_get(uv_loop_t* loop, const lode_https_request_opts_t* opts,
+                   const lode_http_request_events_t* ev,
+                   lode_http_request_t** out) {
+  lode_https_request_opts_t o = { 0 };
+  if (opts != NULL)
+    o = *opts;
+  o.http.method = "GET";
+  int rc = lode_https_request(loop, &o, ev, out);
+  if (rc == 0)
+    lode_http_outgoing_end(*out, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+  return rc;
 }
