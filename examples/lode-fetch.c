@@ -2,7 +2,12 @@
  * exit codes.
  *
  *   lode-fetch [-i] [-s] [-S] [-o FILE] [-m|--max-time SECONDS]
+ *              [-k|--insecure] [--cacert FILE]
  *              [-X METHOD] [-H 'Name: value']... [-d @FILE | -d DATA] URL
+ *
+ * An https: URL is fetched over TLS, the server's certificate checked
+ * against the system's trust store, or the CAs of --cacert FILE (PEM)
+ * instead; -k skips the check, as curl's.
  *
  * Writes the body, as it arrives, to stdout (or FILE with -o; "-" is
  * stdout). -i first writes the status line and the response headers in
@@ -20,8 +25,11 @@
  *   23  cannot write the output
  *   26  cannot read -d @FILE
  *   28  --max-time reached
+ *   35  the TLS handshake failed
  *   52  the server closed without answering
  *   56  any other failure while receiving
+ *   60  the server's certificate does not verify
+ *   77  cannot read the --cacert FILE
  * An HTTP error status (404, 500) is a response like any other: exit 0. */
 #include <errno.h>
 #include <inttypes.h>
@@ -133,6 +141,11 @@ static void on_error(lode_http_request_t* req, const lode_error_t* e) {
     fail(6, "Could not resolve host: %s (%s)", f.host, e->message);
   else if (starts(e->syscall, "connect") || strcmp(n, "ECONNREFUSED") == 0)
     fail(7, "Failed to connect: %s", e->message);
+  else if (e->code == LODE_ERR_TLS_CERT_VERIFY ||
+           e->code == LODE_ERR_TLS_CERT_ALTNAME_INVALID)
+    fail(60, "SSL certificate problem: %s (%s)", e->message, n);
+  else if (e->code == LODE_ERR_SSL)
+    fail(35, "SSL connect error: %s (%s)", e->message, n);
   else if (starts(n, "HPE_"))
     fail(8, "Weird server reply: %s (%s)", e->message, n);
   else if (strcmp(e->message, "socket hang up") == 0)
@@ -183,7 +196,8 @@ static char* read_file(const char* path, size_t* len) {
 static int usage(void) {
   fprintf(stderr,
           "usage: lode-fetch [-i] [-s] [-S] [-o FILE] "
-          "[-m|--max-time SECONDS] [-X METHOD]\n"
+          "[-m|--max-time SECONDS] [-k] [--cacert FILE]\n"
+          "                  [-X METHOD]"
           "                  [-H 'Name: value']... [-d @FILE | -d DATA] "
           "URL\n");
   return 2;
@@ -203,8 +217,10 @@ static int finish(char* body) {
 int main(int argc, char** argv) {
   const char* headers[128];
   size_t nheaders = 0;
+  lode_https_request_opts_t ho = { 0 };
   lode_http_request_opts_t o = { 0 };
   char* body = NULL;
+  char* cacert = NULL;
   size_t body_len = 0;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
@@ -240,6 +256,18 @@ int main(int argc, char** argv) {
       if (*end != '\0' || !(f.max_time > 0) || !isfinite(f.max_time) ||
           f.max_time > 1e9)
         return usage();
+    } else if (strcmp(a, "--cacert") == 0 && has_arg) {
+      size_t len;
+      const char* path = argv[++i];
+      free(cacert);
+      if ((cacert = read_file(path, &len)) == NULL) {
+        free(body);
+        fail(77, "error setting certificate file: %s", path);
+        return finish(NULL);
+      }
+      ho.tls.context.ca = (lode_slice_t){ cacert, len };
+    } else if (strcmp(a, "-k") == 0 || strcmp(a, "--insecure") == 0) {
+      ho.tls.reject_unauthorized = LODE_FALSE;
     } else if (strcmp(a, "-i") == 0) {
       f.include_head = 1;
     } else if (strcmp(a, "-s") == 0) {
@@ -261,8 +289,12 @@ int main(int argc, char** argv) {
   o.headers = headers;
   f.host = o.url;
   uv_loop_t* loop = uv_default_loop();
-  int rc = lode_http_request(loop, &o, &events, &f.req);
+  int https = strncmp(o.url, "https:", 6) == 0;
+  ho.http = o;
+  int rc = https ? lode_https_request(loop, &ho, &events, &f.req)
+                 : lode_http_request(loop, &o, &events, &f.req);
   if (rc != 0) {
+    free(cacert);
     fail(rc == LODE_ERR_INVALID_URL ? 3 : 2, "%s: %s", lode_err_name(rc),
          lode_strerror(rc));
     return finish(body);
@@ -285,7 +317,9 @@ int main(int argc, char** argv) {
       fail(18, "transfer closed with outstanding read data remaining");
   }
   uv_close((uv_handle_t*) &f.timer, NULL);
-  lode_agent_destroy(lode_http_global_agent(loop));
+  lode_agent_destroy(https ? lode_https_global_agent(loop)
+                           : lode_http_global_agent(loop));
   uv_run(loop, UV_RUN_DEFAULT);
+  free(cacert);
   return finish(body);
 }
