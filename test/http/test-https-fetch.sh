@@ -12,17 +12,18 @@ tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
-# start NAME: a Node https server with NAME's certificate; its port.
+# start NAME VAR: a Node https server with NAME's certificate; its port
+# in VAR (no subshell, so its pid is kept for the trap).
 start() {
   mkfifo "$tmp/$1.fifo"
   node test/peers/https-server.js "$certs" "$1" > "$tmp/$1.fifo" &
   pids+=($!)
   local line
   read -r line < "$tmp/$1.fifo"
-  echo "${line##*:}"
+  printf -v "$2" '%s' "${line##*:}"
 }
-good=$(start server)
-self=$(start self)
+start server good
+start self self
 
 # check WANT-RC WANT-OUT WANT-ERR ARGS...
 check() {
