@@ -12,7 +12,7 @@ clang_major=$(apt-cache depends clang 2>/dev/null |
   sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
 pkgs="cmake make gcc pkg-config libuv1-dev libssl-dev"
 case "$want" in
-  test|bench) pkgs="$pkgs clang libclang-rt-${clang_major:-14}-dev zlib1g-dev"
+  test|bench) pkgs="$pkgs clang clang-format libclang-rt-${clang_major:-14}-dev zlib1g-dev"
               pkgs="$pkgs curl nodejs npm nginx-light iproute2 openssl" ;;
 esac
 case "$want" in

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, the same way every time:
+#   - every C file formatted as .clang-format says (clang-format);
 #   - Release builds of the library with gcc and clang and -Werror;
 #   - each fuzz target over its committed corpus (fuzz/corpus/<target>)
 #     with a fixed seed and a fixed number of runs, a per-input timeout,
@@ -37,6 +38,15 @@ quiet() {
   rm -f "$log"
   return 1
 }
+
+# Every C file as .clang-format has it (clang-format prints what differs).
+step "Format, clang-format"
+if command -v clang-format >/dev/null; then
+  git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror ||
+    failed "format: run clang-format -i on the files above"
+else
+  failed "format: clang-format is missing (scripts/deps.sh installs it)"
+fi
 
 for cc in gcc clang; do
   step "Release build, $cc, -Wall -Wextra -Werror"

@@ -96,10 +96,10 @@ extern "C" {
     "%s is not a valid %s TLS protocol version")                               \
   X(ERR_TLS_PROTOCOL_VERSION_CONFLICT, -6306,                                  \
     "TLS protocol version %s conflicts with secureProtocol %s")                \
-  X(ERR_CRYPTO_OPERATION_FAILED, -6307, "%s")                               \
-  X(ERR_TLS_SESSION_ATTACK, -6308,                                           \
-    "TLS session renegotiation attack detected")                             \
-  X(ERR_TLS_INVALID_PROTOCOL_METHOD, -6309, "%s")                            \
+  X(ERR_CRYPTO_OPERATION_FAILED, -6307, "%s")                                  \
+  X(ERR_TLS_SESSION_ATTACK, -6308,                                             \
+    "TLS session renegotiation attack detected")                               \
+  X(ERR_TLS_INVALID_PROTOCOL_METHOD, -6309, "%s")                              \
   X(ERR_TLS_DH_PARAM_SIZE, -6310, "DH parameter size %s is less than 2048")
 
 /* The parser's codes: llhttp's numbering, offset by -7000, then the two

@@ -50,16 +50,14 @@ typedef struct lode_https_server_opts_s {
  *     lode_tls_server_events_t's. */
 typedef struct lode_https_server_events_s {
   lode_http_server_events_t http;
-  void (*on_secure_connection)(lode_https_server_t* srv,
-                               lode_tls_socket_t* t);
-  void (*on_tls_client_error)(lode_https_server_t* srv,
-                              const lode_error_t* err, lode_tls_socket_t* t);
+  void (*on_secure_connection)(lode_https_server_t* srv, lode_tls_socket_t* t);
+  void (*on_tls_client_error)(lode_https_server_t* srv, const lode_error_t* err,
+                              lode_tls_socket_t* t);
   void (*on_keylog)(lode_https_server_t* srv, lode_slice_t line,
                     lode_tls_socket_t* t);
   void (*on_new_session)(lode_https_server_t* srv, lode_slice_t id,
                          lode_slice_t data);
-  lode_bytes_t* (*on_resume_session)(lode_https_server_t* srv,
-                                     lode_slice_t id);
+  lode_bytes_t* (*on_resume_session)(lode_https_server_t* srv, lode_slice_t id);
   lode_bytes_t* (*on_ocsp_request)(lode_https_server_t* srv,
                                    lode_slice_t certificate,
                                    lode_slice_t issuer, lode_tls_socket_t* t);

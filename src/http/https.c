@@ -206,8 +206,7 @@ int lode_https_server_listen(lode_https_server_t* s,
   return rc;
 }
 
-int lode_https_server_address(lode_https_server_t* s,
-                              lode_net_address_t* out) {
+int lode_https_server_address(lode_https_server_t* s, lode_net_address_t* out) {
   return lode_tls_server_address(s->tls, out);
 }
 
@@ -304,10 +303,12 @@ struct lode__https_tls_s {
 
 /* Every pointer of the options a client connection uses, for copying and
  * merging: the slices and the strings. */
+/* clang-format off */
 #define HTTPS_SLICES(X) X(key) X(cert) X(ca) X(pfx) X(crl) X(dhparam)
-#define HTTPS_STRINGS(X)                                                \
-  X(passphrase) X(ciphers) X(ciphersuites) X(ecdh_curve) X(sigalgs)     \
+#define HTTPS_STRINGS(X)                                                      \
+  X(passphrase) X(ciphers) X(ciphersuites) X(ecdh_curve) X(sigalgs)           \
   X(min_version) X(max_version) X(secure_protocol)
+/* clang-format on */
 
 static int copy_slice(lode__arena_t* ar, lode_slice_t* s) {
   if (s->len == 0) {
@@ -453,10 +454,12 @@ lode__https_tls_t* lode__https_tls_for(const lode_agent_t* a,
                                        const lode_tls_opts_t* req) {
   const lode_tls_opts_t* ag = &a->https->tls->o;
   lode_tls_opts_t m = *req;
-#define OVER_SLICE(f) \
-  if (ag->context.f.len > 0) m.context.f = ag->context.f;
-#define OVER_STR(f) \
-  if (ag->context.f != NULL) m.context.f = ag->context.f;
+#define OVER_SLICE(f)                                                          \
+  if (ag->context.f.len > 0)                                                   \
+    m.context.f = ag->context.f;
+#define OVER_STR(f)                                                            \
+  if (ag->context.f != NULL)                                                   \
+    m.context.f = ag->context.f;
   HTTPS_SLICES(OVER_SLICE)
   HTTPS_STRINGS(OVER_STR)
   if (ag->context.honor_cipher_order)
@@ -564,8 +567,8 @@ char* lode__https_name(const char* base, const char* host,
     sb_add(&b, c->sigalgs, strlen(c->sigalgs));
     sb_add(&b, "\"", 1);
   }
-  sb_str(&b, NULL);       /* privateKeyIdentifier */
-  sb_str(&b, NULL);       /* privateKeyEngine */
+  sb_str(&b, NULL); /* privateKeyIdentifier */
+  sb_str(&b, NULL); /* privateKeyEngine */
   if (b.bad) {
     free(b.p);
     return NULL;
@@ -657,9 +660,9 @@ int lode_https_agent_create(uv_loop_t* loop,
     free(h);
     return UV_ENOMEM;
   }
-  h->max_sessions = o->max_cached_sessions == 0    ? 100
+  h->max_sessions = o->max_cached_sessions == 0  ? 100
                     : o->max_cached_sessions < 0 ? 0
-                                                  : o->max_cached_sessions;
+                                                 : o->max_cached_sessions;
   lode_agent_opts_t ao = o->agent;
   if (ao.default_port == 0)
     ao.default_port = 443;

@@ -613,14 +613,14 @@ void lode__incoming_abort_error(lode_http_incoming_t* m) {
 }
 
 static void destroy_tick(lode__tick_t* t) {
-  lode_http_incoming_t* m =
-      lode__container_of(t, lode_http_incoming_t, destroy_tick);
+  lode_http_incoming_t* m = lode__container_of(t, lode_http_incoming_t,
+                                               destroy_tick);
   lode_error_t* err = m->destroy_err;
   m->destroy_err = NULL;
   /* Node's _destroy: 'aborted' for a body not read to its end (then no
    * ECONNRESET of its own when the connection goes), the error, 'close'. */
-  int aborts = !(m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED |
-                              LODE__IN_CLOSED));
+  int aborts = !(m->flags &
+                 (LODE__IN_END_EMITTED | LODE__IN_ABORTED | LODE__IN_CLOSED));
   if (aborts) {
     m->flags |= LODE__IN_ABORTED;
     m->flags &= ~LODE__IN_READING;

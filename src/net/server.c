@@ -48,7 +48,7 @@ struct lode_server_s {
   int drop_max;
   int unref;
   int close_pending;
-  int own_ref;           /* the server's reference on itself is held */
+  int own_ref;         /* the server's reference on itself is held */
   unsigned listen_gen; /* counts listen calls: did on_close listen? */
   unsigned tick_flags;
   lode__tick_t tick;

@@ -429,7 +429,9 @@ static void d_aborted(lode_http_incoming_t* req) {
 }
 
 static const lode_http_incoming_events_t d_events = {
-  .on_aborted = d_aborted, .on_error = d_error, .on_close = d_close,
+  .on_aborted = d_aborted,
+  .on_error = d_error,
+  .on_close = d_close,
 };
 
 static void destroy_at_once(lode_http_server_t* s, lode_http_incoming_t* req,
@@ -459,8 +461,9 @@ TEST(destroy_events_come_later) {
     client_start(&c, heads[i], 0, 0);
     c.on_closed = close_server_after;
     finish();
-    ASSERT_TRACE("returned,aborted(inside=0),error(ECANCELED,inside=0),"
-                 "close(inside=0),cli-close");
+    ASSERT_TRACE(
+        "returned,aborted(inside=0),error(ECANCELED,inside=0),"
+        "close(inside=0),cli-close");
   }
 }
 
@@ -606,5 +609,5 @@ TEST_MAIN(refuse_upload_from_data_ends_then_closes,
           unread_body_end_before_close,
           context_freed_in_close_is_not_used_after, missing_host_one_answer,
           error_reply_after_a_response, huge_max_headers_count,
-          destroy_events_come_later,
-          listening_false_after_close, pooled_parser_clean_after_every_error)
+          destroy_events_come_later, listening_false_after_close,
+          pooled_parser_clean_after_every_error)

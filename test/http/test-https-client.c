@@ -51,7 +51,9 @@ static void on_error(lode_http_request_t* req, const lode_error_t* e) {
   add("error(%s|%s)", e->name, e->message);
 }
 
-static void on_close(lode_http_request_t* req) { add("close%s%s", "", ""); }
+static void on_close(lode_http_request_t* req) {
+  add("close%s%s", "", "");
+}
 
 static const lode_http_request_events_t events = {
   .on_response = on_response,
@@ -209,8 +211,7 @@ TEST(protocol_errors) {
 TEST(agent_names) {
   char name[256];
   lode_agent_name_opts_t n = { .host = "h", .port = 1 };
-  lode_tls_opts_t t = { .reject_unauthorized = LODE_FALSE,
-                        .servername = "s" };
+  lode_tls_opts_t t = { .reject_unauthorized = LODE_FALSE, .servername = "s" };
   t.context.ca = (lode_slice_t){ "CA", 2 };
   lode_https_agent_get_name(&n, &t, name, sizeof(name));
   ASSERT_STR_EQ(name, "h:1::CA::::::false:s::::::::::::");

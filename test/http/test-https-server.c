@@ -34,8 +34,7 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
     return;
   }
   snprintf(line, sizeof(line), "body of %s", url);
-  lode_http_outgoing_end(res, (lode_slice_t){ line, strlen(line) }, NULL,
-                         NULL);
+  lode_http_outgoing_end(res, (lode_slice_t){ line, strlen(line) }, NULL, NULL);
   if (strcmp(url, "/after") == 0)
     ASSERT_OK(lode_https_server_close(server, NULL, NULL));
 }
@@ -56,10 +55,13 @@ static void on_client_error(lode_https_server_t* srv, const lode_error_t* e,
   add(line);
 }
 
-static void on_close(lode_http_server_t* srv) { add("close"); }
+static void on_close(lode_http_server_t* srv) {
+  add("close");
+}
 
 static const lode_https_server_events_t events = {
-  .http = { .on_request = on_request, .on_connection = on_connection,
+  .http = { .on_request = on_request,
+            .on_connection = on_connection,
             .on_close = on_close },
   .on_secure_connection = on_secure,
   .on_tls_client_error = on_client_error,
@@ -96,7 +98,7 @@ TEST(node_client) {
   ASSERT_STR_EQ(trace,
                 "GET /a,POST /echo,GET /k1,GET /k2,"
                 "tlsClientError ERR_SSL_HTTP_REQUEST,GET /after,close");
-  ASSERT_EQ(nconn, 5);   /* every TCP connection, the plain one too */
+  ASSERT_EQ(nconn, 5); /* every TCP connection, the plain one too */
   ASSERT_EQ(nsecure, 4);
 }
 

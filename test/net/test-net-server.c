@@ -101,15 +101,16 @@ TEST(close_twice_while_held) {
   lode_server_hold(srv);
   lode_listen_opts_t lo = { .host = "127.0.0.1" };
   ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
-  while (strstr(st.buf, "listening") == NULL)  /* the listener holds the loop */
+  while (strstr(st.buf, "listening") == NULL) /* the listener holds the loop */
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_OK(lode_server_close(srv, close_cb, NULL));
   test_run_loop(&loop, 1000);
   ASSERT_EQ(lode_server_close(srv, close_cb, NULL),
             LODE_ERR_SERVER_NOT_RUNNING);
   test_run_loop(&loop, 1000);
-  ASSERT_STR_EQ(st.buf, "listening,close,close-cb:0,close,"
-                        "close-cb:ERR_SERVER_NOT_RUNNING");
+  ASSERT_STR_EQ(st.buf,
+                "listening,close,close-cb:0,close,"
+                "close-cb:ERR_SERVER_NOT_RUNNING");
   /* Listening again after that, and closing, still frees once. */
   ASSERT_OK(lode_server_listen(srv, &lo, NULL, NULL));
   while (strstr(st.buf, "close-cb:ERR_SERVER_NOT_RUNNING,listening") == NULL)
@@ -522,9 +523,8 @@ TEST(unref) {
 }
 
 TEST_MAIN(eaddrinuse_is_an_event, close_not_running, close_twice_while_held,
-          bad_port_throws,
-          default_host_and_listen_after_close, close_waits_for_connections,
-          max_connections_zero_drops_all, max_connections_one, reuse_port,
-          listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
-          ipv6_only, high_water_mark, listen_error_without_listener,
-          null_arguments, unref)
+          bad_port_throws, default_host_and_listen_after_close,
+          close_waits_for_connections, max_connections_zero_drops_all,
+          max_connections_one, reuse_port, listen_fd, listen_host_lookup,
+          close_during_lookup, listen_signal, ipv6_only, high_water_mark,
+          listen_error_without_listener, null_arguments, unref)
