@@ -8,8 +8,9 @@
  * request head it reads itself (lode_websocket_serve). Both roles share the
  * message API: send, close, and the events open, message, error, close.
  *
- * WebSocket speaks to a lode_stream_t (a TCP socket, the in-memory pair, or
- * any implementation), never to the socket itself.
+ * WebSocket speaks to a lode_stream_t (a TCP socket, a TLS socket for
+ * wss:, the in-memory pair, or any implementation), never to the socket
+ * itself.
  *
  * Lifetime: the library allocates the object. An open WebSocket keeps
  * itself alive; the pointer stays valid until on_close has returned (take
@@ -24,6 +25,7 @@
 #include "lode/buf.h"
 #include "lode/errors.h"
 #include "lode/stream.h"
+#include "lode/tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,6 +149,10 @@ typedef struct lode_websocket_opts_s {
    * createConnection); the WebSocket becomes its reader and destroys it at
    * the end. The url's host still goes in the Host header. */
   lode_stream_t* stream;
+  /* Client, wss: the TLS options (ca, reject_unauthorized, servername...;
+   * read during lode_websocket_create). NULL: Node's defaults, the system
+   * trust store and the URL's host name checked. */
+  const lode_tls_opts_t* tls;
   /* Server: the subprotocols it speaks. The first protocol the client
    * offers that is in this list is chosen; without a list, the client's
    * first (the npm ws default). Borrowed for the call. */
@@ -164,20 +170,22 @@ typedef struct lode_websocket_opts_s {
   lode_websocket_clients_t* clients;
 } lode_websocket_opts_t;
 
-/* Node: new WebSocket(url, protocols). Parses `url` (http: becomes ws:),
- * checks the protocols, then connects (or takes opts->stream) and sends
- * the opening request, the one Node 20 sends. Returns 0 and sets *out,
- * or, with nothing allocated and no callback:
+/* Node: new WebSocket(url, protocols). Parses `url` (http: becomes ws:,
+ * https: wss:), checks the protocols, then connects (wss: over TLS, with
+ * opts->tls; or takes opts->stream) and sends the opening request, the
+ * one Node 20 sends. Returns 0 and sets *out, or, with nothing allocated
+ * and no callback:
  *   LODE_ERR_WS_SYNTAX (Node's SyntaxError): a bad URL, a scheme other
- *   than ws/http, a fragment, an invalid or repeated protocol;
- *   LODE_ERR_INVALID_PROTOCOL: wss: or https: (lode has no TLS yet);
+ *   than ws/wss/http/https, a fragment, an invalid or repeated protocol;
  *   a net error from connecting (LODE_ERR_SOCKET_BAD_PORT...); UV_ENOMEM;
  *   UV_EINVAL for a NULL loop or out, or NULL protocols with a count.
  * Later, asynchronously: on_open; or on_error then on_close (ABNORMAL) when
  * the connection or the handshake fails (a connect error carries the
  * socket's code and message; a bad answer LODE_ERR_WS_PROTOCOL with
  * Node's message, such as "Incorrect hash received in
- * Sec-WebSocket-Accept header."). `url` and `protocols` are copied. */
+ * Sec-WebSocket-Accept header."; a certificate that does not verify, the
+ * TLS error: DEPTH_ZERO_SELF_SIGNED_CERT...). `url` and `protocols` are
+ * copied. */
 int lode_websocket_create(uv_loop_t* loop, const char* url,
                           const char* const* protocols, size_t nprotocols,
                           const lode_websocket_opts_t* opts,

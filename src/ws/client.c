@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lode/net.h"
+#include "lode/tls.h"
 
 struct lode__ws_client_s {
   char accept[29]; /* the Sec-WebSocket-Accept we expect */
@@ -50,7 +51,7 @@ static int parse_scheme(const char** pp, url_t* u) {
   if (strcmp(s, "http") == 0 || strcmp(s, "ws") == 0)
     strcpy(u->scheme, "ws");
   else if (strcmp(s, "https") == 0 || strcmp(s, "wss") == 0)
-    return LODE_ERR_INVALID_PROTOCOL; /* no TLS in lode yet */
+    strcpy(u->scheme, "wss");
   else
     return LODE_ERR_WS_SYNTAX;
   p += n + 1;
@@ -115,12 +116,13 @@ static int parse_authority(const char* a, size_t n, url_t* u) {
     u->host[i] = (char) lower(c);
   }
   u->host[hlen] = '\0';
-  u->port = 80;
+  int dflt = strcmp(u->scheme, "wss") == 0 ? 443 : 80;
+  u->port = dflt;
   if (rlen > 0 && parse_port(rest + 1, rlen - 1, &u->port) != 0)
     return LODE_ERR_WS_SYNTAX;
   const char* fmt = host != a ? "[%s]" : "%s";
   int len = snprintf(u->authority, acap, fmt, u->host);
-  if (u->port != 80)
+  if (u->port != dflt)
     snprintf(u->authority + len, acap - (size_t) len, ":%d", u->port);
   return 0;
 }
@@ -359,12 +361,25 @@ static int make_client(lode_websocket_t* ws, const url_t* u,
   return 0;
 }
 
+/* ws: a TCP connection; wss: a TLS one over it, verified as Node's
+ * WebSocket does (opts->tls, or the system store and the host name). */
 static int connect_stream(lode_websocket_t* ws, const url_t* u,
+                          const lode_websocket_opts_t* opts,
                           lode_stream_t** out) {
   lode_socket_opts_t so = { 0 };
   so.port = u->port;
   so.host = u->host;
   so.no_delay = 1;
+  if (strcmp(u->scheme, "wss") == 0) {
+    static const lode_tls_opts_t none;
+    lode_tls_socket_t* t;
+    int rc = lode_tls_connect(
+        ws->loop, &so, opts && opts->tls ? opts->tls : &none, NULL, &t, NULL);
+    if (rc != 0)
+      return rc;
+    *out = lode_tls_socket_stream(t);
+    return 0;
+  }
   lode_socket_t* sock;
   int rc = lode_net_connect(ws->loop, &so, NULL, &sock);
   if (rc != 0)
@@ -394,7 +409,7 @@ int lode_websocket_create(uv_loop_t* loop, const char* url,
     rc = lode__ws_new_key(key);
   lode_stream_t* stream = opts != NULL ? opts->stream : NULL;
   if (rc == 0 && stream == NULL)
-    rc = connect_stream(ws, &u, &stream);
+    rc = connect_stream(ws, &u, opts, &stream);
   if (rc != 0) {
     url_free(&u);
     if (ws != NULL)

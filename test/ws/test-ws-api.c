@@ -279,8 +279,6 @@ TEST(constructor_errors) {
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     ASSERT_EQ(lode_websocket_create(&loop, bad[i], NULL, 0, &o, NULL, &ws),
               LODE_ERR_WS_SYNTAX);
-  ASSERT_EQ(lode_websocket_create(&loop, "wss://h/", NULL, 0, &o, NULL, &ws),
-            LODE_ERR_INVALID_PROTOCOL);
   static const char* dup[] = { "chat", "CHAT" };
   ASSERT_EQ(lode_websocket_create(&loop, "ws://h/", dup, 2, &o, NULL, &ws),
             LODE_ERR_WS_SYNTAX);
