@@ -95,4 +95,72 @@ TEST(default_port_and_https_scheme) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(echo_over_tls, self_signed_refused, default_port_and_https_scheme)
+/* lode on both ends: an https server's 'upgrade' handed to
+ * lode_websocket_handle_upgrade, and the wss: client. */
+static lode_https_server_t* hsrv;
+
+static void s_message(lode_websocket_t* ws, lode_slice_t d, int bin) {
+  test_trace("server-message(%.*s)", (int) d.len, d.base);
+  ASSERT_OK(bin ? lode_websocket_send_binary(ws, d)
+                : lode_websocket_send_text(ws, d));
+}
+
+static void s_close(lode_websocket_t* ws, int clean, int code,
+                    lode_slice_t reason) {
+  (void) ws;
+  (void) reason;
+  test_trace("server-close(%d,%d)", clean, code);
+  lode_https_server_close(hsrv, NULL, NULL);
+}
+
+static const lode_websocket_events_t server_events = {
+  .on_message = s_message,
+  .on_close = s_close,
+};
+
+static void on_upgrade(lode_http_server_t* s, lode_http_incoming_t* req,
+                       lode_stream_t* socket, lode_slice_t head) {
+  (void) s;
+  lode_websocket_t* ws;
+  ASSERT_NOT_NULL(lode_tls_socket_from_stream(socket));
+  ASSERT_OK(lode_websocket_handle_upgrade(req, socket, head, NULL,
+                                          &server_events, &ws));
+}
+
+static void on_https_listening(lode_http_server_t* s) {
+  (void) s;
+  lode_net_address_t a;
+  ASSERT_OK(lode_https_server_address(hsrv, &a));
+  char url[64];
+  snprintf(url, sizeof(url), "wss://localhost:%d/up", a.port);
+  static lode_tls_opts_t tls;
+  tls = (lode_tls_opts_t){ .context = { .ca = tls_file("ca.crt") } };
+  lode_websocket_opts_t o = { .tls = &tls };
+  lode_websocket_t* ws;
+  ASSERT_OK(lode_websocket_create(&loop, url, NULL, 0, &o, &events, &ws));
+}
+
+TEST(lode_https_server_upgrade) {
+  static lode_https_server_events_t ev = {
+    .http = { .on_upgrade = on_upgrade, .on_listening = on_https_listening },
+  };
+  lode_https_server_opts_t o = { 0 };
+  o.tls.tls.context.key = tls_file("server.key");
+  o.tls.tls.context.cert = tls_file("server.crt");
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(lode_https_create_server(&loop, &o, &ev, &hsrv, NULL));
+  ASSERT_OK(lode_https_server_listen(
+      hsrv, &(lode_listen_opts_t){ .host = "127.0.0.1" }, NULL, NULL));
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  const char* t = test_trace_get();
+  ASSERT(strstr(t,
+                "/up),server-message(hello over tls),"
+                "message(hello over tls,0),") != NULL);
+  ASSERT(strstr(t, "close(1,1000,bye)") != NULL);
+  ASSERT(strstr(t, "server-close(1,1000)") != NULL);
+}
+
+TEST_MAIN(echo_over_tls, self_signed_refused, default_port_and_https_scheme,
+          lode_https_server_upgrade)
