@@ -119,6 +119,12 @@ typedef struct lode_https_agent_opts_s {
   lode_agent_opts_t agent;
   lode_tls_opts_t tls;
   int max_cached_sessions;
+  /* Node: agent.on('keylog', (line, tlsSocket) => ...): one NSS key log
+   * line (borrowed until the call returns) of a connection the agent
+   * made. NULL: none (key logs are then not made at all). */
+  void (*on_keylog)(lode_agent_t* agent, lode_slice_t line,
+                    lode_tls_socket_t* t, void* arg);
+  void* keylog_arg;
 } lode_https_agent_opts_t;
 
 /* Returns 0, UV_EINVAL, LODE_ERR_INVALID_ARG_VALUE or UV_ENOMEM, as

@@ -381,6 +381,9 @@ typedef struct cached_s {
 
 struct lode__https_agent_s {
   lode__https_tls_t* tls; /* the agent's own options, over a request's */
+  void (*on_keylog)(lode_agent_t* agent, lode_slice_t line,
+                    lode_tls_socket_t* t, void* arg);
+  void* keylog_arg;
   int max_sessions;
   int nsessions;
   cached_t* sessions; /* oldest first */
@@ -619,8 +622,21 @@ static void c_close(lode_tls_socket_t* t, int had_error) {
   free(c);
 }
 
+static void c_keylog(lode_tls_socket_t* t, lode_slice_t line) {
+  conn_t* c = lode_tls_socket_get_data(t);
+  lode__https_agent_t* h = c->agent->https;
+  h->on_keylog(c->agent, line, t, h->keylog_arg);
+}
+
 static const lode_tls_socket_events_t conn_events = {
   .on_session = c_session,
+  .on_close = c_close,
+};
+
+/* With the agent's 'keylog' listener: the socket makes key log lines. */
+static const lode_tls_socket_events_t conn_events_keylog = {
+  .on_session = c_session,
+  .on_keylog = c_keylog,
   .on_close = c_close,
 };
 
@@ -637,7 +653,10 @@ int lode__https_connect(lode_agent_t* a, lode__client_req_t* req,
     return UV_ENOMEM;
   }
   lode_tls_socket_t* t;
-  int rc = lode_tls_connect(a->loop, net, &o, &conn_events, &t, NULL);
+  const lode_tls_socket_events_t* ev = a->https->on_keylog != NULL
+                                           ? &conn_events_keylog
+                                           : &conn_events;
+  int rc = lode_tls_connect(a->loop, net, &o, ev, &t, NULL);
   if (rc != 0) {
     free(c->name);
     free(c);
@@ -663,6 +682,8 @@ int lode_https_agent_create(uv_loop_t* loop,
   h->max_sessions = o->max_cached_sessions == 0  ? 100
                     : o->max_cached_sessions < 0 ? 0
                                                  : o->max_cached_sessions;
+  h->on_keylog = o->on_keylog;
+  h->keylog_arg = o->keylog_arg;
   lode_agent_opts_t ao = o->agent;
   if (ao.default_port == 0)
     ao.default_port = 443;

@@ -181,6 +181,45 @@ TEST(session_resumed) {
   finish(p);
 }
 
+/* The agent's 'keylog': every line of its connections' handshakes, in
+ * NSS key log form, with the TLS socket they belong to. */
+static int keylog_lines;
+static void agent_keylog(lode_agent_t* agent, lode_slice_t line,
+                         lode_tls_socket_t* t, void* arg) {
+  ASSERT_NOT_NULL(agent);
+  ASSERT_NOT_NULL(t);
+  ASSERT_STR_EQ(arg, "arg");
+  static const char* const kinds[] = {
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
+    "CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ", "EXPORTER_SECRET "
+  };
+  int known = 0;
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    if (line.len > strlen(kinds[i]) &&
+        memcmp(line.base, kinds[i], strlen(kinds[i])) == 0)
+      known = 1;
+  ASSERT(known);
+  keylog_lines++;
+}
+
+TEST(agent_keylog) {
+  int port;
+  test_peer_t* p = start_server("server", &port);
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_https_agent_opts_t ao = { .on_keylog = agent_keylog,
+                                 .keylog_arg = "arg" };
+  ao.tls.context.ca = tls_file("ca.crt");
+  lode_agent_t* agent;
+  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  lode_https_request_opts_t o = { .http = { .agent = agent } };
+  call_t* c = get(port, "/k", &o);
+  ASSERT_EQ(c->status, 200);
+  ASSERT_EQ(keylog_lines, 5); /* TLS 1.3's five secrets */
+  lode_agent_destroy(agent);
+  test_run_loop(&loop, 30000);
+  finish(p);
+}
+
 /* Node: http.request('https://...') and https.request('http://...')
  * throw ERR_INVALID_PROTOCOL; so does an http.Agent given to https. */
 TEST(protocol_errors) {
@@ -225,6 +264,6 @@ TEST(agent_names) {
   ASSERT_STR_EQ(name, "h:1::::::::::TLSv1.3:::::::::\"ECDSA+SHA256\"::");
 }
 
-TEST_MAIN(get_with_ca, system_store_rejects_test_ca, self_signed_rejected,
-          self_signed_accepted_unverified, keep_alive_reuse, session_resumed,
-          protocol_errors, agent_names)
+TEST_MAIN(agent_keylog, get_with_ca, system_store_rejects_test_ca,
+          self_signed_rejected, self_signed_accepted_unverified,
+          keep_alive_reuse, session_resumed, protocol_errors, agent_names)
