@@ -1,24 +1,35 @@
 /* Parser benchmark: nanoseconds per message and bytes per second on
- * real-world inputs, lode against llhttp in the same run (llhttp when
- * built with HAVE_LLHTTP, see bench.cmake). Both parse every message
- * completely, headers and body included; llhttp runs with no callbacks
- * but message-complete, lode hands out its views (which cost nothing
- * more) and runs with merge_complete (a message's end on the event that
- * ends it). LODE_SIMD=0/1/2 forces lode's scanning path.
+ * real-world inputs, lode against llhttp and picohttpparser in the same
+ * run (each when built in, see bench.cmake). All of them start a fresh
+ * parser per input and go through every message of it, heads and bodies:
+ * llhttp runs with no callbacks but message-complete; lode hands out its
+ * views (which cost nothing more) and runs with merge_complete (a
+ * message's end on the event that ends it); picohttpparser parses each
+ * head into its header array and, where the input has a body, finds the
+ * framing a server needs (Content-Length or chunked, by header name) and
+ * goes through the body (phr_decode_chunked on a copy, as it decodes in
+ * place). pico checks far less than the other two (no framing rules, no
+ * duplicate Content-Length, bare LF accepted). LODE_SIMD=0/1/2 forces
+ * lode's scanning path.
  *
- *   bench-parser-http [iterations [input [lode|llhttp]]]
+ *   bench-parser-http [iterations [input [lode|llhttp|pico]]]
  *
  * With an input number (0-4) and a parser name, runs only that pair and
  * prints nothing but its result: a run to count instructions of, e.g.
- *   valgrind --tool=callgrind bench-parser-http 10000 0 lode           */
+ *   valgrind --tool=callgrind bench-parser-http 10000 0 lode
+ * (bench/parser/callgrind.sh makes the whole table that way). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lode/http_parser.h"
 #ifdef HAVE_LLHTTP
 #include "llhttp.h"
+#endif
+#ifdef HAVE_PICO
+#include "picohttpparser.h"
 #endif
 
 typedef struct {
@@ -27,6 +38,7 @@ typedef struct {
   char* data;
   size_t len;
   int messages;
+  int body; /* some message has a body: pico looks for its framing */
 } input_t;
 
 static char* dup_str(const char* s) {
@@ -130,6 +142,66 @@ static int llhttp_parse(const input_t* in) {
 }
 #endif
 
+#ifdef HAVE_PICO
+/* The framing a server on pico finds among the headers: the body's
+ * length (-1: none), or chunked. */
+static long pico_framing(const struct phr_header* h, size_t n, int* chunked) {
+  long cl = -1;
+  for (size_t i = 0; i < n; i++) {
+    if (h[i].name_len == 14 &&
+        strncasecmp(h[i].name, "content-length", 14) == 0) {
+      cl = 0;
+      for (size_t k = 0; k < h[i].value_len; k++)
+        cl = cl * 10 + (h[i].value[k] - '0');
+    } else if (h[i].name_len == 17 &&
+               strncasecmp(h[i].name, "transfer-encoding", 17) == 0) {
+      *chunked = h[i].value_len == 7 &&
+                 strncasecmp(h[i].value, "chunked", 7) == 0;
+    }
+  }
+  return cl;
+}
+
+static int pico_parse(const input_t* in) {
+  struct phr_header h[64];
+  const char* q = in->data;
+  size_t len = in->len;
+  int done = 0;
+  while (len > 0) {
+    const char *m, *path, *msg;
+    size_t mlen, plen, msglen, n = 64;
+    int minor, status, r;
+    if (in->response)
+      r = phr_parse_response(q, len, &minor, &status, &msg, &msglen, h, &n, 0);
+    else
+      r = phr_parse_request(q, len, &m, &mlen, &path, &plen, &minor, h, &n, 0);
+    if (r < 0)
+      return -1;
+    q += r, len -= (size_t) r;
+    if (in->body) {
+      int chunked = 0;
+      long cl = pico_framing(h, n, &chunked);
+      if (chunked) {
+        char copy[4096];
+        struct phr_chunked_decoder d = { .consume_trailer = 1 };
+        size_t sz = len < sizeof(copy) ? len : sizeof(copy);
+        memcpy(copy, q, sz);
+        ssize_t left = phr_decode_chunked(&d, copy, &sz);
+        if (left < 0)
+          return -1;
+        q += len - (size_t) left, len = (size_t) left;
+      } else if (cl > 0) {
+        if ((size_t) cl > len)
+          return -1;
+        q += cl, len -= (size_t) cl;
+      }
+    }
+    done++;
+  }
+  return done;
+}
+#endif
+
 typedef int (*parse_fn)(const input_t*);
 
 static double run(parse_fn f, const input_t* in, long iters) {
@@ -165,36 +237,48 @@ static int check(parse_fn f, const input_t* in, const char* who) {
   return -1;
 }
 
+/* The parsers built in, lode first. */
+static const struct {
+  const char* name;
+  parse_fn f;
+} parsers[] = {
+  { "lode", lode_parse },
+#ifdef HAVE_LLHTTP
+  { "llhttp", llhttp_parse },
+#endif
+#ifdef HAVE_PICO
+  { "pico", pico_parse },
+#endif
+};
+#define NPARSERS (sizeof(parsers) / sizeof(parsers[0]))
+
+/* Each round runs every parser once, in turn; a parser's figure is the
+ * median of its rounds. Ratios are the other parser's time over lode's. */
 static int compare(const input_t* in, long iters) {
-  double l[ROUNDS], ll[ROUNDS] = { 0 };
-  if (check(lode_parse, in, "lode") < 0)
-    return -1;
-#ifdef HAVE_LLHTTP
-  if (check(llhttp_parse, in, "llhttp") < 0)
-    return -1;
-#endif
-  for (int r = 0; r < ROUNDS; r++) {
-    l[r] = run(lode_parse, in, iters / ROUNDS);
-#ifdef HAVE_LLHTTP
-    ll[r] = run(llhttp_parse, in, iters / ROUNDS);
-#endif
+  double t[NPARSERS][ROUNDS];
+  for (size_t k = 0; k < NPARSERS; k++)
+    if (check(parsers[k].f, in, parsers[k].name) < 0)
+      return -1;
+  for (int r = 0; r < ROUNDS; r++)
+    for (size_t k = 0; k < NPARSERS; k++)
+      t[k][r] = run(parsers[k].f, in, iters / ROUNDS);
+  double per = (double) in->len / in->messages, lm = median(t[0]);
+  printf("%-18s %6zu %8.1f %8.0f", in->name, in->len, lm, per / lm * 1e3);
+  for (size_t k = 1; k < NPARSERS; k++) {
+    double m = median(t[k]);
+    printf(" %8.1f %8.0f %6.2fx", m, per / m * 1e3, m / lm);
   }
-  double per = (double) in->len / in->messages;
-  double lm = median(l), llm = median(ll);
-  printf("%-18s %6zu %10.1f %10.0f %10.1f %10.0f %6.2fx\n", in->name, in->len,
-         lm, per / lm * 1e3, llm, llm > 0 ? per / llm * 1e3 : 0,
-         llm > 0 ? llm / lm : 0);
+  printf("\n");
   return 0;
 }
 
 /* One parser on one input, silently: for callgrind. */
 static int alone(const input_t* in, const char* who, long iters) {
-  parse_fn f = lode_parse;
-#ifdef HAVE_LLHTTP
-  if (strcmp(who, "llhttp") == 0)
-    f = llhttp_parse;
-#endif
-  if (f == lode_parse && strcmp(who, "lode") != 0) {
+  parse_fn f = NULL;
+  for (size_t k = 0; k < NPARSERS; k++)
+    if (strcmp(who, parsers[k].name) == 0)
+      f = parsers[k].f;
+  if (f == NULL) {
     fprintf(stderr, "%s: no such parser here\n", who);
     return -1;
   }
@@ -213,11 +297,11 @@ int main(int argc, char** argv) {
   int level = lode_http_parser_use_simd(simd ? atoi(simd)
                                              : LODE_HTTP_SIMD_AUTO);
   input_t in[5] = {
-    { "curl GET", 0, dup_str(curl_get), 0, 1 },
-    { "browser GET", 0, dup_str(browser_get), 0, 1 },
-    { "chunked POST", 0, dup_str(chunked_post), 0, 1 },
-    { "16 pipelined GETs", 0, NULL, 0, 16 },
-    { "response", 1, dup_str(response), 0, 1 },
+    { "curl GET", 0, dup_str(curl_get), 0, 1, 0 },
+    { "browser GET", 0, dup_str(browser_get), 0, 1, 0 },
+    { "chunked POST", 0, dup_str(chunked_post), 0, 1, 1 },
+    { "16 pipelined GETs", 0, NULL, 0, 16, 0 },
+    { "response", 1, dup_str(response), 0, 1, 1 },
   };
   size_t cl = strlen(curl_get);
   in[3].data = malloc(16 * cl + 1);
@@ -230,13 +314,17 @@ int main(int argc, char** argv) {
   if (only >= 0 && only < 5) {
     rc = alone(&in[only], argv[3], iters);
   } else {
-    printf("lode scanning path: %s; %ld iterations, median of %d rounds\n",
-           level == 2   ? "AVX2"
-           : level == 1 ? "SSE4.2"
-                        : "scalar",
-           iters, ROUNDS);
-    printf("%-18s %6s %10s %10s %10s %10s %7s\n", "input", "bytes", "lode ns",
-           "lode MB/s", "llhttp ns", "llhttp MB/s", "ratio");
+    printf(
+        "lode scanning path: %s; %ld iterations, median of %d rounds; "
+        "ns per message, MB/s, and the other's time over lode's\n",
+        level == 2   ? "AVX2"
+        : level == 1 ? "SSE4.2"
+                     : "scalar",
+        iters, ROUNDS);
+    printf("%-18s %6s %8s %8s", "input", "bytes", "lode ns", "MB/s");
+    for (size_t k = 1; k < NPARSERS; k++)
+      printf(" %6s ns %8s %7s", parsers[k].name, "MB/s", "ratio");
+    printf("\n");
     for (int i = 0; i < 5 && rc == 0; i++)
       rc = compare(&in[i], iters);
   }
