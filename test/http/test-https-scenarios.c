@@ -1,0 +1,572 @@
+/* The HTTP scenarios that matter, over TLS: lode's https server with
+ * Node's https and tls clients and `openssl s_client` as peers
+ * (test/peers/https-scenarios.js), and lode's https client against Node's
+ * https server. Keep-alive through Node's agent, pipelined requests in one
+ * write (exact bytes back, in order), an upgrade with the bytes after its
+ * head, the server's timeouts (headersTimeout, requestTimeout,
+ * keepAliveTimeout, server.timeout; small values, no time asserted), and
+ * 64 MiB both ways with every byte checked and the memory of this process
+ * bounded (the receiver pauses, the sender waits for 'drain').
+ * Every expected output was first taken from Node 20's https server
+ * answering the same peer. */
+#include "../tls/tls-test.h"
+#include "lode/https.h"
+
+/* ASan's quarantine would keep freed buffers: RSS then measures lode. */
+const char* __asan_default_options(void);
+const char* __asan_default_options(void) {
+  return "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
+}
+
+#define BULK ((uint64_t) 64 << 20)
+#define CHUNK (64 * 1024)
+/* RSS growth allowed while 64 MiB go through: what backpressure leaves
+ * in flight (socket and TLS buffers, 4 MiB between pauses) is far less;
+ * a layer that queued the body would need all of it. */
+#define RSS_BOUND_KIB (24 * 1024)
+
+static uv_loop_t loop;
+static lode_https_server_t* server;
+static int port;
+
+static uint8_t byte_at(uint64_t i) {
+  return (uint8_t) ((i * 7 + i / 4099) & 0xff);
+}
+
+static long rss_kib(void) {
+  FILE* f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = 0;
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+    if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+      break;
+  if (f != NULL)
+    fclose(f);
+  return kib;
+}
+
+/* ---- A body of the pattern, checked or made in pieces ---- */
+
+typedef struct bulk_s {
+  uint64_t done, total, mark;
+  int same;
+  long rss0, peak;
+  uv_timer_t resume; /* a slow reader: stops after every 4 MiB */
+  lode_http_incoming_t* msg;
+  lode_http_outgoing_t* out;
+} bulk_t;
+
+static bulk_t bulk;
+
+static void bulk_start(uint64_t total) {
+  bulk.done = 0;
+  bulk.total = total;
+  bulk.mark = 4 << 20;
+  bulk.same = 1;
+  bulk.rss0 = bulk.peak = rss_kib();
+}
+
+static void bulk_sample(void) {
+  long r = rss_kib();
+  if (r > bulk.peak)
+    bulk.peak = r;
+}
+
+static void resume_fire(uv_timer_t* t) {
+  lode_http_incoming_resume(bulk.msg);
+}
+
+/* Checks a piece of an incoming body; pauses it after every 4 MiB. */
+static void bulk_check(lode_http_incoming_t* m, lode_slice_t d) {
+  const uint8_t* p = (const uint8_t*) d.base;
+  for (size_t i = 0; bulk.same && i < d.len; i++)
+    if (p[i] != byte_at(bulk.done + i))
+      bulk.same = 0;
+  bulk.done += d.len;
+  bulk_sample();
+  if (bulk.done >= bulk.mark) {
+    bulk.mark += 4 << 20;
+    bulk.msg = m;
+    lode_http_incoming_pause(m);
+    uv_timer_start(&bulk.resume, resume_fire, 20, 0);
+  }
+}
+
+/* Writes the pattern until the message says wait (or all is written). */
+static void bulk_pump(lode_http_outgoing_t* out) {
+  static char chunk[CHUNK];
+  while (bulk.done < bulk.total) {
+    size_t n = bulk.total - bulk.done < CHUNK ? bulk.total - bulk.done : CHUNK;
+    for (size_t i = 0; i < n; i++)
+      chunk[i] = (char) byte_at(bulk.done + i);
+    bulk.done += n;
+    bulk_sample();
+    lode_slice_t s = { chunk, n };
+    if (bulk.done == bulk.total) {
+      ASSERT_OK(lode_http_outgoing_end(out, s, NULL, NULL));
+      return;
+    }
+    int rc = lode_http_outgoing_write(out, s, NULL, NULL);
+    ASSERT_GE(rc, 0);
+    if (rc == 0)
+      return; /* on_drain goes on */
+  }
+}
+
+static void bulk_drain(lode_http_outgoing_t* out) {
+  bulk_pump(out);
+}
+
+static void assert_rss_bounded(void) {
+  long growth = bulk.peak - bulk.rss0;
+  if (growth > RSS_BOUND_KIB)
+    test_fail(__FILE__, __LINE__, "RSS grew by %ld KiB over 64 MiB", growth);
+}
+
+/* ---- lode's https server ---- */
+
+static void body_collected(lode_http_incoming_t* req, int status,
+                           lode_slice_t body, void* arg) {
+  lode_http_response_t* res = arg;
+  if (status != 0) {
+    test_trace("body-error %s", lode_err_name(status));
+    return;
+  }
+  lode_http_outgoing_end(res, body, NULL, NULL);
+}
+
+static void upload_end(lode_http_incoming_t* req) {
+  lode_http_response_t* res = lode_http_incoming_get_data(req);
+  char line[64];
+  snprintf(line, sizeof(line), "length %" PRIu64 " same %s", bulk.done,
+           bulk.same ? "true" : "false");
+  lode_http_outgoing_end(res, lode_slice_str(line), NULL, NULL);
+}
+
+static const lode_http_incoming_events_t upload_events = {
+  .on_data = bulk_check,
+  .on_end = upload_end,
+};
+
+static const lode_http_outgoing_events_t download_events = {
+  .on_drain = bulk_drain,
+};
+
+static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
+                       lode_http_response_t* res) {
+  const char* url = lode_http_incoming_url(req);
+  test_trace("%s %s", lode_http_incoming_method(req), url);
+  lode_http_response_set_send_date(res, 0);
+  if (strcmp(url, "/echo") == 0) {
+    ASSERT_OK(lode_http_incoming_collect(req, 1 << 20, body_collected, res));
+  } else if (strcmp(url, "/upload") == 0) {
+    bulk_start(BULK);
+    lode_http_incoming_set_data(req, res);
+    lode_http_incoming_set_events(req, &upload_events);
+  } else if (strncmp(url, "/download?", 10) == 0) {
+    bulk_start(strtoull(url + 10, NULL, 10));
+    lode_http_outgoing_set_events(res, &download_events);
+    bulk_pump(res);
+  } else {
+    char body[256];
+    snprintf(body, sizeof(body), "body of %s", url);
+    lode_http_outgoing_end(res, lode_slice_str(body), NULL, NULL);
+  }
+}
+
+/* An upgraded connection: "welcome" and the bytes after the request's
+ * head go back at once; with no such bytes it echoes until the end. */
+static void up_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  lode_stream_write(s, d, NULL, NULL);
+}
+static void up_end(void* ctx, lode_stream_t* s) {
+  lode_stream_end(s, NULL, NULL);
+}
+static const lode_stream_reader_t up_reader = { .on_data = up_data,
+                                                .on_end = up_end };
+
+static void on_upgrade(lode_http_server_t* srv, lode_http_incoming_t* req,
+                       lode_stream_t* s, lode_slice_t head) {
+  test_trace("upgrade %s head=%.*s", lode_http_incoming_url(req),
+             (int) head.len, head.base);
+  ASSERT_NOT_NULL(lode_tls_socket_from_stream(s));
+  lode_slice_t parts[] = {
+    LODE_SLICE("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\n"
+               "Connection: Upgrade\r\n\r\nwelcome"),
+    head,
+  };
+  lode_stream_writev(s, parts, 2, NULL, NULL);
+  if (head.len > 0)
+    lode_stream_end(s, NULL, NULL);
+  else
+    lode_stream_set_reader(s, &up_reader, NULL);
+}
+
+static void on_client_error(lode_http_server_t* srv, const lode_error_t* err,
+                            lode_stream_t* s) {
+  test_trace("clientError %s", err->name);
+  lode_stream_write(s,
+                    LODE_SLICE("HTTP/1.1 408 Request Timeout\r\n"
+                               "Connection: close\r\n\r\n"),
+                    NULL, NULL);
+  lode_stream_end(s, NULL, NULL);
+}
+
+static void on_timeout(lode_http_server_t* srv, lode_stream_t* s) {
+  test_trace("timeout");
+  ASSERT_NOT_NULL(lode_tls_socket_from_stream(s));
+  lode_stream_destroy(s, NULL);
+}
+
+static void on_connection(lode_http_server_t* srv, lode_stream_t* s) {
+  test_trace("connection");
+}
+
+static void on_secure(lode_https_server_t* srv, lode_tls_socket_t* t) {
+  test_trace("secure");
+}
+
+static lode_https_server_events_t events = {
+  .http = { .on_request = on_request,
+            .on_upgrade = on_upgrade,
+            .on_connection = on_connection },
+  .on_secure_connection = on_secure,
+};
+
+static void start_server(const lode_http_server_opts_t* http) {
+  test_trace_reset();
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(uv_timer_init(&loop, &bulk.resume));
+  lode_https_server_opts_t o = { 0 };
+  if (http != NULL)
+    o.http = *http;
+  o.tls.tls.context.key = tls_file("server.key");
+  o.tls.tls.context.cert = tls_file("server.crt");
+  lode_error_t err;
+  int rc = lode_https_create_server(&loop, &o, &events, &server, &err);
+  if (rc != 0)
+    test_fail(__FILE__, __LINE__, "server: %s", err.message);
+  lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
+  ASSERT_OK(lode_https_server_listen(server, &l, NULL, NULL));
+  lode_net_address_t a;
+  ASSERT_OK(lode_https_server_address(server, &a));
+  port = a.port;
+}
+
+/* ---- Running a peer against the server ---- */
+
+/* The peer is waited for on a thread; its exit closes the server, and
+ * the loop ends when the last connection has gone. */
+static test_peer_t* peer;
+static char* peer_out;
+static int peer_rc;
+static uv_async_t peer_done;
+
+static void peer_wait(void* arg) {
+  peer_rc = test_peer_finish(peer, 100000, &peer_out);
+  uv_async_send(&peer_done);
+}
+
+static void peer_exited(uv_async_t* a) {
+  uv_close((uv_handle_t*) a, NULL);
+  uv_close((uv_handle_t*) &bulk.resume, NULL);
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+}
+
+/* Runs argv against the server until it exits; returns its output
+ * (static, the previous one freed). */
+static const char* run_peer(const char* const* argv) {
+  free(peer_out);
+  peer_out = NULL;
+  peer = test_peer_start(argv);
+  ASSERT_OK(uv_async_init(&loop, &peer_done, peer_exited));
+  uv_thread_t waiter;
+  ASSERT_OK(uv_thread_create(&waiter, peer_wait, NULL));
+  test_run_loop(&loop, 110000);
+  ASSERT_OK(uv_thread_join(&waiter));
+  test_loop_close(&loop);
+  ASSERT_EQ(peer_rc, 0);
+  return peer_out;
+}
+
+/* Node's client in `scenario`, with `arg` (may be NULL). */
+static const char* run_node(const char* scenario, const char* arg) {
+  char p[16];
+  snprintf(p, sizeof(p), "%d", port);
+  const char* argv[] = { "node",
+                         "test/peers/https-scenarios.js",
+                         scenario,
+                         p,
+                         tls_path("ca.crt"),
+                         arg,
+                         NULL };
+  return run_peer(argv);
+}
+
+/* ---- keep-alive and pipelining ---- */
+
+TEST(keep_alive_node_agent) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("keepalive", NULL),
+                "200 \"body of /k1\" reused=false same=true\n"
+                "200 \"chunk1,chunk2\" reused=true same=true\n"
+                "200 \"body of /k3\" reused=true same=true\n");
+  ASSERT_TRACE("connection,secure,GET /k1,POST /echo,GET /k3");
+}
+
+#define PIPELINED                                                              \
+  "GET /p1 HTTP/1.1\r\nHost: localhost\r\n\r\n"                                \
+  "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello"   \
+  "GET /p3 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+#define PIPELINED_ANSWERS                                                      \
+  "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"     \
+  "Content-Length: 11\r\n\r\nbody of /p1"                                      \
+  "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"     \
+  "Content-Length: 5\r\n\r\nhello"                                             \
+  "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n"         \
+  "body of /p3"
+
+TEST(pipelining_node_tls) {
+  start_server(NULL);
+  ASSERT_STR_EQ(
+      run_node("pipeline", NULL),
+      "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
+      "Keep-Alive: timeout=5\\r\\nContent-Length: 11\\r\\n\\r\\nbody of /p1"
+      "HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
+      "Keep-Alive: timeout=5\\r\\nContent-Length: 5\\r\\n\\r\\nhello"
+      "HTTP/1.1 200 OK\\r\\nConnection: close\\r\\nContent-Length: 11"
+      "\\r\\n\\r\\nbody of /p3\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3");
+}
+
+/* openssl s_client writes the three requests (one read of its stdin)
+ * and prints exactly what comes back (-quiet), until the server closes. */
+TEST(pipelining_openssl_s_client) {
+  start_server(NULL);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd),
+           "printf '%s' | openssl s_client -connect 127.0.0.1:%d "
+           "-servername localhost -CAfile %s -verify_return_error -quiet "
+           "2>/dev/null",
+           PIPELINED, port, tls_path("ca.crt"));
+  const char* argv[] = { "sh", "-c", cmd, NULL };
+  const char* out = run_peer(argv);
+  ASSERT_MEM_EQ(out, strlen(out), PIPELINED_ANSWERS, strlen(PIPELINED_ANSWERS));
+  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3");
+}
+
+/* ---- upgrade ---- */
+
+/* Node's https.request 'upgrade': the server's first bytes are its head,
+ * then the server echoes on the upgraded TLS socket. */
+TEST(upgrade_node_client) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("upgrade", NULL),
+                "101 echo head=\"welcome\"\necho \"ping\"\n");
+  ASSERT_TRACE("connection,secure,upgrade /up head=");
+}
+
+/* The bytes written with the head (one TLS record) are the upgrade's
+ * `head`. */
+TEST(upgrade_head_bytes) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("raw",
+                         "\"GET /up HTTP/1.1\\r\\nHost: localhost\\r\\n"
+                         "Connection: Upgrade\\r\\nUpgrade: echo\\r\\n\\r\\n"
+                         "early\""),
+                "\"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: echo\\r\\n"
+                "Connection: Upgrade\\r\\n\\r\\nwelcomeearly\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,upgrade /up head=early");
+}
+
+/* ---- timeouts ---- */
+
+#define TIMEOUT_408                                                            \
+  "\"HTTP/1.1 408 Request Timeout\\r\\nConnection: close\\r\\n\\r\\n\"\n"      \
+  "end,close\n"
+
+/* headersTimeout, with no 'clientError' listener: 408 and the end. */
+TEST(headers_timeout) {
+  lode_http_server_opts_t h = { .headers_timeout = 200,
+                                .request_timeout = 400,
+                                .connections_checking_interval = 50 };
+  start_server(&h);
+  ASSERT_STR_EQ(
+      run_node("raw", "\"GET /h HTTP/1.1\\r\\nHost: localhost\\r\\n\""),
+      TIMEOUT_408);
+  ASSERT_TRACE("connection,secure");
+}
+
+/* A connection that sends nothing: headersTimeout too, as in Node. */
+TEST(headers_timeout_idle) {
+  lode_http_server_opts_t h = { .headers_timeout = 200,
+                                .request_timeout = 400,
+                                .connections_checking_interval = 50 };
+  start_server(&h);
+  ASSERT_STR_EQ(run_node("raw", "\"\""), TIMEOUT_408);
+  ASSERT_TRACE("connection,secure");
+}
+
+/* requestTimeout: the head came, the body does not; the 'clientError'
+ * listener answers. */
+TEST(request_timeout) {
+  lode_http_server_opts_t h = { .headers_timeout = 200,
+                                .request_timeout = 400,
+                                .connections_checking_interval = 50 };
+  events.http.on_client_error = on_client_error;
+  start_server(&h);
+  ASSERT_STR_EQ(run_node("raw",
+                         "\"POST /echo HTTP/1.1\\r\\nHost: localhost\\r\\n"
+                         "Content-Length: 10\\r\\n\\r\\nabc\""),
+                TIMEOUT_408);
+  ASSERT_TRACE(
+      "connection,secure,POST /echo,"
+      "clientError ERR_HTTP_REQUEST_TIMEOUT,body-error "
+      "ERR_HTTP_CLIENT_ABORTED");
+}
+
+/* keepAliveTimeout: the connection is ended once it has been idle after
+ * a response (timeout=0: Node announces whole seconds, rounded down). */
+TEST(keep_alive_timeout) {
+  lode_http_server_opts_t h = { .keep_alive_timeout = 200 };
+  start_server(&h);
+  ASSERT_STR_EQ(
+      run_node("raw", "\"GET /ka HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n\""),
+      "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
+      "Keep-Alive: timeout=0\\r\\nContent-Length: 11\\r\\n\\r\\n"
+      "body of /ka\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,GET /ka");
+}
+
+/* server.timeout: the 'timeout' listener gets the TLS socket and
+ * destroys it. */
+TEST(server_timeout) {
+  events.http.on_timeout = on_timeout;
+  start_server(NULL);
+  lode_http_server_set_timeout(lode_https_server_http(server), 200, NULL, NULL);
+  ASSERT_STR_EQ(run_node("raw", "\"\""), "\"\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,timeout");
+}
+
+/* ---- 64 MiB both ways, lode's server ---- */
+
+TEST(upload_64_mib_to_lode_server) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("upload", "67108864"),
+                "200 length 67108864 same true\n");
+  ASSERT_TRACE("connection,secure,POST /upload");
+  assert_rss_bounded();
+}
+
+TEST(download_64_mib_from_lode_server) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("download", "67108864"),
+                "length 67108864 same true\n");
+  ASSERT_TRACE("connection,secure,GET /download?67108864");
+  assert_rss_bounded();
+}
+
+/* ---- 64 MiB both ways, lode's client against Node's https server ---- */
+
+static char client_got[128];
+
+static void c_collected(lode_http_incoming_t* res, int status,
+                        lode_slice_t body, void* arg) {
+  ASSERT_OK(status);
+  snprintf(client_got, sizeof(client_got), "%d %.*s",
+           lode_http_incoming_status_code(res), (int) body.len, body.base);
+}
+
+static void c_download_end(lode_http_incoming_t* res) {
+  snprintf(client_got, sizeof(client_got), "length %" PRIu64 " same %s",
+           bulk.done, bulk.same ? "true" : "false");
+}
+
+/* Node: the request's 'close' can come first, while the response is
+ * paused with its end still to come; the timer goes with the response. */
+static void c_res_close(lode_http_incoming_t* res) {
+  uv_close((uv_handle_t*) &bulk.resume, NULL);
+}
+
+static const lode_http_incoming_events_t c_download_events = {
+  .on_data = bulk_check,
+  .on_close = c_res_close,
+  .on_end = c_download_end,
+};
+
+static void c_response(lode_http_request_t* req, lode_http_incoming_t* res) {
+  if (strcmp(lode_http_request_method(req), "POST") == 0) {
+    ASSERT_OK(lode_http_incoming_collect(res, 1024, c_collected, NULL));
+  } else {
+    ASSERT_EQ(lode_http_incoming_status_code(res), 200);
+    lode_http_incoming_set_events(res, &c_download_events);
+  }
+}
+
+static void c_drain(lode_http_request_t* req) {
+  bulk_pump(req);
+}
+
+static void c_error(lode_http_request_t* req, const lode_error_t* e) {
+  test_fail(__FILE__, __LINE__, "request: %s %s", e->name, e->message);
+}
+
+static const lode_http_request_events_t c_events = {
+  .on_response = c_response,
+  .on_drain = c_drain,
+  .on_error = c_error,
+};
+
+/* Node's https server (the "serve" scenario) and a request to it. */
+static test_peer_t* node_server(lode_https_request_opts_t* o, char* url,
+                                size_t cap, const char* path) {
+  const char* argv[] = { "node", "test/peers/https-scenarios.js", "serve",
+                         tls_certs_dir(), NULL };
+  test_peer_t* p = test_peer_start(argv);
+  snprintf(url, cap, "https://localhost:%d%s", test_peer_port(p), path);
+  ASSERT_OK(uv_loop_init(&loop));
+  o->http.url = url;
+  o->http.agent = LODE_AGENT_FALSE;
+  o->tls.context.ca = tls_file("ca.crt");
+  return p;
+}
+
+TEST(upload_64_mib_lode_client) {
+  char url[128];
+  lode_https_request_opts_t o = { 0 };
+  test_peer_t* p = node_server(&o, url, sizeof(url), "/upload");
+  const char* headers[] = { "Content-Length", "67108864", NULL };
+  o.http.method = "POST";
+  o.http.headers = headers;
+  lode_http_request_t* req;
+  ASSERT_OK(lode_https_request(&loop, &o, &c_events, &req));
+  bulk_start(BULK);
+  bulk_pump(req);
+  test_run_loop(&loop, 100000);
+  test_loop_close(&loop);
+  test_peer_kill(p);
+  ASSERT_STR_EQ(client_got, "200 length 67108864 same true");
+  assert_rss_bounded();
+}
+
+TEST(download_64_mib_lode_client) {
+  char url[128];
+  lode_https_request_opts_t o = { 0 };
+  test_peer_t* p = node_server(&o, url, sizeof(url), "/download?67108864");
+  ASSERT_OK(uv_timer_init(&loop, &bulk.resume));
+  lode_http_request_t* req;
+  ASSERT_OK(lode_https_get(&loop, &o, &c_events, &req));
+  bulk_start(BULK);
+  test_run_loop(&loop, 100000);
+  test_loop_close(&loop);
+  test_peer_kill(p);
+  ASSERT_STR_EQ(client_got, "length 67108864 same true");
+  assert_rss_bounded();
+}
+
+TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
+          pipelining_openssl_s_client, upgrade_node_client, upgrade_head_bytes,
+          headers_timeout, headers_timeout_idle, request_timeout,
+          keep_alive_timeout, server_timeout, upload_64_mib_to_lode_server,
+          download_64_mib_from_lode_server, upload_64_mib_lode_client,
+          download_64_mib_lode_client)
