@@ -11,6 +11,9 @@
 //   /post            return 201 (the request body is read and dropped)
 // Keep-alive: 30 s, announced as "Keep-Alive: timeout=30"; a connection
 // serves at most 5 requests (nginx then answers with Connection: close).
+// With an argument CERTDIR it serves HTTPS (listen ... ssl) with
+// CERTDIR/server.{crt,key}, TLS 1.2 and 1.3, session tickets and a
+// session cache (so either kind of resumption works).
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -27,6 +30,7 @@ if (!bin || spawnSync(bin, ['-v']).status !== 0) {
   process.exit(1);
 }
 
+const certDir = process.argv[2];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lode-nginx-'));
 let child = null;
 const cleanup = () => {
@@ -71,7 +75,12 @@ http {
   gzip off;
   types { text/plain txt; text/html html; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${certDir ? ' ssl' : ''};
+    ${certDir ? `ssl_certificate ${path.join(certDir, 'server.crt')};
+    ssl_certificate_key ${path.join(certDir, 'server.key')};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:lode:1m;
+    ssl_session_tickets on;` : ''}
     root ${www};
     location /dir/ { autoindex on; }
     location /ssi/ { ssi on; }
