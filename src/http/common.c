@@ -2,7 +2,6 @@
  * validation, the arena and buffers, the Date cache. */
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <time.h>
 
 #include "http/common.h"
@@ -239,14 +238,21 @@ int lode_http_validate_header_value(const char* name, const char* value) {
 }
 
 size_t lode__http_utoa(char* out, uint64_t v) {
-  char tmp[20];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char) ('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  for (size_t i = 0; i < n; i++)
-    out[i] = tmp[n - 1 - i];
+  if (v < 100) { /* a short body's length, a timeout in seconds */
+    if (v < 10) {
+      out[0] = (char) ('0' + v);
+      return 1;
+    }
+    out[0] = (char) ('0' + v / 10);
+    out[1] = (char) ('0' + v % 10);
+    return 2;
+  }
+  /* The digit count first, then the digits from the last: no reversal. */
+  size_t n = 1;
+  for (uint64_t t = v; t >= 10; t /= 10)
+    n++;
+  for (size_t i = n; i-- > 0; v /= 10)
+    out[i] = (char) ('0' + v % 10);
   return n;
 }
 
@@ -320,20 +326,40 @@ void lode__arena_free(lode__arena_t* a) {
 
 /* Date: RFC 9110's IMF-fixdate, formatted by hand so no locale applies.
  * Like Node's utcDate(), the text is kept until the next second starts. */
-const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop) {
+static char* two_digits(char* p, int v) {
+  p[0] = (char) ('0' + v / 10 % 10);
+  p[1] = (char) ('0' + v % 10);
+  return p + 2;
+}
+
+const char* lode__date_refresh(lode__date_cache_t* c, uv_loop_t* loop) {
   static const char days[] = "SunMonTueWedThuFriSat";
   static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
   uint64_t now = uv_now(loop);
-  if (c->text[0] != '\0' && now < c->expires)
-    return c->text;
   struct timespec ts;
   struct tm tm;
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
-  snprintf(c->text, sizeof(c->text), "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
-           days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon,
-           tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  /* "Sun, 06 Nov 1994 08:49:37 GMT", by hand: no locale, no printf. */
+  char* p = c->text;
+  memcpy(p, days + 3 * tm.tm_wday, 3);
+  memcpy(p + 3, ", ", 2);
+  p = two_digits(p + 5, tm.tm_mday);
+  *p++ = ' ';
+  memcpy(p, months + 3 * tm.tm_mon, 3);
+  p[3] = ' ';
+  p = two_digits(two_digits(p + 4, (tm.tm_year + 1900) / 100),
+                 (tm.tm_year + 1900) % 100);
+  *p++ = ' ';
+  p = two_digits(p, tm.tm_hour);
+  *p++ = ':';
+  p = two_digits(p, tm.tm_min);
+  *p++ = ':';
+  p = two_digits(p, tm.tm_sec);
+  memcpy(p, " GMT", 5);
+  c->text_len = (size_t) (p + 4 - c->text);
   c->expires = now + 1000 - (uint64_t) (ts.tv_nsec / 1000000);
+  c->dka_len = 0; /* its Date is stale */
   return c->text;
 }
 

@@ -41,16 +41,31 @@ size_t lode__http_xtoa(char* out, uint64_t v);
 
 /* The Date header value: computed at most once per second per cache.
  * The same owner's Keep-Alive line is kept with it (its numbers rarely
- * change, and every keep-alive response writes it). */
+ * change, and every keep-alive response writes it), and so are the lines
+ * a default keep-alive response has after its own headers (Date,
+ * Connection, Keep-Alive: one copy per response). */
 typedef struct lode__date_cache_s {
   uint64_t expires; /* loop time (ms) at which the text goes stale */
-  char text[64];    /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+  char text[32];    /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+  size_t text_len;
   char ka[64];      /* "Keep-Alive: timeout=5\r\n" */
   size_t ka_len;    /* 0: not built yet */
   uint64_t ka_secs; /* the timeout and max it was built for */
   unsigned ka_max;
+  /* "Date: <text>\r\nConnection: keep-alive\r\n<ka>", for the text and
+   * Keep-Alive line above; 0: not built (or stale). */
+  size_t dka_len;
+  char dka[128];
 } lode__date_cache_t;
-const char* lode__date_get(lode__date_cache_t* c, uv_loop_t* loop);
+/* The Date text (text_len bytes, NUL-terminated), made anew once its
+ * second is over. */
+const char* lode__date_refresh(lode__date_cache_t* c, uv_loop_t* loop);
+static inline const char* lode__date_get(lode__date_cache_t* c,
+                                         uv_loop_t* loop) {
+  if (c->text[0] != '\0' && uv_now(loop) < c->expires)
+    return c->text;
+  return lode__date_refresh(c, loop);
+}
 
 /* Outgoing headers: insertion order kept, lookups case-insensitive,
  * several values per name (Node's kOutHeaders). Strings live in `arena`. */

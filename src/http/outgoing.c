@@ -2,6 +2,7 @@
  * The header block is built once into one buffer and leaves with the first
  * body bytes in a single write. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,32 +12,29 @@
 
 static const char crlf[] = "\r\n";
 
-void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
-                         const lode__outgoing_ops_t* ops) {
-  memset(o, 0, sizeof(*o));
-  o->loop = loop;
-  o->ops = ops;
+/* A fresh message's flags and references, past the kept fields. */
+static void fresh(lode_http_outgoing_t* o) {
+  memset(&o->ev, 0, sizeof(*o) - offsetof(lode_http_outgoing_t, ev));
   o->refs = 1;
   o->flags = LODE__OUT_HAS_BODY | LODE__OUT_CHUNKED_DEFAULT |
              LODE__OUT_DEFAULT_KA;
 }
 
+void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
+                         const lode__outgoing_ops_t* ops) {
+  memset(o, 0, offsetof(lode_http_outgoing_t, ev));
+  o->loop = loop;
+  o->ops = ops;
+  fresh(o);
+}
+
 void lode__outgoing_reset(lode_http_outgoing_t* o) {
-  lode__arena_t arena = o->arena;
-  lode__out_headers_t headers = o->headers;
-  lode__buf_t header = o->header, held = o->held, trailer = o->trailer;
-  const lode__outgoing_ops_t* ops = o->ops;
-  uv_loop_t* loop = o->loop;
-  free(o->held_cbs);
-  lode__arena_reset(&arena);
-  lode__out_headers_reset(&headers);
-  header.len = held.len = trailer.len = 0;
-  lode__outgoing_init(o, loop, ops);
-  o->arena = arena;
-  o->headers = headers;
-  o->header = header;
-  o->held = held;
-  o->trailer = trailer;
+  if (o->held_cbs != NULL)
+    free(o->held_cbs);
+  lode__arena_reset(&o->arena);
+  lode__out_headers_reset(&o->headers);
+  o->header.len = o->held.len = o->trailer.len = 0;
+  fresh(o);
 }
 
 void lode__outgoing_free(lode_http_outgoing_t* o) {
@@ -334,61 +332,104 @@ static inline void put(lode__buf_t* b, const char* p, size_t n) {
 }
 #define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
 
-/* "Keep-Alive: timeout=N[, max=M]\r\n", built once per owner and kept
- * with its Date (both hold at most 63 bytes). */
-static void put_keep_alive(lode_http_outgoing_t* o) {
-  lode__date_cache_t* c = o->date;
-  uint64_t secs = o->keep_alive_timeout / 1000;
-  if (c != NULL && c->ka_len > 0 && c->ka_secs == secs &&
-      c->ka_max == o->max_requests) {
-    put(&o->header, c->ka, c->ka_len);
-    return;
-  }
-  char line[64];
+/* "Keep-Alive: timeout=N[, max=M]\r\n" at line (room for 64); returns
+ * its length. */
+static size_t keep_alive_line(char* line, uint64_t secs, unsigned max) {
   size_t len = sizeof("Keep-Alive: timeout=") - 1;
   memcpy(line, "Keep-Alive: timeout=", len);
   len += lode__http_utoa(line + len, secs);
-  if (o->max_requests > 0) {
+  if (max > 0) {
     memcpy(line + len, ", max=", 6);
     len += 6;
-    len += lode__http_utoa(line + len, o->max_requests);
+    len += lode__http_utoa(line + len, max);
   }
   memcpy(line + len, crlf, 2);
-  len += 2;
-  put(&o->header, line, len);
-  if (c != NULL) {
-    memcpy(c->ka, line, len);
-    c->ka_len = len;
-    c->ka_secs = secs;
-    c->ka_max = o->max_requests;
-  }
+  return len + 2;
 }
 
-static int store_keep_alive(lode_http_outgoing_t* o, store_state_t* st) {
-  lode__buf_t* b = &o->header;
+/* The owner's cached Keep-Alive line, rebuilt when its numbers change
+ * (which makes the cached Date-to-Keep-Alive lines stale too). */
+static void cache_keep_alive(lode__date_cache_t* c, uint64_t secs,
+                             unsigned max) {
+  if (c->ka_len > 0 && c->ka_secs == secs && c->ka_max == max)
+    return;
+  c->ka_len = keep_alive_line(c->ka, secs, max);
+  c->ka_secs = secs;
+  c->ka_max = max;
+  c->dka_len = 0;
+}
+
+static void put_keep_alive(lode_http_outgoing_t* o) {
+  lode__date_cache_t* c = o->date;
+  uint64_t secs = o->keep_alive_timeout / 1000;
+  if (c == NULL) {
+    char line[64];
+    put(&o->header, line, keep_alive_line(line, secs, o->max_requests));
+    return;
+  }
+  cache_keep_alive(c, secs, o->max_requests);
+  put(&o->header, c->ka, c->ka_len);
+}
+
+/* What _storeHeader adds about the connection. */
+enum { KA_NONE, KA_CLOSE, KA_KEEP, KA_KEEP_TIMEOUT };
+
+static int keep_alive_kind(lode_http_outgoing_t* o, const store_state_t* st) {
   if (o->flags & LODE__OUT_REMOVED_CONN) {
     if (!(o->flags & LODE__OUT_KEEP_ALIVE))
       o->flags |= LODE__OUT_LAST;
-    return 0;
+    return KA_NONE;
   }
   if (st->connection)
-    return 0;
+    return KA_NONE;
   int send_ka = (o->flags & LODE__OUT_KEEP_ALIVE) &&
                 (st->cont_len || (o->flags & LODE__OUT_CHUNKED_DEFAULT) ||
                  (o->flags & LODE__OUT_AGENT));
-  if (send_ka && (o->flags & LODE__OUT_MAX_REACHED)) {
-    PUT_LIT(b, "Connection: close\r\n");
-    return 0;
-  }
+  if (send_ka && (o->flags & LODE__OUT_MAX_REACHED))
+    return KA_CLOSE;
   if (!send_ka) {
     o->flags |= LODE__OUT_LAST;
-    PUT_LIT(b, "Connection: close\r\n");
-    return 0;
+    return KA_CLOSE;
   }
-  PUT_LIT(b, "Connection: keep-alive\r\n");
   if (o->keep_alive_timeout && (o->flags & LODE__OUT_DEFAULT_KA))
+    return KA_KEEP_TIMEOUT;
+  return KA_KEEP;
+}
+
+/* Date (when `date`), then the Connection line of kind `ka`. The usual
+ * keep-alive trio is one copy of the cache's text, rebuilt once a second. */
+static void put_date_connection(lode_http_outgoing_t* o, int date, int ka) {
+  lode__buf_t* b = &o->header;
+  lode__date_cache_t* c = o->date;
+  if (date && ka == KA_KEEP_TIMEOUT) {
+    lode__date_get(c, o->loop);
+    cache_keep_alive(c, o->keep_alive_timeout / 1000, o->max_requests);
+    if (c->dka_len == 0) {
+      static const char conn[] = "\r\nConnection: keep-alive\r\n";
+      char* p = c->dka;
+      memcpy(p, "Date: ", 6);
+      memcpy(p + 6, c->text, c->text_len);
+      p += 6 + c->text_len;
+      memcpy(p, conn, sizeof(conn) - 1);
+      p += sizeof(conn) - 1;
+      memcpy(p, c->ka, c->ka_len);
+      c->dka_len = (size_t) (p + c->ka_len - c->dka);
+    }
+    put(b, c->dka, c->dka_len);
+    return;
+  }
+  if (date) {
+    const char* d = lode__date_get(c, o->loop);
+    PUT_LIT(b, "Date: ");
+    put(b, d, c->text_len);
+    PUT_LIT(b, "\r\n");
+  }
+  if (ka == KA_CLOSE)
+    PUT_LIT(b, "Connection: close\r\n");
+  else if (ka != KA_NONE)
+    PUT_LIT(b, "Connection: keep-alive\r\n");
+  if (ka == KA_KEEP_TIMEOUT)
     put_keep_alive(o);
-  return 0;
 }
 
 static int store_framing(lode_http_outgoing_t* o, store_state_t* st) {
@@ -420,31 +461,32 @@ int lode__outgoing_store_header(lode_http_outgoing_t* o, const char* first,
   store_state_t st = { 0 };
   lode__buf_t* b = &o->header;
   b->len = 0;
-  int r = lode__buf_append(b, first, first_len);
-  if (r == 0)
-    r = store_headers(o, &st, pairs, n);
-  /* Room for every line lode adds itself (Date, Connection, Keep-Alive,
-   * the framing, the blank line: under 256 bytes), so they are copied
-   * without further checks. */
-  if (r == 0)
-    r = lode__buf_reserve(b, 256);
-  if (r == 0 && (o->flags & LODE__OUT_SEND_DATE) && !st.date) {
-    const char* d = lode__date_get(o->date, o->loop);
-    PUT_LIT(b, "Date: ");
-    put(b, d, strlen(d));
-    PUT_LIT(b, "\r\n");
-  }
-  if (r != 0) {
-    o->header.len = 0;
+  /* Room for the first line and every line lode adds itself (Date,
+   * Connection, Keep-Alive, the framing, the blank line: under 256
+   * bytes), so they are copied without further checks. */
+  int r = b->cap - b->len >= first_len + 256
+              ? 0
+              : lode__buf_reserve(b, first_len + 256);
+  if (r != 0)
     return r;
+  put(b, first, first_len);
+  if (pairs != NULL || o->headers.n > 0) {
+    r = store_headers(o, &st, pairs, n);
+    if (r == 0)
+      r = lode__buf_reserve(b, 256);
+    if (r != 0) {
+      o->header.len = 0;
+      return r;
+    }
   }
   /* A 204 or 304 never carries a body, so a user's chunked framing would
    * leave a dangling zero chunk: Node drops it and closes instead. */
   if ((o->flags & LODE__OUT_CHUNKED) &&
       (o->status_code == 204 || o->status_code == 304))
     o->flags &= ~(LODE__OUT_CHUNKED | LODE__OUT_KEEP_ALIVE);
-  if ((r = store_keep_alive(o, &st)) == 0)
-    r = store_framing(o, &st);
+  int date = (o->flags & LODE__OUT_SEND_DATE) && !st.date;
+  put_date_connection(o, date, keep_alive_kind(o, &st));
+  r = store_framing(o, &st);
   if (r == 0 && !(o->flags & LODE__OUT_CHUNKED) && st.trailer)
     r = LODE_ERR_HTTP_TRAILER_INVALID;
   if (r == 0)

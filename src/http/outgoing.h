@@ -75,22 +75,24 @@ typedef struct lode__wctx_s {
 } lode__wctx_t;
 
 struct lode_http_outgoing_s {
+  /* Kept when the message is recycled (lode__outgoing_reset): the owner's
+   * wiring and the buffers' memory. */
   const lode__outgoing_ops_t* ops;
+  uv_loop_t* loop;
+  lode__arena_t arena;
+  lode__out_headers_t headers;
+  lode__buf_t header;  /* the built header block */
+  lode__buf_t held;    /* output waiting for a connection */
+  lode__buf_t trailer; /* everything from here on is zeroed on reuse */
   const lode_http_outgoing_events_t* ev;
   void* data;
-  uv_loop_t* loop;
   lode_stream_t* socket;     /* attached connection, or NULL */
   lode__date_cache_t* date;  /* the owner's Date cache */
   const char* const* unique; /* uniqueHeaders (lowercase), or NULL */
   unsigned refs;
   uint32_t flags;
-  lode__arena_t arena;
-  lode__out_headers_t headers;
-  lode__buf_t header; /* the built header block */
-  lode__buf_t held;   /* output waiting for a connection */
   lode__pending_cb_t* held_cbs;
   size_t nheld_cbs;
-  lode__buf_t trailer;
   uint64_t content_length;
   uint64_t bytes_written;
   uint64_t keep_alive_timeout;

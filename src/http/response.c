@@ -92,11 +92,17 @@ static void after_finish(lode_http_outgoing_t* o) {
 
 static int res_batch(lode_http_outgoing_t* o, const lode_slice_t* bufs,
                      size_t n, lode_stream_cb cb, void* arg, int direct) {
+  lode__conn_t* c = RES(o)->conn;
   if (direct) {
-    lode__conn_flush(RES(o)->conn);
+    lode__conn_flush(c);
     return LODE__NO_BATCH;
   }
-  return lode__conn_batch(RES(o)->conn, bufs, n, cb, arg);
+  /* end() with nothing batched before it writes now, as Node's end()
+   * uncorks the socket: the same single write, without a copy. */
+  if ((o->flags & LODE__OUT_FINISHED) && c->srv->batch.len == 0 &&
+      c->srv->nbatch_cbs == 0)
+    return LODE__NO_BATCH;
+  return lode__conn_batch(c, bufs, n, cb, arg);
 }
 
 static void res_set_timeout(lode_http_outgoing_t* o, uint64_t msecs) {
@@ -144,7 +150,7 @@ lode__response_t* lode__response_new(lode__conn_t* c,
   r->expect_continue = r->sent100 = 0;
   lode_http_incoming_hold(req);
   lode__conn_hold(c);
-  if (strcmp(req->method, "HEAD") == 0)
+  if (req->method[0] == 'H' && strcmp(req->method, "HEAD") == 0)
     o->flags &= ~LODE__OUT_HAS_BODY;
   if (req->major < 1 || req->minor < 1) {
     const char* te = lode_http_incoming_header(req, "te");
@@ -204,10 +210,10 @@ int lode_http_response_write_head(lode_http_response_t* res, int status,
                                   const char* message,
                                   const char* const* pairs) {
   lode__response_t* r = RES(res);
-  size_t n;
+  size_t n = 0;
   if (res->flags & LODE__OUT_HEADER_BUILT)
     return LODE_ERR_HTTP_HEADERS_SENT;
-  int pr = lode__http_pairs(pairs, &n);
+  int pr = pairs != NULL ? lode__http_pairs(pairs, &n) : 0;
   if (pr != 0)
     return pr;
   if (status < 100 || status > 999)

@@ -2,7 +2,6 @@
  * parserOnIncoming, socketOnError and friends, over a lode_stream_t. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "http/server.h"
 
@@ -362,18 +361,26 @@ void lode__conn_resume_reading(lode__conn_t* c) {
     conn_parse_buffered(c);
 }
 
-/* Whether the raw head has Host and Expect: one pass, and a string
- * comparison only for names that start with their letter. */
+/* Whether the raw head has Host and Expect: one pass, most names told
+ * apart by their first letter, without a library call. */
 enum { HAS_HOST = 1, HAS_EXPECT = 2 };
+
+/* Whether the name is `lower` (letters only) in any case. */
+static int name_is(const char* n, const char* lower) {
+  for (; *lower != '\0'; n++, lower++)
+    if ((*n | 0x20) != *lower)
+      return 0;
+  return *n == '\0';
+}
 
 static int host_expect(const lode_http_incoming_t* req) {
   const lode__in_fields_t* f = &req->headers;
   int has = 0;
   for (size_t i = 0; i < f->nraw; i += 2) {
     const char* n = f->raw[i];
-    if ((n[0] | 0x20) == 'h' && strcasecmp(n, "host") == 0)
+    if (name_is(n, "host"))
       has |= HAS_HOST;
-    else if ((n[0] | 0x20) == 'e' && strcasecmp(n, "expect") == 0)
+    else if (name_is(n, "expect"))
       has |= HAS_EXPECT;
   }
   return has;
