@@ -186,7 +186,7 @@ static void on_sent(lode_stream_t* s, int status, void* arg) {
 
 static int next_mask(lode_websocket_t* ws, uint8_t mask[4]) {
   if (ws->rnd_used + 4 > sizeof(ws->rnd)) {
-    int rc = uv_random(NULL, NULL, ws->rnd, sizeof(ws->rnd), 0, NULL);
+    int rc = lode__ws_random(ws->rnd, sizeof(ws->rnd));
     if (rc != 0)
       return rc;
     ws->rnd_used = 0;

@@ -19,6 +19,10 @@ size_t lode__ws_base64(const uint8_t* in, size_t len, char* out);
 void lode__ws_accept_key(const char* key, size_t len, char out[29]);
 /* A fresh Sec-WebSocket-Key: base64 of 16 random bytes, 24 chars. */
 int lode__ws_new_key(char out[25]);
+/* Random bytes for keys and mask keys (uv_random); 0 or a uv error. A
+ * fuzzing build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION) fills a fixed
+ * pattern instead, so a fuzz corpus replays the same way each run. */
+int lode__ws_random(uint8_t* buf, size_t len);
 /* 1 if `key` is base64 of exactly 16 bytes (what RFC 6455 asks for). */
 int lode__ws_key_valid(const char* key, size_t len);
 
@@ -264,7 +268,7 @@ struct lode_websocket_s {
   /* Sending. */
   lode__buf_t out; /* a frame being built (masked, compressed) */
   lode__buf_t zout;
-  uint8_t rnd[256]; /* mask keys, refilled from uv_random */
+  uint8_t rnd[256]; /* mask keys, refilled by lode__ws_random */
   size_t rnd_used;
   /* bufferedAmount without a callback per write: every byte lode hands
    * the stream is counted in `wbytes`; a message is still buffered while
