@@ -9,8 +9,7 @@
  * bounded (the receiver pauses, the sender waits for 'drain').
  * Every expected output was first taken from Node 20's https server
  * answering the same peer. */
-#include "../tls/tls-test.h"
-#include "lode/https.h"
+#include "https-peer.h"
 
 /* ASan's quarantine would keep freed buffers: RSS then measures lode. */
 const char* __asan_default_options(void);
@@ -240,53 +239,16 @@ static void start_server(const lode_http_server_opts_t* http) {
   lode_https_server_opts_t o = { 0 };
   if (http != NULL)
     o.http = *http;
-  o.tls.tls.context.key = tls_file("server.key");
-  o.tls.tls.context.cert = tls_file("server.crt");
-  lode_error_t err;
-  int rc = lode_https_create_server(&loop, &o, &events, &server, &err);
-  if (rc != 0)
-    test_fail(__FILE__, __LINE__, "server: %s", err.message);
-  lode_listen_opts_t l = { .port = 0, .host = "127.0.0.1" };
-  ASSERT_OK(lode_https_server_listen(server, &l, NULL, NULL));
-  lode_net_address_t a;
-  ASSERT_OK(lode_https_server_address(server, &a));
-  port = a.port;
-}
-
-/* ---- Running a peer against the server ---- */
-
-/* The peer is waited for on a thread; its exit closes the server, and
- * the loop ends when the last connection has gone. */
-static test_peer_t* peer;
-static char* peer_out;
-static int peer_rc;
-static uv_async_t peer_done;
-
-static void peer_wait(void* arg) {
-  peer_rc = test_peer_finish(peer, 100000, &peer_out);
-  uv_async_send(&peer_done);
-}
-
-static void peer_exited(uv_async_t* a) {
-  uv_close((uv_handle_t*) a, NULL);
-  uv_close((uv_handle_t*) &bulk.resume, NULL);
-  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  server = https_listen(&loop, &o, &events, &port);
 }
 
 /* Runs argv against the server until it exits; returns its output
  * (static, the previous one freed). */
 static const char* run_peer(const char* const* argv) {
-  free(peer_out);
-  peer_out = NULL;
-  peer = test_peer_start(argv);
-  ASSERT_OK(uv_async_init(&loop, &peer_done, peer_exited));
-  uv_thread_t waiter;
-  ASSERT_OK(uv_thread_create(&waiter, peer_wait, NULL));
-  test_run_loop(&loop, 110000);
-  ASSERT_OK(uv_thread_join(&waiter));
-  test_loop_close(&loop);
-  ASSERT_EQ(peer_rc, 0);
-  return peer_out;
+  static char* out;
+  free(out);
+  out = https_run_peer(&loop, server, (uv_handle_t*) &bulk.resume, argv);
+  return out;
 }
 
 /* Node's client in `scenario`, with `arg` (may be NULL). */
