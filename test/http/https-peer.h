@@ -31,12 +31,13 @@ static inline lode_https_server_t* https_listen(
   return srv;
 }
 
-/* The peer is waited for on a thread; its exit closes the server (and
- * `also`, a handle of the test's, when not NULL), and the loop ends when
- * the last connection has gone. */
+/* The peer is waited for on a thread; its exit closes the server (*srv,
+ * unless the test has set it to NULL: closed already) and `also`, a
+ * handle of the test's, when not NULL; the loop ends when the last
+ * connection has gone. */
 typedef struct https_peer_run_s {
   test_peer_t* peer;
-  lode_https_server_t* srv;
+  lode_https_server_t** srv;
   uv_handle_t* also;
   char* out;
   int rc;
@@ -54,13 +55,14 @@ static inline void https_peer_exited(uv_async_t* a) {
   uv_close((uv_handle_t*) a, NULL);
   if (r->also != NULL)
     uv_close(r->also, NULL);
-  ASSERT_OK(lode_https_server_close(r->srv, NULL, NULL));
+  if (*r->srv != NULL)
+    ASSERT_OK(lode_https_server_close(*r->srv, NULL, NULL));
 }
 
-/* Runs argv against `srv` until the peer exits and the server has
+/* Runs argv against *srv until the peer exits and the server has
  * closed; closes the loop; fails unless the peer exited with 0. Returns
  * its output (malloc'd; free it). */
-static inline char* https_run_peer(uv_loop_t* loop, lode_https_server_t* srv,
+static inline char* https_run_peer(uv_loop_t* loop, lode_https_server_t** srv,
                                    uv_handle_t* also, const char* const* argv) {
   static https_peer_run_t r;
   memset(&r, 0, sizeof(r));

@@ -264,7 +264,7 @@ static void start_server(const lode_https_server_opts_t* o) {
 /* `sh -c cmd` against the server; its output. */
 static char* run_sh(const char* cmd) {
   const char* argv[] = { "sh", "-c", cmd, NULL };
-  return https_run_peer(&loop, server, NULL, argv);
+  return https_run_peer(&loop, &server, NULL, argv);
 }
 
 /* curl with the test CA and `args`, its body and -w output on stdout. */

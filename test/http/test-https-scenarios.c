@@ -170,6 +170,8 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
     char body[256];
     snprintf(body, sizeof(body), "body of %s", url);
     lode_http_outgoing_end(res, lode_slice_str(body), NULL, NULL);
+    if (strcmp(url, "/close-server") == 0)
+      ASSERT_OK(lode_https_server_close(server, NULL, NULL));
   }
 }
 
@@ -225,10 +227,16 @@ static void on_secure(lode_https_server_t* srv, lode_tls_socket_t* t) {
   test_trace("secure");
 }
 
+static void on_server_close(lode_http_server_t* srv) {
+  test_trace("server-close");
+  server = NULL; /* freed after this */
+}
+
 static lode_https_server_events_t events = {
   .http = { .on_request = on_request,
             .on_upgrade = on_upgrade,
-            .on_connection = on_connection },
+            .on_connection = on_connection,
+            .on_close = on_server_close },
   .on_secure_connection = on_secure,
 };
 
@@ -247,7 +255,7 @@ static void start_server(const lode_http_server_opts_t* http) {
 static const char* run_peer(const char* const* argv) {
   static char* out;
   free(out);
-  out = https_run_peer(&loop, server, (uv_handle_t*) &bulk.resume, argv);
+  out = https_run_peer(&loop, &server, (uv_handle_t*) &bulk.resume, argv);
   return out;
 }
 
@@ -273,7 +281,7 @@ TEST(keep_alive_node_agent) {
                 "200 \"body of /k1\" reused=false same=true\n"
                 "200 \"chunk1,chunk2\" reused=true same=true\n"
                 "200 \"body of /k3\" reused=true same=true\n");
-  ASSERT_TRACE("connection,secure,GET /k1,POST /echo,GET /k3");
+  ASSERT_TRACE("connection,secure,GET /k1,POST /echo,GET /k3,server-close");
 }
 
 #define PIPELINED                                                              \
@@ -288,17 +296,54 @@ TEST(keep_alive_node_agent) {
   "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n"         \
   "body of /p3"
 
+/* What the peer prints for PIPELINED_ANSWERS (JSON) and the end. */
+#define PIPELINED_PRINTED                                                      \
+  "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"                        \
+  "Keep-Alive: timeout=5\\r\\nContent-Length: 11\\r\\n\\r\\nbody of /p1"       \
+  "HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"                          \
+  "Keep-Alive: timeout=5\\r\\nContent-Length: 5\\r\\n\\r\\nhello"              \
+  "HTTP/1.1 200 OK\\r\\nConnection: close\\r\\nContent-Length: 11"             \
+  "\\r\\n\\r\\nbody of /p3\"\nend,close\n"
+
 TEST(pipelining_node_tls) {
   start_server(NULL);
+  ASSERT_STR_EQ(run_node("pipeline", NULL), PIPELINED_PRINTED);
+  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3,server-close");
+}
+
+/* The same requests, one TLS record per byte. */
+TEST(pipelining_one_byte_records) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("bytewise",
+                         "\"GET /p1 HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"
+                         "POST /echo HTTP/1.1\\r\\nHost: localhost\\r\\n"
+                         "Content-Length: 5\\r\\n\\r\\nhello"
+                         "GET /p3 HTTP/1.1\\r\\nHost: localhost\\r\\n"
+                         "Connection: close\\r\\n\\r\\n\""),
+                PIPELINED_PRINTED);
+  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3,server-close");
+}
+
+/* A client that ends its side (close_notify, then FIN) right after its
+ * request still gets the response, then the end. */
+TEST(request_then_client_end) {
+  start_server(NULL);
   ASSERT_STR_EQ(
-      run_node("pipeline", NULL),
+      run_node("rawend",
+               "\"GET /e HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n\""),
       "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
-      "Keep-Alive: timeout=5\\r\\nContent-Length: 11\\r\\n\\r\\nbody of /p1"
-      "HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
-      "Keep-Alive: timeout=5\\r\\nContent-Length: 5\\r\\n\\r\\nhello"
-      "HTTP/1.1 200 OK\\r\\nConnection: close\\r\\nContent-Length: 11"
-      "\\r\\n\\r\\nbody of /p3\"\nend,close\n");
-  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3");
+      "Keep-Alive: timeout=5\\r\\nContent-Length: 10\\r\\n\\r\\n"
+      "body of /e\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,GET /e,server-close");
+}
+
+/* server.close() with a keep-alive TLS connection: the connection is
+ * closed once idle (Node 19+), and then the server. */
+TEST(close_with_idle_keep_alive) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("idle", NULL),
+                "200 keep-alive\nclosed, free sockets 0\n");
+  ASSERT_TRACE("connection,secure,GET /close-server,server-close");
 }
 
 /* openssl s_client writes the three requests (one read of its stdin)
@@ -314,7 +359,7 @@ TEST(pipelining_openssl_s_client) {
   const char* argv[] = { "sh", "-c", cmd, NULL };
   const char* out = run_peer(argv);
   ASSERT_MEM_EQ(out, strlen(out), PIPELINED_ANSWERS, strlen(PIPELINED_ANSWERS));
-  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3");
+  ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3,server-close");
 }
 
 /* ---- upgrade ---- */
@@ -325,7 +370,7 @@ TEST(upgrade_node_client) {
   start_server(NULL);
   ASSERT_STR_EQ(run_node("upgrade", NULL),
                 "101 echo head=\"welcome\"\necho \"ping\"\n");
-  ASSERT_TRACE("connection,secure,upgrade /up head=");
+  ASSERT_TRACE("connection,secure,upgrade /up head=,server-close");
 }
 
 /* The bytes written with the head (one TLS record) are the upgrade's
@@ -338,7 +383,7 @@ TEST(upgrade_head_bytes) {
                          "early\""),
                 "\"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: echo\\r\\n"
                 "Connection: Upgrade\\r\\n\\r\\nwelcomeearly\"\nend,close\n");
-  ASSERT_TRACE("connection,secure,upgrade /up head=early");
+  ASSERT_TRACE("connection,secure,upgrade /up head=early,server-close");
 }
 
 /* ---- timeouts ---- */
@@ -356,7 +401,7 @@ TEST(headers_timeout) {
   ASSERT_STR_EQ(
       run_node("raw", "\"GET /h HTTP/1.1\\r\\nHost: localhost\\r\\n\""),
       TIMEOUT_408);
-  ASSERT_TRACE("connection,secure");
+  ASSERT_TRACE("connection,secure,server-close");
 }
 
 /* A connection that sends nothing: headersTimeout too, as in Node. */
@@ -366,7 +411,7 @@ TEST(headers_timeout_idle) {
                                 .connections_checking_interval = 50 };
   start_server(&h);
   ASSERT_STR_EQ(run_node("raw", "\"\""), TIMEOUT_408);
-  ASSERT_TRACE("connection,secure");
+  ASSERT_TRACE("connection,secure,server-close");
 }
 
 /* requestTimeout: the head came, the body does not; the 'clientError'
@@ -384,7 +429,7 @@ TEST(request_timeout) {
   ASSERT_TRACE(
       "connection,secure,POST /echo,"
       "clientError ERR_HTTP_REQUEST_TIMEOUT,body-error "
-      "ERR_HTTP_CLIENT_ABORTED");
+      "ERR_HTTP_CLIENT_ABORTED,server-close");
 }
 
 /* keepAliveTimeout: the connection is ended once it has been idle after
@@ -397,7 +442,7 @@ TEST(keep_alive_timeout) {
       "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
       "Keep-Alive: timeout=0\\r\\nContent-Length: 11\\r\\n\\r\\n"
       "body of /ka\"\nend,close\n");
-  ASSERT_TRACE("connection,secure,GET /ka");
+  ASSERT_TRACE("connection,secure,GET /ka,server-close");
 }
 
 /* server.timeout: the 'timeout' listener gets the TLS socket and
@@ -407,7 +452,7 @@ TEST(server_timeout) {
   start_server(NULL);
   lode_http_server_set_timeout(lode_https_server_http(server), 200, NULL, NULL);
   ASSERT_STR_EQ(run_node("raw", "\"\""), "\"\"\nend,close\n");
-  ASSERT_TRACE("connection,secure,timeout");
+  ASSERT_TRACE("connection,secure,timeout,server-close");
 }
 
 /* ---- 64 MiB both ways, lode's server ---- */
@@ -416,7 +461,7 @@ TEST(upload_64_mib_to_lode_server) {
   start_server(NULL);
   ASSERT_STR_EQ(run_node("upload", "67108864"),
                 "200 length 67108864 same true\n");
-  ASSERT_TRACE("connection,secure,POST /upload");
+  ASSERT_TRACE("connection,secure,POST /upload,server-close");
   assert_rss_bounded();
 }
 
@@ -424,7 +469,7 @@ TEST(download_64_mib_from_lode_server) {
   start_server(NULL);
   ASSERT_STR_EQ(run_node("download", "67108864"),
                 "length 67108864 same true\n");
-  ASSERT_TRACE("connection,secure,GET /download?67108864");
+  ASSERT_TRACE("connection,secure,GET /download?67108864,server-close");
   assert_rss_bounded();
 }
 
@@ -527,8 +572,10 @@ TEST(download_64_mib_lode_client) {
 }
 
 TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
-          pipelining_openssl_s_client, upgrade_node_client, upgrade_head_bytes,
-          headers_timeout, headers_timeout_idle, request_timeout,
-          keep_alive_timeout, server_timeout, upload_64_mib_to_lode_server,
+          pipelining_openssl_s_client, pipelining_one_byte_records,
+          request_then_client_end, close_with_idle_keep_alive,
+          upgrade_node_client, upgrade_head_bytes, headers_timeout,
+          headers_timeout_idle, request_timeout, keep_alive_timeout,
+          server_timeout, upload_64_mib_to_lode_server,
           download_64_mib_from_lode_server, upload_64_mib_lode_client,
           download_64_mib_lode_client)

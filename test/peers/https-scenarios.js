@@ -14,6 +14,10 @@
 //              server echoes of "ping"
 //   raw        a raw TLS client writes ARG (JSON string) and prints what
 //              comes back and how the connection ended (for the timeouts)
+//   rawend     the same, then ends its side at once (close_notify, FIN)
+//   bytewise   the same as raw, one write (one TLS record) per byte
+//   idle       GET /close-server through a keep-alive agent, then waits
+//              for the server to close the idle connection
 //   upload     POST /upload with ARG bytes of the pattern below, written
 //              as fast as the connection takes them; prints the response
 //   download   GET /download?ARG; checks every byte against the pattern,
@@ -54,9 +58,16 @@ function request(opts, body) {
 
 // A raw TLS connection: writes `bytes`, collects what comes back; resolves
 // with the bytes and the events seen ('end', 'error CODE', 'close').
-function raw(bytes) {
+function raw(bytes, how) {
   return new Promise((resolve) => {
-    const s = tls.connect(base, () => s.write(bytes));
+    const s = tls.connect(base, () => {
+      if (how === 'bytewise') {
+        for (const c of bytes) s.write(c, 'latin1');
+      } else {
+        s.write(bytes);
+      }
+      if (how === 'end') s.end();
+    });
     let got = '';
     const events = [];
     s.setEncoding('latin1');
@@ -111,8 +122,8 @@ function upgrade() {
   });
 }
 
-async function rawScenario() {
-  const r = await raw(JSON.parse(arg));
+async function rawScenario(how) {
+  const r = await raw(JSON.parse(arg), how);
   console.log(JSON.stringify(r.got));
   console.log(r.events.join(','));
 }
@@ -209,5 +220,24 @@ function serve() {
   return Promise.resolve();
 }
 
-const scenarios = { keepalive, pipeline, upgrade, raw: rawScenario, upload, download, serve };
+function idle() {
+  return new Promise((resolve, reject) => {
+    const agent = new https.Agent({ keepAlive: true });
+    // The free socket does not hold the process; this does, until then.
+    const hold = setTimeout(() => {}, 60000);
+    const r = https.get({ ...base, path: '/close-server', agent }, (res) => {
+      res.resume();
+      res.on('end', () => console.log(`${res.statusCode} ${res.headers.connection}`));
+    });
+    r.on('socket', (s) => s.on('close', () => {
+      console.log(`closed, free sockets ${Object.keys(agent.freeSockets).length}`);
+      clearTimeout(hold);
+      resolve();
+    }));
+    r.on('error', reject);
+  });
+}
+
+const scenarios = { keepalive, pipeline, upgrade, raw: rawScenario, rawend: () => rawScenario('end'),
+  bytewise: () => rawScenario('bytewise'), idle, upload, download, serve };
 scenarios[scenario]().catch((e) => { console.log(`error ${e.code} ${e.message}`); });
