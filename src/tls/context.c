@@ -346,6 +346,28 @@ static int use_ticket_keys(lode_tls_context_t* t, lode_slice_t keys) {
   return 0;
 }
 
+/* A certificate given without its chain gets one from the trust store,
+ * built here once. Left to OpenSSL, the same chain is built at every
+ * handshake, each time a lookup in the store (for the system's, a walk
+ * of /etc/ssl/certs): a third of a full handshake's CPU. A chain that
+ * cannot be built is left as OpenSSL would have it (the handshake
+ * decides). The current certificate is restored. */
+static void build_chains(SSL_CTX* c) {
+  X509* current = SSL_CTX_get0_certificate(c);
+  int more = SSL_CTX_set_current_cert(c, SSL_CERT_SET_FIRST);
+  while (more == 1) {
+    STACK_OF(X509)* chain = NULL;
+    if (SSL_CTX_get0_chain_certs(c, &chain) == 1 && chain == NULL &&
+        SSL_CTX_build_cert_chain(c, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR) == 0)
+      SSL_CTX_clear_chain_certs(c);
+    more = SSL_CTX_set_current_cert(c, SSL_CERT_SET_NEXT);
+  }
+  more = SSL_CTX_set_current_cert(c, SSL_CERT_SET_FIRST);
+  while (more == 1 && SSL_CTX_get0_certificate(c) != current)
+    more = SSL_CTX_set_current_cert(c, SSL_CERT_SET_NEXT);
+  ERR_clear_error();
+}
+
 static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
                      lode_error_t* err) {
   int rc;
@@ -384,6 +406,7 @@ static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
   if (o->honor_cipher_order)
     SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_timeout(c, o->session_timeout ? o->session_timeout : 300);
+  build_chains(c);
   return 0;
 }
 

@@ -609,9 +609,32 @@ TEST(pfx) {
   ASSERT_STR_EQ(err.name, "ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE");
 }
 
-TEST_MAIN(pfx, min_dh_size, secure_protocol, ocsp_stapled, ocsp_stapled_tls12,
-          ocsp_none, psk_tls12_as_node, psk_tls12_identity_accepted,
-          psk_tls13_as_node, shared_sigalgs_as_node, enable_trace,
-          get_ciphers_as_node, root_certificates, socket_calls, crl_revoked,
-          dhparam_dhe, ticket_keys_shared, ticket_keys_differ, alpn_callback,
+/* A certificate given without its chain goes with the chain the trust
+ * store makes for it (here `ca`), as OpenSSL builds it; one whose issuer
+ * the store does not know (the system's) goes alone. */
+TEST(chain_from_store) {
+  SETUP();
+  lode_tls_server_opts_t o = server_opts("server");
+  o.tls.context.ca = tls_file("ca.crt");
+  check = check_chain;
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),"
+      "peer(localhost,issuer=lode test CA)");
+  SETUP();
+  o = server_opts("server");
+  run(&o, 1);
+  TEARDOWN();
+  ASSERT_TRACE(
+      "secure(-,TLS_AES_256_GCM_SHA384,reused=0),peer(localhost,issuer=-)");
+  check = NULL;
+}
+
+TEST_MAIN(pfx, chain_from_store, min_dh_size, secure_protocol, ocsp_stapled,
+          ocsp_stapled_tls12, ocsp_none, psk_tls12_as_node,
+          psk_tls12_identity_accepted, psk_tls13_as_node,
+          shared_sigalgs_as_node, enable_trace, get_ciphers_as_node,
+          root_certificates, socket_calls, crl_revoked, dhparam_dhe,
+          ticket_keys_shared, ticket_keys_differ, alpn_callback,
           alpn_callback_refuses, sni_callback, set_secure_context)
