@@ -502,12 +502,34 @@ static void emit_end(lode_tls_socket_t* t) {
     t->ev->on_end(t);
 }
 
+/* An end queued behind a renegotiation goes now (the writes before it
+ * cannot: they fail at close). */
+static void send_queued_end(lode_tls_socket_t* t) {
+  lode__queue_t* e;
+  lode__queue_foreach(e, &t->pending) {
+    tls_req_t* r = lode__container_of(e, tls_req_t, q);
+    if (r->is_end) {
+      lode__queue_remove(&r->q);
+      send_end(t, r);
+      return;
+    }
+  }
+}
+
 /* The peer is done (close_notify, or the end of the stream under it):
- * 'end', then our own end, as a TLS socket is not half-open. */
+ * 'end', then our own end, as a TLS socket is not half-open. A
+ * renegotiation under way can never finish now; were the end left
+ * waiting for it, the connection would stay open for good. */
 static void peer_ended(lode_tls_socket_t* t) {
+  int reneg = has(t, TF_RENEG);
+  t->obj.flags &= ~(uint32_t) (TF_RENEG | TF_RENEG_DONE);
   emit_end(t);
-  if (!dead(t) && !has(t, TF_ENDING))
+  if (dead(t))
+    return;
+  if (!has(t, TF_ENDING))
     do_end(t, NULL, NULL, 0);
+  else if (reneg)
+    send_queued_end(t);
 }
 
 /* Reads what OpenSSL has decrypted, while the socket flows. */

@@ -124,4 +124,60 @@ TEST(none_in_tls13) {
   ASSERT_TRACE("renegotiate(ERR_SSL),end,close(0)");
 }
 
-TEST_MAIN(three_renegotiations, fourth_is_an_attack, none_in_tls13)
+/* ---- A peer that ends in the middle of one ---- */
+
+/* The client starts a renegotiation and ends the stream under it at once
+ * (found by fuzz-tls-record). The server has answered the new hello when
+ * the end comes: that renegotiation can never finish, so the server's
+ * socket ends and closes, as Node's ('end', then 'close'), instead of
+ * keeping its end queued behind it with the connection open for good.
+ * The client goes on with its renegotiation into the stream it ended
+ * (ERR_STREAM_WRITE_AFTER_END, as Node's). Over the in-memory pair. */
+static const char* side(lode_tls_socket_t* t) {
+  return lode_tls_socket_get_data(t);
+}
+static void mid_end(lode_tls_socket_t* t) {
+  test_trace("%s-end", side(t));
+}
+static void mid_close(lode_tls_socket_t* t, int had_error) {
+  test_trace("%s-close(%d)", side(t), had_error);
+}
+static void mid_error(lode_tls_socket_t* t, const lode_error_t* e) {
+  test_trace("%s-error(%s)", side(t), e->name);
+}
+static void mid_secure(lode_tls_socket_t* t) {
+  ASSERT_OK(lode_tls_socket_renegotiate(t, renegotiated, NULL));
+  ASSERT_OK(lode_stream_end(lode_tls_socket_under(t), NULL, NULL));
+}
+static const lode_tls_socket_events_t mid_events = {
+  .on_secure_connect = mid_secure,
+  .on_end = mid_end,
+  .on_error = mid_error,
+  .on_close = mid_close,
+};
+
+TEST(peer_ends_mid_renegotiation) {
+  ASSERT_OK(uv_loop_init(&loop));
+  test_trace_reset();
+  lode_stream_t *a, *b;
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_tls_opts_t so = { .is_server = 1 };
+  so.context.key = tls_file("server.key");
+  so.context.cert = tls_file("server.crt");
+  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
+                         .context.max_version = "TLSv1.2",
+                         .host = "localhost" };
+  lode_tls_socket_t *srv, *cli;
+  ASSERT_OK(lode_tls_socket_create(b, &so, &mid_events, &srv, NULL));
+  lode_tls_socket_set_data(srv, (void*) "server");
+  ASSERT_OK(lode_tls_socket_create(a, &co, &mid_events, &cli, NULL));
+  lode_tls_socket_set_data(cli, (void*) "client");
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_TRACE(
+      "server-end,client-error(ERR_STREAM_WRITE_AFTER_END),"
+      "renegotiated(ERR_STREAM_DESTROYED),client-close(1),server-close(0)");
+}
+
+TEST_MAIN(three_renegotiations, fourth_is_an_attack, none_in_tls13,
+          peer_ends_mid_renegotiation)
