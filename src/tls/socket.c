@@ -173,27 +173,64 @@ static void destroy_code(lode_tls_socket_t* t, int code) {
 
 #define RECORD (16 * 1024) /* the plain text of one TLS record, at most */
 
-/* Encrypts one write and hands it on a record at a time, so what OpenSSL
- * writes never grows past one record; `r` completes with the last. */
+/* Encrypts `len` bytes (at most a record's) into t->out, first handing
+ * on what is there once it reaches a record's size, so it never grows
+ * much past one record. Returns 0, or the error the socket is destroyed
+ * with. */
+static int seal(lode_tls_socket_t* t, const char* p, size_t len) {
+  while (len > 0) {
+    if (t->out_len >= RECORD)
+      flush_out(t, NULL);
+    int n = SSL_write(t->ssl, p, (int) len);
+    if (n <= 0) {
+      lode_error_t e;
+      lode__tls_error_from_queue(&e, LODE_ERR_SSL);
+      destroy_with(t, &e);
+      return e.code;
+    }
+    p += n;
+    len -= (size_t) n;
+  }
+  return 0;
+}
+
+/* Encrypts one write and hands it on; `r` completes with the last of it.
+ * The buffers of a write are gathered into records of up to RECORD
+ * bytes, as Node's TLSWrap copies a write of several buffers into one:
+ * an HTTP chunk's size line, data and CRLF are one record in one write
+ * to the stream under it, not three. */
 static int send_plain(lode_tls_socket_t* t, const lode_slice_t* bufs,
                       size_t nbufs, tls_req_t* r) {
-  for (size_t i = 0; i < nbufs; i++) {
+  char gather[RECORD];
+  size_t glen = 0;
+  int rc = 0;
+  for (size_t i = 0; i < nbufs && rc == 0; i++) {
     const char* p = bufs[i].base;
     size_t len = bufs[i].len;
-    while (len > 0) {
-      if (t->out_len > 0)
-        flush_out(t, NULL);
-      int n = SSL_write(t->ssl, p, (int) (len > RECORD ? RECORD : len));
-      if (n <= 0) {
-        lode_error_t e;
-        lode__tls_error_from_queue(&e, LODE_ERR_SSL);
-        destroy_with(t, &e);
-        free(r);
-        return e.code;
+    while (len > 0 && rc == 0) {
+      if (glen == 0 && (len >= RECORD || i == nbufs - 1)) {
+        size_t n = len > RECORD ? RECORD : len; /* straight from the buffer */
+        rc = seal(t, p, n);
+        p += n;
+        len -= n;
+        continue;
       }
+      size_t n = RECORD - glen < len ? RECORD - glen : len;
+      memcpy(gather + glen, p, n);
+      glen += n;
       p += n;
-      len -= (size_t) n;
+      len -= n;
+      if (glen == RECORD) {
+        rc = seal(t, gather, glen);
+        glen = 0;
+      }
     }
+  }
+  if (rc == 0 && glen > 0)
+    rc = seal(t, gather, glen);
+  if (rc != 0) {
+    free(r);
+    return rc;
   }
   return flush_out(t, r);
 }
