@@ -240,6 +240,7 @@ static void send_end(lode_tls_socket_t* t, tls_req_t* r) {
     /* close_notify, then the end of the stream under it. */
     SSL_shutdown(t->ssl);
     ERR_clear_error();
+    t->obj.flags |= TF_SHUT;
     flush_out(t, NULL);
     if (lode_stream_end(t->under, r ? under_done : NULL, r) >= 0)
       return;
@@ -752,6 +753,14 @@ static void on_under_drain(void* ctx, lode_stream_t* s) {
 static void on_under_error(void* ctx, lode_stream_t* s,
                            const lode_error_t* err) {
   lode_tls_socket_t* t = ctx;
+  if (has(t, TF_SHUT) && err->syscall != NULL &&
+      strcmp(err->syscall, "write") == 0) {
+    /* As Node's TLSWrap ("ignoring error after shutdown"): a write that
+     * fails once close_notify is sent, a peer that answered and closed
+     * (EPIPE), is no error of the socket; it just closes. */
+    t->obj.flags |= LODE__F_DESTROYED | TF_LATE_WRITE;
+    return;
+  }
   if (!has(t, TF_SECURE) && t->server != NULL && !dead(t)) {
     hold(t);
     fail_handshake(t, err);
@@ -790,7 +799,8 @@ static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
     t->reneg_cb = NULL;
     cb(t, LODE_ERR_STREAM_DESTROYED, t->reneg_arg);
   }
-  int had = err != NULL || has(t, TF_HAD_ERROR) || had_error;
+  int had = err != NULL || has(t, TF_HAD_ERROR) ||
+            (had_error && !has(t, TF_LATE_WRITE));
   t->obj.flags |= LODE__F_CLOSED;
   lode_stream_emit_close(&t->stream, had);
   if (t->ev != NULL && t->ev->on_close != NULL)

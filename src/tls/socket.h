@@ -19,6 +19,8 @@ enum {
   TF_PEER_EOF = LODE__F_KIND << 10,   /* the stream under it ended */
   TF_RENEG = LODE__F_KIND << 11,      /* a renegotiation is under way */
   TF_RENEG_DONE = LODE__F_KIND << 12, /* ... and has just ended */
+  TF_SHUT = LODE__F_KIND << 13,       /* close_notify was sent */
+  TF_LATE_WRITE = LODE__F_KIND << 14, /* a write failed after it */
 };
 
 /* A write or end made before the handshake ended, or in flight. */

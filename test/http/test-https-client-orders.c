@@ -1,0 +1,212 @@
+/* lode's https client where TLS changes what a request goes through,
+ * with Node 20's https client's event orders for the same cases:
+ *   - a server that accepts and never answers the ClientHello: the
+ *     request's timeout fires during the handshake (Node's socket
+ *     timeout), destroy() then ends it with "socket hang up";
+ *   - destroy() in on_socket, before the handshake;
+ *   - an agent with maxSockets 1 and two requests to a server whose
+ *     certificate does not verify: each fails alone, the second on a
+ *     socket of its own after the first's close;
+ *   - Expect: 100-continue over TLS: on_continue, then the body. */
+#include "https-peer.h"
+
+static uv_loop_t loop;
+static lode_https_server_t* server;
+static int port;
+
+/* ---- A TCP server that accepts and never reads ---- */
+
+static uv_tcp_t silent, silent_conn[4];
+static int nsilent;
+
+static void silent_accept(uv_stream_t* s, int status) {
+  ASSERT_OK(status);
+  ASSERT_LT(nsilent, 4);
+  uv_tcp_t* c = &silent_conn[nsilent++];
+  ASSERT_OK(uv_tcp_init(&loop, c));
+  ASSERT_OK(uv_accept(s, (uv_stream_t*) c));
+}
+
+static int silent_listen(void) {
+  struct sockaddr_in a;
+  ASSERT_OK(uv_ip4_addr("127.0.0.1", 0, &a));
+  ASSERT_OK(uv_tcp_init(&loop, &silent));
+  ASSERT_OK(uv_tcp_bind(&silent, (const struct sockaddr*) &a, 0));
+  ASSERT_OK(uv_listen((uv_stream_t*) &silent, 8, silent_accept));
+  struct sockaddr_in got;
+  int len = sizeof(got);
+  ASSERT_OK(uv_tcp_getsockname(&silent, (struct sockaddr*) &got, &len));
+  return ntohs(got.sin_port);
+}
+
+static void silent_close(void) {
+  for (int i = 0; i < nsilent; i++)
+    uv_close((uv_handle_t*) &silent_conn[i], NULL);
+  uv_close((uv_handle_t*) &silent, NULL);
+}
+
+/* ---- The requests: every event traced as "name:event" ---- */
+
+static const char* req_name(lode_http_request_t* r) {
+  return lode_http_outgoing_get_data(r);
+}
+
+static void r_socket(lode_http_request_t* r, lode_stream_t* s) {
+  test_trace("%s:socket", req_name(r));
+  if (strcmp(req_name(r), "h") == 0)
+    lode_http_request_destroy(r, NULL);
+}
+
+static void r_timeout(lode_http_request_t* r) {
+  test_trace("%s:timeout", req_name(r));
+  lode_http_request_destroy(r, NULL);
+}
+
+static void r_error(lode_http_request_t* r, const lode_error_t* e) {
+  test_trace("%s:error(%s|%s)", req_name(r), e->name, e->message);
+}
+
+static void r_close(lode_http_request_t* r) {
+  test_trace("%s:close", req_name(r));
+}
+
+static void r_end(lode_http_incoming_t* m) {
+  test_trace("end");
+}
+
+static void r_data(lode_http_incoming_t* m, lode_slice_t d) {
+  test_trace("data(%.*s)", (int) d.len, d.base);
+}
+
+static const lode_http_incoming_events_t res_events = { .on_data = r_data,
+                                                        .on_end = r_end };
+
+static void r_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  test_trace("%s:response %d", req_name(r), lode_http_incoming_status_code(m));
+  lode_http_incoming_set_events(m, &res_events);
+}
+
+static void r_continue(lode_http_request_t* r) {
+  test_trace("%s:continue", req_name(r));
+  lode_http_request_end(r, LODE_SLICE("abc"), NULL, NULL);
+}
+
+static const lode_http_request_events_t req_events = {
+  .on_socket = r_socket,
+  .on_timeout = r_timeout,
+  .on_error = r_error,
+  .on_close = r_close,
+  .on_response = r_response,
+  .on_continue = r_continue,
+};
+
+/* A request named `name` (its trace prefix) to `host`:`p` with the
+ * test CA. */
+static lode_http_request_t* request(const char* name, const char* host, int p,
+                                    lode_https_request_opts_t* o) {
+  char url[128];
+  snprintf(url, sizeof(url), "https://%s:%d/", host, p);
+  o->http.url = url;
+  if (o->http.agent == NULL)
+    o->http.agent = LODE_AGENT_FALSE;
+  o->tls.context.ca = tls_file("ca.crt");
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_request(&loop, o, &req_events, &r));
+  lode_http_outgoing_set_data(r, (void*) name);
+  return r;
+}
+
+/* Node: f:socket,f:timeout,f:error(ECONNRESET|socket hang up),f:close */
+TEST(timeout_during_handshake) {
+  ASSERT_OK(uv_loop_init(&loop));
+  int p = silent_listen();
+  lode_https_request_opts_t o = { .http = { .has_timeout = 1,
+                                            .timeout = 200 } };
+  lode_http_request_t* r = request("f", "127.0.0.1", p, &o);
+  lode_http_request_end(r, (lode_slice_t){ 0 }, NULL, NULL);
+  while (strstr(test_trace_get(), "f:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE(
+      "f:socket,f:timeout,f:error(ECONNRESET|socket hang up),"
+      "f:close");
+  silent_close();
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
+/* Node: h:socket,h:error(ECONNRESET|socket hang up),h:close */
+TEST(destroy_in_socket_before_handshake) {
+  ASSERT_OK(uv_loop_init(&loop));
+  int p = silent_listen();
+  lode_https_request_opts_t o = { 0 };
+  lode_http_request_t* r = request("h", "127.0.0.1", p, &o);
+  lode_http_request_end(r, (lode_slice_t){ 0 }, NULL, NULL);
+  while (strstr(test_trace_get(), "h:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE("h:socket,h:error(ECONNRESET|socket hang up),h:close");
+  silent_close();
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
+static void srv_request(lode_http_server_t* srv, lode_http_incoming_t* req,
+                        lode_http_response_t* res) {
+  lode_http_outgoing_end(res, LODE_SLICE("x"), NULL, NULL);
+}
+
+static void srv_closed(lode_http_server_t* srv) {
+  server = NULL;
+}
+
+static const lode_https_server_events_t srv_events = {
+  .http = { .on_request = srv_request, .on_close = srv_closed },
+};
+
+/* Node: g1:socket,g1:error(DEPTH_ZERO_SELF_SIGNED_CERT|self-signed
+ * certificate),g1:close,g2:socket,g2:error(...),g2:close */
+TEST(agent_queue_after_failed_handshakes) {
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_https_server_opts_t so = { 0 };
+  so.tls.tls.context.key = tls_file("self.key");
+  so.tls.tls.context.cert = tls_file("self.crt");
+  server = https_listen(&loop, &so, &srv_events, &port);
+  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1,
+                                            .max_sockets = 1 } };
+  lode_agent_t* agent;
+  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  lode_https_request_opts_t o = { .http = { .agent = agent } };
+  lode_http_request_t* g1 = request("g1", "localhost", port, &o);
+  lode_http_request_t* g2 = request("g2", "localhost", port, &o);
+  lode_http_request_end(g1, (lode_slice_t){ 0 }, NULL, NULL);
+  lode_http_request_end(g2, (lode_slice_t){ 0 }, NULL, NULL);
+  while (strstr(test_trace_get(), "g2:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE(
+      "g1:socket,g1:error(DEPTH_ZERO_SELF_SIGNED_CERT|self-signed "
+      "certificate),g1:close,g2:socket,g2:error(DEPTH_ZERO_SELF_"
+      "SIGNED_CERT|self-signed certificate),g2:close");
+  lode_agent_destroy(agent);
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
+/* Node: i:socket,i:continue,i:response 200,[data],end,i:close */
+TEST(expect_continue) {
+  ASSERT_OK(uv_loop_init(&loop));
+  server = https_listen(&loop, NULL, &srv_events, &port);
+  const char* headers[] = { "Expect", "100-continue", NULL };
+  lode_https_request_opts_t o = { .http = { .method = "POST",
+                                            .headers = headers } };
+  /* As Node, the head goes at once when Expect is set. */
+  request("i", "localhost", port, &o);
+  while (strstr(test_trace_get(), "i:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE("i:socket,i:continue,i:response 200,data(x),end,i:close");
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
+          agent_queue_after_failed_handshakes, expect_continue)
