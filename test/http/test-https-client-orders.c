@@ -7,7 +7,12 @@
  *   - an agent with maxSockets 1 and two requests to a server whose
  *     certificate does not verify: each fails alone, the second on a
  *     socket of its own after the first's close;
- *   - Expect: 100-continue over TLS: on_continue, then the body. */
+ *   - Expect: 100-continue over TLS: on_continue, then the body;
+ *   - a kept connection the server closes (closeIdleConnections, with
+ *     close_notify) leaves the agent's free list, and the next request
+ *     resumes the session on a new connection;
+ *   - an upgrade: on_upgrade with the TLS socket and the bytes after the
+ *     101's head, then the request's close, as Node's. */
 #include "https-peer.h"
 
 static uv_loop_t loop;
@@ -154,12 +159,34 @@ static void srv_request(lode_http_server_t* srv, lode_http_incoming_t* req,
   lode_http_outgoing_end(res, LODE_SLICE("x"), NULL, NULL);
 }
 
+/* The upgraded connection: "welcome" with the 101, then an echo. */
+static void up_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  lode_stream_write(s, d, NULL, NULL);
+}
+static void up_end(void* ctx, lode_stream_t* s) {
+  lode_stream_end(s, NULL, NULL);
+}
+static const lode_stream_reader_t up_reader = { .on_data = up_data,
+                                                .on_end = up_end };
+
+static void srv_upgrade(lode_http_server_t* srv, lode_http_incoming_t* req,
+                        lode_stream_t* s, lode_slice_t head) {
+  lode_stream_write(s,
+                    LODE_SLICE("HTTP/1.1 101 Switching Protocols\r\n"
+                               "Upgrade: echo\r\nConnection: Upgrade\r\n"
+                               "\r\nwelcome"),
+                    NULL, NULL);
+  lode_stream_set_reader(s, &up_reader, NULL);
+}
+
 static void srv_closed(lode_http_server_t* srv) {
   server = NULL;
 }
 
 static const lode_https_server_events_t srv_events = {
-  .http = { .on_request = srv_request, .on_close = srv_closed },
+  .http = { .on_request = srv_request,
+            .on_upgrade = srv_upgrade,
+            .on_close = srv_closed },
 };
 
 /* Node: g1:socket,g1:error(DEPTH_ZERO_SELF_SIGNED_CERT|self-signed
@@ -208,5 +235,109 @@ TEST(expect_continue) {
   test_loop_close(&loop);
 }
 
+/* Node: k1:socket,k1:response 200,data(x),end,k1:close; then, once the
+ * server has closed the idle connection, k2 on a new one. (The free
+ * socket does not hold the loop: it runs a turn at a time.) */
+static int resumed;
+static void k_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  lode_tls_socket_t* t = lode_tls_socket_from_stream(
+      lode_http_incoming_socket(m));
+  ASSERT_NOT_NULL(t);
+  resumed = lode_tls_socket_is_session_reused(t);
+  r_response(r, m);
+}
+
+static const lode_http_request_events_t k_events = {
+  .on_socket = r_socket,
+  .on_error = r_error,
+  .on_close = r_close,
+  .on_response = k_response,
+};
+
+TEST(agent_drops_socket_server_closed) {
+  ASSERT_OK(uv_loop_init(&loop));
+  server = https_listen(&loop, NULL, &srv_events, &port);
+  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
+  ao.tls.context.ca = tls_file("ca.crt");
+  lode_agent_t* agent;
+  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  char url[128];
+  snprintf(url, sizeof(url), "https://localhost:%d/", port);
+  lode_https_request_opts_t o = { .http = { .url = url, .agent = agent } };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_get(&loop, &o, &k_events, &r));
+  lode_http_outgoing_set_data(r, "k1");
+  while (strstr(test_trace_get(), "k1:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_EQ(resumed, 0);
+  while (lode_agent_free_sockets(agent, NULL) == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+  lode_http_server_close_idle_connections(lode_https_server_http(server));
+  while (lode_agent_free_sockets(agent, NULL) == 1)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_EQ(lode_agent_sockets(agent, NULL), 0);
+  ASSERT_OK(lode_https_get(&loop, &o, &k_events, &r));
+  lode_http_outgoing_set_data(r, "k2");
+  while (strstr(test_trace_get(), "k2:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE(
+      "k1:socket,k1:response 200,data(x),end,k1:close,"
+      "k2:socket,k2:response 200,data(x),end,k2:close");
+  ASSERT_EQ(resumed, 1);
+  lode_agent_destroy(agent);
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
+/* Node: u:socket,u:upgrade 101 head=welcome,u:close, then the echo. */
+static void u_data(void* ctx, lode_stream_t* s, lode_slice_t d) {
+  test_trace("echo(%.*s)", (int) d.len, d.base);
+  lode_stream_end(s, NULL, NULL);
+}
+static void u_close(void* ctx, lode_stream_t* s, int had_error) {
+  test_trace("socket-close(%d)", had_error);
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+}
+static const lode_stream_reader_t u_reader = { .on_data = u_data,
+                                               .on_close = u_close };
+
+static void u_upgrade(lode_http_request_t* r, lode_http_incoming_t* m,
+                      lode_stream_t* s, lode_slice_t head) {
+  test_trace("%s:upgrade %d head=%.*s", req_name(r),
+             lode_http_incoming_status_code(m), (int) head.len, head.base);
+  ASSERT_NOT_NULL(lode_tls_socket_from_stream(s));
+  lode_stream_set_reader(s, &u_reader, NULL);
+  lode_stream_write(s, LODE_SLICE("ping"), NULL, NULL);
+}
+
+static const lode_http_request_events_t u_events = {
+  .on_socket = r_socket,
+  .on_error = r_error,
+  .on_close = r_close,
+  .on_upgrade = u_upgrade,
+};
+
+TEST(client_upgrade) {
+  ASSERT_OK(uv_loop_init(&loop));
+  server = https_listen(&loop, NULL, &srv_events, &port);
+  char url[128];
+  snprintf(url, sizeof(url), "https://localhost:%d/up", port);
+  const char* headers[] = { "Connection", "Upgrade", "Upgrade", "echo", NULL };
+  lode_https_request_opts_t o = {
+    .http = { .url = url, .headers = headers, .agent = LODE_AGENT_FALSE }
+  };
+  o.tls.context.ca = tls_file("ca.crt");
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_get(&loop, &o, &u_events, &r));
+  lode_http_outgoing_set_data(r, "u");
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  ASSERT_TRACE(
+      "u:socket,u:upgrade 101 head=welcome,u:close,echo(ping),"
+      "socket-close(0)");
+}
+
 TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
-          agent_queue_after_failed_handshakes, expect_continue)
+          agent_queue_after_failed_handshakes, expect_continue,
+          agent_drops_socket_server_closed, client_upgrade)
