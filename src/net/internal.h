@@ -70,16 +70,21 @@ enum {
   LODE__SK_WRITE_ENDED = 1 << 18,   /* not writable (fd writable: false) */
   LODE__SK_EOF_WRITE_ERR = 1 << 19, /* write after peer FIN is EPIPE */
   LODE__SK_DESTROY_SOON = 1 << 20,
-  LODE__SK_NO_DELAY_ON = 1 << 21 /* TCP_NODELAY known to be on already */
+  LODE__SK_NO_DELAY_ON = 1 << 21, /* TCP_NODELAY known to be on already */
+  /* The last read took less than it had room for: the kernel held no
+   * more at that moment. */
+  LODE__SK_RECV_DRAINED = 1 << 22,
+  LODE__SK_FIN_AT_CLOSE = 1 << 23 /* end() by close (end_by_close) */
 };
 
 /* Pending deferred work of a socket (one tick node serves them all). */
 enum {
   LODE__SKT_DRAIN = 1 << 0,
-  LODE__SKT_WDONE = 1 << 1,   /* completed writes to report */
-  LODE__SKT_CONNECT = 1 << 2, /* IP literal: connect without lookup */
-  LODE__SKT_DESTROY = 1 << 3, /* destroy with the stored error */
-  LODE__SKT_AUTO_END = 1 << 4 /* end() in answer to the peer's FIN */
+  LODE__SKT_WDONE = 1 << 1,    /* completed writes to report */
+  LODE__SKT_CONNECT = 1 << 2,  /* IP literal: connect without lookup */
+  LODE__SKT_DESTROY = 1 << 3,  /* destroy with the stored error */
+  LODE__SKT_AUTO_END = 1 << 4, /* end() in answer to the peer's FIN */
+  LODE__SKT_FINISH = 1 << 5    /* end_by_close: 'finish', then close */
 };
 
 typedef struct lode__wreq_s lode__wreq_t;
@@ -128,6 +133,7 @@ struct lode_socket_s {
   lode__wreq_t* done_tail;
   unsigned corked;
   unsigned inflight; /* uv writes not yet completed */
+  int close_fd;      /* closed after the handle (see socket.c), or 0 */
   lode_socket_cb end_cb;
   lode_stream_cb end_scb; /* the same, for the stream interface */
   void* end_arg;
@@ -175,6 +181,15 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
 /* end() for both callback kinds (one of cb / scb may be set). */
 int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
                      lode_stream_cb scb, void* arg);
+/* end() for a caller that destroys the socket once its callback has run
+ * and knows the peer sends nothing more (an HTTP server after the last
+ * response to a client that asked to close): when the socket's last read
+ * drained the kernel (or the peer's FIN came), the FIN is left to the
+ * close that follows the writes, which sends the same on the wire as
+ * shutdown(SHUT_WR) and close, with one system call less. Otherwise (the
+ * kernel may hold unread bytes, whose close would send a RST), a plain
+ * end(). Destroys the socket after the callback if it has not. */
+int lode__socket_end_by_close(lode_socket_t* s, lode_stream_cb scb, void* arg);
 /* Submits writes held during connect or cork. */
 void lode__socket_flush_held(lode_socket_t* s);
 /* Forgets writes still held, failing their callbacks with `status`. */
@@ -186,6 +201,8 @@ void lode__socket_maybe_shutdown(lode_socket_t* s);
 void lode__socket_emit_drain(lode_socket_t* s);
 /* Calls a pending end() callback with the socket's error (at close). */
 void lode__socket_end_failed(lode_socket_t* s);
+/* Calls a pending end() callback with success ('finish'). */
+void lode__socket_end_done(lode_socket_t* s);
 /* Frees every write request (at close). */
 void lode__socket_free_writes(lode_socket_t* s);
 /* Connect machinery (connect.c). */

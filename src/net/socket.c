@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "net/internal.h"
 
 #define TIMEOUT_MAX 2147483647u
@@ -182,6 +183,10 @@ static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
   lode_socket_t* s = h->data;
   lode__loop_t* lp = s->nl->core;
   if (nread > 0) {
+    if ((size_t) nread < buf->len)
+      s->flags |= LODE__SK_RECV_DRAINED;
+    else
+      s->flags &= ~LODE__SK_RECV_DRAINED;
     emit_data(s, buf->base, (size_t) nread);
   } else if (nread == UV_EOF) {
     on_eof(s);
@@ -306,10 +311,40 @@ static void finish_close(lode_socket_t* s) {
 static void on_handle_closed(uv_handle_t* h) {
   lode_socket_t* s = h->data;
   lode__loop_t* lp = s->nl->core;
+  if (s->close_fd > 0) {
+    close(s->close_fd); /* see close_fd_later */
+    s->close_fd = 0;
+  }
   lode__loop_hold(lp);
   finish_close(s);
   lode__ticks_run(lp);
   lode__loop_put(lp);
+}
+
+/* libuv's close of a stream removes its descriptor from epoll
+ * (epoll_ctl DEL) before closing it, one system call per connection that
+ * the kernel makes unnecessary: closing the last reference to a socket
+ * takes it out of every epoll set. When the handle waits for no event
+ * any more (reading stopped, no write waiting for room), the descriptor
+ * is taken from the handle before uv_close, which then neither removes
+ * nor closes it, and is closed in the close callback: not earlier, as
+ * events for it may still be in the batch libuv is going through (libuv
+ * drops those for a descriptor it watches no more), and a descriptor
+ * closed in that batch could be reused by a connection accepted in it.
+ * Linux only (epoll's rule); elsewhere, and for descriptors 0-2 (which
+ * libuv never closes), uv_close does it all. */
+static int close_fd_later(lode_socket_t* s) {
+#ifdef __linux__
+  uv__io_t* w = &s->h.stream.io_watcher;
+  if (w->fd <= 2 || w->pevents != 0)
+    return 0;
+  s->close_fd = w->fd;
+  w->fd = -1;
+  return 1;
+#else
+  (void) s;
+  return 0;
+#endif
 }
 
 static void close_handle(lode_socket_t* s) {
@@ -323,6 +358,7 @@ static void close_handle(lode_socket_t* s) {
       (s->flags & LODE__SK_CONNECTED) &&
       uv_tcp_close_reset(&s->h.tcp, on_handle_closed) == 0)
     return;
+  close_fd_later(s);
   uv_close(&s->h.handle, on_handle_closed);
 }
 
@@ -393,6 +429,15 @@ void lode_socket_destroy_soon(lode_socket_t* s) {
     lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
 }
 
+/* end_by_close: the writes are in the kernel; 'finish' (the end
+ * callback), then the close that sends the FIN. */
+static void finish_by_close(lode_socket_t* s) {
+  s->flags |= LODE__SK_FINISHED;
+  lode__socket_end_done(s);
+  if (!DEAD(s))
+    lode_socket_destroy(s, NULL);
+}
+
 static void on_tick(lode__tick_t* t) {
   lode_socket_t* s = lode__container_of(t, lode_socket_t, tick);
   unsigned f = s->tick_flags;
@@ -408,6 +453,8 @@ static void on_tick(lode__tick_t* t) {
       lode__socket_emit_drain(s);
     if ((f & LODE__SKT_AUTO_END) && !DEAD(s) && !(s->flags & LODE__SK_ENDING))
       lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+    if ((f & LODE__SKT_FINISH) && !DEAD(s))
+      finish_by_close(s);
   }
   lode__socket_release(s);
 }

@@ -389,6 +389,10 @@ void lode__socket_end_failed(lode_socket_t* s) {
   call_end_cb(s, s->error ? s->error->code : LODE_ERR_STREAM_DESTROYED);
 }
 
+void lode__socket_end_done(lode_socket_t* s) {
+  call_end_cb(s, 0);
+}
+
 /* The shutdown request is a block of the loop's write-record cache. */
 _Static_assert(sizeof(uv_shutdown_t) <= sizeof(lode__wreq_t),
                "a shutdown request fits in a write record's block");
@@ -414,6 +418,15 @@ void lode__socket_maybe_shutdown(lode_socket_t* s) {
       DEAD(s) || !(s->flags & LODE__SK_CONNECTED) || s->corked > 0 ||
       s->held_head != NULL)
     return;
+  if (s->flags & LODE__SK_FIN_AT_CLOSE) {
+    /* The close sends the FIN after every byte the kernel took: once no
+     * write is in flight, 'finish' and the close follow (socket.c). */
+    if (s->inflight == 0) {
+      s->flags |= LODE__SK_SHUTDOWN;
+      lode__socket_schedule(s, LODE__SKT_FINISH);
+    }
+    return;
+  }
   s->flags |= LODE__SK_SHUTDOWN;
   /* Taken here, not kept in every socket: most never half-close. */
   uv_shutdown_t* req = lode__netloop_block_get(s->nl);
@@ -451,6 +464,13 @@ int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
   s->end_arg = arg;
   lode__socket_maybe_shutdown(s);
   return 0;
+}
+
+int lode__socket_end_by_close(lode_socket_t* s, lode_stream_cb scb, void* arg) {
+  if (!(s->flags & LODE__SK_ENDING) &&
+      (s->flags & (LODE__SK_RECV_DRAINED | LODE__SK_READ_ENDED)))
+    s->flags |= LODE__SK_FIN_AT_CLOSE;
+  return lode__socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, scb, arg);
 }
 
 int lode_socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
