@@ -147,8 +147,18 @@ static const lode_http_incoming_events_t upload_events = {
   .on_end = upload_end,
 };
 
+static void download_finish(lode_http_outgoing_t* out) {
+  test_trace("finish");
+}
+
+static void download_close(lode_http_outgoing_t* out) {
+  test_trace("response-close");
+}
+
 static const lode_http_outgoing_events_t download_events = {
   .on_drain = bulk_drain,
+  .on_finish = download_finish,
+  .on_close = download_close,
 };
 
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -469,8 +479,20 @@ TEST(download_64_mib_from_lode_server) {
   start_server(NULL);
   ASSERT_STR_EQ(run_node("download", "67108864"),
                 "length 67108864 same true\n");
-  ASSERT_TRACE("connection,secure,GET /download?67108864,server-close");
+  ASSERT_TRACE(
+      "connection,secure,GET /download?67108864,finish,"
+      "response-close,server-close");
   assert_rss_bounded();
+}
+
+/* A client that goes after the first MiB: the response closes without
+ * its finish, the server goes on (and nothing is left: ASan). */
+TEST(download_aborted_by_client) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("abort", "67108864"), "destroyed after 1 MiB\n");
+  ASSERT_TRACE(
+      "connection,secure,GET /download?67108864,response-close,"
+      "server-close");
 }
 
 /* ---- 64 MiB both ways, lode's client against Node's https server ---- */
@@ -577,5 +599,5 @@ TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
           upgrade_node_client, upgrade_head_bytes, headers_timeout,
           headers_timeout_idle, request_timeout, keep_alive_timeout,
           server_timeout, upload_64_mib_to_lode_server,
-          download_64_mib_from_lode_server, upload_64_mib_lode_client,
-          download_64_mib_lode_client)
+          download_64_mib_from_lode_server, download_aborted_by_client,
+          upload_64_mib_lode_client, download_64_mib_lode_client)

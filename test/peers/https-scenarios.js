@@ -16,6 +16,7 @@
 //              comes back and how the connection ended (for the timeouts)
 //   rawend     the same, then ends its side at once (close_notify, FIN)
 //   bytewise   the same as raw, one write (one TLS record) per byte
+//   abort      GET /download?ARG, destroyed after its first MiB
 //   idle       GET /close-server through a keep-alive agent, then waits
 //              for the server to close the idle connection
 //   upload     POST /upload with ARG bytes of the pattern below, written
@@ -220,6 +221,23 @@ function serve() {
   return Promise.resolve();
 }
 
+function abort() {
+  return new Promise((resolve) => {
+    const r = https.get({ ...base, path: `/download?${arg}`, agent: false }, (res) => {
+      let got = 0;
+      res.on('data', (d) => {
+        got += d.length;
+        if (got >= 1 << 20 && !r.destroyed) {
+          console.log('destroyed after 1 MiB');
+          r.destroy();
+        }
+      });
+    });
+    r.on('error', (e) => console.log(`error ${e.code}`));
+    r.on('close', resolve);
+  });
+}
+
 function idle() {
   return new Promise((resolve, reject) => {
     const agent = new https.Agent({ keepAlive: true });
@@ -239,5 +257,5 @@ function idle() {
 }
 
 const scenarios = { keepalive, pipeline, upgrade, raw: rawScenario, rawend: () => rawScenario('end'),
-  bytewise: () => rawScenario('bytewise'), idle, upload, download, serve };
+  bytewise: () => rawScenario('bytewise'), idle, abort, upload, download, serve };
 scenarios[scenario]().catch((e) => { console.log(`error ${e.code} ${e.message}`); });
