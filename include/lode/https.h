@@ -45,7 +45,10 @@ typedef struct lode_https_server_opts_s {
  *   http.on_listening, on_error, on_close: the server's own, as Node's;
  *   on_secure_connection: after the HTTP server has started reading the
  *     connection, as Node's own listener comes first;
- *   on_tls_client_error: a failed handshake (that connection only);
+ *   on_tls_client_error: a failed handshake (that connection only).
+ *     As Node's https.Server, http.on_client_error hears it first (with
+ *     the TLS socket's stream and the TLS error); the socket is
+ *     destroyed after both, whatever they do with it;
  *   on_keylog, on_new_session, on_resume_session, on_ocsp_request: as
  *     lode_tls_server_events_t's. */
 typedef struct lode_https_server_events_s {

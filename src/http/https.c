@@ -64,9 +64,14 @@ static void t_secure(lode_tls_server_t* t, lode_tls_socket_t* ts) {
   lode_tls_socket_release(ts);
 }
 
+/* Node's https.Server passes a failed handshake on to 'clientError'
+ * from its own 'tlsClientError' listener, before the user's. The TLS
+ * layer destroys the socket after both, whatever they did with it. */
 static void t_client_error(lode_tls_server_t* t, const lode_error_t* err,
                            lode_tls_socket_t* ts) {
   lode_https_server_t* s = of_tls(t);
+  if (s != NULL && s->ev->http.on_client_error != NULL)
+    s->ev->http.on_client_error(s->http, err, lode_tls_socket_stream(ts));
   if (s != NULL && s->ev->on_tls_client_error != NULL)
     s->ev->on_tls_client_error(s, err, ts);
 }

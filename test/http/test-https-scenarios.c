@@ -223,6 +223,21 @@ static void on_client_error(lode_http_server_t* srv, const lode_error_t* err,
   lode_stream_end(s, NULL, NULL);
 }
 
+/* A failed handshake: the listener destroys the socket, as one does in
+ * Node's. */
+static void on_handshake_client_error(lode_http_server_t* srv,
+                                      const lode_error_t* err,
+                                      lode_stream_t* s) {
+  test_trace("clientError %s", err->name);
+  ASSERT_NOT_NULL(lode_tls_socket_from_stream(s));
+  lode_stream_destroy(s, NULL);
+}
+
+static void on_tls_client_error(lode_https_server_t* srv,
+                                const lode_error_t* err, lode_tls_socket_t* t) {
+  test_trace("tlsClientError %s", err->name);
+}
+
 static void on_timeout(lode_http_server_t* srv, lode_stream_t* s) {
   test_trace("timeout");
   ASSERT_NOT_NULL(lode_tls_socket_from_stream(s));
@@ -465,6 +480,22 @@ TEST(server_timeout) {
   ASSERT_TRACE("connection,secure,timeout,server-close");
 }
 
+/* ---- a failed handshake ---- */
+
+/* As Node's https.Server: 'clientError' first (its own 'tlsClientError'
+ * listener passes the error on), then 'tlsClientError'. */
+TEST(handshake_failure_is_client_error) {
+  events.http.on_client_error = on_handshake_client_error;
+  events.on_tls_client_error = on_tls_client_error;
+  start_server(NULL);
+  ASSERT_STR_EQ(
+      run_node("plain", "\"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\""),
+      "\"\"\nend,close\n");
+  ASSERT_TRACE(
+      "connection,clientError ERR_SSL_HTTP_REQUEST,"
+      "tlsClientError ERR_SSL_HTTP_REQUEST,server-close");
+}
+
 /* ---- 64 MiB both ways, lode's server ---- */
 
 TEST(upload_64_mib_to_lode_server) {
@@ -598,6 +629,7 @@ TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
           request_then_client_end, close_with_idle_keep_alive,
           upgrade_node_client, upgrade_head_bytes, headers_timeout,
           headers_timeout_idle, request_timeout, keep_alive_timeout,
-          server_timeout, upload_64_mib_to_lode_server,
-          download_64_mib_from_lode_server, download_aborted_by_client,
-          upload_64_mib_lode_client, download_64_mib_lode_client)
+          server_timeout, handshake_failure_is_client_error,
+          upload_64_mib_to_lode_server, download_64_mib_from_lode_server,
+          download_aborted_by_client, upload_64_mib_lode_client,
+          download_64_mib_lode_client)

@@ -16,6 +16,8 @@
 //              comes back and how the connection ended (for the timeouts)
 //   rawend     the same, then ends its side at once (close_notify, FIN)
 //   bytewise   the same as raw, one write (one TLS record) per byte
+//   plain      a plain TCP client writes ARG (JSON string) to the TLS
+//              port and prints what comes back and how it ended
 //   abort      GET /download?ARG, destroyed after its first MiB
 //   idle       GET /close-server through a keep-alive agent, then waits
 //              for the server to close the idle connection
@@ -33,6 +35,7 @@
 'use strict';
 const https = require('https');
 const tls = require('tls');
+const net = require('net');
 const fs = require('fs');
 const [scenario, port, caFile, arg] = process.argv.slice(2);
 const ca = scenario === 'serve' ? null : fs.readFileSync(caFile);
@@ -221,6 +224,23 @@ function serve() {
   return Promise.resolve();
 }
 
+function plain() {
+  return new Promise((resolve) => {
+    const s = net.connect(Number(port), '127.0.0.1', () => s.write(JSON.parse(arg)));
+    let got = '';
+    const events = [];
+    s.setEncoding('latin1');
+    s.on('data', (d) => { got += d; });
+    s.on('end', () => events.push('end'));
+    s.on('error', (e) => events.push(`error ${e.code}`));
+    s.on('close', () => {
+      console.log(JSON.stringify(got));
+      console.log(events.concat('close').join(','));
+      resolve();
+    });
+  });
+}
+
 function abort() {
   return new Promise((resolve) => {
     const r = https.get({ ...base, path: `/download?${arg}`, agent: false }, (res) => {
@@ -257,5 +277,5 @@ function idle() {
 }
 
 const scenarios = { keepalive, pipeline, upgrade, raw: rawScenario, rawend: () => rawScenario('end'),
-  bytewise: () => rawScenario('bytewise'), idle, abort, upload, download, serve };
+  bytewise: () => rawScenario('bytewise'), idle, abort, plain, upload, download, serve };
 scenarios[scenario]().catch((e) => { console.log(`error ${e.code} ${e.message}`); });
