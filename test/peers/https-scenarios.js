@@ -60,11 +60,14 @@ function request(opts, body) {
   });
 }
 
-// A raw TLS connection: writes `bytes`, collects what comes back; resolves
-// with the bytes and the events seen ('end', 'error CODE', 'close').
+// A raw TLS connection (plain TCP when `how` is 'plain'): writes `bytes`,
+// collects what comes back; resolves with the bytes and the events seen
+// ('end', 'error CODE', 'close').
 function raw(bytes, how) {
   return new Promise((resolve) => {
-    const s = tls.connect(base, () => {
+    const connect = how === 'plain'
+      ? (cb) => net.connect(base.port, base.host, cb) : (cb) => tls.connect(base, cb);
+    const s = connect(() => {
       if (how === 'bytewise') {
         for (const c of bytes) s.write(c, 'latin1');
       } else {
@@ -224,23 +227,6 @@ function serve() {
   return Promise.resolve();
 }
 
-function plain() {
-  return new Promise((resolve) => {
-    const s = net.connect(Number(port), '127.0.0.1', () => s.write(JSON.parse(arg)));
-    let got = '';
-    const events = [];
-    s.setEncoding('latin1');
-    s.on('data', (d) => { got += d; });
-    s.on('end', () => events.push('end'));
-    s.on('error', (e) => events.push(`error ${e.code}`));
-    s.on('close', () => {
-      console.log(JSON.stringify(got));
-      console.log(events.concat('close').join(','));
-      resolve();
-    });
-  });
-}
-
 function abort() {
   return new Promise((resolve) => {
     const r = https.get({ ...base, path: `/download?${arg}`, agent: false }, (res) => {
@@ -276,6 +262,11 @@ function idle() {
   });
 }
 
-const scenarios = { keepalive, pipeline, upgrade, raw: rawScenario, rawend: () => rawScenario('end'),
-  bytewise: () => rawScenario('bytewise'), idle, abort, plain, upload, download, serve };
+const scenarios = {
+  keepalive, pipeline, upgrade, idle, abort, upload, download, serve,
+  raw: rawScenario,
+  rawend: () => rawScenario('end'),
+  bytewise: () => rawScenario('bytewise'),
+  plain: () => rawScenario('plain'),
+};
 scenarios[scenario]().catch((e) => { console.log(`error ${e.code} ${e.message}`); });
