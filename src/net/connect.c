@@ -13,6 +13,8 @@
 #include "net/internal.h"
 
 #define DEAD(s) (((s)->flags & LODE__SK_DESTROYED) != 0)
+/* The connect in progress (kept in the socket's extra part). */
+#define CONN(s) ((s)->extra != NULL ? (s)->extra->conn : NULL)
 
 typedef struct lode__connect_s {
   lode_socket_t* s;
@@ -34,6 +36,8 @@ typedef struct lode__connect_s {
   unsigned attempt_timeout;
   lode__autoselect_t* he; /* happy eyeballs running */
   lode_block_list_t* block_list;
+  lode_socket_cb cb; /* connect()'s callback */
+  void* cb_arg;
   char ip[64];
 } lode__connect_t;
 
@@ -64,8 +68,9 @@ static void abort_error(lode_error_t* e) {
 }
 
 static void on_abort(lode_abort_listener_t* l, lode_abort_signal_t* sig) {
-  lode_socket_t* s = lode__container_of(l, lode_socket_t, abort_listener);
-  s->signal = NULL;
+  lode__sk_extra_t* x = lode__container_of(l, lode__sk_extra_t, abort_listener);
+  lode_socket_t* s = x->socket;
+  x->signal = NULL;
   lode_error_t e;
   abort_error(&e);
   lode_socket_destroy(s, &e);
@@ -80,9 +85,14 @@ static void watch_signal(lode_socket_t* s, lode_abort_signal_t* sig) {
     lode_socket_destroy(s, &e); /* the events still come asynchronously */
     return;
   }
-  s->signal = sig;
-  s->abort_listener.fn = on_abort;
-  lode_abort_signal_add(sig, &s->abort_listener);
+  lode__sk_extra_t* x = lode__socket_extra(s);
+  if (x == NULL) {
+    lode__socket_fail(s, NULL);
+    return;
+  }
+  x->signal = sig;
+  x->abort_listener.fn = on_abort;
+  lode_abort_signal_add(sig, &x->abort_listener);
 }
 
 /* ---- Construction ----------------------------------------------------- */
@@ -124,8 +134,16 @@ int lode_socket_create(uv_loop_t* loop, const lode_socket_opts_t* opts,
     return r;
   if (o->allow_half_open)
     s->flags |= LODE__SK_HALF_OPEN;
-  if (o->onread != NULL)
-    s->onread = *o->onread;
+  if (o->onread != NULL && o->onread->callback != NULL) {
+    lode__sk_extra_t* x = lode__socket_extra(s);
+    if (x == NULL) {
+      s->ev = NULL; /* nothing was promised: close without events */
+      lode_socket_destroy(s, NULL);
+      return UV_ENOMEM;
+    }
+    x->onread = *o->onread;
+    s->flags |= LODE__SK_ONREAD;
+  }
   if (o->has_fd)
     lode__socket_opened(s);
   watch_signal(s, o->signal);
@@ -176,12 +194,17 @@ static void fail_sys(lode_socket_t* s, int code, const char* syscall,
 }
 
 static void connected(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
-  s->conn = NULL;
-  if (c != NULL && c->path == NULL && c->ip[0] != '\0')
-    lode__socket_set_remote(s, c->ip, c->port);
-  if (c != NULL)
+  lode__connect_t* c = CONN(s);
+  lode_socket_cb cb = NULL;
+  void* cb_arg = NULL;
+  if (c != NULL) {
+    s->extra->conn = NULL;
+    cb = c->cb;
+    cb_arg = c->cb_arg;
+    if (c->path == NULL && c->ip[0] != '\0')
+      lode__socket_set_remote(s, c->ip, c->port);
     conn_free(c);
+  }
   lode__socket_opened(s);
   lode__socket_apply_tcp_opts(s);
   if (DEAD(s))
@@ -197,10 +220,8 @@ static void connected(lode_socket_t* s) {
     lode_socket_destroy(s, NULL);
     return;
   }
-  lode_socket_cb cb = s->connect_cb;
-  s->connect_cb = NULL;
   if (cb != NULL) {
-    cb(s, 0, s->connect_arg);
+    cb(s, 0, cb_arg);
     if (DEAD(s))
       return;
   }
@@ -245,7 +266,7 @@ static int bind_local(lode__connect_t* c, int family) {
 }
 
 static void tcp_connect(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   struct sockaddr_storage ss;
   int r = make_addr(c->ip, c->port, &ss);
   if (r != 0) {
@@ -277,7 +298,7 @@ static void tcp_connect(lode_socket_t* s) {
 /* ---- Lookup ----------------------------------------------------------- */
 
 static void lookup_failed(lode_socket_t* s, int status) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   /* Node's dnsException: "getaddrinfo ENOTFOUND host". */
   lode_error_t e;
   lode_error_init_sys(&e, status, "getaddrinfo", NULL, 0);
@@ -317,7 +338,7 @@ static void he_timeout(void* owner, const char* ip, int port, int family) {
 
 static void he_done(void* owner, uv_os_sock_t fd, const lode_error_t* err) {
   lode_socket_t* s = owner;
-  s->conn->he = NULL;
+  CONN(s)->he = NULL;
   if (err != NULL) {
     lode_socket_destroy(s, err);
   } else {
@@ -341,14 +362,14 @@ static const lode__autoselect_cbs_t he_cbs = {
 
 static void start_autoselect(lode_socket_t* s, const lode__he_addr_t* addrs,
                              size_t n) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   lode__autoselect_opts_t o = {
     .addrs = addrs,
     .naddrs = n,
     .port = c->port,
     .attempt_timeout = c->attempt_timeout,
     .local_port = c->local_port,
-    .attempted = &s->attempted,
+    .attempted = &s->extra->attempted,
     .block_list = c->block_list,
   };
   lode__socket_hold(s);
@@ -364,7 +385,7 @@ static void start_autoselect(lode_socket_t* s, const lode__he_addr_t* addrs,
  * connect, or happy eyeballs over several. */
 static void lookup_results(lode_socket_t* s, int status,
                            const lode__he_addr_t* addrs, size_t n) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   const lode_socket_events_t* ev = s->ev;
   if (status == 0 && n == 0)
     status = UV_EAI_NONAME;
@@ -427,7 +448,7 @@ static void on_gai(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
 }
 
 static void start_gai(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   struct addrinfo hints;
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = c->family == 4   ? AF_INET
@@ -475,7 +496,7 @@ void lode_lookup_done(lode_lookup_t* req, int status, const char* address,
 }
 
 static void start_custom_lookup(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   lode_lookup_t* req = malloc(sizeof(*req));
   if (req == NULL) {
     lode_socket_destroy_code(s, UV_ENOMEM);
@@ -494,7 +515,7 @@ static void start_custom_lookup(lode_socket_t* s) {
  * on a fresh fd, handed to libuv afterwards, gives every path form
  * (abstract names included) without truncating long paths. */
 static void pipe_connect(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   struct sockaddr_un sa;
   char shown[256];
   lode__pipe_name(c->path, c->path_len, shown, sizeof(shown));
@@ -531,7 +552,7 @@ static void pipe_connect(lode_socket_t* s) {
 /* ---- connect() -------------------------------------------------------- */
 
 void lode__connect_tick(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   if (DEAD(s) || c == NULL)
     return;
   if (c->path != NULL)
@@ -543,7 +564,7 @@ void lode__connect_tick(lode_socket_t* s) {
 }
 
 void lode__connect_cancel(lode_socket_t* s) {
-  lode__connect_t* c = s->conn;
+  lode__connect_t* c = CONN(s);
   if (c == NULL)
     return;
   if (c->gai_active)
@@ -559,9 +580,11 @@ void lode__connect_cancel(lode_socket_t* s) {
 }
 
 void lode__connect_free(lode_socket_t* s) {
-  if (s->conn != NULL)
-    conn_free(s->conn);
-  s->conn = NULL;
+  lode__connect_t* c = CONN(s);
+  if (c != NULL) {
+    conn_free(c);
+    s->extra->conn = NULL;
+  }
 }
 
 static lode__connect_t* conn_new(lode_socket_t* s,
@@ -636,13 +659,14 @@ int lode_socket_connect(lode_socket_t* s, const lode_socket_opts_t* opts,
   if ((s->flags & LODE__SK_HAS_HANDLE) &&
       pipe != ((s->flags & LODE__SK_PIPE) != 0))
     return UV_EINVAL;
-  lode__connect_t* c = conn_new(s, opts);
+  lode__sk_extra_t* x = lode__socket_extra(s);
+  lode__connect_t* c = x != NULL ? conn_new(s, opts) : NULL;
   if (c == NULL)
     return UV_ENOMEM;
   init_handle(s, pipe);
-  s->conn = c;
-  s->connect_cb = cb;
-  s->connect_arg = arg;
+  c->cb = cb;
+  c->cb_arg = arg;
+  x->conn = c;
   s->flags |= LODE__SK_CONNECTING;
   if (opts->keep_alive)
     lode_socket_set_keep_alive(s, 1, opts->keep_alive_initial_delay);

@@ -74,7 +74,9 @@ enum {
   /* The last read took less than it had room for: the kernel held no
    * more at that moment. */
   LODE__SK_RECV_DRAINED = 1 << 22,
-  LODE__SK_FIN_AT_CLOSE = 1 << 23 /* end() by close (end_by_close) */
+  LODE__SK_FIN_AT_CLOSE = 1 << 23, /* end() by close (end_by_close) */
+  LODE__SK_HAD_ERROR = 1 << 24,    /* destroyed with an error */
+  LODE__SK_ONREAD = 1 << 25        /* extra->onread is set */
 };
 
 /* Pending deferred work of a socket (one tick node serves them all). */
@@ -89,17 +91,24 @@ enum {
 
 typedef struct lode__wreq_s lode__wreq_t;
 
-/* What few sockets use (an encoding, setTimeout's timer and callback),
- * kept out of the socket so that an idle connection stays small; made on
- * first use by lode__socket_extra(). */
+/* What few sockets use (an encoding, setTimeout's timer and callback,
+ * onread, the abort signal, a keep-alive delay) and what only a client's
+ * socket needs (its connect), kept out of the socket so that an accepted
+ * connection stays small; made on first use by lode__socket_extra(). */
 typedef struct lode__sk_extra_s {
   lode_socket_t* socket;
   lode_encoding_t encoding;
+  unsigned keep_alive_delay; /* ms */
   lode_decoder_t decoder;
   lode__idle_t idle;
   size_t last_write_queue_size; /* at the last timeout check */
   lode_socket_cb timeout_cb;
   void* timeout_arg;
+  lode_onread_t onread; /* with LODE__SK_ONREAD */
+  lode_abort_signal_t* signal;
+  lode_abort_listener_t abort_listener;
+  struct lode__connect_s* conn; /* lookup/connect in progress */
+  char* attempted;              /* autoSelectFamilyAttemptedAddresses */
 } lode__sk_extra_t;
 
 /* The libuv handle of a socket or listener: TCP or pipe. */
@@ -110,6 +119,9 @@ typedef union lode__handle_u {
   uv_pipe_t pipe;
 } lode__handle_t;
 
+/* An accepted connection's socket is what an idle keep-alive connection
+ * costs (with the HTTP server's part): the fields here are those every
+ * connection uses; the rest is in the extra part. */
 struct lode_socket_s {
   lode_stream_t stream; /* first: the duplex stream interface */
   lode__handle_t h;
@@ -120,6 +132,7 @@ struct lode_socket_s {
   unsigned refs;
   unsigned flags;
   unsigned tick_flags;
+  int close_fd; /* closed after the handle (see socket.c), or 0 */
   lode__tick_t tick;
   size_t hwm;
   size_t queued; /* bytes written but not yet sent */
@@ -133,22 +146,12 @@ struct lode_socket_s {
   lode__wreq_t* done_tail;
   unsigned corked;
   unsigned inflight; /* uv writes not yet completed */
-  int close_fd;      /* closed after the handle (see socket.c), or 0 */
   lode_socket_cb end_cb;
   lode_stream_cb end_scb; /* the same, for the stream interface */
   void* end_arg;
-  lode_socket_cb connect_cb;
-  void* connect_arg;
-  lode__sk_extra_t* extra; /* NULL until needed */
-  lode_error_t* error;     /* what to emit before close */
-  int had_error;
-  lode_onread_t onread;
-  lode_abort_signal_t* signal;
-  lode_abort_listener_t abort_listener;
-  struct lode__connect_s* conn;  /* lookup/connect in progress */
-  unsigned keep_alive_delay;     /* ms */
+  lode__sk_extra_t* extra;       /* NULL until needed */
+  lode_error_t* error;           /* what to emit before close */
   struct lode__sknames_s* names; /* cached addresses, made on demand */
-  char* attempted;               /* autoSelectFamilyAttemptedAddresses */
 };
 
 /* Allocates a socket with an initialised handle of the given type

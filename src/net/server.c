@@ -456,11 +456,10 @@ static void adopt(lode_server_t* srv, listener_t* l, lode_socket_t* s) {
     if (!l->pipe && nodelay_inherited(l, s))
       s->flags |= LODE__SK_NO_DELAY_ON;
   }
-  if (o->keep_alive) {
-    s->flags |= LODE__SK_KEEP_ALIVE;
-    s->keep_alive_delay = o->keep_alive_initial_delay;
-  }
-  lode__socket_apply_tcp_opts(s);
+  if (o->keep_alive)
+    lode_socket_set_keep_alive(s, 1, o->keep_alive_initial_delay);
+  else
+    lode__socket_apply_tcp_opts(s);
 }
 
 static int blocked(lode_server_t* srv, lode_socket_t* s) {

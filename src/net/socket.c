@@ -68,7 +68,8 @@ static void socket_free(lode_socket_t* s) {
   lode__connect_free(s);
   lode_error_free(s->error);
   free(s->names);
-  free(s->attempted);
+  if (s->extra != NULL)
+    free(s->extra->attempted);
   free(s->extra);
   lode__netloop_put(s->nl);
   free(s);
@@ -92,8 +93,8 @@ void lode_socket_release(lode_socket_t* s) {
 
 static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
   lode_socket_t* s = h->data;
-  if (s->onread.callback != NULL)
-    *buf = lode__uv_buf(s->onread.buffer, s->onread.len);
+  if (s->flags & LODE__SK_ONREAD)
+    *buf = lode__uv_buf(s->extra->onread.buffer, s->extra->onread.len);
   else
     *buf = lode__netloop_slab(s->nl);
 }
@@ -101,8 +102,9 @@ static void on_alloc(uv_handle_t* h, size_t hint, uv_buf_t* buf) {
 /* Hands bytes to the user: onread, or on_data (decoded when an encoding
  * is set). */
 static void emit_user_data(lode_socket_t* s, char* base, size_t len) {
-  if (s->onread.callback != NULL) {
-    if (s->onread.callback(s, len, base, s->onread.arg) == 0 && !DEAD(s))
+  if (s->flags & LODE__SK_ONREAD) {
+    const lode_onread_t* o = &s->extra->onread;
+    if (o->callback(s, len, base, o->arg) == 0 && !DEAD(s))
       lode_socket_pause(s);
     return;
   }
@@ -298,11 +300,12 @@ static void finish_close(lode_socket_t* s) {
     lode__socket_end_failed(s);
   emit_error(s);
   s->flags |= LODE__SK_CLOSED;
+  int had_error = (s->flags & LODE__SK_HAD_ERROR) != 0;
   void (*r)(void*, lode_stream_t*, int) = READER(s, on_close);
   if (r != NULL)
-    r(s->stream.reader_ctx, &s->stream, s->had_error);
+    r(s->stream.reader_ctx, &s->stream, had_error);
   if (s->ev != NULL && s->ev->on_close != NULL)
-    s->ev->on_close(s, s->had_error);
+    s->ev->on_close(s, had_error);
   if (s->server != NULL)
     lode__server_socket_closed(s->server);
   lode__socket_release(s);
@@ -368,14 +371,16 @@ void lode_socket_destroy(lode_socket_t* s, const lode_error_t* err) {
   s->flags |= LODE__SK_DESTROYED;
   if (err != NULL) {
     s->error = lode_error_copy(err);
-    s->had_error = 1;
+    s->flags |= LODE__SK_HAD_ERROR;
   }
-  if (s->extra != NULL)
-    lode__idle_stop(s->nl->core, &s->extra->idle);
-  lode__connect_cancel(s);
-  if (s->signal != NULL) {
-    lode_abort_signal_remove(s->signal, &s->abort_listener);
-    s->signal = NULL;
+  lode__sk_extra_t* x = s->extra;
+  if (x != NULL) {
+    lode__idle_stop(s->nl->core, &x->idle);
+    lode__connect_cancel(s);
+    if (x->signal != NULL) {
+      lode_abort_signal_remove(x->signal, &x->abort_listener);
+      x->signal = NULL;
+    }
   }
   if (s->flags & LODE__SK_READING)
     uv_read_stop(&s->h.stream);
@@ -503,7 +508,7 @@ void lode__socket_apply_tcp_opts(lode_socket_t* s) {
   /* Node passes whole seconds to libuv; under one second (the default 0)
    * libuv's TCP_KEEPIDLE fails and the system's idle time stays, with
    * SO_KEEPALIVE on. lode asks for exactly that. */
-  unsigned secs = s->keep_alive_delay / 1000;
+  unsigned secs = s->extra != NULL ? s->extra->keep_alive_delay / 1000 : 0;
   if (secs > 0) {
     uv_tcp_keepalive(&s->h.tcp, 1, secs);
     return;
@@ -516,11 +521,16 @@ void lode__socket_apply_tcp_opts(lode_socket_t* s) {
 
 int lode_socket_set_keep_alive(lode_socket_t* s, int enable,
                                unsigned initial_delay_ms) {
+  if (initial_delay_ms != 0 || s->extra != NULL) {
+    lode__sk_extra_t* x = lode__socket_extra(s);
+    if (x == NULL)
+      return UV_ENOMEM;
+    x->keep_alive_delay = initial_delay_ms;
+  }
   if (enable)
     s->flags |= LODE__SK_KEEP_ALIVE;
   else
     s->flags &= ~LODE__SK_KEEP_ALIVE;
-  s->keep_alive_delay = initial_delay_ms;
   if ((s->flags & LODE__SK_PIPE) || !(s->flags & LODE__SK_CONNECTED))
     return 0;
   if (!enable)

@@ -192,7 +192,8 @@ int lode_socket_destroyed(const lode_socket_t* s) {
 
 const char* lode_socket_auto_select_family_attempted_addresses(
     const lode_socket_t* s) {
-  return s->attempted ? s->attempted : "";
+  const char* a = s->extra != NULL ? s->extra->attempted : NULL;
+  return a != NULL ? a : "";
 }
 
 void lode_socket_set_events(lode_socket_t* s, const lode_socket_events_t* ev) {
