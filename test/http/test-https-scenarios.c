@@ -161,6 +161,13 @@ static const lode_http_outgoing_events_t download_events = {
   .on_close = download_close,
 };
 
+/* /slow is answered a moment later, from a timer. */
+static lode_http_response_t* slow_res;
+
+static void slow_fire(uv_timer_t* t) {
+  lode_http_outgoing_end(slow_res, LODE_SLICE("slow"), NULL, NULL);
+}
+
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
   const char* url = lode_http_incoming_url(req);
@@ -172,6 +179,9 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
     bulk_start(BULK);
     lode_http_incoming_set_data(req, res);
     lode_http_incoming_set_events(req, &upload_events);
+  } else if (strcmp(url, "/slow") == 0) {
+    slow_res = res;
+    uv_timer_start(&bulk.resume, slow_fire, 30, 0);
   } else if (strncmp(url, "/download?", 10) == 0) {
     bulk_start(strtoull(url + 10, NULL, 10));
     lode_http_outgoing_set_events(res, &download_events);
@@ -334,6 +344,21 @@ TEST(pipelining_node_tls) {
   start_server(NULL);
   ASSERT_STR_EQ(run_node("pipeline", NULL), PIPELINED_PRINTED);
   ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3,server-close");
+}
+
+/* The first answer comes later than the second is ready: the second
+ * still waits for it, as in Node. */
+TEST(pipelining_slow_first) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("raw",
+                         "\"GET /slow HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"
+                         "GET /p2 HTTP/1.1\\r\\nHost: localhost\\r\\n"
+                         "Connection: close\\r\\n\\r\\n\""),
+                "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
+                "Keep-Alive: timeout=5\\r\\nContent-Length: 4\\r\\n\\r\\nslow"
+                "HTTP/1.1 200 OK\\r\\nConnection: close\\r\\nContent-Length: 11"
+                "\\r\\n\\r\\nbody of /p2\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,GET /slow,GET /p2,server-close");
 }
 
 /* The same requests, one TLS record per byte. */
@@ -625,11 +650,11 @@ TEST(download_64_mib_lode_client) {
 }
 
 TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
-          pipelining_openssl_s_client, pipelining_one_byte_records,
-          request_then_client_end, close_with_idle_keep_alive,
-          upgrade_node_client, upgrade_head_bytes, headers_timeout,
-          headers_timeout_idle, request_timeout, keep_alive_timeout,
-          server_timeout, handshake_failure_is_client_error,
+          pipelining_openssl_s_client, pipelining_slow_first,
+          pipelining_one_byte_records, request_then_client_end,
+          close_with_idle_keep_alive, upgrade_node_client, upgrade_head_bytes,
+          headers_timeout, headers_timeout_idle, request_timeout,
+          keep_alive_timeout, server_timeout, handshake_failure_is_client_error,
           upload_64_mib_to_lode_server, download_64_mib_from_lode_server,
           download_aborted_by_client, upload_64_mib_lode_client,
           download_64_mib_lode_client)
