@@ -616,6 +616,15 @@ TEST(one_pass_agrees_with_precise) {
     "Connection: Upgrade\r\n\r\n",
     "OPTIONS / HTTP/1.1\r\nUpgrade:\r\nConnection: upgrade\r\n"
     "Transfer-Encoding:\r\nA:\r\n\r\n",
+    /* lines across the SIMD blocks (16 and 32 bytes): a name longer than
+     * a block, values ending on and around a block's end, the last lines
+     * in the input's final block */
+    "PUT /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?b=c HTTP/1.1\r\n"
+    "X-A-Rather-Long-Header-Name-Here-x: v\r\n"
+    "Content-Length: 0000000000000000005\r\n"
+    "B: 0123456789abcdef0123456789abcdef0123456789abcdef\t x\r\n"
+    "Abcdefghijklmn: 0123456789abcd\r\nC: \t\r\nD: 1\r\n\r\nhello",
+    "GET / HTTP/1.1\r\nA:b\r\n\r\n",
   };
   static const char bytes[] = "\r\n \t:,;0a\"=\\\x00\x7f\x80\xff-9Ac\x0b";
   lode_http_parser_use_simd(LODE_HTTP_SIMD_AUTO);

@@ -30,11 +30,12 @@ typedef struct {
   unsigned flags;
   uint64_t cl;
   size_t nread; /* bytes counted against max_header_size */
-  uint32_t nhdrs;
   uint32_t seen;
+  lode_http_header_t* h;    /* where the next header is stored */
+  lode_http_header_t* hend; /* the end of the parser's array */
 } fast_t;
 
-static int digit(int ch) {
+FAST int digit(int ch) {
   return ch >= '0' && ch <= '9';
 }
 
@@ -46,20 +47,20 @@ static int digit(int ch) {
 /* A value that is a lower-case word w[0..n), whatever its case; `dash`
  * is where w has its '-' (0 for none), checked exactly: folding would
  * also take a CR for it. */
-static int word_is(const char* q, const char* e, const char* w, size_t n,
-                   size_t dash) {
+FAST int word_is(const char* q, const char* e, const char* w, size_t n,
+                 size_t dash) {
   return (size_t) (e - q) >= n && lode__folded_eq(q, w, n) &&
          (dash == 0 || q[dash] == '-');
 }
 
-static const char* skip_ows(const char* q, const char* e) {
+FAST const char* skip_ows(const char* q, const char* e) {
   while (q < e && (*q == ' ' || *q == '\t'))
     q++;
   return q;
 }
 
 /* Content-Length: digits, whitespace, then the CR. */
-static const char* content_length(fast_t* f, const char* q, const char* e) {
+FAST const char* content_length(fast_t* f, const char* q, const char* e) {
   const char* d = q;
   uint64_t v = 0;
   if (f->flags & (F_CL | F_TE))
@@ -77,7 +78,7 @@ static const char* content_length(fast_t* f, const char* q, const char* e) {
 }
 
 /* Transfer-Encoding: "chunked" alone, then spaces and the CR. */
-static const char* transfer_encoding(fast_t* f, const char* q, const char* e) {
+FAST const char* transfer_encoding(fast_t* f, const char* q, const char* e) {
   if ((f->flags & (F_CL | F_TE)) || !word_is(q, e, "chunked", 7, 0))
     return NULL;
   q += 7;
@@ -90,27 +91,38 @@ static const char* transfer_encoding(fast_t* f, const char* q, const char* e) {
 }
 
 /* Connection: one of llhttp's three keywords, whitespace, the CR. */
-static const char* connection(fast_t* f, const char* q, const char* e) {
-  static const struct {
-    const char* w;
-    uint8_t n, dash;
-    unsigned flag;
-  } kw[] = { { "close", 5, 0, LODE_HTTP_F_CONNECTION_CLOSE },
-             { "keep-alive", 10, 4, LODE_HTTP_F_CONNECTION_KEEP_ALIVE },
-             { "upgrade", 7, 0, LODE_HTTP_F_CONNECTION_UPGRADE } };
-  int ch = *q | 0x20, i = ch == 'c' ? 0 : ch == 'k' ? 1 : ch == 'u' ? 2 : -1;
-  if (i < 0 || !word_is(q, e, kw[i].w, kw[i].n, kw[i].dash))
-    return NULL;
-  q = skip_ows(q + kw[i].n, e);
+FAST const char* connection(fast_t* f, const char* q, const char* e) {
+  unsigned flag;
+  size_t n;
+  switch (*q | 0x20) {
+    case 'c':
+      if (!word_is(q, e, "close", 5, 0))
+        return NULL;
+      n = 5, flag = LODE_HTTP_F_CONNECTION_CLOSE;
+      break;
+    case 'k':
+      if (!word_is(q, e, "keep-alive", 10, 4))
+        return NULL;
+      n = 10, flag = LODE_HTTP_F_CONNECTION_KEEP_ALIVE;
+      break;
+    case 'u':
+      if (!word_is(q, e, "upgrade", 7, 0))
+        return NULL;
+      n = 7, flag = LODE_HTTP_F_CONNECTION_UPGRADE;
+      break;
+    default:
+      return NULL;
+  }
+  q = skip_ows(q + n, e);
   if (q == e || *q != '\r')
     return NULL;
-  f->flags |= kw[i].flag;
+  f->flags |= flag;
   return q;
 }
 
 /* The value of a special header from its first byte (after whitespace);
  * returns where the ordinary value scan goes on, or NULL to give up. */
-static const char* special(fast_t* f, int hs, const char* q, const char* e) {
+FAST const char* special(fast_t* f, int hs, const char* q, const char* e) {
   if (q == e || *q == '\r')
     return NULL; /* empty: head.c's rules */
   switch (hs) {
@@ -133,40 +145,112 @@ static lode_slice_t view(const char* a, const char* b) {
   return v;
 }
 
-/* Header lines from q to the blank line; returns the end of the head. */
-FAST const char* header_lines(lode_http_parser_t* p, fast_t* f, const char* q,
-                              const char* e, lode__scan_fn token,
-                              lode__scan_fn value) {
-  for (;;) {
-    if (e - q < 2)
+/* The scanning of one instruction set: `stops` classifies the block at q
+ * (SIMD only, W its width), `scan` finds the first byte outside a class
+ * (LODE__K_*), or e; s is the message start, from where the input may be
+ * read, and k the set's constants. The scalar path has W 0 and scans
+ * byte by byte. */
+typedef lode__stops_t (*stops_fn)(const char* q, const char* s, const char* e,
+                                  const void* k);
+typedef const char* (*scan_fn)(const char* q, const char* s, const char* e,
+                               int cls, const void* k);
+typedef struct {
+  int W;
+  stops_fn stops;
+  scan_fn scan;
+  const void* k;
+} isa_t;
+
+#define SCAN(isa, q, cls) (isa).scan((q), s, e, (cls), (isa).k)
+
+/* lode__header_state(), inlined here. */
+FAST int header_state(const char* s, size_t n) {
+  return lode__header_state(s, n);
+}
+
+/* A value's end: CRLF at v (a folded next line fails later, as a name). */
+FAST int crlf(const char* v, const char* e) {
+  return e - v >= 2 && v[0] == '\r' && v[1] == '\n';
+}
+
+/* One header line at q (not the blank line); returns the next line.
+ * With blocks, the first one gives both the name's end and, for a short
+ * line, the value's (a block's bits stop at e: no stop in it is a long
+ * name or value, or the end of the input, which the scans then find). */
+FAST const char* header_line(fast_t* f, const char* q, const char* s,
+                             const char* e, isa_t isa) {
+  const char *colon, *v = NULL, *vs;
+  if (isa.W) {
+    lode__stops_t m = isa.stops(q, s, e, isa.k);
+    if (m.tok != 0) {
+      colon = q + __builtin_ctz(m.tok);
+      /* no CTL before the colon (tchars): the first is the value's end */
+      if (m.ctl)
+        v = q + __builtin_ctz(m.ctl);
+    } else if ((colon = SCAN(isa, q + isa.W, LODE__K_TOKEN)) == e) {
       return NULL;
-    if (*q == '\r')
-      return q[1] == '\n' ? q + 2 : NULL;
-    const char* ns = q;
-    q = token(q, e);
-    if (q == ns || q == e || *q != ':')
-      return NULL;
-    size_t nlen = (size_t) (q - ns);
-    int hs = LODE__HS_GENERAL;
-    if (nlen < 32 && ((SPECIAL_LENGTHS >> nlen) & 1))
-      hs = lode__header_state(ns, nlen);
-    const char* vs = q = skip_ows(q + 1, e);
-    if (hs != LODE__HS_GENERAL && (q = special(f, hs, q, e)) == NULL)
-      return NULL;
-    q = value(q, e);
-    if (e - q < 2 || q[0] != '\r' || q[1] != '\n')
-      return NULL; /* (a folded next line fails as a name) */
-    f->nread += nlen + (size_t) (q - vs);
-    f->seen++;
-    if (f->nhdrs < p->max_hdrs) {
-      const char* ve = q;
-      while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
-        ve--;
-      lode_http_header_t* h = &p->hdrs[f->nhdrs++];
-      h->name = view(ns, ns + nlen);
-      h->value = ve > vs ? view(vs, ve) : view(ns + nlen, ns + nlen);
     }
-    q += 2;
+  } else if ((colon = SCAN(isa, q, LODE__K_TOKEN)) == e) {
+    return NULL;
+  }
+  if (*colon != ':' || colon == q)
+    return NULL;
+  size_t nlen = (size_t) (colon - q);
+  if (v != NULL) {
+    if (!crlf(v, e))
+      return NULL;
+    /* up to v, which is no SP or HTAB: no bound needed */
+    vs = colon + 1;
+    vs += *vs == ' ';
+    while (*vs == ' ' || *vs == '\t')
+      vs++;
+  } else {
+    vs = skip_ows(colon + 1, e);
+  }
+  if (nlen < 32 && ((SPECIAL_LENGTHS >> nlen) & 1)) {
+    int hs = header_state(q, nlen);
+    if (hs != LODE__HS_GENERAL && special(f, hs, vs, e) == NULL)
+      return NULL;
+  }
+  if (v == NULL) { /* past the block: its bytes were no CTL */
+    v = SCAN(isa, isa.W ? q + isa.W : vs, LODE__K_VALUE);
+    if (!crlf(v, e))
+      return NULL;
+  }
+  f->nread += nlen + (size_t) (v - vs);
+  f->seen++;
+  if (f->h < f->hend) {
+    const char* ve = v;
+    /* a value byte up to ' ' is SP or HTAB */
+    while ((unsigned char) ve[-1] <= ' ' && ve > vs)
+      ve--;
+    f->h->name = view(q, colon);
+    /* an empty value is a view at the colon, as head.c makes it */
+    f->h->value.base = ve > vs ? vs : colon;
+    f->h->value.len = (size_t) (ve - vs);
+    f->h++;
+  }
+  return v + 2;
+}
+
+/* Header lines from q to the blank line; returns the end of the head. The
+ * counts are kept here, where they may stay in registers. */
+FAST const char* header_lines(lode_http_parser_t* p, fast_t* f, const char* q,
+                              const char* s, const char* e, isa_t isa) {
+  fast_t g = *f;
+  g.h = p->hdrs;
+  g.hend = p->hdrs + p->max_hdrs;
+  for (;;) {
+    if (q >= e)
+      return NULL;
+    if (*q == '\r') {
+      if (e - q < 2 || q[1] != '\n')
+        return NULL;
+      *f = g;
+      return q + 2;
+    }
+    if ((q = header_line(&g, q, s, e, isa)) == NULL)
+      return NULL;
   }
 }
 
@@ -177,32 +261,44 @@ static long done(lode_http_parser_t* p, const fast_t* f, const char* s,
   p->flags = f->flags;
   p->content_length = f->cl;
   p->header_nread = (uint32_t) f->nread;
-  p->nhdrs = f->nhdrs;
+  p->nhdrs = (uint32_t) (f->h - p->hdrs);
   p->hdrs_seen = f->seen;
   p->scan = (uint32_t) (end - s);
   p->one_pass = 1;
   return end - s;
 }
 
-/* The methods taken here; any other goes to head.c. */
-static int method(const char* s, const char* e, size_t* n) {
-  if (e - s < 8)
-    return -1;
-  if (memcmp(s, "GET ", 4) == 0)
-    return *n = 3, LODE_HTTP_GET;
-  if (memcmp(s, "POST ", 5) == 0)
-    return *n = 4, LODE_HTTP_POST;
-  if (memcmp(s, "PUT ", 4) == 0)
-    return *n = 3, LODE_HTTP_PUT;
-  if (memcmp(s, "HEAD ", 5) == 0)
-    return *n = 4, LODE_HTTP_HEAD;
-  if (memcmp(s, "DELETE ", 7) == 0)
-    return *n = 6, LODE_HTTP_DELETE;
-  if (memcmp(s, "PATCH ", 6) == 0)
-    return *n = 5, LODE_HTTP_PATCH;
-  if (memcmp(s, "OPTIONS ", 8) == 0)
-    return *n = 7, LODE_HTTP_OPTIONS;
-  return -1;
+static uint32_t word4(const char* s) {
+  uint32_t w;
+  memcpy(&w, s, 4);
+  return w;
+}
+
+#define WORD4(a, b, c, d)                                                      \
+  ((uint32_t) (a) | (uint32_t) (b) << 8 | (uint32_t) (c) << 16 |               \
+   (uint32_t) (d) << 24)
+
+/* The methods taken here, by their first four bytes; any other goes to
+ * head.c. s has at least 8 bytes. */
+FAST int method(const char* s, size_t* n) {
+  switch (word4(s)) {
+    case WORD4('G', 'E', 'T', ' '):
+      return *n = 3, LODE_HTTP_GET;
+    case WORD4('P', 'U', 'T', ' '):
+      return *n = 3, LODE_HTTP_PUT;
+    case WORD4('P', 'O', 'S', 'T'):
+      return s[4] == ' ' ? (*n = 4, LODE_HTTP_POST) : -1;
+    case WORD4('H', 'E', 'A', 'D'):
+      return s[4] == ' ' ? (*n = 4, LODE_HTTP_HEAD) : -1;
+    case WORD4('D', 'E', 'L', 'E'):
+      return memcmp(s + 4, "TE ", 3) == 0 ? (*n = 6, LODE_HTTP_DELETE) : -1;
+    case WORD4('P', 'A', 'T', 'C'):
+      return memcmp(s + 4, "H ", 2) == 0 ? (*n = 5, LODE_HTTP_PATCH) : -1;
+    case WORD4('O', 'P', 'T', 'I'):
+      return memcmp(s + 4, "ONS ", 4) == 0 ? (*n = 7, LODE_HTTP_OPTIONS) : -1;
+    default:
+      return -1;
+  }
 }
 
 /* " HTTP/1.0" or " HTTP/1.1" and the CRLF at q; returns the minor. */
@@ -213,35 +309,34 @@ static int version_crlf(const char* q, const char* e) {
   return q[8] - '0';
 }
 
+/* The start line's fields go to p->head at once (fewer values live across
+ * the header lines); if the head then fails here, head.c sets them again
+ * from its own parse of the start line. */
 FAST long request(lode_http_parser_t* p, const char* s, const char* e,
-                  lode__scan_fn token, lode__scan_fn url, lode__scan_fn value) {
+                  isa_t isa) {
   size_t mlen = 0;
-  int m = method(s, e, &mlen);
+  int m = e - s < 8 ? -1 : method(s, &mlen);
   if (m < 0 || (size_t) (e - s) <= mlen + 1 || s[mlen + 1] != '/')
     return 0;
   const char* u = s + mlen + 1;
-  const char* q = url(u, e);
-  while (q < e && (*q == '?' || *q == '#'))
-    q = url(q + 1, e);
-  if (q == e || *q != ' ')
-    return 0;
+  const char* q = SCAN(isa, u, LODE__K_TARGET);
   int minor = version_crlf(q, e);
   if (minor < 0)
-    return 0;
-  fast_t f = { .nread = (size_t) (q - u) };
-  const char* end = header_lines(p, &f, q + 11, e, token, value);
-  if (end == NULL || f.nread >= p->max_header_size)
     return 0;
   p->head.method = m;
   p->head.method_name = view(s, s + mlen);
   p->head.url = view(u, q);
   p->head.http_major = 1;
   p->head.http_minor = minor;
+  fast_t f = { .nread = (size_t) (q - u) };
+  const char* end = header_lines(p, &f, q + 11, s, e, isa);
+  if (end == NULL || f.nread >= p->max_header_size)
+    return 0;
   return done(p, &f, s, q + 11, end);
 }
 
 FAST long response(lode_http_parser_t* p, const char* s, const char* e,
-                   lode__scan_fn token, lode__scan_fn value) {
+                   isa_t isa) {
   if (e - s < 13 || memcmp(s, "HTTP/1.", 7) != 0 ||
       (s[7] != '0' && s[7] != '1') || s[8] != ' ' || !digit(s[9]) ||
       !digit(s[10]) || !digit(s[11]) || s[12] != ' ')
@@ -249,7 +344,7 @@ FAST long response(lode_http_parser_t* p, const char* s, const char* e,
   const char* t = s + 13;
   const char* q = t;
   for (;;) { /* the reason phrase takes any byte but CR and LF */
-    q = value(q, e);
+    q = SCAN(isa, q, LODE__K_VALUE);
     if (q == e || *q == '\n')
       return 0;
     if (*q == '\r')
@@ -258,41 +353,68 @@ FAST long response(lode_http_parser_t* p, const char* s, const char* e,
   }
   if (e - q < 2 || q[1] != '\n')
     return 0;
-  fast_t f = { .nread = (size_t) (q - t) };
-  const char* end = header_lines(p, &f, q + 2, e, token, value);
-  if (end == NULL || f.nread >= p->max_header_size)
-    return 0;
   p->head.status_code = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
   p->head.status_text = view(t, q);
   p->head.http_major = 1;
   p->head.http_minor = s[7] - '0';
+  fast_t f = { .nread = (size_t) (q - t) };
+  const char* end = header_lines(p, &f, q + 2, s, e, isa);
+  if (end == NULL || f.nread >= p->max_header_size)
+    return 0;
   return done(p, &f, s, q + 2, end);
 }
 
 FAST long fast_head(lode_http_parser_t* p, const char* s, const char* e,
-                    lode__scan_fn token, lode__scan_fn url,
-                    lode__scan_fn value) {
+                    isa_t isa) {
   if (p->type == LODE_HTTP_REQUEST)
-    return request(p, s, e, token, url, value);
-  return response(p, s, e, token, value);
+    return request(p, s, e, isa);
+  return response(p, s, e, isa);
+}
+
+/* The scalar path: no blocks; the request-target is URL chars with '?'
+ * and '#' among them. */
+static lode__stops_t no_stops(const char* q, const char* s, const char* e,
+                              const void* k) {
+  lode__stops_t m = { 0, 0 };
+  (void) q, (void) s, (void) e, (void) k;
+  return m;
+}
+
+LODE__INLINE const char* scalar_scan(const char* q, const char* s,
+                                     const char* e, int cls, const void* k) {
+  (void) s, (void) k;
+  if (cls == LODE__K_TOKEN)
+    return lode__scalar_token(q, e);
+  if (cls == LODE__K_VALUE)
+    return lode__scalar_value(q, e);
+  q = lode__scalar_url(q, e);
+  while (q < e && (*q == '?' || *q == '#'))
+    q = lode__scalar_url(q + 1, e);
+  return q;
 }
 
 long lode__fast_head_scalar(lode_http_parser_t* p, const char* s,
                             const char* e) {
-  return fast_head(p, s, e, lode__scalar_token, lode__scalar_url,
-                   lode__scalar_value);
+  isa_t isa = { 0, no_stops, scalar_scan, NULL };
+  return fast_head(p, s, e, isa);
 }
 
 #ifdef LODE__X86
 __attribute__((target("sse4.2"))) long lode__fast_head_sse42(
     lode_http_parser_t* p, const char* s, const char* e) {
-  return fast_head(p, s, e, lode__sse_token, lode__sse_url, lode__sse_value);
+  lode__sse_k_t k;
+  lode__sse_k(&k);
+  isa_t isa = { 16, lode__sse_stops, lode__sse_scan, &k };
+  return fast_head(p, s, e, isa);
 }
 
 __attribute__((target("avx2"))) long lode__fast_head_avx2(lode_http_parser_t* p,
                                                           const char* s,
                                                           const char* e) {
-  return fast_head(p, s, e, lode__avx_token, lode__avx_url, lode__avx_value);
+  lode__avx_k_t k;
+  lode__avx_k(&k);
+  isa_t isa = { 32, lode__avx_stops, lode__avx_scan, &k };
+  return fast_head(p, s, e, isa);
 }
 #else
 long lode__fast_head_sse42(lode_http_parser_t* p, const char* s,

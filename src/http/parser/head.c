@@ -208,7 +208,7 @@ static const char* url(lode__ctx_t* c, const char* q, int connect, int* rc) {
   int st = connect ? U_SERVER : U_START;
   for (;;) {
     if (st == U_PATH)
-      q = lode__http_scan->url(q, e);
+      q = lode__http_scan_get()->url(q, e);
     else if (st == U_QUERY || st == U_FRAGMENT)
       while (q < e && (LODE__IS(*q, LODE__C_URL) || *q == '?' ||
                        (*q == '#' && st == U_FRAGMENT)))
@@ -713,7 +713,7 @@ static const char* header_value(lode__ctx_t* c, line_t* L, const char* q,
     L->span = q;
     if ((q = value_start(c, L, q, rc)) == NULL)
       return NULL;
-    q = lode__http_scan->value(q, e);
+    q = lode__http_scan_get()->value(q, e);
     NEED(q);
     int any = 0; /* LENIENT_HEADERS took bytes the grammar refuses */
     if (*q != '\r' && *q != '\n') {
@@ -781,7 +781,7 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
   if (*q == ':')
     FAIL(INVALID_HEADER_TOKEN, "Invalid header token", q);
   L->ns = L->span = q;
-  q = lode__http_scan->token(q, e);
+  q = lode__http_scan_get()->token(q, e);
   NEED(q);
   L->ne = q;
   L->hs = lode__header_state(L->ns, (size_t) (L->ne - L->ns));
@@ -793,7 +793,7 @@ static const char* header_line(lode__ctx_t* c, line_t* L, const char* q,
     NEED(q);
     if (*q != ':') {
       L->hs = HS_GENERAL;
-      q = lode__http_scan->token(q, e);
+      q = lode__http_scan_get()->token(q, e);
       NEED(q);
     }
   }
@@ -867,7 +867,9 @@ long lode__parse_head(lode__ctx_t* c, const char* s) {
   lode_http_parser_t* p = c->p;
   if (p->line1 == 0) {
     /* a carried content_length (see cleanup()) is the precise parser's */
-    long n = p->content_length ? 0 : lode__http_scan->head(p, s, c->end);
+    long n = p->content_length || c->no_fast
+                 ? 0
+                 : lode__http_scan_get()->head(p, s, c->end);
     if (n > 0)
       return n;
     int rc = 0;

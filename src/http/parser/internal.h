@@ -3,6 +3,7 @@
 #ifndef LODE_HTTP_PARSER_INTERNAL_H
 #define LODE_HTTP_PARSER_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,7 +29,9 @@ typedef const char* (*lode__scan_fn)(const char* s, const char* e);
 /* The one-pass head parser (fast.c): the whole head at s, ordinary in
  * every respect, parsed at once; returns its length, or 0 to leave the
  * head to the precise parser (anything unusual, incomplete or over a
- * limit). Writes p only when it succeeds. */
+ * limit). Writes p's state only when it succeeds; the start line's
+ * fields of p->head and the header array it may write either way (the
+ * precise parser sets them again before a head is reported). */
 typedef long (*lode__head_fn)(lode_http_parser_t* p, const char* s,
                               const char* e);
 typedef struct {
@@ -37,9 +40,13 @@ typedef struct {
   lode__scan_fn value;
   lode__head_fn head;
 } lode__scanners_t;
-extern const lode__scanners_t* lode__http_scan;
-/* Picks the best scanners on first use (unless a path was forced). */
-void lode__http_scan_init(void);
+/* The scanners in use: the best the CPU has, chosen on first use (unless
+ * a path was forced). Until then the table's entries make the choice and
+ * call on; an atomic pointer, as parsers in several threads read it. */
+extern _Atomic(const lode__scanners_t*) lode__http_scan;
+static inline const lode__scanners_t* lode__http_scan_get(void) {
+  return atomic_load_explicit(&lode__http_scan, memory_order_acquire);
+}
 long lode__fast_head_scalar(lode_http_parser_t* p, const char* s,
                             const char* e);
 long lode__fast_head_sse42(lode_http_parser_t* p, const char* s, const char* e);
@@ -62,7 +69,8 @@ enum {
  * setting 0x20, for 4 <= n <= 24, a few loads at a time. Exact for the
  * letters of `name`; a '-' in it also matches a CR, which no token holds
  * (other input must check its dashes itself). */
-static inline int lode__folded_eq(const char* s, const char* name, size_t n) {
+static inline __attribute__((always_inline)) int lode__folded_eq(
+    const char* s, const char* name, size_t n) {
   uint64_t a, b, c, d;
   if (n < 8) {
     uint32_t x, y, z, w;
@@ -82,7 +90,8 @@ static inline int lode__folded_eq(const char* s, const char* name, size_t n) {
 }
 
 /* The state a header name s[0..n) (a token) starts its value in. */
-static inline int lode__header_state(const char* s, size_t n) {
+static inline __attribute__((always_inline)) int lode__header_state(
+    const char* s, size_t n) {
   switch (n) {
     case 7:
       return lode__folded_eq(s, "upgrade", 7) ? LODE__HS_UPGRADE
@@ -116,6 +125,7 @@ typedef struct {
   lode_http_parser_t* p;
   const char* base;
   const char* end;
+  int no_fast; /* the one-pass parser failed on this input already */
 } lode__ctx_t;
 
 /* Sets p's error to `code` with `reason` at `at`; returns LODE__FAILED. */

@@ -42,32 +42,43 @@ static int64_t limit(size_t v, uint32_t def) {
   return v > LODE_HTTP_LIMIT_MAX ? -1 : (int64_t) v;
 }
 
+/* A refused configuration: the code init returns. */
+static int refused(lode_http_parser_type_t type,
+                   const lode_http_parser_opts_t* o) {
+  if (type != LODE_HTTP_REQUEST && type != LODE_HTTP_RESPONSE)
+    return LODE_HPE_INTERNAL;
+  if (limit(o->max_header_size, 1) < 0 ||
+      limit(o->max_chunk_extensions, 1) < 0 || limit(o->max_headers, 1) < 0)
+    return LODE_ERR_OUT_OF_RANGE;
+  return 0;
+}
+
 int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
                           const lode_http_parser_opts_t* opts) {
   static const lode_http_parser_opts_t defaults;
   if (opts == NULL)
     opts = &defaults;
-  memset(p, 0, offsetof(lode_http_parser_t, inline_));
-  int64_t header = limit(opts->max_header_size,
-                         LODE_HTTP_DEFAULT_MAX_HEADER_SIZE);
-  int64_t ext = limit(opts->max_chunk_extensions, 16384); /* Node's */
-  int64_t hdrs = opts->headers == NULL
-                     ? limit(opts->max_headers, LODE_HTTP_INLINE_HEADERS)
-                 : opts->max_headers ? limit(opts->max_headers, 0)
-                                     : 0;
-  if (type != LODE_HTTP_REQUEST && type != LODE_HTTP_RESPONSE)
-    p->init_error = LODE_HPE_INTERNAL;
-  else if (header < 0 || ext < 0 || hdrs < 0)
-    p->init_error = LODE_ERR_OUT_OF_RANGE;
-  lode__http_scan_init();
+  /* every field of the configuration is set here, the message state by
+   * reset() (a parser per connection makes this a per-message cost for
+   * short connections: no memset of the whole, one test for all limits) */
+  size_t mh = opts->max_header_size, mc = opts->max_chunk_extensions;
+  size_t mx = opts->max_headers;
+  p->init_error = 0;
+  if ((mh | mc | mx) > LODE_HTTP_LIMIT_MAX || (unsigned) type - 1 > 1)
+    p->init_error = refused(type, opts);
   p->type = (uint8_t) type;
   p->lenient = (uint16_t) opts->lenient;
-  p->max_header_size = (uint32_t) header;
-  p->max_chunk_ext = (uint32_t) ext;
-  p->hdrs = opts->headers ? opts->headers : p->inline_;
-  p->max_hdrs = (uint32_t) hdrs;
-  if (opts->headers == NULL && p->max_hdrs > LODE_HTTP_INLINE_HEADERS)
-    p->max_hdrs = LODE_HTTP_INLINE_HEADERS;
+  p->max_header_size = mh ? (uint32_t) mh : LODE_HTTP_DEFAULT_MAX_HEADER_SIZE;
+  p->max_chunk_ext = mc ? (uint32_t) mc : 16384; /* Node's */
+  if (opts->headers) {
+    p->hdrs = opts->headers;
+    p->max_hdrs = (uint32_t) mx;
+  } else {
+    p->hdrs = p->inline_;
+    p->max_hdrs = mx && mx < LODE_HTTP_INLINE_HEADERS
+                      ? (uint32_t) mx
+                      : LODE_HTTP_INLINE_HEADERS;
+  }
   p->method_answered_ = opts->method ? opts->method : LODE_HTTP_GET;
   p->merge = opts->merge_complete ? 1 : 0;
   lode_http_parser_reset(p);
@@ -76,14 +87,19 @@ int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
 
 /* The one place that sets the message state: every field from `state`
  * to `error_offset` is zeroed, then the ones that start elsewhere are
- * set. begin_message() sets again what each message starts with. */
+ * set. begin_message() sets again what each message starts with. (In
+ * three pieces, as the compiler stores each with a few vector moves, where
+ * one memset of the whole became a slower string instruction.) */
 void lode_http_parser_reset(lode_http_parser_t* p) {
   size_t from = offsetof(lode_http_parser_t, state);
-  memset((char*) p + from, 0, offsetof(lode_http_parser_t, inline_) - from);
+  size_t head = offsetof(lode_http_parser_t, head);
+  size_t error = offsetof(lode_http_parser_t, error);
+  memset((char*) p + from, 0, head - from);
+  p->head = (lode_http_head_t){ .method = -1 };
+  memset((char*) p + error, 0, offsetof(lode_http_parser_t, inline_) - error);
   p->state = LODE__S_START;
   p->finish = FINISH_SAFE;
   p->head_result = -1;
-  p->head.method = -1;
   if (p->init_error) {
     p->state = LODE__S_ERROR;
     p->error = p->init_error;
@@ -99,7 +115,9 @@ static int fail(lode__ctx_t* c, int code, const char* reason, const char* at) {
   return code;
 }
 
-static int needs_eof(const lode_http_parser_t* p, unsigned flags) {
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE int needs_eof(const lode_http_parser_t* p, unsigned flags) {
   int status = p->head.status_code;
   if (p->type == LODE_HTTP_REQUEST)
     return 0;
@@ -111,7 +129,7 @@ static int needs_eof(const lode_http_parser_t* p, unsigned flags) {
   return (flags & (F_CHUNKED | F_CONTENT_LENGTH)) ? 0 : 1;
 }
 
-int lode__should_keep_alive(const lode_http_parser_t* p, unsigned flags) {
+INLINE int keep_alive(const lode_http_parser_t* p, unsigned flags) {
   if (p->head.http_major > 0 && p->head.http_minor > 0) {
     if (flags & F_CONNECTION_CLOSE)
       return 0;
@@ -119,6 +137,10 @@ int lode__should_keep_alive(const lode_http_parser_t* p, unsigned flags) {
     return 0;
   }
   return !needs_eof(p, flags);
+}
+
+int lode__should_keep_alive(const lode_http_parser_t* p, unsigned flags) {
+  return keep_alive(p, flags);
 }
 
 int lode_http_parser_should_keep_alive(const lode_http_parser_t* p) {
@@ -149,7 +171,7 @@ static void begin_message(lode_http_parser_t* p) {
 
 /* The head is complete at s[0..n): llhttp's before_headers_complete, and
  * the views made real. */
-static void head_done(lode_http_parser_t* p, const char* s) {
+INLINE void head_done(lode_http_parser_t* p, const char* s) {
   lode_http_head_t* h = &p->head;
   unsigned f = p->flags;
   if ((f & F_UPGRADE) && (f & F_CONNECTION_UPGRADE))
@@ -173,7 +195,7 @@ static void head_done(lode_http_parser_t* p, const char* s) {
   h->content_length = p->content_length;
   p->remaining = p->content_length; /* llhttp's count, until a body uses it */
   h->flags = f;
-  h->keep_alive = lode__should_keep_alive(p, f);
+  h->keep_alive = keep_alive(p, f);
   h->upgrade = p->upgrade;
   p->trailers_at = p->nhdrs;
 }
@@ -222,10 +244,36 @@ static int body_mode(lode_http_parser_t* p) {
   return p->content_length == 0 ? 0 : 3;
 }
 
+/* body_mode()'s answer for the usual message with a body, sooner: 2 for
+ * chunked, 3 for a Content-Length, when nothing else can apply (no
+ * answer from after_head(), no upgrade, a response with a body by its
+ * status and the request's method); 0 to ask body_mode(). */
+INLINE int plain_body(const lode_http_parser_t* p) {
+  unsigned f = p->flags;
+  if (p->head_result >= 0 || p->upgrade || (f & F_SKIPBODY))
+    return 0;
+  if (p->type == LODE_HTTP_RESPONSE) {
+    int st = p->head.status_code, m = p->method_answered_;
+    if (st < 200 || st == 204 || st == 304 || m == LODE_HTTP_HEAD ||
+        m == LODE_HTTP_CONNECT)
+      return 0;
+  }
+  if (f & F_CHUNKED)
+    return 2;
+  if ((f & (F_TRANSFER_ENCODING | F_CONTENT_LENGTH)) == F_CONTENT_LENGTH &&
+      p->content_length > 0)
+    return 3;
+  return 0;
+}
+
 static int after_head(lode__ctx_t* c, const char* q) {
   lode_http_parser_t* p = c->p;
-  apply_head_result(p);
-  switch (body_mode(p)) {
+  int mode = plain_body(p);
+  if (mode == 0) {
+    apply_head_result(p);
+    mode = body_mode(p);
+  }
+  switch (mode) {
     case 1:
       p->upgrade = 1;
       p->state = LODE__S_COMPLETE;
@@ -525,7 +573,9 @@ static void cleanup(lode_http_parser_t* p) {
     p->state = LODE__S_UPGRADED;
     return;
   }
-  int keep = lode__should_keep_alive(p, p->flags);
+  /* the head's answer, unless a flag changed since (F_SKIPBODY) */
+  int keep = p->flags == p->head.flags ? p->head.keep_alive
+                                       : lode__should_keep_alive(p, p->flags);
   p->flags = 0;
   p->finish = FINISH_SAFE;
   p->state = keep || LEN(p, KEEP_ALIVE) ? LODE__S_START : LODE__S_CLOSED;
@@ -540,8 +590,8 @@ static void cleanup(lode_http_parser_t* p) {
 /* A head whose message has no body whatever the caller answers in
  * lode_http_parser_after_head() (short of an upgrade) ends its message
  * at once with merge_complete. */
-static void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
-  if (!p->merge || p->upgrade)
+INLINE void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
+  if (!p->merge || p->upgrade || plain_body(p))
     return;
   if (p->type == LODE_HTTP_REQUEST /* body_mode()'s answer, sooner */
           ? (p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) ||
@@ -655,24 +705,63 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
   }
 }
 
-int lode_http_parser_execute(lode_http_parser_t* p, const char* data,
-                             size_t len, lode_http_event_t* ev) {
-  memset(ev, 0, sizeof(*ev));
+/* The usual start of a message: an ordinary head, whole, parsed in one
+ * pass (fast.c) and reported at once, without the state machine. What
+ * begin_message() and step_head() would do, less what the one-pass
+ * parser has set already. Returns 1 when done, 0 when the head is not
+ * for it, -1 when it failed on this input (the precise parser then does
+ * not try it again). */
+INLINE int fast_message(lode_http_parser_t* p, const char* s, const char* e,
+                        lode_http_event_t* ev) {
+  if (p->remaining != 0 || e == s || *s == '\r' || *s == '\n')
+    return 0; /* a carried content_length, nothing, or CR/LF to skip */
+  long n = lode__http_scan_get()->head(p, s, e);
+  if (n <= 0)
+    return -1;
+  p->finish = FINISH_UNSAFE;
+  p->head_result = -1;
+  head_done(p, s);
+  ev->type = LODE_HTTP_EV_HEAD;
+  ev->consumed = (size_t) n;
+  p->state = LODE__S_AFTER_HEAD;
+  merge_head(p, ev);
+  return 1;
+}
+
+/* Everything but the usual start of a message: the state machine. Apart,
+ * so that the usual path pays for none of its registers. */
+static __attribute__((noinline)) int execute_states(lode_http_parser_t* p,
+                                                    const char* data,
+                                                    const char* end,
+                                                    lode_http_event_t* ev,
+                                                    int no_fast) {
   if (p->state == LODE__S_ERROR)
     return p->error;
-  if (data == NULL)
-    len = 0;
-  lode__ctx_t c = { p, data, data + len };
+  lode__ctx_t c = { p, data, end, no_fast };
   const char* q = data;
   int r = run(&c, &q, ev);
   ev->consumed = (size_t) (q - data);
   return r;
 }
 
+int lode_http_parser_execute(lode_http_parser_t* p, const char* data,
+                             size_t len, lode_http_event_t* ev) {
+  memset(ev, 0, sizeof(*ev));
+  if (data == NULL)
+    len = 0;
+  if (p->state == LODE__S_CLEANUP)
+    cleanup(p);
+  int r = 0;
+  if (p->state == LODE__S_START &&
+      (r = fast_message(p, data, data + len, ev)) > 0)
+    return 0;
+  return execute_states(p, data, data + len, ev, r < 0);
+}
+
 int lode_http_parser_finish(lode_http_parser_t* p, lode_http_event_t* ev) {
   memset(ev, 0, sizeof(*ev));
   if (p->state == LODE__S_AFTER_HEAD) { /* the framing is not chosen yet */
-    lode__ctx_t c = { p, NULL, NULL };
+    lode__ctx_t c = { p, NULL, NULL, 0 };
     if (after_head(&c, NULL) < 0)
       return p->error;
   }

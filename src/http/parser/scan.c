@@ -102,15 +102,46 @@ static const lode__scanners_t* for_level(int level) {
   return &scalar;
 }
 
-/* Starts on the scalar path and moves to the best one on first use;
- * every value it can hold is a complete, constant table. The first use is
- * a pthread_once, so loops in several threads (reusePort) that make
- * parsers all see the choice made before their first parse. */
-const lode__scanners_t* lode__http_scan = &scalar;
+/* Starts on a table whose entries make the choice (once, under
+ * pthread_once, so loops in several threads (reusePort) all see it made
+ * before their first parse) and then call on; from then on the pointer
+ * holds a complete, constant table and costs a parse nothing. */
 static pthread_once_t chosen = PTHREAD_ONCE_INIT;
+static void choose_best(void);
+
+static const lode__scanners_t* first_use(void) {
+  pthread_once(&chosen, choose_best);
+  return lode__http_scan_get();
+}
+
+static const char* first_token(const char* s, const char* e) {
+  return first_use()->token(s, e);
+}
+
+static const char* first_url(const char* s, const char* e) {
+  return first_use()->url(s, e);
+}
+
+static const char* first_value(const char* s, const char* e) {
+  return first_use()->value(s, e);
+}
+
+static long first_head(lode_http_parser_t* p, const char* s, const char* e) {
+  return first_use()->head(p, s, e);
+}
+
+static const lode__scanners_t undecided = { first_token, first_url, first_value,
+                                            first_head };
+
+_Atomic(const lode__scanners_t*) lode__http_scan = &undecided;
+
+static void set_level(int level) {
+  atomic_store_explicit(&lode__http_scan, for_level(level),
+                        memory_order_release);
+}
 
 static void choose_best(void) {
-  lode__http_scan = for_level(best_level());
+  set_level(best_level());
 }
 
 int lode_http_parser_use_simd(int level) {
@@ -120,10 +151,6 @@ int lode_http_parser_use_simd(int level) {
     level = best;
   if (level < LODE_HTTP_SIMD_SCALAR)
     level = LODE_HTTP_SIMD_SCALAR;
-  lode__http_scan = for_level(level);
+  set_level(level);
   return level;
-}
-
-void lode__http_scan_init(void) {
-  pthread_once(&chosen, choose_best);
 }

@@ -18,6 +18,9 @@
  * call per header name or value costs more than the scan. */
 #define LODE__INLINE static inline __attribute__((always_inline))
 
+/* The classes the one-pass parser scans by (see lode__sse_scan). */
+enum { LODE__K_VALUE, LODE__K_TOKEN, LODE__K_TARGET };
+
 LODE__INLINE const char* lode__scalar_set(const char* s, const char* e,
                                           uint8_t cls) {
   while (e - s >= 4) {
@@ -155,6 +158,223 @@ LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_value(
     s += 32;
   }
   return lode__sse_value(s, e);
+}
+
+/* ---- whole blocks, for the one-pass head parser ------------------------
+ * A block is the 16 (SSE4.2) or 32 (AVX2) bytes at q, classified at once
+ * into masks: bit i set when q[i] stops a scan of that class. Near the
+ * end of the input the block is the last W bytes before e, its masks
+ * shifted so that bit 0 is still q and no bit is set from e on (an input
+ * shorter than W is first copied to the end of a zeroed block): nothing
+ * is read past e. The constants are made once per head (`k`), as the
+ * compiler would make them again for each line. */
+typedef struct {
+  uint32_t tok; /* no tchar */
+  uint32_t ctl; /* ends a header value: a CTL but HTAB, or DEL */
+} lode__stops_t;
+
+/* The request-target's bytes: URL_CHAR and '?' '#' (the one-pass parser
+ * takes a path, query and fragment alike; head.c splits them). */
+static const uint8_t lode__target_lo[16] = { 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
+                                             0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
+                                             0xfc, 0xfc, 0xfc, 0x7c };
+
+typedef struct {
+  __m128i nib, hi, tok, target, c1f, tab, del;
+} lode__sse_k_t;
+
+/* Hides a constant's value from the compiler, which would otherwise make
+ * it again at each use instead of keeping it in a register. */
+#define LODE__OPAQUE(v) __asm__("" : "+x"(v))
+
+LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
+    lode__sse_k_t* k) {
+  k->nib = _mm_set1_epi8(0x0f);
+  k->hi = _mm_loadu_si128((const __m128i*) lode__hi_bits);
+  k->tok = _mm_loadu_si128((const __m128i*) lode__token_lo);
+  k->target = _mm_loadu_si128((const __m128i*) lode__target_lo);
+  k->c1f = _mm_set1_epi8(0x1f);
+  k->tab = _mm_set1_epi8(0x09);
+  k->del = _mm_set1_epi8(0x7f);
+  LODE__OPAQUE(k->nib);
+  LODE__OPAQUE(k->hi);
+  LODE__OPAQUE(k->tok);
+  LODE__OPAQUE(k->target);
+  LODE__OPAQUE(k->c1f);
+  LODE__OPAQUE(k->tab);
+  LODE__OPAQUE(k->del);
+}
+
+/* The block at q (q < e); *past: how many of its bits are past e. */
+LODE__INLINE __attribute__((target("sse4.2"))) __m128i lode__sse_block(
+    const char* q, const char* s, const char* e, unsigned* past) {
+  if (e - q >= 16) {
+    *past = 0;
+    return _mm_loadu_si128((const __m128i*) q);
+  }
+  *past = 16 - (unsigned) (e - q);
+  if (e - s >= 16) /* the last 16 bytes, q's byte to bit 0 by lode__fix */
+    return _mm_loadu_si128((const __m128i*) (e - 16));
+  char b[16] = { 0 };
+  memcpy(b + *past, q, (size_t) (e - q));
+  return _mm_loadu_si128((const __m128i*) b);
+}
+
+/* A block's mask as if it was loaded at q (past: how many of its bytes
+ * lie before q, the bytes from e on being none of its). */
+LODE__INLINE uint32_t lode__fix(uint32_t m, unsigned past) {
+  return m >> past;
+}
+
+LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_not_in(
+    __m128i b, __m128i lo, const lode__sse_k_t* k) {
+  __m128i l = _mm_shuffle_epi8(lo, _mm_and_si128(b, k->nib));
+  __m128i h = _mm_shuffle_epi8(k->hi,
+                               _mm_and_si128(_mm_srli_epi16(b, 4), k->nib));
+  return (uint32_t) _mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_and_si128(l, h), _mm_setzero_si128()));
+}
+
+LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_ctl(
+    __m128i b, const lode__sse_k_t* k) {
+  __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(b, k->c1f), b);
+  __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(b, k->tab), low),
+                             _mm_cmpeq_epi8(b, k->del));
+  return (uint32_t) _mm_movemask_epi8(bad);
+}
+
+LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
+    const char* q, const char* s, const char* e, const void* kp) {
+  const lode__sse_k_t* k = kp;
+  unsigned past = 0;
+  __m128i b = e - q >= 16 ? _mm_loadu_si128((const __m128i*) q)
+                          : lode__sse_block(q, s, e, &past);
+  lode__stops_t m = { lode__sse_not_in(b, k->tok, k), lode__sse_ctl(b, k) };
+  if (past) {
+    m.tok = lode__fix(m.tok, past);
+    m.ctl = lode__fix(m.ctl, past);
+  }
+  return m;
+}
+
+LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_class(
+    __m128i b, int cls, const lode__sse_k_t* k) {
+  if (cls == LODE__K_VALUE)
+    return lode__sse_ctl(b, k);
+  return lode__sse_not_in(b, cls == LODE__K_TOKEN ? k->tok : k->target, k);
+}
+
+/* The first byte in [q, e) outside the class (LODE__K_*), or e; s <= q
+ * is where the input may be read from. */
+LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_scan(
+    const char* q, const char* s, const char* e, int cls, const void* kp) {
+  const lode__sse_k_t* k = kp;
+  for (; e - q >= 16; q += 16) {
+    uint32_t m = lode__sse_class(_mm_loadu_si128((const __m128i*) q), cls, k);
+    if (m != 0)
+      return q + __builtin_ctz(m);
+  }
+  if (q >= e)
+    return e;
+  unsigned past;
+  __m128i b = lode__sse_block(q, s, e, &past);
+  uint32_t m = lode__fix(lode__sse_class(b, cls, k), past);
+  return m ? q + __builtin_ctz(m) : e;
+}
+
+typedef struct {
+  __m256i nib, hi, tok, target, c1f, tab, del;
+} lode__avx_k_t;
+
+LODE__INLINE __attribute__((target("avx2"))) void lode__avx_k(
+    lode__avx_k_t* k) {
+  k->nib = _mm256_set1_epi8(0x0f);
+  k->hi = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128((const __m128i*) lode__hi_bits));
+  k->tok = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128((const __m128i*) lode__token_lo));
+  k->target = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128((const __m128i*) lode__target_lo));
+  k->c1f = _mm256_set1_epi8(0x1f);
+  k->tab = _mm256_set1_epi8(0x09);
+  k->del = _mm256_set1_epi8(0x7f);
+  LODE__OPAQUE(k->nib);
+  LODE__OPAQUE(k->hi);
+  LODE__OPAQUE(k->tok);
+  LODE__OPAQUE(k->target);
+  LODE__OPAQUE(k->c1f);
+  LODE__OPAQUE(k->tab);
+  LODE__OPAQUE(k->del);
+}
+
+LODE__INLINE __attribute__((target("avx2"))) __m256i lode__avx_block(
+    const char* q, const char* s, const char* e, unsigned* past) {
+  if (e - q >= 32) {
+    *past = 0;
+    return _mm256_loadu_si256((const __m256i*) q);
+  }
+  *past = 32 - (unsigned) (e - q);
+  if (e - s >= 32)
+    return _mm256_loadu_si256((const __m256i*) (e - 32));
+  char b[32] = { 0 };
+  memcpy(b + *past, q, (size_t) (e - q));
+  return _mm256_loadu_si256((const __m256i*) b);
+}
+
+LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_not_in(
+    __m256i b, __m256i lo, const lode__avx_k_t* k) {
+  __m256i l = _mm256_shuffle_epi8(lo, _mm256_and_si256(b, k->nib));
+  __m256i h = _mm256_shuffle_epi8(
+      k->hi, _mm256_and_si256(_mm256_srli_epi16(b, 4), k->nib));
+  return (uint32_t) _mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(_mm256_and_si256(l, h), _mm256_setzero_si256()));
+}
+
+LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_ctl(
+    __m256i b, const lode__avx_k_t* k) {
+  __m256i low = _mm256_cmpeq_epi8(_mm256_min_epu8(b, k->c1f), b);
+  __m256i bad = _mm256_or_si256(
+      _mm256_andnot_si256(_mm256_cmpeq_epi8(b, k->tab), low),
+      _mm256_cmpeq_epi8(b, k->del));
+  return (uint32_t) _mm256_movemask_epi8(bad);
+}
+
+LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_stops(
+    const char* q, const char* s, const char* e, const void* kp) {
+  const lode__avx_k_t* k = kp;
+  unsigned past = 0;
+  __m256i b = e - q >= 32 ? _mm256_loadu_si256((const __m256i*) q)
+                          : lode__avx_block(q, s, e, &past);
+  lode__stops_t m = { lode__avx_not_in(b, k->tok, k), lode__avx_ctl(b, k) };
+  if (past) {
+    m.tok = lode__fix(m.tok, past);
+    m.ctl = lode__fix(m.ctl, past);
+  }
+  return m;
+}
+
+LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_class(
+    __m256i b, int cls, const lode__avx_k_t* k) {
+  if (cls == LODE__K_VALUE)
+    return lode__avx_ctl(b, k);
+  return lode__avx_not_in(b, cls == LODE__K_TOKEN ? k->tok : k->target, k);
+}
+
+LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_scan(
+    const char* q, const char* s, const char* e, int cls, const void* kp) {
+  const lode__avx_k_t* k = kp;
+  for (; e - q >= 32; q += 32) {
+    uint32_t m = lode__avx_class(_mm256_loadu_si256((const __m256i*) q), cls,
+                                 k);
+    if (m != 0)
+      return q + __builtin_ctz(m);
+  }
+  if (q >= e)
+    return e;
+  unsigned past;
+  __m256i b = lode__avx_block(q, s, e, &past);
+  uint32_t m = lode__fix(lode__avx_class(b, cls, k), past);
+  return m ? q + __builtin_ctz(m) : e;
 }
 #endif
 
