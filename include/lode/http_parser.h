@@ -322,7 +322,7 @@ int lode_http_parser_should_keep_alive(const lode_http_parser_t* p);
 /* Which scanning code runs: LODE_HTTP_SIMD_AUTO picks the best the CPU
  * has (the default); the others force a path, for tests and benchmarks.
  * Process-wide: call it before other threads make or run parsers (the
- * automatic choice is made once, safely, by the first parser of any
+ * automatic choice is made once, safely, by the first parse of any
  * thread). Returns the path now in
  * use (a forced path the CPU lacks falls back to the best available). */
 enum {
