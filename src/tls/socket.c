@@ -1,7 +1,7 @@
 /* Node's tls.TLSSocket: a duplex stream over another one, with OpenSSL fed
- * through two BIOs (bio.c). The TLS socket is the reader of the stream
+ * through a BIO (bio.c). The TLS socket is the reader of the stream
  * under it: ciphertext comes in through on_data and is read in place
- * from `net_in`, and what OpenSSL writes to `net_out` is written to the
+ * through the BIO, and what OpenSSL writes to it is written to the
  * stream under it at once.
  * Every event comes from a callback of the stream under it (or the
  * socket's timer), so none is emitted inside the call that caused it. */
@@ -1055,7 +1055,7 @@ void lode__tls_context_callbacks(SSL_CTX* c) {
 static void free_tls(lode__obj_t* o) {
   lode_tls_socket_t* t = lode__container_of(o, lode_tls_socket_t, obj);
   lode_error_free(t->err);
-  SSL_free(t->ssl); /* frees both BIOs */
+  SSL_free(t->ssl); /* frees the BIO */
   lode__tls_bio_free_buffers(t);
   lode_tls_context_release(t->ctx);
   if (t->under != NULL)
@@ -1294,19 +1294,15 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
     t->servername = dup_or_null(o->servername ? o->servername : o->host,
                                 &failed);
   t->ssl = SSL_new(ctx->ctx);
-  t->net_in = lode__tls_bio_new(t, 0);
-  t->net_out = lode__tls_bio_new(t, 1);
-  int rc = failed || t->ssl == NULL || t->net_in == NULL || t->net_out == NULL
-               ? UV_ENOMEM
-               : 0;
+  t->bio = lode__tls_bio_new(t);
+  int rc = failed || t->ssl == NULL || t->bio == NULL ? UV_ENOMEM : 0;
   if (rc == 0) {
-    SSL_set_bio(t->ssl, t->net_in, t->net_out);
+    SSL_set_bio(t->ssl, t->bio, t->bio); /* one reference for both */
     rc = configure_ssl(t, o);
     if (rc == 0 && o->enable_trace > 0)
       lode_tls_socket_enable_trace(t);
   } else {
-    BIO_free(t->net_in); /* not the SSL's yet */
-    BIO_free(t->net_out);
+    BIO_free(t->bio); /* not the SSL's yet */
   }
   if (rc == 0 && uv_timer_init(under->loop, &t->timer) == 0) {
     t->obj.flags |= TF_TIMER;

@@ -44,8 +44,7 @@ struct lode_tls_socket_s {
   lode__queue_t server_node;
   lode_tls_context_t* ctx;
   SSL* ssl;
-  BIO* net_in;     /* ciphertext from the peer (bio.c) */
-  BIO* net_out;    /* ciphertext to send (bio.c) */
+  BIO* bio;        /* ciphertext both ways (bio.c) */
   const char* cur; /* the slice lent by on_data */
   size_t cur_len, cur_off;
   char* keep; /* what a pass left unread */
@@ -84,10 +83,9 @@ struct lode_tls_socket_s {
 
 lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);
 
-/* bio.c: the BIOs (out: 1 for the writing one), lending a slice to the
- * reading one for a pass and keeping what it left, dropping what was
- * written, and freeing both buffers. */
-BIO* lode__tls_bio_new(lode_tls_socket_t* t, int out);
+/* bio.c: the BIO, lending it a slice to read for a pass and keeping what
+ * it left, dropping what was written, and freeing both buffers. */
+BIO* lode__tls_bio_new(lode_tls_socket_t* t);
 size_t lode__tls_in_pending(const lode_tls_socket_t* t);
 void lode__tls_in_lend(lode_tls_socket_t* t, lode_slice_t d);
 int lode__tls_in_return(lode_tls_socket_t* t);
