@@ -140,7 +140,8 @@ void lode__tick(lode__loop_t* l, lode__tick_t* t, void (*fn)(lode__tick_t*)) {
    * It runs the queue when the call that filled it came from outside
    * lode's callbacks (the application's own timer, check or async
    * handle, or before uv_run); it is started only here, so a loop with
-   * nothing queued never sees it, and it stops once the queue is empty. */
+   * nothing queued never sees it, and it stops in the idle phase after
+   * the queue has emptied (see lode__ticks_run). */
   if (!l->idle_on) {
     l->idle_on = 1;
     uv_idle_start(&l->idle, on_tick_idle);
@@ -174,16 +175,15 @@ static void idle_stop(lode__loop_t* l) {
  * libuv callback of the library ends with this, so deferred events run
  * before libuv goes on (a write's callback before the next I/O). Bounded,
  * so a callback that keeps re-queueing cannot hold the loop; the idle
- * handle takes the rest. */
+ * handle takes the rest. The idle handle stays started when the queue
+ * empties here: the loop's next idle phase, before it polls, stops it,
+ * so the many callbacks of one poll (each queueing a write's completion)
+ * start and stop it once, not once each. */
 void lode__ticks_run(lode__loop_t* l) {
-  if (!l->idle_on)
-    return; /* the common case: nothing was queued */
   for (int i = 0; i < 1024 && l->ticks_head != NULL; i++) {
     lode__tick_t* t = queue_pop(&l->ticks_head, &l->ticks_tail);
     t->fn(t);
   }
-  if (l->ticks_head == NULL && !l->closing)
-    idle_stop(l);
 }
 
 static void on_tick_idle(uv_idle_t* h) {
