@@ -278,20 +278,26 @@ struct lode__arena_chunk_s {
   max_align_t data[];
 };
 
+/* A new chunk in front, for n (aligned) bytes. Out of line: the common
+ * allocation fits and stays a few instructions. */
+static __attribute__((noinline)) void* arena_grow(lode__arena_t* a, size_t n) {
+  size_t cap = n > 4096 ? n : 4096;
+  lode__arena_chunk_t* nc = malloc(sizeof(*nc) + cap);
+  if (nc == NULL)
+    return NULL;
+  nc->used = n;
+  nc->cap = cap;
+  /* Keep the first (recycled) chunk at the tail so reset finds it. */
+  nc->next = a->head;
+  a->head = nc;
+  return nc->data;
+}
+
 void* lode__arena_alloc(lode__arena_t* a, size_t n) {
   lode__arena_chunk_t* c = a->head;
   n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-  if (c == NULL || c->cap - c->used < n) {
-    size_t cap = n > 4096 ? n : 4096;
-    lode__arena_chunk_t* nc = malloc(sizeof(*nc) + cap);
-    if (nc == NULL)
-      return NULL;
-    nc->used = 0;
-    nc->cap = cap;
-    /* Keep the first (recycled) chunk at the tail so reset finds it. */
-    nc->next = c;
-    a->head = c = nc;
-  }
+  if (c == NULL || c->cap - c->used < n)
+    return arena_grow(a, n);
   void* p = (char*) c->data + c->used;
   c->used += n;
   return p;
@@ -308,6 +314,10 @@ char* lode__arena_strndup(lode__arena_t* a, const char* s, size_t n) {
 
 void lode__arena_reset(lode__arena_t* a) {
   lode__arena_chunk_t* c = a->head;
+  if (c != NULL && c->next == NULL) { /* the usual: one chunk */
+    c->used = 0;
+    return;
+  }
   while (c != NULL && c->next != NULL) {
     lode__arena_chunk_t* next = c->next;
     free(c);

@@ -12,6 +12,10 @@
 
 static const char crlf[] = "\r\n";
 
+/* The layers every write goes through (framing, header, held output, the
+ * write context): one function once compiled, not a call each. */
+#define HOT static inline __attribute__((always_inline))
+
 /* A fresh message's flags and references, past the kept fields. */
 static void fresh(lode_http_outgoing_t* o) {
   memset(&o->ev, 0, sizeof(*o) - offsetof(lode_http_outgoing_t, ev));
@@ -49,12 +53,11 @@ void lode__outgoing_free(lode_http_outgoing_t* o) {
 
 /* References. */
 void lode_http_outgoing_hold(lode_http_outgoing_t* o) {
-  o->refs++;
+  lode__outgoing_hold(o);
 }
 
 void lode_http_outgoing_release(lode_http_outgoing_t* o) {
-  if (--o->refs == 0)
-    o->ops->free(o);
+  lode__outgoing_release(o);
 }
 
 void lode_http_outgoing_set_events(lode_http_outgoing_t* o,
@@ -521,7 +524,7 @@ static void write_done(lode_stream_t* s, int status, void* arg) {
     o->fin_busy = 0;
   else
     free(w);
-  lode_http_outgoing_release(o);
+  lode__outgoing_release(o);
 }
 
 static void later_done(lode__tick_t* t) {
@@ -529,8 +532,8 @@ static void later_done(lode__tick_t* t) {
   write_done(NULL, w->status, w);
 }
 
-static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
-                        size_t n, lode__pending_cb_t* cbs, size_t ncbs) {
+HOT int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
+                     size_t n, lode__pending_cb_t* cbs, size_t ncbs) {
   wctx_t* w = NULL;
   if (ncbs > 0) {
     /* The common case, end()'s single 'finish' write, uses the context
@@ -550,7 +553,7 @@ static int stream_write(lode_http_outgoing_t* o, const lode_slice_t* bufs,
       w->one = cbs[0];
       w->cbs = &w->one;
     }
-    lode_http_outgoing_hold(o);
+    lode__outgoing_hold(o);
   }
   size_t total = 0;
   for (size_t i = 0; i < n; i++)
@@ -617,8 +620,8 @@ static int flush_held(lode_http_outgoing_t* o) {
 
 /* Node's _writeRaw: straight to the connection when attached, otherwise
  * held until one is. */
-static int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs,
-                     size_t n, lode_http_outgoing_cb cb, void* arg) {
+HOT int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs, size_t n,
+                  lode_http_outgoing_cb cb, void* arg) {
   lode__pending_cb_t pc = { cb, arg };
   if (o->flags & LODE__OUT_DESTROYED)
     return 0;
@@ -693,7 +696,7 @@ static void late_err_run(late_err_t* l) {
   if (l->code != 0 && l->code != LODE_ERR_STREAM_ALREADY_FINISHED &&
       !(o->flags & LODE__OUT_DESTROYED) && o->ev && o->ev->on_error)
     o->ev->on_error(o, &e);
-  lode_http_outgoing_release(o);
+  lode__outgoing_release(o);
 }
 
 static void late_err_fire(lode__tick_t* t) {
@@ -706,7 +709,7 @@ static void late_err(lode_http_outgoing_t* o, int code, const char* what,
                      lode_http_outgoing_cb cb, void* arg) {
   late_err_t* l = malloc(sizeof(*l));
   late_err_t now;
-  lode_http_outgoing_hold(o);
+  lode__outgoing_hold(o);
   if (l == NULL) {
     /* Out of memory: the callback and the error come at once rather than
      * never. */
@@ -810,7 +813,7 @@ static void finish(lode_http_outgoing_t* o, int status, void* arg) {
   if (status != 0 || (o->flags & LODE__OUT_WFINISHED))
     return;
   o->flags |= LODE__OUT_WFINISHED;
-  lode_http_outgoing_hold(o);
+  lode__outgoing_hold(o);
   if (o->ops->on_finish != NULL)
     o->ops->on_finish(o);
   if (o->ev != NULL && o->ev->on_finish != NULL)
@@ -821,14 +824,14 @@ static void finish(lode_http_outgoing_t* o, int status, void* arg) {
     ecb.cb(o, 0, ecb.arg);
   if (o->ops->after_finish != NULL)
     o->ops->after_finish(o);
-  lode_http_outgoing_release(o);
+  lode__outgoing_release(o);
 }
 
 static void finish_late(lode__tick_t* t) {
   lode_http_outgoing_t* o = lode__container_of(t, lode_http_outgoing_t,
                                                finish_tick);
   finish(o, 0, NULL);
-  lode_http_outgoing_release(o);
+  lode__outgoing_release(o);
 }
 
 static int end_finished(lode_http_outgoing_t* o, lode_slice_t chunk,
@@ -909,7 +912,7 @@ int lode_http_outgoing_end(lode_http_outgoing_t* o, lode_slice_t chunk,
   else if (pending)
     wr = send_bufs(o, &tail, 1, finish, NULL);
   else {
-    lode_http_outgoing_hold(o);
+    lode__outgoing_hold(o);
     lode__http_later(o->loop, &o->finish_tick, finish_late);
   }
   if (wr == UV_ENOMEM) {
@@ -962,7 +965,8 @@ static void fail_pending(lode_http_outgoing_t* o) {
   for (size_t i = 0; i < n; i++)
     if (cbs[i].cb != NULL)
       cbs[i].cb(o, LODE_ERR_STREAM_DESTROYED, cbs[i].arg);
-  free(cbs);
+  if (cbs != NULL)
+    free(cbs);
   if (ecb.cb != NULL && !(o->flags & LODE__OUT_WFINISHED))
     ecb.cb(o, LODE_ERR_STREAM_DESTROYED, ecb.arg);
 }
@@ -971,11 +975,11 @@ void lode__outgoing_emit_close(lode_http_outgoing_t* o) {
   if (o->flags & LODE__OUT_CLOSED)
     return;
   o->flags |= LODE__OUT_CLOSED | LODE__OUT_DESTROYED;
-  lode_http_outgoing_hold(o);
+  lode__outgoing_hold(o);
   fail_pending(o);
   if (o->ev != NULL && o->ev->on_close != NULL)
     o->ev->on_close(o);
-  lode_http_outgoing_release(o);
+  lode__outgoing_release(o);
 }
 
 int lode_http_outgoing_headers_sent(const lode_http_outgoing_t* o) {

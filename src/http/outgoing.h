@@ -81,9 +81,13 @@ struct lode_http_outgoing_s {
   uv_loop_t* loop;
   lode__arena_t arena;
   lode__out_headers_t headers;
-  lode__buf_t header;  /* the built header block */
-  lode__buf_t held;    /* output waiting for a connection */
-  lode__buf_t trailer; /* everything from here on is zeroed on reuse */
+  lode__buf_t header; /* the built header block */
+  lode__buf_t held;   /* output waiting for a connection */
+  lode__buf_t trailer;
+  /* Idle once the message is recycled (each use sets them up). */
+  lode__wctx_t fin;         /* the last write's context, never malloc'd */
+  lode__tick_t finish_tick; /* 'finish' of an end() with nothing to send */
+  /* Everything from here on is zeroed on reuse. */
   const lode_http_outgoing_events_t* ev;
   void* data;
   lode_stream_t* socket;     /* attached connection, or NULL */
@@ -102,8 +106,6 @@ struct lode_http_outgoing_s {
   int stream_corks; /* cork() calls made on the connection */
   int status_code;  /* a response's; 0 for a request */
   lode__pending_cb_t end_cb;
-  lode__wctx_t fin;         /* the last write's context, never malloc'd */
-  lode__tick_t finish_tick; /* 'finish' of an end() with nothing to send */
   /* Optional: takes a write for the owner's batch (responses written while
    * one read is parsed leave in one write). Same contract as
    * lode_stream_writev, or LODE__NO_BATCH to write to the stream now (with
@@ -114,6 +116,16 @@ struct lode_http_outgoing_s {
   lode_http_outgoing_cb timeout_cb; /* setTimeout's callback */
   void* timeout_arg;
 };
+
+/* The message's references (lode_http_outgoing_hold/release), inline for
+ * the paths every response takes. */
+static inline void lode__outgoing_hold(lode_http_outgoing_t* o) {
+  o->refs++;
+}
+static inline void lode__outgoing_release(lode_http_outgoing_t* o) {
+  if (--o->refs == 0)
+    o->ops->free(o);
+}
 
 void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
                          const lode__outgoing_ops_t* ops);

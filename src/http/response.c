@@ -10,6 +10,16 @@
 #define RES(o) ((lode__response_t*) (o))
 
 static int implicit_header(lode_http_outgoing_t* o) {
+  lode__response_t* r = RES(o);
+  /* The usual answer, 200 with its own reason and no header set: what
+   * writeHead(200) would do, without its checks. */
+  if (o->status_code == 200 && r->status_message == NULL && o->headers.n == 0) {
+    static const char ok[] = "HTTP/1.1 200 OK\r\n";
+    r->status_message = "OK"; /* lode_http_status_text(200) */
+    if (r->expect_continue && !r->sent100)
+      o->flags &= ~LODE__OUT_KEEP_ALIVE;
+    return lode__outgoing_store_header(o, ok, sizeof(ok) - 1, NULL, 0);
+  }
   return lode_http_response_write_head(o, o->status_code, NULL, NULL);
 }
 
@@ -87,7 +97,7 @@ static void on_finish(lode_http_outgoing_t* o) {
 static void after_finish(lode_http_outgoing_t* o) {
   lode__outgoing_emit_close(o);
   lode__incoming_maybe_close(RES(o)->req);
-  lode_http_outgoing_release(o);
+  lode__outgoing_release(o);
 }
 
 static int res_batch(lode_http_outgoing_t* o, const lode_slice_t* bufs,

@@ -344,6 +344,11 @@ static void update_stream_flow(lode__conn_t* c) {
 }
 
 void lode__conn_resume_reading(lode__conn_t* c) {
+  /* The keep-alive case: reading never stopped and no input waits. */
+  if (c->in.len == 0 &&
+      !(c->flags & (LODE__CONN_PAUSED | LODE__CONN_BODY_WAIT |
+                    LODE__CONN_STREAM_PAUSED | LODE__CONN_END_PENDING)))
+    return;
   if (c->flags & (LODE__CONN_CLOSED | LODE__CONN_DESTROYED))
     return;
   if ((c->flags & LODE__CONN_PAUSED) && !needs_pause(c))
@@ -655,7 +660,9 @@ static void after_parse(lode__conn_t* c) {
 /* Responses written while one read is parsed (a pipeline) leave in one
  * write: their bytes collect in the server's batch buffer (one connection
  * parses at a time) and go out when the parse ends, as Node's per-tick
- * cork sends them. A destroy before that drops them, as Node's does. */
+ * cork sends them; a destroy before that drops them, as Node's drops a
+ * corked write(). An end() with nothing batched before it writes at once
+ * (Node's end() uncorks). */
 typedef struct lode__batch_cb_s {
   lode_stream_cb cb;
   void* arg;
@@ -710,7 +717,7 @@ static void batch_done(lode_stream_t* s, int status, void* arg) {
  * drops it and fails its callbacks. */
 int lode__conn_flush(lode__conn_t* c) {
   lode_http_server_t* srv = c->srv;
-  if (srv->batch_owner != c)
+  if (srv->batch_owner != c || (srv->batch.len == 0 && srv->nbatch_cbs == 0))
     return 1;
   size_t n = srv->nbatch_cbs;
   lode_slice_t all = { srv->batch.base, srv->batch.len };
@@ -783,9 +790,9 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
   (void) s;
   if (c->flags & (LODE__CONN_ERRORED | LODE__CONN_DESTROYED))
     return;
-  lode__idle_touch(c->srv->lp, &c->idle);
   c->last_read = data;
   if (c->in.len > 0 || (c->flags & LODE__CONN_PARSING) || stop_flags(c)) {
+    lode__idle_touch(c->srv->lp, &c->idle);
     c->last_read_at = c->in.len;
     if (lode__buf_append(&c->in, data.base, data.len) != 0) {
       lode__conn_destroy(c, NULL);
@@ -808,6 +815,11 @@ static void on_data(void* ctx, lode_stream_t* s, lode_slice_t data) {
       lode__conn_destroy(c, NULL);
   }
   after_parse(c);
+  /* The read restarts the socket timeout, after the parse: a head read
+   * whole has already disabled the keep-alive timeout (or set the server's
+   * timeout), which leaves nothing to restart; the loop's clock is the
+   * same either side of the parse. */
+  lode__idle_touch(c->srv->lp, &c->idle);
   lode__conn_release(c);
 }
 
