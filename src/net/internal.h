@@ -140,10 +140,8 @@ struct lode_socket_s {
   uint64_t bytes_written;
   /* Writes held while connecting or corked, and completed writes whose
    * callbacks are still to run (in order). */
-  lode__wreq_t* held_head;
-  lode__wreq_t* held_tail;
-  lode__wreq_t* done_head;
-  lode__wreq_t* done_tail;
+  lode__wreq_t* held; /* each list is circular, known by its last */
+  lode__wreq_t* done;
   unsigned corked;
   unsigned inflight; /* uv writes not yet completed */
   lode_socket_cb end_cb;

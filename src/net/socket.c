@@ -294,7 +294,7 @@ static void finish_close(lode_socket_t* s) {
   /* Every write callback runs before close, including those of writes
    * made (and failed) by these callbacks; bounded against one that keeps
    * writing. */
-  for (int i = 0; i < 1000 && s->done_head != NULL; i++)
+  for (int i = 0; i < 1000 && s->done != NULL; i++)
     lode__socket_report_writes(s);
   if (!(s->flags & LODE__SK_FINISHED))
     lode__socket_end_failed(s);

@@ -30,22 +30,27 @@ struct lode__wreq_s {
   char data[];
 };
 
-static void push(lode__wreq_t** head, lode__wreq_t** tail, lode__wreq_t* w) {
-  w->next = NULL;
-  if (*tail != NULL)
-    (*tail)->next = w;
-  else
-    *head = w;
-  *tail = w;
+/* A queue is circular and known by its last request (NULL when empty),
+ * whose next is the first: one pointer per queue in every socket. */
+static void push(lode__wreq_t** last, lode__wreq_t* w) {
+  if (*last == NULL) {
+    w->next = w;
+  } else {
+    w->next = (*last)->next;
+    (*last)->next = w;
+  }
+  *last = w;
 }
 
-static lode__wreq_t* pop(lode__wreq_t** head, lode__wreq_t** tail) {
-  lode__wreq_t* w = *head;
-  if (w == NULL)
+static lode__wreq_t* pop(lode__wreq_t** last) {
+  lode__wreq_t* t = *last;
+  if (t == NULL)
     return NULL;
-  *head = w->next;
-  if (*head == NULL)
-    *tail = NULL;
+  lode__wreq_t* w = t->next;
+  if (w == t)
+    *last = NULL;
+  else
+    t->next = w->next;
   return w;
 }
 
@@ -83,7 +88,7 @@ static int done_record(lode_socket_t* s, int status, lode_socket_cb cb,
   w->arg = arg;
   w->status = status;
   w->bufs = &w->one;
-  push(&s->done_head, &s->done_tail, w);
+  push(&s->done, w);
   lode__socket_schedule(s, LODE__SKT_WDONE);
   return 0;
 }
@@ -127,9 +132,9 @@ void lode__socket_emit_drain(lode_socket_t* s) {
 /* Reports what is done now; what a callback writes reports on a later
  * tick (Node's afterWriteTick), after the ticks already queued. */
 void lode__socket_report_writes(lode_socket_t* s) {
-  lode__wreq_t* last = s->done_tail;
+  lode__wreq_t* last = s->done;
   lode__wreq_t* w;
-  while (last != NULL && (w = pop(&s->done_head, &s->done_tail)) != NULL) {
+  while (last != NULL && (w = pop(&s->done)) != NULL) {
     int at_last = w == last;
     if (!DEAD(s))
       lode__socket_emit_drain(s);
@@ -158,7 +163,7 @@ static void on_write_done(uv_write_t* req, int status) {
   if (status == UV_ECANCELED)
     status = LODE_ERR_STREAM_DESTROYED;
   w->status = status;
-  push(&s->done_head, &s->done_tail, w);
+  push(&s->done, w);
   if (status < 0 && !DEAD(s))
     write_failed(s, status);
   if (!DEAD(s))
@@ -185,38 +190,38 @@ static void submit(lode_socket_t* s, lode__wreq_t* w) {
   }
   s->queued -= w->len;
   w->status = r;
-  push(&s->done_head, &s->done_tail, w);
+  push(&s->done, w);
   lode__socket_schedule(s, LODE__SKT_WDONE);
   write_failed(s, r);
 }
 
 static int can_submit(const lode_socket_t* s) {
   return (s->flags & LODE__SK_CONNECTED) && !DEAD(s) && s->corked == 0 &&
-         s->held_head == NULL;
+         s->held == NULL;
 }
 
 void lode__socket_flush_held(lode_socket_t* s) {
   if (!(s->flags & LODE__SK_CONNECTED) || s->corked > 0)
     return;
   lode__wreq_t* w;
-  while (!DEAD(s) && (w = pop(&s->held_head, &s->held_tail)) != NULL)
+  while (!DEAD(s) && (w = pop(&s->held)) != NULL)
     submit(s, w);
 }
 
 void lode__socket_fail_held(lode_socket_t* s, int status) {
   lode__wreq_t* w;
-  while ((w = pop(&s->held_head, &s->held_tail)) != NULL) {
+  while ((w = pop(&s->held)) != NULL) {
     s->queued -= w->len;
     w->status = status;
-    push(&s->done_head, &s->done_tail, w);
+    push(&s->done, w);
   }
 }
 
 void lode__socket_free_writes(lode_socket_t* s) {
   lode__wreq_t* w;
-  while ((w = pop(&s->held_head, &s->held_tail)) != NULL)
+  while ((w = pop(&s->held)) != NULL)
     wreq_free(w);
-  while ((w = pop(&s->done_head, &s->done_tail)) != NULL)
+  while ((w = pop(&s->done)) != NULL)
     wreq_free(w);
 }
 
@@ -314,7 +319,7 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
   if (can_submit(s))
     submit(s, w);
   else
-    push(&s->held_head, &s->held_tail, w);
+    push(&s->held, w);
   return below_hwm(s);
 }
 
@@ -368,7 +373,7 @@ int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
   if (can_submit(s))
     submit(s, w);
   else
-    push(&s->held_head, &s->held_tail, w);
+    push(&s->held, w);
   return below_hwm(s);
 }
 
@@ -416,7 +421,7 @@ static void on_shutdown(uv_shutdown_t* req, int status) {
 void lode__socket_maybe_shutdown(lode_socket_t* s) {
   if (!(s->flags & LODE__SK_ENDING) || (s->flags & LODE__SK_SHUTDOWN) ||
       DEAD(s) || !(s->flags & LODE__SK_CONNECTED) || s->corked > 0 ||
-      s->held_head != NULL)
+      s->held != NULL)
     return;
   if (s->flags & LODE__SK_FIN_AT_CLOSE) {
     /* The close sends the FIN after every byte the kernel took: once no
