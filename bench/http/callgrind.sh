@@ -1,16 +1,29 @@
-#!/bin/sh
-# Instructions per keep-alive request in the lode server (lode, libuv and
-# libc), under callgrind: two runs of the same fixed workload (4
-# connections, each sending its next GET when the answer to the last has
-# come) that differ only in the number of requests, so start-up and
-# shutdown cancel out.
-# Usage: bench/http/callgrind.sh BUILD_DIR [PORT]
+#!/usr/bin/env bash
+# User-space instructions per keep-alive request in the lode server and in
+# nginx (one worker, no master process), counted by callgrind the same way
+# for both: two runs of the same fixed workload (CONNS connections, each
+# sending its next GET when the answer to the last has come) that differ
+# only in the number of requests, so start-up and shutdown cancel out.
+# Everything in the server process counts: lode or nginx, libuv, libc
+# (the system call wrappers too); the kernel does not.
+# Usage: bench/http/callgrind.sh BUILD_DIR [SERVERS] [PORT]
 #   BUILD_DIR: a Release build with -DLODE_BENCH=ON (bench-http-server).
+#   SERVERS: "lode" (default), "nginx" or "lode nginx" (then the runs
+#   alternate and the ratio is printed).
+#   CONNS (environment, default 4): connections; N (default 10000): the
+#   requests the two runs differ by.
+#   KEEP=DIR keeps the callgrind files of the larger run in DIR
+#   (callgrind.lode, callgrind.nginx) for callgrind_annotate.
 set -eu
-bin=$1/bench/bench-http-server
-port=${2:-18790}
+here=$(cd "$(dirname "$0")" && pwd)
+build=$1
+servers=${2:-lode}
+port=${3:-18790}
+conns=${CONNS:-4}
+n=${N:-10000}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+pid=
+trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 cat > "$tmp/client.js" <<'JS'
 const net = require('net');
 const [port, n, c] = process.argv.slice(2).map(Number);
@@ -34,21 +47,64 @@ for (let i = 0; i < c; i++) {
   });
 }
 JS
-total() {  # total() N: the server's instructions for N requests
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" "$bin" "$port" \
-    > "$tmp/out" 2> "$tmp/err" &
-  pid=$!
-  i=0
-  until grep -q listening "$tmp/out" 2> /dev/null; do
-    i=$((i + 1))
-    [ $i -lt 300 ] || { echo "server did not start" >&2; kill "$pid"; exit 1; }
+
+wait_port() {
+  for _ in $(seq 1 300); do
+    (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
     sleep 0.1
   done
-  node "$tmp/client.js" "$port" "$1" 4
-  kill -TERM "$pid"
-  wait "$pid" 2> /dev/null || true
-  awk '/^totals:/ {print $2}' "$tmp/cg.$1"
+  echo "server on $1 did not start" >&2
+  return 1
 }
-a=$(total 2000)
-b=$(total 12000)
-echo "instructions per request: $(( (b - a) / 10000 ))"
+
+start() {  # start SERVER OUTFILE
+  local cg=(valgrind --tool=callgrind --dump-instr=yes
+    --callgrind-out-file="$2")
+  case $1 in
+    lode) "${cg[@]}" "$build/bench/bench-http-server" "$port" \
+            > "$tmp/out" 2> "$tmp/err" & ;;
+    nginx)
+      sed -e "s|PREFIX|$tmp|g" -e "s|PORT|$port|" \
+        -e 's/^daemon off;/daemon off;\nmaster_process off;/' \
+        "$here/nginx.conf" > "$tmp/nginx.conf"
+      "${cg[@]}" nginx -c "$tmp/nginx.conf" -p "$tmp" \
+        > "$tmp/out" 2> "$tmp/err" & ;;
+  esac
+  pid=$!
+  wait_port "$port" || { kill "$pid"; exit 1; }
+}
+
+running() {  # running PID: not gone, not a zombie
+  [ -e "/proc/$1/status" ] &&
+    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2> /dev/null
+}
+
+total() {  # total SERVER REQUESTS: the server's instructions for them
+  port=$((port + 1))
+  start "$1" "$tmp/cg.$1.$2"
+  node "$tmp/client.js" "$port" "$2" "$conns"
+  kill -TERM "$pid"
+  # A TERM can go unseen by nginx under valgrind: again every 10 s.
+  i=0
+  while running "$pid"; do
+    sleep 0.5
+    i=$((i + 1))
+    [ $((i % 20)) -ne 0 ] || kill -TERM "$pid" 2> /dev/null || true
+  done
+  wait "$pid" 2> /dev/null || true
+  pid=
+  awk '/^totals:/ {print $2}' "$tmp/cg.$1.$2"
+}
+
+declare -A per
+for s in $servers; do
+  a=$(total "$s" 2000)
+  b=$(total "$s" $((2000 + n)))
+  per[$s]=$(((b - a) / n))
+  echo "$s: instructions per request: ${per[$s]}"
+  [ -z "${KEEP:-}" ] || cp "$tmp/cg.$s.$((2000 + n))" "$KEEP/callgrind.$s"
+done
+if [ -n "${per[lode]:-}" ] && [ -n "${per[nginx]:-}" ]; then
+  awk -v l="${per[lode]}" -v x="${per[nginx]}" \
+    'BEGIN { printf "lode / nginx: %.2f\n", l / x }'
+fi
