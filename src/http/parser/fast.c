@@ -42,7 +42,7 @@ FAST int digit(int ch) {
 /* Lengths of the special header names: upgrade, connection,
  * content-length, proxy-connection, transfer-encoding. */
 #define SPECIAL_LENGTHS                                                        \
-  ((1u << 7) | (1u << 10) | (1u << 14) | (1u << 16) | (1u << 17))
+  ((1ull << 7) | (1ull << 10) | (1ull << 14) | (1ull << 16) | (1ull << 17))
 
 /* A value that is a lower-case word w[0..n), whatever its case; `dash`
  * is where w has its '-' (0 for none), checked exactly: folding would
@@ -202,12 +202,13 @@ FAST const char* header_line(fast_t* f, const char* q, const char* s,
     /* up to v, which is no SP or HTAB: no bound needed */
     vs = colon + 1;
     vs += *vs == ' ';
-    while (*vs == ' ' || *vs == '\t')
-      vs++;
+    if ((unsigned char) *vs <= ' ') /* more SP or HTAB, or an empty value */
+      while (*vs == ' ' || *vs == '\t')
+        vs++;
   } else {
     vs = skip_ows(colon + 1, e);
   }
-  if (nlen < 32 && ((SPECIAL_LENGTHS >> nlen) & 1)) {
+  if ((SPECIAL_LENGTHS >> (nlen & 63)) & 1) { /* (the state is by length) */
     int hs = header_state(q, nlen);
     if (hs != LODE__HS_GENERAL && special(f, hs, vs, e) == NULL)
       return NULL;
@@ -281,9 +282,10 @@ static uint32_t word4(const char* s) {
 /* The methods taken here, by their first four bytes; any other goes to
  * head.c. s has at least 8 bytes. */
 FAST int method(const char* s, size_t* n) {
-  switch (word4(s)) {
-    case WORD4('G', 'E', 'T', ' '):
-      return *n = 3, LODE_HTTP_GET;
+  uint32_t w = word4(s);
+  if (w == WORD4('G', 'E', 'T', ' ')) /* the usual one first */
+    return *n = 3, LODE_HTTP_GET;
+  switch (w) {
     case WORD4('P', 'U', 'T', ' '):
       return *n = 3, LODE_HTTP_PUT;
     case WORD4('P', 'O', 'S', 'T'):

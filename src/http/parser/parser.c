@@ -19,6 +19,8 @@
 #define F_TRANSFER_ENCODING LODE_HTTP_F_TRANSFER_ENCODING
 #define LEN(p, flag) ((p)->lenient & LODE_HTTP_LENIENT_##flag)
 
+#define INLINE static inline __attribute__((always_inline))
+
 /* llhttp's `finish` values: may the input end here? */
 enum { FINISH_SAFE, FINISH_SAFE_WITH_CB, FINISH_UNSAFE };
 
@@ -40,6 +42,32 @@ static int64_t limit(size_t v, uint32_t def) {
   if (v == 0)
     return def;
   return v > LODE_HTTP_LIMIT_MAX ? -1 : (int64_t) v;
+}
+
+/* The one place that sets the message state: every field from `state`
+ * to `error_offset` is zeroed, then the ones that start elsewhere are
+ * set. begin_message() sets again what each message starts with. (In
+ * pieces of at most 64 bytes, which the compiler stores with a few vector
+ * moves, where a larger memset became a slower string instruction.) */
+INLINE void reset_state(lode_http_parser_t* p) {
+  size_t from = offsetof(lode_http_parser_t, state);
+  size_t head = offsetof(lode_http_parser_t, head);
+  size_t error = offsetof(lode_http_parser_t, error);
+  memset((char*) p + from, 0, head - from);
+  memset((char*) p + head, 0, 64);
+  memset((char*) p + head + 64, 0, error - head - 64);
+  memset((char*) p + error, 0, offsetof(lode_http_parser_t, inline_) - error);
+  p->head.method = -1;
+  p->state = LODE__S_START;
+  p->finish = FINISH_SAFE;
+  p->head_result = -1;
+  if (p->init_error) {
+    p->state = LODE__S_ERROR;
+    p->error = p->init_error;
+    p->reason = p->init_error == LODE_ERR_OUT_OF_RANGE
+                    ? "A parser limit is out of range"
+                    : "Invalid parser type";
+  }
 }
 
 /* A refused configuration: the code init returns. */
@@ -81,32 +109,12 @@ int lode_http_parser_init(lode_http_parser_t* p, lode_http_parser_type_t type,
   }
   p->method_answered_ = opts->method ? opts->method : LODE_HTTP_GET;
   p->merge = opts->merge_complete ? 1 : 0;
-  lode_http_parser_reset(p);
+  reset_state(p);
   return p->init_error;
 }
 
-/* The one place that sets the message state: every field from `state`
- * to `error_offset` is zeroed, then the ones that start elsewhere are
- * set. begin_message() sets again what each message starts with. (In
- * three pieces, as the compiler stores each with a few vector moves, where
- * one memset of the whole became a slower string instruction.) */
 void lode_http_parser_reset(lode_http_parser_t* p) {
-  size_t from = offsetof(lode_http_parser_t, state);
-  size_t head = offsetof(lode_http_parser_t, head);
-  size_t error = offsetof(lode_http_parser_t, error);
-  memset((char*) p + from, 0, head - from);
-  p->head = (lode_http_head_t){ .method = -1 };
-  memset((char*) p + error, 0, offsetof(lode_http_parser_t, inline_) - error);
-  p->state = LODE__S_START;
-  p->finish = FINISH_SAFE;
-  p->head_result = -1;
-  if (p->init_error) {
-    p->state = LODE__S_ERROR;
-    p->error = p->init_error;
-    p->reason = p->init_error == LODE_ERR_OUT_OF_RANGE
-                    ? "A parser limit is out of range"
-                    : "Invalid parser type";
-  }
+  reset_state(p);
 }
 
 static int fail(lode__ctx_t* c, int code, const char* reason, const char* at) {
@@ -114,8 +122,6 @@ static int fail(lode__ctx_t* c, int code, const char* reason, const char* at) {
   c->p->state = LODE__S_ERROR;
   return code;
 }
-
-#define INLINE static inline __attribute__((always_inline))
 
 INLINE int needs_eof(const lode_http_parser_t* p, unsigned flags) {
   int status = p->head.status_code;
@@ -171,7 +177,7 @@ static void begin_message(lode_http_parser_t* p) {
 
 /* The head is complete at s[0..n): llhttp's before_headers_complete, and
  * the views made real. */
-INLINE void head_done(lode_http_parser_t* p, const char* s) {
+INLINE void head_done(lode_http_parser_t* p, const char* s, int one_pass) {
   lode_http_head_t* h = &p->head;
   unsigned f = p->flags;
   if ((f & F_UPGRADE) && (f & F_CONNECTION_UPGRADE))
@@ -180,7 +186,7 @@ INLINE void head_done(lode_http_parser_t* p, const char* s) {
     p->upgrade = h->method == LODE_HTTP_CONNECT;
   if (p->type == LODE_HTTP_RESPONSE && p->method_answered_ == LODE_HTTP_CONNECT)
     p->upgrade = 1; /* Node's client: a tunnel, whatever the status */
-  if (!p->one_pass) {
+  if (!one_pass) {
     rebase(&h->method_name, s);
     rebase(&h->url, s);
     rebase(&h->status_text, s);
@@ -531,7 +537,7 @@ static void last_chunk(lode_http_parser_t* p, lode_http_event_t* ev,
   merge_end(p, ev);
 }
 
-static void body_event(lode_http_parser_t* p, lode_http_event_t* ev,
+INLINE void body_event(lode_http_parser_t* p, lode_http_event_t* ev,
                        const char** qp, const char* e) {
   uint64_t n = (uint64_t) (e - *qp);
   if (p->state != LODE__S_BODY_EOF && n > p->remaining)
@@ -591,15 +597,21 @@ static void cleanup(lode_http_parser_t* p) {
  * lode_http_parser_after_head() (short of an upgrade) ends its message
  * at once with merge_complete. */
 INLINE void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
-  if (!p->merge || p->upgrade || plain_body(p))
+  if (!p->merge || p->upgrade)
     return;
-  if (p->type == LODE_HTTP_REQUEST /* body_mode()'s answer, sooner */
-          ? (p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) ||
-                p->content_length > 0
-          : body_mode(p) != 0)
-    return;
-  apply_head_result(p);
-  merge_end(p, ev);
+  if (p->type == LODE_HTTP_REQUEST) { /* body_mode()'s answer, sooner */
+    if ((p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) || p->content_length > 0)
+      return;
+    /* (apply_head_result() changes nothing in a request yet) */
+  } else {
+    if (plain_body(p) || body_mode(p) != 0)
+      return;
+    apply_head_result(p);
+    if (p->upgrade) /* an upgrade is never merged */
+      return;
+  }
+  ev->complete = 1; /* merge_end() */
+  p->state = LODE__S_CLEANUP;
 }
 
 static int step_head(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
@@ -608,7 +620,7 @@ static int step_head(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
   if (p->state == LODE__S_HEAD) {
     if ((n = lode__parse_head(c, *qp)) <= 0)
       goto out;
-    head_done(p, *qp);
+    head_done(p, *qp, p->one_pass);
     ev->type = LODE_HTTP_EV_HEAD;
     p->state = LODE__S_AFTER_HEAD;
     merge_head(p, ev);
@@ -720,7 +732,7 @@ INLINE int fast_message(lode_http_parser_t* p, const char* s, const char* e,
     return -1;
   p->finish = FINISH_UNSAFE;
   p->head_result = -1;
-  head_done(p, s);
+  head_done(p, s, 1);
   ev->type = LODE_HTTP_EV_HEAD;
   ev->consumed = (size_t) n;
   p->state = LODE__S_AFTER_HEAD;
@@ -755,6 +767,23 @@ int lode_http_parser_execute(lode_http_parser_t* p, const char* data,
   if (p->state == LODE__S_START &&
       (r = fast_message(p, data, data + len, ev)) > 0)
     return 0;
+  /* the usual body after a head: a Content-Length's bytes at once */
+  if (p->state == LODE__S_AFTER_HEAD) {
+    int mode = plain_body(p);
+    if (mode == 3) {
+      p->remaining = p->content_length;
+      p->state = LODE__S_BODY;
+    } else if (mode == 2) {
+      p->state = LODE__S_CHUNK_SIZE;
+      p->chunk_state = 0;
+    }
+  }
+  if (p->state == LODE__S_BODY && len > 0) {
+    const char* q = data;
+    body_event(p, ev, &q, data + len);
+    ev->consumed = (size_t) (q - data);
+    return 0;
+  }
   return execute_states(p, data, data + len, ev, r < 0);
 }
 

@@ -54,15 +54,26 @@ LODE__INLINE const char* lode__scalar_value(const char* s, const char* e) {
 #ifdef LODE__X86
 /* Membership in a set of ASCII bytes by nibbles: lo[l] has bit h set when
  * byte (h << 4 | l) is in the set; hi[h] = 1 << h for h < 8, so bytes of
- * 0x80 and up are never in it. */
-static const uint8_t lode__token_lo[16] = { 0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc,
-                                            0xfc, 0xfc, 0xf8, 0xf8, 0xf4, 0x54,
-                                            0xd0, 0x54, 0xf4, 0x70 };
+ * 0x80 and up are never in it. The tables as lists first, for the AVX2
+ * constants too (lode__avx_consts). */
+#define LODE__X16(b) b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b
+#define LODE__X32(b) LODE__X16(b), LODE__X16(b)
+#define LODE__TWICE(t) t, t
+#define LODE__HI_BITS 1, 2, 4, 8, 16, 32, 64, 128, 0, 0, 0, 0, 0, 0, 0, 0
+#define LODE__TOKEN_LO                                                         \
+  0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xf8, 0xf8, 0xf4, 0x54,      \
+      0xd0, 0x54, 0xf4, 0x70
+/* the request-target's bytes: URL_CHAR and '?' '#' (the one-pass
+ * parser takes a path, query and fragment alike; head.c splits them) */
+#define LODE__TARGET_LO                                                        \
+  0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,      \
+      0xfc, 0xfc, 0xfc, 0x7c
+static const uint8_t lode__token_lo[16] = { LODE__TOKEN_LO };
 static const uint8_t lode__url_lo[16] = { 0xf8, 0xfc, 0xfc, 0xf8, 0xfc, 0xfc,
                                           0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
                                           0xfc, 0xfc, 0xfc, 0x74 };
-static const uint8_t lode__hi_bits[16] = { 1, 2, 4, 8, 16, 32, 64, 128,
-                                           0, 0, 0, 0, 0,  0,  0,  0 };
+static const uint8_t lode__hi_bits[16] = { LODE__HI_BITS };
+static const uint8_t lode__target_lo[16] = { LODE__TARGET_LO };
 
 LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_set(
     const char* s, const char* e, const uint8_t* lot, uint8_t cls) {
@@ -173,12 +184,6 @@ typedef struct {
   uint32_t ctl; /* ends a header value: a CTL but HTAB, or DEL */
 } lode__stops_t;
 
-/* The request-target's bytes: URL_CHAR and '?' '#' (the one-pass parser
- * takes a path, query and fragment alike; head.c splits them). */
-static const uint8_t lode__target_lo[16] = { 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
-                                             0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
-                                             0xfc, 0xfc, 0xfc, 0x7c };
-
 typedef struct {
   __m128i nib, hi, tok, target, c1f, tab, del;
 } lode__sse_k_t;
@@ -246,14 +251,15 @@ LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_ctl(
 LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__sse_k_t* k = kp;
-  unsigned past = 0;
-  __m128i b = e - q >= 16 ? _mm_loadu_si128((const __m128i*) q)
-                          : lode__sse_block(q, s, e, &past);
-  lode__stops_t m = { lode__sse_not_in(b, k->tok, k), lode__sse_ctl(b, k) };
-  if (past) {
-    m.tok = lode__fix(m.tok, past);
-    m.ctl = lode__fix(m.ctl, past);
+  if (e - q >= 16) {
+    __m128i b = _mm_loadu_si128((const __m128i*) q);
+    lode__stops_t m = { lode__sse_not_in(b, k->tok, k), lode__sse_ctl(b, k) };
+    return m;
   }
+  unsigned past;
+  __m128i b = lode__sse_block(q, s, e, &past);
+  lode__stops_t m = { lode__fix(lode__sse_not_in(b, k->tok, k), past),
+                      lode__fix(lode__sse_ctl(b, k), past) };
   return m;
 }
 
@@ -286,18 +292,28 @@ typedef struct {
   __m256i nib, hi, tok, target, c1f, tab, del;
 } lode__avx_k_t;
 
+/* The AVX2 constants as they are loaded, one aligned load each: 0x0f,
+ * the nibble tables twice over, then 0x1f, HTAB and DEL in every byte. */
+static const uint8_t lode__avx_consts[7][32] __attribute__((aligned(32))) = {
+  { LODE__X32(0x0f) },
+  { LODE__TWICE(LODE__HI_BITS) },
+  { LODE__TWICE(LODE__TOKEN_LO) },
+  { LODE__TWICE(LODE__TARGET_LO) },
+  { LODE__X32(0x1f) },
+  { LODE__X32(0x09) },
+  { LODE__X32(0x7f) },
+};
+
 LODE__INLINE __attribute__((target("avx2"))) void lode__avx_k(
     lode__avx_k_t* k) {
-  k->nib = _mm256_set1_epi8(0x0f);
-  k->hi = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128((const __m128i*) lode__hi_bits));
-  k->tok = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128((const __m128i*) lode__token_lo));
-  k->target = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128((const __m128i*) lode__target_lo));
-  k->c1f = _mm256_set1_epi8(0x1f);
-  k->tab = _mm256_set1_epi8(0x09);
-  k->del = _mm256_set1_epi8(0x7f);
+  const __m256i* c = (const __m256i*) lode__avx_consts;
+  k->nib = _mm256_load_si256(c);
+  k->hi = _mm256_load_si256(c + 1);
+  k->tok = _mm256_load_si256(c + 2);
+  k->target = _mm256_load_si256(c + 3);
+  k->c1f = _mm256_load_si256(c + 4);
+  k->tab = _mm256_load_si256(c + 5);
+  k->del = _mm256_load_si256(c + 6);
   LODE__OPAQUE(k->nib);
   LODE__OPAQUE(k->hi);
   LODE__OPAQUE(k->tok);
@@ -342,14 +358,15 @@ LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_ctl(
 LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__avx_k_t* k = kp;
-  unsigned past = 0;
-  __m256i b = e - q >= 32 ? _mm256_loadu_si256((const __m256i*) q)
-                          : lode__avx_block(q, s, e, &past);
-  lode__stops_t m = { lode__avx_not_in(b, k->tok, k), lode__avx_ctl(b, k) };
-  if (past) {
-    m.tok = lode__fix(m.tok, past);
-    m.ctl = lode__fix(m.ctl, past);
+  if (e - q >= 32) {
+    __m256i b = _mm256_loadu_si256((const __m256i*) q);
+    lode__stops_t m = { lode__avx_not_in(b, k->tok, k), lode__avx_ctl(b, k) };
+    return m;
   }
+  unsigned past;
+  __m256i b = lode__avx_block(q, s, e, &past);
+  lode__stops_t m = { lode__fix(lode__avx_not_in(b, k->tok, k), past),
+                      lode__fix(lode__avx_ctl(b, k), past) };
   return m;
 }
 
