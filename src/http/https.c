@@ -49,11 +49,12 @@ static void t_connection(lode_tls_server_t* t, lode_socket_t* sock) {
 }
 
 /* Node's https.Server serves a connection from its own 'secureConnection'
- * listener, before the user's. A connection whose handshake ends after
- * the server has gone is dropped. */
+ * listener, before the user's. One whose handshake ends after close() is
+ * served too, as Node's (the TLS server's close waits for it, so the HTTP
+ * server is still there); one whose server has gone is dropped. */
 static void t_secure(lode_tls_server_t* t, lode_tls_socket_t* ts) {
   lode_https_server_t* s = of_tls(t);
-  if (s == NULL || s->closing) {
+  if (s == NULL) {
     lode_tls_socket_destroy(ts, NULL);
     return;
   }

@@ -254,8 +254,12 @@ static void on_timeout(lode_http_server_t* srv, lode_stream_t* s) {
   lode_stream_destroy(s, NULL);
 }
 
+static int close_on_connection; /* server.close() in 'connection' */
+
 static void on_connection(lode_http_server_t* srv, lode_stream_t* s) {
   test_trace("connection");
+  if (close_on_connection)
+    ASSERT_OK(lode_https_server_close(server, NULL, NULL));
 }
 
 static void on_secure(lode_https_server_t* srv, lode_tls_socket_t* t) {
@@ -410,6 +414,21 @@ TEST(pipelining_openssl_s_client) {
   const char* out = run_peer(argv);
   ASSERT_MEM_EQ(out, strlen(out), PIPELINED_ANSWERS, strlen(PIPELINED_ANSWERS));
   ASSERT_TRACE("connection,secure,GET /p1,POST /echo,GET /p3,server-close");
+}
+
+/* server.close() while a connection is in its handshake: as in Node, the
+ * connection is still served once secure and kept until its keep-alive
+ * timeout, and the server closes after it. */
+TEST(close_during_handshake) {
+  lode_http_server_opts_t h = { .keep_alive_timeout = 200 };
+  close_on_connection = 1;
+  start_server(&h);
+  ASSERT_STR_EQ(
+      run_node("raw", "\"GET /h HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n\""),
+      "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
+      "Keep-Alive: timeout=0\\r\\nContent-Length: 10\\r\\n\\r\\n"
+      "body of /h\"\nend,close\n");
+  ASSERT_TRACE("connection,secure,GET /h,server-close");
 }
 
 /* ---- upgrade ---- */
@@ -652,9 +671,10 @@ TEST(download_64_mib_lode_client) {
 TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
           pipelining_openssl_s_client, pipelining_slow_first,
           pipelining_one_byte_records, request_then_client_end,
-          close_with_idle_keep_alive, upgrade_node_client, upgrade_head_bytes,
-          headers_timeout, headers_timeout_idle, request_timeout,
-          keep_alive_timeout, server_timeout, handshake_failure_is_client_error,
+          close_with_idle_keep_alive, close_during_handshake,
+          upgrade_node_client, upgrade_head_bytes, headers_timeout,
+          headers_timeout_idle, request_timeout, keep_alive_timeout,
+          server_timeout, handshake_failure_is_client_error,
           upload_64_mib_to_lode_server, download_64_mib_from_lode_server,
           download_aborted_by_client, upload_64_mib_lode_client,
           download_64_mib_lode_client)
