@@ -165,13 +165,32 @@ static void end_done(lode_stream_t* s, int status, void* arg) {
   (void) s;
 }
 
+/* Whether the client will send nothing more: it has ended its side, or
+ * the request in which it asked to close was read whole, with nothing
+ * after it (RFC 9112: no further request after "close"; HTTP/1.0
+ * likewise without keep-alive). */
+static int peer_sends_no_more(const lode__conn_t* c) {
+  if (c->flags & LODE__CONN_END_AFTER)
+    return 1;
+  return c->slot != NULL && c->in.len == 0 && c->incoming == NULL &&
+         c->upgrading == NULL && c->res_head == NULL &&
+         !(c->flags & (LODE__CONN_IN_HEAD | LODE__CONN_ERRORED)) &&
+         !lode_http_parser_should_keep_alive(&c->slot->parser);
+}
+
 void lode__conn_end(lode__conn_t* c) {
   if (c->flags & (LODE__CONN_ENDED | LODE__CONN_DESTROYED))
     return;
   lode__conn_flush(c);
   c->flags |= LODE__CONN_ENDED;
   lode__conn_hold(c);
-  if (lode_stream_end(c->stream, end_done, c) < 0)
+  /* Then the close sends the FIN, without a half-close first when net
+   * knows the kernel holds no unread byte (which would make it a RST). */
+  lode_socket_t* sk = lode_socket_from_stream(c->stream);
+  int r = sk != NULL && peer_sends_no_more(c)
+              ? lode__socket_end_by_close(sk, end_done, c)
+              : lode_stream_end(c->stream, end_done, c);
+  if (r < 0)
     end_done(c->stream, 0, c);
 }
 
