@@ -205,6 +205,19 @@ TEST(session_resumed_tls12) {
   resumed_each_time("TLSv1.2");
 }
 
+/* maxCachedSessions 0 (lode's -1): no session kept, none resumed. */
+TEST(no_session_cache) {
+  lode_https_agent_opts_t ao = { .max_cached_sessions = -1 };
+  start_nginx(&ao);
+  for (int i = 0; i < 2; i++) {
+    call_t c = CALL("GET", "/hello.txt");
+    call_run(&c);
+    ASSERT_EQ(c.resumed, 0);
+    assert_hello(&c);
+  }
+  stop_nginx();
+}
+
 /* Whether `got` is /big.txt: 3,000 lines, line i 99 times the letter
  * 'a' + i % 26. */
 static int is_big(const char* got, size_t len) {
@@ -271,4 +284,4 @@ TEST(parallel) {
 }
 
 TEST_MAIN(verification, keep_alive_then_resumed, session_resumed_tls13,
-          session_resumed_tls12, bodies, parallel)
+          session_resumed_tls12, no_session_cache, bodies, parallel)
