@@ -323,6 +323,17 @@ TEST(keep_alive_node_agent) {
   ASSERT_TRACE("connection,secure,GET /k1,POST /echo,GET /k3,server-close");
 }
 
+/* Node's agent keeps the first connection's session and the second
+ * connection resumes it on lode's server (TLS 1.3 tickets). */
+TEST(session_resumed_node_agent) {
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("resume", NULL),
+                "body of /r1 resumed=false\nbody of /r2 resumed=true\n");
+  ASSERT_TRACE(
+      "connection,secure,GET /r1,connection,secure,GET /r2,"
+      "server-close");
+}
+
 #define PIPELINED                                                              \
   "GET /p1 HTTP/1.1\r\nHost: localhost\r\n\r\n"                                \
   "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello"   \
@@ -668,13 +679,13 @@ TEST(download_64_mib_lode_client) {
   assert_rss_bounded();
 }
 
-TEST_MAIN(keep_alive_node_agent, pipelining_node_tls,
-          pipelining_openssl_s_client, pipelining_slow_first,
-          pipelining_one_byte_records, request_then_client_end,
-          close_with_idle_keep_alive, close_during_handshake,
-          upgrade_node_client, upgrade_head_bytes, headers_timeout,
-          headers_timeout_idle, request_timeout, keep_alive_timeout,
-          server_timeout, handshake_failure_is_client_error,
+TEST_MAIN(keep_alive_node_agent, session_resumed_node_agent,
+          pipelining_node_tls, pipelining_openssl_s_client,
+          pipelining_slow_first, pipelining_one_byte_records,
+          request_then_client_end, close_with_idle_keep_alive,
+          close_during_handshake, upgrade_node_client, upgrade_head_bytes,
+          headers_timeout, headers_timeout_idle, request_timeout,
+          keep_alive_timeout, server_timeout, handshake_failure_is_client_error,
           upload_64_mib_to_lode_server, download_64_mib_from_lode_server,
           download_aborted_by_client, upload_64_mib_lode_client,
           download_64_mib_lode_client)

@@ -18,6 +18,8 @@
 //   bytewise   the same as raw, one write (one TLS record) per byte
 //   plain      a plain TCP client writes ARG (JSON string) to the TLS
 //              port and prints what comes back and how it ended
+//   resume     two GETs through one https.Agent without keep-alive: two
+//              connections; prints whether each resumed a session
 //   abort      GET /download?ARG, destroyed after its first MiB
 //   idle       GET /close-server through a keep-alive agent, then waits
 //              for the server to close the idle connection
@@ -227,6 +229,14 @@ function serve() {
   return Promise.resolve();
 }
 
+async function resume() {
+  const agent = new https.Agent({ keepAlive: false });
+  for (const path of ['/r1', '/r2']) {
+    const r = await request({ path, agent });
+    console.log(`${r.body} resumed=${r.req.socket.isSessionReused()}`);
+  }
+}
+
 function abort() {
   return new Promise((resolve) => {
     const r = https.get({ ...base, path: `/download?${arg}`, agent: false }, (res) => {
@@ -263,7 +273,7 @@ function idle() {
 }
 
 const scenarios = {
-  keepalive, pipeline, upgrade, idle, abort, upload, download, serve,
+  keepalive, pipeline, upgrade, idle, abort, upload, download, serve, resume,
   raw: rawScenario,
   rawend: () => rawScenario('end'),
   bytewise: () => rawScenario('bytewise'),
