@@ -338,6 +338,37 @@ TEST(client_upgrade) {
       "socket-close(0)");
 }
 
+/* Node: https.get({ socketPath, ... }) over a Unix socket, verified by
+ * the name "localhost" (the Host header's). */
+TEST(unix_socket) {
+  ASSERT_OK(uv_loop_init(&loop));
+  char path[64];
+  snprintf(path, sizeof(path), "/tmp/lode-https-%d.sock", (int) getpid());
+  unlink(path);
+  lode_https_server_t* srv;
+  lode_error_t err;
+  lode_https_server_opts_t so = { 0 };
+  so.tls.tls.context.key = tls_file("server.key");
+  so.tls.tls.context.cert = tls_file("server.crt");
+  ASSERT_OK(lode_https_create_server(&loop, &so, &srv_events, &srv, &err));
+  server = srv;
+  lode_listen_opts_t l = { .path = path };
+  ASSERT_OK(lode_https_server_listen(srv, &l, NULL, NULL));
+  lode_https_request_opts_t o = {
+    .http = { .socket_path = path, .path = "/", .agent = LODE_AGENT_FALSE }
+  };
+  o.tls.context.ca = tls_file("ca.crt");
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_get(&loop, &o, &req_events, &r));
+  lode_http_outgoing_set_data(r, "s");
+  while (strstr(test_trace_get(), "s:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE("s:socket,s:response 200,data(x),end,s:close");
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
 TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
           agent_queue_after_failed_handshakes, expect_continue,
-          agent_drops_socket_server_closed, client_upgrade)
+          agent_drops_socket_server_closed, client_upgrade, unix_socket)
