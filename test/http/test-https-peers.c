@@ -209,6 +209,8 @@ static void sum_end(lode_http_incoming_t* req) {
 static const lode_http_incoming_events_t sum_events = { .on_data = sum_data,
                                                         .on_end = sum_end };
 
+static const char* peer_cn(lode_tls_socket_t* t);
+
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
   const char* url = lode_http_incoming_url(req);
@@ -217,6 +219,10 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
   test_trace("%s %s%s%s%s%s", lode_http_incoming_method(req), url,
              expect ? " expect=" : "", expect ? expect : "", te ? " te=" : "",
              te ? te : "");
+  if (strcmp(url, "/cert") == 0) /* Node: req.socket.getPeerCertificate() */
+    test_trace(
+        "req.socket peer=%s",
+        peer_cn(lode_tls_socket_from_stream(lode_http_incoming_socket(req))));
   if (strcmp(url, "/sum") == 0) {
     sum_t* s = calloc(1, sizeof(*s));
     ASSERT_NOT_NULL(s);
@@ -231,17 +237,23 @@ static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
   lode_http_outgoing_end(res, lode_slice_str(body), NULL, NULL);
 }
 
-static void on_secure(lode_https_server_t* srv, lode_tls_socket_t* t) {
+/* The CN of the socket's peer certificate, or "none" (static buffer). */
+static const char* peer_cn(lode_tls_socket_t* t) {
+  static char cn[64];
   lode_tls_cert_t* c = lode_tls_socket_get_peer_certificate(t, 0);
-  const char* cn = NULL;
+  snprintf(cn, sizeof(cn), "none");
   for (size_t i = 0; c != NULL && c->subject[i] != NULL; i += 2)
     if (strcmp(c->subject[i], "CN") == 0)
-      cn = c->subject[i + 1];
+      snprintf(cn, sizeof(cn), "%s", c->subject[i + 1]);
+  lode_tls_cert_free(c);
+  return cn;
+}
+
+static void on_secure(lode_https_server_t* srv, lode_tls_socket_t* t) {
   const char* alpn = lode_tls_socket_alpn_protocol(t);
   test_trace("secure(%s,reused=%d,authorized=%d,peer=%s)", alpn ? alpn : "none",
              lode_tls_socket_is_session_reused(t),
-             lode_tls_socket_authorized(t), cn ? cn : "none");
-  lode_tls_cert_free(c);
+             lode_tls_socket_authorized(t), peer_cn(t));
 }
 
 static void on_tls_client_error(lode_https_server_t* srv, const lode_error_t* e,
@@ -352,7 +364,8 @@ TEST(curl_client_certificate) {
   ASSERT_STR_EQ(out, "body of /cert exit=0\nexit=56\n");
   ASSERT_TRACE(
       "secure(http/1.1,reused=0,authorized=1,peer=client),"
-      "GET /cert,tlsClientError(ERR_SSL_PEER_DID_NOT_RETURN_A_"
+      "GET /cert,req.socket peer=client,"
+      "tlsClientError(ERR_SSL_PEER_DID_NOT_RETURN_A_"
       "CERTIFICATE)");
   free(out);
 }
