@@ -338,6 +338,40 @@ TEST(client_upgrade) {
       "socket-close(0)");
 }
 
+/* Node: a:socket,a:error(ECONNRESET|socket hang up),a:close when the
+ * agent is destroyed during the handshake. */
+static lode_agent_t* doomed;
+
+static void a_socket(lode_http_request_t* r, lode_stream_t* s) {
+  r_socket(r, s);
+  lode_agent_destroy(doomed);
+}
+
+static const lode_http_request_events_t a_events = {
+  .on_socket = a_socket,
+  .on_error = r_error,
+  .on_close = r_close,
+};
+
+TEST(agent_destroyed_during_handshake) {
+  ASSERT_OK(uv_loop_init(&loop));
+  int p = silent_listen();
+  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
+  ASSERT_OK(lode_https_agent_create(&loop, &ao, &doomed));
+  char url[128];
+  snprintf(url, sizeof(url), "https://127.0.0.1:%d/", p);
+  lode_https_request_opts_t o = { .http = { .url = url, .agent = doomed } };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_get(&loop, &o, &a_events, &r));
+  lode_http_outgoing_set_data(r, "a");
+  while (strstr(test_trace_get(), "a:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE("a:socket,a:error(ECONNRESET|socket hang up),a:close");
+  silent_close();
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
 /* Node: https.get({ socketPath, ... }) over a Unix socket, verified by
  * the name "localhost" (the Host header's). */
 TEST(unix_socket) {
@@ -371,4 +405,5 @@ TEST(unix_socket) {
 
 TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
           agent_queue_after_failed_handshakes, expect_continue,
-          agent_drops_socket_server_closed, client_upgrade, unix_socket)
+          agent_drops_socket_server_closed, client_upgrade, unix_socket,
+          agent_destroyed_during_handshake)
