@@ -1,14 +1,18 @@
 /* The HTTP scenarios that matter, over TLS: lode's https server with
  * Node's https and tls clients and `openssl s_client` as peers
  * (test/peers/https-scenarios.js), and lode's https client against Node's
- * https server. Keep-alive through Node's agent, pipelined requests in one
- * write (exact bytes back, in order), an upgrade with the bytes after its
- * head, the server's timeouts (headersTimeout, requestTimeout,
- * keepAliveTimeout, server.timeout; small values, no time asserted), and
- * 64 MiB both ways with every byte checked and the memory of this process
- * bounded (the receiver pauses, the sender waits for 'drain').
- * Every expected output was first taken from Node 20's https server
- * answering the same peer. */
+ * https server. Keep-alive and session resumption through Node's agent;
+ * pipelined requests (in one write, one record per byte, a first answer
+ * that comes late; exact bytes back, in order); a client that ends right
+ * after its request; server.close() with an idle kept connection and
+ * during a handshake; an upgrade with the bytes after its head; the
+ * server's timeouts (headersTimeout, requestTimeout, keepAliveTimeout,
+ * server.timeout; small values, no time asserted); a failed handshake as
+ * 'clientError' and 'tlsClientError'; and 64 MiB both ways with every
+ * byte checked and the memory of this process bounded (the receiver
+ * pauses, the sender waits for 'drain'), and a client that goes mid-body.
+ * The expected outputs of the cases with Node's clients were first taken
+ * from Node 20's https server answering the same peer. */
 #include "https-peer.h"
 
 /* ASan's quarantine would keep freed buffers: RSS then measures lode. */
