@@ -237,8 +237,8 @@ static void on_client_error(lode_http_server_t* srv, const lode_error_t* err,
   lode_stream_end(s, NULL, NULL);
 }
 
-/* A failed handshake: the listener destroys the socket, as one does in
- * Node's. */
+/* A failed handshake, or a TLS error later: the listener destroys the
+ * socket, as one does in Node's. */
 static void on_handshake_client_error(lode_http_server_t* srv,
                                       const lode_error_t* err,
                                       lode_stream_t* s) {
@@ -555,6 +555,24 @@ TEST(handshake_failure_is_client_error) {
       "tlsClientError ERR_SSL_HTTP_REQUEST,server-close");
 }
 
+/* A record that does not decrypt, on a connection that has been
+ * answered: 'clientError' with OpenSSL's reason (not 'tlsClientError':
+ * the handshake was done), as Node's https.Server; the client gets the
+ * alert. */
+TEST(bad_record_is_client_error) {
+  events.http.on_client_error = on_handshake_client_error;
+  events.on_tls_client_error = on_tls_client_error;
+  start_server(NULL);
+  ASSERT_STR_EQ(run_node("badrecord", NULL),
+                "\"HTTP/1.1 200 OK\\r\\nConnection: keep-alive\\r\\n"
+                "Keep-Alive: timeout=5\\r\\nContent-Length: 10\\r\\n\\r\\n"
+                "body of /b\"\nerror ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC,end,"
+                "close\n");
+  ASSERT_TRACE(
+      "connection,secure,GET /b,clientError "
+      "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC,server-close");
+}
+
 /* ---- 64 MiB both ways, lode's server ---- */
 
 TEST(upload_64_mib_to_lode_server) {
@@ -690,6 +708,6 @@ TEST_MAIN(keep_alive_node_agent, session_resumed_node_agent,
           close_during_handshake, upgrade_node_client, upgrade_head_bytes,
           headers_timeout, headers_timeout_idle, request_timeout,
           keep_alive_timeout, server_timeout, handshake_failure_is_client_error,
-          upload_64_mib_to_lode_server, download_64_mib_from_lode_server,
-          download_aborted_by_client, upload_64_mib_lode_client,
-          download_64_mib_lode_client)
+          bad_record_is_client_error, upload_64_mib_to_lode_server,
+          download_64_mib_from_lode_server, download_aborted_by_client,
+          upload_64_mib_lode_client, download_64_mib_lode_client)

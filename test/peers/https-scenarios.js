@@ -18,6 +18,9 @@
 //   bytewise   the same as raw, one write (one TLS record) per byte
 //   plain      a plain TCP client writes ARG (JSON string) to the TLS
 //              port and prints what comes back and how it ended
+//   badrecord  a TLS client that sends GET /b and, once the answer comes,
+//              writes a record of garbage straight on its TCP socket;
+//              prints what came back and how the connection ended
 //   resume     two GETs through one https.Agent without keep-alive: two
 //              connections; prints whether each resumed a session
 //   abort      GET /download?ARG, destroyed after its first MiB
@@ -229,6 +232,30 @@ function serve() {
   return Promise.resolve();
 }
 
+function badrecord() {
+  return new Promise((resolve) => {
+    const sock = net.connect(base.port, base.host, () => {
+      const s = tls.connect({ ...base, socket: sock }, () => {
+        s.write('GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      });
+      let got = '';
+      const events = [];
+      s.setEncoding('latin1');
+      s.on('data', (d) => {
+        if (!got) sock.write(Buffer.from('170303000568656c6c6f', 'hex'));
+        got += d;
+      });
+      s.on('end', () => events.push('end'));
+      s.on('error', (e) => events.push(`error ${e.code}`));
+      s.on('close', () => {
+        console.log(JSON.stringify(got));
+        console.log(events.concat('close').join(','));
+        resolve();
+      });
+    });
+  });
+}
+
 async function resume() {
   const agent = new https.Agent({ keepAlive: false });
   for (const path of ['/r1', '/r2']) {
@@ -274,6 +301,7 @@ function idle() {
 
 const scenarios = {
   keepalive, pipeline, upgrade, idle, abort, upload, download, serve, resume,
+  badrecord,
   raw: rawScenario,
   rawend: () => rawScenario('end'),
   bytewise: () => rawScenario('bytewise'),
