@@ -402,9 +402,10 @@ static int host_expect(const lode_http_incoming_t* req) {
   int has = 0;
   for (size_t i = 0; i < f->nraw; i += 2) {
     const char* n = f->raw[i];
-    if (name_is(n, "host"))
+    char c0 = (char) (n[0] | 0x20);
+    if (c0 == 'h' && name_is(n + 1, "ost"))
       has |= HAS_HOST;
-    else if (name_is(n, "expect"))
+    else if (c0 == 'e' && name_is(n + 1, "xpect"))
       has |= HAS_EXPECT;
   }
   return has;

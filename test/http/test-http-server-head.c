@@ -131,6 +131,26 @@ TEST(content_length_digits) {
   }
 }
 
+/* Host is found in any case, and only as the whole name (Node answers
+ * 400 to an HTTP/1.1 request without it). */
+TEST(host_any_case_whole_name) {
+  static const char* const reqs[] = {
+    "GET / HTTP/1.1\r\nhOST: x\r\n\r\n",
+    "GET / HTTP/1.1\r\nHostx: x\r\n\r\n",
+    "GET / HTTP/1.1\r\nHos: x\r\n\r\n",
+    "GET / HTTP/1.1\r\nExpect: 100-continuex\r\nHOST: x\r\n\r\n",
+  };
+  static const int ok_status[] = { 1, 0, 0, 0 };
+  for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+    const char* got = run(NULL, &ok_ev, reqs[i]);
+    const char* want = ok_status[i] ? "HTTP/1.1 200 OK\r\n"
+                       : i == 3     ? "HTTP/1.1 417 Expectation Failed\r\n"
+                                    : "HTTP/1.1 400 Bad Request\r\n";
+    if (strncmp(got, want, strlen(want)) != 0)
+      test_fail(__FILE__, __LINE__, "request %zu: %s", i, got);
+  }
+}
+
 /* end() then destroy: Node's end() uncorks the socket, so the response
  * is on the wire before the destroy. write() then destroy: the write is
  * corked until the next tick, and the destroy drops it. On a real
@@ -243,5 +263,5 @@ TEST(write_then_destroy_drops) {
 }
 
 TEST_MAIN(head_lines_follow_settings, date_is_imf_fixdate,
-          content_length_digits, end_then_destroy_sends,
-          write_then_destroy_drops)
+          content_length_digits, host_any_case_whole_name,
+          end_then_destroy_sends, write_then_destroy_drops)
