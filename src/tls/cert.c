@@ -33,14 +33,16 @@ static char* keep(cert_t* c, char* s) {
   return s;
 }
 
-/* The text written to a memory BIO, as a string. */
+/* The text written to a memory BIO, as a string. An empty BIO has no
+ * data at all (NULL), as for a subjectAltName with no name in it. */
 static char* bio_text(BIO* b) {
-  char* p;
+  char* p = NULL;
   long n = BIO_get_mem_data(b, &p);
   char* s = malloc((size_t) n + 1);
   if (s == NULL)
     return NULL;
-  memcpy(s, p, (size_t) n);
+  if (n > 0)
+    memcpy(s, p, (size_t) n);
   s[n] = '\0';
   return s;
 }

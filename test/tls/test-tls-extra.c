@@ -631,9 +631,48 @@ TEST(chain_from_store) {
   check = NULL;
 }
 
-TEST_MAIN(pfx, chain_from_store, min_dh_size, secure_protocol, ocsp_stapled,
-          ocsp_stapled_tls12, ocsp_none, psk_tls12_as_node,
-          psk_tls12_identity_accepted, psk_tls13_as_node,
+/* ---- A subjectAltName that holds no name ---- */
+
+/* An empty SEQUENCE, which OpenSSL prints as nothing: Node's
+ * subjectaltname is then "", and so is lode's (copying the empty text
+ * was undefined behaviour; found by fuzz-tls-record). The certificate is
+ * made here, next to the others. */
+TEST(empty_subject_alt_name) {
+  char name[64], cmd[4096];
+  snprintf(name, sizeof(name), "empty-san.%ld", (long) getpid());
+  snprintf(cmd, sizeof(cmd),
+           "cd %s && mkdir -p %s && OPENSSL_CONF=/dev/null openssl req "
+           "-x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+           "-keyout %s/key.pem -out %s/cert.pem -days 1 -subj /CN=x "
+           "-addext subjectAltName=DER:3000 2>/dev/null",
+           tls_certs_dir(), name, name, name);
+  ASSERT_OK(system(cmd));
+  char key[128], crt[128];
+  snprintf(key, sizeof(key), "%s/key.pem", name);
+  snprintf(crt, sizeof(crt), "%s/cert.pem", name);
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_stream_t *a, *b;
+  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
+  lode_tls_opts_t so = { .is_server = 1 };
+  so.context.key = tls_file(key);
+  so.context.cert = tls_file(crt);
+  lode_tls_socket_t* t;
+  ASSERT_OK(lode_tls_socket_create(a, &so, NULL, &t, NULL));
+  lode_tls_cert_t* c = lode_tls_socket_get_certificate(t);
+  ASSERT_NOT_NULL(c);
+  ASSERT_STR_EQ(c->subjectaltname, "");
+  lode_tls_cert_free(c);
+  lode_tls_socket_destroy(t, NULL);
+  lode_stream_destroy(b, NULL);
+  test_run_loop(&loop, 20000);
+  test_loop_close(&loop);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s/%s", tls_certs_dir(), name);
+  ASSERT_OK(system(cmd));
+}
+
+TEST_MAIN(empty_subject_alt_name, pfx, chain_from_store, min_dh_size,
+          secure_protocol, ocsp_stapled, ocsp_stapled_tls12, ocsp_none,
+          psk_tls12_as_node, psk_tls12_identity_accepted, psk_tls13_as_node,
           shared_sigalgs_as_node, enable_trace, get_ciphers_as_node,
           root_certificates, socket_calls, crl_revoked, dhparam_dhe,
           ticket_keys_shared, ticket_keys_differ, alpn_callback,
