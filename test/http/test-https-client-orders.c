@@ -372,6 +372,59 @@ TEST(agent_destroyed_during_handshake) {
   test_loop_close(&loop);
 }
 
+/* A server that asks for a client certificate and gets none: TLS 1.3's
+ * client is done with its handshake and sends its request; the server's
+ * alert is the request's error. Node: socket, (server tlsClientError
+ * ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE), error(ERR_SSL_TLSV13_
+ * ALERT_CERTIFICATE_REQUIRED), close. */
+static void cert_tls_client_error(lode_https_server_t* srv,
+                                  const lode_error_t* e, lode_tls_socket_t* t) {
+  test_trace("server:tlsClientError(%s)", e->name);
+}
+
+static void c_error_code(lode_http_request_t* r, const lode_error_t* e) {
+  test_trace("%s:error(%s)", req_name(r), e->name); /* OpenSSL's text */
+}
+
+static const lode_https_server_events_t cert_srv_events = {
+  .http = { .on_request = srv_request },
+  .on_tls_client_error = cert_tls_client_error,
+};
+
+static const lode_http_request_events_t c_events = {
+  .on_socket = r_socket,
+  .on_error = c_error_code,
+  .on_close = r_close,
+  .on_response = r_response,
+};
+
+TEST(client_certificate_required) {
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_https_server_opts_t so = { 0 };
+  so.tls.tls.context.key = tls_file("server.key");
+  so.tls.tls.context.cert = tls_file("server.crt");
+  so.tls.tls.context.ca = tls_file("ca.crt");
+  so.tls.tls.request_cert = 1;
+  server = https_listen(&loop, &so, &cert_srv_events, &port);
+  char url[128];
+  snprintf(url, sizeof(url), "https://localhost:%d/", port);
+  lode_https_request_opts_t o = { .http = { .url = url,
+                                            .agent = LODE_AGENT_FALSE } };
+  o.tls.context.ca = tls_file("ca.crt");
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_get(&loop, &o, &c_events, &r));
+  lode_http_outgoing_set_data(r, "c");
+  while (strstr(test_trace_get(), "c:close") == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_TRACE(
+      "c:socket,server:tlsClientError(ERR_SSL_PEER_DID_NOT_RETURN_A_"
+      "CERTIFICATE),c:error(ERR_SSL_TLSV13_ALERT_CERTIFICATE_"
+      "REQUIRED),c:close");
+  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
 /* Node: https.get({ socketPath, ... }) over a Unix socket, verified by
  * the name "localhost" (the Host header's). */
 TEST(unix_socket) {
@@ -406,4 +459,4 @@ TEST(unix_socket) {
 TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
           agent_queue_after_failed_handshakes, expect_continue,
           agent_drops_socket_server_closed, client_upgrade, unix_socket,
-          agent_destroyed_during_handshake)
+          agent_destroyed_during_handshake, client_certificate_required)
