@@ -50,6 +50,23 @@ static void silent_close(void) {
   uv_close((uv_handle_t*) &silent, NULL);
 }
 
+/* Runs the loop a turn at a time until the trace holds `mark` (a free
+ * socket of an agent does not hold the loop). */
+static void run_until(const char* mark) {
+  while (strstr(test_trace_get(), mark) == NULL)
+    uv_run(&loop, UV_RUN_ONCE);
+}
+
+/* Closes the silent server or the https one, then the loop. */
+static void finish(int silent) {
+  if (silent)
+    silent_close();
+  else
+    ASSERT_OK(lode_https_server_close(server, NULL, NULL));
+  test_run_loop(&loop, 10000);
+  test_loop_close(&loop);
+}
+
 /* ---- The requests: every event traced as "name:event" ---- */
 
 static const char* req_name(lode_http_request_t* r) {
@@ -129,14 +146,11 @@ TEST(timeout_during_handshake) {
                                             .timeout = 200 } };
   lode_http_request_t* r = request("f", "127.0.0.1", p, &o);
   lode_http_request_end(r, (lode_slice_t){ 0 }, NULL, NULL);
-  while (strstr(test_trace_get(), "f:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("f:close");
   ASSERT_TRACE(
       "f:socket,f:timeout,f:error(ECONNRESET|socket hang up),"
       "f:close");
-  silent_close();
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(1);
 }
 
 /* Node: h:socket,h:error(ECONNRESET|socket hang up),h:close */
@@ -146,12 +160,9 @@ TEST(destroy_in_socket_before_handshake) {
   lode_https_request_opts_t o = { 0 };
   lode_http_request_t* r = request("h", "127.0.0.1", p, &o);
   lode_http_request_end(r, (lode_slice_t){ 0 }, NULL, NULL);
-  while (strstr(test_trace_get(), "h:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("h:close");
   ASSERT_TRACE("h:socket,h:error(ECONNRESET|socket hang up),h:close");
-  silent_close();
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(1);
 }
 
 static void srv_request(lode_http_server_t* srv, lode_http_incoming_t* req,
@@ -206,16 +217,13 @@ TEST(agent_queue_after_failed_handshakes) {
   lode_http_request_t* g2 = request("g2", "localhost", port, &o);
   lode_http_request_end(g1, (lode_slice_t){ 0 }, NULL, NULL);
   lode_http_request_end(g2, (lode_slice_t){ 0 }, NULL, NULL);
-  while (strstr(test_trace_get(), "g2:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("g2:close");
   ASSERT_TRACE(
       "g1:socket,g1:error(DEPTH_ZERO_SELF_SIGNED_CERT|self-signed "
       "certificate),g1:close,g2:socket,g2:error(DEPTH_ZERO_SELF_"
       "SIGNED_CERT|self-signed certificate),g2:close");
   lode_agent_destroy(agent);
-  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(0);
 }
 
 /* Node: i:socket,i:continue,i:response 200,[data],end,i:close */
@@ -227,12 +235,9 @@ TEST(expect_continue) {
                                             .headers = headers } };
   /* As Node, the head goes at once when Expect is set. */
   request("i", "localhost", port, &o);
-  while (strstr(test_trace_get(), "i:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("i:close");
   ASSERT_TRACE("i:socket,i:continue,i:response 200,data(x),end,i:close");
-  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(0);
 }
 
 /* Node: k1:socket,k1:response 200,data(x),end,k1:close; then, once the
@@ -267,8 +272,7 @@ TEST(agent_drops_socket_server_closed) {
   lode_http_request_t* r;
   ASSERT_OK(lode_https_get(&loop, &o, &k_events, &r));
   lode_http_outgoing_set_data(r, "k1");
-  while (strstr(test_trace_get(), "k1:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("k1:close");
   ASSERT_EQ(resumed, 0);
   while (lode_agent_free_sockets(agent, NULL) == 0)
     uv_run(&loop, UV_RUN_ONCE);
@@ -278,16 +282,13 @@ TEST(agent_drops_socket_server_closed) {
   ASSERT_EQ(lode_agent_sockets(agent, NULL), 0);
   ASSERT_OK(lode_https_get(&loop, &o, &k_events, &r));
   lode_http_outgoing_set_data(r, "k2");
-  while (strstr(test_trace_get(), "k2:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("k2:close");
   ASSERT_TRACE(
       "k1:socket,k1:response 200,data(x),end,k1:close,"
       "k2:socket,k2:response 200,data(x),end,k2:close");
   ASSERT_EQ(resumed, 1);
   lode_agent_destroy(agent);
-  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(0);
 }
 
 /* Node: u:socket,u:upgrade 101 head=welcome,u:close, then the echo. */
@@ -364,12 +365,9 @@ TEST(agent_destroyed_during_handshake) {
   lode_http_request_t* r;
   ASSERT_OK(lode_https_get(&loop, &o, &a_events, &r));
   lode_http_outgoing_set_data(r, "a");
-  while (strstr(test_trace_get(), "a:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("a:close");
   ASSERT_TRACE("a:socket,a:error(ECONNRESET|socket hang up),a:close");
-  silent_close();
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(1);
 }
 
 /* A server that asks for a client certificate and gets none: TLS 1.3's
@@ -414,15 +412,12 @@ TEST(client_certificate_required) {
   lode_http_request_t* r;
   ASSERT_OK(lode_https_get(&loop, &o, &c_events, &r));
   lode_http_outgoing_set_data(r, "c");
-  while (strstr(test_trace_get(), "c:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("c:close");
   ASSERT_TRACE(
       "c:socket,server:tlsClientError(ERR_SSL_PEER_DID_NOT_RETURN_A_"
       "CERTIFICATE),c:error(ERR_SSL_TLSV13_ALERT_CERTIFICATE_"
       "REQUIRED),c:close");
-  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(0);
 }
 
 /* Node: https.get({ socketPath, ... }) over a Unix socket, verified by
@@ -448,12 +443,9 @@ TEST(unix_socket) {
   lode_http_request_t* r;
   ASSERT_OK(lode_https_get(&loop, &o, &req_events, &r));
   lode_http_outgoing_set_data(r, "s");
-  while (strstr(test_trace_get(), "s:close") == NULL)
-    uv_run(&loop, UV_RUN_ONCE);
+  run_until("s:close");
   ASSERT_TRACE("s:socket,s:response 200,data(x),end,s:close");
-  ASSERT_OK(lode_https_server_close(server, NULL, NULL));
-  test_run_loop(&loop, 10000);
-  test_loop_close(&loop);
+  finish(0);
 }
 
 TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
