@@ -1,6 +1,7 @@
 /* GET N requests with C in flight over one keep-alive agent (maxSockets
  * C) and print "requests seconds cpu_seconds". Usage: bench-client-lode
- * PORT [N] [C] */
+ * PORT [N] [C] [CA]: with CA (a PEM file), HTTPS to localhost through an
+ * https.Agent that verifies the server against it (bench/tls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -9,7 +10,7 @@
 
 static uv_loop_t* loop;
 static lode_agent_t* agent;
-static int port, total, started, done, failed;
+static int port, total, started, done, failed, https;
 
 static void start_one(void);
 
@@ -46,9 +47,35 @@ static void start_one(void) {
     .host = "127.0.0.1", .port = port, .path = "/", .agent = agent
   };
   lode_http_request_t* req;
+  int rc;
   started++;
-  if (lode_http_request(loop, &o, &events, &req) == 0)
+  if (https) {
+    lode_https_request_opts_t so = { .http = o };
+    so.http.host = "localhost"; /* the certificate's name */
+    rc = lode_https_request(loop, &so, &events, &req);
+  } else {
+    rc = lode_http_request(loop, &o, &events, &req);
+  }
+  if (rc == 0)
     lode_http_request_end(req, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+}
+
+/* The agent: an https.Agent trusting the PEM file `ca`, or an http one. */
+static int make_agent(const char* ca, unsigned conc) {
+  lode_agent_opts_t ao = { .keep_alive = 1, .max_sockets = conc };
+  if (ca == NULL)
+    return lode_agent_create(loop, &ao, &agent);
+  FILE* f = fopen(ca, "rb");
+  char pem[65536];
+  size_t n = f != NULL ? fread(pem, 1, sizeof(pem), f) : 0;
+  if (f != NULL)
+    fclose(f);
+  if (n == 0)
+    return -1;
+  https = 1;
+  lode_https_agent_opts_t so = { .agent = ao };
+  so.tls.context.ca = (lode_slice_t){ pem, n };
+  return lode_https_agent_create(loop, &so, &agent);
 }
 
 static double cpu_now(void) {
@@ -67,8 +94,8 @@ int main(int argc, char** argv) {
   total = argc > 2 ? atoi(argv[2]) : 100000;
   int conc = argc > 3 ? atoi(argv[3]) : 50;
   loop = uv_default_loop();
-  lode_agent_opts_t ao = { .keep_alive = 1, .max_sockets = (unsigned) conc };
-  lode_agent_create(loop, &ao, &agent);
+  if (make_agent(argc > 4 ? argv[4] : NULL, (unsigned) conc) != 0)
+    return 1;
   double c0 = cpu_now();
   uint64_t t0 = uv_hrtime();
   for (int i = 0; i < conc && started < total; i++)
