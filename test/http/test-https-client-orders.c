@@ -3,11 +3,16 @@
  *   - a server that accepts and never answers the ClientHello: the
  *     request's timeout fires during the handshake (Node's socket
  *     timeout), destroy() then ends it with "socket hang up";
- *   - destroy() in on_socket, before the handshake;
+ *   - destroy() in on_socket, the agent destroyed, or the request's
+ *     AbortSignal aborted, before the handshake ends;
  *   - an agent with maxSockets 1 and two requests to a server whose
  *     certificate does not verify: each fails alone, the second on a
  *     socket of its own after the first's close;
- *   - Expect: 100-continue over TLS: on_continue, then the body;
+ *   - Expect: 100-continue over TLS: on_continue, then the body, to a
+ *     server that answers at once and closes (no EPIPE afterwards);
+ *   - a server that asks for a client certificate and gets none (TLS
+ *     1.3: its alert is the request's error);
+ *   - https.get over a Unix socket (socketPath);
  *   - a kept connection the server closes (closeIdleConnections, with
  *     close_notify) leaves the agent's free list, and the next request
  *     resumes the session on a new connection;
@@ -370,6 +375,43 @@ TEST(agent_destroyed_during_handshake) {
   finish(1);
 }
 
+/* Node: socket,error(ABORT_ERR|The operation was aborted),close when the
+ * request's signal aborts during the handshake. */
+static lode_abort_controller_t* ac;
+
+static void s_socket(lode_http_request_t* r, lode_stream_t* s) {
+  r_socket(r, s);
+  lode_abort_controller_abort(ac, 0);
+}
+
+static const lode_http_request_events_t s_events = {
+  .on_socket = s_socket,
+  .on_error = r_error,
+  .on_close = r_close,
+};
+
+TEST(signal_aborts_during_handshake) {
+  ASSERT_OK(uv_loop_init(&loop));
+  int p = silent_listen();
+  ASSERT_OK(lode_abort_controller_create(&ac));
+  char url[128];
+  snprintf(url, sizeof(url), "https://127.0.0.1:%d/", p);
+  lode_https_request_opts_t o = {
+    .http = { .url = url,
+              .agent = LODE_AGENT_FALSE,
+              .signal = lode_abort_controller_signal(ac) }
+  };
+  lode_http_request_t* r;
+  ASSERT_OK(lode_https_get(&loop, &o, &s_events, &r));
+  lode_http_outgoing_set_data(r, "a");
+  run_until("a:close");
+  ASSERT_TRACE(
+      "a:socket,a:error(ABORT_ERR|The operation was aborted),"
+      "a:close");
+  lode_abort_controller_release(ac);
+  finish(1);
+}
+
 /* A server that asks for a client certificate and gets none: TLS 1.3's
  * client is done with its handshake and sends its request; the server's
  * alert is the request's error. Node: socket, (server tlsClientError
@@ -451,4 +493,5 @@ TEST(unix_socket) {
 TEST_MAIN(timeout_during_handshake, destroy_in_socket_before_handshake,
           agent_queue_after_failed_handshakes, expect_continue,
           agent_drops_socket_server_closed, client_upgrade, unix_socket,
-          agent_destroyed_during_handshake, client_certificate_required)
+          agent_destroyed_during_handshake, client_certificate_required,
+          signal_aborts_during_handshake)
