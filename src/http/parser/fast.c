@@ -29,8 +29,8 @@
 typedef struct {
   unsigned flags;
   uint64_t cl;
-  size_t nread; /* bytes counted against max_header_size */
-  uint32_t seen;
+  size_t nread;             /* bytes counted against max_header_size */
+  uint32_t dropped;         /* lines past the array's end */
   lode_http_header_t* h;    /* where the next header is stored */
   lode_http_header_t* hend; /* the end of the parser's array */
 } fast_t;
@@ -170,7 +170,12 @@ FAST int header_state(const char* s, size_t n) {
 
 /* A value's end: CRLF at v (a folded next line fails later, as a name). */
 FAST int crlf(const char* v, const char* e) {
-  return e - v >= 2 && v[0] == '\r' && v[1] == '\n';
+  uint16_t w, want;
+  if (e - v < 2)
+    return 0;
+  memcpy(&w, v, 2); /* one compare for both bytes */
+  memcpy(&want, "\r\n", 2);
+  return w == want;
 }
 
 /* One header line at q (not the blank line); returns the next line.
@@ -219,8 +224,9 @@ FAST const char* header_line(fast_t* f, const char* q, const char* s,
       return NULL;
   }
   f->nread += nlen + (size_t) (v - vs);
-  f->seen++;
-  if (f->h < f->hend) {
+  if (f->h == f->hend) {
+    f->dropped++; /* counted, not stored (Node's maxHeadersCount) */
+  } else {
     const char* ve = v;
     /* a value byte up to ' ' is SP or HTAB */
     while ((unsigned char) ve[-1] <= ' ' && ve > vs)
@@ -263,7 +269,7 @@ static long done(lode_http_parser_t* p, const fast_t* f, const char* s,
   p->content_length = f->cl;
   p->header_nread = (uint32_t) f->nread;
   p->nhdrs = (uint32_t) (f->h - p->hdrs);
-  p->hdrs_seen = f->seen;
+  p->hdrs_seen = p->nhdrs + f->dropped;
   p->scan = (uint32_t) (end - s);
   p->one_pass = 1;
   return end - s;
