@@ -4,7 +4,7 @@
  * through the BIO, and what OpenSSL writes to it is written to the
  * stream under it at once.
  * Every event comes from a callback of the stream under it (or the
- * socket's timer), so none is emitted inside the call that caused it. */
+ * socket's timers), so none is emitted inside the call that caused it. */
 #include "tls/socket.h"
 
 #include <pthread.h>
@@ -48,6 +48,14 @@ static int dead(const lode_tls_socket_t* t) {
 
 static void hold(lode_tls_socket_t* t) {
   lode__hold(&t->obj);
+}
+
+/* The handshake timeout and a pending read kick, stopped. */
+static void stop_timers(lode_tls_socket_t* t) {
+  if (!has(t, TF_TIMER))
+    return;
+  lode__idle_set(t->lp, &t->hs_timer, 0);
+  lode__tick_cancel(t->lp, &t->kick);
 }
 
 /* ---- Completions ---- */
@@ -159,8 +167,7 @@ static void destroy_with(lode_tls_socket_t* t, const lode_error_t* e) {
   t->obj.flags |= LODE__F_DESTROYED;
   if (e != NULL)
     set_error(t, e);
-  if (has(t, TF_TIMER))
-    uv_timer_stop(&t->timer);
+  stop_timers(t);
   if (!has(t, TF_UNDER_CLOSED))
     lode_stream_destroy(t->under, NULL);
 }
@@ -450,8 +457,7 @@ static int dh_too_small(lode_tls_socket_t* t) {
 static void on_secure(lode_tls_socket_t* t) {
   t->obj.flags |= TF_SECURE;
   t->last_handshake = uv_now(t->stream.loop);
-  if (has(t, TF_TIMER))
-    uv_timer_stop(&t->timer);
+  stop_timers(t);
   record_alpn(t);
   if (t->is_server) {
     flush_out(t, NULL);
@@ -787,17 +793,12 @@ static void on_under_error(void* ctx, lode_stream_t* s,
   t->obj.flags |= LODE__F_DESTROYED;
 }
 
-static void timer_closed(uv_handle_t* h) {
-  free(lode__container_of((uv_timer_t*) h, lode_tls_socket_t, timer));
-}
-
 /* The last events: error, the callbacks of what was never written,
  * close; then the socket's own reference goes. */
 static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
   lode_tls_socket_t* t = ctx;
   t->obj.flags |= TF_UNDER_CLOSED | LODE__F_DESTROYED;
-  if (has(t, TF_TIMER))
-    uv_timer_stop(&t->timer);
+  stop_timers(t);
   hold(t);
   lode_error_t* err = t->err;
   t->err = NULL;
@@ -836,24 +837,26 @@ static const lode_stream_reader_t under_reader = {
   .on_close = on_under_close,
 };
 
-/* ---- Timer: the handshake timeout, and read passes after resume ---- */
+/* ---- Timers: the handshake timeout, and read passes after resume ---- */
 
-static void on_timer(uv_timer_t* h) {
-  lode_tls_socket_t* t = lode__container_of(h, lode_tls_socket_t, timer);
-  if (dead(t))
+static void on_handshake_timeout(lode__idle_t* it) {
+  lode_tls_socket_t* t = lode__container_of(it, lode_tls_socket_t, hs_timer);
+  lode__idle_set(t->lp, it, 0); /* once */
+  if (dead(t) || has(t, TF_SECURE))
     return;
-  if (!has(t, TF_SECURE)) {
-    lode_error_t e;
-    lode_error_init(&e, LODE_ERR_TLS_HANDSHAKE_TIMEOUT);
-    hold(t);
-    fail_handshake(t, &e);
-    lode__release(&t->obj);
+  lode_error_t e;
+  lode_error_init(&e, LODE_ERR_TLS_HANDSHAKE_TIMEOUT);
+  hold(t);
+  fail_handshake(t, &e);
+  lode__release(&t->obj);
+}
+
+static void on_kick(lode__tick_t* k) {
+  lode_tls_socket_t* t = lode__container_of(k, lode_tls_socket_t, kick);
+  if (dead(t) || !has(t, TF_KICK))
     return;
-  }
-  if (has(t, TF_KICK)) {
-    t->obj.flags &= ~(uint32_t) TF_KICK;
-    pump(t);
-  }
+  t->obj.flags &= ~(uint32_t) TF_KICK;
+  pump(t);
 }
 
 /* ---- The stream interface ---- */
@@ -886,7 +889,7 @@ static void ops_resume(lode_stream_t* s) {
   /* OpenSSL may hold decrypted bytes no new input will bring out. */
   if (has(t, TF_SECURE) && !dead(t) && has(t, TF_TIMER)) {
     t->obj.flags |= TF_KICK;
-    uv_timer_start(&t->timer, on_timer, 0, 0);
+    lode__later(t->lp, &t->kick, on_kick); /* where a 0 ms timer runs */
   }
 }
 
@@ -1082,10 +1085,11 @@ static void free_tls(lode__obj_t* o) {
   free(t->alpn_selected);
   free(t->sigalgs);
   BIO_free(t->trace);
-  if (has(t, TF_TIMER))
-    uv_close((uv_handle_t*) &t->timer, timer_closed);
-  else
-    free(t);
+  if (has(t, TF_TIMER)) {
+    stop_timers(t);
+    lode__loop_put(t->lp);
+  }
+  free(t);
 }
 
 /* ALPN's wire form: each name with its length byte before it. */
@@ -1320,9 +1324,9 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   } else {
     BIO_free(t->bio); /* not the SSL's yet */
   }
-  if (rc == 0 && uv_timer_init(under->loop, &t->timer) == 0) {
+  if (rc == 0 && (t->lp = lode__loop_get(under->loop)) != NULL) {
     t->obj.flags |= TF_TIMER;
-    uv_unref((uv_handle_t*) &t->timer);
+    t->hs_timer.fn = on_handshake_timeout;
   }
   if (rc != 0) {
     ERR_clear_error();
@@ -1345,10 +1349,8 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
 void lode__tls_socket_start(lode_tls_socket_t* t) {
   lode_stream_set_reader(t->under, &under_reader, t);
   watch_events(t);
-  if (t->is_server && has(t, TF_TIMER) && t->server != NULL) {
-    uv_ref((uv_handle_t*) &t->timer);
-    uv_timer_start(&t->timer, on_timer, t->handshake_timeout, 0);
-  }
+  if (t->is_server && has(t, TF_TIMER) && t->server != NULL)
+    lode__idle_set(t->lp, &t->hs_timer, t->handshake_timeout);
   if (!t->is_server) {
     hold(t);
     handshake(t);

@@ -3,6 +3,7 @@
 #ifndef LODE_TLS_SOCKET_H
 #define LODE_TLS_SOCKET_H
 
+#include "core/loop.h"
 #include "tls/internal.h"
 
 enum {
@@ -12,10 +13,10 @@ enum {
   TF_READ_ENDED = LODE__F_KIND << 3, /* on_end was emitted */
   TF_UNDER_CLOSED = LODE__F_KIND << 4,
   TF_NEED_DRAIN = LODE__F_KIND << 5,
-  TF_TIMER = LODE__F_KIND << 6, /* the timer handle is open */
+  TF_TIMER = LODE__F_KIND << 6, /* `lp` is held (the timers below) */
   TF_HAD_ERROR = LODE__F_KIND << 7,
   TF_QUIET = LODE__F_KIND << 8,       /* the server reported the error */
-  TF_KICK = LODE__F_KIND << 9,        /* the timer runs a read pass */
+  TF_KICK = LODE__F_KIND << 9,        /* `kick` runs a read pass */
   TF_PEER_EOF = LODE__F_KIND << 10,   /* the stream under it ended */
   TF_RENEG = LODE__F_KIND << 11,      /* a renegotiation is under way */
   TF_RENEG_DONE = LODE__F_KIND << 12, /* ... and has just ended */
@@ -54,7 +55,10 @@ struct lode_tls_socket_s {
   const lode_tls_socket_events_t* ev;
   lode__queue_t pending; /* writes before the handshake */
   lode_error_t* err;     /* emitted before on_close */
-  uv_timer_t timer;      /* handshake timeout, read kicks */
+  /* The loop's timers (core/loop.h), embedded: no handle per socket. */
+  lode__loop_t* lp;
+  lode__idle_t hs_timer; /* handshake timeout (server sides) */
+  lode__tick_t kick;     /* a read pass after resume */
   unsigned handshake_timeout;
   int is_server;
   int reject_unauthorized;
