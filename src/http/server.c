@@ -184,11 +184,13 @@ void lode__conn_end(lode__conn_t* c) {
   lode__conn_flush(c);
   c->flags |= LODE__CONN_ENDED;
   lode__conn_hold(c);
-  /* Then the close sends the FIN, without a half-close first when net
-   * knows the kernel holds no unread byte (which would make it a RST). */
+  /* Then the close sends the FIN, without a half-close first when the
+   * kernel holds no unread byte (which would make it a RST): the last
+   * read was shorter than the socket's read buffer. */
   lode_socket_t* sk = lode_socket_from_stream(c->stream);
   int r = sk != NULL && peer_sends_no_more(c)
-              ? lode__socket_end_by_close(sk, end_done, c)
+              ? lode__socket_end_by_close(
+                    sk, c->last_read.len < LODE__NET_READ_SIZE, end_done, c)
               : lode_stream_end(c->stream, end_done, c);
   if (r < 0)
     end_done(c->stream, 0, c);

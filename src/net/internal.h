@@ -10,6 +10,11 @@
 
 /* ---- Per-loop state: read slab, scratch, write records ------------- */
 
+/* The size of the loop's read buffer: a read that returns less has
+ * taken all the kernel held (unless a socket reads into its own buffer,
+ * onread). */
+#define LODE__NET_READ_SIZE (64 * 1024)
+
 /* Net's part of the loop's state (core/loop.h has the ticks and idle
  * timers, reached through `core`). */
 typedef struct lode__netloop_s lode__netloop_t;
@@ -19,7 +24,7 @@ struct lode__netloop_s {
   size_t scratch_len;
   struct lode__netblock_s* blocks; /* freed write records, for reuse */
   unsigned nblocks;
-  char slab[64 * 1024]; /* every read lands here */
+  char slab[LODE__NET_READ_SIZE]; /* every read lands here */
 };
 
 /* Takes (making it if needed) / drops a use of the loop's state, with
@@ -70,13 +75,10 @@ enum {
   LODE__SK_WRITE_ENDED = 1 << 18,   /* not writable (fd writable: false) */
   LODE__SK_EOF_WRITE_ERR = 1 << 19, /* write after peer FIN is EPIPE */
   LODE__SK_DESTROY_SOON = 1 << 20,
-  LODE__SK_NO_DELAY_ON = 1 << 21, /* TCP_NODELAY known to be on already */
-  /* The last read took less than it had room for: the kernel held no
-   * more at that moment. */
-  LODE__SK_RECV_DRAINED = 1 << 22,
-  LODE__SK_FIN_AT_CLOSE = 1 << 23, /* end() by close (end_by_close) */
-  LODE__SK_HAD_ERROR = 1 << 24,    /* destroyed with an error */
-  LODE__SK_ONREAD = 1 << 25        /* extra->onread is set */
+  LODE__SK_NO_DELAY_ON = 1 << 21,  /* TCP_NODELAY known to be on already */
+  LODE__SK_FIN_AT_CLOSE = 1 << 22, /* end() by close (end_by_close) */
+  LODE__SK_HAD_ERROR = 1 << 23,    /* destroyed with an error */
+  LODE__SK_ONREAD = 1 << 24        /* extra->onread is set */
 };
 
 /* Pending deferred work of a socket (one tick node serves them all). */
@@ -184,13 +186,15 @@ int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
                      lode_stream_cb scb, void* arg);
 /* end() for a caller that destroys the socket once its callback has run
  * and knows the peer sends nothing more (an HTTP server after the last
- * response to a client that asked to close): when the socket's last read
- * drained the kernel (or the peer's FIN came), the FIN is left to the
+ * response to a client that asked to close). When `drained` (the caller
+ * saw the last read return less than LODE__NET_READ_SIZE: the kernel
+ * held nothing more) or the peer's FIN came, the FIN is left to the
  * close that follows the writes, which sends the same on the wire as
  * shutdown(SHUT_WR) and close, with one system call less. Otherwise (the
  * kernel may hold unread bytes, whose close would send a RST), a plain
  * end(). Destroys the socket after the callback if it has not. */
-int lode__socket_end_by_close(lode_socket_t* s, lode_stream_cb scb, void* arg);
+int lode__socket_end_by_close(lode_socket_t* s, int drained, lode_stream_cb scb,
+                              void* arg);
 /* Submits writes held during connect or cork. */
 void lode__socket_flush_held(lode_socket_t* s);
 /* Forgets writes still held, failing their callbacks with `status`. */

@@ -185,10 +185,6 @@ static void on_read(uv_stream_t* h, ssize_t nread, const uv_buf_t* buf) {
   lode_socket_t* s = h->data;
   lode__loop_t* lp = s->nl->core;
   if (nread > 0) {
-    if ((size_t) nread < buf->len)
-      s->flags |= LODE__SK_RECV_DRAINED;
-    else
-      s->flags &= ~LODE__SK_RECV_DRAINED;
     emit_data(s, buf->base, (size_t) nread);
   } else if (nread == UV_EOF) {
     on_eof(s);
@@ -456,10 +452,12 @@ static void on_tick(lode__tick_t* t) {
     lode__socket_report_writes(s);
     if ((f & LODE__SKT_DRAIN) && !DEAD(s))
       lode__socket_emit_drain(s);
-    if ((f & LODE__SKT_AUTO_END) && !DEAD(s) && !(s->flags & LODE__SK_ENDING))
-      lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
-    if ((f & LODE__SKT_FINISH) && !DEAD(s))
-      finish_by_close(s);
+    if (f & (LODE__SKT_AUTO_END | LODE__SKT_FINISH)) {
+      if ((f & LODE__SKT_AUTO_END) && !DEAD(s) && !(s->flags & LODE__SK_ENDING))
+        lode_socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, NULL);
+      if ((f & LODE__SKT_FINISH) && !DEAD(s))
+        finish_by_close(s);
+    }
   }
   lode__socket_release(s);
 }

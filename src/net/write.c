@@ -70,9 +70,13 @@ static void wreq_free(lode__wreq_t* w) {
   free(w);
 }
 
-/* A request that only carries a callback and its status. */
-static int done_record(lode_socket_t* s, int status, lode_socket_cb cb,
-                       lode_stream_cb scb, void* arg) {
+/* A request that only carries a callback and its status (inline: every
+ * write with a callback that the kernel took at once makes one). */
+static inline __attribute__((always_inline)) int done_record(lode_socket_t* s,
+                                                             int status,
+                                                             lode_socket_cb cb,
+                                                             lode_stream_cb scb,
+                                                             void* arg) {
   if (cb == NULL && scb == NULL)
     return 0;
   lode__wreq_t* w = lode__netloop_block_get(s->nl);
@@ -471,9 +475,10 @@ int lode__socket_end(lode_socket_t* s, lode_slice_t data, lode_socket_cb cb,
   return 0;
 }
 
-int lode__socket_end_by_close(lode_socket_t* s, lode_stream_cb scb, void* arg) {
-  if (!(s->flags & LODE__SK_ENDING) &&
-      (s->flags & (LODE__SK_RECV_DRAINED | LODE__SK_READ_ENDED)))
+int lode__socket_end_by_close(lode_socket_t* s, int drained, lode_stream_cb scb,
+                              void* arg) {
+  if (!(s->flags & (LODE__SK_ENDING | LODE__SK_ONREAD)) &&
+      (drained || (s->flags & LODE__SK_READ_ENDED)))
     s->flags |= LODE__SK_FIN_AT_CLOSE;
   return lode__socket_end(s, (lode_slice_t){ NULL, 0 }, NULL, scb, arg);
 }
