@@ -19,6 +19,10 @@
 # best requests/s and the median p99 and CPU. The load average is printed
 # before and after.
 # Usage: bench/http/run.sh [seconds per run]   RAW=1 prints every run.
+# WORKLOADS (all five), SERVERS ("lode node nginx") pick what runs;
+# TWO_LOOPS=0 and IDLE_MEM=0 leave those parts out. A server "lode-base"
+# is bench-http-server of LODE_BASE_BUILD (another build, for a before
+# and after in one interleaved run).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=${LODE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -27,6 +31,10 @@ REPEAT=${REPEAT:-3}
 QUIET_WAIT=${QUIET_WAIT:-15}
 IDLE=${IDLE:-10000}
 build=${LODE_BENCH_BUILD:-$root/build/http-release}
+WORKLOADS=${WORKLOADS:-c50 c256 pipeline16 newconn headers30}
+SERVERS=${SERVERS:-lode node nginx}
+TWO_LOOPS=${TWO_LOOPS:-1}
+IDLE_MEM=${IDLE_MEM:-1}
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -83,6 +91,8 @@ start_server() {
   case $1 in
     lode) taskset -c "$cpus" "$build/bench/bench-http-server" "$2" "$loops" \
             >/dev/null & ;;
+    lode-base) taskset -c "$cpus" "$LODE_BASE_BUILD/bench/bench-http-server" \
+                 "$2" "$loops" >/dev/null & ;;
     node) taskset -c "$cpus" node "$here/node-server.js" "$2" >/dev/null & ;;
     nginx)
       nginx_conf "$2" "$loops" "${5:-16384}"
@@ -158,17 +168,23 @@ port=18080
 : > "$tmp/raw"
 for _ in $(seq 1 "$REPEAT"); do
   wait_quiet "0|1" 0.2 "$QUIET_WAIT"
-  for w in c50 c256 pipeline16 newconn headers30; do
-    for s in lode node nginx; do
+  for w in $WORKLOADS; do
+    for s in $SERVERS; do
       measure "$w" "$s" 0 1 1 1 "$w"
     done
   done
+  [ "$TWO_LOOPS" = 1 ] || continue
   for s in lode nginx; do
     measure "2loops-c256" "$s" 0,1 2 0,1 2 c256
   done
 done
 summarise "$tmp/raw"
 
+if [ "$IDLE_MEM" != 1 ]; then
+  echo
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 echo
 echo "| server | RSS per idle keep-alive connection ($IDLE connections) |"
 echo "| --- | ---: |"
