@@ -331,7 +331,11 @@ static void on_handle_closed(uv_handle_t* h) {
  * drops those for a descriptor it watches no more), and a descriptor
  * closed in that batch could be reused by a connection accepted in it.
  * Linux only (epoll's rule); elsewhere, and for descriptors 0-2 (which
- * libuv never closes), uv_close does it all. */
+ * libuv never closes), uv_close does it all. What libuv's removal also
+ * covered, a descriptor still open in another process (forked, not yet
+ * exec'd) staying in epoll until that process lets it go, needs a fork
+ * of the program's own: uv_spawn waits for the child's exec, and lode's
+ * descriptors are close-on-exec. */
 static int close_fd_later(lode_socket_t* s) {
 #ifdef __linux__
   uv__io_t* w = &s->h.stream.io_watcher;
