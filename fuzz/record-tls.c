@@ -9,6 +9,8 @@
  *   record-tls server MODE OUT       lode serves one connection on
  *                                    127.0.0.1 (prints "port N" first)
  *   record-tls client MODE PORT OUT  lode connects to 127.0.0.1:PORT
+ *   record-tls replay FILE...        replays records as the fuzz target
+ *                                    does and says how each ended
  *
  * MODE is the mode byte (tls-fuzz.h), OUT gets it and the peer's bytes.
  * The record is then replayed in memory as the fuzz target does, and the
@@ -179,14 +181,35 @@ static int record(int argc, char** argv) {
   return rc;
 }
 
+/* Replays FILEs (one process) as the fuzz target does, and says how
+ * each ended. */
+static int replay(int n, char** files) {
+  for (int i = 0; i < n; i++) {
+    FILE* f = fopen(files[i], "rb");
+    if (f == NULL) {
+      perror(files[i]);
+      return 1;
+    }
+    static uint8_t buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    char what[200];
+    tf_replay(buf, len, what, sizeof(what));
+    printf("%s: %s\n", files[i], what);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "pem") == 0)
     return pem(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "replay") == 0)
+    return replay(argc - 2, argv + 2);
   if ((argc == 4 && strcmp(argv[1], "server") == 0) ||
       (argc == 5 && strcmp(argv[1], "client") == 0))
     return record(argc, argv);
   fprintf(stderr,
           "usage: record-tls pem DIR | server MODE OUT | "
-          "client MODE PORT OUT\n");
+          "client MODE PORT OUT | replay FILE...\n");
   return 2;
 }
