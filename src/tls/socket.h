@@ -64,11 +64,11 @@ struct lode_tls_socket_s {
   int reject_unauthorized;
   int request_cert;
   int authorized;
+  unsigned alpn_len; /* of `alpn`, here to leave no padding */
   const char* authorization_error;
   char* servername;
   char* host;
   unsigned char* alpn; /* wire form */
-  unsigned alpn_len;
   char* alpn_selected;
   lode_tls_check_identity_fn check_identity;
   void* check_identity_arg;
@@ -77,11 +77,11 @@ struct lode_tls_socket_s {
   int (*psk_cb)(lode_tls_socket_t*, const char*, lode_tls_psk_t*, void*);
   void* psk_cb_arg;
   unsigned min_dh_size;
+  unsigned renegotiations;     /* since last_handshake (Node's limit) */
   char** sigalgs;              /* getSharedSigalgs' last answer */
   lode_tls_socket_cb reneg_cb; /* renegotiate()'s callback */
   void* reneg_arg;
-  uint64_t last_handshake; /* Node's renegotiation limit: when, */
-  unsigned renegotiations; /* and how many in the window */
+  uint64_t last_handshake; /* the last handshake's time */
   BIO* trace;              /* enableTrace's output (stderr) */
 };
 
