@@ -334,8 +334,12 @@ static int copy_str(lode__arena_t* ar, const char** s) {
 }
 
 /* The options a client connection takes (a server's and per-connection
- * ones, ALPN and a session, are left out: the agent gives the session). */
-static lode__https_tls_t* tls_copy(const lode_tls_opts_t* in) {
+ * ones, ALPN and a session, are left out: the agent gives the session).
+ * What points into `shared` (the agent's own copy, which outlives its
+ * requests) is not copied again: a request's CA text, made per request,
+ * would otherwise be. */
+static lode__https_tls_t* tls_copy(const lode_tls_opts_t* in,
+                                   const lode_tls_opts_t* shared) {
   lode__https_tls_t* t = calloc(1, sizeof(*t));
   if (t == NULL)
     return NULL;
@@ -352,8 +356,12 @@ static lode__https_tls_t* tls_copy(const lode_tls_opts_t* in) {
   o->session_id_context = NULL;
   c->ticket_keys = (lode_slice_t){ NULL, 0 };
   int bad = copy_str(&t->arena, &o->servername);
-#define COPY_SLICE(f) bad |= copy_slice(&t->arena, &c->f);
-#define COPY_STR(f) bad |= copy_str(&t->arena, &c->f);
+#define COPY_SLICE(f)                                                          \
+  if (shared == NULL || c->f.base != shared->context.f.base)                   \
+    bad |= copy_slice(&t->arena, &c->f);
+#define COPY_STR(f)                                                            \
+  if (shared == NULL || c->f != shared->context.f)                             \
+    bad |= copy_str(&t->arena, &c->f);
   HTTPS_SLICES(COPY_SLICE)
   HTTPS_STRINGS(COPY_STR)
   if (o->secure_context != NULL)
@@ -489,7 +497,7 @@ lode__https_tls_t* lode__https_tls_for(const lode_agent_t* a,
   }
   if (ag->min_dh_size)
     m.min_dh_size = ag->min_dh_size;
-  return tls_copy(&m);
+  return tls_copy(&m, ag);
 }
 
 /* A growing string for the agent name. */
@@ -530,10 +538,11 @@ static void sb_slice(sbuf_t* b, lode_slice_t s) {
 
 /* pfx is DER: its bytes in hex, so the name stays a C string. */
 static void sb_hex(sbuf_t* b, lode_slice_t s) {
+  static const char digits[] = "0123456789abcdef";
   sb_add(b, ":", 1);
   for (size_t i = 0; i < s.len; i++) {
-    char h[3];
-    snprintf(h, sizeof(h), "%02x", (unsigned char) s.base[i]);
+    unsigned char c = (unsigned char) s.base[i];
+    char h[2] = { digits[c >> 4], digits[c & 15] };
     sb_add(b, h, 2);
   }
 }
@@ -547,9 +556,17 @@ static void sb_bool(sbuf_t* b, int tri) {
 char* lode__https_name(const char* base, const char* host,
                        const lode_tls_opts_t* o) {
   const lode_tls_context_opts_t* c = &o->context;
+  /* Made for every request: sized once for the PEM texts, which are
+   * most of it, rather than grown by doubling. */
+  size_t base_len = strlen(base);
   sbuf_t b = { 0 };
+  b.cap = base_len + c->ca.len + c->cert.len + c->key.len + 2 * c->pfx.len +
+          c->crl.len + c->dhparam.len + 256;
+  if ((b.p = malloc(b.cap)) == NULL)
+    return NULL;
+  b.p[0] = '\0';
   char num[32];
-  sb_add(&b, base, strlen(base));
+  sb_add(&b, base, base_len);
   sb_slice(&b, c->ca);
   sb_slice(&b, c->cert);
   sb_str(&b, NULL); /* clientCertEngine */
@@ -567,7 +584,8 @@ char* lode__https_name(const char* base, const char* host,
   sb_str(&b, c->honor_cipher_order ? "true" : NULL);
   sb_str(&b, c->ecdh_curve);
   sb_slice(&b, c->dhparam);
-  snprintf(num, sizeof(num), "%ld", c->secure_options);
+  if (c->secure_options)
+    snprintf(num, sizeof(num), "%ld", c->secure_options);
   sb_str(&b, c->secure_options ? num : NULL);
   sb_str(&b, o->session_id_context);
   sb_add(&b, ":", 1); /* Node's JSON.stringify of the string */
@@ -681,7 +699,7 @@ int lode_https_agent_create(uv_loop_t* loop,
   static const lode_https_agent_opts_t none;
   const lode_https_agent_opts_t* o = opts ? opts : &none;
   lode__https_agent_t* h = calloc(1, sizeof(*h));
-  if (h == NULL || (h->tls = tls_copy(&o->tls)) == NULL) {
+  if (h == NULL || (h->tls = tls_copy(&o->tls, NULL)) == NULL) {
     free(h);
     return UV_ENOMEM;
   }
