@@ -79,7 +79,9 @@ typedef struct lode_tls_context_opts_s {
   lode_slice_t cert;      /* certificate chain, PEM, leaf first */
   /* Trusted CAs, PEM. Set, they replace the default trust store (the
    * system's: OpenSSL's default paths, /etc/ssl/certs on Debian), as in
-   * Node. Text that holds no certificate is ignored, as Node does. */
+   * Node. Text that holds no certificate is ignored, as Node does. The
+   * system store is loaded once per process, by the first connection
+   * that verifies its peer against it, and shared. */
   lode_slice_t ca;
   lode_slice_t pfx;         /* PKCS#12 (DER): key, cert and CAs */
   const char* ciphers;      /* TLS <= 1.2 cipher list; NULL = Node's */

@@ -1,6 +1,7 @@
 /* Node's tls.createSecureContext on an SSL_CTX. */
 #include "tls/socket.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
@@ -222,6 +223,38 @@ static int use_key(SSL_CTX* c, lode_slice_t pem, const char* pass,
   return rc;
 }
 
+/* The system's trust store (OpenSSL's default file and directory),
+ * loaded on first need and shared by every context without `ca`:
+ * reading /etc/ssl/certs costs tens of milliseconds and a few MB, once
+ * per process rather than per context. Never freed (the process keeps
+ * it to the end, as Node's root store). */
+static pthread_once_t system_once = PTHREAD_ONCE_INIT;
+static X509_STORE* system_store;
+static atomic_uint system_loads;
+
+static void load_system_store(void) {
+  atomic_fetch_add(&system_loads, 1);
+  system_store = X509_STORE_new();
+  /* No system store: nothing verifies, as in Node. */
+  if (system_store != NULL)
+    X509_STORE_set_default_paths(system_store);
+  ERR_clear_error();
+}
+
+X509_STORE* lode__tls_system_store(void) {
+  pthread_once(&system_once, load_system_store);
+  return system_store;
+}
+
+unsigned lode__tls_system_store_loads(void) {
+  return atomic_load(&system_loads);
+}
+
+int lode__tls_use_system_store(SSL* ssl, const lode_tls_context_t* ctx) {
+  X509_STORE* st = ctx->system_trust ? lode__tls_system_store() : NULL;
+  return st == NULL || SSL_set1_verify_cert_store(ssl, st) == 1 ? 0 : UV_ENOMEM;
+}
+
 /* `ca` replaces the default store: certificates only from the text. */
 static int use_ca(SSL_CTX* c, lode_slice_t pem) {
   X509_STORE* st = X509_STORE_new();
@@ -368,8 +401,9 @@ static void build_chains(SSL_CTX* c) {
   ERR_clear_error();
 }
 
-static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
+static int configure(lode_tls_context_t* t, const lode_tls_context_opts_t* o,
                      lode_error_t* err) {
+  SSL_CTX* c = t->ctx;
   int rc;
   if ((rc = set_versions(c, o, err)) != 0)
     return rc;
@@ -394,7 +428,13 @@ static int configure(SSL_CTX* c, const lode_tls_context_opts_t* o,
   if (o->ca.len > 0) {
     if ((rc = use_ca(c, o->ca)) != 0)
       return rc;
+  } else if (o->crl.len == 0) {
+    /* The shared system store, given to each connection that verifies
+     * its peer (lode__tls_use_system_store): a server that asks no
+     * client for a certificate never loads it. */
+    t->system_trust = 1;
   } else if (!SSL_CTX_set_default_verify_paths(c)) {
+    /* CRLs join the store, so this one is the context's own. */
     ERR_clear_error(); /* no system store: nothing verifies, as in Node */
   }
   if (o->crl.len > 0 && (rc = use_crl(c, o->crl, err)) != 0)
@@ -442,7 +482,8 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
   SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
   lode__tls_context_callbacks(c);
-  int rc = configure(c, opts, err);
+  t->ctx = c;
+  int rc = configure(t, opts, err);
   if (rc == 0 && (rc = use_ticket_keys(t, opts->ticket_keys)) != 0)
     lode_error_init(err, rc);
   if (rc == 0)
@@ -454,7 +495,6 @@ int lode_tls_create_secure_context(const lode_tls_context_opts_t* opts,
     free(t);
     return rc;
   }
-  t->ctx = c;
   atomic_init(&t->refs, 1);
   *out = t;
   return 0;

@@ -12,7 +12,16 @@ struct lode_tls_context_s {
   SSL_CTX* ctx;
   atomic_uint refs;
   unsigned char ticket_keys[48]; /* name, HMAC secret, AES key */
+  int system_trust; /* no `ca`: peers verify against the system store */
 };
+
+/* The system trust store, loaded once per process on first call (NULL
+ * without memory), and how many times it was loaded (for tests). */
+X509_STORE* lode__tls_system_store(void);
+unsigned lode__tls_system_store_loads(void);
+/* Gives a connection that verifies its peer the shared system store when
+ * its context has no `ca` (nothing otherwise). 0 or UV_ENOMEM. */
+int lode__tls_use_system_store(SSL* ssl, const lode_tls_context_t* ctx);
 
 /* Makes the context of a socket's or server's options: the given one
  * (held) or a new one. Returns 0 or a negative code with `err` filled. */

@@ -51,6 +51,9 @@ static void switch_context(SSL* ssl, lode_tls_context_t* ctx) {
   SSL_verify_cb cb = SSL_get_verify_callback(ssl);
   SSL_set_SSL_CTX(ssl, ctx->ctx);
   SSL_set_verify(ssl, mode, cb);
+  /* The connection's verify store went with its old context's settings. */
+  if (mode & SSL_VERIFY_PEER)
+    lode__tls_use_system_store(ssl, ctx);
 }
 
 /* SNI: SNICallback first, then the contexts of addContext. */

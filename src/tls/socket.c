@@ -1244,12 +1244,14 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     /* Node: a client without a certificate fails the handshake when
      * unauthorized clients are rejected; one whose certificate does not
      * verify is dropped after it (on_secure). */
-    if (t->request_cert)
+    if (t->request_cert) {
       SSL_set_verify(
           ssl,
           SSL_VERIFY_PEER |
               (t->reject_unauthorized ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
           accept_any);
+      return lode__tls_use_system_store(ssl, t->ctx);
+    }
     return 0;
   }
   SSL_set_connect_state(ssl);
@@ -1260,6 +1262,8 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   /* Verification happens after the handshake (Node's onConnectSecure), so
    * the chain's result is only recorded during it. */
   SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
+  if (lode__tls_use_system_store(ssl, t->ctx) != 0)
+    return UV_ENOMEM;
   if (t->servername != NULL && !lode__tls_is_ip(t->servername))
     SSL_set_tlsext_host_name(ssl, t->servername);
   if (t->alpn != NULL && SSL_set_alpn_protos(ssl, t->alpn, t->alpn_len) != 0)
