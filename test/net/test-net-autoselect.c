@@ -97,12 +97,18 @@ static void listen_on(uv_loop_t* loop, uv_tcp_t* srv, const char* ip, int p) {
   ASSERT_OK(uv_listen((uv_stream_t*) srv, 8, on_conn));
 }
 
+/* Only the slow address (whose SYN is never answered) may time out: a
+ * refusal or a connect on loopback must always come first, even when a
+ * loaded machine leaves the process unscheduled for a while (libuv runs
+ * due timers before it polls, so a short timeout would win that race). */
+#define ATTEMPT_TIMEOUT 1000
+
 static void run(uv_loop_t* loop, const lode__he_addr_t* addrs, size_t n,
                 const lode_block_list_t* bl) {
   lode__autoselect_opts_t o = { .addrs = addrs,
                                 .naddrs = n,
                                 .port = port,
-                                .attempt_timeout = 50,
+                                .attempt_timeout = ATTEMPT_TIMEOUT,
                                 .block_list = bl,
                                 .attempted = &attempted };
   ASSERT_OK(lode__autoselect_start(loop, &o, &cbs, NULL, &engine));
