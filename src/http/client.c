@@ -168,6 +168,10 @@ static void response_keep_alive(lode__client_req_t* r) {
   r->out.socket = NULL;
   r->freeing = as;
   as->req = NULL;
+  /* The response's backpressure may have paused the socket in the read
+   * that completed it: nothing would resume it now that the response has
+   * let go, and the next request on it would wait forever. */
+  lode_stream_resume(as->stream);
   lode__agent_sock_hold(as);
   req_hold(r);
   lode__tick(r->lp, &r->free_tick, emit_free_nt);
