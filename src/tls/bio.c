@@ -13,6 +13,7 @@
 #include <string.h>
 
 static BIO_METHOD* method;
+static int method_type;
 static pthread_once_t method_once = PTHREAD_ONCE_INIT;
 
 static lode_tls_socket_t* owner(BIO* b) {
@@ -90,7 +91,8 @@ static int bio_create(BIO* b) {
 }
 
 static void make_method(void) {
-  method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "lode tls");
+  method_type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+  method = BIO_meth_new(method_type, "lode tls");
   if (method != NULL) {
     BIO_meth_set_read(method, in_read);
     BIO_meth_set_write(method, out_write);
@@ -105,6 +107,15 @@ BIO* lode__tls_bio_new(lode_tls_socket_t* t) {
   if (b != NULL)
     BIO_set_data(b, t);
   return b;
+}
+
+/* The socket is found through its BIO, not the SSL's ex_data: setting
+ * ex_data allocates a stack (two blocks, some 96 bytes) per connection. */
+lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl) {
+  BIO* b = SSL_get_rbio(ssl);
+  if (b == NULL || method == NULL || BIO_method_type(b) != method_type)
+    return NULL;
+  return owner(b);
 }
 
 size_t lode__tls_in_pending(const lode_tls_socket_t* t) {

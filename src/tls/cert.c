@@ -449,17 +449,18 @@ int lode_tls_socket_authorized(const lode_tls_socket_t* t) {
 }
 
 const char* lode_tls_socket_authorization_error(const lode_tls_socket_t* t) {
-  return t->authorization_error;
+  return TLS_RARE(t, authorization_error);
 }
 
 const char* lode_tls_socket_servername(const lode_tls_socket_t* t) {
-  if (t->servername == NULL)
+  const char* sn = TLS_RARE(t, servername);
+  if (sn == NULL)
     return NULL;
-  return t->is_server || !lode__tls_is_ip(t->servername) ? t->servername : NULL;
+  return t->is_server || !lode__tls_is_ip(sn) ? sn : NULL;
 }
 
 const char* lode_tls_socket_alpn_protocol(const lode_tls_socket_t* t) {
-  return t->alpn_selected;
+  return TLS_RARE(t, alpn_selected);
 }
 
 const char* lode_tls_socket_get_protocol(const lode_tls_socket_t* t) {

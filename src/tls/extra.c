@@ -229,6 +229,8 @@ const char* const* lode_tls_socket_get_shared_sigalgs(lode_tls_socket_t* t) {
   int n = SSL_get_shared_sigalgs(t->ssl, 0, NULL, NULL, NULL, NULL, NULL);
   if (n < 0)
     n = 0;
+  if (lode__tls_rare(t) == NULL)
+    return NULL;
   size_t size = ((size_t) n + 1) * sizeof(char*) + (size_t) n * 48;
   char** list = malloc(size);
   if (list == NULL)
@@ -243,16 +245,19 @@ const char* const* lode_tls_socket_get_shared_sigalgs(lode_tls_socket_t* t) {
     text += 48;
   }
   list[n] = NULL;
-  free(t->sigalgs);
-  t->sigalgs = list;
+  free(t->rare->sigalgs);
+  t->rare->sigalgs = list;
   return (const char* const*) list;
 }
 
 void lode_tls_socket_enable_trace(lode_tls_socket_t* t) {
-  if (t->trace == NULL)
-    t->trace = BIO_new_fp(stderr, BIO_NOCLOSE);
-  if (t->trace == NULL)
+  struct tls_rare_s* r = lode__tls_rare(t);
+  if (r == NULL)
+    return;
+  if (r->trace == NULL)
+    r->trace = BIO_new_fp(stderr, BIO_NOCLOSE);
+  if (r->trace == NULL)
     return;
   SSL_set_msg_callback(t->ssl, SSL_trace);
-  SSL_set_msg_callback_arg(t->ssl, t->trace);
+  SSL_set_msg_callback_arg(t->ssl, r->trace);
 }

@@ -48,7 +48,4 @@ void lode__tls_context_callbacks(SSL_CTX* c);
 /* Whether `h` is an IPv4 or IPv6 address (Node's net.isIP). */
 int lode__tls_is_ip(const char* h);
 
-/* The SSL index under which an SSL keeps its lode_tls_socket_t. */
-int lode__tls_ssl_index(void);
-
 #endif

@@ -7,7 +7,6 @@
  * socket's timers), so none is emitted inside the call that caused it. */
 #include "tls/socket.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +16,6 @@
 #define HIGH_WATER_MARK (16 * 1024)
 #define READ_CHUNK (16 * 1024)
 #define DEFAULT_HANDSHAKE_TIMEOUT 120000
-
-static int ssl_index = -1;
-static pthread_once_t index_once = PTHREAD_ONCE_INIT;
-
-static void make_index(void) {
-  ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
-
-int lode__tls_ssl_index(void) {
-  pthread_once(&index_once, make_index);
-  return ssl_index;
-}
-
-lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl) {
-  return SSL_get_ex_data(ssl, lode__tls_ssl_index());
-}
 
 static lode_tls_socket_t* tls_of(const lode_stream_t* s) {
   return lode__container_of(s, lode_tls_socket_t, stream);
@@ -399,9 +382,9 @@ static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
   if (v != X509_V_OK) {
     rc = lode__tls_error_verify(e, v);
   } else if (!SSL_session_reused(t->ssl)) {
-    const char* name = t->servername ? t->servername
-                       : t->host     ? t->host
-                                     : "localhost";
+    const char* name = TLS_RARE(t, servername) ? t->rare->servername
+                       : TLS_RARE(t, host)     ? t->rare->host
+                                               : "localhost";
     static const char* const no_names[] = { NULL };
     static const lode_tls_cert_t empty = { .subject = no_names,
                                            .issuer = no_names };
@@ -411,15 +394,16 @@ static int verify_client_side(lode_tls_socket_t* t, lode_error_t* e) {
     if (peer != NULL && c == NULL) {
       lode_error_init(e, UV_ENOMEM);
       rc = UV_ENOMEM;
-    } else if (t->check_identity != NULL) {
-      rc = t->check_identity(name, c ? c : &empty, e, t->check_identity_arg);
+    } else if (TLS_RARE(t, check_identity) != NULL) {
+      rc = t->rare->check_identity(name, c ? c : &empty, e,
+                                   t->rare->check_identity_arg);
     } else {
       rc = lode_tls_check_server_identity(name, c ? c : &empty, e);
     }
     lode_tls_cert_free(c);
   }
-  if (rc != 0)
-    t->authorization_error = e->name;
+  if (rc != 0 && lode__tls_rare(t) != NULL)
+    t->rare->authorization_error = e->name;
   t->authorized = rc == 0;
   return rc;
 }
@@ -428,13 +412,14 @@ static void record_alpn(lode_tls_socket_t* t) {
   const unsigned char* p;
   unsigned n;
   SSL_get0_alpn_selected(t->ssl, &p, &n);
-  if (n == 0)
+  if (n == 0 || lode__tls_rare(t) == NULL)
     return;
-  t->alpn_selected = malloc(n + 1);
-  if (t->alpn_selected == NULL)
+  char* sel = malloc(n + 1);
+  if (sel == NULL)
     return;
-  memcpy(t->alpn_selected, p, n);
-  t->alpn_selected[n] = '\0';
+  memcpy(sel, p, n);
+  sel[n] = '\0';
+  t->rare->alpn_selected = sel;
 }
 
 /* Node's minDHSize: 'error', then a close without error, as Node. */
@@ -462,13 +447,15 @@ static void on_secure(lode_tls_socket_t* t) {
   if (t->is_server) {
     flush_out(t, NULL);
     const char* sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
-    if (sni != NULL && t->servername == NULL)
-      t->servername = strdup(sni);
+    if (sni != NULL && TLS_RARE(t, servername) == NULL &&
+        lode__tls_rare(t) != NULL)
+      t->rare->servername = strdup(sni);
     if (t->request_cert) {
       long v = verify_result(t);
       t->authorized = v == X509_V_OK;
       if (!t->authorized) {
-        t->authorization_error = lode__tls_verify_name(v);
+        if (lode__tls_rare(t) != NULL)
+          t->rare->authorization_error = lode__tls_verify_name(v);
         if (t->reject_unauthorized) {
           /* Node destroys it before 'secureConnection'; its server then
            * reports the close as a hang-up in tlsClientError. */
@@ -670,10 +657,11 @@ static void on_info(const SSL* ssl, int where, int ret) {
 static void renegotiated(lode_tls_socket_t* t) {
   t->obj.flags &= ~(uint32_t) (TF_RENEG | TF_RENEG_DONE);
   flush_pending(t);
-  lode_tls_socket_cb cb = t->reneg_cb;
-  t->reneg_cb = NULL;
+  lode_tls_socket_cb cb = TLS_RARE(t, reneg_cb);
+  if (cb != NULL)
+    t->rare->reneg_cb = NULL;
   if (cb != NULL && !dead(t))
-    cb(t, 0, t->reneg_arg);
+    cb(t, 0, t->rare->reneg_arg);
 }
 
 int lode_tls_socket_renegotiate(lode_tls_socket_t* t, lode_tls_socket_cb cb,
@@ -682,16 +670,18 @@ int lode_tls_socket_renegotiate(lode_tls_socket_t* t, lode_tls_socket_cb cb,
     return UV_EINVAL;
   if (dead(t))
     return LODE_ERR_STREAM_DESTROYED;
-  if (!has(t, TF_SECURE) || has(t, TF_RENEG) || t->reneg_cb != NULL)
+  if (!has(t, TF_SECURE) || has(t, TF_RENEG) || TLS_RARE(t, reneg_cb) != NULL)
     return UV_EBUSY;
+  if (lode__tls_rare(t) == NULL)
+    return UV_ENOMEM;
   ERR_clear_error();
   if (SSL_renegotiate(t->ssl) != 1) {
     lode_error_t e;
     return lode__tls_error_from_queue(&e, LODE_ERR_SSL);
   }
   t->obj.flags |= TF_RENEG;
-  t->reneg_cb = cb;
-  t->reneg_arg = arg;
+  t->rare->reneg_cb = cb;
+  t->rare->reneg_arg = arg;
   SSL_do_handshake(t->ssl); /* the new hello; the rest comes as data */
   ERR_clear_error();
   flush_out(t, NULL);
@@ -811,10 +801,10 @@ static void on_under_close(void* ctx, lode_stream_t* s, int had_error) {
     complete(t, r->cb, r->arg, r->tls_form, LODE_ERR_STREAM_DESTROYED);
     free(r);
   }
-  if (t->reneg_cb != NULL) {
-    lode_tls_socket_cb cb = t->reneg_cb;
-    t->reneg_cb = NULL;
-    cb(t, LODE_ERR_STREAM_DESTROYED, t->reneg_arg);
+  if (TLS_RARE(t, reneg_cb) != NULL) {
+    lode_tls_socket_cb cb = t->rare->reneg_cb;
+    t->rare->reneg_cb = NULL;
+    cb(t, LODE_ERR_STREAM_DESTROYED, t->rare->reneg_arg);
   }
   int had = err != NULL || has(t, TF_HAD_ERROR) ||
             (had_error && !has(t, TF_LATE_WRITE));
@@ -1079,12 +1069,15 @@ static void free_tls(lode__obj_t* o) {
   lode_tls_context_release(t->ctx);
   if (t->under != NULL)
     lode_stream_release(t->under);
-  free(t->servername);
-  free(t->host);
   free(t->alpn);
-  free(t->alpn_selected);
-  free(t->sigalgs);
-  BIO_free(t->trace);
+  if (t->rare != NULL) {
+    free(t->rare->servername);
+    free(t->rare->host);
+    free(t->rare->alpn_selected);
+    free(t->rare->sigalgs);
+    BIO_free(t->rare->trace);
+    free(t->rare);
+  }
   if (has(t, TF_TIMER)) {
     stop_timers(t);
     lode__loop_put(t->lp);
@@ -1147,7 +1140,7 @@ static int alpn_by_callback(lode_tls_socket_t* t, const unsigned char** out,
   names[n] = NULL;
   const char* sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
   hold(t);
-  const char* pick = t->alpn_cb(sni, names, t->alpn_cb_arg);
+  const char* pick = t->rare->alpn_cb(sni, names, t->rare->alpn_cb_arg);
   lode__release(&t->obj);
   for (unsigned i = 0; pick != NULL && i < inlen;) {
     unsigned l = in[i++];
@@ -1167,7 +1160,7 @@ static int alpn_select(SSL* ssl, const unsigned char** out,
                        unsigned char* outlen, const unsigned char* in,
                        unsigned inlen, void* arg) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
-  if (t != NULL && t->alpn_cb != NULL)
+  if (t != NULL && TLS_RARE(t, alpn_cb) != NULL)
     return alpn_by_callback(t, out, outlen, in, inlen);
   if (t == NULL || t->alpn == NULL)
     return SSL_TLSEXT_ERR_NOACK;
@@ -1185,7 +1178,8 @@ static unsigned psk_client(SSL* ssl, const char* hint, char* identity,
                            unsigned max_psk) {
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
   lode_tls_psk_t out = { 0 };
-  if (t == NULL || dead(t) || t->psk_cb(t, hint, &out, t->psk_cb_arg) != 0 ||
+  if (t == NULL || dead(t) ||
+      t->rare->psk_cb(t, hint, &out, t->rare->psk_cb_arg) != 0 ||
       out.identity == NULL)
     return 0;
   size_t n = strlen(out.identity);
@@ -1201,8 +1195,8 @@ static unsigned psk_server(SSL* ssl, const char* identity, unsigned char* psk,
   lode_tls_socket_t* t = lode__tls_of_ssl(ssl);
   lode_tls_psk_t out = { 0 };
   if (t == NULL || dead(t) ||
-      t->psk_cb(t, identity, &out, t->psk_cb_arg) != 0 || out.psk.len == 0 ||
-      out.psk.len > max_psk)
+      t->rare->psk_cb(t, identity, &out, t->rare->psk_cb_arg) != 0 ||
+      out.psk.len == 0 || out.psk.len > max_psk)
     return 0;
   memcpy(psk, out.psk.base, out.psk.len);
   return (unsigned) out.psk.len;
@@ -1216,7 +1210,6 @@ static int accept_any(int ok, X509_STORE_CTX* c) {
 
 static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   SSL* ssl = t->ssl;
-  SSL_set_ex_data(ssl, lode__tls_ssl_index(), t);
   if (o->alpn_protocols != NULL) {
     int rc = alpn_wire(o->alpn_protocols, &t->alpn, &t->alpn_len);
     if (rc != 0)
@@ -1233,13 +1226,13 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
       return UV_EINVAL;
     /* Node lets clients renegotiate, within its limit (on_info). */
     SSL_set_options(ssl, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
-    if (t->psk_cb != NULL) {
+    if (TLS_RARE(t, psk_cb) != NULL) {
       SSL_set_psk_server_callback(ssl, psk_server);
       if (o->psk_identity_hint != NULL &&
           !SSL_use_psk_identity_hint(ssl, o->psk_identity_hint))
         return UV_EINVAL;
     }
-    if (t->alpn != NULL || t->alpn_cb != NULL)
+    if (t->alpn != NULL || TLS_RARE(t, alpn_cb) != NULL)
       SSL_CTX_set_alpn_select_cb(t->ctx->ctx, alpn_select, NULL);
     /* Node: a client without a certificate fails the handshake when
      * unauthorized clients are rejected; one whose certificate does not
@@ -1257,15 +1250,16 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   SSL_set_connect_state(ssl);
   if (o->request_ocsp > 0)
     SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
-  if (t->psk_cb != NULL)
+  if (TLS_RARE(t, psk_cb) != NULL)
     SSL_set_psk_client_callback(ssl, psk_client);
   /* Verification happens after the handshake (Node's onConnectSecure), so
    * the chain's result is only recorded during it. */
   SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any);
   if (lode__tls_use_system_store(ssl, t->ctx) != 0)
     return UV_ENOMEM;
-  if (t->servername != NULL && !lode__tls_is_ip(t->servername))
-    SSL_set_tlsext_host_name(ssl, t->servername);
+  const char* sn = TLS_RARE(t, servername);
+  if (sn != NULL && !lode__tls_is_ip(sn))
+    SSL_set_tlsext_host_name(ssl, sn);
   if (t->alpn != NULL && SSL_set_alpn_protos(ssl, t->alpn, t->alpn_len) != 0)
     return UV_ENOMEM;
   if (o->session.len > 0) {
@@ -1277,6 +1271,12 @@ static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
     ERR_clear_error();
   }
   return 0;
+}
+
+struct tls_rare_s* lode__tls_rare(lode_tls_socket_t* t) {
+  if (t->rare == NULL)
+    t->rare = calloc(1, sizeof(*t->rare));
+  return t->rare;
 }
 
 static char* dup_or_null(const char* s, int* failed) {
@@ -1305,18 +1305,27 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   t->is_server = o->is_server;
   t->reject_unauthorized = LODE_OPT_BOOL(o->reject_unauthorized, 1);
   t->request_cert = o->request_cert > 0;
-  t->check_identity = o->check_server_identity;
-  t->check_identity_arg = o->check_server_identity_arg;
-  t->alpn_cb = o->alpn_callback;
-  t->alpn_cb_arg = o->alpn_callback_arg;
-  t->psk_cb = o->psk_callback;
-  t->psk_cb_arg = o->psk_callback_arg;
   t->min_dh_size = o->min_dh_size ? o->min_dh_size : 1024;
   int failed = 0;
-  t->host = dup_or_null(o->host, &failed);
-  if (!t->is_server)
-    t->servername = dup_or_null(o->servername ? o->servername : o->host,
-                                &failed);
+  if (o->host != NULL || (o->servername != NULL && !o->is_server) ||
+      o->check_server_identity != NULL || o->alpn_callback != NULL ||
+      o->psk_callback != NULL) {
+    struct tls_rare_s* r = lode__tls_rare(t);
+    if (r != NULL) {
+      r->check_identity = o->check_server_identity;
+      r->check_identity_arg = o->check_server_identity_arg;
+      r->alpn_cb = o->alpn_callback;
+      r->alpn_cb_arg = o->alpn_callback_arg;
+      r->psk_cb = o->psk_callback;
+      r->psk_cb_arg = o->psk_callback_arg;
+      r->host = dup_or_null(o->host, &failed);
+      if (!t->is_server)
+        r->servername = dup_or_null(o->servername ? o->servername : o->host,
+                                    &failed);
+    } else {
+      failed = 1;
+    }
+  }
   t->ssl = SSL_new(ctx->ctx);
   t->bio = lode__tls_bio_new(t);
   int rc = failed || t->ssl == NULL || t->bio == NULL ? UV_ENOMEM : 0;

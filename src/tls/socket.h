@@ -64,28 +64,39 @@ struct lode_tls_socket_s {
   int reject_unauthorized;
   int request_cert;
   int authorized;
-  unsigned alpn_len; /* of `alpn`, here to leave no padding */
-  const char* authorization_error;
+  unsigned min_dh_size;
+  unsigned renegotiations; /* since last_handshake (Node's limit) */
+  unsigned alpn_len;       /* of `alpn` */
+  unsigned char* alpn;     /* wire form (https servers have one) */
+  struct tls_rare_s* rare; /* NULL until one of its fields is set */
+  uint64_t last_handshake; /* the last handshake's time */
+};
+
+/* What a client sets, and a server's socket only for a client's SNI or
+ * ALPN, options or rare calls: kept apart so a server's idle connection
+ * fits a smaller allocation (480 bytes to 368 with glibc). */
+struct tls_rare_s {
   char* servername;
   char* host;
-  unsigned char* alpn; /* wire form */
   char* alpn_selected;
+  const char* authorization_error;
   lode_tls_check_identity_fn check_identity;
   void* check_identity_arg;
   const char* (*alpn_cb)(const char*, const char* const*, void*);
   void* alpn_cb_arg;
   int (*psk_cb)(lode_tls_socket_t*, const char*, lode_tls_psk_t*, void*);
   void* psk_cb_arg;
-  unsigned min_dh_size;
-  unsigned renegotiations;     /* since last_handshake (Node's limit) */
   char** sigalgs;              /* getSharedSigalgs' last answer */
   lode_tls_socket_cb reneg_cb; /* renegotiate()'s callback */
   void* reneg_arg;
-  uint64_t last_handshake; /* the last handshake's time */
-  BIO* trace;              /* enableTrace's output (stderr) */
+  BIO* trace; /* enableTrace's output (stderr) */
 };
 
 lode_tls_socket_t* lode__tls_of_ssl(SSL* ssl);
+/* The rare fields, made on first use; NULL when out of memory. */
+struct tls_rare_s* lode__tls_rare(lode_tls_socket_t* t);
+/* A rare field's value, or 0 / NULL while there is none. */
+#define TLS_RARE(t, f) ((t)->rare != NULL ? (t)->rare->f : 0)
 
 /* bio.c: the BIO, lending it a slice to read for a pass and keeping what
  * it left, dropping what was written, and freeing both buffers. */
