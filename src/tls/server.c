@@ -16,8 +16,10 @@ struct lode_tls_server_s {
   lode__obj_t obj;
   lode_server_t* net;
   lode_tls_context_t* ctx;
-  lode_tls_opts_t opts; /* strings and ALPN borrowed from ctx */
-  const char** alpn;    /* owned copy, NULL-terminated */
+  lode_tls_opts_t opts;     /* strings and ALPN borrowed from ctx */
+  const char** alpn;        /* owned copy, NULL-terminated */
+  unsigned char* alpn_wire; /* its wire form, lent to every socket */
+  unsigned alpn_wire_len;
   const lode_tls_server_events_t* ev;
   const lode_tls_socket_events_t* socket_events;
   lode__queue_t sockets; /* in their handshake or open */
@@ -112,8 +114,10 @@ static void on_connection(lode_server_t* net, lode_socket_t* s) {
   lode_tls_socket_t* t;
   lode_tls_opts_t o = srv->opts;
   o.is_server = 1;
+  lode_slice_t alpn = { (const char*) srv->alpn_wire,
+                        srv->alpn_wire ? srv->alpn_wire_len : 0 };
   int rc = lode__tls_socket_new(lode_socket_stream(s), &o, srv->ctx,
-                                srv->socket_events, &t, NULL);
+                                srv->socket_events, alpn, &t, NULL);
   if (rc != 0) {
     lode_tls_context_release(srv->ctx);
     lode_socket_destroy_code(s, rc);
@@ -176,6 +180,10 @@ void lode__tls_server_socket_closed(lode_tls_server_t* srv,
                                     lode_tls_socket_t* t) {
   lode__queue_remove(&t->server_node);
   t->server = NULL;
+  if (t->obj.flags & TF_ALPN_LENT) { /* the server may go now */
+    t->alpn = NULL;
+    t->alpn_len = 0;
+  }
   lode__release(&srv->obj);
 }
 
@@ -225,6 +233,7 @@ static void free_server(lode__obj_t* o) {
     for (const char** p = srv->alpn; *p != NULL; p++)
       free((char*) *p);
   free(srv->alpn);
+  free(srv->alpn_wire);
   lode_tls_context_release(srv->ctx);
   if (srv->net != NULL)
     lode_server_release(srv->net);
@@ -244,6 +253,10 @@ static int copy_alpn(lode_tls_server_t* srv, const char* const* names) {
     if ((srv->alpn[i] = strdup(names[i])) == NULL)
       return UV_ENOMEM;
   srv->opts.alpn_protocols = srv->alpn;
+  /* A list that makes no wire form is left to fail each connection, as
+   * before (the socket builds its own). */
+  if (lode__tls_alpn_wire(names, &srv->alpn_wire, &srv->alpn_wire_len) != 0)
+    srv->alpn_wire = NULL;
   return 0;
 }
 
@@ -504,7 +517,8 @@ int lode_tls_connect(uv_loop_t* loop, const lode_socket_opts_t* net,
   if (o.host == NULL)
     o.host = net->host != NULL ? net->host : "localhost";
   lode_tls_socket_t* t;
-  rc = lode__tls_socket_new(lode_socket_stream(s), &o, ctx, ev, &t, err);
+  rc = lode__tls_socket_new(lode_socket_stream(s), &o, ctx, ev,
+                            (lode_slice_t){ NULL, 0 }, &t, err);
   if (rc != 0) {
     lode_tls_context_release(ctx);
     lode_socket_destroy(s, NULL);

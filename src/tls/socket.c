@@ -1069,7 +1069,8 @@ static void free_tls(lode__obj_t* o) {
   lode_tls_context_release(t->ctx);
   if (t->under != NULL)
     lode_stream_release(t->under);
-  free(t->alpn);
+  if (!has(t, TF_ALPN_LENT))
+    free(t->alpn);
   if (t->rare != NULL) {
     free(t->rare->servername);
     free(t->rare->host);
@@ -1086,8 +1087,8 @@ static void free_tls(lode__obj_t* o) {
 }
 
 /* ALPN's wire form: each name with its length byte before it. */
-static int alpn_wire(const char* const* names, unsigned char** out,
-                     unsigned* len) {
+int lode__tls_alpn_wire(const char* const* names, unsigned char** out,
+                        unsigned* len) {
   size_t n = 0;
   for (const char* const* p = names; *p != NULL; p++) {
     size_t l = strlen(*p);
@@ -1210,8 +1211,8 @@ static int accept_any(int ok, X509_STORE_CTX* c) {
 
 static int configure_ssl(lode_tls_socket_t* t, const lode_tls_opts_t* o) {
   SSL* ssl = t->ssl;
-  if (o->alpn_protocols != NULL) {
-    int rc = alpn_wire(o->alpn_protocols, &t->alpn, &t->alpn_len);
+  if (o->alpn_protocols != NULL && t->alpn == NULL) {
+    int rc = lode__tls_alpn_wire(o->alpn_protocols, &t->alpn, &t->alpn_len);
     if (rc != 0)
       return rc;
   }
@@ -1290,7 +1291,7 @@ static char* dup_or_null(const char* s, int* failed) {
 
 int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
                          lode_tls_context_t* ctx,
-                         const lode_tls_socket_events_t* ev,
+                         const lode_tls_socket_events_t* ev, lode_slice_t alpn,
                          lode_tls_socket_t** out, lode_error_t* err) {
   lode_tls_socket_t* t = calloc(1, sizeof(*t));
   if (t == NULL)
@@ -1306,6 +1307,11 @@ int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
   t->reject_unauthorized = LODE_OPT_BOOL(o->reject_unauthorized, 1);
   t->request_cert = o->request_cert > 0;
   t->min_dh_size = o->min_dh_size ? o->min_dh_size : 1024;
+  if (alpn.len > 0) {
+    t->alpn = (unsigned char*) alpn.base;
+    t->alpn_len = (unsigned) alpn.len;
+    t->obj.flags |= TF_ALPN_LENT;
+  }
   int failed = 0;
   if (o->host != NULL || (o->servername != NULL && !o->is_server) ||
       o->check_server_identity != NULL || o->alpn_callback != NULL ||
@@ -1384,7 +1390,8 @@ int lode_tls_socket_create(lode_stream_t* under, const lode_tls_opts_t* opts,
   if (rc != 0)
     return rc;
   lode_tls_socket_t* t;
-  rc = lode__tls_socket_new(under, opts, ctx, ev, &t, err);
+  rc = lode__tls_socket_new(under, opts, ctx, ev, (lode_slice_t){ NULL, 0 }, &t,
+                            err);
   if (rc != 0) {
     lode_tls_context_release(ctx);
     return rc;

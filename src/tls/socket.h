@@ -22,6 +22,7 @@ enum {
   TF_RENEG_DONE = LODE__F_KIND << 12, /* ... and has just ended */
   TF_SHUT = LODE__F_KIND << 13,       /* close_notify was sent */
   TF_LATE_WRITE = LODE__F_KIND << 14, /* a write failed after it */
+  TF_ALPN_LENT = LODE__F_KIND << 15,  /* `alpn` is its server's */
 };
 
 /* A write or end made before the handshake ended, or in flight. */
@@ -106,10 +107,15 @@ void lode__tls_in_lend(lode_tls_socket_t* t, lode_slice_t d);
 int lode__tls_in_return(lode_tls_socket_t* t);
 void lode__tls_out_drop(lode_tls_socket_t* t);
 void lode__tls_bio_free_buffers(lode_tls_socket_t* t);
-/* A server side made by a server (the server hands it the options). */
+/* ALPN names in their wire form (a new buffer; *out NULL for none). */
+int lode__tls_alpn_wire(const char* const* names, unsigned char** out,
+                        unsigned* len);
+/* A server side made by a server (the server hands it the options and,
+ * when it has one, its ALPN wire form, lent while the socket is its:
+ * else each socket would keep a copy). */
 int lode__tls_socket_new(lode_stream_t* under, const lode_tls_opts_t* o,
                          lode_tls_context_t* ctx,
-                         const lode_tls_socket_events_t* ev,
+                         const lode_tls_socket_events_t* ev, lode_slice_t alpn,
                          lode_tls_socket_t** out, lode_error_t* err);
 void lode__tls_socket_start(lode_tls_socket_t* t);
 /* The server's part (server.c). */
