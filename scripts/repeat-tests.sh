@@ -8,7 +8,8 @@
 #   BUILD_DIR  the build directory (default build); its test/ holds the
 #              programs
 #   TEST       a program's name (test-net-echo) or path; default: every
-#              test-* program in BUILD_DIR/test
+#              test-* program in BUILD_DIR/test and every test/*/test-*.sh
+#              (the tests CTest runs with bash)
 # Prints "name: P/RUNS passed" per program (and skips, if any); the output
 # of each failed run is kept in BUILD_DIR/repeat-logs/NAME.RUN.log. Exits 1
 # when any run of any program failed. Run from the source tree's root, with
@@ -34,13 +35,19 @@ build=$(cd "$build" && pwd)
 
 tests=()
 if [ $# -eq 0 ]; then
-  for t in "$build"/test/test-*; do
-    [ -f "$t" ] && [ -x "$t" ] && tests+=("$t")
+  for t in "$build"/test/test-* "$src"/test/*/test-*.sh; do
+    [ -f "$t" ] && { [ -x "$t" ] || [ "${t%.sh}" != "$t" ]; } && tests+=("$t")
   done
 else
   for t in "$@"; do
-    [ -x "$t" ] || t="$build/test/$t"
+    [ -f "$t" ] || t="$build/test/$t"
     if [ ! -x "$t" ]; then
+      # A test CTest runs with bash: test/<layer>/NAME.sh.
+      for s in "$src"/test/*/"$(basename "$t")".sh; do
+        [ -f "$s" ] && t=$s
+      done
+    fi
+    if [ ! -x "$t" ] && [ "${t%.sh}" = "$t" ]; then
       echo "$t: not a test program" >&2
       exit 2
     fi
@@ -73,12 +80,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 failed=0
 for t in "${tests[@]}"; do
-  name=$(basename "$t")
+  name=$(basename "$t" .sh)
+  run_t=("$t")
+  [ "${t%.sh}" != "$t" ] && run_t=(bash "$t")
   pass=0 skip=0
   for run in $(seq "$runs"); do
     log="$logs/$name.$run.log"
     # The harness bounds each test at 60 s; this bounds a stuck program.
-    timeout -k 10 600 "$t" >"$log" 2>&1
+    timeout -k 10 600 "${run_t[@]}" >"$log" 2>&1
     rc=$?
     case $rc in
       0) pass=$((pass + 1)); rm -f "$log" ;;
