@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# User-space instructions per keep-alive request in the lode server and in
-# nginx (one worker, no master process), counted by callgrind the same way
-# for both: two runs of the same fixed workload (CONNS connections, each
+# User-space instructions per keep-alive request (or, with NEWCONN=1, per
+# request on a connection of its own) in the lode server and in nginx
+# (one worker, no master process), counted by callgrind the same way for
+# both: two runs of the same fixed workload (CONNS connections, each
 # sending its next GET when the answer to the last has come) that differ
 # only in the number of requests, so start-up and shutdown cancel out.
 # Everything in the server process counts: lode or nginx, libuv, libc
@@ -11,7 +12,9 @@
 #   SERVERS: "lode" (default), "nginx" or "lode nginx" (then the runs
 #   alternate and the ratio is printed).
 #   CONNS (environment, default 4): connections; N (default 10000): the
-#   requests the two runs differ by.
+#   requests the two runs differ by. NEWCONN=1: each connection carries
+#   one request with "Connection: close" and the client opens the next
+#   when the server has closed it (CONNS connections at a time).
 #   KEEP=DIR keeps the callgrind files of the larger run in DIR
 #   (callgrind.lode, callgrind.nginx) for callgrind_annotate.
 set -eu
@@ -26,9 +29,21 @@ pid=
 trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 cat > "$tmp/client.js" <<'JS'
 const net = require('net');
-const [port, n, c] = process.argv.slice(2).map(Number);
+const [port, n, c, newconn] = process.argv.slice(2).map(Number);
 let left = n, open = c;
-for (let i = 0; i < c; i++) {
+// One request per connection: the next connection when this one closed.
+const once = () => {
+  if (left-- <= 0) {
+    if (--open === 0) process.exit(0);
+    return;
+  }
+  const s = net.connect(port, '127.0.0.1', () =>
+    s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  s.resume();
+  s.on('close', once);
+};
+for (let i = 0; i < c && newconn; i++) once();
+for (let i = 0; i < c && !newconn; i++) {
   const s = net.connect(port, '127.0.0.1');
   let buf = '';
   const send = () => {
@@ -82,7 +97,7 @@ running() {  # running PID: not gone, not a zombie
 total() {  # total SERVER REQUESTS: the server's instructions for them
   port=$((port + 1))
   start "$1" "$tmp/cg.$1.$2"
-  node "$tmp/client.js" "$port" "$2" "$conns"
+  node "$tmp/client.js" "$port" "$2" "$conns" "${NEWCONN:-0}"
   kill -TERM "$pid"
   # A TERM can go unseen by nginx under valgrind: again every 10 s.
   i=0
