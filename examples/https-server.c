@@ -12,25 +12,9 @@
 #include <stdlib.h>
 
 #include "lode.h"
+#include "util.h"
 
 static lode_https_server_t* server;
-
-static char* read_file(const char* path, size_t* len) {
-  FILE* f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char* b = malloc((size_t) n + 1);
-  if (b != NULL && fread(b, 1, (size_t) n, f) != (size_t) n) {
-    free(b);
-    b = NULL;
-  }
-  fclose(f);
-  *len = (size_t) n;
-  return b;
-}
 
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {

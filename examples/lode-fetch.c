@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "lode.h"
+#include "util.h"
 
 static struct {
   const char* out_path;
@@ -170,27 +171,6 @@ static void on_max_time(uv_timer_t* t) {
          " bytes received",
          f.max_time * 1000, f.received);
   lode_http_request_destroy(f.req, NULL);
-}
-
-static char* read_file(const char* path, size_t* len) {
-  FILE* in = fopen(path, "rb");
-  if (in == NULL)
-    return NULL;
-  char* buf = NULL;
-  size_t cap = 0, n = 0, got;
-  do {
-    if (n == cap) {
-      char* p = realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (p == NULL)
-        break;
-      buf = p;
-    }
-    got = fread(buf + n, 1, cap - n, in);
-    n += got;
-  } while (got > 0);
-  fclose(in);
-  *len = n;
-  return buf;
 }
 
 static int usage(void) {

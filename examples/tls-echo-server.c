@@ -15,23 +15,7 @@
 #include <stdlib.h>
 
 #include "lode.h"
-
-static char* read_file(const char* path, size_t* len) {
-  FILE* f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char* b = malloc((size_t) n + 1);
-  if (b != NULL && fread(b, 1, (size_t) n, f) != (size_t) n) {
-    free(b);
-    b = NULL;
-  }
-  fclose(f);
-  *len = (size_t) n;
-  return b;
-}
+#include "util.h"
 
 static void on_secure_connection(lode_tls_server_t* srv, lode_tls_socket_t* t) {
   (void) srv;
