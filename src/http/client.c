@@ -465,10 +465,29 @@ static int emit_information(lode__client_req_t* r, const lode_http_head_t* h) {
   return ok ? GO_ON : UV_ENOMEM;
 }
 
+/* The first Keep-Alive value within maxHeadersCount, read from the raw
+ * pairs: Node reads res.headers['keep-alive'], whose value starts with
+ * the first one (later ones are joined after it), and only its start
+ * matters. Building the headers object for it cost each response more
+ * than the rest of its parsing. */
+static const char* keep_alive_value(const lode_http_incoming_t* m) {
+  const lode__in_fields_t* f = &m->headers;
+  size_t n = f->nraw / 2;
+  if (m->max_headers != 0 && n > m->max_headers)
+    n = m->max_headers;
+  for (size_t i = 0; i < n; i++) {
+    const char* name = f->raw[2 * i];
+    if ((name[0] | 0x20) == 'k' &&
+        lode__http_ieq(name, strlen(name), "keep-alive"))
+      return f->raw[2 * i + 1];
+  }
+  return NULL;
+}
+
 /* The seconds of a Keep-Alive: timeout= hint (Node's /^timeout=(\d+)/),
  * or -1 without one. */
 static long long keep_alive_hint(const lode_http_incoming_t* m) {
-  const char* v = lode_http_incoming_header(m, "keep-alive");
+  const char* v = keep_alive_value(m);
   if (v == NULL || strncmp(v, "timeout=", 8) != 0 || v[8] < '0' || v[8] > '9')
     return -1;
   unsigned long long secs = strtoull(v + 8, NULL, 10);
@@ -747,18 +766,29 @@ void lode__client_on_socket(lode__client_req_t* r, lode__agent_sock_t* as,
 
 /* ---- OutgoingMessage hooks ---- */
 
-static int implicit_header(lode_http_outgoing_t* o) {
-  lode__client_req_t* r = cr(o);
+char* lode__client_request_line(const lode__client_req_t* r, char* buf,
+                                size_t cap, size_t* len) {
   size_t ml = strlen(r->method), pl = strlen(r->path);
-  char* line = malloc(ml + pl + 12);
+  *len = ml + pl + 12;
+  char* line = *len <= cap ? buf : malloc(*len);
   if (line == NULL)
-    return UV_ENOMEM;
+    return NULL;
   memcpy(line, r->method, ml);
   line[ml] = ' ';
   memcpy(line + ml + 1, r->path, pl);
   memcpy(line + ml + 1 + pl, " HTTP/1.1\r\n", 11);
-  int rc = lode__outgoing_store_header(o, line, ml + pl + 12, NULL, 0);
-  free(line);
+  return line;
+}
+
+static int implicit_header(lode_http_outgoing_t* o) {
+  char buf[256];
+  size_t len;
+  char* line = lode__client_request_line(cr(o), buf, sizeof(buf), &len);
+  if (line == NULL)
+    return UV_ENOMEM;
+  int rc = lode__outgoing_store_header(o, line, len, NULL, 0);
+  if (line != buf)
+    free(line);
   return rc;
 }
 

@@ -122,9 +122,8 @@ struct lode__client_req_s {
   unsigned ka_delay;
   lode_abort_signal_t* signal;
   lode_abort_listener_t abort_l;
-  lode_error_t* err; /* kError: what destroy() was given, or
+  lode_error_t* err;           /* kError: what destroy() was given, or
                                   * res.destroy() (RES_DESTROYED) */
-  lode__date_cache_t date;
   lode__loop_t* lp;            /* for Node's nextTick (lode__tick) */
   lode__tick_t socket_tick;    /* onSocketNT */
   lode__tick_t abort_tick;     /* emitAbortNT */
@@ -139,6 +138,11 @@ struct lode__client_req_s {
 /* client.c: the request's OutgoingMessage hooks and event table. */
 extern const lode__outgoing_ops_t lode__client_ops;
 extern const lode_http_outgoing_events_t lode__client_fwd_events;
+
+/* client.c: "METHOD PATH HTTP/1.1\r\n" in buf (cap bytes) or, when
+ * longer, in a new block the caller frees; NULL: no memory. */
+char* lode__client_request_line(const lode__client_req_t* r, char* buf,
+                                size_t cap, size_t* len);
 
 /* agent.c */
 void lode__agent_hold(lode_agent_t* a);

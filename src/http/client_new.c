@@ -1,7 +1,6 @@
 /* http.request(): Node's ClientRequest constructor. Everything Node
  * throws is checked before anything is allocated that the user could
  * see; then the request goes to its agent. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,16 +33,33 @@ static const char* arena_dup(lode_http_outgoing_t* o, const char* s) {
   return s ? lode__arena_strndup(&o->arena, s, strlen(s)) : NULL;
 }
 
-/* Node's Host header: brackets around IPv6, the port unless default. */
+/* Node's Host header: brackets around IPv6, the port unless default
+ * (formatted by hand: this runs for every request). */
 static int set_host(lode__client_req_t* r, int port, int default_port) {
-  char buf[300];
+  char buf[320];
   const char* h = r->host;
   const char* colon = strchr(h, ':');
   int v6 = colon != NULL && strchr(colon + 1, ':') != NULL && h[0] != '[';
-  int n = snprintf(buf, sizeof(buf), v6 ? "[%s]" : "%s", h);
-  if (port != default_port && n >= 0 && (size_t) n < sizeof(buf))
-    snprintf(buf + n, sizeof(buf) - (size_t) n, ":%d", port);
-  return lode_http_outgoing_set_header(&r->out, "Host", buf);
+  size_t hl = strlen(h);
+  char* p = hl + 10 <= sizeof(buf) ? buf : malloc(hl + 10);
+  if (p == NULL)
+    return UV_ENOMEM;
+  size_t n = 0;
+  if (v6)
+    p[n++] = '[';
+  memcpy(p + n, h, hl);
+  n += hl;
+  if (v6)
+    p[n++] = ']';
+  if (port != default_port) {
+    p[n++] = ':';
+    n += lode__http_utoa(p + n, (uint64_t) port);
+  }
+  p[n] = '\0';
+  int rc = lode_http_outgoing_set_header(&r->out, "Host", p);
+  if (p != buf)
+    free(p);
+  return rc;
 }
 
 static int set_auth(lode__client_req_t* r, const char* auth) {
@@ -92,14 +108,14 @@ static int apply_headers(lode__client_req_t* r,
   if (rc != 0)
     return rc;
   if (o->headers_raw) {
-    size_t ml = strlen(r->method), pl = strlen(r->path);
-    char* first = malloc(ml + pl + 12);
+    char buf[256];
+    size_t len;
+    char* first = lode__client_request_line(r, buf, sizeof(buf), &len);
     if (first == NULL)
       return UV_ENOMEM;
-    snprintf(first, ml + pl + 12, "%s %s HTTP/1.1\r\n", r->method, r->path);
-    rc = lode__outgoing_store_header(out, first, strlen(first), o->headers,
-                                     nheaders);
-    free(first);
+    rc = lode__outgoing_store_header(out, first, len, o->headers, nheaders);
+    if (first != buf)
+      free(first);
     return rc;
   }
   for (size_t i = 0; i < nheaders && rc == 0; i++)
@@ -251,7 +267,6 @@ static lode__client_req_t* req_new(uv_loop_t* loop,
   }
   lode__outgoing_init(&r->out, loop, &lode__client_ops);
   r->out.ev = &lode__client_fwd_events;
-  r->out.date = &r->date;
   r->out.unique = o->unique_headers;
   r->no_delay = -1;
   r->ka_enable = -1;

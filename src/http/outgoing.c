@@ -403,7 +403,13 @@ static int keep_alive_kind(lode_http_outgoing_t* o, const store_state_t* st) {
  * keep-alive trio is one copy of the cache's text, rebuilt once a second. */
 static void put_date_connection(lode_http_outgoing_t* o, int date, int ka) {
   lode__buf_t* b = &o->header;
+  lode__date_cache_t own;
   lode__date_cache_t* c = o->date;
+  if (date && c == NULL) {
+    /* An owner without a cache (a request given sendDate): made here. */
+    memset(&own, 0, sizeof(own));
+    c = &own;
+  }
   if (date && ka == KA_KEEP_TIMEOUT) {
     lode__date_get(c, o->loop);
     cache_keep_alive(c, o->keep_alive_timeout / 1000, o->max_requests);

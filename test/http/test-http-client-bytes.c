@@ -132,6 +132,32 @@ TEST(no_default_headers) {
   test_peer_kill(ct_peer);
 }
 
+/* req.sendDate = true: a Date line before Connection, as Node 20 writes
+ * it (a request has no cache of its own for the text). */
+TEST(send_date) {
+  lode_http_request_opts_t o = { 0 };
+  lode_http_request_t* r = begin(&o);
+  lode_http_response_set_send_date(r, 1);
+  lode_http_request_end(r, none, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  char host[64];
+  int hl = snprintf(host, sizeof(host),
+                    "GET /echo HTTP/1.1\r\nHost: "
+                    "127.0.0.1:%d\r\nDate: ",
+                    ct_port);
+  static const char tail[] = " GMT\r\nConnection: keep-alive\r\n\r\n";
+  size_t want = (size_t) hl + 25 + sizeof(tail) - 1;
+  ASSERT_EQ(ct_body_len, want);
+  ASSERT_MEM_EQ(ct_body, (size_t) hl, host, (size_t) hl);
+  ASSERT_MEM_EQ(ct_body + hl + 25, sizeof(tail) - 1, tail, sizeof(tail) - 1);
+  /* "Fri, 04 Dec 2026 22:25:11" */
+  ASSERT(ct_body[hl + 3] == ',' && ct_body[hl + 19] == ':');
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
 TEST(thrown_errors) {
   uv_loop_init(&loop);
   lode_http_request_t* r = NULL;
@@ -158,4 +184,4 @@ TEST(thrown_errors) {
 }
 
 TEST_MAIN(no_default_headers, post_with_auth, url_without_agent, chunked_upload,
-          array_headers, unique_headers, set_host_off, thrown_errors)
+          array_headers, unique_headers, set_host_off, send_date, thrown_errors)
