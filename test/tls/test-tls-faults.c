@@ -263,16 +263,7 @@ TEST(over_the_memory_pair) {
   echo_size = 100000;
   echo_buf = malloc(echo_size);
   echo_got = 0;
-  lode_stream_t *a, *b;
-  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
-  lode_tls_opts_t so = { .is_server = 1 };
-  so.context.key = tls_file("server-ec.key");
-  so.context.cert = tls_file("server-ec.crt");
-  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
-                         .host = "localhost" };
-  lode_tls_socket_t *srv, *cli;
-  ASSERT_OK(lode_tls_socket_create(b, &so, &pair_srv_events, &srv, NULL));
-  ASSERT_OK(lode_tls_socket_create(a, &co, &pair_cli_events, &cli, NULL));
+  tls_pair(&loop, "server-ec", NULL, &pair_srv_events, &pair_cli_events);
   test_run_loop(&loop, 20000);
   test_loop_close(&loop);
   ASSERT_TRACE("secureConnect,secure,end(all),close(0)");
@@ -294,20 +285,6 @@ static void pre_data(lode_tls_socket_t* t, lode_slice_t d) {
   if (paused_now)
     paused_data++;
   good_data(t, d);
-}
-
-static void make_pair(const lode_tls_socket_events_t* srv_ev,
-                      const lode_tls_socket_events_t* cli_ev) {
-  lode_stream_t *a, *b;
-  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
-  lode_tls_opts_t so = { .is_server = 1 };
-  so.context.key = tls_file("server.key");
-  so.context.cert = tls_file("server.crt");
-  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
-                         .host = "localhost" };
-  lode_tls_socket_t* srv;
-  ASSERT_OK(lode_tls_socket_create(b, &so, srv_ev, &srv, NULL));
-  ASSERT_OK(lode_tls_socket_create(a, &co, cli_ev, &pair_cli, NULL));
 }
 
 /* A write of more than the high-water mark before the handshake says
@@ -393,7 +370,8 @@ TEST(pause_with_records_waiting) {
   echo_got = 0;
   for (size_t i = 0; i < echo_size; i++)
     echo_buf[i] = (char) (i * 7 + 1);
-  make_pair(&big_answer_events, &pause_events);
+  pair_cli =
+      tls_pair(&loop, "server", NULL, &big_answer_events, &pause_events).cli;
   test_run_loop(&loop, 20000);
   test_loop_close(&loop);
   ASSERT_TRACE("end(all),close(0)");

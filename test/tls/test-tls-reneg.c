@@ -198,19 +198,10 @@ static void run_mid(const lode_tls_socket_events_t* srv_ev,
                     const lode_tls_socket_events_t* cli_ev) {
   ASSERT_OK(uv_loop_init(&loop));
   test_trace_reset();
-  lode_stream_t *a, *b;
-  ASSERT_OK(lode_stream_pair(&loop, &a, &b));
-  lode_tls_opts_t so = { .is_server = 1 };
-  so.context.key = tls_file("server.key");
-  so.context.cert = tls_file("server.crt");
-  lode_tls_opts_t co = { .context.ca = tls_file("ca.crt"),
-                         .context.max_version = "TLSv1.2",
-                         .host = "localhost" };
-  lode_tls_socket_t *srv, *cli;
-  ASSERT_OK(lode_tls_socket_create(b, &so, srv_ev, &srv, NULL));
-  lode_tls_socket_set_data(srv, (void*) "server");
-  ASSERT_OK(lode_tls_socket_create(a, &co, cli_ev, &cli, NULL));
-  lode_tls_socket_set_data(cli, (void*) "client");
+  lode_tls_opts_t co = { .context.max_version = "TLSv1.2" };
+  tls_pair_t p = tls_pair(&loop, "server", &co, srv_ev, cli_ev);
+  lode_tls_socket_set_data(p.srv, (void*) "server");
+  lode_tls_socket_set_data(p.cli, (void*) "client");
   test_run_loop(&loop, 20000);
   test_loop_close(&loop);
 }

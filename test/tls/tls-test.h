@@ -1,5 +1,6 @@
 /* What the tls tests share: the certificates (made once per build tree by
- * test/tls/make-certs.sh), reading them, and a TLS server on loopback. */
+ * test/tls/make-certs.sh), reading them, a TLS server on loopback, and a
+ * server and client over the in-memory pair. */
 #ifndef LODE_TLS_TEST_H
 #define LODE_TLS_TEST_H
 
@@ -113,6 +114,34 @@ static inline lode_tls_server_t* tls_listen(uv_loop_t* loop,
   ASSERT_OK(lode_tls_server_address(srv, &a));
   *port = a.port;
   return srv;
+}
+
+/* A TLS server and client over the in-memory pair (lode_stream_pair), both
+ * made but not yet running (the pair delivers on the loop): the server
+ * with NAME.key and NAME.crt, the client with `co` (NULL: none) trusting
+ * ca.crt for "localhost" unless `co` names its own. */
+typedef struct tls_pair_s {
+  lode_tls_socket_t* srv;
+  lode_tls_socket_t* cli;
+} tls_pair_t;
+
+static inline tls_pair_t tls_pair(uv_loop_t* loop, const char* name,
+                                  const lode_tls_opts_t* co,
+                                  const lode_tls_socket_events_t* srv_ev,
+                                  const lode_tls_socket_events_t* cli_ev) {
+  lode_stream_t *a, *b;
+  ASSERT_OK(lode_stream_pair(loop, &a, &b));
+  lode_tls_opts_t so = tls_server_opts(name, NULL).tls;
+  so.is_server = 1;
+  lode_tls_opts_t c = co != NULL ? *co : (lode_tls_opts_t){ 0 };
+  if (c.context.ca.len == 0)
+    c.context.ca = tls_file("ca.crt");
+  if (c.host == NULL)
+    c.host = "localhost";
+  tls_pair_t p;
+  ASSERT_OK(lode_tls_socket_create(b, &so, srv_ev, &p.srv, NULL));
+  ASSERT_OK(lode_tls_socket_create(a, &c, cli_ev, &p.cli, NULL));
+  return p;
 }
 
 #endif
