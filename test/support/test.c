@@ -75,6 +75,29 @@ const char* test_escape(const void* p, size_t n) {
   return out;
 }
 
+const char* test_date_x(const char* in, size_t n, char* out, size_t cap) {
+  static const char name[] = "\r\nDate: ";
+  const size_t nl = sizeof(name) - 1;
+  size_t o = 0, i = 0;
+  while (i < n) {
+    if (n - i >= nl && memcmp(in + i, name, nl) == 0) {
+      if (o + nl + 1 >= cap)
+        break;
+      memcpy(out + o, name, nl);
+      out[o + nl] = 'X';
+      o += nl + 1;
+      for (i += nl; i < n && in[i] != '\r'; i++) {
+      }
+    } else {
+      if (o + 1 >= cap)
+        break;
+      out[o++] = in[i++];
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
 void test_trace(const char* fmt, ...) {
   va_list ap;
   if (trace_len > 0 && trace_len + 1 < sizeof(trace_buf))

@@ -173,6 +173,11 @@ void test_fail(const char* file, int line, const char* fmt, ...)
 /* Escapes bytes for messages (static buffer, one per call site pair). */
 const char* test_escape(const void* p, size_t n);
 
+/* Copies the n bytes at `in` into `out` (cap bytes, NUL-terminated) with
+ * the value of every "\r\nDate: " header replaced by "X", so that HTTP
+ * responses compare exactly. Returns out. */
+const char* test_date_x(const char* in, size_t n, char* out, size_t cap);
+
 /* Event trace: items joined with ','. test_trace("close(%d)", had_error). */
 void test_trace(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 const char* test_trace_get(void);
