@@ -239,6 +239,8 @@ typedef struct lode_http_parser_s {
   uint8_t chunk_state;  /* where in a chunk-size line */
   int8_t head_result;   /* lode_http_parser_after_head(), -1 if unset */
   uint8_t one_pass;     /* the head's views are real already */
+  uint8_t framing;      /* the body's framing as the head found it (2
+                              chunked, 3 Content-Length), 0 to decide again */
   uint32_t ext_nread;   /* chunk-extension bytes of this chunk */
   uint32_t trailers_at; /* index of the first trailer in hdrs */
   uint64_t content_length;

@@ -733,6 +733,45 @@ TEST(merge_complete_events) {
   ASSERT_EQ(ev.type, LODE_HTTP_EV_NEED_MORE);
 }
 
+/* The framing found at the head is used by the body's first call,
+ * unless something it depends on changed in between: after_head() asking
+ * to skip the body, set_method() naming HEAD. Either way the body is not
+ * read, as when both were known before the head. */
+static void head_then(int skip, int method, const char* want_next) {
+  const char* in = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  for (int merge = 0; merge <= 1; merge++) {
+    lode_http_parser_t p;
+    lode_http_event_t ev;
+    lode_http_parser_init(
+        &p, LODE_HTTP_RESPONSE,
+        &(lode_http_parser_opts_t){ .merge_complete = merge });
+    ASSERT_OK(lode_http_parser_execute(&p, in, strlen(in), &ev));
+    ASSERT_EQ(ev.type, LODE_HTTP_EV_HEAD);
+    ASSERT_EQ(ev.complete, 0);
+    if (skip)
+      lode_http_parser_after_head(&p, 1, 0);
+    if (method)
+      lode_http_parser_set_method(&p, method);
+    size_t off = ev.consumed;
+    ASSERT_OK(lode_http_parser_execute(&p, in + off, strlen(in) - off, &ev));
+    if (want_next == NULL) {
+      ASSERT_EQ(ev.type, LODE_HTTP_EV_MESSAGE_COMPLETE);
+      ASSERT_EQ(ev.consumed, 0);
+    } else {
+      ASSERT_EQ(ev.type, LODE_HTTP_EV_BODY);
+      ASSERT_MEM_EQ(ev.data.base, ev.data.len, want_next, strlen(want_next));
+      ASSERT_EQ(ev.complete, merge);
+    }
+  }
+}
+
+TEST(framing_decided_again_after_the_head) {
+  head_then(0, 0, "hello");
+  head_then(0, LODE_HTTP_GET, "hello");
+  head_then(1, 0, NULL);
+  head_then(0, LODE_HTTP_HEAD, NULL);
+}
+
 TEST_MAIN(views_and_pipelining, chunked_with_extensions_and_trailers,
           smuggling_cl_te, smuggling_te_obfuscation,
           smuggling_duplicate_and_bad_content_length,
@@ -740,4 +779,5 @@ TEST_MAIN(views_and_pipelining, chunked_with_extensions_and_trailers,
           response_until_close, upgrade_and_connect, keep_alive_rules,
           header_limits, limits_out_of_range, chunk_extensions_capped,
           lenient_flags_one_by_one, bad_input_same_verdict_every_split,
-          one_pass_edges, one_pass_agrees_with_precise, merge_complete_events)
+          one_pass_edges, one_pass_agrees_with_precise, merge_complete_events,
+          framing_decided_again_after_the_head)

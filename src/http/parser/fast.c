@@ -29,7 +29,6 @@
 typedef struct {
   unsigned flags;
   uint64_t cl;
-  size_t nread;             /* bytes counted against max_header_size */
   uint32_t dropped;         /* lines past the array's end */
   lode_http_header_t* h;    /* where the next header is stored */
   lode_http_header_t* hend; /* the end of the parser's array */
@@ -168,10 +167,10 @@ FAST int header_state(const char* s, size_t n) {
   return lode__header_state(s, n);
 }
 
-/* A value's end: CRLF at v (a folded next line fails later, as a name). */
+/* A value's end: CRLF at v, where v < e. */
 FAST int crlf(const char* v, const char* e) {
   uint16_t w, want;
-  if (e - v < 2)
+  if (v + 1 >= e)
     return 0;
   memcpy(&w, v, 2); /* one compare for both bytes */
   memcpy(&want, "\r\n", 2);
@@ -181,49 +180,42 @@ FAST int crlf(const char* v, const char* e) {
 /* One header line at q (not the blank line); returns the next line.
  * With blocks, the first one gives both the name's end and, for a short
  * line, the value's (a block's bits stop at e: no stop in it is a long
- * name or value, or the end of the input, which the scans then find). */
+ * name or value, or the end of the input, which the scans then find).
+ * As no CTL can come before the colon (tchars), the first CTL from the
+ * line's start is the value's end. */
 FAST const char* header_line(fast_t* f, const char* q, const char* s,
                              const char* e, isa_t isa) {
-  const char *colon, *v = NULL, *vs;
+  const char *colon, *v, *vs;
   if (isa.W) {
     lode__stops_t m = isa.stops(q, s, e, isa.k);
     if (m.tok != 0) {
       colon = q + __builtin_ctz(m.tok);
-      /* no CTL before the colon (tchars): the first is the value's end */
-      if (m.ctl)
-        v = q + __builtin_ctz(m.ctl);
+      v = m.ctl ? q + __builtin_ctz(m.ctl)
+                : SCAN(isa, q + isa.W, LODE__K_VALUE); /* no CTL up to it */
     } else if ((colon = SCAN(isa, q + isa.W, LODE__K_TOKEN)) == e) {
       return NULL;
+    } else {
+      v = SCAN(isa, colon, LODE__K_VALUE);
     }
   } else if ((colon = SCAN(isa, q, LODE__K_TOKEN)) == e) {
     return NULL;
+  } else {
+    v = SCAN(isa, colon, LODE__K_VALUE);
   }
-  if (*colon != ':' || colon == q)
+  if (*colon != ':' || colon == q || !crlf(v, e))
     return NULL;
   size_t nlen = (size_t) (colon - q);
-  if (v != NULL) {
-    if (!crlf(v, e))
-      return NULL;
-    /* up to v, which is no SP or HTAB: no bound needed */
-    vs = colon + 1;
-    vs += *vs == ' ';
-    if ((unsigned char) *vs <= ' ') /* more SP or HTAB, or an empty value */
-      while (*vs == ' ' || *vs == '\t')
-        vs++;
-  } else {
-    vs = skip_ows(colon + 1, e);
-  }
+  /* up to v, a CR: no bound needed */
+  vs = colon + 1;
+  vs += *vs == ' ';
+  if ((unsigned char) *vs <= ' ') /* more SP or HTAB, or an empty value */
+    while (*vs == ' ' || *vs == '\t')
+      vs++;
   if ((SPECIAL_LENGTHS >> (nlen & 63)) & 1) { /* (the state is by length) */
     int hs = header_state(q, nlen);
     if (hs != LODE__HS_GENERAL && special(f, hs, vs, e) == NULL)
       return NULL;
   }
-  if (v == NULL) { /* past the block: its bytes were no CTL */
-    v = SCAN(isa, isa.W ? q + isa.W : vs, LODE__K_VALUE);
-    if (!crlf(v, e))
-      return NULL;
-  }
-  f->nread += nlen + (size_t) (v - vs);
   if (f->h == f->hend) {
     f->dropped++; /* counted, not stored (Node's maxHeadersCount) */
   } else {
@@ -261,13 +253,18 @@ FAST const char* header_lines(lode_http_parser_t* p, fast_t* f, const char* q,
   }
 }
 
-/* The head is through: what head.c would have left in p. */
+/* The head is through: what head.c would have left in p (but
+ * header_nread, which only the precise parser uses: Node counts the URL
+ * or status text, header names and values against max_header_size, all
+ * within the head, so a head shorter than the limit cannot reach it and
+ * a longer one is left to head.c, which counts). */
 static long done(lode_http_parser_t* p, const fast_t* f, const char* s,
                  const char* line1, const char* end) {
+  if ((size_t) (end - s) >= p->max_header_size)
+    return 0;
   p->line1 = (uint32_t) (line1 - s);
   p->flags = f->flags;
   p->content_length = f->cl;
-  p->header_nread = (uint32_t) f->nread;
   p->nhdrs = (uint32_t) (f->h - p->hdrs);
   p->hdrs_seen = p->nhdrs + f->dropped;
   p->scan = (uint32_t) (end - s);
@@ -336,9 +333,9 @@ FAST long request(lode_http_parser_t* p, const char* s, const char* e,
   p->head.url = view(u, q);
   p->head.http_major = 1;
   p->head.http_minor = minor;
-  fast_t f = { .nread = (size_t) (q - u) };
+  fast_t f = { 0 };
   const char* end = header_lines(p, &f, q + 11, s, e, isa);
-  if (end == NULL || f.nread >= p->max_header_size)
+  if (end == NULL)
     return 0;
   return done(p, &f, s, q + 11, end);
 }
@@ -365,9 +362,9 @@ FAST long response(lode_http_parser_t* p, const char* s, const char* e,
   p->head.status_text = view(t, q);
   p->head.http_major = 1;
   p->head.http_minor = s[7] - '0';
-  fast_t f = { .nread = (size_t) (q - t) };
+  fast_t f = { 0 };
   const char* end = header_lines(p, &f, q + 2, s, e, isa);
-  if (end == NULL || f.nread >= p->max_header_size)
+  if (end == NULL)
     return 0;
   return done(p, &f, s, q + 2, end);
 }

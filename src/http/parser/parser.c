@@ -597,14 +597,22 @@ static void cleanup(lode_http_parser_t* p) {
  * lode_http_parser_after_head() (short of an upgrade) ends its message
  * at once with merge_complete. */
 INLINE void merge_head(lode_http_parser_t* p, lode_http_event_t* ev) {
-  if (!p->merge || p->upgrade)
-    return;
   if (p->type == LODE_HTTP_REQUEST) { /* body_mode()'s answer, sooner */
-    if ((p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) || p->content_length > 0)
+    if ((p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) ||
+        p->content_length > 0) {
+      p->framing = (uint8_t) plain_body(p);
+      return;
+    }
+    p->framing = 0;
+    if (!p->merge || p->upgrade)
       return;
     /* (apply_head_result() changes nothing in a request yet) */
   } else {
-    if (plain_body(p) || body_mode(p) != 0)
+    /* kept for the body's first call, unless after_head() or
+     * set_method() changes what it depends on */
+    int mode = plain_body(p);
+    p->framing = (uint8_t) mode;
+    if (mode || !p->merge || p->upgrade || body_mode(p) != 0)
       return;
     apply_head_result(p);
     if (p->upgrade) /* an upgrade is never merged */
@@ -769,7 +777,7 @@ int lode_http_parser_execute(lode_http_parser_t* p, const char* data,
     return 0;
   /* the usual body after a head: a Content-Length's bytes at once */
   if (p->state == LODE__S_AFTER_HEAD) {
-    int mode = plain_body(p);
+    int mode = p->framing;
     if (mode == 3) {
       p->remaining = p->content_length;
       p->state = LODE__S_BODY;
@@ -825,6 +833,7 @@ void lode_http_parser_after_head(lode_http_parser_t* p, int skip_body,
   if (p->state != LODE__S_AFTER_HEAD)
     return; /* merged: nothing to do */
   p->head_result = (int8_t) ((skip_body ? 1 : 0) | (upgrade ? 2 : 0));
+  p->framing = 0; /* plain_body() says 0 from now on */
   if (!upgrade)
     p->upgrade = 0;
   p->head.upgrade = upgrade ? 1 : 0;
@@ -832,6 +841,7 @@ void lode_http_parser_after_head(lode_http_parser_t* p, int skip_body,
 
 void lode_http_parser_set_method(lode_http_parser_t* p, int method) {
   p->method_answered_ = method;
+  p->framing = 0; /* decided again, with the new method */
 }
 
 void lode_http_parser_resume_after_upgrade(lode_http_parser_t* p) {

@@ -57,7 +57,6 @@ LODE__INLINE const char* lode__scalar_value(const char* s, const char* e) {
  * 0x80 and up are never in it. The tables as lists first, for the AVX2
  * constants too (lode__avx_consts). */
 #define LODE__X16(b) b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b
-#define LODE__X32(b) LODE__X16(b), LODE__X16(b)
 #define LODE__TWICE(t) t, t
 #define LODE__HI_BITS 1, 2, 4, 8, 16, 32, 64, 128, 0, 0, 0, 0, 0, 0, 0, 0
 #define LODE__TOKEN_LO                                                         \
@@ -68,6 +67,12 @@ LODE__INLINE const char* lode__scalar_value(const char* s, const char* e) {
 #define LODE__TARGET_LO                                                        \
   0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,      \
       0xfc, 0xfc, 0xfc, 0x7c
+/* The bytes that end a header value (lode__sse_ctl's set) by the same
+ * nibbles: high nibble 0 but HTAB, high nibble 1, and DEL. The one-pass
+ * parser tests them beside the token bytes, sharing the nibbles. */
+#define LODE__CTL_LO                                                           \
+  0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x02, 0x03, 0x03,      \
+      0x03, 0x03, 0x03, 0x83
 static const uint8_t lode__token_lo[16] = { LODE__TOKEN_LO };
 static const uint8_t lode__url_lo[16] = { 0xf8, 0xfc, 0xfc, 0xf8, 0xfc, 0xfc,
                                           0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
@@ -185,29 +190,39 @@ typedef struct {
 } lode__stops_t;
 
 typedef struct {
-  __m128i nib, hi, tok, target, c1f, tab, del;
+  __m128i nib, hi, tok, target, ctl, c1f, tab, del;
 } lode__sse_k_t;
 
-/* Hides a constant's value from the compiler, which would otherwise make
- * it again at each use instead of keeping it in a register. */
-#define LODE__OPAQUE(v) __asm__("" : "+x"(v))
+/* Hides where the constants come from: the compiler would otherwise
+ * build them from immediates, several instructions each, instead of one
+ * load. */
+#define LODE__OPAQUE_PTR(v) __asm__("" : "+r"(v))
+
+/* The constants as they are loaded, one aligned load each: 0x0f, the
+ * nibble tables, then 0x1f, HTAB and DEL in every byte (twice over for
+ * AVX2's 32 bytes). */
+#define LODE__K_ROWS(T)                                                        \
+  { T(LODE__X16(0x0f)) }, { T(LODE__HI_BITS) }, { T(LODE__TOKEN_LO) },         \
+      { T(LODE__TARGET_LO) }, { T(LODE__CTL_LO) }, { T(LODE__X16(0x1f)) },     \
+      { T(LODE__X16(0x09)) }, {                                                \
+    T(LODE__X16(0x7f))                                                         \
+  }
+#define LODE__ONCE(t) t
+static const uint8_t lode__sse_consts[8][16]
+    __attribute__((aligned(16))) = { LODE__K_ROWS(LODE__ONCE) };
 
 LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
     lode__sse_k_t* k) {
-  k->nib = _mm_set1_epi8(0x0f);
-  k->hi = _mm_loadu_si128((const __m128i*) lode__hi_bits);
-  k->tok = _mm_loadu_si128((const __m128i*) lode__token_lo);
-  k->target = _mm_loadu_si128((const __m128i*) lode__target_lo);
-  k->c1f = _mm_set1_epi8(0x1f);
-  k->tab = _mm_set1_epi8(0x09);
-  k->del = _mm_set1_epi8(0x7f);
-  LODE__OPAQUE(k->nib);
-  LODE__OPAQUE(k->hi);
-  LODE__OPAQUE(k->tok);
-  LODE__OPAQUE(k->target);
-  LODE__OPAQUE(k->c1f);
-  LODE__OPAQUE(k->tab);
-  LODE__OPAQUE(k->del);
+  const __m128i* c = (const __m128i*) lode__sse_consts;
+  LODE__OPAQUE_PTR(c);
+  k->nib = _mm_load_si128(c);
+  k->hi = _mm_load_si128(c + 1);
+  k->tok = _mm_load_si128(c + 2);
+  k->target = _mm_load_si128(c + 3);
+  k->ctl = _mm_load_si128(c + 4);
+  k->c1f = _mm_load_si128(c + 5);
+  k->tab = _mm_load_si128(c + 6);
+  k->del = _mm_load_si128(c + 7);
 }
 
 /* The block at q (q < e); *past: how many of its bits are past e. */
@@ -248,18 +263,31 @@ LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_ctl(
   return (uint32_t) _mm_movemask_epi8(bad);
 }
 
+/* Both masks of a block from one split into nibbles: the token test and
+ * the value-end test (LODE__CTL_LO) share the high nibble's bits. */
+LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_both(
+    __m128i b, const lode__sse_k_t* k) {
+  __m128i l = _mm_and_si128(b, k->nib);
+  __m128i h = _mm_shuffle_epi8(k->hi,
+                               _mm_and_si128(_mm_srli_epi16(b, 4), k->nib));
+  __m128i z = _mm_setzero_si128();
+  __m128i t = _mm_and_si128(_mm_shuffle_epi8(k->tok, l), h);
+  __m128i c = _mm_and_si128(_mm_shuffle_epi8(k->ctl, l), h);
+  lode__stops_t m = { (uint32_t) _mm_movemask_epi8(_mm_cmpeq_epi8(t, z)),
+                      (uint32_t) _mm_movemask_epi8(_mm_cmpeq_epi8(c, z)) ^
+                          0xffffu };
+  return m;
+}
+
 LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__sse_k_t* k = kp;
-  if (e - q >= 16) {
-    __m128i b = _mm_loadu_si128((const __m128i*) q);
-    lode__stops_t m = { lode__sse_not_in(b, k->tok, k), lode__sse_ctl(b, k) };
-    return m;
-  }
+  if (e - q >= 16)
+    return lode__sse_both(_mm_loadu_si128((const __m128i*) q), k);
   unsigned past;
-  __m128i b = lode__sse_block(q, s, e, &past);
-  lode__stops_t m = { lode__fix(lode__sse_not_in(b, k->tok, k), past),
-                      lode__fix(lode__sse_ctl(b, k), past) };
+  lode__stops_t m = lode__sse_both(lode__sse_block(q, s, e, &past), k);
+  m.tok = lode__fix(m.tok, past);
+  m.ctl = lode__fix(m.ctl, past);
   return m;
 }
 
@@ -289,38 +317,24 @@ LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_scan(
 }
 
 typedef struct {
-  __m256i nib, hi, tok, target, c1f, tab, del;
+  __m256i nib, hi, tok, target, ctl, c1f, tab, del;
 } lode__avx_k_t;
 
-/* The AVX2 constants as they are loaded, one aligned load each: 0x0f,
- * the nibble tables twice over, then 0x1f, HTAB and DEL in every byte. */
-static const uint8_t lode__avx_consts[7][32] __attribute__((aligned(32))) = {
-  { LODE__X32(0x0f) },
-  { LODE__TWICE(LODE__HI_BITS) },
-  { LODE__TWICE(LODE__TOKEN_LO) },
-  { LODE__TWICE(LODE__TARGET_LO) },
-  { LODE__X32(0x1f) },
-  { LODE__X32(0x09) },
-  { LODE__X32(0x7f) },
-};
+static const uint8_t lode__avx_consts[8][32]
+    __attribute__((aligned(32))) = { LODE__K_ROWS(LODE__TWICE) };
 
 LODE__INLINE __attribute__((target("avx2"))) void lode__avx_k(
     lode__avx_k_t* k) {
   const __m256i* c = (const __m256i*) lode__avx_consts;
+  LODE__OPAQUE_PTR(c);
   k->nib = _mm256_load_si256(c);
   k->hi = _mm256_load_si256(c + 1);
   k->tok = _mm256_load_si256(c + 2);
   k->target = _mm256_load_si256(c + 3);
-  k->c1f = _mm256_load_si256(c + 4);
-  k->tab = _mm256_load_si256(c + 5);
-  k->del = _mm256_load_si256(c + 6);
-  LODE__OPAQUE(k->nib);
-  LODE__OPAQUE(k->hi);
-  LODE__OPAQUE(k->tok);
-  LODE__OPAQUE(k->target);
-  LODE__OPAQUE(k->c1f);
-  LODE__OPAQUE(k->tab);
-  LODE__OPAQUE(k->del);
+  k->ctl = _mm256_load_si256(c + 4);
+  k->c1f = _mm256_load_si256(c + 5);
+  k->tab = _mm256_load_si256(c + 6);
+  k->del = _mm256_load_si256(c + 7);
 }
 
 LODE__INLINE __attribute__((target("avx2"))) __m256i lode__avx_block(
@@ -355,18 +369,29 @@ LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_ctl(
   return (uint32_t) _mm256_movemask_epi8(bad);
 }
 
+LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_both(
+    __m256i b, const lode__avx_k_t* k) {
+  __m256i l = _mm256_and_si256(b, k->nib);
+  __m256i h = _mm256_shuffle_epi8(
+      k->hi, _mm256_and_si256(_mm256_srli_epi16(b, 4), k->nib));
+  __m256i z = _mm256_setzero_si256();
+  __m256i t = _mm256_and_si256(_mm256_shuffle_epi8(k->tok, l), h);
+  __m256i c = _mm256_and_si256(_mm256_shuffle_epi8(k->ctl, l), h);
+  lode__stops_t m = { (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(t, z)),
+                      ~(uint32_t) _mm256_movemask_epi8(
+                          _mm256_cmpeq_epi8(c, z)) };
+  return m;
+}
+
 LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__avx_k_t* k = kp;
-  if (e - q >= 32) {
-    __m256i b = _mm256_loadu_si256((const __m256i*) q);
-    lode__stops_t m = { lode__avx_not_in(b, k->tok, k), lode__avx_ctl(b, k) };
-    return m;
-  }
+  if (e - q >= 32)
+    return lode__avx_both(_mm256_loadu_si256((const __m256i*) q), k);
   unsigned past;
-  __m256i b = lode__avx_block(q, s, e, &past);
-  lode__stops_t m = { lode__fix(lode__avx_not_in(b, k->tok, k), past),
-                      lode__fix(lode__avx_ctl(b, k), past) };
+  lode__stops_t m = lode__avx_both(lode__avx_block(q, s, e, &past), k);
+  m.tok = lode__fix(m.tok, past);
+  m.ctl = lode__fix(m.ctl, past);
   return m;
 }
 
