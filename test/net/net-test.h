@@ -1,12 +1,15 @@
-/* Helpers shared by the net tests: a listening server on 127.0.0.1, and a
+/* Helpers shared by the net tests: a listening server on 127.0.0.1, a
  * per-side event trace (client and server events interleave differently
- * from run to run, each side's order does not). */
+ * from run to run, each side's order does not), and Node's answers from
+ * test/peers/addr-oracle.js. */
 #ifndef LODE_NET_TEST_H
 #define LODE_NET_TEST_H
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include "lode.h"
 #include "test.h"
@@ -117,5 +120,33 @@ static inline void run_until_n(uv_loop_t* loop, const int* count, int n,
   uv_run(loop, UV_RUN_NOWAIT);
 }
 #define run_until(loop, flag, ms) run_until_n((loop), (flag), 1, (ms))
+
+/* Node's answers over one table of test/peers/addr-oracle.js ("isip",
+ * "parse", "blocklist"): its whole output (malloc'd), which must end with
+ * its "end" line. */
+static inline char* addr_oracle(const char* table) {
+  const char* argv[] = { "node", "test/peers/addr-oracle.js", table, NULL };
+  test_peer_t* p = test_peer_start(argv);
+  char* out = NULL;
+  ASSERT_EQ(test_peer_finish(p, 30000, &out), 0);
+  ASSERT_NOT_NULL(out);
+  ASSERT_NOT_NULL(strstr(out, "\nend\n"));
+  return out;
+}
+
+/* Decodes one of the oracle's hex fields ("-" is the empty string) into
+ * buf. */
+static inline const char* addr_unhex(const char* h, char* buf, size_t size) {
+  size_t n = 0;
+  if (strcmp(h, "-") != 0) {
+    for (; h[0] && h[1] && n + 1 < size; h += 2) {
+      unsigned v;
+      sscanf(h, "%2x", &v);
+      buf[n++] = (char) v;
+    }
+  }
+  buf[n] = '\0';
+  return buf;
+}
 
 #endif

@@ -1,35 +1,9 @@
 /* net.isIP/isIPv4/isIPv6, net.SocketAddress and SocketAddress.parse,
  * checked against Node run over the same generated tables
  * (test/peers/addr-oracle.js), and the autoSelectFamily defaults. */
-#include "lode.h"
-#include "test.h"
+#include "net-test.h"
 
 #include <stdatomic.h>
-
-/* Runs the oracle for `table` and returns its whole output (malloc'd). */
-static char* oracle(const char* table) {
-  const char* argv[] = { "node", "test/peers/addr-oracle.js", table, NULL };
-  test_peer_t* p = test_peer_start(argv);
-  char* out = NULL;
-  ASSERT_EQ(test_peer_finish(p, 30000, &out), 0);
-  ASSERT_NOT_NULL(out);
-  ASSERT_NOT_NULL(strstr(out, "\nend\n"));
-  return out;
-}
-
-/* Decodes the hex field ("-" is the empty string) into buf. */
-static const char* unhex(const char* h, char* buf, size_t size) {
-  size_t n = 0;
-  if (strcmp(h, "-") != 0) {
-    for (; h[0] && h[1] && n + 1 < size; h += 2) {
-      unsigned v;
-      sscanf(h, "%2x", &v);
-      buf[n++] = (char) v;
-    }
-  }
-  buf[n] = '\0';
-  return buf;
-}
 
 /* Splits the next line off *cursor; NULL at "end". */
 static char* next_line(char** cursor) {
@@ -42,7 +16,7 @@ static char* next_line(char** cursor) {
 }
 
 TEST(is_ip_matches_node) {
-  char* out = oracle("isip");
+  char* out = addr_oracle("isip");
   char* cur = out;
   char* line;
   int cases = 0;
@@ -50,7 +24,7 @@ TEST(is_ip_matches_node) {
     char h[512], in[256];
     int ip, v4, v6;
     ASSERT_EQ(sscanf(line, "%511s %d %d %d", h, &ip, &v4, &v6), 4);
-    unhex(h, in, sizeof(in));
+    addr_unhex(h, in, sizeof(in));
     if (lode_net_is_ip(in) != ip || lode_net_is_ipv4(in) != v4 ||
         lode_net_is_ipv6(in) != v6)
       test_fail(__FILE__, __LINE__, "\"%s\": node %d %d %d, lode %d %d %d",
@@ -76,7 +50,7 @@ TEST(is_ip_spec_examples) {
 }
 
 TEST(parse_matches_node) {
-  char* out = oracle("parse");
+  char* out = addr_oracle("parse");
   char* cur = out;
   char* line;
   int cases = 0;
@@ -87,7 +61,7 @@ TEST(parse_matches_node) {
     *sp = '\0';
     snprintf(h, sizeof(h), "%s", line);
     snprintf(want, sizeof(want), "%s", sp + 1);
-    unhex(h, in, sizeof(in));
+    addr_unhex(h, in, sizeof(in));
     lode_socket_address_t* sa = (lode_socket_address_t*) 1;
     ASSERT_OK(lode_socket_address_parse(in, &sa));
     if (sa == NULL)
