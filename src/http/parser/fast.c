@@ -189,8 +189,8 @@ FAST const char* header_line(fast_t* f, const char* q, const char* s,
   if (isa.W) {
     lode__stops_t m = isa.stops(q, s, e, isa.k);
     if (m.tok != 0) {
-      colon = q + __builtin_ctz(m.tok);
-      v = m.ctl ? q + __builtin_ctz(m.ctl)
+      colon = q + LODE__CTZ(m.tok);
+      v = m.ctl ? q + LODE__CTZ(m.ctl)
                 : SCAN(isa, q + isa.W, LODE__K_VALUE); /* no CTL up to it */
     } else if ((colon = SCAN(isa, q + isa.W, LODE__K_TOKEN)) == e) {
       return NULL;
@@ -221,8 +221,9 @@ FAST const char* header_line(fast_t* f, const char* q, const char* s,
   } else {
     const char* ve = v;
     /* a value byte up to ' ' is SP or HTAB */
-    while ((unsigned char) ve[-1] <= ' ' && ve > vs)
-      ve--;
+    if (__builtin_expect((unsigned char) ve[-1] <= ' ', 0))
+      while ((unsigned char) ve[-1] <= ' ' && ve > vs)
+        ve--;
     f->h->name = view(q, colon);
     /* an empty value is a view at the colon, as head.c makes it */
     f->h->value.base = ve > vs ? vs : colon;
@@ -408,7 +409,7 @@ long lode__fast_head_scalar(lode_http_parser_t* p, const char* s,
 __attribute__((target("sse4.2"))) long lode__fast_head_sse42(
     lode_http_parser_t* p, const char* s, const char* e) {
   lode__sse_k_t k;
-  lode__sse_k(&k);
+  lode__sse_k(&k, e);
   isa_t isa = { 16, lode__sse_stops, lode__sse_scan, &k };
   return fast_head(p, s, e, isa);
 }
@@ -417,7 +418,7 @@ __attribute__((target("avx2"))) long lode__fast_head_avx2(lode_http_parser_t* p,
                                                           const char* s,
                                                           const char* e) {
   lode__avx_k_t k;
-  lode__avx_k(&k);
+  lode__avx_k(&k, e);
   isa_t isa = { 32, lode__avx_stops, lode__avx_scan, &k };
   return fast_head(p, s, e, isa);
 }

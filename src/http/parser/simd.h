@@ -17,6 +17,20 @@
 /* Inlined even where the compiler would rather call: each is small, and a
  * call per header name or value costs more than the scan. */
 #define LODE__INLINE static inline __attribute__((always_inline))
+/* The lowest set bit's index of a non-zero mask, as an offset: one
+ * instruction (the compiler's count extends its int and, tuned for CPUs
+ * where the counting instruction has a false dependency, clears the
+ * destination first). */
+#ifdef __x86_64__
+LODE__INLINE size_t lode__ctz(uint64_t m) {
+  uint64_t i;
+  __asm__("bsfq %1, %0" : "=r"(i) : "rm"(m) : "cc");
+  return (size_t) i;
+}
+#define LODE__CTZ(m) lode__ctz(m)
+#else
+#define LODE__CTZ(m) ((size_t) __builtin_ctzll(m))
+#endif
 
 /* The classes the one-pass parser scans by (see lode__sse_scan). */
 enum { LODE__K_VALUE, LODE__K_TOKEN, LODE__K_TARGET };
@@ -92,7 +106,7 @@ LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_set(
     unsigned m = (unsigned) _mm_movemask_epi8(
         _mm_cmpeq_epi8(_mm_and_si128(l, h), _mm_setzero_si128()));
     if (m != 0)
-      return s + __builtin_ctz(m);
+      return s + LODE__CTZ(m);
     s += 16;
   }
   return lode__scalar_set(s, e, cls);
@@ -120,7 +134,7 @@ LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_value(
                                _mm_cmpeq_epi8(b, del));
     unsigned m = (unsigned) _mm_movemask_epi8(bad);
     if (m != 0)
-      return s + __builtin_ctz(m);
+      return s + LODE__CTZ(m);
     s += 16;
   }
   return lode__scalar_set(s, e, LODE__C_VALUE);
@@ -142,7 +156,7 @@ LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_set(
                                     _mm256_setzero_si256());
     unsigned m = (unsigned) _mm256_movemask_epi8(out);
     if (m != 0)
-      return s + __builtin_ctz(m);
+      return s + LODE__CTZ(m);
     s += 32;
   }
   return lode__sse_set(s, e, lot, cls);
@@ -170,7 +184,7 @@ LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_value(
         _mm256_cmpeq_epi8(b, del));
     unsigned m = (unsigned) _mm256_movemask_epi8(bad);
     if (m != 0)
-      return s + __builtin_ctz(m);
+      return s + LODE__CTZ(m);
     s += 32;
   }
   return lode__sse_value(s, e);
@@ -191,6 +205,7 @@ typedef struct {
 
 typedef struct {
   __m128i nib, hi, tok, target, ctl, c1f, tab, del;
+  uintptr_t lim; /* the input's end less a block: a whole block up to it */
 } lode__sse_k_t;
 
 /* Hides where the constants come from: the compiler would otherwise
@@ -212,7 +227,8 @@ static const uint8_t lode__sse_consts[8][16]
     __attribute__((aligned(16))) = { LODE__K_ROWS(LODE__ONCE) };
 
 LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
-    lode__sse_k_t* k) {
+    lode__sse_k_t* k, const char* e) {
+  k->lim = (uintptr_t) e - 16;
   const __m128i* c = (const __m128i*) lode__sse_consts;
   LODE__OPAQUE_PTR(c);
   k->nib = _mm_load_si128(c);
@@ -282,7 +298,7 @@ LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_both(
 LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__sse_k_t* k = kp;
-  if (e - q >= 16)
+  if ((uintptr_t) q <= k->lim)
     return lode__sse_both(_mm_loadu_si128((const __m128i*) q), k);
   unsigned past;
   lode__stops_t m = lode__sse_both(lode__sse_block(q, s, e, &past), k);
@@ -303,28 +319,30 @@ LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_class(
 LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_scan(
     const char* q, const char* s, const char* e, int cls, const void* kp) {
   const lode__sse_k_t* k = kp;
-  for (; e - q >= 16; q += 16) {
+  for (; (uintptr_t) q <= k->lim; q += 16) {
     uint32_t m = lode__sse_class(_mm_loadu_si128((const __m128i*) q), cls, k);
     if (m != 0)
-      return q + __builtin_ctz(m);
+      return q + LODE__CTZ(m);
   }
   if (q >= e)
     return e;
   unsigned past;
   __m128i b = lode__sse_block(q, s, e, &past);
   uint32_t m = lode__fix(lode__sse_class(b, cls, k), past);
-  return m ? q + __builtin_ctz(m) : e;
+  return m ? q + LODE__CTZ(m) : e;
 }
 
 typedef struct {
   __m256i nib, hi, tok, target, ctl, c1f, tab, del;
+  uintptr_t lim;
 } lode__avx_k_t;
 
 static const uint8_t lode__avx_consts[8][32]
     __attribute__((aligned(32))) = { LODE__K_ROWS(LODE__TWICE) };
 
-LODE__INLINE __attribute__((target("avx2"))) void lode__avx_k(
-    lode__avx_k_t* k) {
+LODE__INLINE __attribute__((target("avx2"))) void lode__avx_k(lode__avx_k_t* k,
+                                                              const char* e) {
+  k->lim = (uintptr_t) e - 32;
   const __m256i* c = (const __m256i*) lode__avx_consts;
   LODE__OPAQUE_PTR(c);
   k->nib = _mm256_load_si256(c);
@@ -386,7 +404,7 @@ LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_both(
 LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__avx_k_t* k = kp;
-  if (e - q >= 32)
+  if ((uintptr_t) q <= k->lim)
     return lode__avx_both(_mm256_loadu_si256((const __m256i*) q), k);
   unsigned past;
   lode__stops_t m = lode__avx_both(lode__avx_block(q, s, e, &past), k);
@@ -405,18 +423,18 @@ LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_class(
 LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_scan(
     const char* q, const char* s, const char* e, int cls, const void* kp) {
   const lode__avx_k_t* k = kp;
-  for (; e - q >= 32; q += 32) {
+  for (; (uintptr_t) q <= k->lim; q += 32) {
     uint32_t m = lode__avx_class(_mm256_loadu_si256((const __m256i*) q), cls,
                                  k);
     if (m != 0)
-      return q + __builtin_ctz(m);
+      return q + LODE__CTZ(m);
   }
   if (q >= e)
     return e;
   unsigned past;
   __m256i b = lode__avx_block(q, s, e, &past);
   uint32_t m = lode__fix(lode__avx_class(b, cls, k), past);
-  return m ? q + __builtin_ctz(m) : e;
+  return m ? q + LODE__CTZ(m) : e;
 }
 #endif
 
