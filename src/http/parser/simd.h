@@ -204,7 +204,7 @@ typedef struct {
 } lode__stops_t;
 
 typedef struct {
-  __m128i nib, hi, tok, target, ctl, c1f, tab, del;
+  __m128i nib, hi, tok, target, ctl, c1f, tab, del, value_rng, target_rng;
   uintptr_t lim; /* the input's end less a block: a whole block up to it */
 } lode__sse_k_t;
 
@@ -215,16 +215,29 @@ typedef struct {
 
 /* The constants as they are loaded, one aligned load each: 0x0f, the
  * nibble tables, then 0x1f, HTAB and DEL in every byte (twice over for
- * AVX2's 32 bytes). */
+ * AVX2's 32 bytes). SSE4.2 also has the byte ranges of a header value
+ * and of a request-target for its string instructions (LODE__RANGES). */
+/* clang-format off */
 #define LODE__K_ROWS(T)                                                        \
   { T(LODE__X16(0x0f)) }, { T(LODE__HI_BITS) }, { T(LODE__TOKEN_LO) },         \
-      { T(LODE__TARGET_LO) }, { T(LODE__CTL_LO) }, { T(LODE__X16(0x1f)) },     \
-      { T(LODE__X16(0x09)) }, {                                                \
-    T(LODE__X16(0x7f))                                                         \
-  }
+  { T(LODE__TARGET_LO) }, { T(LODE__CTL_LO) }, { T(LODE__X16(0x1f)) },         \
+  { T(LODE__X16(0x09)) }, { T(LODE__X16(0x7f)) }
 #define LODE__ONCE(t) t
-static const uint8_t lode__sse_consts[8][16]
-    __attribute__((aligned(16))) = { LODE__K_ROWS(LODE__ONCE) };
+static const uint8_t lode__sse_consts[10][16] __attribute__((aligned(16))) = {
+  LODE__K_ROWS(LODE__ONCE),
+  { 0x09, 0x09, 0x20, 0x7e, 0x80, 0xff }, /* HTAB, SP to '~', obs-text */
+  { 0x21, 0x7e },                         /* '!' to '~' */
+};
+/* clang-format on */
+
+/* PCMPISTRI/PCMPISTRM: the first byte of a block outside the ranges, or a
+ * NUL (which ends the string and is outside them too), lowest first; the
+ * mask form as bits. The ranges end at their first zero byte. (valgrind
+ * runs this mode; it does not run PCMPESTRI's ranges with positive
+ * polarity.) */
+#define LODE__RANGES                                                           \
+  (_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |              \
+   _SIDD_LEAST_SIGNIFICANT)
 
 LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
     lode__sse_k_t* k, const char* e) {
@@ -239,6 +252,8 @@ LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
   k->c1f = _mm_load_si128(c + 5);
   k->tab = _mm_load_si128(c + 6);
   k->del = _mm_load_si128(c + 7);
+  k->value_rng = _mm_load_si128(c + 8);
+  k->target_rng = _mm_load_si128(c + 9);
 }
 
 /* The block at q (q < e); *past: how many of its bits are past e. */
@@ -298,8 +313,13 @@ LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_both(
 LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__sse_k_t* k = kp;
-  if ((uintptr_t) q <= k->lim)
-    return lode__sse_both(_mm_loadu_si128((const __m128i*) q), k);
+  if ((uintptr_t) q <= k->lim) { /* the value's end by the ranges */
+    __m128i b = _mm_loadu_si128((const __m128i*) q);
+    lode__stops_t m = { lode__sse_not_in(b, k->tok, k),
+                        (uint32_t) _mm_cvtsi128_si32(
+                            _mm_cmpistrm(k->value_rng, b, LODE__RANGES)) };
+    return m;
+  }
   unsigned past;
   lode__stops_t m = lode__sse_both(lode__sse_block(q, s, e, &past), k);
   m.tok = lode__fix(m.tok, past);
@@ -319,10 +339,20 @@ LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_class(
 LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_scan(
     const char* q, const char* s, const char* e, int cls, const void* kp) {
   const lode__sse_k_t* k = kp;
-  for (; (uintptr_t) q <= k->lim; q += 16) {
-    uint32_t m = lode__sse_class(_mm_loadu_si128((const __m128i*) q), cls, k);
-    if (m != 0)
-      return q + LODE__CTZ(m);
+  if (cls == LODE__K_TOKEN) {
+    for (; (uintptr_t) q <= k->lim; q += 16) {
+      uint32_t m = lode__sse_not_in(_mm_loadu_si128((const __m128i*) q), k->tok,
+                                    k);
+      if (m != 0)
+        return q + LODE__CTZ(m);
+    }
+  } else { /* by the ranges, a block per instruction */
+    __m128i r = cls == LODE__K_VALUE ? k->value_rng : k->target_rng;
+    for (; (uintptr_t) q <= k->lim; q += 16) {
+      __m128i b = _mm_loadu_si128((const __m128i*) q);
+      if (_mm_cmpistrc(r, b, LODE__RANGES))
+        return q + _mm_cmpistri(r, b, LODE__RANGES);
+    }
   }
   if (q >= e)
     return e;
