@@ -21,6 +21,7 @@ static void agent_free(lode_agent_t* a) {
     free(g->name);
     free(g);
   }
+  lode__client_req_pool_free(a);
   lode__https_agent_free(a->https);
   lode__loop_put(a->lp);
   free(a);
@@ -543,6 +544,7 @@ void lode_agent_destroy(lode_agent_t* a) {
   if (a == NULL || a->destroyed)
     return;
   a->destroyed = 1;
+  lode__client_req_pool_free(a);
   if (a->is_global)
     forget_global(a);
   lode__agent_hold(a);

@@ -1,6 +1,7 @@
 /* ClientRequest: Node's lib/_http_client.js on a lode_stream_t. The
  * request is an OutgoingMessage (outgoing.c writes it); the response is
  * parsed here with the shared parser into an IncomingMessage. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -799,17 +800,84 @@ static void after_finish(lode_http_outgoing_t* o) {
     response_keep_alive(r);
 }
 
+/* A pool of this many requests per agent covers the requests that a
+ * burst of responses lets go of before the next ones are made. */
+#define REQ_POOL_MAX 32
+/* A response input buffer kept across requests, at most. */
+#define REQ_KEEP_IN 16384
+/* Zeroed on reuse: everything after the message, up to the parser's
+ * header array. */
+#define REQ_ZERO_END                                                           \
+  (offsetof(lode__client_req_t, parser) + offsetof(lode_http_parser_t, inline_))
+
+lode__client_req_t* lode__client_req_alloc(lode_agent_t* a, uv_loop_t* loop) {
+  lode__client_req_t* r = a->free_reqs;
+  if (r != NULL && r->out.loop == loop) {
+    a->free_reqs = r->next_free;
+    a->nfree_reqs--;
+    r->next_free = NULL;
+    return r;
+  }
+  /* As the pool gives them: zero but for the parser's header array. */
+  r = malloc(sizeof(*r));
+  if (r == NULL)
+    return NULL;
+  memset(r, 0, REQ_ZERO_END);
+  if ((r->lp = lode__loop_get(loop)) == NULL) {
+    free(r);
+    return NULL;
+  }
+  lode__outgoing_init(&r->out, loop, &lode__client_ops);
+  return r;
+}
+
+static void req_destroy(lode__client_req_t* r) {
+  lode__outgoing_free(&r->out);
+  lode__buf_free(&r->in);
+  lode__loop_put(r->lp);
+  free(r);
+}
+
+void lode__client_req_pool_free(lode_agent_t* a) {
+  while (a->free_reqs != NULL) {
+    lode__client_req_t* r = a->free_reqs;
+    a->free_reqs = r->next_free;
+    req_destroy(r);
+  }
+  a->nfree_reqs = 0;
+}
+
+/* Into the agent's pool, set back to a new request's state: every field
+ * zeroed (the parser's too, but its header array) except the memory
+ * worth keeping: the message's arena chunk and buffers, and the
+ * response input buffer. */
+static void req_to_pool(lode__client_req_t* r, lode_agent_t* a) {
+  lode__buf_t in = r->in;
+  lode__loop_t* lp = r->lp;
+  lode__outgoing_reset(&r->out);
+  if (in.cap > REQ_KEEP_IN)
+    lode__buf_free(&in);
+  in.len = 0;
+  memset(&r->ev, 0, REQ_ZERO_END - offsetof(lode__client_req_t, ev));
+  r->in = in;
+  r->lp = lp;
+  r->next_free = a->free_reqs;
+  a->free_reqs = r;
+  a->nfree_reqs++;
+}
+
 static void req_free(lode_http_outgoing_t* o) {
   lode__client_req_t* r = cr(o);
-  lode__outgoing_free(o);
-  lode__buf_free(&r->in);
+  lode_agent_t* a = r->agent;
   lode__buf_free(&r->replay);
   free(r->hdrs);
   lode_error_free(r->err);
   lode__https_tls_free(r->tls);
-  lode__loop_put(r->lp);
-  lode__agent_release(r->agent);
-  free(r);
+  if (a->destroyed || a->nfree_reqs >= REQ_POOL_MAX || o->loop != a->loop)
+    req_destroy(r);
+  else
+    req_to_pool(r, a);
+  lode__agent_release(a);
 }
 
 static void ops_set_timeout(lode_http_outgoing_t* o, uint64_t ms) {

@@ -58,6 +58,10 @@ struct lode_agent_s {
   struct lode__https_agent_s* https; /* an https.Agent's part (https.c) */
   lode__queue_t groups;
   size_t total; /* totalSocketCount */
+  /* Requests done with, kept for the next ones (client.c): a request
+   * costs no allocation once the pool holds one. */
+  lode__client_req_t* free_reqs;
+  unsigned nfree_reqs;
 };
 
 enum {
@@ -103,8 +107,7 @@ struct lode__client_req_s {
   lode_agent_create_connection_fn create_connection;
   void* cc_arg;
   struct lode__https_tls_s* tls; /* https: its TLS options (https.c) */
-  lode_http_parser_t parser;
-  lode_http_header_t* hdrs; /* a larger header array, when needed */
+  lode_http_header_t* hdrs;      /* a larger header array, when needed */
   size_t hdrs_cap;
   lode__buf_t in;
   lode__buf_t replay; /* the whole request, kept for the retry
@@ -133,6 +136,10 @@ struct lode__client_req_s {
   lode__agent_sock_t* freeing; /* the socket emitFreeNT hands back */
   long long ka_hint;           /* Keep-Alive: timeout= seconds, or -1 */
   int socket_err;
+  lode__client_req_t* next_free; /* in the agent's pool */
+  /* Last: a request taken from the pool is zeroed up to the parser's
+   * header array (2 KB), which init fills before any use. */
+  lode_http_parser_t parser;
 };
 
 /* client.c: the request's OutgoingMessage hooks and event table. */
@@ -143,6 +150,12 @@ extern const lode_http_outgoing_events_t lode__client_fwd_events;
  * longer, in a new block the caller frees; NULL: no memory. */
 char* lode__client_request_line(const lode__client_req_t* r, char* buf,
                                 size_t cap, size_t* len);
+
+/* client.c: a request for `a`: one from its pool, set back to what a
+ * new one is (zeroed but for kept memory), or a new one. */
+lode__client_req_t* lode__client_req_alloc(lode_agent_t* a, uv_loop_t* loop);
+/* Frees the agent's pool. */
+void lode__client_req_pool_free(lode_agent_t* a);
 
 /* agent.c */
 void lode__agent_hold(lode_agent_t* a);

@@ -256,16 +256,12 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   return 0;
 }
 
-static lode__client_req_t* req_new(uv_loop_t* loop,
+static lode__client_req_t* req_new(uv_loop_t* loop, lode_agent_t* a,
                                    const lode_http_request_opts_t* o) {
-  lode__client_req_t* r = calloc(1, sizeof(*r));
+  lode__client_req_t* r = lode__client_req_alloc(a, loop);
   if (r == NULL)
     return NULL;
-  if ((r->lp = lode__loop_get(loop)) == NULL) {
-    free(r);
-    return NULL;
-  }
-  lode__outgoing_init(&r->out, loop, &lode__client_ops);
+  r->agent = a;
   r->out.ev = &lode__client_fwd_events;
   r->out.unique = o->unique_headers;
   r->no_delay = -1;
@@ -300,12 +296,11 @@ static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
     return UV_ENOMEM;
   resolved_t v;
   int rc = resolve(o, u, a, tls != NULL ? "https:" : "http:", &v);
-  lode__client_req_t* r = rc == 0 ? req_new(loop, o) : NULL;
+  lode__client_req_t* r = rc == 0 ? req_new(loop, a, o) : NULL;
   if (r == NULL) {
     lode__agent_release(a);
     return rc ? rc : UV_ENOMEM;
   }
-  r->agent = a;
   int no_agent = o->agent == LODE_AGENT_FALSE;
   keep_alive(r, own && o->create_connection != NULL && !no_agent);
   if (own && o->create_connection != NULL && !no_agent)

@@ -1,5 +1,7 @@
 /* The bytes of a request on the wire, against Node's http client making
  * the same request to the same echo server. */
+#include <stdint.h>
+
 #include "client-test.h"
 
 static uv_loop_t loop;
@@ -39,16 +41,21 @@ static lode_http_request_t* begin(lode_http_request_opts_t* o) {
   return r;
 }
 
+/* The global agent, the loop and the peer go. */
+static void end_case(void) {
+  lode_agent_destroy(lode_http_global_agent(&loop));
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+  test_peer_kill(ct_peer);
+}
+
 static void compare(const char* name) {
   test_run_loop(&loop, 10000);
   size_t n;
   char* want = node_bytes(name, &n);
   ASSERT_MEM_EQ(ct_body, ct_body_len, want, n);
   free(want);
-  lode_agent_destroy(lode_http_global_agent(&loop));
-  test_run_loop(&loop, 5000);
-  test_loop_close(&loop);
-  test_peer_kill(ct_peer);
+  end_case();
 }
 
 static const lode_slice_t none = { NULL, 0 };
@@ -126,10 +133,13 @@ TEST(no_default_headers) {
   test_run_loop(&loop, 10000);
   ASSERT_MEM_EQ(ct_body, ct_body_len, "GET /echo HTTP/1.1\r\nx-a: 1\r\n\r\n",
                 30);
-  lode_agent_destroy(lode_http_global_agent(&loop));
-  test_run_loop(&loop, 5000);
-  test_loop_close(&loop);
-  test_peer_kill(ct_peer);
+  end_case();
+}
+
+/* A GET of /echo from lode's client: its first lines, then `rest`. */
+static int get_head(char* out, size_t cap, const char* rest) {
+  return snprintf(out, cap, "GET /echo HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s",
+                  ct_port, rest);
 }
 
 /* req.sendDate = true: a Date line before Connection, as Node 20 writes
@@ -141,10 +151,7 @@ TEST(send_date) {
   lode_http_request_end(r, none, NULL, NULL);
   test_run_loop(&loop, 10000);
   char host[64];
-  int hl = snprintf(host, sizeof(host),
-                    "GET /echo HTTP/1.1\r\nHost: "
-                    "127.0.0.1:%d\r\nDate: ",
-                    ct_port);
+  int hl = get_head(host, sizeof(host), "Date: ");
   static const char tail[] = " GMT\r\nConnection: keep-alive\r\n\r\n";
   size_t want = (size_t) hl + 25 + sizeof(tail) - 1;
   ASSERT_EQ(ct_body_len, want);
@@ -152,10 +159,50 @@ TEST(send_date) {
   ASSERT_MEM_EQ(ct_body + hl + 25, sizeof(tail) - 1, tail, sizeof(tail) - 1);
   /* "Fri, 04 Dec 2026 22:25:11" */
   ASSERT(ct_body[hl + 3] == ',' && ct_body[hl + 19] == ':');
-  lode_agent_destroy(lode_http_global_agent(&loop));
-  test_run_loop(&loop, 5000);
-  test_loop_close(&loop);
-  test_peer_kill(ct_peer);
+  end_case();
+}
+
+/* A request done with goes to its agent's pool, and the next request
+ * takes it: it must start as a new one. The first sets a method, headers,
+ * auth, a body, sendDate, a timeout, maxHeadersCount and noDelay; the
+ * second, in the same memory, is a plain GET with only its own bytes. */
+TEST(reused_request_starts_clean) {
+  static const char* const h[] = { "X-A", "1", NULL };
+  lode_http_request_opts_t o = {
+    .method = "post", .headers = h, .auth = "u:p", .timeout = 3000
+  };
+  lode_http_request_t* r = begin(&o);
+  lode_http_response_set_send_date(r, 1);
+  lode_http_request_set_max_headers_count(r, 5);
+  lode_http_request_set_no_delay(r, 1);
+  lode_http_request_end(r, LODE_SLICE("xyz"), NULL, NULL);
+  test_run_loop(&loop, 10000);
+  ASSERT(ct_body_len > 0);
+  uintptr_t first = (uintptr_t) r;
+  ct_body_len = 0;
+  lode_http_request_opts_t g = { .host = "127.0.0.1",
+                                 .port = ct_port,
+                                 .path = "/echo" };
+  ASSERT_OK(lode_http_request(&loop, &g, &b_events, &r));
+  ASSERT((uintptr_t) r == first);
+  ASSERT_STR_EQ(lode_http_request_method(r), "GET");
+  ASSERT_STR_EQ(lode_http_request_path(r), "/echo");
+  ASSERT_EQ(lode_http_request_max_headers_count(r), 2000);
+  ASSERT_EQ(lode_http_response_send_date(r), 0);
+  ASSERT_NULL(lode_http_outgoing_get_header(r, "x-a", NULL));
+  ASSERT_NULL(lode_http_outgoing_get_header(r, "authorization", NULL));
+  ASSERT_NULL(lode_http_request_res(r));
+  ASSERT_NULL(lode_http_request_socket(r));
+  ASSERT_NULL(lode_http_outgoing_get_data(r));
+  ASSERT_EQ(lode_http_request_aborted(r), 0);
+  ASSERT_EQ(lode_http_request_destroyed(r), 0);
+  ASSERT_EQ(lode_http_request_reused_socket(r), 1); /* the kept socket */
+  lode_http_request_end(r, none, NULL, NULL);
+  test_run_loop(&loop, 10000);
+  char want[128];
+  int n = get_head(want, sizeof(want), "Connection: keep-alive\r\n\r\n");
+  ASSERT_MEM_EQ(ct_body, ct_body_len, want, (size_t) n);
+  end_case();
 }
 
 TEST(thrown_errors) {
@@ -184,4 +231,5 @@ TEST(thrown_errors) {
 }
 
 TEST_MAIN(no_default_headers, post_with_auth, url_without_agent, chunked_upload,
-          array_headers, unique_headers, set_host_off, send_date, thrown_errors)
+          array_headers, unique_headers, set_host_off, send_date,
+          reused_request_starts_clean, thrown_errors)
