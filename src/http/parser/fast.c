@@ -167,14 +167,17 @@ FAST int header_state(const char* s, size_t n) {
   return lode__header_state(s, n);
 }
 
-/* A value's end: CRLF at v, where v < e. */
-FAST int crlf(const char* v, const char* e) {
+/* A value's end: CRLF at v, where v + 1 < e. */
+FAST int crlf(const char* v) {
   uint16_t w, want;
-  if (v + 1 >= e)
-    return 0;
   memcpy(&w, v, 2); /* one compare for both bytes */
   memcpy(&want, "\r\n", 2);
   return w == want;
+}
+
+/* The value's end from a scan: v, or NULL when no byte follows it. */
+FAST const char* value_end(const char* v, const char* e) {
+  return v + 1 < e ? v : NULL;
 }
 
 /* One header line at q (not the blank line); returns the next line.
@@ -190,19 +193,19 @@ FAST const char* header_line(fast_t* f, const char* q, const char* s,
     lode__stops_t m = isa.stops(q, s, e, isa.k);
     if (m.tok != 0) {
       colon = q + LODE__CTZ(m.tok);
-      v = m.ctl ? q + LODE__CTZ(m.ctl)
-                : SCAN(isa, q + isa.W, LODE__K_VALUE); /* no CTL up to it */
+      v = m.ctl ? q + LODE__CTZ(m.ctl) /* (a byte follows it) */
+                : value_end(SCAN(isa, q + isa.W, LODE__K_VALUE), e);
     } else if ((colon = SCAN(isa, q + isa.W, LODE__K_TOKEN)) == e) {
       return NULL;
     } else {
-      v = SCAN(isa, colon, LODE__K_VALUE);
+      v = value_end(SCAN(isa, colon, LODE__K_VALUE), e);
     }
   } else if ((colon = SCAN(isa, q, LODE__K_TOKEN)) == e) {
     return NULL;
   } else {
-    v = SCAN(isa, colon, LODE__K_VALUE);
+    v = value_end(SCAN(isa, colon, LODE__K_VALUE), e);
   }
-  if (*colon != ':' || colon == q || !crlf(v, e))
+  if (*colon != ':' || colon == q || v == NULL || !crlf(v))
     return NULL;
   size_t nlen = (size_t) (colon - q);
   /* up to v, a CR: no bound needed */

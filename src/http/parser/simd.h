@@ -83,7 +83,8 @@ LODE__INLINE const char* lode__scalar_value(const char* s, const char* e) {
       0xfc, 0xfc, 0xfc, 0x7c
 /* The bytes that end a header value (lode__sse_ctl's set) by the same
  * nibbles: high nibble 0 but HTAB, high nibble 1, and DEL. The one-pass
- * parser tests them beside the token bytes, sharing the nibbles. */
+ * parser's AVX2 path tests them beside the token bytes, sharing the
+ * nibbles. */
 #define LODE__CTL_LO                                                           \
   0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x02, 0x03, 0x03,      \
       0x03, 0x03, 0x03, 0x83
@@ -200,12 +201,15 @@ LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_value(
  * compiler would make them again for each line. */
 typedef struct {
   uint32_t tok; /* no tchar */
-  uint32_t ctl; /* ends a header value: a CTL but HTAB, or DEL */
+  uint32_t ctl; /* ends a header value: a CTL but HTAB, or DEL (never the
+                   input's last byte) */
 } lode__stops_t;
 
 typedef struct {
-  __m128i nib, hi, tok, target, ctl, c1f, tab, del, value_rng, target_rng;
-  uintptr_t lim; /* the input's end less a block: a whole block up to it */
+  __m128i nib, hi, tok, target, c1f, tab, del, value_rng, target_rng;
+  /* the input's end less a block and a byte: from q up to it, a whole
+   * block with a byte after it (a value end found in it has its LF) */
+  uintptr_t lim;
 } lode__sse_k_t;
 
 /* Hides where the constants come from: the compiler would otherwise
@@ -241,14 +245,13 @@ static const uint8_t lode__sse_consts[10][16] __attribute__((aligned(16))) = {
 
 LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
     lode__sse_k_t* k, const char* e) {
-  k->lim = (uintptr_t) e - 16;
+  k->lim = (uintptr_t) e - 17;
   const __m128i* c = (const __m128i*) lode__sse_consts;
   LODE__OPAQUE_PTR(c);
   k->nib = _mm_load_si128(c);
   k->hi = _mm_load_si128(c + 1);
   k->tok = _mm_load_si128(c + 2);
   k->target = _mm_load_si128(c + 3);
-  k->ctl = _mm_load_si128(c + 4);
   k->c1f = _mm_load_si128(c + 5);
   k->tab = _mm_load_si128(c + 6);
   k->del = _mm_load_si128(c + 7);
@@ -277,6 +280,13 @@ LODE__INLINE uint32_t lode__fix(uint32_t m, unsigned past) {
   return m >> past;
 }
 
+/* The bits of a last block (q < e) but the input's last byte's: a value
+ * end there has no LF after it, and one found elsewhere in a block
+ * always has a byte after it. */
+LODE__INLINE uint32_t lode__below_last(const char* q, const char* e) {
+  return (1u << (e - q - 1)) - 1;
+}
+
 LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_not_in(
     __m128i b, __m128i lo, const lode__sse_k_t* k) {
   __m128i l = _mm_shuffle_epi8(lo, _mm_and_si128(b, k->nib));
@@ -294,22 +304,6 @@ LODE__INLINE __attribute__((target("sse4.2"))) uint32_t lode__sse_ctl(
   return (uint32_t) _mm_movemask_epi8(bad);
 }
 
-/* Both masks of a block from one split into nibbles: the token test and
- * the value-end test (LODE__CTL_LO) share the high nibble's bits. */
-LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_both(
-    __m128i b, const lode__sse_k_t* k) {
-  __m128i l = _mm_and_si128(b, k->nib);
-  __m128i h = _mm_shuffle_epi8(k->hi,
-                               _mm_and_si128(_mm_srli_epi16(b, 4), k->nib));
-  __m128i z = _mm_setzero_si128();
-  __m128i t = _mm_and_si128(_mm_shuffle_epi8(k->tok, l), h);
-  __m128i c = _mm_and_si128(_mm_shuffle_epi8(k->ctl, l), h);
-  lode__stops_t m = { (uint32_t) _mm_movemask_epi8(_mm_cmpeq_epi8(t, z)),
-                      (uint32_t) _mm_movemask_epi8(_mm_cmpeq_epi8(c, z)) ^
-                          0xffffu };
-  return m;
-}
-
 LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
     const char* q, const char* s, const char* e, const void* kp) {
   const lode__sse_k_t* k = kp;
@@ -320,10 +314,15 @@ LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
                             _mm_cmpistrm(k->value_rng, b, LODE__RANGES)) };
     return m;
   }
+  /* (the bytes before q in a last block are the head's, checked: no NUL
+   * among them ends the string early; a copied short input's leading
+   * zeros would, and only make a stop at q that fails the line) */
   unsigned past;
-  lode__stops_t m = lode__sse_both(lode__sse_block(q, s, e, &past), k);
-  m.tok = lode__fix(m.tok, past);
-  m.ctl = lode__fix(m.ctl, past);
+  __m128i b = lode__sse_block(q, s, e, &past);
+  uint32_t ctl = (uint32_t) _mm_cvtsi128_si32(
+      _mm_cmpistrm(k->value_rng, b, LODE__RANGES));
+  lode__stops_t m = { lode__fix(lode__sse_not_in(b, k->tok, k), past),
+                      lode__fix(ctl, past) & lode__below_last(q, e) };
   return m;
 }
 
@@ -372,7 +371,7 @@ static const uint8_t lode__avx_consts[8][32]
 
 LODE__INLINE __attribute__((target("avx2"))) void lode__avx_k(lode__avx_k_t* k,
                                                               const char* e) {
-  k->lim = (uintptr_t) e - 32;
+  k->lim = (uintptr_t) e - 33;
   const __m256i* c = (const __m256i*) lode__avx_consts;
   LODE__OPAQUE_PTR(c);
   k->nib = _mm256_load_si256(c);
@@ -417,6 +416,8 @@ LODE__INLINE __attribute__((target("avx2"))) uint32_t lode__avx_ctl(
   return (uint32_t) _mm256_movemask_epi8(bad);
 }
 
+/* Both masks of a block from one split into nibbles: the token test and
+ * the value-end test (LODE__CTL_LO) share the high nibble's bits. */
 LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_both(
     __m256i b, const lode__avx_k_t* k) {
   __m256i l = _mm256_and_si256(b, k->nib);
@@ -439,7 +440,7 @@ LODE__INLINE __attribute__((target("avx2"))) lode__stops_t lode__avx_stops(
   unsigned past;
   lode__stops_t m = lode__avx_both(lode__avx_block(q, s, e, &past), k);
   m.tok = lode__fix(m.tok, past);
-  m.ctl = lode__fix(m.ctl, past);
+  m.ctl = lode__fix(m.ctl, past) & lode__below_last(q, e);
   return m;
 }
 
