@@ -9,6 +9,13 @@
 #include "http/client.h"
 #include "http/https_agent.h"
 
+/* A pool of this many requests (and as many responses) per agent covers
+ * the ones that a burst of responses lets go of before the next ones are
+ * made. */
+#define REQ_POOL_MAX 32
+/* An input or body buffer kept across requests, at most. */
+#define REQ_KEEP_IN 16384
+
 static lode__client_req_t* cr(const lode_http_request_t* o) {
   return lode__container_of(o, lode__client_req_t, out);
 }
@@ -134,13 +141,28 @@ static lode_stream_t* res_socket(const lode_http_incoming_t* m) {
   return r->res == m ? req_stream(r) : NULL;
 }
 
-static void res_free(lode_http_incoming_t* m) {
-  lode__client_req_t* r = m->owner_ctx;
-  if (r->res == m)
-    r->res = NULL;
+static void res_destroy_mem(lode_http_incoming_t* m) {
   lode__arena_free(&m->arena);
   lode__buf_free(&m->body);
   free(m);
+}
+
+/* Responses are kept in the agent's pool as requests are (below). */
+static void res_free(lode_http_incoming_t* m) {
+  lode__client_req_t* r = m->owner_ctx;
+  lode_agent_t* a = r->agent;
+  if (r->res == m)
+    r->res = NULL;
+  if (a->destroyed || a->nfree_res >= REQ_POOL_MAX) {
+    res_destroy_mem(m);
+  } else {
+    lode__arena_reset(&m->arena);
+    if (m->body.cap > REQ_KEEP_IN)
+      lode__buf_free(&m->body);
+    m->next_free = a->free_res;
+    a->free_res = m;
+    a->nfree_res++;
+  }
   req_release(r);
 }
 
@@ -495,14 +517,26 @@ static long long keep_alive_hint(const lode_http_incoming_t* m) {
   return secs > 1000000000ULL ? 1000000000LL : (long long) secs;
 }
 
+static lode_http_incoming_t* res_alloc(lode__client_req_t* r) {
+  lode_agent_t* a = r->agent;
+  lode_http_incoming_t* m = a->free_res;
+  if (m == NULL)
+    return lode__incoming_new_client(&res_owner, r);
+  a->free_res = m->next_free;
+  a->nfree_res--;
+  lode__incoming_renew(m);
+  m->owner = &res_owner;
+  m->owner_ctx = r;
+  return m;
+}
+
 static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
-  lode_http_incoming_t* m = lode__incoming_new_client(&res_owner, r);
+  lode_http_incoming_t* m = res_alloc(r);
   if (m == NULL)
     return UV_ENOMEM;
   m->join_duplicates = r->join;
   if (lode__incoming_fill_response(m, h, r->max_headers_count) != 0) {
-    lode__arena_free(&m->arena);
-    free(m);
+    res_destroy_mem(m);
     return UV_ENOMEM;
   }
   req_hold(r); /* the response's reference on its request */
@@ -800,11 +834,6 @@ static void after_finish(lode_http_outgoing_t* o) {
     response_keep_alive(r);
 }
 
-/* A pool of this many requests per agent covers the requests that a
- * burst of responses lets go of before the next ones are made. */
-#define REQ_POOL_MAX 32
-/* A response input buffer kept across requests, at most. */
-#define REQ_KEEP_IN 16384
 /* Zeroed on reuse: everything after the message, up to the parser's
  * header array. */
 #define REQ_ZERO_END                                                           \
@@ -845,6 +874,12 @@ void lode__client_req_pool_free(lode_agent_t* a) {
     req_destroy(r);
   }
   a->nfree_reqs = 0;
+  while (a->free_res != NULL) {
+    lode_http_incoming_t* m = a->free_res;
+    a->free_res = m->next_free;
+    res_destroy_mem(m);
+  }
+  a->nfree_res = 0;
 }
 
 /* Into the agent's pool, set back to a new request's state: every field

@@ -62,6 +62,8 @@ struct lode_agent_s {
    * costs no allocation once the pool holds one. */
   lode__client_req_t* free_reqs;
   unsigned nfree_reqs;
+  lode_http_incoming_t* free_res; /* and their responses */
+  unsigned nfree_res;
 };
 
 enum {
@@ -154,7 +156,7 @@ char* lode__client_request_line(const lode__client_req_t* r, char* buf,
 /* client.c: a request for `a`: one from its pool, set back to what a
  * new one is (zeroed but for kept memory), or a new one. */
 lode__client_req_t* lode__client_req_alloc(lode_agent_t* a, uv_loop_t* loop);
-/* Frees the agent's pool. */
+/* Frees the agent's pools (requests and responses). */
 void lode__client_req_pool_free(lode_agent_t* a);
 
 /* agent.c */

@@ -7,6 +7,16 @@
 #include "http/body_stream.h"
 #include "http/server.h"
 
+void lode__incoming_renew(lode_http_incoming_t* m) {
+  lode__arena_t arena = m->arena;
+  lode__buf_t body = m->body;
+  memset(m, 0, sizeof(*m));
+  m->arena = arena;
+  m->body = body;
+  m->body.len = 0;
+  m->refs = 1;
+}
+
 lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
   lode_http_incoming_t* m = srv->free_reqs;
   if (m != NULL) {
@@ -15,13 +25,7 @@ lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
   } else if ((m = calloc(1, sizeof(*m))) == NULL) {
     return NULL;
   }
-  lode__arena_t arena = m->arena;
-  lode__buf_t body = m->body;
-  memset(m, 0, sizeof(*m));
-  m->arena = arena;
-  m->body = body;
-  m->body.len = 0;
-  m->refs = 1;
+  lode__incoming_renew(m);
   return m;
 }
 

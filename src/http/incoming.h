@@ -94,6 +94,9 @@ struct lode_http_incoming_s {
 
 /* incoming.c */
 lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv);
+/* A recycled message back to a new one's state: zeroed but for the memory
+ * of its arena (reset by the caller) and body buffer; one reference. */
+void lode__incoming_renew(lode_http_incoming_t* m);
 /* Copies the head (h's views end before head_end) into the message, once,
  * and points its strings into the copy; message.headers is built on first
  * use. */

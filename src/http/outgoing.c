@@ -32,9 +32,15 @@ void lode__outgoing_init(lode_http_outgoing_t* o, uv_loop_t* loop,
   fresh(o);
 }
 
+/* The held callbacks: the message's own slot for the usual one (end()'s
+ * before the connection comes), an array for more. */
+static void free_held_cbs(lode_http_outgoing_t* o, lode__pending_cb_t* cbs) {
+  if (cbs != &o->held_one)
+    free(cbs);
+}
+
 void lode__outgoing_reset(lode_http_outgoing_t* o) {
-  if (o->held_cbs != NULL)
-    free(o->held_cbs);
+  free_held_cbs(o, o->held_cbs);
   lode__arena_reset(&o->arena);
   lode__out_headers_reset(&o->headers);
   o->header.len = o->held.len = o->trailer.len = 0;
@@ -47,7 +53,7 @@ void lode__outgoing_free(lode_http_outgoing_t* o) {
   lode__buf_free(&o->header);
   lode__buf_free(&o->held);
   lode__buf_free(&o->trailer);
-  free(o->held_cbs);
+  free_held_cbs(o, o->held_cbs);
   o->held_cbs = NULL;
 }
 
@@ -618,7 +624,7 @@ static int flush_held(lode_http_outgoing_t* o) {
     return 0;
   }
   if (ncbs == 1)
-    free(cbs);
+    free_held_cbs(o, cbs);
   if (o->ops->on_pending != NULL)
     o->ops->on_pending(o, -(long) len);
   return r;
@@ -645,11 +651,18 @@ HOT int write_raw(lode_http_outgoing_t* o, const lode_slice_t* bufs, size_t n,
     total += bufs[i].len;
   if (lode__buf_reserve(&o->held, total) != 0)
     return UV_ENOMEM;
-  if (cb != NULL) {
-    lode__pending_cb_t* p = realloc(o->held_cbs,
+  if (cb != NULL && o->nheld_cbs == 0) {
+    o->held_one = pc;
+    o->held_cbs = &o->held_one;
+    o->nheld_cbs = 1;
+  } else if (cb != NULL) {
+    int own = o->held_cbs == &o->held_one;
+    lode__pending_cb_t* p = realloc(own ? NULL : o->held_cbs,
                                     (o->nheld_cbs + 1) * sizeof(*p));
     if (p == NULL)
       return UV_ENOMEM;
+    if (own)
+      p[0] = o->held_one;
     p[o->nheld_cbs++] = pc;
     o->held_cbs = p;
   }
@@ -962,7 +975,8 @@ void lode__outgoing_drain(lode_http_outgoing_t* o) {
  * end()'s are called, with LODE_ERR_STREAM_DESTROYED, before 'close'
  * (Node drops them; a C caller may own memory its callback frees). */
 static void fail_pending(lode_http_outgoing_t* o) {
-  lode__pending_cb_t* cbs = o->held_cbs;
+  lode__pending_cb_t one = o->held_one; /* a callback may hold another */
+  lode__pending_cb_t* cbs = o->held_cbs == &o->held_one ? &one : o->held_cbs;
   size_t n = o->nheld_cbs;
   lode__pending_cb_t ecb = o->end_cb;
   o->held_cbs = NULL;
@@ -971,7 +985,7 @@ static void fail_pending(lode_http_outgoing_t* o) {
   for (size_t i = 0; i < n; i++)
     if (cbs[i].cb != NULL)
       cbs[i].cb(o, LODE_ERR_STREAM_DESTROYED, cbs[i].arg);
-  if (cbs != NULL)
+  if (cbs != &one)
     free(cbs);
   if (ecb.cb != NULL && !(o->flags & LODE__OUT_WFINISHED))
     ecb.cb(o, LODE_ERR_STREAM_DESTROYED, ecb.arg);

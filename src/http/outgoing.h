@@ -95,8 +95,9 @@ struct lode_http_outgoing_s {
   const char* const* unique; /* uniqueHeaders (lowercase), or NULL */
   unsigned refs;
   uint32_t flags;
-  lode__pending_cb_t* held_cbs;
+  lode__pending_cb_t* held_cbs; /* held_one, or an array when several */
   size_t nheld_cbs;
+  lode__pending_cb_t held_one;
   uint64_t content_length;
   uint64_t bytes_written;
   uint64_t keep_alive_timeout;

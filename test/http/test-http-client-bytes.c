@@ -162,28 +162,112 @@ TEST(send_date) {
   end_case();
 }
 
+static void held_cb(lode_http_outgoing_t* o, int status, void* arg) {
+  test_trace("cb%d(%d)", (int) (intptr_t) arg, status);
+}
+
+static void held_close(lode_http_request_t* r) {
+  test_trace("close");
+}
+
+static const lode_http_request_events_t held_events = {
+  NULL, ct_response, NULL, NULL, NULL,     NULL,
+  NULL, NULL,        NULL, NULL, ct_error, held_close
+};
+
+/* Writes with callbacks before the connection comes are held, the first
+ * callback in the message itself, more in an array: each runs once, in
+ * order, after its bytes are written. */
+TEST(held_write_callbacks) {
+  lode_http_request_opts_t o = { .method = "PUT" };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_set_events(r, &held_events);
+  test_trace_reset();
+  lode_http_request_write(r, LODE_SLICE("abc"), held_cb, (void*) 1);
+  lode_http_request_write(r, LODE_SLICE("de"), held_cb, (void*) 2);
+  lode_http_request_write(r, LODE_SLICE("f"), held_cb, (void*) 3);
+  lode_http_request_end(r, none, held_cb, (void*) 4);
+  test_run_loop(&loop, 10000);
+  ASSERT_TRACE(
+      "cb1(0),cb2(0),cb3(0),cb4(0),response(200),data(123),end,close,"
+      "res close");
+  char want[160];
+  int n = snprintf(want, sizeof(want),
+                   "PUT /echo HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n"
+                   "\r\n3\r\nabc\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n",
+                   ct_port);
+  ASSERT_MEM_EQ(ct_body, ct_body_len, want, (size_t) n);
+  end_case();
+}
+
+/* A request destroyed before its connection comes: its one held write's
+ * callback (the message's own slot) runs with ERR_STREAM_DESTROYED after
+ * the hang-up error, before 'close'. */
+TEST(held_write_callback_destroyed) {
+  lode_http_request_opts_t o = { .method = "PUT" };
+  lode_http_request_t* r = begin(&o);
+  lode_http_request_set_events(r, &held_events);
+  test_trace_reset();
+  lode_http_request_write(r, LODE_SLICE("abc"), held_cb, (void*) 1);
+  lode_http_request_destroy(r, NULL);
+  test_run_loop(&loop, 10000);
+  char want[64];
+  snprintf(want, sizeof(want), "error(ECONNRESET socket hang up),cb1(%d),close",
+           LODE_ERR_STREAM_DESTROYED);
+  ASSERT_TRACE(want);
+  end_case();
+}
+
+/* The responses of reused_request_starts_clean: the first is given data
+ * and has its headers object built; the second must have neither. */
+static lode_http_incoming_t* pool_res[2];
+static size_t pool_len[2]; /* each one's Content-Length, from res.headers */
+static int npool_res;
+
+static void pool_response(lode_http_request_t* r, lode_http_incoming_t* m) {
+  static int mark;
+  const char* cl = lode_http_incoming_header(m, "content-length");
+  ASSERT(cl != NULL && npool_res < 2);
+  pool_res[npool_res] = m;
+  pool_len[npool_res] = (size_t) atoi(cl);
+  if (npool_res++ == 0)
+    lode_http_incoming_set_data(m, &mark);
+  else
+    ASSERT_NULL(lode_http_incoming_get_data(m));
+  ct_response(r, m);
+}
+
+static const lode_http_request_events_t pool_events = {
+  NULL, pool_response, NULL, NULL, NULL,     NULL,
+  NULL, NULL,          NULL, NULL, ct_error, NULL
+};
+
 /* A request done with goes to its agent's pool, and the next request
  * takes it: it must start as a new one. The first sets a method, headers,
  * auth, a body, sendDate, a timeout, maxHeadersCount and noDelay; the
- * second, in the same memory, is a plain GET with only its own bytes. */
+ * second, in the same memory, is a plain GET with only its own bytes.
+ * Its response reuses the first's memory too, and starts clean. */
 TEST(reused_request_starts_clean) {
   static const char* const h[] = { "X-A", "1", NULL };
   lode_http_request_opts_t o = {
     .method = "post", .headers = h, .auth = "u:p", .timeout = 3000
   };
   lode_http_request_t* r = begin(&o);
+  lode_http_request_set_events(r, &pool_events);
   lode_http_response_set_send_date(r, 1);
   lode_http_request_set_max_headers_count(r, 5);
   lode_http_request_set_no_delay(r, 1);
   lode_http_request_end(r, LODE_SLICE("xyz"), NULL, NULL);
   test_run_loop(&loop, 10000);
   ASSERT(ct_body_len > 0);
+  ASSERT_EQ(pool_len[0], ct_body_len);
   uintptr_t first = (uintptr_t) r;
   ct_body_len = 0;
   lode_http_request_opts_t g = { .host = "127.0.0.1",
                                  .port = ct_port,
                                  .path = "/echo" };
-  ASSERT_OK(lode_http_request(&loop, &g, &b_events, &r));
+  ASSERT_OK(lode_http_request(&loop, &g, &pool_events, &r));
   ASSERT((uintptr_t) r == first);
   ASSERT_STR_EQ(lode_http_request_method(r), "GET");
   ASSERT_STR_EQ(lode_http_request_path(r), "/echo");
@@ -202,6 +286,9 @@ TEST(reused_request_starts_clean) {
   char want[128];
   int n = get_head(want, sizeof(want), "Connection: keep-alive\r\n\r\n");
   ASSERT_MEM_EQ(ct_body, ct_body_len, want, (size_t) n);
+  ASSERT_EQ(npool_res, 2);
+  ASSERT(pool_res[0] == pool_res[1]);
+  ASSERT_EQ(pool_len[1], ct_body_len);
   end_case();
 }
 
@@ -232,4 +319,5 @@ TEST(thrown_errors) {
 
 TEST_MAIN(no_default_headers, post_with_auth, url_without_agent, chunked_upload,
           array_headers, unique_headers, set_host_off, send_date,
-          reused_request_starts_clean, thrown_errors)
+          reused_request_starts_clean, held_write_callbacks,
+          held_write_callback_destroyed, thrown_errors)
