@@ -733,8 +733,10 @@ static int run(lode__ctx_t* c, const char** qp, lode_http_event_t* ev) {
  * not try it again). */
 INLINE int fast_message(lode_http_parser_t* p, const char* s, const char* e,
                         lode_http_event_t* ev) {
-  if (p->remaining != 0 || e == s || *s == '\r' || *s == '\n')
-    return 0; /* a carried content_length, nothing, or CR/LF to skip */
+  /* nothing, CR/LF to skip (or another control byte, for the precise
+   * parser), or a carried content_length */
+  if (e == s || (unsigned char) *s <= '\r' || p->remaining != 0)
+    return 0;
   long n = lode__http_scan_get()->head(p, s, e);
   if (n <= 0)
     return -1;
