@@ -52,24 +52,29 @@ FAST int word_is(const char* q, const char* e, const char* w, size_t n,
          (dash == 0 || q[dash] == '-');
 }
 
-FAST const char* skip_ows(const char* q, const char* e) {
-  while (q < e && (*q == ' ' || *q == '\t'))
+/* Whitespace up to the value's CR, which ends it. */
+FAST const char* skip_ows(const char* q) {
+  while (*q == ' ' || *q == '\t')
     q++;
   return q;
 }
 
+/* The special values below are parsed up to v, their line's CR (checked
+ * already, and the first CTL from the value's start): no bound is needed
+ * where a CR stops a loop. */
+
 /* Content-Length: digits, whitespace, then the CR. */
-FAST const char* content_length(fast_t* f, const char* q, const char* e) {
+FAST const char* content_length(fast_t* f, const char* q) {
   const char* d = q;
   uint64_t v = 0;
   if (f->flags & (F_CL | F_TE))
     return NULL;
-  while (q < e && digit(*q) && q - d < 19)
+  while (digit(*q) && q - d < 19)
     v = v * 10 + (uint64_t) (*q++ - '0');
   if (q == d)
     return NULL;
-  q = skip_ows(q, e);
-  if (q == e || *q != '\r')
+  q = skip_ows(q);
+  if (*q != '\r')
     return NULL;
   f->flags |= F_CL;
   f->cl = v;
@@ -77,60 +82,60 @@ FAST const char* content_length(fast_t* f, const char* q, const char* e) {
 }
 
 /* Transfer-Encoding: "chunked" alone, then spaces and the CR. */
-FAST const char* transfer_encoding(fast_t* f, const char* q, const char* e) {
-  if ((f->flags & (F_CL | F_TE)) || !word_is(q, e, "chunked", 7, 0))
+FAST const char* transfer_encoding(fast_t* f, const char* q, const char* v) {
+  if ((f->flags & (F_CL | F_TE)) || !word_is(q, v, "chunked", 7, 0))
     return NULL;
   q += 7;
-  while (q < e && *q == ' ')
+  while (*q == ' ')
     q++;
-  if (q == e || *q != '\r')
+  if (*q != '\r')
     return NULL;
   f->flags |= F_TE | F_CHUNKED;
   return q;
 }
 
 /* Connection: one of llhttp's three keywords, whitespace, the CR. */
-FAST const char* connection(fast_t* f, const char* q, const char* e) {
+FAST const char* connection(fast_t* f, const char* q, const char* v) {
   unsigned flag;
   size_t n;
   switch (*q | 0x20) {
     case 'c':
-      if (!word_is(q, e, "close", 5, 0))
+      if (!word_is(q, v, "close", 5, 0))
         return NULL;
       n = 5, flag = LODE_HTTP_F_CONNECTION_CLOSE;
       break;
     case 'k':
-      if (!word_is(q, e, "keep-alive", 10, 4))
+      if (!word_is(q, v, "keep-alive", 10, 4))
         return NULL;
       n = 10, flag = LODE_HTTP_F_CONNECTION_KEEP_ALIVE;
       break;
     case 'u':
-      if (!word_is(q, e, "upgrade", 7, 0))
+      if (!word_is(q, v, "upgrade", 7, 0))
         return NULL;
       n = 7, flag = LODE_HTTP_F_CONNECTION_UPGRADE;
       break;
     default:
       return NULL;
   }
-  q = skip_ows(q + n, e);
-  if (q == e || *q != '\r')
+  q = skip_ows(q + n);
+  if (*q != '\r')
     return NULL;
   f->flags |= flag;
   return q;
 }
 
-/* The value of a special header from its first byte (after whitespace);
- * returns where the ordinary value scan goes on, or NULL to give up. */
-FAST const char* special(fast_t* f, int hs, const char* q, const char* e) {
-  if (q == e || *q == '\r')
+/* The value of a special header from its first byte (after whitespace),
+ * v its CR; NULL to give up. */
+FAST const char* special(fast_t* f, int hs, const char* q, const char* v) {
+  if (q == v)
     return NULL; /* empty: head.c's rules */
   switch (hs) {
     case LODE__HS_CONTENT_LENGTH:
-      return content_length(f, q, e);
+      return content_length(f, q);
     case LODE__HS_TRANSFER_ENCODING:
-      return transfer_encoding(f, q, e);
+      return transfer_encoding(f, q, v);
     case LODE__HS_CONNECTION:
-      return connection(f, q, e);
+      return connection(f, q, v);
     default:
       f->flags |= LODE_HTTP_F_UPGRADE;
       return q;
@@ -216,7 +221,7 @@ FAST const char* header_line(fast_t* f, const char* q, const char* s,
       vs++;
   if ((SPECIAL_LENGTHS >> (nlen & 63)) & 1) { /* (the state is by length) */
     int hs = header_state(q, nlen);
-    if (hs != LODE__HS_GENERAL && special(f, hs, vs, e) == NULL)
+    if (hs != LODE__HS_GENERAL && special(f, hs, vs, v) == NULL)
       return NULL;
   }
   if (f->h == f->hend) {
