@@ -22,6 +22,8 @@ static void agent_free(lode_agent_t* a) {
     free(g);
   }
   lode__client_req_pool_free(a);
+  free(a->name_key);
+  free(a->name_full);
   lode__https_agent_free(a->https);
   lode__loop_put(a->lp);
   free(a);

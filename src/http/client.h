@@ -64,6 +64,10 @@ struct lode_agent_s {
   unsigned nfree_reqs;
   lode_http_incoming_t* free_res; /* and their responses */
   unsigned nfree_res;
+  /* https: the last agent name made for a request without TLS options of
+   * its own, and the base name and host it was made from (client_new.c). */
+  char* name_key;
+  char* name_full;
 };
 
 enum {

@@ -20,13 +20,29 @@ static int path_ok(const char* p) {
   return 1;
 }
 
+/* The parser's number of a method, or -1 for one it does not know. */
 static int method_number(const char* m) {
   for (int i = 0; i <= LODE_HTTP_QUERY; i++) {
     const char* name = lode_http_method_name(i);
     if (name != NULL && strcmp(name, m) == 0)
       return i;
   }
-  return LODE_HTTP_GET; /* unknown to the parser: a plain response */
+  return -1;
+}
+
+/* Node's useChunkedEncodingByDefault is off for these. */
+static int bodiless(int method) {
+  switch (method) {
+    case LODE_HTTP_GET:
+    case LODE_HTTP_HEAD:
+    case LODE_HTTP_DELETE:
+    case LODE_HTTP_OPTIONS:
+    case LODE_HTTP_TRACE:
+    case LODE_HTTP_CONNECT:
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 static const char* arena_dup(lode_http_outgoing_t* o, const char* s) {
@@ -211,8 +227,40 @@ static int resolve(const lode_http_request_opts_t* o, const lode_http_url_t* u,
   return 0;
 }
 
+/* An https request's agent name: the base name (host, port, ...) and
+ * the TLS options in Node's form. The options of most requests are the
+ * agent's alone (`own` all zero): their names then differ only where
+ * their bases and hosts do, and the agent keeps the last such name, with
+ * its base and host ("base\0host"), for the next request. */
+static const char* https_name(lode__client_req_t* r, const char* base,
+                              const lode_tls_opts_t* own) {
+  static const lode_tls_opts_t zero;
+  lode_agent_t* a = r->agent;
+  int plain = own == NULL || memcmp(own, &zero, sizeof(zero)) == 0;
+  size_t bl = strlen(base), hl = strlen(r->host);
+  if (plain && a->name_key != NULL && strcmp(a->name_key, base) == 0 &&
+      strcmp(a->name_key + bl + 1, r->host) == 0)
+    return arena_dup(&r->out, a->name_full);
+  char* full = lode__https_name(base, r->host, lode__https_tls_opts(r->tls));
+  if (full == NULL)
+    return NULL;
+  const char* name = arena_dup(&r->out, full);
+  char* key = plain ? malloc(bl + hl + 2) : NULL;
+  if (key != NULL) {
+    memcpy(key, base, bl + 1);
+    memcpy(key + bl + 1, r->host, hl + 1);
+    free(a->name_key);
+    free(a->name_full);
+    a->name_key = key;
+    a->name_full = full;
+  } else {
+    free(full);
+  }
+  return name;
+}
+
 static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
-                const resolved_t* v) {
+                const lode_tls_opts_t* tls, const resolved_t* v) {
   lode_http_outgoing_t* out = &r->out;
   char* m = lode__arena_strndup(&out->arena, v->method, strlen(v->method));
   if (m == NULL)
@@ -221,7 +269,9 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
     if (*p >= 'a' && *p <= 'z')
       *p = (char) (*p - 32);
   r->method = m;
-  r->method_num = method_number(m);
+  int num = method_number(m);
+  /* Unknown to the parser: its response is parsed as a GET's. */
+  r->method_num = num >= 0 ? num : LODE_HTTP_GET;
   r->path = arena_dup(out, v->path);
   r->host = arena_dup(out, v->host);
   r->protocol = r->agent->protocol;
@@ -229,13 +279,7 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   lode_agent_name_opts_t no = { r->host, v->port, o->local_address, o->family,
                                 o->socket_path };
   lode_agent_get_name(&no, name, sizeof(name));
-  if (r->tls != NULL) {
-    char* full = lode__https_name(name, r->host, lode__https_tls_opts(r->tls));
-    r->name = arena_dup(out, full);
-    free(full);
-  } else {
-    r->name = arena_dup(out, name);
-  }
+  r->name = r->tls != NULL ? https_name(r, name, tls) : arena_dup(out, name);
   r->conn = (lode_agent_conn_opts_t){
     r->host,       v->port,   arena_dup(out, o->socket_path),
     o->family,     o->hints,  arena_dup(out, o->local_address),
@@ -244,12 +288,8 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   };
   if (r->path == NULL || r->host == NULL || r->name == NULL)
     return UV_ENOMEM;
-  static const char* const bodiless[] = { "GET",     "HEAD",  "DELETE",
-                                          "OPTIONS", "TRACE", "CONNECT",
-                                          NULL };
-  for (const char* const* b = bodiless; *b != NULL; b++)
-    if (strcmp(m, *b) == 0)
-      out->flags &= ~LODE__OUT_CHUNKED_DEFAULT;
+  if (bodiless(num))
+    out->flags &= ~LODE__OUT_CHUNKED_DEFAULT;
   if (!LODE_OPT_BOOL(o->set_default_headers, 1))
     out->flags |= LODE__OUT_REMOVED_CONN | LODE__OUT_REMOVED_CL |
                   LODE__OUT_REMOVED_TE;
@@ -310,7 +350,7 @@ static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
       (r->tls = lode__https_tls_for(a, tls ? tls : &no_tls)) == NULL)
     rc = UV_ENOMEM;
   if (rc == 0)
-    rc = fill(r, o, &v);
+    rc = fill(r, o, tls, &v);
   if (rc == 0)
     rc = apply_headers(r, o, v.auth, v.port, v.default_port);
   if (rc != 0) {

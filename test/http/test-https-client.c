@@ -161,6 +161,40 @@ TEST(keep_alive_reuse) {
   finish(p);
 }
 
+/* Requests of one agent with and without TLS options of their own: each
+ * name is Node's for its options, and a plain request after one with
+ * options finds the first name's free socket again. */
+TEST(names_with_and_without_options) {
+  int port;
+  test_peer_t* p = start_server("server", &port);
+  ASSERT_OK(uv_loop_init(&loop));
+  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
+  ao.tls.context.ca = tls_file("ca.crt");
+  lode_agent_t* agent;
+  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  lode_https_request_opts_t o = { .http = { .agent = agent } };
+  lode_https_request_opts_t sni = o;
+  sni.tls.servername = "localhost";
+  call_t* c1 = get(port, "/1", &o);
+  call_t* c2 = get(port, "/2", &sni);
+  call_t* c3 = get(port, "/3", &o);
+  ASSERT_STR_EQ(c1->body, "/1 conn=1 reused=false");
+  ASSERT_STR_EQ(c2->body, "/2 conn=2 reused=false");
+  ASSERT_STR_EQ(c3->body, "/3 conn=1 reused=false");
+  ASSERT_EQ(c3->reused, 1);
+  char name[2048];
+  lode_agent_name_opts_t n = { .host = "127.0.0.1", .port = port };
+  lode_tls_opts_t t = { .context.ca = ao.tls.context.ca };
+  lode_https_agent_get_name(&n, &t, name, sizeof(name));
+  ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
+  t.servername = "localhost";
+  lode_https_agent_get_name(&n, &t, name, sizeof(name));
+  ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
+  lode_agent_destroy(agent);
+  test_run_loop(&loop, 30000);
+  finish(p);
+}
+
 /* Without keep-alive, the second connection resumes the first's session
  * from the agent's cache (Node's maxCachedSessions). */
 TEST(session_resumed) {
@@ -266,4 +300,5 @@ TEST(agent_names) {
 
 TEST_MAIN(agent_keylog, get_with_ca, system_store_rejects_test_ca,
           self_signed_rejected, self_signed_accepted_unverified,
-          keep_alive_reuse, session_resumed, protocol_errors, agent_names)
+          keep_alive_reuse, names_with_and_without_options, session_resumed,
+          protocol_errors, agent_names)
