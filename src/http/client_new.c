@@ -138,14 +138,16 @@ static int apply_headers(lode__client_req_t* r,
     rc = set_named(out, o->headers, nheaders, i);
   int defaults = LODE_OPT_BOOL(o->set_default_headers, 1);
   int want_host = LODE_OPT_BOOL(o->set_host, defaults);
-  if (rc == 0 && want_host && !lode_http_outgoing_has_header(out, "host"))
+  int given = nheaders > 0; /* else none of these can be set yet */
+  if (rc == 0 && want_host &&
+      !(given && lode_http_outgoing_has_header(out, "host")))
     rc = set_host(r, port, default_port);
   if (rc == 0 && auth != NULL &&
-      !lode_http_outgoing_has_header(out, "authorization"))
+      !(given && lode_http_outgoing_has_header(out, "authorization")))
     rc = set_auth(r, auth);
   /* With Expect the head goes out at once (Node's _storeHeader sends it
    * for 100-continue), before any body. */
-  if (rc == 0 && lode_http_outgoing_has_header(out, "expect") &&
+  if (rc == 0 && given && lode_http_outgoing_has_header(out, "expect") &&
       (rc = out->ops->implicit_header(out)) == 0)
     lode_http_outgoing_flush_headers(out);
   return rc;
@@ -387,7 +389,8 @@ int lode__http_request_tls(uv_loop_t* loop,
   }
   lode__client_req_t* r = NULL;
   int rc = build(loop, o, tls, &u, &r);
-  lode_http_url_free(&u);
+  if (o->url != NULL)
+    lode_http_url_free(&u);
   if (rc != 0)
     return rc;
   r->ev = ev;
