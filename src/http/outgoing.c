@@ -216,9 +216,12 @@ typedef struct store_state_s {
 
 /* Node's matchHeader: what the user's own headers imply for framing. */
 static void match_header(lode_http_outgoing_t* o, store_state_t* st,
-                         const char* field, const char* value) {
-  size_t n = strlen(field), vn = strlen(value);
-  if (n < 4 || n > 17)
+                         const char* field, size_t n, const char* value,
+                         size_t vn) {
+  /* Most lines are none of these: the first letter tells. */
+  char c = (char) (field[0] | 0x20);
+  if (n < 4 || n > 17 ||
+      (c != 'c' && c != 't' && c != 'd' && c != 'e' && c != 'k'))
     return;
   if (lode__http_ieq(field, n, "connection")) {
     st->connection = 1;
@@ -271,7 +274,7 @@ static int store_line(lode_http_outgoing_t* o, store_state_t* st,
   memcpy(b->base + b->len + kn + 2, value, vn);
   memcpy(b->base + b->len + kn + 2 + vn, crlf, 2);
   b->len += kn + vn + 4;
-  match_header(o, st, key, value);
+  match_header(o, st, key, kn, value, vn);
   return 0;
 }
 
