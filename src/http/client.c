@@ -861,6 +861,7 @@ lode__client_req_t* lode__client_req_alloc(lode_agent_t* a, uv_loop_t* loop) {
 }
 
 static void req_destroy(lode__client_req_t* r) {
+  lode__https_tls_free(r->tls);
   lode__outgoing_free(&r->out);
   lode__buf_free(&r->in);
   lode__loop_put(r->lp);
@@ -884,11 +885,15 @@ void lode__client_req_pool_free(lode_agent_t* a) {
 
 /* Into the agent's pool, set back to a new request's state: every field
  * zeroed (the parser's too, but its header array) except the memory
- * worth keeping: the message's arena chunk and buffers, and the
- * response input buffer. */
+ * worth keeping: the message's arena chunk and buffers, the response
+ * input buffer, and the agent's TLS options when the request had them
+ * alone (see https_tls in client_new.c). */
 static void req_to_pool(lode__client_req_t* r, lode_agent_t* a) {
   lode__buf_t in = r->in;
   lode__loop_t* lp = r->lp;
+  struct lode__https_tls_s* tls = r->tls_plain ? r->tls : NULL;
+  if (tls == NULL)
+    lode__https_tls_free(r->tls);
   lode__outgoing_reset(&r->out);
   if (in.cap > REQ_KEEP_IN)
     lode__buf_free(&in);
@@ -896,6 +901,8 @@ static void req_to_pool(lode__client_req_t* r, lode_agent_t* a) {
   memset(&r->ev, 0, REQ_ZERO_END - offsetof(lode__client_req_t, ev));
   r->in = in;
   r->lp = lp;
+  r->tls = tls;
+  r->tls_plain = tls != NULL;
   r->next_free = a->free_reqs;
   a->free_reqs = r;
   a->nfree_reqs++;
@@ -907,7 +914,6 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__buf_free(&r->replay);
   free(r->hdrs);
   lode_error_free(r->err);
-  lode__https_tls_free(r->tls);
   if (a->destroyed || a->nfree_reqs >= REQ_POOL_MAX || o->loop != a->loop)
     req_destroy(r);
   else

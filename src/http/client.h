@@ -113,7 +113,11 @@ struct lode__client_req_s {
   lode_agent_create_connection_fn create_connection;
   void* cc_arg;
   struct lode__https_tls_s* tls; /* https: its TLS options (https.c) */
-  lode_http_header_t* hdrs;      /* a larger header array, when needed */
+  /* The request gave no TLS options of its own: `tls` is the agent's
+   * alone, the same for each such request, and stays with the request
+   * in the agent's pool for the next one. */
+  int tls_plain;
+  lode_http_header_t* hdrs; /* a larger header array, when needed */
   size_t hdrs_cap;
   lode__buf_t in;
   lode__buf_t replay; /* the whole request, kept for the retry

@@ -231,14 +231,12 @@ static int resolve(const lode_http_request_opts_t* o, const lode_http_url_t* u,
 
 /* An https request's agent name: the base name (host, port, ...) and
  * the TLS options in Node's form. The options of most requests are the
- * agent's alone (`own` all zero): their names then differ only where
+ * agent's alone (tls_plain): their names then differ only where
  * their bases and hosts do, and the agent keeps the last such name, with
  * its base and host ("base\0host"), for the next request. */
-static const char* https_name(lode__client_req_t* r, const char* base,
-                              const lode_tls_opts_t* own) {
-  static const lode_tls_opts_t zero;
+static const char* https_name(lode__client_req_t* r, const char* base) {
   lode_agent_t* a = r->agent;
-  int plain = own == NULL || memcmp(own, &zero, sizeof(zero)) == 0;
+  int plain = r->tls_plain;
   size_t bl = strlen(base), hl = strlen(r->host);
   if (plain && a->name_key != NULL && strcmp(a->name_key, base) == 0 &&
       strcmp(a->name_key + bl + 1, r->host) == 0)
@@ -261,8 +259,22 @@ static const char* https_name(lode__client_req_t* r, const char* base,
   return name;
 }
 
+/* An https request's TLS options, its own over the agent's. A request
+ * from the pool may still have the agent's alone, made for an earlier
+ * request that gave none: one that gives none takes them as they are. */
+static int https_tls(lode__client_req_t* r, const lode_tls_opts_t* own) {
+  static const lode_tls_opts_t zero;
+  int plain = own == NULL || memcmp(own, &zero, sizeof(zero)) == 0;
+  if (plain && r->tls != NULL && r->tls_plain)
+    return 0;
+  lode__https_tls_free(r->tls);
+  r->tls = lode__https_tls_for(r->agent, own != NULL ? own : &zero);
+  r->tls_plain = plain;
+  return r->tls != NULL ? 0 : UV_ENOMEM;
+}
+
 static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
-                const lode_tls_opts_t* tls, const resolved_t* v) {
+                const resolved_t* v) {
   lode_http_outgoing_t* out = &r->out;
   char* m = lode__arena_strndup(&out->arena, v->method, strlen(v->method));
   if (m == NULL)
@@ -281,7 +293,7 @@ static int fill(lode__client_req_t* r, const lode_http_request_opts_t* o,
   lode_agent_name_opts_t no = { r->host, v->port, o->local_address, o->family,
                                 o->socket_path };
   lode_agent_get_name(&no, name, sizeof(name));
-  r->name = r->tls != NULL ? https_name(r, name, tls) : arena_dup(out, name);
+  r->name = r->tls != NULL ? https_name(r, name) : arena_dup(out, name);
   r->conn = (lode_agent_conn_opts_t){
     r->host,       v->port,   arena_dup(out, o->socket_path),
     o->family,     o->hints,  arena_dup(out, o->local_address),
@@ -347,12 +359,10 @@ static int build(uv_loop_t* loop, const lode_http_request_opts_t* o,
   keep_alive(r, own && o->create_connection != NULL && !no_agent);
   if (own && o->create_connection != NULL && !no_agent)
     r->out.flags &= ~LODE__OUT_AGENT;
-  static const lode_tls_opts_t no_tls;
-  if (a->https != NULL &&
-      (r->tls = lode__https_tls_for(a, tls ? tls : &no_tls)) == NULL)
+  if (a->https != NULL && https_tls(r, tls) != 0)
     rc = UV_ENOMEM;
   if (rc == 0)
-    rc = fill(r, o, tls, &v);
+    rc = fill(r, o, &v);
   if (rc == 0)
     rc = apply_headers(r, o, v.auth, v.port, v.default_port);
   if (rc != 0) {
