@@ -236,9 +236,9 @@ static const uint8_t lode__sse_consts[10][16] __attribute__((aligned(16))) = {
 
 /* PCMPISTRI/PCMPISTRM: the first byte of a block outside the ranges, or a
  * NUL (which ends the string and is outside them too), lowest first; the
- * mask form as bits. The ranges end at their first zero byte. (valgrind
- * runs this mode; it does not run PCMPESTRI's ranges with positive
- * polarity.) */
+ * mask form as bits, every byte from a NUL on set. The ranges end at
+ * their first zero byte. (valgrind runs this mode; it does not run
+ * PCMPESTRI's ranges with positive polarity.) */
 #define LODE__RANGES                                                           \
   (_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |              \
    _SIDD_LEAST_SIGNIFICANT)
@@ -314,9 +314,10 @@ LODE__INLINE __attribute__((target("sse4.2"))) lode__stops_t lode__sse_stops(
                             _mm_cmpistrm(k->value_rng, b, LODE__RANGES)) };
     return m;
   }
-  /* (the bytes before q in a last block are the head's, checked: no NUL
-   * among them ends the string early; a copied short input's leading
-   * zeros would, and only make a stop at q that fails the line) */
+  /* (a NUL before q in a last block, a reason phrase's or a copied short
+   * input's leading zero, ends the string early: every byte after it is
+   * then a stop, so a stop is never missed, at worst one comes at q and
+   * fails the line, which head.c then parses) */
   unsigned past;
   __m128i b = lode__sse_block(q, s, e, &past);
   uint32_t ctl = (uint32_t) _mm_cvtsi128_si32(
