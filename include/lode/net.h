@@ -237,7 +237,10 @@ void* lode_socket_get_data(const lode_socket_t* s);
  * server set highWaterMark) or empty, 0 when the writer should wait for
  * on_drain, or a negative code (then `cb` is not called). As in Node 20
  * the answer comes after the kernel was tried: what it took at once does
- * not count. `cb` runs once, always
+ * not count; the copy lode keeps of the rest of a write made while
+ * connected and uncorked counts until the write's callback time, even
+ * when libuv sends it sooner, as the copy lives until then (a writer going
+ * on while this says 1 cannot pile copies up). `cb` runs once, always
  * asynchronously, with 0 or the error of the write.
  * Writing after end: returns 0; `cb` gets LODE_ERR_STREAM_WRITE_AFTER_END,
  * then on_error gets it and the socket is destroyed (as Node). Writing

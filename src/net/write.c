@@ -179,14 +179,17 @@ static void on_write_done(uv_write_t* req, int status) {
   lode__socket_release(s);
 }
 
-static void submit(lode_socket_t* s, lode__wreq_t* w) {
+/* `leave`: bytes libuv writes at once leave writableLength at once, as
+ * Node's write to the kernel before libuv's queue (held and zero-copy
+ * writes). Otherwise they count until the callback, as those Node hands
+ * to libuv: they are a copy lode frees only then, and a writer that goes
+ * on while write() says yes would pile copies up until the loop turns. */
+static void submit(lode_socket_t* s, lode__wreq_t* w, int leave) {
   w->s = s;
   int r = uv_write(&w->req, &s->h.stream, w->bufs, w->nbufs, on_write_done);
   if (r == 0) {
     s->inflight++;
-    /* libuv wrote it all at once (its callback still comes later): like
-     * Node, the bytes leave writableLength now. */
-    if (s->h.stream.write_queue_size == 0) {
+    if (leave && s->h.stream.write_queue_size == 0) {
       s->queued -= w->len;
       w->len = 0;
     }
@@ -209,7 +212,7 @@ void lode__socket_flush_held(lode_socket_t* s) {
     return;
   lode__wreq_t* w;
   while (!DEAD(s) && (w = pop(&s->held)) != NULL)
-    submit(s, w);
+    submit(s, w, 1);
 }
 
 void lode__socket_fail_held(lode_socket_t* s, int status) {
@@ -262,10 +265,12 @@ static int below_hwm(lode_socket_t* s) {
   return 0;
 }
 
-/* Tries the kernel first; returns how many bytes it took (or < 0). */
-static ssize_t try_direct(lode_socket_t* s, const lode_slice_t* bufs,
-                          size_t n) {
-  if (s->inflight > 0 || n > MAX_STACK_BUFS)
+/* Tries the kernel first; returns how many bytes it took (or < 0). Not
+ * for a write with a callback while a uv write is in flight: its callback
+ * comes after that one's. (libuv refuses while its queue holds bytes.) */
+static ssize_t try_direct(lode_socket_t* s, const lode_slice_t* bufs, size_t n,
+                          int has_cb) {
+  if ((s->inflight > 0 && has_cb) || n > MAX_STACK_BUFS)
     return 0;
   uv_buf_t ub[MAX_STACK_BUFS];
   for (size_t i = 0; i < n; i++)
@@ -294,7 +299,7 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
   lode__socket_touch(s);
   size_t done = 0;
   if (can_submit(s)) {
-    ssize_t r = try_direct(s, bufs, nbufs);
+    ssize_t r = try_direct(s, bufs, nbufs, cb != NULL || scb != NULL);
     if (r < 0) {
       s->queued -= total;
       done_record(s, (int) r, cb, scb, arg);
@@ -321,7 +326,7 @@ int lode__socket_writev(lode_socket_t* s, const lode_slice_t* bufs,
   w->arg = arg;
   w->s = s;
   if (can_submit(s))
-    submit(s, w);
+    submit(s, w, 0);
   else
     push(&s->held, w);
   return below_hwm(s);
@@ -375,7 +380,7 @@ int lode_socket_write_bytes(lode_socket_t* s, lode_bytes_t* const* bufs,
   account(s, total);
   lode__socket_touch(s);
   if (can_submit(s))
-    submit(s, w);
+    submit(s, w, 1);
   else
     push(&s->held, w);
   return below_hwm(s);

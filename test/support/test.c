@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -180,6 +181,15 @@ size_t test_loopback_capacity(void) {
   size_t rcv = max_size(sysctl_field("/proc/sys/net/ipv4/tcp_rmem", 2),
                         2 * sysctl_field("/proc/sys/net/core/rmem_max", 0));
   return snd + rcv;
+}
+
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+size_t test_heap_in_use(void) {
+  if (__sanitizer_get_current_allocated_bytes != NULL)
+    return __sanitizer_get_current_allocated_bytes();
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
 }
 
 int test_have_ipv6(void) {

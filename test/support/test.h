@@ -215,6 +215,12 @@ void test_peer_kill(test_peer_t* p);
  * A write bigger than this cannot be taken at once on this machine. */
 size_t test_loopback_capacity(void);
 
+/* Heap bytes this process has in use (allocated and not yet freed):
+ * ASan's count when built with it (its allocator replaces malloc's, and
+ * freed blocks it keeps in quarantine do not count), otherwise glibc's.
+ * What lode holds, where RSS also has what the allocator keeps mapped. */
+size_t test_heap_in_use(void);
+
 /* Whether this machine has IPv6 on loopback (a TCP socket binds ::1). */
 int test_have_ipv6(void);
 
