@@ -95,6 +95,37 @@ static const uint8_t lode__url_lo[16] = { 0xf8, 0xfc, 0xfc, 0xf8, 0xfc, 0xfc,
 static const uint8_t lode__hi_bits[16] = { LODE__HI_BITS };
 static const uint8_t lode__target_lo[16] = { LODE__TARGET_LO };
 
+/* PCMPISTRI/PCMPISTRM: the first byte of a block outside the ranges, or a
+ * NUL (which ends the string and is outside them too), lowest first; the
+ * mask form as bits, every byte from a NUL on set. The ranges end at
+ * their first zero byte. (valgrind runs this mode; it does not run
+ * PCMPESTRI's ranges with positive polarity.) */
+#define LODE__RANGES                                                           \
+  (_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |              \
+   _SIDD_LEAST_SIGNIFICANT)
+/* The ranges: header values (HTAB, SP to '~', obs-text); a request-
+ * target in the one-pass parser ('!' to '~'); URL_CHAR (that but '#' and
+ * '?'). */
+#define LODE__VALUE_RANGES 0x09, 0x09, 0x20, 0x7e, 0x80, 0xff
+#define LODE__TARGET_RANGES 0x21, 0x7e
+static const uint8_t lode__value_ranges[16] = { LODE__VALUE_RANGES };
+static const uint8_t lode__url_ranges[16] = {
+  0x21, 0x22, 0x24, 0x3e, 0x40, 0x7e
+};
+
+/* The first byte in [s, e) outside the ranges (cls: the same set). */
+LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_ranges(
+    const char* s, const char* e, const uint8_t* ranges, uint8_t cls) {
+  __m128i r = _mm_loadu_si128((const __m128i*) ranges);
+  while (e - s >= 16) {
+    __m128i b = _mm_loadu_si128((const __m128i*) s);
+    if (_mm_cmpistrc(r, b, LODE__RANGES))
+      return s + _mm_cmpistri(r, b, LODE__RANGES);
+    s += 16;
+  }
+  return lode__scalar_set(s, e, cls);
+}
+
 LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_set(
     const char* s, const char* e, const uint8_t* lot, uint8_t cls) {
   __m128i lo = _mm_loadu_si128((const __m128i*) lot);
@@ -120,25 +151,13 @@ LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_token(
 
 LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_url(
     const char* s, const char* e) {
-  return lode__sse_set(s, e, lode__url_lo, LODE__C_URL);
+  return lode__sse_ranges(s, e, lode__url_ranges, LODE__C_URL);
 }
 
 /* Header values: everything but CTLs other than HTAB, and DEL. */
 LODE__INLINE __attribute__((target("sse4.2"))) const char* lode__sse_value(
     const char* s, const char* e) {
-  __m128i ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8(0x09);
-  __m128i del = _mm_set1_epi8(0x7f);
-  while (e - s >= 16) {
-    __m128i b = _mm_loadu_si128((const __m128i*) s);
-    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(b, ctl), b);
-    __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(b, tab), low),
-                               _mm_cmpeq_epi8(b, del));
-    unsigned m = (unsigned) _mm_movemask_epi8(bad);
-    if (m != 0)
-      return s + LODE__CTZ(m);
-    s += 16;
-  }
-  return lode__scalar_set(s, e, LODE__C_VALUE);
+  return lode__sse_ranges(s, e, lode__value_ranges, LODE__C_VALUE);
 }
 
 LODE__INLINE __attribute__((target("avx2"))) const char* lode__avx_set(
@@ -229,19 +248,10 @@ typedef struct {
 #define LODE__ONCE(t) t
 static const uint8_t lode__sse_consts[10][16] __attribute__((aligned(16))) = {
   LODE__K_ROWS(LODE__ONCE),
-  { 0x09, 0x09, 0x20, 0x7e, 0x80, 0xff }, /* HTAB, SP to '~', obs-text */
-  { 0x21, 0x7e },                         /* '!' to '~' */
+  { LODE__VALUE_RANGES },
+  { LODE__TARGET_RANGES },
 };
 /* clang-format on */
-
-/* PCMPISTRI/PCMPISTRM: the first byte of a block outside the ranges, or a
- * NUL (which ends the string and is outside them too), lowest first; the
- * mask form as bits, every byte from a NUL on set. The ranges end at
- * their first zero byte. (valgrind runs this mode; it does not run
- * PCMPESTRI's ranges with positive polarity.) */
-#define LODE__RANGES                                                           \
-  (_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |              \
-   _SIDD_LEAST_SIGNIFICANT)
 
 LODE__INLINE __attribute__((target("sse4.2"))) void lode__sse_k(
     lode__sse_k_t* k, const char* e) {
