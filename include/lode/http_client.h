@@ -171,8 +171,8 @@ lode_agent_t* lode_http_global_agent(uv_loop_t* loop);
 /* Node: agent.destroy(): destroys every socket (in use or free); the
  * agent is freed once the last of its requests has closed. Requests
  * waiting for a socket get "socket hang up". Until then the agent keeps
- * the memory of up to 32 finished requests for its next ones (no
- * allocation per request); destroy frees it. */
+ * the memory of up to 16 finished requests and responses for its next
+ * ones (no allocation per request); destroy frees it. */
 void lode_agent_destroy(lode_agent_t* agent);
 
 /* Node: agent.getName([options]): "host:port:localAddress[:family]" or

@@ -11,8 +11,9 @@
 
 /* A pool of this many requests (and as many responses) per agent covers
  * the ones that a burst of responses lets go of before the next ones are
- * made. */
-#define REQ_POOL_MAX 32
+ * made: 50 requests kept in flight over keep-alive connections leave at
+ * most a few in it at a time. Each keeps its 4 KB arena chunk. */
+#define REQ_POOL_MAX 16
 /* An input or body buffer kept across requests, at most. */
 #define REQ_KEEP_IN 16384
 
