@@ -289,7 +289,9 @@ void lode_tls_socket_set_data(lode_tls_socket_t* t, void* data);
 void* lode_tls_socket_get_data(const lode_tls_socket_t* t);
 
 /* Node's write/end/destroy on the TLS socket, as lode_stream_write/end/
- * destroy. Writes before the handshake ends are kept and sent after it.
+ * destroy. Writes before the handshake ends are kept and sent after it;
+ * lode_stream_writable_length of its stream counts them (Node's
+ * writableLength), and once secure what the stream under it holds.
  * end() sends close_notify, then ends the stream under it; a peer's
  * close_notify, or its plain end of stream, is on_end. */
 typedef void (*lode_tls_socket_cb)(lode_tls_socket_t* t, int status, void* arg);

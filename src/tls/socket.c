@@ -274,6 +274,15 @@ static int writable_now(const lode_tls_socket_t* t) {
   return has(t, TF_SECURE) && !has(t, TF_RENEG);
 }
 
+/* The plain text kept for the end of a handshake. */
+static size_t pending_len(lode_tls_socket_t* t) {
+  size_t n = 0;
+  lode__queue_t* e;
+  lode__queue_foreach(e, &t->pending)
+      n += lode__container_of(e, tls_req_t, q)->len;
+  return n;
+}
+
 static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
                     size_t nbufs, void (*cb)(void), void* arg, int tls_form) {
   if (dead(t))
@@ -306,11 +315,7 @@ static int do_write(lode_tls_socket_t* t, const lode_slice_t* bufs,
     len += bufs[i].len;
   }
   lode__queue_insert_tail(&t->pending, &r->q);
-  size_t queued = 0;
-  lode__queue_t* e;
-  lode__queue_foreach(e, &t->pending)
-      queued += lode__container_of(e, tls_req_t, q)->len;
-  if (queued < HIGH_WATER_MARK)
+  if (pending_len(t) < HIGH_WATER_MARK)
     return 1;
   t->obj.flags |= TF_NEED_DRAIN;
   return 0;
@@ -890,8 +895,13 @@ static void ops_uncork(lode_stream_t* s) {
   lode_stream_uncork(tls_of(s)->under);
 }
 
+/* Node's writableLength: the plain text kept for the handshake counts,
+ * as in Node's stream buffer, and, once secure, what the stream under it
+ * holds (before, only the handshake's own records: none of the user's). */
 static size_t ops_writable_length(const lode_stream_t* s) {
-  return lode_stream_writable_length(tls_of(s)->under);
+  lode_tls_socket_t* t = tls_of(s);
+  size_t under = has(t, TF_SECURE) ? lode_stream_writable_length(t->under) : 0;
+  return pending_len(t) + under;
 }
 
 static void ops_hold(lode_stream_t* s) {
