@@ -17,7 +17,9 @@
 #   client: 100,000 GETs, 50 in flight, keep-alive, against nginx by
 #           lode's https agent, libcurl multi (OpenSSL) and Node's https
 #           (bench/client's programs given a CA), each pinned to CPU 1,
-#           verifying the certificate.
+#           verifying the certificate. CLIENT_BEFORE=DIR (a build
+#           directory of another lode, made with LODE_BENCH=ON) adds its
+#           bench/bench-client-lode as "lode-before", interleaved.
 # Server CPU is utime + stime from /proc/PID/stat over the run; a client's
 # CPU is its own getrusage. The contenders alternate within each round,
 # REPEAT (3) rounds; tables give the median CPU and the best rate.
@@ -245,13 +247,15 @@ if [[ " $parts " == *" client "* ]]; then
   start nginx ec
   npid=$pid
   echo
-  echo "| client | requests/s (best) | client CPU us/request (median) |"
-  echo "| --- | ---: | ---: |"
+  echo "| client | requests/s (best) | client CPU us/request (median) | Node's CPU / client's (medians) |"
+  echo "| --- | ---: | ---: | ---: |"
   : > "$tmp/craw"
+  clients="lode ${CLIENT_BEFORE:+lode-before} curl node"
   for _ in $(seq 1 "$REPEAT"); do
-    for c in lode curl node; do
+    for c in $clients; do
       case $c in
         lode) cmd=("$bin/bench-client-lode") ;;
+        lode-before) cmd=("$CLIENT_BEFORE/bench/bench-client-lode") ;;
         curl) cmd=("$bin/bench-client-curl") ;;
         node) cmd=(node "$root/bench/client/node-http.js") ;;
       esac
@@ -265,9 +269,10 @@ if [[ " $parts " == *" client "* ]]; then
   awk "$MED"'
        { k = $1; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
          if ($2 > best[k]) best[k] = $2; c[k] = c[k] " " $3 }
-       END { for (i = 1; i <= n; i++) { k = order[i]
-         printf "| %s | %.0f | %.2f |\n", k, best[k], med(c[k]) } }' \
-    "$tmp/craw"
+       END { nm = ("node" in seen) ? med(c["node"]) : 0
+         for (i = 1; i <= n; i++) { k = order[i]; m = med(c[k])
+           printf "| %s | %.0f | %.2f | %.2fx |\n", k, best[k], m,
+             (m > 0 ? nm / m : 0) } }' "$tmp/craw"
   stop "$npid"
 fi
 echo
