@@ -52,6 +52,8 @@ int lode_agent_create(uv_loop_t* loop, const lode_agent_opts_t* opts,
   }
   a->loop = loop;
   a->protocol = "http:";
+  a->res_pool.max = LODE__REQ_POOL_MAX;
+  a->res_pool.keep = LODE__REQ_KEEP_IN;
   if (opts != NULL)
     a->o = *opts;
   if (a->o.keep_alive_msecs == 0)

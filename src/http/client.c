@@ -9,14 +9,6 @@
 #include "http/client.h"
 #include "http/https_agent.h"
 
-/* A pool of this many requests (and as many responses) per agent covers
- * the ones that a burst of responses lets go of before the next ones are
- * made: 50 requests kept in flight over keep-alive connections leave at
- * most a few in it at a time. Each keeps its 4 KB arena chunk. */
-#define REQ_POOL_MAX 16
-/* An input or body buffer kept across requests, at most. */
-#define REQ_KEEP_IN 16384
-
 static lode__client_req_t* cr(const lode_http_request_t* o) {
   return lode__container_of(o, lode__client_req_t, out);
 }
@@ -142,28 +134,13 @@ static lode_stream_t* res_socket(const lode_http_incoming_t* m) {
   return r->res == m ? req_stream(r) : NULL;
 }
 
-static void res_destroy_mem(lode_http_incoming_t* m) {
-  lode__arena_free(&m->arena);
-  lode__buf_free(&m->body);
-  free(m);
-}
-
-/* Responses are kept in the agent's pool as requests are (below). */
+/* Responses are kept in the agent's pool as requests are (below); a
+ * destroyed agent's pool keeps none (lode__client_req_pool_free). */
 static void res_free(lode_http_incoming_t* m) {
   lode__client_req_t* r = m->owner_ctx;
-  lode_agent_t* a = r->agent;
   if (r->res == m)
     r->res = NULL;
-  if (a->destroyed || a->nfree_res >= REQ_POOL_MAX) {
-    res_destroy_mem(m);
-  } else {
-    lode__arena_reset(&m->arena);
-    if (m->body.cap > REQ_KEEP_IN)
-      lode__buf_free(&m->body);
-    m->next_free = a->free_res;
-    a->free_res = m;
-    a->nfree_res++;
-  }
+  lode__incoming_pool_put(&r->agent->res_pool, m);
   req_release(r);
 }
 
@@ -519,13 +496,9 @@ static long long keep_alive_hint(const lode_http_incoming_t* m) {
 }
 
 static lode_http_incoming_t* res_alloc(lode__client_req_t* r) {
-  lode_agent_t* a = r->agent;
-  lode_http_incoming_t* m = a->free_res;
+  lode_http_incoming_t* m = lode__incoming_pool_get(&r->agent->res_pool);
   if (m == NULL)
-    return lode__incoming_new_client(&res_owner, r);
-  a->free_res = m->next_free;
-  a->nfree_res--;
-  lode__incoming_renew(m);
+    return NULL;
   m->owner = &res_owner;
   m->owner_ctx = r;
   return m;
@@ -537,7 +510,7 @@ static int new_response(lode__client_req_t* r, const lode_http_head_t* h) {
     return UV_ENOMEM;
   m->join_duplicates = r->join;
   if (lode__incoming_fill_response(m, h, r->max_headers_count) != 0) {
-    res_destroy_mem(m);
+    lode__incoming_pool_put(&r->agent->res_pool, m);
     return UV_ENOMEM;
   }
   req_hold(r); /* the response's reference on its request */
@@ -876,12 +849,9 @@ void lode__client_req_pool_free(lode_agent_t* a) {
     req_destroy(r);
   }
   a->nfree_reqs = 0;
-  while (a->free_res != NULL) {
-    lode_http_incoming_t* m = a->free_res;
-    a->free_res = m->next_free;
-    res_destroy_mem(m);
-  }
-  a->nfree_res = 0;
+  lode__incoming_pool_clear(&a->res_pool);
+  if (a->destroyed)
+    a->res_pool.max = 0;
 }
 
 /* Into the agent's pool, set back to a new request's state: every field
@@ -896,7 +866,7 @@ static void req_to_pool(lode__client_req_t* r, lode_agent_t* a) {
   if (tls == NULL)
     lode__https_tls_free(r->tls);
   lode__outgoing_reset(&r->out);
-  if (in.cap > REQ_KEEP_IN)
+  if (in.cap > LODE__REQ_KEEP_IN)
     lode__buf_free(&in);
   in.len = 0;
   memset(&r->ev, 0, REQ_ZERO_END - offsetof(lode__client_req_t, ev));
@@ -915,7 +885,7 @@ static void req_free(lode_http_outgoing_t* o) {
   lode__buf_free(&r->replay);
   free(r->hdrs);
   lode_error_free(r->err);
-  if (a->destroyed || a->nfree_reqs >= REQ_POOL_MAX || o->loop != a->loop)
+  if (a->destroyed || a->nfree_reqs >= LODE__REQ_POOL_MAX || o->loop != a->loop)
     req_destroy(r);
   else
     req_to_pool(r, a);

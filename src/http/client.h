@@ -10,6 +10,14 @@
 #include "http/server.h"
 #include "net/internal.h"
 
+/* A pool of this many requests (and as many responses) per agent covers
+ * the ones that a burst of responses lets go of before the next ones are
+ * made: 50 requests kept in flight over keep-alive connections leave at
+ * most a few in it at a time. Each keeps its 4 KB arena chunk. */
+#define LODE__REQ_POOL_MAX 16
+/* An input or body buffer kept across requests, at most. */
+#define LODE__REQ_KEEP_IN 16384
+
 typedef struct lode__client_req_s lode__client_req_t;
 typedef struct lode__agent_sock_s lode__agent_sock_t;
 typedef struct lode__agent_group_s lode__agent_group_t;
@@ -62,8 +70,7 @@ struct lode_agent_s {
    * costs no allocation once the pool holds one. */
   lode__client_req_t* free_reqs;
   unsigned nfree_reqs;
-  lode_http_incoming_t* free_res; /* and their responses */
-  unsigned nfree_res;
+  lode__incoming_pool_t res_pool; /* and their responses */
   /* https: the last agent name made for a request without TLS options of
    * its own, and the base name and host it was made from (client_new.c). */
   char* name_key;

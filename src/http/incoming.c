@@ -17,16 +17,46 @@ void lode__incoming_renew(lode_http_incoming_t* m) {
   m->refs = 1;
 }
 
-lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv) {
-  lode_http_incoming_t* m = srv->free_reqs;
+lode_http_incoming_t* lode__incoming_pool_get(lode__incoming_pool_t* p) {
+  lode_http_incoming_t* m = p->head;
   if (m != NULL) {
-    srv->free_reqs = m->next_free;
-    srv->nfree_reqs--;
+    p->head = m->next_free;
+    p->n--;
   } else if ((m = calloc(1, sizeof(*m))) == NULL) {
     return NULL;
   }
   lode__incoming_renew(m);
   return m;
+}
+
+static void destroy_mem(lode_http_incoming_t* m) {
+  lode__arena_free(&m->arena);
+  lode__buf_free(&m->body);
+  free(m);
+}
+
+void lode__incoming_pool_put(lode__incoming_pool_t* p,
+                             lode_http_incoming_t* m) {
+  /* A burst leaves at most `max` recycled messages behind. */
+  if (p->n >= p->max) {
+    destroy_mem(m);
+    return;
+  }
+  lode__arena_reset(&m->arena);
+  if (m->body.cap > p->keep)
+    lode__buf_free(&m->body);
+  m->next_free = p->head;
+  p->head = m;
+  p->n++;
+}
+
+void lode__incoming_pool_clear(lode__incoming_pool_t* p) {
+  while (p->head != NULL) {
+    lode_http_incoming_t* m = p->head;
+    p->head = m->next_free;
+    destroy_mem(m);
+  }
+  p->n = 0;
 }
 
 static void incoming_free(lode_http_incoming_t* m) {
@@ -35,32 +65,8 @@ static void incoming_free(lode_http_incoming_t* m) {
     return;
   }
   lode__conn_t* c = m->conn;
-  lode_http_server_t* srv = c->srv;
-  /* A burst leaves at most LODE__FREE_MAX recycled messages behind. */
-  if (srv->nfree_reqs >= LODE__FREE_MAX) {
-    lode__arena_free(&m->arena);
-    lode__buf_free(&m->body);
-    free(m);
-    lode__conn_release(c);
-    return;
-  }
-  lode__arena_reset(&m->arena);
-  if (m->body.cap > LODE__HIGH_WATER_MARK)
-    lode__buf_free(&m->body);
-  m->next_free = srv->free_reqs;
-  srv->free_reqs = m;
-  srv->nfree_reqs++;
+  lode__incoming_pool_put(&c->srv->req_pool, m);
   lode__conn_release(c);
-}
-
-void lode__incoming_free_all(lode_http_server_t* srv) {
-  while (srv->free_reqs != NULL) {
-    lode_http_incoming_t* m = srv->free_reqs;
-    srv->free_reqs = m->next_free;
-    lode__arena_free(&m->arena);
-    lode__buf_free(&m->body);
-    free(m);
-  }
 }
 
 void lode_http_incoming_hold(lode_http_incoming_t* m) {
@@ -769,17 +775,6 @@ lode_http_response_t* lode_http_incoming_response(
 }
 
 /* ---- Client responses (the HTTP client's part of this file) ---- */
-
-lode_http_incoming_t* lode__incoming_new_client(
-    const lode__incoming_owner_t* owner, void* ctx) {
-  lode_http_incoming_t* m = calloc(1, sizeof(*m));
-  if (m == NULL)
-    return NULL;
-  m->refs = 1;
-  m->owner = owner;
-  m->owner_ctx = ctx;
-  return m;
-}
 
 int lode__incoming_fill_response(lode_http_incoming_t* m,
                                  const lode_http_head_t* h,

@@ -92,8 +92,26 @@ struct lode_http_incoming_s {
   struct lode__collect_s* collect; /* lode_http_incoming_collect's state */
 };
 
+/* Messages done with, kept for the next ones (a server's requests, an
+ * agent's responses) so that a message costs no allocation: each keeps
+ * its arena's chunk and a body buffer of at most `keep` bytes; at most
+ * `max` are kept. Zeroed is empty (set max and keep before the first
+ * put). */
+typedef struct lode__incoming_pool_s {
+  struct lode_http_incoming_s* head;
+  unsigned n;
+  unsigned max;
+  size_t keep;
+} lode__incoming_pool_t;
+
 /* incoming.c */
-lode_http_incoming_t* lode__incoming_new(lode_http_server_t* srv);
+/* A message in a new one's state (one reference): the pool's first, else
+ * a new one; NULL without memory. */
+lode_http_incoming_t* lode__incoming_pool_get(lode__incoming_pool_t* p);
+/* Into the pool, or freed when it holds `max` already. */
+void lode__incoming_pool_put(lode__incoming_pool_t* p, lode_http_incoming_t* m);
+/* Frees every message the pool holds. */
+void lode__incoming_pool_clear(lode__incoming_pool_t* p);
 /* A recycled message back to a new one's state: zeroed but for the memory
  * of its arena (reset by the caller) and body buffer; one reference. */
 void lode__incoming_renew(lode_http_incoming_t* m);
@@ -108,10 +126,8 @@ const char* lode__incoming_raw_find(const lode_http_incoming_t* m,
                                     const char* name);
 int lode__incoming_set_trailers(lode_http_incoming_t* m,
                                 const lode_http_header_t* t, size_t n);
-/* Client responses: a message owned by `owner`, and its head (status
- * line and headers copied). */
-lode_http_incoming_t* lode__incoming_new_client(
-    const lode__incoming_owner_t* owner, void* ctx);
+/* Client responses: the head (status line and headers copied) of a
+ * message with an owner (lode__incoming_owner_t). */
 int lode__incoming_fill_response(lode_http_incoming_t* m,
                                  const lode_http_head_t* h, size_t max_headers);
 /* A piece of body: delivered or held. Returns 1 when the connection
@@ -130,6 +146,5 @@ void lode__incoming_abort_error(lode_http_incoming_t* m);
 void lode__incoming_dump(lode_http_incoming_t* m);
 /* Emits 'close' once both the body and the response are done. */
 void lode__incoming_maybe_close(lode_http_incoming_t* m);
-void lode__incoming_free_all(lode_http_server_t* srv);
 
 #endif

@@ -513,7 +513,7 @@ static int on_head(lode__conn_t* c, const char* head_end) {
     else
       lode__conn_set_timeout(c, srv->timeout);
   }
-  lode_http_incoming_t* req = lode__incoming_new(srv);
+  lode_http_incoming_t* req = lode__incoming_pool_get(&srv->req_pool);
   if (req == NULL)
     goto nomem;
   req->conn = c;

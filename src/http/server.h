@@ -112,9 +112,8 @@ struct lode_http_server_s {
   lode__date_cache_t date;
   lode__parser_slot_t* free_slots;
   size_t nfree_slots;
-  lode_http_incoming_t* free_reqs;
+  lode__incoming_pool_t req_pool; /* requests done with */
   lode__response_t* free_res;
-  size_t nfree_reqs;
   size_t nfree_res;
   unsigned handles; /* open uv handles (the check timer) */
   /* The write batch of the connection being parsed (one at a time). */

@@ -43,7 +43,7 @@ static int copy_unique(lode_http_server_t* srv, const char* const* names) {
 }
 
 static void server_free(lode_http_server_t* srv) {
-  lode__incoming_free_all(srv);
+  lode__incoming_pool_clear(&srv->req_pool);
   lode__response_free_all(srv);
   lode__buf_free(&srv->batch);
   free(srv->batch_cbs);
@@ -94,6 +94,8 @@ int lode_http_create_server(uv_loop_t* loop,
     return UV_ENOMEM;
   srv->loop = loop;
   srv->ev = ev ? ev : &no_events;
+  srv->req_pool.max = LODE__FREE_MAX;
+  srv->req_pool.keep = LODE__HIGH_WATER_MARK;
   apply_opts(srv, o);
   if ((srv->request_timeout && srv->headers_timeout &&
        srv->headers_timeout > srv->request_timeout) ||
