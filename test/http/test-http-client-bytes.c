@@ -175,14 +175,20 @@ static const lode_http_request_events_t held_events = {
   NULL, NULL,        NULL, NULL, ct_error, held_close
 };
 
-/* Writes with callbacks before the connection comes are held, the first
- * callback in the message itself, more in an array: each runs once, in
- * order, after its bytes are written. */
-TEST(held_write_callbacks) {
+/* A PUT to the echo peer with held_events, the trace emptied. */
+static lode_http_request_t* begin_held_put(void) {
   lode_http_request_opts_t o = { .method = "PUT" };
   lode_http_request_t* r = begin(&o);
   lode_http_request_set_events(r, &held_events);
   test_trace_reset();
+  return r;
+}
+
+/* Writes with callbacks before the connection comes are held, the first
+ * callback in the message itself, more in an array: each runs once, in
+ * order, after its bytes are written. */
+TEST(held_write_callbacks) {
+  lode_http_request_t* r = begin_held_put();
   lode_http_request_write(r, LODE_SLICE("abc"), held_cb, (void*) 1);
   lode_http_request_write(r, LODE_SLICE("de"), held_cb, (void*) 2);
   lode_http_request_write(r, LODE_SLICE("f"), held_cb, (void*) 3);
@@ -205,10 +211,7 @@ TEST(held_write_callbacks) {
  * callback (the message's own slot) runs with ERR_STREAM_DESTROYED after
  * the hang-up error, before 'close'. */
 TEST(held_write_callback_destroyed) {
-  lode_http_request_opts_t o = { .method = "PUT" };
-  lode_http_request_t* r = begin(&o);
-  lode_http_request_set_events(r, &held_events);
-  test_trace_reset();
+  lode_http_request_t* r = begin_held_put();
   lode_http_request_write(r, LODE_SLICE("abc"), held_cb, (void*) 1);
   lode_http_request_destroy(r, NULL);
   test_run_loop(&loop, 10000);

@@ -87,6 +87,24 @@ static void finish(test_peer_t* p) {
   test_loop_close(&loop);
 }
 
+/* A Node https server with the test CA's certificate, the loop, and an
+ * https.Agent made with `ao` and the test CA. */
+static test_peer_t* start_with_agent(lode_https_agent_opts_t ao, int* port,
+                                     lode_agent_t** agent) {
+  test_peer_t* p = start_server("server", port);
+  ASSERT_OK(uv_loop_init(&loop));
+  ao.tls.context.ca = tls_file("ca.crt");
+  ASSERT_OK(lode_https_agent_create(&loop, &ao, agent));
+  return p;
+}
+
+/* Destroys the agent, lets its sockets close, and ends the peer. */
+static void finish_agent(test_peer_t* p, lode_agent_t* agent) {
+  lode_agent_destroy(agent);
+  test_run_loop(&loop, 30000);
+  finish(p);
+}
+
 TEST(get_with_ca) {
   int port;
   test_peer_t* p = start_server("server", &port);
@@ -140,12 +158,9 @@ TEST(self_signed_accepted_unverified) {
 /* Two requests through a keep-alive agent: one TLS connection. */
 TEST(keep_alive_reuse) {
   int port;
-  test_peer_t* p = start_server("server", &port);
-  ASSERT_OK(uv_loop_init(&loop));
-  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
-  ao.tls.context.ca = tls_file("ca.crt");
   lode_agent_t* agent;
-  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
+  test_peer_t* p = start_with_agent(ao, &port, &agent);
   lode_https_request_opts_t o = { .http = { .agent = agent } };
   /* The loop stops when the first socket idles: the agent's free socket
    * is unref'd, as in Node. */
@@ -156,9 +171,7 @@ TEST(keep_alive_reuse) {
   ASSERT_STR_EQ(c2->body, "/2 conn=1 reused=false");
   ASSERT_EQ(c1->reused, 0);
   ASSERT_EQ(c2->reused, 1);
-  lode_agent_destroy(agent);
-  test_run_loop(&loop, 30000);
-  finish(p);
+  finish_agent(p, agent);
 }
 
 /* Requests of one agent with and without TLS options of their own: each
@@ -166,12 +179,9 @@ TEST(keep_alive_reuse) {
  * options finds the first name's free socket again. */
 TEST(names_with_and_without_options) {
   int port;
-  test_peer_t* p = start_server("server", &port);
-  ASSERT_OK(uv_loop_init(&loop));
-  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
-  ao.tls.context.ca = tls_file("ca.crt");
   lode_agent_t* agent;
-  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  lode_https_agent_opts_t ao = { .agent = { .keep_alive = 1 } };
+  test_peer_t* p = start_with_agent(ao, &port, &agent);
   lode_https_request_opts_t o = { .http = { .agent = agent } };
   lode_https_request_opts_t sni = o;
   sni.tls.servername = "localhost";
@@ -184,35 +194,28 @@ TEST(names_with_and_without_options) {
   ASSERT_EQ(c3->reused, 1);
   char name[2048];
   lode_agent_name_opts_t n = { .host = "127.0.0.1", .port = port };
-  lode_tls_opts_t t = { .context.ca = ao.tls.context.ca };
+  lode_tls_opts_t t = { .context.ca = tls_file("ca.crt") };
   lode_https_agent_get_name(&n, &t, name, sizeof(name));
   ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
   t.servername = "localhost";
   lode_https_agent_get_name(&n, &t, name, sizeof(name));
   ASSERT_EQ(lode_agent_free_sockets(agent, name), 1);
-  lode_agent_destroy(agent);
-  test_run_loop(&loop, 30000);
-  finish(p);
+  finish_agent(p, agent);
 }
 
 /* Without keep-alive, the second connection resumes the first's session
  * from the agent's cache (Node's maxCachedSessions). */
 TEST(session_resumed) {
   int port;
-  test_peer_t* p = start_server("server", &port);
-  ASSERT_OK(uv_loop_init(&loop));
-  lode_https_agent_opts_t ao = { 0 };
-  ao.tls.context.ca = tls_file("ca.crt");
   lode_agent_t* agent;
-  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  test_peer_t* p = start_with_agent((lode_https_agent_opts_t){ 0 }, &port,
+                                    &agent);
   lode_https_request_opts_t o = { .http = { .agent = agent } };
   call_t* c1 = get(port, "/1", &o);
   call_t* c2 = get(port, "/2", &o);
   ASSERT_STR_EQ(c1->body, "/1 conn=1 reused=false");
   ASSERT_STR_EQ(c2->body, "/2 conn=2 reused=true");
-  lode_agent_destroy(agent);
-  test_run_loop(&loop, 30000);
-  finish(p);
+  finish_agent(p, agent);
 }
 
 /* The agent's 'keylog': every line of its connections' handshakes, in
@@ -238,20 +241,15 @@ static void agent_keylog(lode_agent_t* agent, lode_slice_t line,
 
 TEST(agent_keylog) {
   int port;
-  test_peer_t* p = start_server("server", &port);
-  ASSERT_OK(uv_loop_init(&loop));
+  lode_agent_t* agent;
   lode_https_agent_opts_t ao = { .on_keylog = agent_keylog,
                                  .keylog_arg = "arg" };
-  ao.tls.context.ca = tls_file("ca.crt");
-  lode_agent_t* agent;
-  ASSERT_OK(lode_https_agent_create(&loop, &ao, &agent));
+  test_peer_t* p = start_with_agent(ao, &port, &agent);
   lode_https_request_opts_t o = { .http = { .agent = agent } };
   call_t* c = get(port, "/k", &o);
   ASSERT_EQ(c->status, 200);
   ASSERT_EQ(keylog_lines, 5); /* TLS 1.3's five secrets */
-  lode_agent_destroy(agent);
-  test_run_loop(&loop, 30000);
-  finish(p);
+  finish_agent(p, agent);
 }
 
 /* Node: http.request('https://...') and https.request('http://...')
