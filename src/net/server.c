@@ -27,6 +27,7 @@ typedef struct listener_s {
    * every accepted socket; checked on the first one (1 inherited, -1 set
    * on each, 0 not known yet), so a connection costs no setsockopt. */
   int nodelay_inherited;
+  uv__io_cb libuv_io; /* libuv's accept callback (see accept_one) */
 } listener_t;
 
 typedef struct closer_s {
@@ -146,6 +147,43 @@ static void listen_failed(lode_server_t* srv, listener_t* l, int code,
 
 static void on_connection(uv_stream_t* h, int status);
 
+#ifdef __linux__
+/* One accept per readiness of the listener. libuv's own callback accepts
+ * until the kernel says EAGAIN: with connections arriving one at a time
+ * that is a failed accept4 for each, and the kernel makes (and frees) a
+ * socket and a file before it finds the queue empty. One accept per
+ * event, as nginx without multi_accept, leaves the rest of the queue to
+ * the loop's next poll, which reports the listener again at once (epoll
+ * is level-triggered here). An error other than EAGAIN goes to libuv's
+ * callback, which reports it and sheds connections with its reserve
+ * descriptor on EMFILE. Linux only, as it reads libuv's watcher (its
+ * descriptor and callback). */
+static void accept_one(uv_loop_t* loop, uv__io_t* w, unsigned int events) {
+  uv_stream_t* st = lode__container_of(w, uv_stream_t, io_watcher);
+  listener_t* l = st->data;
+  if (st->accepted_fd == -1) {
+    int fd;
+    do
+      fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd >= 0) {
+      st->accepted_fd = fd;
+      st->connection_cb(st, 0);
+      /* Not taken (no memory for a socket): shed, and go on listening.
+       * (A listener closed meanwhile has closed it already.) */
+      if (st->accepted_fd != -1) {
+        close(st->accepted_fd);
+        st->accepted_fd = -1;
+      }
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return;
+  }
+  l->libuv_io(loop, w, events);
+}
+#endif
+
 static int start(lode_server_t* srv, listener_t* l, int backlog) {
   if (!l->pipe && srv->opts.no_delay && uv_tcp_nodelay(&l->h.tcp, 1) != 0)
     l->nodelay_inherited = -1;
@@ -153,6 +191,10 @@ static int start(lode_server_t* srv, listener_t* l, int backlog) {
                     on_connection);
   if (r != 0)
     return r;
+#ifdef __linux__
+  l->libuv_io = l->h.stream.io_watcher.cb;
+  l->h.stream.io_watcher.cb = accept_one;
+#endif
   srv->l = l;
   if (srv->unref)
     uv_unref(&l->h.handle);

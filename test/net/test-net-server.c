@@ -1,9 +1,22 @@
 /* net.Server: listen errors as events, listening again, close() and its
  * callback, maxConnections with 'drop', getConnections, reusePort, fd
- * listen, host lookup, abort signal, unref. */
+ * listen, host lookup, abort signal, unref, one accept per connection. */
+#include <errno.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "net-test.h"
+
+/* accept4 counted: this definition in the program comes before libc's
+ * for libuv's and lode's calls, and passes each call on. */
+static int naccept, naccept_empty;
+int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
+  naccept++;
+  int r = (int) syscall(SYS_accept4, fd, addr, len, flags);
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    naccept_empty++;
+  return r;
+}
 
 static side_trace_t st, ct;
 
@@ -522,9 +535,62 @@ TEST(unref) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(eaddrinuse_is_an_event, close_not_running, close_twice_while_held,
-          bad_port_throws, default_host_and_listen_after_close,
-          close_waits_for_connections, max_connections_zero_drops_all,
-          max_connections_one, reuse_port, listen_fd, listen_host_lookup,
-          close_during_lookup, listen_signal, ipv6_only, high_water_mark,
-          listen_error_without_listener, null_arguments, unref)
+/* ---- Accepting ------------------------------------------------------- */
+
+/* A connected client of 127.0.0.1:port, made with a blocking connect (the
+ * kernel completes the handshake; the connection waits in the listen
+ * queue). */
+static int raw_connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(connect(fd, (struct sockaddr*) &a, sizeof(a)));
+  return fd;
+}
+
+static int one_conns;
+static void one_conn(lode_server_t* srv, lode_socket_t* s) {
+  one_conns++;
+  lode_socket_destroy(s, NULL);
+}
+static const lode_server_events_t one_ev = { .on_connection = one_conn };
+
+/* Connections arriving one at a time cost one accept4 each, none that
+ * finds the queue empty (libuv's own accept loop tries until EAGAIN, and
+ * the kernel makes and frees a socket and a file for that try). Several
+ * waiting at once: one per turn of the loop, every one accepted, still
+ * none empty. */
+TEST(one_accept_per_connection) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t* srv;
+  int port = serve(&loop, NULL, &one_ev, &srv);
+  naccept = naccept_empty = 0;
+  for (int i = 0; i < 20; i++) {
+    int fd = raw_connect(port);
+    run_until_n(&loop, &one_conns, i + 1, 5000);
+    close(fd);
+  }
+  ASSERT_EQ(naccept, 20);
+  ASSERT_EQ(naccept_empty, 0);
+  int fds[5];
+  for (int i = 0; i < 5; i++)
+    fds[i] = raw_connect(port);
+  run_until_n(&loop, &one_conns, 25, 5000);
+  for (int i = 0; i < 5; i++)
+    close(fds[i]);
+  ASSERT_EQ(naccept, 25);
+  ASSERT_EQ(naccept_empty, 0);
+  lode_server_close(srv, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(one_accept_per_connection, eaddrinuse_is_an_event, close_not_running,
+          close_twice_while_held, bad_port_throws,
+          default_host_and_listen_after_close, close_waits_for_connections,
+          max_connections_zero_drops_all, max_connections_one, reuse_port,
+          listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
+          ipv6_only, high_water_mark, listen_error_without_listener,
+          null_arguments, unref)
