@@ -27,6 +27,34 @@ int lode__buf_append(lode__buf_t* b, const void* p, size_t n);
 int lode__buf_append_str(lode__buf_t* b, const char* s);
 void lode__buf_free(lode__buf_t* b);
 
+/* Memory kept for reuse (a pooled object, an arena's chunk) is made
+ * unaddressable under AddressSanitizer while it waits, so that a use
+ * after its release is reported as a use after free() would be; without
+ * ASan these do nothing. poison_around leaves [link, link + link_size)
+ * addressable: the free list's link inside the object. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LODE__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LODE__ASAN 1
+#endif
+#endif
+#ifdef LODE__ASAN
+#include <sanitizer/asan_interface.h>
+#define lode__poison(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define lode__unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define lode__poison(p, n) ((void) (p), (void) (n))
+#define lode__unpoison(p, n) ((void) (p), (void) (n))
+#endif
+static inline void lode__poison_around(void* obj, size_t size, void* link,
+                                       size_t link_size) {
+  char* o = (char*) obj;
+  char* l = (char*) link;
+  lode__poison(o, (size_t) (l - o));
+  lode__poison(l + link_size, size - (size_t) (l - o) - link_size);
+}
+
 /* The struct of type `type` whose member `member` is at `ptr`. */
 #define lode__container_of(ptr, type, member)                                  \
   ((type*) ((char*) (ptr) -offsetof(type, member)))

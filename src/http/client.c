@@ -815,12 +815,16 @@ static void after_finish(lode_http_outgoing_t* o) {
 
 lode__client_req_t* lode__client_req_alloc(lode_agent_t* a, uv_loop_t* loop) {
   lode__client_req_t* r = a->free_reqs;
+  if (r != NULL)
+    lode__unpoison(r, sizeof(*r));
   if (r != NULL && r->out.loop == loop) {
     a->free_reqs = r->next_free;
     a->nfree_reqs--;
     r->next_free = NULL;
     return r;
   }
+  if (r != NULL)
+    lode__poison_around(r, sizeof(*r), &r->next_free, sizeof(r->next_free));
   /* As the pool gives them: zero but for the parser's header array. */
   r = malloc(sizeof(*r));
   if (r == NULL)
@@ -846,6 +850,7 @@ void lode__client_req_pool_free(lode_agent_t* a) {
   while (a->free_reqs != NULL) {
     lode__client_req_t* r = a->free_reqs;
     a->free_reqs = r->next_free;
+    lode__unpoison(r, sizeof(*r));
     req_destroy(r);
   }
   a->nfree_reqs = 0;
@@ -877,6 +882,7 @@ static void req_to_pool(lode__client_req_t* r, lode_agent_t* a) {
   r->next_free = a->free_reqs;
   a->free_reqs = r;
   a->nfree_reqs++;
+  lode__poison_around(r, sizeof(*r), &r->next_free, sizeof(r->next_free));
 }
 
 static void req_free(lode_http_outgoing_t* o) {

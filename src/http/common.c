@@ -300,6 +300,7 @@ void* lode__arena_alloc(lode__arena_t* a, size_t n) {
     return arena_grow(a, n);
   void* p = (char*) c->data + c->used;
   c->used += n;
+  lode__unpoison(p, n);
   return p;
 }
 
@@ -316,6 +317,7 @@ void lode__arena_reset(lode__arena_t* a) {
   lode__arena_chunk_t* c = a->head;
   if (c != NULL && c->next == NULL) { /* the usual: one chunk */
     c->used = 0;
+    lode__poison(c->data, c->cap);
     return;
   }
   while (c != NULL && c->next != NULL) {
@@ -323,13 +325,17 @@ void lode__arena_reset(lode__arena_t* a) {
     free(c);
     c = next;
   }
-  if (c != NULL)
+  if (c != NULL) {
     c->used = 0;
+    lode__poison(c->data, c->cap);
+  }
   a->head = c;
 }
 
 void lode__arena_free(lode__arena_t* a) {
   lode__arena_reset(a);
+  if (a->head != NULL)
+    lode__unpoison(a->head->data, a->head->cap);
   free(a->head);
   a->head = NULL;
 }

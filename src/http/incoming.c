@@ -22,6 +22,7 @@ lode_http_incoming_t* lode__incoming_pool_get(lode__incoming_pool_t* p) {
   if (m != NULL) {
     p->head = m->next_free;
     p->n--;
+    lode__unpoison(m, sizeof(*m));
   } else if ((m = calloc(1, sizeof(*m))) == NULL) {
     return NULL;
   }
@@ -48,12 +49,14 @@ void lode__incoming_pool_put(lode__incoming_pool_t* p,
   m->next_free = p->head;
   p->head = m;
   p->n++;
+  lode__poison_around(m, sizeof(*m), &m->next_free, sizeof(m->next_free));
 }
 
 void lode__incoming_pool_clear(lode__incoming_pool_t* p) {
   while (p->head != NULL) {
     lode_http_incoming_t* m = p->head;
     p->head = m->next_free;
+    lode__unpoison(m, sizeof(*m));
     destroy_mem(m);
   }
   p->n = 0;

@@ -49,6 +49,7 @@ static void res_free(lode_http_outgoing_t* o) {
   r->next_free = srv->free_res;
   srv->free_res = r;
   srv->nfree_res++;
+  lode__poison_around(r, sizeof(*r), &r->next_free, sizeof(r->next_free));
   lode__conn_release(c);
 }
 
@@ -136,6 +137,7 @@ lode__response_t* lode__response_new(lode__conn_t* c,
   if (r != NULL) {
     srv->free_res = r->next_free;
     srv->nfree_res--;
+    lode__unpoison(r, sizeof(*r));
   } else {
     if ((r = calloc(1, sizeof(*r))) == NULL)
       return NULL;
@@ -174,6 +176,7 @@ void lode__response_free_all(lode_http_server_t* srv) {
   while (srv->free_res != NULL) {
     lode__response_t* r = srv->free_res;
     srv->free_res = r->next_free;
+    lode__unpoison(r, sizeof(*r));
     lode__outgoing_free(&r->out);
     free(r);
   }

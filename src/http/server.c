@@ -60,6 +60,7 @@ static lode__parser_slot_t* take_slot(lode__conn_t* c) {
   if (s != NULL) {
     srv->free_slots = s->next;
     srv->nfree_slots--;
+    lode__unpoison(s, sizeof(*s));
     lode_http_parser_reset(&s->parser);
     return s;
   }
@@ -88,6 +89,7 @@ static void give_slot(lode__conn_t* c) {
   s->next = srv->free_slots;
   srv->free_slots = s;
   srv->nfree_slots++;
+  lode__poison_around(s, sizeof(*s), &s->next, sizeof(s->next));
 }
 
 /* The request's 'timeout' listeners: on_timeout, then setTimeout's. */
@@ -592,8 +594,11 @@ static void on_complete(lode__conn_t* c) {
   c->incoming = NULL;
   c->msg_start = 0;
   if (req != NULL) {
+    /* 'end' may finish the response and let go of the request. */
+    lode_http_incoming_hold(req);
     lode__incoming_end(req);
     lode__incoming_maybe_close(req);
+    lode_http_incoming_release(req);
   }
 }
 

@@ -50,6 +50,7 @@ static void server_free(lode_http_server_t* srv) {
   while (srv->free_slots != NULL) {
     lode__parser_slot_t* s = srv->free_slots;
     srv->free_slots = s->next;
+    lode__unpoison(s, sizeof(*s));
     free(s);
   }
   if (srv->unique != NULL)

@@ -39,6 +39,8 @@ char* lode__netloop_scratch(lode__netloop_t* nl, size_t n);
  * get returns NULL when none is kept;
  * put returns 0 when the cache is full (the caller frees the block). */
 void* lode__netloop_block_get(lode__netloop_t* nl);
+/* The blocks' size: a write record's (write.c). */
+extern const size_t lode__net_block_size;
 int lode__netloop_block_put(lode__netloop_t* nl, void* block);
 
 /* A uv_buf_t without a call into libuv (uv_buf_init is not inlined). */

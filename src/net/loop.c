@@ -38,6 +38,7 @@ static void netloop_free(void* part) {
   while (nl->blocks != NULL) {
     block_t* b = nl->blocks;
     nl->blocks = b->next;
+    lode__unpoison(b, lode__net_block_size);
     free(b);
   }
   free(nl->scratch);
@@ -87,6 +88,7 @@ void* lode__netloop_block_get(lode__netloop_t* nl) {
     return NULL;
   nl->blocks = b->next;
   nl->nblocks--;
+  lode__unpoison(b, lode__net_block_size);
   return b;
 }
 
@@ -97,5 +99,6 @@ int lode__netloop_block_put(lode__netloop_t* nl, void* block) {
   b->next = nl->blocks;
   nl->blocks = b;
   nl->nblocks++;
+  lode__poison_around(b, lode__net_block_size, &b->next, sizeof(b->next));
   return 1;
 }

@@ -30,6 +30,8 @@ struct lode__wreq_s {
   char data[];
 };
 
+const size_t lode__net_block_size = sizeof(lode__wreq_t);
+
 /* A queue is circular and known by its last request (NULL when empty),
  * whose next is the first: one pointer per queue in every socket. */
 static void push(lode__wreq_t** last, lode__wreq_t* w) {
