@@ -26,6 +26,7 @@ enum {
 
 static void conn_parse_buffered(lode__conn_t* c);
 static void parse_uncork(lode__conn_t* c);
+static void give_slot(lode__conn_t* c);
 
 void lode__conn_hold(lode__conn_t* c) {
   c->refs++;
@@ -33,10 +34,8 @@ void lode__conn_hold(lode__conn_t* c) {
 
 static void conn_free(lode__conn_t* c) {
   lode_http_server_t* srv = c->srv;
-  if (c->slot != NULL) {
-    c->slot->next = srv->free_slots;
-    srv->free_slots = c->slot;
-  }
+  if (c->slot != NULL)
+    give_slot(c); /* kept as any other, within setMaxIdleHTTPParsers */
   lode__buf_free(&c->in);
   lode_stream_release(c->stream);
   free(c);
