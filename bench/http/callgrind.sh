@@ -63,14 +63,7 @@ for (let i = 0; i < c && !newconn; i++) {
 }
 JS
 
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
-    sleep 0.1
-  done
-  echo "server on $1 did not start" >&2
-  return 1
-}
+. "$here/lib.sh"
 
 start() {  # start SERVER OUTFILE
   local cg=(valgrind --tool=callgrind --dump-instr=yes
@@ -79,14 +72,12 @@ start() {  # start SERVER OUTFILE
     lode) "${cg[@]}" "$build/bench/bench-http-server" "$port" \
             > "$tmp/out" 2> "$tmp/err" & ;;
     nginx)
-      sed -e "s|PREFIX|$tmp|g" -e "s|PORT|$port|" \
-        -e 's/^daemon off;/daemon off;\nmaster_process off;/' \
-        "$here/nginx.conf" > "$tmp/nginx.conf"
+      nginx_conf "$tmp" "$port" > "$tmp/nginx.conf"
       "${cg[@]}" nginx -c "$tmp/nginx.conf" -p "$tmp" \
         > "$tmp/out" 2> "$tmp/err" & ;;
   esac
   pid=$!
-  wait_port "$port" || { kill "$pid"; exit 1; }
+  wait_port "$port" 600 || { kill "$pid"; exit 1; }
 }
 
 running() {  # running PID: not gone, not a zombie

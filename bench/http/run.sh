@@ -67,23 +67,7 @@ rss_kb() {
 
 . "$here/../quiet.sh"
 
-wait_port() {  # wait_port PORT
-  for _ in $(seq 1 100); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "server on $1 did not start" >&2
-  return 1
-}
-
-nginx_conf() {  # nginx_conf PORT WORKERS SLOTS
-  sed -e "s|PREFIX|$tmp|g" -e "s|PORT|$1|" \
-    -e "s|worker_processes 1;|worker_processes $2;|" \
-    -e "s|worker_connections [0-9]*;|worker_connections $3;|" \
-    "$here/nginx.conf" > "$tmp/nginx.conf"
-  [ "$2" -gt 1 ] || sed -i 's/^daemon off;/daemon off;\nmaster_process off;/' \
-    "$tmp/nginx.conf"
-}
+. "$here/lib.sh"
 
 # start_server NAME PORT [CPUS] [LOOPS] [SLOTS] -> sets pid
 start_server() {
@@ -95,7 +79,7 @@ start_server() {
                  "$2" "$loops" >/dev/null & ;;
     node) taskset -c "$cpus" node "$here/node-server.js" "$2" >/dev/null & ;;
     nginx)
-      nginx_conf "$2" "$loops" "${5:-16384}"
+      nginx_conf "$tmp" "$2" "$loops" "${5:-16384}" > "$tmp/nginx.conf"
       taskset -c "$cpus" nginx -c "$tmp/nginx.conf" -p "$tmp" 2>/dev/null & ;;
   esac
   pid=$!
