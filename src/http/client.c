@@ -334,7 +334,8 @@ void lode__client_close(lode__client_req_t* r) {
     lode__agent_new_socket(r->agent, r);
   } else if (r->flags & LODE__CR_GOT_RES) {
     r->flags |= LODE__CR_DESTROYED;
-    if (r->res != NULL && !(r->res->flags & LODE__IN_COMPLETE))
+    if (r->res != NULL && (!(r->res->flags & LODE__IN_COMPLETE) ||
+                           (r->flags & LODE__CR_RES_DESTROYED)))
       res_abort(r, r->res);
     else
       emit_close(r);
@@ -562,6 +563,12 @@ static void complete(lode__client_req_t* r) {
   if (m == NULL)
     return;
   lode_http_incoming_hold(m);
+  if (r->flags & LODE__CR_RES_DESTROYED) {
+    /* Destroyed before this last byte came: Node emitted 'aborted' in
+     * destroy(), and still ends the body. */
+    res_aborted(m);
+    m->flags |= LODE__IN_END_AFTER_ABORT;
+  }
   lode__incoming_end(m);
   lode_http_incoming_release(m);
 }
@@ -639,8 +646,10 @@ static size_t parse(lode__client_req_t* r, const char* p, size_t n) {
           return 0;
         break;
       case LODE_HTTP_EV_BODY:
-        if (r->res != NULL && lode__incoming_push(r->res, ev.data) &&
-            req_stream(r) != NULL)
+        /* After res.destroy() the body is dropped (Node's push on a
+         * destroyed stream). */
+        if (r->res != NULL && !(r->flags & LODE__CR_RES_DESTROYED) &&
+            lode__incoming_push(r->res, ev.data) && req_stream(r) != NULL)
           lode_stream_pause(req_stream(r));
         break;
       case LODE_HTTP_EV_TRAILERS:

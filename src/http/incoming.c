@@ -469,7 +469,9 @@ static void deliver(lode_http_incoming_t* m, lode_slice_t data) {
 }
 
 static void emit_end(lode_http_incoming_t* m) {
-  if (m->flags & (LODE__IN_END_EMITTED | LODE__IN_ABORTED))
+  if ((m->flags & LODE__IN_END_EMITTED) ||
+      (m->flags & (LODE__IN_ABORTED | LODE__IN_END_AFTER_ABORT)) ==
+          LODE__IN_ABORTED)
     return;
   m->flags |= LODE__IN_END_EMITTED;
   if (m->enc != LODE_ENC_BUFFER && !(m->flags & LODE__IN_DUMPED) &&

@@ -39,7 +39,11 @@ enum {
   LODE__IN_READING = 1 << 9,        /* the body is still arriving */
   LODE__IN_GOT_BODY = 1 << 10,      /* body bytes have arrived */
   LODE__IN_HEADERS_BUILT = 1 << 11, /* message.headers exists */
-  LODE__IN_ABORT_PENDING = 1 << 12  /* 'aborted' sent, its error not yet */
+  LODE__IN_ABORT_PENDING = 1 << 12, /* 'aborted' sent, its error not yet */
+  /* A client's response destroyed before its last byte, which came in
+   * the same read: Node still ends it after 'aborted' (its body's end is
+   * pushed before the destroyed stream closes). */
+  LODE__IN_END_AFTER_ABORT = 1 << 13
 };
 
 /* A client's response has no server connection: its owner (client.c)

@@ -8,13 +8,16 @@
 #include "client-test.h"
 
 static uv_loop_t loop;
-/* 0: right away, 1: on 'socket', 2: on the first data, 3: on 'end' */
+/* 0: right away, 1: on 'socket', 2: on the first data, 3: on 'end',
+ * 4: on 'response' (the whole body came with the head), 5: on 'response'
+ * (the body not whole) */
 static int when;
 /* 0: destroy(), 1: destroy(err), 2: abort(), 3: res.destroy(),
  * 4: res.destroy(err) */
 static int how;
 static lode_http_request_t* req;
-static const char* const whens[] = { "now", "socket", "data", "end" };
+static const char* const whens[] = { "now", "socket",   "data",
+                                     "end", "response", "responsehold" };
 static const char* const hows[] = { "destroy", "destroy(err)", "abort",
                                     "res.destroy", "res.destroy(err)" };
 
@@ -56,6 +59,8 @@ static void d_socket(lode_http_request_t* r, lode_stream_t* s) {
 static void d_response(lode_http_request_t* r, lode_http_incoming_t* m) {
   test_trace("response(%d)", lode_http_incoming_status_code(m));
   lode_http_incoming_set_events(m, &d_res_events);
+  if (when >= 4)
+    act();
 }
 
 static void d_close(lode_http_request_t* r) {
@@ -73,7 +78,9 @@ static void run_lode(int ka) {
   lode_agent_t* a;
   lode_agent_opts_t ao = { .keep_alive = ka };
   ASSERT_OK(lode_agent_create(&loop, &ao, &a));
-  const char* path = when == 2 ? "/hold" : when == 3 ? "/ok" : "/slow";
+  static const char* const paths[] = { "/slow", "/slow", "/hold",
+                                       "/ok",   "/ok",   "/hold" };
+  const char* path = paths[when];
   lode_http_request_opts_t o = {
     .host = "127.0.0.1", .port = ct_port, .path = path, .agent = a
   };
@@ -159,6 +166,17 @@ TEST(res_destroy_err_mid_body) {
   same_as_node(2, 4, 1);
 }
 
+/* res.destroy() in 'response', the whole body read with the head: the
+ * response still ends and closes (it leaked: a body complete in the same
+ * read kept it from the closing path for destroyed responses). */
+TEST(res_destroy_on_response_body_whole) {
+  same_as_node(4, 3, 1);
+}
+
+TEST(res_destroy_on_response_body_to_come) {
+  same_as_node(5, 3, 1);
+}
+
 /* After 'end' on a kept-alive socket the request is over: nothing more. */
 TEST(destroy_err_after_end_keep_alive) {
   same_as_node(3, 1, 1);
@@ -202,5 +220,7 @@ TEST_MAIN(destroy_before_socket, destroy_err_before_socket, destroy_on_socket,
           destroy_err_on_socket, destroy_after_response,
           destroy_err_after_response, abort_before_socket, abort_on_socket,
           abort_after_response, res_destroy_mid_body, res_destroy_err_mid_body,
+          res_destroy_on_response_body_whole,
+          res_destroy_on_response_body_to_come,
           destroy_err_after_end_keep_alive, destroy_err_after_end,
           abort_after_end)

@@ -3,7 +3,9 @@
 //   node client-orders.js PORT CASE
 // against test/peers/client-server.js on PORT; prints the trace in the
 // test's format on one line. A case is WHEN-HOW-KA: WHEN now, socket,
-// data (the first data) or end; HOW destroy, destroy(err), abort,
+// data (the first data), end, response (on 'response', the whole body
+// come with the head) or responsehold (on 'response', the body not
+// whole); HOW destroy, destroy(err), abort,
 // res.destroy or res.destroy(err); KA 1 for a keep-alive agent, 0 not.
 'use strict';
 const http = require('http');
@@ -13,7 +15,9 @@ const [when, how, ka] = name.split('-');
 const boom = () => Object.assign(new Error('boom'), { code: 'ECANCELED' });
 const t = [];
 const agent = new http.Agent({ keepAlive: ka === '1' });
-const path = when === 'data' ? '/hold' : when === 'end' ? '/ok' : '/slow';
+const paths = { data: '/hold', end: '/ok', response: '/ok',
+                responsehold: '/hold' };
+const path = paths[when] || '/slow';
 const req = http.request({ host: '127.0.0.1', port, path, agent });
 let res = null;
 let reqClosed = false;
@@ -49,6 +53,7 @@ req.on('response', (r) => {
   res.on('aborted', () => t.push('aborted'));
   res.on('error', (e) => t.push(`res error(${e.code} ${e.message})`));
   res.on('close', () => { t.push('res close'); resClosed = true; maybeDone(); });
+  if (when.startsWith('response')) act();
 });
 req.on('abort', () => t.push('abort'));
 req.on('error', (e) => t.push(`error(${e.code} ${e.message})`));
