@@ -445,7 +445,11 @@ static void resume_reading(lode_http_incoming_t* m) {
     lode__conn_resume_reading(m->conn);
 }
 
+/* A destroyed message gives nothing more: no body byte, no end (Node's
+ * push on a destroyed stream). */
 static int flowing(const lode_http_incoming_t* m) {
+  if (m->flags & LODE__IN_DESTROYED)
+    return 0;
   return (m->flags & LODE__IN_DUMPED) ||
          (m->ev != NULL && m->ev->on_data != NULL &&
           !(m->flags & LODE__IN_PAUSED));
@@ -528,7 +532,7 @@ static void schedule_flush(lode_http_incoming_t* m) {
 
 int lode__incoming_push(lode_http_incoming_t* m, lode_slice_t data) {
   m->flags |= LODE__IN_GOT_BODY;
-  if (m->flags & LODE__IN_DUMPED)
+  if (m->flags & (LODE__IN_DUMPED | LODE__IN_DESTROYED))
     return 0;
   if (flowing(m) && m->body.len == 0) {
     deliver(m, data);
