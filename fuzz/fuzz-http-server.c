@@ -2,9 +2,9 @@
  * byte picks how the handler answers (top three bits) and the size of
  * the pieces the rest is written in (low five bits, plus one); the rest
  * is what the client sends, and then the client ends its side. Whatever
- * comes, the server answers or closes, the loop runs dry, and after
- * closeAllConnections and close nothing is left: no handle (the loop
- * closes), no memory (LeakSanitizer). Pooled messages are unaddressable
+ * comes, the server answers or closes, every request closes once the
+ * loop has run dry, and after closeAllConnections and close nothing is
+ * left: no handle (the loop closes), no memory (LeakSanitizer). Pooled messages are unaddressable
  * under ASan while they wait, so one used after its release is reported.
  * The server's timers never fire (unref'd and longer than any input
  * takes), so a replay is the same every run. */
@@ -15,6 +15,7 @@
 #include "lode.h"
 
 static unsigned mode;
+static int nrequests, nclosed;
 
 static void answer(lode_http_response_t* res, const char* text) {
   lode_http_outgoing_end(res, (lode_slice_t){ text, strlen(text) }, NULL, NULL);
@@ -34,6 +35,7 @@ static void body_end(lode_http_incoming_t* req) {
 
 static void body_close(lode_http_incoming_t* req) {
   lode_http_response_t* res = lode_http_incoming_response(req);
+  nclosed++;
   if (res != NULL && mode == 7)
     answer(res, "close");
 }
@@ -44,10 +46,18 @@ static const lode_http_incoming_events_t body_events = {
   .on_close = body_close,
 };
 
+/* The other handlers leave the body unread. */
+static const lode_http_incoming_events_t close_events = {
+  .on_close = body_close,
+};
+
 static void on_request(lode_http_server_t* srv, lode_http_incoming_t* req,
                        lode_http_response_t* res) {
   (void) srv;
   static const char* const pairs[] = { "X-A", "1", "Set-Cookie", "a=b", NULL };
+  nrequests++;
+  if (mode != 1 && mode != 7)
+    lode_http_incoming_set_events(req, &close_events);
   switch (mode) {
     case 0:
       answer(res, "ok");
@@ -120,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1)
     return 0;
   mode = data[0] >> 5;
+  nrequests = nclosed = 0;
   size_t step = (size_t) (data[0] & 0x1f) + 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -139,6 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     lode_stream_end(b, NULL, NULL);
   }
   uv_run(&loop, UV_RUN_DEFAULT);
+  if (nclosed != nrequests)
+    abort();                    /* a request left open with the client gone */
   lode_stream_destroy(b, NULL); /* when the server left it open */
   lode_stream_release(b);
   lode_http_server_close_all_connections(srv);
