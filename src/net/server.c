@@ -27,7 +27,7 @@ typedef struct listener_s {
    * every accepted socket; checked on the first one (1 inherited, -1 set
    * on each, 0 not known yet), so a connection costs no setsockopt. */
   int nodelay_inherited;
-  uv__io_cb libuv_io; /* libuv's accept callback (see accept_one) */
+  uv__io_cb libuv_io; /* libuv's accept callback (see accept_some) */
 } listener_t;
 
 typedef struct closer_s {
@@ -148,39 +148,56 @@ static void listen_failed(lode_server_t* srv, listener_t* l, int code,
 static void on_connection(uv_stream_t* h, int status);
 
 #ifdef __linux__
-/* One accept per readiness of the listener. libuv's own callback accepts
+/* How many connections one readiness of the listener may take: one on a
+ * light loop; more when the poll that reported it brought many events, as
+ * a loaded loop turns slowly and one accept per turn would leave
+ * connections waiting. libuv (1.44) keeps the size of the batch it is
+ * going through beside its watcher array; where it does not, that reads
+ * 0 and the budget stays one. */
+static unsigned accept_budget(const uv_loop_t* loop) {
+  uintptr_t nfds = (uintptr_t) loop->watchers[loop->nwatchers + 1];
+  return 1 + (unsigned) (nfds < 1024 ? nfds : 1024) / 16;
+}
+
+/* Accepting by readiness of the listener. libuv's own callback accepts
  * until the kernel says EAGAIN: with connections arriving one at a time
  * that is a failed accept4 for each, and the kernel makes (and frees) a
- * socket and a file before it finds the queue empty. One accept per
- * event, as nginx without multi_accept, leaves the rest of the queue to
- * the loop's next poll, which reports the listener again at once (epoll
- * is level-triggered here). An error other than EAGAIN goes to libuv's
+ * socket and a file before it finds the queue empty. Here a readiness
+ * takes one connection (as nginx without multi_accept) or, on a busy
+ * loop, a few (accept_budget), and leaves the rest of the queue to the
+ * loop's next poll, which reports the listener again at once (epoll is
+ * level-triggered here). An error other than EAGAIN goes to libuv's
  * callback, which reports it and sheds connections with its reserve
  * descriptor on EMFILE. Linux only, as it reads libuv's watcher (its
- * descriptor and callback). */
-static void accept_one(uv_loop_t* loop, uv__io_t* w, unsigned int events) {
+ * descriptor and callback) and loop. */
+static void accept_some(uv_loop_t* loop, uv__io_t* w, unsigned int events) {
   uv_stream_t* st = lode__container_of(w, uv_stream_t, io_watcher);
   listener_t* l = st->data;
-  if (st->accepted_fd == -1) {
+  for (unsigned n = accept_budget(loop); n > 0; n--) {
+    if (st->accepted_fd != -1 || uv_is_closing((uv_handle_t*) st))
+      break;
     int fd;
     do
       fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd >= 0) {
-      st->accepted_fd = fd;
-      st->connection_cb(st, 0);
-      /* Not taken (no memory for a socket): shed, and go on listening.
-       * (A listener closed meanwhile has closed it already.) */
-      if (st->accepted_fd != -1) {
-        close(st->accepted_fd);
-        st->accepted_fd = -1;
-      }
-      return;
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return;
+      break;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
+    st->accepted_fd = fd;
+    st->connection_cb(st, 0);
+    /* Not taken (no memory for a socket): shed, and go on listening. (A
+     * listener closed meanwhile has closed it already.) */
+    if (st->accepted_fd != -1) {
+      close(st->accepted_fd);
+      st->accepted_fd = -1;
+    }
+    if (n == 1)
       return;
   }
-  l->libuv_io(loop, w, events);
+  if (!uv_is_closing((uv_handle_t*) st))
+    l->libuv_io(loop, w, events);
 }
 #endif
 
@@ -193,7 +210,7 @@ static int start(lode_server_t* srv, listener_t* l, int backlog) {
     return r;
 #ifdef __linux__
   l->libuv_io = l->h.stream.io_watcher.cb;
-  l->h.stream.io_watcher.cb = accept_one;
+  l->h.stream.io_watcher.cb = accept_some;
 #endif
   srv->l = l;
   if (srv->unref)

@@ -587,10 +587,51 @@ TEST(one_accept_per_connection) {
   test_loop_close(&loop);
 }
 
-TEST_MAIN(one_accept_per_connection, eaddrinuse_is_an_event, close_not_running,
-          close_twice_while_held, bad_port_throws,
-          default_host_and_listen_after_close, close_waits_for_connections,
-          max_connections_zero_drops_all, max_connections_one, reuse_port,
-          listen_fd, listen_host_lookup, close_during_lookup, listen_signal,
-          ipv6_only, high_water_mark, listen_error_without_listener,
-          null_arguments, unref)
+/* A busy loop takes more than one waiting connection per turn: 32
+ * accepted connections with a byte to read each and 2 waiting in the
+ * queue make one poll of 33 events, in which both are accepted (one per
+ * turn would leave the second waiting behind every other event). */
+static int busy_conns;
+static void busy_conn(lode_server_t* srv, lode_socket_t* s) {
+  (void) srv;
+  (void) s;
+  busy_conns++;
+}
+static void busy_data(lode_socket_t* s, lode_slice_t d) {
+  (void) s;
+  (void) d;
+}
+static const lode_socket_events_t busy_sev = { .on_data = busy_data };
+static const lode_server_events_t busy_ev = { .on_connection = busy_conn };
+
+TEST(busy_loop_accepts_more_per_turn) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  lode_server_t* srv;
+  lode_server_opts_t so = { .socket_events = &busy_sev };
+  int port = serve(&loop, &so, &busy_ev, &srv);
+  int fds[34];
+  for (int i = 0; i < 32; i++) {
+    fds[i] = raw_connect(port);
+    run_until_n(&loop, &busy_conns, i + 1, 5000);
+  }
+  for (int i = 0; i < 32; i++)
+    ASSERT_EQ(write(fds[i], "x", 1), 1);
+  fds[32] = raw_connect(port);
+  fds[33] = raw_connect(port);
+  uv_run(&loop, UV_RUN_ONCE);
+  ASSERT_EQ(busy_conns, 34);
+  for (int i = 0; i < 34; i++)
+    close(fds[i]);
+  lode_server_close(srv, NULL, NULL);
+  test_run_loop(&loop, 5000);
+  test_loop_close(&loop);
+}
+
+TEST_MAIN(one_accept_per_connection, busy_loop_accepts_more_per_turn,
+          eaddrinuse_is_an_event, close_not_running, close_twice_while_held,
+          bad_port_throws, default_host_and_listen_after_close,
+          close_waits_for_connections, max_connections_zero_drops_all,
+          max_connections_one, reuse_port, listen_fd, listen_host_lookup,
+          close_during_lookup, listen_signal, ipv6_only, high_water_mark,
+          listen_error_without_listener, null_arguments, unref)
