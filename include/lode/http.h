@@ -185,7 +185,10 @@ void lode_http_incoming_set_encoding(lode_http_incoming_t* msg,
  * call; on the next tick, as Node: on_aborted when the body was not read
  * to its end (and then the connection under a server's request is
  * destroyed, as Node destroys req.socket), on_error with a copy of `err`
- * (borrowed; may be NULL), then on_close. */
+ * (borrowed; may be NULL), then on_close. No body byte comes after the
+ * call, even one already read. (A client's response whose last byte
+ * comes in the same read as the call still ends, after on_aborted, as
+ * Node's does.) */
 void lode_http_incoming_destroy(lode_http_incoming_t* msg,
                                 const lode_error_t* err);
 
