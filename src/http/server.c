@@ -332,11 +332,22 @@ static void parse_error(lode__conn_t* c, int code, const char* buf, size_t at) {
     e.reason = reason;
     lode_error_set_message(&e, "Parse Error: %s", reason);
   }
-  /* Node reports the offset within the read that failed, and that read. */
+  /* Node reports the offset within the read that failed, and that read.
+   * The read's own buffer is the stream's and valid only while it is
+   * handed over (a parse of it there has buf == its base); bytes parsed
+   * later, from the server's copy, report that copy from where the last
+   * read's bytes begin. */
   size_t abs = at + lode_http_parser_error_offset(p);
-  size_t base = buf == c->in.base ? c->last_read_at : 0;
+  int kept = buf == c->in.base && c->in.base != NULL;
+  size_t base = kept ? c->last_read_at : 0;
   e.bytes_parsed = abs > base ? abs - base : 0;
-  e.raw_packet = c->last_read;
+  if (buf != NULL && buf == c->last_read.base)
+    e.raw_packet = c->last_read;
+  else if (kept && c->last_read_at <= c->in.len)
+    e.raw_packet = (lode_slice_t){ c->in.base + c->last_read_at,
+                                   c->in.len - c->last_read_at };
+  else
+    e.raw_packet = (lode_slice_t){ NULL, 0 };
   client_error(c, &e, 1);
 }
 
