@@ -823,17 +823,15 @@ static void after_finish(lode_http_outgoing_t* o) {
   (offsetof(lode__client_req_t, parser) + offsetof(lode_http_parser_t, inline_))
 
 lode__client_req_t* lode__client_req_alloc(lode_agent_t* a, uv_loop_t* loop) {
-  lode__client_req_t* r = a->free_reqs;
-  if (r != NULL)
-    lode__unpoison(r, sizeof(*r));
-  if (r != NULL && r->out.loop == loop) {
+  /* The pool holds only requests of the agent's loop (req_free). */
+  lode__client_req_t* r = loop == a->loop ? a->free_reqs : NULL;
+  if (r != NULL) {
     a->free_reqs = r->next_free;
     a->nfree_reqs--;
+    lode__unpoison(r, sizeof(*r));
     r->next_free = NULL;
     return r;
   }
-  if (r != NULL)
-    lode__poison_around(r, sizeof(*r), &r->next_free, sizeof(r->next_free));
   /* As the pool gives them: zero but for the parser's header array. */
   r = malloc(sizeof(*r));
   if (r == NULL)

@@ -173,17 +173,16 @@ static unsigned accept_budget(const uv_loop_t* loop) {
 static void accept_some(uv_loop_t* loop, uv__io_t* w, unsigned int events) {
   uv_stream_t* st = lode__container_of(w, uv_stream_t, io_watcher);
   listener_t* l = st->data;
-  for (unsigned n = accept_budget(loop); n > 0; n--) {
-    if (st->accepted_fd != -1 || uv_is_closing((uv_handle_t*) st))
-      break;
+  unsigned n = accept_budget(loop);
+  while (n-- > 0 && !uv_is_closing((uv_handle_t*) st)) {
     int fd;
     do
       fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return;
-      break;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        l->libuv_io(loop, w, events);
+      return;
     }
     st->accepted_fd = fd;
     st->connection_cb(st, 0);
@@ -193,11 +192,7 @@ static void accept_some(uv_loop_t* loop, uv__io_t* w, unsigned int events) {
       close(st->accepted_fd);
       st->accepted_fd = -1;
     }
-    if (n == 1)
-      return;
   }
-  if (!uv_is_closing((uv_handle_t*) st))
-    l->libuv_io(loop, w, events);
 }
 #endif
 
